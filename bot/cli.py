@@ -1,0 +1,248 @@
+"""The `duban` command line (CONTRACT.md: run, sandbox, check, tasks, import, units, preview…)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.store import StoreLocked
+
+log = logging.getLogger("duban")
+
+
+def _date(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {raw!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="duban", description="督办助手 — campaign plan follow-up bot")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the bot (long polling, or a webhook)")
+    run.add_argument("--auto", action="store_true", help="start the sandbox when no token is set")
+    run.add_argument("--webhook", metavar="URL", help="public HTTPS URL Telegram posts updates to")
+    run.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:8443")
+
+    sub.add_parser("sandbox", help="the bot against a local Bot API, with a web chat page")
+
+    check = sub.add_parser("check", help="validate a task decomposition")
+    check.add_argument("file", type=Path)
+
+    tasks = sub.add_parser("tasks", help="list the parsed tasks")
+    tasks.add_argument("--plan", type=Path, help="parse this file instead of reading the store")
+    tasks.add_argument("--json", action="store_true")
+
+    imp = sub.add_parser("import", help="load or re-load a plan into the store")
+    imp.add_argument("file", type=Path)
+
+    units = sub.add_parser("units", help="the unit directory and bound contacts")
+    units.add_argument("--json", action="store_true")
+
+    preview = sub.add_parser("preview", help="what a scheduled job would send")
+    psub = preview.add_subparsers(dest="what", required=True)
+    pr = psub.add_parser("reminders")
+    pr.add_argument("--date", type=_date, required=True)
+    pr.add_argument("--json", action="store_true")
+    ps = psub.add_parser("summary")
+    ps.add_argument("--date", type=_date, required=True)
+
+    exp = sub.add_parser("export", help="the progress report as Excel")
+    exp.add_argument("--out", type=Path, required=True)
+    exp.add_argument("--evidence-zip", type=Path)
+
+    remind = sub.add_parser("remind", help="one reminder sweep now (for cron deployments)")
+    remind.add_argument("--date", type=_date)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "check":
+        return cmd_check(args.file)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"duban: configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return COMMANDS[args.command](settings, args)
+    except StoreLocked as exc:
+        print(f"duban: {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_check(path: Path) -> int:
+    """`duban check FILE`: exit 0, or 2 with one FILE:LINE: message per problem."""
+    from bot.plan import check_plan
+    from bot.units import Directory
+
+    directory = Directory.load()
+    problems = check_plan(path, directory.suggest)
+    for problem in problems:
+        print(problem.format(str(path)), file=sys.stderr)
+    return 2 if any(p.severity == "error" for p in problems) else 0
+
+
+def cmd_tasks(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.plan import load_plan
+
+    if args.plan:
+        plan = load_plan(args.plan)
+        if plan.errors:
+            for problem in plan.errors:
+                print(problem.format(str(args.plan)), file=sys.stderr)
+            return 2
+        tasks = plan.tasks
+    else:
+        services = _open(settings)
+        tasks = services.store.tasks()
+        services.close()
+    if args.json:
+        json.dump([t.to_json() for t in tasks], sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return 0
+    for t in tasks:
+        print(f"#{t.id:<3} [{t.category_no}] {t.title}")
+        print(f"     时限: {t.deadline.text}  牵头: {'、'.join(t.leads)}")
+        if t.supporters:
+            print(f"     配合: {'、'.join(t.supporters)}")
+    return 0
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services import PlanError
+
+    services = _open(settings, writer=True)
+    try:
+        _, result = services.import_plan(args.file)
+    except PlanError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    finally:
+        services.close()
+    print(
+        f"imported {args.file}: added {len(result.added)}, changed {len(result.changed)}, "  # type: ignore[attr-defined]
+        f"archived {len(result.archived)}, unchanged {len(result.unchanged)}"  # type: ignore[attr-defined]
+    )
+    return 0
+
+
+def cmd_units(settings: Settings, args: argparse.Namespace) -> int:
+    services = _open(settings)
+    contacts = services.store.contacts()
+    rows = []
+    for unit in services.units.units:
+        bound = [c for c in contacts if c["unit"] == unit.name]
+        rows.append(
+            {
+                "name": unit.name,
+                "full_name": unit.full_name,
+                "kind": unit.kind,
+                "aliases": list(unit.aliases),
+                "contacts": [{"user_id": c["user_id"], "name": c["name"]} for c in bound],
+            }
+        )
+    services.close()
+    if args.json:
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return 0
+    for r in rows:
+        who = "、".join(c["name"] for c in r["contacts"]) or "（未绑定联系人）"
+        print(f"{r['name']:<14}\t{r['full_name']}\t{r['kind']}\t{who}")
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.token:
+        if args.auto:
+            return cmd_sandbox(settings, args)
+        print("duban: configuration error: TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
+        return 2
+    from bot.app import run_bot
+
+    return run_bot(settings, webhook=args.webhook, listen=args.listen)
+
+
+def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.sandbox.main import run_sandbox
+
+    return run_sandbox(settings)
+
+
+def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
+    services = _open(settings)
+    try:
+        if args.what == "reminders":
+            from schedules.reminders import preview_reminders
+
+            items = preview_reminders(services, args.date)
+            if args.json:
+                json.dump(items, sys.stdout, ensure_ascii=False, indent=2)
+                print()
+            else:
+                for it in items:
+                    print(
+                        f"#{it['task']:<3} {it['unit']:<12} {it['role']:<10} {it['kind']:<10} "
+                        f"{it['due'] or '-':<10} -> {len(it['contacts'])} contact(s)"
+                    )
+        else:
+            from bot.summary import render_summary_text
+
+            print(render_summary_text(services, args.date))
+    finally:
+        services.close()
+    return 0
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.report import export_report
+
+    services = _open(settings)
+    try:
+        export_report(services, args.out, evidence_zip=args.evidence_zip)
+    finally:
+        services.close()
+    print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_remind(settings: Settings, args: argparse.Namespace) -> int:
+    from schedules.reminders import remind_once
+
+    return remind_once(settings, args.date)
+
+
+def _open(settings: Settings, writer: bool = False):  # type: ignore[no-untyped-def]
+    from bot.services import PlanError, open_services
+
+    try:
+        return open_services(settings, writer=writer)
+    except PlanError as exc:
+        print(f"duban: the plan {settings.plan} has errors:\n{exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "sandbox": cmd_sandbox,
+    "tasks": cmd_tasks,
+    "import": cmd_import,
+    "units": cmd_units,
+    "preview": cmd_preview,
+    "export": cmd_export,
+    "remind": cmd_remind,
+}

@@ -1,0 +1,155 @@
+"""Loading a task decomposition from whatever layout it comes in, and checking it."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from bot import DATA
+from bot.plan.deadline import parse_deadline
+from bot.plan.excel import parse_workbook
+from bot.plan.lines import parse_lines
+from bot.plan.model import Deadline, Plan, Problem, Task
+from bot.plan.table import has_table, parse_table
+from bot.plan.unitlist import GROUP_PHRASES, normalize_unit, split_units
+from bot.plan.yaml_io import dump_plan, load_yaml
+
+__all__ = [
+    "BUNDLED_PLAN",
+    "Deadline",
+    "Plan",
+    "Problem",
+    "Suggest",
+    "Task",
+    "check_plan",
+    "dump_plan",
+    "load_plan",
+    "load_yaml",
+    "normalize_unit",
+    "parse_deadline",
+    "parse_text",
+    "split_units",
+    "suggester",
+]
+
+BUNDLED_PLAN = DATA / "zhenhai-2021-credit-plan.txt"
+
+# suggest(name): None if the unit is known, else the nearest known name ("" if none is near)
+Suggest = Callable[[str], str | None]
+
+_ZIP = b"PK\x03\x04"
+_YAML_START = re.compile(r"^(?:\s*#.*\n|\s*\n)*\s*(?:year|tasks)\s*:", re.MULTILINE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def _decode(data: bytes) -> str | None:
+    """The file's text in the encodings Chinese documents come in, or None if it is binary."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates = ["utf-16"]
+    else:
+        if b"\x00" in data:
+            return None
+        candidates = ["utf-8-sig", "gb18030"]
+    for encoding in candidates:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if len(_CONTROL.findall(text)) > max(2, len(text) // 100):
+            return None  # decodable by accident: gb18030 accepts a lot of noise
+        return text
+    return None
+
+
+def parse_text(text: str) -> Plan:
+    """A plan from document text: a `|` table if it has one, else YAML or numbered lines."""
+    if not text.strip():
+        return Plan(problems=[Problem(1, "文件为空")])
+    if has_table(text):
+        return parse_table(text)
+    if _YAML_START.match(text):
+        return load_yaml(text)
+    return parse_lines(text)
+
+
+def load_plan(path: Path) -> Plan:
+    """The plan in `path`, whatever its layout; never raises, defects are in `plan.problems`."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return Plan(problems=[Problem(0, "文件不存在")], source=str(path))
+    except IsADirectoryError:
+        return Plan(problems=[Problem(0, "这是一个目录，不是文件")], source=str(path))
+    except OSError as exc:
+        return Plan(problems=[Problem(0, f"无法读取文件：{exc.strerror or exc}")], source=str(path))
+    try:
+        plan = _parse(path, data)
+    except Exception as exc:  # a parser bug must still end as one line, never a traceback
+        plan = Plan(problems=[Problem(1, f"无法解析文件（{exc.__class__.__name__}）：{exc}")])
+    plan.source = str(path)
+    plan.problems.sort(key=lambda p: p.line)
+    return plan
+
+
+def _parse(path: Path, data: bytes) -> Plan:
+    """Choose the layout by extension, then by content."""
+    suffix = path.suffix.lower()
+    if not data.strip():
+        return Plan(problems=[Problem(1, "文件为空")])
+    if suffix == ".xls":
+        return Plan(problems=[Problem(0, "不支持旧版 .xls 文件，请另存为 .xlsx")])
+    if suffix in (".xlsx", ".xlsm") or data.startswith(_ZIP):
+        return parse_workbook(path)
+    text = _decode(data)
+    if text is None:
+        return Plan(problems=[Problem(0, "无法读取文件：不是文本文件，也不是 .xlsx 表格")])
+    if suffix in (".yaml", ".yml"):
+        return load_yaml(text)
+    return parse_text(text)
+
+
+def suggester(known: Iterable[str]) -> Suggest:
+    """A `suggest(name)` over the `known` names, by difflib similarity."""
+    names = {normalize_unit(n): n for n in known}
+
+    def suggest(name: str) -> str | None:
+        key = normalize_unit(name)
+        if key in names:
+            return None
+        close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
+        return names[close[0]] if close else ""
+
+    return suggest
+
+
+def _bundled_suggester() -> Suggest:
+    """Fallback when no unit directory is given: the units the bundled plan names."""
+    plan = load_plan(BUNDLED_PLAN)
+    known = {u for t in plan.tasks for u in (*t.leads, *t.supporters)}
+    return suggester([*known, *GROUP_PHRASES])
+
+
+def check_plan(path: Path, known_units: Suggest | None = None) -> list[Problem]:
+    """Every problem of the plan in `path`, in line order: errors, and warnings for unknown units."""
+    plan = load_plan(path)
+    suggest = known_units or _bundled_suggester()
+    problems = list(plan.problems)
+    seen: set[str] = set()
+    for task in plan.tasks:
+        for name in (*task.leads, *task.supporters):
+            key = normalize_unit(name)
+            if key in seen:
+                continue
+            seen.add(key)
+            nearest = suggest(name)
+            if nearest is None:
+                continue
+            message = f"未知单位“{name}”"
+            if nearest:
+                message += f"，最接近的已知单位是“{nearest}”"
+            problems.append(Problem(plan.line_of(task), message, severity="warning"))
+    problems.sort(key=lambda p: p.line)
+    return problems

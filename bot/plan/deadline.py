@@ -1,0 +1,144 @@
+"""Deadlines as plans state them (`2021年6月底前`, `每月8日前…`, `持续推进`), read by explicit rules."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+
+from bot.plan.model import Deadline, DeadlineKind
+from bot.plan.numerals import CN_NUMBER, parse_number
+
+# Full-width ASCII forms to ASCII, one char for one char so match offsets stay valid.
+_HALF = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+_NUM = rf"(?:\d{{1,2}}|{CN_NUMBER})"
+_YEAR = r"(?:\d{4}|[〇零一二三四五六七八九]{4})"
+_BEFORE = r"(?:之前|以前|前)?"
+
+_MONTHLY = re.compile(
+    rf"每个?月(?:的)?(?:(?P<day>{_NUM})\s*[日号]|(?P<end>底|末))?{_BEFORE}(?:完成)?[,，:：]?\s*"
+)
+_QUARTERLY = re.compile(
+    rf"每个?季度?(?:(?P<end>末|底)|(?:第一个月|首月)?(?:前)?(?P<day>{_NUM})\s*[日号天个工作日]*)?"
+    rf"{_BEFORE}(?:完成)?[,，:：]?\s*"
+)
+_ONGOING = re.compile(r"持续|长期|常态化|常年")
+
+# One date-like token; an optional year, then what is due in it.
+_DATE = re.compile(
+    rf"(?P<iso>(?P<iy>\d{{4}})\s*[-/.]\s*(?P<im>\d{{1,2}})(?:\s*[-/.]\s*(?P<id>\d{{1,2}}))?)(?!\d)"
+    rf"|(?:(?P<y>{_YEAR})\s*年(?:度)?\s*)?"
+    rf"(?:(?P<half>上半年|下半年)"
+    rf"|第?(?P<q>[一二三四1-4])季度"
+    rf"|(?P<m>{_NUM})\s*月份?\s*(?:(?P<d>{_NUM})\s*[日号]|(?P<part>上旬|中旬|下旬))?"
+    rf"|(?P<yend>年?底|年?末|年内))"
+    rf"|(?P<yonly>{_YEAR})\s*年度?"
+)
+_BARE_YEAR_END = re.compile(r"(?:今年|本年度?|年度)(?:底|末|内)|年底|年末")
+
+
+def _half(text: str) -> str:
+    return text.translate(_HALF)
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _action(rest: str) -> str | None:
+    rest = rest.strip(" ,，;；:：。")
+    return rest or None
+
+
+def _periodic(text: str, t: str) -> Deadline | None:
+    """`每月8日前…` and `每季度…`: the day in the period and what is to be done."""
+    periods: tuple[tuple[DeadlineKind, re.Pattern[str]], ...] = (
+        ("monthly", _MONTHLY),
+        ("quarterly", _QUARTERLY),
+    )
+    for kind, pattern in periods:
+        m = pattern.search(t)
+        if not m:
+            continue
+        day = parse_number(m.group("day")) if m.group("day") else None
+        if day is not None and not 1 <= day <= 31:
+            return None
+        return Deadline(kind=kind, text=text, day=day, action=_action(text[m.end() :]))
+    return None
+
+
+def _token_date(m: re.Match[str], year: int | None) -> tuple[date | None, int | None]:
+    """The date one token names, and the year later tokens inherit."""
+    if m.group("iso"):
+        y, mo = int(m.group("iy")), int(m.group("im"))
+        if not 1 <= mo <= 12:
+            return None, y
+        if m.group("id"):
+            try:
+                return date(y, mo, int(m.group("id"))), y
+            except ValueError:
+                return None, y
+        return _month_end(y, mo), y
+    if m.group("y") or m.group("yonly"):
+        year = parse_number(m.group("y") or m.group("yonly"))
+    if year is None or not 1900 <= year <= 2200:
+        return None, year
+    if m.group("half"):
+        return (date(year, 6, 30) if m.group("half") == "上半年" else date(year, 12, 31)), year
+    if m.group("q"):
+        quarter = parse_number(m.group("q")) or 0
+        return (_month_end(year, quarter * 3) if 1 <= quarter <= 4 else None), year
+    if m.group("m"):
+        month = parse_number(m.group("m"))
+        if month is None or not 1 <= month <= 12:
+            return None, year
+        if m.group("d"):
+            try:
+                return date(year, month, parse_number(m.group("d")) or 0), year
+            except ValueError:
+                return None, year
+        part = m.group("part")
+        if part == "上旬":
+            return date(year, month, 10), year
+        if part == "中旬":
+            return date(year, month, 20), year
+        return _month_end(year, month), year
+    if m.group("yonly"):
+        return date(year, 12, 31), year
+    if m.group("yend") and (m.group("y") or m.group("yend").startswith("年")):
+        return date(year, 12, 31), year
+    return None, year
+
+
+def _once(text: str, t: str, year: int | None) -> Deadline | None:
+    """The latest date the text names (`6月底前完成初稿，12月底前完成` is due at the end)."""
+    dates: list[date] = []
+    current = year
+    for m in _DATE.finditer(t):
+        found, current = _token_date(m, current)
+        if found:
+            dates.append(found)
+    if not dates and year is not None and _BARE_YEAR_END.search(t):
+        dates.append(date(year, 12, 31))
+    return Deadline(kind="once", text=text, due=max(dates)) if dates else None
+
+
+def parse_deadline(text: str, year: int | None) -> Deadline | None:
+    """The deadline `text` states, with `year` (the plan's) for dates without one; None = unknown."""
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    if not text:
+        return None
+    t = _half(text)
+    if "每" in t:
+        periodic = _periodic(text, t)
+        if periodic:
+            return periodic
+    once = _once(text, t, year)
+    if once:
+        return once
+    if _ONGOING.search(t):
+        return Deadline(kind="ongoing", text=text)
+    return None

@@ -1,0 +1,98 @@
+"""The attachment table of a plan document: `重点任务 | 具体措施 | 时限要求 | 牵头单位 | 配合单位`."""
+
+from __future__ import annotations
+
+import re
+
+from bot.plan.build import (
+    RawTask,
+    build_tasks,
+    header_columns,
+    heading,
+    plan_year,
+    raw_from_cells,
+    split_number,
+)
+from bot.plan.model import Plan, Problem
+
+_RULE_ROW = re.compile(r"^[\s|:：\-—=+]+$")  # markdown `|---|---|` and the like
+
+
+def _cells(line: str) -> list[str]:
+    cells = [c.strip() for c in line.split("|")]
+    if line.lstrip().startswith("|"):
+        cells = cells[1:]  # markdown style: the row opens with a pipe
+    return cells
+
+
+def find_header(lines: list[str]) -> tuple[int, dict[str, int]] | None:
+    """The index of the table's header line and its columns, if the text has such a table."""
+    for i, line in enumerate(lines):
+        if "|" in line and (columns := header_columns(_cells(line))):
+            return i, columns
+    return None
+
+
+def has_table(text: str) -> bool:
+    """Whether the text holds a `|` task table with a recognisable header."""
+    return find_header(text.splitlines()) is not None
+
+
+def _align(cells: list[str], group_col: int | None) -> tuple[list[str], bool]:
+    """Cells lined up with the header; rows after a group's first lack the group cell."""
+    if group_col is None or group_col >= len(cells):
+        return cells, False
+    first = cells[group_col]
+    if heading(first) is None and split_number(first)[0] is not None:
+        # the group cell is missing and everything after it moved one cell left
+        return [*cells[:group_col], "", *cells[group_col:]], False
+    return cells, bool(first)
+
+
+def parse_table(text: str) -> Plan:
+    """Tasks from the first `|` table under a recognisable header."""
+    lines = text.splitlines()
+    problems: list[Problem] = []
+    found = find_header(lines)
+    if found is None:
+        return Plan(problems=[Problem(1, "未找到任务分解表（缺少“具体措施 | 牵头单位”表头）")])
+    start, cols = found
+    group_col = cols.get("group")
+    group = (0, "")
+    groups_seen = 0
+    raws: list[RawTask] = []
+    for index in range(start + 1, len(lines)):
+        line = lines[index]
+        if not line.strip() or _RULE_ROW.match(line):
+            continue
+        if "|" not in line:
+            break  # the table is over
+        cells, has_group = _align(_cells(line), group_col)
+        if not any(cells):
+            continue
+
+        def cell(key: str, row: list[str] = cells) -> str:
+            col = cols.get(key)
+            return row[col] if col is not None and col < len(row) else ""
+
+        if has_group and group_col is not None and (heading(cell("group")) or cell("measure")):
+            groups_seen += 1
+            group = heading(cell("group")) or (groups_seen, cell("group"))
+
+        raws.append(
+            raw_from_cells(
+                index + 1,
+                cell("number"),
+                cell("measure"),
+                cell("deadline"),
+                cell("leads"),
+                cell("supporters"),
+                group,
+                line.strip(),
+            )
+        )
+    year = plan_year(text, (r.deadline for r in raws))
+    tasks = build_tasks(raws, year, problems)
+    if not raws:
+        problems.append(Problem(start + 1, "任务分解表没有任何任务行"))
+    return Plan(tasks=tasks, problems=problems, year=year)

@@ -1,0 +1,71 @@
+"""Status words, roles and the effective deadline of one unit's part of a task."""
+
+from __future__ import annotations
+
+import calendar as _cal
+from datetime import date
+from typing import Any
+
+from bot.plan.model import Task
+
+STATUS_LABELS = {"todo": "未启动", "doing": "进行中", "done": "已完成", "blocked": "受阻"}
+ROLE_LABELS = {"lead": "牵头", "supporter": "配合", "coordinator": "督办"}
+_STATUS_WORDS = {
+    **{label: key for key, label in STATUS_LABELS.items()},
+    **{key: key for key in STATUS_LABELS},
+    "完成": "done",
+    "已办结": "done",
+    "办结": "done",
+    "推进中": "doing",
+    "开展中": "doing",
+    "未开始": "todo",
+    "阻塞": "blocked",
+    "受阻碍": "blocked",
+    "in-progress": "doing",
+}
+NIL_RETURN_WORDS = ("本月无", "本季度无", "无新增", "无")
+WEEKDAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
+def parse_status(word: str) -> str | None:
+    """`进行中`/`doing` → "doing"; None for an unknown word."""
+    return _STATUS_WORDS.get(word.strip().lower()) or _STATUS_WORDS.get(word.strip())
+
+
+def period_key(task: Task, day: date) -> str | None:
+    """The reporting period a day belongs to: "2021-06" (monthly), "2021-Q2" (quarterly)."""
+    if task.deadline.kind == "monthly":
+        return f"{day.year}-{day.month:02d}"
+    if task.deadline.kind == "quarterly":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    return None
+
+
+def period_due(task: Task, day: date) -> date | None:
+    """The due date of the period containing `day` (monthly: that month's day N)."""
+    if task.deadline.kind == "monthly":
+        last = _cal.monthrange(day.year, day.month)[1]
+        return date(day.year, day.month, min(task.deadline.day or last, last))
+    if task.deadline.kind == "quarterly":
+        q_end = ((day.month - 1) // 3 + 1) * 3
+        if task.deadline.day:
+            return date(day.year, q_end - 2, min(task.deadline.day, 28))
+        return date(day.year, q_end, _cal.monthrange(day.year, q_end)[1])
+    return None
+
+
+def effective_due(task: Task, state: dict[str, Any] | None, today: date) -> date | None:
+    """The date this unit's part is due: an approved extension, else the plan's deadline.
+
+    Periodic tasks are due at the end of the current period; ongoing tasks never are.
+    """
+    if state and state.get("due_override"):
+        return date.fromisoformat(state["due_override"])
+    if task.deadline.kind == "once":
+        return task.deadline.due
+    return period_due(task, today)
+
+
+def format_day(day: date) -> str:
+    """2021-06-30 → "2021年6月30日（周三）"."""
+    return f"{day.year}年{day.month}月{day.day}日（{WEEKDAY_LABELS[day.weekday()]}）"
