@@ -1,0 +1,18 @@
+"""Shared fixtures."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.sandbox.botapi import BotApiServer
+
+
+@pytest.fixture
+async def botapi() -> AsyncIterator[BotApiServer]:
+    """A local Bot API server on a free loopback port (flood limits off)."""
+    server = BotApiServer(token="123:ABC", bot_username="duban_bot")
+    await server.start(host="127.0.0.1", port=0)
+    try:
+        yield server
+    finally:
+        await server.stop()
