@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -47,7 +48,7 @@ class RehearsalClock:
         start: datetime,
         speed: float = 1.0,
         tz: tzinfo = SHANGHAI,
-        monotonic: callable = time.monotonic,  # type: ignore[valid-type]
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.tz = tz
         self._monotonic = monotonic

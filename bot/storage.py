@@ -190,7 +190,7 @@ class JournalTable(Table):
 
     def _update_table(self, updater: Callable[[dict[int, Any]], None]) -> None:
         storage = self._storage
-        tables = storage.read()
+        tables = storage.read() or {}
         raw = tables.setdefault(self.name, {})
         view = _TrackingView(raw)
         updater(view)  # type: ignore[arg-type]

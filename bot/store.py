@@ -130,8 +130,8 @@ class Store:
 
     # -- meta -------------------------------------------------------------------------------
     def meta(self, key: str, default: Any = None) -> Any:
-        doc = self.table("meta").get(doc_id=1)
-        return (doc or {}).get(key, default)
+        doc: dict[str, Any] = dict(self.table("meta").get(doc_id=1) or {})
+        return doc.get(key, default)
 
     def set_meta(self, key: str, value: Any) -> None:
         meta = self.table("meta")
@@ -213,7 +213,7 @@ class Store:
 
     def task_meta(self, task_id: int) -> dict[str, Any]:
         """Store-side facts of a task: archived, closed, revision."""
-        doc = self.table("tasks").get(doc_id=task_id) or {}
+        doc: dict[str, Any] = dict(self.table("tasks").get(doc_id=task_id) or {})
         return {k: doc.get(k) for k in ("archived", "closed", "revision")}
 
     def set_task_closed(self, task_id: int, closed: bool) -> None:
@@ -296,7 +296,7 @@ class Store:
             key = (task.id, name)
             if key in self._state_ids:
                 doc_id = self._state_ids[key]
-                if self.table("states").get(doc_id=doc_id)["role"] != role:
+                if (self.table("states").get(doc_id=doc_id) or {}).get("role") != role:
                     self.table("states").update({"role": role}, doc_ids=[doc_id])
                 continue
             doc_id = self.table("states").insert(
