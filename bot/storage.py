@@ -190,7 +190,8 @@ class JournalTable(Table):
 
     def _update_table(self, updater: Callable[[dict[int, Any]], None]) -> None:
         storage = self._storage
-        tables = storage.read() or {}
+        tables = storage.read()
+        assert tables is not None  # JournalStorage always holds a dict
         raw = tables.setdefault(self.name, {})
         view = _TrackingView(raw)
         updater(view)  # type: ignore[arg-type]
