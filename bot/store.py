@@ -25,6 +25,8 @@ from bot.plan.model import Plan, Task
 from bot.storage import JournalDB, JournalStorage, JournalTable
 
 STATUSES = ("todo", "doing", "done", "blocked")
+# Events that count as the unit reporting progress (they stamp updated_at / updated_by).
+PROGRESS_EVENTS = frozenset({"status", "note", "evidence", "report"})
 LOCK_FILE = "duban.lock"
 SEEN_UPDATES_KEPT = 5000
 
@@ -341,27 +343,25 @@ class Store:
         at: datetime,
         actor: int | str | None,
         event: str = "status",
+        details: dict[str, Any] | None = None,
         **changes: Any,
     ) -> dict[str, Any]:
-        """Change a unit's state of a task and record the change in the history."""
+        """Change a unit's state of a task and record the change in the history.
+
+        `details` go into the history event only (e.g. on_behalf), never into the state row.
+        """
         doc_id = self._state_ids.get((task_id, unit))
         if doc_id is None:
             raise KeyError(f"unit {unit!r} has no part in task {task_id}")
         if "status" in changes and changes["status"] not in STATUSES:
             raise ValueError(f"unknown status {changes['status']!r}")
         stamp = (
-            {"updated_at": _iso(at), "updated_by": actor}
-            if event
-            in (
-                "status",
-                "note",
-                "evidence",
-                "report",
-            )
-            else {}
+            {"updated_at": _iso(at), "updated_by": actor} if event in PROGRESS_EVENTS else {}
         )
         self.table("states").update({**changes, **stamp}, doc_ids=[doc_id])
-        self.record(event, at=at, actor=actor, task=task_id, unit=unit, **changes)
+        self.record(
+            event, at=at, actor=actor, task=task_id, unit=unit, **changes, **(details or {})
+        )
         return self.state(task_id, unit) or {}
 
     # -- contacts ---------------------------------------------------------------------------

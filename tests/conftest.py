@@ -16,3 +16,7 @@ async def botapi() -> AsyncIterator[BotApiServer]:
         yield server
     finally:
         await server.stop()
+
+
+# The chat fixture (`env`: the real Application against `botapi`) lives in tests/harness.py.
+from tests.harness import env, seeded_data_dir  # noqa: E402, F401

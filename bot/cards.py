@@ -1,0 +1,105 @@
+"""Task cards (/mytasks) and the task detail (/task N): what a unit sees of its work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from bot.plan.model import Task
+from bot.render import render
+from bot.status import effective_due, period_key
+
+if TYPE_CHECKING:
+    from bot.access import Actor
+    from bot.services import Services
+
+HISTORY_SHOWN = 30
+_QUIET_KINDS = ("plan.task_added", "plan.import")
+
+
+@dataclass(frozen=True)
+class Card:
+    """One unit's part of one task, ready to render with its buttons."""
+
+    task: Task
+    unit: str
+    state: dict[str, Any]
+    due: date | None
+    days_left: int | None
+    updated_by: str | None
+    reported_now: bool = False  # a periodic task whose current period is reported
+
+    @property
+    def open(self) -> bool:
+        return self.state["status"] != "done"
+
+    @property
+    def text(self) -> str:
+        return render("task_card.html.j2", c=self)
+
+
+def names_by_user(services: Services) -> dict[int, str]:
+    """Display names of everyone who ever acted: contacts (bound or not) and coordinators."""
+    names = {uid: f"督办（{uid}）" for uid in services.settings.coordinators}
+    for _, doc in services.store.table("contacts").raw_docs():
+        names.setdefault(doc["user_id"], doc.get("name") or str(doc["user_id"]))
+    return names
+
+
+def card(services: Services, task: Task, state: dict[str, Any], today: date) -> Card:
+    due = effective_due(task, state, today)
+    period = period_key(task, today)
+    who = state.get("updated_by")
+    names = names_by_user(services) if who is not None else {}
+    return Card(
+        task=task,
+        unit=state["unit"],
+        state=state,
+        due=due,
+        days_left=(due - today).days if due else None,
+        updated_by=names.get(who, str(who)) if isinstance(who, int) else who,
+        reported_now=period is not None and period in (state.get("reported") or []),
+    )
+
+
+def cards_for(services: Services, actor: Actor, today: date) -> list[Card]:
+    """The actor's units' parts of every live task, open ones first, soonest due first."""
+    store = services.store
+    out = []
+    for unit in actor.units:
+        for state in store.states(unit=unit):
+            task = store.task(state["task"])
+            if task is not None:
+                out.append(card(services, task, state, today))
+    far = date.max
+    return sorted(out, key=lambda c: (not c.open, c.due or far, c.task.id, c.unit))
+
+
+def mytasks_intro(actor: Actor, cards: list[Card]) -> str:
+    return render(
+        "mytasks_intro.html.j2",
+        actor=actor,
+        open_count=sum(c.open for c in cards),
+        done_count=sum(not c.open for c in cards),
+    )
+
+
+def task_detail(services: Services, task_id: int, today: date) -> str | None:
+    """Every responsible unit's status and the recent history of one task; None if unknown."""
+    store = services.store
+    task = store.task(task_id)
+    if task is None:
+        return None
+    parts = [card(services, task, s, today) for s in store.states(task=task_id)]
+    parts.sort(key=lambda c: (c.state["role"] != "lead", c.unit))
+    events = [e for e in store.events(task=task_id) if e["kind"] not in _QUIET_KINDS]
+    return render(
+        "task_detail.html.j2",
+        task=task,
+        meta=store.task_meta(task_id),
+        parts=parts,
+        events=events[-HISTORY_SHOWN:],
+        hidden=max(0, len(events) - HISTORY_SHOWN),
+        names=names_by_user(services),
+    )

@@ -1,0 +1,149 @@
+"""The reminder policy (`data/policy.yaml`): when reminders, chasers and escalations go out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import bot
+
+DEFAULT_PATH = bot.DATA / "policy.yaml"
+ROLES = ("lead", "supporter")
+
+
+@dataclass(frozen=True)
+class OncePolicy:
+    lead_days_before: tuple[int, ...] = (7, 3, 1)
+    supporter_days_before: tuple[int, ...] = (7, 1)
+    due_day_roles: tuple[str, ...] = ("lead",)
+
+
+@dataclass(frozen=True)
+class OverduePolicy:
+    roles: tuple[str, ...] = ("lead", "supporter")
+    every_workdays: int = 3
+    escalate_after_workdays: int = 5
+
+
+@dataclass(frozen=True)
+class PeriodicPolicy:
+    workdays_before: int = 3
+    on_day: bool = True
+
+
+@dataclass(frozen=True)
+class OngoingPolicy:
+    stale_days: int = 30
+
+
+@dataclass(frozen=True)
+class NoContactsPolicy:
+    weekly: bool = True
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    max_attempts: int = 5
+    backoff_seconds: float = 1.0
+    max_backoff_seconds: float = 30.0
+    resend_after_timeout: int = 1
+    concurrency: int = 30
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Every number of the reminder rules; the defaults are the issue's default policy."""
+
+    once: OncePolicy = field(default_factory=OncePolicy)
+    overdue: OverduePolicy = field(default_factory=OverduePolicy)
+    periodic: PeriodicPolicy = field(default_factory=PeriodicPolicy)
+    ongoing: OngoingPolicy = field(default_factory=OngoingPolicy)
+    no_contacts: NoContactsPolicy = field(default_factory=NoContactsPolicy)
+    delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+
+
+_SECTIONS: dict[str, type] = {
+    "once": OncePolicy,
+    "overdue": OverduePolicy,
+    "periodic": PeriodicPolicy,
+    "ongoing": OngoingPolicy,
+    "no_contacts": NoContactsPolicy,
+    "delivery": DeliveryPolicy,
+}
+
+
+def _value(where: str, default: Any, raw: Any) -> Any:
+    """Check one setting against the type of its default."""
+    if isinstance(default, bool):
+        if not isinstance(raw, bool):
+            raise ValueError(f"{where}: expected true or false, got {raw!r}")
+        return raw
+    if isinstance(default, int):
+        if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+            raise ValueError(f"{where}: expected a whole number ≥ 0, got {raw!r}")
+        return raw
+    if isinstance(default, float):
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 0:
+            raise ValueError(f"{where}: expected a number ≥ 0, got {raw!r}")
+        return float(raw)
+    if isinstance(default, tuple):
+        if not isinstance(raw, list):
+            raise ValueError(f"{where}: expected a list, got {raw!r}")
+        if default and isinstance(default[0], str):
+            if not all(r in ROLES for r in raw):
+                raise ValueError(f"{where}: roles must be among {', '.join(ROLES)}")
+            return tuple(raw)
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in raw):
+            raise ValueError(f"{where}: expected a list of whole numbers > 0, got {raw!r}")
+        return tuple(sorted(set(raw), reverse=True))
+    raise ValueError(f"{where}: unsupported setting")  # pragma: no cover
+
+
+def policy_from_mapping(raw: Any, source: str = "<policy>") -> Policy:
+    """A Policy from parsed YAML; missing keys keep their defaults, unknown keys are errors."""
+    if raw is None:
+        return Policy()
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"{source}: expected a mapping of sections")
+    policy = Policy()
+    for name, section in raw.items():
+        cls = _SECTIONS.get(name)
+        if cls is None:
+            raise ValueError(f"{source}: unknown section {name!r}")
+        if section is None:
+            continue
+        if not isinstance(section, Mapping):
+            raise ValueError(f"{source}: {name}: expected a mapping")
+        current = getattr(policy, name)
+        known = {f.name for f in fields(cls)}
+        changes = {}
+        for key, value in section.items():
+            if key not in known:
+                raise ValueError(f"{source}: {name}.{key}: unknown setting")
+            changes[key] = _value(f"{source}: {name}.{key}", getattr(current, key), value)
+        policy = replace(policy, **{name: replace(current, **changes)})
+    if policy.overdue.every_workdays < 1:
+        raise ValueError(f"{source}: overdue.every_workdays: must be at least 1")
+    if policy.delivery.max_attempts < 1:
+        raise ValueError(f"{source}: delivery.max_attempts: must be at least 1")
+    return policy
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """Read the policy YAML (default: the bundled one); ValueError names the file and key."""
+    path = Path(path) if path is not None else DEFAULT_PATH
+    if not path.exists() and path == DEFAULT_PATH:
+        return Policy()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the policy: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise ValueError(f"{where}: invalid YAML: {getattr(exc, 'problem', '')}") from None
+    return policy_from_mapping(raw, source=str(path))

@@ -1,0 +1,261 @@
+"""Coordinator review: completion claims of lead units and extension requests, one table for both.
+
+A record is created `pending` and decided once: `approved` or `rejected`. Deciding again is a
+no-op that says so (a double press of a button must not act twice). Every step is recorded in
+the history through the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from bot.services import Services
+from bot.store import Store
+
+TABLE = "reviews"
+KINDS = ("claim", "extension")
+MAX_REASON = 2000
+
+
+class ActorLike(Protocol):
+    @property
+    def user_id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+class ReviewError(ValueError):
+    """A request or decision that cannot be made; `code` says why, `info` carries details.
+
+    codes: "unknown_task", "not_responsible", "supporter", "done", "closed", "pending",
+    "no_reason", "reason_too_long", "not_found", "no_date", "not_later".
+    """
+
+    def __init__(self, code: str, **info: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.info = info
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a decision did: the record after it; `already` when it had been decided before."""
+
+    record: dict[str, Any]
+    already: bool = False
+    task_closed: bool = False
+
+
+def actor_id(actor: ActorLike | int) -> int:
+    return actor if isinstance(actor, int) else actor.user_id
+
+
+def actor_name(actor: ActorLike | int) -> str:
+    return str(actor) if isinstance(actor, int) else actor.name
+
+
+def get(store: Store, record_id: int) -> dict[str, Any] | None:
+    doc = store.table(TABLE).get(doc_id=record_id)
+    return {"id": record_id, **doc} if doc is not None else None
+
+
+def records(
+    store: Store,
+    *,
+    status: str | None = "pending",
+    kind: str | None = None,
+    task: int | None = None,
+    unit: str | None = None,
+) -> list[dict[str, Any]]:
+    """Review records, oldest first, filtered."""
+    return [
+        {"id": doc_id, **doc}
+        for doc_id, doc in sorted(store.table(TABLE).raw_docs())
+        if (status is None or doc["status"] == status)
+        and (kind is None or doc["kind"] == kind)
+        and (task is None or doc["task"] == task)
+        and (unit is None or doc["unit"] == unit)
+    ]
+
+
+def open_request(store: Store, kind: str, task_id: int, unit: str) -> dict[str, Any] | None:
+    """The pending record of this kind for a task and unit, if any."""
+    found = records(store, kind=kind, task=task_id, unit=unit)
+    return found[0] if found else None
+
+
+def check_reason(reason: str | None) -> str:
+    """A decision or request reason: required, at most MAX_REASON characters."""
+    text = (reason or "").strip()
+    if not text:
+        raise ReviewError("no_reason")
+    if len(text) > MAX_REASON:
+        raise ReviewError("reason_too_long", limit=MAX_REASON, length=len(text))
+    return text
+
+
+def responsible_state(services: Services, task_id: int, unit: str) -> dict[str, Any]:
+    """The unit's state row of an open task; raises ReviewError when there is none."""
+    store = services.store
+    if store.task(task_id) is None:
+        raise ReviewError("unknown_task", task=task_id)
+    state = store.state(task_id, unit)
+    if state is None:
+        raise ReviewError("not_responsible", task=task_id, unit=unit)
+    return state
+
+
+def insert(
+    services: Services,
+    kind: str,
+    task_id: int,
+    unit: str,
+    actor: ActorLike | int,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Create a pending review record."""
+    doc = {
+        "kind": kind,
+        "task": task_id,
+        "unit": unit,
+        "status": "pending",
+        "requested_by": actor_id(actor),
+        "requested_by_name": actor_name(actor),
+        "requested_at": services.clock.now().isoformat(timespec="seconds"),
+        "decided_by": None,
+        "decided_by_name": None,
+        "decided_at": None,
+        "decision_reason": None,
+        **fields,
+    }
+    doc_id = services.store.table(TABLE).insert(doc)
+    return {"id": doc_id, **doc}
+
+
+def create_claim(
+    services: Services, task_id: int, unit: str, actor: ActorLike | int, note: str | None = None
+) -> dict[str, Any]:
+    """A lead unit says its part is done: a pending claim for coordinator review.
+
+    A claim already pending for the task and unit is returned as it is, not made twice.
+    """
+    state = responsible_state(services, task_id, unit)
+    if state["role"] != "lead":
+        raise ReviewError("supporter", task=task_id, unit=unit)
+    if state["status"] == "done":
+        raise ReviewError("done", task=task_id, unit=unit)
+    if services.store.task_meta(task_id).get("closed"):
+        raise ReviewError("closed", task=task_id)
+    existing = open_request(services.store, "claim", task_id, unit)
+    if existing is not None:
+        return existing
+    now = services.clock.now()
+    services.store.update_state(
+        task_id, unit, at=now, actor=actor_id(actor), event="claim", claim="pending"
+    )
+    return insert(services, "claim", task_id, unit, actor, note=note)
+
+
+def _decide(
+    services: Services,
+    record: dict[str, Any],
+    actor: ActorLike | int,
+    status: str,
+    reason: str | None,
+) -> dict[str, Any]:
+    fields = {
+        "status": status,
+        "decided_by": actor_id(actor),
+        "decided_by_name": actor_name(actor),
+        "decided_at": services.clock.now().isoformat(timespec="seconds"),
+        "decision_reason": reason,
+    }
+    services.store.table(TABLE).update(fields, doc_ids=[record["id"]])
+    return {**record, **fields}
+
+
+def _leads_done(store: Store, task_id: int) -> bool:
+    leads = [s for s in store.states(task=task_id) if s["role"] == "lead"]
+    return bool(leads) and all(s["status"] == "done" for s in leads)
+
+
+def approve(services: Services, record_id: int, actor: ActorLike | int) -> Decision:
+    """Approve a claim (the lead's part is done; the task closes when every lead is) or an
+    extension (the unit's deadline moves)."""
+    store = services.store
+    record = get(store, record_id)
+    if record is None:
+        raise ReviewError("not_found", id=record_id)
+    if record["status"] != "pending":
+        return Decision(record, already=True)
+    now = services.clock.now()
+    task_id, unit = record["task"], record["unit"]
+    closed = False
+    if record["kind"] == "claim":
+        store.update_state(
+            task_id,
+            unit,
+            at=now,
+            actor=actor_id(actor),
+            event="claim.approve",
+            status="done",
+            claim=None,
+            percent=100,
+        )
+        if _leads_done(store, task_id) and not store.task_meta(task_id).get("closed"):
+            store.set_task_closed(task_id, True)
+            store.record("task.closed", at=now, actor=actor_id(actor), task=task_id)
+            closed = True
+    else:
+        store.update_state(
+            task_id,
+            unit,
+            at=now,
+            actor=actor_id(actor),
+            event="extension.approve",
+            due_override=record["due"],
+        )
+    return Decision(_decide(services, record, actor, "approved", None), task_closed=closed)
+
+
+def reject(services: Services, record_id: int, actor: ActorLike | int, reason: str) -> Decision:
+    """Refuse a claim (status back to 进行中) or an extension, with the reason for the unit."""
+    store = services.store
+    text = check_reason(reason)
+    record = get(store, record_id)
+    if record is None:
+        raise ReviewError("not_found", id=record_id)
+    if record["status"] != "pending":
+        return Decision(record, already=True)
+    now = services.clock.now()
+    task_id, unit = record["task"], record["unit"]
+    if record["kind"] == "claim":
+        store.update_state(
+            task_id,
+            unit,
+            at=now,
+            actor=actor_id(actor),
+            event="claim.reject",
+            claim="rejected",
+            status="doing",
+            claim_reason=text,
+        )
+    else:
+        store.record(
+            "extension.reject",
+            at=now,
+            actor=actor_id(actor),
+            task=task_id,
+            unit=unit,
+            due=record["due"],
+            reason=text,
+        )
+    return Decision(_decide(services, record, actor, "rejected", text))
+
+
+def due_of(record: dict[str, Any]) -> date | None:
+    """The requested date of an extension record."""
+    return date.fromisoformat(record["due"]) if record.get("due") else None

@@ -1,0 +1,221 @@
+"""The coordinator's views (/status, /status N, /status UNIT, /overdue) as rendered pages.
+
+Long lists are cut into pages of a fixed number of items; each page is one message.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from bot import progress
+from bot.render import render, split_message
+from bot.status import STATUS_LABELS
+from bot.summary import cn_number, snapshot
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+TASK_UNITS_PER_PAGE = 12
+UNIT_PARTS_PER_PAGE = 15
+OVERDUE_PER_PAGE = 12
+HISTORY_SHOWN = 8
+EVENT_LABELS = {
+    "status": "更新进度",
+    "note": "留言",
+    "report": "报送",
+    "evidence": "上传材料",
+    "claim": "提交完成申请",
+    "claim.approve": "完成申请通过",
+    "claim.reject": "完成申请退回",
+    "extension.request": "申请延期",
+    "extension.approve": "延期获批",
+    "extension.reject": "延期退回",
+    "activity": "报送活动",
+    "rectify": "报送专项治理",
+    "metric": "报送指标",
+    "task.closed": "任务办结",
+    "remind": "催办",
+}
+HIDDEN_KINDS = ("plan.", "reminder", "summary.", "contact.", "invite.")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One message of a view: its text, and where it is among the pages."""
+
+    text: str
+    page: int
+    pages: int
+
+
+def _pages(count: int, per_page: int) -> int:
+    return max(1, -(-count // per_page))
+
+
+def _clamp(page: int, pages: int) -> int:
+    return min(max(page, 0), pages - 1)
+
+
+def _fit(text: str) -> str:
+    """A page is one message: anything past Telegram's limit is dropped, never sent broken."""
+    return split_message(text)[0]
+
+
+def overview(services: Services, today: date) -> str:
+    """/status: counts by status, lights by group with #N refs."""
+    tasks = snapshot(services, today)
+    return render(
+        "status_overview.html.j2",
+        today=today,
+        total=len(tasks),
+        percent=round(sum(t.percent for t in tasks) / len(tasks)) if tasks else 0,
+        lights=progress.light_counts(tasks),
+        statuses=progress.status_counts(services.store.states()),
+        groups=[
+            {
+                "no_cn": cn_number(g.no),
+                "name": g.name,
+                "percent": g.percent,
+                "tasks": [
+                    {
+                        "id": t.task.id,
+                        "title": t.task.title,
+                        "icon": progress.LIGHT_ICONS[t.light],
+                        "percent": t.percent,
+                        "due": t.due if t.light != "closed" else None,
+                    }
+                    for t in g.tasks
+                ],
+            }
+            for g in progress.groups(tasks)
+        ],
+    )
+
+
+def _history_line(ev: dict[str, Any]) -> dict[str, Any]:
+    text = ev.get("note") or ev.get("reason") or ev.get("title") or ev.get("cases") or ""
+    if ev["kind"] == "status" and ev.get("status"):
+        label = "更新为" + STATUS_LABELS.get(ev["status"], ev["status"])
+        if ev.get("percent") is not None:
+            label += f" {ev['percent']}%"
+    elif ev["kind"] == "metric":
+        label = f"报送指标 {ev.get('key')} = {ev.get('value')}"
+    else:
+        label = EVENT_LABELS.get(ev["kind"], ev["kind"])
+    return {"at": ev["at"], "unit": ev.get("unit"), "label": label, "text": str(text)}
+
+
+def task_view(services: Services, task_id: int, today: date, page: int = 0) -> Page | None:
+    """/status N: every unit's status, percent, last note, evidence, deadline and history."""
+    store = services.store
+    tp = next((t for t in snapshot(services, today) if t.task.id == task_id), None)
+    if tp is None:
+        return None
+    evidence = Counter(
+        doc["unit"] for _, doc in store.table("evidence").raw_docs() if doc["task"] == task_id
+    )
+    pages = _pages(len(tp.parts), TASK_UNITS_PER_PAGE)
+    page = _clamp(page, pages)
+    shown = tp.parts[page * TASK_UNITS_PER_PAGE : (page + 1) * TASK_UNITS_PER_PAGE]
+    history = [
+        _history_line(ev)
+        for ev in store.events(task=task_id)
+        if not ev["kind"].startswith(HIDDEN_KINDS)
+    ][-HISTORY_SHOWN:][::-1]
+    text = render(
+        "status_task.html.j2",
+        icon=progress.LIGHT_ICONS[tp.light],
+        task=tp.task,
+        closed=tp.light == "closed",
+        due=tp.due,
+        page=page,
+        pages=pages,
+        unit_total=len(tp.parts),
+        parts=[
+            {
+                "unit": p.unit,
+                "role": p.role,
+                "status": p.status,
+                "percent": p.percent,
+                "claim": p.claim,
+                "evidence": evidence.get(p.unit, 0),
+                "overdue": p.overdue,
+                "days": (today - p.due).days if p.overdue and p.due else 0,
+                "updated_at": p.updated_at.isoformat() if p.updated_at else None,
+                "note": p.note,
+                "icon": progress.LIGHT_ICONS[p.light],
+            }
+            for p in shown
+        ],
+        history=history if page == 0 else [],
+    )
+    return Page(_fit(text), page, pages)
+
+
+def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page:
+    """/status UNIT: the unit's tasks, lights and contact."""
+    view = progress.unit_view(unit, snapshot(services, today), services.store.contacts())
+    pages = _pages(len(view.parts), UNIT_PARTS_PER_PAGE)
+    page = _clamp(page, pages)
+    shown = view.parts[page * UNIT_PARTS_PER_PAGE : (page + 1) * UNIT_PARTS_PER_PAGE]
+    text = render(
+        "status_unit.html.j2",
+        unit=unit,
+        total=len(view.parts),
+        counts=view.counts,
+        overdue=view.overdue,
+        reachable=view.reachable,
+        last_update=view.last_update.isoformat() if view.last_update else None,
+        page=page,
+        pages=pages,
+        parts=[
+            {
+                "task": t.id,
+                "title": t.title,
+                "role": p.role,
+                "status": p.status,
+                "percent": p.percent,
+                "due": p.due,
+                "icon": progress.LIGHT_ICONS[p.light],
+            }
+            for t, p in shown
+        ],
+    )
+    return Page(_fit(text), page, pages)
+
+
+def overdue_view(services: Services, today: date, page: int = 0) -> Page:
+    """/overdue: overdue work grouped by lead unit, with working and calendar days."""
+    by_unit = progress.overdue_by_unit(
+        snapshot(services, today), services.store.contacts(), services.calendar, today
+    )
+    items = [(unit, item) for unit, group in by_unit.items() for item in group]
+    pages = _pages(len(items), OVERDUE_PER_PAGE)
+    page = _clamp(page, pages)
+    blocks: list[dict[str, Any]] = []
+    for unit, item in items[page * OVERDUE_PER_PAGE : (page + 1) * OVERDUE_PER_PAGE]:
+        if not blocks or blocks[-1]["unit"] != unit:
+            blocks.append({"unit": unit, "reachable": item.reachable, "rows": []})
+        blocks[-1]["rows"].append(
+            {
+                "task": item.task.id,
+                "title": item.task.title,
+                "due": item.due,
+                "workdays": item.workdays,
+                "days": item.days,
+                "last_update": item.last_update.isoformat() if item.last_update else None,
+            }
+        )
+    text = render(
+        "overdue.html.j2",
+        today=today,
+        total=len(items),
+        units=len(by_unit),
+        page=page,
+        pages=pages,
+        blocks=blocks,
+    )
+    return Page(_fit(text), page, pages)

@@ -1,0 +1,95 @@
+"""Answers the bot asked for after a button: the next text, or /cancel.
+
+The awaited-text handler sits in group 0 with the other commands and dialogues, but its filter
+matches only when the sender has an answer pending, so every other text passes on to the
+handlers after it (handlers.awaiting must come before the note and dialogue handlers in
+HANDLER_MODULES). /cancel is taken here only while something is awaited. In group 1, after
+everything, any other command drops a pending text wait and any other button drops every
+wait, so a stale wait never swallows a later note.
+"""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import awaiting
+from bot.render import render
+from handlers.common import services_of
+
+AFTER_GROUP = 1  # runs after the command itself was handled in group 0
+OWN_BUTTONS = r"^(ev:\d+|ext:\d+|rv:no:\d+)$"
+
+
+class _Awaited(filters.MessageFilter):
+    """Matches a private message of a user the bot is waiting for (read from the store)."""
+
+    def __init__(self, application: Application, slots: tuple[str, ...]) -> None:
+        super().__init__(name=f"Awaited{slots}")
+        self._application = application
+        self._slots = slots
+
+    def filter(self, message: Message) -> bool:
+        services = self._application.bot_data.get("services")
+        if services is None or message.from_user is None or message.chat.type != "private":
+            return False
+        now = services.clock.now()
+        user_id = message.from_user.id
+        return any(awaiting.expected(services.store, user_id, s, now) for s in self._slots)
+
+
+async def awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The text the bot asked for (extension date and reason, or a refusal reason)."""
+    from handlers.extensions import extension_text
+    from handlers.review import reason_text
+
+    user = update.effective_user
+    services = services_of(context)
+    wait = (
+        awaiting.expected(services.store, user.id, "text", services.clock.now()) if user else None
+    )
+    if wait is None:
+        return  # expired between the filter and here
+    if wait["action"] == "extend":
+        await extension_text(update, context, wait)
+    elif wait["action"] == "reject":
+        await reason_text(update, context, wait)
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/cancel while the bot waits for a file or an answer: it stops waiting."""
+    message, user = update.effective_message, update.effective_user
+    if message is not None and user is not None:
+        awaiting.clear(services_of(context).store, user.id)
+        await message.reply_text(render("awaiting_cancelled.html.j2"))
+
+
+async def any_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any other command: the bot no longer waits for text (a file wait stays)."""
+    if update.effective_user is not None:
+        awaiting.clear(services_of(context).store, update.effective_user.id, "text")
+
+
+async def other_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Another button than the ones that ask for input: the bot no longer waits at all."""
+    if update.effective_user is not None:
+        awaiting.clear(services_of(context).store, update.effective_user.id)
+
+
+def register(application: Application) -> None:
+    text = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED
+    text_awaited = _Awaited(application, ("text",))
+    application.add_handler(MessageHandler(text & text_awaited, awaited_text))
+    any_awaited = _Awaited(application, awaiting.SLOTS)
+    application.add_handler(CommandHandler("cancel", cancel, filters=any_awaited))
+    application.add_handler(MessageHandler(filters.COMMAND, any_command), group=AFTER_GROUP)
+    application.add_handler(
+        CallbackQueryHandler(other_button, pattern=f"(?!{OWN_BUTTONS})"), group=AFTER_GROUP
+    )

@@ -1,0 +1,91 @@
+"""What every handler needs: the services, the actor of the update, and sending split text."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Iterable
+from datetime import date
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.access import Actor, resolve_actor
+from bot.render import split_message
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def services_of(context: Context) -> Services:
+    return context.application.bot_data["services"]
+
+
+def actor_of(update: Update, context: Context) -> Actor:
+    """The actor the gate resolved for this update (the context object is per update)."""
+    actor = getattr(context, "duban_actor", None)
+    if actor is None:
+        assert update.effective_user is not None
+        actor = resolve_actor(services_of(context), update.effective_user)
+    return actor
+
+
+def today(context: Context) -> date:
+    return services_of(context).clock.now().date()
+
+
+def command_rest(message: Message) -> str:
+    """The text after the leading /command (newlines and spacing kept as written)."""
+    text = message.text or ""
+    for entity in message.entities:
+        if entity.type == "bot_command" and entity.offset == 0:
+            return text[entity.length :]
+    return text.partition(" ")[2]
+
+
+async def send(
+    context: Context,
+    chat_id: int,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> list[Message]:
+    """Send text split at Telegram's limit; buttons go under the last part."""
+    parts = split_message(text)
+    sent = []
+    for i, part in enumerate(parts):
+        markup = reply_markup if i == len(parts) - 1 else None
+        sent.append(await context.bot.send_message(chat_id, part, reply_markup=markup))
+    return sent
+
+
+async def reply(
+    update: Update, context: Context, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> list[Message]:
+    """Answer in the chat the update came from."""
+    assert update.effective_chat is not None
+    return await send(context, update.effective_chat.id, text, reply_markup)
+
+
+async def notify_coordinators(
+    context: Context,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    exclude: Iterable[int] = (),
+) -> list[Message]:
+    """Tell every coordinator privately; one unreachable coordinator does not stop the others."""
+    sent: list[Message] = []
+    skip = set(exclude)
+    for user_id in sorted(services_of(context).settings.coordinators - skip):
+        try:
+            sent += await send(context, user_id, text, reply_markup)
+        except TelegramError as exc:
+            log.warning("could not notify coordinator %s: %s", user_id, exc)
+    return sent
+
+
+def plain_text(html_text: str) -> str:
+    """Rendered HTML as plain text for a callback answer (at most 200 characters)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))[:200]

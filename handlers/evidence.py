@@ -1,0 +1,271 @@
+"""Evidence through chat: files and photos for a task, the 上传材料 button, and /evidence N."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from telegram import Message, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import MessageHandler as _MessageHandler
+
+from bot import awaiting, evidence
+from bot.access import Actor, Grant, authorize
+from bot.evidence import EvidenceError, Vetted
+from bot.render import render, split_message
+from bot.services import Services
+from handlers.common import actor_of, services_of
+
+log = logging.getLogger(__name__)
+_TASK_REF = re.compile(r"[#＃]\s*(\d{1,6})")
+
+
+def task_in_caption(caption: str | None) -> int | None:
+    """`#18 承诺制工作方案` → 18."""
+    m = _TASK_REF.search(caption or "")
+    return int(m[1]) if m else None
+
+
+def unit_in_text(services: Services, task_id: int, text: str | None) -> str | None:
+    """A unit with a part in the task named in free text (`#18 区司法局 方案`), if any."""
+    if not text:
+        return None
+    with_part = {s["unit"] for s in services.store.states(task=task_id)}
+    for word in re.split(r"[\s,，、;；:：]+", text):
+        name = services.units.canonical(word) if word else None
+        if name in with_part:
+            return name
+    return None
+
+
+def _target(
+    services: Services, message: Message, user_id: int
+) -> tuple[int | None, str | None, str]:
+    """(task, unit hint, how) for a file: caption `#N`, a reply to a bot message, or a button."""
+    if (task_id := task_in_caption(message.caption)) is not None:
+        return task_id, unit_in_text(services, task_id, message.caption), "caption"
+    reply = message.reply_to_message
+    if reply is not None and (ref := services.store.message_ref(message.chat_id, reply.message_id)):
+        return ref[0], ref[1], "reply"
+    now = services.clock.now()
+    if (wait := awaiting.expected(services.store, user_id, "file", now)) is not None:
+        return wait["task"], wait["unit"], "button"
+    return None, None, "none"
+
+
+def _vet(message: Message, services: Services) -> tuple[Vetted, str, str]:
+    """Check the file before download: (vetted, file_id, file_unique_id)."""
+    if message.document is not None:
+        doc = message.document
+        vetted = evidence.vet(doc.file_name, doc.mime_type, doc.file_size)
+        return vetted, doc.file_id, doc.file_unique_id
+    photo = message.photo[-1]  # the largest size Telegram made
+    return (
+        evidence.vet_photo(photo.file_size, services.clock.now()),
+        photo.file_id,
+        photo.file_unique_id,
+    )
+
+
+async def _refuse(message: Message, reason: str, **extra: Any) -> None:
+    text = render(
+        "evidence_refused.html.j2", reason=reason, kinds=evidence.accepted_kinds(), **extra
+    )
+    await message.reply_text(text)
+
+
+async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A document or photo for task N: checked, downloaded, kept; the reply counts the files."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = services_of(context)
+    actor = actor_of(update, context)
+    task_id, unit_hint, _how = _target(services, message, user.id)
+    if task_id is None:
+        # in a group a file about nothing in particular is none of the bot's business
+        if message.chat.type == "private":
+            await message.reply_text(render("evidence_how.html.j2", reason="none"))
+        return
+    grant = authorize(actor, services, task_id, unit_hint)
+    if not isinstance(grant, Grant):
+        await message.reply_text(grant.text)
+        return
+    try:
+        vetted, file_id, unique_id = _vet(message, services)
+    except EvidenceError as err:
+        await _refuse_vetting(message, err)
+        return
+    await _download_and_keep(context, services, actor, grant, message, vetted, file_id, unique_id)
+
+
+async def _refuse_vetting(message: Message, err: EvidenceError) -> None:
+    doc = message.document
+    if err.code == "size":
+        size = (doc.file_size if doc else message.photo[-1].file_size) or 0
+        await _refuse(message, "size", size=evidence.format_size(size))
+    else:
+        ext = evidence.extension_of(doc.file_name if doc else None)
+        await _refuse(message, err.code, ext=ext if ext.isascii() and len(ext) <= 10 else "")
+
+
+async def _download_and_keep(
+    context: ContextTypes.DEFAULT_TYPE,
+    services: Services,
+    actor: Actor,
+    grant: Grant,
+    message: Message,
+    vetted: Vetted,
+    file_id: str,
+    unique_id: str,
+) -> None:
+    store, data_dir = services.store, services.settings.data_dir
+    # Telegram's file_unique_id names the same file: a resend needs no download at all.
+    if earlier := evidence.find_duplicate(
+        store, grant.task_id, grant.unit, file_unique_id=unique_id
+    ):
+        count = evidence.count_evidence(store, grant.task_id, grant.unit)
+        await _reply_saved(message, evidence.Saved(earlier, True, count))
+        return
+    temp = evidence.temp_path(data_dir, grant.task_id, grant.unit)
+    try:
+        tg_file = await context.bot.get_file(file_id)
+        if tg_file.file_size and tg_file.file_size > evidence.MAX_BYTES:
+            evidence.discard(temp)
+            await _refuse(message, "size", size=evidence.format_size(tg_file.file_size))
+            return
+        await tg_file.download_to_drive(custom_path=temp)
+    except TelegramError as err:
+        evidence.discard(temp)
+        log.warning("evidence download failed: %s", err)
+        too_big = "too big" in str(err).lower()
+        await _refuse(message, "size" if too_big else "download", size="超过 20 MB")
+        return
+    except BaseException:
+        evidence.discard(temp)  # a cancelled or failed download leaves no half file behind
+        raise
+    try:
+        saved = evidence.keep_file(
+            store,
+            data_dir,
+            temp,
+            vetted,
+            task_id=grant.task_id,
+            unit=grant.unit,
+            at=services.clock.now(),
+            uploader=actor.user_id,
+            uploader_name=actor.name,
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            file_unique_id=unique_id,
+        )
+    except EvidenceError as err:
+        await _refuse(message, err.code, size="超过 20 MB")
+        return
+    await _reply_saved(message, saved)
+
+
+async def _reply_saved(message: Message, saved: evidence.Saved) -> None:
+    rec = saved.record
+    text = render(
+        "evidence_saved.html.j2",
+        duplicate=saved.duplicate,
+        task_id=rec["task"],
+        unit=rec["unit"],
+        name=rec["name"],
+        size=evidence.format_size(rec["size"]),
+        count=saved.count,
+        first_at=rec["at"],
+        first_by=rec["uploader_name"],
+    )
+    await message.reply_text(text)
+
+
+async def upload_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """上传材料 (ev:N): the bot asks for the file and takes the next ones for task N."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or query.data is None:
+        return
+    services = services_of(context)
+    task_id = int(query.data.split(":")[1])
+    ref = (
+        services.store.message_ref(query.message.chat.id, query.message.message_id)
+        if query.message
+        else None
+    )
+    grant = authorize(actor_of(update, context), services, task_id, ref[1] if ref else None)
+    if not isinstance(grant, Grant):
+        await query.answer()
+        await context.bot.send_message(user.id, grant.text)
+        return
+    awaiting.expect(
+        services.store,
+        user.id,
+        "file",
+        "evidence",
+        now=services.clock.now(),
+        task=task_id,
+        unit=grant.unit,
+    )
+    await query.answer()
+    minutes = int(awaiting.WAIT.total_seconds() // 60)
+    text = render(
+        "evidence_how.html.j2", reason="ask", task_id=task_id, unit=grant.unit, minutes=minutes
+    )
+    sent = await context.bot.send_message(query.message.chat.id if query.message else user.id, text)
+    services.store.remember_message(
+        sent.chat_id, sent.message_id, task=task_id, unit=grant.unit, kind="evidence"
+    )
+
+
+async def list_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/evidence N: the task's files (coordinators: every unit; contacts: their own units)."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = services_of(context)
+    args = context.args or []
+    task_id = task_in_caption("#" + args[0].lstrip("#＃")) if args else None
+    if task_id is None:
+        await message.reply_text(render("evidence_list.html.j2", usage=True))
+        return
+    actor = actor_of(update, context)
+    task = services.store.task(task_id)
+    with_part = [s["unit"] for s in services.store.states(task=task_id)]
+    units = with_part if actor.is_coordinator else [u for u in actor.units if u in with_part]
+    if task is None or not units:
+        refusal = authorize(actor, services, task_id)
+        await message.reply_text(refusal.text if not isinstance(refusal, Grant) else "")
+        return
+    groups = []
+    for unit in units:
+        files = evidence.list_evidence(services.store, task_id, unit)
+        if files or not actor.is_coordinator:
+            groups.append({"unit": unit, "files": [_row(f) for f in files]})
+    text = render(
+        "evidence_list.html.j2", usage=False, task_id=task_id, title=task.title, groups=groups
+    )
+    for part in split_message(text):
+        await message.reply_text(part)
+
+
+def _row(rec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": rec["name"],
+        "size": evidence.format_size(rec["size"]),
+        "uploader": rec["uploader_name"],
+        "at": rec["at"],
+    }
+
+
+def register(application: Application) -> None:
+    """Files and photos in private chats (or captioned in groups), the button, /evidence."""
+    application.add_handler(CommandHandler("evidence", list_command))
+    application.add_handler(CallbackQueryHandler(upload_button, pattern=r"^ev:\d+$"))
+    application.add_handler(
+        _MessageHandler(
+            (filters.Document.ALL | filters.PHOTO) & ~filters.UpdateType.EDITED, receive_file
+        )
+    )

@@ -1,0 +1,122 @@
+"""Extension requests in chat: /extend N DATE reason, and the 申请延期 button."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Message, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot import awaiting, extensions
+from bot.access import Actor, Grant, authorize
+from bot.render import render
+from bot.review import ReviewError
+from handlers.common import actor_of, command_rest, services_of
+from handlers.review import announce
+
+
+def _error(code: str, **info: Any) -> str:
+    return render("extension_error.html.j2", code=code, info=info)
+
+
+RETRYABLE = frozenset({"no_date", "no_reason", "reason_too_long", "not_later"})
+
+
+async def _submit(
+    context: ContextTypes.DEFAULT_TYPE, message: Message, actor: Actor, grant: Grant, text: str
+) -> str | None:
+    """Parse `DATE reason`, record the request, confirm it, send it to coordinators.
+
+    Returns None when done, else the error code (already explained to the user).
+    """
+    services = services_of(context)
+    try:
+        ask = extensions.parse_request(text, services.clock.now().date())
+        record = extensions.request_extension(
+            services, grant.task_id, grant.unit, actor, ask.due, ask.reason
+        )
+    except ReviewError as err:
+        await message.reply_text(_error(err.code, **err.info))
+        return err.code
+    reply = render(
+        "extension_sent.html.j2",
+        task_id=grant.task_id,
+        unit=grant.unit,
+        old_due=record["old_due"],
+        due=record["due"],
+        reason=record["reason"],
+    )
+    await message.reply_text(reply)
+    await announce(context, record)
+    return None
+
+
+async def extend_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/extend N [UNIT] DATE reason: a request for a later deadline, echoed with its weekday."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = services_of(context)
+    args = context.args or []
+    raw_task = args[0].lstrip("#＃") if args else ""
+    if len(args) < 2 or not raw_task.isdigit():
+        await message.reply_text(_error("usage"))
+        return
+    task_id, rest = int(raw_task), args[1:]
+    unit = None
+    if services.units.get(rest[0]) is not None and len(rest) > 1:
+        unit, rest = rest[0], rest[1:]
+    actor = actor_of(update, context)
+    grant = authorize(actor, services, task_id, unit)
+    if not isinstance(grant, Grant):
+        await message.reply_text(grant.text)
+        return
+    skip = len(args) - len(rest)  # the task number, and the unit if one was named
+    tail = command_rest(message).split(maxsplit=skip)
+    await _submit(context, message, actor, grant, tail[skip] if len(tail) > skip else "")
+
+
+async def extend_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """申请延期 (ext:N): the bot asks for the date and reason in one message."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or query.data is None:
+        return
+    services = services_of(context)
+    task_id = int(query.data.split(":")[1])
+    msg = query.message
+    ref = services.store.message_ref(msg.chat.id, msg.message_id) if msg else None
+    grant = authorize(actor_of(update, context), services, task_id, ref[1] if ref else None)
+    await query.answer()
+    if not isinstance(grant, Grant):
+        await context.bot.send_message(user.id, grant.text)
+        return
+    now = services.clock.now()
+    awaiting.expect(
+        services.store, user.id, "text", "extend", now=now, task=task_id, unit=grant.unit
+    )
+    current = extensions.current_due(services, task_id, grant.unit, now.date())
+    text = render("extension_ask.html.j2", task_id=task_id, unit=grant.unit, current=current)
+    await context.bot.send_message(user.id, text)
+
+
+async def extension_text(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, wait: dict[str, Any]
+) -> None:
+    """The `DATE reason` message after 申请延期; a wrong one can be retyped until it expires."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    services = services_of(context)
+    actor = actor_of(update, context)
+    grant = authorize(actor, services, wait["task"], wait["unit"])
+    if not isinstance(grant, Grant):
+        awaiting.clear(services.store, user.id, "text")
+        await message.reply_text(grant.text)
+        return
+    problem = await _submit(context, message, actor, grant, message.text or "")
+    if problem not in RETRYABLE:
+        awaiting.clear(services.store, user.id, "text")
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("extend", extend_command))
+    application.add_handler(CallbackQueryHandler(extend_button, pattern=r"^ext:\d+$"))

@@ -1,0 +1,39 @@
+"""Whatever no other handler took: stale buttons, unknown commands, stray text (stays last)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.render import render
+from handlers.common import Context, plain_text, reply
+
+
+async def nothing_to_cancel(update: Update, context: Context) -> None:
+    """/cancel outside any dialogue."""
+    await reply(update, context, render("update_dialog.html.j2", step="nothing"))
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """A command nobody handles: point to /help."""
+    await reply(update, context, render("fallback.html.j2", what="command"))
+
+
+async def stray_text(update: Update, context: Context) -> None:
+    """Private text that is neither a command nor a reply to a task message."""
+    await reply(update, context, render("update_dialog.html.j2", step="unknown_reply"))
+
+
+async def stale_button(update: Update, context: Context) -> None:
+    """A button whose dialogue is over (or from an old message)."""
+    assert update.callback_query is not None
+    text = plain_text(render("update_dialog.html.j2", step="stale"))
+    await update.callback_query.answer(text, show_alert=True)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("cancel", nothing_to_cancel))
+    application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    private_text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+    application.add_handler(MessageHandler(private_text, stray_text))
+    application.add_handler(CallbackQueryHandler(stale_button))

@@ -1,0 +1,70 @@
+"""The gatekeeper (group -1): act on each update once, and only for people allowed to speak."""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+from telegram.constants import ChatType
+from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
+
+from bot.access import Actor, admission, resolve_actor
+from bot.render import render
+from handlers.common import Context, plain_text, reply, services_of
+
+GATE_GROUP = -1
+
+
+async def gate(update: Update, context: Context) -> None:
+    """Drop redelivered updates; strangers and group chatter get an explanation, nothing more."""
+    services = services_of(context)
+    if services.store.seen_update(update.update_id):
+        raise ApplicationHandlerStop  # Telegram redelivers the last batch after a crash
+    if update.edited_message or update.edited_channel_post or update.effective_user is None:
+        raise ApplicationHandlerStop  # edits are not acted on again
+    actor = resolve_actor(services, update.effective_user)
+    context.duban_actor = actor  # type: ignore[attr-defined]  # one context per update
+    verdict = _verdict(update, actor)
+    if verdict is not None:
+        await _turn_away(update, context, verdict)
+        raise ApplicationHandlerStop
+
+
+def _verdict(update: Update, actor: Actor) -> str | None:
+    chat = update.effective_chat
+    in_group = chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+    button = None
+    if update.callback_query is not None:
+        button = (update.callback_query.data or "").partition(":")[0] or "?"
+    message = update.message
+    command = _command(message) if message is not None else None
+    addressed = message is not None and (not in_group or _replies_to_bot(message))
+    return admission(actor, in_group=in_group, command=command, button=button, addressed=addressed)
+
+
+def _command(message: Message) -> str | None:
+    """The /command a message starts with (lower case, without @botname), if any."""
+    text = message.text or message.caption or ""
+    if not text.startswith("/"):
+        return None
+    word = text.split(maxsplit=1)[0][1:]
+    return word.partition("@")[0].lower() or None
+
+
+def _replies_to_bot(message: Message) -> bool:
+    target = message.reply_to_message
+    return bool(target and target.from_user and target.from_user.is_bot)
+
+
+async def _turn_away(update: Update, context: Context, reason: str) -> None:
+    if reason == "ignore":
+        return
+    text = render(
+        "gate.html.j2", reason=reason, coordinator_unit=services_of(context).units.coordinator.name
+    )
+    if update.callback_query is not None:
+        await update.callback_query.answer(plain_text(text), show_alert=True)
+    elif update.effective_chat is not None:
+        await reply(update, context, text)
+
+
+def register(application: Application) -> None:
+    application.add_handler(TypeHandler(Update, gate), group=GATE_GROUP)

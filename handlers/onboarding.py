@@ -1,0 +1,88 @@
+"""/start (with an invite code), /help, /invite and /units: getting contacts bound."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot import onboarding
+from bot.onboarding import BoundContact
+from handlers.common import Context, actor_of, reply, services_of
+
+MAX_BUTTONS = 100  # Telegram's limit per inline keyboard
+
+
+async def start(update: Update, context: Context) -> None:
+    """A welcome by role, or — with an invite code — binding to the invited unit."""
+    services, user = services_of(context), update.effective_user
+    assert user is not None
+    if context.args:
+        code = context.args[0]
+        text = onboarding.redeem(services, user.id, user.full_name, code, user.username)
+    else:
+        text = onboarding.welcome_text(services, actor_of(update, context))
+    await reply(update, context, text)
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """What the bot is and which commands this person may use."""
+    actor = actor_of(update, context)
+    await reply(update, context, onboarding.welcome_text(services_of(context), actor, help_=True))
+
+
+async def invite(update: Update, context: Context) -> None:
+    """A single-use, 7-day invite link for a unit (coordinators; the gate checks)."""
+    name = " ".join(context.args or [])
+    text = onboarding.make_invite(
+        services_of(context), actor_of(update, context), name, context.bot.username
+    )
+    await reply(update, context, text)
+
+
+async def units(update: Update, context: Context) -> None:
+    """Units with their contacts and unbind buttons; `/units unbind USER_ID UNIT` unbinds."""
+    args, services = context.args or [], services_of(context)
+    if args and args[0].lower() == "unbind":
+        if len(args) < 3 or not args[1].lstrip("-").isdigit():
+            await reply(update, context, onboarding.render_usage("unbind"))
+            return
+        text = onboarding.unbind(services, actor_of(update, context), int(args[1]), args[2])
+        await reply(update, context, text)
+        return
+    text, bound = onboarding.units_overview(services)
+    await reply(update, context, text, _unbind_buttons(bound))
+
+
+def _unbind_buttons(bound: list[BoundContact]) -> InlineKeyboardMarkup | None:
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"解绑 {c.name}（{c.unit}）", callback_data=f"unb:{c.user_id}:{c.unit_index}"
+            )
+        ]
+        for c in bound[:MAX_BUTTONS]
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def unbind_button(update: Update, context: Context) -> None:
+    """The 解绑 button under /units (coordinators; the gate checks)."""
+    query, services = update.callback_query, services_of(context)
+    assert query is not None and query.data is not None
+    _, user_id, index = query.data.split(":")
+    unit = onboarding.unit_at(services, int(index))
+    if unit is None:
+        await query.answer("单位不存在")
+        return
+    await query.answer()
+    await reply(
+        update, context, onboarding.unbind(services, actor_of(update, context), int(user_id), unit)
+    )
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("start", start))
+    application.add_handler(CommandHandler("help", help_command))
+    application.add_handler(CommandHandler("invite", invite))
+    application.add_handler(CommandHandler("units", units))
+    application.add_handler(CallbackQueryHandler(unbind_button, pattern=r"^unb:-?\d+:\d+$"))

@@ -1,0 +1,276 @@
+"""Coordinator review in chat: /review, the 通过/退回 buttons, and the refusal reason."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot import awaiting, evidence, review
+from bot.access import Actor
+from bot.render import render, split_message
+from bot.review import ReviewError
+from bot.services import Services
+from handlers.common import actor_of, services_of
+from handlers.keyboards import review_buttons
+
+log = logging.getLogger(__name__)
+KIND_LABELS = {"claim": "完成报告", "extension": "延期申请"}
+LIST_LIMIT = 10  # cards per /review; each is its own message so each keeps its own buttons
+
+
+def review_card(services: Services, record: dict[str, Any]) -> str:
+    """The text of a pending claim or extension request, as coordinators see it."""
+    task = services.store.task(record["task"])
+    return render(
+        "review_item.html.j2",
+        record=record,
+        title=task.title if task else "",
+        evidence_count=evidence.count_evidence(services.store, record["task"], record["unit"]),
+    )
+
+
+async def send_quietly(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    text: str,
+    *,
+    task: int | None = None,
+    unit: str | None = None,
+    kind: str = "notice",
+    record_id: int | None = None,
+) -> bool:
+    """Send to one person; a blocked bot or unknown chat is logged, not raised."""
+    services = services_of(context)
+    try:
+        markup = review_buttons(record_id) if record_id is not None else None
+        sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
+    except TelegramError as err:
+        log.warning("could not reach %s: %s", chat_id, err)
+        return False
+    if task is not None:
+        services.store.remember_message(
+            sent.chat_id, sent.message_id, task=task, unit=unit, kind=kind
+        )
+    return True
+
+
+async def announce(context: ContextTypes.DEFAULT_TYPE, record: dict[str, Any]) -> int:
+    """Send a new pending record to every coordinator with 通过/退回 buttons; how many got it."""
+    services = services_of(context)
+    text = review_card(services, record)
+    sent = 0
+    for coordinator in sorted(services.settings.coordinators):
+        sent += await send_quietly(
+            context,
+            coordinator,
+            text,
+            task=record["task"],
+            unit=record["unit"],
+            kind="review",
+            record_id=record["id"],
+        )
+    return sent
+
+
+async def tell_unit(context: ContextTypes.DEFAULT_TYPE, unit: str, task_id: int, text: str) -> int:
+    """Send a text to the unit's bound contacts (replies to it become notes on the task)."""
+    sent = 0
+    for contact in services_of(context).store.contacts(unit):
+        sent += await send_quietly(context, contact["user_id"], text, task=task_id, unit=unit)
+    return sent
+
+
+async def review_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/review: pending completion claims and extension requests, each with its buttons."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = services_of(context)
+    if not services.is_coordinator(user.id):
+        await message.reply_text(render("review_decided.html.j2", forbidden=True))
+        return
+    pending = review.records(services.store)
+    shown = pending[:LIST_LIMIT]
+    await message.reply_text(
+        render(
+            "review_list.html.j2",
+            total=len(pending),
+            shown=len(shown),
+            claims=sum(r["kind"] == "claim" for r in pending),
+            extensions=sum(r["kind"] == "extension" for r in pending),
+        )
+    )
+    for record in shown:
+        for part in split_message(review_card(services, record)):
+            sent = await message.reply_text(part, reply_markup=review_buttons(record["id"]))
+        services.store.remember_message(
+            sent.chat_id, sent.message_id, task=record["task"], unit=record["unit"], kind="review"
+        )
+
+
+async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """通过 (rv:ok:ID) decides at once; 退回 (rv:no:ID) asks for the reason first."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or query.data is None:
+        return
+    services = services_of(context)
+    if not services.is_coordinator(user.id):
+        await query.answer("只有督办人员可以审核。", show_alert=True)
+        return
+    _, verdict, raw_id = query.data.split(":")
+    actor = actor_of(update, context)
+    record = review.get(services.store, int(raw_id))
+    if record is None:
+        await query.answer("没有这条记录。", show_alert=True)
+        return
+    if record["status"] != "pending":
+        await query.answer("已处理")
+        await _drop_buttons(query)
+        return
+    if verdict == "ok":
+        await _approve(update, context, actor, record["id"])
+        return
+    awaiting.expect(
+        services.store,
+        user.id,
+        "text",
+        "reject",
+        now=services.clock.now(),
+        record=record["id"],
+        chat=query.message.chat.id if query.message else None,
+        message=query.message.message_id if query.message else None,
+    )
+    await query.answer()
+    await context.bot.send_message(
+        user.id,
+        render(
+            "review_ask_reason.html.j2",
+            problem=None,
+            record=record,
+            kind_label=KIND_LABELS[record["kind"]],
+        ),
+    )
+
+
+async def _drop_buttons(query: Any) -> None:
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except TelegramError:
+        pass  # the message may be too old to edit, or already without buttons
+
+
+async def _approve(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, record_id: int
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    services = services_of(context)
+    decision = review.approve(services, record_id, actor)
+    await query.answer("已处理" if decision.already else "已通过")
+    await _drop_buttons(query)
+    if decision.already:
+        return
+    await _announce_decision(context, actor, decision)
+
+
+async def _announce_decision(
+    context: ContextTypes.DEFAULT_TYPE, actor: Actor, decision: review.Decision
+) -> None:
+    """Tell the deciding coordinator what happened, and the unit's contacts the outcome."""
+    services = services_of(context)
+    record = decision.record
+    approved = record["status"] == "approved"
+    await send_quietly(
+        context,
+        actor.user_id,
+        render(
+            "review_decided.html.j2",
+            forbidden=False,
+            already=False,
+            approved=approved,
+            record=record,
+            kind_label=KIND_LABELS[record["kind"]],
+            task_closed=decision.task_closed,
+        ),
+    )
+    task = services.store.task(record["task"])
+    common = {
+        "task_id": record["task"],
+        "title": task.title if task else "",
+        "unit": record["unit"],
+    }
+    if record["kind"] == "extension":
+        text = render(
+            "extension_decided.html.j2",
+            approved=approved,
+            due=record["due"],
+            old_due=record["old_due"],
+            reason=record["decision_reason"],
+            **common,
+        )
+    else:
+        text = render(
+            "review_notice.html.j2",
+            approved=approved,
+            reason=record["decision_reason"],
+            task_closed=decision.task_closed,
+            **common,
+        )
+    await tell_unit(context, record["unit"], record["task"], text)
+
+
+async def reason_text(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, wait: dict[str, Any]
+) -> None:
+    """The coordinator's refusal reason after 退回: the record is refused and the unit told."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    services = services_of(context)
+    actor = actor_of(update, context)
+    try:
+        decision = review.reject(services, wait["record"], actor, message.text or "")
+    except ReviewError as err:
+        record = review.get(services.store, wait["record"])
+        if err.code in ("no_reason", "reason_too_long") and record is not None:
+            text = render(
+                "review_ask_reason.html.j2",
+                problem=err.code,
+                record=record,
+                kind_label=KIND_LABELS[record["kind"]],
+                **err.info,
+            )
+            await message.reply_text(text)
+            return  # still waiting for a usable reason
+        awaiting.clear(services.store, user.id, "text")
+        raise
+    awaiting.clear(services.store, user.id, "text")
+    if wait.get("chat") is not None and wait.get("message") is not None:
+        try:
+            await context.bot.edit_message_reply_markup(wait["chat"], wait["message"])
+        except TelegramError:
+            pass  # the card may be gone or too old to edit
+    if decision.already:
+        record = decision.record
+        await message.reply_text(
+            render(
+                "review_decided.html.j2",
+                forbidden=False,
+                already=True,
+                approved=False,
+                record=record,
+                kind_label=KIND_LABELS[record["kind"]],
+                task_closed=False,
+            )
+        )
+        return
+    await _announce_decision(context, actor, decision)
+
+
+def register(application: Application) -> None:
+    """/review and the 通过/退回 buttons (the reason itself arrives through handlers.awaiting)."""
+    application.add_handler(CommandHandler("review", review_command))
+    application.add_handler(CallbackQueryHandler(decide_button, pattern=r"^rv:(ok|no):\d+$"))

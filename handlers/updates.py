@@ -1,0 +1,242 @@
+"""Progress updates: /update, the 更新进度 dialogue, the 标记完成 button, and replies to cards."""
+
+from __future__ import annotations
+
+import warnings
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.access import Refusal, authorize
+from bot.render import render
+from bot.status import STATUS_LABELS
+from bot.updates import (
+    Outcome,
+    UpdateError,
+    claim_notice,
+    parse_detail,
+    parse_update_command,
+    submit,
+    submit_form,
+)
+from handlers.common import (
+    Context,
+    actor_of,
+    command_rest,
+    notify_coordinators,
+    plain_text,
+    reply,
+    services_of,
+)
+from handlers.keyboards import review_buttons
+
+CHOOSING, DETAIL = range(2)
+DIALOG_TIMEOUT = 15 * 60  # seconds; a forgotten dialogue must not swallow tomorrow's text
+END = ConversationHandler.END
+
+
+def status_choice(task_id: int) -> InlineKeyboardMarkup:
+    """The four status buttons of the update dialogue (`st:N:STATUS`)."""
+    buttons = [
+        InlineKeyboardButton(label, callback_data=f"st:{task_id}:{key}")
+        for key, label in STATUS_LABELS.items()
+    ]
+    return InlineKeyboardMarkup([buttons[:2], buttons[2:]])
+
+
+def skip_button(task_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton("跳过", callback_data=f"skip:{task_id}")]])
+
+
+async def update_command(update: Update, context: Context) -> None:
+    """`/update N [UNIT] STATUS [P%] [note]` or `/update N 本月无`: records it and says what."""
+    assert update.message is not None
+    services = services_of(context)
+    try:
+        form = parse_update_command(command_rest(update.message), services.units)
+    except UpdateError as exc:
+        await reply(update, context, exc.text)
+        return
+    await _report(update, context, submit_form(services, actor_of(update, context), form))
+
+
+async def _report(update: Update, context: Context, result: Outcome | str) -> None:
+    """Repeat what was recorded; a new completion claim goes to the coordinators for review."""
+    if isinstance(result, str):
+        await reply(update, context, result)
+        return
+    await reply(update, context, result.text)
+    if result.claim is not None:
+        notice = claim_notice(result, actor_of(update, context))
+        await notify_coordinators(context, notice, review_buttons(result.claim["id"]))
+
+
+def _button(update: Update) -> tuple[int, list[str]]:
+    """(task id, the rest) of the pressed button's `action:N[:…]` data."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    _, number, *rest = update.callback_query.data.split(":")
+    return int(number), rest
+
+
+def _card_unit(
+    context: Context, message: MaybeInaccessibleMessage | None, task_id: int
+) -> str | None:
+    """The unit a card or reminder was about, if the bot remembers that message."""
+    if message is None:
+        return None
+    ref = services_of(context).store.message_ref(message.chat.id, message.message_id)
+    return ref[1] if ref is not None and ref[0] == task_id else None
+
+
+async def ask_status(update: Update, context: Context) -> int:
+    """更新进度: ask for the status with buttons (the unit is the card's)."""
+    query, (task_id, _) = update.callback_query, _button(update)
+    assert query is not None and context.user_data is not None
+    services = services_of(context)
+    grant = authorize(
+        actor_of(update, context), services, task_id, _card_unit(context, query.message, task_id)
+    )
+    if isinstance(grant, Refusal):
+        await query.answer(plain_text(grant.text), show_alert=True)
+        return END
+    context.user_data["update"] = {"task": task_id, "unit": grant.unit}
+    await query.answer()
+    text = render(
+        "update_dialog.html.j2", step="status", task=services.store.task(task_id), unit=grant.unit
+    )
+    await reply(update, context, text, status_choice(task_id))
+    return CHOOSING
+
+
+async def got_status(update: Update, context: Context) -> int:
+    """A status was chosen: ask for an optional percentage and note."""
+    query, (task_id, rest) = update.callback_query, _button(update)
+    assert query is not None and context.user_data is not None
+    draft = context.user_data.get("update")
+    if not draft or draft["task"] != task_id or rest[0] not in STATUS_LABELS:
+        await query.answer(
+            plain_text(render("update_dialog.html.j2", step="stale")), show_alert=True
+        )
+        return CHOOSING
+    draft["status"] = rest[0]
+    await query.answer()
+    text = render("update_dialog.html.j2", step="detail", status=rest[0], **_where(context, draft))
+    await reply(update, context, text, skip_button(task_id))
+    return DETAIL
+
+
+def _where(context: Context, draft: dict[str, object]) -> dict[str, object]:
+    return {"task": services_of(context).store.task(int(draft["task"])), "unit": draft["unit"]}  # type: ignore[call-overload]
+
+
+async def got_detail(update: Update, context: Context) -> int:
+    """The percentage and note of the dialogue: record the update."""
+    assert update.message is not None and context.user_data is not None
+    try:
+        percent, note = parse_detail(update.message.text or "")
+    except UpdateError as exc:
+        await reply(update, context, exc.text)
+        return DETAIL
+    return await _finish(update, context, percent=percent, note=note)
+
+
+async def skip_detail(update: Update, context: Context) -> int:
+    """跳过: record the status alone."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    return await _finish(update, context)
+
+
+async def _finish(update: Update, context: Context, **detail: object) -> int:
+    assert context.user_data is not None
+    draft = context.user_data.pop("update", None)
+    if not draft or "status" not in draft:
+        await reply(update, context, render("update_dialog.html.j2", step="stale"))
+        return END
+    actor, services = actor_of(update, context), services_of(context)
+    result = submit(services, actor, draft["task"], draft["unit"], status=draft["status"], **detail)  # type: ignore[arg-type]
+    await _report(update, context, result)
+    return END
+
+
+async def cancel(update: Update, context: Context) -> int:
+    """/cancel inside the dialogue: nothing is recorded."""
+    if context.user_data is not None:
+        context.user_data.pop("update", None)
+    await reply(update, context, render("update_dialog.html.j2", step="cancelled"))
+    return END
+
+
+async def mark_done(update: Update, context: Context) -> None:
+    """标记完成: a supporter's part is done; a lead's becomes a claim for review."""
+    query, (task_id, _) = update.callback_query, _button(update)
+    assert query is not None
+    unit = _card_unit(context, query.message, task_id)
+    result = submit(services_of(context), actor_of(update, context), task_id, unit, status="done")
+    await query.answer()
+    await _report(update, context, result)
+
+
+async def reply_note(update: Update, context: Context) -> None:
+    """A text reply to a bot message about task N: an update note on N for that unit."""
+    message = update.message
+    assert message is not None and message.reply_to_message is not None
+    services = services_of(context)
+    task_id, unit = services.store.message_ref(
+        message.chat_id, message.reply_to_message.message_id
+    ) or (0, None)
+    result = submit(services, actor_of(update, context), task_id, unit, note=message.text)
+    await _report(update, context, result)
+
+
+class RepliesToKnownMessage(filters.MessageFilter):
+    """A reply to a bot message the store knows is about a task (a card, reminder, detail)."""
+
+    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+        super().__init__(name="RepliesToKnownMessage")
+        self._application = application
+
+    def filter(self, message: object) -> bool:
+        target = getattr(message, "reply_to_message", None)
+        services = self._application.bot_data.get("services")
+        if target is None or services is None:
+            return False
+        return services.store.message_ref(target.chat.id, target.message_id) is not None
+
+
+def dialogue() -> ConversationHandler:  # type: ignore[type-arg]
+    with warnings.catch_warnings():
+        # per_message=False is intended: the dialogue follows the person, not one message.
+        warnings.simplefilter("ignore", PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[CallbackQueryHandler(ask_status, pattern=r"^upd:\d+$")],
+            states={
+                CHOOSING: [CallbackQueryHandler(got_status, pattern=r"^st:\d+:\w+$")],
+                DETAIL: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, got_detail),
+                    CallbackQueryHandler(skip_detail, pattern=r"^skip:\d+$"),
+                ],
+            },
+            fallbacks=[CommandHandler("cancel", cancel)],
+            allow_reentry=True,
+            conversation_timeout=DIALOG_TIMEOUT,
+            name="update_dialogue",
+        )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("update", update_command))
+    application.add_handler(dialogue())
+    application.add_handler(CallbackQueryHandler(mark_done, pattern=r"^done:\d+$"))
+    known_reply = RepliesToKnownMessage(application)
+    application.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND & known_reply, reply_note)
+    )

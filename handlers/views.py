@@ -1,0 +1,205 @@
+"""Coordinator views in chat: /status [N|UNIT], /overdue, /summary [preview], /export."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import tempfile
+from pathlib import Path
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot import report, views
+from bot.chart import chart_safely
+from bot.render import render
+from bot.services import Services
+from bot.summary import build_summary, render_summary
+from handlers.common import actor_of, reply, send, services_of, today
+from schedules.summary import post_summary
+
+log = logging.getLogger(__name__)
+PAGE_PATTERN = r"^pg:(ov|t\d+|u\d+):\d+$"
+_TASK_ARG = re.compile(r"^[#＃]?\s*(\d{1,4})$")
+
+
+def _note(what: str, **ctx: object) -> str:
+    return render("views_note.html.j2", what=what, **ctx)
+
+
+def pager(view: str, page: views.Page) -> InlineKeyboardMarkup | None:
+    """◀ / ▶ buttons for a multi-page view: callback data `pg:<view>:<page>`."""
+    if page.pages <= 1:
+        return None
+    row = []
+    if page.page > 0:
+        row.append(InlineKeyboardButton("◀ 上一页", callback_data=f"pg:{view}:{page.page - 1}"))
+    row.append(InlineKeyboardButton(f"{page.page + 1}/{page.pages}", callback_data="pg:noop"))
+    if page.page < page.pages - 1:
+        row.append(InlineKeyboardButton("下一页 ▶", callback_data=f"pg:{view}:{page.page + 1}"))
+    return InlineKeyboardMarkup([row])
+
+
+async def _coordinator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True for a coordinator; anyone else gets a short refusal (the gate normally stops them)."""
+    if actor_of(update, context).is_coordinator:
+        return True
+    if update.callback_query is not None:
+        await update.callback_query.answer(_note("coordinator_only"), show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(_note("coordinator_only"))
+    return False
+
+
+def unit_index(services: Services, name: str) -> int | None:
+    """A unit's position in the directory: short enough for callback data."""
+    return next((i for i, u in enumerate(services.units.units) if u.name == name), None)
+
+
+def render_view(
+    services: Services, view: str, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The text and buttons of page `page` of a paged view (`ov`, `t<N>`, `u<index>`)."""
+    day = services.clock.now().date()
+    if view == "ov":
+        result = views.overdue_view(services, day, page)
+    elif view.startswith("t"):
+        found = views.task_view(services, int(view[1:]), day, page)
+        if found is None:
+            return _note("expired"), None
+        result = found
+    else:
+        index = int(view[1:])
+        if index >= len(services.units.units):
+            return _note("expired"), None
+        result = views.unit_view(services, services.units.units[index].name, day, page)
+    return result.text, pager(view, result)
+
+
+async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/status: the overview; /status N: one task; /status UNIT: one unit."""
+    if not await _coordinator(update, context):
+        return
+    services = services_of(context)
+    arg = " ".join(context.args or []).strip()
+    if not arg:
+        await reply(update, context, views.overview(services, today(context)))
+        return
+    if m := _TASK_ARG.match(arg):
+        task_id = int(m[1])
+        if services.store.task(task_id) is None:
+            await reply(
+                update, context, _note("no_task", arg=task_id, count=len(services.store.tasks()))
+            )
+            return
+        text, markup = render_view(services, f"t{task_id}", 0)
+        await reply(update, context, text, markup)
+        return
+    unit = services.units.get(arg)
+    index = unit_index(services, unit.name) if unit else None
+    if unit is None or index is None:
+        await reply(
+            update, context, _note("unknown", arg=arg, suggestion=services.units.suggest(arg) or "")
+        )
+        return
+    text, markup = render_view(services, f"u{index}", 0)
+    await reply(update, context, text, markup)
+
+
+async def overdue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/overdue: overdue work by lead unit, paged."""
+    if not await _coordinator(update, context):
+        return
+    text, markup = render_view(services_of(context), "ov", 0)
+    await reply(update, context, text, markup)
+
+
+async def page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """◀/▶ under a paged view: the message shows the other page."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    if not await _coordinator(update, context):
+        return
+    _, view, page = query.data.split(":")
+    text, markup = render_view(services_of(context), view, int(page))
+    await query.answer()
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as exc:  # "message is not modified" after a double press
+        log.debug("page edit skipped: %s", exc)
+
+
+async def noop_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The page counter button does nothing."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+
+
+async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/summary: post the weekly summary now; /summary preview: show it only to me."""
+    if not await _coordinator(update, context):
+        return
+    services = services_of(context)
+    user = update.effective_user
+    preview = bool(context.args) and context.args[0].lower() in ("preview", "预览")
+    if preview and user is not None:
+        await context.bot.send_message(user.id, _note("summary_preview"))
+        data = build_summary(services, today(context))
+        await send(context, user.id, render_summary(data))
+        png = await chart_safely(services, today(context), data)
+        if png is not None:
+            try:
+                await context.bot.send_photo(user.id, png)
+            except TelegramError as exc:
+                log.warning("preview chart not sent: %s", exc)
+        return
+    chat_id = services.settings.summary_chat_id
+    if chat_id is None:
+        await reply(update, context, _note("no_summary_chat"))
+        return
+    ok = await post_summary(context.bot, services, chat_id, today(context))
+    services.store.record(
+        "summary.posted",
+        at=services.clock.now(),
+        actor=user.id if user else None,
+        chat=chat_id,
+        manual=True,
+    )
+    await reply(update, context, _note("summary_posted" if ok else "summary_failed"))
+
+
+async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/export: the Excel progress report as a document."""
+    if not await _coordinator(update, context):
+        return
+    services = services_of(context)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    day = today(context)
+    # Read the store here on the loop's thread; only the file writing goes to a worker thread.
+    data = report.collect(services, day)
+    with tempfile.TemporaryDirectory(prefix="duban-export-") as tmp:
+        out = Path(tmp) / f"督办进度表-{day.isoformat()}.xlsx"
+        try:
+            await asyncio.to_thread(report.write_report, data, out)
+        except Exception:  # noqa: BLE001 - tell the coordinator instead of failing silently
+            log.exception("export failed")
+            await reply(update, context, _note("export_failed"))
+            return
+        with out.open("rb") as fh:
+            await context.bot.send_document(
+                chat.id, fh, filename=out.name, caption=_note("export_caption", today=day)
+            )
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("status", status_command))
+    application.add_handler(CommandHandler("overdue", overdue_command))
+    application.add_handler(CommandHandler("summary", summary_command))
+    application.add_handler(CommandHandler("export", export_command))
+    application.add_handler(CallbackQueryHandler(page_button, pattern=PAGE_PATTERN))
+    application.add_handler(CallbackQueryHandler(noop_button, pattern=r"^pg:noop$"))

@@ -1,0 +1,364 @@
+"""The reminder sweep: plan today's reminders, skip what the ledger has, send, record.
+
+One sweep runs every simulated minute (schedules/tick.py). It does nothing before
+DUBAN_REMINDER_TIME or on non-workdays; after that it sends whatever of *today's* plan is not
+yet in the ledger, so a restart or a late start catches up the same day and never repeats.
+Reminders of earlier days that were missed are not sent: the next scheduled one covers them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import weakref
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.policy import Policy, load_policy
+from bot.reminders import Reminder, plan_reminders, units_without_contacts, week_key
+from bot.render import render
+from schedules.delivery import Delivery, send_text
+
+log = logging.getLogger(__name__)
+
+_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@lru_cache(maxsize=1)
+def default_policy() -> Policy:
+    return load_policy()
+
+
+def _policy(services: Any) -> Policy:
+    return getattr(services, "policy", None) or default_policy()
+
+
+def _sweep_lock(services: Any) -> asyncio.Lock:
+    """One sweep at a time per store (the tick job and `/remind` may overlap)."""
+    lock = _locks.get(services.store)
+    if lock is None:
+        lock = _locks[services.store] = asyncio.Lock()
+    return lock
+
+
+def closed_tasks(services: Any) -> set[int]:
+    store = services.store
+    return {t.id for t in store.tasks() if store.task_meta(t.id).get("closed")}
+
+
+def planned(services: Any, day: date, policy: Policy | None = None) -> list[Reminder]:
+    """What the rules schedule on `day` for the current store (the planner, nothing else)."""
+    store, settings = services.store, services.settings
+    return plan_reminders(
+        store.tasks(),
+        store.states(),
+        store.contacts(),
+        services.calendar,
+        policy or _policy(services),
+        day,
+        units=services.units,
+        coordinators=settings.coordinators,
+        summary_chat=settings.summary_chat_id,
+        closed=closed_tasks(services),
+    )
+
+
+def preview_reminders(services: Any, day: date) -> list[dict[str, Any]]:
+    """`duban preview reminders`: what the sweep of `day` sends, in the CONTRACT shape."""
+    return [r.to_json() for r in planned(services, day)]
+
+
+def ledger_key(reminder: Reminder, chat_id: int) -> str:
+    """Ledger entries are per recipient: one contact's failure never repeats another's."""
+    return f"{reminder.key}>{chat_id}"
+
+
+def _period_label(period: str | None) -> str:
+    if not period:
+        return ""
+    year, _, rest = period.partition("-")
+    if rest.startswith("Q"):
+        return f"{year}年第{rest[1:]}季度"
+    return f"{year}年{int(rest)}月"
+
+
+def _item(services: Any, r: Reminder, policy: Policy) -> dict[str, Any]:
+    task = services.store.task(r.task)
+    state = services.store.state(r.task, r.unit) or {}
+    return {
+        "task": r.task,
+        "title": task.title if task else "",
+        "action": task.deadline.action if task and r.kind in ("monthly", "quarterly") else None,
+        "unit": r.unit,
+        "role": r.role,
+        "unit_role": state.get("role", "lead"),
+        "kind": r.kind,
+        "due": r.due,
+        "period": r.period,
+        "period_label": _period_label(r.period),
+        "workdays_left": r.workdays_left,
+        "workdays_overdue": r.workdays_overdue,
+        "status": state.get("status", "todo"),
+        "percent": state.get("percent"),
+        "stale_days": policy.ongoing.stale_days,
+    }
+
+
+def task_buttons(task_ids: list[int]) -> InlineKeyboardMarkup | None:
+    """更新进度 / 上传材料 / 申请延期 for one task, or a short row of each per task."""
+    from handlers.keyboards import task_actions
+
+    if not task_ids:
+        return None
+    if len(task_ids) == 1:
+        return task_actions(task_ids[0], with_done=False)
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(f"更新 #{n}", callback_data=f"upd:{n}"),
+                InlineKeyboardButton(f"材料 #{n}", callback_data=f"ev:{n}"),
+                InlineKeyboardButton(f"延期 #{n}", callback_data=f"ext:{n}"),
+            ]
+            for n in task_ids[:20]
+        ]
+    )
+
+
+def compose(
+    services: Any, items: list[Reminder], *, manual: bool = False
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """One chat's message for this morning: every reminder and escalation, and the buttons."""
+    policy = _policy(services)
+    reminders = [_item(services, r, policy) for r in items if r.kind != "escalation"]
+    escalations = [_item(services, r, policy) for r in items if r.kind == "escalation"]
+    text = render("reminder.html.j2", reminders=reminders, escalations=escalations, manual=manual)
+    task_ids = list(dict.fromkeys(it["task"] for it in reminders))
+    return text, task_buttons(task_ids)
+
+
+def remember(services: Any, chat_id: int, outcome: Delivery, items: list[Reminder]) -> None:
+    """Remember which task(s) the message is about, so a reply to it updates the task.
+
+    A message about several tasks is remembered with its first task and kind "digest"; the
+    `digests` table holds every (task, unit) of it, so a reply can be disambiguated.
+    """
+    store = services.store
+    refs = list(dict.fromkeys((r.task, r.unit) for r in items))
+    kind = "digest" if len({t for t, _ in refs}) > 1 else items[0].kind
+    kind = kind if kind in ("digest", "escalation") else "reminder"
+    for message in outcome.messages:
+        task, unit = refs[0]
+        store.remember_message(chat_id, message.message_id, task=task, unit=unit, kind=kind)
+        if kind == "digest":
+            store.table("digests").insert(
+                {"chat": chat_id, "msg": message.message_id, "refs": [list(r) for r in refs]}
+            )
+
+
+def digest_refs(store: Any, chat_id: int, message_id: int) -> list[tuple[int, str | None]]:
+    """Every (task, unit) a reminder digest message was about; [] if it was not a digest."""
+    for _, doc in store.table("digests").raw_docs():
+        if doc["chat"] == chat_id and doc["msg"] == message_id:
+            return [(int(t), u) for t, u in doc["refs"]]
+    return []
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did."""
+
+    day: date | None = None
+    planned: int = 0
+    messages: int = 0
+    delivered: list[tuple[int, str]] = field(default_factory=list)  # (chat, reminder key)
+    failed: list[int] = field(default_factory=list)  # chats not reached this time
+    skipped: str | None = None  # why nothing was planned ("before reminder time", …)
+
+
+def _record(
+    services: Any,
+    chat_id: int,
+    items: list[Reminder],
+    outcome: Delivery,
+    now: datetime,
+    actor: int | str = "bot",
+) -> None:
+    store = services.store
+    ids = [m.message_id for m in outcome.messages]
+    for r in items:
+        store.ledger_put(
+            ledger_key(r, chat_id),
+            status="sent" if outcome.ok else outcome.status,
+            sent_at=now.isoformat(timespec="seconds"),
+            chat=chat_id,
+            message_ids=ids,
+            task=r.task,
+            unit=r.unit,
+            kind=r.kind,
+            resent_after_timeout=outcome.resent_after_timeout,
+        )
+        store.record(
+            "reminder",
+            at=now,
+            actor=actor,
+            task=r.task,
+            unit=r.unit,
+            reminder_kind=r.kind,
+            role=r.role,
+            key=r.key,
+            chat=chat_id,
+            message_ids=ids,
+            status=outcome.status,
+        )
+    if outcome.messages:
+        remember(services, chat_id, outcome, items)
+
+
+async def send_grouped(
+    bot: Any,
+    services: Any,
+    by_chat: dict[int, list[Reminder]],
+    *,
+    now: datetime,
+    manual: bool = False,
+    actor: int | str = "bot",
+    report: SweepReport | None = None,
+) -> SweepReport:
+    """One message per chat, sent concurrently (the rate limiter paces), recorded on success."""
+    policy = _policy(services)
+    report = report or SweepReport()
+    gate = asyncio.Semaphore(max(1, policy.delivery.concurrency))
+
+    async def one(chat_id: int, items: list[Reminder]) -> None:
+        text, markup = compose(services, items, manual=manual)
+        async with gate:
+            outcome = await send_text(bot, services, chat_id, text, markup, policy=policy.delivery)
+        # The ledger is written only once Telegram accepted (or may have accepted) the message;
+        # a refusal (403) is recorded too, so the chat is not tried again every minute.
+        if outcome.status in ("sent", "uncertain", "forbidden"):
+            _record(services, chat_id, items, outcome, now, actor)
+        if outcome.status in ("sent", "uncertain"):
+            report.messages += 1
+            report.delivered += [(chat_id, r.key) for r in items]
+        else:
+            report.failed.append(chat_id)
+
+    await asyncio.gather(*(one(chat, items) for chat, items in by_chat.items()))
+    return report
+
+
+async def sweep(
+    bot: Any, services: Any, *, now: datetime | None = None, policy: Policy | None = None
+) -> SweepReport:
+    """Send today's due reminders not yet in the ledger (only at/after the reminder time)."""
+    settings = services.settings
+    now = (now or services.clock.now()).astimezone(settings.timezone)
+    today = now.date()
+    report = SweepReport(day=today)
+    if not services.calendar.is_workday(today):
+        report.skipped = "not a workday"
+        return report
+    if now.time() < settings.reminder_time:
+        report.skipped = "before the reminder time"
+        return report
+    policy = policy or _policy(services)
+    async with _sweep_lock(services):
+        reminders = planned(services, today, policy)
+        report.planned = len(reminders)
+        store = services.store
+        by_chat: dict[int, list[Reminder]] = {}
+        for r in reminders:
+            for chat in r.contacts:
+                if store.ledger_get(ledger_key(r, chat)) is None:
+                    by_chat.setdefault(chat, []).append(r)
+        await send_grouped(bot, services, by_chat, now=now, report=report)
+        if policy.no_contacts.weekly:
+            await _weekly_no_contacts(bot, services, now)
+    return report
+
+
+async def _weekly_no_contacts(bot: Any, services: Any, now: datetime) -> None:
+    """Once a week, the coordinators learn which units with open work nobody can be told."""
+    store = services.store
+    missing = units_without_contacts(
+        store.tasks(),
+        store.states(),
+        store.contacts(),
+        units=services.units,
+        closed=closed_tasks(services),
+    )
+    if not missing:
+        return
+    text = render("no_contacts.html.j2", units=sorted(missing.items()))
+    key = f"nocontact:{week_key(now.date())}"
+    for chat in sorted(services.settings.coordinators):
+        if store.ledger_get(f"{key}>{chat}") is not None:
+            continue
+        outcome = await send_text(bot, services, chat, text, notify=False)
+        if outcome.status in ("sent", "uncertain", "forbidden"):
+            store.ledger_put(
+                f"{key}>{chat}",
+                status=outcome.status,
+                sent_at=now.isoformat(timespec="seconds"),
+                units=sorted(missing),
+            )
+
+
+async def reminder_sweep(application: Any) -> SweepReport:
+    """The tick job's part: one sweep with the application's bot and services."""
+    return await sweep(application.bot, application.bot_data["services"])
+
+
+async def _remind_once(services: Any) -> SweepReport:
+    from telegram.ext import ExtBot
+
+    from schedules.delivery import rate_limiter
+
+    settings = services.settings
+    bot: ExtBot[Any] = ExtBot(
+        settings.token,
+        base_url=settings.api_base_url,
+        base_file_url=settings.file_base_url,
+        rate_limiter=rate_limiter(),
+    )
+    async with bot:
+        return await sweep(bot, services)
+
+
+def remind_once(settings: Any, day: date | None = None) -> int:
+    """`duban remind [--date D]`: one sweep now (or at D's reminder time); the exit code."""
+    from bot.clock import FixedClock
+    from bot.services import PlanError, open_services
+    from bot.store import StoreLocked
+
+    if not settings.token:
+        print("duban remind: TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
+        return 2
+    clock = None
+    if day is not None:
+        clock = FixedClock(datetime.combine(day, settings.reminder_time, tzinfo=settings.timezone))
+    try:
+        services = open_services(settings, writer=True, clock=clock)
+    except StoreLocked as exc:
+        print(f"duban remind: {exc} (the running bot sends reminders itself)", file=sys.stderr)
+        return 1
+    except PlanError as exc:
+        print(f"duban remind: the plan has errors:\n{exc}", file=sys.stderr)
+        return 2
+    try:
+        report = asyncio.run(_remind_once(services))
+    finally:
+        services.close()
+    if report.skipped:
+        print(f"reminders {report.day}: nothing to send ({report.skipped})")
+    else:
+        print(
+            f"reminders {report.day}: {report.messages} message(s) sent, "
+            f"{len(report.delivered)} reminder(s), {len(report.failed)} chat(s) not reached"
+        )
+    return 1 if report.failed else 0

@@ -1,0 +1,85 @@
+"""The one repeating job: every simulated minute, the reminder sweep and the weekly summary.
+
+The interval follows the clock: 60 real seconds at normal speed, 60/S under the rehearsal
+clock (never below 0.2 s nor above 60 s), and it follows speed changes made while running.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from telegram.ext import ContextTypes, Job
+
+from schedules.reminders import reminder_sweep
+
+log = logging.getLogger(__name__)
+
+JOB_NAME = "duban-tick"
+# PTB leaves APScheduler's misfire_grace_time=1 s and no coalescing: a busy loop would then
+# silently skip a tick. Late ticks still run, piled-up ones run once, never two at a time.
+JOB_KWARGS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+
+
+def interval_for(speed: float) -> float:
+    """Real seconds between ticks: one simulated minute, clamped to [0.2, 60]."""
+    return min(60.0, max(0.2, 60.0 / speed)) if speed > 0 else 60.0
+
+
+def _speed(application: Any) -> float:
+    services = application.bot_data.get("services")
+    if services is not None:
+        return float(services.clock.speed)
+    from bot.config import make_clock
+
+    settings = application.bot_data.get("settings")
+    return float(make_clock(settings).speed) if settings is not None else 1.0
+
+
+def schedule(application: Any) -> Job[Any]:
+    """Register the tick job on the application's JobQueue."""
+    for old in application.job_queue.get_jobs_by_name(JOB_NAME):
+        old.schedule_removal()
+    interval = interval_for(_speed(application))
+    # The first tick comes one interval after start, not at once: a restart's catch-up is
+    # the same sweep a minute later, and the bot has finished starting by then.
+    return application.job_queue.run_repeating(
+        tick,
+        interval=interval,
+        first=interval,
+        name=JOB_NAME,
+        job_kwargs=dict(JOB_KWARGS),
+    )
+
+
+async def run_once(application: Any) -> None:
+    """One tick: the sweep, then the weekly summary if that module exists; each fails alone."""
+    if application.bot_data.get("services") is None:
+        return  # post_init has not run yet
+    try:
+        await reminder_sweep(application)
+    except Exception:
+        log.exception("reminder sweep failed")
+    try:
+        summary = importlib.import_module("schedules.summary")
+    except ModuleNotFoundError:
+        return
+    try:
+        await summary.summary_tick(application)
+    except Exception:
+        log.exception("summary tick failed")
+
+
+async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The job callback; also re-times itself when the rehearsal clock's speed changed."""
+    await run_once(context.application)
+    job = context.job
+    services = context.application.bot_data.get("services")
+    if job is None or services is None:
+        return
+    wanted = interval_for(float(services.clock.speed))
+    trigger = getattr(job.job, "trigger", None)
+    current = getattr(getattr(trigger, "interval", None), "total_seconds", lambda: wanted)()
+    if abs(current - wanted) > 1e-6:
+        job.job.reschedule(trigger="interval", seconds=wanted)

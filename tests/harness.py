@@ -1,0 +1,321 @@
+"""The chat fixture: the real Application against the Bot API stand-in, driven like a conversation.
+
+    async def test_update(env):
+        alice = env.person(2001, "Alice")
+        env.bind(alice, "区司法局")
+        replies = await alice.say("/update 18 进行中 60%")
+        assert "60%" in replies[-1]["text"]
+
+Every call that sends something waits until the bot has finished processing that very update
+(the Application reports it), so tests never sleep. Replies are the bot's messages to that chat
+sent since; messages to other chats (coordinators' notices) are in `env.inbox(chat_id)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator, Hashable
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.calendar import WorkCalendar
+from bot.clock import SHANGHAI, FixedClock
+from bot.config import Settings, load_settings
+from bot.sandbox.botapi import BotApiServer
+from bot.services import Services, open_services
+from bot.store import Store
+from bot.units import Directory
+
+COORDINATOR = 1001
+SUMMARY_CHAT = -100500
+START = datetime(2021, 6, 21, 10, 0, tzinfo=SHANGHAI)  # a Monday; task 18 is due 2021-06-30
+WAIT = 10.0  # seconds: only reached when the bot never answers (a failing test)
+
+Message = dict[str, Any]
+
+
+def _key(update: object) -> Hashable | None:
+    """What identifies an update to the test that caused it."""
+    if not isinstance(update, Update):
+        return None
+    if update.callback_query is not None:
+        return ("q", update.callback_query.id)
+    message = update.effective_message
+    if message is not None:
+        return ("m", message.chat_id, message.message_id)
+    return ("u", update.update_id)
+
+
+class TrackedApplication(Application):  # type: ignore[type-arg]
+    """An Application that reports each update it has finished processing."""
+
+    async def process_update(self, update: object) -> None:
+        try:
+            await super().process_update(update)
+        finally:
+            tracker: Tracker | None = getattr(self, "tracker", None)
+            if tracker is not None:
+                await tracker.done(update)
+
+
+class Tracker:
+    """Which updates the bot has finished with; tests wait on it instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.finished: set[Hashable] = set()
+        self.cond = asyncio.Condition()
+
+    async def done(self, update: object) -> None:
+        key = _key(update)
+        async with self.cond:
+            if key is not None:
+                self.finished.add(key)
+            self.cond.notify_all()
+
+    async def wait(self, key: Hashable, timeout: float = WAIT) -> None:
+        async with self.cond:
+            async with asyncio.timeout(timeout):
+                await self.cond.wait_for(lambda: key in self.finished)
+
+
+class Person:
+    """A Telegram user talking to the bot through the stand-in."""
+
+    def __init__(self, env: ChatEnv, user_id: int, name: str, username: str | None) -> None:
+        self.env = env
+        self.id = user_id
+        self.name = name
+        self.username = username
+        self.answer: dict[str, Any] | None = None  # the bot's answer to the last button press
+
+    def __repr__(self) -> str:
+        return f"Person({self.id}, {self.name!r})"
+
+    async def say(
+        self, text: str, chat_id: int | None = None, reply_to: Message | None = None
+    ) -> list[Message]:
+        """Send text (privately unless chat_id names a group); the bot's replies in that chat."""
+        chat = chat_id if chat_id is not None else self.id
+        return await self.env._exchange(
+            chat, lambda: self.env.api.user_sends_text(self.id, text, chat_id, reply_to)
+        )
+
+    async def reply(self, message: Message, text: str) -> list[Message]:
+        """Reply to one of the bot's messages."""
+        return await self.say(text, chat_id=message["chat"]["id"], reply_to=message)
+
+    async def press(self, message: Message, callback_data: str) -> list[Message]:
+        """Press an inline button of a bot message; `self.answer` holds the callback answer."""
+        chat = message["chat"]["id"]
+        api = self.env.api
+        before = self.env._last_id(chat)
+        query_id = await api.user_presses_button(self.id, message, callback_data, chat_id=chat)
+        await self.env.tracker.wait(("q", query_id))
+        self.answer = api.callback_answers.get(query_id)
+        return [m for m in api.messages_to(chat) if m["message_id"] > before]
+
+    async def send_document(
+        self,
+        data: bytes,
+        file_name: str,
+        caption: str | None = None,
+        reply_to: Message | None = None,
+        mime_type: str | None = None,
+        chat_id: int | None = None,
+        declared_size: int | None = None,
+    ) -> list[Message]:
+        """Send a file; the bot's replies."""
+        chat = chat_id if chat_id is not None else self.id
+        return await self.env._exchange(
+            chat,
+            lambda: self.env.api.user_sends_document(
+                self.id, data, file_name, mime_type, caption, reply_to, chat_id, declared_size
+            ),
+        )
+
+    async def send_photo(
+        self,
+        data: bytes,
+        caption: str | None = None,
+        reply_to: Message | None = None,
+        chat_id: int | None = None,
+    ) -> list[Message]:
+        chat = chat_id if chat_id is not None else self.id
+        return await self.env._exchange(
+            chat, lambda: self.env.api.user_sends_photo(self.id, data, caption, reply_to, chat_id)
+        )
+
+    def inbox(self) -> list[Message]:
+        """Everything the bot has sent to this person privately, oldest first."""
+        return self.env.inbox(self.id)
+
+
+class ChatEnv:
+    """The running bot, the stand-in, the store and the clock of one test."""
+
+    def __init__(self, api: BotApiServer, data_dir: Path, clock: FixedClock, **env: str) -> None:
+        self.api = api
+        self.data_dir = data_dir
+        self.clock = clock
+        self.extra_env = env
+        self.tracker = Tracker()
+        self.app: Application | None = None  # type: ignore[type-arg]
+        self.services: Services | None = None
+        self.people: dict[int, Person] = {}
+
+    @property
+    def settings(self) -> Settings:
+        return load_settings(
+            env={
+                "TELEGRAM_BOT_TOKEN": self.api.token,
+                "TELEGRAM_API_BASE_URL": self.api.base_url,
+                "TELEGRAM_FILE_BASE_URL": self.api.base_file_url,
+                "DUBAN_DATA_DIR": str(self.data_dir),
+                "DUBAN_COORDINATORS": str(COORDINATOR),
+                "DUBAN_SUMMARY_CHAT_ID": str(SUMMARY_CHAT),
+                **self.extra_env,
+            },
+            dotenv=None,
+        )
+
+    @property
+    def store(self) -> Store:
+        assert self.services is not None, "bot not running"
+        return self.services.store
+
+    async def start(self) -> None:
+        """Open the store and run the Application (polling the stand-in)."""
+        settings = self.settings
+        # No fsync in tests: durability has its own test (kill -9 of a real `duban run`).
+        store = Store(self.data_dir, fsync=False)
+        self.services = Services(
+            settings, self.clock, store, _directory(settings.units), _calendar()
+        )
+        app = build_application(
+            settings, self.services, clock=self.clock, application_class=TrackedApplication
+        )
+        app.tracker = self.tracker  # type: ignore[attr-defined]
+        await app.initialize()
+        if app.post_init is not None:
+            await app.post_init(app)
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
+        )
+        await app.start()
+        self.app = app
+
+    async def stop(self) -> None:
+        """Stop the Application cleanly (post_shutdown closes the store)."""
+        app, self.app = self.app, None
+        if app is None:
+            return
+        assert app.updater is not None
+        if app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+        self.services = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    # -- people ------------------------------------------------------------------------------
+    def person(self, user_id: int, name: str, username: str | None = None) -> Person:
+        """A Telegram user known to the stand-in (created on first use)."""
+        if user_id not in self.people:
+            self.api.add_user(user_id, name, username=username)
+            self.people[user_id] = Person(self, user_id, name, username)
+        return self.people[user_id]
+
+    @property
+    def coordinator(self) -> Person:
+        return self.person(COORDINATOR, "督办员")
+
+    def invite(self, unit: str) -> str:
+        """An invite code for a unit, as /invite makes it."""
+        return self.store.create_invite(unit, at=self.clock.now(), actor=COORDINATOR)
+
+    def bind(self, person: Person, unit: str) -> None:
+        """Bind a person to a unit directly (as a redeemed invite does)."""
+        self.store.bind_contact(person.id, unit, name=person.name, at=self.clock.now())
+
+    def group(self, chat_id: int, title: str, members: list[Person]) -> None:
+        self.api.add_group(chat_id, title, members=[p.id for p in members])
+
+    def inbox(self, chat_id: int) -> list[Message]:
+        return self.api.messages_to(chat_id)
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _last_id(self, chat_id: int) -> int:
+        sent = self.api.history(chat_id)
+        return sent[-1]["message_id"] if sent else 0
+
+    async def _exchange(self, chat_id: int, send: Any) -> list[Message]:
+        msg = await send()
+        key = ("m", msg["chat"]["id"], msg["message_id"])
+        delivered = any(
+            (u.get("message") or {}).get("message_id") == msg["message_id"]
+            and u["message"]["chat"]["id"] == msg["chat"]["id"]
+            for u in self.api.pending_updates()
+        )
+        if not delivered and key not in self.tracker.finished:
+            return []  # privacy mode: the bot never sees plain group chatter
+        await self.tracker.wait(key)
+        return [m for m in self.api.messages_to(chat_id) if m["message_id"] > msg["message_id"]]
+
+
+@lru_cache(maxsize=4)
+def _directory(path: Path) -> Directory:
+    return Directory.load(path)
+
+
+@lru_cache(maxsize=1)
+def _calendar() -> WorkCalendar:
+    return WorkCalendar()
+
+
+@pytest.fixture(scope="session")
+def seeded_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory holding the bundled plan, loaded once; each test works on a copy."""
+    data_dir = tmp_path_factory.mktemp("seed") / "state"
+    services = open_services(Settings(data_dir=data_dir), writer=True, clock=FixedClock(START))
+    services.close()
+    (data_dir / "duban.lock").unlink(missing_ok=True)
+    return data_dir
+
+
+@pytest.fixture
+async def env(
+    botapi: BotApiServer, seeded_data_dir: Path, tmp_path: Path
+) -> AsyncIterator[ChatEnv]:
+    """The bot running against the stand-in: coordinator 1001, summary chat -100500."""
+    data_dir = tmp_path / "state"
+    shutil.copytree(seeded_data_dir, data_dir)
+    chat_env = ChatEnv(botapi, data_dir, FixedClock(START))
+    await chat_env.start()
+    try:
+        yield chat_env
+    finally:
+        await chat_env.stop()
+
+
+def redeliver(api: BotApiServer, update: dict[str, Any]) -> None:
+    """Queue an already-delivered update again, as Telegram does after a bot crashes.
+
+    The stand-in has no public knob for this yet, so it appends to its pending list.
+    """
+    api._updates.append(update)  # noqa: SLF001
+    api._notify_soon()  # noqa: SLF001

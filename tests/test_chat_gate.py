@@ -1,0 +1,128 @@
+"""Dialogues at the gate: strangers, groups, duplicate deliveries, errors, the token in logs."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from telegram import Update
+
+from tests.harness import COORDINATOR, ChatEnv
+
+GROUP = -100777
+
+
+def text(replies: list[dict]) -> str:
+    return "\n".join(m.get("text", "") for m in replies)
+
+
+async def test_stranger_gets_explanation_and_nothing_is_recorded(env: ChatEnv) -> None:
+    stan = env.person(2009, "Stan")
+    before = env.store.event_count()
+    for said in ("/mytasks", "/task 18", "/update 18 进行中 50%", "/invite 区司法局", "你好"):
+        body = text(await stan.say(said))
+        assert "邀请链接" in body and "#18" not in body and "全面推行" not in body
+    replies = await stan.send_document(b"%PDF-1.4 x", "a.pdf", caption="#18")
+    assert "邀请链接" in text(replies)
+    assert env.store.event_count() == before
+    assert env.store.state(18, "区司法局")["status"] == "todo"  # type: ignore[index]
+
+
+async def test_stranger_cannot_press_buttons(env: ChatEnv) -> None:
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    _, *cards = await alice.say("/mytasks")
+    env.store.unbind_contact(2001, "区司法局", at=env.clock.now(), actor=COORDINATOR)
+    replies = await alice.press(cards[0], "done:" + cards[0]["text"].split()[0][1:])
+    assert replies == [] and alice.answer is not None and "邀请链接" in alice.answer["text"]
+    assert env.store.events(unit="区司法局", kinds=["status", "claim"]) == []
+
+
+async def test_group_contacts_are_sent_to_private_chat(env: ChatEnv) -> None:
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    env.group(GROUP, "信用办工作群", [alice, env.coordinator])
+    (reply,) = await alice.say("/update 18 进行中 50%", chat_id=GROUP)
+    assert "私聊" in reply["text"]
+    assert env.store.events(task=18, unit="区司法局") == []
+    assert await alice.say("大家好", chat_id=GROUP) == []  # chatter is not for the bot
+
+
+async def test_group_coordinator_commands_are_answered(env: ChatEnv) -> None:
+    env.group(GROUP, "信用办工作群", [env.coordinator])
+    (reply,) = await env.coordinator.say("/task 18", chat_id=GROUP)
+    assert reply["text"].startswith("#18 ")
+    (reply,) = await env.coordinator.say("/update@duban_bot 18 区司法局 进行中", chat_id=GROUP)
+    assert "由督办代为更新" in reply["text"]
+
+
+async def test_duplicate_update_acts_once(env: ChatEnv) -> None:
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    await alice.say("/update 18 进行中 10%")
+    message = env.api.history(2001)[-2]
+    assert message["text"] == "/update 18 进行中 10%"
+    assert env.app is not None
+    again = Update.de_json({"update_id": 4242, "message": message}, env.app.bot)
+    for _ in range(2):
+        await env.app.update_queue.put(again)
+    await env.tracker.wait(("m", 2001, message["message_id"]))
+    await env.app.update_queue.join()
+    assert len(env.store.events(task=18, unit="区司法局", kinds=["status"])) == 2
+    assert len([m for m in env.inbox(2001) if "已记录" in m["text"]]) == 2
+
+
+async def test_edited_message_is_not_acted_on(env: ChatEnv) -> None:
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    message = await env.api.user_sends_text(2001, "/update 18 进行中 10%")
+    await env.tracker.wait(("m", 2001, message["message_id"]))
+    assert env.app is not None
+    edited = Update.de_json(
+        {"update_id": 4343, "edited_message": {**message, "edit_date": message["date"]}},
+        env.app.bot,
+    )
+    await env.app.update_queue.put(edited)
+    await env.app.update_queue.join()
+    assert len(env.store.events(task=18, unit="区司法局", kinds=["status"])) == 1
+
+
+async def test_error_is_logged_and_coordinators_told(
+    env: ChatEnv, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import handlers.tasks
+
+    def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(handlers.tasks, "task_detail", broken)
+    await env.coordinator.say("/start")
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    with caplog.at_level(logging.ERROR):
+        (reply,) = await alice.say("/task 18")
+    assert "出了问题" in reply["text"] and "Traceback" not in reply["text"]
+    assert "boom" not in reply["text"]
+    notice = env.inbox(COORDINATOR)[-1]["text"]
+    assert "RuntimeError" in notice and "\n" not in notice
+    assert "RuntimeError: boom" in caplog.text
+    # The bot carries on.
+    (reply,) = await alice.say("/update 18 进行中")
+    assert "已记录" in reply["text"]
+
+
+def test_token_is_redacted_from_logs(caplog: pytest.LogCaptureFixture) -> None:
+    from bot.app import install_redaction
+
+    token = "987654:SECRET_token-value"
+    install_redaction(token)
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("httpx").info(
+            'HTTP Request: %s %s "HTTP/1.1 200 OK"', "POST", f"http://x/bot{token}/getUpdates"
+        )
+        try:
+            raise ValueError(f"failed url http://x/bot{token}/sendMessage")
+        except ValueError:
+            logging.getLogger("duban.test").exception("oops")
+    assert token not in caplog.text
+    assert "<token>" in caplog.text

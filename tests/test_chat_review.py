@@ -1,0 +1,166 @@
+"""Extension requests and coordinator review, as conversations."""
+
+from __future__ import annotations
+
+from tests.harness import ChatEnv, Person
+
+LEAD, LEAD2 = "区司法局", "区市场监管局"  # the two leads of #18 (due 2021-06-30)
+
+
+def contact(env: ChatEnv, user_id: int, name: str, unit: str) -> Person:
+    person = env.person(user_id, name)
+    env.bind(person, unit)
+    return person
+
+
+def coordinator(env: ChatEnv) -> Person:
+    coord = env.coordinator
+    env.api.started.add(coord.id)  # the coordinator has opened the private chat
+    return coord
+
+
+def with_buttons(messages: list[dict], prefix: str = "rv:ok:") -> dict:
+    """The last message carrying a review button."""
+    for msg in reversed(messages):
+        rows = (msg.get("reply_markup") or {}).get("inline_keyboard", [])
+        if any(b.get("callback_data", "").startswith(prefix) for row in rows for b in row):
+            return msg
+    raise AssertionError(f"no message with {prefix} buttons in {[m.get('text') for m in messages]}")
+
+
+def record_id(card: dict) -> int:
+    data = card["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    return int(data.rsplit(":", 1)[1])
+
+
+async def test_extend_and_approve(env: ChatEnv) -> None:
+    coord = coordinator(env)
+    alice = contact(env, 2001, "Alice", LEAD)
+    replies = await alice.say("/extend 18 7月15日 因数据未到齐")
+    assert "2021年7月15日（周四）" in replies[-1]["text"]
+    assert "2021年6月30日（周三）" in replies[-1]["text"] and "因数据未到齐" in replies[-1]["text"]
+    card = with_buttons(coord.inbox())
+    assert "延期申请" in card["text"] and "#18" in card["text"] and "Alice" in card["text"]
+    copy = with_buttons(await coord.say("/review"))  # a second copy of the same buttons
+    await coord.press(card, f"rv:ok:{record_id(card)}")
+    assert coord.answer and coord.answer["text"] == "已通过"
+    assert env.store.state(18, LEAD)["due_override"] == "2021-07-15"
+    told = alice.inbox()[-1]["text"]
+    assert "已通过" in told and "2021年7月15日（周四）" in told
+    kinds = [e["kind"] for e in env.store.events(task=18, unit=LEAD)]
+    assert "extension.request" in kinds and "extension.approve" in kinds
+    assert not env.api.message(coord.id, card["message_id"]).get("reply_markup")  # buttons gone
+    await coord.press(copy, f"rv:ok:{record_id(copy)}")
+    assert coord.answer and coord.answer["text"] == "已处理"
+    assert len(env.store.events(task=18, kinds=["extension.approve"])) == 1
+
+
+async def test_extend_refused_with_a_reason(env: ChatEnv) -> None:
+    coord = coordinator(env)
+    alice = contact(env, 2001, "Alice", LEAD)
+    await alice.say("/extend 18 下周五 等待上级文件")
+    card = with_buttons(coord.inbox())
+    copy = with_buttons(await coord.say("/review"))
+    asked = await coord.press(card, f"rv:no:{record_id(card)}")
+    assert "退回理由" in asked[-1]["text"]
+    done = await coord.say("材料 <不全> & 时间充足")
+    assert "已退回" in done[-1]["text"]
+    told = alice.inbox()[-1]["text"]
+    assert "未通过" in told and "材料 <不全> & 时间充足" in told
+    assert env.store.state(18, LEAD)["due_override"] is None
+    assert env.store.events(task=18, kinds=["extension.reject"])[0]["reason"] == (
+        "材料 <不全> & 时间充足"
+    )
+    # the other copy of the buttons does nothing twice
+    await coord.press(copy, f"rv:ok:{record_id(copy)}")
+    assert coord.answer and coord.answer["text"] == "已处理"
+    assert env.store.state(18, LEAD)["due_override"] is None
+
+
+async def test_extend_button_asks_for_date_and_reason(env: ChatEnv) -> None:
+    coord = coordinator(env)
+    alice = contact(env, 2001, "Alice", LEAD)
+    card = next(m for m in await alice.say("/mytasks") if m["text"].startswith("#18 "))
+    asked = await alice.press(card, "ext:18")
+    assert "7月15日 因数据未到齐" in asked[-1]["text"]
+    wrong = await alice.say("过几天吧")
+    assert "没有看懂" in wrong[-1]["text"]
+    early = await alice.say("6月25日 来不及")
+    assert "必须晚于" in early[-1]["text"]
+    ok = await alice.say("7月2日 等待数据")
+    assert "2021年7月2日（周五）" in ok[-1]["text"]
+    assert "延期申请" in with_buttons(coord.inbox())["text"]
+    after = await alice.say("随便说点什么")  # the wait is over: plain text is no request
+    assert "延期" not in after[-1]["text"]
+
+
+async def test_extend_usage_and_errors(env: ChatEnv) -> None:
+    alice = contact(env, 2001, "Alice", LEAD)
+    assert "用法" in (await alice.say("/extend"))[-1]["text"]
+    assert "用法" in (await alice.say("/extend 18"))[-1]["text"]
+    assert "理由" in (await alice.say("/extend 18 7月15日"))[-1]["text"]
+    assert "必须晚于" in (await alice.say("/extend 18 2021-06-30 同一天"))[-1]["text"]
+    assert "没有编号为 #99" in (await alice.say("/extend 99 7月15日 理由"))[-1]["text"]
+    long = "长" * 2001
+    assert "2000" in (await alice.say(f"/extend 18 7月15日 {long}"))[-1]["text"]
+    await alice.say("/extend 18 7月15日 第一次")
+    assert "待审核" in (await alice.say("/extend 18 7月20日 第二次"))[-1]["text"]
+
+
+async def test_claim_approved_through_review_closes_the_task(env: ChatEnv) -> None:
+    coord = coordinator(env)
+    alice = contact(env, 2001, "Alice", LEAD)
+    bob = contact(env, 2002, "Bob", LEAD2)
+    await alice.say("/update 18 已完成 方案已印发")
+    assert env.store.state(18, LEAD)["claim"] == "pending"
+    listed = await coord.say("/review")
+    assert "完成审核 1 项" in listed[0]["text"]
+    card = with_buttons(listed)
+    assert "区司法局" in card["text"] and "Alice" in card["text"]
+    await coord.press(card, f"rv:ok:{record_id(card)}")
+    state = env.store.state(18, LEAD)
+    assert state["status"] == "done" and state["claim"] is None
+    assert "通过审核" in alice.inbox()[-1]["text"]
+    assert not env.store.task_meta(18)["closed"]
+    await bob.say("/update 18 已完成")
+    notice = with_buttons(coord.inbox())  # the claim notice the update sent
+    card = with_buttons(await coord.say("/review"))
+    await coord.press(card, f"rv:ok:{record_id(card)}")
+    assert env.store.task_meta(18)["closed"]
+    assert "办结" in coord.inbox()[-1]["text"]
+    await coord.press(notice, f"rv:ok:{record_id(notice)}")  # the same decision again
+    assert coord.answer and coord.answer["text"] == "已处理"
+    assert len(env.store.events(task=18, kinds=["claim.approve"])) == 2
+    assert "没有待审核" in (await coord.say("/review"))[-1]["text"]
+
+
+async def test_claim_rejected_with_reason_and_cancel(env: ChatEnv) -> None:
+    coord = coordinator(env)
+    alice = contact(env, 2001, "Alice", LEAD)
+    await alice.say("/update 18 已完成")
+    notice = with_buttons(coord.inbox())
+    card = with_buttons(await coord.say("/review"))
+    await coord.press(card, f"rv:no:{record_id(card)}")
+    assert "已取消" in (await coord.say("/cancel"))[-1]["text"]
+    assert env.store.state(18, LEAD)["claim"] == "pending"  # nothing decided
+    await coord.press(card, f"rv:no:{record_id(card)}")
+    assert "理由太长" in (await coord.say("长" * 2001))[-1]["text"]
+    assert env.store.state(18, LEAD)["claim"] == "pending"  # still waiting for a reason
+    await coord.say("缺少佐证材料")
+    state = env.store.state(18, LEAD)
+    assert state["claim"] == "rejected" and state["status"] == "doing"
+    told = alice.inbox()[-1]["text"]
+    assert "被退回" in told and "缺少佐证材料" in told
+    assert not env.api.message(coord.id, card["message_id"]).get("reply_markup")
+    await coord.press(notice, f"rv:no:{record_id(notice)}")
+    assert coord.answer and coord.answer["text"] == "已处理"
+
+
+async def test_only_coordinators_review(env: ChatEnv) -> None:
+    coord = coordinator(env)
+    alice = contact(env, 2001, "Alice", LEAD)
+    await alice.say("/update 18 已完成")
+    assert "督办" in (await alice.say("/review"))[-1]["text"]
+    card = with_buttons(coord.inbox())
+    assert env.store.state(18, LEAD)["claim"] == "pending"
+    assert record_id(card) > 0

@@ -1,0 +1,250 @@
+"""Dialogues: /update, the 更新进度 buttons, 标记完成, replies to cards, refusals."""
+
+from __future__ import annotations
+
+from tests.harness import COORDINATOR, ChatEnv, Person
+
+
+def text(replies: list[dict]) -> str:
+    return "\n".join(m.get("text", "") for m in replies)
+
+
+def contact(
+    env: ChatEnv, unit: str = "区司法局", user_id: int = 2001, name: str = "Alice"
+) -> Person:
+    person = env.person(user_id, name)
+    env.bind(person, unit)
+    return person
+
+
+async def card_for(person: Person, task_id: int) -> dict:
+    _, *cards = await person.say("/mytasks")
+    return next(c for c in cards if c["text"].startswith(f"#{task_id} "))
+
+
+async def test_update_command(env: ChatEnv) -> None:
+    alice = contact(env)
+    (reply,) = await alice.say("/update 18 进行中 60% 已完成初稿")
+    assert "已记录 #18" in reply["text"]
+    assert "状态：进行中" in reply["text"] and "进度：60%" in reply["text"]
+    assert "说明：已完成初稿" in reply["text"]
+    state = env.store.state(18, "区司法局")
+    assert state is not None
+    assert (state["status"], state["percent"], state["note"]) == ("doing", 60, "已完成初稿")
+    assert state["updated_by"] == 2001
+
+
+async def test_update_english_words_and_fullwidth_percent(env: ChatEnv) -> None:
+    alice = contact(env)
+    await alice.say("/update #18 blocked 30％")
+    state = env.store.state(18, "区司法局")
+    assert state is not None and (state["status"], state["percent"]) == ("blocked", 30)
+
+
+async def test_update_refusals_store_nothing(env: ChatEnv) -> None:
+    alice = contact(env)
+    before = env.store.event_count()
+    answers = {
+        "/update": "任务编号",
+        "/update 18": "请写明状态",
+        "/update 18 差不多了": "不认识状态“差不多了”",
+        "/update 99 进行中": "没有编号为 #99 的任务",
+        "/update 18 进行中 120%": "0% 到 100%",
+        "/update 18 本月无": "不是按月或按季",
+        "/update 十八 进行中": "不是任务编号",
+    }
+    for command, expected in answers.items():
+        (reply,) = await alice.say(command)
+        assert expected in reply["text"], (command, reply["text"])
+    assert env.store.event_count() == before
+
+
+async def test_note_too_long_refused(env: ChatEnv) -> None:
+    alice = contact(env)
+    (reply,) = await alice.say("/update 18 进行中 " + "长" * 2001)
+    assert "2001" in reply["text"] and "2000" in reply["text"]
+    assert env.store.events(task=18, unit="区司法局") == []
+    (reply,) = await alice.say("/update 18 进行中 " + "长" * 2000)
+    assert "已记录" in reply["text"]
+
+
+async def test_html_in_note_is_stored_as_written_and_shown_safely(env: ChatEnv) -> None:
+    alice = contact(env)
+    note = "<b>加粗</b> & <script>x</script> 1<2"
+    (reply,) = await alice.say(f"/update 18 进行中 {note}")
+    assert note in reply["text"]  # shown literally: it reached Telegram escaped
+    assert not any(e["type"] == "bold" and e["offset"] > 20 for e in reply.get("entities", []))
+    state = env.store.state(18, "区司法局")
+    assert state is not None and state["note"] == note
+    (detail,) = await alice.say("/task 18")
+    assert note in detail["text"]
+
+
+async def test_nil_return_for_monthly_task(env: ChatEnv) -> None:
+    dora = contact(env, "区发改局", 2002, "Dora")
+    (reply,) = await dora.say("/update 1 本月无")
+    assert "2021-06" in reply["text"] and "无新增" in reply["text"]
+    state = env.store.state(1, "区发改局")
+    assert state is not None and state["reported"] == ["2021-06"]
+
+
+async def test_contact_cannot_update_another_unit(env: ChatEnv) -> None:
+    alice = contact(env)
+    (reply,) = await alice.say("/update 18 区市场监管局 已完成")
+    assert "你没有绑定 区市场监管局" in reply["text"]
+    assert env.store.events(task=18, unit="区市场监管局") == []
+    (reply,) = await alice.say("/update 17 进行中")  # 区司法局 has no part in #17
+    assert "不是 #17 的责任单位" in reply["text"]
+
+
+async def test_contact_of_two_units_must_name_one(env: ChatEnv) -> None:
+    carol = contact(env, "区司法局", 2003, "Carol")
+    env.bind(carol, "区市场监管局")
+    (reply,) = await carol.say("/update 18 进行中")
+    assert "请注明" in reply["text"] and "区市场监管局" in reply["text"]
+    (reply,) = await carol.say("/update 18 区市场监管局 进行中 20%")
+    assert "区市场监管局" in reply["text"]
+    state = env.store.state(18, "区市场监管局")
+    assert state is not None and state["percent"] == 20
+
+
+async def test_coordinator_acts_for_a_unit(env: ChatEnv) -> None:
+    (reply,) = await env.coordinator.say("/update 18 区司法局 受阻 等待数据")
+    assert "由督办代为更新" in reply["text"]
+    state = env.store.state(18, "区司法局")
+    assert state is not None and state["status"] == "blocked"
+    assert state["updated_by"] == COORDINATOR and "on_behalf" not in state
+    assert env.store.events(task=18, unit="区司法局")[-1]["on_behalf"] is True
+    (reply,) = await env.coordinator.say("/update 18 进行中")
+    assert "请注明" in reply["text"]
+
+
+async def test_lead_done_goes_to_review(env: ChatEnv) -> None:
+    alice = contact(env)
+    await env.coordinator.say("/start")  # Telegram lets a bot write only to those who did
+    (reply,) = await alice.say("/update 18 已完成 全部完成")
+    assert "完成申请" in reply["text"] and "审核" in reply["text"]
+    state = env.store.state(18, "区司法局")
+    assert state is not None and state["claim"] == "pending" and state["status"] != "done"
+    notice = env.inbox(COORDINATOR)[-1]
+    assert "#18" in notice["text"] and "Alice" in notice["text"]
+    data = [b["callback_data"] for row in notice["reply_markup"]["inline_keyboard"] for b in row]
+    assert data[0].startswith("rv:ok:") and data[1].startswith("rv:no:")
+    (reply,) = await alice.say("/update 18 已完成")
+    assert "已在审核中" in reply["text"]
+    assert env.inbox(COORDINATOR)[-1] == notice
+
+
+async def test_supporter_done_is_immediate(env: ChatEnv) -> None:
+    dora = contact(env, "区发改局", 2002, "Dora")
+    (reply,) = await dora.say("/update 18 已完成")
+    assert "状态：已完成" in reply["text"]
+    state = env.store.state(18, "区发改局")
+    assert state is not None and state["status"] == "done"
+    assert env.inbox(COORDINATOR) == []
+
+
+async def test_buttons_dialogue(env: ChatEnv) -> None:
+    alice = contact(env)
+    card = await card_for(alice, 18)
+    (question,) = await alice.press(card, "upd:18")
+    assert "请选择当前状态" in question["text"]
+    (ask,) = await alice.press(question, "st:18:doing")
+    assert "跳过" in str(ask["reply_markup"])
+    (reply,) = await alice.say("70% 完成征求意见")
+    assert "进度：70%" in reply["text"] and "完成征求意见" in reply["text"]
+    state = env.store.state(18, "区司法局")
+    assert state is not None and (state["status"], state["percent"]) == ("doing", 70)
+    # The dialogue is over: plain text now gets the hint, not an update.
+    (hint,) = await alice.say("80%")
+    assert "/update" in hint["text"]
+    assert env.store.state(18, "区司法局")["percent"] == 70  # type: ignore[index]
+
+
+async def test_buttons_dialogue_skip(env: ChatEnv) -> None:
+    alice = contact(env)
+    card = await card_for(alice, 18)
+    (question,) = await alice.press(card, "upd:18")
+    (ask,) = await alice.press(question, "st:18:blocked")
+    (reply,) = await alice.press(ask, "skip:18")
+    assert "状态：受阻" in reply["text"]
+    assert env.store.state(18, "区司法局")["status"] == "blocked"  # type: ignore[index]
+
+
+async def test_buttons_dialogue_cancel(env: ChatEnv) -> None:
+    alice = contact(env)
+    card = await card_for(alice, 18)
+    (question,) = await alice.press(card, "upd:18")
+    (ask,) = await alice.press(question, "st:18:done")
+    (reply,) = await alice.say("/cancel")
+    assert "已取消" in reply["text"]
+    assert env.store.events(task=18, unit="区司法局") == []
+    (reply,) = await alice.say("/cancel")
+    assert "没有进行中的操作" in reply["text"]
+    await alice.press(ask, "skip:18")  # a button of the abandoned dialogue
+    assert alice.answer is not None and "失效" in alice.answer["text"]
+    assert env.store.events(task=18, unit="区司法局") == []
+
+
+async def test_detail_errors_keep_the_dialogue(env: ChatEnv) -> None:
+    alice = contact(env)
+    card = await card_for(alice, 18)
+    (question,) = await alice.press(card, "upd:18")
+    await alice.press(question, "st:18:doing")
+    (reply,) = await alice.say("150% 太多")
+    assert "0% 到 100%" in reply["text"]
+    (reply,) = await alice.say("50% 一半")
+    assert "进度：50%" in reply["text"]
+
+
+async def test_done_button(env: ChatEnv) -> None:
+    dora = contact(env, "区发改局", 2002, "Dora")
+    card = await card_for(dora, 18)
+    (reply,) = await dora.press(card, "done:18")
+    assert "状态：已完成" in reply["text"]
+    assert env.store.state(18, "区发改局")["status"] == "done"  # type: ignore[index]
+    await env.coordinator.say("/start")
+    alice = contact(env)
+    card = await card_for(alice, 18)
+    (reply,) = await alice.press(card, "done:18")
+    assert "完成申请" in reply["text"]
+    assert "完成申请待审核" in env.inbox(COORDINATOR)[-1]["text"]
+
+
+async def test_reply_to_card_is_a_note(env: ChatEnv) -> None:
+    alice = contact(env)
+    card = await card_for(alice, 18)
+    (reply,) = await alice.reply(card, "已与市场监管局对接 <确认>")
+    assert "已记录 #18 区司法局" in reply["text"] and "已与市场监管局对接 <确认>" in reply["text"]
+    state = env.store.state(18, "区司法局")
+    assert state is not None and state["note"] == "已与市场监管局对接 <确认>"
+    assert state["status"] == "todo"
+    (event,) = env.store.events(task=18, unit="区司法局")
+    assert event["kind"] == "note"
+
+
+async def test_reply_to_task_detail_uses_the_only_unit(env: ChatEnv) -> None:
+    alice = contact(env)
+    (detail,) = await alice.say("/task 18")
+    (reply,) = await alice.reply(detail, "补充说明")
+    assert "区司法局" in reply["text"]
+    assert env.store.state(18, "区司法局")["note"] == "补充说明"  # type: ignore[index]
+
+
+async def test_reply_to_unknown_message(env: ChatEnv) -> None:
+    alice = contact(env)
+    (help_message,) = await alice.say("/help")
+    (reply,) = await alice.reply(help_message, "这是什么")
+    assert "无法确定" in reply["text"]
+    assert env.store.events(task=18, unit="区司法局") == []
+
+
+async def test_card_of_other_unit_cannot_be_used(env: ChatEnv) -> None:
+    bob = contact(env, "区市场监管局", 2002, "Bob")
+    card = await card_for(bob, 18)
+    env.store.unbind_contact(2002, "区市场监管局", at=env.clock.now(), actor=COORDINATOR)
+    env.bind(bob, "区司法局")
+    (reply,) = await bob.reply(card, "想改别人的")
+    assert "你没有绑定 区市场监管局" in reply["text"]
+    await bob.press(card, "done:18")
+    assert env.store.events(task=18, unit="区市场监管局", kinds=["status", "note", "claim"]) == []

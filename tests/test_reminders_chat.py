@@ -1,0 +1,96 @@
+"""Reminders in conversation: /snooze, /remind, and replying to a reminder."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from bot.clock import SHANGHAI
+from schedules.reminders import preview_reminders, reminder_sweep
+from tests.harness import COORDINATOR, ChatEnv
+
+
+def at(env: ChatEnv, day: date, hour: int = 9, minute: int = 0) -> None:
+    env.clock.set(datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI))
+
+
+async def test_snooze_silences_a_part_until_the_date(env: ChatEnv) -> None:
+    alice = env.person(2001, "Alice")
+    await alice.say("/start")
+    env.bind(alice, "区司法局")
+    replies = await alice.say("/snooze 18 3天")
+    assert "已暂停 #18（区司法局）" in replies[-1]["text"]
+    assert "2021年6月24日（周四）" in replies[-1]["text"]
+    assert env.store.state(18, "区司法局")["snoozed_until"] == "2021-06-24"
+    assert env.store.events(task=18, kinds=["snooze"])[-1]["actor"] == alice.id
+    # 23 June (7 days before the deadline) is inside the snooze: nothing for #18 / 区司法局
+    planned = preview_reminders(env.services, date(2021, 6, 23))
+    assert not any(p["task"] == 18 and p["unit"] == "区司法局" for p in planned)
+    assert any(p["task"] == 19 and p["unit"] == "区司法局" for p in planned)
+    replies = await alice.say("/snooze 18 取消")
+    assert "已恢复" in replies[-1]["text"]
+    assert env.store.state(18, "区司法局")["snoozed_until"] is None
+
+
+async def test_snooze_until_next_monday_and_bad_input(env: ChatEnv) -> None:
+    alice = env.person(2001, "Alice")
+    await alice.say("/start")
+    env.bind(alice, "区司法局")
+    replies = await alice.say("/snooze 18 下周一")
+    assert "2021年6月28日（周一）" in replies[-1]["text"]
+    replies = await alice.say("/snooze 18 改天吧")
+    assert "没有看懂" in replies[-1]["text"]
+    replies = await alice.say("/snooze 18")
+    assert "用法" in replies[-1]["text"]
+    # a task the unit has no part in is refused, and nothing is recorded
+    before = len(env.store.events(kinds=["snooze"]))
+    await alice.say("/snooze 20 3天")
+    assert len(env.store.events(kinds=["snooze"])) == before
+
+
+async def test_remind_chases_contacts_and_says_who_has_none(env: ChatEnv) -> None:
+    alice = env.person(2001, "Alice")
+    await alice.say("/start")
+    env.bind(alice, "区司法局")
+    coordinator = env.coordinator
+    await coordinator.say("/start")
+    replies = await coordinator.say("/remind 18")
+    answer = replies[-1]["text"]
+    assert "已送达：区司法局" in answer
+    assert "无联系人" in answer and "区市场监管局" in answer
+    (chase,) = [m for m in alice.inbox() if "督办催办" in m.get("text", "")]
+    assert "#18" in chase["text"] and "2021年6月30日（周三）" in chase["text"]
+    events = env.store.events(task=18, kinds=["reminder"])
+    assert events and events[-1]["actor"] == COORDINATOR and events[-1]["unit"] == "区司法局"
+    replies = await coordinator.say("/remind 区司法局")
+    assert "已送达：区司法局" in replies[-1]["text"]
+    replies = await coordinator.say("/remind 区司法")
+    assert "区司法局" in replies[-1]["text"] and "不认识" in replies[-1]["text"]
+
+
+async def test_remind_is_for_coordinators_only(env: ChatEnv) -> None:
+    alice = env.person(2001, "Alice")
+    await alice.say("/start")
+    env.bind(alice, "区司法局")
+    await alice.say("/remind 18")
+    assert env.store.events(kinds=["reminder"]) == []
+
+
+async def test_replying_to_a_reminder_updates_its_task(env: ChatEnv) -> None:
+    bob = env.person(2002, "Bob")
+    await bob.say("/start")
+    env.bind(bob, "区总工会")  # on 23 June only #5 is due for it
+    at(env, date(2021, 6, 23))
+    assert env.app is not None
+    await reminder_sweep(env.app)
+    (reminder,) = [m for m in bob.inbox() if "任务提醒" in m.get("text", "")]
+    assert "#5" in reminder["text"] and "剩余" in reminder["text"]
+    buttons = [
+        b["callback_data"] for row in reminder["reply_markup"]["inline_keyboard"] for b in row
+    ]
+    assert buttons == ["upd:5", "ev:5", "ext:5"]
+    await bob.reply(reminder, "已完成赋码自查，下周报送")
+    notes = [e for e in env.store.events(task=5) if e["unit"] == "区总工会" and e.get("note")]
+    assert notes and "赋码自查" in notes[-1]["note"]
+    # the same morning again (a restart, a second tick): nothing more
+    await reminder_sweep(env.app)
+    assert len([m for m in bob.inbox() if "任务提醒" in m.get("text", "")]) == 1

@@ -1,0 +1,111 @@
+"""The tick job, `duban remind` and `duban preview reminders`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from telegram.ext import Application
+
+import schedules.tick as tick
+from bot.cli import main as cli_main
+from bot.config import Settings
+from bot.sandbox.botapi import BotApiServer
+from schedules.reminders import remind_once
+
+
+@pytest.mark.parametrize(
+    ("speed", "seconds"), [(1, 60.0), (60, 1.0), (600, 0.2), (10_000, 0.2), (0.5, 60.0)]
+)
+def test_one_tick_per_simulated_minute(speed: float, seconds: float) -> None:
+    assert tick.interval_for(speed) == pytest.approx(seconds)
+
+
+def test_schedule_registers_one_coalescing_job() -> None:
+    app = Application.builder().token("123:ABC").build()
+    app.bot_data["services"] = SimpleNamespace(clock=SimpleNamespace(speed=120.0))
+    tick.schedule(app)
+    tick.schedule(app)  # scheduling again replaces, never doubles
+    jobs = [j for j in app.job_queue.jobs() if j.name == tick.JOB_NAME and not j.removed]
+    assert len(jobs) == 1
+    aps = jobs[0].job
+    assert aps.trigger.interval.total_seconds() == pytest.approx(0.5)
+    assert aps.misfire_grace_time is None and aps.coalesce is True and aps.max_instances == 1
+
+
+async def test_tick_runs_the_sweep_then_the_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    async def fake_sweep(application: Any) -> None:
+        calls.append("sweep")
+        raise RuntimeError("a failing sweep must not stop the summary")
+
+    async def fake_summary(application: Any) -> None:
+        calls.append("summary")
+
+    import schedules.summary as summary
+
+    monkeypatch.setattr(tick, "reminder_sweep", fake_sweep)
+    monkeypatch.setattr(summary, "summary_tick", fake_summary)
+    app = SimpleNamespace(bot_data={"services": object()})
+    await tick.run_once(app)
+    assert calls == ["sweep", "summary"]
+    calls.clear()
+    await tick.run_once(SimpleNamespace(bot_data={}))  # before post_init: nothing
+    assert calls == []
+
+
+def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **extra: str) -> None:
+    for key in ("TELEGRAM_BOT_TOKEN", "DUBAN_COORDINATORS", "DUBAN_SUMMARY_CHAT_ID"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env from the repository
+    monkeypatch.setenv("DUBAN_DATA_DIR", str(tmp_path / "state"))
+    for key, value in extra.items():
+        monkeypatch.setenv(key, value)
+
+
+def test_preview_json_has_the_contract_shape(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _env(monkeypatch, tmp_path, DUBAN_COORDINATORS="9001", DUBAN_SUMMARY_CHAT_ID="-100")
+    assert cli_main(["preview", "reminders", "--date", "2021-06-07", "--json"]) == 0
+    items = json.loads(capsys.readouterr().out)
+    # nobody is bound yet: only escalations (#20, due 31 May) reach anyone
+    assert items and all(
+        set(i) == {"task", "unit", "role", "kind", "due", "contacts"} for i in items
+    )
+    assert {(i["task"], i["role"], i["kind"]) for i in items} == {(20, "coordinator", "escalation")}
+    assert all(i["contacts"] == [-100, 9001] and i["due"] == "2021-05-31" for i in items)
+
+
+async def test_remind_once_sweeps_through_the_configured_api(
+    tmp_path: Path, botapi: BotApiServer
+) -> None:
+    settings = Settings(
+        token=botapi.token,
+        api_base_url=botapi.base_url,
+        file_base_url=botapi.base_file_url,
+        data_dir=tmp_path / "state",
+        coordinators=frozenset({9001}),
+    )
+    botapi.add_user(9001, "王督办")
+    await botapi.user_sends_text(9001, "/start")
+    code = await asyncio.to_thread(remind_once, settings, date(2021, 6, 7))
+    assert code == 0
+    texts = [m["text"] for m in botapi.messages_to(9001)]
+    assert any("逾期督办升级" in t and "#20" in t for t in texts)
+    # a second run for the same day sends nothing more
+    assert await asyncio.to_thread(remind_once, settings, date(2021, 6, 7)) == 0
+    assert len(botapi.messages_to(9001)) == len(texts)
+
+
+def test_remind_once_without_token_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert remind_once(Settings(data_dir=tmp_path), None) == 2
+    assert "TELEGRAM_BOT_TOKEN" in capsys.readouterr().err

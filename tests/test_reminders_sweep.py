@@ -1,0 +1,260 @@
+"""The reminder sweep against the local Bot API stand-in: grouping, ledger, failures, a month."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram.ext import ExtBot
+from telegram.request import HTTPXRequest
+
+import schedules.delivery as delivery
+from bot.clock import SHANGHAI, FixedClock
+from bot.config import Settings
+from bot.sandbox.botapi import BotApiServer
+from bot.services import Services, open_services
+from schedules.reminders import digest_refs, preview_reminders, sweep
+
+COORD = 9001
+SUMMARY = -100500
+A, B = 501, 502  # contacts of 区发改局 and 区市场监管局
+
+
+@dataclass
+class Env:
+    botapi: BotApiServer
+    services: Services
+    bot: ExtBot[Any]
+    clock: FixedClock
+    settings: Settings
+
+    def at(self, day: date, hour: int = 9, minute: int = 0) -> None:
+        self.clock.set(datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI))
+
+    def texts(self, chat: int) -> list[str]:
+        return [m.get("text", "") for m in self.botapi.messages_to(chat)]
+
+    def reopen(self) -> None:
+        """A restart: the store is closed and opened again from disk."""
+        self.services.close()
+        self.services = open_services(self.settings, writer=True, clock=self.clock)
+
+
+@pytest.fixture
+async def env(tmp_path: Path, botapi: BotApiServer) -> AsyncIterator[Env]:
+    settings = Settings(
+        token=botapi.token,
+        api_base_url=botapi.base_url,
+        file_base_url=botapi.base_file_url,
+        data_dir=tmp_path / "state",
+        coordinators=frozenset({COORD}),
+        summary_chat_id=SUMMARY,
+    )
+    clock = FixedClock(datetime(2021, 6, 1, 9, 0, tzinfo=SHANGHAI))
+    services = open_services(settings, writer=True, clock=clock)
+    botapi.add_group(SUMMARY, "信用办督办群", members=[COORD])
+    for uid, name, unit in (
+        (A, "张三", "区发改局"),
+        (B, "李四", "区市场监管局"),
+        (COORD, "王督办", None),
+    ):
+        botapi.add_user(uid, name)
+        await botapi.user_sends_text(uid, "/start")  # a private chat the bot may write to
+        if unit:
+            services.store.bind_contact(uid, unit, name=name, at=clock.now())
+    request = HTTPXRequest(read_timeout=1.0, write_timeout=1.0, connect_timeout=1.0)
+    bot: ExtBot[Any] = ExtBot(
+        botapi.token, base_url=botapi.base_url, base_file_url=botapi.base_file_url, request=request
+    )
+    e = Env(botapi, services, bot, clock, settings)
+    async with bot:
+        yield e
+    e.services.close()
+
+
+@pytest.fixture(autouse=True)
+def no_real_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    waits: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(delivery, "_sleep", fake_sleep)
+    return waits
+
+
+def reminder_ledger(env: Env) -> list[dict[str, Any]]:
+    return [d for d in env.services.store.ledger() if d["key"].startswith(("rem:", "esc:"))]
+
+
+async def test_one_message_per_contact_per_morning_and_no_repeat(env: Env) -> None:
+    env.at(date(2021, 6, 23))  # a week before the 30 June deadlines: many tasks at once
+    expected = [p for p in preview_reminders(env.services, date(2021, 6, 23)) if A in p["contacts"]]
+    assert len(expected) > 1
+    report = await sweep(env.bot, env.services)
+    (message,) = env.botapi.messages_to(A)
+    for item in expected:
+        assert f"#{item['task']}" in message["text"]
+    assert "回复本消息" in message["text"]
+    assert {len(reminder_ledger(env))} == {len(report.delivered)}
+    # the reply-to reference covers every task of the digest
+    refs = digest_refs(env.services.store, A, message["message_id"])
+    assert {t for t, _ in refs} == {item["task"] for item in expected}
+    assert env.services.store.message_ref(A, message["message_id"]) is not None
+    events = env.services.store.events(kinds=["reminder"])
+    assert len(events) == len(report.delivered)
+    # the next tick, and a restart on the same day, send nothing again
+    env.at(date(2021, 6, 23), 9, 1)
+    again = await sweep(env.bot, env.services)
+    env.reopen()
+    env.at(date(2021, 6, 23), 15, 0)
+    after_restart = await sweep(env.bot, env.services)
+    assert again.messages == after_restart.messages == 0
+    assert len(env.botapi.messages_to(A)) == 1
+
+
+async def test_single_task_message_has_buttons_and_deadline(env: Env) -> None:
+    env.at(date(2021, 6, 1))  # #20 (due 31 May) is overdue for its lead 区商务局? bind it
+    env.services.store.bind_contact(B, "区商务局", name="李四", at=env.clock.now())
+    env.services.store.unbind_contact(B, "区市场监管局", at=env.clock.now(), actor=COORD)
+    await sweep(env.bot, env.services)
+    (msg,) = env.botapi.messages_to(B)
+    assert "#20" in msg["text"] and "已逾期 1 个工作日" in msg["text"]
+    assert "2021年5月31日（周一）" in msg["text"]
+    assert "直接回复本消息即可更新 #20" in msg["text"]
+    buttons = [b["callback_data"] for row in msg["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == ["upd:20", "ev:20", "ext:20"]
+    assert env.services.store.message_ref(B, msg["message_id"]) == (20, "区商务局")
+
+
+async def test_nothing_before_the_reminder_time_or_on_holidays(env: Env) -> None:
+    env.at(date(2021, 6, 23), 8, 59)
+    assert (await sweep(env.bot, env.services)).skipped == "before the reminder time"
+    env.at(date(2021, 6, 14), 10, 0)  # 端午
+    assert (await sweep(env.bot, env.services)).skipped == "not a workday"
+    assert env.botapi.calls("sendMessage") == []
+
+
+async def test_catch_up_after_downtime_is_same_day_only(env: Env) -> None:
+    # down from the 22nd to the afternoon of the 25th: the 23rd's reminders are not sent
+    env.at(date(2021, 6, 25), 15, 30)
+    report = await sweep(env.bot, env.services)
+    today = {
+        (p["task"], p["unit"], p["kind"])
+        for p in preview_reminders(env.services, date(2021, 6, 25))
+    }
+    sent = {(d["task"], d["unit"], d["kind"]) for d in reminder_ledger(env)}
+    assert sent == {
+        t for t in today if t[1] in ("区发改局", "区市场监管局") or t[2] == "escalation"
+    }
+    assert report.messages >= 1
+    assert all(d["sent_at"].startswith("2021-06-25") for d in reminder_ledger(env))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # PTB's own retry_after notice
+async def test_429_is_waited_out_and_sent_once(env: Env, no_real_waits: list[float]) -> None:
+    env.at(date(2021, 6, 23))
+    env.botapi.fail_next("sendMessage", 429, "Too Many Requests: retry after 3", retry_after=3)
+    await sweep(env.bot, env.services)
+    assert 3.0 in no_real_waits
+    assert len(env.botapi.messages_to(A)) == 1 and len(env.botapi.messages_to(B)) == 1
+
+
+async def test_5xx_is_retried_with_backoff(env: Env, no_real_waits: list[float]) -> None:
+    env.at(date(2021, 6, 23))
+    env.botapi.fail_next("sendMessage", 502, "Bad Gateway", times=2)
+    await sweep(env.bot, env.services)
+    assert no_real_waits[:2] == [1.0, 2.0]
+    assert len(env.botapi.messages_to(A)) == 1 and len(env.botapi.messages_to(B)) == 1
+
+
+async def test_exhausted_retries_leave_no_ledger_entry_and_the_next_tick_sends(env: Env) -> None:
+    env.at(date(2021, 6, 23))
+    env.botapi.fail_next("sendMessage", 500, "Internal Server Error", times=100)
+    report = await sweep(env.bot, env.services)
+    assert report.failed and reminder_ledger(env) == []
+    env.botapi._injections.clear()
+    env.at(date(2021, 6, 23), 9, 1)
+    await sweep(env.bot, env.services)
+    assert len(env.botapi.messages_to(A)) == 1
+
+
+async def test_403_marks_unreachable_and_tells_coordinators_once(env: Env) -> None:
+    await env.botapi.user_blocks_bot(A)
+    env.at(date(2021, 6, 23))
+    await sweep(env.bot, env.services)
+    (contact,) = [c for c in env.services.store.contacts() if c["user_id"] == A]
+    assert contact["reachable"] is False
+    notices = [t for t in env.texts(COORD) if "无法接收提醒" in t]
+    assert len(notices) == 1 and "张三" in notices[0] and "区发改局" in notices[0]
+    # later days: A is not tried again, coordinators are not told again
+    tried = len(env.botapi.calls("sendMessage"))
+    env.at(date(2021, 6, 29))
+    await sweep(env.bot, env.services)
+    assert all(c.params.get("chat_id") != A for c in env.botapi.calls("sendMessage")[tried:])
+    assert len([t for t in env.texts(COORD) if "无法接收提醒" in t]) == 1
+    # 区发改局 now counts as a unit without a reachable contact
+    assert all(A not in p["contacts"] for p in preview_reminders(env.services, date(2021, 6, 29)))
+
+
+async def test_timeout_resends_once_and_marks_the_ledger(env: Env) -> None:
+    env.at(date(2021, 6, 23))
+    env.botapi.delay_next("sendMessage", 1.5)  # the first send arrives, its answer is lost
+    await sweep(env.bot, env.services)
+    marked = [d for d in reminder_ledger(env) if d["resent_after_timeout"]]
+    assert marked and all(d["status"] == "sent" for d in marked)
+    # documented policy: at most one duplicate after a timeout, never more
+    assert 1 <= max(len(env.botapi.messages_to(A)), len(env.botapi.messages_to(B))) <= 2
+
+
+async def test_escalation_to_summary_chat_and_coordinators(env: Env) -> None:
+    env.at(date(2021, 6, 7))  # #20 due 31 May: 5 workdays overdue
+    await sweep(env.bot, env.services)
+    (group_msg,) = env.botapi.messages_to(SUMMARY)
+    assert "逾期督办升级" in group_msg["text"] and "#20" in group_msg["text"]
+    assert "已逾期 5 个工作日" in group_msg["text"]
+    assert any("逾期督办升级" in t for t in env.texts(COORD))
+    env.at(date(2021, 6, 8))
+    await sweep(env.bot, env.services)
+    assert len(env.botapi.messages_to(SUMMARY)) == 1
+
+
+async def test_weekly_notice_of_units_without_contacts(env: Env) -> None:
+    env.at(date(2021, 6, 21))
+    await sweep(env.bot, env.services)
+    env.at(date(2021, 6, 23))
+    await sweep(env.bot, env.services)
+    notices = [t for t in env.texts(COORD) if "尚无可用联系人" in t]
+    assert len(notices) == 1 and "区商务局" in notices[0] and "区发改局" not in notices[0]
+
+
+async def test_a_month_rehearsed_sends_exactly_what_the_preview_lists(env: Env) -> None:
+    start, end = date(2021, 6, 1), date(2021, 7, 9)
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    preview = {d: preview_reminders(env.services, d) for d in days}
+    expected = {
+        (d.isoformat(), p["task"], p["unit"], p["kind"], chat)
+        for d, items in preview.items()
+        for p in items
+        for chat in p["contacts"]
+    }
+    for d in days:
+        for hour, minute in ((8, 59), (9, 0), (9, 1), (17, 0)):  # several ticks a day
+            env.at(d, hour, minute)
+            await sweep(env.bot, env.services)
+    sent = {
+        (d["sent_at"][:10], d["task"], d["unit"], d["kind"], d["chat"])
+        for d in reminder_ledger(env)
+    }
+    assert sent == expected
+    assert all(
+        d.weekday() < 5 or env.services.calendar.is_workday(d)
+        for d in {date.fromisoformat(s[0]) for s in sent}
+    )
+    # one message per contact and morning
+    mornings_a = {s[0] for s in sent if s[4] == A}
+    assert len(env.botapi.messages_to(A)) == len(mornings_a)

@@ -1,0 +1,209 @@
+"""The Excel report and the evidence zip, read back; the chart with and without a CJK font."""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+import zipfile
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from bot import campaign, chart, kpis
+from bot.report import DECOMPOSITION_HEADERS, export_report
+from bot.services import Services
+from tests.prepared import HOSTILE, at, make_services
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def services(seeded_data_dir: Path, tmp_path: Path) -> Iterator[Services]:
+    s = make_services(seeded_data_dir, tmp_path, "2021-07-05 10:00")
+    yield s
+    s.close()
+
+
+def add_evidence(services: Services, task: int, unit: str, name: str, body: bytes) -> None:
+    rel = f"evidence/{task}/x/{name}"
+    path = services.settings.data_dir / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
+    services.store.table("evidence").insert(
+        {
+            "task": task,
+            "unit": unit,
+            "name": name,
+            "path": rel,
+            "size": len(body),
+            "uploader_name": "张三",
+            "at": "2021-06-22T10:00:00+08:00",
+            "sha256": "ab",
+        }
+    )
+
+
+def test_excel_round_trip(services: Services, tmp_path: Path) -> None:
+    store = services.store
+    store.update_state(
+        18,
+        "区司法局",
+        at=at("2021-06-22 10:00"),
+        actor=2001,
+        status="doing",
+        percent=60,
+        note=HOSTILE + "\x07",
+    )
+    campaign.add_activity(
+        store,
+        unit="区文明办",
+        actor=2003,
+        at=at("2021-06-24 09:00"),
+        form="论坛讲座",
+        carrier="校园",
+        day=date(2021, 6, 23),
+        title="诚信进校园",
+        participants=120,
+        enterprises=3,
+    )
+    campaign.add_rectification(
+        store,
+        unit="区发改局",
+        actor=2002,
+        at=at("2021-06-24 11:00"),
+        field_name="金融",
+        identified=10,
+        rectified=7,
+        cases="案例",
+    )
+    kpis.record_metric(
+        store,
+        kpis.find_kpi("重错码率"),
+        0.5,  # type: ignore[arg-type]
+        at=at("2021-06-24 12:00"),
+        actor=2002,
+        unit="区发改局",
+    )
+    add_evidence(services, 18, "区司法局", "方案.pdf", b"%PDF-1.4 test")
+    out = tmp_path / "out" / "report.xlsx"
+    zip_path = tmp_path / "out" / "evidence.zip"
+    export_report(services, out, zip_path)
+
+    wb = load_workbook(out)
+    assert wb.sheetnames == [
+        "任务分解及进展",
+        "历史记录",
+        "诚信建设万里行",
+        "专项治理",
+        "量化指标",
+        "单位评分",
+    ]
+    main = wb["任务分解及进展"]
+    header = [c.value for c in main[1]]
+    assert tuple(header[:5]) == DECOMPOSITION_HEADERS and "逾期天数" in header
+    assert main.freeze_panes == "A2"
+    assert main.max_row == 1 + len(store.states())
+    merged = {str(r) for r in main.merged_cells.ranges}
+    assert any(r.startswith("A2:A") for r in merged)  # 一、健全信用制度体系 spans its rows
+    rows = list(main.iter_rows(min_row=2, values_only=True))
+    row18 = next(r for r in rows if r[5] == "区司法局" and str(r[1] or "").startswith("18."))
+    assert row18[7] == "进行中" and row18[8] == 60 and row18[11] == 1 and row18[12] == 5
+    late = next(r for r in rows if r[5] == "区商务局" and r[6] == "牵头")  # #20, due 5/31
+    assert late[12] == 35 and late[13] == 24
+    assert main.column_dimensions["B"].width >= 30
+    history = wb["历史记录"]
+    assert history.max_row == 1 + store.event_count()
+    acts = list(wb["诚信建设万里行"].iter_rows(min_row=2, values_only=True))
+    assert acts == [
+        (
+            "2021-06-23",
+            "区文明办",
+            "论坛讲座",
+            "校园",
+            "诚信进校园",
+            120,
+            3,
+            0,
+            "2021-06-24 09:00",
+            "2003",
+        )
+    ]
+    assert wb["专项治理"]["F2"].value == 7
+    kpi_rows = {r[1]: r for r in wb["量化指标"].iter_rows(min_row=2, values_only=True)}
+    assert kpi_rows["code_error"][5] == 0.5 and kpi_rows["code_error"][7] == "未达标"
+    assert kpi_rows["sgs_report"][7] == "未报送"
+    assert wb["单位评分"].max_row > 40
+
+    with zipfile.ZipFile(zip_path) as zf:
+        names = zf.namelist()
+        assert any(n.startswith("#18/区司法局/") and n.endswith("方案.pdf") for n in names)
+        index = list(csv.reader(io.StringIO(zf.read("index.csv").decode("utf-8-sig"))))
+        assert index[0][0] == "任务" and index[1][:2] == ["#18", "区司法局"]
+    assert not list(out.parent.glob(".export-*")) and not list(out.parent.glob(".evidence-*"))
+
+
+def test_zip_notes_missing_files(services: Services, tmp_path: Path) -> None:
+    services.store.table("evidence").insert(
+        {"task": 4, "unit": "区发改局", "name": "../../etc/passwd", "path": "../../etc/passwd"}
+    )
+    zip_path = tmp_path / "e.zip"
+    export_report(services, tmp_path / "r.xlsx", zip_path)
+    with zipfile.ZipFile(zip_path) as zf:
+        assert zf.namelist() == ["index.csv"]
+        assert "文件缺失" in zf.read("index.csv").decode("utf-8-sig")
+
+
+# -- chart --------------------------------------------------------------------------------
+def test_chart_without_cjk_font(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    chart.find_cjk_font.cache_clear()
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
+    groups, trend, title, font = chart.chart_inputs(services, date(2021, 7, 2))
+    assert font is None and title.isascii() and len(groups) == 9 and len(trend) == 8
+    assert chart.render_chart(groups, trend, title, font).startswith(PNG)
+
+
+def test_chart_with_a_cjk_font(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A stand-in family: the code path is the CJK one whatever is installed here.
+    monkeypatch.setattr(chart, "find_cjk_font", lambda: "DejaVu Sans")
+    groups, trend, title, font = chart.chart_inputs(services, date(2021, 7, 2))
+    assert font == "DejaVu Sans" and "督办周报" in title
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DejaVu lacks CJK glyphs: matplotlib warns per glyph
+        assert chart.render_chart(groups, trend, title, font).startswith(PNG)
+
+
+def test_find_cjk_font_prefers_known_families(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from matplotlib import font_manager
+
+    fake = [SimpleNamespace(name="DejaVu Sans"), SimpleNamespace(name="WenQuanYi Zen Hei")]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", fake)
+    chart.find_cjk_font.cache_clear()
+    try:
+        assert chart.find_cjk_font() == "WenQuanYi Zen Hei"
+    finally:
+        chart.find_cjk_font.cache_clear()
+
+
+async def test_chart_failure_or_slowness_gives_none(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> bytes:
+        raise RuntimeError("no display")
+
+    monkeypatch.setattr(chart, "render_chart", broken)
+    assert await chart.chart_safely(services, date(2021, 7, 2)) is None
+
+    def slow(*_: object) -> bytes:
+        import time
+
+        time.sleep(0.3)
+        return PNG
+
+    monkeypatch.setattr(chart, "render_chart", slow)
+    assert await chart.chart_safely(services, date(2021, 7, 2), timeout=0.05) is None

@@ -1,0 +1,166 @@
+"""Completion claims and extension requests: parsing, validation and the review state machine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from bot import extensions, review
+from bot.clock import FixedClock
+from bot.config import Settings
+from bot.review import ReviewError
+from bot.services import Services, open_services
+
+TODAY = date(2021, 6, 10)  # a Thursday; task 18 is due 2021-06-30, leads 区司法局 + 区市场监管局
+LEAD, LEAD2, SUPPORTER = "区司法局", "区市场监管局", "区发改局"
+COORD = 1
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[Services]:
+    settings = Settings(data_dir=tmp_path / "state", coordinators=frozenset({COORD}))
+    svc = open_services(settings, writer=True, clock=FixedClock(datetime(2021, 6, 10, 10)))
+    try:
+        yield svc
+    finally:
+        svc.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "due", "reason"),
+    [
+        ("7月15日 因数据未到齐", date(2021, 7, 15), "因数据未到齐"),
+        ("7月15日因数据未到齐", date(2021, 7, 15), "因数据未到齐"),
+        ("下周五 等待上级文件", date(2021, 6, 18), "等待上级文件"),
+        ("2021-07-15 系统改造", date(2021, 7, 15), "系统改造"),
+        ("2021 年 7 月 15 日 系统改造", date(2021, 7, 15), "系统改造"),
+        ("月底，人员不足", date(2021, 6, 30), "人员不足"),
+        ("1月10日 跨年", date(2022, 1, 10), "跨年"),
+    ],
+)
+def test_parse_request(text: str, due: date, reason: str) -> None:
+    ask = extensions.parse_request(text, TODAY)
+    assert (ask.due, ask.reason) == (due, reason)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("", "no_date"),
+        ("随便 写写", "no_date"),
+        ("7月15日", "no_reason"),
+        ("7月15日 " + "长" * 2001, "reason_too_long"),
+    ],
+)
+def test_parse_request_errors(text: str, code: str) -> None:
+    with pytest.raises(ReviewError) as err:
+        extensions.parse_request(text, TODAY)
+    assert err.value.code == code
+
+
+def test_extension_must_be_later_than_the_current_deadline(services: Services) -> None:
+    with pytest.raises(ReviewError) as err:
+        extensions.request_extension(services, 18, LEAD, 42, date(2021, 6, 30), "理由")
+    assert err.value.code == "not_later" and err.value.info["current"] == date(2021, 6, 30)
+    with pytest.raises(ReviewError):
+        extensions.request_extension(services, 18, LEAD, 42, date(2021, 6, 1), "理由")
+
+
+def test_extension_request_approve(services: Services) -> None:
+    rec = extensions.request_extension(services, 18, LEAD, 42, date(2021, 7, 15), "数据未到齐")
+    assert rec["kind"] == "extension" and rec["status"] == "pending"
+    assert rec["old_due"] == "2021-06-30" and rec["due"] == "2021-07-15"
+    with pytest.raises(ReviewError) as err:
+        extensions.request_extension(services, 18, LEAD, 42, date(2021, 7, 20), "再来")
+    assert err.value.code == "pending"
+    decision = review.approve(services, rec["id"], COORD)
+    assert not decision.already and decision.record["status"] == "approved"
+    assert services.store.state(18, LEAD)["due_override"] == "2021-07-15"
+    assert extensions.current_due(services, 18, LEAD, TODAY) == date(2021, 7, 15)
+    kinds = [e["kind"] for e in services.store.events(task=18, unit=LEAD)]
+    assert kinds[-2:] == ["extension.request", "extension.approve"]
+    assert review.approve(services, rec["id"], COORD).already  # a double press does nothing
+    assert len(services.store.events(task=18, kinds=["extension.approve"])) == 1
+
+
+def test_extension_reject_needs_a_reason(services: Services) -> None:
+    rec = extensions.request_extension(services, 18, LEAD, 42, date(2021, 7, 15), "数据未到齐")
+    with pytest.raises(ReviewError):
+        review.reject(services, rec["id"], COORD, "  ")
+    decision = review.reject(services, rec["id"], COORD, "<b>不予延期</b>")
+    assert decision.record["decision_reason"] == "<b>不予延期</b>"
+    assert services.store.state(18, LEAD)["due_override"] is None
+    assert services.store.events(task=18, kinds=["extension.reject"])[0]["reason"] == (
+        "<b>不予延期</b>"
+    )
+    assert review.approve(services, rec["id"], COORD).already
+    assert services.store.state(18, LEAD)["due_override"] is None
+
+
+def test_claim_approve_and_close(services: Services) -> None:
+    services.store.update_state(18, LEAD, at=services.clock.now(), actor=42, status="doing")
+    claim = review.create_claim(services, 18, LEAD, 42)
+    assert services.store.state(18, LEAD)["claim"] == "pending"
+    assert services.store.state(18, LEAD)["status"] == "doing"
+    assert review.create_claim(services, 18, LEAD, 42)["id"] == claim["id"]  # not made twice
+    decision = review.approve(services, claim["id"], COORD)
+    assert not decision.task_closed
+    state = services.store.state(18, LEAD)
+    assert state["status"] == "done" and state["claim"] is None
+    assert not services.store.task_meta(18)["closed"]
+    second = review.create_claim(services, 18, LEAD2, 43)
+    assert review.approve(services, second["id"], COORD).task_closed
+    assert services.store.task_meta(18)["closed"]
+    assert review.approve(services, second["id"], COORD).already
+    assert len(services.store.events(task=18, kinds=["task.closed"])) == 1
+    with pytest.raises(ReviewError) as err:
+        review.create_claim(services, 18, LEAD, 42)
+    assert err.value.code == "done"
+
+
+def test_claim_reject(services: Services) -> None:
+    claim = review.create_claim(services, 18, LEAD, 42)
+    decision = review.reject(services, claim["id"], COORD, "材料不全")
+    state = services.store.state(18, LEAD)
+    assert state["claim"] == "rejected" and state["status"] == "doing"
+    assert decision.record["status"] == "rejected"
+    assert review.reject(services, claim["id"], COORD, "又一次").already
+    assert review.get(services.store, claim["id"])["decision_reason"] == "材料不全"
+    again = review.create_claim(services, 18, LEAD, 42)  # may claim again after a refusal
+    assert again["id"] != claim["id"]
+    assert [r["id"] for r in review.records(services.store)] == [again["id"]]
+
+
+def test_claim_refusals(services: Services) -> None:
+    for unit, code in ((SUPPORTER, "supporter"), ("区教育局", "not_responsible")):
+        with pytest.raises(ReviewError) as err:
+            review.create_claim(services, 18, unit, 42)
+        assert err.value.code == code
+    with pytest.raises(ReviewError) as err:
+        review.create_claim(services, 999, LEAD, 42)
+    assert err.value.code == "unknown_task"
+    with pytest.raises(ReviewError) as err:
+        review.approve(services, 12345, COORD)
+    assert err.value.code == "not_found"
+
+
+def test_awaited_input_is_durable_and_expires(services: Services) -> None:
+    from datetime import timedelta
+
+    from bot import awaiting
+
+    store, now = services.store, services.clock.now()
+    assert awaiting.expected(store, 42, "text", now) is None
+    awaiting.expect(store, 42, "text", "reject", now=now, record=7)
+    awaiting.expect(store, 42, "file", "evidence", now=now, task=18, unit=LEAD)
+    assert awaiting.expected(store, 42, "text", now)["record"] == 7
+    assert awaiting.expected(store, 42, "file", now)["unit"] == LEAD
+    awaiting.expect(store, 42, "text", "extend", now=now, task=18, unit=LEAD)
+    assert awaiting.expected(store, 42, "text", now)["record"] is None  # replaced, not merged
+    assert awaiting.expected(store, 42, "text", now + awaiting.WAIT + timedelta(seconds=1)) is None
+    assert awaiting.clear(store, 42, "text") and not awaiting.clear(store, 42, "text")
+    assert awaiting.expected(store, 42, "file", now) is not None
+    assert awaiting.clear(store, 42) and awaiting.expected(store, 42, "file", now) is None

@@ -1,0 +1,280 @@
+"""Coordinator views and the weekly summary on a prepared store: sections, data, hostile text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot import campaign, kpis, views
+from bot.render import TELEGRAM_LIMIT
+from bot.sandbox.telegram_html import parse_html
+from bot.services import Services
+from bot.summary import build_summary, render_summary_text, summary_messages, week_key
+from tests.prepared import HOSTILE, at, make_services
+
+FRIDAY = date(2021, 6, 25)
+
+
+@pytest.fixture
+def services(seeded_data_dir: Path, tmp_path: Path) -> Iterator[Services]:
+    s = make_services(seeded_data_dir, tmp_path, "2021-06-25 16:00")
+    yield s
+    s.close()
+
+
+def valid_messages(text: str) -> list[str]:
+    """Split like delivery does, and check every part is Telegram HTML within the limit."""
+    from bot.render import split_message
+
+    parts = split_message(text)
+    for part in parts:
+        assert len(part) <= TELEGRAM_LIMIT
+        parse_html(part)  # raises on bad markup
+    return parts
+
+
+def fill_week(services: Services) -> None:
+    store = services.store
+    store.update_state(18, "区司法局", at=at("2021-06-23 10:00"), actor=2001, status="done")
+    store.update_state(
+        4,
+        "区发改局",
+        at=at("2021-06-22 10:00"),
+        actor=2002,
+        status="doing",
+        percent=60,
+        note="已完成数据核查",
+    )
+    campaign.add_activity(
+        store,
+        unit="区文明办",
+        actor=2003,
+        at=at("2021-06-24 09:00"),
+        form="论坛讲座",
+        carrier="校园",
+        day=date(2021, 6, 23),
+        title="诚信进校园",
+        participants=120,
+        enterprises=0,
+    )
+    campaign.add_activity(
+        store,
+        unit="区文明办",
+        actor=2003,
+        at=at("2021-06-10 09:00"),
+        form="现场活动",
+        carrier="企业",
+        day=date(2021, 6, 9),
+        title="百城万企亮信用",
+        participants=80,
+        enterprises=12,
+    )
+    campaign.add_rectification(
+        store,
+        unit="区发改局",
+        actor=2002,
+        at=at("2021-06-24 11:00"),
+        field_name="金融",
+        identified=10,
+        rectified=10,
+        cases="某公司逃废债已整改",
+    )
+    campaign.add_rectification(
+        store,
+        unit="区发改局",
+        actor=2002,
+        at=at("2021-06-24 11:00"),
+        field_name="信用服务机构失信",
+        identified=4,
+        rectified=1,
+        cases="",
+    )
+    kpi = kpis.find_kpi("sgs_report")
+    assert kpi is not None
+    kpis.record_metric(store, kpi, 100, at=at("2021-06-24 12:00"), actor=2002, unit="区发改局")
+    kpis.record_metric(
+        store,
+        kpis.find_kpi("credit_loan_share"),
+        25,  # type: ignore[arg-type]
+        at=at("2021-06-24 12:00"),
+        actor=2004,
+        unit="区金融发展服务中心",
+    )
+    store.table("reviews").insert(
+        {
+            "kind": "extension",
+            "task": 5,
+            "unit": "区民政局",
+            "status": "pending",
+            "due": "2021-07-15",
+            "reason": "数据迁移",
+        }
+    )
+    store.table("reviews").insert(
+        {"kind": "claim", "task": 9, "unit": "区经信局", "status": "pending"}
+    )
+
+
+# -- views --------------------------------------------------------------------------------
+def test_overview_lists_every_task_by_group(services: Services) -> None:
+    text = views.overview(services, FRIDAY)
+    for n in range(1, 26):
+        assert f"#{n} " in text
+    assert "九、加强诚信文化建设" in text and "未启动 289" in text
+    valid_messages(text)
+
+
+def test_task_view_pages_and_details(services: Services) -> None:
+    services.store.update_state(
+        4,
+        "区发改局",
+        at=at("2021-06-22 10:00"),
+        actor=2002,
+        status="doing",
+        percent=60,
+        note="已完成数据核查",
+    )
+    services.store.table("evidence").insert({"task": 4, "unit": "区发改局", "name": "a.pdf"})
+    first = views.task_view(services, 4, FRIDAY)
+    assert first is not None and first.pages == 2
+    assert "区发改局（牵头）进行中 60%" in first.text and "材料 1 份" in first.text
+    assert "已完成数据核查" in first.text and "最近记录" in first.text
+    second = views.task_view(services, 4, FRIDAY, page=1)
+    assert second is not None and second.page == 1 and "最近记录" not in second.text
+    assert views.task_view(services, 99, FRIDAY) is None
+
+
+def test_unit_view(services: Services) -> None:
+    page = views.unit_view(services, "区司法局", FRIDAY)
+    assert "区司法局" in page.text and "#18" in page.text and "#16" in page.text
+    assert "无可联系的绑定联系人" in page.text
+
+
+def test_overdue_view_groups_by_lead_unit(services: Services) -> None:
+    later = date(2021, 7, 5)
+    page = views.overdue_view(services, later)
+    assert page.pages > 1
+    assert "<b>区发改局</b>" in page.text
+    assert "逾期 3 个工作日（5 天）" in page.text
+    none = views.overdue_view(services, FRIDAY)
+    assert "#20" in none.text  # due in May: already overdue in June
+
+
+def test_views_escape_hostile_notes(services: Services) -> None:
+    services.store.update_state(
+        18, "区司法局", at=at("2021-06-22 10:00"), actor=1, status="doing", note=HOSTILE
+    )
+    page = views.task_view(services, 18, FRIDAY)
+    assert page is not None and "<script>" not in page.text
+    valid_messages(page.text)
+
+
+# -- summary ------------------------------------------------------------------------------
+def test_summary_sections_without_data(services: Services) -> None:
+    text = render_summary_text(services, FRIDAY)
+    for heading in (
+        "总体进度",
+        "本周完成",
+        "逾期事项",
+        "本周未报送",
+        "诚信建设万里行",
+        "专项治理",
+        "量化指标",
+        "待审核",
+        "通报",
+    ):
+        assert heading in text
+    assert "本周未报送活动" in text and "各领域尚未报送治理数据" in text
+    assert "尚未覆盖的载体：商圈、校园、企业、街道社区、村镇" in text
+    assert "暂无待审核事项" in text
+    valid_messages(text)
+
+
+def test_summary_with_data(services: Services) -> None:
+    fill_week(services)
+    data = build_summary(services, FRIDAY)
+    assert data["week"] == "2021-W25" == week_key(FRIDAY)
+    assert data["completed"] == [{"task": 18, "title": "全面推行信用承诺制", "units": ["区司法局"]}]
+    assert "区司法局" not in data["silent"] and "区发改局" not in data["silent"]
+    assert "区民政局" in data["silent"]
+    camp = data["campaign"]
+    assert len(camp["week"]) == 1 and camp["total"] == 2 and camp["enterprises"] == 12
+    assert camp["missing"] == ["商圈", "街道社区", "村镇"]
+    rect = {f["name"]: f for f in data["rectify"]["fields"]}
+    assert rect["金融"]["rate"] == "100%" and rect["金融"]["met"] is True
+    assert rect["信用服务机构失信"]["rate"] == "25%" and rect["信用服务机构失信"]["met"] is False
+    assert data["rectify"]["rate"] == "78.6%"
+    kpi = {k["key"]: k for k in data["kpis"]}
+    assert kpi["sgs_report"]["met"] is True and kpi["credit_loan_share"]["met"] is False
+    assert kpi["sgs_timely"]["value"] is None
+    assert [r["task"] for r in data["reviews"]["extensions"]] == [5]
+    assert [r["task"] for r in data["reviews"]["claims"]] == [9]
+    assert data["ranking"]["top"][0]["unit"] == "区司法局"
+
+    text = render_summary_text(services, FRIDAY)
+    assert "✅ #18 全面推行信用承诺制 — 区司法局" in text
+    assert "诚信进校园" in text and "论坛讲座：0/1/0/0/0（合计 1）" in text
+    assert "⚠️ #11 信用服务机构失信：对象 4，退出 1，退出率 25%" in text
+    assert "✅ 双公示信息上报率：100%（目标 ≥ 100%）" in text
+    assert "⚠️ 企业信用贷款规模占比：25%（目标 ＞ 30%）" in text
+    assert "延期申请 #5 区民政局 至 2021年7月15日（周四）：数据迁移" in text
+    valid_messages(text)
+
+
+def test_summary_lists_overdue_with_days(services: Services) -> None:
+    text = render_summary_text(services, date(2021, 7, 9))
+    assert "🔴 #20 区商务局 逾期 39 天（28 个工作日）" in text
+
+
+def test_hostile_text_stays_valid_and_within_limits(services: Services) -> None:
+    store = services.store
+    for n in range(1, 26):
+        for s in store.states(task=n)[:2]:
+            store.update_state(
+                n, s["unit"], at=at("2021-06-22 10:00"), actor=7, status="done", note=HOSTILE
+            )
+    for i in range(30):
+        campaign.add_activity(
+            store,
+            unit="区文明办",
+            actor=7,
+            at=at("2021-06-24 09:00"),
+            form="其他",
+            carrier="村镇",
+            day=date(2021, 6, 24),
+            title=HOSTILE[: 200 + i],
+            participants=1,
+            enterprises=1,
+        )
+        campaign.add_rectification(
+            store,
+            unit="区发改局",
+            actor=7,
+            at=at("2021-06-24 09:00"),
+            field_name=campaign.FIELDS[i % 11],
+            identified=1,
+            rectified=1,
+            cases=HOSTILE,
+        )
+        store.table("reviews").insert(
+            {
+                "kind": "extension",
+                "task": 1 + i % 25,
+                "unit": "区发改局",
+                "status": "pending",
+                "due": "2021-07-15",
+                "reason": HOSTILE,
+            }
+        )
+    text = render_summary_text(services, FRIDAY)
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    parts = summary_messages(services, FRIDAY)
+    assert len(parts) >= 2
+    for part in parts:
+        assert len(part) <= TELEGRAM_LIMIT
+        parse_html(part)
+    joined = "\n".join(parts)
+    assert "诚信建设万里行" in joined and "专项治理" in joined

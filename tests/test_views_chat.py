@@ -1,0 +1,184 @@
+"""Dialogues: /status, /overdue, /summary, /export, /activity, /rectify and /metric in chat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import campaign, kpis
+from tests.harness import SUMMARY_CHAT, ChatEnv
+
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    markup = message.get("reply_markup") or {}
+    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+def last_with_buttons(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    return next(m for m in reversed(messages) if buttons(m))
+
+
+async def test_status_views_for_the_coordinator(env: ChatEnv) -> None:
+    boss = env.coordinator
+    overview = await boss.say("/status")
+    assert "督办总览" in overview[0]["text"] and "#25" in overview[0]["text"]
+    task = await boss.say("/status 4")
+    assert "#4 推动“双公示”达标" in task[0]["text"]
+    assert buttons(task[0])[-1] == "pg:t4:1"
+    page2 = await boss.press(task[0], "pg:t4:1")
+    assert page2 == []  # the same message is edited
+    edited = env.api.message(task[0]["chat"]["id"], task[0]["message_id"])
+    assert edited is not None and "第 2/2 页" in edited["text"]
+    unit = await boss.say("/status 司法局")
+    assert "区司法局" in unit[0]["text"] and "#18" in unit[0]["text"]
+    unknown = await boss.say("/status 火星局")
+    assert "没有找到" in unknown[0]["text"]
+    missing = await boss.say("/status 99")
+    assert "没有任务 #99" in missing[0]["text"]
+
+
+async def test_overdue_lists_units_with_days(env: ChatEnv) -> None:
+    from tests.prepared import at
+
+    env.clock.set(at("2021-07-05 10:00"))
+    replies = await env.coordinator.say("/overdue")
+    text = replies[0]["text"]
+    assert "逾期清单" in text and "区发改局" in text and "个工作日" in text
+    assert "pg:ov:1" in buttons(replies[0])
+
+
+async def test_contacts_and_strangers_are_refused(env: ChatEnv) -> None:
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    for command in ("/status", "/overdue", "/summary", "/export"):
+        replies = await alice.say(command)
+        assert replies and "督办" in replies[0]["text"] and "#18" not in replies[0]["text"]
+    stranger = env.person(2999, "Stranger")
+    replies = await stranger.say("/status 18")
+    assert replies and "全面推行信用承诺制" not in replies[0]["text"]
+
+
+async def test_summary_now_and_preview(env: ChatEnv) -> None:
+    boss = env.coordinator
+    env.group(SUMMARY_CHAT, "督办工作群", [boss])
+    replies = await boss.say("/summary")
+    assert "周报已发送" in replies[-1]["text"]
+    posted = env.inbox(SUMMARY_CHAT)
+    text = "\n".join(m.get("text") or "" for m in posted)
+    assert "诚信建设万里行" in text and "专项治理" in text
+    await env.api.wait_until(lambda: any("photo" in m for m in env.inbox(SUMMARY_CHAT)), 30)
+    before = len(env.inbox(SUMMARY_CHAT))
+    replies = await boss.say("/summary preview")
+    assert "周报预览" in replies[0]["text"]
+    assert any("诚信建设万里行" in (m.get("text") or "") for m in replies)
+    assert len(env.inbox(SUMMARY_CHAT)) == before
+
+
+async def test_export_sends_the_workbook(env: ChatEnv) -> None:
+    replies = await env.coordinator.say("/export")
+    docs = [m for m in replies if "document" in m]
+    assert docs and docs[0]["document"]["file_name"].endswith(".xlsx")
+
+
+async def test_activity_dialogue(env: ChatEnv) -> None:
+    alice = env.person(2003, "Alice")
+    env.bind(alice, "区文明办")
+    first = await alice.say("/activity")
+    assert "报送“诚信建设万里行”活动" in first[-1]["text"]
+    step = await alice.press(last_with_buttons(first), "act:f:0")  # 论坛讲座
+    step = await alice.press(last_with_buttons(step), "act:c:1")  # 校园
+    assert "活动日期" in step[-1]["text"]
+    assert "没看懂" in (await alice.say("随便"))[-1]["text"]
+    assert "活动名称" in (await alice.say("昨天"))[-1]["text"]
+    await alice.say("诚信进校园 <b>讲座</b>")
+    assert "整数" in (await alice.say("很多"))[-1]["text"]
+    await alice.say("120人")
+    photos_step = await alice.say("5")
+    assert "照片" in photos_step[-1]["text"]
+    saved = await alice.send_photo(JPEG)
+    assert "第 1 份" in saved[-1]["text"]
+    done = await alice.press(last_with_buttons(saved), "act:done")
+    assert "已记录活动" in done[-1]["text"] and "照片 1 份" in done[-1]["text"]
+    (record,) = campaign.activities(env.store)
+    assert record["form"] == "论坛讲座" and record["carrier"] == "校园"
+    assert record["day"] == "2021-06-20" and record["participants"] == 120
+    assert record["enterprises"] == 5 and record["unit"] == "区文明办"
+    assert record["title"] == "诚信进校园 <b>讲座</b>"
+    assert record["photos"][0]["evidence"]  # kept as evidence of #24
+    assert env.store.events(task=24, kinds=["activity"])
+
+
+async def test_activity_cancel_stores_nothing(env: ChatEnv) -> None:
+    alice = env.person(2003, "Alice")
+    env.bind(alice, "区文明办")
+    first = await alice.say("/activity")
+    await alice.press(last_with_buttons(first), "act:f:2")
+    replies = await alice.say("/cancel")
+    assert any("已取消" in m["text"] for m in replies)
+    assert campaign.activities(env.store) == []
+
+
+async def test_rectify_dialogue_for_a_coordinator(env: ChatEnv) -> None:
+    boss = env.coordinator
+    first = await boss.say("/rectify")
+    assert "单位" in first[-1]["text"]
+    fields = await boss.say("区发改局")
+    labels = buttons(last_with_buttons(fields))
+    assert len(labels) == 11
+    step = await boss.press(last_with_buttons(fields), "rf:f:1")  # 信用服务机构失信 (#11)
+    assert "#11" in step[-1]["text"]
+    await boss.say("8")
+    await boss.say("6")
+    files = await boss.say("某信用服务机构虚假评级已整改")
+    done = await boss.press(last_with_buttons(files), "rf:done")
+    assert "已记录专项治理" in done[-1]["text"]
+    (record,) = campaign.rectifications(env.store)
+    assert (record["task"], record["field"], record["identified"], record["rectified"]) == (
+        11,
+        "信用服务机构失信",
+        8,
+        6,
+    )
+
+
+async def test_metric_only_by_owners_or_coordinators(env: ChatEnv) -> None:
+    owner = env.person(2002, "Bob")
+    env.bind(owner, "区发改局")
+    other = env.person(2005, "Carol")
+    env.bind(other, "区民政局")
+    replies = await owner.say("/metric sgs_report 98.5%")
+    assert "⚠️" in replies[-1]["text"] and "98.5%" in replies[-1]["text"]
+    denied = await other.say("/metric 双公示上报率 100")
+    assert "不能报送" in denied[-1]["text"]
+    ok = await env.coordinator.say("/metric 双公示上报率 100")
+    assert "✅" in ok[-1]["text"]
+    assert "不是数值" in (await owner.say("/metric sgs_report abc"))[-1]["text"]
+    assert "没有指标" in (await owner.say("/metric nothing 1"))[-1]["text"]
+    listing = await owner.say("/metric")
+    assert "sgs_report" in listing[-1]["text"]
+    latest = kpis.latest_values(kpis.metric_records(env.store))
+    assert latest["sgs_report"] == 100
+
+
+async def test_weekly_post_through_the_tick_once_across_restart(env: ChatEnv) -> None:
+    from schedules.tick import run_once
+    from tests.prepared import at
+
+    env.group(SUMMARY_CHAT, "督办工作群", [env.coordinator])
+
+    def summaries() -> int:
+        return sum("督办周报" in (m.get("text") or "") for m in env.inbox(SUMMARY_CHAT))
+
+    env.clock.set(at("2021-06-25 15:59"))
+    await run_once(env.app)
+    assert summaries() == 0
+    env.clock.set(at("2021-06-25 16:00"))
+    await run_once(env.app)
+    await run_once(env.app)
+    assert summaries() == 1
+    await env.restart()
+    env.clock.set(at("2021-06-26 10:00"))
+    await run_once(env.app)
+    assert summaries() == 1
+    assert env.store.ledger_get("summary:2021-W25")["status"] == "sent"  # type: ignore[index]
