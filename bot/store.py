@@ -298,7 +298,8 @@ class Store:
             key = (task.id, name)
             if key in self._state_ids:
                 doc_id = self._state_ids[key]
-                if (self.table("states").get(doc_id=doc_id) or {}).get("role") != role:
+                current: dict[str, Any] = dict(self.table("states").get(doc_id=doc_id) or {})
+                if current.get("role") != role:
                     self.table("states").update({"role": role}, doc_ids=[doc_id])
                 continue
             doc_id = self.table("states").insert(
