@@ -1,0 +1,137 @@
+"""First-run demo for the sandbox: a coordinator, bound contacts, some progress, one group."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.sandbox.botapi import BotApiServer
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+COORDINATOR_ID = 1001
+COORDINATOR_NAME = "王主任"
+COORDINATOR_UNIT = "区发改局"
+GROUP_ID = -100500
+GROUP_TITLE = "社会信用体系建设协调群"
+
+
+@dataclass(frozen=True)
+class DemoContact:
+    user_id: int
+    name: str
+    unit: str
+    # (task, status, percent, note) updates the contact has already reported
+    updates: tuple[tuple[int, str, int, str], ...] = ()
+
+
+DEMO_CONTACTS: tuple[DemoContact, ...] = (
+    DemoContact(2001, "李科长", "区司法局", ((18, "doing", 40, "已起草告知承诺制事项清单"),)),
+    DemoContact(2002, "张科长", "区市场监管局", ((18, "doing", 30, "梳理涉企许可事项"),)),
+    DemoContact(2003, "陈老师", "区文明办", ((24, "doing", 50, "5月已开展两场进社区宣传"),)),
+    DemoContact(
+        2004,
+        "刘经理",
+        "区金融发展服务中心",
+        ((15, "doing", 60, "信易贷平台已上线"), (16, "blocked", 10, "等待银行数据接口")),
+    ),
+    DemoContact(2005, "周主任", "招宝山街道"),
+)
+
+
+def needs_demo(services: Services) -> bool:
+    """A data dir with no contacts yet gets the demo."""
+    return not services.store.contacts()
+
+
+def seed_demo(services: Services) -> list[str]:
+    """Bind the demo contacts through real invites and record some progress; returns log lines."""
+    store, now = services.store, services.clock.now()
+    lines: list[str] = []
+    start = now - timedelta(days=3)
+    for i, person in enumerate(DEMO_CONTACTS):
+        at = start + timedelta(hours=i)
+        code = store.create_invite(person.unit, at=at, actor=COORDINATOR_ID)
+        unit, outcome = store.redeem_invite(
+            code, person.user_id, name=person.name, at=at + timedelta(minutes=20)
+        )
+        if outcome != "ok":  # cannot happen with a fresh code; say so rather than fail
+            log.warning("demo invite for %s: %s", person.unit, outcome)
+            continue
+        lines.append(f"{person.name} 绑定 {unit}")
+        for n, (task, status, percent, note) in enumerate(person.updates):
+            if store.state(task, person.unit) is None:
+                continue  # a custom plan may not give this unit that task
+            store.update_state(
+                task,
+                person.unit,
+                at=start + timedelta(days=1, hours=i, minutes=10 * n),
+                actor=person.user_id,
+                status=status,
+                percent=percent,
+                note=note,
+            )
+            lines.append(f"{person.unit} 更新 #{task}：{note}")
+    lines += _seed_activity(services, start + timedelta(days=2))
+    return lines
+
+
+def _seed_activity(services: Services, at: datetime) -> list[str]:
+    """One 诚信建设万里行 activity, when the campaign module is there."""
+    try:
+        from bot import campaign
+    except ImportError:
+        return []
+    contact = next((c for c in DEMO_CONTACTS if c.unit == "区文明办"), None)
+    campaign.add_activity(
+        services.store,
+        unit=contact.unit if contact else None,
+        actor=contact.user_id if contact else COORDINATOR_ID,
+        at=at,
+        form="现场活动",
+        carrier="街道社区",
+        day=at.date() - timedelta(days=1),
+        title="诚信建设万里行·走进招宝山社区",
+        participants=120,
+        enterprises=15,
+    )
+    return ["区文明办 登记活动：诚信建设万里行·走进招宝山社区"]
+
+
+def people(services: Services) -> list[dict[str, Any]]:
+    """Everyone the page offers to play: the coordinators, then every bound contact."""
+    out: list[dict[str, Any]] = []
+    for user_id in sorted(services.settings.coordinators):
+        name = COORDINATOR_NAME if user_id == COORDINATOR_ID else f"协调人{user_id}"
+        out.append(
+            {"user_id": user_id, "name": name, "units": [COORDINATOR_UNIT], "role": "coordinator"}
+        )
+    seen = {p["user_id"] for p in out}
+    by_user: dict[int, dict[str, Any]] = {}
+    for contact in services.store.contacts():
+        uid = int(contact["user_id"])
+        if uid in seen:
+            continue
+        entry = by_user.setdefault(
+            uid, {"user_id": uid, "name": contact["name"], "units": [], "role": "contact"}
+        )
+        entry["units"].append(contact["unit"])
+    out += sorted(by_user.values(), key=lambda p: p["user_id"])
+    return out
+
+
+def register_people(server: BotApiServer, services: Services, group_id: int = GROUP_ID) -> None:
+    """Make the demo's people Telegram users of the local server and open the group."""
+    members: list[int] = []
+    for person in people(services):
+        uid = person["user_id"]
+        if uid not in server.users:
+            # Bound contacts have talked to the bot before: the bot may write to them.
+            server.add_user(uid, person["name"], started=True)
+        members.append(uid)
+    if group_id not in server.chats:
+        admins = [COORDINATOR_ID] if COORDINATOR_ID in members else members[:1]
+        server.add_group(group_id, GROUP_TITLE, members=members, admins=admins)

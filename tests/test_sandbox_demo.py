@@ -1,0 +1,132 @@
+"""The sandbox's first-run demo, its settings, and the whole sandbox run in-process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.clock import SHANGHAI, RehearsalClock
+from bot.config import Settings
+from bot.sandbox import demo
+from bot.sandbox.botapi import BotApiServer
+from bot.sandbox.main import SANDBOX_DATA_DIR, TOKEN, Sandbox, sandbox_settings
+from bot.services import Services, open_services
+
+START = datetime(2021, 6, 28, 8, 30, tzinfo=SHANGHAI)  # a Monday
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> AsyncIterator[Services]:
+    settings = Settings(data_dir=tmp_path, coordinators=frozenset({demo.COORDINATOR_ID}))
+    svc = open_services(settings, writer=True, clock=RehearsalClock(START))
+    try:
+        yield svc  # type: ignore[misc]
+    finally:
+        svc.close()
+
+
+def test_settings_point_the_bot_at_the_local_server() -> None:
+    server = BotApiServer(token=TOKEN)
+    server.port = 4242
+    s = sandbox_settings(Settings(), server)
+    assert s.token == TOKEN
+    assert s.api_base_url == "http://127.0.0.1:4242/bot"
+    assert s.file_base_url == "http://127.0.0.1:4242/file/bot"
+    assert s.data_dir == SANDBOX_DATA_DIR == Path("data/state/sandbox")
+    assert s.coordinators == frozenset({demo.COORDINATOR_ID})
+    assert s.summary_chat_id == demo.GROUP_ID
+
+
+def test_explicit_settings_are_kept(tmp_path: Path) -> None:
+    given = Settings(data_dir=tmp_path, coordinators=frozenset({7}), summary_chat_id=-42)
+    s = sandbox_settings(given)
+    assert (s.data_dir, s.coordinators, s.summary_chat_id) == (tmp_path, frozenset({7}), -42)
+
+
+def test_demo_binds_contacts_through_invites_and_records_progress(services: Services) -> None:
+    assert demo.needs_demo(services)
+    lines = demo.seed_demo(services)
+    assert not demo.needs_demo(services)
+    store = services.store
+    bound = {c["unit"]: c["name"] for c in store.contacts()}
+    assert bound == {c.unit: c.name for c in demo.DEMO_CONTACTS}
+    # Bound the real way: every contact came through a used invite of the coordinator.
+    binds = store.events(kinds=["contact.bind"])
+    assert len(binds) == len(demo.DEMO_CONTACTS)
+    assert all(e.get("invite") for e in binds)
+    assert all(e["actor"] == demo.COORDINATOR_ID for e in store.events(kinds=["invite.create"]))
+    state = store.state(18, "区司法局")
+    assert state is not None and (state["status"], state["percent"]) == ("doing", 40)
+    assert store.state(16, "区金融发展服务中心")["status"] == "blocked"  # type: ignore[index]
+    assert any("更新 #18" in line for line in lines)
+    assert all(e["at"] < START.isoformat() for e in store.events(kinds=["status"]))
+
+
+def test_demo_records_an_activity_when_the_campaign_module_exists(services: Services) -> None:
+    campaign = pytest.importorskip("bot.campaign")
+    demo.seed_demo(services)
+    [activity] = campaign.activities(services.store)
+    assert activity["task"] == 24 and activity["unit"] == "区文明办"
+
+
+def test_people_lists_the_coordinator_then_contacts(services: Services) -> None:
+    demo.seed_demo(services)
+    people = demo.people(services)
+    assert people[0] == {
+        "user_id": demo.COORDINATOR_ID,
+        "name": "王主任",
+        "units": ["区发改局"],
+        "role": "coordinator",
+    }
+    assert [(p["name"], p["units"]) for p in people[1:]] == [
+        (c.name, [c.unit]) for c in demo.DEMO_CONTACTS
+    ]
+
+
+def test_register_people_opens_the_coordination_group(services: Services) -> None:
+    demo.seed_demo(services)
+    server = BotApiServer(token=TOKEN)
+    demo.register_people(server, services)
+    group = server.chats[demo.GROUP_ID]
+    assert group.info["title"] == demo.GROUP_TITLE
+    assert group.members == {p["user_id"] for p in demo.people(services)}
+    assert group.admins == [demo.COORDINATOR_ID]
+    assert server.started >= {c.user_id for c in demo.DEMO_CONTACTS}
+
+
+async def test_sandbox_runs_the_bot_and_the_page_in_one_process(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, clock_start=START)
+    sandbox = Sandbox(settings, web_port=0, flood_limits=False)
+    await sandbox.start()
+    try:
+        assert sandbox.seeded and sandbox.settings.data_dir == tmp_path
+        assert sandbox.clock.now() >= START
+        async with aiohttp.ClientSession() as session:
+            async with session.get(sandbox.url) as r:
+                assert r.status == 200 and "督办助手" in await r.text()
+            async with session.post(
+                f"{sandbox.url}api/chats/2001/messages", json={"user_id": 2001, "text": "/mytasks"}
+            ) as r:
+                assert r.status == 201
+            card = await sandbox.server.wait_for_message(
+                2001, lambda m: "#18" in m.get("text", ""), timeout=10
+            )
+            assert card["reply_markup"]["inline_keyboard"]
+            async with session.get(f"{sandbox.url}api/chats/1001/commands?user_id=1001") as r:
+                names = [c["command"] for c in await r.json()]
+            assert "invite" in names and "mytasks" in names
+    finally:
+        await sandbox.stop()
+    await sandbox.stop()  # twice is harmless
+
+    again = Sandbox(settings, web_port=0, flood_limits=False)
+    await again.start()
+    try:
+        assert again.seeded == []  # the demo is seeded once only
+        assert len(again.services.store.contacts()) == len(demo.DEMO_CONTACTS)
+    finally:
+        await again.stop()
