@@ -15,9 +15,6 @@ import time
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
-
-from telegram.ext import ExtBot
 
 from bot.clock import SHANGHAI, FixedClock
 from bot.config import Settings
@@ -25,7 +22,7 @@ from bot.reminders import plan_all
 from bot.sandbox.botapi import BotApiServer
 from bot.sandbox.flood import FloodLimits
 from bot.services import open_services
-from schedules.delivery import rate_limiter
+from schedules.delivery import sending_bot
 from schedules.reminders import default_policy, sweep
 
 CHATS = 500
@@ -64,12 +61,7 @@ async def _run(data_dir: Path) -> str:
             server.started.add(uid)  # as if each had sent /start
             store.bind_contact(uid, unit, name=f"联系人{uid - FIRST_USER}", at=clock.now())
         server.flood.reset()
-        bot: ExtBot[Any] = ExtBot(
-            server.token,
-            base_url=server.base_url,
-            base_file_url=server.base_file_url,
-            rate_limiter=rate_limiter(),
-        )
+        bot = sending_bot(server.token, server.base_url, server.base_file_url)
         async with bot:
             started = time.perf_counter()
             report = await sweep(bot, services)

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import holidays
-import yaml
 
 import bot
+from bot.datafile import read_yaml
 
 DEFAULT_OVERRIDES = bot.DATA / "calendar.yaml"
 _ONE = timedelta(days=1)
@@ -66,16 +66,7 @@ class WorkCalendar:
     def _load_overrides(self, path: Path) -> None:
         if not path.exists() and path == DEFAULT_OVERRIDES:
             return
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except OSError as exc:
-            raise ValueError(f"{path}: cannot read calendar overrides: {exc.strerror}") from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-            raise ValueError(f"{where}: invalid YAML: {getattr(exc, 'problem', '')}") from None
-        except ValueError as exc:  # PyYAML builds dates itself: `2021-13-01` fails here
-            raise ValueError(f"{path}: not a date (YYYY-MM-DD): {exc}") from None
+        raw = read_yaml(path, "calendar overrides") or {}
         if not isinstance(raw, Mapping):
             raise ValueError(f"{path}: expected only the lists 'off' and 'on'")
         # YAML 1.1 (PyYAML) reads a bare `on:` / `off:` key as true / false.
@@ -118,29 +109,24 @@ class WorkCalendar:
 
     def next_workday(self, d: date, inclusive: bool = False) -> date:
         """The first workday after d (or d itself when inclusive and a workday)."""
-        if inclusive and self.is_workday(d):
-            return d
-        year = d.year
-        target = d.toordinal()
-        while True:
-            ords = self._year(year).ordinals
-            i = bisect.bisect_right(ords, target)
-            if i < len(ords):
-                return date.fromordinal(ords[i])
-            year += 1
+        return self._nearest_workday(d, inclusive, forward=True)
 
     def previous_workday(self, d: date, inclusive: bool = False) -> date:
         """The last workday before d (or d itself when inclusive and a workday)."""
+        return self._nearest_workday(d, inclusive, forward=False)
+
+    def _nearest_workday(self, d: date, inclusive: bool, forward: bool) -> date:
         if inclusive and self.is_workday(d):
             return d
         year = d.year
         target = d.toordinal()
-        while True:
+        while True:  # a year without a workday in that direction: look in the adjacent one
             ords = self._year(year).ordinals
-            i = bisect.bisect_left(ords, target)
-            if i > 0:
+            if forward and (i := bisect.bisect_right(ords, target)) < len(ords):
+                return date.fromordinal(ords[i])
+            if not forward and (i := bisect.bisect_left(ords, target)) > 0:
                 return date.fromordinal(ords[i - 1])
-            year -= 1
+            year += 1 if forward else -1
 
     def on_or_before(self, d: date) -> date:
         """d if it is a workday, else the workday before it."""

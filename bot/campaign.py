@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from bot.plan.numerals import parse_number
 from bot.store import Store
 
 ACTIVITY_TASK = 24
@@ -38,8 +40,40 @@ def field_task(field_name: str) -> int:
     return 11 if field_name in FIELDS_11 else 25
 
 
+def parse_count(text: str) -> int | None:
+    """ "120", "120人", "一百二十" → 120; None when it is not a count."""
+    cleaned = re.sub(r"[\s,，]|人次|人|家|个|场", "", text or "")
+    if cleaned.isdigit():
+        return int(cleaned)
+    value = parse_number(cleaned) if cleaned else None
+    return value if isinstance(value, int) and value >= 0 else None
+
+
 def _iso(at: datetime) -> str:
     return at.isoformat(timespec="seconds")
+
+
+def _keep(
+    store: Store,
+    table: str,
+    doc: dict[str, Any],
+    kind: str,
+    id_key: str,
+    at: datetime,
+    **event: Any,
+) -> dict[str, Any]:
+    """Insert the record, note it in the history (its id under `id_key`); the record with its id."""
+    doc_id = store.table(table).insert(doc)
+    store.record(
+        kind,
+        at=at,
+        actor=doc["actor"],
+        task=doc["task"],
+        unit=doc["unit"],
+        **{id_key: doc_id},
+        **event,
+    )
+    return {"id": doc_id, **doc}
 
 
 def add_activity(
@@ -72,14 +106,13 @@ def add_activity(
         "enterprises": int(enterprises),
         "photos": [dict(p) for p in photos],
     }
-    doc_id = store.table(ACTIVITIES).insert(doc)
-    store.record(
+    return _keep(
+        store,
+        ACTIVITIES,
+        doc,
         "activity",
-        at=at,
-        actor=actor,
-        task=ACTIVITY_TASK,
-        unit=unit,
-        activity=doc_id,
+        "activity",
+        at,
         form=form,
         carrier=carrier,
         day=doc["day"],
@@ -88,7 +121,6 @@ def add_activity(
         enterprises=doc["enterprises"],
         photos=len(doc["photos"]),
     )
-    return {"id": doc_id, **doc}
 
 
 def add_rectification(
@@ -118,21 +150,19 @@ def add_rectification(
         "cases": cases,
         "evidence": [dict(e) for e in evidence],
     }
-    doc_id = store.table(RECTIFICATIONS).insert(doc)
-    store.record(
+    return _keep(
+        store,
+        RECTIFICATIONS,
+        doc,
         "rectify",
-        at=at,
-        actor=actor,
-        task=task,
-        unit=unit,
-        record=doc_id,
+        "record",
+        at,
         field=field_name,
         identified=doc["identified"],
         rectified=doc["rectified"],
         cases=cases,
         evidence=len(doc["evidence"]),
     )
-    return {"id": doc_id, **doc}
 
 
 def activities(store: Store) -> list[dict[str, Any]]:

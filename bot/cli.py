@@ -187,18 +187,14 @@ def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
     services = _open(settings)
     try:
         if args.what == "reminders":
-            from schedules.reminders import preview_reminders
+            from schedules.reminders import planned, preview_reminders
 
             items = preview_reminders(services, args.date)
             if args.json:
                 json.dump(items, sys.stdout, ensure_ascii=False, indent=2)
                 print()
             else:
-                for it in items:
-                    print(
-                        f"#{it['task']:<3} {it['unit']:<12} {it['role']:<10} {it['kind']:<10} "
-                        f"{it['due'] or '-':<10} -> {len(it['contacts'])} contact(s)"
-                    )
+                _print_reminders(items, planned(services, args.date, include_unreachable=True))
         else:
             from bot.summary import render_summary_text
 
@@ -206,6 +202,23 @@ def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         services.close()
     return 0
+
+
+def _print_reminders(items: list[dict], everything: list) -> None:  # type: ignore[type-arg]
+    for it in items:
+        print(
+            f"#{it['task']:<3} {it['unit']:<12} {it['role']:<10} {it['kind']:<10} "
+            f"{it['due'] or '-':<10} -> {len(it['contacts'])} contact(s)"
+        )
+    unreachable = [r for r in everything if not r.contacts]
+    if not items:
+        print("nothing to send on this day")
+    if unreachable:
+        units = sorted({r.unit for r in unreachable})
+        print(
+            f"not sent: {len(unreachable)} reminder(s) for {len(units)} unit(s) without a bound "
+            f"contact: {'、'.join(units[:12])}{' …' if len(units) > 12 else ''}"
+        )
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:

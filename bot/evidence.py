@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.storage import fsync_dir
 from bot.store import Store
 
 MAX_BYTES = 20 * 1024 * 1024  # the Bot API's getFile limit
@@ -290,14 +291,6 @@ def _hash_and_sync(path: Path) -> tuple[str, int, bytes]:
     return digest.hexdigest(), size, head
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def final_name(at: datetime, sha256: str, ext: str) -> str:
     """<YYYYMMDD-HHMMSS>-<sha8>.<ext>: made by the bot, the extension from the accepted list."""
     if ext not in KIND_OF_EXT:
@@ -346,7 +339,7 @@ def keep_file(
         if not target.resolve().is_relative_to(root):  # belt and braces: names are ours
             raise EvidenceError("type", "path")
         os.replace(temp, target)
-        _fsync_dir(folder)
+        fsync_dir(folder)
     finally:
         temp.unlink(missing_ok=True)
     record = {

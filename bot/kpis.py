@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from bot import DATA
 from bot.store import Store
+
+if TYPE_CHECKING:
+    from bot.units import Directory
 
 KPI_FILE = DATA / "kpis.yaml"
 TABLE = "metrics"
@@ -150,6 +153,24 @@ def record_metric(
     doc_id = store.table(TABLE).insert(doc)
     store.record("metric", at=at, actor=actor, task=kpi.task, unit=unit, key=kpi.key, value=value)
     return {"id": doc_id, **doc}
+
+
+def metric_owners(store: Store, units: Directory, kpi: Kpi) -> list[str]:
+    """The lead units of the KPI's task (group names expanded): they report its values."""
+    task = store.task(kpi.task)
+    if task is None:
+        return []
+    return [u.name for name in task.leads for u in units.expand(name)]
+
+
+def reporting_unit(
+    owners: Sequence[str], actor_units: Iterable[str], coordinator: bool
+) -> tuple[bool, str | None]:
+    """(may the actor record, for which unit): its own owning unit, or for a coordinator the first."""
+    mine = [u for u in actor_units if u in owners]
+    if not mine and not coordinator:
+        return False, None
+    return True, mine[0] if mine else (owners[0] if owners else None)
 
 
 def metric_records(store: Store) -> list[dict[str, Any]]:

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 import bot
+from bot.datafile import read_yaml
 
 DEFAULT_PATH = bot.DATA / "policy.yaml"
 ROLES = ("lead", "supporter")
@@ -138,12 +137,4 @@ def load_policy(path: Path | None = None) -> Policy:
     path = Path(path) if path is not None else DEFAULT_PATH
     if not path.exists() and path == DEFAULT_PATH:
         return Policy()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read the policy: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise ValueError(f"{where}: invalid YAML: {getattr(exc, 'problem', '')}") from None
-    return policy_from_mapping(raw, source=str(path))
+    return policy_from_mapping(read_yaml(path, "the policy"), source=str(path))

@@ -7,7 +7,7 @@ occurrence, so a key is scheduled on exactly one day and a re-run of a day sends
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -396,3 +396,33 @@ def chase(
             )
         )
     return out
+
+
+def by_chat(
+    reminders: Iterable[Reminder], skip: Callable[[Reminder, int], bool] | None = None
+) -> dict[int, list[Reminder]]:
+    """Each recipient chat's reminders, in order (one message per chat), minus what `skip` says."""
+    out: dict[int, list[Reminder]] = {}
+    for r in reminders:
+        for chat in r.contacts:
+            if skip is None or not skip(r, chat):
+                out.setdefault(chat, []).append(r)
+    return out
+
+
+@dataclass(frozen=True)
+class ChaseOutcome:
+    """The units a 催办 reached, those whose contacts it could not reach, those with none."""
+
+    reached: list[str]
+    failed: list[str]
+    missing: list[str]
+
+
+def chase_outcome(items: Iterable[Reminder], failed_chats: Iterable[int]) -> ChaseOutcome:
+    """Sort a 催办's units by what sending did (a unit counts as reached by any one contact)."""
+    items, failed_chats = list(items), set(failed_chats)
+    reached = sorted({r.unit for r in items for chat in r.contacts if chat not in failed_chats})
+    failed = sorted({r.unit for r in items if r.contacts and r.unit not in reached})
+    missing = sorted({r.unit for r in items if not r.contacts})
+    return ChaseOutcome(reached, failed, missing)

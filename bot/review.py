@@ -177,6 +177,13 @@ def _decide(
     return {**record, **fields}
 
 
+def _existing(store: Store, record_id: int) -> dict[str, Any]:
+    record = get(store, record_id)
+    if record is None:
+        raise ReviewError("not_found", id=record_id)
+    return record
+
+
 def _leads_done(store: Store, task_id: int) -> bool:
     leads = [s for s in store.states(task=task_id) if s["role"] == "lead"]
     return bool(leads) and all(s["status"] == "done" for s in leads)
@@ -186,9 +193,7 @@ def approve(services: Services, record_id: int, actor: ActorLike | int) -> Decis
     """Approve a claim (the lead's part is done; the task closes when every lead is) or an
     extension (the unit's deadline moves)."""
     store = services.store
-    record = get(store, record_id)
-    if record is None:
-        raise ReviewError("not_found", id=record_id)
+    record = _existing(store, record_id)
     if record["status"] != "pending":
         return Decision(record, already=True)
     now = services.clock.now()
@@ -225,9 +230,7 @@ def reject(services: Services, record_id: int, actor: ActorLike | int, reason: s
     """Refuse a claim (status back to 进行中) or an extension, with the reason for the unit."""
     store = services.store
     text = check_reason(reason)
-    record = get(store, record_id)
-    if record is None:
-        raise ReviewError("not_found", id=record_id)
+    record = _existing(store, record_id)
     if record["status"] != "pending":
         return Decision(record, already=True)
     now = services.clock.now()

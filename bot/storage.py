@@ -25,7 +25,8 @@ JOURNAL = "duban.journal"
 COMPACT_BYTES = 64 * 1024 * 1024
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in the directory durable (fsync the directory itself)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -136,7 +137,7 @@ class JournalStorage(Storage):
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, snap)
-            _fsync_dir(self.dir)
+            fsync_dir(self.dir)
             # A crash here is harmless: replay skips journal entries the snapshot holds.
             self._journal.close()
             jpath = self.dir / JOURNAL

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
-
 import bot
+from bot.datafile import read_yaml
 
 if TYPE_CHECKING:
     from bot.plan.model import Task
@@ -103,15 +102,7 @@ class Directory:
     def load(cls, path: Path | None = None, coordinator: str | None = None) -> Directory:
         """Read a unit directory YAML (default: the bundled one); ValueError names the file."""
         path = Path(path) if path is not None else DEFAULT_PATH
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ValueError(f"{path}: cannot read unit directory: {exc.strerror}") from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-            problem = getattr(exc, "problem", None) or "invalid YAML"
-            raise ValueError(f"{where}: invalid YAML: {problem}") from None
+        raw = read_yaml(path, "unit directory")
         return cls.from_mapping(raw, source=str(path), coordinator=coordinator)
 
     @classmethod

@@ -15,7 +15,9 @@ HANDLER_MODULES: list[str] = [
     # updates before evidence etc.: its dialogue must see the text typed inside it first.
     "handlers.updates",
     # ↓ other feature modules go here (all their handlers in group 0)
-    "handlers.campaign",  # before evidence: photos in /activity are its own
+    "handlers.activity",  # before evidence: photos in /activity are its own
+    "handlers.rectify",  # before evidence: files in /rectify are its own
+    "handlers.metrics",  # /metric
     "handlers.views",
     "handlers.evidence",
     "handlers.extensions",

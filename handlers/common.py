@@ -5,14 +5,14 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.access import Actor, resolve_actor
+from bot.access import Actor, Grant, Refusal, authorize, resolve_actor
 from bot.render import split_message
 from bot.services import Services
 
@@ -35,6 +35,27 @@ def actor_of(update: Update, context: Context) -> Actor:
 
 def today(context: Context) -> date:
     return services_of(context).clock.now().date()
+
+
+def task_unit_args(
+    services: Services, args: Sequence[str]
+) -> tuple[int, str | None, list[str]] | None:
+    """`N [UNIT] rest…` → (task, the unit if one is named before more words, rest); else None."""
+    raw = args[0].lstrip("#＃") if args else ""
+    if len(args) < 2 or not raw.isdigit():
+        return None
+    rest, unit = list(args[1:]), None
+    if len(rest) > 1 and services.units.get(rest[0]) is not None:
+        unit, rest = rest[0], rest[1:]
+    return int(raw), unit, rest
+
+
+def button_grant(update: Update, context: Context, task_id: int) -> Grant | Refusal:
+    """Whether the presser may act on the task; the unit of the message under it is the hint."""
+    services = services_of(context)
+    message = update.callback_query.message if update.callback_query else None
+    ref = services.store.message_ref(message.chat.id, message.message_id) if message else None
+    return authorize(actor_of(update, context), services, task_id, ref[1] if ref else None)
 
 
 def command_rest(message: Message) -> str:

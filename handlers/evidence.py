@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 from typing import Any
 
 from telegram import Message, Update
@@ -16,7 +17,7 @@ from bot.access import Actor, Grant, authorize
 from bot.evidence import EvidenceError, Vetted
 from bot.render import render, split_message
 from bot.services import Services
-from handlers.common import actor_of, services_of
+from handlers.common import actor_of, button_grant, services_of
 
 log = logging.getLogger(__name__)
 _TASK_REF = re.compile(r"[#＃]\s*(\d{1,6})")
@@ -55,8 +56,8 @@ def _target(
     return None, None, "none"
 
 
-def _vet(message: Message, services: Services) -> tuple[Vetted, str, str]:
-    """Check the file before download: (vetted, file_id, file_unique_id)."""
+def vet_message(message: Message, services: Services) -> tuple[Vetted, str, str]:
+    """Check a message's document or photo before download: (vetted, file_id, file_unique_id)."""
     if message.document is not None:
         doc = message.document
         vetted = evidence.vet(doc.file_name, doc.mime_type, doc.file_size)
@@ -94,7 +95,7 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await message.reply_text(grant.text)
         return
     try:
-        vetted, file_id, unique_id = _vet(message, services)
+        vetted, file_id, unique_id = vet_message(message, services)
     except EvidenceError as err:
         await _refuse_vetting(message, err)
         return
@@ -147,24 +148,40 @@ async def _download_and_keep(
         evidence.discard(temp)  # a cancelled or failed download leaves no half file behind
         raise
     try:
-        saved = evidence.keep_file(
-            store,
-            data_dir,
-            temp,
-            vetted,
-            task_id=grant.task_id,
-            unit=grant.unit,
-            at=services.clock.now(),
-            uploader=actor.user_id,
-            uploader_name=actor.name,
-            chat_id=message.chat_id,
-            message_id=message.message_id,
-            file_unique_id=unique_id,
+        saved = keep_downloaded(
+            services, actor, message, temp, vetted, grant.task_id, grant.unit, unique_id
         )
     except EvidenceError as err:
         await _refuse(message, err.code, size="超过 20 MB")
         return
     await _reply_saved(message, saved)
+
+
+def keep_downloaded(
+    services: Services,
+    actor: Actor,
+    message: Message,
+    temp: Path,
+    vetted: Vetted,
+    task_id: int,
+    unit: str,
+    unique_id: str,
+) -> evidence.Saved:
+    """Keep a downloaded file as evidence of the task for the unit, sent by the actor in message."""
+    return evidence.keep_file(
+        services.store,
+        services.settings.data_dir,
+        temp,
+        vetted,
+        task_id=task_id,
+        unit=unit,
+        at=services.clock.now(),
+        uploader=actor.user_id,
+        uploader_name=actor.name,
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        file_unique_id=unique_id,
+    )
 
 
 async def _reply_saved(message: Message, saved: evidence.Saved) -> None:
@@ -190,12 +207,7 @@ async def upload_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     services = services_of(context)
     task_id = int(query.data.split(":")[1])
-    ref = (
-        services.store.message_ref(query.message.chat.id, query.message.message_id)
-        if query.message
-        else None
-    )
-    grant = authorize(actor_of(update, context), services, task_id, ref[1] if ref else None)
+    grant = button_grant(update, context, task_id)
     if not isinstance(grant, Grant):
         await query.answer()
         await context.bot.send_message(user.id, grant.text)

@@ -11,7 +11,7 @@ from bot import awaiting, extensions
 from bot.access import Actor, Grant, authorize
 from bot.render import render
 from bot.review import ReviewError
-from handlers.common import actor_of, command_rest, services_of
+from handlers.common import actor_of, button_grant, command_rest, services_of, task_unit_args
 from handlers.review import announce
 
 
@@ -58,14 +58,11 @@ async def extend_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     services = services_of(context)
     args = context.args or []
-    raw_task = args[0].lstrip("#＃") if args else ""
-    if len(args) < 2 or not raw_task.isdigit():
+    parsed = task_unit_args(services, args)
+    if parsed is None:
         await message.reply_text(_error("usage"))
         return
-    task_id, rest = int(raw_task), args[1:]
-    unit = None
-    if services.units.get(rest[0]) is not None and len(rest) > 1:
-        unit, rest = rest[0], rest[1:]
+    task_id, unit, rest = parsed
     actor = actor_of(update, context)
     grant = authorize(actor, services, task_id, unit)
     if not isinstance(grant, Grant):
@@ -83,9 +80,7 @@ async def extend_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     services = services_of(context)
     task_id = int(query.data.split(":")[1])
-    msg = query.message
-    ref = services.store.message_ref(msg.chat.id, msg.message_id) if msg else None
-    grant = authorize(actor_of(update, context), services, task_id, ref[1] if ref else None)
+    grant = button_grant(update, context, task_id)
     await query.answer()
     if not isinstance(grant, Grant):
         await context.bot.send_message(user.id, grant.text)

@@ -7,9 +7,9 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.access import Grant, authorize
 from bot.dates import parse_duration_or_date
-from bot.reminders import chase
+from bot.reminders import by_chat, chase, chase_outcome
 from bot.render import render
-from handlers.common import actor_of, services_of
+from handlers.common import actor_of, services_of, task_unit_args
 from schedules.reminders import closed_tasks, send_grouped
 
 CANCEL_WORDS = frozenset({"取消", "恢复", "off", "0"})
@@ -21,15 +21,12 @@ async def snooze_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if message is None or update.effective_user is None:
         return
     services = services_of(context)
-    args = context.args or []
-    raw = args[0].lstrip("#＃") if args else ""
-    if len(args) < 2 or not raw.isdigit():
+    parsed = task_unit_args(services, context.args or [])
+    if parsed is None:
         await message.reply_html(render("snooze.html.j2", outcome="usage"))
         return
-    rest, unit = args[1:], None
-    if len(rest) > 1 and services.units.get(rest[0]) is not None:
-        unit, rest = rest[0], rest[1:]
-    grant = authorize(actor_of(update, context), services, int(raw), unit)
+    task_id, unit, rest = parsed
+    grant = authorize(actor_of(update, context), services, task_id, unit)
     if not isinstance(grant, Grant):
         await message.reply_html(grant.text)
         return
@@ -99,22 +96,18 @@ async def remind_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         closed=closed_tasks(services),
         stamp=now.isoformat(timespec="seconds"),
     )
-    by_chat: dict[int, list] = {}  # type: ignore[type-arg]
-    for r in items:
-        for chat in r.contacts:
-            by_chat.setdefault(chat, []).append(r)
-    report = await send_grouped(context.bot, services, by_chat, now=now, manual=True, actor=user.id)
-    reached = sorted({r.unit for r in items for chat in r.contacts if chat not in report.failed})
-    failed = sorted({r.unit for r in items if r.contacts and r.unit not in reached})
-    missing = sorted({r.unit for r in items if not r.contacts})
+    report = await send_grouped(
+        context.bot, services, by_chat(items), now=now, manual=True, actor=user.id
+    )
+    outcome = chase_outcome(items, report.failed)
     text = render(
         "remind_result.html.j2",
         outcome="done" if items else "nothing_open",
         arg=arg,
         task=task_id,
-        reached=reached,
-        failed=failed,
-        missing=missing,
+        reached=outcome.reached,
+        failed=outcome.failed,
+        missing=outcome.missing,
         messages=report.messages,
     )
     await message.reply_html(text)

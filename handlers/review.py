@@ -177,6 +177,20 @@ async def _approve(
     await _announce_decision(context, actor, decision)
 
 
+def _decided_text(decision: review.Decision, approved: bool) -> str:
+    """What the deciding coordinator is told about the decision."""
+    record = decision.record
+    return render(
+        "review_decided.html.j2",
+        forbidden=False,
+        already=decision.already,
+        approved=approved,
+        record=record,
+        kind_label=KIND_LABELS[record["kind"]],
+        task_closed=decision.task_closed,
+    )
+
+
 async def _announce_decision(
     context: ContextTypes.DEFAULT_TYPE, actor: Actor, decision: review.Decision
 ) -> None:
@@ -184,19 +198,7 @@ async def _announce_decision(
     services = services_of(context)
     record = decision.record
     approved = record["status"] == "approved"
-    await send_quietly(
-        context,
-        actor.user_id,
-        render(
-            "review_decided.html.j2",
-            forbidden=False,
-            already=False,
-            approved=approved,
-            record=record,
-            kind_label=KIND_LABELS[record["kind"]],
-            task_closed=decision.task_closed,
-        ),
-    )
+    await send_quietly(context, actor.user_id, _decided_text(decision, approved))
     task = services.store.task(record["task"])
     common = {
         "task_id": record["task"],
@@ -254,18 +256,7 @@ async def reason_text(
         except TelegramError:
             pass  # the card may be gone or too old to edit
     if decision.already:
-        record = decision.record
-        await message.reply_text(
-            render(
-                "review_decided.html.j2",
-                forbidden=False,
-                already=True,
-                approved=False,
-                record=record,
-                kind_label=KIND_LABELS[record["kind"]],
-                task_closed=False,
-            )
-        )
+        await message.reply_text(_decided_text(decision, approved=False))
         return
     await _announce_decision(context, actor, decision)
 

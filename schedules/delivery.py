@@ -26,6 +26,7 @@ from typing import Any
 
 from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import ExtBot
 
 from bot.policy import DeliveryPolicy
 from bot.render import render, split_message
@@ -55,6 +56,13 @@ def rate_limiter(max_retries: int = 3) -> Any:
     from telegram.ext import AIORateLimiter
 
     return AIORateLimiter(max_retries=max_retries)
+
+
+def sending_bot(token: str, base_url: str, base_file_url: str) -> ExtBot[Any]:
+    """An ExtBot outside the application (one-off sweeps, benchmarks), paced by rate_limiter."""
+    return ExtBot(
+        token, base_url=base_url, base_file_url=base_file_url, rate_limiter=rate_limiter()
+    )
 
 
 def _retry_seconds(exc: RetryAfter) -> float:

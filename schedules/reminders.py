@@ -20,9 +20,16 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.policy import Policy, load_policy
-from bot.reminders import Reminder, plan_reminders, units_without_contacts, week_key
+from bot.reminders import (
+    Reminder,
+    by_chat,
+    plan_all,
+    plan_reminders,
+    units_without_contacts,
+    week_key,
+)
 from bot.render import render
-from schedules.delivery import Delivery, send_text
+from schedules.delivery import Delivery, send_text, sending_bot
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +58,16 @@ def closed_tasks(services: Any) -> set[int]:
     return {t.id for t in store.tasks() if store.task_meta(t.id).get("closed")}
 
 
-def planned(services: Any, day: date, policy: Policy | None = None) -> list[Reminder]:
-    """What the rules schedule on `day` for the current store (the planner, nothing else)."""
+def planned(
+    services: Any, day: date, policy: Policy | None = None, *, include_unreachable: bool = False
+) -> list[Reminder]:
+    """What the rules schedule on `day` for the current store (the planner, nothing else).
+
+    With include_unreachable, also the reminders no bound contact could receive.
+    """
     store, settings = services.store, services.settings
-    return plan_reminders(
+    planner = plan_all if include_unreachable else plan_reminders
+    return planner(
         store.tasks(),
         store.states(),
         store.contacts(),
@@ -271,12 +284,11 @@ async def sweep(
         reminders = planned(services, today, policy)
         report.planned = len(reminders)
         store = services.store
-        by_chat: dict[int, list[Reminder]] = {}
-        for r in reminders:
-            for chat in r.contacts:
-                if store.ledger_get(ledger_key(r, chat)) is None:
-                    by_chat.setdefault(chat, []).append(r)
-        await send_grouped(bot, services, by_chat, now=now, report=report)
+
+        def in_ledger(r: Reminder, chat: int) -> bool:
+            return store.ledger_get(ledger_key(r, chat)) is not None
+
+        await send_grouped(bot, services, by_chat(reminders, in_ledger), now=now, report=report)
         if policy.no_contacts.weekly:
             await _weekly_no_contacts(bot, services, now)
     return report
@@ -315,17 +327,8 @@ async def reminder_sweep(application: Any) -> SweepReport:
 
 
 async def _remind_once(services: Any) -> SweepReport:
-    from telegram.ext import ExtBot
-
-    from schedules.delivery import rate_limiter
-
     settings = services.settings
-    bot: ExtBot[Any] = ExtBot(
-        settings.token,
-        base_url=settings.api_base_url,
-        base_file_url=settings.file_base_url,
-        rate_limiter=rate_limiter(),
-    )
+    bot = sending_bot(settings.token, settings.api_base_url, settings.file_base_url)
     async with bot:
         return await sweep(bot, services)
 

@@ -6,26 +6,21 @@ import csv
 import io
 import warnings
 import zipfile
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
-from bot import campaign, chart, kpis
+from bot import chart, kpis
 from bot.report import DECOMPOSITION_HEADERS, export_report
 from bot.services import Services
-from tests.prepared import HOSTILE, at, make_services
+from tests.prepared import HOSTILE, add_activity, add_rectification, at, services_fixture
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture
-def services(seeded_data_dir: Path, tmp_path: Path) -> Iterator[Services]:
-    s = make_services(seeded_data_dir, tmp_path, "2021-07-05 10:00")
-    yield s
-    s.close()
+services = services_fixture("2021-07-05 10:00")
 
 
 def add_evidence(services: Services, task: int, unit: str, name: str, body: bytes) -> None:
@@ -58,28 +53,8 @@ def test_excel_round_trip(services: Services, tmp_path: Path) -> None:
         percent=60,
         note=HOSTILE + "\x07",
     )
-    campaign.add_activity(
-        store,
-        unit="区文明办",
-        actor=2003,
-        at=at("2021-06-24 09:00"),
-        form="论坛讲座",
-        carrier="校园",
-        day=date(2021, 6, 23),
-        title="诚信进校园",
-        participants=120,
-        enterprises=3,
-    )
-    campaign.add_rectification(
-        store,
-        unit="区发改局",
-        actor=2002,
-        at=at("2021-06-24 11:00"),
-        field_name="金融",
-        identified=10,
-        rectified=7,
-        cases="案例",
-    )
+    add_activity(store, enterprises=3)
+    add_rectification(store, rectified=7, cases="案例")
     kpis.record_metric(
         store,
         kpis.find_kpi("重错码率"),

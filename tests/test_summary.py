@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
-
-import pytest
 
 from bot import campaign, kpis, views
 from bot.render import TELEGRAM_LIMIT
 from bot.sandbox.telegram_html import parse_html
 from bot.services import Services
+from bot.store import Store
 from bot.summary import build_summary, render_summary_text, summary_messages, week_key
-from tests.prepared import HOSTILE, at, make_services
+from tests.prepared import HOSTILE, add_activity, add_rectification, at, services_fixture
 
 FRIDAY = date(2021, 6, 25)
 
 
-@pytest.fixture
-def services(seeded_data_dir: Path, tmp_path: Path) -> Iterator[Services]:
-    s = make_services(seeded_data_dir, tmp_path, "2021-06-25 16:00")
-    yield s
-    s.close()
+services = services_fixture("2021-06-25 16:00")
 
 
 def valid_messages(text: str) -> list[str]:
@@ -36,9 +29,8 @@ def valid_messages(text: str) -> list[str]:
     return parts
 
 
-def fill_week(services: Services) -> None:
-    store = services.store
-    store.update_state(18, "区司法局", at=at("2021-06-23 10:00"), actor=2001, status="done")
+def progress_on_4(store: Store) -> None:
+    """区发改局 reports #4 进行中 60% with a note."""
     store.update_state(
         4,
         "区发改局",
@@ -48,23 +40,16 @@ def fill_week(services: Services) -> None:
         percent=60,
         note="已完成数据核查",
     )
-    campaign.add_activity(
+
+
+def fill_week(services: Services) -> None:
+    store = services.store
+    store.update_state(18, "区司法局", at=at("2021-06-23 10:00"), actor=2001, status="done")
+    progress_on_4(store)
+    add_activity(store)
+    add_activity(
         store,
-        unit="区文明办",
-        actor=2003,
-        at=at("2021-06-24 09:00"),
-        form="论坛讲座",
-        carrier="校园",
-        day=date(2021, 6, 23),
-        title="诚信进校园",
-        participants=120,
-        enterprises=0,
-    )
-    campaign.add_activity(
-        store,
-        unit="区文明办",
-        actor=2003,
-        at=at("2021-06-10 09:00"),
+        when="2021-06-10 09:00",
         form="现场活动",
         carrier="企业",
         day=date(2021, 6, 9),
@@ -72,26 +57,8 @@ def fill_week(services: Services) -> None:
         participants=80,
         enterprises=12,
     )
-    campaign.add_rectification(
-        store,
-        unit="区发改局",
-        actor=2002,
-        at=at("2021-06-24 11:00"),
-        field_name="金融",
-        identified=10,
-        rectified=10,
-        cases="某公司逃废债已整改",
-    )
-    campaign.add_rectification(
-        store,
-        unit="区发改局",
-        actor=2002,
-        at=at("2021-06-24 11:00"),
-        field_name="信用服务机构失信",
-        identified=4,
-        rectified=1,
-        cases="",
-    )
+    add_rectification(store, cases="某公司逃废债已整改")
+    add_rectification(store, field_name="信用服务机构失信", identified=4, rectified=1)
     kpi = kpis.find_kpi("sgs_report")
     assert kpi is not None
     kpis.record_metric(store, kpi, 100, at=at("2021-06-24 12:00"), actor=2002, unit="区发改局")
@@ -128,15 +95,7 @@ def test_overview_lists_every_task_by_group(services: Services) -> None:
 
 
 def test_task_view_pages_and_details(services: Services) -> None:
-    services.store.update_state(
-        4,
-        "区发改局",
-        at=at("2021-06-22 10:00"),
-        actor=2002,
-        status="doing",
-        percent=60,
-        note="已完成数据核查",
-    )
+    progress_on_4(services.store)
     services.store.table("evidence").insert({"task": 4, "unit": "区发改局", "name": "a.pdf"})
     first = views.task_view(services, 4, FRIDAY)
     assert first is not None and first.pages == 2
@@ -237,11 +196,9 @@ def test_hostile_text_stays_valid_and_within_limits(services: Services) -> None:
                 n, s["unit"], at=at("2021-06-22 10:00"), actor=7, status="done", note=HOSTILE
             )
     for i in range(30):
-        campaign.add_activity(
+        add_activity(
             store,
-            unit="区文明办",
             actor=7,
-            at=at("2021-06-24 09:00"),
             form="其他",
             carrier="村镇",
             day=date(2021, 6, 24),
@@ -249,11 +206,10 @@ def test_hostile_text_stays_valid_and_within_limits(services: Services) -> None:
             participants=1,
             enterprises=1,
         )
-        campaign.add_rectification(
+        add_rectification(
             store,
-            unit="区发改局",
+            when="2021-06-24 09:00",
             actor=7,
-            at=at("2021-06-24 09:00"),
             field_name=campaign.FIELDS[i % 11],
             identified=1,
             rectified=1,

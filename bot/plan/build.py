@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from bot.plan.deadline import parse_deadline
-from bot.plan.model import Deadline, Problem, Task
+from bot.plan.model import Deadline, Plan, Problem, Task
 from bot.plan.numerals import parse_number
 from bot.plan.unitlist import split_units
 
@@ -137,6 +137,37 @@ def raw_from_cells(
         deadline_line=line,
         source=source,
     )
+
+
+def column(row: Sequence[str], cols: Mapping[str, int], key: str) -> str:
+    """The row's cell under the header column `key` ("" when there is none)."""
+    col = cols.get(key)
+    return row[col] if col is not None and col < len(row) else ""
+
+
+def raw_from_row(
+    line: int, row: Sequence[str], cols: Mapping[str, int], group: tuple[int, str], source: str
+) -> RawTask:
+    """A RawTask from a table row whose header columns `cols` names."""
+    return raw_from_cells(
+        line,
+        column(row, cols, "number"),
+        column(row, cols, "measure"),
+        column(row, cols, "deadline"),
+        column(row, cols, "leads"),
+        column(row, cols, "supporters"),
+        group,
+        source,
+    )
+
+
+def table_plan(title_text: str, raws: list[RawTask], problems: list[Problem], start: int) -> Plan:
+    """The plan of a table layout's rows; a table without rows is a problem at its header."""
+    year = plan_year(title_text, (r.deadline for r in raws))
+    tasks = build_tasks(raws, year, problems)
+    if not raws:
+        problems.append(Problem(start + 1, "任务分解表没有任何任务行"))
+    return Plan(tasks=tasks, problems=problems, year=year)
 
 
 def build_tasks(raws: Iterable[RawTask], year: int | None, problems: list[Problem]) -> list[Task]:

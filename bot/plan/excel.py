@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.plan.build import RawTask, build_tasks, header_columns, heading, plan_year, raw_from_cells
+from bot.plan.build import RawTask, column, header_columns, heading, raw_from_row, table_plan
 from bot.plan.model import Plan, Problem
 
 _HEADER_SEARCH_ROWS = 30  # title rows above the header are common; a header further down is not
@@ -62,30 +62,10 @@ def _parse_rows(rows: list[list[str]], start: int, cols: dict[str, int]) -> Plan
     title_text = "\n".join(" ".join(row) for row in rows[:start])
     for index in range(start + 1, len(rows)):
         row = rows[index]
-
-        def cell(key: str, row: list[str] = row) -> str:
-            col = cols.get(key)
-            return row[col] if col is not None and col < len(row) else ""
-
         if not any(row):
             continue
-        if (name := cell("group")) and (not groups_seen or groups_seen[-1] != name):
+        if (name := column(row, cols, "group")) and (not groups_seen or groups_seen[-1] != name):
             groups_seen.append(name)
             group = heading(name) or (len(groups_seen), name)
-        raws.append(
-            raw_from_cells(
-                index + 1,
-                cell("number"),
-                cell("measure"),
-                cell("deadline"),
-                cell("leads"),
-                cell("supporters"),
-                group,
-                " | ".join(c for c in row if c),
-            )
-        )
-    year = plan_year(title_text, (r.deadline for r in raws))
-    tasks = build_tasks(raws, year, problems)
-    if not raws:
-        problems.append(Problem(start + 1, "任务分解表没有任何任务行"))
-    return Plan(tasks=tasks, problems=problems, year=year)
+        raws.append(raw_from_row(index + 1, row, cols, group, " | ".join(c for c in row if c)))
+    return table_plan(title_text, raws, problems, start)

@@ -6,12 +6,12 @@ import re
 
 from bot.plan.build import (
     RawTask,
-    build_tasks,
+    column,
     header_columns,
     heading,
-    plan_year,
-    raw_from_cells,
+    raw_from_row,
     split_number,
+    table_plan,
 )
 from bot.plan.model import Plan, Problem
 
@@ -70,29 +70,13 @@ def parse_table(text: str) -> Plan:
         cells, has_group = _align(_cells(line), group_col)
         if not any(cells):
             continue
-
-        def cell(key: str, row: list[str] = cells) -> str:
-            col = cols.get(key)
-            return row[col] if col is not None and col < len(row) else ""
-
-        if has_group and group_col is not None and (heading(cell("group")) or cell("measure")):
+        name = column(cells, cols, "group")
+        if (
+            has_group
+            and group_col is not None
+            and (heading(name) or column(cells, cols, "measure"))
+        ):
             groups_seen += 1
-            group = heading(cell("group")) or (groups_seen, cell("group"))
-
-        raws.append(
-            raw_from_cells(
-                index + 1,
-                cell("number"),
-                cell("measure"),
-                cell("deadline"),
-                cell("leads"),
-                cell("supporters"),
-                group,
-                line.strip(),
-            )
-        )
-    year = plan_year(text, (r.deadline for r in raws))
-    tasks = build_tasks(raws, year, problems)
-    if not raws:
-        problems.append(Problem(start + 1, "任务分解表没有任何任务行"))
-    return Plan(tasks=tasks, problems=problems, year=year)
+            group = heading(name) or (groups_seen, name)
+        raws.append(raw_from_row(index + 1, cells, cols, group, line.strip()))
+    return table_plan(text, raws, problems, start)

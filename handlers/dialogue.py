@@ -1,0 +1,275 @@
+"""What the /activity and /rectify dialogues share: the draft, the unit step, steps, files, /cancel.
+
+Their ConversationHandlers are registered before the evidence handler (see HANDLER_MODULES), so
+photos and files sent during a dialogue belong to it and not to a task's evidence by caption.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot import campaign, evidence
+from bot.access import Actor
+from bot.render import render
+from bot.services import Services
+from handlers.common import actor_of, services_of
+from handlers.evidence import keep_downloaded, vet_message
+
+log = logging.getLogger(__name__)
+
+DONE_WORDS = ("完成", "跳过", "无", "没有", "好了", "done")
+TEXT = filters.TEXT & ~filters.COMMAND
+FILES = filters.PHOTO | filters.Document.ALL
+Context = ContextTypes.DEFAULT_TYPE
+Step = Callable[[Update, Context], Coroutine[Any, Any, int]]
+States = dict[object, list[BaseHandler[Any, Any, Any]]]
+
+
+def t(what: str, **ctx: Any) -> str:
+    """A part of the dialogues' template."""
+    return render("campaign.html.j2", what=what, **ctx)
+
+
+def buttons(prefix: str, labels: list[str], per_row: int = 2) -> InlineKeyboardMarkup:
+    """One button per label, with callback data `prefix:index`."""
+    row = [
+        InlineKeyboardButton(label, callback_data=f"{prefix}:{i}") for i, label in enumerate(labels)
+    ]
+    return InlineKeyboardMarkup([row[i : i + per_row] for i in range(0, len(row), per_row)])
+
+
+def done_button(prefix: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton("完成", callback_data=f"{prefix}:done")]])
+
+
+async def answer(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Answer in the dialogue's chat (after acknowledging a pressed button)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if update.effective_chat is not None:
+        await update.get_bot().send_message(update.effective_chat.id, text, reply_markup=markup)
+
+
+def draft(context: Context) -> dict[str, Any]:
+    """What the user has answered so far (one dialogue at a time per user)."""
+    return context.user_data.setdefault("campaign", {})  # type: ignore[union-attr]
+
+
+def clear(context: Context) -> None:
+    if context.user_data is not None:
+        context.user_data.pop("campaign", None)
+
+
+def text_of(update: Update) -> str:
+    return update.effective_message.text or ""  # type: ignore[union-attr]
+
+
+def choice_step(
+    key: str,
+    options: tuple[str, ...],
+    next_state: int,
+    ask: Callable[[str], tuple[str, InlineKeyboardMarkup | None]],
+) -> Step:
+    """A button step: keep the option pressed (`…:N`) under `key`, ask the next question."""
+
+    async def step(update: Update, context: Context) -> int:
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        value = options[int(query.data.rsplit(":", 1)[1]) % len(options)]
+        draft(context)[key] = value
+        await answer(update, *ask(value))
+        return next_state
+
+    return step
+
+
+def count_step(
+    key: str, state: int, next_state: int, ask: str, markup: InlineKeyboardMarkup | None = None
+) -> Step:
+    """A typed count: kept under `key` and the next question asked, or asked again."""
+
+    async def step(update: Update, context: Context) -> int:
+        count = campaign.parse_count(text_of(update))
+        if count is None:
+            await answer(update, t("bad_number"))
+            return state
+        draft(context)[key] = count
+        await answer(update, t(ask), markup)
+        return next_state
+
+    return step
+
+
+@dataclass(frozen=True)
+class Dialogue:
+    """One step-by-step report: the unit step before its own steps, and the files step after."""
+
+    command: str
+    prefix: str  # of its callback data; also the draft's kind
+    unit_state: int
+    files_state: int
+    files_prompt: str  # the template part that asks for the files
+    start: Step  # the first question, once the unit is known
+    finish: Callable[[Services, Actor, dict[str, Any]], str]  # store the draft; what was kept
+    files_task: Callable[[dict[str, Any]], int]  # the task the files are evidence of
+
+    async def begin(self, update: Update, context: Context) -> int:
+        """The command: pick the unit, or ask for it (a stranger is refused)."""
+        actor = actor_of(update, context)
+        if context.user_data is not None:
+            context.user_data["campaign"] = {"kind": self.prefix, "files": []}
+        if actor.is_stranger:
+            await answer(update, t("no_unit"))
+            return ConversationHandler.END
+        if len(actor.units) == 1:
+            draft(context)["unit"] = actor.units[0]
+            return await self.start(update, context)
+        if actor.units:
+            await answer(update, t("ask_unit"), buttons(f"{self.prefix}:u", list(actor.units), 1))
+        else:
+            await answer(update, t("ask_unit", typed=True))
+        return self.unit_state
+
+    async def unit_button(self, update: Update, context: Context) -> int:
+        """The unit picked by a contact of several units."""
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        actor = actor_of(update, context)
+        index = int(query.data.rsplit(":", 1)[1])
+        if index >= len(actor.units):
+            await query.answer()
+            return ConversationHandler.END
+        draft(context)["unit"] = actor.units[index]
+        return await self.start(update, context)
+
+    async def unit_text(self, update: Update, context: Context) -> int:
+        """A coordinator types the unit reported for."""
+        services = services_of(context)
+        text = text_of(update).strip()
+        unit = services.units.get(text)
+        if unit is None:
+            await answer(update, t("bad_unit", text=text, suggestion=services.units.suggest(text)))
+            return self.unit_state
+        draft(context)["unit"] = unit.name
+        return await self.start(update, context)
+
+    async def file(self, update: Update, context: Context) -> int:
+        """A photo or file at the last step, kept as evidence of the dialogue's task."""
+        await _keep_file(update, context, self.files_task(draft(context)), self.prefix)
+        return self.files_state
+
+    async def files_text(self, update: Update, context: Context) -> int:
+        """Other text at the files step: remind how to finish."""
+        await answer(update, t(self.files_prompt), done_button(self.prefix))
+        return self.files_state
+
+    async def done(self, update: Update, context: Context) -> int:
+        """完成 (button or word): store the report and end the dialogue."""
+        text = self.finish(services_of(context), actor_of(update, context), draft(context))
+        await answer(update, text)
+        clear(context)
+        return ConversationHandler.END
+
+    def handler(self, steps: States) -> ConversationHandler:  # type: ignore[type-arg]
+        """The conversation: the command, the unit step, `steps`, the files step, /cancel."""
+        p = self.prefix
+        states: States = {
+            self.unit_state: [
+                CallbackQueryHandler(self.unit_button, pattern=rf"^{p}:u:\d+$"),
+                MessageHandler(TEXT, self.unit_text),
+            ],
+            **steps,
+            self.files_state: [
+                MessageHandler(FILES, self.file),
+                CallbackQueryHandler(self.done, pattern=rf"^{p}:done$"),
+                MessageHandler(TEXT & filters.Regex(f"^({'|'.join(DONE_WORDS)})$"), self.done),
+                MessageHandler(TEXT, self.files_text),
+            ],
+        }
+        with warnings.catch_warnings():
+            # Buttons are tracked per chat and user, which is what a one-person dialogue needs.
+            warnings.simplefilter("ignore", PTBUserWarning)
+            return ConversationHandler(
+                entry_points=[CommandHandler(self.command, self.begin)],
+                states=states,
+                fallbacks=[CommandHandler("cancel", cancel)],
+                name=self.command,
+                allow_reentry=True,
+            )
+
+
+async def cancel(update: Update, context: Context) -> int:
+    """/cancel inside a dialogue: nothing is stored."""
+    clear(context)
+    await answer(update, t("cancelled"))
+    return ConversationHandler.END
+
+
+# -- files inside a dialogue --------------------------------------------------------------
+async def _keep_file(update: Update, context: Context, task_id: int, prefix: str) -> None:
+    """Download a photo or file and keep it as evidence of the task for the draft's unit."""
+    message = update.effective_message
+    if message is None:
+        return
+    services = services_of(context)
+    actor = actor_of(update, context)
+    files = draft(context)
+    try:
+        ref = await keep_file(context, services, actor, message, task_id, files["unit"])
+    except evidence.EvidenceError as err:
+        await message.reply_text(
+            t("photo_failed", reason=err.code), reply_markup=done_button(prefix)
+        )
+        return
+    except TelegramError as err:
+        log.warning("dialogue file download failed: %s", err)
+        await message.reply_text(
+            t("photo_failed", reason="下载失败"), reply_markup=done_button(prefix)
+        )
+        return
+    files["files"].append(ref)
+    await message.reply_text(
+        t("photo_saved", count=len(files["files"])), reply_markup=done_button(prefix)
+    )
+
+
+async def keep_file(
+    context: Context, services: Services, actor: Actor, message: Message, task_id: int, unit: str
+) -> dict[str, Any]:
+    """Keep a photo or document through bot/evidence; a unit without a part keeps a reference."""
+    vetted, file_id, unique_id = vet_message(message, services)
+    ref: dict[str, Any] = {
+        "name": vetted.display_name,
+        "file_id": file_id,
+        "file_unique_id": unique_id,
+    }
+    if services.store.state(task_id, unit) is None:
+        # Evidence is recorded on the unit's part of the task; without one, a reference.
+        return ref
+    temp = evidence.temp_path(services.settings.data_dir, task_id, unit)
+    try:
+        tg_file = await context.bot.get_file(file_id)
+        await tg_file.download_to_drive(custom_path=temp)
+    except TelegramError:
+        evidence.discard(temp)
+        raise
+    saved = keep_downloaded(services, actor, message, temp, vetted, task_id, unit, unique_id)
+    ref["evidence"] = saved.record["id"]
+    return ref
