@@ -63,7 +63,7 @@ class Store:
         self._events_by_task: dict[int | None, list[int]] = defaultdict(list)
         self._events_by_unit: dict[str | None, list[int]] = defaultdict(list)
         self._ledger_ids: dict[str, int] = {}
-        self._message_refs: dict[tuple[int, int], tuple[int, str | None]] = {}
+        self._message_refs: dict[tuple[int, int], list[tuple[int, str | None]]] = {}
         self._seen: dict[int, int] = {}
         self._build_indexes()
 
@@ -122,7 +122,9 @@ class Store:
         for doc_id, doc in self.table("ledger").raw_docs():
             self._ledger_ids[doc["key"]] = doc_id
         for _, doc in self.table("messages").raw_docs():
-            self._message_refs[(doc["chat"], doc["msg"])] = (doc["task"], doc.get("unit"))
+            self._message_refs.setdefault((doc["chat"], doc["msg"]), []).append(
+                (doc["task"], doc.get("unit"))
+            )
         for doc_id, doc in self.table("updates_seen").raw_docs():
             self._seen[doc["u"]] = doc_id
 
@@ -356,9 +358,7 @@ class Store:
             raise KeyError(f"unit {unit!r} has no part in task {task_id}")
         if "status" in changes and changes["status"] not in STATUSES:
             raise ValueError(f"unknown status {changes['status']!r}")
-        stamp = (
-            {"updated_at": _iso(at), "updated_by": actor} if event in PROGRESS_EVENTS else {}
-        )
+        stamp = {"updated_at": _iso(at), "updated_by": actor} if event in PROGRESS_EVENTS else {}
         self.table("states").update({**changes, **stamp}, doc_ids=[doc_id])
         self.record(
             event, at=at, actor=actor, task=task_id, unit=unit, **changes, **(details or {})
@@ -510,19 +510,28 @@ class Store:
         unit: str | None = None,
         kind: str = "card",
     ) -> None:
-        """Remember that a bot message concerns task (and unit), so replies to it count."""
+        """Remember that a bot message concerns task (and unit), so replies to it count.
+
+        A message about several tasks (a morning digest) is remembered once per task.
+        """
+        refs = self._message_refs.setdefault((chat_id, message_id), [])
+        if (task, unit) in refs:
+            return
         self.table("messages").insert(
             {"chat": chat_id, "msg": message_id, "task": task, "unit": unit, "kind": kind}
         )
-        self._message_refs[(chat_id, message_id)] = (task, unit)
+        refs.append((task, unit))
 
-    def message_ref(self, chat_id: int, message_id: int) -> tuple[int, str | None] | None:
-        return self._message_refs.get((chat_id, message_id))
+    def message_refs(self, chat_id: int, message_id: int) -> list[tuple[int, str | None]]:
+        """Every (task, unit) a bot message is about; [] for a message the bot does not know."""
+        return list(self._message_refs.get((chat_id, message_id), ()))
 
-
-def new_store_for(data_dir: Path | str) -> Store:
-    """Open the store for writing if nobody holds it, read-only otherwise."""
-    path = Path(data_dir)
-    if Store.is_locked(path):
-        return Store(path, read_only=True)
-    return Store(path)
+    def message_ref(
+        self, chat_id: int, message_id: int, task: int | None = None
+    ) -> tuple[int, str | None] | None:
+        """The (task, unit) a bot message is about: the one for `task` when given, otherwise
+        the message's only task (None when it covers several and the caller must ask)."""
+        refs = self._message_refs.get((chat_id, message_id), [])
+        if task is not None:
+            return next((ref for ref in refs if ref[0] == task), None)
+        return refs[0] if len({t for t, _ in refs}) == 1 else None

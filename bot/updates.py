@@ -21,6 +21,7 @@ _TOKEN = re.compile(r"\S+")
 _TASK_NO = re.compile(r"^[#＃]?(\d{1,6})$")
 _PERCENT = re.compile(r"^(\d{1,4})\s*[%％]$")
 _GLUED = re.compile(r"^(\D+?)(\d{1,4}[%％])$")  # "进行中60%"
+_LEADING_TASK = re.compile(r"^\s*[#＃](\d{1,6})\s*")
 _LEADING_PERCENT = re.compile(r"^\s*(\d{1,4})\s*[%％]")
 
 
@@ -280,3 +281,24 @@ def submit_form(services: Services, actor: Actor, form: UpdateForm) -> Outcome |
         note=form.note,
         nil_return=form.nil_return,
     )
+
+
+def reply_target(
+    refs: list[tuple[int, str | None]], text: str
+) -> tuple[int, str | None, str] | str:
+    """Which task a text reply to a bot message is about: (task, unit, note), or why not.
+
+    A reply may start with `#N` — required when the message covers several tasks (a digest).
+    """
+    tasks = list(dict.fromkeys(task for task, _ in refs))
+    if m := _LEADING_TASK.match(text):
+        task_id = int(m[1])
+        unit = next((u for t, u in refs if t == task_id), None)
+        if task_id not in tasks:
+            return render(
+                "update_error.html.j2", reason="not_in_message", task_id=task_id, tasks=tasks
+            )
+        return task_id, unit, text[m.end() :]
+    if len(tasks) != 1:
+        return render("update_error.html.j2", reason="which_task", tasks=tasks)
+    return refs[0][0], refs[0][1], text

@@ -54,7 +54,11 @@ def button_grant(update: Update, context: Context, task_id: int) -> Grant | Refu
     """Whether the presser may act on the task; the unit of the message under it is the hint."""
     services = services_of(context)
     message = update.callback_query.message if update.callback_query else None
-    ref = services.store.message_ref(message.chat.id, message.message_id) if message else None
+    ref = (
+        services.store.message_ref(message.chat.id, message.message_id, task=task_id)
+        if message
+        else None
+    )
     return authorize(actor_of(update, context), services, task_id, ref[1] if ref else None)
 
 

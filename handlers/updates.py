@@ -24,6 +24,7 @@ from bot.updates import (
     claim_notice,
     parse_detail,
     parse_update_command,
+    reply_target,
     submit,
     submit_form,
 )
@@ -92,8 +93,8 @@ def _card_unit(
     """The unit a card or reminder was about, if the bot remembers that message."""
     if message is None:
         return None
-    ref = services_of(context).store.message_ref(message.chat.id, message.message_id)
-    return ref[1] if ref is not None and ref[0] == task_id else None
+    ref = services_of(context).store.message_ref(message.chat.id, message.message_id, task_id)
+    return ref[1] if ref is not None else None
 
 
 async def ask_status(update: Update, context: Context) -> int:
@@ -190,10 +191,13 @@ async def reply_note(update: Update, context: Context) -> None:
     message = update.message
     assert message is not None and message.reply_to_message is not None
     services = services_of(context)
-    task_id, unit = services.store.message_ref(
-        message.chat_id, message.reply_to_message.message_id
-    ) or (0, None)
-    result = submit(services, actor_of(update, context), task_id, unit, note=message.text)
+    refs = services.store.message_refs(message.chat_id, message.reply_to_message.message_id)
+    target = reply_target(refs, message.text or "")
+    if isinstance(target, str):
+        await reply(update, context, target)
+        return
+    task_id, unit, note = target
+    result = submit(services, actor_of(update, context), task_id, unit, note=note)
     await _report(update, context, result)
 
 
@@ -209,7 +213,7 @@ class RepliesToKnownMessage(filters.MessageFilter):
         services = self._application.bot_data.get("services")
         if target is None or services is None:
             return False
-        return services.store.message_ref(target.chat.id, target.message_id) is not None
+        return bool(services.store.message_refs(target.chat.id, target.message_id))
 
 
 def dialogue() -> ConversationHandler:  # type: ignore[type-arg]

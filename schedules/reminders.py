@@ -157,28 +157,16 @@ def compose(
 def remember(services: Any, chat_id: int, outcome: Delivery, items: list[Reminder]) -> None:
     """Remember which task(s) the message is about, so a reply to it updates the task.
 
-    A message about several tasks is remembered with its first task and kind "digest"; the
-    `digests` table holds every (task, unit) of it, so a reply can be disambiguated.
+    A digest (several tasks) is remembered once per task; a reply then names `#N` to pick one.
     """
-    store = services.store
     refs = list(dict.fromkeys((r.task, r.unit) for r in items))
     kind = "digest" if len({t for t, _ in refs}) > 1 else items[0].kind
     kind = kind if kind in ("digest", "escalation") else "reminder"
     for message in outcome.messages:
-        task, unit = refs[0]
-        store.remember_message(chat_id, message.message_id, task=task, unit=unit, kind=kind)
-        if kind == "digest":
-            store.table("digests").insert(
-                {"chat": chat_id, "msg": message.message_id, "refs": [list(r) for r in refs]}
+        for task, unit in refs:
+            services.store.remember_message(
+                chat_id, message.message_id, task=task, unit=unit, kind=kind
             )
-
-
-def digest_refs(store: Any, chat_id: int, message_id: int) -> list[tuple[int, str | None]]:
-    """Every (task, unit) a reminder digest message was about; [] if it was not a digest."""
-    for _, doc in store.table("digests").raw_docs():
-        if doc["chat"] == chat_id and doc["msg"] == message_id:
-            return [(int(t), u) for t, u in doc["refs"]]
-    return []
 
 
 @dataclass

@@ -231,6 +231,24 @@ async def test_reply_to_task_detail_uses_the_only_unit(env: ChatEnv) -> None:
     assert env.store.state(18, "区司法局")["note"] == "补充说明"  # type: ignore[index]
 
 
+async def test_reply_to_a_digest_must_name_the_task(env: ChatEnv) -> None:
+    alice = contact(env)
+    (help_message,) = await alice.say("/help")
+    for task in (4, 18):  # a morning digest about two tasks, as the reminder sweep sends
+        env.store.remember_message(
+            alice.id, help_message["message_id"], task=task, unit="区司法局", kind="digest"
+        )
+    (ask,) = await alice.reply(help_message, "已完成初稿")
+    assert "#4" in ask["text"] and "#18" in ask["text"] and "注明任务编号" in ask["text"]
+    assert env.store.events(unit="区司法局", kinds=["note"]) == []
+    (wrong,) = await alice.reply(help_message, "#7 已完成初稿")
+    assert "不涉及 #7" in wrong["text"]
+    (done,) = await alice.reply(help_message, "＃18 已完成初稿")
+    assert "已记录 #18 区司法局" in done["text"]
+    assert env.store.state(18, "区司法局")["note"] == "已完成初稿"  # type: ignore[index]
+    assert env.store.state(4, "区司法局")["note"] is None  # type: ignore[index]
+
+
 async def test_reply_to_unknown_message(env: ChatEnv) -> None:
     alice = contact(env)
     (help_message,) = await alice.say("/help")

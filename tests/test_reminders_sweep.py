@@ -17,7 +17,7 @@ from bot.clock import SHANGHAI, FixedClock
 from bot.config import Settings
 from bot.sandbox.botapi import BotApiServer
 from bot.services import Services, open_services
-from schedules.reminders import digest_refs, preview_reminders, sweep
+from schedules.reminders import preview_reminders, sweep
 
 COORD = 9001
 SUMMARY = -100500
@@ -102,9 +102,12 @@ async def test_one_message_per_contact_per_morning_and_no_repeat(env: Env) -> No
     assert "回复本消息" in message["text"]
     assert {len(reminder_ledger(env))} == {len(report.delivered)}
     # the reply-to reference covers every task of the digest
-    refs = digest_refs(env.services.store, A, message["message_id"])
+    refs = env.services.store.message_refs(A, message["message_id"])
     assert {t for t, _ in refs} == {item["task"] for item in expected}
-    assert env.services.store.message_ref(A, message["message_id"]) is not None
+    # a reply must say which task: the digest has no single task
+    assert env.services.store.message_ref(A, message["message_id"]) is None
+    first = expected[0]["task"]
+    assert env.services.store.message_ref(A, message["message_id"], task=first)[0] == first
     events = env.services.store.events(kinds=["reminder"])
     assert len(events) == len(report.delivered)
     # the next tick, and a restart on the same day, send nothing again
