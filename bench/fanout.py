@@ -61,7 +61,9 @@ async def _run(data_dir: Path) -> str:
             server.started.add(uid)  # as if each had sent /start
             store.bind_contact(uid, unit, name=f"联系人{uid - FIRST_USER}", at=clock.now())
         server.flood.reset()
-        bot = sending_bot(server.token, server.base_url, server.base_file_url)
+        bot = sending_bot(
+            server.token, server.base_url, server.base_file_url, default_policy().delivery
+        )
         async with bot:
             started = time.perf_counter()
             report = await sweep(bot, services)

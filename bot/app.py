@@ -20,7 +20,7 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.access import CONTACT_COMMANDS, COORDINATOR_EXTRA
 from bot.clock import Clock
@@ -96,20 +96,27 @@ async def set_command_menus(application: Application) -> None:  # type: ignore[t
     contact = _commands(CONTACT_COMMANDS)
     await bot.set_my_commands(contact, scope=BotCommandScopeDefault())
     await bot.set_my_commands(contact, scope=BotCommandScopeAllPrivateChats())
-    full = contact + _commands(COORDINATOR_EXTRA)
     for user_id in sorted(services.settings.coordinators):
-        try:
-            await bot.set_my_commands(full, scope=BotCommandScopeChat(user_id))
-        except TelegramError as exc:  # a coordinator who never opened the chat
-            log.warning("no command menu for coordinator %s: %s", user_id, exc)
+        await set_coordinator_menu(bot, user_id)
+
+
+async def set_coordinator_menu(bot: Any, user_id: int) -> bool:
+    """The full command menu in one coordinator's private chat; False if Telegram refused."""
+    full = _commands(CONTACT_COMMANDS) + _commands(COORDINATOR_EXTRA)
+    try:
+        await bot.set_my_commands(full, scope=BotCommandScopeChat(user_id))
+    except TelegramError as exc:  # a coordinator who never opened the chat: set on their /start
+        log.warning("no command menu for coordinator %s: %s", user_id, exc)
+        return False
+    return True
 
 
 def _warm_up_dateparser() -> None:
     """dateparser's first call costs ~600 ms: pay it at start, not in someone's /extend."""
     try:
-        import dateparser
+        from bot.dates import warm_up
 
-        dateparser.parse("2021年7月15日", languages=["zh"])
+        warm_up()  # the very call /extend makes (same languages and settings)
     except Exception:  # warming up is an optimisation only
         log.debug("dateparser warm-up failed", exc_info=True)
 
@@ -127,6 +134,9 @@ def build_application(
     """
     import handlers
     import schedules
+    from bot.policy import policy_for
+    from handlers.persistence import dialogue_persistence
+    from schedules.delivery import rate_limiter
 
     install_redaction(settings.token)
 
@@ -156,7 +166,9 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(rate_limiter(policy_for(settings.data_dir).delivery))  # paces every send
+        # An 更新进度 dialogue in progress survives a restart (kept in the store's ledger).
+        .persistence(dialogue_persistence(lambda: application.bot_data.get("services")))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -187,6 +199,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             )
         except TelegramError:
             pass  # the chat may be what failed
+    if isinstance(update, Update) and update.callback_query is not None:
+        try:
+            await update.callback_query.answer()  # else the button spins until it times out
+        except TelegramError:
+            pass  # the failed handler had answered it already
     await _tell_coordinators(context, error, update_id)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from bot.dates import parse_chinese_date
 from bot.plan.numerals import parse_number
 from bot.store import Store
 
@@ -33,6 +34,7 @@ FIELDS_25 = (
 )
 FIELDS = FIELDS_11 + FIELDS_25
 EXIT_TARGET = 100.0  # 治理对象退出率 must reach 100%
+_MONTH_DAY = re.compile(r"^\s*\d{1,2}\s*(?:月|[./-])\s*\d{1,2}\s*[日号]?\s*$")
 
 
 def field_task(field_name: str) -> int:
@@ -47,6 +49,18 @@ def parse_count(text: str) -> int | None:
         return int(cleaned)
     value = parse_number(cleaned) if cleaned else None
     return value if isinstance(value, int) and value >= 0 else None
+
+
+def activity_day(text: str, today: date) -> date | None:
+    """The day an activity was held (昨天, 11月20日, 上周五, 2021-06-03…), or None."""
+    day = parse_chinese_date(text, today)
+    if day is not None and day > today and _MONTH_DAY.match(text):
+        # An activity has taken place: "12月28日" said on 5 January is last year's.
+        try:
+            return day.replace(year=day.year - 1)
+        except ValueError:  # 2月29日
+            return date(day.year - 1, 2, 28)
+    return day
 
 
 def _iso(at: datetime) -> str:

@@ -93,13 +93,17 @@ def task_detail(services: Services, task_id: int, today: date) -> str | None:
         return None
     parts = [card(services, task, s, today) for s in store.states(task=task_id)]
     parts.sort(key=lambda c: (c.state["role"] != "lead", c.unit))
-    events = [e for e in store.events(task=task_id) if e["kind"] not in _QUIET_KINDS]
+    events = store.events(
+        task=task_id, where=lambda e: e["kind"] not in _QUIET_KINDS, last=HISTORY_SHOWN
+    )
+    kinds = store.event_kinds(task_id)
+    total = sum(n for kind, n in kinds.items() if kind not in _QUIET_KINDS)
     return render(
         "task_detail.html.j2",
         task=task,
         meta=store.task_meta(task_id),
         parts=parts,
-        events=events[-HISTORY_SHOWN:],
-        hidden=max(0, len(events) - HISTORY_SHOWN),
+        events=events,
+        hidden=max(0, total - len(events)),
         names=names_by_user(services),
     )

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,8 +33,12 @@ CJK_FAMILIES = (
     "SimHei",
     "Microsoft YaHei",
 )
+CJK_FILE_HINTS = ("cjk", "wqy", "droidsansfallback", "sourcehansans", "simhei", "msyh")
 CHART_TIMEOUT = 30.0
 LIGHT_COLOURS = {"red": "#d9534f", "yellow": "#f0ad4e", "green": "#5cb85c", "closed": "#337ab7"}
+# A bar takes the colour of its group's worst light.
+LEGEND_CJK = {"red": "有逾期任务", "yellow": "有预警任务", "green": "正常"}
+LEGEND_ASCII = {"red": "overdue task", "yellow": "warning", "green": "on track"}
 
 
 @lru_cache(maxsize=1)
@@ -41,7 +46,20 @@ def find_cjk_font() -> str | None:
     """The family name of an installed font with Chinese glyphs, or None."""
     from matplotlib import font_manager
 
-    installed = {f.name for f in font_manager.fontManager.ttflist}
+    found = _known_cjk_family({f.name for f in font_manager.fontManager.ttflist})
+    if found is None:
+        # matplotlib caches its font list once and never rescans: a CJK font installed after
+        # that first run is invisible until it is registered from its file.
+        for path in _cjk_font_files():
+            try:
+                font_manager.fontManager.addfont(path)
+            except Exception:  # noqa: BLE001 - an unreadable font file is skipped
+                log.debug("font %s not loaded", path, exc_info=True)
+        found = _known_cjk_family({f.name for f in font_manager.fontManager.ttflist})
+    return found
+
+
+def _known_cjk_family(installed: set[str]) -> str | None:
     for family in CJK_FAMILIES:
         if family in installed:
             return family
@@ -49,6 +67,17 @@ def find_cjk_font() -> str | None:
         if "CJK" in name or "WenQuanYi" in name:
             return name
     return None
+
+
+def _cjk_font_files() -> list[str]:
+    """System font files that look like CJK fonts (Noto CJK, WenQuanYi, Droid fallback…)."""
+    from matplotlib import font_manager
+
+    return sorted(
+        path
+        for path in font_manager.findSystemFonts()
+        if any(hint in Path(path).name.lower() for hint in CJK_FILE_HINTS)
+    )
 
 
 def render_chart(
@@ -60,6 +89,7 @@ def render_chart(
     """A PNG: bars of percent done per group, and the count of parts done per week."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
 
     # Without a CJK font every label is ASCII: matplotlib would draw missing glyphs as boxes.
     cjk = font is not None
@@ -81,6 +111,15 @@ def render_chart(
         left.set_title("各组任务进度" if cjk else "Progress by group")
         for y, v in enumerate(values):
             left.text(min(v + 1, 92), y, f"{v}%", va="center", fontsize=8)
+        legend = LEGEND_CJK if cjk else LEGEND_ASCII
+        left.legend(
+            handles=[Patch(color=LIGHT_COLOURS[k], label=legend[k]) for k in legend],
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.12),
+            ncol=len(legend),
+            fontsize=8,
+            frameon=False,
+        )
         weeks = [w.split("-W")[-1] for w, _, _ in trend]
         done = [d for _, d, _ in trend]
         total = max((t for _, _, t in trend), default=0)
@@ -133,6 +172,7 @@ async def chart_safely(
     thread, so it never reads the store while a handler writes it.
     """
     try:
+        await asyncio.to_thread(find_cjk_font)  # a first call may scan the system's fonts
         inputs = chart_inputs(services, day, summary)
         return await asyncio.wait_for(asyncio.to_thread(render_chart, *inputs), timeout)
     except Exception:  # noqa: BLE001 - a chart problem must never stop the summary

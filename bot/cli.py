@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.policy import PolicyError
+from bot.services import PlanError, Services, open_services
 from bot.store import StoreLocked
 
 log = logging.getLogger("duban")
@@ -38,7 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     tasks = sub.add_parser("tasks", help="list the parsed tasks")
     tasks.add_argument("--plan", type=Path, help="parse this file instead of reading the store")
-    tasks.add_argument("--json", action="store_true")
+    shape = tasks.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true")
+    shape.add_argument(
+        "--yaml", action="store_true", help="the normalised plan as YAML, for export and hand edits"
+    )
 
     imp = sub.add_parser("import", help="load or re-load a plan into the store")
     imp.add_argument("file", type=Path)
@@ -68,36 +76,46 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if args.command == "check":
-        return cmd_check(args.file)
     try:
         settings = load_settings()
     except ConfigError as exc:
         print(f"duban: configuration error: {exc}", file=sys.stderr)
         return 2
+    if args.command == "check":
+        return cmd_check(args.file, settings)
     try:
         return COMMANDS[args.command](settings, args)
     except StoreLocked as exc:
         print(f"duban: {exc}", file=sys.stderr)
         return 3
+    except PlanError as exc:  # DUBAN_PLAN loaded into an empty store by run, sandbox, remind
+        print(f"duban: the plan {settings.plan} has errors:\n{exc}", file=sys.stderr)
+        return 2
+    except PolicyError as exc:  # DUBAN_DATA_DIR/policy.yaml
+        print(f"duban: reminder policy: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `duban preview … | head`: the reader left; say nothing more and exit quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
-def cmd_check(path: Path) -> int:
+def cmd_check(path: Path, settings: Settings) -> int:
     """`duban check FILE`: exit 0, or 2 with one FILE:LINE: message per problem."""
     from bot.plan import check_plan
     from bot.units import Directory
 
-    directory = Directory.load()
-    problems = check_plan(path, directory.suggest)
+    directory = Directory.load(settings.units)  # unknown units are judged by DUBAN_UNITS
+    problems = check_plan(path, directory.check_name)
     for problem in problems:
         print(problem.format(str(path)), file=sys.stderr)
     return 2 if any(p.severity == "error" for p in problems) else 0
 
 
 def cmd_tasks(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.plan import load_plan
+    from bot.plan import Plan, dump_plan, load_plan
 
     if args.plan:
         plan = load_plan(args.plan)
@@ -109,7 +127,11 @@ def cmd_tasks(settings: Settings, args: argparse.Namespace) -> int:
     else:
         services = _open(settings)
         tasks = services.store.tasks()
+        plan = Plan(tasks=tasks, year=services.store.meta("plan_year"))
         services.close()
+    if args.yaml:
+        sys.stdout.write(dump_plan(plan))
+        return 0
     if args.json:
         json.dump([t.to_json() for t in tasks], sys.stdout, ensure_ascii=False, indent=2)
         print()
@@ -123,9 +145,8 @@ def cmd_tasks(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.services import PlanError
-
-    services = _open(settings, writer=True)
+    # the file is the plan: an empty store does not get DUBAN_PLAN first
+    services = _open(settings, writer=True, with_plan=False)
     try:
         _, result = services.import_plan(args.file)
     except PlanError as exc:
@@ -143,7 +164,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_units(settings: Settings, args: argparse.Namespace) -> int:
     services = _open(settings)
     contacts = services.store.contacts()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for unit in services.units.units:
         bound = [c for c in contacts if c["unit"] == unit.name]
         rows.append(
@@ -239,14 +260,9 @@ def cmd_remind(settings: Settings, args: argparse.Namespace) -> int:
     return remind_once(settings, args.date)
 
 
-def _open(settings: Settings, writer: bool = False):  # type: ignore[no-untyped-def]
-    from bot.services import PlanError, open_services
-
-    try:
-        return open_services(settings, writer=writer)
-    except PlanError as exc:
-        print(f"duban: the plan {settings.plan} has errors:\n{exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+def _open(settings: Settings, writer: bool = False, with_plan: bool = True) -> Services:
+    """The services for one command; a bad DUBAN_PLAN raises PlanError, reported by main()."""
+    return open_services(settings, writer=writer, with_plan=with_plan)
 
 
 COMMANDS = {

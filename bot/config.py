@@ -66,6 +66,30 @@ def _path(name: str, raw: str, must_exist: bool) -> Path:
     return path
 
 
+def _data_dir(raw: str) -> Path:
+    """The data directory, if it is (or can become) a writable directory."""
+    path = Path(raw).expanduser()
+    existing = next((p for p in (path, *path.absolute().parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise ConfigError(f"DUBAN_DATA_DIR: not a directory: {existing}")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"DUBAN_DATA_DIR: no permission to write in {existing}")
+    return path
+
+
+def _units(raw: str) -> Path:
+    """The unit directory file, read once now so a broken one stops start-up here."""
+    from bot.units import Directory
+
+    path = _path("DUBAN_UNITS", raw, must_exist=True)
+    try:
+        Directory.load(path)
+    except ValueError as exc:
+        message = " ".join(str(exc).split())  # one line, whatever the YAML error said
+        raise ConfigError(f"DUBAN_UNITS: {message}") from None
+    return path
+
+
 def load_settings(
     env: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
 ) -> Settings:
@@ -97,11 +121,11 @@ def load_settings(
                 raise ConfigError(f"{var}: expected an http(s) URL, got {url!r}")
             kw[key] = url.strip()
     if raw := get("DUBAN_DATA_DIR"):
-        kw["data_dir"] = Path(raw).expanduser()
+        kw["data_dir"] = _data_dir(raw)
     if raw := get("DUBAN_PLAN"):
         kw["plan"] = _path("DUBAN_PLAN", raw, must_exist=True)
     if raw := get("DUBAN_UNITS"):
-        kw["units"] = _path("DUBAN_UNITS", raw, must_exist=True)
+        kw["units"] = _units(raw)
     if raw := get("DUBAN_COORDINATORS"):
         ids = [p.strip() for p in re.split(r"[,，\s]+", raw) if p.strip()]
         if not all(re.fullmatch(r"-?\d+", i) for i in ids):

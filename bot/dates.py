@@ -24,6 +24,12 @@ _RELATIVE = re.compile(
     rf"({_NUM}|两|半)\s*个?\s*(天|日|周|星期|礼拜|月)\s*(后|以后|之后|前|以前|之前)"
 )
 _MONTH_END = re.compile(r"(本|这个?|下个?|上个?)?月(底|末)")
+# A time of day after the date (`明天下午3点`, `7月15日 15:00`): a deadline is a day, so it goes.
+_DAYPART = r"(?:上午|下午|中午|晚上|早上|傍晚|凌晨)"
+TIME_OF_DAY = (
+    rf"{_DAYPART}?(?:(?:{_NUM}|两)[点时](?:{_NUM}分|半|钟)?|\d{{1,2}}[:：]\d{{2}})|{_DAYPART}"
+)
+_TIME_SUFFIX = re.compile(rf"(?:{TIME_OF_DAY})$")
 _WORDS = {
     "今天": 0,
     "今日": 0,
@@ -120,6 +126,11 @@ def _by_dateparser(text: str, today: date) -> date | None:
     return found.date() if found else None
 
 
+def warm_up() -> None:
+    """Load dateparser and its zh/en data now: its first call costs ~600 ms, not a user's."""
+    _by_dateparser("2021年7月15日", date(2021, 1, 1))
+
+
 def parse_chinese_date(text: str, today: date, prefer_future: bool = False) -> date | None:
     """The date `text` names as of `today`; None if it names none.
 
@@ -127,7 +138,8 @@ def parse_chinese_date(text: str, today: date, prefer_future: bool = False) -> d
     typed in December is the coming January).
     """
     t = re.sub(r"\s+", "", text.translate(_HALF)).strip("。.,，")
-    t = re.sub(r"(?<=[日号底末])(?:之前|以前|前)$", "", t)
+    t = re.sub(r"(?<=[日号底末点])(?:之前|以前|前)$", "", t)
+    t = _TIME_SUFFIX.sub("", t) or t
     if not t:
         return None
     found = _by_rules(t, today)

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from bot import review
-from bot.dates import parse_chinese_date
+from bot.dates import TIME_OF_DAY, parse_chinese_date
 from bot.review import ActorLike, ReviewError
 from bot.services import Services
 from bot.status import effective_due
@@ -27,6 +27,8 @@ _DATE_PREFIX = re.compile(
     r"|(?:大后天|后天|明天)"
     r"|(?:\d+|[一二三四五六七八九十两]+)\s*个?\s*(?:天|周|星期|月)\s*(?:后|以后|之后)"
     r"|\d{1,2}/\d{1,2})"
+    # `明天下午3点前`: a time of day and 前 go with the date (but 前期/前面… begin the reason)
+    rf"(?:\s*(?:{TIME_OF_DAY}))?(?:之前|以前|前(?![期面往提置述]))?"
 )
 
 

@@ -1,4 +1,8 @@
-"""The reminder policy (`data/policy.yaml`): when reminders, chasers and escalations go out."""
+"""The reminder policy (`data/policy.yaml`): when reminders, chasers and escalations go out.
+
+A deployment changes any number without touching the bundled file: a `policy.yaml` in
+DUBAN_DATA_DIR is read over it, key by key (only the keys it names change).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,12 @@ import bot
 from bot.datafile import read_yaml
 
 DEFAULT_PATH = bot.DATA / "policy.yaml"
+OVERRIDE_NAME = "policy.yaml"  # in DUBAN_DATA_DIR
 ROLES = ("lead", "supporter")
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the file and the key."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,8 @@ class NoContactsPolicy:
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
+    messages_per_second: float = 28.0
+    limiter_retries: int = 3
     max_attempts: int = 5
     backoff_seconds: float = 1.0
     max_backoff_seconds: float = 30.0
@@ -102,13 +113,14 @@ def _value(where: str, default: Any, raw: Any) -> Any:
     raise ValueError(f"{where}: unsupported setting")  # pragma: no cover
 
 
-def policy_from_mapping(raw: Any, source: str = "<policy>") -> Policy:
-    """A Policy from parsed YAML; missing keys keep their defaults, unknown keys are errors."""
+def policy_from_mapping(raw: Any, source: str = "<policy>", base: Policy | None = None) -> Policy:
+    """A Policy from parsed YAML; missing keys keep `base`'s values (default: the defaults),
+    unknown keys are errors."""
+    policy = base or Policy()
     if raw is None:
-        return Policy()
+        return policy
     if not isinstance(raw, Mapping):
         raise ValueError(f"{source}: expected a mapping of sections")
-    policy = Policy()
     for name, section in raw.items():
         cls = _SECTIONS.get(name)
         if cls is None:
@@ -129,12 +141,33 @@ def policy_from_mapping(raw: Any, source: str = "<policy>") -> Policy:
         raise ValueError(f"{source}: overdue.every_workdays: must be at least 1")
     if policy.delivery.max_attempts < 1:
         raise ValueError(f"{source}: delivery.max_attempts: must be at least 1")
+    if policy.delivery.messages_per_second <= 0:
+        raise ValueError(f"{source}: delivery.messages_per_second: must be more than 0")
     return policy
 
 
-def load_policy(path: Path | None = None) -> Policy:
-    """Read the policy YAML (default: the bundled one); ValueError names the file and key."""
+def load_policy(path: Path | None = None, base: Policy | None = None) -> Policy:
+    """Read the policy YAML (default: the bundled one) over `base`; PolicyError names the file
+    and key."""
     path = Path(path) if path is not None else DEFAULT_PATH
     if not path.exists() and path == DEFAULT_PATH:
-        return Policy()
-    return policy_from_mapping(read_yaml(path, "the policy"), source=str(path))
+        return base or Policy()
+    try:
+        return policy_from_mapping(read_yaml(path, "the policy"), source=str(path), base=base)
+    except PolicyError:
+        raise
+    except ValueError as exc:
+        raise PolicyError(str(exc)) from None
+
+
+def override_path(data_dir: Path) -> Path:
+    """Where a deployment's own policy lives: DUBAN_DATA_DIR/policy.yaml."""
+    return Path(data_dir) / OVERRIDE_NAME
+
+
+def policy_for(data_dir: Path | None) -> Policy:
+    """The bundled policy, with DUBAN_DATA_DIR/policy.yaml (when there is one) read over it."""
+    bundled = load_policy()
+    if data_dir is None or not override_path(data_dir).is_file():
+        return bundled
+    return load_policy(override_path(data_dir), base=bundled)

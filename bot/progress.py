@@ -48,6 +48,10 @@ class Part:
     overdue: bool
     light: str
     claim: str | None = None
+    done_at: datetime | None = None  # when the part was completed (a lead: when claimed)
+    # Periodic parts: whether this period's report is still missing; None for a part driven
+    # by a date (a one-off deadline, an extension, ongoing work).
+    report_missing: bool | None = None
 
     @property
     def progress(self) -> int:
@@ -162,7 +166,15 @@ def _part(task: Task, state: Mapping[str, Any], today: date, since: date | None)
         overdue=overdue,
         light=light,
         claim=state.get("claim"),
+        done_at=parse_at(state.get("done_at")),
+        report_missing=_report_missing(task, state, today),
     )
+
+
+def _report_missing(task: Task, state: Mapping[str, Any], today: date) -> bool | None:
+    if task.deadline.kind not in ("monthly", "quarterly") or state.get("due_override"):
+        return None
+    return period_key(task, today) not in (state.get("reported") or [])
 
 
 def task_progress(
@@ -218,6 +230,27 @@ def groups(progress: Iterable[TaskProgress]) -> list[Group]:
         group = found.setdefault(tp.task.category_no, Group(tp.task.category_no, tp.task.category))
         group.tasks.append(tp)
     return [found[k] for k in sorted(found)]
+
+
+def due_work_by_unit(
+    progress: Iterable[TaskProgress], today: date, horizon_days: int
+) -> dict[str, list[Part]]:
+    """Each unit's open parts that are due: overdue, due within the horizon, report missing."""
+    # Done parts, pending claims, closed tasks, ongoing work and far-off deadlines are left
+    # out: nobody expects a unit to report on those every week.
+    out: dict[str, list[Part]] = defaultdict(list)
+    for tp in progress:
+        if tp.light == "closed":
+            continue
+        for p in tp.parts:
+            if p.status == "done" or p.claim == "pending":
+                continue
+            if p.overdue or p.report_missing:
+                out[p.unit].append(p)
+            elif p.report_missing is None and p.due is not None:
+                if (p.due - today).days <= horizon_days:
+                    out[p.unit].append(p)
+    return dict(out)
 
 
 def reachable_units(contacts: Iterable[Mapping[str, Any]]) -> set[str]:
@@ -326,7 +359,8 @@ def scorecard(
         for p in parts:
             if p.due is None:
                 continue
-            done_on = p.updated_at.date() if p.status == "done" and p.updated_at else None
+            finished = p.done_at or p.updated_at
+            done_on = finished.date() if p.status == "done" and finished else None
             if p.status == "done" and done_on is not None and done_on <= p.due:
                 due_so_far += 1
                 on_time += 1

@@ -22,9 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 from bot import campaign, kpis, progress
 from bot.status import ROLE_LABELS, STATUS_LABELS
+from bot.summary import REGULARITY_WEEKS, active_weeks, cn_number, snapshot
+from bot.views import EVENT_LABELS
 
 if TYPE_CHECKING:
     from bot.services import Services
+    from bot.store import Store
 
 DECOMPOSITION_HEADERS = ("重点任务", "具体措施", "时限要求", "牵头单位", "配合单位")
 STATE_HEADERS = (
@@ -79,19 +82,17 @@ def collect(services: Services, today: date | None = None) -> ReportData:
     """Everything the report holds, read from the store."""
     store = services.store
     today = today or services.clock.now().date()
-    from bot.summary import snapshot
-
     tasks = snapshot(services, today)
     evidence = [{"id": i, **doc} for i, doc in store.table("evidence").raw_docs()]
     evidence_counts = Counter((e["task"], e["unit"]) for e in evidence)
     return ReportData(
         sheets=[
             _decomposition(tasks, evidence_counts, services, today),
-            _history(store.events()),
+            _history(store.events(), _actor_names(store)),
             _activities(campaign.activities(store)),
             _rectifications(campaign.rectifications(store)),
             _kpis(kpis.metric_records(store), services),
-            _scorecard(tasks, store.contacts(), today),
+            _scorecard(tasks, store.contacts(), today, active_weeks(services, today)),
         ],
         evidence=evidence,
         data_dir=Path(services.settings.data_dir),
@@ -118,7 +119,7 @@ def _decomposition(
             task_start = row
             for part in parts:
                 cells: list[Any] = [
-                    f"{group.no}、{group.name}" if group.no else group.name,
+                    f"{cn_number(group.no)}、{group.name}" if group.no else group.name,
                     f"{task.id}.{task.text}",
                     task.deadline.text,
                     "、".join(task.leads),
@@ -156,18 +157,56 @@ def _decomposition(
     return sheet
 
 
-def _history(events: Iterable[dict[str, Any]]) -> Sheet:
-    sheet = Sheet("历史记录", ("时间", "类型", "任务", "单位", "操作人", "内容"), wrap=frozenset())
+def _actor_names(store: Store) -> dict[int, str]:
+    """Telegram user id → "name（id）" of every contact ever bound."""
+    return {
+        doc["user_id"]: f"{doc.get('name') or ''}（{doc['user_id']}）"
+        for _, doc in store.table("contacts").raw_docs()
+    }
+
+
+def _actor(actor: Any, names: dict[int, str]) -> str:
+    if actor is None:
+        return ""
+    return names.get(actor, str(actor)) if isinstance(actor, int) else str(actor)
+
+
+def _event_text(ev: dict[str, Any]) -> str:
+    """What an event says, in words: the new status and percent, a value, a note or reason."""
+    words = []
+    if ev.get("status"):
+        words.append(STATUS_LABELS.get(ev["status"], ev["status"]))
+    if ev.get("percent") is not None:
+        words.append(f"{ev['percent']}%")
+    if ev["kind"] == "metric":
+        words.append(f"{ev.get('key')} = {ev.get('value')}")
+    if ev.get("due_override"):
+        words.append(f"截止日期改为 {ev['due_override']}")
+    for key in ("note", "reason", "title", "cases"):
+        if ev.get(key):
+            words.append(str(ev[key]))
+            break
+    return " ".join(words)
+
+
+def _history(events: Iterable[dict[str, Any]], names: dict[int, str]) -> Sheet:
+    sheet = Sheet(
+        "历史记录",
+        ("时间", "类型", "任务", "单位", "操作人", "内容", "详细数据"),
+        wrap=frozenset({6}),
+    )
     skip = {"id", "at", "kind", "task", "unit", "actor"}
     for ev in events:
         rest = {k: v for k, v in ev.items() if k not in skip}
+        actor = ev.get("actor")
         sheet.rows.append(
             [
                 _at(ev.get("at")),
-                ev.get("kind", ""),
+                EVENT_LABELS.get(ev.get("kind", ""), ev.get("kind", "")),
                 f"#{ev['task']}" if ev.get("task") else "",
                 ev.get("unit") or "",
-                "" if ev.get("actor") is None else str(ev["actor"]),
+                _actor(actor, names),
+                _event_text(ev),
                 json.dumps(rest, ensure_ascii=False, default=str) if rest else "",
             ]
         )
@@ -268,8 +307,12 @@ def _kpis(records: list[dict[str, Any]], services: Services) -> Sheet:
 
 
 def _scorecard(
-    tasks: list[progress.TaskProgress], contacts: list[dict[str, Any]], today: date
+    tasks: list[progress.TaskProgress],
+    contacts: list[dict[str, Any]],
+    today: date,
+    weeks_active: dict[str, int],
 ) -> Sheet:
+    """The units ranked as in the summary's 通报: on-time rate and reporting regularity."""
     sheet = Sheet(
         "单位评分",
         (
@@ -279,12 +322,14 @@ def _scorecard(
             "已完成",
             "逾期",
             "按期完成率（%）",
+            f"近{REGULARITY_WEEKS}周报送周数",
             "综合得分",
             "已绑定可联系人",
         ),
     )
     reachable = progress.reachable_units(contacts)
-    for i, s in enumerate(progress.scorecard(tasks, today), start=1):
+    scores = progress.scorecard(tasks, today, weeks_active, REGULARITY_WEEKS)
+    for i, s in enumerate(scores, start=1):
         sheet.rows.append(
             [
                 i,
@@ -293,6 +338,7 @@ def _scorecard(
                 s.done,
                 s.overdue,
                 "" if s.on_time is None else round(100 * s.on_time, 1),
+                min(weeks_active.get(s.unit, 0), REGULARITY_WEEKS),
                 round(100 * s.score, 1),
                 "是" if s.unit in reachable else "否",
             ]

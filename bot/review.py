@@ -209,6 +209,7 @@ def approve(services: Services, record_id: int, actor: ActorLike | int) -> Decis
             status="done",
             claim=None,
             percent=100,
+            done_at=record["requested_at"],  # completed when claimed, not when reviewed
         )
         if _leads_done(store, task_id) and not store.task_meta(task_id).get("closed"):
             store.set_task_closed(task_id, True)

@@ -10,7 +10,7 @@ from bot.clock import Clock
 from bot.config import Settings, make_clock
 from bot.plan import load_plan
 from bot.plan.model import Plan
-from bot.store import Store
+from bot.store import Store, StoreLocked
 from bot.units import Directory
 
 
@@ -52,16 +52,14 @@ def open_services(
     *,
     writer: bool = False,
     clock: Clock | None = None,
+    with_plan: bool = True,
 ) -> Services:
-    """Open the store (as the one writer, or read-only when another process holds it).
+    """Open the store: as the one writer, or read-only (a reader never keeps `duban run` out).
 
-    An empty store is first loaded with the configured plan, as `duban run` does.
+    An empty store is first loaded with the configured plan, as `duban run` does, unless
+    `with_plan` is False (`duban import FILE`, whose file is the first plan).
     """
-    data_dir = settings.data_dir
-    if writer or not Store.is_locked(data_dir):
-        store = Store(data_dir)
-    else:
-        store = Store(data_dir, read_only=True)
+    store = Store(settings.data_dir) if writer else _reader(settings.data_dir, with_plan)
     services = Services(
         settings=settings,
         clock=clock or make_clock(settings),
@@ -69,10 +67,22 @@ def open_services(
         units=Directory.load(settings.units),
         calendar=WorkCalendar(),
     )
-    if not store.has_plan() and not store.read_only:
+    if with_plan and not store.has_plan() and not store.read_only:
         try:
             services.import_plan(settings.plan, actor="startup")
         except PlanError:
             store.close()
             raise
     return services
+
+
+def _reader(data_dir: Path, with_plan: bool) -> Store:
+    """A read-only store; the writer's lock only while an empty store gets its first plan."""
+    store = Store(data_dir, read_only=True)
+    if store.has_plan() or not with_plan:
+        return store
+    store.close()
+    try:
+        return Store(data_dir)
+    except StoreLocked:  # a writer came first: it loads the plan, we read what there is
+        return Store(data_dir, read_only=True)

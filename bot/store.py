@@ -9,11 +9,13 @@ history (who, unit, task, when, what). Callers that read, await, then write must
 from __future__ import annotations
 
 import asyncio
+import bisect
 import fcntl
 import os
 import secrets
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -60,8 +62,12 @@ class Store:
         self.db = JournalDB(self.dir, storage=JournalStorage, read_only=read_only, fsync=fsync)
         self.lock = asyncio.Lock()
         self._state_ids: dict[tuple[int, str], int] = {}
+        # rows of units a revised plan no longer names: kept with their history, out of sight
+        self._removed_ids: dict[tuple[int, str], int] = {}
         self._events_by_task: dict[int | None, list[int]] = defaultdict(list)
         self._events_by_unit: dict[str | None, list[int]] = defaultdict(list)
+        self._events_by_time: list[tuple[str, int]] = []  # (at, id), sorted
+        self._kinds_by_task: dict[int | None, Counter[str]] = defaultdict(Counter)
         self._ledger_ids: dict[str, int] = {}
         self._message_refs: dict[tuple[int, int], list[tuple[int, str | None]]] = {}
         self._seen: dict[int, int] = {}
@@ -114,9 +120,15 @@ class Store:
         """A TinyDB table of this store (for feature-specific records)."""
         return self.db.table(name)  # type: ignore[return-value]
 
+    def batch(self) -> AbstractContextManager[None]:
+        """Several writes made durable by one fsync at the end (no awaits inside)."""
+        storage: JournalStorage = self.db.storage  # type: ignore[assignment]
+        return storage.one_sync()
+
     def _build_indexes(self) -> None:
         for doc_id, doc in self.table("states").raw_docs():
-            self._state_ids[(doc["task"], doc["unit"])] = doc_id
+            ids = self._removed_ids if doc.get("removed") else self._state_ids
+            ids[(doc["task"], doc["unit"])] = doc_id
         for doc_id, doc in self.table("events").raw_docs():
             self._index_event(doc_id, doc)
         for doc_id, doc in self.table("ledger").raw_docs():
@@ -131,6 +143,12 @@ class Store:
     def _index_event(self, doc_id: int, doc: dict[str, Any]) -> None:
         self._events_by_task[doc.get("task")].append(doc_id)
         self._events_by_unit[doc.get("unit")].append(doc_id)
+        self._kinds_by_task[doc.get("task")][doc.get("kind", "")] += 1
+        key = (doc.get("at", ""), doc_id)
+        if not self._events_by_time or key >= self._events_by_time[-1]:
+            self._events_by_time.append(key)
+        else:  # a rehearsal clock set back in time
+            bisect.insort(self._events_by_time, key)
 
     # -- meta -------------------------------------------------------------------------------
     def meta(self, key: str, default: Any = None) -> Any:
@@ -170,20 +188,36 @@ class Store:
         kinds: Iterable[str] | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        where: Callable[[Mapping[str, Any]], bool] | None = None,
+        last: int | None = None,
     ) -> list[dict[str, Any]]:
-        """History in order of recording, filtered; served from in-memory indexes."""
+        """History in order of recording, filtered; served from in-memory indexes.
+
+        `where(event)` filters further; `last=N` keeps only the newest N matches, looking at
+        no more than it must (a task's recent history costs the same at any history length).
+        """
         table = self.table("events")._read_table()
-        if task is not None:
-            ids: Iterable[int] = self._events_by_task.get(task, [])
-        elif unit is not None:
-            ids = self._events_by_unit.get(unit, [])
-        else:
-            ids = (int(k) for k in table)
-        wanted = set(kinds) if kinds is not None else None
         lo = _iso(since) if since else None
         hi = _iso(until) if until else None
-        out = []
+        ids: Iterable[int]
+        if task is not None:
+            ids = self._events_by_task.get(task, [])
+        elif unit is not None:
+            ids = self._events_by_unit.get(unit, [])
+        elif lo or hi:
+            times = self._events_by_time
+            start = bisect.bisect_left(times, (lo,)) if lo else 0
+            end = bisect.bisect_left(times, (hi,)) if hi else len(times)
+            ids = sorted(doc_id for _, doc_id in times[start:end])
+        else:
+            ids = [int(k) for k in table]
+        if last is not None:
+            ids = reversed(list(ids) if not isinstance(ids, list) else ids)
+        wanted = set(kinds) if kinds is not None else None
+        out: list[dict[str, Any]] = []
         for doc_id in ids:
+            if last is not None and len(out) >= last:
+                break
             doc = table.get(str(doc_id))
             if doc is None:
                 continue
@@ -193,8 +227,14 @@ class Store:
                 continue
             if (lo and doc["at"] < lo) or (hi and doc["at"] >= hi):
                 continue
+            if where is not None and not where(doc):
+                continue
             out.append({"id": doc_id, **doc})
-        return out
+        return out[::-1] if last is not None else out
+
+    def event_kinds(self, task: int | None) -> Counter[str]:
+        """How many events of each kind a task's history holds (None: events of no task)."""
+        return Counter(self._kinds_by_task.get(task, ()))
 
     def event_count(self) -> int:
         return len(self.table("events"))
@@ -296,8 +336,20 @@ class Store:
         else:
             pairs = [(u, "lead") for u in task.leads]
             pairs += [(u, "supporter") for u in task.supporters if u not in task.leads]
+        states = self.table("states")
+        named = {name for name, _ in pairs}
+        for key, doc_id in list(self._state_ids.items()):
+            if key[0] == task.id and key[1] not in named:
+                # the revision took the unit off the task: no more reminders, history kept
+                states.update({"removed": True}, doc_ids=[doc_id])
+                self._removed_ids[key] = self._state_ids.pop(key)
         for name, role in pairs:
             key = (task.id, name)
+            if key in self._removed_ids:
+                doc_id = self._removed_ids.pop(key)
+                states.update({"removed": False, "role": role}, doc_ids=[doc_id])
+                self._state_ids[key] = doc_id
+                continue
             if key in self._state_ids:
                 doc_id = self._state_ids[key]
                 current: dict[str, Any] = dict(self.table("states").get(doc_id=doc_id) or {})
@@ -359,6 +411,13 @@ class Store:
         if "status" in changes and changes["status"] not in STATUSES:
             raise ValueError(f"unknown status {changes['status']!r}")
         stamp = {"updated_at": _iso(at), "updated_by": actor} if event in PROGRESS_EVENTS else {}
+        if "status" in changes and "done_at" not in changes:
+            # When the part was completed, for on-time rates: later notes must not move it.
+            before = (self.table("states").get(doc_id=doc_id) or {}).get("status")
+            if changes["status"] == "done" and before != "done":
+                changes["done_at"] = _iso(at)
+            elif changes["status"] != "done":
+                changes["done_at"] = None
         self.table("states").update({**changes, **stamp}, doc_ids=[doc_id])
         self.record(
             event, at=at, actor=actor, task=task_id, unit=unit, **changes, **(details or {})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from bot import campaign, kpis, progress
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 TEMPLATE = "summary.html.j2"
 REGULARITY_WEEKS = 4
 RANKING_SHOWN = 5
+SILENT_HORIZON_DAYS = 14  # a unit is expected to report on work due within two weeks
+SILENT_REFS_SHOWN = 5
 CN_NUMERALS = "零一二三四五六七八九十"
 
 
@@ -28,6 +31,16 @@ def week_key(day: date) -> str:
 def week_bounds(day: date) -> tuple[date, date]:
     """Monday of the day's ISO week, and the day itself (the summary covers up to it)."""
     return day - timedelta(days=day.weekday()), day
+
+
+@lru_cache(maxsize=1024)
+def _day_week(day_text: str) -> str:
+    return week_key(date.fromisoformat(day_text))
+
+
+def _week_of(stamp: str) -> str:
+    """The ISO week of an ISO timestamp; memoised by day, as thousands of events share one."""
+    return _day_week(stamp[:10])
 
 
 def cn_number(n: int) -> str:
@@ -70,6 +83,17 @@ def _human_events(events: Iterable[Mapping[str, Any]]) -> Iterable[Mapping[str, 
             yield ev
 
 
+def active_weeks(services: Services, day: date, weeks: int = REGULARITY_WEEKS) -> dict[str, int]:
+    """Per unit, how many of the last `weeks` ISO weeks (up to `day`) it reported anything in."""
+    start = week_bounds(day)[0] - timedelta(weeks=weeks - 1)
+    lo, hi = _bounds(services, start, day)
+    seen: dict[str, set[str]] = defaultdict(set)
+    for ev in _human_events(services.store.events(since=lo, until=hi)):
+        if ev.get("unit"):
+            seen[ev["unit"]].add(_week_of(ev["at"]))
+    return {unit: len(w) for unit, w in seen.items()}
+
+
 def _percent(value: float | None) -> str:
     return "—" if value is None else f"{kpis.fmt_number(round(value, 1))}%"
 
@@ -80,6 +104,7 @@ def build_summary(services: Services, day: date) -> dict[str, Any]:
     start, end = week_bounds(day)
     tasks = snapshot(services, day)
     titles = {tp.task.id: tp.task.title for tp in tasks}
+    closed = {tp.task.id for tp in tasks if tp.light == "closed"}
     states = store.states()
 
     # One pass over the recent history serves "this week" and the regularity of 4 weeks.
@@ -92,7 +117,7 @@ def build_summary(services: Services, day: date) -> dict[str, Any]:
     for ev in _human_events(store.events(since=lo, until=hi)):
         unit = ev.get("unit")
         if unit:
-            active_weeks[unit].add(week_key(date.fromisoformat(ev["at"][:10])))
+            active_weeks[unit].add(_week_of(ev["at"]))
         if ev["at"] < week_lo:
             continue
         if unit:
@@ -101,8 +126,12 @@ def build_summary(services: Services, day: date) -> dict[str, Any]:
             if unit not in completed[ev["task"]]:
                 completed[ev["task"]].append(unit)
 
-    pending_units = {s["unit"] for s in states if s.get("status") != "done"}
-    silent = sorted(pending_units - active_week, key=_unit_order(services))
+    due_work = progress.due_work_by_unit(tasks, day, SILENT_HORIZON_DAYS)
+    silent = [
+        _silent_row(unit, due_work[unit])
+        for unit in sorted(set(due_work) - active_week, key=_unit_order(services))
+    ]
+    silent.sort(key=lambda row: not row["overdue"])  # units with overdue work first
 
     overdue: list[dict[str, Any]] = [
         {
@@ -132,6 +161,8 @@ def build_summary(services: Services, day: date) -> dict[str, Any]:
         tasks, day, {u: len(w) for u, w in active_weeks.items()}, REGULARITY_WEEKS
     )
     ranking = [_score_row(s) for s in scores]
+    # Praise needs a record: a unit with nothing done on time and no report is not "best".
+    rankable = [r for r, s in zip(ranking, scores, strict=True) if s.on_time or r["regular"]]
     lagging = [r for r in ranking if r["overdue"] or (r["on_time"] not in ("—", "100%"))]
 
     return {
@@ -158,11 +189,12 @@ def build_summary(services: Services, day: date) -> dict[str, Any]:
             for g in progress.groups(tasks)
         ],
         "completed": [
-            {"task": tid, "title": titles.get(tid, ""), "units": units}
+            {"task": tid, "title": titles.get(tid, ""), "units": units, "closed": tid in closed}
             for tid, units in sorted(completed.items())
         ],
         "overdue": overdue,
         "silent": silent,
+        "silent_horizon": SILENT_HORIZON_DAYS,
         "campaign": {
             "week": [
                 {
@@ -249,13 +281,24 @@ def build_summary(services: Services, day: date) -> dict[str, Any]:
             ],
         },
         "ranking": {
-            "top": ranking[:RANKING_SHOWN],
-            "bottom": [r for r in lagging[::-1] if r not in ranking[:RANKING_SHOWN]][
+            "top": rankable[:RANKING_SHOWN],
+            "bottom": [r for r in lagging[::-1] if r not in rankable[:RANKING_SHOWN]][
                 :RANKING_SHOWN
             ],
             "units": len(ranking),
             "weeks": REGULARITY_WEEKS,
         },
+    }
+
+
+def _silent_row(unit: str, parts: list[progress.Part]) -> dict[str, Any]:
+    """A unit that sent nothing this week, with the #N refs of the work it owes."""
+    parts = sorted(parts, key=lambda p: (not p.overdue, p.task))
+    return {
+        "unit": unit,
+        "overdue": sum(1 for p in parts if p.overdue),
+        "refs": [{"task": p.task, "overdue": p.overdue} for p in parts[:SILENT_REFS_SHOWN]],
+        "more": max(0, len(parts) - SILENT_REFS_SHOWN),
     }
 
 

@@ -159,13 +159,23 @@ class Directory:
             return list(found.members)
         return []
 
-    def suggest(self, name: str) -> str | None:
-        """The nearest known name for an unknown one; None if it is known or nothing is close."""
+    def suggest(self, name: str, cutoff: float = 0.6) -> str | None:
+        """The nearest known name for an unknown one; None if it is known or nothing is close.
+
+        `cutoff` is difflib's similarity bar (0..1); a small one names the nearest at any
+        distance, as `duban check` does.
+        """
         key = self._key(name)
         if not key or key in self._index:
             return None
-        close = difflib.get_close_matches(key, list(self._index), n=1, cutoff=0.6)
+        close = difflib.get_close_matches(key, list(self._index), n=1, cutoff=cutoff)
         return self._index[close[0]].name if close else None
+
+    def check_name(self, name: str) -> str | None:
+        """For `check_plan`: None if the name is known, else the nearest known unit or group."""
+        if self.canonical(name) is not None:
+            return None
+        return self.suggest(name, cutoff=0.01) or ""
 
     def responsible(self, task: Task) -> list[tuple[Unit, Role]]:
         """Every concrete unit of a task with its role; a unit both lead and supporter is a lead."""

@@ -1,17 +1,19 @@
 """The coordinator's views (/status, /status N, /status UNIT, /overdue) as rendered pages.
 
-Long lists are cut into pages of a fixed number of items; each page is one message.
+Long lists are cut into pages of a fixed number of items (fewer where long notes would not
+fit); each page is one message.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from bot import progress
-from bot.render import render, split_message
+from bot.render import TELEGRAM_LIMIT, render, split_message
 from bot.status import STATUS_LABELS
 from bot.summary import cn_number, snapshot
 
@@ -38,6 +40,18 @@ EVENT_LABELS = {
     "metric": "报送指标",
     "task.closed": "任务办结",
     "remind": "催办",
+    "snooze": "暂缓提醒",
+    "reminder": "发送提醒",
+    "escalation": "督办升级",
+    "summary.posted": "发送周报",
+    "plan.import": "导入计划",
+    "plan.revision": "更新计划",
+    "plan.task_added": "新增任务",
+    "plan.task_archived": "撤销任务",
+    "contact.bind": "绑定联系人",
+    "contact.unbind": "解绑联系人",
+    "contact.reachable": "联系人状态",
+    "invite.create": "生成邀请",
 }
 HIDDEN_KINDS = ("plan.", "reminder", "summary.", "contact.", "invite.")
 
@@ -64,6 +78,24 @@ def _fit(text: str) -> str:
     return split_message(text)[0]
 
 
+def _paged(
+    count: int, per_page: int, page: int, render_page: Callable[[int, int, int, int], str]
+) -> Page:
+    """Page `page` of `count` items, `render_page(start, end, page, pages)` drawing one page.
+
+    Pages hold `per_page` items unless some page would exceed one message (long notes): then
+    every page holds fewer, so no item is ever cut off and page numbers stay consistent.
+    """
+    size = per_page
+    while True:
+        pages = _pages(count, size)
+        texts = {n: render_page(n * size, (n + 1) * size, n, pages) for n in range(pages)}
+        if size == 1 or all(len(t) <= TELEGRAM_LIMIT for t in texts.values()):
+            shown = _clamp(page, pages)
+            return Page(_fit(texts[shown]), shown, pages)
+        size = max(1, size // 2)
+
+
 def overview(services: Services, today: date) -> str:
     """/status: counts by status, lights by group with #N refs."""
     tasks = snapshot(services, today)
@@ -79,19 +111,23 @@ def overview(services: Services, today: date) -> str:
                 "no_cn": cn_number(g.no),
                 "name": g.name,
                 "percent": g.percent,
+                # 已办结 tasks are listed on their own below the groups, not among the lights.
                 "tasks": [
                     {
                         "id": t.task.id,
                         "title": t.task.title,
                         "icon": progress.LIGHT_ICONS[t.light],
                         "percent": t.percent,
-                        "due": t.due if t.light != "closed" else None,
+                        "due": t.due,
                     }
                     for t in g.tasks
+                    if t.light != "closed"
                 ],
+                "closed": sum(1 for t in g.tasks if t.light == "closed"),
             }
             for g in progress.groups(tasks)
         ],
+        closed=[{"id": t.task.id, "title": t.task.title} for t in tasks if t.light == "closed"],
     )
 
 
@@ -117,42 +153,44 @@ def task_view(services: Services, task_id: int, today: date, page: int = 0) -> P
     evidence = Counter(
         doc["unit"] for _, doc in store.table("evidence").raw_docs() if doc["task"] == task_id
     )
-    pages = _pages(len(tp.parts), TASK_UNITS_PER_PAGE)
-    page = _clamp(page, pages)
-    shown = tp.parts[page * TASK_UNITS_PER_PAGE : (page + 1) * TASK_UNITS_PER_PAGE]
-    history = [
-        _history_line(ev)
-        for ev in store.events(task=task_id)
-        if not ev["kind"].startswith(HIDDEN_KINDS)
-    ][-HISTORY_SHOWN:][::-1]
-    text = render(
-        "status_task.html.j2",
-        icon=progress.LIGHT_ICONS[tp.light],
-        task=tp.task,
-        closed=tp.light == "closed",
-        due=tp.due,
-        page=page,
-        pages=pages,
-        unit_total=len(tp.parts),
-        parts=[
-            {
-                "unit": p.unit,
-                "role": p.role,
-                "status": p.status,
-                "percent": p.percent,
-                "claim": p.claim,
-                "evidence": evidence.get(p.unit, 0),
-                "overdue": p.overdue,
-                "days": (today - p.due).days if p.overdue and p.due else 0,
-                "updated_at": p.updated_at.isoformat() if p.updated_at else None,
-                "note": p.note,
-                "icon": progress.LIGHT_ICONS[p.light],
-            }
-            for p in shown
-        ],
-        history=history if page == 0 else [],
+    recent = store.events(
+        task=task_id, where=lambda ev: not ev["kind"].startswith(HIDDEN_KINDS), last=HISTORY_SHOWN
     )
-    return Page(_fit(text), page, pages)
+    history = [_history_line(ev) for ev in recent][::-1]
+    parts = [
+        {
+            "unit": p.unit,
+            "role": p.role,
+            "status": p.status,
+            "percent": p.percent,
+            "claim": p.claim,
+            "evidence": evidence.get(p.unit, 0),
+            "overdue": p.overdue,
+            "days": (today - p.due).days if p.overdue and p.due else 0,
+            "updated_at": p.updated_at.isoformat() if p.updated_at else None,
+            "note": p.note,
+            "icon": progress.LIGHT_ICONS[p.light],
+            # A unit's own deadline is shown where it differs (an approved extension).
+            "due": p.due if p.due != tp.due else None,
+        }
+        for p in tp.parts
+    ]
+
+    def draw(start: int, end: int, page: int, pages: int) -> str:
+        return render(
+            "status_task.html.j2",
+            icon=progress.LIGHT_ICONS[tp.light],
+            task=tp.task,
+            closed=tp.light == "closed",
+            due=tp.due,
+            page=page,
+            pages=pages,
+            unit_total=len(parts),
+            parts=parts[start:end],
+            history=history if page == 0 else [],
+        )
+
+    return _paged(len(parts), TASK_UNITS_PER_PAGE, page, draw)
 
 
 def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page:

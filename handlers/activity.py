@@ -9,7 +9,6 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler
 
 from bot import campaign
 from bot.access import Actor
-from bot.dates import parse_chinese_date
 from bot.services import Services
 from handlers.common import today
 from handlers.dialogue import (
@@ -52,7 +51,7 @@ carrier_button = choice_step(
 async def date_text(update: Update, context: Context) -> int:
     """The day it was held: understood, and not in the future."""
     day_now = today(context)
-    day = parse_chinese_date(text_of(update), day_now)
+    day = campaign.activity_day(text_of(update), day_now)
     if day is None:
         await answer(update, t("bad_date"))
         return A_DATE

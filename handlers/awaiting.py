@@ -64,10 +64,14 @@ async def awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/cancel while the bot waits for a file or an answer: it stops waiting."""
+    """/cancel while the bot waits for a file or an answer: it stops waiting for anything."""
+    from handlers.updates import DRAFT_KEY
+
     message, user = update.effective_message, update.effective_user
     if message is not None and user is not None:
         awaiting.clear(services_of(context).store, user.id)
+        if context.user_data is not None:  # an 更新进度 dialogue begun before is over too
+            context.user_data.pop(DRAFT_KEY, None)
         await message.reply_text(render("awaiting_cancelled.html.j2"))
 
 

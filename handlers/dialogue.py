@@ -10,6 +10,7 @@ import logging
 import warnings
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -35,6 +36,9 @@ from handlers.evidence import keep_downloaded, vet_message
 log = logging.getLogger(__name__)
 
 DONE_WORDS = ("完成", "跳过", "无", "没有", "好了", "done")
+# A forgotten dialogue must not swallow tomorrow's messages: judged on the bot's clock (so it
+# holds under the rehearsal clock), with PTB's real-time timeout as a backstop.
+IDLE_LIMIT = timedelta(minutes=30)
 TEXT = filters.TEXT & ~filters.COMMAND
 FILES = filters.PHOTO | filters.Document.ALL
 Context = ContextTypes.DEFAULT_TYPE
@@ -134,7 +138,11 @@ class Dialogue:
         """The command: pick the unit, or ask for it (a stranger is refused)."""
         actor = actor_of(update, context)
         if context.user_data is not None:
-            context.user_data["campaign"] = {"kind": self.prefix, "files": []}
+            context.user_data["campaign"] = {
+                "kind": self.prefix,
+                "files": [],
+                "at": services_of(context).clock.now(),
+            }
         if actor.is_stranger:
             await answer(update, t("no_unit"))
             return ConversationHandler.END
@@ -187,6 +195,21 @@ class Dialogue:
         clear(context)
         return ConversationHandler.END
 
+    def expiring(self, step: Step) -> Step:
+        """`step`, unless the dialogue sat idle past IDLE_LIMIT: then it ends and says so."""
+
+        async def guarded(update: Update, context: Context) -> int:
+            now = services_of(context).clock.now()
+            last = draft(context).get("at")
+            if last is None or now - last > IDLE_LIMIT:
+                clear(context)
+                await answer(update, t("expired", command=self.command))
+                return ConversationHandler.END
+            draft(context)["at"] = now
+            return await step(update, context)
+
+        return guarded
+
     def handler(self, steps: States) -> ConversationHandler:  # type: ignore[type-arg]
         """The conversation: the command, the unit step, `steps`, the files step, /cancel."""
         p = self.prefix
@@ -203,6 +226,9 @@ class Dialogue:
                 MessageHandler(TEXT, self.files_text),
             ],
         }
+        for handlers in states.values():
+            for h in handlers:
+                h.callback = self.expiring(h.callback)
         with warnings.catch_warnings():
             # Buttons are tracked per chat and user, which is what a one-person dialogue needs.
             warnings.simplefilter("ignore", PTBUserWarning)
@@ -212,6 +238,7 @@ class Dialogue:
                 fallbacks=[CommandHandler("cancel", cancel)],
                 name=self.command,
                 allow_reentry=True,
+                conversation_timeout=IDLE_LIMIT,
             )
 
 

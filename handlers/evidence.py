@@ -44,16 +44,31 @@ def unit_in_text(services: Services, task_id: int, text: str | None) -> str | No
 def _target(
     services: Services, message: Message, user_id: int
 ) -> tuple[int | None, str | None, str]:
-    """(task, unit hint, how) for a file: caption `#N`, a reply to a bot message, or a button."""
+    """(task, unit hint, how) for a file: caption `#N`, a reply to a bot message, or a button.
+
+    how is "which" for a reply to a message about several tasks (a digest) without `#N`.
+    """
     if (task_id := task_in_caption(message.caption)) is not None:
         return task_id, unit_in_text(services, task_id, message.caption), "caption"
     reply = message.reply_to_message
-    if reply is not None and (ref := services.store.message_ref(message.chat_id, reply.message_id)):
-        return ref[0], ref[1], "reply"
+    if reply is not None and (
+        refs := services.store.message_refs(message.chat_id, reply.message_id)
+    ):
+        if len({task for task, _ in refs}) > 1:
+            return None, None, "which"
+        return refs[0][0], refs[0][1], "reply"
     now = services.clock.now()
     if (wait := awaiting.expected(services.store, user_id, "file", now)) is not None:
         return wait["task"], wait["unit"], "button"
     return None, None, "none"
+
+
+def _how_text(services: Services, message: Message, how: str) -> str:
+    """How to say which task a file is for (the tasks of a digest it replied to, if so)."""
+    reply = message.reply_to_message
+    refs = services.store.message_refs(message.chat_id, reply.message_id) if reply else []
+    tasks = list(dict.fromkeys(task for task, _ in refs))
+    return render("evidence_how.html.j2", reason=how if how == "which" else "none", tasks=tasks)
 
 
 def vet_message(message: Message, services: Services) -> tuple[Vetted, str, str]:
@@ -84,11 +99,11 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     services = services_of(context)
     actor = actor_of(update, context)
-    task_id, unit_hint, _how = _target(services, message, user.id)
+    task_id, unit_hint, how = _target(services, message, user.id)
     if task_id is None:
         # in a group a file about nothing in particular is none of the bot's business
-        if message.chat.type == "private":
-            await message.reply_text(render("evidence_how.html.j2", reason="none"))
+        if message.chat.type == "private" or how == "which":
+            await message.reply_text(_how_text(services, message, how))
         return
     grant = authorize(actor, services, task_id, unit_hint)
     if not isinstance(grant, Grant):
@@ -263,6 +278,15 @@ async def list_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await message.reply_text(part)
 
 
+async def refuse_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A video, voice or audio message: not a kind of evidence; say what is accepted."""
+    message = update.effective_message
+    if message is None:
+        return
+    if message.chat.type == "private" or task_in_caption(message.caption) is not None:
+        await _refuse(message, "type", ext="")
+
+
 def _row(rec: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": rec["name"],
@@ -281,3 +305,6 @@ def register(application: Application) -> None:
             (filters.Document.ALL | filters.PHOTO) & ~filters.UpdateType.EDITED, receive_file
         )
     )
+    # A GIF comes as an animation *and* a document, so the handler above already vets it.
+    other_media = filters.VIDEO | filters.VIDEO_NOTE | filters.VOICE | filters.AUDIO
+    application.add_handler(_MessageHandler(other_media & ~filters.UpdateType.EDITED, refuse_media))

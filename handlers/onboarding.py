@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import onboarding
+from bot.app import set_coordinator_menu
 from bot.onboarding import BoundContact
 from handlers.common import Context, actor_of, reply, services_of
 
@@ -20,7 +22,11 @@ async def start(update: Update, context: Context) -> None:
         code = context.args[0]
         text = onboarding.redeem(services, user.id, user.full_name, code, user.username)
     else:
-        text = onboarding.welcome_text(services, actor_of(update, context))
+        actor = actor_of(update, context)
+        text = onboarding.welcome_text(services, actor)
+        if actor.is_coordinator and update.effective_chat.type == ChatType.PRIVATE:  # type: ignore[union-attr]
+            # Telegram refuses a chat's menu before the person has opened the chat (at start-up).
+            await set_coordinator_menu(context.bot, user.id)
     await reply(update, context, text)
 
 

@@ -1,18 +1,23 @@
-"""Reminder commands: /snooze N DURATION (contacts) and /remind N|UNIT (coordinators)."""
+"""Reminder commands: /snooze N DURATION (contacts) and /remind N|UNIT (coordinators); and
+whether a contact can receive reminders (blocked the bot, or back in touch)."""
 
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.ext import Application, CommandHandler, ContextTypes, TypeHandler
 
 from bot.access import Grant, authorize
 from bot.dates import parse_duration_or_date
 from bot.reminders import by_chat, chase, chase_outcome
 from bot.render import render
 from handlers.common import actor_of, services_of, task_unit_args
+from schedules.delivery import mark_unreachable
 from schedules.reminders import closed_tasks, send_grouped
 
 CANCEL_WORDS = frozenset({"取消", "恢复", "off", "0"})
+# After the commands (group 0) and the dialogue guard (1): sees every update the gate admitted.
+REACH_GROUP = 2
 
 
 async def snooze_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -113,6 +118,21 @@ async def remind_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await message.reply_html(text)
 
 
+async def reach_watch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A contact who blocks the bot is marked unreachable at once (coordinators told once);
+    one who unblocks it or writes to it again receives reminders again."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.type != ChatType.PRIVATE:
+        return
+    services = services_of(context)
+    member = update.my_chat_member
+    if member is not None and member.new_chat_member.status == ChatMemberStatus.BANNED:
+        await mark_unreachable(context.bot, services, user.id, "blocked by the user")
+        return
+    services.store.set_reachable(user.id, True, at=services.clock.now())
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("snooze", snooze_command))
     application.add_handler(CommandHandler("remind", remind_command))
+    application.add_handler(TypeHandler(Update, reach_watch), group=REACH_GROUP)

@@ -105,8 +105,10 @@ async def review_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         )
     )
     for record in shown:
-        for part in split_message(review_card(services, record)):
-            sent = await message.reply_text(part, reply_markup=review_buttons(record["id"]))
+        parts = split_message(review_card(services, record))
+        for i, part in enumerate(parts):  # the buttons go under the last part only
+            buttons = review_buttons(record["id"]) if i == len(parts) - 1 else None
+            sent = await message.reply_text(part, reply_markup=buttons)
         services.store.remember_message(
             sent.chat_id, sent.message_id, task=record["task"], unit=record["unit"], kind="review"
         )
@@ -177,8 +179,8 @@ async def _approve(
     await _announce_decision(context, actor, decision)
 
 
-def _decided_text(decision: review.Decision, approved: bool) -> str:
-    """What the deciding coordinator is told about the decision."""
+def _decided_text(decision: review.Decision, approved: bool, reached: int | None = None) -> str:
+    """What the deciding coordinator is told: the decision, and whether the unit heard of it."""
     record = decision.record
     return render(
         "review_decided.html.j2",
@@ -188,17 +190,17 @@ def _decided_text(decision: review.Decision, approved: bool) -> str:
         record=record,
         kind_label=KIND_LABELS[record["kind"]],
         task_closed=decision.task_closed,
+        reached=reached,
     )
 
 
 async def _announce_decision(
     context: ContextTypes.DEFAULT_TYPE, actor: Actor, decision: review.Decision
 ) -> None:
-    """Tell the deciding coordinator what happened, and the unit's contacts the outcome."""
+    """Tell the unit's contacts the outcome, and the deciding coordinator what happened."""
     services = services_of(context)
     record = decision.record
     approved = record["status"] == "approved"
-    await send_quietly(context, actor.user_id, _decided_text(decision, approved))
     task = services.store.task(record["task"])
     common = {
         "task_id": record["task"],
@@ -222,7 +224,8 @@ async def _announce_decision(
             task_closed=decision.task_closed,
             **common,
         )
-    await tell_unit(context, record["unit"], record["task"], text)
+    reached = await tell_unit(context, record["unit"], record["task"], text)
+    await send_quietly(context, actor.user_id, _decided_text(decision, approved, reached))
 
 
 async def reason_text(

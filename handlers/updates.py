@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from datetime import datetime
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage, Update
 from telegram.ext import (
@@ -41,6 +43,7 @@ from handlers.keyboards import review_buttons
 
 CHOOSING, DETAIL = range(2)
 DIALOG_TIMEOUT = 15 * 60  # seconds; a forgotten dialogue must not swallow tomorrow's text
+DRAFT_KEY = "update"  # the dialogue's draft in user_data (kept across restarts)
 END = ConversationHandler.END
 
 
@@ -97,6 +100,29 @@ def _card_unit(
     return ref[1] if ref is not None else None
 
 
+def fresh_draft(draft: dict[str, Any] | None, now: datetime) -> dict[str, Any] | None:
+    """The draft while the dialogue is alive: its last step less than DIALOG_TIMEOUT ago.
+
+    Judged on the bot's clock, so it holds for a dialogue restored after a restart (PTB's own
+    timeout job is not) and under the rehearsal clock.
+    """
+    if not draft or "at" not in draft:
+        return None
+    age = (now - datetime.fromisoformat(draft["at"])).total_seconds()
+    return draft if 0 <= age < DIALOG_TIMEOUT else None
+
+
+def _draft(context: Context) -> dict[str, Any] | None:
+    assert context.user_data is not None
+    return fresh_draft(context.user_data.get(DRAFT_KEY), services_of(context).clock.now())
+
+
+def _stamp(context: Context, draft: dict[str, Any]) -> None:
+    assert context.user_data is not None
+    draft["at"] = services_of(context).clock.now().isoformat()
+    context.user_data[DRAFT_KEY] = draft
+
+
 async def ask_status(update: Update, context: Context) -> int:
     """更新进度: ask for the status with buttons (the unit is the card's)."""
     query, (task_id, _) = update.callback_query, _button(update)
@@ -108,12 +134,16 @@ async def ask_status(update: Update, context: Context) -> int:
     if isinstance(grant, Refusal):
         await query.answer(plain_text(grant.text), show_alert=True)
         return END
-    context.user_data["update"] = {"task": task_id, "unit": grant.unit}
+    _stamp(context, {"task": task_id, "unit": grant.unit})
     await query.answer()
     text = render(
         "update_dialog.html.j2", step="status", task=services.store.task(task_id), unit=grant.unit
     )
-    await reply(update, context, text, status_choice(task_id))
+    for sent in await reply(update, context, text, status_choice(task_id)):
+        # A text reply to the prompt itself is then a note on the same task and unit.
+        services.store.remember_message(
+            sent.chat_id, sent.message_id, task=task_id, unit=grant.unit, kind="prompt"
+        )
     return CHOOSING
 
 
@@ -121,13 +151,13 @@ async def got_status(update: Update, context: Context) -> int:
     """A status was chosen: ask for an optional percentage and note."""
     query, (task_id, rest) = update.callback_query, _button(update)
     assert query is not None and context.user_data is not None
-    draft = context.user_data.get("update")
-    if not draft or draft["task"] != task_id or rest[0] not in STATUS_LABELS:
+    draft = _draft(context)
+    if draft is None or draft["task"] != task_id or rest[0] not in STATUS_LABELS:
         await query.answer(
             plain_text(render("update_dialog.html.j2", step="stale")), show_alert=True
         )
-        return CHOOSING
-    draft["status"] = rest[0]
+        return CHOOSING if draft else END  # a timed-out dialogue (say, across a restart) ends
+    _stamp(context, {**draft, "status": rest[0]})
     await query.answer()
     text = render("update_dialog.html.j2", step="detail", status=rest[0], **_where(context, draft))
     await reply(update, context, text, skip_button(task_id))
@@ -151,14 +181,21 @@ async def got_detail(update: Update, context: Context) -> int:
 
 async def skip_detail(update: Update, context: Context) -> int:
     """跳过: record the status alone."""
-    assert update.callback_query is not None
-    await update.callback_query.answer()
+    query = update.callback_query
+    assert query is not None
+    if _draft(context) is None:  # the dialogue timed out (say, across a restart)
+        await query.answer(
+            plain_text(render("update_dialog.html.j2", step="stale")), show_alert=True
+        )
+        return END
+    await query.answer()
     return await _finish(update, context)
 
 
 async def _finish(update: Update, context: Context, **detail: object) -> int:
     assert context.user_data is not None
-    draft = context.user_data.pop("update", None)
+    draft = _draft(context)
+    context.user_data.pop(DRAFT_KEY, None)
     if not draft or "status" not in draft:
         await reply(update, context, render("update_dialog.html.j2", step="stale"))
         return END
@@ -171,7 +208,7 @@ async def _finish(update: Update, context: Context, **detail: object) -> int:
 async def cancel(update: Update, context: Context) -> int:
     """/cancel inside the dialogue: nothing is recorded."""
     if context.user_data is not None:
-        context.user_data.pop("update", None)
+        context.user_data.pop(DRAFT_KEY, None)
     await reply(update, context, render("update_dialog.html.j2", step="cancelled"))
     return END
 
@@ -216,7 +253,25 @@ class RepliesToKnownMessage(filters.MessageFilter):
         return bool(services.store.message_refs(target.chat.id, target.message_id))
 
 
-def dialogue() -> ConversationHandler:  # type: ignore[type-arg]
+class InLiveDialogue(filters.MessageFilter):
+    """The sender's 更新进度 dialogue is still alive (else the text goes on to other handlers)."""
+
+    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+        super().__init__(name="InLiveDialogue")
+        self._application = application
+
+    def filter(self, message: object) -> bool:
+        user = getattr(message, "from_user", None)
+        services = self._application.bot_data.get("services")
+        if user is None or services is None:
+            return False
+        draft = self._application.user_data.get(user.id, {}).get(DRAFT_KEY)
+        return fresh_draft(draft, services.clock.now()) is not None
+
+
+def dialogue(application: Application) -> ConversationHandler:  # type: ignore[type-arg]
+    """更新进度 → status buttons → percentage and note (or 跳过); persistent across restarts."""
+    live = InLiveDialogue(application)
     with warnings.catch_warnings():
         # per_message=False is intended: the dialogue follows the person, not one message.
         warnings.simplefilter("ignore", PTBUserWarning)
@@ -225,7 +280,7 @@ def dialogue() -> ConversationHandler:  # type: ignore[type-arg]
             states={
                 CHOOSING: [CallbackQueryHandler(got_status, pattern=r"^st:\d+:\w+$")],
                 DETAIL: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, got_detail),
+                    MessageHandler(filters.TEXT & ~filters.COMMAND & live, got_detail),
                     CallbackQueryHandler(skip_detail, pattern=r"^skip:\d+$"),
                 ],
             },
@@ -233,12 +288,13 @@ def dialogue() -> ConversationHandler:  # type: ignore[type-arg]
             allow_reentry=True,
             conversation_timeout=DIALOG_TIMEOUT,
             name="update_dialogue",
+            persistent=True,
         )
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("update", update_command))
-    application.add_handler(dialogue())
+    application.add_handler(dialogue(application))
     application.add_handler(CallbackQueryHandler(mark_done, pattern=r"^done:\d+$"))
     known_reply = RepliesToKnownMessage(application)
     application.add_handler(

@@ -1,12 +1,14 @@
 """Sending one text to one chat so that nothing is lost and nothing is sent twice.
 
 Policy, error by error (numbers in `data/policy.yaml`, section `delivery`):
-- 429 RetryAfter: wait the retry_after Telegram names, then try again (the app's
-  AIORateLimiter already paces and retries; this covers what it gives up on).
+- 429 RetryAfter: wait the retry_after Telegram names, then try again (the AIORateLimiter,
+  `rate_limiter()`, already paces and retries; this covers what it gives up on). One 429
+  pauses every send, so the limiter paces a little under Telegram's 30 messages/s.
 - NetworkError and 5xx: retried with exponential backoff, at most `max_attempts` tries.
 - 403 Forbidden (blocked, or never started the bot) and 400 "chat not found": the contact is
   marked unreachable (`store.set_reachable`) and the coordinators are told once, on the change.
-  Nothing is retried; the planner skips unreachable contacts until they write to the bot again.
+  Nothing is retried; the planner skips unreachable contacts until they unblock the bot or
+  write to it again (handlers/reminders.py marks them reachable).
 - TimedOut: the request may have reached Telegram, so a blind retry can duplicate the message.
   We resend at most `resend_after_timeout` times (default once) and report it: the sweep marks
   the ledger entry `resent_after_timeout: true`. If the resend times out as well, the outcome
@@ -51,17 +53,23 @@ class Delivery:
         return self.status == "sent"
 
 
-def rate_limiter(max_retries: int = 3) -> Any:
-    """The AIORateLimiter duban uses: Telegram's 30 msg/s overall, 20/min per group, retries."""
+def rate_limiter(policy: DeliveryPolicy | None = None) -> Any:
+    """The AIORateLimiter duban uses: the policy's pace overall (a little under Telegram's
+    30 msg/s), Telegram's 20/min per group, and `limiter_retries` retries of a 429."""
     from telegram.ext import AIORateLimiter
 
-    return AIORateLimiter(max_retries=max_retries)
+    policy = policy or DeliveryPolicy()
+    return AIORateLimiter(
+        overall_max_rate=policy.messages_per_second, max_retries=policy.limiter_retries
+    )
 
 
-def sending_bot(token: str, base_url: str, base_file_url: str) -> ExtBot[Any]:
+def sending_bot(
+    token: str, base_url: str, base_file_url: str, policy: DeliveryPolicy | None = None
+) -> ExtBot[Any]:
     """An ExtBot outside the application (one-off sweeps, benchmarks), paced by rate_limiter."""
     return ExtBot(
-        token, base_url=base_url, base_file_url=base_file_url, rate_limiter=rate_limiter()
+        token, base_url=base_url, base_file_url=base_file_url, rate_limiter=rate_limiter(policy)
     )
 
 

@@ -1,7 +1,8 @@
 """The one repeating job: every simulated minute, the reminder sweep and the weekly summary.
 
-The interval follows the clock: 60 real seconds at normal speed, 60/S under the rehearsal
-clock (never below 0.2 s nor above 60 s), and it follows speed changes made while running.
+The interval follows the clock: 60 real seconds on the real clock; under the rehearsal clock
+60/S real seconds and at least once a real second (CONTRACT), never below 0.2 s so a fast
+rehearsal leaves the event loop time for updates. It follows speed changes made while running.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from telegram.ext import ContextTypes, Job
 
-from schedules.reminders import reminder_sweep
+from schedules.reminders import policy_of, reminder_sweep
 
 log = logging.getLogger(__name__)
 
@@ -22,26 +23,38 @@ JOB_NAME = "duban-tick"
 JOB_KWARGS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
 
 
-def interval_for(speed: float) -> float:
-    """Real seconds between ticks: one simulated minute, clamped to [0.2, 60]."""
-    return min(60.0, max(0.2, 60.0 / speed)) if speed > 0 else 60.0
+def interval_for(speed: float, rehearsal: bool = False) -> float:
+    """Real seconds between ticks: one simulated minute, clamped to [0.2, 60] (to [0.2, 1]
+    under the rehearsal clock, which the contract checks at least once a real second)."""
+    longest = 1.0 if rehearsal else 60.0
+    return min(longest, max(0.2, 60.0 / speed)) if speed > 0 else longest
 
 
-def _speed(application: Any) -> float:
+def clock_interval(clock: Any) -> float:
+    """The tick interval for this clock (a RehearsalClock is a rehearsal, whatever its speed)."""
+    from bot.clock import RehearsalClock
+
+    return interval_for(float(clock.speed), rehearsal=isinstance(clock, RehearsalClock))
+
+
+def _interval(application: Any) -> float:
     services = application.bot_data.get("services")
     if services is not None:
-        return float(services.clock.speed)
+        return clock_interval(services.clock)
     from bot.config import make_clock
 
     settings = application.bot_data.get("settings")
-    return float(make_clock(settings).speed) if settings is not None else 1.0
+    return clock_interval(make_clock(settings)) if settings is not None else 60.0
 
 
 def schedule(application: Any) -> Job[Any]:
     """Register the tick job on the application's JobQueue."""
+    services = application.bot_data.get("services")
+    if services is not None:
+        policy_of(services)  # a malformed DUBAN_DATA_DIR/policy.yaml stops start-up, not each tick
     for old in application.job_queue.get_jobs_by_name(JOB_NAME):
         old.schedule_removal()
-    interval = interval_for(_speed(application))
+    interval = _interval(application)
     # The first tick comes one interval after start, not at once: a restart's catch-up is
     # the same sweep a minute later, and the bot has finished starting by then.
     return application.job_queue.run_repeating(
@@ -78,7 +91,7 @@ async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     services = context.application.bot_data.get("services")
     if job is None or services is None:
         return
-    wanted = interval_for(float(services.clock.speed))
+    wanted = clock_interval(services.clock)
     trigger = getattr(job.job, "trigger", None)
     current = getattr(getattr(trigger, "interval", None), "total_seconds", lambda: wanted)()
     if abs(current - wanted) > 1e-6:

@@ -153,6 +153,17 @@ class Person:
             chat, lambda: self.env.api.user_sends_photo(self.id, data, caption, reply_to, chat_id)
         )
 
+    async def send_media(
+        self, kind: str, media: dict[str, Any], caption: str | None = None
+    ) -> list[Message]:
+        """Send another kind of message privately (`video`, `voice`, `sticker`…); the replies."""
+        content: dict[str, Any] = {kind: media, **({"caption": caption} if caption else {})}
+        api = self.env.api
+        return await self.env._exchange(
+            self.id,
+            lambda: api._user_message(self.id, None, None, content),  # noqa: SLF001
+        )
+
     def inbox(self) -> list[Message]:
         """Everything the bot has sent to this person privately, oldest first."""
         return self.env.inbox(self.id)

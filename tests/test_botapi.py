@@ -355,6 +355,42 @@ async def test_photo_upload_and_unknown_file_id(tg: Bot, botapi: BotApiServer, a
         await tg.send_document(alice, "no-such-file-id")
 
 
+async def test_exported_state_brings_back_chats_files_and_numbering(
+    tg: Bot, botapi: BotApiServer, alice: int
+) -> None:
+    await botapi.user_sends_text(alice, "/start")
+    sent = await tg.send_document(alice, b"%PDF-1.4 x", filename="清单.pdf")
+    await tg.send_message(alice, "<b>#18</b>", parse_mode="HTML")
+    [update] = await tg.get_updates(timeout=0)
+    state = botapi.export_state()
+    copy = BotApiServer(token=botapi.token)
+    copy.import_state(state, lambda file_id: botapi.file_bytes(file_id))
+    assert copy.history(alice) == botapi.history(alice)
+    assert copy.file_bytes(sent.document.file_id) == b"%PDF-1.4 x"
+    assert alice in copy.started
+    # Numbering goes on: a new message and a new update never reuse an id the bot has seen.
+    await copy.start()
+    try:
+        msg = await copy.user_sends_text(alice, "again")
+        assert msg["message_id"] == 4
+        assert copy.pending_updates()[0]["update_id"] == update.update_id + 1
+    finally:
+        await copy.stop()
+    lost = BotApiServer(token=botapi.token)
+    lost.import_state(state, lambda file_id: None)  # a missing file is skipped, not fatal
+    assert lost.files == {} and len(lost.history(alice)) == 3
+
+
+async def test_update_ids_continue_after_the_last_one_seen(
+    botapi: BotApiServer, alice: int
+) -> None:
+    botapi.continue_update_ids_after(123_456)
+    await botapi.user_sends_text(alice, "hi")
+    botapi.continue_update_ids_after(5)  # never goes back
+    await botapi.user_sends_text(alice, "hi")
+    assert [u["update_id"] for u in botapi.pending_updates()] == [123_457, 123_458]
+
+
 # ---------------------------------------------------------------- limits and injected faults
 
 

@@ -153,3 +153,68 @@ async def test_coordinator_names_the_unit_in_the_caption(env: ChatEnv) -> None:
     assert "区市场监管局" in replies[-1]["text"]
     (rec,) = evidence.list_evidence(env.store, 18)
     assert rec["unit"] == "区市场监管局" and rec["uploader"] == coord.id
+
+
+async def test_reply_to_a_digest_needs_the_task_in_the_caption(env: ChatEnv) -> None:
+    alice = alice_of(env)
+    (digest,) = await alice.say("/help")
+    for task in (4, 18):  # a morning reminder about two tasks
+        env.store.remember_message(
+            alice.id, digest["message_id"], task=task, unit="区司法局", kind="digest"
+        )
+    replies = await alice.send_document(PDF, "方案.pdf", reply_to=digest)
+    assert "#4、#18" in replies[-1]["text"] and "说明" in replies[-1]["text"]
+    assert evidence.list_evidence(env.store, 18) == [] and env.api.calls("getFile") == []
+    replies = await alice.send_document(PDF, "方案.pdf", caption="#18 方案", reply_to=digest)
+    assert "已收到 #18" in replies[-1]["text"]
+    assert [r["unit"] for r in evidence.list_evidence(env.store, 18)] == ["区司法局"]
+
+
+async def test_video_and_voice_are_refused_with_the_accepted_kinds(env: ChatEnv) -> None:
+    alice = alice_of(env)
+    video = {"file_id": "v1", "file_unique_id": "uv1", "width": 1, "height": 1, "duration": 3}
+    replies = await alice.send_media("video", {**video, "file_size": 1000}, caption="#18 现场")
+    assert "不支持" in replies[-1]["text"] and "pdf" in replies[-1]["text"]
+    voice = {"file_id": "a1", "file_unique_id": "ua1", "duration": 3}
+    replies = await alice.send_media("voice", voice)
+    assert "不支持" in replies[-1]["text"]
+    assert env.api.calls("getFile") == [] and evidence.list_evidence(env.store, 18) == []
+
+
+async def test_evidence_list_of_many_files_is_split_at_lines(env: ChatEnv) -> None:
+    alice = alice_of(env)
+    table = env.store.table(evidence.TABLE)
+    for i in range(150):
+        table.insert(
+            {
+                "task": 18,
+                "unit": "区司法局",
+                "name": f"第{i:03d}份<材料>&附件" + "长" * 40 + ".pdf",
+                "size": 1000 + i,
+                "uploader_name": "Alice",
+                "at": env.clock.now().isoformat(timespec="seconds"),
+            }
+        )
+    replies = await alice.say("/evidence 18")
+    assert len(replies) >= 2 and all(len(m["text"]) <= 4096 for m in replies)
+    lines = [line for m in replies for line in m["text"].split("\n")]
+    assert sum("<材料>&附件" in line for line in lines) == 150  # no line cut in two
+    assert lines[-1].startswith("150. 第149份")
+
+
+async def test_each_accepted_kind_by_caption(env: ChatEnv) -> None:
+    alice = alice_of(env)
+    files = {
+        "报表.xls": b"xls",
+        "通知.wps": b"wps",
+        "现场.png": b"\x89PNG png",
+        "材料.zip": b"PK\x03\x04 zip",
+        "扫描件.7z": b"7z archive",
+    }
+    for name, data in files.items():
+        replies = await alice.send_document(data, name, caption="#18")
+        assert "已收到 #18" in replies[-1]["text"] and name in replies[-1]["text"], name
+    records = evidence.list_evidence(env.store, 18, "区司法局")
+    assert [r["kind"] for r in records] == ["office", "office", "image", "archive", "archive"]
+    assert all(len(r["sha256"]) == 64 and r["size"] > 0 and r["mime"] for r in records)
+    assert len(files_on_disk(env, 18, "区司法局")) == len(files)

@@ -111,6 +111,23 @@ async def test_error_is_logged_and_coordinators_told(
     assert "已记录" in reply["text"]
 
 
+async def test_error_behind_a_button_answers_the_press(
+    env: ChatEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import handlers.updates
+
+    def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("boom")
+
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    _, *cards = await alice.say("/mytasks")
+    monkeypatch.setattr(handlers.updates, "submit", broken)
+    (reply,) = await alice.press(cards[0], "done:" + cards[0]["text"].split()[0][1:])
+    assert "出了问题" in reply["text"] and "boom" not in reply["text"]
+    assert alice.answer is not None  # the button stops spinning
+
+
 def test_token_is_redacted_from_logs(caplog: pytest.LogCaptureFixture) -> None:
     from bot.app import install_redaction
 

@@ -116,3 +116,11 @@ async def test_command_menus_per_scope(env: ChatEnv) -> None:
     coordinator_menu = {c["command"] for c in env.api.commands_for(COORDINATOR, COORDINATOR)}
     assert {"mytasks", "update", "help"} <= contact_menu and "invite" not in contact_menu
     assert {"mytasks", "invite", "units", "review"} <= coordinator_menu
+
+
+async def test_coordinator_menu_is_set_again_on_start(env: ChatEnv) -> None:
+    # At start-up Telegram refuses a chat's menu until the coordinator has opened the chat.
+    env.api.commands.pop(f"chat:{COORDINATOR}", None)
+    assert "invite" not in {c["command"] for c in env.api.commands_for(COORDINATOR)}
+    await env.coordinator.say("/start")
+    assert "invite" in {c["command"] for c in env.api.commands_for(COORDINATOR, COORDINATOR)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import review
 from tests.harness import ChatEnv, Person
 
 LEAD, LEAD2 = "区司法局", "区市场监管局"  # the two leads of #18 (due 2021-06-30)
@@ -164,3 +165,32 @@ async def test_only_coordinators_review(env: ChatEnv) -> None:
     card = with_buttons(coord.inbox())
     assert env.store.state(18, LEAD)["claim"] == "pending"
     assert record_id(card) > 0
+
+
+async def test_review_with_many_long_items_fits_telegram(env: ChatEnv) -> None:
+    coord = coordinator(env)
+    leads = list(
+        dict.fromkeys((s["task"], s["unit"]) for s in env.store.states() if s["role"] == "lead")
+    )[:14]
+    for task, unit in leads:  # 14 claims, each with a note of 2,000 characters of markup
+        review.create_claim(env.services, task, unit, coord.id, note="<说明&>" * 400)  # type: ignore[arg-type]
+    intro, *cards = await coord.say("/review")
+    assert "共 14 项" in intro["text"] and "先列出 10 项" in intro["text"]
+    assert all(len(m["text"]) <= 4096 for m in [intro, *cards])
+    keyed = [i for i, m in enumerate(cards) if m.get("reply_markup")]
+    assert len(keyed) == 10  # one 通过/退回 pair per item, under its last part
+    first = "".join(m["text"] for m in cards[: keyed[0] + 1])
+    assert first.count("<说明&>") == 400 and first.startswith("完成审核 #")
+
+
+async def test_refusal_to_a_unit_that_blocked_the_bot(env: ChatEnv) -> None:
+    coord = coordinator(env)
+    alice = contact(env, 2001, "Alice", LEAD)
+    await alice.say("/update 18 已完成")
+    await env.api.user_blocks_bot(alice.id)  # 403 from now on
+    card = with_buttons(await coord.say("/review"))
+    await coord.press(card, f"rv:no:{record_id(card)}")
+    done = await coord.say("缺少佐证材料")
+    assert "已退回" in done[-1]["text"] and "没能通知到 区司法局" in done[-1]["text"]
+    assert env.store.state(18, LEAD)["claim"] == "rejected"  # type: ignore[index]
+    assert "出了问题" not in "".join(m["text"] for m in done)

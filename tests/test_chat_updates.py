@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.harness import COORDINATOR, ChatEnv, Person
 
 
@@ -161,6 +163,15 @@ async def test_buttons_dialogue(env: ChatEnv) -> None:
     assert env.store.state(18, "区司法局")["percent"] == 70  # type: ignore[index]
 
 
+async def test_reply_to_the_status_prompt_is_a_note_on_its_task(env: ChatEnv) -> None:
+    alice = contact(env)
+    card = await card_for(alice, 18)
+    (question,) = await alice.press(card, "upd:18")
+    (reply,) = await alice.reply(question, "正在汇总各科室材料")
+    assert "已记录 #18 区司法局" in reply["text"]
+    assert env.store.state(18, "区司法局")["note"] == "正在汇总各科室材料"  # type: ignore[index]
+
+
 async def test_buttons_dialogue_skip(env: ChatEnv) -> None:
     alice = contact(env)
     card = await card_for(alice, 18)
@@ -266,3 +277,80 @@ async def test_card_of_other_unit_cannot_be_used(env: ChatEnv) -> None:
     assert "你没有绑定 区市场监管局" in reply["text"]
     await bob.press(card, "done:18")
     assert env.store.events(task=18, unit="区市场监管局", kinds=["status", "note", "claim"]) == []
+
+
+async def test_dialogue_survives_a_restart(env: ChatEnv) -> None:
+    alice = contact(env)
+    card = await card_for(alice, 18)
+    (question,) = await alice.press(card, "upd:18")
+    await env.restart()  # between the two buttons
+    (ask,) = await alice.press(question, "st:18:doing")
+    assert "跳过" in str(ask["reply_markup"])
+    await env.restart()  # between the status and the detail
+    (reply,) = await alice.say("70% 完成征求意见")
+    assert "进度：70%" in reply["text"]
+    state = env.store.state(18, "区司法局")
+    assert state is not None and (state["status"], state["percent"]) == ("doing", 70)
+    await env.restart()  # the finished dialogue stays finished
+    (hint,) = await alice.say("80%")
+    assert "/update" in hint["text"]
+
+
+async def test_dialogue_is_on_disk_after_the_periodic_write(env: ChatEnv) -> None:
+    alice = contact(env)
+    card = await card_for(alice, 18)
+    (question,) = await alice.press(card, "upd:18")
+    await alice.press(question, "st:18:blocked")
+    assert env.app is not None and env.app.persistence is not None
+    await env.app.update_persistence()  # what the Application does every second
+    persistence = env.app.persistence
+
+    async def crashed(*args: object, **kwargs: object) -> None:
+        """As after kill -9: the clean stop's last write never happens."""
+
+    persistence.update_conversation = crashed  # type: ignore[method-assign]
+    persistence.update_user_data = crashed  # type: ignore[method-assign]
+    await env.restart()
+    (reply,) = await alice.say("等待上级批复")
+    assert "状态：受阻" in reply["text"] and "等待上级批复" in reply["text"]
+    await env.app.update_persistence()
+    drafts = [e for e in env.store.ledger("dialogue:user:") if e.get("data")]
+    assert drafts == []  # the finished dialogue left no draft behind
+
+
+async def test_a_dialogue_restored_after_its_timeout_takes_no_text(env: ChatEnv) -> None:
+    alice = contact(env)
+    card = await card_for(alice, 18)
+    (question,) = await alice.press(card, "upd:18")
+    (ask,) = await alice.press(question, "st:18:doing")
+    await env.restart()
+    env.clock.advance(minutes=16)  # PTB's timeout job did not survive the restart; the clock did
+    (hint,) = await alice.say("70% 完成征求意见")
+    assert "/update" in hint["text"]
+    await alice.press(ask, "skip:18")
+    assert alice.answer is not None and "失效" in alice.answer["text"]
+    assert env.store.events(task=18, unit="区司法局") == []
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # PTB's own use
+async def test_a_429_is_waited_out_and_the_update_acted_on_once(env: ChatEnv) -> None:
+    alice = contact(env)
+    # AIORateLimiter waits the second out and sends again; the update is not processed twice.
+    env.api.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    (reply,) = await alice.say("/update 18 进行中 30%")
+    assert "已记录 #18" in reply["text"]
+    assert len(env.store.events(task=18, unit="区司法局", kinds=["status"])) == 1
+    assert [c.ok for c in env.api.calls("sendMessage")][-2:] == [False, True]
+
+
+async def test_cancel_ends_the_dialogue_even_while_a_file_is_awaited(env: ChatEnv) -> None:
+    alice = contact(env)
+    card = await card_for(alice, 18)
+    (question,) = await alice.press(card, "upd:18")
+    await alice.press(question, "st:18:doing")
+    await alice.press(card, "ev:18")  # the bot now also waits for a file
+    (reply,) = await alice.say("/cancel")
+    assert "取消" in reply["text"]
+    (hint,) = await alice.say("60% 不该记录")
+    assert "/update" in hint["text"]
+    assert env.store.events(task=18, unit="区司法局") == []

@@ -43,6 +43,32 @@ def test_table_defects(tmp_path: Path) -> None:
     ]
 
 
+def test_a_row_broken_off_the_table_is_reported_and_the_rest_still_read(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        HEADER
+        + "一、制度 | 1.甲。 | 2021年6月 | 区发改局 | 区财政局 |\n"  # line 4
+        + "甲的补充说明，换行后没有竖线\n"  # 5: a line break inside a cell
+        + "2.乙。 | 2021年6月 | 区法院 | | |\n",  # 6
+    )
+    plan = load_plan(path)
+    assert [t.id for t in plan.tasks] == [1, 2]
+    assert [(p.line, p.message) for p in plan.problems] == [
+        (5, "表格中的这一行没有“|”分隔：“甲的补充说明，换行后没有竖线”"),
+    ]
+
+
+def test_prose_after_a_blank_line_ends_the_table(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        HEADER
+        + "一、制度 | 1.甲。 | 2021年6月 | 区发改局 | 区财政局 |\n"
+        + "\n附：联系人\n姓名 | 电话\n张三 | 123\n",  # another table, after the task table
+    )
+    plan = load_plan(path)
+    assert [t.id for t in plan.tasks] == [1] and plan.problems == []
+
+
 def test_number_without_text(tmp_path: Path) -> None:
     path = _write(tmp_path, HEADER + "一、制度 | 1. | 2021年6月 | 区发改局 | |\n")
     plan = load_plan(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.plan.deadline import parse_deadline
@@ -92,6 +92,7 @@ def test_without_year_a_yearless_date_is_unknown() -> None:
     assert parse_deadline("2021年6月", None) is not None
 
 
+@settings(deadline=None)
 @given(st.text(max_size=60), st.integers(min_value=1900, max_value=2200) | st.none())
 def test_never_raises(text: str, year: int | None) -> None:
     deadline = parse_deadline(text, year)
@@ -104,6 +105,7 @@ def test_never_raises(text: str, year: int | None) -> None:
             assert 1 <= deadline.day <= 31
 
 
+@settings(deadline=None)
 @given(
     st.integers(min_value=2000, max_value=2100),
     st.integers(min_value=1, max_value=12),
@@ -117,12 +119,14 @@ def test_any_month_end(year: int, month: int, suffix: str) -> None:
     assert next_day.day == 1
 
 
+@settings(deadline=None)
 @given(st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31)))
 def test_any_exact_date(day: date) -> None:
     deadline = parse_deadline(f"{day.year}年{day.month}月{day.day}日前", 1999)
     assert deadline is not None and deadline.due == day
 
 
+@settings(deadline=None)
 @given(st.integers(min_value=1, max_value=31), st.text(max_size=20))
 def test_any_monthly_day(day: int, action: str) -> None:
     deadline = parse_deadline(f"每月{day}日前{action}", 2021)

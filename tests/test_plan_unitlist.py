@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.plan.unitlist import GROUP_PHRASES, normalize_unit, split_units
@@ -58,6 +58,7 @@ names = st.text(_CHARS, min_size=1, max_size=8)
 separators = st.sampled_from(["、", ",", "，", "；", ";"])
 
 
+@settings(deadline=None)
 @given(st.lists(names | st.sampled_from(GROUP_PHRASES), min_size=1, max_size=8), st.data())
 def test_round_trip(units: list[str], data: st.DataObject) -> None:
     text = units[0]
@@ -66,6 +67,7 @@ def test_round_trip(units: list[str], data: st.DataObject) -> None:
     assert split_units(text) == units
 
 
+@settings(deadline=None)
 @given(
     st.lists(names, min_size=1, max_size=5),
     st.sampled_from(["等有关部门", "等行业主管部门", "等部门"]),
@@ -74,6 +76,7 @@ def test_trailing_etc_dropped(units: list[str], etc: str) -> None:
     assert split_units("、".join(units) + etc) == units
 
 
+@settings(deadline=None)
 @given(st.text(max_size=80))
 def test_never_raises_and_items_are_clean(text: str) -> None:
     for unit in split_units(text):
@@ -81,6 +84,7 @@ def test_never_raises_and_items_are_clean(text: str) -> None:
         assert not unit.endswith("等部门")
 
 
+@settings(deadline=None)
 @given(st.lists(names, max_size=3), st.lists(names, max_size=3))
 def test_kept_phrase_stays_whole(before: list[str], after: list[str]) -> None:
     phrase = "具行政许可、行政处罚职能的部门"

@@ -165,6 +165,18 @@ def test_unit_view_and_scorecard() -> None:
     assert scores[1].on_time == 0.0 and scores[1].overdue == 1
 
 
+def test_on_time_counts_the_completion_not_a_later_note() -> None:
+    done_early = state(
+        task=1,
+        status="done",
+        done_at="2021-06-28T10:00:00+08:00",
+        updated_at="2021-07-05T10:00:00+08:00",  # a note added after the deadline
+    )
+    tp = progress.task_progress([task(1)], [done_early], D("2021-07-06"))
+    (score,) = progress.scorecard(tp, D("2021-07-06"), {}, 4)
+    assert score.on_time == 1.0
+
+
 @pytest.mark.parametrize("value", ["2021-06-01T10:00:00+08:00", None, "", "garbage"])
 def test_parse_at_tolerates_missing(value: str | None) -> None:
     parsed = progress.parse_at(value)
@@ -182,3 +194,35 @@ def test_seed_plan_has_nine_groups(seeded_data_dir: Path, tmp_path: Path) -> Non
         assert len(tp) == 25
     finally:
         services.close()
+
+
+def test_due_work_by_unit_is_what_a_unit_owes_now() -> None:
+    today = D("2021-06-20")
+    tasks = [
+        task(1, due="2021-06-30"),  # due within two weeks
+        task(2, due="2021-12-31"),  # far off
+        task(3, kind="ongoing", due=None),
+        task(4, kind="monthly", due=None, day=8),
+        task(5, due="2021-06-30"),  # closed below
+        task(6, due="2021-06-10"),  # overdue
+    ]
+    states = [
+        state(task=1),
+        state("区民政局", "supporter", task=1, status="done"),
+        state(task=2),
+        state(task=3),
+        state(task=4, reported=["2021-06"]),
+        state("区民政局", "supporter", task=4),  # June's report missing
+        state("区民政局", "supporter", task=5),
+        state(task=6, status="doing", claim="pending"),  # waiting for review: owes nothing
+        state("区民政局", "supporter", task=6),
+    ]
+    tp = progress.task_progress(tasks, states, today, closed=[5])
+    owed = progress.due_work_by_unit(tp, today, 14)
+    assert sorted((u, p.task, p.overdue) for u, parts in owed.items() for p in parts) == [
+        ("区发改局", 1, False),
+        ("区民政局", 4, True),
+        ("区民政局", 6, True),
+    ]
+    # 6/30 is 10 days away: beyond a 5-day horizon
+    assert progress.due_work_by_unit(tp, today, 5) == {"区民政局": owed["区民政局"]}

@@ -91,6 +91,85 @@ async def test_replying_to_a_reminder_updates_its_task(env: ChatEnv) -> None:
     await bob.reply(reminder, "已完成赋码自查，下周报送")
     notes = [e for e in env.store.events(task=5) if e["unit"] == "区总工会" and e.get("note")]
     assert notes and "赋码自查" in notes[-1]["note"]
-    # the same morning again (a restart, a second tick): nothing more
+    # the same morning again (a second tick, then a restart of the bot): nothing more
+    await reminder_sweep(env.app)
+    await env.restart()
+    at(env, date(2021, 6, 23), 15)
     await reminder_sweep(env.app)
     assert len([m for m in bob.inbox() if "任务提醒" in m.get("text", "")]) == 1
+
+
+async def test_a_nil_return_stops_the_months_reminders(env: ChatEnv) -> None:
+    carol = env.person(2003, "Carol")
+    await carol.say("/start")
+    env.bind(carol, "区民政局")  # a 区级有关部门: every one reports for #1 by the 8th each month
+
+    def monthly(day: date) -> set[str]:
+        return {
+            p["kind"]
+            for p in preview_reminders(env.services, day)
+            if p["task"] == 1 and p["unit"] == "区民政局"
+        }
+
+    assert monthly(date(2021, 6, 23)) == {"overdue"}  # June's report is late
+    replies = await carol.say("/update 1 本月无")
+    assert replies and "#1" in replies[-1]["text"]
+    assert env.store.state(1, "区民政局")["reported"] == ["2021-06"]
+    assert monthly(date(2021, 6, 23)) == set()
+    at(env, date(2021, 6, 23))
+    assert env.app is not None
+    await reminder_sweep(env.app)
+    reminders = [m["text"] for m in carol.inbox() if "任务提醒" in m.get("text", "")]
+    assert reminders and "\n#2 " in reminders[0]  # the other tasks still come …
+    assert not any("\n#1 " in t for t in reminders)  # … but not #1
+    # July is a new period: its reminders come as usual
+    assert monthly(date(2021, 7, 5)) == {"monthly"}
+
+
+async def test_a_contact_who_blocks_and_comes_back_gets_reminders_again(env: ChatEnv) -> None:
+    alice = env.person(2001, "Alice")
+    await alice.say("/start")
+    env.bind(alice, "区司法局")
+    await env.coordinator.say("/start")
+    day = date(2021, 6, 23)
+
+    def reaches_alice() -> bool:
+        return any(alice.id in p["contacts"] for p in preview_reminders(env.services, day))
+
+    assert reaches_alice()
+    await env.api.user_blocks_bot(alice.id)
+    notice = await env.api.wait_for_message(
+        COORDINATOR, lambda m: "无法接收提醒" in m.get("text", "")
+    )
+    assert "Alice" in notice["text"] and "屏蔽" in notice["text"]
+    assert not reaches_alice()
+    await env.api.user_unblocks_bot(alice.id)
+    await alice.say("/help")  # back in touch
+    assert reaches_alice()
+    at(env, day)
+    assert env.app is not None
+    await reminder_sweep(env.app)
+    assert [m for m in alice.inbox() if "任务提醒" in m.get("text", "")]
+    assert len([m for m in env.coordinator.inbox() if "无法接收提醒" in m["text"]]) == 1
+
+
+async def test_refused_in_the_morning_and_back_the_same_day_still_gets_that_mornings(
+    env: ChatEnv,
+) -> None:
+    alice = env.person(2001, "Alice")
+    await alice.say("/start")
+    env.bind(alice, "区司法局")
+    at(env, date(2021, 6, 23))
+    assert env.app is not None
+    env.api.blocked.add(alice.id)  # blocked without the bot being told: the send gets a 403
+    await reminder_sweep(env.app)
+    assert env.store.ledger_get(f"rem:18:区司法局:upcoming:2021-06-30:7>{alice.id}")
+    assert not [m for m in alice.inbox() if "任务提醒" in m.get("text", "")]
+    await env.api.user_unblocks_bot(alice.id)
+    await alice.say("/help")
+    at(env, date(2021, 6, 23), 11)
+    await reminder_sweep(env.app)
+    (reminder,) = [m for m in alice.inbox() if "任务提醒" in m.get("text", "")]
+    assert "#18" in reminder["text"]
+    await reminder_sweep(env.app)  # and once only
+    assert len([m for m in alice.inbox() if "任务提醒" in m.get("text", "")]) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -14,6 +14,7 @@ from telegram.ext import Application
 
 import schedules.tick as tick
 from bot.cli import main as cli_main
+from bot.clock import SHANGHAI, FixedClock, RealClock, RehearsalClock
 from bot.config import Settings
 from bot.sandbox.botapi import BotApiServer
 from schedules.reminders import remind_once
@@ -26,9 +27,20 @@ def test_one_tick_per_simulated_minute(speed: float, seconds: float) -> None:
     assert tick.interval_for(speed) == pytest.approx(seconds)
 
 
-def test_schedule_registers_one_coalescing_job() -> None:
+@pytest.mark.parametrize(("speed", "seconds"), [(1, 1.0), (10, 1.0), (60, 1.0), (120, 0.5)])
+def test_rehearsal_ticks_at_least_once_a_real_second(speed: float, seconds: float) -> None:
+    # CONTRACT: every 60/S real seconds, at least once a real second
+    clock = RehearsalClock(datetime(2021, 6, 23, 8, 59, tzinfo=SHANGHAI), speed=speed)
+    assert tick.clock_interval(clock) == pytest.approx(seconds)
+    assert tick.clock_interval(RealClock()) == 60.0
+    assert tick.clock_interval(FixedClock(datetime(2021, 6, 23, tzinfo=SHANGHAI))) == 60.0
+
+
+def test_schedule_registers_one_coalescing_job(tmp_path: Path) -> None:
     app = Application.builder().token("123:ABC").build()
-    app.bot_data["services"] = SimpleNamespace(clock=SimpleNamespace(speed=120.0))
+    app.bot_data["services"] = SimpleNamespace(
+        clock=SimpleNamespace(speed=120.0), settings=SimpleNamespace(data_dir=tmp_path)
+    )
     tick.schedule(app)
     tick.schedule(app)  # scheduling again replaces, never doubles
     jobs = [j for j in app.job_queue.jobs() if j.name == tick.JOB_NAME and not j.removed]
@@ -109,3 +121,46 @@ def test_remind_once_without_token_is_one_clear_line(
 ) -> None:
     assert remind_once(Settings(data_dir=tmp_path), None) == 2
     assert "TELEGRAM_BOT_TOKEN" in capsys.readouterr().err
+
+
+def test_a_policy_in_the_data_dir_overrides_the_bundled_numbers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _env(monkeypatch, tmp_path, DUBAN_COORDINATORS="9001", DUBAN_SUMMARY_CHAT_ID="-100")
+    # #20 is due 31 May: by default escalated on 7 June (5 workdays), not on 2 June
+    assert cli_main(["preview", "reminders", "--date", "2021-06-02", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    (tmp_path / "state" / "policy.yaml").write_text(
+        "overdue:\n  escalate_after_workdays: 2\n", encoding="utf-8"
+    )
+    assert cli_main(["preview", "reminders", "--date", "2021-06-02", "--json"]) == 0
+    items = json.loads(capsys.readouterr().out)
+    assert {(i["task"], i["kind"]) for i in items} == {(20, "escalation")}
+
+
+def test_a_malformed_policy_override_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _env(monkeypatch, tmp_path)
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "policy.yaml").write_text("once:\n  lead_days: [1]\n", encoding="utf-8")
+    assert cli_main(["preview", "reminders", "--date", "2021-06-02"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "policy.yaml" in err[0] and "once.lead_days" in err[0]
+    assert remind_once(Settings(token="1:A", data_dir=tmp_path / "state"), None) == 2
+    assert "once.lead_days" in capsys.readouterr().err
+
+
+def test_the_app_paces_sends_by_the_policy(tmp_path: Path) -> None:
+    from bot.app import build_application
+
+    (tmp_path / "policy.yaml").write_text(
+        "delivery:\n  messages_per_second: 20\n  limiter_retries: 2\n", encoding="utf-8"
+    )
+    app = build_application(Settings(token="123:ABC", data_dir=tmp_path))
+    limiter = app.bot.rate_limiter
+    assert limiter is not None
+    assert limiter._base_limiter.max_rate == 20  # noqa: SLF001
+    assert limiter._max_retries == 2  # noqa: SLF001
+    default = build_application(Settings(token="123:ABC", data_dir=tmp_path / "x")).bot
+    assert default.rate_limiter._base_limiter.max_rate == 28  # noqa: SLF001  # under 30/s

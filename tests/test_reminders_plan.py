@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot.calendar import WorkCalendar
 from bot.plan.model import Deadline, Task
-from bot.policy import Policy, load_policy, policy_from_mapping
+from bot.policy import Policy, PolicyError, load_policy, policy_for, policy_from_mapping
 from bot.reminders import plan_all, plan_reminders, units_without_contacts
 from bot.units import Directory
 
@@ -336,3 +337,15 @@ def test_planner_properties(scenario: tuple[list[Task], list[dict[str, Any]], da
     for (tid, _), count in escalations.items():
         if tasks_by_id[tid].deadline.kind == "once":
             assert count == 1
+
+
+def test_data_dir_policy_is_read_over_the_bundled_one(tmp_path: Path) -> None:
+    assert policy_for(tmp_path) == load_policy()
+    (tmp_path / "policy.yaml").write_text("once:\n  lead_days_before: [2]\n", encoding="utf-8")
+    policy = policy_for(tmp_path)
+    assert policy.once.lead_days_before == (2,)
+    assert policy.once.supporter_days_before == POLICY.once.supporter_days_before
+    assert policy.overdue == POLICY.overdue
+    (tmp_path / "policy.yaml").write_text("overdue: [1]\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match="policy.yaml: overdue: expected a mapping"):
+        policy_for(tmp_path)

@@ -261,3 +261,65 @@ async def test_a_month_rehearsed_sends_exactly_what_the_preview_lists(env: Env) 
     # one message per contact and morning
     mornings_a = {s[0] for s in sent if s[4] == A}
     assert len(env.botapi.messages_to(A)) == len(mornings_a)
+
+
+async def test_end_of_june_escalations_are_one_readable_message_per_chat(env: Env) -> None:
+    day = date(2021, 7, 7)  # 5 workdays after the 30 June deadlines: ~200 parts escalate
+    escalations = [p for p in preview_reminders(env.services, day) if p["kind"] == "escalation"]
+    assert len(escalations) > 200
+    env.at(day)
+    await sweep(env.bot, env.services)
+    for chat in (SUMMARY, COORD):
+        messages = [m["text"] for m in env.botapi.messages_to(chat) if "督办升级" in m["text"]]
+        assert len(messages) == 1, f"{len(messages)} messages to {chat}"
+        (text,) = messages
+        assert len(text) <= 4096
+        assert f"{len(escalations)}个单位次" in text
+        for task in {p["task"] for p in escalations}:
+            assert text.count(f"#{task} ") == 1  # one entry per task, naming its units
+        assert all(p["unit"] in text for p in escalations)
+    assert len(reminder_ledger(env)) == len(
+        [p for p in preview_reminders(env.services, day) for _ in p["contacts"]]
+    )
+
+
+def test_escalations_longer_than_one_message_are_split_at_the_limit(env: Env) -> None:
+    from bot.reminders import Reminder
+    from bot.render import split_message
+    from schedules.reminders import compose
+
+    day = date(2021, 7, 7)
+    many = [
+        Reminder(
+            task=t,
+            unit=f"单位{i}",
+            role="coordinator",
+            kind="escalation",
+            due=date(2021, 6, 30),
+            key=f"esc:{t}:{i}",
+            contacts=(COORD,),
+            workdays_overdue=5,
+        )
+        for t in range(1, 26)
+        for i in range(40)
+    ]
+    text, _ = compose(env.services, many, day=day)
+    parts = split_message(text)
+    assert len(parts) > 1 and all(len(p) <= 4096 for p in parts)
+    assert all(p.count("<b>") == p.count("</b>") for p in parts)
+
+
+async def test_each_messages_records_are_made_durable_together(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.storage
+
+    syncs: list[int] = []
+    real = bot.storage.os.fdatasync
+    monkeypatch.setattr(bot.storage.os, "fdatasync", lambda fd: (syncs.append(fd), real(fd)))
+    env.at(date(2021, 6, 23))
+    report = await sweep(env.bot, env.services)
+    assert len(report.delivered) > 10
+    # one sync per message (each holds many ledger entries, events and reply references),
+    # plus the weekly no-contacts notice's ledger entry
+    assert 1 <= len(syncs) <= report.messages + 1

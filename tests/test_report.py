@@ -44,6 +44,7 @@ def add_evidence(services: Services, task: int, unit: str, name: str, body: byte
 
 def test_excel_round_trip(services: Services, tmp_path: Path) -> None:
     store = services.store
+    store.bind_contact(2001, "区司法局", name="李四", at=at("2021-06-21 09:00"))
     store.update_state(
         18,
         "区司法局",
@@ -84,6 +85,7 @@ def test_excel_round_trip(services: Services, tmp_path: Path) -> None:
     assert main.max_row == 1 + len(store.states())
     merged = {str(r) for r in main.merged_cells.ranges}
     assert any(r.startswith("A2:A") for r in merged)  # 一、健全信用制度体系 spans its rows
+    assert main["A2"].value == "一、健全信用制度体系"  # as the plan's table writes it
     rows = list(main.iter_rows(min_row=2, values_only=True))
     row18 = next(r for r in rows if r[5] == "区司法局" and str(r[1] or "").startswith("18."))
     assert row18[7] == "进行中" and row18[8] == 60 and row18[11] == 1 and row18[12] == 5
@@ -92,6 +94,16 @@ def test_excel_round_trip(services: Services, tmp_path: Path) -> None:
     assert main.column_dimensions["B"].width >= 30
     history = wb["历史记录"]
     assert history.max_row == 1 + store.event_count()
+    noted = next(
+        r
+        for r in history.iter_rows(min_row=2, values_only=True)
+        if r[2] == "#18" and r[3] == "区司法局"
+    )
+    assert noted[1] == "更新进度" and noted[3] == "区司法局" and noted[4] == "李四（2001）"
+    assert noted[5].startswith("进行中 60% <script>")  # type: ignore[union-attr]
+    assert '"percent": 60' in noted[6]  # type: ignore[operator]
+    kinds = {r[1] for r in history.iter_rows(min_row=2, values_only=True)}
+    assert {"导入计划", "绑定联系人", "报送活动", "报送专项治理", "报送指标"} <= kinds
     acts = list(wb["诚信建设万里行"].iter_rows(min_row=2, values_only=True))
     assert acts == [
         (
@@ -111,7 +123,12 @@ def test_excel_round_trip(services: Services, tmp_path: Path) -> None:
     kpi_rows = {r[1]: r for r in wb["量化指标"].iter_rows(min_row=2, values_only=True)}
     assert kpi_rows["code_error"][5] == 0.5 and kpi_rows["code_error"][7] == "未达标"
     assert kpi_rows["sgs_report"][7] == "未报送"
-    assert wb["单位评分"].max_row > 40
+    scorecard = wb["单位评分"]
+    assert scorecard.max_row > 40 and scorecard["G1"].value == "近4周报送周数"
+    judicial = next(
+        r for r in scorecard.iter_rows(min_row=2, values_only=True) if r[1] == "区司法局"
+    )
+    assert judicial[6] == 1  # reported in one of the last four weeks
 
     with zipfile.ZipFile(zip_path) as zf:
         names = zf.namelist()
@@ -182,3 +199,36 @@ async def test_chart_failure_or_slowness_gives_none(
 
     monkeypatch.setattr(chart, "render_chart", slow)
     assert await chart.chart_safely(services, date(2021, 7, 2), timeout=0.05) is None
+
+
+def _cjk_files() -> list[str]:
+    chart.find_cjk_font.cache_clear()
+    return chart._cjk_font_files()  # noqa: SLF001
+
+
+@pytest.mark.skipif(
+    not _cjk_files(), reason="no CJK font installed (apt-get install fonts-noto-cjk)"
+)
+def test_installed_cjk_font_is_found_and_draws_chinese(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matplotlib import font_manager
+
+    # matplotlib's font list cached before the font was installed: found from its file anyway
+    stale = [f for f in font_manager.fontManager.ttflist if "DejaVu" in f.name]
+    before = {f.name for f in stale}
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
+    chart.find_cjk_font.cache_clear()
+    try:
+        font = chart.find_cjk_font()
+        assert font is not None and font not in before
+        groups, trend, title, found = chart.chart_inputs(services, date(2021, 7, 2))
+        assert found == font and "督办周报" in title
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            png = chart.render_chart(groups, trend, title, found)
+        # matplotlib warns "Glyph … missing from font(s)" for every character it cannot draw
+        assert not [w for w in caught if "missing from" in str(w.message)]
+        assert png.startswith(PNG)
+    finally:
+        chart.find_cjk_font.cache_clear()

@@ -11,6 +11,7 @@ import pytest
 from bot import extensions, review
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.dates import parse_chinese_date
 from bot.review import ReviewError
 from bot.services import Services, open_services
 
@@ -39,11 +40,54 @@ def services(tmp_path: Path) -> Iterator[Services]:
         ("2021 年 7 月 15 日 系统改造", date(2021, 7, 15), "系统改造"),
         ("月底，人员不足", date(2021, 6, 30), "人员不足"),
         ("1月10日 跨年", date(2022, 1, 10), "跨年"),
+        # what dateparser misses is normalised first: a time of day, 前, relative words
+        ("明天下午3点 来不及", date(2021, 6, 11), "来不及"),
+        ("明天下午3点前完成不了", date(2021, 6, 11), "完成不了"),
+        ("7月15日 15:00 系统切换", date(2021, 7, 15), "系统切换"),
+        ("7月15日前 数据未到齐", date(2021, 7, 15), "数据未到齐"),
+        ("下周一上午 等待会签", date(2021, 6, 14), "等待会签"),
+        ("三天后 人员外出", date(2021, 6, 13), "人员外出"),
+        ("下周五前期工作未完成", date(2021, 6, 18), "前期工作未完成"),
     ],
 )
 def test_parse_request(text: str, due: date, reason: str) -> None:
     ask = extensions.parse_request(text, TODAY)
     assert (ask.due, ask.reason) == (due, reason)
+
+
+@pytest.mark.parametrize(
+    ("text", "due"),
+    [
+        ("明天下午3点", date(2021, 6, 11)),
+        ("后天晚上8点前", date(2021, 6, 12)),
+        ("下周五上午十点半", date(2021, 6, 18)),
+        ("2021-07-15 09:30", date(2021, 7, 15)),
+        ("7月15日下午", date(2021, 7, 15)),
+    ],
+)
+def test_a_time_of_day_is_dropped(text: str, due: date) -> None:
+    assert parse_chinese_date(text, TODAY, prefer_future=True) == due
+
+
+def test_dateparser_gets_its_languages_and_is_warmed_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dateparser
+
+    from bot.app import _warm_up_dateparser
+
+    calls: list[dict[str, object]] = []
+    real = dateparser.parse
+
+    def spy(text: str, **kwargs: object) -> object:
+        calls.append(kwargs)
+        return real(text, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dateparser, "parse", spy)
+    _warm_up_dateparser()
+    assert calls and calls[-1]["languages"] == ["zh", "en"]  # no auto-detection (~23 ms, 'ja')
+    assert parse_chinese_date("next friday", TODAY) == date(2021, 6, 11)
+    assert len(calls) == 2 and calls[-1]["languages"] == ["zh", "en"]
+    assert parse_chinese_date("下周一", TODAY) == date(2021, 6, 14)  # rules: no dateparser call
+    assert len(calls) == 2
 
 
 @pytest.mark.parametrize(

@@ -1,25 +1,28 @@
 """The sandbox in a real browser: Chromium drives the page against the running bot.
 
-Needs Debian's Chromium (`apt-get install chromium`; `.ci/run` installs it). Set
-DUBAN_SCREENSHOT=docs/sandbox.png to also save the README's screenshot (desktop and phone).
+Needs Debian's Chromium (`apt-get install chromium`; `.ci/run` installs it); without it, or when
+it cannot start, the tests skip and say why. Set DUBAN_SCREENSHOT=docs/sandbox.png to also save
+the README's screenshot (desktop and phone).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.clock import SHANGHAI
 from bot.config import Settings
 from bot.sandbox.main import Sandbox
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -35,7 +38,7 @@ WAIT = 15_000  # ms; only reached when something is broken
 
 pytestmark = [
     pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium (apt-get install chromium)"
+        not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
     ),
     pytest.mark.timeout(180),
     # The sandbox enforces Telegram's flood limits; PTB warns about RetryAfter's type on each 429.
@@ -58,7 +61,10 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
     async with async_api.async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            chromium = await p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        except async_api.Error as exc:
+            pytest.skip(f"Chromium at {CHROMIUM} does not start: {str(exc).splitlines()[0]}")
         try:
             yield chromium
         finally:
@@ -83,28 +89,38 @@ async def test_a_newcomer_binds_reports_uploads_and_gets_a_reminder(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     await page.goto(sandbox.url)
 
-    # The coordinator is played first and makes an invite.
+    # The coordinator is played first: the private chat and the group, and a guide to try.
     await expect(page.locator("#person")).to_have_value("1001", timeout=WAIT)
     await expect(page.locator("#chat-list li")).to_have_count(2)
-    await send(page, "/invite 区商务局")
-    invite = bot_says(page, "邀请链接")
-    await expect(invite).to_be_visible(timeout=WAIT)
-    code = re.search(r"start=([\w-]+)", await invite.inner_text())
-    assert code is not None
+    await expect(page.locator(".guide .chip", has_text="/review")).to_be_visible()
     # The command menu comes from setMyCommands: the coordinator's has /invite.
     await page.click("#cmd-btn")
     await expect(page.locator("#cmd-menu .cmd-name", has_text="/invite")).to_be_visible()
     await page.keyboard.press("Escape")
     await expect(page.locator("#cmd-menu")).to_be_hidden()
 
-    # A new person binds through the invite.
+    # A new person learns how to get bound, asks the coordinator, and opens the invite link.
     await page.select_option("#person", "new")
     await page.fill("#new-name", "赵科员")
     await page.press("#new-name", "Enter")
     await expect(page.locator("#who-units")).to_contain_text("尚未绑定", timeout=WAIT)
-    await send(page, f"/start {code[1]}")
+    guide = page.locator(".guide.pinned")
+    await expect(guide).to_contain_text("索取邀请链接")
+    await guide.locator(".chip", has_text="请协调人邀请我").click()
+    await expect(page.locator("#person")).to_have_value("1001", timeout=WAIT)
+    await expect(page.locator("#text")).to_have_value("/invite ")
+    await page.type("#text", "区商务局")
+    await page.press("#text", "Enter")
+    link = bot_says(page, "区商务局").locator("a", has_text="start=")
+    await expect(link.last).to_be_visible(timeout=WAIT)
+    await link.last.click()
+    opener = page.locator("#opener")
+    await expect(opener).to_be_visible()
+    await opener.locator("button", has_text="赵科员").click()
+    await expect(page.locator("#person option:checked")).to_contain_text("赵科员", timeout=WAIT)
     await expect(bot_says(page, "绑定成功")).to_be_visible(timeout=WAIT)
     await expect(bot_says(page, "绑定成功").locator("b")).to_contain_text("区商务局")
+    await expect(page.locator(".guide.pinned")).to_have_count(0, timeout=WAIT)
     await page.click("#person")  # the picker now lists them with their unit
     await expect(page.locator("#person option", has_text="赵科员 · 区商务局")).to_have_count(
         1, timeout=WAIT
@@ -116,13 +132,19 @@ async def test_a_newcomer_binds_reports_uploads_and_gets_a_reminder(
 
     # A task card's inline button works, and replying to a message quotes it.
     await send(page, "/mytasks")
-    card = bot_says(page, "#20").filter(has=page.locator(".keyboard")).last
+    card = bot_says(page, "#20").filter(has=page.get_by_role("button", name="标记完成")).last
     await expect(card).to_be_visible(timeout=WAIT)
     await card.locator(".keyboard button", has_text="更新进度").click()
     await expect(page.locator(".keyboard button", has_text="进行中").last).to_be_visible(
         timeout=WAIT
     )
     await page.keyboard.press("Escape")
+    # Replying to the card quotes it, and the text is a note on #20.
+    await card.locator("button.reply").click()
+    await expect(page.locator("#reply-bar")).to_contain_text("#20")
+    await send(page, "仓储企业名单已汇总")
+    await expect(page.locator(".msg.mine .quote-reply").last).to_contain_text("#20", timeout=WAIT)
+    await expect(bot_says(page, "说明：仓储企业名单已汇总")).to_be_visible(timeout=WAIT)
 
     # A file with #20 in its caption is evidence for #20.
     await page.set_input_files(
@@ -168,10 +190,56 @@ async def test_formatting_is_rendered_safely(sandbox: Sandbox, browser: Any) -> 
     )
     assert await page.locator("#messages img").count() == 0
     assert await page.evaluate("window.pwned") is None
+    # Every tag of Telegram's HTML shows as Telegram shows it.
+    rich = (
+        "<b>粗</b> <i>斜</i> <u>下划</u> <s>删除</s> <code>/update 18</code> "
+        '<tg-spoiler>剧透</tg-spoiler> <a href="https://example.org/x">链接</a>\n'
+        '<pre><code class="language-text">代码块</code></pre><blockquote>引用</blockquote>'
+    )
+    url = f"{sandbox.server.base_url}{sandbox.server.token}/sendMessage"
+    async with aiohttp.ClientSession() as session:
+        payload = {"chat_id": 1001, "text": rich, "parse_mode": "HTML"}
+        async with session.post(url, json=payload) as r:
+            assert (await r.json())["ok"]
+    shown = bot_says(page, "剧透").locator(".text")
+    await expect(shown).to_be_visible(timeout=WAIT)
+    for selector, text in [
+        ("b", "粗"), ("i", "斜"), ("u", "下划"), ("s", "删除"), ("code", "/update 18"),
+        (".spoiler", "剧透"), ("a[href='https://example.org/x']", "链接"),
+        ("pre code", "代码块"), ("blockquote", "引用"),
+    ]:  # fmt: skip
+        await expect(shown.locator(selector).first).to_have_text(text)
     # The group chat is one tap back.
     await page.click("#back")
     await page.locator("#chat-list li", has_text="协调群").click()
     await expect(page.locator("#chat-title")).to_contain_text("协调群")
+
+
+async def test_the_weekly_summary_and_its_chart_show_in_the_group_on_a_phone(
+    sandbox: Sandbox, browser: Any
+) -> None:
+    """The clock panel's summary button, at 60×: Friday 16:00 brings the summary and its chart."""
+    page = await browser.new_page(viewport={"width": 375, "height": 740}, locale="zh-CN")
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(sandbox.url)
+    await expect(page.locator("#person")).to_have_value("1001", timeout=WAIT)
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+    await expect(page.locator("#clock-hint")).to_contain_text("周五 16:00")
+    await page.select_option("#clock-speed", "60")
+    await page.click("#clock-summary")
+    await expect(page.locator("#clock-now")).to_contain_text("2021年7月2日 周五 15:5", timeout=WAIT)
+    await page.locator("#chat-list li", has_text="协调群").click()
+    summary = bot_says(page, "专项治理")
+    await expect(summary.first).to_be_visible(timeout=WAIT)
+    await expect(summary.first).to_contain_text("诚信建设万里行")
+    chart = page.locator(".msg:not(.mine) img.photo")
+    await expect(chart.first).to_be_visible(timeout=WAIT)
+    await expect(chart.first).to_have_js_property("complete", True)
+    assert await chart.first.evaluate("img => img.naturalWidth") > 300
+    box = await chart.first.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
+    assert errors == []
 
 
 async def _screenshot(browser: Any, sandbox: Sandbox, desktop: Any, target: Path) -> None:
@@ -189,12 +257,18 @@ async def _screenshot(browser: Any, sandbox: Sandbox, desktop: Any, target: Path
         viewport={"width": 390, "height": 800}, device_scale_factor=1, locale="zh-CN"
     )
     await phone_page.goto(sandbox.url)
-    await phone_page.select_option("#person", "2001")
-    await phone_page.locator("#chat-list li").first.click()
-    await send(phone_page, "/mytasks")
-    card = bot_says(phone_page, "#18").filter(has=phone_page.locator(".keyboard")).last
-    await expect(card).to_be_visible(timeout=WAIT)
-    await phone_page.wait_for_timeout(500)
+    # The phone shows the coordination group once this week's summary and its chart are in.
+    await expect(phone_page.locator("#person")).to_have_value("1001", timeout=WAIT)
+    await phone_page.select_option("#clock-speed", "60")
+    await phone_page.click("#clock-summary")
+    await phone_page.locator("#chat-list li", has_text="协调群").click()
+    chart = phone_page.locator(".msg:not(.mine) img.photo")
+    await expect(chart.first).to_be_visible(timeout=WAIT)
+    await expect(chart.first).to_have_js_property("complete", True)
+    await phone_page.evaluate(
+        "document.getElementById('toast').classList.add('hidden');"
+        "document.getElementById('messages').scrollTop = 1e9"
+    )
     phone = Image.open(BytesIO(await phone_page.screenshot()))
     gap = 24
     canvas = Image.new(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ from bot.clock import SHANGHAI, RehearsalClock
 from bot.config import Settings
 from bot.sandbox import demo
 from bot.sandbox.botapi import BotApiServer
-from bot.sandbox.main import SANDBOX_DATA_DIR, TOKEN, Sandbox, sandbox_settings
+from bot.sandbox.main import ARCHIVE_DIR, SANDBOX_DATA_DIR, TOKEN, Sandbox, sandbox_settings
 from bot.services import Services, open_services
 
 START = datetime(2021, 6, 28, 8, 30, tzinfo=SHANGHAI)  # a Monday
@@ -104,6 +105,10 @@ async def test_sandbox_runs_the_bot_and_the_page_in_one_process(tmp_path: Path) 
     await sandbox.start()
     try:
         assert sandbox.seeded and sandbox.settings.data_dir == tmp_path
+        # Loopback only: the page has no login, and the local Bot API takes any user's word.
+        assert sandbox.url.startswith("http://127.0.0.1:")
+        assert sandbox.settings.api_base_url.startswith("http://127.0.0.1:")
+        assert sandbox._web is not None and sandbox._web.addresses[0][0] == "127.0.0.1"
         assert sandbox.clock.now() >= START
         async with aiohttp.ClientSession() as session:
             async with session.get(sandbox.url) as r:
@@ -128,5 +133,134 @@ async def test_sandbox_runs_the_bot_and_the_page_in_one_process(tmp_path: Path) 
     try:
         assert again.seeded == []  # the demo is seeded once only
         assert len(again.services.store.contacts()) == len(demo.DEMO_CONTACTS)
+    finally:
+        await again.stop()
+
+
+def test_demo_leaves_work_for_the_coordinator(services: Services) -> None:
+    """A completion claim and an extension request to review, KPI values and a 专项治理 report."""
+    from bot import campaign, kpis, review
+
+    lines = demo.seed_demo(services)
+    pending = {(r["kind"], r["task"], r["unit"]) for r in review.records(services.store)}
+    assert pending == {("claim", 22, "区金融发展服务中心"), ("extension", 18, "区市场监管局")}
+    assert kpis.latest_values(kpis.metric_records(services.store))["xyd_firms"] == 1850
+    [report] = campaign.rectifications(services.store)
+    assert report["task"] == 25 and report["unit"] == "区文明办"
+    assert any("申请办结 #22" in line for line in lines)
+
+
+def test_a_past_plan_is_rehearsed_from_a_week_before_its_deadline() -> None:
+    settings = Settings()
+    later = datetime(2026, 11, 27, 12, 0, tzinfo=SHANGHAI)
+    # Most measures are due 2021-06-30: a Wednesday a week before, a minute before the sweep.
+    assert demo.start_instant(settings, later) == datetime(2021, 6, 23, 8, 59, tzinfo=SHANGHAI)
+    during = datetime(2021, 5, 10, 10, 0, tzinfo=SHANGHAI)
+    assert demo.start_instant(settings, during) == during  # a running plan starts now
+
+
+async def test_without_a_clock_start_the_sandbox_starts_in_the_plan_and_resumes(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    sandbox = Sandbox(settings, web_port=0, flood_limits=False)
+    await sandbox.start()
+    try:
+        start = sandbox.clock.now()
+        assert datetime(2021, 6, 23, 8, 59, tzinfo=SHANGHAI) <= start
+        assert start < datetime(2021, 6, 23, 9, 0, tzinfo=SHANGHAI)
+        sandbox.clock.set(datetime(2021, 6, 25, 10, 0, tzinfo=SHANGHAI))
+    finally:
+        await sandbox.stop()
+    again = Sandbox(settings, web_port=0, flood_limits=False)
+    await again.start()
+    try:
+        resumed = again.clock.now()
+        assert datetime(2021, 6, 25, 10, 0, tzinfo=SHANGHAI) <= resumed
+        assert resumed < datetime(2021, 6, 25, 10, 1, tzinfo=SHANGHAI)
+    finally:
+        await again.stop()
+
+
+async def test_a_restarted_sandbox_keeps_its_chats_and_still_answers(tmp_path: Path) -> None:
+    """The bot drops update ids it has seen: a restarted server must not count from scratch."""
+    settings = Settings(data_dir=tmp_path, clock_start=START)
+    sandbox = Sandbox(settings, web_port=0, flood_limits=False)
+    await sandbox.start()
+    try:
+        await sandbox.server.user_sends_text(2001, "/mytasks")
+        first = await sandbox.server.wait_for_message(2001, timeout=10)
+        sandbox.save()  # as after any change; the chats are also saved on stop
+        await sandbox.server.user_sends_text(2001, "/help")
+        await sandbox.server.wait_for_message(2001, lambda m: "/mytasks" in m["text"], timeout=10)
+    finally:
+        await sandbox.stop()
+    before = len(sandbox.server.history(2001))
+
+    again = Sandbox(settings, web_port=0, flood_limits=False)
+    await again.start()
+    try:
+        assert again.server.history(2001)[:before] == sandbox.server.history(2001)
+        assert again.server.message(2001, first["message_id"]) == first
+        await again.server.user_sends_text(2001, "/mytasks")
+        answer = await again.server.wait_for_message(
+            2001, lambda m: m["message_id"] > before, timeout=10
+        )
+        assert "区司法局" in answer["text"]
+    finally:
+        await again.stop()
+
+
+async def test_the_morning_reminders_arrive_after_the_sweep_time(tmp_path: Path) -> None:
+    """Started at 08:59:57 on a workday at 60×, the 09:00 sweep reaches the contacts."""
+    start = datetime(2021, 6, 23, 8, 59, 57, tzinfo=SHANGHAI)
+    sandbox = Sandbox(Settings(data_dir=tmp_path, clock_start=start, clock_speed=60), web_port=0)
+    await sandbox.start()
+    try:
+        reminder = await sandbox.server.wait_for_message(
+            2001, lambda m: "#18" in m.get("text", ""), timeout=20
+        )
+        assert datetime.fromtimestamp(reminder["date"], SHANGHAI) >= start.replace(
+            second=0, minute=0, hour=9
+        )
+    finally:
+        await sandbox.stop()
+
+
+async def test_the_weekly_summary_and_its_chart_reach_the_group(tmp_path: Path) -> None:
+    """Friday 16:00: the summary's text, then its PNG chart, which the page serves as an image."""
+    start = datetime(2021, 6, 25, 15, 59, 57, tzinfo=SHANGHAI)
+    sandbox = Sandbox(Settings(data_dir=tmp_path, clock_start=start, clock_speed=60), web_port=0)
+    await sandbox.start()
+    try:
+        server = sandbox.server
+        text = await server.wait_for_message(demo.GROUP_ID, lambda m: "text" in m, timeout=30)
+        assert "诚信建设万里行" in text["text"] and "专项治理" in text["text"]
+        chart = await server.wait_for_message(demo.GROUP_ID, lambda m: "photo" in m, timeout=30)
+        file_id = chart["photo"][-1]["file_id"]
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{sandbox.url}api/files/{file_id}") as r:
+                assert r.status == 200 and r.headers["Content-Type"] == "image/png"
+                assert (await r.read()).startswith(b"\x89PNG")
+    finally:
+        await sandbox.stop()
+
+
+async def test_lost_chats_do_not_silence_the_bot(tmp_path: Path) -> None:
+    """Without the saved chats (a crash), update ids still go on past those the bot has seen."""
+    settings = Settings(data_dir=tmp_path, clock_start=START)
+    sandbox = Sandbox(settings, web_port=0, flood_limits=False)
+    await sandbox.start()
+    try:
+        await sandbox.server.user_sends_text(2001, "/mytasks")
+        await sandbox.server.wait_for_message(2001, timeout=10)
+    finally:
+        await sandbox.stop()
+    shutil.rmtree(tmp_path / ARCHIVE_DIR)
+    again = Sandbox(settings, web_port=0, flood_limits=False)
+    await again.start()
+    try:
+        await again.server.user_sends_text(2001, "/mytasks")
+        assert "区司法局" in (await again.server.wait_for_message(2001, timeout=10))["text"]
     finally:
         await again.stop()

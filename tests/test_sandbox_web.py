@@ -103,6 +103,25 @@ async def test_new_person_gets_a_fresh_id_and_is_listed(env: Env) -> None:
     await env.post("/api/people", {"name": "长" * 65}, status=400)
 
 
+async def test_users_the_server_knows_are_offered_as_new_people(env: Env) -> None:
+    """People made on the page in an earlier run come back with the server's saved users."""
+    env.api.add_user(3007, "钱科员")
+    people = await env.get("/api/people")
+    assert people[-1] == {"user_id": 3007, "name": "钱科员", "units": [], "role": "new"}
+    assert (await env.post("/api/people", {"name": "孙科员"}))["user_id"] == 3001
+
+
+async def test_state_tells_the_clock_panel_the_schedule(botapi: BotApiServer) -> None:
+    slots = {"reminder": "09:00", "summary_weekday": 4, "summary_time": "16:00"}
+    client = TestClient(TestServer(create_app(botapi, schedule=slots), host="127.0.0.1"))
+    await client.start_server()
+    try:
+        state = await (await client.get("/api/state")).json()
+    finally:
+        await client.close()
+    assert state["schedule"] == slots and state["clock"] is None
+
+
 async def test_chats_are_the_private_chat_and_the_groups_one_is_in(env: Env) -> None:
     chats = await env.get(f"/api/chats?user_id={ALICE}")
     assert [(c["id"], c["type"]) for c in chats] == [(ALICE, "private"), (GROUP, "supergroup")]

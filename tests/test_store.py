@@ -8,13 +8,16 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.clock import SHANGHAI
+from bot.config import Settings
 from bot.plan.model import Deadline, Plan, Task
+from bot.services import open_services
 from bot.storage import JOURNAL, SNAPSHOT, JournalDB, JournalStorage
 from bot.store import Store, StoreLocked
 
@@ -23,9 +26,14 @@ AT = datetime(2021, 6, 1, 9, 0, tzinfo=SHANGHAI)
 
 def _task(task_id: int, title: str = "完善信用制度建设", due: str = "2021-06-30") -> Task:
     return Task(
-        id=task_id, category_no=1, category="健全信用制度体系", title=title, text=title + "。",
+        id=task_id,
+        category_no=1,
+        category="健全信用制度体系",
+        title=title,
+        text=title + "。",
         deadline=Deadline("once", "2021年6月", due=date.fromisoformat(due)),
-        leads=("区发改局",), supporters=("区财政局",),
+        leads=("区发改局",),
+        supporters=("区财政局",),
     )
 
 
@@ -128,7 +136,9 @@ WRITER = textwrap.dedent(
 def test_sigkill_while_writing_loses_no_acknowledged_record(tmp_path: Path, round_: int) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-c", WRITER, str(tmp_path)],
-        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
     )
     acked = 0
     deadline = time.monotonic() + 20
@@ -148,3 +158,136 @@ def test_sigkill_while_writing_loses_no_acknowledged_record(tmp_path: Path, roun
     db.close()
     assert (tmp_path / SNAPSHOT).exists() and (tmp_path / JOURNAL).exists()
     assert not list(tmp_path.glob(".*.tmp"))
+    store = Store(tmp_path)  # and the store opens on it, as `duban run` would
+    assert store.event_count() >= acked
+    store.close()
+
+
+def test_reader_racing_a_compaction_sees_every_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = Store(tmp_path)
+    writer.record("note", at=AT, actor=1, note="in the snapshot")
+    writer.close()
+    writer = Store(tmp_path)
+    for i in range(5):
+        writer.record("note", at=AT, actor=1, note=f"journalled {i}")
+    read_text = Path.read_text
+    raced: list[bool] = []
+
+    def snapshot_then_compaction(self: Path, *args: object, **kwargs: object) -> str:
+        text = read_text(self, *args, **kwargs)  # type: ignore[arg-type]
+        if self.name == SNAPSHOT and not raced:
+            # between the reader's snapshot and its journal, the writer compacts and goes on
+            raced.append(True)
+            writer.db.storage.compact()
+            writer.record("note", at=AT, actor=1, note="after the compaction")
+        return text
+
+    monkeypatch.setattr(Path, "read_text", snapshot_then_compaction)
+    reader = Store(tmp_path, read_only=True)
+    notes = [e["note"] for e in reader.events()]
+    assert raced and len(notes) == 7 and notes[-1] == "after the compaction"
+    reader.close()
+    writer.close()
+
+
+def test_recent_history_looks_only_at_what_it_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path, fsync=False)
+    store.import_plan(Plan(tasks=[_task(1), _task(2)], year=2021), at=AT)
+    for i in range(500):
+        store.record("note" if i % 3 else "remind", at=AT, actor=1, task=1 + i % 2, note=str(i))
+    every = store.events(task=1)
+    table = store.table("events")
+    raw = table._read_table()
+    looked: list[str] = []
+
+    class Counting(dict):  # type: ignore[type-arg]
+        def get(self, key: str, default: object = None) -> object:
+            looked.append(key)
+            return super().get(key, default)
+
+    monkeypatch.setattr(table, "_read_table", lambda: Counting(raw))
+    recent = store.events(task=1, where=lambda e: e["kind"] == "note", last=5)
+    assert recent == [e for e in every if e["kind"] == "note"][-5:]
+    assert len(looked) <= 8  # not the task's 250 events
+    assert store.event_kinds(1) == {"plan.task_added": 1, "note": 166, "remind": 84}
+    store.close()
+
+
+def test_events_in_a_time_range_come_from_the_time_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path, fsync=False)
+    days = [datetime(2021, 6, d, 9, tzinfo=SHANGHAI) for d in (1, 2, 3, 5, 4)]  # one late entry
+    for i in range(100):
+        store.record("note", at=days[i % 5], actor=1, task=1, note=str(i))
+    since, until = datetime(2021, 6, 4, tzinfo=SHANGHAI), datetime(2021, 6, 5, tzinfo=SHANGHAI)
+    expected = [e for e in store.events(task=1) if e["at"].startswith("2021-06-04")]
+    table = store.table("events")
+    raw = table._read_table()
+    looked: list[str] = []
+
+    class Counting(dict):  # type: ignore[type-arg]
+        def get(self, key: str, default: object = None) -> object:
+            looked.append(key)
+            return super().get(key, default)
+
+    monkeypatch.setattr(table, "_read_table", lambda: Counting(raw))
+    found = store.events(since=since, until=until)
+    assert found == expected and len(found) == 20 and len(looked) == 20
+    assert [e["id"] for e in found] == sorted(e["id"] for e in found)  # order of recording
+    store.close()
+    again = Store(tmp_path, read_only=True)  # the index is rebuilt the same on open
+    assert again.events(since=since, until=until) == expected
+
+
+def test_a_unit_taken_off_a_task_keeps_its_history_but_leaves_the_states(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.import_plan(Plan(tasks=[_task(1)], year=2021), at=AT)
+    store.update_state(1, "区财政局", at=AT, actor=7, status="doing", percent=50)
+    revised = replace(_task(1), leads=("区发改局",), supporters=("区民政局",))
+    store.import_plan(Plan(tasks=[revised], year=2021), at=AT)
+    assert [s["unit"] for s in store.states(task=1)] == ["区发改局", "区民政局"]
+    assert store.state(1, "区财政局") is None
+    with pytest.raises(KeyError):
+        store.update_state(1, "区财政局", at=AT, actor=7, status="done")
+    assert [e["percent"] for e in store.events(task=1, unit="区财政局")] == [50]
+    revision = store.events(task=1, kinds=["plan.revision"])[0]
+    assert revision["changes"]["supporters"] == {"old": ["区财政局"], "new": ["区民政局"]}
+    store.close()
+    store = Store(tmp_path)  # the same after a restart; and back on the task, state and all
+    assert store.state(1, "区财政局") is None
+    store.import_plan(Plan(tasks=[_task(1)], year=2021), at=AT)
+    assert store.state(1, "区财政局")["percent"] == 50
+    assert [s["unit"] for s in store.states(task=1)] == ["区发改局", "区财政局"]
+    store.close()
+
+
+def test_read_only_commands_never_keep_a_starting_writer_out(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    first = open_services(settings)  # an empty store: loads the plan, as the writer
+    assert not first.store.read_only and len(first.store.tasks()) == 25
+    first.close()
+    reader = open_services(settings)  # `duban tasks`, `duban export`, … from now on
+    assert reader.store.read_only
+    writer = open_services(settings, writer=True)  # `duban run` starting meanwhile
+    writer.store.record("note", at=AT, actor=1, task=1, note="written while a reader is open")
+    writer.close()
+    reader.close()
+    assert open_services(settings).store.events(task=1)[-1]["note"].startswith("written")
+
+
+def test_done_at_marks_the_completion_and_later_notes_keep_it(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.import_plan(Plan(tasks=[_task(1)], year=2021), at=AT)
+    later = datetime(2021, 6, 9, 9, 0, tzinfo=SHANGHAI)
+    store.update_state(1, "区财政局", at=AT, actor=7, status="done")
+    store.update_state(1, "区财政局", at=later, actor=7, event="note", note="补充")
+    store.update_state(1, "区财政局", at=later, actor=7, status="done", note="再次确认")
+    assert store.state(1, "区财政局")["done_at"] == AT.isoformat(timespec="seconds")
+    store.update_state(1, "区财政局", at=later, actor=7, status="doing")
+    assert store.state(1, "区财政局")["done_at"] is None
+    store.close()

@@ -156,9 +156,12 @@ def test_summary_with_data(services: Services) -> None:
     fill_week(services)
     data = build_summary(services, FRIDAY)
     assert data["week"] == "2021-W25" == week_key(FRIDAY)
-    assert data["completed"] == [{"task": 18, "title": "全面推行信用承诺制", "units": ["区司法局"]}]
-    assert "区司法局" not in data["silent"] and "区发改局" not in data["silent"]
-    assert "区民政局" in data["silent"]
+    assert data["completed"] == [
+        {"task": 18, "title": "全面推行信用承诺制", "units": ["区司法局"], "closed": False}
+    ]
+    silent = [row["unit"] for row in data["silent"]]
+    assert "区司法局" not in silent and "区发改局" not in silent
+    assert "区民政局" in silent
     camp = data["campaign"]
     assert len(camp["week"]) == 1 and camp["total"] == 2 and camp["enterprises"] == 12
     assert camp["missing"] == ["商圈", "街道社区", "村镇"]
@@ -174,7 +177,7 @@ def test_summary_with_data(services: Services) -> None:
     assert data["ranking"]["top"][0]["unit"] == "区司法局"
 
     text = render_summary_text(services, FRIDAY)
-    assert "✅ #18 全面推行信用承诺制 — 区司法局" in text
+    assert "☑️ #18 全面推行信用承诺制 — 区司法局 完成分工" in text  # the other lead is not done
     assert "诚信进校园" in text and "论坛讲座：0/1/0/0/0（合计 1）" in text
     assert "⚠️ #11 信用服务机构失信：对象 4，退出 1，退出率 25%" in text
     assert "✅ 双公示信息上报率：100%（目标 ≥ 100%）" in text
@@ -234,3 +237,108 @@ def test_hostile_text_stays_valid_and_within_limits(services: Services) -> None:
         parse_html(part)
     joined = "\n".join(parts)
     assert "诚信建设万里行" in joined and "专项治理" in joined
+
+
+def test_silent_units_are_those_owing_due_work(services: Services) -> None:
+    store = services.store
+    store.update_state(18, "区司法局", at=at("2021-06-22 10:00"), actor=2001, status="done")
+    store.update_state(18, "区市场监管局", at=at("2021-06-22 10:00"), actor=2002, status="done")
+    store.set_task_closed(18, True)
+    data = build_summary(services, FRIDAY)
+    assert data["completed"][0]["closed"] is True
+    rows = {row["unit"]: row for row in data["silent"]}
+    assert "团区委" not in rows  # its only part (#24) is due in October
+    assert "区司法局" not in rows  # reported this week
+    assert all(r["task"] != 18 for row in rows.values() for r in row["refs"])  # closed
+    # #1's June report (due 6/8) and #20 (due 5/31) are overdue; the rest is due 6/30
+    assert rows["区商务局"]["overdue"] == 2
+    assert [r["task"] for r in rows["区商务局"]["refs"][:2]] == [1, 20]
+    assert data["silent"][0]["overdue"]  # units with overdue work come first
+    text = render_summary_text(services, FRIDAY)
+    section = text.split("四、本周未报送的单位")[1].split("五、")[0]
+    assert "🔴 区商务局：#1、#20、" in section and "（逾期 2 项）" in section
+    assert "• 区法院：#6、#11、#14" in section
+    assert "团区委" not in section
+    assert "✅ #18 全面推行信用承诺制（任务已办结） — 区司法局、区市场监管局 完成分工" in text
+    valid_messages(text)
+
+
+def test_everyone_reporting_leaves_the_section_short(services: Services) -> None:
+    store = services.store
+    for unit in {s["unit"] for s in store.states()}:
+        task_id = store.states(unit=unit)[0]["task"]
+        store.update_state(
+            task_id, unit, at=at("2021-06-22 10:00"), actor=7, event="note", note="本周推进中"
+        )
+    data = build_summary(services, FRIDAY)
+    assert data["silent"] == []
+    assert "有到期任务的单位本周均有报送" in render_summary_text(services, FRIDAY)
+
+
+def test_reference_kpi_is_noted_and_relative_target_judged(services: Services) -> None:
+    store = services.store
+    base, firms = kpis.find_kpi("xyd_base"), kpis.find_kpi("xyd_firms")
+    assert base is not None and firms is not None
+    kpis.record_metric(
+        store, base, 120, at=at("2021-06-21 10:00"), actor=1, unit="区金融发展服务中心"
+    )
+    kpis.record_metric(
+        store, firms, 200, at=at("2021-06-24 10:00"), actor=1, unit="区金融发展服务中心"
+    )
+    text = render_summary_text(services, FRIDAY)
+    assert "📝 信易贷平台入驻企业数（基数）：120家" in text
+    assert "⚠️ 信易贷平台入驻企业数：200家（目标 ≥ 2 × 基数（= 240家））" in text
+
+
+def test_ranking_praises_only_units_with_a_record(services: Services) -> None:
+    later = date(2021, 7, 9)
+    data = build_summary(services, later)
+    assert data["ranking"]["top"] == []  # nothing done on time, nothing reported
+    assert data["ranking"]["bottom"]  # but the late ones are named
+    assert "暂无可表扬的单位" in render_summary_text(services, later)
+
+
+# -- views: closed tasks, extensions, long notes ------------------------------------------
+def test_overview_lists_closed_tasks_on_their_own(services: Services) -> None:
+    services.store.set_task_closed(3, True)
+    text = views.overview(services, FRIDAY)
+    group, rest = text.split("<b>二、")[0], text.split("已办结（1 项）")[1]
+    assert "#3 " not in group and "已办结 1 项" in group
+    assert "#3 健全公共信用信息异议和修复工作机制" in rest
+    valid_messages(text)
+
+
+def test_task_view_shows_a_units_own_deadline(services: Services) -> None:
+    services.store.update_state(
+        4,
+        "区发改局",
+        at=at("2021-06-22 10:00"),
+        actor=1001,
+        event="extension.approve",
+        due_override="2021-07-20",
+    )
+    page = views.task_view(services, 4, date(2021, 7, 5))
+    assert page is not None
+    own = next(line for line in page.text.split("\n") if " 区发改局（牵头）" in line)
+    assert "本单位截止 2021年7月20日" in own
+    other = next(line for line in page.text.split("\n") if " 区大数据中心（牵头）" in line)
+    assert "本单位截止" not in other and "逾期 5 天" in other
+
+
+def test_task_view_pages_fit_hostile_notes_and_lose_no_unit(services: Services) -> None:
+    store = services.store
+    units = [s["unit"] for s in store.states(task=4)]
+    for i, unit in enumerate(units):
+        # "<" and '"' grow fivefold when escaped: the worst a short note can do
+        note = HOSTILE if i % 3 == 0 else ("<" if i % 3 == 1 else '"') * 5000
+        store.update_state(4, unit, at=at("2021-06-22 10:00"), actor=7, status="doing", note=note)
+    first = views.task_view(services, 4, FRIDAY)
+    assert first is not None and first.pages > 2  # fewer units per page, none cut off
+    seen = []
+    for n in range(first.pages):
+        page = views.task_view(services, 4, FRIDAY, page=n)
+        assert page is not None and page.page == n
+        assert len(page.text) <= TELEGRAM_LIMIT and "<script>" not in page.text
+        parse_html(page.text)
+        seen += [u for u in units if f"\n🟢 {u}（" in page.text or f"\n🟡 {u}（" in page.text]
+    assert sorted(seen) == sorted(units)

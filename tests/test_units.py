@@ -135,6 +135,16 @@ def test_suggest_nearest_name(directory: Directory) -> None:
     assert directory.suggest("完全无关的东西xyz") is None
 
 
+def test_check_name_always_names_the_nearest_for_an_unknown(directory: Directory) -> None:
+    """`duban check` warns of every unknown unit, never of a known one or a group."""
+    for known in ("区发改局", "区发展和改革局", "镇海区发改局", "各镇（街道）", "区级有关部门"):
+        assert directory.check_name(known) is None
+    assert directory.check_name("区发改委") == "区发改局"
+    far = directory.check_name("火星办")
+    assert far and directory.canonical(far) == far
+    assert directory.check_name("xyz") == ""  # nothing in common with any name
+
+
 def _task(leads: tuple[str, ...], supporters: tuple[str, ...]) -> Task:
     return Task(
         id=6,

@@ -119,6 +119,20 @@ async def test_activity_cancel_stores_nothing(env: ChatEnv) -> None:
     assert campaign.activities(env.store) == []
 
 
+async def test_an_idle_activity_dialogue_expires_on_the_bots_clock(env: ChatEnv) -> None:
+    alice = env.person(2003, "Alice")
+    env.bind(alice, "区文明办")
+    first = await alice.say("/activity")
+    step = await alice.press(last_with_buttons(first), "act:f:0")
+    await alice.press(last_with_buttons(step), "act:c:1")
+    env.clock.advance(minutes=31)
+    expired = await alice.say("昨天")
+    assert "已作废" in expired[-1]["text"] and "/activity" in expired[-1]["text"]
+    later = await alice.say("昨天")  # no longer taken by the dialogue
+    assert "已作废" not in later[-1]["text"] and "活动名称" not in later[-1]["text"]
+    assert campaign.activities(env.store) == []
+
+
 async def test_rectify_dialogue_for_a_coordinator(env: ChatEnv) -> None:
     boss = env.coordinator
     first = await boss.say("/rectify")

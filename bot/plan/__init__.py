@@ -78,11 +78,16 @@ def load_plan(path: Path) -> Plan:
     """The plan in `path`, whatever its layout; never raises, defects are in `plan.problems`."""
     path = Path(path)
     try:
+        if path.exists() and not path.is_dir() and not path.is_file():
+            # a FIFO or a device would block the read or never end
+            return Plan(problems=[Problem(0, "不是普通文件")], source=str(path))
         data = path.read_bytes()
     except FileNotFoundError:
         return Plan(problems=[Problem(0, "文件不存在")], source=str(path))
     except IsADirectoryError:
         return Plan(problems=[Problem(0, "这是一个目录，不是文件")], source=str(path))
+    except PermissionError:
+        return Plan(problems=[Problem(0, "无法读取文件：没有读取权限")], source=str(path))
     except OSError as exc:
         return Plan(problems=[Problem(0, f"无法读取文件：{exc.strerror or exc}")], source=str(path))
     try:

@@ -6,6 +6,7 @@ import re
 
 from bot.plan.build import (
     RawTask,
+    _short,
     column,
     header_columns,
     heading,
@@ -61,12 +62,19 @@ def parse_table(text: str) -> Plan:
     group = (0, "")
     groups_seen = 0
     raws: list[RawTask] = []
+    last_row = max(i for i, line in enumerate(lines) if "|" in line)
     for index in range(start + 1, len(lines)):
         line = lines[index]
         if not line.strip() or _RULE_ROW.match(line):
             continue
         if "|" not in line:
-            break  # the table is over
+            if index > last_row or not lines[index - 1].strip():
+                break  # the table is over (a blank line ends a table, as in Markdown)
+            # a row cut off the table (a line break inside a cell): say so, never drop it
+            problems.append(
+                Problem(index + 1, f"表格中的这一行没有“|”分隔：“{_short(line.strip())}”")
+            )
+            continue
         cells, has_group = _align(_cells(line), group_col)
         if not any(cells):
             continue

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import hashlib
 import inspect
-import itertools
 import json
 import logging
 import mimetypes
@@ -275,10 +274,10 @@ class BotApiServer:
         self.long_polls = 0  # getUpdates calls waiting right now
 
         self._updates: list[dict[str, Any]] = []
-        self._update_ids = itertools.count(100_000)
+        self._next_update_id = 100_000
         self._allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
         self._poll_generation = 0
-        self._ids = itertools.count(1)
+        self._next_id = 1  # file numbers and callback query ids
         self._returned: set[tuple[int, int]] = set()  # (chat, message) given by wait_for_message
         self._injections: dict[str, list[_Injection]] = {}
         self._delays: dict[str, list[float]] = {}
@@ -463,7 +462,7 @@ class BotApiServer:
         if not any(button.get("callback_data") == callback_data for button in buttons):
             shown = [button.get("callback_data") for button in buttons]
             raise ValueError(f"no button with callback_data {callback_data!r}; buttons: {shown}")
-        query_id = str(next(self._ids) * 7919 + 4_000_000_000_000)
+        query_id = str(self._take_id() * 7919 + 4_000_000_000_000)
         query = {
             "id": query_id,
             "from": user,
@@ -621,6 +620,71 @@ class BotApiServer:
 
         return unsubscribe
 
+    # ---------------------------------------------------------------- keeping state
+
+    def export_state(self) -> dict[str, Any]:
+        """Users, chats with their history, file descriptions and counters, as JSON data.
+
+        File contents stay in `self.files` (the caller stores them). Pending updates, callback
+        queries, commands and the call log are not kept: the bot sets them up again.
+        """
+        files = [
+            {k: v for k, v in asdict(stored).items() if k != "data"}
+            for stored in self.files.values()
+        ]
+        chats = [
+            {
+                "info": chat.info,
+                "members": sorted(chat.members),
+                "admins": chat.admins,
+                "messages": list(chat.messages.values()),
+                "deleted": sorted(chat.deleted),
+                "next_message_id": chat.next_message_id,
+                "menu_button": chat.menu_button,
+            }
+            for chat in self.chats.values()
+        ]
+        return {
+            "users": list(self.users.values()),
+            "started": sorted(self.started),
+            "blocked": sorted(self.blocked),
+            "chats": chats,
+            "files": files,
+            "next_update_id": self._next_update_id,
+            "next_id": self._next_id,
+        }
+
+    def import_state(self, state: dict[str, Any], read_file: Callable[[str], bytes | None]) -> None:
+        """Take back what `export_state` gave; `read_file(file_id)` returns a file's bytes."""
+        for user in state.get("users", []):
+            self.users[int(user["id"])] = user
+        self.started |= {int(u) for u in state.get("started", [])}
+        self.blocked |= {int(u) for u in state.get("blocked", [])}
+        for saved in state.get("chats", []):
+            chat = _Chat(
+                saved["info"],
+                members={int(m) for m in saved.get("members", [])},
+                admins=[int(a) for a in saved.get("admins", [])],
+                messages={int(m["message_id"]): m for m in saved.get("messages", [])},
+                deleted={int(m) for m in saved.get("deleted", [])},
+                next_message_id=int(saved.get("next_message_id", 1)),
+                menu_button=saved.get("menu_button") or {"type": "commands"},
+            )
+            self.chats[chat.id] = chat
+        for described in state.get("files", []):
+            data = read_file(described["file_id"])
+            if data is None:
+                continue  # its message still shows; a download answers 404
+            stored = StoredFile(data=data, **described)
+            self.files[stored.file_id] = stored
+            self._files_by_path[stored.file_path] = stored
+        self._next_update_id = max(self._next_update_id, int(state.get("next_update_id", 0)))
+        self._next_id = max(self._next_id, int(state.get("next_id", 0)))
+
+    def continue_update_ids_after(self, update_id: int) -> None:
+        """Number new updates above `update_id` (a bot drops ids it has already seen)."""
+        self._next_update_id = max(self._next_update_id, update_id + 1)
+
     # ---------------------------------------------------------------- HTTP
 
     async def _handle_api(self, request: web.Request) -> web.Response:
@@ -761,11 +825,16 @@ class BotApiServer:
             self._cond.notify_all()
 
     async def _push_update(self, payload: dict[str, Any]) -> dict[str, Any]:
-        update = {"update_id": next(self._update_ids), **payload}
+        update = {"update_id": self._next_update_id, **payload}
+        self._next_update_id += 1
         self._updates.append(update)
         await self._notify()
         self._kick_webhook()
         return update
+
+    def _take_id(self) -> int:
+        self._next_id += 1
+        return self._next_id - 1
 
     def _user(self, user_id: int) -> dict[str, Any]:
         user = self.users.get(user_id)
@@ -882,7 +951,7 @@ class BotApiServer:
         declared_size: int | None = None,
     ) -> StoredFile:
         digest = hashlib.sha256(data if declared_size is None else secrets.token_bytes(16))
-        n = next(self._ids)
+        n = self._take_id()
         suffix = (
             (mimetypes.guess_extension(mime_type or "") or "") if folder != "photos" else ".jpg"
         )

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import campaign, extensions, kpis, review
+from bot.access import Actor
+from bot.calendar import WorkCalendar
+from bot.config import Settings
+from bot.plan import load_plan
 from bot.sandbox.botapi import BotApiServer
 from bot.services import Services
 
@@ -42,6 +48,22 @@ DEMO_CONTACTS: tuple[DemoContact, ...] = (
 )
 
 
+def start_instant(settings: Settings, now: datetime) -> datetime:
+    """Where a first run's clock starts: now while the plan runs; for a plan in the past, a
+    minute before the reminder sweep of the workday a week before its main deadline."""
+    dues = [
+        t.deadline.due
+        for t in load_plan(settings.plan).tasks
+        if t.deadline.kind == "once" and t.deadline.due is not None
+    ]
+    if not dues or now.date() <= max(dues):
+        return now
+    main = Counter(dues).most_common(1)[0][0]
+    day = WorkCalendar().last_workday_on_or_before(main - timedelta(days=7))
+    sweep = datetime.combine(day, settings.reminder_time, tzinfo=settings.timezone)
+    return sweep - timedelta(minutes=1)
+
+
 def needs_demo(services: Services) -> bool:
     """A data dir with no contacts yet gets the demo."""
     return not services.store.contacts()
@@ -75,21 +97,22 @@ def seed_demo(services: Services) -> list[str]:
                 note=note,
             )
             lines.append(f"{person.unit} 更新 #{task}：{note}")
-    lines += _seed_activity(services, start + timedelta(days=2))
+    steps = (_seed_reviews, _seed_metrics, _seed_rectification)
+    for step in (lambda s: _seed_activity(s, start + timedelta(days=2)), *steps):
+        try:
+            lines += step(services)
+        except Exception:  # a custom plan or unit list may not fit; the rest of the demo stands
+            log.warning("a demo step was skipped", exc_info=True)
     return lines
 
 
 def _seed_activity(services: Services, at: datetime) -> list[str]:
-    """One 诚信建设万里行 activity, when the campaign module is there."""
-    try:
-        from bot import campaign
-    except ImportError:
-        return []
-    contact = next((c for c in DEMO_CONTACTS if c.unit == "区文明办"), None)
+    """One 诚信建设万里行 activity."""
+    contact = _contact("区文明办")
     campaign.add_activity(
         services.store,
-        unit=contact.unit if contact else None,
-        actor=contact.user_id if contact else COORDINATOR_ID,
+        unit=contact.unit,
+        actor=contact.user_id,
         at=at,
         form="现场活动",
         carrier="街道社区",
@@ -99,6 +122,63 @@ def _seed_activity(services: Services, at: datetime) -> list[str]:
         enterprises=15,
     )
     return ["区文明办 登记活动：诚信建设万里行·走进招宝山社区"]
+
+
+def _seed_reviews(services: Services) -> list[str]:
+    """A completion claim and an extension request waiting in the coordinator's /review."""
+    finance = _contact("区金融发展服务中心")
+    note = "普惠小微信用贷款余额较年初增长 32%，已完成投放目标"
+    review.create_claim(services, 22, finance.unit, _actor(finance), note=note)
+    market = _contact("区市场监管局")
+    today = services.clock.now().date()
+    due = extensions.current_due(services, 18, market.unit, today) or today
+    new_due = services.calendar.add_workdays(max(due, today), 10)
+    reason = "涉企许可事项较多，需与各审批科室逐项核对后公示"
+    extensions.request_extension(services, 18, market.unit, _actor(market), new_due, reason)
+    return [
+        f"{finance.unit} 申请办结 #22",
+        f"{market.unit} 申请 #18 延期至 {new_due.isoformat()}",
+    ]
+
+
+def _contact(unit: str) -> DemoContact:
+    return next(c for c in DEMO_CONTACTS if c.unit == unit)
+
+
+def _actor(contact: DemoContact) -> Actor:
+    return Actor(contact.user_id, contact.name, is_coordinator=False, units=(contact.unit,))
+
+
+def _seed_metrics(services: Services) -> list[str]:
+    """A few 信易贷 figures, so the summary's KPI section has values to compare."""
+    at = services.clock.now() - timedelta(days=1)
+    contact = _contact("区金融发展服务中心")
+    lines = []
+    for key, value in (("xyd_base", 1200.0), ("xyd_firms", 1850.0), ("credit_loan_share", 27.5)):
+        kpi = kpis.find_kpi(key)
+        if kpi is None:
+            continue
+        kpis.record_metric(
+            services.store, kpi, value, at=at, actor=contact.user_id, unit=contact.unit
+        )
+        lines.append(f"{contact.unit} 报送指标 {kpi.name}：{kpis.fmt_number(value)}")
+    return lines
+
+
+def _seed_rectification(services: Services) -> list[str]:
+    """One 专项治理 report for #25, for the summary's section of that name."""
+    contact = _contact("区文明办")
+    campaign.add_rectification(
+        services.store,
+        unit=contact.unit,
+        actor=contact.user_id,
+        at=services.clock.now() - timedelta(days=1, hours=2),
+        field_name="电信网络",
+        identified=8,
+        rectified=6,
+        cases="查处利用电信网络实施失信行为案件 2 起",
+    )
+    return ["区文明办 报送专项治理：电信网络 治理对象 8 个、已整改 6 个"]
 
 
 def people(services: Services) -> list[dict[str, Any]]:
@@ -124,7 +204,7 @@ def people(services: Services) -> list[dict[str, Any]]:
 
 
 def register_people(server: BotApiServer, services: Services, group_id: int = GROUP_ID) -> None:
-    """Make the demo's people Telegram users of the local server and open the group."""
+    """Make the demo's people Telegram users of the local server and members of the group."""
     members: list[int] = []
     for person in people(services):
         uid = person["user_id"]
@@ -135,3 +215,5 @@ def register_people(server: BotApiServer, services: Services, group_id: int = GR
     if group_id not in server.chats:
         admins = [COORDINATOR_ID] if COORDINATOR_ID in members else members[:1]
         server.add_group(group_id, GROUP_TITLE, members=members, admins=admins)
+    else:  # contacts bound in an earlier run have been added to the group since
+        server.chats[group_id].members.update(members)

@@ -1,4 +1,7 @@
-"""`duban sandbox`: the local Bot API, the real bot against it, and the web chat, in one process."""
+"""`duban sandbox`: the local Bot API, the real bot against it, and the web chat, in one process.
+
+The chats and the rehearsal clock are kept in `<data dir>/sandbox-chats` between runs.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,8 @@ from aiohttp import web
 from bot.clock import RehearsalClock
 from bot.config import Settings
 from bot.sandbox import demo
-from bot.sandbox.botapi import BotApiServer
+from bot.sandbox.archive import ChatArchive, clock_extras, saved_clock
+from bot.sandbox.botapi import BotApiServer, Event
 from bot.sandbox.flood import FloodLimits
 from bot.sandbox.web import create_app
 
@@ -28,7 +32,10 @@ BOT_USERNAME = "duban_sandbox_bot"
 BOT_NAME = "督办助手"
 DEFAULT_DATA_DIR = Path("data/state")
 SANDBOX_DATA_DIR = DEFAULT_DATA_DIR / "sandbox"
+ARCHIVE_DIR = "sandbox-chats"  # inside the data dir
 HOST = "127.0.0.1"
+SAVE_DELAY = 2.0  # seconds: chats are saved this long after a change (and on stop)
+SAVED_KINDS = frozenset({"message", "edit", "delete", "chat", "block"})
 
 
 def sandbox_settings(settings: Settings, server: BotApiServer | None = None) -> Settings:
@@ -48,9 +55,19 @@ def sandbox_settings(settings: Settings, server: BotApiServer | None = None) -> 
 
 
 def make_rehearsal_clock(settings: Settings) -> RehearsalClock:
-    """Always a rehearsal clock, so the page can move it: from DUBAN_CLOCK_START or now."""
+    """Always a rehearsal clock, so the page can move it: from DUBAN_CLOCK_START or now.
+
+    Without DUBAN_CLOCK_START, `Sandbox.start` then moves it: to where the last run stopped,
+    or on a first run into the plan's own weeks (`demo.start_instant`).
+    """
     start = settings.clock_start or datetime.now(settings.timezone)
     return RehearsalClock(start, settings.clock_speed, tz=settings.timezone)
+
+
+def _last_update_id(services: Any) -> int:
+    """The highest update id the bot has recorded as handled (0: none)."""
+    seen = services.store.table("updates_seen").raw_docs()
+    return max((int(doc["u"]) for _, doc in seen), default=0)
 
 
 class Sandbox:
@@ -67,6 +84,8 @@ class Sandbox:
     ) -> None:
         self.base_settings = settings
         self.web_port = settings.sandbox_port if web_port is None else web_port
+        # Without DUBAN_CLOCK_START the clock resumes where the last run left it.
+        self.clock_given = clock is not None or settings.clock_start is not None
         self.clock = clock or make_rehearsal_clock(settings)
         self.server = BotApiServer(
             token=TOKEN,
@@ -80,7 +99,10 @@ class Sandbox:
         self.services: Any = None
         self.application: Any = None
         self.seeded: list[str] = []
+        self.archive: ChatArchive | None = None
         self._web: web.AppRunner | None = None
+        self._unsubscribe: Any = None
+        self._save_later: asyncio.TimerHandle | None = None
 
     @property
     def url(self) -> str:
@@ -94,16 +116,48 @@ class Sandbox:
         try:
             self.settings = sandbox_settings(self.base_settings, self.server)
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            archive = ChatArchive(self.settings.data_dir / ARCHIVE_DIR)
+            extras = archive.load(self.server)
+            if not self.clock_given:
+                self._set_start(saved_clock(extras))
             self.services = open_services(self.settings, writer=True, clock=self.clock)
+            self.archive = archive  # this run holds the data dir: it saves the chats
             if self.seed and demo.needs_demo(self.services):
                 self.seeded = demo.seed_demo(self.services)
+            self.server.continue_update_ids_after(_last_update_id(self.services))
             demo.register_people(self.server, self.services)
             self._extra_groups()
             await self._start_bot()
             await self._start_web()
+            self._unsubscribe = self.server.subscribe(self._changed)
         except BaseException:
             await self.stop()
             raise
+
+    def _set_start(self, saved: datetime | None) -> None:
+        """Resume the last run's simulated time; a first run starts in the plan's own weeks."""
+        if saved is None:
+            saved = demo.start_instant(self.base_settings, self.clock.now())
+        self.clock.set(saved)
+
+    def _changed(self, event: Event) -> None:
+        """Save the chats a little after they change, once for a burst of changes."""
+        if event.kind not in SAVED_KINDS or self._save_later is not None:
+            return
+        loop = asyncio.get_running_loop()
+        self._save_later = loop.call_later(SAVE_DELAY, self.save)
+
+    def save(self) -> None:
+        """Write the chats and the clock to the data dir now."""
+        if self._save_later is not None:
+            self._save_later.cancel()
+            self._save_later = None
+        if self.archive is None:
+            return
+        try:
+            self.archive.save(self.server, **clock_extras(self.clock))
+        except OSError:
+            log.exception("sandbox chats not saved")
 
     def _extra_groups(self) -> None:
         """A summary chat set by the user is a group on the local server too."""
@@ -131,6 +185,11 @@ class Sandbox:
             people=lambda: demo.people(self.services),
             clock=self.clock,
             on_clock_change=self.clock_changed,
+            schedule={
+                "reminder": self.settings.reminder_time.strftime("%H:%M"),
+                "summary_weekday": self.settings.summary_weekday,
+                "summary_time": self.settings.summary_time.strftime("%H:%M"),
+            },
         )
         self._web = web.AppRunner(web_app, access_log=None, shutdown_timeout=1.0)
         await self._web.setup()
@@ -149,7 +208,10 @@ class Sandbox:
         tick.schedule(self.application)
 
     async def stop(self) -> None:
-        """Stop the web chat, the bot and the API server; safe to call more than once."""
+        """Stop the web chat, the bot and the API server, then save; safe to call twice."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         if self._web is not None:
             runner, self._web = self._web, None
             with contextlib.suppress(Exception):
@@ -161,6 +223,9 @@ class Sandbox:
             self.services.close()
         self.services = None
         await self.server.stop()
+        if self.archive is not None:
+            self.save()
+            self.archive = None
 
 
 async def _stop_application(app: Any) -> None:
@@ -191,7 +256,9 @@ async def _stop_application(app: Any) -> None:
 
 async def serve(settings: Settings) -> int:
     """Run until Ctrl-C or SIGTERM."""
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per long poll is noise
+    # One line per long poll, or per tick of the rehearsal clock, would bury what matters.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     sandbox = Sandbox(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

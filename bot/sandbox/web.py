@@ -37,7 +37,7 @@ PEOPLE: web.AppKey[Callable[[], list[dict[str, Any]]]] = web.AppKey("people")
 SERVER: web.AppKey[BotApiServer] = web.AppKey("server")
 CLOCK: web.AppKey[Any] = web.AppKey("clock")
 CLIENTS: web.AppKey[set[asyncio.Queue[dict[str, Any] | None]]] = web.AppKey("clients")
-EXTRA: web.AppKey[dict[int, dict[str, Any]]] = web.AppKey("extra_people")
+SCHEDULE: web.AppKey[dict[str, Any]] = web.AppKey("schedule")
 ON_CLOCK: web.AppKey[Callable[[], None]] = web.AppKey("on_clock_change")
 UNSUBSCRIBE: web.AppKey[Callable[[], None]] = web.AppKey("unsubscribe")
 
@@ -63,11 +63,15 @@ def create_app(
     people: Callable[[], list[dict[str, Any]]] | None = None,
     clock: Any = None,
     on_clock_change: Callable[[], None] | None = None,
+    schedule: dict[str, Any] | None = None,
 ) -> web.Application:
     """The web chat over `server`.
 
-    `people` lists who may be played, `clock` is the rehearsal clock the panel moves, and
-    `on_clock_change` runs after every move (the sandbox re-times the bot's tick job with it).
+    `people` lists who may be played (users the server knows besides them are offered as new
+    people), `clock` is the rehearsal clock the panel moves, `on_clock_change` runs after every
+    move (the sandbox re-times the bot's tick job with it), and `schedule` tells the panel when
+    reminders and the weekly summary go out (`reminder`: "HH:MM", `summary_weekday`: 0 = Monday,
+    `summary_time`: "HH:MM").
     """
     app = web.Application(client_max_size=MAX_UPLOAD + 1024 * 1024)
     app[SERVER] = server
@@ -75,7 +79,7 @@ def create_app(
     app[CLOCK] = clock
     app[ON_CLOCK] = on_clock_change or (lambda: None)
     app[CLIENTS] = set()
-    app[EXTRA] = {}
+    app[SCHEDULE] = schedule or {}
     r = app.router
     r.add_get("/", _index)
     r.add_static("/static/", STATIC, append_version=True)
@@ -135,10 +139,15 @@ def _int(value: Any, what: str) -> int:
 
 
 def _all_people(app: web.Application) -> list[dict[str, Any]]:
+    """The listed people, then every other user the server knows (people made on the page)."""
     listed = app[PEOPLE]()
     known = {p["user_id"] for p in listed}
-    extra = [p for uid, p in sorted(app[EXTRA].items()) if uid not in known]
-    return listed + extra
+    others = [
+        {"user_id": uid, "name": user["first_name"], "units": [], "role": "new"}
+        for uid, user in sorted(app[SERVER].users.items())
+        if uid not in known
+    ]
+    return listed + others
 
 
 def _user(request: web.Request, value: Any = None) -> int:
@@ -222,6 +231,7 @@ async def _state(request: web.Request) -> web.Response:
         {
             "bot": server.bot_user,
             "clock": _clock_json(request.app[CLOCK]),
+            "schedule": request.app[SCHEDULE],
             "people": _all_people(request.app),
         }
     )
@@ -244,9 +254,7 @@ async def _new_person(request: web.Request) -> web.Response:
     while user_id in taken:
         user_id += 1
     server.add_user(user_id, name)
-    person = {"user_id": user_id, "name": name, "units": [], "role": "new"}
-    request.app[EXTRA][user_id] = person
-    return _json(person, status=201)
+    return _json({"user_id": user_id, "name": name, "units": [], "role": "new"}, status=201)
 
 
 async def _chats(request: web.Request) -> web.Response:

@@ -19,6 +19,8 @@
     clock: null, // {epoch_ms, speed, tz, at: performance.now()}
     events: null,
     typingTimer: null,
+    schedule: {}, // when reminders and the weekly summary go out
+    askedInvite: null, // the new person who asked the coordinator for an invite
   };
   const TZ_FALLBACK = "Asia/Shanghai";
 
@@ -99,6 +101,7 @@
       sel.appendChild(opt);
     }
     sel.value = value;
+    if (document.activeElement !== $("clock-at")) $("clock-at").value = localInput(simNow());
     tickClock();
   }
 
@@ -109,6 +112,57 @@
   async function postClock(body) {
     try { setClock(await api("/api/clock", { json: body })); toast("时钟已调整：" + fmtClock(simNow())); }
     catch (e) { fail(e); }
+  }
+
+  const WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
+
+  function minutes(hhmm) { const [h, m] = hhmm.split(":").map(Number); return h * 60 + m; }
+
+  function hhmm(total) {
+    const t = (total + 1440) % 1440;
+    return String(Math.floor(t / 60)).padStart(2, "0") + ":" + String(t % 60).padStart(2, "0");
+  }
+
+  // The simulated day `days` after today, as YYYY-MM-DD, and today's weekday (0 = Monday).
+  function simDay(days) {
+    const p = parts(simNow());
+    return new Date(Date.UTC(+p.year, +p.month - 1, +p.day + days)).toISOString().slice(0, 10);
+  }
+
+  function simWeekday() {
+    const p = parts(simNow());
+    return (new Date(Date.UTC(+p.year, +p.month - 1, +p.day)).getUTCDay() + 6) % 7;
+  }
+
+  function schedule() {
+    const s = state.schedule || {};
+    return {
+      reminder: s.reminder || "09:00",
+      weekday: s.summary_weekday === undefined ? 4 : s.summary_weekday,
+      summary: s.summary_time || "16:00",
+    };
+  }
+
+  function renderSchedule() {
+    const s = schedule();
+    const day = WEEKDAYS[s.weekday];
+    const morning = hhmm(minutes(s.reminder) - 1);
+    const beforeSummary = hhmm(minutes(s.summary) - 1);
+    $("clock-morning").textContent = `明早 ${morning}`;
+    $("clock-morning").title = `跳到明天 ${morning}：一分钟后是工作日的提醒时间`;
+    $("clock-summary").textContent = `${day} ${beforeSummary}`;
+    $("clock-summary").title = `跳到${day} ${beforeSummary}：一分钟后周报发到协调群`;
+    $("clock-hint").textContent = `工作日 ${s.reminder} 发提醒，每${day} ${s.summary} 周报发到协调群。`;
+  }
+
+  // A minute before the next weekly summary (this week's, unless it has gone out).
+  function jumpToSummary() {
+    const s = schedule();
+    const p = parts(simNow());
+    const target = minutes(s.summary) - 1;
+    let days = (s.weekday - simWeekday() + 7) % 7;
+    if (days === 0 && +p.hour * 60 + +p.minute >= target) days = 7;
+    postClock({ at: `${simDay(days)}T${hhmm(target)}` });
   }
 
   // ------------------------------------------------------------------ people
@@ -148,7 +202,10 @@
   }
 
   async function refreshPeople() {
-    try { state.people = await api("/api/people"); renderPeople(); } catch (e) { /* keep the old list */ }
+    const wasUnbound = unbound(me());
+    try { state.people = await api("/api/people"); } catch (e) { return; /* keep the old list */ }
+    renderPeople();
+    if (wasUnbound !== unbound(me())) renderMessages(); // just bound: the guide gives way
   }
 
   async function becomePerson(userId) {
@@ -251,17 +308,100 @@
     const box = $("messages");
     box.replaceChildren();
     const list = state.messages.get(state.chat) || [];
+    const chat = state.chats.find((c) => c.id === state.chat);
+    // A newcomer keeps the how-to-bind guide on top; others get a guide in an empty chat.
+    const pinned = chat && chat.type === "private" && unbound(me());
+    if (pinned) box.appendChild(guide(chat, "guide pinned"));
     if (!list.length) {
-      const empty = document.createElement("div");
-      empty.className = "empty";
-      empty.textContent = state.chats.find((c) => c.id === state.chat && c.type === "private")
-        ? "还没有消息。发送 /start 开始，或点击左下角的 / 查看命令。"
-        : "还没有消息。";
-      box.appendChild(empty);
+      if (!pinned) box.appendChild(chat ? guide(chat, "empty guide") : emptyNote());
       return;
     }
     for (const msg of list) box.appendChild(renderMessage(msg));
     box.scrollTop = box.scrollHeight;
+  }
+
+  function emptyNote() {
+    const empty = document.createElement("div");
+    empty.className = "empty";
+    empty.textContent = "还没有消息。";
+    return empty;
+  }
+
+  function me() { return state.people.find((p) => p.user_id === state.me); }
+
+  function unbound(person) { return !!person && person.role === "new" && !(person.units || []).length; }
+
+  function coordinatorUnit() {
+    const c = state.people.find((p) => p.role === "coordinator");
+    return (c && c.units && c.units[0]) || "督办单位";
+  }
+
+  // What one can try in this chat, for who one is playing; chips send a command or fill it in.
+  function guide(chat, className) {
+    const box = document.createElement("div");
+    box.className = className;
+    const line = (tag, text) => {
+      const el = document.createElement(tag);
+      el.textContent = text;
+      box.appendChild(el);
+    };
+    const chips = document.createElement("div");
+    chips.className = "chips";
+    const chip = (label, action, title) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "chip";
+      b.textContent = label;
+      if (title) b.title = title;
+      b.addEventListener("click", action);
+      chips.appendChild(b);
+    };
+    const send = (command) => chip(command, () => sendText(command), "点击发送");
+    const fill = (command, example) => chip(command + "…", () => fillComposer(command + " "), `填入输入框，再补上${example}`);
+    const person = me() || {};
+    const s = schedule();
+    if (chat.type !== "private") {
+      line("b", chat.title || "协调群");
+      line("p", `每${WEEKDAYS[s.weekday]} ${s.summary} 的周报（附进度图）和逾期升级提醒都发到这里。群里机器人只响应命令和对它消息的回复。`);
+      chip("跳到周报前一分钟", jumpToSummary, "移动模拟时钟，一分钟后周报到达");
+      send("/status");
+    } else if (unbound(person)) {
+      line("b", "你还没有绑定单位");
+      line("p", `正式使用时，请向督办单位（${coordinatorUnit()}）索取邀请链接，点开链接即成为该单位的联络人，之后提醒会发到这里。`);
+      line("p", `在沙盒里：① 点「请协调人邀请我」，切换为协调人，在 /invite 后写上单位名称并发送；② 点机器人回复中的邀请链接，选择以「${person.name}」的身份打开。`);
+      chip("请协调人邀请我", askForInvite, "切换为协调人并填好 /invite");
+      send("/start");
+    } else if (person.role === "coordinator") {
+      line("b", `你是督办人员（${(person.units || []).join("、") || coordinatorUnit()}）`);
+      line("p", "可查看全部任务进度、审核办结和延期申请、邀请单位联络人、预览周报。试试：");
+      for (const c of ["/status", "/overdue", "/review", "/units", "/summary preview"]) send(c);
+      fill("/invite", "单位名称，如 区商务局");
+    } else {
+      line("b", `你是${(person.units || []).join("、")}的联络人`);
+      line("p", "提醒会发到这里。点任务卡片下的按钮更新进度，或直接回复提醒留言；发送文件并在说明里写 #编号，就是该任务的佐证材料。试试：");
+      for (const c of ["/mytasks", "/help"]) send(c);
+      fill("/update", "任务编号和状态，如 18 进行中 60%");
+    }
+    box.appendChild(chips);
+    return box;
+  }
+
+  function fillComposer(text) {
+    const input = $("text");
+    input.value = text;
+    autoGrow();
+    input.focus();
+  }
+
+  // A newcomer asks for an invite: play the coordinator, with /invite ready to complete.
+  async function askForInvite() {
+    const coordinator = state.people.find((p) => p.role === "coordinator");
+    if (!coordinator) { toast("沙盒里没有协调人", true); return; }
+    state.askedInvite = state.me;
+    await becomePerson(coordinator.user_id);
+    $("app").classList.add("show-chat");
+    fillComposer("/invite ");
+    toast("现在你是协调人：在 /invite 后写上单位名称（如 区商务局）并发送，再点回复里的邀请链接。");
   }
 
   function senderName(user) {
@@ -294,11 +434,19 @@
     if (msg.photo && msg.photo.length) {
       const img = document.createElement("img");
       img.className = "photo";
-      img.alt = "图片";
+      img.alt = msg.caption || "图片";
       img.loading = "lazy";
-      img.src = "/api/files/" + encodeURIComponent(msg.photo[msg.photo.length - 1].file_id);
+      const href = "/api/files/" + encodeURIComponent(msg.photo[msg.photo.length - 1].file_id);
+      img.src = href;
       img.addEventListener("load", () => { if (isLast(msg)) scrollDown(); });
-      bubble.appendChild(img);
+      const full = document.createElement("a"); // as in Telegram, a tap shows it full size
+      full.className = "photo-link";
+      full.href = href;
+      full.target = "_blank";
+      full.rel = "noopener";
+      full.title = "查看原图";
+      full.appendChild(img);
+      bubble.appendChild(full);
     }
     if (msg.document) bubble.appendChild(fileCard(msg.document));
     const body = msg.text !== undefined ? msg.text : msg.caption;
@@ -496,9 +644,55 @@
   }
 
   // Opening a t.me/<bot>?start=CODE link: Telegram opens the bot's chat and sends /start CODE.
+  // An invite link in the coordinator's hands is meant for someone else: ask who opens it.
   async function followStart(code) {
+    const person = me();
+    if (code && person && person.role === "coordinator") { chooseOpener(code); return; }
+    await sendStart(code);
+  }
+
+  async function sendStart(code) {
     if (state.chat !== state.me) await openChat(state.me, false);
     await sendText(code ? `/start ${code}` : "/start");
+  }
+
+  function chooseOpener(code) {
+    const dialog = $("opener");
+    const list = $("opener-people");
+    list.replaceChildren();
+    const newcomers = state.people.filter(unbound)
+      .sort((a, b) => (b.user_id === state.askedInvite) - (a.user_id === state.askedInvite));
+    for (const p of newcomers) {
+      const b = document.createElement("button");
+      b.type = "button";
+      const twin = newcomers.some((q) => q !== p && q.name === p.name);
+      b.textContent = `以「${p.name}」${twin ? `（ID ${p.user_id}）` : ""}的身份打开`;
+      b.addEventListener("click", () => openAs(p.user_id, code));
+      list.appendChild(b);
+    }
+    $("opener-self").textContent = `我自己（${me().name}）打开`;
+    $("opener-self").onclick = () => { dialog.close(); sendStart(code); };
+    $("opener-new").onsubmit = async (ev) => {
+      ev.preventDefault();
+      const name = $("opener-name").value.trim();
+      if (!name) { $("opener-name").focus(); return; }
+      try {
+        const p = await api("/api/people", { json: { name } });
+        state.people.push(p);
+        $("opener-name").value = "";
+        await openAs(p.user_id, code);
+      } catch (e) { fail(e); }
+    };
+    dialog.showModal();
+    if (!newcomers.length) $("opener-name").focus();
+  }
+
+  async function openAs(userId, code) {
+    $("opener").close();
+    state.askedInvite = null;
+    await becomePerson(userId);
+    $("app").classList.add("show-chat");
+    await sendStart(code);
   }
 
   function flash(messageId) {
@@ -728,6 +922,7 @@
         $("new-name").value = "";
         $("new-person").classList.add("hidden");
         await becomePerson(p.user_id);
+        $("app").classList.add("show-chat"); // straight to the guide on how to get bound
       } catch (e) { fail(e); }
     });
     $("composer").addEventListener("submit", submit);
@@ -754,6 +949,7 @@
       $("text").focus();
     });
     $("file-cancel").addEventListener("click", clearFile);
+    $("opener-cancel").addEventListener("click", () => $("opener").close());
     $("reply-cancel").addEventListener("click", cancelReply);
     $("back").addEventListener("click", () => $("app").classList.remove("show-chat"));
     $("clock-speed").addEventListener("change", (ev) => postClock({ speed: Number(ev.target.value) }));
@@ -767,11 +963,9 @@
       b.addEventListener("click", () => postClock({ advance_minutes: Number(b.dataset.advance) }));
     }
     $("clock-morning").addEventListener("click", () => {
-      const p = parts(simNow());
-      const next = new Date(Date.UTC(+p.year, +p.month - 1, +p.day + 1));
-      const day = next.toISOString().slice(0, 10);
-      postClock({ at: `${day}T08:59` });
+      postClock({ at: `${simDay(1)}T${hhmm(minutes(schedule().reminder) - 1)}` });
     });
+    $("clock-summary").addEventListener("click", jumpToSummary);
     document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") hideCommands(); });
     document.addEventListener("click", (ev) => {
       if (!ev.target.closest("#cmd-menu") && ev.target.id !== "cmd-btn" && ev.target.id !== "text") hideCommands();
@@ -785,6 +979,8 @@
       const s = await api("/api/state");
       state.bot = s.bot;
       state.people = s.people;
+      state.schedule = s.schedule || {};
+      renderSchedule();
       if (s.clock) setClock(s.clock); else $("clock-panel").classList.add("hidden");
     } catch (e) { fail(e); return; }
     const saved = Number(localStorage.getItem("duban-sandbox-me"));
