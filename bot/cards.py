@@ -6,16 +6,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from bot import kpis
 from bot.plan.model import Task
 from bot.render import render
 from bot.status import effective_due, period_key
+from bot.views import EVENT_LABELS
 
 if TYPE_CHECKING:
     from bot.access import Actor
     from bot.services import Services
 
 HISTORY_SHOWN = 30
-_QUIET_KINDS = ("plan.task_added", "plan.import")
+# Bookkeeping, not work on the task: the reminders sent, contacts bound, the summary posted.
+_QUIET_KINDS = ("plan.task_added", "plan.import", "reminder", "summary.", "contact.", "invite.")
 
 
 @dataclass(frozen=True)
@@ -92,12 +95,13 @@ def task_detail(services: Services, task_id: int, today: date) -> str | None:
     if task is None:
         return None
     parts = [card(services, task, s, today) for s in store.states(task=task_id)]
-    parts.sort(key=lambda c: (c.state["role"] != "lead", c.unit))
+    # Leads first, each group in the plan's order (as /status shows it), not by code point.
+    parts.sort(key=lambda c: c.state["role"] != "lead")
     events = store.events(
-        task=task_id, where=lambda e: e["kind"] not in _QUIET_KINDS, last=HISTORY_SHOWN
+        task=task_id, where=lambda e: not e["kind"].startswith(_QUIET_KINDS), last=HISTORY_SHOWN
     )
     kinds = store.event_kinds(task_id)
-    total = sum(n for kind, n in kinds.items() if kind not in _QUIET_KINDS)
+    total = sum(n for kind, n in kinds.items() if not kind.startswith(_QUIET_KINDS))
     return render(
         "task_detail.html.j2",
         task=task,
@@ -106,4 +110,6 @@ def task_detail(services: Services, task_id: int, today: date) -> str | None:
         events=events,
         hidden=max(0, total - len(events)),
         names=names_by_user(services),
+        labels=EVENT_LABELS,
+        metric=kpis.describe,
     )

@@ -143,11 +143,6 @@ def _group_colour(group: Mapping[str, Any]) -> str:
     return LIGHT_COLOURS["green"]
 
 
-def make_chart(services: Services, day: date, summary: Mapping[str, Any] | None = None) -> bytes:
-    """The chart for the summary of `day` (blocking)."""
-    return render_chart(*chart_inputs(services, day, summary))
-
-
 def chart_inputs(
     services: Services, day: date, summary: Mapping[str, Any] | None = None
 ) -> tuple[list[Mapping[str, Any]], list[tuple[str, int, int]], str, str | None]:

@@ -231,9 +231,16 @@ def _print_reminders(items: list[dict], everything: list) -> None:  # type: igno
             f"#{it['task']:<3} {it['unit']:<12} {it['role']:<10} {it['kind']:<10} "
             f"{it['due'] or '-':<10} -> {len(it['contacts'])} contact(s)"
         )
-    unreachable = [r for r in everything if not r.contacts]
+    unreachable = [r for r in everything if not r.contacts and r.kind != "escalation"]
+    # an escalation goes to the coordinators and the summary chat, not to the unit's contact
+    unsent_escalations = [r for r in everything if not r.contacts and r.kind == "escalation"]
     if not items:
         print("nothing to send on this day")
+    if unsent_escalations:
+        print(
+            f"not sent: {len(unsent_escalations)} escalation(s): neither DUBAN_COORDINATORS "
+            "nor DUBAN_SUMMARY_CHAT_ID is set"
+        )
     if unreachable:
         units = sorted({r.unit for r in unreachable})
         print(

@@ -66,6 +66,12 @@ def current_due(services: Services, task_id: int, unit: str, today: date) -> dat
     return effective_due(task, services.store.state(task_id, unit), today)
 
 
+def is_ongoing(services: Services, task_id: int) -> bool:
+    """A 持续推进 task has no deadline, so nothing to extend."""
+    task = services.store.task(task_id)
+    return task is not None and task.deadline.kind == "ongoing"
+
+
 def validate(services: Services, task_id: int, unit: str, due: date, today: date) -> date | None:
     """The requested date must be after the current deadline (and after today); returns that."""
     review.responsible_state(services, task_id, unit)
@@ -87,6 +93,8 @@ def request_extension(
     reason = review.check_reason(reason)
     today = services.clock.now().date()
     state = review.responsible_state(services, task_id, unit)
+    if is_ongoing(services, task_id):
+        raise ReviewError("ongoing", task=task_id)
     if state["status"] == "done":
         raise ReviewError("done", task=task_id, unit=unit)
     if services.store.task_meta(task_id).get("closed"):

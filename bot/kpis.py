@@ -79,6 +79,16 @@ def fmt_number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
 
 
+def describe(key: str | None, value: Any) -> str:
+    """A recorded value as people read it: "双公示信息上报率 98.5%" (never the bare key)."""
+    kpi = next((k for k in bundled_kpis() if k.key == key), None)
+    try:
+        number = fmt_number(float(value))
+    except (TypeError, ValueError):
+        number = str(value)
+    return f"{kpi.name} {number}{kpi.unit}" if kpi else f"指标 {number}"
+
+
 def load_kpis(path: Path = KPI_FILE) -> list[Kpi]:
     """Read the KPI list; ValueError names the file and the bad entry."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -129,6 +139,17 @@ def parse_value(text: str) -> float | None:
     """ "98.5", "98.5%", "240家" → the number; None when it is not one."""
     m = _NUMBER.match(text.replace("，", "").replace(",", ""))
     return float(m.group(1)) if m else None
+
+
+def value_problem(kpi: Kpi, value: float) -> str | None:
+    """Why a value cannot be this KPI's (said to the user), or None when it can."""
+    if value < 0:
+        return "不能为负数"
+    if kpi.unit == "%" and value > 100:
+        return "比例不能超过 100%"
+    if kpi.unit in ("家", "户") and value != int(value):
+        return f"应为整数（单位：{kpi.unit}）"
+    return None
 
 
 def record_metric(

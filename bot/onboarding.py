@@ -110,7 +110,12 @@ def unbind(services: Services, actor: Actor, user_id: int, unit_name: str) -> st
     done = services.store.unbind_contact(
         user_id, name, at=services.clock.now(), actor=actor.user_id
     )
-    return render("unbind.html.j2", done=done, user_id=user_id, unit=name)
+    return render("unbind.html.j2", missing=False, done=done, user_id=user_id, unit=name)
+
+
+def unit_missing_text() -> str:
+    """The answer to an unbind button whose unit is no longer in the directory."""
+    return render("unbind.html.j2", missing=True)
 
 
 def render_usage(what: str) -> str:

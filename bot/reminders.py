@@ -50,14 +50,17 @@ class Reminder:
 
 
 @dataclass(frozen=True)
-class _Part:
+class Part:
+    """One unit's part of a task, with its state row (empty before any update)."""
+
     task: Task
     unit: str
     role: str
     state: dict[str, Any]
 
 
-def _state_index(states: StateRows) -> dict[tuple[int, str], dict[str, Any]]:
+def state_index(states: StateRows) -> dict[tuple[int, str], dict[str, Any]]:
+    """State rows by (task, unit)."""
     if isinstance(states, Mapping):
         return dict(states)
     return {(s["task"], s["unit"]): s for s in states}
@@ -72,12 +75,12 @@ def reachable_contacts(contacts: Iterable[dict[str, Any]]) -> dict[str, tuple[in
     return {unit: tuple(sorted(ids)) for unit, ids in by_unit.items()}
 
 
-def _parts(
+def open_parts(
     tasks: Iterable[Task],
     states: dict[tuple[int, str], dict[str, Any]],
     units: Directory,
     closed: Iterable[int],
-) -> Iterable[_Part]:
+) -> Iterable[Part]:
     """Every open unit part of every open task: groups expanded, state rows added."""
     shut = set(closed)
     for task in tasks:
@@ -91,7 +94,7 @@ def _parts(
                 continue
             seen.add(name)
             state = states.get((task.id, name)) or {}
-            yield _Part(task, name, state.get("role") or role, state)
+            yield Part(task, name, state.get("role") or role, state)
 
 
 def _snoozed(state: dict[str, Any], day: date) -> bool:
@@ -106,7 +109,8 @@ def _next_period_day(task: Task, day: date) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def _override(state: dict[str, Any]) -> date | None:
+def override_due(state: dict[str, Any]) -> date | None:
+    """The deadline an approved extension set for the part, if any."""
     raw = state.get("due_override")
     return date.fromisoformat(str(raw)[:10]) if raw else None
 
@@ -128,7 +132,7 @@ class _Planner:
         self.contacts = contacts
         self.escalate_to = escalate_to
 
-    def reminder(self, part: _Part, kind: str, due: date | None, key: str, **kw: Any) -> Reminder:
+    def reminder(self, part: Part, kind: str, due: date | None, key: str, **kw: Any) -> Reminder:
         left = None
         if due is not None and due >= self.day:
             left = self.cal.workdays_between(self.day, due)
@@ -144,7 +148,7 @@ class _Planner:
             **kw,
         )
 
-    def part(self, part: _Part) -> list[Reminder]:
+    def part(self, part: Part) -> list[Reminder]:
         state = part.state
         if state.get("status") == "done" or _snoozed(state, self.day):
             return []
@@ -157,8 +161,8 @@ class _Planner:
             return self.ongoing(part)
         return []
 
-    def once(self, part: _Part) -> list[Reminder]:
-        due = _override(part.state) or part.task.deadline.due
+    def once(self, part: Part) -> list[Reminder]:
+        due = override_due(part.state) or part.task.deadline.due
         if due is None:
             return []
         base = f"rem:{part.task.id}:{part.unit}"
@@ -181,7 +185,7 @@ class _Planner:
         return []
 
     def overdue(
-        self, part: _Part, due: date, occurrence: str, period: str | None = None
+        self, part: Part, due: date, occurrence: str, period: str | None = None
     ) -> list[Reminder]:
         pol = self.policy.overdue
         if part.role not in pol.roles or part.state.get("claim") == "pending":
@@ -218,7 +222,7 @@ class _Planner:
             )
         return out
 
-    def periodic(self, part: _Part) -> list[Reminder]:
+    def periodic(self, part: Part) -> list[Reminder]:
         task, state = part.task, part.state
         kind = task.deadline.kind
         reported = set(state.get("reported") or ())
@@ -227,7 +231,7 @@ class _Planner:
             pkey, pdue = period_key(task, probe), period_due(task, probe)
             if pkey is None or pdue is None or pkey in reported:
                 continue
-            extended = _override(state)
+            extended = override_due(state)
             if extended is not None and period_key(task, extended) == pkey:
                 pdue = max(pdue, extended)
             base = f"rem:{task.id}:{part.unit}:{kind}:{pkey}"
@@ -243,7 +247,7 @@ class _Planner:
                 out += self.overdue(part, pdue, pkey, period=pkey)
         return out
 
-    def ongoing(self, part: _Part) -> list[Reminder]:
+    def ongoing(self, part: Part) -> list[Reminder]:
         if part.role != "lead":
             return []
         day = self.day
@@ -274,13 +278,13 @@ def plan_all(
     """Every reminder the rules schedule on `day`, including those nobody can receive."""
     if not calendar.is_workday(day):
         return []
-    index = _state_index(states)
+    index = state_index(states)
     escalate_to = tuple(
         dict.fromkeys([*([summary_chat] if summary_chat else []), *sorted(coordinators)])
     )
     planner = _Planner(calendar, policy, day, reachable_contacts(contacts), escalate_to)
     out: list[Reminder] = []
-    for part in _parts(tasks, index, units, closed):
+    for part in open_parts(tasks, index, units, closed):
         out += planner.part(part)
     return out
 
@@ -330,7 +334,7 @@ def units_without_contacts(
     """Unit → its open tasks, for units with open work but no bound, reachable contact."""
     reach = reachable_contacts(contacts)
     out: dict[str, list[int]] = {}
-    for part in _parts(tasks, _state_index(states), units, closed):
+    for part in open_parts(tasks, state_index(states), units, closed):
         if part.state.get("status") == "done" or reach.get(part.unit):
             continue
         out.setdefault(part.unit, []).append(part.task.id)
@@ -343,61 +347,6 @@ def week_key(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def chase(
-    tasks: Iterable[Task],
-    states: StateRows,
-    contacts: Iterable[dict[str, Any]],
-    calendar: WorkCalendar,
-    day: date,
-    *,
-    units: Directory,
-    task_id: int | None = None,
-    unit_names: Iterable[str] | None = None,
-    closed: Iterable[int] = (),
-    stamp: str = "",
-) -> list[Reminder]:
-    """A coordinator's immediate 催办: one reminder per open part of a task or of some units.
-
-    Unlike the planner this ignores snoozes and the calendar; parts nobody can receive come
-    back with empty contacts so the coordinator can be told.
-    """
-    wanted = set(unit_names) if unit_names is not None else None
-    reach = reachable_contacts(contacts)
-    out = []
-    for part in _parts(tasks, _state_index(states), units, closed):
-        if task_id is not None and part.task.id != task_id:
-            continue
-        if wanted is not None and part.unit not in wanted:
-            continue
-        if part.state.get("status") == "done":
-            continue
-        deadline = part.task.deadline
-        due = _override(part.state) or (
-            deadline.due if deadline.kind == "once" else period_due(part.task, day)
-        )
-        period = period_key(part.task, day)
-        kind, left, late = "manual", None, None
-        if due is not None and due < day:
-            kind, late = "overdue", calendar.workdays_between(due, day)
-        elif due is not None:
-            left = calendar.workdays_between(day, due)
-        out.append(
-            Reminder(
-                task=part.task.id,
-                unit=part.unit,
-                role=part.role,
-                kind=kind,
-                due=due,
-                key=f"manual:{part.task.id}:{part.unit}:{stamp or day.isoformat()}",
-                contacts=reach.get(part.unit, ()),
-                workdays_left=left,
-                workdays_overdue=late,
-                period=period,
-            )
-        )
-    return out
-
-
 def by_chat(
     reminders: Iterable[Reminder], skip: Callable[[Reminder, int], bool] | None = None
 ) -> dict[int, list[Reminder]]:
@@ -408,21 +357,3 @@ def by_chat(
             if skip is None or not skip(r, chat):
                 out.setdefault(chat, []).append(r)
     return out
-
-
-@dataclass(frozen=True)
-class ChaseOutcome:
-    """The units a 催办 reached, those whose contacts it could not reach, those with none."""
-
-    reached: list[str]
-    failed: list[str]
-    missing: list[str]
-
-
-def chase_outcome(items: Iterable[Reminder], failed_chats: Iterable[int]) -> ChaseOutcome:
-    """Sort a 催办's units by what sending did (a unit counts as reached by any one contact)."""
-    items, failed_chats = list(items), set(failed_chats)
-    reached = sorted({r.unit for r in items for chat in r.contacts if chat not in failed_chats})
-    failed = sorted({r.unit for r in items if r.contacts and r.unit not in reached})
-    missing = sorted({r.unit for r in items if not r.contacts})
-    return ChaseOutcome(reached, failed, missing)

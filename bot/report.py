@@ -373,6 +373,9 @@ def write_report(data: ReportData, out: Path) -> Path:
         widths = [_width(h) for h in spec.headers]
         for row in spec.rows:
             ws.append([_clean(v) for v in row])
+            for cell in ws[ws.max_row]:
+                if cell.data_type == "f":  # a note typed as "=…" is text, never a live formula
+                    cell.data_type = "s"
             for i, value in enumerate(row[: len(widths)]):
                 widths[i] = max(widths[i], min(_width(value), MAX_WIDTH))
         if spec.merges or spec.wrap:

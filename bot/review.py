@@ -8,7 +8,6 @@ the history through the store.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, Protocol
 
 from bot.services import Services
@@ -79,6 +78,18 @@ def records(
         and (task is None or doc["task"] == task)
         and (unit is None or doc["unit"] == unit)
     ]
+
+
+def pressable(
+    services: Services, user_id: int, record_id: int
+) -> tuple[dict[str, Any] | None, str | None]:
+    """(record, None) when the presser may decide it; else why not: forbidden, missing or done."""
+    if not services.is_coordinator(user_id):
+        return None, "forbidden"
+    record = get(services.store, record_id)
+    if record is None:
+        return None, "missing"
+    return record, None if record["status"] == "pending" else "done"
 
 
 def open_request(store: Store, kind: str, task_id: int, unit: str) -> dict[str, Any] | None:
@@ -258,8 +269,3 @@ def reject(services: Services, record_id: int, actor: ActorLike | int, reason: s
             reason=text,
         )
     return Decision(_decide(services, record, actor, "rejected", text))
-
-
-def due_of(record: dict[str, Any]) -> date | None:
-    """The requested date of an extension record."""
-    return date.fromisoformat(record["due"]) if record.get("due") else None

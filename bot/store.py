@@ -95,20 +95,6 @@ class Store:
         self._lock_fh.write(str(os.getpid()))
         self._lock_fh.flush()
 
-    @staticmethod
-    def is_locked(data_dir: Path | str) -> bool:
-        """Whether a writer currently holds the data directory."""
-        path = Path(data_dir) / LOCK_FILE
-        if not path.exists():
-            return False
-        with path.open("a+") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(fh, fcntl.LOCK_UN)
-            return False
-
     def close(self) -> None:
         self.db.close()
         if self._lock_fh is not None:
@@ -413,7 +399,7 @@ class Store:
         stamp = {"updated_at": _iso(at), "updated_by": actor} if event in PROGRESS_EVENTS else {}
         if "status" in changes and "done_at" not in changes:
             # When the part was completed, for on-time rates: later notes must not move it.
-            before = (self.table("states").get(doc_id=doc_id) or {}).get("status")
+            before = (self.state(task_id, unit) or {}).get("status")
             if changes["status"] == "done" and before != "done":
                 changes["done_at"] = _iso(at)
             elif changes["status"] != "done":

@@ -23,6 +23,7 @@ _PERCENT = re.compile(r"^(\d{1,4})\s*[%％]$")
 _GLUED = re.compile(r"^(\D+?)(\d{1,4}[%％])$")  # "进行中60%"
 _LEADING_TASK = re.compile(r"^\s*[#＃](\d{1,6})\s*")
 _LEADING_PERCENT = re.compile(r"^\s*(\d{1,4})\s*[%％]")
+_NEGATIVE_PERCENT = re.compile(r"^[-－−]\d+(?:\.\d+)?[%％]$")
 
 
 class UpdateError(ValueError):
@@ -110,12 +111,25 @@ def parse_update_command(text: str, directory: Directory) -> UpdateForm:
     if i >= len(tokens):
         raise UpdateError("missing_status", task_id=task_id)
     word, percent = tokens[i][0], None
+    if _NEGATIVE_PERCENT.match(word):
+        raise UpdateError("bad_percent", word=word[:30])
+    if (percent := parse_percent(word)) is not None:
+        # `/update 18 60%` (progress only) or `/update 18 60% 进行中` (the other order)
+        i += 1
+        kind = _word_kind(tokens[i][0]) if i < len(tokens) else None
+        if kind == "nil":
+            kind = None
+        i += kind is not None
+        note = check_note(text[tokens[i].start() :] if i < len(tokens) else None)
+        return UpdateForm(task_id, unit, kind, percent, note)
     if _word_kind(word) is None and (glued := _GLUED.match(word)):
         word, percent = glued[1], parse_percent(glued[2])
     kind = _word_kind(word)
     if kind is None:
         raise UpdateError("unknown_status", task_id=task_id, word=word[:30])
     i += 1
+    if i < len(tokens) and _NEGATIVE_PERCENT.match(tokens[i][0]):
+        raise UpdateError("bad_percent", word=tokens[i][0][:30])
     if percent is None and i < len(tokens) and (value := parse_percent(tokens[i][0])) is not None:
         percent, i = value, i + 1
     note = check_note(text[tokens[i].start() :] if i < len(tokens) else None)
@@ -166,6 +180,8 @@ def apply_update(
         raise UpdateError("empty", task_id=task.id)
     if nil_return and task.deadline.kind not in PERIODIC:
         raise UpdateError("nil_not_periodic", task_id=task.id)
+    if status is None and percent and state["status"] == "todo":
+        status = "doing"  # `/update 18 60%`: progress on work not started means it has started
     wants_claim = status == "done" and state["role"] == "lead" and state["status"] != "done"
     claim_problem = _claim_problem(services, task.id, grant.unit) if wants_claim else None
     if status == "done" and not wants_claim and percent is None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from bot import progress
+from bot import kpis, progress
 from bot.render import TELEGRAM_LIMIT, render, split_message
 from bot.status import STATUS_LABELS
 from bot.summary import cn_number, snapshot
@@ -138,7 +138,7 @@ def _history_line(ev: dict[str, Any]) -> dict[str, Any]:
         if ev.get("percent") is not None:
             label += f" {ev['percent']}%"
     elif ev["kind"] == "metric":
-        label = f"报送指标 {ev.get('key')} = {ev.get('value')}"
+        label = f"报送指标 {kpis.describe(ev.get('key'), ev.get('value'))}"
     else:
         label = EVENT_LABELS.get(ev["kind"], ev["kind"])
     return {"at": ev["at"], "unit": ev.get("unit"), "label": label, "text": str(text)}

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler
 
-from bot import campaign
-from bot.access import Actor
-from bot.services import Services
+from bot import campaign, campaign_reports
 from handlers.common import today
 from handlers.dialogue import (
     TEXT,
@@ -27,7 +23,6 @@ from handlers.dialogue import (
 )
 
 A_UNIT, A_FORM, A_CARRIER, A_DATE, A_TITLE, A_PEOPLE, A_FIRMS, A_PHOTOS = range(8)
-TITLE_LIMIT = 200
 
 
 async def start(update: Update, context: Context) -> int:
@@ -50,13 +45,10 @@ carrier_button = choice_step(
 
 async def date_text(update: Update, context: Context) -> int:
     """The day it was held: understood, and not in the future."""
-    day_now = today(context)
-    day = campaign.activity_day(text_of(update), day_now)
-    if day is None:
-        await answer(update, t("bad_date"))
-        return A_DATE
-    if day > day_now:
-        await answer(update, t("future_date", day=day))
+    day = campaign.activity_day(text_of(update), today(context))
+    problem = campaign_reports.activity_day_problem(day, today(context))
+    if problem is not None:
+        await answer(update, problem)
         return A_DATE
     draft(context)["day"] = day
     await answer(update, t("act_title", day=day))
@@ -64,10 +56,10 @@ async def date_text(update: Update, context: Context) -> int:
 
 
 async def title_text(update: Update, context: Context) -> int:
-    """The activity's name, within TITLE_LIMIT characters."""
+    """The activity's name, within its length limit."""
     title = text_of(update).strip()
-    if not title or len(title) > TITLE_LIMIT:
-        await answer(update, t("bad_title", limit=TITLE_LIMIT))
+    if (problem := campaign_reports.title_problem(title)) is not None:
+        await answer(update, problem)
         return A_TITLE
     draft(context)["title"] = title
     await answer(update, t("act_people"))
@@ -78,34 +70,6 @@ people_text = count_step("participants", A_PEOPLE, A_FIRMS, "act_firms")
 firms_text = count_step("enterprises", A_FIRMS, A_PHOTOS, "act_photos", done_button("act"))
 
 
-def finish(services: Services, actor: Actor, d: dict[str, Any]) -> str:
-    """Store the activity; the confirmation saying what was recorded."""
-    record = campaign.add_activity(
-        services.store,
-        unit=d["unit"],
-        actor=actor.user_id,
-        at=services.clock.now(),
-        form=d["form"],
-        carrier=d["carrier"],
-        day=d["day"],
-        title=d["title"],
-        participants=d["participants"],
-        enterprises=d["enterprises"],
-        photos=d["files"],
-    )
-    return t(
-        "act_saved",
-        day=d["day"],
-        unit=d["unit"],
-        form=record["form"],
-        carrier=record["carrier"],
-        title=record["title"],
-        participants=record["participants"],
-        firms=record["enterprises"],
-        photos=len(record["photos"]),
-    )
-
-
 ACTIVITY = Dialogue(
     command="activity",
     prefix="act",
@@ -113,7 +77,7 @@ ACTIVITY = Dialogue(
     files_state=A_PHOTOS,
     files_prompt="act_photos",
     start=start,
-    finish=finish,
+    finish=campaign_reports.save_activity,
     files_task=lambda _draft: campaign.ACTIVITY_TASK,
 )
 

@@ -28,7 +28,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot import campaign, evidence
 from bot.access import Actor
-from bot.render import render
+from bot.campaign_reports import t
 from bot.services import Services
 from handlers.common import actor_of, services_of
 from handlers.evidence import keep_downloaded, vet_message
@@ -44,11 +44,6 @@ FILES = filters.PHOTO | filters.Document.ALL
 Context = ContextTypes.DEFAULT_TYPE
 Step = Callable[[Update, Context], Coroutine[Any, Any, int]]
 States = dict[object, list[BaseHandler[Any, Any, Any]]]
-
-
-def t(what: str, **ctx: Any) -> str:
-    """A part of the dialogues' template."""
-    return render("campaign.html.j2", what=what, **ctx)
 
 
 def buttons(prefix: str, labels: list[str], per_row: int = 2) -> InlineKeyboardMarkup:
@@ -268,7 +263,7 @@ async def _keep_file(update: Update, context: Context, task_id: int, prefix: str
     except TelegramError as err:
         log.warning("dialogue file download failed: %s", err)
         await message.reply_text(
-            t("photo_failed", reason="下载失败"), reply_markup=done_button(prefix)
+            t("photo_failed", reason="download"), reply_markup=done_button(prefix)
         )
         return
     files["files"].append(ref)

@@ -12,7 +12,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 from telegram.ext import MessageHandler as _MessageHandler
 
-from bot import awaiting, evidence
+from bot import awaiting, evidence, evidence_list
 from bot.access import Actor, Grant, authorize
 from bot.evidence import EvidenceError, Vetted
 from bot.render import render, split_message
@@ -157,7 +157,7 @@ async def _download_and_keep(
         evidence.discard(temp)
         log.warning("evidence download failed: %s", err)
         too_big = "too big" in str(err).lower()
-        await _refuse(message, "size" if too_big else "download", size="超过 20 MB")
+        await _refuse(message, "size" if too_big else "download")
         return
     except BaseException:
         evidence.discard(temp)  # a cancelled or failed download leaves no half file behind
@@ -167,7 +167,7 @@ async def _download_and_keep(
             services, actor, message, temp, vetted, grant.task_id, grant.unit, unique_id
         )
     except EvidenceError as err:
-        await _refuse(message, err.code, size="超过 20 MB")
+        await _refuse(message, err.code)
         return
     await _reply_saved(message, saved)
 
@@ -256,24 +256,9 @@ async def list_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     args = context.args or []
     task_id = task_in_caption("#" + args[0].lstrip("#＃")) if args else None
     if task_id is None:
-        await message.reply_text(render("evidence_list.html.j2", usage=True))
+        await message.reply_text(evidence_list.usage())
         return
-    actor = actor_of(update, context)
-    task = services.store.task(task_id)
-    with_part = [s["unit"] for s in services.store.states(task=task_id)]
-    units = with_part if actor.is_coordinator else [u for u in actor.units if u in with_part]
-    if task is None or not units:
-        refusal = authorize(actor, services, task_id)
-        await message.reply_text(refusal.text if not isinstance(refusal, Grant) else "")
-        return
-    groups = []
-    for unit in units:
-        files = evidence.list_evidence(services.store, task_id, unit)
-        if files or not actor.is_coordinator:
-            groups.append({"unit": unit, "files": [_row(f) for f in files]})
-    text = render(
-        "evidence_list.html.j2", usage=False, task_id=task_id, title=task.title, groups=groups
-    )
+    text = evidence_list.listing(services, actor_of(update, context), task_id)
     for part in split_message(text):
         await message.reply_text(part)
 
@@ -285,15 +270,6 @@ async def refuse_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     if message.chat.type == "private" or task_in_caption(message.caption) is not None:
         await _refuse(message, "type", ext="")
-
-
-def _row(rec: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": rec["name"],
-        "size": evidence.format_size(rec["size"]),
-        "uploader": rec["uploader_name"],
-        "at": rec["at"],
-    }
 
 
 def register(application: Application) -> None:

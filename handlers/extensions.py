@@ -85,6 +85,9 @@ async def extend_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if not isinstance(grant, Grant):
         await context.bot.send_message(user.id, grant.text)
         return
+    if extensions.is_ongoing(services, task_id):
+        await context.bot.send_message(user.id, _error("ongoing", task=task_id))
+        return
     now = services.clock.now()
     awaiting.expect(
         services.store, user.id, "text", "extend", now=now, task=task_id, unit=grant.unit

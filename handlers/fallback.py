@@ -21,7 +21,15 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 async def stray_text(update: Update, context: Context) -> None:
     """Private text that is neither a command nor a reply to a task message."""
-    await reply(update, context, render("update_dialog.html.j2", step="unknown_reply"))
+    message = update.effective_message
+    is_reply = message is not None and message.reply_to_message is not None
+    step = "unknown_reply" if is_reply else "stray"
+    await reply(update, context, render("update_dialog.html.j2", step=step))
+
+
+async def stray_message(update: Update, context: Context) -> None:
+    """A sticker, location, contact… in private: say what the bot understands."""
+    await reply(update, context, render("update_dialog.html.j2", step="stray_kind"))
 
 
 async def stale_button(update: Update, context: Context) -> None:
@@ -36,4 +44,9 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     private_text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
     application.add_handler(MessageHandler(private_text, stray_text))
+    # Anything else private that no handler took (edits and service messages say nothing).
+    private_other = (
+        filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL
+    )
+    application.add_handler(MessageHandler(private_other, stray_message))
     application.add_handler(CallbackQueryHandler(stale_button))

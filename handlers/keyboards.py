@@ -4,11 +4,18 @@ callback_data (≤ 64 bytes): "<action>:<task>[:<arg>]"
   upd:N      更新进度        ev:N   上传材料        ext:N  申请延期      done:N  标记完成
   rv:ok:ID / rv:no:ID        review a completion claim or extension request (ID = its record id)
   st:N:STATUS                pick a status inside the update dialogue
+  skip:N                     跳过 the note of the update dialogue
+  unb:USER_ID:UNIT_INDEX     解绑 a contact under /units
 """
 
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.onboarding import BoundContact
+from bot.status import STATUS_LABELS
+
+MAX_BUTTONS = 100  # Telegram's limit per inline keyboard
 
 
 def task_actions(task_id: int, *, with_done: bool = True) -> InlineKeyboardMarkup:
@@ -34,7 +41,27 @@ def review_buttons(record_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def parse_callback(data: str) -> tuple[str, list[str]]:
-    """ "upd:18" → ("upd", ["18"])."""
-    action, _, rest = data.partition(":")
-    return action, rest.split(":") if rest else []
+def status_choice(task_id: int) -> InlineKeyboardMarkup:
+    """The four status buttons of the update dialogue (`st:N:STATUS`)."""
+    buttons = [
+        InlineKeyboardButton(label, callback_data=f"st:{task_id}:{key}")
+        for key, label in STATUS_LABELS.items()
+    ]
+    return InlineKeyboardMarkup([buttons[:2], buttons[2:]])
+
+
+def skip_button(task_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton("跳过", callback_data=f"skip:{task_id}")]])
+
+
+def unbind_buttons(bound: list[BoundContact]) -> InlineKeyboardMarkup | None:
+    """A 解绑 button per bound contact under /units (as many as one keyboard holds)."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"解绑 {c.name}（{c.unit}）", callback_data=f"unb:{c.user_id}:{c.unit_index}"
+            )
+        ]
+        for c in bound[:MAX_BUTTONS]
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import onboarding
 from bot.app import set_coordinator_menu
-from bot.onboarding import BoundContact
 from handlers.common import Context, actor_of, reply, services_of
-
-MAX_BUTTONS = 100  # Telegram's limit per inline keyboard
+from handlers.keyboards import unbind_buttons
 
 
 async def start(update: Update, context: Context) -> None:
@@ -56,19 +54,7 @@ async def units(update: Update, context: Context) -> None:
         await reply(update, context, text)
         return
     text, bound = onboarding.units_overview(services)
-    await reply(update, context, text, _unbind_buttons(bound))
-
-
-def _unbind_buttons(bound: list[BoundContact]) -> InlineKeyboardMarkup | None:
-    rows = [
-        [
-            InlineKeyboardButton(
-                f"解绑 {c.name}（{c.unit}）", callback_data=f"unb:{c.user_id}:{c.unit_index}"
-            )
-        ]
-        for c in bound[:MAX_BUTTONS]
-    ]
-    return InlineKeyboardMarkup(rows) if rows else None
+    await reply(update, context, text, unbind_buttons(bound))
 
 
 async def unbind_button(update: Update, context: Context) -> None:
@@ -78,7 +64,7 @@ async def unbind_button(update: Update, context: Context) -> None:
     _, user_id, index = query.data.split(":")
     unit = onboarding.unit_at(services, int(index))
     if unit is None:
-        await query.answer("单位不存在")
+        await query.answer(onboarding.unit_missing_text())
         return
     await query.answer()
     await reply(

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler
 
-from bot import campaign
-from bot.access import Actor
-from bot.services import Services
+from bot import campaign, campaign_reports
 from handlers.dialogue import (
     TEXT,
     Context,
@@ -26,13 +22,11 @@ from handlers.dialogue import (
 )
 
 R_UNIT, R_FIELD, R_FOUND, R_FIXED, R_CASES, R_FILES = range(8, 14)
-CASES_LIMIT = 3000
-NIL_WORDS = ("无", "没有", "暂无", "-", "—")
 
 
 async def start(update: Update, context: Context) -> int:
     """The first question: the field, each labelled with its measure."""
-    labels = [f"#{campaign.field_task(f)} {f}" for f in campaign.FIELDS]
+    labels = campaign_reports.field_labels()
     await answer(update, t("rf_start", unit=draft(context)["unit"]), buttons("rf:f", labels, 1))
     return R_FIELD
 
@@ -49,33 +43,9 @@ fixed_text = count_step("rectified", R_FIXED, R_CASES, "rf_cases")
 
 async def cases_text(update: Update, context: Context) -> int:
     """Typical cases in a few words (无 for none)."""
-    text = text_of(update).strip()
-    draft(context)["cases"] = "" if text in NIL_WORDS else text[:CASES_LIMIT]
+    draft(context)["cases"] = campaign_reports.cases_of(text_of(update).strip())
     await answer(update, t("rf_evidence"), done_button("rf"))
     return R_FILES
-
-
-def finish(services: Services, actor: Actor, d: dict[str, Any]) -> str:
-    """Store the report; the confirmation saying what was recorded."""
-    record = campaign.add_rectification(
-        services.store,
-        unit=d["unit"],
-        actor=actor.user_id,
-        at=services.clock.now(),
-        field_name=d["field"],
-        identified=d["identified"],
-        rectified=d["rectified"],
-        cases=d["cases"],
-        evidence=d["files"],
-    )
-    return t(
-        "rf_saved",
-        task=record["task"],
-        field=record["field"],
-        found=record["identified"],
-        fixed=record["rectified"],
-        files=len(record["evidence"]),
-    )
 
 
 RECTIFY = Dialogue(
@@ -85,7 +55,7 @@ RECTIFY = Dialogue(
     files_state=R_FILES,
     files_prompt="rf_evidence",
     start=start,
-    finish=finish,
+    finish=campaign_reports.save_rectification,
     files_task=lambda d: campaign.field_task(d["field"]),
 )
 

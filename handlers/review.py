@@ -9,28 +9,14 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot import awaiting, evidence, review
+from bot import awaiting, review, review_texts
 from bot.access import Actor
-from bot.render import render, split_message
 from bot.review import ReviewError
-from bot.services import Services
-from handlers.common import actor_of, services_of
+from handlers.common import actor_of, plain_text, reply, services_of
 from handlers.keyboards import review_buttons
 
 log = logging.getLogger(__name__)
-KIND_LABELS = {"claim": "完成报告", "extension": "延期申请"}
 LIST_LIMIT = 10  # cards per /review; each is its own message so each keeps its own buttons
-
-
-def review_card(services: Services, record: dict[str, Any]) -> str:
-    """The text of a pending claim or extension request, as coordinators see it."""
-    task = services.store.task(record["task"])
-    return render(
-        "review_item.html.j2",
-        record=record,
-        title=task.title if task else "",
-        evidence_count=evidence.count_evidence(services.store, record["task"], record["unit"]),
-    )
 
 
 async def send_quietly(
@@ -61,7 +47,7 @@ async def send_quietly(
 async def announce(context: ContextTypes.DEFAULT_TYPE, record: dict[str, Any]) -> int:
     """Send a new pending record to every coordinator with 通过/退回 buttons; how many got it."""
     services = services_of(context)
-    text = review_card(services, record)
+    text = review_texts.card_text(services, record)
     sent = 0
     for coordinator in sorted(services.settings.coordinators):
         sent += await send_quietly(
@@ -91,24 +77,13 @@ async def review_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     services = services_of(context)
     if not services.is_coordinator(user.id):
-        await message.reply_text(render("review_decided.html.j2", forbidden=True))
+        await message.reply_text(review_texts.button_answer("forbidden"))
         return
     pending = review.records(services.store)
-    shown = pending[:LIST_LIMIT]
-    await message.reply_text(
-        render(
-            "review_list.html.j2",
-            total=len(pending),
-            shown=len(shown),
-            claims=sum(r["kind"] == "claim" for r in pending),
-            extensions=sum(r["kind"] == "extension" for r in pending),
-        )
-    )
-    for record in shown:
-        parts = split_message(review_card(services, record))
-        for i, part in enumerate(parts):  # the buttons go under the last part only
-            buttons = review_buttons(record["id"]) if i == len(parts) - 1 else None
-            sent = await message.reply_text(part, reply_markup=buttons)
+    await message.reply_text(review_texts.list_text(pending, LIST_LIMIT))
+    for record in pending[:LIST_LIMIT]:
+        text, buttons = review_texts.card_text(services, record), review_buttons(record["id"])
+        sent = (await reply(update, context, text, buttons))[-1]
         services.store.remember_message(
             sent.chat_id, sent.message_id, task=record["task"], unit=record["unit"], kind="review"
         )
@@ -120,22 +95,25 @@ async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if query is None or user is None or query.data is None:
         return
     services = services_of(context)
-    if not services.is_coordinator(user.id):
-        await query.answer("只有督办人员可以审核。", show_alert=True)
-        return
     _, verdict, raw_id = query.data.split(":")
-    actor = actor_of(update, context)
-    record = review.get(services.store, int(raw_id))
-    if record is None:
-        await query.answer("没有这条记录。", show_alert=True)
-        return
-    if record["status"] != "pending":
-        await query.answer("已处理")
-        await _drop_buttons(query)
-        return
-    if verdict == "ok":
-        await _approve(update, context, actor, record["id"])
-        return
+    record, problem = review.pressable(services, user.id, int(raw_id))
+    if record is None or problem is not None:
+        answer = plain_text(review_texts.button_answer(problem or "missing"))
+        await query.answer(answer, show_alert=problem != "done")
+        if problem == "done":
+            await _drop_buttons(query)
+    elif verdict == "ok":
+        await _approve(update, context, actor_of(update, context), record["id"])
+    else:
+        await _ask_reason(update, context, record)
+
+
+async def _ask_reason(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, record: dict[str, Any]
+) -> None:
+    """After 退回: the next text of the coordinator is the reason."""
+    query, user, services = update.callback_query, update.effective_user, services_of(context)
+    assert query is not None and user is not None
     awaiting.expect(
         services.store,
         user.id,
@@ -147,15 +125,7 @@ async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         message=query.message.message_id if query.message else None,
     )
     await query.answer()
-    await context.bot.send_message(
-        user.id,
-        render(
-            "review_ask_reason.html.j2",
-            problem=None,
-            record=record,
-            kind_label=KIND_LABELS[record["kind"]],
-        ),
-    )
+    await context.bot.send_message(user.id, review_texts.ask_reason_text(record))
 
 
 async def _drop_buttons(query: Any) -> None:
@@ -172,60 +142,22 @@ async def _approve(
     assert query is not None
     services = services_of(context)
     decision = review.approve(services, record_id, actor)
-    await query.answer("已处理" if decision.already else "已通过")
+    answer = review_texts.button_answer("done" if decision.already else "approved")
+    await query.answer(plain_text(answer))
     await _drop_buttons(query)
     if decision.already:
         return
     await _announce_decision(context, actor, decision)
 
 
-def _decided_text(decision: review.Decision, approved: bool, reached: int | None = None) -> str:
-    """What the deciding coordinator is told: the decision, and whether the unit heard of it."""
-    record = decision.record
-    return render(
-        "review_decided.html.j2",
-        forbidden=False,
-        already=decision.already,
-        approved=approved,
-        record=record,
-        kind_label=KIND_LABELS[record["kind"]],
-        task_closed=decision.task_closed,
-        reached=reached,
-    )
-
-
 async def _announce_decision(
     context: ContextTypes.DEFAULT_TYPE, actor: Actor, decision: review.Decision
 ) -> None:
     """Tell the unit's contacts the outcome, and the deciding coordinator what happened."""
-    services = services_of(context)
     record = decision.record
-    approved = record["status"] == "approved"
-    task = services.store.task(record["task"])
-    common = {
-        "task_id": record["task"],
-        "title": task.title if task else "",
-        "unit": record["unit"],
-    }
-    if record["kind"] == "extension":
-        text = render(
-            "extension_decided.html.j2",
-            approved=approved,
-            due=record["due"],
-            old_due=record["old_due"],
-            reason=record["decision_reason"],
-            **common,
-        )
-    else:
-        text = render(
-            "review_notice.html.j2",
-            approved=approved,
-            reason=record["decision_reason"],
-            task_closed=decision.task_closed,
-            **common,
-        )
+    text = review_texts.notice_text(services_of(context), decision)
     reached = await tell_unit(context, record["unit"], record["task"], text)
-    await send_quietly(context, actor.user_id, _decided_text(decision, approved, reached))
+    await send_quietly(context, actor.user_id, review_texts.decided_text(decision, reached))
 
 
 async def reason_text(
@@ -241,14 +173,7 @@ async def reason_text(
     except ReviewError as err:
         record = review.get(services.store, wait["record"])
         if err.code in ("no_reason", "reason_too_long") and record is not None:
-            text = render(
-                "review_ask_reason.html.j2",
-                problem=err.code,
-                record=record,
-                kind_label=KIND_LABELS[record["kind"]],
-                **err.info,
-            )
-            await message.reply_text(text)
+            await message.reply_text(review_texts.ask_reason_text(record, err.code, **err.info))
             return  # still waiting for a usable reason
         awaiting.clear(services.store, user.id, "text")
         raise
@@ -259,7 +184,7 @@ async def reason_text(
         except TelegramError:
             pass  # the card may be gone or too old to edit
     if decision.already:
-        await message.reply_text(_decided_text(decision, approved=False))
+        await message.reply_text(review_texts.decided_text(decision))
         return
     await _announce_decision(context, actor, decision)
 

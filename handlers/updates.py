@@ -6,7 +6,7 @@ import warnings
 from datetime import datetime
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage, Update
+from telegram import MaybeInaccessibleMessage, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -39,25 +39,12 @@ from handlers.common import (
     reply,
     services_of,
 )
-from handlers.keyboards import review_buttons
+from handlers.keyboards import review_buttons, skip_button, status_choice
 
 CHOOSING, DETAIL = range(2)
 DIALOG_TIMEOUT = 15 * 60  # seconds; a forgotten dialogue must not swallow tomorrow's text
 DRAFT_KEY = "update"  # the dialogue's draft in user_data (kept across restarts)
 END = ConversationHandler.END
-
-
-def status_choice(task_id: int) -> InlineKeyboardMarkup:
-    """The four status buttons of the update dialogue (`st:N:STATUS`)."""
-    buttons = [
-        InlineKeyboardButton(label, callback_data=f"st:{task_id}:{key}")
-        for key, label in STATUS_LABELS.items()
-    ]
-    return InlineKeyboardMarkup([buttons[:2], buttons[2:]])
-
-
-def skip_button(task_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton("跳过", callback_data=f"skip:{task_id}")]])
 
 
 async def update_command(update: Update, context: Context) -> None:

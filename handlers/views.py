@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import report, views
@@ -99,6 +99,10 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     unit = services.units.get(arg)
     index = unit_index(services, unit.name) if unit else None
+    if unit is None and services.units.is_group(arg):
+        members = [u.name for u in services.units.expand(arg)]
+        await reply(update, context, _note("group", arg=arg, members=members))
+        return
     if unit is None or index is None:
         await reply(
             update, context, _note("unknown", arg=arg, suggestion=services.units.suggest(arg) or "")
@@ -144,9 +148,17 @@ async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     services = services_of(context)
     user = update.effective_user
-    preview = bool(context.args) and context.args[0].lower() in ("preview", "预览")
+    args = context.args or []
+    preview = bool(args) and args[0].lower() in ("preview", "预览")
+    if args and not preview:  # a typo must not post to the whole group
+        await reply(update, context, _note("summary_usage"))
+        return
     if preview and user is not None:
-        await context.bot.send_message(user.id, _note("summary_preview"))
+        try:
+            await context.bot.send_message(user.id, _note("summary_preview"))
+        except Forbidden:  # asked in a group by a coordinator who never opened a private chat
+            await reply(update, context, _note("preview_needs_private"))
+            return
         data = build_summary(services, today(context))
         await send(context, user.id, render_summary(data))
         png = await chart_safely(services, today(context), data)
@@ -161,13 +173,14 @@ async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await reply(update, context, _note("no_summary_chat"))
         return
     ok = await post_summary(context.bot, services, chat_id, today(context))
-    services.store.record(
-        "summary.posted",
-        at=services.clock.now(),
-        actor=user.id if user else None,
-        chat=chat_id,
-        manual=True,
-    )
+    if ok:
+        services.store.record(
+            "summary.posted",
+            at=services.clock.now(),
+            actor=user.id if user else None,
+            chat=chat_id,
+            manual=True,
+        )
     await reply(update, context, _note("summary_posted" if ok else "summary_failed"))
 
 

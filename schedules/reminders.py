@@ -20,6 +20,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.chase import Target, chase
 from bot.policy import Policy, PolicyError, load_policy, override_path, policy_for
 from bot.reminders import (
     Reminder,
@@ -98,6 +99,23 @@ def planned(
         coordinators=settings.coordinators,
         summary_chat=settings.summary_chat_id,
         closed=closed_tasks(services),
+    )
+
+
+def chased(services: Any, now: datetime, found: Target) -> list[Reminder]:
+    """A coordinator's 催办 of the task or units `found` names, for the current store."""
+    store = services.store
+    return chase(
+        store.tasks(),
+        store.states(),
+        store.contacts(),
+        services.calendar,
+        now.date(),
+        units=services.units,
+        task_id=found.task_id,
+        unit_names=found.units,
+        closed=closed_tasks(services),
+        stamp=now.isoformat(timespec="seconds"),
     )
 
 
