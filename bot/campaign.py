@@ -42,13 +42,16 @@ def field_task(field_name: str) -> int:
     return 11 if field_name in FIELDS_11 else 25
 
 
+# No district report counts more than this: a larger figure is a typo, not a record.
+MAX_COUNT = 10_000_000
+
+
 def parse_count(text: str) -> int | None:
-    """ "120", "120人", "一百二十" → 120; None when it is not a count."""
+    """ "120", "120人", "一百二十" → 120; None when it is not a plausible count."""
     cleaned = re.sub(r"[\s,，]|人次|人|家|个|场", "", text or "")
-    if cleaned.isdigit():
-        return int(cleaned)
-    value = parse_number(cleaned) if cleaned else None
-    return value if isinstance(value, int) and value >= 0 else None
+    value = int(cleaned) if cleaned.isdigit() else (parse_number(cleaned) if cleaned else None)
+    ok = isinstance(value, int) and 0 <= value <= MAX_COUNT
+    return value if ok else None
 
 
 def activity_day(text: str, today: date) -> date | None:

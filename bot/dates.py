@@ -131,11 +131,15 @@ def warm_up() -> None:
     _by_dateparser("2021年7月15日", date(2021, 1, 1))
 
 
+ROLL_AFTER_DAYS = 90
+
+
 def parse_chinese_date(text: str, today: date, prefer_future: bool = False) -> date | None:
     """The date `text` names as of `today`; None if it names none.
 
-    With `prefer_future`, a month-day already past this year means next year's (`1月10日`
-    typed in December is the coming January).
+    With `prefer_future`, a month-day long past this year means next year's (`1月10日` typed
+    in December is the coming January); one just past (`6月10日` typed on 21 June) stays as
+    written, so a slip is refused as a past date instead of silently becoming next year's.
     """
     t = re.sub(r"\s+", "", text.translate(_HALF)).strip("。.,，")
     t = re.sub(r"(?<=[日号底末点])(?:之前|以前|前)$", "", t)
@@ -148,10 +152,14 @@ def parse_chinese_date(text: str, today: date, prefer_future: bool = False) -> d
         shaped = any(p.fullmatch(t) for p in (_YMD, _CN_YMD, _MD, _MD_SLASH))
         return None if shaped else _by_dateparser(text.strip(), today)
     if prefer_future and found < today:
+        long_past = (today - found).days > ROLL_AFTER_DAYS
         if (m := _MD.fullmatch(t)) and not m[1]:
-            # `7月15日` rolls to next year, a bare `15日` to next month
-            found = _roll(found, months=1 if m[2] is None else 12)
-        elif _MD_SLASH.fullmatch(t):
+            # a bare `15日` rolls to next month; `7月15日` to next year only when long past
+            if m[2] is None:
+                found = _roll(found, months=1)
+            elif long_past:
+                found = _roll(found, months=12)
+        elif _MD_SLASH.fullmatch(t) and long_past:
             found = _roll(found, months=12)
     return found
 

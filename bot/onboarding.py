@@ -53,8 +53,15 @@ def _coord(services: Services) -> str:
     return services.units.coordinator.name
 
 
-def make_invite(services: Services, actor: Actor, name: str, bot_username: str) -> str:
-    """An invite link for a unit, or why not (unknown name, a group phrase)."""
+def make_invite(
+    services: Services, actor: Actor, name: str, bot_username: str, *, private: bool = True
+) -> str:
+    """An invite link for a unit, or why not (unknown name, a group phrase, a group chat).
+
+    A single-use link is only ever shown in a private chat: in a group anyone could take it.
+    """
+    if not private:
+        return render("invite.html.j2", result="private_only")
     name = name.strip()
     if not name:
         return render("invite.html.j2", result="usage")

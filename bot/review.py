@@ -238,6 +238,24 @@ def approve(services: Services, record_id: int, actor: ActorLike | int) -> Decis
     return Decision(_decide(services, record, actor, "approved", None), task_closed=closed)
 
 
+def withdraw_claim(services: Services, task_id: int, unit: str, actor: ActorLike | int) -> bool:
+    """The unit took its 已完成 back (a later 进行中/受阻/未启动): its pending claim is withdrawn,
+    so a coordinator can no longer approve work the unit says is not finished."""
+    record = open_request(services.store, "claim", task_id, unit)
+    if record is None:
+        return False
+    _decide(services, record, actor, "withdrawn", None)
+    services.store.update_state(
+        task_id,
+        unit,
+        at=services.clock.now(),
+        actor=actor_id(actor),
+        event="claim.withdraw",
+        claim=None,
+    )
+    return True
+
+
 def reject(services: Services, record_id: int, actor: ActorLike | int, reason: str) -> Decision:
     """Refuse a claim (status back to 进行中) or an extension, with the reason for the unit."""
     store = services.store

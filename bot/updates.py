@@ -207,6 +207,10 @@ def apply_update(
     claim = None
     if wants_claim and claim_problem is None:
         claim = _open_claim(services, task.id, grant.unit, actor, note)
+    elif status in ("todo", "doing", "blocked") and state.get("claim") == "pending":
+        from bot import review  # bot.review imports this module's callers: import late
+
+        review.withdraw_claim(services, task.id, grant.unit, actor)
     return Outcome(
         task=task,
         unit=grant.unit,

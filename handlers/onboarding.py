@@ -37,8 +37,13 @@ async def help_command(update: Update, context: Context) -> None:
 async def invite(update: Update, context: Context) -> None:
     """A single-use, 7-day invite link for a unit (coordinators; the gate checks)."""
     name = " ".join(context.args or [])
+    private = update.effective_chat is not None and update.effective_chat.type == "private"
     text = onboarding.make_invite(
-        services_of(context), actor_of(update, context), name, context.bot.username
+        services_of(context),
+        actor_of(update, context),
+        name,
+        context.bot.username,
+        private=private,
     )
     await reply(update, context, text)
 

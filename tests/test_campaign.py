@@ -37,7 +37,15 @@ def test_activity_day_not_understood() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"), [("120", 120), ("120人", 120), ("1,200人次", 1200), ("很多", None)]
+    ("text", "expected"),
+    [
+        ("120", 120),
+        ("120人", 120),
+        ("1,200人次", 1200),
+        ("很多", None),
+        ("1000000000", None),  # a typo, not a figure to add to the totals
+        ("-5", None),
+    ],
 )
 def test_parse_count(text: str, expected: int | None) -> None:
     assert campaign.parse_count(text) == expected

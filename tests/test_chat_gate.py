@@ -56,6 +56,13 @@ async def test_group_coordinator_commands_are_answered(env: ChatEnv) -> None:
     assert "由督办代为更新" in reply["text"]
 
 
+async def test_invite_links_are_never_shown_in_a_group(env: ChatEnv) -> None:
+    env.group(GROUP, "信用办工作群", [env.coordinator])
+    (reply,) = await env.coordinator.say("/invite 区司法局", chat_id=GROUP)
+    assert "私聊" in reply["text"] and "t.me/" not in reply["text"]
+    assert env.store.table("invites").all() == []
+
+
 async def test_duplicate_update_acts_once(env: ChatEnv) -> None:
     alice = env.person(2001, "Alice")
     env.bind(alice, "区司法局")

@@ -57,7 +57,10 @@ def test_no_date(text: str) -> None:
 
 def test_prefer_future_rolls_a_past_month_day() -> None:
     assert parse_chinese_date("7月1日", TODAY) == date(2021, 7, 1)
-    assert parse_chinese_date("7月1日", TODAY, prefer_future=True) == date(2022, 7, 1)
+    # just past: kept, so a slip is refused as a past date rather than read as next year's
+    assert parse_chinese_date("7月1日", TODAY, prefer_future=True) == date(2021, 7, 1)
+    assert parse_chinese_date("1月10日", TODAY, prefer_future=True) == date(2022, 1, 10)
+    assert parse_chinese_date("1/10", TODAY, prefer_future=True) == date(2022, 1, 10)
     assert parse_chinese_date("1日", TODAY, prefer_future=True) == date(2021, 8, 1)
     assert parse_chinese_date("2021年7月1日", TODAY, prefer_future=True) == date(2021, 7, 1)
 
@@ -76,7 +79,8 @@ def test_dateparser_fallback_uses_today() -> None:
         ("3d", date(2021, 7, 10)),
         ("下周一", date(2021, 7, 12)),
         ("7月20日", date(2021, 7, 20)),
-        ("7月1日", date(2022, 7, 1)),
+        ("7月1日", date(2021, 7, 1)),  # just past: kept, so /snooze refuses it
+        ("1月5日", date(2022, 1, 5)),
     ],
 )
 def test_snooze(text: str, expected: date) -> None:

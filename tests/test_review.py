@@ -178,6 +178,20 @@ def test_claim_reject(services: Services) -> None:
     assert [r["id"] for r in review.records(services.store)] == [again["id"]]
 
 
+def test_a_later_status_withdraws_the_pending_claim(services: Services) -> None:
+    from bot.access import Actor, Grant
+    from bot.updates import apply_update
+
+    lead = Actor(42, "李科长", False, (LEAD,))
+    apply_update(services, lead, Grant(18, LEAD), status="done")
+    (claim,) = review.records(services.store, kind="claim")
+    apply_update(services, lead, Grant(18, LEAD), status="doing", note="发现还缺一份材料")
+    assert services.store.state(18, LEAD)["claim"] is None
+    assert review.records(services.store, kind="claim") == []
+    assert review.approve(services, claim["id"], COORD).already  # an old 通过 button: no-op
+    assert services.store.state(18, LEAD)["status"] == "doing"
+
+
 def test_claim_refusals(services: Services) -> None:
     for unit, code in ((SUPPORTER, "supporter"), ("区教育局", "not_responsible")):
         with pytest.raises(ReviewError) as err:
