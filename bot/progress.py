@@ -138,6 +138,8 @@ def part_light(
         return "green", due, False
     if is_overdue(task, state, today):
         return "red", due, True
+    if state.get("status") == "blocked":
+        return "yellow", due, False  # 受阻: the unit is waiting on something, never 绿
     no_progress = state.get("status") == "todo" and not state.get("percent")
     if due is not None and 0 <= (due - today).days <= SOON_DAYS and no_progress:
         if not (

@@ -150,16 +150,21 @@ class _Planner:
 
     def part(self, part: Part) -> list[Reminder]:
         state = part.state
-        if state.get("status") == "done" or _snoozed(state, self.day):
+        if state.get("status") == "done":
             return []
         kind = part.task.deadline.kind
+        found: list[Reminder] = []
         if kind == "once":
-            return self.once(part)
-        if kind in ("monthly", "quarterly"):
-            return self.periodic(part)
-        if kind == "ongoing":
-            return self.ongoing(part)
-        return []
+            found = self.once(part)
+        elif kind in ("monthly", "quarterly"):
+            found = self.periodic(part)
+        elif kind == "ongoing":
+            found = self.ongoing(part)
+        if _snoozed(state, self.day):
+            # A snooze quiets the unit's own reminders, not the coordinators' escalation: it
+            # comes on one day only, so a snooze over that day would hide the unit for good.
+            return [r for r in found if r.kind == "escalation"]
+        return found
 
     def once(self, part: Part) -> list[Reminder]:
         due = override_due(part.state) or part.task.deadline.due
@@ -218,6 +223,7 @@ class _Planner:
                     key=f"esc:{base}:{occurrence}",
                     contacts=self.escalate_to,
                     workdays_overdue=late,
+                    period=period,
                 )
             )
         return out

@@ -410,6 +410,28 @@ class Store:
         )
         return self.state(task_id, unit) or {}
 
+    def touch_state(
+        self, task_id: int, unit: str, *, at: datetime, actor: int | str | None
+    ) -> bool:
+        """Stamp a part's updated_at/updated_by for progress reported outside the state row
+        (a 诚信建设万里行 activity, a 专项治理 report); no event of its own, never backwards.
+
+        False when the unit has no part in the task.
+        """
+        doc_id = self._state_ids.get((task_id, unit))
+        if doc_id is None:
+            return False
+        current = (self.state(task_id, unit) or {}).get("updated_at")
+        try:
+            newer = not current or at > datetime.fromisoformat(str(current))
+        except (TypeError, ValueError):  # naive against aware, or a malformed stamp
+            newer = True
+        if newer:
+            self.table("states").update(
+                {"updated_at": _iso(at), "updated_by": actor}, doc_ids=[doc_id]
+            )
+        return True
+
     # -- contacts ---------------------------------------------------------------------------
     def contacts(self, unit: str | None = None) -> list[dict[str, Any]]:
         return [

@@ -85,7 +85,8 @@ async def test_html_in_note_is_stored_as_written_and_shown_safely(env: ChatEnv) 
 async def test_nil_return_for_monthly_task(env: ChatEnv) -> None:
     dora = contact(env, "区发改局", 2002, "Dora")
     (reply,) = await dora.say("/update 1 本月无")
-    assert "2021-06" in reply["text"] and "无新增" in reply["text"]
+    # the period as people say it (found in a month's rehearsal: "2021-07 无新增")
+    assert "2021年6月 无新增" in reply["text"]
     state = env.store.state(1, "区发改局")
     assert state is not None and state["reported"] == ["2021-06"]
 

@@ -96,6 +96,16 @@ def test_no_update_for_two_weeks_is_yellow() -> None:
     )
 
 
+def test_a_blocked_part_is_never_green() -> None:
+    # Found in a month's rehearsal: #16 (持续推进), 区金融发展服务中心 受阻 "等待银行数据接口",
+    # was 🟢 in the weekly summary.
+    ongoing = task(kind="ongoing", due=None)
+    s = state(status="blocked", percent=10, updated_at="2021-06-19T10:00:00+08:00")
+    assert progress.part_light(ongoing, s, D("2021-06-25"))[0] == "yellow"
+    assert progress.part_light(task(due="2021-12-31"), s, D("2021-06-25"))[0] == "yellow"
+    assert progress.part_light(task(), s, D("2021-07-01"))[0] == "red"  # overdue still wins
+
+
 def test_monthly_report_is_late_only_while_missing() -> None:
     monthly = task(kind="monthly", due=None, day=8)
     assert progress.is_overdue(monthly, state(status="doing"), D("2021-07-09"))

@@ -220,6 +220,36 @@ def test_done_closed_snoozed_and_uncontacted_get_nothing() -> None:
     assert [(r.unit, r.contacts) for r in every] == [("区委编办", ())]
 
 
+def test_a_snooze_over_the_escalation_day_does_not_hide_the_unit_from_the_coordinators() -> None:
+    # Found in a month's rehearsal: 招宝山街道 snoozed #6 (due 30 June) until 12 July, and
+    # the escalation of 7 July, which comes on that day only, left it out for good.
+    t = task(6, due=date(2021, 6, 30), leads=("区法院",), supporters=("招宝山街道",))
+    states = [
+        {"task": 6, "unit": "区法院", "role": "lead", "status": "todo"},
+        {
+            "task": 6,
+            "unit": "招宝山街道",
+            "role": "supporter",
+            "status": "todo",
+            "snoozed_until": "2021-07-12",
+        },
+    ]
+    contacts = contacts_for("区法院", "招宝山街道")
+    # the unit itself hears nothing while snoozed …
+    assert [r.unit for r in plan([t], date(2021, 7, 1), states, contacts)] == ["区法院"]
+    # … but the coordinators' escalation names it
+    escalated = plan([t], date(2021, 7, 7), states, contacts)
+    assert [(r.unit, r.kind, r.contacts) for r in escalated] == [
+        ("区法院", "escalation", (SUMMARY, COORD)),
+        ("招宝山街道", "escalation", (SUMMARY, COORD)),
+    ]
+    # after the snooze the unit is chased again on the usual cadence
+    assert [(r.unit, r.kind) for r in plan([t], date(2021, 7, 14), states, contacts)] == [
+        ("区法院", "overdue"),
+        ("招宝山街道", "overdue"),
+    ]
+
+
 def test_unreachable_contacts_do_not_count() -> None:
     t = task(1, due=date(2021, 6, 30))
     contacts = [{"user_id": 5, "unit": "区发改局", "reachable": False}]
@@ -319,7 +349,7 @@ def test_planner_properties(scenario: tuple[list[Task], list[dict[str, Any]], da
             seen[r.key] = d
             state = by_key[(r.task, r.unit)]
             assert state["status"] != "done"
-            if state["snoozed_until"]:
+            if state["snoozed_until"] and r.kind != "escalation":
                 assert d >= date.fromisoformat(state["snoozed_until"])
             if r.period:
                 assert r.period not in state["reported"]

@@ -226,6 +226,14 @@ async def test_escalation_to_summary_chat_and_coordinators(env: Env) -> None:
     assert len(env.botapi.messages_to(SUMMARY)) == 1
 
 
+async def test_escalation_of_a_monthly_report_names_its_month(env: Env) -> None:
+    # Found in a month's rehearsal: the escalation of #1 on 15 July said only "截止 7月8日".
+    env.at(date(2021, 7, 15))  # July's #1 reports (due the 8th): 5 workdays overdue
+    await sweep(env.bot, env.services)
+    (text,) = [t for t in env.texts(SUMMARY) if "督办升级" in t]
+    assert "2021年7月报送，截止 2021年7月8日（周四），已逾期 5 个工作日" in text
+
+
 async def test_weekly_notice_of_units_without_contacts(env: Env) -> None:
     env.at(date(2021, 6, 21))
     await sweep(env.bot, env.services)

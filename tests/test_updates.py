@@ -143,7 +143,7 @@ def test_nil_return(services: Services) -> None:
     state = services.store.state(1, "区发改局")
     assert state is not None and state["reported"] == ["2021-06"] and state["status"] == "todo"
     assert services.store.events(task=1, unit="区发改局", kinds=["report"])
-    assert "2021-06" in outcome.text
+    assert "2021年6月 无新增" in outcome.text
 
 
 def test_nil_return_refused_for_one_off_task(services: Services) -> None:
