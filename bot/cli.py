@@ -9,12 +9,15 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.policy import PolicyError
 from bot.services import PlanError, Services, open_services
 from bot.store import StoreLocked
+
+if TYPE_CHECKING:
+    from bot.reminders import Reminder
 
 log = logging.getLogger("duban")
 
@@ -155,8 +158,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         services.close()
     print(
-        f"imported {args.file}: added {len(result.added)}, changed {len(result.changed)}, "  # type: ignore[attr-defined]
-        f"archived {len(result.archived)}, unchanged {len(result.unchanged)}"  # type: ignore[attr-defined]
+        f"imported {args.file}: added {len(result.added)}, changed {len(result.changed)}, "
+        f"archived {len(result.archived)}, unchanged {len(result.unchanged)}"
     )
     return 0
 
@@ -225,7 +228,7 @@ def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_reminders(items: list[dict], everything: list) -> None:  # type: ignore[type-arg]
+def _print_reminders(items: list[dict[str, Any]], everything: list[Reminder]) -> None:
     for it in items:
         print(
             f"#{it['task']:<3} {it['unit']:<12} {it['role']:<10} {it['kind']:<10} "

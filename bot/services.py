@@ -10,7 +10,7 @@ from bot.clock import Clock
 from bot.config import Settings, make_clock
 from bot.plan import load_plan
 from bot.plan.model import Plan
-from bot.store import Store, StoreLocked
+from bot.store import ImportResult, Store, StoreLocked
 from bot.units import Directory
 
 
@@ -32,7 +32,7 @@ class Services:
     def is_coordinator(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.coordinators
 
-    def import_plan(self, path: Path, actor: int | str = "cli") -> tuple[Plan, object]:
+    def import_plan(self, path: Path, actor: int | str = "cli") -> tuple[Plan, ImportResult]:
         """Parse `path` and merge it into the store; raises PlanError when it has errors."""
         plan = load_plan(path)
         if plan.errors:
