@@ -31,7 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 lint: $(DEVSTAMP)
-	$(BIN)/ruff check bot handlers schedules tests bench
+	$(BIN)/ruff check bot handlers schedules sandbox tests bench
 	$(BIN)/mypy bot schedules
 
 clean:

@@ -16,13 +16,13 @@ from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
-from bot.clock import SHANGHAI, FixedClock
 from bot.config import Settings
-from bot.reminders import plan_all
-from bot.sandbox.botapi import BotApiServer
-from bot.sandbox.flood import FloodLimits
+from bot.domain.clock import SHANGHAI, FixedClock
+from bot.domain.planner import plan_all
 from bot.services import open_services
-from schedules.delivery import sending_bot
+from bot.telegram.outbox import sending_bot
+from sandbox.botapi import BotApiServer
+from sandbox.flood import FloodLimits
 from schedules.reminders import default_policy, sweep
 
 CHATS = 500

@@ -29,11 +29,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.calendar import WorkCalendar
-from bot.clock import SHANGHAI, FixedClock, RehearsalClock
 from bot.config import Settings
-from bot.sandbox import demo
-from bot.sandbox.main import Sandbox
+from bot.domain.calendar import WorkCalendar
+from bot.domain.clock import SHANGHAI, FixedClock, RehearsalClock
+from sandbox import demo
+from sandbox.main import Sandbox
 
 START = datetime(2021, 6, 21, 8, 55, tzinfo=SHANGHAI)  # a Monday
 END = datetime(2021, 7, 23, 17, 0, tzinfo=SHANGHAI)  # a Friday, after the summary slot

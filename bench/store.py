@@ -10,10 +10,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.clock import SHANGHAI
+from bot.domain.clock import SHANGHAI
+from bot.domain.units import Directory
 from bot.plan import BUNDLED_PLAN, load_plan
 from bot.store import Store
-from bot.units import Directory
 
 EVENTS = 100_000
 SAMPLES = 300

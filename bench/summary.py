@@ -9,15 +9,15 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from bot import campaign, kpis
-from bot.calendar import WorkCalendar
-from bot.clock import SHANGHAI, FixedClock
 from bot.config import Settings
+from bot.domain.calendar import WorkCalendar
+from bot.domain.clock import SHANGHAI, FixedClock
+from bot.domain.units import Directory
+from bot.features import campaign, kpis
 from bot.plan import BUNDLED_PLAN, load_plan
+from bot.reports.summary import render_summary_text
 from bot.services import Services
 from bot.store import Store
-from bot.summary import render_summary_text
-from bot.units import Directory
 
 EVENTS = 100_000
 RUNS = 15

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.policy import PolicyError
+from bot.domain.policy import PolicyError
 from bot.services import PlanError, Services, open_services
 from bot.store import StoreLocked
 
 if TYPE_CHECKING:
-    from bot.reminders import Reminder
+    from bot.domain.planner import Reminder
 
 log = logging.getLogger("duban")
 
@@ -107,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_check(path: Path, settings: Settings) -> int:
     """`duban check FILE`: exit 0, or 2 with one FILE:LINE: message per problem."""
+    from bot.domain.units import Directory
     from bot.plan import check_plan
-    from bot.units import Directory
 
     directory = Directory.load(settings.units)  # unknown units are judged by DUBAN_UNITS
     problems = check_plan(path, directory.check_name)
@@ -196,13 +196,13 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             return cmd_sandbox(settings, args)
         print("duban: configuration error: TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
         return 2
-    from bot.app import run_bot
+    from bot.telegram.app import run_bot
 
     return run_bot(settings, webhook=args.webhook, listen=args.listen)
 
 
 def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.sandbox.main import run_sandbox
+    from sandbox.main import run_sandbox
 
     return run_sandbox(settings)
 
@@ -220,7 +220,7 @@ def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 _print_reminders(items, planned(services, args.date, include_unreachable=True))
         else:
-            from bot.summary import render_summary_text
+            from bot.reports.summary import render_summary_text
 
             print(render_summary_text(services, args.date))
     finally:
@@ -253,7 +253,7 @@ def _print_reminders(items: list[dict[str, Any]], everything: list[Reminder]) ->
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.report import export_report
+    from bot.reports.report import export_report
 
     services = _open(settings)
     try:

@@ -79,7 +79,7 @@ def _data_dir(raw: str) -> Path:
 
 def _units(raw: str) -> Path:
     """The unit directory file, read once now so a broken one stops start-up here."""
-    from bot.units import Directory
+    from bot.domain.units import Directory
 
     path = _path("DUBAN_UNITS", raw, must_exist=True)
     try:
@@ -173,7 +173,7 @@ def load_settings(
 
 def make_clock(settings: Settings):  # type: ignore[no-untyped-def]
     """The clock the settings ask for: rehearsal when a start or a speed is set."""
-    from bot.clock import RealClock, RehearsalClock
+    from bot.domain.clock import RealClock, RehearsalClock
 
     if settings.clock_start is not None or settings.clock_speed != 1.0:
         start = settings.clock_start or datetime.now(settings.timezone)

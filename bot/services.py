@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.calendar import WorkCalendar
-from bot.clock import Clock
 from bot.config import Settings, make_clock
+from bot.domain.calendar import WorkCalendar
+from bot.domain.clock import Clock
+from bot.domain.units import Directory
 from bot.plan import load_plan
 from bot.plan.model import Plan
 from bot.store import ImportResult, Store, StoreLocked
-from bot.units import Directory
 
 
 class PlanError(RuntimeError):

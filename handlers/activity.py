@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler
 
-from bot import campaign, campaign_reports
+from bot.features import campaign, campaign_reports
 from handlers.common import today
 from handlers.dialogue import (
     TEXT,

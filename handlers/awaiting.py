@@ -20,8 +20,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import awaiting
-from bot.render import render
+from bot.features import pending
+from bot.text.render import render
 from handlers.common import services_of
 
 AFTER_GROUP = 1  # runs after the command itself was handled in group 0
@@ -42,7 +42,7 @@ class _Awaited(filters.MessageFilter):
             return False
         now = services.clock.now()
         user_id = message.from_user.id
-        return any(awaiting.expected(services.store, user_id, s, now) for s in self._slots)
+        return any(pending.expected(services.store, user_id, s, now) for s in self._slots)
 
 
 async def awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -52,9 +52,7 @@ async def awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
     user = update.effective_user
     services = services_of(context)
-    wait = (
-        awaiting.expected(services.store, user.id, "text", services.clock.now()) if user else None
-    )
+    wait = pending.expected(services.store, user.id, "text", services.clock.now()) if user else None
     if wait is None:
         return  # expired between the filter and here
     if wait["action"] == "extend":
@@ -69,7 +67,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
     message, user = update.effective_message, update.effective_user
     if message is not None and user is not None:
-        awaiting.clear(services_of(context).store, user.id)
+        pending.clear(services_of(context).store, user.id)
         if context.user_data is not None:  # an 更新进度 dialogue begun before is over too
             context.user_data.pop(DRAFT_KEY, None)
         await message.reply_text(render("awaiting_cancelled.html.j2"))
@@ -78,20 +76,20 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def any_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any other command: the bot no longer waits for text (a file wait stays)."""
     if update.effective_user is not None:
-        awaiting.clear(services_of(context).store, update.effective_user.id, "text")
+        pending.clear(services_of(context).store, update.effective_user.id, "text")
 
 
 async def other_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Another button than the ones that ask for input: the bot no longer waits at all."""
     if update.effective_user is not None:
-        awaiting.clear(services_of(context).store, update.effective_user.id)
+        pending.clear(services_of(context).store, update.effective_user.id)
 
 
 def register(application: Application) -> None:
     text = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED
     text_awaited = _Awaited(application, ("text",))
     application.add_handler(MessageHandler(text & text_awaited, awaited_text))
-    any_awaited = _Awaited(application, awaiting.SLOTS)
+    any_awaited = _Awaited(application, pending.SLOTS)
     application.add_handler(CommandHandler("cancel", cancel, filters=any_awaited))
     application.add_handler(MessageHandler(filters.COMMAND, any_command), group=AFTER_GROUP)
     application.add_handler(

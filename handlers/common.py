@@ -12,9 +12,9 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.access import Actor, Grant, Refusal, authorize, resolve_actor
-from bot.render import split_message
+from bot.features.access import Actor, Grant, Refusal, authorize, resolve_actor
 from bot.services import Services
+from bot.text.render import split_message
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE

@@ -26,9 +26,9 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot import campaign, evidence
-from bot.access import Actor
-from bot.campaign_reports import t
+from bot.features import campaign, evidence
+from bot.features.access import Actor
+from bot.features.campaign_reports import t
 from bot.services import Services
 from handlers.common import actor_of, services_of
 from handlers.evidence import keep_downloaded, vet_message

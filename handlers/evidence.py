@@ -12,11 +12,12 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 from telegram.ext import MessageHandler as _MessageHandler
 
-from bot import awaiting, evidence, evidence_list
-from bot.access import Actor, Grant, authorize
-from bot.evidence import EvidenceError, Vetted
-from bot.render import render, split_message
+from bot.features import evidence, pending
+from bot.features.access import Actor, Grant, authorize
+from bot.features.evidence import EvidenceError, Vetted
+from bot.reports import evidence_list
 from bot.services import Services
+from bot.text.render import render, split_message
 from handlers.common import actor_of, button_grant, services_of
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def _target(
             return None, None, "which"
         return refs[0][0], refs[0][1], "reply"
     now = services.clock.now()
-    if (wait := awaiting.expected(services.store, user_id, "file", now)) is not None:
+    if (wait := pending.expected(services.store, user_id, "file", now)) is not None:
         return wait["task"], wait["unit"], "button"
     return None, None, "none"
 
@@ -227,7 +228,7 @@ async def upload_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await query.answer()
         await context.bot.send_message(user.id, grant.text)
         return
-    awaiting.expect(
+    pending.expect(
         services.store,
         user.id,
         "file",
@@ -237,7 +238,7 @@ async def upload_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         unit=grant.unit,
     )
     await query.answer()
-    minutes = int(awaiting.WAIT.total_seconds() // 60)
+    minutes = int(pending.WAIT.total_seconds() // 60)
     text = render(
         "evidence_how.html.j2", reason="ask", task_id=task_id, unit=grant.unit, minutes=minutes
     )

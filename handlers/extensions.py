@@ -7,10 +7,10 @@ from typing import Any
 from telegram import Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot import awaiting, extensions
-from bot.access import Actor, Grant, authorize
-from bot.render import render
-from bot.review import ReviewError
+from bot.features import extensions, pending
+from bot.features.access import Actor, Grant, authorize
+from bot.features.review import ReviewError
+from bot.text.render import render
 from handlers.common import actor_of, button_grant, command_rest, services_of, task_unit_args
 from handlers.review import announce
 
@@ -89,7 +89,7 @@ async def extend_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await context.bot.send_message(user.id, _error("ongoing", task=task_id))
         return
     now = services.clock.now()
-    awaiting.expect(
+    pending.expect(
         services.store, user.id, "text", "extend", now=now, task=task_id, unit=grant.unit
     )
     current = extensions.current_due(services, task_id, grant.unit, now.date())
@@ -107,12 +107,12 @@ async def extension_text(
     actor = actor_of(update, context)
     grant = authorize(actor, services, wait["task"], wait["unit"])
     if not isinstance(grant, Grant):
-        awaiting.clear(services.store, user.id, "text")
+        pending.clear(services.store, user.id, "text")
         await message.reply_text(grant.text)
         return
     problem = await _submit(context, message, actor, grant, message.text or "")
     if problem not in RETRYABLE:
-        awaiting.clear(services.store, user.id, "text")
+        pending.clear(services.store, user.id, "text")
 
 
 def register(application: Application) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.render import render
+from bot.text.render import render
 from handlers.common import Context, plain_text, reply
 
 

@@ -6,8 +6,8 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
-from bot.access import Actor, admission, resolve_actor
-from bot.render import render
+from bot.features.access import Actor, admission, resolve_actor
+from bot.text.render import render
 from handlers.common import Context, plain_text, reply, services_of
 
 GATE_GROUP = -1

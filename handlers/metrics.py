@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from bot.metrics import report_metric
+from bot.features.metrics import report_metric
 from handlers.common import actor_of, services_of
 
 

@@ -6,10 +6,10 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import onboarding
-from bot.app import set_coordinator_menu
+from bot.features import onboarding
+from bot.telegram.app import set_coordinator_menu
+from bot.telegram.keyboards import unbind_buttons
 from handlers.common import Context, actor_of, reply, services_of
-from handlers.keyboards import unbind_buttons
 
 
 async def start(update: Update, context: Context) -> None:

@@ -7,12 +7,12 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import Application, CommandHandler, ContextTypes, TypeHandler
 
-from bot import chase, snooze
-from bot.access import Grant, authorize
-from bot.reminders import by_chat
-from bot.render import render
+from bot.domain.planner import by_chat
+from bot.features import chase, snooze
+from bot.features.access import Grant, authorize
+from bot.telegram.outbox import mark_unreachable
+from bot.text.render import render
 from handlers.common import actor_of, services_of, task_unit_args
-from schedules.delivery import mark_unreachable
 from schedules.reminders import chased, send_grouped
 
 # After the commands (group 0) and the dialogue guard (1): sees every update the gate admitted.

@@ -9,11 +9,12 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot import awaiting, review, review_texts
-from bot.access import Actor
-from bot.review import ReviewError
+from bot.features import pending, review
+from bot.features.access import Actor
+from bot.features.review import ReviewError
+from bot.telegram.keyboards import review_buttons
+from bot.text import review_texts
 from handlers.common import actor_of, plain_text, reply, services_of
-from handlers.keyboards import review_buttons
 
 log = logging.getLogger(__name__)
 LIST_LIMIT = 10  # cards per /review; each is its own message so each keeps its own buttons
@@ -114,7 +115,7 @@ async def _ask_reason(
     """After 退回: the next text of the coordinator is the reason."""
     query, user, services = update.callback_query, update.effective_user, services_of(context)
     assert query is not None and user is not None
-    awaiting.expect(
+    pending.expect(
         services.store,
         user.id,
         "text",
@@ -175,9 +176,9 @@ async def reason_text(
         if err.code in ("no_reason", "reason_too_long") and record is not None:
             await message.reply_text(review_texts.ask_reason_text(record, err.code, **err.info))
             return  # still waiting for a usable reason
-        awaiting.clear(services.store, user.id, "text")
+        pending.clear(services.store, user.id, "text")
         raise
-    awaiting.clear(services.store, user.id, "text")
+    pending.clear(services.store, user.id, "text")
     if wait.get("chat") is not None and wait.get("message") is not None:
         try:
             await context.bot.edit_message_reply_markup(wait["chat"], wait["message"])

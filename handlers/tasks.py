@@ -5,11 +5,11 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.cards import cards_for, mytasks_intro, task_detail
-from bot.render import render
-from bot.updates import UpdateError, parse_task_number
+from bot.features.updates import UpdateError, parse_task_number
+from bot.reports.cards import cards_for, mytasks_intro, task_detail
+from bot.telegram.keyboards import task_actions
+from bot.text.render import render
 from handlers.common import Context, actor_of, reply, services_of, today
-from handlers.keyboards import task_actions
 
 
 async def mytasks(update: Update, context: Context) -> None:

@@ -17,10 +17,9 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.access import Refusal, authorize
-from bot.render import render
-from bot.status import STATUS_LABELS
-from bot.updates import (
+from bot.domain.status import STATUS_LABELS
+from bot.features.access import Refusal, authorize
+from bot.features.updates import (
     Outcome,
     UpdateError,
     claim_notice,
@@ -30,6 +29,8 @@ from bot.updates import (
     submit,
     submit_form,
 )
+from bot.telegram.keyboards import review_buttons, skip_button, status_choice
+from bot.text.render import render
 from handlers.common import (
     Context,
     actor_of,
@@ -39,7 +40,6 @@ from handlers.common import (
     reply,
     services_of,
 )
-from handlers.keyboards import review_buttons, skip_button, status_choice
 
 CHOOSING, DETAIL = range(2)
 DIALOG_TIMEOUT = 15 * 60  # seconds; a forgotten dialogue must not swallow tomorrow's text

@@ -12,11 +12,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot import report, views
-from bot.chart import chart_safely
-from bot.render import render
+from bot.reports import report, views
+from bot.reports.chart import chart_safely
+from bot.reports.summary import build_summary, render_summary
 from bot.services import Services
-from bot.summary import build_summary, render_summary
+from bot.text.render import render
 from handlers.common import actor_of, reply, send, services_of, today
 from schedules.summary import post_summary
 

@@ -20,9 +20,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.chase import Target, chase
-from bot.policy import Policy, PolicyError, load_policy, override_path, policy_for
-from bot.reminders import (
+from bot.domain.planner import (
     Reminder,
     by_chat,
     plan_all,
@@ -30,8 +28,10 @@ from bot.reminders import (
     units_without_contacts,
     week_key,
 )
-from bot.render import render
-from schedules.delivery import Delivery, send_text, sending_bot
+from bot.domain.policy import Policy, PolicyError, load_policy, override_path, policy_for
+from bot.features.chase import Target, chase
+from bot.telegram.outbox import Delivery, send_text, sending_bot
+from bot.text.render import render
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ def _item(services: Any, r: Reminder, policy: Policy, day: date | None) -> dict[
 
 def task_buttons(task_ids: list[int]) -> InlineKeyboardMarkup | None:
     """更新进度 / 上传材料 / 申请延期 for one task, or a short row of each per task."""
-    from handlers.keyboards import task_actions
+    from bot.telegram.keyboards import task_actions
 
     if not task_ids:
         return None
@@ -393,7 +393,7 @@ async def _remind_once(services: Any) -> SweepReport:
 
 def remind_once(settings: Any, day: date | None = None) -> int:
     """`duban remind [--date D]`: one sweep now (or at D's reminder time); the exit code."""
-    from bot.clock import FixedClock
+    from bot.domain.clock import FixedClock
     from bot.services import PlanError, open_services
     from bot.store import StoreLocked
 

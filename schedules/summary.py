@@ -11,10 +11,10 @@ import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.chart import chart_safely
 from bot.config import Settings
-from bot.summary import build_summary, render_summary, week_key
-from schedules.delivery import deliver
+from bot.reports.chart import chart_safely
+from bot.reports.summary import build_summary, render_summary, week_key
+from bot.telegram.outbox import deliver
 
 log = logging.getLogger(__name__)
 

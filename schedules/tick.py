@@ -32,7 +32,7 @@ def interval_for(speed: float, rehearsal: bool = False) -> float:
 
 def clock_interval(clock: Any) -> float:
     """The tick interval for this clock (a RehearsalClock is a rehearsal, whatever its speed)."""
-    from bot.clock import RehearsalClock
+    from bot.domain.clock import RehearsalClock
 
     return interval_for(float(clock.speed), rehearsal=isinstance(clock, RehearsalClock))
 

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.sandbox.botapi import BotApiServer
+from sandbox.botapi import BotApiServer
 
 
 @pytest.fixture

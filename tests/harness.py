@@ -25,14 +25,14 @@ import pytest
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_application
-from bot.calendar import WorkCalendar
-from bot.clock import SHANGHAI, FixedClock
 from bot.config import Settings, load_settings
-from bot.sandbox.botapi import BotApiServer
+from bot.domain.calendar import WorkCalendar
+from bot.domain.clock import SHANGHAI, FixedClock
+from bot.domain.units import Directory
 from bot.services import Services, open_services
 from bot.store import Store
-from bot.units import Directory
+from bot.telegram.app import build_application
+from sandbox.botapi import BotApiServer
 
 COORDINATOR = 1001
 SUMMARY_CHAT = -100500

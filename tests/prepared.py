@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from bot import campaign
-from bot.calendar import WorkCalendar
-from bot.clock import SHANGHAI, FixedClock
 from bot.config import Settings
+from bot.domain.calendar import WorkCalendar
+from bot.domain.clock import SHANGHAI, FixedClock
+from bot.domain.units import Directory
+from bot.features import campaign
 from bot.services import Services
 from bot.store import Store
-from bot.units import Directory
 
 HOSTILE = "<script>alert('x')</script> & <b>粗体</b> &amp; " * 100  # about 5,000 characters
 

@@ -9,9 +9,17 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.access import Actor, Grant, Refusal, admission, authorize, command_allowed, resolve_actor
-from bot.clock import FixedClock
 from bot.config import Settings
+from bot.domain.clock import FixedClock
+from bot.features.access import (
+    Actor,
+    Grant,
+    Refusal,
+    admission,
+    authorize,
+    command_allowed,
+    resolve_actor,
+)
 from bot.services import Services, open_services
 from tests.harness import COORDINATOR, START
 

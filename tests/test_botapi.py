@@ -21,9 +21,9 @@ from telegram import (
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter, TimedOut
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.sandbox.botapi import BotApiServer
-from bot.sandbox.flood import FloodLimits
-from bot.sandbox.telegram_html import EntityParseError, parse_html, trim
+from sandbox.botapi import BotApiServer
+from sandbox.flood import FloodLimits
+from sandbox.telegram_html import EntityParseError, parse_html, trim
 
 # RetryAfter warns that retry_after will become a timedelta; seconds() copes with both.
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.calendar import WorkCalendar
+from bot.domain.calendar import WorkCalendar
 
 D = date.fromisoformat
 

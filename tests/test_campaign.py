@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import campaign
+from bot.features import campaign
 
 D = date.fromisoformat
 

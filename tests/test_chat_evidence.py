@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot import evidence
+from bot.features import evidence
 from tests.harness import ChatEnv, Person
 
 PDF = "%PDF-1.4 承诺制工作方案".encode()

@@ -136,7 +136,7 @@ async def test_error_behind_a_button_answers_the_press(
 
 
 def test_token_is_redacted_from_logs(caplog: pytest.LogCaptureFixture) -> None:
-    from bot.app import install_redaction
+    from bot.telegram.app import install_redaction
 
     token = "987654:SECRET_token-value"
     install_redaction(token)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import review
+from bot.features import review
 from tests.harness import ChatEnv, Person
 
 LEAD, LEAD2 = "区司法局", "区市场监管局"  # the two leads of #18 (due 2021-06-30)

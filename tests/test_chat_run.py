@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from bot import ROOT
-from bot.sandbox.botapi import BotApiServer
 from bot.store import Store
+from sandbox.botapi import BotApiServer
 from tests.harness import COORDINATOR, START, redeliver
 
 STARTUP = 60.0  # seconds allowed for a cold interpreter to import everything and poll

@@ -98,7 +98,7 @@ HOLDER = textwrap.dedent(
     """
     import sys
     from datetime import datetime
-    from bot.clock import SHANGHAI
+    from bot.domain.clock import SHANGHAI
     from bot.config import load_settings
     from bot.services import open_services
     services = open_services(load_settings(), writer=True)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import evidence
-from bot.clock import FixedClock
 from bot.config import Settings
-from bot.evidence import EvidenceError
+from bot.domain.clock import FixedClock
+from bot.features import evidence
+from bot.features.evidence import EvidenceError
 from bot.services import Services, open_services
 
 UNIT = "区司法局"
@@ -214,7 +214,7 @@ def test_display_name_and_size() -> None:
 
 
 def test_partial_downloads_left_by_a_crash_are_removed(tmp_path: Path) -> None:
-    from bot.evidence import remove_partial_downloads, temp_path
+    from bot.features.evidence import remove_partial_downloads, temp_path
 
     leftover = temp_path(tmp_path, 18, "区司法局")
     leftover.write_bytes(b"half a file")

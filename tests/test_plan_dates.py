@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.dates import parse_chinese_date, parse_duration_or_date
+from bot.domain.dates import parse_chinese_date, parse_duration_or_date
 
 TODAY = date(2021, 7, 7)  # a Wednesday
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import progress
-from bot.calendar import WorkCalendar
+from bot.domain import progress
+from bot.domain.calendar import WorkCalendar
 from bot.plan.model import Deadline, Task
 
 D = date.fromisoformat

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from bot import kpis
-from bot.report import export_report
+from bot.features import kpis
+from bot.reports.report import export_report
 from bot.services import Services
 from tests.clirun import Cli, cli_fixture  # noqa: F401
 from tests.harness import COORDINATOR, SUMMARY_CHAT, ChatEnv, Person

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bench.rehearsal import COORDINATOR, GROUP, Outcome, actions, check, per_day_table, rehearse
-from bot.clock import SHANGHAI
+from bot.domain.clock import SHANGHAI
 
 
 async def test_a_month_rehearsed_has_nothing_a_coordinator_would_find_wrong(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from bot.clock import SHANGHAI
+from bot.domain.clock import SHANGHAI
 from schedules.reminders import preview_reminders, reminder_sweep
 from tests.harness import COORDINATOR, ChatEnv
 

@@ -14,9 +14,9 @@ from telegram.ext import Application
 
 import schedules.tick as tick
 from bot.cli import main as cli_main
-from bot.clock import SHANGHAI, FixedClock, RealClock, RehearsalClock
 from bot.config import Settings
-from bot.sandbox.botapi import BotApiServer
+from bot.domain.clock import SHANGHAI, FixedClock, RealClock, RehearsalClock
+from sandbox.botapi import BotApiServer
 from schedules.reminders import remind_once
 
 
@@ -152,7 +152,7 @@ def test_a_malformed_policy_override_is_one_clear_line(
 
 
 def test_the_app_paces_sends_by_the_policy(tmp_path: Path) -> None:
-    from bot.app import build_application
+    from bot.telegram.app import build_application
 
     (tmp_path / "policy.yaml").write_text(
         "delivery:\n  messages_per_second: 20\n  limiter_retries: 2\n", encoding="utf-8"

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.calendar import WorkCalendar
+from bot.domain.calendar import WorkCalendar
+from bot.domain.planner import plan_all, plan_reminders, units_without_contacts
+from bot.domain.policy import Policy, PolicyError, load_policy, policy_for, policy_from_mapping
+from bot.domain.units import Directory
 from bot.plan.model import Deadline, Task
-from bot.policy import Policy, PolicyError, load_policy, policy_for, policy_from_mapping
-from bot.reminders import plan_all, plan_reminders, units_without_contacts
-from bot.units import Directory
 
 CAL = WorkCalendar()
 UNITS = Directory.load()

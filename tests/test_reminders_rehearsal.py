@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 import schedules.summary
-from bot.clock import SHANGHAI, FixedClock, RehearsalClock
-from bot.sandbox.botapi import BotApiServer
+from bot.domain.clock import SHANGHAI, FixedClock, RehearsalClock
 from bot.services import open_services
 from bot.store import Store
+from sandbox.botapi import BotApiServer
 from schedules.reminders import preview_reminders
 from tests.harness import COORDINATOR, SUMMARY_CHAT, ChatEnv
 

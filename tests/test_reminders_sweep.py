@@ -12,11 +12,11 @@ import pytest
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
-import schedules.delivery as delivery
-from bot.clock import SHANGHAI, FixedClock
+import bot.telegram.outbox as delivery
 from bot.config import Settings
-from bot.sandbox.botapi import BotApiServer
+from bot.domain.clock import SHANGHAI, FixedClock
 from bot.services import Services, open_services
+from sandbox.botapi import BotApiServer
 from schedules.reminders import preview_reminders, sweep
 
 COORD = 9001
@@ -292,8 +292,8 @@ async def test_end_of_june_escalations_are_one_readable_message_per_chat(env: En
 
 
 def test_escalations_longer_than_one_message_are_split_at_the_limit(env: Env) -> None:
-    from bot.reminders import Reminder
-    from bot.render import split_message
+    from bot.domain.planner import Reminder
+    from bot.text.render import split_message
     from schedules.reminders import compose
 
     day = date(2021, 7, 7)
@@ -320,11 +320,11 @@ def test_escalations_longer_than_one_message_are_split_at_the_limit(env: Env) ->
 async def test_each_messages_records_are_made_durable_together(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.storage
+    import bot.store.journal
 
     syncs: list[int] = []
-    real = bot.storage.os.fdatasync
-    monkeypatch.setattr(bot.storage.os, "fdatasync", lambda fd: (syncs.append(fd), real(fd)))
+    real = bot.store.journal.os.fdatasync
+    monkeypatch.setattr(bot.store.journal.os, "fdatasync", lambda fd: (syncs.append(fd), real(fd)))
     env.at(date(2021, 6, 23))
     report = await sweep(env.bot, env.services)
     assert len(report.delivered) > 10

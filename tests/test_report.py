@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot import chart, kpis
-from bot.report import DECOMPOSITION_HEADERS, export_report
+from bot.features import kpis
+from bot.reports import chart
+from bot.reports.report import DECOMPOSITION_HEADERS, export_report
 from bot.services import Services
 from tests.prepared import HOSTILE, add_activity, add_rectification, at, services_fixture
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import extensions, review
-from bot.clock import FixedClock
 from bot.config import Settings
-from bot.dates import parse_chinese_date
-from bot.review import ReviewError
+from bot.domain.clock import FixedClock
+from bot.domain.dates import parse_chinese_date
+from bot.features import extensions, review
+from bot.features.review import ReviewError
 from bot.services import Services, open_services
 
 TODAY = date(2021, 6, 10)  # a Thursday; task 18 is due 2021-06-30, leads 区司法局 + 区市场监管局
@@ -72,7 +72,7 @@ def test_a_time_of_day_is_dropped(text: str, due: date) -> None:
 def test_dateparser_gets_its_languages_and_is_warmed_up(monkeypatch: pytest.MonkeyPatch) -> None:
     import dateparser
 
-    from bot.app import _warm_up_dateparser
+    from bot.telegram.app import _warm_up_dateparser
 
     calls: list[dict[str, object]] = []
     real = dateparser.parse
@@ -179,8 +179,8 @@ def test_claim_reject(services: Services) -> None:
 
 
 def test_a_later_status_withdraws_the_pending_claim(services: Services) -> None:
-    from bot.access import Actor, Grant
-    from bot.updates import apply_update
+    from bot.features.access import Actor, Grant
+    from bot.features.updates import apply_update
 
     lead = Actor(42, "李科长", False, (LEAD,))
     apply_update(services, lead, Grant(18, LEAD), status="done")
@@ -208,17 +208,17 @@ def test_claim_refusals(services: Services) -> None:
 def test_awaited_input_is_durable_and_expires(services: Services) -> None:
     from datetime import timedelta
 
-    from bot import awaiting
+    from bot.features import pending
 
     store, now = services.store, services.clock.now()
-    assert awaiting.expected(store, 42, "text", now) is None
-    awaiting.expect(store, 42, "text", "reject", now=now, record=7)
-    awaiting.expect(store, 42, "file", "evidence", now=now, task=18, unit=LEAD)
-    assert awaiting.expected(store, 42, "text", now)["record"] == 7
-    assert awaiting.expected(store, 42, "file", now)["unit"] == LEAD
-    awaiting.expect(store, 42, "text", "extend", now=now, task=18, unit=LEAD)
-    assert awaiting.expected(store, 42, "text", now)["record"] is None  # replaced, not merged
-    assert awaiting.expected(store, 42, "text", now + awaiting.WAIT + timedelta(seconds=1)) is None
-    assert awaiting.clear(store, 42, "text") and not awaiting.clear(store, 42, "text")
-    assert awaiting.expected(store, 42, "file", now) is not None
-    assert awaiting.clear(store, 42) and awaiting.expected(store, 42, "file", now) is None
+    assert pending.expected(store, 42, "text", now) is None
+    pending.expect(store, 42, "text", "reject", now=now, record=7)
+    pending.expect(store, 42, "file", "evidence", now=now, task=18, unit=LEAD)
+    assert pending.expected(store, 42, "text", now)["record"] == 7
+    assert pending.expected(store, 42, "file", now)["unit"] == LEAD
+    pending.expect(store, 42, "text", "extend", now=now, task=18, unit=LEAD)
+    assert pending.expected(store, 42, "text", now)["record"] is None  # replaced, not merged
+    assert pending.expected(store, 42, "text", now + pending.WAIT + timedelta(seconds=1)) is None
+    assert pending.clear(store, 42, "text") and not pending.clear(store, 42, "text")
+    assert pending.expected(store, 42, "file", now) is not None
+    assert pending.clear(store, 42) and pending.expected(store, 42, "file", now) is None

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import SHANGHAI, FixedClock
-from bot.sandbox.archive import STATE, ChatArchive, clock_extras, saved_clock
-from bot.sandbox.botapi import BotApiServer
+from bot.domain.clock import SHANGHAI, FixedClock
+from sandbox.archive import STATE, ChatArchive, clock_extras, saved_clock
+from sandbox.botapi import BotApiServer
 
 ALICE = 2001
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x02\x00\x00\x00\x03" + b"\x00" * 16

@@ -18,9 +18,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.clock import SHANGHAI
 from bot.config import Settings
-from bot.sandbox.main import Sandbox
+from bot.domain.clock import SHANGHAI
+from sandbox.main import Sandbox
 
 CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
 ARGS = [

@@ -10,12 +10,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.clock import SHANGHAI, RehearsalClock
 from bot.config import Settings
-from bot.sandbox import demo
-from bot.sandbox.botapi import BotApiServer
-from bot.sandbox.main import ARCHIVE_DIR, SANDBOX_DATA_DIR, TOKEN, Sandbox, sandbox_settings
+from bot.domain.clock import SHANGHAI, RehearsalClock
 from bot.services import Services, open_services
+from sandbox import demo
+from sandbox.botapi import BotApiServer
+from sandbox.main import ARCHIVE_DIR, SANDBOX_DATA_DIR, TOKEN, Sandbox, sandbox_settings
 
 START = datetime(2021, 6, 28, 8, 30, tzinfo=SHANGHAI)  # a Monday
 
@@ -68,7 +68,7 @@ def test_demo_binds_contacts_through_invites_and_records_progress(services: Serv
 
 
 def test_demo_records_an_activity_when_the_campaign_module_exists(services: Services) -> None:
-    campaign = pytest.importorskip("bot.campaign")
+    campaign = pytest.importorskip("bot.features.campaign")
     demo.seed_demo(services)
     [activity] = campaign.activities(services.store)
     assert activity["task"] == 24 and activity["unit"] == "区文明办"
@@ -139,7 +139,7 @@ async def test_sandbox_runs_the_bot_and_the_page_in_one_process(tmp_path: Path) 
 
 def test_demo_leaves_work_for_the_coordinator(services: Services) -> None:
     """A completion claim and an extension request to review, KPI values and a 专项治理 report."""
-    from bot import campaign, kpis, review
+    from bot.features import campaign, kpis, review
 
     lines = demo.seed_demo(services)
     pending = {(r["kind"], r["task"], r["unit"]) for r in review.records(services.store)}

@@ -12,9 +12,9 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.clock import SHANGHAI, FixedClock
-from bot.sandbox.botapi import BotApiServer
-from bot.sandbox.web import create_app
+from bot.domain.clock import SHANGHAI, FixedClock
+from sandbox.botapi import BotApiServer
+from sandbox.web import create_app
 
 COORD, ALICE, GROUP = 1001, 2001, -100500
 PEOPLE = [

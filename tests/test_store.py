@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import SHANGHAI
 from bot.config import Settings
+from bot.domain.clock import SHANGHAI
 from bot.plan.model import Deadline, Plan, Task
 from bot.services import open_services
-from bot.storage import JOURNAL, SNAPSHOT, JournalDB, JournalStorage
 from bot.store import Store, StoreLocked
+from bot.store.journal import JOURNAL, SNAPSHOT, JournalDB, JournalStorage
 
 AT = datetime(2021, 6, 1, 9, 0, tzinfo=SHANGHAI)
 
@@ -116,7 +116,7 @@ def test_torn_journal_tail_is_ignored(tmp_path: Path) -> None:
 WRITER = textwrap.dedent(
     """
     import sys
-    from bot.storage import JournalDB, JournalStorage
+    from bot.store.journal import JournalDB, JournalStorage
     db = JournalDB(sys.argv[1], storage=JournalStorage)
     t = db.table("events")
     i = 0

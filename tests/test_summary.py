@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot import campaign, kpis, views
-from bot.render import TELEGRAM_LIMIT
-from bot.sandbox.telegram_html import parse_html
+from bot.features import campaign, kpis
+from bot.reports import views
+from bot.reports.summary import build_summary, render_summary_text, summary_messages, week_key
 from bot.services import Services
 from bot.store import Store
-from bot.summary import build_summary, render_summary_text, summary_messages, week_key
+from bot.text.render import TELEGRAM_LIMIT
+from sandbox.telegram_html import parse_html
 from tests.prepared import HOSTILE, add_activity, add_rectification, at, services_fixture
 
 FRIDAY = date(2021, 6, 25)
@@ -20,7 +21,7 @@ services = services_fixture("2021-06-25 16:00")
 
 def valid_messages(text: str) -> list[str]:
     """Split like delivery does, and check every part is Telegram HTML within the limit."""
-    from bot.render import split_message
+    from bot.text.render import split_message
 
     parts = split_message(text)
     for part in parts:

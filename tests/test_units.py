@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import bot
+from bot.domain.units import Directory, Unit
 from bot.plan.model import Deadline, Task
-from bot.units import Directory, Unit
 
 SEED = bot.DATA / "zhenhai-2021-credit-plan.txt"
 GROUP_PHRASES = ("具行政许可、行政处罚职能的部门",)

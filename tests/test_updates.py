@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import review
-from bot.access import Actor, Grant
-from bot.clock import FixedClock
 from bot.config import Settings
-from bot.services import Services, open_services
-from bot.units import Directory
-from bot.updates import (
+from bot.domain.clock import FixedClock
+from bot.domain.units import Directory
+from bot.features import review
+from bot.features.access import Actor, Grant
+from bot.features.updates import (
     NOTE_LIMIT,
     UpdateError,
     UpdateForm,
@@ -23,6 +22,7 @@ from bot.updates import (
     parse_update_command,
     submit,
 )
+from bot.services import Services, open_services
 from tests.harness import COORDINATOR, START
 
 ALICE = Actor(2001, "Alice", False, ("区司法局",))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import campaign, kpis
+from bot.features import campaign, kpis
 from tests.harness import SUMMARY_CHAT, ChatEnv
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200

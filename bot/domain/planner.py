@@ -1,0 +1,365 @@
+"""The reminder planner: which reminders a day's sweep sends, as a pure function of the data.
+
+Preview and live sending both call `plan_reminders`; the sweep only adds the ledger (what was
+already sent) and the sending. Every reminder has a ledger key unique per task, unit, kind and
+occurrence, so a key is scheduled on exactly one day and a re-run of a day sends nothing new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot.domain.calendar import WorkCalendar
+from bot.domain.policy import Policy
+from bot.domain.status import period_due, period_key
+from bot.domain.units import Directory
+from bot.plan.model import Task
+
+KINDS = ("upcoming", "due", "overdue", "monthly", "quarterly", "ongoing", "escalation")
+StateRows = Iterable[dict[str, Any]] | Mapping[tuple[int, str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder of one unit's part of a task (or an escalation of it) on one day."""
+
+    task: int
+    unit: str
+    role: str  # lead | supporter | coordinator (escalations)
+    kind: str  # one of KINDS
+    due: date | None
+    key: str  # ledger key: unique per task / unit / kind / occurrence
+    contacts: tuple[int, ...]  # chat ids that receive it (bound, reachable users; chats)
+    workdays_left: int | None = None  # working days after today up to the due date
+    workdays_overdue: int | None = None
+    period: str | None = None  # "2021-06" / "2021-Q2" for periodic reports
+
+    def to_json(self) -> dict[str, Any]:
+        """The CONTRACT shape of `duban preview reminders --json`."""
+        return {
+            "task": self.task,
+            "unit": self.unit,
+            "role": self.role,
+            "kind": self.kind,
+            "due": self.due.isoformat() if self.due else None,
+            "contacts": list(self.contacts),
+        }
+
+
+@dataclass(frozen=True)
+class Part:
+    """One unit's part of a task, with its state row (empty before any update)."""
+
+    task: Task
+    unit: str
+    role: str
+    state: dict[str, Any]
+
+
+def state_index(states: StateRows) -> dict[tuple[int, str], dict[str, Any]]:
+    """State rows by (task, unit)."""
+    if isinstance(states, Mapping):
+        return dict(states)
+    return {(s["task"], s["unit"]): s for s in states}
+
+
+def reachable_contacts(contacts: Iterable[dict[str, Any]]) -> dict[str, tuple[int, ...]]:
+    """Unit name → the user ids of its active, reachable contacts (sorted, unique)."""
+    by_unit: dict[str, set[int]] = {}
+    for c in contacts:
+        if c.get("active", True) and c.get("reachable", True):
+            by_unit.setdefault(c["unit"], set()).add(int(c["user_id"]))
+    return {unit: tuple(sorted(ids)) for unit, ids in by_unit.items()}
+
+
+def open_parts(
+    tasks: Iterable[Task],
+    states: dict[tuple[int, str], dict[str, Any]],
+    units: Directory,
+    closed: Iterable[int],
+) -> Iterable[Part]:
+    """Every open unit part of every open task: groups expanded, state rows added."""
+    shut = set(closed)
+    for task in tasks:
+        if task.id in shut:
+            continue
+        seen: set[str] = set()
+        pairs = [(u.name, role) for u, role in units.responsible(task)]
+        pairs += [(s["unit"], s["role"]) for (t, _), s in states.items() if t == task.id]
+        for name, role in pairs:
+            if name in seen:
+                continue
+            seen.add(name)
+            state = states.get((task.id, name)) or {}
+            yield Part(task, name, state.get("role") or role, state)
+
+
+def _snoozed(state: dict[str, Any], day: date) -> bool:
+    until = state.get("snoozed_until")
+    return bool(until) and day < date.fromisoformat(str(until)[:10])
+
+
+def _next_period_day(task: Task, day: date) -> date:
+    """A day in the period after the one containing `day`."""
+    months = 1 if task.deadline.kind == "monthly" else 3 - (day.month - 1) % 3
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def override_due(state: dict[str, Any]) -> date | None:
+    """The deadline an approved extension set for the part, if any."""
+    raw = state.get("due_override")
+    return date.fromisoformat(str(raw)[:10]) if raw else None
+
+
+class _Planner:
+    """The rules of one day, applied part by part."""
+
+    def __init__(
+        self,
+        calendar: WorkCalendar,
+        policy: Policy,
+        day: date,
+        contacts: dict[str, tuple[int, ...]],
+        escalate_to: tuple[int, ...],
+    ) -> None:
+        self.cal = calendar
+        self.policy = policy
+        self.day = day
+        self.contacts = contacts
+        self.escalate_to = escalate_to
+
+    def reminder(self, part: Part, kind: str, due: date | None, key: str, **kw: Any) -> Reminder:
+        left = None
+        if due is not None and due >= self.day:
+            left = self.cal.workdays_between(self.day, due)
+        return Reminder(
+            task=part.task.id,
+            unit=part.unit,
+            role=part.role,
+            kind=kind,
+            due=due,
+            key=key,
+            contacts=self.contacts.get(part.unit, ()),
+            workdays_left=left,
+            **kw,
+        )
+
+    def part(self, part: Part) -> list[Reminder]:
+        state = part.state
+        if state.get("status") == "done":
+            return []
+        kind = part.task.deadline.kind
+        found: list[Reminder] = []
+        if kind == "once":
+            found = self.once(part)
+        elif kind in ("monthly", "quarterly"):
+            found = self.periodic(part)
+        elif kind == "ongoing":
+            found = self.ongoing(part)
+        if _snoozed(state, self.day):
+            # A snooze quiets the unit's own reminders, not the coordinators' escalation: it
+            # comes on one day only, so a snooze over that day would hide the unit for good.
+            return [r for r in found if r.kind == "escalation"]
+        return found
+
+    def once(self, part: Part) -> list[Reminder]:
+        due = override_due(part.state) or part.task.deadline.due
+        if due is None:
+            return []
+        base = f"rem:{part.task.id}:{part.unit}"
+        if self.day > due:
+            return self.overdue(part, due, due.isoformat())
+        if part.state.get("claim") == "pending":
+            return []  # the lead reported it done; the coordinator's review is what is pending
+        pol = self.policy.once
+        offsets = list(pol.lead_days_before if part.role == "lead" else pol.supporter_days_before)
+        if part.role in pol.due_day_roles:
+            offsets.append(0)
+        # Several offsets may move to the same workday (1 day before a Monday holiday is the
+        # Friday, so is the due day): the one nearest the deadline wins, one message a day.
+        for offset in sorted(set(offsets)):
+            if self.cal.on_or_before(due - timedelta(days=offset)) == self.day:
+                if offset == 0:
+                    return [self.reminder(part, "due", due, f"{base}:due:{due.isoformat()}")]
+                key = f"{base}:upcoming:{due.isoformat()}:{offset}"
+                return [self.reminder(part, "upcoming", due, key)]
+        return []
+
+    def overdue(
+        self, part: Part, due: date, occurrence: str, period: str | None = None
+    ) -> list[Reminder]:
+        pol = self.policy.overdue
+        if part.role not in pol.roles or part.state.get("claim") == "pending":
+            return []
+        late = self.cal.workdays_between(due, self.day)
+        out = []
+        base = f"{part.task.id}:{part.unit}"
+        if late >= 1 and (late - 1) % pol.every_workdays == 0:
+            out.append(
+                Reminder(
+                    task=part.task.id,
+                    unit=part.unit,
+                    role=part.role,
+                    kind="overdue",
+                    due=due,
+                    key=f"rem:{base}:overdue:{occurrence}:{late}",
+                    contacts=self.contacts.get(part.unit, ()),
+                    workdays_overdue=late,
+                    period=period,
+                )
+            )
+        if pol.escalate_after_workdays and late == pol.escalate_after_workdays:
+            out.append(
+                Reminder(
+                    task=part.task.id,
+                    unit=part.unit,
+                    role="coordinator",
+                    kind="escalation",
+                    due=due,
+                    key=f"esc:{base}:{occurrence}",
+                    contacts=self.escalate_to,
+                    workdays_overdue=late,
+                    period=period,
+                )
+            )
+        return out
+
+    def periodic(self, part: Part) -> list[Reminder]:
+        task, state = part.task, part.state
+        kind = task.deadline.kind
+        reported = set(state.get("reported") or ())
+        out: list[Reminder] = []
+        for probe in (self.day, _next_period_day(task, self.day)):
+            pkey, pdue = period_key(task, probe), period_due(task, probe)
+            if pkey is None or pdue is None or pkey in reported:
+                continue
+            extended = override_due(state)
+            if extended is not None and period_key(task, extended) == pkey:
+                pdue = max(pdue, extended)
+            base = f"rem:{task.id}:{part.unit}:{kind}:{pkey}"
+            on_day = self.cal.on_or_before(pdue)
+            n = self.policy.periodic.workdays_before
+            before = self.cal.add_workdays(pdue, -n) if n else None
+            if self.day == on_day and self.policy.periodic.on_day:
+                out.append(self.reminder(part, kind, pdue, f"{base}:day", period=pkey))
+            elif self.day == before and before != on_day:
+                out.append(self.reminder(part, kind, pdue, f"{base}:before", period=pkey))
+            elif self.day > pdue and period_key(task, self.day) == pkey:
+                # Chased while the period lasts; the next period's reminders take over after.
+                out += self.overdue(part, pdue, pkey, period=pkey)
+        return out
+
+    def ongoing(self, part: Part) -> list[Reminder]:
+        if part.role != "lead":
+            return []
+        day = self.day
+        if day != self.cal.first_workday_of_month(day.year, day.month):
+            return []
+        raw = part.state.get("updated_at")
+        if raw:
+            last = datetime.fromisoformat(str(raw)).date()
+            if last > day - timedelta(days=self.policy.ongoing.stale_days):
+                return []
+        key = f"rem:{part.task.id}:{part.unit}:ongoing:{day.year}-{day.month:02d}"
+        return [self.reminder(part, "ongoing", None, key)]
+
+
+def plan_all(
+    tasks: Iterable[Task],
+    states: StateRows,
+    contacts: Iterable[dict[str, Any]],
+    calendar: WorkCalendar,
+    policy: Policy,
+    day: date,
+    *,
+    units: Directory,
+    coordinators: Iterable[int] = (),
+    summary_chat: int | None = None,
+    closed: Iterable[int] = (),
+) -> list[Reminder]:
+    """Every reminder the rules schedule on `day`, including those nobody can receive."""
+    if not calendar.is_workday(day):
+        return []
+    index = state_index(states)
+    escalate_to = tuple(
+        dict.fromkeys([*([summary_chat] if summary_chat else []), *sorted(coordinators)])
+    )
+    planner = _Planner(calendar, policy, day, reachable_contacts(contacts), escalate_to)
+    out: list[Reminder] = []
+    for part in open_parts(tasks, index, units, closed):
+        out += planner.part(part)
+    return out
+
+
+def plan_reminders(
+    tasks: Iterable[Task],
+    states: StateRows,
+    contacts: Iterable[dict[str, Any]],
+    calendar: WorkCalendar,
+    policy: Policy,
+    day: date,
+    *,
+    units: Directory,
+    coordinators: Iterable[int] = (),
+    summary_chat: int | None = None,
+    closed: Iterable[int] = (),
+) -> list[Reminder]:
+    """The reminders the sweep of `day` sends: workdays only, each to at least one contact.
+
+    Nothing for done parts, closed tasks, snoozed parts, or units without a bound reachable
+    contact (see `units_without_contacts` for those); escalations go to the summary chat and
+    the coordinators.
+    """
+    planned = plan_all(
+        tasks,
+        states,
+        contacts,
+        calendar,
+        policy,
+        day,
+        units=units,
+        coordinators=coordinators,
+        summary_chat=summary_chat,
+        closed=closed,
+    )
+    return [r for r in planned if r.contacts]
+
+
+def units_without_contacts(
+    tasks: Iterable[Task],
+    states: StateRows,
+    contacts: Iterable[dict[str, Any]],
+    *,
+    units: Directory,
+    closed: Iterable[int] = (),
+) -> dict[str, list[int]]:
+    """Unit → its open tasks, for units with open work but no bound, reachable contact."""
+    reach = reachable_contacts(contacts)
+    out: dict[str, list[int]] = {}
+    for part in open_parts(tasks, state_index(states), units, closed):
+        if part.state.get("status") == "done" or reach.get(part.unit):
+            continue
+        out.setdefault(part.unit, []).append(part.task.id)
+    return out
+
+
+def week_key(day: date) -> str:
+    """ "2021-W23": the ISO week a day belongs to (for once-a-week notices)."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def by_chat(
+    reminders: Iterable[Reminder], skip: Callable[[Reminder, int], bool] | None = None
+) -> dict[int, list[Reminder]]:
+    """Each recipient chat's reminders, in order (one message per chat), minus what `skip` says."""
+    out: dict[int, list[Reminder]] = {}
+    for r in reminders:
+        for chat in r.contacts:
+            if skip is None or not skip(r, chat):
+                out.setdefault(chat, []).append(r)
+    return out

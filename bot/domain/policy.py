@@ -1,0 +1,173 @@
+"""The reminder policy (`data/policy.yaml`): when reminders, chasers and escalations go out.
+
+A deployment changes any number without touching the bundled file: a `policy.yaml` in
+DUBAN_DATA_DIR is read over it, key by key (only the keys it names change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import bot
+from bot.domain.datafile import read_yaml
+
+DEFAULT_PATH = bot.DATA / "policy.yaml"
+OVERRIDE_NAME = "policy.yaml"  # in DUBAN_DATA_DIR
+ROLES = ("lead", "supporter")
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class OncePolicy:
+    lead_days_before: tuple[int, ...] = (7, 3, 1)
+    supporter_days_before: tuple[int, ...] = (7, 1)
+    due_day_roles: tuple[str, ...] = ("lead",)
+
+
+@dataclass(frozen=True)
+class OverduePolicy:
+    roles: tuple[str, ...] = ("lead", "supporter")
+    every_workdays: int = 3
+    escalate_after_workdays: int = 5
+
+
+@dataclass(frozen=True)
+class PeriodicPolicy:
+    workdays_before: int = 3
+    on_day: bool = True
+
+
+@dataclass(frozen=True)
+class OngoingPolicy:
+    stale_days: int = 30
+
+
+@dataclass(frozen=True)
+class NoContactsPolicy:
+    weekly: bool = True
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    messages_per_second: float = 28.0
+    limiter_retries: int = 3
+    max_attempts: int = 5
+    backoff_seconds: float = 1.0
+    max_backoff_seconds: float = 30.0
+    resend_after_timeout: int = 1
+    concurrency: int = 30
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Every number of the reminder rules; the defaults are the issue's default policy."""
+
+    once: OncePolicy = field(default_factory=OncePolicy)
+    overdue: OverduePolicy = field(default_factory=OverduePolicy)
+    periodic: PeriodicPolicy = field(default_factory=PeriodicPolicy)
+    ongoing: OngoingPolicy = field(default_factory=OngoingPolicy)
+    no_contacts: NoContactsPolicy = field(default_factory=NoContactsPolicy)
+    delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+
+
+_SECTIONS: dict[str, type] = {
+    "once": OncePolicy,
+    "overdue": OverduePolicy,
+    "periodic": PeriodicPolicy,
+    "ongoing": OngoingPolicy,
+    "no_contacts": NoContactsPolicy,
+    "delivery": DeliveryPolicy,
+}
+
+
+def _value(where: str, default: Any, raw: Any) -> Any:
+    """Check one setting against the type of its default."""
+    if isinstance(default, bool):
+        if not isinstance(raw, bool):
+            raise ValueError(f"{where}: expected true or false, got {raw!r}")
+        return raw
+    if isinstance(default, int):
+        if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+            raise ValueError(f"{where}: expected a whole number ≥ 0, got {raw!r}")
+        return raw
+    if isinstance(default, float):
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 0:
+            raise ValueError(f"{where}: expected a number ≥ 0, got {raw!r}")
+        return float(raw)
+    if isinstance(default, tuple):
+        if not isinstance(raw, list):
+            raise ValueError(f"{where}: expected a list, got {raw!r}")
+        if default and isinstance(default[0], str):
+            if not all(r in ROLES for r in raw):
+                raise ValueError(f"{where}: roles must be among {', '.join(ROLES)}")
+            return tuple(raw)
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in raw):
+            raise ValueError(f"{where}: expected a list of whole numbers > 0, got {raw!r}")
+        return tuple(sorted(set(raw), reverse=True))
+    raise ValueError(f"{where}: unsupported setting")  # pragma: no cover
+
+
+def policy_from_mapping(raw: Any, source: str = "<policy>", base: Policy | None = None) -> Policy:
+    """A Policy from parsed YAML; missing keys keep `base`'s values (default: the defaults),
+    unknown keys are errors."""
+    policy = base or Policy()
+    if raw is None:
+        return policy
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"{source}: expected a mapping of sections")
+    for name, section in raw.items():
+        cls = _SECTIONS.get(name)
+        if cls is None:
+            raise ValueError(f"{source}: unknown section {name!r}")
+        if section is None:
+            continue
+        if not isinstance(section, Mapping):
+            raise ValueError(f"{source}: {name}: expected a mapping")
+        current = getattr(policy, name)
+        known = {f.name for f in fields(cls)}
+        changes = {}
+        for key, value in section.items():
+            if key not in known:
+                raise ValueError(f"{source}: {name}.{key}: unknown setting")
+            changes[key] = _value(f"{source}: {name}.{key}", getattr(current, key), value)
+        policy = replace(policy, **{name: replace(current, **changes)})
+    if policy.overdue.every_workdays < 1:
+        raise ValueError(f"{source}: overdue.every_workdays: must be at least 1")
+    if policy.delivery.max_attempts < 1:
+        raise ValueError(f"{source}: delivery.max_attempts: must be at least 1")
+    if policy.delivery.messages_per_second <= 0:
+        raise ValueError(f"{source}: delivery.messages_per_second: must be more than 0")
+    return policy
+
+
+def load_policy(path: Path | None = None, base: Policy | None = None) -> Policy:
+    """Read the policy YAML (default: the bundled one) over `base`; PolicyError names the file
+    and key."""
+    path = Path(path) if path is not None else DEFAULT_PATH
+    if not path.exists() and path == DEFAULT_PATH:
+        return base or Policy()
+    try:
+        return policy_from_mapping(read_yaml(path, "the policy"), source=str(path), base=base)
+    except PolicyError:
+        raise
+    except ValueError as exc:
+        raise PolicyError(str(exc)) from None
+
+
+def override_path(data_dir: Path) -> Path:
+    """Where a deployment's own policy lives: DUBAN_DATA_DIR/policy.yaml."""
+    return Path(data_dir) / OVERRIDE_NAME
+
+
+def policy_for(data_dir: Path | None) -> Policy:
+    """The bundled policy, with DUBAN_DATA_DIR/policy.yaml (when there is one) read over it."""
+    bundled = load_policy()
+    if data_dir is None or not override_path(data_dir).is_file():
+        return bundled
+    return load_policy(override_path(data_dir), base=bundled)

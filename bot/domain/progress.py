@@ -1,0 +1,385 @@
+"""Where the plan stands: traffic lights per task, status counts, overdue work, unit views.
+
+Pure functions of (tasks, states, contacts, calendar, today): no store, no clock, no Telegram.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from bot.domain.calendar import WorkCalendar
+from bot.domain.status import effective_due, period_key
+from bot.plan.model import Task
+
+LIGHTS = ("red", "yellow", "green", "closed")
+LIGHT_LABELS = {"red": "红", "yellow": "黄", "green": "绿", "closed": "已办结"}
+LIGHT_ICONS = {"red": "🔴", "yellow": "🟡", "green": "🟢", "closed": "✅"}
+SOON_DAYS = 7  # 黄: due within a week without progress
+STALE_DAYS = 14  # 黄: no update for two weeks
+_RANK = {"green": 0, "yellow": 1, "red": 2}
+
+
+def parse_at(value: str | None) -> datetime | None:
+    """An ISO timestamp from the store, or None."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Part:
+    """One unit's part of a task, with its deadline and light."""
+
+    task: int
+    unit: str
+    role: str
+    status: str
+    percent: int | None
+    note: str | None
+    updated_at: datetime | None
+    due: date | None
+    overdue: bool
+    light: str
+    claim: str | None = None
+    done_at: datetime | None = None  # when the part was completed (a lead: when claimed)
+    # Periodic parts: whether this period's report is still missing; None for a part driven
+    # by a date (a one-off deadline, an extension, ongoing work).
+    report_missing: bool | None = None
+
+    @property
+    def progress(self) -> int:
+        """Percent complete for averages: done counts 100, unknown counts 0."""
+        if self.status == "done":
+            return 100
+        return int(self.percent or 0)
+
+
+@dataclass
+class TaskProgress:
+    """A task with its parts and its overall light."""
+
+    task: Task
+    light: str
+    parts: list[Part]
+    due: date | None
+
+    @property
+    def percent(self) -> int:
+        """Average progress of the lead units (all units when there are no leads)."""
+        leads = [p for p in self.parts if p.role == "lead"] or self.parts
+        if self.light == "closed":
+            return 100
+        return round(sum(p.progress for p in leads) / len(leads)) if leads else 0
+
+    @property
+    def last_update(self) -> datetime | None:
+        stamps = [p.updated_at for p in self.parts if p.updated_at]
+        return max(stamps) if stamps else None
+
+
+@dataclass(frozen=True)
+class OverdueItem:
+    """A lead unit's overdue part of a task."""
+
+    task: Task
+    unit: str
+    due: date
+    workdays: int
+    days: int
+    last_update: datetime | None
+    reachable: bool
+    status: str
+
+
+@dataclass
+class Group:
+    """One of the plan's groups (重点任务 一…九) and its tasks."""
+
+    no: int
+    name: str
+    tasks: list[TaskProgress] = field(default_factory=list)
+
+    @property
+    def percent(self) -> int:
+        return round(sum(t.percent for t in self.tasks) / len(self.tasks)) if self.tasks else 0
+
+
+def part_due(task: Task, state: Mapping[str, Any], today: date) -> date | None:
+    """The date this part is due by (None for ongoing work without an extension)."""
+    return effective_due(task, dict(state), today)
+
+
+def is_overdue(task: Task, state: Mapping[str, Any], today: date) -> bool:
+    """Whether this unit's part is past due and not done (ongoing work never is by date)."""
+    if state.get("status") == "done" or state.get("claim") == "pending":
+        return False
+    due = part_due(task, state, today)
+    if due is None or today <= due:
+        return False
+    if task.deadline.kind in ("monthly", "quarterly") and not state.get("due_override"):
+        # A periodic part is late only while this period's report is still missing.
+        return period_key(task, today) not in (state.get("reported") or [])
+    return True
+
+
+def part_light(
+    task: Task, state: Mapping[str, Any], today: date, since: date | None = None
+) -> tuple[str, date | None, bool]:
+    """(light, due, overdue) of one unit's part."""
+    due = part_due(task, state, today)
+    if state.get("status") == "done":
+        return "green", due, False
+    if is_overdue(task, state, today):
+        return "red", due, True
+    if state.get("status") == "blocked":
+        return "yellow", due, False  # 受阻: the unit is waiting on something, never 绿
+    no_progress = state.get("status") == "todo" and not state.get("percent")
+    if due is not None and 0 <= (due - today).days <= SOON_DAYS and no_progress:
+        if not (
+            task.deadline.kind in ("monthly", "quarterly")
+            and period_key(task, today) in (state.get("reported") or [])
+        ):
+            return "yellow", due, False
+    updated = parse_at(state.get("updated_at"))
+    last = updated.date() if updated else since
+    if last is not None and (today - last).days >= STALE_DAYS and state.get("claim") != "pending":
+        return "yellow", due, False
+    return "green", due, False
+
+
+def _part(task: Task, state: Mapping[str, Any], today: date, since: date | None) -> Part:
+    light, due, overdue = part_light(task, state, today, since)
+    return Part(
+        task=task.id,
+        unit=state["unit"],
+        role=state.get("role", "lead"),
+        status=state.get("status") or "todo",
+        percent=state.get("percent"),
+        note=state.get("note"),
+        updated_at=parse_at(state.get("updated_at")),
+        due=due,
+        overdue=overdue,
+        light=light,
+        claim=state.get("claim"),
+        done_at=parse_at(state.get("done_at")),
+        report_missing=_report_missing(task, state, today),
+    )
+
+
+def _report_missing(task: Task, state: Mapping[str, Any], today: date) -> bool | None:
+    if task.deadline.kind not in ("monthly", "quarterly") or state.get("due_override"):
+        return None
+    return period_key(task, today) not in (state.get("reported") or [])
+
+
+def task_progress(
+    tasks: Iterable[Task],
+    states: Iterable[Mapping[str, Any]],
+    today: date,
+    *,
+    closed: Iterable[int] = (),
+    since: date | None = None,
+) -> list[TaskProgress]:
+    """Every task with its parts and light: 红 if a lead is overdue, 黄 if any part lags."""
+    by_task: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
+    for state in states:
+        by_task[state["task"]].append(state)
+    closed_ids = set(closed)
+    out = []
+    for task in tasks:
+        parts = [_part(task, s, today, since) for s in by_task.get(task.id, [])]
+        parts.sort(key=lambda p: p.role != "lead")
+        if task.id in closed_ids:
+            light = "closed"
+        else:
+            worst = 0
+            for p in parts:
+                # A supporter's delay is a warning; only the lead's makes the task red.
+                rank = _RANK[p.light] if p.role == "lead" else min(_RANK[p.light], 1)
+                worst = max(worst, rank)
+            light = ("green", "yellow", "red")[worst]
+        leads = [p.due for p in parts if p.role == "lead" and p.due]
+        due = min(leads) if leads else None
+        if due is None and task.deadline.kind == "once":
+            due = task.deadline.due
+        out.append(TaskProgress(task=task, light=light, parts=parts, due=due))
+    return out
+
+
+def light_counts(progress: Iterable[TaskProgress]) -> dict[str, int]:
+    """Tasks per light, every light present."""
+    counts = Counter(t.light for t in progress)
+    return {light: counts.get(light, 0) for light in LIGHTS}
+
+
+def status_counts(states: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Unit parts per status (todo, doing, done, blocked), every status present."""
+    counts = Counter(s.get("status") or "todo" for s in states)
+    return {key: counts.get(key, 0) for key in ("todo", "doing", "done", "blocked")}
+
+
+def groups(progress: Iterable[TaskProgress]) -> list[Group]:
+    """Tasks grouped by the plan's groups, in plan order."""
+    found: dict[int, Group] = {}
+    for tp in progress:
+        group = found.setdefault(tp.task.category_no, Group(tp.task.category_no, tp.task.category))
+        group.tasks.append(tp)
+    return [found[k] for k in sorted(found)]
+
+
+def due_work_by_unit(
+    progress: Iterable[TaskProgress], today: date, horizon_days: int
+) -> dict[str, list[Part]]:
+    """Each unit's open parts that are due: overdue, due within the horizon, report missing."""
+    # Done parts, pending claims, closed tasks, ongoing work and far-off deadlines are left
+    # out: nobody expects a unit to report on those every week.
+    out: dict[str, list[Part]] = defaultdict(list)
+    for tp in progress:
+        if tp.light == "closed":
+            continue
+        for p in tp.parts:
+            if p.status == "done" or p.claim == "pending":
+                continue
+            if p.overdue or p.report_missing:
+                out[p.unit].append(p)
+            elif p.report_missing is None and p.due is not None:
+                if (p.due - today).days <= horizon_days:
+                    out[p.unit].append(p)
+    return dict(out)
+
+
+def reachable_units(contacts: Iterable[Mapping[str, Any]]) -> set[str]:
+    """Units with at least one bound contact the bot can still write to."""
+    return {c["unit"] for c in contacts if c.get("active", True) and c.get("reachable", True)}
+
+
+def overdue_by_unit(
+    progress: Iterable[TaskProgress],
+    contacts: Iterable[Mapping[str, Any]],
+    calendar: WorkCalendar,
+    today: date,
+) -> dict[str, list[OverdueItem]]:
+    """Overdue lead parts grouped by lead unit, most overdue unit first."""
+    reachable = reachable_units(contacts)
+    out: dict[str, list[OverdueItem]] = defaultdict(list)
+    for tp in progress:
+        if tp.light == "closed":
+            continue
+        for p in tp.parts:
+            if p.role != "lead" or not p.overdue or p.due is None:
+                continue
+            out[p.unit].append(
+                OverdueItem(
+                    task=tp.task,
+                    unit=p.unit,
+                    due=p.due,
+                    workdays=calendar.workdays_between(p.due, today),
+                    days=(today - p.due).days,
+                    last_update=p.updated_at,
+                    reachable=p.unit in reachable,
+                    status=p.status,
+                )
+            )
+    for items in out.values():
+        items.sort(key=lambda i: (-i.days, i.task.id))
+    return dict(sorted(out.items(), key=lambda kv: (-max(i.days for i in kv[1]), kv[0])))
+
+
+@dataclass
+class UnitView:
+    """One unit's parts across the plan and how it is doing."""
+
+    unit: str
+    parts: list[tuple[Task, Part]]
+    reachable: bool
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return status_counts({"status": p.status} for _, p in self.parts)
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for _, p in self.parts if p.overdue)
+
+    @property
+    def last_update(self) -> datetime | None:
+        stamps = [p.updated_at for _, p in self.parts if p.updated_at]
+        return max(stamps) if stamps else None
+
+
+def unit_view(
+    unit: str,
+    progress: Iterable[TaskProgress],
+    contacts: Iterable[Mapping[str, Any]],
+) -> UnitView:
+    """The unit's tasks (leads first), with lights."""
+    parts = [(tp.task, p) for tp in progress for p in tp.parts if p.unit == unit]
+    parts.sort(key=lambda tp: (tp[1].role != "lead", tp[0].id))
+    return UnitView(unit=unit, parts=parts, reachable=unit in reachable_units(contacts))
+
+
+@dataclass(frozen=True)
+class Score:
+    """A unit's line in the 通报: on-time rate and reporting regularity."""
+
+    unit: str
+    parts: int
+    done: int
+    overdue: int
+    on_time: float | None  # parts done by their due date / parts due so far
+    regularity: float | None  # weeks with a report / weeks considered
+
+    @property
+    def score(self) -> float:
+        # Nothing due yet is neutral: neither praised nor blamed.
+        on_time = 0.5 if self.on_time is None else self.on_time
+        regular = 0.0 if self.regularity is None else self.regularity
+        return round(0.6 * on_time + 0.4 * regular, 4)
+
+
+def scorecard(
+    progress: Iterable[TaskProgress],
+    today: date,
+    active_weeks: Mapping[str, int] | None = None,
+    weeks: int = 4,
+) -> list[Score]:
+    """Units ranked best first by on-time rate and reporting regularity."""
+    per_unit: dict[str, list[Part]] = defaultdict(list)
+    for tp in progress:
+        for p in tp.parts:
+            per_unit[p.unit].append(p)
+    scores = []
+    for unit, parts in per_unit.items():
+        due_so_far = on_time = 0
+        for p in parts:
+            if p.due is None:
+                continue
+            finished = p.done_at or p.updated_at
+            done_on = finished.date() if p.status == "done" and finished else None
+            if p.status == "done" and done_on is not None and done_on <= p.due:
+                due_so_far += 1
+                on_time += 1
+            elif p.due < today or p.status == "done":
+                due_so_far += 1
+        regularity = None
+        if active_weeks is not None and weeks > 0:
+            regularity = min(active_weeks.get(unit, 0), weeks) / weeks
+        scores.append(
+            Score(
+                unit=unit,
+                parts=len(parts),
+                done=sum(1 for p in parts if p.status == "done"),
+                overdue=sum(1 for p in parts if p.overdue),
+                on_time=on_time / due_so_far if due_so_far else None,
+                regularity=regularity,
+            )
+        )
+    scores.sort(key=lambda s: (-s.score, s.overdue, s.unit))
+    return scores

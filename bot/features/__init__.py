@@ -1,0 +1,1 @@
+"""Use cases over the store: updates, review, extensions, evidence, onboarding, campaign, KPIs."""

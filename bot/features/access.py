@@ -1,0 +1,180 @@
+"""Who is speaking, and whether they may change a unit's part of a task: the one authorization rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from bot.text.render import render
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+# Commands anyone who is bound (or a coordinator) may use; strangers get only /start and /help.
+CONTACT_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("mytasks", "我的任务"),
+    ("task", "查看任务详情：/task 编号"),
+    ("update", "报送进度：/update 编号 状态 [百分比] [说明]"),
+    ("evidence", "查看佐证材料：/evidence 编号"),
+    ("extend", "申请延期：/extend 编号 日期 理由"),
+    ("snooze", "暂停提醒：/snooze 编号 时长"),
+    ("activity", "报送活动"),
+    ("rectify", "报送整改"),
+    ("metric", "报送指标：/metric 指标 数值"),
+    ("help", "使用帮助"),
+    ("cancel", "取消当前操作"),
+)
+COORDINATOR_EXTRA: tuple[tuple[str, str], ...] = (
+    ("status", "进度总览：/status [编号|单位]"),
+    ("overdue", "逾期清单"),
+    ("remind", "催办：/remind 编号|单位"),
+    ("review", "待审核事项"),
+    ("invite", "邀请联系人：/invite 单位"),
+    ("units", "单位与联系人"),
+    ("summary", "周报：/summary [preview]"),
+    ("export", "导出进度表"),
+)
+COORDINATOR_ONLY = frozenset(name for name, _ in COORDINATOR_EXTRA)
+STRANGER_COMMANDS = frozenset({"start", "help"})
+COORDINATOR_ONLY_BUTTONS = frozenset({"rv", "unb"})  # review decisions, unbinding
+
+
+class TelegramUser(Protocol):
+    id: int
+
+    @property
+    def full_name(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person behind an update, with what they are to the bot."""
+
+    user_id: int
+    name: str
+    is_coordinator: bool
+    units: tuple[str, ...]
+
+    @property
+    def is_contact(self) -> bool:
+        return bool(self.units)
+
+    @property
+    def is_stranger(self) -> bool:
+        return not self.is_coordinator and not self.units
+
+    @property
+    def role(self) -> str:
+        """ "coordinator", "contact" or "stranger" (templates choose their wording by it)."""
+        if self.is_coordinator:
+            return "coordinator"
+        return "contact" if self.units else "stranger"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Permission to change `unit`'s part of `task_id`; on_behalf when a coordinator acts for it."""
+
+    task_id: int
+    unit: str
+    on_behalf: bool = False
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why not, with the units the actor could name instead (if any)."""
+
+    reason: str  # unknown_task | unknown_unit | no_part | not_your_unit | which_unit | not_responsible | stranger
+    text: str
+    choices: tuple[str, ...] = ()
+
+
+def resolve_actor(services: Services, user: TelegramUser) -> Actor:
+    """The actor for a Telegram user: coordinator flag and the units they are bound to."""
+    units = tuple(dict.fromkeys(services.store.units_of(user.id)))
+    return Actor(
+        user_id=user.id,
+        name=user.full_name or str(user.id),
+        is_coordinator=services.is_coordinator(user.id),
+        units=units,
+    )
+
+
+def command_allowed(actor: Actor, command: str) -> bool:
+    """Whether the actor may use /command at all (finer checks are `authorize`'s)."""
+    if command in STRANGER_COMMANDS:
+        return True
+    if actor.is_stranger:
+        return False
+    return actor.is_coordinator or command not in COORDINATOR_ONLY
+
+
+def admission(
+    actor: Actor,
+    *,
+    in_group: bool,
+    command: str | None = None,
+    button: str | None = None,
+    addressed: bool = False,
+) -> str | None:
+    """Whether an update may reach the handlers: None, or why not.
+
+    "stranger" (explain, record nothing), "use_private" (a contact speaking in a group),
+    "coordinator_only", or "ignore" (say nothing). `addressed`: a message meant for the bot
+    (every private message; in groups a command or a reply to the bot).
+    """
+    addressed = addressed or command is not None or button is not None
+    if in_group and not actor.is_coordinator:
+        return "use_private" if addressed else "ignore"
+    if actor.is_stranger:
+        if command in STRANGER_COMMANDS:
+            return None
+        return "stranger" if addressed else "ignore"
+    if command is not None and not command_allowed(actor, command):
+        return "coordinator_only"
+    if button in COORDINATOR_ONLY_BUTTONS and not actor.is_coordinator:
+        return "coordinator_only"
+    return None
+
+
+def authorize(
+    actor: Actor, services: Services, task_id: int, unit: str | None = None
+) -> Grant | Refusal:
+    """Whether the actor may change a unit's part of a task, and which unit that is.
+
+    Only a unit's bound contacts and coordinators may; a contact of several units with a part
+    must name one; a coordinator acts for any unit with a part (recorded as on_behalf).
+    """
+    store = services.store
+    task = store.task(task_id)
+    if task is None:
+        return _refuse("unknown_task", task_id=task_id)
+    if actor.is_stranger:
+        return _refuse("stranger", task_id=task_id)
+    with_part = [s["unit"] for s in store.states(task=task_id)]
+    if unit is not None:
+        name = services.units.canonical(unit) or unit
+        if services.units.get(name) is None:
+            return _refuse("unknown_unit", task_id=task_id, unit=unit)
+        if name not in with_part:
+            return _refuse("no_part", task_id=task_id, unit=name, choices=tuple(with_part))
+        if name in actor.units:
+            return Grant(task_id, name, on_behalf=False)
+        if actor.is_coordinator:
+            return Grant(task_id, name, on_behalf=True)
+        return _refuse("not_your_unit", task_id=task_id, unit=name)
+    mine = [u for u in actor.units if u in with_part]
+    if len(mine) == 1:
+        return Grant(task_id, mine[0])
+    if len(mine) > 1:
+        return _refuse("which_unit", task_id=task_id, choices=tuple(mine))
+    if actor.is_coordinator:
+        return _refuse("which_unit", task_id=task_id, choices=tuple(with_part))
+    return _refuse("not_responsible", task_id=task_id, choices=actor.units)
+
+
+def _refuse(reason: str, *, task_id: int, unit: str = "", choices: tuple[str, ...] = ()) -> Refusal:
+    text = render(
+        "access_refused.html.j2", reason=reason, task_id=task_id, unit=unit, choices=choices
+    )
+    return Refusal(reason, text, choices)

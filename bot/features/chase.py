@@ -1,0 +1,140 @@
+"""A coordinator's immediate 催办 (/remind N|UNIT): what it names, which parts it chases, and
+which units it reached."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bot.domain.calendar import WorkCalendar
+from bot.domain.planner import (
+    Reminder,
+    StateRows,
+    open_parts,
+    override_due,
+    reachable_contacts,
+    state_index,
+)
+from bot.domain.status import period_due, period_key
+from bot.domain.units import Directory
+from bot.plan.model import Task
+from bot.store import Store
+from bot.text.render import render
+
+
+@dataclass(frozen=True)
+class Target:
+    """What `/remind ARG` names: a task, or the units of a unit or group; else `problem`."""
+
+    task_id: int | None = None
+    units: list[str] | None = None
+    problem: str | None = None  # usage, unknown_task, unknown_unit
+
+
+def target(arg: str, store: Store, directory: Directory) -> Target:
+    """`18`/`#18` → a task; a unit or group name → its units; else the reason it is neither."""
+    if not arg:
+        return Target(problem="usage")
+    raw = arg.lstrip("#＃")
+    if raw.isdigit():
+        found = store.task(int(raw)) is not None
+        return Target(task_id=int(raw)) if found else Target(problem="unknown_task")
+    members = directory.expand(arg)
+    if members:
+        return Target(units=[u.name for u in members])
+    return Target(problem="unknown_unit")
+
+
+def chase(
+    tasks: Iterable[Task],
+    states: StateRows,
+    contacts: Iterable[dict[str, Any]],
+    calendar: WorkCalendar,
+    day: date,
+    *,
+    units: Directory,
+    task_id: int | None = None,
+    unit_names: Iterable[str] | None = None,
+    closed: Iterable[int] = (),
+    stamp: str = "",
+) -> list[Reminder]:
+    """A coordinator's immediate 催办: one reminder per open part of a task or of some units.
+
+    Unlike the planner this ignores snoozes and the calendar; parts nobody can receive come
+    back with empty contacts so the coordinator can be told.
+    """
+    wanted = set(unit_names) if unit_names is not None else None
+    reach = reachable_contacts(contacts)
+    out = []
+    for part in open_parts(tasks, state_index(states), units, closed):
+        if task_id is not None and part.task.id != task_id:
+            continue
+        if wanted is not None and part.unit not in wanted:
+            continue
+        if part.state.get("status") == "done":
+            continue
+        deadline = part.task.deadline
+        due = override_due(part.state) or (
+            deadline.due if deadline.kind == "once" else period_due(part.task, day)
+        )
+        period = period_key(part.task, day)
+        kind, left, late = "manual", None, None
+        if due is not None and due < day:
+            kind, late = "overdue", calendar.workdays_between(due, day)
+        elif due is not None:
+            left = calendar.workdays_between(day, due)
+        out.append(
+            Reminder(
+                task=part.task.id,
+                unit=part.unit,
+                role=part.role,
+                kind=kind,
+                due=due,
+                key=f"manual:{part.task.id}:{part.unit}:{stamp or day.isoformat()}",
+                contacts=reach.get(part.unit, ()),
+                workdays_left=left,
+                workdays_overdue=late,
+                period=period,
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class ChaseOutcome:
+    """The units a 催办 reached, those whose contacts it could not reach, those with none."""
+
+    reached: list[str]
+    failed: list[str]
+    missing: list[str]
+
+
+def chase_outcome(items: Iterable[Reminder], failed_chats: Iterable[int]) -> ChaseOutcome:
+    """Sort a 催办's units by what sending did (a unit counts as reached by any one contact)."""
+    items, failed_chats = list(items), set(failed_chats)
+    reached = sorted({r.unit for r in items for chat in r.contacts if chat not in failed_chats})
+    failed = sorted({r.unit for r in items if r.contacts and r.unit not in reached})
+    missing = sorted({r.unit for r in items if not r.contacts})
+    return ChaseOutcome(reached, failed, missing)
+
+
+def problem_text(found: Target, arg: str, directory: Directory) -> str:
+    """Why `/remind ARG` names nothing to chase (with the nearest unit name, if one is close)."""
+    hint = directory.suggest(arg) if found.problem == "unknown_unit" else None
+    return render("remind_result.html.j2", outcome=found.problem, arg=arg, hint=hint)
+
+
+def result_text(arg: str, items: list[Reminder], failed_chats: Iterable[int], messages: int) -> str:
+    """What the coordinator is told after a 催办: who got it, who could not, who has no contact."""
+    outcome = chase_outcome(items, failed_chats)
+    return render(
+        "remind_result.html.j2",
+        outcome="done" if items else "nothing_open",
+        arg=arg,
+        reached=outcome.reached,
+        failed=outcome.failed,
+        missing=outcome.missing,
+        messages=messages,
+    )

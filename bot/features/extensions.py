@@ -1,0 +1,124 @@
+"""Extension requests (申请延期): a later deadline for one unit's part, asked for with a reason.
+
+`7月15日 因数据未到齐` → (2021-07-15, "因数据未到齐"); the date must fall after the unit's
+current effective deadline. The request becomes a pending review record; a coordinator's
+approval sets the unit's `due_override` (bot.features.review.approve).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bot.domain.dates import TIME_OF_DAY, parse_chinese_date
+from bot.domain.status import effective_due
+from bot.features import review
+from bot.features.review import ActorLike, ReviewError
+from bot.services import Services
+
+# A date written without spaces before the reason: `7月15日因…`, `下周五因…`, `2021-07-15因…`.
+_DATE_PREFIX = re.compile(
+    r"^(?:\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*[日号]?"
+    r"|[\d一二三四五六七八九十]{1,3}月[\d一二三四五六七八九十]{1,3}[日号]"
+    r"|(?:下下|下个|下|本|这个|这)?(?:周|星期|礼拜)[一二三四五六日天1-7]"
+    r"|(?:本|这个?|下个?)?月[底末]|年[底末]"
+    r"|(?:大后天|后天|明天)"
+    r"|(?:\d+|[一二三四五六七八九十两]+)\s*个?\s*(?:天|周|星期|月)\s*(?:后|以后|之后)"
+    r"|\d{1,2}/\d{1,2})"
+    # `明天下午3点前`: a time of day and 前 go with the date (but 前期/前面… begin the reason)
+    rf"(?:\s*(?:{TIME_OF_DAY}))?(?:之前|以前|前(?![期面往提置述]))?"
+)
+
+
+@dataclass(frozen=True)
+class ExtensionAsk:
+    due: date
+    reason: str
+
+
+def parse_request(text: str, today: date) -> ExtensionAsk:
+    """Split `DATE reason` and parse both; raises ReviewError("no_date"|"no_reason"|…)."""
+    text = (text or "").strip()
+    if not text:
+        raise ReviewError("no_date")
+    found: tuple[date, str] | None = None
+    # the rules first (no dateparser guess eats the reason), then the first word as a date
+    if (m := _DATE_PREFIX.match(text)) is not None:
+        if (due := parse_chinese_date(m[0], today, prefer_future=True)) is not None:
+            found = (due, text[m.end() :])
+    if found is None:
+        head, *rest = text.split(maxsplit=1)
+        if (due := parse_chinese_date(head, today, prefer_future=True)) is not None:
+            found = (due, rest[0] if rest else "")
+    if found is None:
+        raise ReviewError("no_date", text=text[:40])
+    due, reason = found
+    return ExtensionAsk(due, review.check_reason(reason.strip().lstrip("，,、:：;；")))
+
+
+def current_due(services: Services, task_id: int, unit: str, today: date) -> date | None:
+    """The unit's effective deadline for the task today."""
+    task = services.store.task(task_id)
+    if task is None:
+        raise ReviewError("unknown_task", task=task_id)
+    return effective_due(task, services.store.state(task_id, unit), today)
+
+
+def is_ongoing(services: Services, task_id: int) -> bool:
+    """A 持续推进 task has no deadline, so nothing to extend."""
+    task = services.store.task(task_id)
+    return task is not None and task.deadline.kind == "ongoing"
+
+
+def validate(services: Services, task_id: int, unit: str, due: date, today: date) -> date | None:
+    """The requested date must be after the current deadline (and after today); returns that."""
+    review.responsible_state(services, task_id, unit)
+    current = current_due(services, task_id, unit, today)
+    if due <= today or (current is not None and due <= current):
+        raise ReviewError("not_later", current=current, due=due, today=today)
+    return current
+
+
+def request_extension(
+    services: Services,
+    task_id: int,
+    unit: str,
+    actor: ActorLike | int,
+    due: date,
+    reason: str,
+) -> dict[str, Any]:
+    """Record a request for a later deadline as a pending review; raises ReviewError."""
+    reason = review.check_reason(reason)
+    today = services.clock.now().date()
+    state = review.responsible_state(services, task_id, unit)
+    if is_ongoing(services, task_id):
+        raise ReviewError("ongoing", task=task_id)
+    if state["status"] == "done":
+        raise ReviewError("done", task=task_id, unit=unit)
+    if services.store.task_meta(task_id).get("closed"):
+        raise ReviewError("closed", task=task_id)
+    current = validate(services, task_id, unit, due, today)
+    if (existing := review.open_request(services.store, "extension", task_id, unit)) is not None:
+        raise ReviewError("pending", record=existing)
+    services.store.record(
+        "extension.request",
+        at=services.clock.now(),
+        actor=review.actor_id(actor),
+        task=task_id,
+        unit=unit,
+        due=due.isoformat(),
+        old_due=current.isoformat() if current else None,
+        reason=reason,
+    )
+    return review.insert(
+        services,
+        "extension",
+        task_id,
+        unit,
+        actor,
+        due=due.isoformat(),
+        old_due=current.isoformat() if current else None,
+        reason=reason,
+    )

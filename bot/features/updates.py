@@ -1,0 +1,323 @@
+"""Applying a unit's progress update: parse what was typed, validate, change the state once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.domain.status import NIL_RETURN_WORDS, parse_status, period_key
+from bot.features import review
+from bot.features.access import Actor, Grant, Refusal, authorize
+from bot.plan.model import Task
+from bot.text.render import render
+
+if TYPE_CHECKING:
+    from bot.domain.units import Directory
+    from bot.services import Services
+
+NOTE_LIMIT = 2000
+PERIODIC = ("monthly", "quarterly")
+_TOKEN = re.compile(r"\S+")
+_TASK_NO = re.compile(r"^[#＃]?(\d{1,6})$")
+_PERCENT = re.compile(r"^(\d{1,4})\s*[%％]$")
+_GLUED = re.compile(r"^(\D+?)(\d{1,4}[%％])$")  # "进行中60%"
+_LEADING_TASK = re.compile(r"^\s*[#＃](\d{1,6})\s*")
+_LEADING_PERCENT = re.compile(r"^\s*(\d{1,4})\s*[%％]")
+_NEGATIVE_PERCENT = re.compile(r"^[-－−]\d+(?:\.\d+)?[%％]$")
+
+
+class UpdateError(ValueError):
+    """An update that cannot be recorded; `text` says what would work (nothing was stored)."""
+
+    def __init__(self, reason: str, **info: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.info = info
+        self.text = render("update_error.html.j2", reason=reason, limit=NOTE_LIMIT, **info)
+
+
+@dataclass(frozen=True)
+class UpdateForm:
+    """What `/update …` asked for, before authorization."""
+
+    task_id: int
+    unit: str | None = None
+    status: str | None = None
+    percent: int | None = None
+    note: str | None = None
+    nil_return: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What was recorded, for the reply (and the coordinators' notice of a claim)."""
+
+    task: Task
+    unit: str
+    role: str
+    status: str | None  # the status recorded (None: unchanged)
+    percent: int | None
+    note: str | None
+    on_behalf: bool
+    nil_return: bool = False
+    period: str | None = None
+    claim: dict[str, Any] | None = None  # the pending completion claim this update opened
+    claim_problem: str | None = None  # why 已完成 did not open a claim ("pending", "closed", …)
+
+    @property
+    def text(self) -> str:
+        return render("update_recorded.html.j2", o=self)
+
+
+def parse_task_number(raw: str | None) -> int:
+    """`18` or `#18` → 18; UpdateError otherwise."""
+    if raw is None or not raw.strip():
+        raise UpdateError("missing_task")
+    m = _TASK_NO.match(raw.strip())
+    if not m:
+        raise UpdateError("bad_task", word=raw.strip()[:30])
+    return int(m[1])
+
+
+def parse_percent(raw: str) -> int | None:
+    """`60%` / `60％` → 60; None if it is no percentage; UpdateError if out of 0–100."""
+    m = _PERCENT.match(raw)
+    if not m:
+        return None
+    value = int(m[1])
+    if value > 100:
+        raise UpdateError("bad_percent", word=raw)
+    return value
+
+
+def check_note(note: str | None) -> str | None:
+    """The note as written (trimmed), None when empty; UpdateError when over the limit."""
+    text = (note or "").strip()
+    if len(text) > NOTE_LIMIT:
+        raise UpdateError("note_too_long", length=len(text))
+    return text or None
+
+
+def parse_update_command(text: str, directory: Directory) -> UpdateForm:
+    """Parse the arguments of `/update N [UNIT] STATUS [P%] [note]` (or `/update N 本月无`)."""
+    tokens = list(_TOKEN.finditer(text))
+    if not tokens:
+        raise UpdateError("missing_task")
+    task_id = parse_task_number(tokens[0][0])
+    i, unit = 1, None
+    if i < len(tokens) and _word_kind(tokens[i][0]) is None and directory.get(tokens[i][0]):
+        unit = directory.canonical(tokens[i][0])
+        i += 1
+    if i >= len(tokens):
+        raise UpdateError("missing_status", task_id=task_id)
+    word, percent = tokens[i][0], None
+    if _NEGATIVE_PERCENT.match(word):
+        raise UpdateError("bad_percent", word=word[:30])
+    if (percent := parse_percent(word)) is not None:
+        # `/update 18 60%` (progress only) or `/update 18 60% 进行中` (the other order)
+        i += 1
+        kind = _word_kind(tokens[i][0]) if i < len(tokens) else None
+        if kind == "nil":
+            kind = None
+        i += kind is not None
+        note = check_note(text[tokens[i].start() :] if i < len(tokens) else None)
+        return UpdateForm(task_id, unit, kind, percent, note)
+    if _word_kind(word) is None and (glued := _GLUED.match(word)):
+        word, percent = glued[1], parse_percent(glued[2])
+    kind = _word_kind(word)
+    if kind is None:
+        raise UpdateError("unknown_status", task_id=task_id, word=word[:30])
+    i += 1
+    if i < len(tokens) and _NEGATIVE_PERCENT.match(tokens[i][0]):
+        raise UpdateError("bad_percent", word=tokens[i][0][:30])
+    if percent is None and i < len(tokens) and (value := parse_percent(tokens[i][0])) is not None:
+        percent, i = value, i + 1
+    note = check_note(text[tokens[i].start() :] if i < len(tokens) else None)
+    if kind == "nil":
+        return UpdateForm(task_id, unit, None, percent, note, nil_return=True)
+    return UpdateForm(task_id, unit, kind, percent, note)
+
+
+def parse_detail(text: str) -> tuple[int | None, str | None]:
+    """The dialogue's free text: an optional leading percentage, then the note."""
+    percent = None
+    if text.strip().isdigit() and len(text.strip()) <= 3:  # a bare "60" answers "how far?"
+        return parse_percent(text.strip() + "%"), None
+    if m := _LEADING_PERCENT.match(text):
+        percent = parse_percent(m[0].strip())
+        text = text[m.end() :]
+    return percent, check_note(text)
+
+
+def _word_kind(word: str) -> str | None:
+    if word in NIL_RETURN_WORDS:
+        return "nil"
+    return parse_status(word)
+
+
+def apply_update(
+    services: Services,
+    actor: Actor,
+    grant: Grant,
+    *,
+    status: str | None = None,
+    percent: int | None = None,
+    note: str | None = None,
+    nil_return: bool = False,
+) -> Outcome:
+    """Validate, then record the update in one state change; a lead's 已完成 opens a claim.
+
+    A status update or nil return of a monthly/quarterly task counts as reported for the
+    current period. Raises UpdateError (nothing stored) when the update cannot be recorded.
+    """
+    store = services.store
+    task = store.task(grant.task_id)
+    state = store.state(grant.task_id, grant.unit)
+    if task is None or state is None:
+        raise UpdateError("unknown_task", task_id=grant.task_id)
+    note = check_note(note)
+    if status is None and percent is None and note is None and not nil_return:
+        raise UpdateError("empty", task_id=task.id)
+    if nil_return and task.deadline.kind not in PERIODIC:
+        raise UpdateError("nil_not_periodic", task_id=task.id)
+    if status is None and percent and state["status"] == "todo":
+        status = "doing"  # `/update 18 60%`: progress on work not started means it has started
+    wants_claim = status == "done" and state["role"] == "lead" and state["status"] != "done"
+    claim_problem = _claim_problem(services, task.id, grant.unit) if wants_claim else None
+    if status == "done" and not wants_claim and percent is None:
+        percent = 100
+    period = period_key(task, services.clock.now().date()) if (status or nil_return) else None
+    changes: dict[str, Any] = {
+        "status": None if wants_claim else status,
+        "percent": percent,
+        "note": note,
+        "reported": _reported(state, period),
+    }
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if changes or nil_return:
+        store.update_state(
+            task.id,
+            grant.unit,
+            at=services.clock.now(),
+            actor=actor.user_id,
+            event=_event_kind(changes, nil_return),
+            details={"on_behalf": grant.on_behalf},
+            **changes,
+        )
+    claim = None
+    if wants_claim and claim_problem is None:
+        claim = _open_claim(services, task.id, grant.unit, actor, note)
+    elif status in ("todo", "doing", "blocked") and state.get("claim") == "pending":
+        review.withdraw_claim(services, task.id, grant.unit, actor)
+    return Outcome(
+        task=task,
+        unit=grant.unit,
+        role=state["role"],
+        status=status,
+        percent=percent,
+        note=note,
+        on_behalf=grant.on_behalf,
+        nil_return=nil_return,
+        period=period,
+        claim=claim,
+        claim_problem=claim_problem,
+    )
+
+
+def _reported(state: dict[str, Any], period: str | None) -> list[str] | None:
+    """The state's reported periods with `period` added; None when nothing changes."""
+    done = list(state.get("reported") or [])
+    return [*done, period] if period and period not in done else None
+
+
+def _event_kind(changes: dict[str, Any], nil_return: bool) -> str:
+    if nil_return:
+        return "report"
+    if "status" in changes or "percent" in changes:
+        return "status"
+    return "note" if "note" in changes else "report"
+
+
+def _claim_problem(services: Services, task_id: int, unit: str) -> str | None:
+    """Why a completion claim cannot be opened now (None: it can)."""
+    from bot.features import review
+
+    if services.store.task_meta(task_id).get("closed"):
+        return "closed"
+    if review.open_request(services.store, "claim", task_id, unit) is not None:
+        return "pending"
+    return None
+
+
+def _open_claim(
+    services: Services, task_id: int, unit: str, actor: Actor, note: str | None
+) -> dict[str, Any] | None:
+    from bot.features import review
+
+    try:
+        return review.create_claim(services, task_id, unit, actor, note=note)
+    except review.ReviewError:
+        return None  # checked just before; a race with a decision leaves the update recorded
+
+
+def claim_notice(outcome: Outcome, actor: Actor) -> str:
+    """The coordinators' notice of a new completion claim."""
+    return render("claim_notice.html.j2", o=outcome, actor=actor)
+
+
+def submit(
+    services: Services,
+    actor: Actor,
+    task_id: int,
+    unit: str | None = None,
+    *,
+    status: str | None = None,
+    percent: int | None = None,
+    note: str | None = None,
+    nil_return: bool = False,
+) -> Outcome | str:
+    """Authorize, then apply: the Outcome, or the text saying why nothing was recorded."""
+    grant = authorize(actor, services, task_id, unit)
+    if isinstance(grant, Refusal):
+        return grant.text
+    try:
+        return apply_update(
+            services, actor, grant, status=status, percent=percent, note=note, nil_return=nil_return
+        )
+    except UpdateError as exc:
+        return exc.text
+
+
+def submit_form(services: Services, actor: Actor, form: UpdateForm) -> Outcome | str:
+    return submit(
+        services,
+        actor,
+        form.task_id,
+        form.unit,
+        status=form.status,
+        percent=form.percent,
+        note=form.note,
+        nil_return=form.nil_return,
+    )
+
+
+def reply_target(
+    refs: list[tuple[int, str | None]], text: str
+) -> tuple[int, str | None, str] | str:
+    """Which task a text reply to a bot message is about: (task, unit, note), or why not.
+
+    A reply may start with `#N` — required when the message covers several tasks (a digest).
+    """
+    tasks = list(dict.fromkeys(task for task, _ in refs))
+    if m := _LEADING_TASK.match(text):
+        task_id = int(m[1])
+        unit = next((u for t, u in refs if t == task_id), None)
+        if task_id not in tasks:
+            return render(
+                "update_error.html.j2", reason="not_in_message", task_id=task_id, tasks=tasks
+            )
+        return task_id, unit, text[m.end() :]
+    if len(tasks) != 1:
+        return render("update_error.html.j2", reason="which_task", tasks=tasks)
+    return refs[0][0], refs[0][1], text

@@ -1,0 +1,115 @@
+"""Task cards (/mytasks) and the task detail (/task N): what a unit sees of its work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from bot.domain.status import effective_due, period_key
+from bot.features import kpis
+from bot.plan.model import Task
+from bot.reports.views import EVENT_LABELS
+from bot.text.render import render
+
+if TYPE_CHECKING:
+    from bot.features.access import Actor
+    from bot.services import Services
+
+HISTORY_SHOWN = 30
+# Bookkeeping, not work on the task: the reminders sent, contacts bound, the summary posted.
+_QUIET_KINDS = ("plan.task_added", "plan.import", "reminder", "summary.", "contact.", "invite.")
+
+
+@dataclass(frozen=True)
+class Card:
+    """One unit's part of one task, ready to render with its buttons."""
+
+    task: Task
+    unit: str
+    state: dict[str, Any]
+    due: date | None
+    days_left: int | None
+    updated_by: str | None
+    reported_now: bool = False  # a periodic task whose current period is reported
+
+    @property
+    def open(self) -> bool:
+        return self.state["status"] != "done"
+
+    @property
+    def text(self) -> str:
+        return render("task_card.html.j2", c=self)
+
+
+def names_by_user(services: Services) -> dict[int, str]:
+    """Display names of everyone who ever acted: contacts (bound or not) and coordinators."""
+    names = {uid: f"督办（{uid}）" for uid in services.settings.coordinators}
+    for _, doc in services.store.table("contacts").raw_docs():
+        names.setdefault(doc["user_id"], doc.get("name") or str(doc["user_id"]))
+    return names
+
+
+def card(services: Services, task: Task, state: dict[str, Any], today: date) -> Card:
+    due = effective_due(task, state, today)
+    period = period_key(task, today)
+    who = state.get("updated_by")
+    names = names_by_user(services) if who is not None else {}
+    return Card(
+        task=task,
+        unit=state["unit"],
+        state=state,
+        due=due,
+        days_left=(due - today).days if due else None,
+        updated_by=names.get(who, str(who)) if isinstance(who, int) else who,
+        reported_now=period is not None and period in (state.get("reported") or []),
+    )
+
+
+def cards_for(services: Services, actor: Actor, today: date) -> list[Card]:
+    """The actor's units' parts of every live task, open ones first, soonest due first."""
+    store = services.store
+    out = []
+    for unit in actor.units:
+        for state in store.states(unit=unit):
+            task = store.task(state["task"])
+            if task is not None:
+                out.append(card(services, task, state, today))
+    far = date.max
+    return sorted(out, key=lambda c: (not c.open, c.due or far, c.task.id, c.unit))
+
+
+def mytasks_intro(actor: Actor, cards: list[Card]) -> str:
+    return render(
+        "mytasks_intro.html.j2",
+        actor=actor,
+        open_count=sum(c.open for c in cards),
+        done_count=sum(not c.open for c in cards),
+    )
+
+
+def task_detail(services: Services, task_id: int, today: date) -> str | None:
+    """Every responsible unit's status and the recent history of one task; None if unknown."""
+    store = services.store
+    task = store.task(task_id)
+    if task is None:
+        return None
+    parts = [card(services, task, s, today) for s in store.states(task=task_id)]
+    # Leads first, each group in the plan's order (as /status shows it), not by code point.
+    parts.sort(key=lambda c: c.state["role"] != "lead")
+    events = store.events(
+        task=task_id, where=lambda e: not e["kind"].startswith(_QUIET_KINDS), last=HISTORY_SHOWN
+    )
+    kinds = store.event_kinds(task_id)
+    total = sum(n for kind, n in kinds.items() if not kind.startswith(_QUIET_KINDS))
+    return render(
+        "task_detail.html.j2",
+        task=task,
+        meta=store.task_meta(task_id),
+        parts=parts,
+        events=events,
+        hidden=max(0, total - len(events)),
+        names=names_by_user(services),
+        labels=EVENT_LABELS,
+        metric=kpis.describe,
+    )

@@ -1,0 +1,474 @@
+"""The progress report (进展报表) as an Excel workbook, and the evidence files as a zip.
+
+Reading the store (`collect`) is separate from writing files (`write_report`, `write_zip`) so
+the chat adapter can read on the event loop and write in a worker thread.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+import unicodedata
+import zipfile
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.domain import progress
+from bot.domain.status import ROLE_LABELS, STATUS_LABELS
+from bot.features import campaign, kpis
+from bot.reports.summary import REGULARITY_WEEKS, active_weeks, cn_number, snapshot
+from bot.reports.views import EVENT_LABELS
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from bot.store import Store
+
+DECOMPOSITION_HEADERS = ("重点任务", "具体措施", "时限要求", "牵头单位", "配合单位")
+STATE_HEADERS = (
+    "责任单位",
+    "角色",
+    "状态",
+    "完成进度（%）",
+    "最近更新",
+    "最新说明",
+    "佐证材料数",
+    "逾期天数",
+    "逾期工作日",
+    "任务信号灯",
+)
+MAX_WIDTH = 60
+FILE_MODE = 0o644
+NOTE_LIMIT = 32000  # Excel refuses cells over 32,767 characters
+
+
+@dataclass
+class Sheet:
+    """One worksheet: title, header row, rows, and cell ranges to merge (1-based, inclusive)."""
+
+    title: str
+    headers: Sequence[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # r1, c1, r2, c2
+    wrap: frozenset[int] = frozenset()  # 1-based columns whose text wraps
+
+
+@dataclass
+class ReportData:
+    sheets: list[Sheet]
+    evidence: list[dict[str, Any]]
+    data_dir: Path
+
+
+def _clean(value: Any) -> Any:
+    """Cell-safe text: no control characters openpyxl refuses, within Excel's cell limit."""
+    if isinstance(value, str):
+        text = "".join(ch for ch in value if ch in "\t\n" or unicodedata.category(ch) != "Cc")
+        return text[:NOTE_LIMIT]
+    return value
+
+
+def _at(value: str | None) -> str:
+    parsed = progress.parse_at(value)
+    return parsed.strftime("%Y-%m-%d %H:%M") if parsed else ""
+
+
+def collect(services: Services, today: date | None = None) -> ReportData:
+    """Everything the report holds, read from the store."""
+    store = services.store
+    today = today or services.clock.now().date()
+    tasks = snapshot(services, today)
+    evidence = [{"id": i, **doc} for i, doc in store.table("evidence").raw_docs()]
+    evidence_counts = Counter((e["task"], e["unit"]) for e in evidence)
+    return ReportData(
+        sheets=[
+            _decomposition(tasks, evidence_counts, services, today),
+            _history(store.events(), _actor_names(store)),
+            _activities(campaign.activities(store)),
+            _rectifications(campaign.rectifications(store)),
+            _kpis(kpis.metric_records(store), services),
+            _scorecard(tasks, store.contacts(), today, active_weeks(services, today)),
+        ],
+        evidence=evidence,
+        data_dir=Path(services.settings.data_dir),
+    )
+
+
+def _decomposition(
+    tasks: list[progress.TaskProgress],
+    evidence_counts: Counter[tuple[int, str]],
+    services: Services,
+    today: date,
+) -> Sheet:
+    sheet = Sheet(
+        "任务分解及进展",
+        DECOMPOSITION_HEADERS + STATE_HEADERS,
+        wrap=frozenset({1, 2, 3, 4, 5, 11}),
+    )
+    row = 2  # the first data row (row 1 holds the headers)
+    for group in progress.groups(tasks):
+        group_start = row
+        for tp in group.tasks:
+            task = tp.task
+            parts: list[progress.Part | None] = list(tp.parts) or [None]
+            task_start = row
+            for part in parts:
+                cells: list[Any] = [
+                    f"{cn_number(group.no)}、{group.name}" if group.no else group.name,
+                    f"{task.id}.{task.text}",
+                    task.deadline.text,
+                    "、".join(task.leads),
+                    "、".join(task.supporters),
+                ]
+                if part is None:
+                    cells += [""] * len(STATE_HEADERS)
+                else:
+                    days = (today - part.due).days if part.overdue and part.due else 0
+                    workdays = (
+                        services.calendar.workdays_between(part.due, today)
+                        if part.overdue and part.due
+                        else 0
+                    )
+                    cells += [
+                        part.unit,
+                        ROLE_LABELS.get(part.role, part.role),
+                        STATUS_LABELS.get(part.status, part.status)
+                        + ("（待审核）" if part.claim == "pending" else ""),
+                        part.progress,
+                        part.updated_at.strftime("%Y-%m-%d %H:%M") if part.updated_at else "",
+                        part.note or "",
+                        evidence_counts.get((task.id, part.unit), 0),
+                        days,
+                        workdays,
+                        progress.LIGHT_LABELS[tp.light],
+                    ]
+                sheet.rows.append(cells)
+                row += 1
+            if row - 1 > task_start:
+                for col in (2, 3, 4, 5):
+                    sheet.merges.append((task_start, col, row - 1, col))
+        if row - 1 > group_start:
+            sheet.merges.append((group_start, 1, row - 1, 1))
+    return sheet
+
+
+def _actor_names(store: Store) -> dict[int, str]:
+    """Telegram user id → "name（id）" of every contact ever bound."""
+    return {
+        doc["user_id"]: f"{doc.get('name') or ''}（{doc['user_id']}）"
+        for _, doc in store.table("contacts").raw_docs()
+    }
+
+
+def _actor(actor: Any, names: dict[int, str]) -> str:
+    if actor is None:
+        return ""
+    return names.get(actor, str(actor)) if isinstance(actor, int) else str(actor)
+
+
+def _event_text(ev: dict[str, Any]) -> str:
+    """What an event says, in words: the new status and percent, a value, a note or reason."""
+    words = []
+    if ev.get("status"):
+        words.append(STATUS_LABELS.get(ev["status"], ev["status"]))
+    if ev.get("percent") is not None:
+        words.append(f"{ev['percent']}%")
+    if ev["kind"] == "metric":
+        words.append(f"{ev.get('key')} = {ev.get('value')}")
+    if ev.get("due_override"):
+        words.append(f"截止日期改为 {ev['due_override']}")
+    for key in ("note", "reason", "title", "cases"):
+        if ev.get(key):
+            words.append(str(ev[key]))
+            break
+    return " ".join(words)
+
+
+def _history(events: Iterable[dict[str, Any]], names: dict[int, str]) -> Sheet:
+    sheet = Sheet(
+        "历史记录",
+        ("时间", "类型", "任务", "单位", "操作人", "内容", "详细数据"),
+        wrap=frozenset({6}),
+    )
+    skip = {"id", "at", "kind", "task", "unit", "actor"}
+    for ev in events:
+        rest = {k: v for k, v in ev.items() if k not in skip}
+        actor = ev.get("actor")
+        sheet.rows.append(
+            [
+                _at(ev.get("at")),
+                EVENT_LABELS.get(ev.get("kind", ""), ev.get("kind", "")),
+                f"#{ev['task']}" if ev.get("task") else "",
+                ev.get("unit") or "",
+                _actor(actor, names),
+                _event_text(ev),
+                json.dumps(rest, ensure_ascii=False, default=str) if rest else "",
+            ]
+        )
+    return sheet
+
+
+def _activities(records: list[dict[str, Any]]) -> Sheet:
+    sheet = Sheet(
+        "诚信建设万里行",
+        (
+            "活动日期",
+            "单位",
+            "形式",
+            "载体",
+            "活动名称",
+            "参与人数",
+            "亮信用企业数",
+            "照片数",
+            "登记时间",
+            "登记人",
+        ),
+        wrap=frozenset({5}),
+    )
+    for r in sorted(records, key=lambda r: (r["day"], r["at"])):
+        sheet.rows.append(
+            [
+                r["day"],
+                r.get("unit") or "",
+                r["form"],
+                r["carrier"],
+                r["title"],
+                r["participants"],
+                r["enterprises"],
+                len(r.get("photos") or []),
+                _at(r["at"]),
+                str(r.get("actor") or ""),
+            ]
+        )
+    return sheet
+
+
+def _rectifications(records: list[dict[str, Any]]) -> Sheet:
+    sheet = Sheet(
+        "专项治理",
+        (
+            "登记时间",
+            "单位",
+            "所属任务",
+            "治理领域",
+            "新发现治理对象",
+            "整改退出对象",
+            "典型案例",
+            "佐证材料数",
+            "登记人",
+        ),
+        wrap=frozenset({7}),
+    )
+    for r in records:
+        sheet.rows.append(
+            [
+                _at(r["at"]),
+                r.get("unit") or "",
+                f"#{r['task']}",
+                r["field"],
+                r["identified"],
+                r["rectified"],
+                r.get("cases") or "",
+                len(r.get("evidence") or []),
+                str(r.get("actor") or ""),
+            ]
+        )
+    return sheet
+
+
+def _kpis(records: list[dict[str, Any]], services: Services) -> Sheet:
+    sheet = Sheet(
+        "量化指标",
+        ("指标", "代码", "所属任务", "牵头单位", "目标", "最新值", "报送日期", "是否达标"),
+        wrap=frozenset({1}),
+    )
+    store = services.store
+    for row in kpis.kpi_statuses(records, kpis.bundled_kpis()):
+        task = store.task(row.kpi.task)
+        met = {True: "达标", False: "未达标", None: "—"}[row.met]
+        sheet.rows.append(
+            [
+                row.kpi.name,
+                row.kpi.key,
+                f"#{row.kpi.task}",
+                "、".join(task.leads) if task else "",
+                row.target,
+                "" if row.value is None else row.value,
+                row.day.isoformat() if row.day else "",
+                met if row.value is not None else "未报送",
+            ]
+        )
+    return sheet
+
+
+def _scorecard(
+    tasks: list[progress.TaskProgress],
+    contacts: list[dict[str, Any]],
+    today: date,
+    weeks_active: dict[str, int],
+) -> Sheet:
+    """The units ranked as in the summary's 通报: on-time rate and reporting regularity."""
+    sheet = Sheet(
+        "单位评分",
+        (
+            "排名",
+            "单位",
+            "承担分工数",
+            "已完成",
+            "逾期",
+            "按期完成率（%）",
+            f"近{REGULARITY_WEEKS}周报送周数",
+            "综合得分",
+            "已绑定可联系人",
+        ),
+    )
+    reachable = progress.reachable_units(contacts)
+    scores = progress.scorecard(tasks, today, weeks_active, REGULARITY_WEEKS)
+    for i, s in enumerate(scores, start=1):
+        sheet.rows.append(
+            [
+                i,
+                s.unit,
+                s.parts,
+                s.done,
+                s.overdue,
+                "" if s.on_time is None else round(100 * s.on_time, 1),
+                min(weeks_active.get(s.unit, 0), REGULARITY_WEEKS),
+                round(100 * s.score, 1),
+                "是" if s.unit in reachable else "否",
+            ]
+        )
+    return sheet
+
+
+def _width(value: Any) -> int:
+    text = str(value if value is not None else "")
+    first = max(text.split("\n"), key=len) if text else ""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in first)
+
+
+def write_report(data: ReportData, out: Path) -> Path:
+    """Write the workbook to `out` through a temp file (a reader never sees half a file)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    top = Alignment(vertical="top")
+    wrap = Alignment(vertical="top", wrap_text=True)
+    for spec in data.sheets:
+        ws = wb.create_sheet(spec.title)
+        ws.append(list(spec.headers))
+        for cell in ws[1]:
+            cell.font = bold
+            cell.fill = fill
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        widths = [_width(h) for h in spec.headers]
+        for row in spec.rows:
+            ws.append([_clean(v) for v in row])
+            for cell in ws[ws.max_row]:
+                if cell.data_type == "f":  # a note typed as "=…" is text, never a live formula
+                    cell.data_type = "s"
+            for i, value in enumerate(row[: len(widths)]):
+                widths[i] = max(widths[i], min(_width(value), MAX_WIDTH))
+        if spec.merges or spec.wrap:
+            for row_cells in ws.iter_rows(min_row=2):
+                for cell in row_cells:
+                    cell.alignment = wrap if cell.column in spec.wrap else top
+        for r1, c1, r2, c2 in spec.merges:
+            ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
+        from openpyxl.utils import get_column_letter
+
+        for i, width in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = max(6, min(width + 2, MAX_WIDTH))
+        ws.freeze_panes = "A2"
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".xlsx", dir=out.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.chmod(tmp, FILE_MODE)  # mkstemp makes 0600; a report is an ordinary file
+        os.replace(tmp, out)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return out
+
+
+def write_zip(data: ReportData, out: Path) -> Path:
+    """Zip the evidence files as `#N/<unit>/<id>-<name>` with an index.csv."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    index = io.StringIO()
+    writer = csv.writer(index)
+    writer.writerow(
+        [
+            "任务",
+            "单位",
+            "压缩包内路径",
+            "原文件名",
+            "大小（字节）",
+            "上传人",
+            "上传时间",
+            "sha256",
+            "备注",
+        ]
+    )
+    fd, tmp = tempfile.mkstemp(prefix=".evidence-", suffix=".zip", dir=out.parent)
+    os.close(fd)
+    root = data.data_dir.resolve()
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for rec in sorted(data.evidence, key=lambda r: (r["task"], r["unit"], r["id"])):
+                name = _safe_name(rec.get("name") or "文件")
+                unit = _safe_name(rec["unit"])
+                arc = f"#{rec['task']}/{unit}/{rec['id']}-{name}"
+                source = (data.data_dir / rec.get("path", "")).resolve()
+                note = ""
+                if source.is_file() and source.is_relative_to(root):
+                    zf.write(source, arc)
+                else:
+                    note, arc = "文件缺失", ""
+                writer.writerow(
+                    [
+                        f"#{rec['task']}",
+                        rec["unit"],
+                        arc,
+                        rec.get("name", ""),
+                        rec.get("size", ""),
+                        rec.get("uploader_name", ""),
+                        _at(rec.get("at")),
+                        rec.get("sha256", ""),
+                        note,
+                    ]
+                )
+            # utf-8-sig: Excel opens a BOM-marked CSV with the Chinese intact.
+            zf.writestr("index.csv", index.getvalue().encode("utf-8-sig"))
+        os.chmod(tmp, FILE_MODE)
+        os.replace(tmp, out)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return out
+
+
+def _safe_name(name: str) -> str:
+    """A path component: no separators, no leading dots."""
+    cleaned = "".join("_" if ch in '/\\:*?"<>|' or ord(ch) < 32 else ch for ch in name)
+    return cleaned.strip().lstrip(".") or "_"
+
+
+def export_report(services: Services, out: Path, evidence_zip: Path | None = None) -> Path:
+    """Write the Excel report (and, when asked, the evidence zip); returns the report path."""
+    data = collect(services)
+    write_report(data, Path(out))
+    if evidence_zip is not None:
+        write_zip(data, Path(evidence_zip))
+    return Path(out)

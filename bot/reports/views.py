@@ -1,0 +1,260 @@
+"""The coordinator's views (/status, /status N, /status UNIT, /overdue) as rendered pages.
+
+Long lists are cut into pages of a fixed number of items (fewer where long notes would not
+fit); each page is one message.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from bot.domain import progress
+from bot.domain.status import STATUS_LABELS
+from bot.features import kpis
+from bot.reports.summary import cn_number, snapshot
+from bot.text.render import TELEGRAM_LIMIT, render, split_message
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+TASK_UNITS_PER_PAGE = 12
+UNIT_PARTS_PER_PAGE = 15
+OVERDUE_PER_PAGE = 12
+HISTORY_SHOWN = 8
+EVENT_LABELS = {
+    "status": "更新进度",
+    "note": "留言",
+    "report": "报送",
+    "evidence": "上传材料",
+    "claim": "提交完成申请",
+    "claim.approve": "完成申请通过",
+    "claim.reject": "完成申请退回",
+    "extension.request": "申请延期",
+    "extension.approve": "延期获批",
+    "extension.reject": "延期退回",
+    "activity": "报送活动",
+    "rectify": "报送专项治理",
+    "metric": "报送指标",
+    "task.closed": "任务办结",
+    "remind": "催办",
+    "snooze": "暂缓提醒",
+    "reminder": "发送提醒",
+    "escalation": "督办升级",
+    "summary.posted": "发送周报",
+    "plan.import": "导入计划",
+    "plan.revision": "更新计划",
+    "plan.task_added": "新增任务",
+    "plan.task_archived": "撤销任务",
+    "contact.bind": "绑定联系人",
+    "contact.unbind": "解绑联系人",
+    "contact.reachable": "联系人状态",
+    "invite.create": "生成邀请",
+}
+HIDDEN_KINDS = ("plan.", "reminder", "summary.", "contact.", "invite.")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One message of a view: its text, and where it is among the pages."""
+
+    text: str
+    page: int
+    pages: int
+
+
+def _pages(count: int, per_page: int) -> int:
+    return max(1, -(-count // per_page))
+
+
+def _clamp(page: int, pages: int) -> int:
+    return min(max(page, 0), pages - 1)
+
+
+def _fit(text: str) -> str:
+    """A page is one message: anything past Telegram's limit is dropped, never sent broken."""
+    return split_message(text)[0]
+
+
+def _paged(
+    count: int, per_page: int, page: int, render_page: Callable[[int, int, int, int], str]
+) -> Page:
+    """Page `page` of `count` items, `render_page(start, end, page, pages)` drawing one page.
+
+    Pages hold `per_page` items unless some page would exceed one message (long notes): then
+    every page holds fewer, so no item is ever cut off and page numbers stay consistent.
+    """
+    size = per_page
+    while True:
+        pages = _pages(count, size)
+        texts = {n: render_page(n * size, (n + 1) * size, n, pages) for n in range(pages)}
+        if size == 1 or all(len(t) <= TELEGRAM_LIMIT for t in texts.values()):
+            shown = _clamp(page, pages)
+            return Page(_fit(texts[shown]), shown, pages)
+        size = max(1, size // 2)
+
+
+def overview(services: Services, today: date) -> str:
+    """/status: counts by status, lights by group with #N refs."""
+    tasks = snapshot(services, today)
+    return render(
+        "status_overview.html.j2",
+        today=today,
+        total=len(tasks),
+        percent=round(sum(t.percent for t in tasks) / len(tasks)) if tasks else 0,
+        lights=progress.light_counts(tasks),
+        statuses=progress.status_counts(services.store.states()),
+        groups=[
+            {
+                "no_cn": cn_number(g.no),
+                "name": g.name,
+                "percent": g.percent,
+                # 已办结 tasks are listed on their own below the groups, not among the lights.
+                "tasks": [
+                    {
+                        "id": t.task.id,
+                        "title": t.task.title,
+                        "icon": progress.LIGHT_ICONS[t.light],
+                        "percent": t.percent,
+                        "due": t.due,
+                    }
+                    for t in g.tasks
+                    if t.light != "closed"
+                ],
+                "closed": sum(1 for t in g.tasks if t.light == "closed"),
+            }
+            for g in progress.groups(tasks)
+        ],
+        closed=[{"id": t.task.id, "title": t.task.title} for t in tasks if t.light == "closed"],
+    )
+
+
+def _history_line(ev: dict[str, Any]) -> dict[str, Any]:
+    text = ev.get("note") or ev.get("reason") or ev.get("title") or ev.get("cases") or ""
+    if ev["kind"] == "status" and ev.get("status"):
+        label = "更新为" + STATUS_LABELS.get(ev["status"], ev["status"])
+        if ev.get("percent") is not None:
+            label += f" {ev['percent']}%"
+    elif ev["kind"] == "metric":
+        label = f"报送指标 {kpis.describe(ev.get('key'), ev.get('value'))}"
+    else:
+        label = EVENT_LABELS.get(ev["kind"], ev["kind"])
+    return {"at": ev["at"], "unit": ev.get("unit"), "label": label, "text": str(text)}
+
+
+def task_view(services: Services, task_id: int, today: date, page: int = 0) -> Page | None:
+    """/status N: every unit's status, percent, last note, evidence, deadline and history."""
+    store = services.store
+    tp = next((t for t in snapshot(services, today) if t.task.id == task_id), None)
+    if tp is None:
+        return None
+    evidence = Counter(
+        doc["unit"] for _, doc in store.table("evidence").raw_docs() if doc["task"] == task_id
+    )
+    recent = store.events(
+        task=task_id, where=lambda ev: not ev["kind"].startswith(HIDDEN_KINDS), last=HISTORY_SHOWN
+    )
+    history = [_history_line(ev) for ev in recent][::-1]
+    parts = [
+        {
+            "unit": p.unit,
+            "role": p.role,
+            "status": p.status,
+            "percent": p.percent,
+            "claim": p.claim,
+            "evidence": evidence.get(p.unit, 0),
+            "overdue": p.overdue,
+            "days": (today - p.due).days if p.overdue and p.due else 0,
+            "updated_at": p.updated_at.isoformat() if p.updated_at else None,
+            "note": p.note,
+            "icon": progress.LIGHT_ICONS[p.light],
+            # A unit's own deadline is shown where it differs (an approved extension).
+            "due": p.due if p.due != tp.due else None,
+        }
+        for p in tp.parts
+    ]
+
+    def draw(start: int, end: int, page: int, pages: int) -> str:
+        return render(
+            "status_task.html.j2",
+            icon=progress.LIGHT_ICONS[tp.light],
+            task=tp.task,
+            closed=tp.light == "closed",
+            due=tp.due,
+            page=page,
+            pages=pages,
+            unit_total=len(parts),
+            parts=parts[start:end],
+            history=history if page == 0 else [],
+        )
+
+    return _paged(len(parts), TASK_UNITS_PER_PAGE, page, draw)
+
+
+def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page:
+    """/status UNIT: the unit's tasks, lights and contact."""
+    view = progress.unit_view(unit, snapshot(services, today), services.store.contacts())
+    pages = _pages(len(view.parts), UNIT_PARTS_PER_PAGE)
+    page = _clamp(page, pages)
+    shown = view.parts[page * UNIT_PARTS_PER_PAGE : (page + 1) * UNIT_PARTS_PER_PAGE]
+    text = render(
+        "status_unit.html.j2",
+        unit=unit,
+        total=len(view.parts),
+        counts=view.counts,
+        overdue=view.overdue,
+        reachable=view.reachable,
+        last_update=view.last_update.isoformat() if view.last_update else None,
+        page=page,
+        pages=pages,
+        parts=[
+            {
+                "task": t.id,
+                "title": t.title,
+                "role": p.role,
+                "status": p.status,
+                "percent": p.percent,
+                "due": p.due,
+                "icon": progress.LIGHT_ICONS[p.light],
+            }
+            for t, p in shown
+        ],
+    )
+    return Page(_fit(text), page, pages)
+
+
+def overdue_view(services: Services, today: date, page: int = 0) -> Page:
+    """/overdue: overdue work grouped by lead unit, with working and calendar days."""
+    by_unit = progress.overdue_by_unit(
+        snapshot(services, today), services.store.contacts(), services.calendar, today
+    )
+    items = [(unit, item) for unit, group in by_unit.items() for item in group]
+    pages = _pages(len(items), OVERDUE_PER_PAGE)
+    page = _clamp(page, pages)
+    blocks: list[dict[str, Any]] = []
+    for unit, item in items[page * OVERDUE_PER_PAGE : (page + 1) * OVERDUE_PER_PAGE]:
+        if not blocks or blocks[-1]["unit"] != unit:
+            blocks.append({"unit": unit, "reachable": item.reachable, "rows": []})
+        blocks[-1]["rows"].append(
+            {
+                "task": item.task.id,
+                "title": item.task.title,
+                "due": item.due,
+                "workdays": item.workdays,
+                "days": item.days,
+                "last_update": item.last_update.isoformat() if item.last_update else None,
+            }
+        )
+    text = render(
+        "overdue.html.j2",
+        today=today,
+        total=len(items),
+        units=len(by_unit),
+        page=page,
+        pages=pages,
+        blocks=blocks,
+    )
+    return Page(_fit(text), page, pages)

@@ -1,6 +1,0 @@
-"""The offline sandbox: a local Bot API server the real bot runs against."""
-
-from bot.sandbox.botapi import ApiCall, ApiError, BotApiServer, Event, Message, StoredFile
-from bot.sandbox.flood import FloodLimits
-
-__all__ = ["ApiCall", "ApiError", "BotApiServer", "Event", "FloodLimits", "Message", "StoredFile"]

@@ -1,0 +1,604 @@
+"""The durable store: plan, per-unit task state, history, contacts, invites, ledgers.
+
+One process owns a data directory (an flock'd lock file); read-only commands open it without
+the lock and see every acknowledged write. Every change of state appends an event to the
+history (who, unit, task, when, what). Callers that read, await, then write must hold
+`store.lock` (an asyncio.Lock) around the whole sequence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import fcntl
+import os
+import secrets
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tinydb.table import Document
+
+from bot.plan.model import Plan, Task
+from bot.store.journal import JournalDB, JournalStorage, JournalTable
+
+STATUSES = ("todo", "doing", "done", "blocked")
+# Events that count as the unit reporting progress (they stamp updated_at / updated_by).
+PROGRESS_EVENTS = frozenset({"status", "note", "evidence", "report"})
+LOCK_FILE = "duban.lock"
+SEEN_UPDATES_KEPT = 5000
+
+
+class StoreLocked(RuntimeError):
+    """Another `duban run` holds this data directory."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: list[int]
+    changed: list[int]
+    archived: list[int]
+    unchanged: list[int]
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat(timespec="seconds")
+
+
+class Store:
+    """Domain operations on the TinyDB database in one data directory."""
+
+    def __init__(self, data_dir: Path, *, read_only: bool = False, fsync: bool = True) -> None:
+        self.dir = Path(data_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.read_only = read_only
+        self._lock_fh: Any = None
+        if not read_only:
+            self._acquire_lock()
+        self.db = JournalDB(self.dir, storage=JournalStorage, read_only=read_only, fsync=fsync)
+        self.lock = asyncio.Lock()
+        self._state_ids: dict[tuple[int, str], int] = {}
+        # rows of units a revised plan no longer names: kept with their history, out of sight
+        self._removed_ids: dict[tuple[int, str], int] = {}
+        self._events_by_task: dict[int | None, list[int]] = defaultdict(list)
+        self._events_by_unit: dict[str | None, list[int]] = defaultdict(list)
+        self._events_by_time: list[tuple[str, int]] = []  # (at, id), sorted
+        self._kinds_by_task: dict[int | None, Counter[str]] = defaultdict(Counter)
+        self._ledger_ids: dict[str, int] = {}
+        self._message_refs: dict[tuple[int, int], list[tuple[int, str | None]]] = {}
+        self._seen: dict[int, int] = {}
+        self._build_indexes()
+
+    # -- lifecycle --------------------------------------------------------------------------
+    @classmethod
+    def open(cls, data_dir: Path | str, *, read_only: bool = False) -> Store:
+        return cls(Path(data_dir), read_only=read_only)
+
+    def _acquire_lock(self) -> None:
+        self._lock_fh = (self.dir / LOCK_FILE).open("a+")
+        try:
+            fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_fh.seek(0)
+            holder = self._lock_fh.read().strip() or "?"
+            self._lock_fh.close()
+            self._lock_fh = None
+            raise StoreLocked(
+                f"data directory {self.dir} is in use by another duban process (pid {holder})"
+            ) from None
+        self._lock_fh.seek(0)
+        self._lock_fh.truncate()
+        self._lock_fh.write(str(os.getpid()))
+        self._lock_fh.flush()
+
+    def close(self) -> None:
+        self.db.close()
+        if self._lock_fh is not None:
+            fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
+            self._lock_fh.close()
+            self._lock_fh = None
+
+    def table(self, name: str) -> JournalTable:
+        """A TinyDB table of this store (for feature-specific records)."""
+        return self.db.table(name)  # type: ignore[return-value]
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Several writes made durable by one fsync at the end (no awaits inside)."""
+        storage: JournalStorage = self.db.storage  # type: ignore[assignment]
+        return storage.one_sync()
+
+    def _build_indexes(self) -> None:
+        for doc_id, doc in self.table("states").raw_docs():
+            ids = self._removed_ids if doc.get("removed") else self._state_ids
+            ids[(doc["task"], doc["unit"])] = doc_id
+        for doc_id, doc in self.table("events").raw_docs():
+            self._index_event(doc_id, doc)
+        for doc_id, doc in self.table("ledger").raw_docs():
+            self._ledger_ids[doc["key"]] = doc_id
+        for _, doc in self.table("messages").raw_docs():
+            self._message_refs.setdefault((doc["chat"], doc["msg"]), []).append(
+                (doc["task"], doc.get("unit"))
+            )
+        for doc_id, doc in self.table("updates_seen").raw_docs():
+            self._seen[doc["u"]] = doc_id
+
+    def _index_event(self, doc_id: int, doc: dict[str, Any]) -> None:
+        self._events_by_task[doc.get("task")].append(doc_id)
+        self._events_by_unit[doc.get("unit")].append(doc_id)
+        self._kinds_by_task[doc.get("task")][doc.get("kind", "")] += 1
+        key = (doc.get("at", ""), doc_id)
+        if not self._events_by_time or key >= self._events_by_time[-1]:
+            self._events_by_time.append(key)
+        else:  # a rehearsal clock set back in time
+            bisect.insort(self._events_by_time, key)
+
+    # -- meta -------------------------------------------------------------------------------
+    def meta(self, key: str, default: Any = None) -> Any:
+        doc: dict[str, Any] = dict(self.table("meta").get(doc_id=1) or {})
+        return doc.get(key, default)
+
+    def set_meta(self, key: str, value: Any) -> None:
+        meta = self.table("meta")
+        if meta.get(doc_id=1) is None:
+            meta.insert(Document({key: value}, doc_id=1))
+        else:
+            meta.update({key: value}, doc_ids=[1])
+
+    # -- history ----------------------------------------------------------------------------
+    def record(
+        self,
+        kind: str,
+        *,
+        at: datetime,
+        actor: int | str | None,
+        task: int | None = None,
+        unit: str | None = None,
+        **data: Any,
+    ) -> dict[str, Any]:
+        """Append one event to the history; returns it (with its id)."""
+        doc = {"at": _iso(at), "actor": actor, "task": task, "unit": unit, "kind": kind}
+        doc.update(data)
+        doc_id = self.table("events").insert(doc)
+        self._index_event(doc_id, doc)
+        return {"id": doc_id, **doc}
+
+    def events(
+        self,
+        *,
+        task: int | None = None,
+        unit: str | None = None,
+        kinds: Iterable[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        where: Callable[[Mapping[str, Any]], bool] | None = None,
+        last: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """History in order of recording, filtered; served from in-memory indexes.
+
+        `where(event)` filters further; `last=N` keeps only the newest N matches, looking at
+        no more than it must (a task's recent history costs the same at any history length).
+        """
+        table = self.table("events")._read_table()
+        lo = _iso(since) if since else None
+        hi = _iso(until) if until else None
+        ids: Iterable[int]
+        if task is not None:
+            ids = self._events_by_task.get(task, [])
+        elif unit is not None:
+            ids = self._events_by_unit.get(unit, [])
+        elif lo or hi:
+            times = self._events_by_time
+            start = bisect.bisect_left(times, (lo,)) if lo else 0
+            end = bisect.bisect_left(times, (hi,)) if hi else len(times)
+            ids = sorted(doc_id for _, doc_id in times[start:end])
+        else:
+            ids = [int(k) for k in table]
+        if last is not None:
+            ids = reversed(list(ids) if not isinstance(ids, list) else ids)
+        wanted = set(kinds) if kinds is not None else None
+        out: list[dict[str, Any]] = []
+        for doc_id in ids:
+            if last is not None and len(out) >= last:
+                break
+            doc = table.get(str(doc_id))
+            if doc is None:
+                continue
+            if unit is not None and doc.get("unit") != unit:
+                continue
+            if wanted is not None and doc["kind"] not in wanted:
+                continue
+            if (lo and doc["at"] < lo) or (hi and doc["at"] >= hi):
+                continue
+            if where is not None and not where(doc):
+                continue
+            out.append({"id": doc_id, **doc})
+        return out[::-1] if last is not None else out
+
+    def event_kinds(self, task: int | None) -> Counter[str]:
+        """How many events of each kind a task's history holds (None: events of no task)."""
+        return Counter(self._kinds_by_task.get(task, ()))
+
+    def event_count(self) -> int:
+        return len(self.table("events"))
+
+    # -- plan -------------------------------------------------------------------------------
+    def has_plan(self) -> bool:
+        return len(self.table("tasks")) > 0
+
+    def tasks(self, *, include_archived: bool = False) -> list[Task]:
+        docs = sorted(self.table("tasks").raw_docs())
+        return [
+            Task.from_record(doc) for _, doc in docs if include_archived or not doc.get("archived")
+        ]
+
+    def task(self, task_id: int) -> Task | None:
+        doc = self.table("tasks").get(doc_id=task_id)
+        if doc is None or doc.get("archived"):
+            return None
+        return Task.from_record(doc)
+
+    def task_meta(self, task_id: int) -> dict[str, Any]:
+        """Store-side facts of a task: archived, closed, revision."""
+        doc: dict[str, Any] = dict(self.table("tasks").get(doc_id=task_id) or {})
+        return {k: doc.get(k) for k in ("archived", "closed", "revision")}
+
+    def set_task_closed(self, task_id: int, closed: bool) -> None:
+        self.table("tasks").update({"closed": closed}, doc_ids=[task_id])
+
+    def import_plan(
+        self,
+        plan: Plan,
+        *,
+        at: datetime,
+        actor: int | str | None = "cli",
+        responsible: Any = None,
+    ) -> ImportResult:
+        """Load or merge a plan by task number: history and states stay, changes are revisions.
+
+        `responsible(task) -> [(unit_name, role)]` expands a task to its concrete units so each
+        gets a state row; without it the plan's names are used as written.
+        """
+        tasks_table = self.table("tasks")
+        existing = {doc_id: doc for doc_id, doc in tasks_table.raw_docs()}
+        added, changed, unchanged = [], [], []
+        seen = set()
+        for task in plan.tasks:
+            seen.add(task.id)
+            rec = task.to_record()
+            old = existing.get(task.id)
+            if old is None:
+                tasks_table.insert(Document({**rec, "revision": 1}, doc_id=task.id))
+                self.record("plan.task_added", at=at, actor=actor, task=task.id, title=task.title)
+                added.append(task.id)
+            else:
+                diff = {
+                    k: {"old": old.get(k), "new": v}
+                    for k, v in rec.items()
+                    if k != "line" and old.get(k) != v
+                }
+                if diff or old.get("archived"):
+                    revision = int(old.get("revision", 1)) + 1
+                    tasks_table.update(
+                        {**rec, "archived": False, "revision": revision}, doc_ids=[task.id]
+                    )
+                    self.record(
+                        "plan.revision",
+                        at=at,
+                        actor=actor,
+                        task=task.id,
+                        revision=revision,
+                        changes=diff,
+                    )
+                    changed.append(task.id)
+                else:
+                    unchanged.append(task.id)
+            self._ensure_states(task, responsible)
+        archived = []
+        for task_id, old in existing.items():
+            if task_id not in seen and not old.get("archived"):
+                tasks_table.update({"archived": True}, doc_ids=[task_id])
+                self.record("plan.task_archived", at=at, actor=actor, task=task_id)
+                archived.append(task_id)
+        self.set_meta("plan_year", plan.year)
+        self.set_meta("plan_source", plan.source)
+        self.record(
+            "plan.import",
+            at=at,
+            actor=actor,
+            source=plan.source,
+            added=added,
+            changed=changed,
+            archived=archived,
+        )
+        return ImportResult(added, changed, archived, unchanged)
+
+    def _ensure_states(self, task: Task, responsible: Any) -> None:
+        if responsible is not None:
+            pairs = [(name, role) for name, role in responsible(task)]
+        else:
+            pairs = [(u, "lead") for u in task.leads]
+            pairs += [(u, "supporter") for u in task.supporters if u not in task.leads]
+        states = self.table("states")
+        named = {name for name, _ in pairs}
+        for key, doc_id in list(self._state_ids.items()):
+            if key[0] == task.id and key[1] not in named:
+                # the revision took the unit off the task: no more reminders, history kept
+                states.update({"removed": True}, doc_ids=[doc_id])
+                self._removed_ids[key] = self._state_ids.pop(key)
+        for name, role in pairs:
+            key = (task.id, name)
+            if key in self._removed_ids:
+                doc_id = self._removed_ids.pop(key)
+                states.update({"removed": False, "role": role}, doc_ids=[doc_id])
+                self._state_ids[key] = doc_id
+                continue
+            if key in self._state_ids:
+                doc_id = self._state_ids[key]
+                current: dict[str, Any] = dict(self.table("states").get(doc_id=doc_id) or {})
+                if current.get("role") != role:
+                    self.table("states").update({"role": role}, doc_ids=[doc_id])
+                continue
+            doc_id = self.table("states").insert(
+                {
+                    "task": task.id,
+                    "unit": name,
+                    "role": role,
+                    "status": "todo",
+                    "percent": None,
+                    "note": None,
+                    "updated_at": None,
+                    "updated_by": None,
+                    "claim": None,
+                    "due_override": None,
+                    "snoozed_until": None,
+                    "reported": [],
+                }
+            )
+            self._state_ids[key] = doc_id
+
+    # -- per-unit state ---------------------------------------------------------------------
+    def state(self, task_id: int, unit: str) -> dict[str, Any] | None:
+        doc_id = self._state_ids.get((task_id, unit))
+        if doc_id is None:
+            return None
+        return dict(self.table("states").get(doc_id=doc_id) or {})
+
+    def states(self, *, task: int | None = None, unit: str | None = None) -> list[dict[str, Any]]:
+        """State rows (copies), ordered by task then role (leads first) then unit order."""
+        raw = self.table("states")._read_table()
+        out = []
+        for (task_id, name), doc_id in self._state_ids.items():
+            if (task is None or task_id == task) and (unit is None or name == unit):
+                out.append(dict(raw[str(doc_id)]))
+        return out
+
+    def update_state(
+        self,
+        task_id: int,
+        unit: str,
+        *,
+        at: datetime,
+        actor: int | str | None,
+        event: str = "status",
+        details: dict[str, Any] | None = None,
+        **changes: Any,
+    ) -> dict[str, Any]:
+        """Change a unit's state of a task and record the change in the history.
+
+        `details` go into the history event only (e.g. on_behalf), never into the state row.
+        """
+        doc_id = self._state_ids.get((task_id, unit))
+        if doc_id is None:
+            raise KeyError(f"unit {unit!r} has no part in task {task_id}")
+        if "status" in changes and changes["status"] not in STATUSES:
+            raise ValueError(f"unknown status {changes['status']!r}")
+        stamp = {"updated_at": _iso(at), "updated_by": actor} if event in PROGRESS_EVENTS else {}
+        if "status" in changes and "done_at" not in changes:
+            # When the part was completed, for on-time rates: later notes must not move it.
+            before = (self.state(task_id, unit) or {}).get("status")
+            if changes["status"] == "done" and before != "done":
+                changes["done_at"] = _iso(at)
+            elif changes["status"] != "done":
+                changes["done_at"] = None
+        self.table("states").update({**changes, **stamp}, doc_ids=[doc_id])
+        self.record(
+            event, at=at, actor=actor, task=task_id, unit=unit, **changes, **(details or {})
+        )
+        return self.state(task_id, unit) or {}
+
+    def touch_state(
+        self, task_id: int, unit: str, *, at: datetime, actor: int | str | None
+    ) -> bool:
+        """Stamp a part's updated_at/updated_by for progress reported outside the state row
+        (a 诚信建设万里行 activity, a 专项治理 report); no event of its own, never backwards.
+
+        False when the unit has no part in the task.
+        """
+        doc_id = self._state_ids.get((task_id, unit))
+        if doc_id is None:
+            return False
+        current = (self.state(task_id, unit) or {}).get("updated_at")
+        try:
+            newer = not current or at > datetime.fromisoformat(str(current))
+        except (TypeError, ValueError):  # naive against aware, or a malformed stamp
+            newer = True
+        if newer:
+            self.table("states").update(
+                {"updated_at": _iso(at), "updated_by": actor}, doc_ids=[doc_id]
+            )
+        return True
+
+    # -- contacts ---------------------------------------------------------------------------
+    def contacts(self, unit: str | None = None) -> list[dict[str, Any]]:
+        return [
+            dict(doc)
+            for _, doc in self.table("contacts").raw_docs()
+            if doc.get("active", True) and (unit is None or doc["unit"] == unit)
+        ]
+
+    def units_of(self, user_id: int) -> list[str]:
+        return [c["unit"] for c in self.contacts() if c["user_id"] == user_id]
+
+    def bind_contact(
+        self,
+        user_id: int,
+        unit: str,
+        *,
+        name: str,
+        at: datetime,
+        username: str | None = None,
+        via: str | None = None,
+    ) -> None:
+        table = self.table("contacts")
+        for doc_id, doc in table.raw_docs():
+            if doc["user_id"] == user_id and doc["unit"] == unit:
+                table.update({"active": True, "name": name, "reachable": True}, doc_ids=[doc_id])
+                break
+        else:
+            table.insert(
+                {
+                    "user_id": user_id,
+                    "unit": unit,
+                    "name": name,
+                    "username": username,
+                    "bound_at": _iso(at),
+                    "active": True,
+                    "reachable": True,
+                }
+            )
+        self.record("contact.bind", at=at, actor=user_id, unit=unit, name=name, invite=via)
+
+    def unbind_contact(self, user_id: int, unit: str, *, at: datetime, actor: int) -> bool:
+        table = self.table("contacts")
+        for doc_id, doc in table.raw_docs():
+            if doc["user_id"] == user_id and doc["unit"] == unit and doc.get("active", True):
+                table.update({"active": False}, doc_ids=[doc_id])
+                self.record("contact.unbind", at=at, actor=actor, unit=unit, user_id=user_id)
+                return True
+        return False
+
+    def set_reachable(self, user_id: int, reachable: bool, *, at: datetime) -> bool:
+        """Mark a contact (un)reachable; True when this changed anything."""
+        table = self.table("contacts")
+        ids = [
+            i
+            for i, d in table.raw_docs()
+            if d["user_id"] == user_id and d.get("reachable", True) != reachable
+        ]
+        if ids:
+            table.update({"reachable": reachable}, doc_ids=ids)
+            self.record(
+                "contact.reachable", at=at, actor=None, user_id=user_id, reachable=reachable
+            )
+        return bool(ids)
+
+    # -- invites ----------------------------------------------------------------------------
+    def create_invite(
+        self, unit: str, *, at: datetime, actor: int, ttl: timedelta = timedelta(days=7)
+    ) -> str:
+        code = secrets.token_urlsafe(12)
+        self.table("invites").insert(
+            {
+                "code": code,
+                "unit": unit,
+                "created_by": actor,
+                "created_at": _iso(at),
+                "expires_at": _iso(at + ttl),
+                "used_by": None,
+                "used_at": None,
+            }
+        )
+        self.record("invite.create", at=at, actor=actor, unit=unit)
+        return code
+
+    def redeem_invite(
+        self, code: str, user_id: int, *, name: str, at: datetime, username: str | None = None
+    ) -> tuple[str | None, str]:
+        """Bind the user through an invite: (unit, "ok") or (None, "unknown"|"used"|"expired")."""
+        table = self.table("invites")
+        for doc_id, doc in table.raw_docs():
+            if not secrets.compare_digest(doc["code"], code):
+                continue
+            if doc["used_by"] is not None:
+                return None, "used"
+            if _iso(at) >= doc["expires_at"]:
+                return None, "expired"
+            table.update({"used_by": user_id, "used_at": _iso(at)}, doc_ids=[doc_id])
+            self.bind_contact(
+                user_id, doc["unit"], name=name, at=at, username=username, via=code[:4]
+            )
+            return doc["unit"], "ok"
+        return None, "unknown"
+
+    # -- idempotence ledgers ----------------------------------------------------------------
+    def seen_update(self, update_id: int) -> bool:
+        """Record an incoming update id; False the first time, True when it was seen before."""
+        if update_id in self._seen:
+            return True
+        table = self.table("updates_seen")
+        self._seen[update_id] = table.insert({"u": update_id})
+        if len(self._seen) > SEEN_UPDATES_KEPT * 2:
+            # Telegram redelivers only the last unconfirmed batch: old ids need not be kept.
+            oldest = sorted(self._seen.items(), key=lambda kv: kv[1])[:SEEN_UPDATES_KEPT]
+            table.remove(doc_ids=[doc_id for _, doc_id in oldest])
+            for uid, _ in oldest:
+                del self._seen[uid]
+        return False
+
+    def ledger_get(self, key: str) -> dict[str, Any] | None:
+        doc_id = self._ledger_ids.get(key)
+        doc = self.table("ledger").get(doc_id=doc_id) if doc_id is not None else None
+        return dict(doc) if doc is not None else None
+
+    def ledger_put(self, key: str, **fields: Any) -> None:
+        """Create or update a ledger entry (reminders sent, summaries posted, …)."""
+        doc_id = self._ledger_ids.get(key)
+        if doc_id is not None:
+            self.table("ledger").update(fields, doc_ids=[doc_id])
+        else:
+            self._ledger_ids[key] = self.table("ledger").insert({"key": key, **fields})
+
+    def ledger(self, prefix: str = "") -> Iterator[dict[str, Any]]:
+        for _, doc in self.table("ledger").raw_docs():
+            if doc["key"].startswith(prefix):
+                yield dict(doc)
+
+    # -- which bot message is about which task ----------------------------------------------
+    def remember_message(
+        self,
+        chat_id: int,
+        message_id: int,
+        *,
+        task: int,
+        unit: str | None = None,
+        kind: str = "card",
+    ) -> None:
+        """Remember that a bot message concerns task (and unit), so replies to it count.
+
+        A message about several tasks (a morning digest) is remembered once per task.
+        """
+        refs = self._message_refs.setdefault((chat_id, message_id), [])
+        if (task, unit) in refs:
+            return
+        self.table("messages").insert(
+            {"chat": chat_id, "msg": message_id, "task": task, "unit": unit, "kind": kind}
+        )
+        refs.append((task, unit))
+
+    def message_refs(self, chat_id: int, message_id: int) -> list[tuple[int, str | None]]:
+        """Every (task, unit) a bot message is about; [] for a message the bot does not know."""
+        return list(self._message_refs.get((chat_id, message_id), ()))
+
+    def message_ref(
+        self, chat_id: int, message_id: int, task: int | None = None
+    ) -> tuple[int, str | None] | None:
+        """The (task, unit) a bot message is about: the one for `task` when given, otherwise
+        the message's only task (None when it covers several and the caller must ask)."""
+        refs = self._message_refs.get((chat_id, message_id), [])
+        if task is not None:
+            return next((ref for ref in refs if ref[0] == task), None)
+        return refs[0] if len({t for t, _ in refs}) == 1 else None

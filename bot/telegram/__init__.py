@@ -1,0 +1,1 @@
+"""The Telegram edge: the application, keyboards, callbacks and the one outbox."""

@@ -1,0 +1,264 @@
+"""The Telegram Application: built once, with services in bot_data, menus, and one error handler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import sys
+import traceback
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, NetworkError, TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.config import Settings
+from bot.domain.clock import Clock
+from bot.features.access import CONTACT_COMMANDS, COORDINATOR_EXTRA
+from bot.features.evidence import remove_partial_downloads
+from bot.services import Services, open_services
+from bot.store import StoreLocked
+from bot.text.render import render
+
+log = logging.getLogger("duban.app")
+NOTICE_QUIET_SECONDS = 300  # one notice per kind of error per five minutes is enough
+
+# -- never log the token ------------------------------------------------------------------
+_SECRETS: set[str] = set()
+_base_factory = logging.getLogRecordFactory()
+_factory_installed = False
+
+
+def _redact(text: str) -> str:
+    for secret in _SECRETS:
+        text = text.replace(secret, "<token>")
+    return text
+
+
+class TokenRedactor(logging.Filter):
+    """Masks the bot token in a record's message and traceback (httpx logs URLs with it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _SECRETS:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is the logging module's to report
+            return True
+        if any(secret in message for secret in _SECRETS):
+            record.msg, record.args = _redact(message), None
+        if record.exc_info and not record.exc_text:
+            text = logging.Formatter().formatException(record.exc_info)
+            if any(secret in text for secret in _SECRETS):
+                record.exc_text = _redact(text)
+        return True
+
+
+def install_redaction(token: str | None) -> None:
+    """Redact `token` from every log record from now on, whichever logger or handler."""
+    global _factory_installed
+    if not token:
+        return
+    _SECRETS.add(token)
+    redactor = TokenRedactor()
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, TokenRedactor) for f in handler.filters):
+            handler.addFilter(redactor)
+    if not _factory_installed:
+        # Handlers added later (and propagation from any logger) still get redacted records.
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = _base_factory(*args, **kwargs)
+            redactor.filter(record)
+            return record
+
+        logging.setLogRecordFactory(factory)
+        _factory_installed = True
+
+
+# -- the application ------------------------------------------------------------------------
+def _commands(pairs: tuple[tuple[str, str], ...]) -> list[BotCommand]:
+    return [BotCommand(name, text[:256]) for name, text in pairs]
+
+
+async def set_command_menus(application: Application) -> None:  # type: ignore[type-arg]
+    """Contacts see their commands; each coordinator's private chat shows the full set."""
+    bot, services = application.bot, application.bot_data["services"]
+    contact = _commands(CONTACT_COMMANDS)
+    await bot.set_my_commands(contact, scope=BotCommandScopeDefault())
+    await bot.set_my_commands(contact, scope=BotCommandScopeAllPrivateChats())
+    for user_id in sorted(services.settings.coordinators):
+        await set_coordinator_menu(bot, user_id)
+
+
+async def set_coordinator_menu(bot: Any, user_id: int) -> bool:
+    """The full command menu in one coordinator's private chat; False if Telegram refused."""
+    full = _commands(CONTACT_COMMANDS) + _commands(COORDINATOR_EXTRA)
+    try:
+        await bot.set_my_commands(full, scope=BotCommandScopeChat(user_id))
+    except TelegramError as exc:  # a coordinator who never opened the chat: set on their /start
+        log.warning("no command menu for coordinator %s: %s", user_id, exc)
+        return False
+    return True
+
+
+def _warm_up_dateparser() -> None:
+    """dateparser's first call costs ~600 ms: pay it at start, not in someone's /extend."""
+    try:
+        from bot.domain.dates import warm_up
+
+        warm_up()  # the very call /extend makes (same languages and settings)
+    except Exception:  # warming up is an optimisation only
+        log.debug("dateparser warm-up failed", exc_info=True)
+
+
+def build_application(
+    settings: Settings,
+    services: Services | None = None,
+    *,
+    clock: Clock | None = None,
+    application_class: type[Application] = Application,  # type: ignore[type-arg]
+) -> Application:  # type: ignore[type-arg]
+    """The Application for these settings; `services` (else opened in post_init) go in bot_data.
+
+    `application_class` lets tests observe update processing (a subclass of Application).
+    """
+    import handlers
+    import schedules
+    from bot.domain.policy import policy_for
+    from bot.telegram.outbox import rate_limiter
+    from handlers.persistence import dialogue_persistence
+
+    install_redaction(settings.token)
+
+    async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+        if "services" not in application.bot_data:
+            application.bot_data["services"] = open_services(settings, writer=True, clock=clock)
+        remove_partial_downloads(application.bot_data["services"].settings.data_dir)
+        asyncio.get_running_loop().run_in_executor(None, _warm_up_dateparser)
+        await set_command_menus(application)
+        schedules.schedule_all(application)
+
+    async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+        found = application.bot_data.pop("services", None)
+        if found is not None:
+            found.close()
+
+    application = (
+        ApplicationBuilder()
+        .application_class(application_class)
+        .token(settings.token or "")
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.file_base_url)
+        .defaults(
+            Defaults(
+                tzinfo=settings.timezone,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .rate_limiter(rate_limiter(policy_for(settings.data_dir).delivery))  # paces every send
+        # An 更新进度 dialogue in progress survives a restart (kept in the store's ledger).
+        .persistence(dialogue_persistence(lambda: application.bot_data.get("services")))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    if services is not None:
+        application.bot_data["services"] = services
+    handlers.register_all(application)
+    application.add_error_handler(on_error)
+    return application
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the traceback, tell the coordinators in one line; the user gets an apology only."""
+    error = context.error
+    if isinstance(error, NetworkError) and update is None:
+        log.warning("network trouble talking to Telegram: %s", error)  # retried by the updater
+        return
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error(
+        "error while handling update %s:\n%s",
+        update_id,
+        "".join(traceback.format_exception(error)) if error else "?",
+    )
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id, render("error.html.j2", who="user")
+            )
+        except TelegramError:
+            pass  # the chat may be what failed
+    if isinstance(update, Update) and update.callback_query is not None:
+        try:
+            await update.callback_query.answer()  # else the button spins until it times out
+        except TelegramError:
+            pass  # the failed handler had answered it already
+    await _tell_coordinators(context, error, update_id)
+
+
+async def _tell_coordinators(
+    context: ContextTypes.DEFAULT_TYPE, error: BaseException | None, update_id: int | None
+) -> None:
+    services: Services | None = context.application.bot_data.get("services")
+    if services is None:
+        return
+    kind = type(error).__name__ if error else "Error"
+    now = services.clock.now()
+    quiet = context.application.bot_data.setdefault("error_notices", {})
+    last = quiet.get(kind)
+    if last is not None and 0 <= (now - last).total_seconds() < NOTICE_QUIET_SECONDS:
+        return
+    quiet[kind] = now
+    text = render("error.html.j2", who="coordinator", kind=kind, update_id=update_id)
+    for user_id in sorted(services.settings.coordinators):
+        try:
+            await context.bot.send_message(user_id, text)
+        except (Forbidden, TelegramError) as exc:
+            log.warning("could not tell coordinator %s about an error: %s", user_id, exc)
+
+
+# -- running ----------------------------------------------------------------------------------
+def _listen_address(listen: str) -> tuple[str, int] | None:
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        return None
+    return host.strip("[]"), int(port)
+
+
+def run_bot(settings: Settings, webhook: str | None = None, listen: str = "127.0.0.1:8443") -> int:
+    """Run until SIGTERM/SIGINT: long polling, or a webhook server when `webhook` is a URL."""
+    install_redaction(settings.token)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll is noise
+    address = _listen_address(listen) if webhook else None
+    if webhook and address is None:
+        print(f"duban: --listen: expected HOST:PORT, got {listen!r}", file=sys.stderr)
+        return 2
+    try:
+        services = open_services(settings, writer=True)
+    except StoreLocked as exc:
+        print(f"duban: {exc}", file=sys.stderr)
+        return 3
+    application = build_application(settings, services)
+    if webhook and address is not None:
+        application.run_webhook(
+            listen=address[0],
+            port=address[1],
+            url_path=urlsplit(webhook).path.lstrip("/"),
+            webhook_url=webhook,
+            secret_token=secrets.token_urlsafe(32),
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0

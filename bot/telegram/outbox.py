@@ -1,0 +1,200 @@
+"""Sending one text to one chat so that nothing is lost and nothing is sent twice.
+
+Policy, error by error (numbers in `data/policy.yaml`, section `delivery`):
+- 429 RetryAfter: wait the retry_after Telegram names, then try again (the AIORateLimiter,
+  `rate_limiter()`, already paces and retries; this covers what it gives up on). One 429
+  pauses every send, so the limiter paces a little under Telegram's 30 messages/s.
+- NetworkError and 5xx: retried with exponential backoff, at most `max_attempts` tries.
+- 403 Forbidden (blocked, or never started the bot) and 400 "chat not found": the contact is
+  marked unreachable (`store.set_reachable`) and the coordinators are told once, on the change.
+  Nothing is retried; the planner skips unreachable contacts until they unblock the bot or
+  write to it again (handlers/reminders.py marks them reachable).
+- TimedOut: the request may have reached Telegram, so a blind retry can duplicate the message.
+  We resend at most `resend_after_timeout` times (default once) and report it: the sweep marks
+  the ledger entry `resent_after_timeout: true`. If the resend times out as well, the outcome
+  is "uncertain": the sweep records it as such and does not try again, so a contact sees a
+  reminder at most twice and a lost one is followed by the next scheduled reminder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from telegram import Bot, Message
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import ExtBot
+
+from bot.domain.policy import DeliveryPolicy
+from bot.text.render import render, split_message
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[Any]]
+_sleep: Sleep = asyncio.sleep  # tests swap this to wait without waiting
+
+
+@dataclass
+class Delivery:
+    """What happened to one text: status sent | forbidden | failed | uncertain."""
+
+    status: str
+    messages: list[Message] = field(default_factory=list)
+    resent_after_timeout: bool = False
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "sent"
+
+
+def rate_limiter(policy: DeliveryPolicy | None = None) -> Any:
+    """The AIORateLimiter duban uses: the policy's pace overall (a little under Telegram's
+    30 msg/s), Telegram's 20/min per group, and `limiter_retries` retries of a 429."""
+    from telegram.ext import AIORateLimiter
+
+    policy = policy or DeliveryPolicy()
+    return AIORateLimiter(
+        overall_max_rate=policy.messages_per_second, max_retries=policy.limiter_retries
+    )
+
+
+def sending_bot(
+    token: str, base_url: str, base_file_url: str, policy: DeliveryPolicy | None = None
+) -> ExtBot[Any]:
+    """An ExtBot outside the application (one-off sweeps, benchmarks), paced by rate_limiter."""
+    return ExtBot(
+        token, base_url=base_url, base_file_url=base_file_url, rate_limiter=rate_limiter(policy)
+    )
+
+
+def _retry_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def _send_part(
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    reply_markup: Any,
+    policy: DeliveryPolicy,
+    sleep: Sleep,
+    outcome: Delivery,
+) -> Message | None:
+    backoff = policy.backoff_seconds
+    resends = policy.resend_after_timeout
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return await bot.send_message(
+                chat_id, text, parse_mode="HTML", reply_markup=reply_markup
+            )
+        except RetryAfter as exc:
+            wait = _retry_seconds(exc)
+            log.info("429 for chat %s: waiting %.0f s", chat_id, wait)
+            if attempt >= policy.max_attempts:
+                outcome.status, outcome.error = "failed", str(exc)
+                return None
+            await sleep(wait)
+        except TimedOut as exc:
+            if resends <= 0:
+                outcome.status, outcome.error = "uncertain", str(exc)
+                return None
+            resends -= 1
+            outcome.resent_after_timeout = True
+            log.warning("send to %s timed out; resending once (may duplicate)", chat_id)
+        except Forbidden as exc:
+            outcome.status, outcome.error = "forbidden", str(exc)
+            return None
+        except BadRequest as exc:
+            reason = "forbidden" if "chat not found" in str(exc).lower() else "failed"
+            outcome.status, outcome.error = reason, str(exc)
+            return None
+        except NetworkError as exc:  # includes 5xx answers
+            if attempt >= policy.max_attempts:
+                outcome.status, outcome.error = "failed", str(exc)
+                return None
+            log.info("send to %s failed (%s); retry in %.1f s", chat_id, exc, backoff)
+            await sleep(backoff)
+            backoff = min(backoff * 2, policy.max_backoff_seconds)
+
+
+async def send_text(
+    bot: Bot,
+    services: Any,
+    chat_id: int,
+    text: str,
+    reply_markup: Any = None,
+    *,
+    policy: DeliveryPolicy | None = None,
+    notify: bool = True,
+    sleep: Sleep | None = None,
+) -> Delivery:
+    """Send `text` (split at Telegram's limit; buttons on the last part) and say what happened."""
+    policy = policy or DeliveryPolicy()
+    sleep = sleep or _sleep
+    outcome = Delivery("sent")
+    parts = split_message(text)
+    for i, part in enumerate(parts):
+        markup = reply_markup if i == len(parts) - 1 else None
+        message = await _send_part(bot, chat_id, part, markup, policy, sleep, outcome)
+        if message is None:
+            break
+        outcome.messages.append(message)
+    if outcome.messages and outcome.status != "sent":
+        # Part of a long text arrived: count it as sent rather than send it all again.
+        log.warning("chat %s got %d of %d parts", chat_id, len(outcome.messages), len(parts))
+        outcome.status = "sent"
+    if outcome.status == "forbidden":
+        await mark_unreachable(bot, services, chat_id, outcome.error or "", notify=notify)
+    elif outcome.status != "sent":
+        log.warning("could not send to %s: %s (%s)", chat_id, outcome.status, outcome.error)
+    return outcome
+
+
+async def deliver(
+    bot: Bot,
+    services: Any,
+    chat_id: int,
+    text: str,
+    reply_markup: Any = None,
+    *,
+    policy: DeliveryPolicy | None = None,
+    notify: bool = True,
+    sleep: Sleep | None = None,
+) -> Message | None:
+    """Send `text` to a chat with retries (see the module docstring); the first message or None."""
+    outcome = await send_text(
+        bot, services, chat_id, text, reply_markup, policy=policy, notify=notify, sleep=sleep
+    )
+    return outcome.messages[0] if outcome.messages else None
+
+
+async def mark_unreachable(
+    bot: Bot, services: Any, chat_id: int, reason: str, *, notify: bool = True
+) -> None:
+    """Mark a contact unreachable and, the first time, tell the coordinators who it is."""
+    store = services.store
+    now = services.clock.now()
+    # No await between the check and the write, so this needs no lock (callers may hold it).
+    changed = store.set_reachable(chat_id, False, at=now)
+    bound = [c for c in store.contacts() if c["user_id"] == chat_id]
+    if not (changed and notify and bound):
+        return
+    text = render(
+        "unreachable.html.j2",
+        contacts=bound,
+        blocked="blocked" in reason.lower(),
+    )
+    for coordinator in sorted(services.settings.coordinators):
+        if coordinator != chat_id:
+            await send_text(bot, services, coordinator, text, notify=False)

@@ -1,0 +1,1 @@
+"""Every user-visible text: Jinja2 templates and their rendering for Telegram HTML."""

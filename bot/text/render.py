@@ -1,0 +1,110 @@
+"""Jinja2 rendering of every user-visible text, escaped for Telegram HTML, and splitting."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from bot.domain.status import ROLE_LABELS, STATUS_LABELS, format_day
+
+TELEGRAM_LIMIT = 4096
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def _day(value: date | datetime | str | None) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        return f"{value.month}月{value.day}日 {value:%H:%M}"
+    return format_day(value)
+
+
+def _period(value: str | None) -> str:
+    """A report period as people say it: "2021-07" → 2021年7月, "2021-Q3" → 2021年第3季度."""
+    year, _, rest = str(value or "").partition("-")
+    if rest.startswith("Q") and rest[1:].isdigit():
+        return f"{year}年第{int(rest[1:])}季度"
+    if rest.isdigit():
+        return f"{year}年{int(rest)}月"
+    return str(value or "")
+
+
+def _short(value: str | None, limit: int = 80) -> str:
+    text = (value or "").replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    # select_autoescape() ignores .j2 names, so autoescape is forced on: user text never
+    # reaches Telegram unescaped, and user text is only ever data, never a template.
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["day"] = _day
+    env.filters["short"] = _short
+    env.filters["period"] = _period
+    env.filters["status"] = lambda s: STATUS_LABELS.get(s or "todo", s)
+    env.filters["role"] = lambda r: ROLE_LABELS.get(r, r)
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    """Render `bot/templates/<template>` to Telegram HTML."""
+    return environment().get_template(template).render(**context).strip()
+
+
+def escape(text: str) -> str:
+    """Escape user text for Telegram HTML (only &lt; &gt; &amp; &quot; are understood)."""
+    return html.escape(text, quote=True).replace("&#x27;", "'")
+
+
+def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Split rendered HTML at line boundaries so each part fits Telegram's limit.
+
+    Templates close every tag on the line that opens it, so a line boundary is never mid-tag.
+    A single line longer than the limit is cut at a safe place outside tags and entities.
+    """
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        for piece in _cut_long_line(line, limit):
+            candidate = f"{current}\n{piece}" if current else piece
+            if len(candidate) > limit and current:
+                parts.append(current)
+                current = piece
+            else:
+                current = candidate
+    if current.strip():
+        parts.append(current)
+    return parts or [""]
+
+
+def _cut_long_line(line: str, limit: int) -> Iterable[str]:
+    while len(line) > limit:
+        cut = limit
+        # Never cut inside a tag or an entity.
+        lt, gt = line.rfind("<", 0, cut), line.rfind(">", 0, cut)
+        if lt > gt:
+            cut = lt
+        amp, semi = line.rfind("&", 0, cut), line.rfind(";", 0, cut)
+        if amp > semi and cut - amp < 10:
+            cut = amp
+        if cut <= 0:
+            cut = limit
+        yield line[:cut]
+        line = line[cut:]
+    yield line

@@ -1,0 +1,92 @@
+"""What a review says: the card coordinators decide on, the notice the unit gets, the answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.features import evidence
+from bot.features.review import Decision
+from bot.services import Services
+from bot.text.render import render
+
+KIND_LABELS = {"claim": "完成报告", "extension": "延期申请"}
+
+
+def card_text(services: Services, record: dict[str, Any]) -> str:
+    """A pending claim or extension request, as coordinators see it."""
+    task = services.store.task(record["task"])
+    return render(
+        "review_item.html.j2",
+        record=record,
+        title=task.title if task else "",
+        evidence_count=evidence.count_evidence(services.store, record["task"], record["unit"]),
+    )
+
+
+def list_text(pending: list[dict[str, Any]], limit: int) -> str:
+    """The head of /review: how many claims and requests wait, and how many are shown."""
+    return render(
+        "review_list.html.j2",
+        total=len(pending),
+        shown=min(len(pending), limit),
+        claims=sum(r["kind"] == "claim" for r in pending),
+        extensions=sum(r["kind"] == "extension" for r in pending),
+    )
+
+
+def ask_reason_text(record: dict[str, Any], problem: str | None = None, **info: Any) -> str:
+    """The request for a refusal reason after 退回 (again, with what was wrong, if `problem`)."""
+    return render(
+        "review_ask_reason.html.j2",
+        problem=problem,
+        record=record,
+        kind_label=KIND_LABELS[record["kind"]],
+        **info,
+    )
+
+
+def notice_text(services: Services, decision: Decision) -> str:
+    """What the unit's contacts are told of a decision on their claim or request."""
+    record = decision.record
+    approved = record["status"] == "approved"
+    task = services.store.task(record["task"])
+    common = {
+        "task_id": record["task"],
+        "title": task.title if task else "",
+        "unit": record["unit"],
+    }
+    if record["kind"] == "extension":
+        return render(
+            "extension_decided.html.j2",
+            approved=approved,
+            due=record["due"],
+            old_due=record["old_due"],
+            reason=record["decision_reason"],
+            **common,
+        )
+    return render(
+        "review_notice.html.j2",
+        approved=approved,
+        reason=record["decision_reason"],
+        task_closed=decision.task_closed,
+        **common,
+    )
+
+
+def decided_text(decision: Decision, reached: int | None = None) -> str:
+    """What the deciding coordinator is told: the decision, and whether the unit heard of it."""
+    record = decision.record
+    return render(
+        "review_decided.html.j2",
+        already=decision.already,
+        approved=record["status"] == "approved",
+        record=record,
+        kind_label=KIND_LABELS[record["kind"]],
+        task_closed=decision.task_closed,
+        reached=reached,
+    )
+
+
+def button_answer(what: str) -> str:
+    """The short answer to a pressed 通过/退回: forbidden, missing, done or approved."""
+    return render("review_answer.html.j2", what=what)
