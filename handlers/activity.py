@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler
 
 from bot.features import campaign, campaign_reports
+from bot.telegram import callbacks as cb
 from handlers.common import today
 from handlers.dialogue import (
     TEXT,
@@ -28,7 +29,7 @@ A_UNIT, A_FORM, A_CARRIER, A_DATE, A_TITLE, A_PEOPLE, A_FIRMS, A_PHOTOS = range(
 async def start(update: Update, context: Context) -> int:
     """The first question: the form of the activity."""
     unit = draft(context)["unit"]
-    await answer(update, t("act_start", unit=unit), buttons("act:f", list(campaign.FORMS), 3))
+    await answer(update, t("act_start", unit=unit), buttons("act", "f", list(campaign.FORMS), 3))
     return A_FORM
 
 
@@ -36,7 +37,7 @@ form_button = choice_step(
     "form",
     campaign.FORMS,
     A_CARRIER,
-    lambda form: (t("act_carrier", form=form), buttons("act:c", list(campaign.CARRIERS), 3)),
+    lambda form: (t("act_carrier", form=form), buttons("act", "c", list(campaign.CARRIERS), 3)),
 )
 carrier_button = choice_step(
     "carrier", campaign.CARRIERS, A_DATE, lambda carrier: (t("act_date", carrier=carrier), None)
@@ -85,8 +86,8 @@ ACTIVITY = Dialogue(
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """The /activity conversation (before the evidence handler: see handlers.dialogue)."""
     steps: States = {
-        A_FORM: [CallbackQueryHandler(form_button, pattern=r"^act:f:\d+$")],
-        A_CARRIER: [CallbackQueryHandler(carrier_button, pattern=r"^act:c:\d+$")],
+        A_FORM: [CallbackQueryHandler(form_button, pattern=cb.choices("act", "f"))],
+        A_CARRIER: [CallbackQueryHandler(carrier_button, pattern=cb.choices("act", "c"))],
         A_DATE: [MessageHandler(TEXT, date_text)],
         A_TITLE: [MessageHandler(TEXT, title_text)],
         A_PEOPLE: [MessageHandler(TEXT, people_text)],

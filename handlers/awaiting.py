@@ -21,11 +21,18 @@ from telegram.ext import (
 )
 
 from bot.features import pending
+from bot.telegram import callbacks as cb
 from bot.text.render import render
 from handlers.common import services_of
 
 AFTER_GROUP = 1  # runs after the command itself was handled in group 0
-OWN_BUTTONS = r"^(ev:\d+|ext:\d+|rv:no:\d+)$"
+
+
+def _not_own(data: object) -> bool:
+    """Buttons that do not themselves answer what the bot waits for (上传材料, 申请延期, 退回)."""
+    button = cb.parse(data)
+    asks = isinstance(button, cb.UploadEvidence | cb.ExtendTask)
+    return not (asks or (isinstance(button, cb.Review) and button.verdict == "no"))
 
 
 class _Awaited(filters.MessageFilter):
@@ -92,6 +99,4 @@ def register(application: Application) -> None:
     any_awaited = _Awaited(application, pending.SLOTS)
     application.add_handler(CommandHandler("cancel", cancel, filters=any_awaited))
     application.add_handler(MessageHandler(filters.COMMAND, any_command), group=AFTER_GROUP)
-    application.add_handler(
-        CallbackQueryHandler(other_button, pattern=f"(?!{OWN_BUTTONS})"), group=AFTER_GROUP
-    )
+    application.add_handler(CallbackQueryHandler(other_button, pattern=_not_own), group=AFTER_GROUP)

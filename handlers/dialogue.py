@@ -30,6 +30,7 @@ from bot.features import campaign, evidence
 from bot.features.access import Actor
 from bot.features.campaign_reports import t
 from bot.services import Services
+from bot.telegram import callbacks as cb
 from handlers.common import actor_of, services_of
 from handlers.evidence import keep_downloaded, vet_message
 
@@ -46,16 +47,19 @@ Step = Callable[[Update, Context], Coroutine[Any, Any, int]]
 States = dict[object, list[BaseHandler[Any, Any, Any]]]
 
 
-def buttons(prefix: str, labels: list[str], per_row: int = 2) -> InlineKeyboardMarkup:
-    """One button per label, with callback data `prefix:index`."""
+def buttons(dialogue: str, step: str, labels: list[str], per_row: int = 2) -> InlineKeyboardMarkup:
+    """One button per label: option i of `step` in `dialogue`."""
     row = [
-        InlineKeyboardButton(label, callback_data=f"{prefix}:{i}") for i, label in enumerate(labels)
+        InlineKeyboardButton(label, callback_data=cb.Choice(dialogue, step, i).pack())
+        for i, label in enumerate(labels)
     ]
     return InlineKeyboardMarkup([row[i : i + per_row] for i in range(0, len(row), per_row)])
 
 
-def done_button(prefix: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton("完成", callback_data=f"{prefix}:done")]])
+def done_button(dialogue: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton("完成", callback_data=cb.Finish(dialogue).pack())]]
+    )
 
 
 async def answer(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
@@ -91,7 +95,7 @@ def choice_step(
     async def step(update: Update, context: Context) -> int:
         query = update.callback_query
         assert query is not None and query.data is not None
-        value = options[int(query.data.rsplit(":", 1)[1]) % len(options)]
+        value = options[cb.button_of(update, cb.Choice).option % len(options)]
         draft(context)[key] = value
         await answer(update, *ask(value))
         return next_state
@@ -145,7 +149,7 @@ class Dialogue:
             draft(context)["unit"] = actor.units[0]
             return await self.start(update, context)
         if actor.units:
-            await answer(update, t("ask_unit"), buttons(f"{self.prefix}:u", list(actor.units), 1))
+            await answer(update, t("ask_unit"), buttons(self.prefix, "u", list(actor.units), 1))
         else:
             await answer(update, t("ask_unit", typed=True))
         return self.unit_state
@@ -155,7 +159,7 @@ class Dialogue:
         query = update.callback_query
         assert query is not None and query.data is not None
         actor = actor_of(update, context)
-        index = int(query.data.rsplit(":", 1)[1])
+        index = cb.button_of(update, cb.Choice).option
         if index >= len(actor.units):
             await query.answer()
             return ConversationHandler.END
@@ -210,13 +214,13 @@ class Dialogue:
         p = self.prefix
         states: States = {
             self.unit_state: [
-                CallbackQueryHandler(self.unit_button, pattern=rf"^{p}:u:\d+$"),
+                CallbackQueryHandler(self.unit_button, pattern=cb.choices(p, "u")),
                 MessageHandler(TEXT, self.unit_text),
             ],
             **steps,
             self.files_state: [
                 MessageHandler(FILES, self.file),
-                CallbackQueryHandler(self.done, pattern=rf"^{p}:done$"),
+                CallbackQueryHandler(self.done, pattern=cb.finish_of(p)),
                 MessageHandler(TEXT & filters.Regex(f"^({'|'.join(DONE_WORDS)})$"), self.done),
                 MessageHandler(TEXT, self.files_text),
             ],

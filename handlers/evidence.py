@@ -17,6 +17,7 @@ from bot.features.access import Actor, Grant, authorize
 from bot.features.evidence import EvidenceError, Vetted
 from bot.reports import evidence_list
 from bot.services import Services
+from bot.telegram import callbacks as cb
 from bot.text.render import render, split_message
 from handlers.common import actor_of, button_grant, services_of
 
@@ -217,12 +218,12 @@ async def _reply_saved(message: Message, saved: evidence.Saved) -> None:
 
 
 async def upload_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """上传材料 (ev:N): the bot asks for the file and takes the next ones for task N."""
+    """上传材料: the bot asks for the file and takes the next ones for task N."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or query.data is None:
         return
     services = services_of(context)
-    task_id = int(query.data.split(":")[1])
+    task_id = cb.button_of(update, cb.UploadEvidence).task
     grant = button_grant(update, context, task_id)
     if not isinstance(grant, Grant):
         await query.answer()
@@ -276,7 +277,9 @@ async def refuse_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 def register(application: Application) -> None:
     """Files and photos in private chats (or captioned in groups), the button, /evidence."""
     application.add_handler(CommandHandler("evidence", list_command))
-    application.add_handler(CallbackQueryHandler(upload_button, pattern=r"^ev:\d+$"))
+    application.add_handler(
+        CallbackQueryHandler(upload_button, pattern=cb.matches(cb.UploadEvidence))
+    )
     application.add_handler(
         _MessageHandler(
             (filters.Document.ALL | filters.PHOTO) & ~filters.UpdateType.EDITED, receive_file

@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.features import extensions, pending
 from bot.features.access import Actor, Grant, authorize
 from bot.features.review import ReviewError
+from bot.telegram import callbacks as cb
 from bot.text.render import render
 from handlers.common import actor_of, button_grant, command_rest, services_of, task_unit_args
 from handlers.review import announce
@@ -74,12 +75,12 @@ async def extend_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def extend_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """申请延期 (ext:N): the bot asks for the date and reason in one message."""
+    """申请延期: the bot asks for the date and reason in one message."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or query.data is None:
         return
     services = services_of(context)
-    task_id = int(query.data.split(":")[1])
+    task_id = cb.button_of(update, cb.ExtendTask).task
     grant = button_grant(update, context, task_id)
     await query.answer()
     if not isinstance(grant, Grant):
@@ -117,4 +118,4 @@ async def extension_text(
 
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("extend", extend_command))
-    application.add_handler(CallbackQueryHandler(extend_button, pattern=r"^ext:\d+$"))
+    application.add_handler(CallbackQueryHandler(extend_button, pattern=cb.matches(cb.ExtendTask)))

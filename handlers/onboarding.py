@@ -7,6 +7,7 @@ from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.features import onboarding
+from bot.telegram import callbacks as cb
 from bot.telegram.app import set_coordinator_menu
 from bot.telegram.keyboards import unbind_buttons
 from handlers.common import Context, actor_of, reply, services_of
@@ -66,14 +67,14 @@ async def unbind_button(update: Update, context: Context) -> None:
     """The 解绑 button under /units (coordinators; the gate checks)."""
     query, services = update.callback_query, services_of(context)
     assert query is not None and query.data is not None
-    _, user_id, index = query.data.split(":")
-    unit = onboarding.unit_at(services, int(index))
+    button = cb.button_of(update, cb.Unbind)
+    unit = onboarding.unit_at(services, button.unit_index)
     if unit is None:
         await query.answer(onboarding.unit_missing_text())
         return
     await query.answer()
     await reply(
-        update, context, onboarding.unbind(services, actor_of(update, context), int(user_id), unit)
+        update, context, onboarding.unbind(services, actor_of(update, context), button.user, unit)
     )
 
 
@@ -82,4 +83,4 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("invite", invite))
     application.add_handler(CommandHandler("units", units))
-    application.add_handler(CallbackQueryHandler(unbind_button, pattern=r"^unb:-?\d+:\d+$"))
+    application.add_handler(CallbackQueryHandler(unbind_button, pattern=cb.matches(cb.Unbind)))

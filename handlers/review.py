@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.features import pending, review
 from bot.features.access import Actor
 from bot.features.review import ReviewError
+from bot.telegram import callbacks as cb
 from bot.telegram.keyboards import review_buttons
 from bot.text import review_texts
 from handlers.common import actor_of, plain_text, reply, services_of
@@ -91,13 +92,14 @@ async def review_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """通过 (rv:ok:ID) decides at once; 退回 (rv:no:ID) asks for the reason first."""
+    """通过 decides at once; 退回 asks for the reason first."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or query.data is None:
         return
     services = services_of(context)
-    _, verdict, raw_id = query.data.split(":")
-    record, problem = review.pressable(services, user.id, int(raw_id))
+    button = cb.button_of(update, cb.Review)
+    verdict = button.verdict
+    record, problem = review.pressable(services, user.id, button.record)
     if record is None or problem is not None:
         answer = plain_text(review_texts.button_answer(problem or "missing"))
         await query.answer(answer, show_alert=problem != "done")
@@ -193,4 +195,4 @@ async def reason_text(
 def register(application: Application) -> None:
     """/review and the 通过/退回 buttons (the reason itself arrives through handlers.awaiting)."""
     application.add_handler(CommandHandler("review", review_command))
-    application.add_handler(CallbackQueryHandler(decide_button, pattern=r"^rv:(ok|no):\d+$"))
+    application.add_handler(CallbackQueryHandler(decide_button, pattern=cb.matches(cb.Review)))

@@ -29,6 +29,7 @@ from bot.features.updates import (
     submit,
     submit_form,
 )
+from bot.telegram import callbacks as cb
 from bot.telegram.keyboards import review_buttons, skip_button, status_choice
 from bot.text.render import render
 from handlers.common import (
@@ -70,11 +71,11 @@ async def _report(update: Update, context: Context, result: Outcome | str) -> No
         await notify_coordinators(context, notice, review_buttons(result.claim["id"]))
 
 
-def _button(update: Update) -> tuple[int, list[str]]:
-    """(task id, the rest) of the pressed button's `action:N[:…]` data."""
-    assert update.callback_query is not None and update.callback_query.data is not None
-    _, number, *rest = update.callback_query.data.split(":")
-    return int(number), rest
+def _task_of(update: Update) -> int:
+    """The task of the pressed task button (更新进度, a status, 跳过, 标记完成)."""
+    button = cb.parse(update.callback_query.data if update.callback_query else None)
+    assert isinstance(button, cb.UpdateTask | cb.PickStatus | cb.SkipNote | cb.MarkDone)
+    return button.task
 
 
 def _card_unit(
@@ -112,7 +113,7 @@ def _stamp(context: Context, draft: dict[str, Any]) -> None:
 
 async def ask_status(update: Update, context: Context) -> int:
     """更新进度: ask for the status with buttons (the unit is the card's)."""
-    query, (task_id, _) = update.callback_query, _button(update)
+    query, task_id = update.callback_query, _task_of(update)
     assert query is not None and context.user_data is not None
     services = services_of(context)
     grant = authorize(
@@ -136,17 +137,20 @@ async def ask_status(update: Update, context: Context) -> int:
 
 async def got_status(update: Update, context: Context) -> int:
     """A status was chosen: ask for an optional percentage and note."""
-    query, (task_id, rest) = update.callback_query, _button(update)
+    query, button = update.callback_query, cb.button_of(update, cb.PickStatus)
+    task_id = button.task
     assert query is not None and context.user_data is not None
     draft = _draft(context)
-    if draft is None or draft["task"] != task_id or rest[0] not in STATUS_LABELS:
+    if draft is None or draft["task"] != task_id or button.status not in STATUS_LABELS:
         await query.answer(
             plain_text(render("update_dialog.html.j2", step="stale")), show_alert=True
         )
         return CHOOSING if draft else END  # a timed-out dialogue (say, across a restart) ends
-    _stamp(context, {**draft, "status": rest[0]})
+    _stamp(context, {**draft, "status": button.status})
     await query.answer()
-    text = render("update_dialog.html.j2", step="detail", status=rest[0], **_where(context, draft))
+    text = render(
+        "update_dialog.html.j2", step="detail", status=button.status, **_where(context, draft)
+    )
     await reply(update, context, text, skip_button(task_id))
     return DETAIL
 
@@ -202,7 +206,7 @@ async def cancel(update: Update, context: Context) -> int:
 
 async def mark_done(update: Update, context: Context) -> None:
     """标记完成: a supporter's part is done; a lead's becomes a claim for review."""
-    query, (task_id, _) = update.callback_query, _button(update)
+    query, task_id = update.callback_query, _task_of(update)
     assert query is not None
     unit = _card_unit(context, query.message, task_id)
     result = submit(services_of(context), actor_of(update, context), task_id, unit, status="done")
@@ -263,12 +267,12 @@ def dialogue(application: Application) -> ConversationHandler:  # type: ignore[t
         # per_message=False is intended: the dialogue follows the person, not one message.
         warnings.simplefilter("ignore", PTBUserWarning)
         return ConversationHandler(
-            entry_points=[CallbackQueryHandler(ask_status, pattern=r"^upd:\d+$")],
+            entry_points=[CallbackQueryHandler(ask_status, pattern=cb.matches(cb.UpdateTask))],
             states={
-                CHOOSING: [CallbackQueryHandler(got_status, pattern=r"^st:\d+:\w+$")],
+                CHOOSING: [CallbackQueryHandler(got_status, pattern=cb.matches(cb.PickStatus))],
                 DETAIL: [
                     MessageHandler(filters.TEXT & ~filters.COMMAND & live, got_detail),
-                    CallbackQueryHandler(skip_detail, pattern=r"^skip:\d+$"),
+                    CallbackQueryHandler(skip_detail, pattern=cb.matches(cb.SkipNote)),
                 ],
             },
             fallbacks=[CommandHandler("cancel", cancel)],
@@ -282,7 +286,7 @@ def dialogue(application: Application) -> ConversationHandler:  # type: ignore[t
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("update", update_command))
     application.add_handler(dialogue(application))
-    application.add_handler(CallbackQueryHandler(mark_done, pattern=r"^done:\d+$"))
+    application.add_handler(CallbackQueryHandler(mark_done, pattern=cb.matches(cb.MarkDone)))
     known_reply = RepliesToKnownMessage(application)
     application.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & known_reply, reply_note)

@@ -16,12 +16,12 @@ from bot.reports import report, views
 from bot.reports.chart import chart_safely
 from bot.reports.summary import build_summary, render_summary
 from bot.services import Services
+from bot.telegram import callbacks as cb
 from bot.text.render import render
 from handlers.common import actor_of, reply, send, services_of, today
 from schedules.summary import post_summary
 
 log = logging.getLogger(__name__)
-PAGE_PATTERN = r"^pg:(ov|t\d+|u\d+):\d+$"
 _TASK_ARG = re.compile(r"^[#＃]?\s*(\d{1,4})$")
 
 
@@ -30,15 +30,21 @@ def _note(what: str, **ctx: object) -> str:
 
 
 def pager(view: str, page: views.Page) -> InlineKeyboardMarkup | None:
-    """◀ / ▶ buttons for a multi-page view: callback data `pg:<view>:<page>`."""
+    """◀ / ▶ buttons for a multi-page view (`view` is `ov`, `tN` or `uN`)."""
     if page.pages <= 1:
         return None
     row = []
     if page.page > 0:
-        row.append(InlineKeyboardButton("◀ 上一页", callback_data=f"pg:{view}:{page.page - 1}"))
-    row.append(InlineKeyboardButton(f"{page.page + 1}/{page.pages}", callback_data="pg:noop"))
+        row.append(
+            InlineKeyboardButton("◀ 上一页", callback_data=cb.Page(view, page.page - 1).pack())
+        )
+    row.append(
+        InlineKeyboardButton(f"{page.page + 1}/{page.pages}", callback_data=cb.Noop().pack())
+    )
     if page.page < page.pages - 1:
-        row.append(InlineKeyboardButton("下一页 ▶", callback_data=f"pg:{view}:{page.page + 1}"))
+        row.append(
+            InlineKeyboardButton("下一页 ▶", callback_data=cb.Page(view, page.page + 1).pack())
+        )
     return InlineKeyboardMarkup([row])
 
 
@@ -127,8 +133,8 @@ async def page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     if not await _coordinator(update, context):
         return
-    _, view, page = query.data.split(":")
-    text, markup = render_view(services_of(context), view, int(page))
+    button = cb.button_of(update, cb.Page)
+    text, markup = render_view(services_of(context), button.view, button.page)
     await query.answer()
     try:
         await query.edit_message_text(text, reply_markup=markup)
@@ -214,5 +220,5 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("overdue", overdue_command))
     application.add_handler(CommandHandler("summary", summary_command))
     application.add_handler(CommandHandler("export", export_command))
-    application.add_handler(CallbackQueryHandler(page_button, pattern=PAGE_PATTERN))
-    application.add_handler(CallbackQueryHandler(noop_button, pattern=r"^pg:noop$"))
+    application.add_handler(CallbackQueryHandler(page_button, pattern=cb.matches(cb.Page)))
+    application.add_handler(CallbackQueryHandler(noop_button, pattern=cb.matches(cb.Noop)))
