@@ -211,7 +211,7 @@ def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
     services = _open(settings)
     try:
         if args.what == "reminders":
-            from schedules.reminders import planned, preview_reminders
+            from bot.reports.due import planned, preview_reminders
 
             items = preview_reminders(services, args.date)
             if args.json:
@@ -265,7 +265,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_remind(settings: Settings, args: argparse.Namespace) -> int:
-    from schedules.reminders import remind_once
+    from bot.telegram.sweep import remind_once
 
     return remind_once(settings, args.date)
 

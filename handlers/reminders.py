@@ -10,10 +10,11 @@ from telegram.ext import Application, CommandHandler, ContextTypes, TypeHandler
 from bot.domain.planner import by_chat
 from bot.features import chase, snooze
 from bot.features.access import Grant, authorize
+from bot.reports.due import chased
 from bot.telegram.outbox import mark_unreachable
+from bot.telegram.sweep import send_grouped
 from bot.text.render import render
 from handlers.common import actor_of, task_unit_args
-from schedules.reminders import chased, send_grouped
 
 # After the commands (group 0) and the dialogue guard (1): sees every update the gate admitted.
 REACH_GROUP = 2
@@ -58,7 +59,7 @@ async def remind_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     now = services.clock.now()
     items = chased(services, now, found)
     report = await send_grouped(
-        context.bot, services, by_chat(items), now=now, manual=True, actor=user.id
+        context.outbox, services, by_chat(items), now=now, manual=True, actor=user.id
     )
     await context.outbox.reply(
         message, chase.result_text(arg, items, report.failed, report.messages)

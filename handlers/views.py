@@ -17,9 +17,9 @@ from bot.reports.chart import chart_safely
 from bot.reports.summary import build_summary, render_summary
 from bot.services import Services
 from bot.telegram import callbacks as cb
+from bot.telegram.publish import post_summary
 from bot.text.render import render
 from handlers.common import actor_of, reply, today
-from schedules.summary import post_summary
 
 log = logging.getLogger(__name__)
 _TASK_ARG = re.compile(r"^[#＃]?\s*(\d{1,4})$")
@@ -178,7 +178,7 @@ async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if chat_id is None:
         await reply(update, context, _note("no_summary_chat"))
         return
-    ok = await post_summary(context.bot, services, chat_id, today(context))
+    ok = await post_summary(context.outbox, services, chat_id, today(context))
     if ok:
         services.store.record(
             "summary.posted",

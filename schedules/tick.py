@@ -7,13 +7,14 @@ rehearsal leaves the event loop time for updates. It follows speed changes made 
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any
 
 from telegram.ext import ContextTypes, Job
 
-from schedules.reminders import policy_of, reminder_sweep
+from bot.domain.policy import policy_of
+from bot.telegram.sweep import reminder_sweep
+from schedules import summary
 
 log = logging.getLogger(__name__)
 
@@ -67,17 +68,13 @@ def schedule(application: Any) -> Job[Any]:
 
 
 async def run_once(application: Any) -> None:
-    """One tick: the sweep, then the weekly summary if that module exists; each fails alone."""
+    """One tick: the sweep, then the weekly summary; each fails alone."""
     if application.bot_data.get("services") is None:
         return  # post_init has not run yet
     try:
         await reminder_sweep(application)
     except Exception:
         log.exception("reminder sweep failed")
-    try:
-        summary = importlib.import_module("schedules.summary")
-    except ModuleNotFoundError:
-        return
     try:
         await summary.summary_tick(application)
     except Exception:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from bot.domain.clock import SHANGHAI
-from schedules.reminders import preview_reminders, reminder_sweep
+from bot.reports.due import preview_reminders
+from bot.telegram.sweep import reminder_sweep
 from tests.harness import COORDINATOR, ChatEnv
 
 
