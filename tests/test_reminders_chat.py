@@ -72,8 +72,11 @@ async def test_remind_is_for_coordinators_only(env: ChatEnv) -> None:
     alice = env.person(2001, "Alice")
     await alice.say("/start")
     env.bind(alice, "区司法局")
-    await alice.say("/remind 18")
+    (refused,) = await alice.say("/remind 18")
+    assert "只有督办人员可以催办" in refused["text"]
     assert env.store.events(kinds=["reminder"]) == []
+    await env.coordinator.say("/remind 18")  # the same command from a coordinator does chase
+    assert env.store.events(kinds=["reminder"])
 
 
 async def test_replying_to_a_reminder_updates_its_task(env: ChatEnv) -> None:
