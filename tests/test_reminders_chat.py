@@ -73,7 +73,7 @@ async def test_remind_is_for_coordinators_only(env: ChatEnv) -> None:
     await alice.say("/start")
     env.bind(alice, "区司法局")
     (refused,) = await alice.say("/remind 18")
-    assert "只有督办人员可以催办" in refused["text"]
+    assert "仅供督办人员" in refused["text"]
     assert env.store.events(kinds=["reminder"]) == []
     await env.coordinator.say("/remind 18")  # the same command from a coordinator does chase
     assert env.store.events(kinds=["reminder"])
