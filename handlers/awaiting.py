@@ -23,8 +23,9 @@ from telegram.ext import (
 from bot.features import pending
 from bot.telegram import callbacks as cb
 from bot.text.render import render
+from handlers.groups import Group
 
-AFTER_GROUP = 1  # runs after the command itself was handled in group 0
+AFTER_GROUP = Group.AFTER
 
 
 def _not_own(data: object) -> bool:

@@ -15,9 +15,10 @@ from bot.telegram.outbox import mark_unreachable
 from bot.telegram.sweep import send_grouped
 from bot.text.render import render
 from handlers.common import actor_of, task_unit_args
+from handlers.groups import Group
 
 # After the commands (group 0) and the dialogue guard (1): sees every update the gate admitted.
-REACH_GROUP = 2
+REACH_GROUP = Group.REACH
 
 
 async def snooze_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
