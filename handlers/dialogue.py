@@ -19,7 +19,6 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -31,7 +30,7 @@ from bot.features.access import Actor
 from bot.features.campaign_reports import t
 from bot.services import Services
 from bot.telegram import callbacks as cb
-from handlers.common import actor_of
+from handlers.common import Context, actor_of
 from handlers.evidence import keep_downloaded, vet_message
 
 log = logging.getLogger(__name__)
@@ -42,7 +41,6 @@ DONE_WORDS = ("完成", "跳过", "无", "没有", "好了", "done")
 IDLE_LIMIT = timedelta(minutes=30)
 TEXT = filters.TEXT & ~filters.COMMAND
 FILES = filters.PHOTO | filters.Document.ALL
-Context = ContextTypes.DEFAULT_TYPE
 Step = Callable[[Update, Context], Coroutine[Any, Any, int]]
 States = dict[object, list[BaseHandler[Any, Any, Any]]]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.ext import Application, CommandHandler, ContextTypes, TypeHandler
+from telegram.ext import Application, CommandHandler, TypeHandler
 
 from bot.domain.planner import by_chat
 from bot.features import chase, snooze
@@ -14,14 +14,14 @@ from bot.reports.due import chased
 from bot.telegram.outbox import mark_unreachable
 from bot.telegram.sweep import send_grouped
 from bot.text.render import render
-from handlers.common import actor_of, task_unit_args
+from handlers.common import Context, actor_of, task_unit_args
 from handlers.groups import Group
 
 # After the commands (group 0) and the dialogue guard (1): sees every update the gate admitted.
 REACH_GROUP = Group.REACH
 
 
-async def snooze_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def snooze_command(update: Update, context: Context) -> None:
     """/snooze N [UNIT] 3天|下周一|DATE: no reminders for that part until then (取消 resumes)."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -41,7 +41,7 @@ async def snooze_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await context.outbox.reply(message, text)
 
 
-async def remind_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def remind_command(update: Update, context: Context) -> None:
     """/remind N|UNIT (coordinator): an immediate 催办 to every responsible contact, and who got it."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -67,7 +67,7 @@ async def remind_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     )
 
 
-async def reach_watch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reach_watch(update: Update, context: Context) -> None:
     """A contact who blocks the bot is marked unreachable at once (coordinators told once);
     one who unblocks it or writes to it again receives reminders again."""
     user, chat = update.effective_user, update.effective_chat

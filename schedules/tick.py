@@ -10,9 +10,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram.ext import ContextTypes, Job
+from telegram.ext import Job
 
+from bot.config import make_clock
+from bot.domain.clock import RehearsalClock
 from bot.domain.policy import policy_of
+from bot.telegram.context import DubanContext as Context
 from bot.telegram.sweep import reminder_sweep
 from schedules import summary
 
@@ -33,8 +36,6 @@ def interval_for(speed: float, rehearsal: bool = False) -> float:
 
 def clock_interval(clock: Any) -> float:
     """The tick interval for this clock (a RehearsalClock is a rehearsal, whatever its speed)."""
-    from bot.domain.clock import RehearsalClock
-
     return interval_for(float(clock.speed), rehearsal=isinstance(clock, RehearsalClock))
 
 
@@ -42,8 +43,6 @@ def _interval(application: Any) -> float:
     services = application.bot_data.get("services")
     if services is not None:
         return clock_interval(services.clock)
-    from bot.config import make_clock
-
     settings = application.bot_data.get("settings")
     return clock_interval(make_clock(settings)) if settings is not None else 60.0
 
@@ -81,7 +80,7 @@ async def run_once(application: Any) -> None:
         log.exception("summary tick failed")
 
 
-async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def tick(context: Context) -> None:
     """The job callback; also re-times itself when the rehearsal clock's speed changed."""
     await run_once(context.application)
     job = context.job

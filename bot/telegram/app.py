@@ -22,6 +22,7 @@ import handlers
 import schedules
 from bot.config import Settings
 from bot.domain.clock import Clock
+from bot.domain.dates import warm_up
 from bot.domain.policy import policy_for
 from bot.features.evidence import remove_partial_downloads
 from bot.services import Services, open_services
@@ -30,6 +31,7 @@ from bot.telegram.context import CONTEXT_TYPES, OUTBOX, SERVICES, DubanContext
 from bot.telegram.menus import set_command_menus
 from bot.telegram.outbox import Outbox, rate_limiter
 from bot.text.render import render
+from handlers.persistence import dialogue_persistence
 
 log = logging.getLogger("duban.app")
 NOTICE_QUIET_SECONDS = 300  # one notice per kind of error per five minutes is enough
@@ -90,8 +92,6 @@ def install_redaction(token: str | None) -> None:
 def _warm_up_dateparser() -> None:
     """dateparser's first call costs ~600 ms: pay it at start, not in someone's /extend."""
     try:
-        from bot.domain.dates import warm_up
-
         warm_up()  # the very call /extend makes (same languages and settings)
     except Exception:  # warming up is an optimisation only
         log.debug("dateparser warm-up failed", exc_info=True)
@@ -108,8 +108,6 @@ def build_application(
 
     `application_class` lets tests observe update processing (a subclass of Application).
     """
-    from handlers.persistence import dialogue_persistence
-
     install_redaction(settings.token)
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]

@@ -20,6 +20,7 @@ from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain.clock import FixedClock
 from bot.domain.planner import (
     Reminder,
     by_chat,
@@ -28,6 +29,8 @@ from bot.domain.planner import (
 )
 from bot.domain.policy import Policy, PolicyError, policy_for, policy_of
 from bot.reports.due import planned
+from bot.services import PlanError, open_services
+from bot.store import StoreLocked
 from bot.telegram import callbacks as cb
 from bot.telegram.context import OUTBOX, SERVICES
 from bot.telegram.keyboards import task_actions
@@ -314,10 +317,6 @@ async def _remind_once(services: Any) -> SweepReport:
 
 def remind_once(settings: Any, day: date | None = None) -> int:
     """`duban remind [--date D]`: one sweep now (or at D's reminder time); the exit code."""
-    from bot.domain.clock import FixedClock
-    from bot.services import PlanError, open_services
-    from bot.store import StoreLocked
-
     if not settings.token:
         print("duban remind: TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
         return 2
