@@ -33,6 +33,7 @@ bench: $(STAMP)
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check bot handlers schedules sandbox tests bench
 	$(BIN)/mypy bot schedules
+	$(BIN)/mypy --strict bot/domain bot/store bot/telegram/callbacks.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
