@@ -57,6 +57,15 @@ def render(template: str, **context: Any) -> str:
     return environment().get_template(template).render(**context).strip()
 
 
+def render_part(template: str, name: str, /, **context: Any) -> str:
+    """Render the macro `name` of `bot/text/templates/<template>`: one text of a family."""
+    module = environment().get_template(template).module
+    macro = getattr(module, name, None)
+    if macro is None:
+        raise KeyError(f"{template} has no text {name!r}")
+    return str(macro(**context)).strip()
+
+
 def escape(text: str) -> str:
     """Escape user text for Telegram HTML (only &lt; &gt; &amp; &quot; are understood)."""
     return html.escape(text, quote=True).replace("&#x27;", "'")
