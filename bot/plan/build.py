@@ -188,7 +188,9 @@ def renumber(raws: list[RawTask]) -> list[RawTask]:
         return [_numbered(r, i) for i, r in enumerate(rows, start=1)] + [
             r for r in raws if not r.text
         ]
-    if any(n is None for n in numbers) or len(set(numbers)) == len(numbers):
+    if any(n is None for n in numbers):
+        return raws  # numbered below, in build_tasks, after the document's own numbers
+    if len(set(numbers)) == len(numbers):
         return raws
     drops = [b for a, b in zip(numbers, numbers[1:], strict=False) if a and b and b <= a]
     if drops and all(b == 1 for b in drops):
@@ -231,10 +233,20 @@ def build_tasks(
                 severity="warning",
             )
         )
+    next_free = max((r.number for r in raws if r.number is not None), default=0) + 1
     for raw in raws:
+        if raw.number is None and raw.text:
+            problems.append(
+                Problem(
+                    raw.line,
+                    f"缺少任务序号：“{_short(raw.text)}”，编为 #{next_free}",
+                    severity="warning",
+                )
+            )
+            raw.number, next_free = next_free, next_free + 1
         if raw.number is None:
-            if raw.text:
-                problems.append(Problem(raw.line, f"缺少任务序号：“{_short(raw.text)}”"))
+            if False:
+                pass
             else:
                 problems.append(Problem(raw.line, f"无法解析的表格行：“{_short(raw.source)}”"))
             continue

@@ -133,4 +133,6 @@ def is_header_like(cells: Sequence[object]) -> bool:
         return False
     words = (*NUMBER, *GROUP, *TASKISH, *MEASURE, *DEADLINE, *LEADS, *SUPPORTERS, *RESPONSIBLE)
     words += ("备注", "单位", "责任")
+    if len(names) == 1:
+        return names[0] in words
     return all(any(w in n for w in words) for n in names)
