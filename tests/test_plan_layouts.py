@@ -82,13 +82,11 @@ def _bracket_lines(path: Path) -> None:
 
 
 def _labelled_lines(path: Path) -> None:
-    """`牵头单位：` / `配合单位：` / `时限要求：` under each task, `（一）` sub-headings inside groups."""
-    lines = [TITLE, ""]
+    """`牵头单位：` / `配合单位：` / `时限要求：` under each task, `（一）` groups under `二、`."""
+    lines = [TITLE, "", "一、总体要求", "全面提升信用体系建设水平。", "二、重点任务"]
     for (no, name), tasks in _groups().items():
-        lines.append(f"{CN[no - 1]}、{name}")
-        for i, task in enumerate(tasks):
-            if i % 2 == 0:
-                lines.append(f"（{CN[i // 2]}）第{i // 2 + 1}项工作")
+        lines.append(f"（{CN[no - 1]}）{name}")
+        for task in tasks:
             lines.append(f"{task.id}. {task.text}")
             lines.append(f"牵头单位：{'、'.join(task.leads)}")
             if task.supporters:

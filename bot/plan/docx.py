@@ -149,7 +149,9 @@ def read_docx(path: Path, parse_text: Callable[[str], Plan]) -> Plan:
             continue
         rows = _table_rows(block)
         first = len(lines) + 1
-        grids.append(Grid(rows, list(range(first, first + len(rows)))))
+        caption = next((line for line in reversed(lines) if line.strip()), "")
+        caption = "" if " | " in caption else caption  # a table right above: no caption
+        grids.append(Grid(rows, list(range(first, first + len(rows))), caption=caption))
         lines.extend(" | ".join(r) for r in rows)
     text = "\n".join(lines)
     plan = parse_grids(grids, text) if grids else None

@@ -36,6 +36,7 @@ class Grid:
     rows: list[list[str]]
     lines: list[int] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # each row as written, for messages
+    caption: str = ""  # the short paragraph just above the table: its group, in one-per-group
 
     def line(self, index: int) -> int:
         return self.lines[index] if index < len(self.lines) else index + 1
@@ -119,6 +120,9 @@ def parse_grids(grids: Sequence[Grid], text: str, rule: RoleRule | None = None) 
                 title = "\n".join(" ".join(r) for r in grid.rows[:index]) + "\n" + text
         elif cols is None or abs(max((len(r) for r in grid.rows), default=0) - width) > 1:
             continue  # a table that is no part of the task table (contacts, a score sheet)
+        if grid.caption and "group" not in cols and _is_caption(grid.caption):
+            seen.append(grid.caption)
+            group = _group(grid.caption, seen)
         for index in range(first, len(grid.rows)):
             row = grid.rows[index]
             if not any(c.strip() for c in row) or _key(row) == header_key or is_header_like(row):
@@ -143,6 +147,14 @@ def parse_grids(grids: Sequence[Grid], text: str, rule: RoleRule | None = None) 
     if cols is None:
         return None
     return table_plan(title, raws, problems, start_line - 1 if start_line else 0)
+
+
+def _is_caption(text: str) -> bool:
+    """A group name above a table: short, one line, not a sentence, not the title."""
+    text = text.strip()
+    return 0 < len(text) <= 40 and not text.endswith(("。", "：", ":")) and not re.search(
+        r"(?:方案|计划|要点|分解表|清单|通知|意见|附件)\s*$|\d{4}\s*年", text
+    )
 
 
 def _inherits(raw: RawTask, last: RawTask) -> bool:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.plan.build import (
@@ -24,6 +25,7 @@ from bot.plan.build import (
     sub_heading,
 )
 from bot.plan.model import Plan, Problem
+from bot.plan.numerals import parse_number
 from bot.plan.roles import LABEL, RoleRule, Roles, parse_roles, role_rule, split_bracket
 
 _BULLET = re.compile(r"^[\s●•·▪◆◇■□*＊\-—]+")
@@ -74,6 +76,9 @@ def parse_lines(text: str) -> Plan:
     sub: tuple[int, str] | None = None
     current: _Open | None = None
     rule = role_rule(text)
+    numbered = _task_numbering(text)
+    # the `（一）` heading just read: it is the task itself when a label follows it directly
+    last_sub: tuple[int, int, str] | None = None
 
     def close() -> None:
         nonlocal current
@@ -87,13 +92,17 @@ def parse_lines(text: str) -> Plan:
             continue
         if found := heading(line):
             close()
-            top, sub = (found[0], _name(found[1])), None
+            top, sub, last_sub = (found[0], _name(found[1])), None, None
             continue
         if found := sub_heading(line):
             close()
             sub = (found[0], _name(found[1]))
+            last_sub = (number, found[0], found[1])
             continue
         if label := LABEL.match(line):
+            if current is None and last_sub is not None:
+                current = _Open(last_sub[0], last_sub[1], last_sub[2], top, None)
+                last_sub = None
             if current is None:
                 problems.append(Problem(number, f"“{label.group(1)}”不在任何编号任务之下"))
                 continue
@@ -103,9 +112,10 @@ def parse_lines(text: str) -> Plan:
             if roles.deadline:
                 current.deadline_line = number
             continue
-        task_no, rest = split_number(line)
+        task_no, rest = numbered(line)
         if task_no is not None and rest:
             close()
+            last_sub = None
             current = _Open(number, task_no, "", top, sub)
             line = rest
         elif current is None or current.labelled:
@@ -119,6 +129,37 @@ def parse_lines(text: str) -> Plan:
         current.text += line
     close()
     return _assemble(text, finished, problems)
+
+
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+_MINOR = re.compile(
+    rf"^\s*(?:[（(]\s*(\d{{1,3}})\s*[）)]|([{_CIRCLED}])|([一二三四五六七八九十]+)是)\s*[、.．,，]?\s*"
+)
+
+
+def minor_number(text: str) -> tuple[int | None, str]:
+    """(`2`, `…`) from `（2）…`, `②…` or `二是…`; (None, text) otherwise."""
+    m = _MINOR.match(text)
+    if not m:
+        return None, text.strip()
+    if m.group(1):
+        value = int(m.group(1))
+    elif m.group(2):
+        value = _CIRCLED.index(m.group(2)) + 1
+    else:
+        value = parse_number(m.group(3)) or 0
+    rest = text[m.end() :].strip()
+    return (value, rest) if rest else (None, text.strip())
+
+
+def _task_numbering(text: str) -> Callable[[str], tuple[int | None, str]]:
+    """`1.` numbers tasks when the text has any; else `（1）`, `①` or `一是` do."""
+    lines = [_BULLET.sub("", line).strip() for line in text.splitlines()]
+    if any(split_number(line)[0] is not None for line in lines if line and not heading(line)):
+        return split_number
+    if any(minor_number(line)[0] is not None for line in lines):
+        return minor_number
+    return split_number
 
 
 def _outer_label(line: str) -> re.Match[str] | None:
@@ -138,11 +179,10 @@ def _name(text: str) -> str:
 def _assemble(
     text: str, finished: list[tuple[RawTask, bool, _Open]], problems: list[Problem]
 ) -> Plan:
-    # the `一、` level is the group; only without one does `（一）` take its place
-    use_top = any(task.top for _, _, task in finished)
+    # the nearest heading above a task is its group: `（一）` under `一、` when there is one
     sections: dict[tuple[int, str] | None, list[tuple[RawTask, bool]]] = {}
     for raw, has_roles, task in finished:
-        group = task.top if use_top else task.sub
+        group = task.sub or task.top
         raw.category_no, raw.category = group or (0, "")
         sections.setdefault(group, []).append((raw, has_roles))
     raws: list[RawTask] = []

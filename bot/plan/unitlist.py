@@ -20,7 +20,7 @@ SEPARATORS = "、,，；;\n/"
 _OPEN = "(（"
 _CLOSE = ")）"
 _PARENS = str.maketrans("（）", "()")
-_TRAILING_ETC = re.compile(r"等(?:其他|其它)?(?:有关|相关)?(?:行业主管)?(?:部门|单位)$")
+_TRAILING_ETC = re.compile(r"等(?:其他|其它)?(?:有关|相关)?(?:行业主管)?(?:部门|单位)?$")
 _SPACE = re.compile(r"\s+")
 # a bracket that is a note about the list, not part of a name: `（除标注外，下同）`
 _NOTE = re.compile(r"[(（][^()（）]*(?:下同|除|标注|标\*|以下简称|为牵头|列第一|排名|排序|按职责|分工)[^()（）]*[)）]")
