@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.plan.deadline import parse_deadline
+from bot.plan.deadline import deadline_in_text, parse_deadline
 from bot.plan.model import Deadline, Plan, Problem, Task
 from bot.plan.numerals import parse_number
 from bot.plan.headers import header_columns
@@ -23,6 +23,8 @@ _HEADING = re.compile(r"^\s*([一二三四五六七八九十]+)\s*[、.．]\s*(.
 _SUB_HEADING = re.compile(r"^\s*[（(]\s*([一二三四五六七八九十]+)\s*[）)]\s*(.*?)\s*$")
 _YEAR_OF_PLAN = re.compile(r"(20\d\d)\s*年度")
 _ANY_YEAR = re.compile(r"(20\d\d)\s*年")
+_DOC_NUMBER_YEAR = re.compile(r"[〔\[［【(（](20\d\d)[〕\]］】)）]")  # 昆政发〔2016〕13号
+_ISO_YEAR = re.compile(r"(20\d\d)\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}")
 _SPACE = re.compile(r"\s+")
 _PERIOD = re.compile(r"(20\d\d)\s*(?:年)?\s*[-—–~～至到]+\s*(20\d\d)\s*年")
 
@@ -62,6 +64,9 @@ def plan_year(text: str, deadline_texts: Iterable[str] = ()) -> int | None:
         return int(m.group(1))
     if m := _ANY_YEAR.search(text):
         return int(m.group(1))
+    for pattern in (_DOC_NUMBER_YEAR, _ISO_YEAR):
+        if m := pattern.search(text):
+            return int(m.group(1))
     years = Counter(int(y) for t in deadline_texts for y in re.findall(r"20\d\d", t))
     return years.most_common(1)[0][0] if years else None
 
@@ -222,6 +227,9 @@ def build_tasks(
     tasks: list[Task] = []
     first_line: dict[int, int] = {}
     raws = renumber(list(raws))
+    for raw in raws:
+        if not raw.deadline and raw.text:
+            raw.deadline = deadline_in_text(raw.text, year) or ""
     if end is None and year is not None:
         end = date(year, 12, 31)
     undated = bool(raws) and not any(r.deadline for r in raws)

@@ -142,3 +142,20 @@ def parse_deadline(text: str, year: int | None) -> Deadline | None:
     if _ONGOING.search(t):
         return Deadline(kind="ongoing", text=text)
     return None
+
+
+# a milestone inside a measure's text: `5月底前实现…`, `2022年11月30日前完成…`, `年底前…`
+_IN_TEXT = re.compile(
+    rf"(?:{_YEAR}\s*年\s*)?(?:{_NUM}\s*月\s*(?:{_NUM}\s*[日号]|底|末|上旬|中旬|下旬)?|年底|年末)\s*(?:之)?前"
+)
+
+
+def deadline_in_text(text: str, year: int | None) -> str | None:
+    """The latest milestone a measure's own text names (`…5月底前实现…`), as written."""
+    best: tuple[date, str] | None = None
+    for m in _IN_TEXT.finditer(_half(text)):
+        phrase = text[m.start() : m.end()]
+        found = parse_deadline(phrase, year)
+        if found and found.due and (best is None or found.due >= best[0]):
+            best = (found.due, phrase)
+    return best[1] if best else None

@@ -31,8 +31,9 @@ def _cells(lines: list[str]) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     pending: list[str] = []
     start = 0
+    first_bar = next((i for i, line in enumerate(lines) if _BAR.search(line)), len(lines))
     for number, line in enumerate(lines, start=1):
-        if not barred:
+        if not barred or number <= first_bar:  # before the table: prose, a line each
             if line.strip():
                 out.append((number, line.strip()))
             continue
