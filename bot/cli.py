@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="validate a task decomposition")
     check.add_argument("file", type=Path)
+    check.add_argument("--show", action="store_true", help="also print every task as read")
 
     tasks = sub.add_parser("tasks", help="list the parsed tasks")
     tasks.add_argument("--plan", type=Path, help="parse this file instead of reading the store")
@@ -56,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     units = sub.add_parser("units", help="the unit directory and bound contacts")
     units.add_argument("--json", action="store_true")
+    units.add_argument(
+        "--init", type=Path, metavar="PLAN", help="print a draft unit directory for PLAN"
+    )
 
     preview = sub.add_parser("preview", help="what a scheduled job would send")
     psub = preview.add_subparsers(dest="what", required=True)
@@ -85,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"duban: configuration error: {exc}", file=sys.stderr)
         return 2
     if args.command == "check":
-        return cmd_check(args.file, settings)
+        return cmd_check(args.file, settings, show=args.show)
+    if args.command == "units" and args.init:
+        return cmd_units_init(args.init)
     try:
         return COMMANDS[args.command](settings, args)
     except StoreLocked as exc:
@@ -105,16 +111,35 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def cmd_check(path: Path, settings: Settings) -> int:
+def cmd_check(path: Path, settings: Settings, show: bool = False) -> int:
     """`duban check FILE`: exit 0, or 2 with one FILE:LINE: message per problem."""
-    from bot.plan import check_plan
+    from bot.plan import check_loaded, describe_task, load_plan
+
     from bot.units import Directory
 
-    directory = Directory.load(settings.units)  # unknown units are judged by DUBAN_UNITS
-    problems = check_plan(path, directory.check_name)
+    known = Directory.load(settings.units).check_name  # unknown units are judged by DUBAN_UNITS
+    plan = load_plan(path)
+    if show:
+        for task in plan.tasks:
+            print(describe_task(task))
+    problems = check_loaded(plan, known)
     for problem in problems:
         print(problem.format(str(path)), file=sys.stderr)
     return 2 if any(p.severity == "error" for p in problems) else 0
+
+
+def cmd_units_init(plan_path: Path) -> int:
+    """`duban units --init PLAN`: a draft unit directory on stdout, problems on stderr."""
+    from bot.plan import load_plan
+    from bot.plan.unit_draft import draft_directory
+
+    plan = load_plan(plan_path)
+    for problem in plan.errors:
+        print(problem.format(str(plan_path)), file=sys.stderr)
+    if not plan.tasks:
+        return 2
+    sys.stdout.write(draft_directory(plan))
+    return 0
 
 
 def cmd_tasks(settings: Settings, args: argparse.Namespace) -> int:

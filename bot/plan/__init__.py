@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from bot import DATA
 from bot.plan.deadline import parse_deadline
+from bot.plan.digest import PlanDigest, Suggest, describe_task, digest_plan
 from bot.plan.delimited import parse_delimited
 from bot.plan.docx import read_docx
 from bot.plan.excel import parse_workbook
@@ -25,10 +26,14 @@ __all__ = [
     "BUNDLED_PLAN",
     "Deadline",
     "Plan",
+    "PlanDigest",
     "Problem",
     "Suggest",
     "Task",
+    "check_loaded",
     "check_plan",
+    "describe_task",
+    "digest_plan",
     "dump_plan",
     "load_plan",
     "load_yaml",
@@ -41,8 +46,6 @@ __all__ = [
 
 BUNDLED_PLAN = DATA / "zhenhai-2021-credit-plan.txt"
 
-# suggest(name): None if the unit is known, else the nearest known name ("" if none is near)
-Suggest = Callable[[str], str | None]
 
 _OFFICE_SUFFIXES = {".docx": "Word", ".xlsx": "Excel", ".xlsm": "Excel", ".pdf": "PDF"}
 _YAML_START = re.compile(r"^(?:\s*#.*\n|\s*\n)*\s*(?:year|tasks)\s*:", re.MULTILINE)
@@ -182,7 +185,11 @@ def _bundled_suggester() -> Suggest:
 
 def check_plan(path: Path, known_units: Suggest | None = None) -> list[Problem]:
     """Every problem of the plan in `path`, in line order: errors, and warnings for unknown units."""
-    plan = load_plan(path)
+    return check_loaded(load_plan(path), known_units)
+
+
+def check_loaded(plan: Plan, known_units: Suggest | None = None) -> list[Problem]:
+    """Every problem of a plan already read: its own, and warnings for unknown units."""
     suggest = known_units or _bundled_suggester()
     problems = list(plan.problems)
     seen: set[str] = set()
