@@ -45,14 +45,15 @@ class Grid:
 def find_header(rows: Sequence[Sequence[str]]) -> tuple[int, dict[str, int], int] | None:
     """(header row index, columns, rows the header spans) of the first task-table header."""
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        if i + 1 < len(rows) and is_header_like(rows[i + 1]):
-            merged = merge_header_rows(row, rows[i + 1])
-            if (cols := header_columns(merged)) and (
-                header_columns(row) is None or len(cols) > len(header_columns(row) or {})
-            ):
-                return i, cols, 2
-        if cols := header_columns(row):
-            return i, cols, 1
+        alone = header_columns(row)
+        distinct = {c.strip() for c in row if c and c.strip()}
+        # `责任单位` over `牵头 | 配合`: a header in two rows (a title merged across is not one)
+        if len(distinct) > 1 and i + 1 < len(rows) and is_header_like(rows[i + 1]):
+            merged = header_columns(merge_header_rows(row, rows[i + 1]))
+            if merged and len(merged) > len(alone or {}):
+                return i, merged, 2
+        if alone:
+            return i, alone, 1
     return None
 
 
