@@ -66,8 +66,9 @@ class _Numbering:
                 self.levels[num.get(f"{_W}numId", "")] = abstract[ref]
 
     def label(self, paragraph: Any) -> str:
-        ppr = paragraph._p.pPr
-        num_pr = ppr.find(f"{_W}numPr") if ppr is not None else None
+        num_pr = _num_pr(paragraph._p.pPr)
+        if num_pr is None and paragraph.style is not None:
+            num_pr = _num_pr(paragraph.style.element.pPr)  # `List Number` numbers by style
         if num_pr is None:
             return ""
         num_id = _val(num_pr.find(f"{_W}numId")) or ""
@@ -86,6 +87,10 @@ class _Numbering:
             value = self.counters.get((num_id, level), levels.get(level, ("", "", 1))[2])
             out = out.replace(f"%{level + 1}", _format(value, levels.get(level, (fmt, "", 1))[0]))
         return out
+
+
+def _num_pr(ppr: Any) -> Any:
+    return ppr.find(f"{_W}numPr") if ppr is not None else None
 
 
 def _val(node: Any) -> str | None:

@@ -47,6 +47,9 @@ _SUFFIX_ROLE = {"牵头负责": "leads", "牵头": "leads", "负责": "responsib
 _ROLE_THEN_LIST = re.compile(r"((?:牵头|负责|配合|协同|协助|参与)(?:实施|落实|推进|完成)?)[、]")
 # a clause that reads as a deadline even if it is not a known one (reported as unknown later)
 _DATEISH = re.compile(r"完成|之前|以前|\d+\s*[年月日]|[一二三四五六七八九十]+月")
+_UNIT_LIKE = re.compile(
+    r"(?:局|办|委|院|部|会|中心|政府|街道|镇|乡|单位|部门|公司|集团|所|队|站|行|处|厅|室|区|县|市)$"
+)
 _CLAUSE_SEPARATORS = "；;，,。\n"
 _ROLE_WORD = re.compile(r"牵头|配合|负责|协同|协办|参与")
 # `列第一位的为牵头单位`, `排名第一的单位为牵头单位`, `第一个单位为牵头单位`, `排在首位的…牵头`
@@ -161,6 +164,12 @@ def parse_roles(text: str) -> Roles:
             roles.deadline = clause
         else:
             pending.append(clause)
+    if roles.found and not roles.deadline and pending:
+        # `（区发改局牵头，按上级要求）`: what is neither a unit nor a known date is the
+        # deadline as written, reported as unreadable rather than lost
+        timing = [c for c in pending if not _UNIT_LIKE.search(c)]
+        pending = [c for c in pending if _UNIT_LIKE.search(c)]
+        roles.deadline = "，".join(timing)
     roles.leftover = pending
     return roles
 

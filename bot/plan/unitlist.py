@@ -81,7 +81,8 @@ def _joined(items: list[str]) -> list[str]:
             if _EACH.match(head) and _LEVEL.match(item):
                 out[-1] = prev + "、" + item
                 continue
-            if _OF_UNITS.search(item) and _QUALIFIER.match(prev) and "的" not in prev:
+            whole = _QUALIFIER.match(item) or "、" in item  # already a phrase of its own
+            if _OF_UNITS.search(item) and not whole and _QUALIFIER.match(prev) and "的" not in prev:
                 out[-1] = prev + "、" + item
                 continue
         out.append(item)
