@@ -66,7 +66,7 @@ def _matches(name: str, words: Sequence[str], exact: bool) -> bool:
     bare = _NOTE.sub("", name)
     if exact:
         return bare in words or name in words
-    return any(w in name for w in words)
+    return any(w in (bare or name) for w in words)
 
 
 def _find(names: list[str], words: Sequence[str], taken: set[int]) -> int | None:
