@@ -117,21 +117,9 @@ def report() -> tuple[list[str], int, int]:
     return lines, ok_all, total_all
 
 
-# the current parser reads plain text and xlsx; .docx support is being written
-_NOT_YET = {".docx", ".pdf"}
-# layouts the current parser reads no task from (a lone 责任单位:/时限要求: line under each item)
-_NOT_YET_FILES = {"caidian-2023/plan.txt", "xiamen-2019/plan.txt"}
-
-
-def _pending(slug: str, path: Path) -> bool:
-    return path.suffix in _NOT_YET or f"{slug}/{path.name}" in _NOT_YET_FILES
-
-
 @pytest.mark.parametrize(
     "slug,path",
-    [pytest.param(s, p, id=f"{s}/{p.name}",
-                  marks=[pytest.mark.xfail(strict=False, reason="format not supported yet")] if _pending(s, p) else [])
-     for s, p in cases()],
+    [pytest.param(s, p, id=f"{s}/{p.name}") for s, p in cases()],
 )
 def test_real_plan_readable(slug: str, path: Path) -> None:
     ok, total, parsed = score(path, _expected(slug))
@@ -139,7 +127,6 @@ def test_real_plan_readable(slug: str, path: Path) -> None:
     assert parsed >= 1, f"{slug}/{path.name}: no task read"
 
 
-@pytest.mark.xfail(strict=False, reason="parser work in progress")
 def test_real_plans_overall_score() -> None:
     lines, ok, total = report()
     print("\n".join(lines))
