@@ -114,7 +114,6 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_check(path: Path, settings: Settings, show: bool = False) -> int:
     """`duban check FILE`: exit 0, or 2 with one FILE:LINE: message per problem."""
     from bot.plan import check_loaded, describe_task, load_plan
-
     from bot.units import Directory
 
     known = Directory.load(settings.units).check_name  # unknown units are judged by DUBAN_UNITS

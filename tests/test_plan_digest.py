@@ -28,7 +28,9 @@ def test_digest_of_the_seed() -> None:
 
 
 def test_digest_lists_problems_as_lines() -> None:
-    plan = parse_text("2021年\n1.甲。（区发改局牵头，按上级要求）\n2.乙。（区财政局配合，年底前）\n")
+    plan = parse_text(
+        "2021年\n1.甲。（区发改局牵头，按上级要求）\n2.乙。（区财政局配合，年底前）\n"
+    )
     digest = digest_plan(plan, lambda name: None)
     assert digest.errors == 1 and not digest.importable
     assert digest.problems[0] == "行 3：任务 2 缺少牵头单位"

@@ -36,7 +36,9 @@ def test_docx_numbered_paragraphs_with_units_in_brackets(tmp_path: Path) -> None
     document = Document()
     document.add_paragraph("某县2023年优化营商环境重点任务")
     document.add_paragraph("一、提升政务服务")
-    document.add_paragraph("1.推行一网通办。（县政务服务中心牵头，县发改局、各乡镇（街道）配合，6月底前完成）")
+    document.add_paragraph(
+        "1.推行一网通办。（县政务服务中心牵头，县发改局、各乡镇（街道）配合，6月底前完成）"
+    )
     document.add_paragraph("2.压缩审批时限。")
     document.add_paragraph("牵头单位：县行政审批局")
     document.add_paragraph("完成时限：2023年第三季度末")
@@ -54,7 +56,10 @@ def test_docx_numbered_paragraphs_with_units_in_brackets(tmp_path: Path) -> None
 def test_docx_automatic_numbering_is_written_out(tmp_path: Path) -> None:
     document = Document()
     document.add_paragraph("2022年工作要点")
-    for text in ("推进甲项工作。（区发改局负责，年底前）", "推进乙项工作。（区财政局负责，上半年）"):
+    for text in (
+        "推进甲项工作。（区发改局负责，年底前）",
+        "推进乙项工作。（区财政局负责，上半年）",
+    ):
         document.add_paragraph(text, style="List Number")
     path = tmp_path / "auto.docx"
     document.save(str(path))
@@ -178,5 +183,8 @@ def test_check_warns_of_an_unreadable_deadline_with_its_line(cli: Cli, tmp_path:
     path.write_text("2021年要点\n1.甲。（区发改局牵头，按上级要求）\n", encoding="utf-8")
     code, out, err = cli("check", "--show", str(path))
     assert code == 0
-    assert err == f"{path}:2: warning: 任务 1 的时限要求无法识别：“按上级要求”，已按原文保留，未设日期\n"
+    assert (
+        err
+        == f"{path}:2: warning: 任务 1 的时限要求无法识别：“按上级要求”，已按原文保留，未设日期\n"
+    )
     assert out.strip().endswith("未识别（按上级要求）")

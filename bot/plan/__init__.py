@@ -9,8 +9,8 @@ from pathlib import Path
 
 from bot import DATA
 from bot.plan.deadline import parse_deadline
-from bot.plan.digest import PlanDigest, Suggest, describe_task, digest_plan
 from bot.plan.delimited import parse_delimited
+from bot.plan.digest import PlanDigest, Suggest, describe_task, digest_plan
 from bot.plan.docx import read_docx
 from bot.plan.excel import parse_workbook
 from bot.plan.flat import parse_flat
@@ -126,7 +126,9 @@ def _parse(path: Path, data: bytes) -> Plan:
         return read_pdf(path, parse_text)
     if kind == "zip":
         return Plan(
-            problems=[Problem(0, "无法读取文件：这是 zip 压缩包，但不是 Word(.docx) 或 Excel(.xlsx) 文件")]
+            problems=[
+                Problem(0, "无法读取文件：这是 zip 压缩包，但不是 Word(.docx) 或 Excel(.xlsx) 文件")
+            ]
         )
     text = _decode(data)
     suffix = path.suffix.lower()

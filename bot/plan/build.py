@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.plan.deadline import deadline_in_text, parse_deadline
+from bot.plan.headers import header_columns
 from bot.plan.model import Deadline, Plan, Problem, Task
 from bot.plan.numerals import parse_number
-from bot.plan.headers import header_columns
 from bot.plan.roles import RoleRule, has_roles, parse_roles, split_by_rule
 from bot.plan.unitlist import split_units
 
@@ -27,6 +27,7 @@ _DOC_NUMBER_YEAR = re.compile(r"[〔\[［【(（](20\d\d)[〕\]］】)）]")  # 
 _ISO_YEAR = re.compile(r"(20\d\d)\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}")
 _SPACE = re.compile(r"\s+")
 _PERIOD = re.compile(r"(20\d\d)\s*(?:年)?\s*[-—–~～至到]+\s*(20\d\d)\s*年")
+
 
 def split_number(text: str) -> tuple[int | None, str]:
     """(`14`, `大力推进…`) from `14. 大力推进…`; (None, text) when it is not numbered."""
@@ -126,7 +127,13 @@ def join_lines(text: str) -> str:
     parts = [p.strip() for p in text.splitlines() if p.strip()]
     out = ""
     for part in parts:
-        if out and out[-1].isascii() and out[-1].isalnum() and part[0].isascii() and part[0].isalnum():
+        if (
+            out
+            and out[-1].isascii()
+            and out[-1].isalnum()
+            and part[0].isascii()
+            and part[0].isalnum()
+        ):
             out += " "
         out += part
     return out

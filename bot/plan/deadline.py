@@ -37,7 +37,9 @@ _DATE = re.compile(
 )
 _BARE_YEAR_END = re.compile(r"(?:今年|本年度?|年度)(?:底|末|内)|年底|年末|全年|年内")
 # `3年内`, `2012年起5年内`: counted from the plan's year (or the year named), the first included
-_YEARS_WITHIN = re.compile(rf"(?:(?P<from>{_YEAR})\s*年\s*(?:起|开始|以来)?\s*)?(?P<n>{_NUM})\s*年(?:内|时间|左右)")
+_YEARS_WITHIN = re.compile(
+    rf"(?:(?P<from>{_YEAR})\s*年\s*(?:起|开始|以来)?\s*)?(?P<n>{_NUM})\s*年(?:内|时间|左右)"
+)
 # recurring without a day in a month or quarter: `每半年`, `每年6月`, `每年年底前`
 _RECURRING = re.compile(r"每(?:半年|年|年度)")
 

@@ -29,7 +29,12 @@ def _chinese(n: int) -> str:
 
 
 def _format(n: int, fmt: str) -> str:
-    if fmt in ("chineseCounting", "chineseCountingThousand", "ideographTraditional", "chineseLegalSimplified"):
+    if fmt in (
+        "chineseCounting",
+        "chineseCountingThousand",
+        "ideographTraditional",
+        "chineseLegalSimplified",
+    ):
         return _chinese(n)
     if fmt == "decimalEnclosedCircle" or fmt == "decimalEnclosedCircleChinese":
         return _CIRCLED[n - 1] if 0 < n <= len(_CIRCLED) else str(n)

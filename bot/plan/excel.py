@@ -41,7 +41,11 @@ def parse_workbook(path: Path) -> Plan:
         # not read_only: merged ranges are only available on a fully loaded sheet
         book = load_workbook(path, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a damaged or foreign file
-        return Plan(problems=[Problem(0, f"无法读取 Excel 文件（文件可能已损坏）：{exc.__class__.__name__}")])
+        return Plan(
+            problems=[
+                Problem(0, f"无法读取 Excel 文件（文件可能已损坏）：{exc.__class__.__name__}")
+            ]
+        )
     for sheet in book.worksheets:
         rows = _grid(sheet)
         text = "\n".join(" ".join(c for c in row if c) for row in rows)

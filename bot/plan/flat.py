@@ -27,7 +27,9 @@ _BAR = re.compile(r"\s*\|\s*$")
 
 def _cells(lines: list[str]) -> list[tuple[int, str]]:
     """(line number, text) of each cell: up to the `|` that ends it, or one line each."""
-    barred = sum(1 for line in lines if _BAR.search(line)) >= len([x for x in lines if x.strip()]) // 2
+    barred = (
+        sum(1 for line in lines if _BAR.search(line)) >= len([x for x in lines if x.strip()]) // 2
+    )
     out: list[tuple[int, str]] = []
     pending: list[str] = []
     start = 0
@@ -62,12 +64,16 @@ def _header(cells: list[tuple[int, str]]) -> tuple[int, int, dict[str, int]] | N
             run.append(cell)
         for width in range(len(run), 2, -1):
             names = run[:width]
-            if (cols := header_columns(names)) and sum(is_header_like([n]) for n in names) * 2 >= width:
+            if (cols := header_columns(names)) and sum(
+                is_header_like([n]) for n in names
+            ) * 2 >= width:
                 return i, width, cols
     return None
 
 
-def _rows(cells: list[tuple[int, str]], width: int, cols: dict[str, int]) -> list[tuple[int, list[str]]]:
+def _rows(
+    cells: list[tuple[int, str]], width: int, cols: dict[str, int]
+) -> list[tuple[int, list[str]]]:
     """The cells after the header cut into rows: at each number when rows are numbered."""
     numbered = cols.get("number") == 0
     rows: list[tuple[int, list[str]]] = []

@@ -134,11 +134,19 @@ def parse_grids(grids: Sequence[Grid], text: str, rule: RoleRule | None = None) 
                     group = _group(name, seen)
                 continue
             name = column(row, cols, "group").strip()
-            if name and (not seen or seen[-1] != name) and (heading(name) or column(row, cols, "measure")):
+            if (
+                name
+                and (not seen or seen[-1] != name)
+                and (heading(name) or column(row, cols, "measure"))
+            ):
                 seen.append(name)
                 group = _group(name, seen)
             line = grid.line(index)
-            source = grid.sources[index] if index < len(grid.sources) else " | ".join(c for c in row if c)
+            source = (
+                grid.sources[index]
+                if index < len(grid.sources)
+                else " | ".join(c for c in row if c)
+            )
             raw = raw_from_row(line, row, cols, group, source, rule)
             if raws and _inherits(raw, raws[-1]):
                 # a unit cell merged down over unnumbered rows, flattened to empty cells
@@ -153,11 +161,19 @@ def parse_grids(grids: Sequence[Grid], text: str, rule: RoleRule | None = None) 
 def _is_caption(text: str) -> bool:
     """A group name above a table: short, one line, not a sentence, not the title."""
     text = text.strip()
-    return 0 < len(text) <= 40 and not text.endswith(("。", "：", ":")) and not re.search(
-        r"(?:方案|计划|要点|分解表|清单|通知|意见|附件)\s*$|\d{4}\s*年", text
+    return (
+        0 < len(text) <= 40
+        and not text.endswith(("。", "：", ":"))
+        and not re.search(r"(?:方案|计划|要点|分解表|清单|通知|意见|附件)\s*$|\d{4}\s*年", text)
     )
 
 
 def _inherits(raw: RawTask, last: RawTask) -> bool:
     """An unnumbered row with a measure and no units under a row that has them."""
-    return raw.number is None and bool(raw.text) and not raw.leads and not raw.supporters and bool(last.leads)
+    return (
+        raw.number is None
+        and bool(raw.text)
+        and not raw.leads
+        and not raw.supporters
+        and bool(last.leads)
+    )

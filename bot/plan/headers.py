@@ -104,7 +104,9 @@ def header_columns(cells: Sequence[object]) -> dict[str, int] | None:
                 continue
             found[key] = i
             taken.add(i)
-    taskish = [i for i, n in enumerate(names) if i not in taken and n and _matches(n, TASKISH, False)]
+    taskish = [
+        i for i, n in enumerate(names) if i not in taken and n and _matches(n, TASKISH, False)
+    ]
     if "measure" not in found and taskish:
         found["measure"] = taskish.pop()  # the rightmost task column holds the measure
     if "group" not in found and taskish:
@@ -126,13 +128,27 @@ def merge_header_rows(top: Sequence[object], below: Sequence[object]) -> list[st
     return out
 
 
+_ALL_WORDS: tuple[str, ...] = (
+    *NUMBER,
+    *GROUP,
+    *TASKISH,
+    *MEASURE,
+    *DEADLINE,
+    *LEADS,
+    *SUPPORTERS,
+    *RESPONSIBLE,
+    "备注",
+    "单位",
+    "责任",
+)
+
+
 def is_header_like(cells: Sequence[object]) -> bool:
     """Whether a row reads as (part of) a header: short cells naming known fields only."""
     names = [_clean(c) for c in cells if _clean(c)]
     if not names or any(len(n) > _MAX_HEADER_LEN for n in names):
         return False
-    words = (*NUMBER, *GROUP, *TASKISH, *MEASURE, *DEADLINE, *LEADS, *SUPPORTERS, *RESPONSIBLE)
-    words += ("备注", "单位", "责任")
+    words = _ALL_WORDS
     if len(names) == 1:
         return names[0] in words
     return all(any(w in n for w in words) for n in names)

@@ -30,6 +30,7 @@ from bot.plan.roles import LABEL, RoleRule, Roles, parse_roles, role_rule, split
 
 _BULLET = re.compile(r"^[\s●•·▪◆◇■□*＊\-—]+")
 
+
 @dataclass
 class _Open:
     """The task being read: its lines so far."""
@@ -44,9 +45,7 @@ class _Open:
     labelled: bool = False
 
 
-def _finish(
-    task: _Open, problems: list[Problem], rule: RoleRule
-) -> tuple[RawTask, bool, _Open]:
+def _finish(task: _Open, problems: list[Problem], rule: RoleRule) -> tuple[RawTask, bool, _Open]:
     text, bracket = split_bracket(task.text)
     roles = task.roles
     if bracket:

@@ -44,7 +44,9 @@ def read_pdf(path: Path, parse_text: Callable[[str], Plan]) -> Plan:
         with pdfplumber.open(str(path)) as pdf:
             pages = [_page(page) for page in pdf.pages]
     except Exception as exc:  # pdfminer raises many kinds on a damaged file
-        return Plan(problems=[Problem(0, f"无法读取 PDF 文件（文件可能已损坏）：{exc.__class__.__name__}")])
+        return Plan(
+            problems=[Problem(0, f"无法读取 PDF 文件（文件可能已损坏）：{exc.__class__.__name__}")]
+        )
     if not pages:
         return Plan(problems=[Problem(0, "PDF 文件没有任何页面")])
     if not any(text.strip() for text, _ in pages):

@@ -7,6 +7,7 @@ A plan whose table has one `责任单位` column says how to read it somewhere i
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -101,9 +102,9 @@ def split_by_rule(units: list[str], rule: RoleRule) -> tuple[list[str], list[str
     return units, []
 
 
-def _unique(names: list[str], exclude: list[str] = ()) -> list[str]:  # type: ignore[assignment]
+def _unique(names: list[str], exclude: Sequence[str] = ()) -> list[str]:
     seen = set(exclude)
-    out = []
+    out: list[str] = []
     for name in names:
         if name not in seen:
             seen.add(name)

@@ -34,7 +34,9 @@ def kind_of(path: Path, data: bytes) -> Kind:
         except (zipfile.BadZipFile, ValueError, OSError):
             # a damaged zip: trust the extension, so the message names the right kind of file
             suffix = path.suffix.lower()
-            return "docx" if suffix == ".docx" else "xlsx" if suffix in (".xlsx", ".xlsm") else "zip"
+            return (
+                "docx" if suffix == ".docx" else "xlsx" if suffix in (".xlsx", ".xlsm") else "zip"
+            )
         if any(n.startswith("word/") for n in names):
             return "docx"
         if any(n.startswith("xl/") for n in names):

@@ -15,9 +15,15 @@ from bot.plan.unitlist import is_group_phrase, normalize_unit
 _KINDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"法院|检察院|人民法庭"), "court"),
     (re.compile(r"(?:园区|开发区|高新区|产业园|功能区|新区|保税区|管委会)$"), "park"),
-    (re.compile(r"(?:工会|团[区市县]委|团委|妇联|科协|残联|侨联|文联|工商联|红十字会)$"), "mass_org"),
+    (
+        re.compile(r"(?:工会|团[区市县]委|团委|妇联|科协|残联|侨联|文联|工商联|红十字会)$"),
+        "mass_org",
+    ),
     (re.compile(r"(?:街道|街道办事处|镇|乡|镇人民政府|乡人民政府)$"), "town"),
-    (re.compile(r"(?:局|办|委|中心|部|厅|署|院|所|站|队|处|室|分局|支队|大队|分行|政府)$"), "department"),
+    (
+        re.compile(r"(?:局|办|委|中心|部|厅|署|院|所|站|队|处|室|分局|支队|大队|分行|政府)$"),
+        "department",
+    ),
 )
 
 _HEADER = """\
@@ -58,7 +64,9 @@ def draft_directory(plan: Plan, coordinator: str | None = None) -> str:
         for name in task.leads:
             if name in units:
                 lead_counts[name] = lead_counts.get(name, 0) + 1
-    chosen = coordinator or (max(lead_counts, key=lambda n: lead_counts[n]) if lead_counts else None)
+    chosen = coordinator or (
+        max(lead_counts, key=lambda n: lead_counts[n]) if lead_counts else None
+    )
     body: dict[str, Any] = {}
     if chosen:
         body["coordinator"] = chosen

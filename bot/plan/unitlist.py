@@ -23,11 +23,15 @@ _PARENS = str.maketrans("（）", "()")
 _TRAILING_ETC = re.compile(r"等(?:其他|其它)?(?:有关|相关)?(?:行业主管)?(?:部门|单位)?$")
 _SPACE = re.compile(r"\s+")
 # a bracket that is a note about the list, not part of a name: `（除标注外，下同）`
-_NOTE = re.compile(r"[(（][^()（）]*(?:下同|除|标注|标\*|以下简称|为牵头|列第一|排名|排序|按职责|分工)[^()（）]*[)）]")
+_NOTE = re.compile(
+    r"[(（][^()（）]*(?:下同|除|标注|标\*|以下简称|为牵头|列第一|排名|排序|按职责|分工)[^()（）]*[)）]"
+)
 _STRAY = re.compile(r"^[*＊★☆△▲※]+|[*＊★☆△▲※]+$")
 # `各区、县级市`, `各县、市、区`: a short `各X` followed by bare levels is one group
 _EACH = re.compile(r"^各[^()（）]{1,2}$")
-_LEVEL = re.compile(r"^(?:县级市|县市区|县（市、区）|县\(市、区\)|[市县区乡镇]|街道|乡镇|镇街|功能区|开发区)(?:人民)?(?:政府)?$")
+_LEVEL = re.compile(
+    r"^(?:县级市|县市区|县（市、区）|县\(市、区\)|[市县区乡镇]|街道|乡镇|镇街|功能区|开发区)(?:人民)?(?:政府)?$"
+)
 # `具行政许可、行政处罚职能的部门`: a clause ending in `…的部门/单位` continues the one before
 _OF_UNITS = re.compile(r"的(?:部门|单位|机构)$")
 _QUALIFIER = re.compile(r"^(?:具有|具|承担|负有|负责|涉及|拥有|履行|有)")
@@ -66,9 +70,9 @@ def is_group_phrase(name: str) -> bool:
         return True
     if plain.startswith(("各", "区各", "市各", "县各")):
         return True
-    return bool(re.search(r"(?:有关|相关|其他|其它|各)[^、，,；;]*(?:部门|单位|机构)", plain)) or bool(
-        _OF_UNITS.search(plain)
-    )
+    return bool(
+        re.search(r"(?:有关|相关|其他|其它|各)[^、，,；;]*(?:部门|单位|机构)", plain)
+    ) or bool(_OF_UNITS.search(plain))
 
 
 def _joined(items: list[str]) -> list[str]:
