@@ -13,6 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import progress
+from bot.domain.days import days_late
 from bot.domain.status import STATUS_LABELS
 from bot.features import kpis
 from bot.reports.summary import cn_number, snapshot
@@ -167,7 +168,7 @@ def task_view(services: Services, task_id: int, today: date, page: int = 0) -> P
             "claim": p.claim,
             "evidence": evidence.get(p.unit, 0),
             "overdue": p.overdue,
-            "days": (today - p.due).days if p.overdue and p.due else 0,
+            "days": days_late(services.calendar, p.due, today) if p.overdue else 0,
             "updated_at": p.updated_at.isoformat() if p.updated_at else None,
             "note": p.note,
             "icon": progress.LIGHT_ICONS[p.light],
@@ -196,7 +197,12 @@ def task_view(services: Services, task_id: int, today: date, page: int = 0) -> P
 
 def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page:
     """/status UNIT: the unit's tasks, lights and contact."""
-    view = progress.unit_view(unit, snapshot(services, today), services.store.contacts())
+    view = progress.unit_view(
+        unit,
+        snapshot(services, today),
+        services.store.contacts(),
+        services.units.coordinator.name,
+    )
     pages = _pages(len(view.parts), UNIT_PARTS_PER_PAGE)
     page = _clamp(page, pages)
     shown = view.parts[page * UNIT_PARTS_PER_PAGE : (page + 1) * UNIT_PARTS_PER_PAGE]
@@ -227,9 +233,13 @@ def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page
 
 
 def overdue_view(services: Services, today: date, page: int = 0) -> Page:
-    """/overdue: overdue work grouped by lead unit, with working and calendar days."""
+    """/overdue: every overdue part (supporters too) grouped by unit, in working days."""
     by_unit = progress.overdue_by_unit(
-        snapshot(services, today), services.store.contacts(), services.calendar, today
+        snapshot(services, today),
+        services.store.contacts(),
+        services.calendar,
+        today,
+        services.units.coordinator.name,
     )
     items = [(unit, item) for unit, group in by_unit.items() for item in group]
     pages = _pages(len(items), OVERDUE_PER_PAGE)
@@ -243,8 +253,8 @@ def overdue_view(services: Services, today: date, page: int = 0) -> Page:
                 "task": item.task.id,
                 "title": item.task.title,
                 "due": item.due,
-                "workdays": item.workdays,
                 "days": item.days,
+                "role": item.role,
                 "last_update": item.last_update.isoformat() if item.last_update else None,
             }
         )
