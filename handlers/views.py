@@ -14,7 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.reports import report, views
 from bot.reports.chart import chart_safely
-from bot.reports.summary import build_summary, render_summary
+from bot.reports.summary import messages_of
 from bot.services import Services
 from bot.telegram import callbacks as cb
 from bot.text.render import render
@@ -165,8 +165,9 @@ async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         except Forbidden:  # asked in a group by a coordinator who never opened a private chat
             await reply(update, context, _note("preview_needs_private"))
             return
-        data = build_summary(services, today(context))
-        await send(context, user.id, render_summary(data))
+        data, texts = messages_of(services, today(context))
+        for text in texts:
+            await send(context, user.id, text)
         png = await chart_safely(services, today(context), data)
         if png is not None:
             try:

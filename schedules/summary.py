@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.reports.chart import chart_safely
-from bot.reports.summary import build_summary, render_summary, week_key
+from bot.reports.summary import messages_of, week_key
 from bot.telegram.outbox import deliver
 
 log = logging.getLogger(__name__)
@@ -42,11 +42,15 @@ def ledger_key(week: str) -> str:
 
 
 async def post_summary(bot: Any, services: Any, chat_id: int, day: date) -> bool:
-    """Send the summary of `day` to a chat (text first, then the chart); True if text went out."""
-    data = build_summary(services, day)
-    message = await deliver(bot, services, chat_id, render_summary(data))
-    if message is None:
+    """Send the summary of `day` to a chat (headline, sections, then the chart); True if the
+    headline went out."""
+    data, texts = messages_of(services, day)
+    first = await deliver(bot, services, chat_id, texts[0])
+    if first is None:
         return False
+    for text in texts[1:]:
+        if await deliver(bot, services, chat_id, text, notify=False) is None:
+            log.warning("a summary section could not be sent to %s", chat_id)
     png = await chart_safely(services, day, data)
     if png is not None:
         try:

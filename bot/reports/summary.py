@@ -197,7 +197,7 @@ def build_summary(services: Services, day: date, limit: int = LIST_LIMIT) -> dic
         _silent_row(unit, due_work[unit])
         for unit in sorted(set(due_work) - active_week, key=_unit_order(services))
     ]
-    silent.sort(key=lambda row: not row["overdue"])  # units with overdue work first
+    silent.sort(key=lambda row: -row["overdue"])  # units with the most overdue work first
 
     by_unit = progress.overdue_by_unit(
         tasks, store.contacts(), services.calendar, day, services.units.coordinator.name
