@@ -34,7 +34,7 @@ async def send_quietly(
     """Send to one person; a blocked bot or unknown chat is logged, not raised."""
     services = services_of(context)
     try:
-        markup = review_buttons(record_id) if record_id is not None else None
+        markup = card_buttons(services, record_id) if record_id is not None else None
         sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
     except TelegramError as err:
         log.warning("could not reach %s: %s", chat_id, err)
@@ -44,6 +44,15 @@ async def send_quietly(
             sent.chat_id, sent.message_id, task=task, unit=unit, kind=kind
         )
     return True
+
+
+def card_buttons(services: Any, record_id: int) -> Any:
+    """The card's buttons: two kinds of 通过 when supporters' parts of the task are open."""
+    record = review.get(services.store, record_id)
+    open_parts = 0
+    if record is not None and record["kind"] == "claim":
+        open_parts = len(review.open_supporter_parts(services.store, record["task"]))
+    return review_buttons(record_id, open_supporters=open_parts)
 
 
 async def announce(context: ContextTypes.DEFAULT_TYPE, record: dict[str, Any]) -> int:
@@ -84,7 +93,7 @@ async def review_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     pending = review.records(services.store)
     await message.reply_text(review_texts.list_text(pending, LIST_LIMIT))
     for record in pending[:LIST_LIMIT]:
-        text, buttons = review_texts.card_text(services, record), review_buttons(record["id"])
+        text, buttons = review_texts.card_text(services, record), card_buttons(services, record["id"])
         sent = (await reply(update, context, text, buttons))[-1]
         services.store.remember_message(
             sent.chat_id, sent.message_id, task=record["task"], unit=record["unit"], kind="review"
@@ -105,8 +114,9 @@ async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await query.answer(answer, show_alert=problem != "done")
         if problem == "done":
             await _drop_buttons(query)
-    elif verdict == "ok":
-        await _approve(update, context, actor_of(update, context), record["id"])
+    elif verdict in ("ok", "okc", "okk"):
+        supporters = "close" if verdict == "okc" else "keep"
+        await _approve(update, context, actor_of(update, context), record["id"], supporters)
     else:
         await _ask_reason(update, context, record)
 
@@ -139,12 +149,16 @@ async def _drop_buttons(query: Any) -> None:
 
 
 async def _approve(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, record_id: int
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    actor: Actor,
+    record_id: int,
+    supporters: str = "keep",
 ) -> None:
     query = update.callback_query
     assert query is not None
     services = services_of(context)
-    decision = review.approve(services, record_id, actor)
+    decision = review.approve(services, record_id, actor, supporters)
     answer = review_texts.button_answer("done" if decision.already else "approved")
     await query.answer(plain_text(answer))
     await _drop_buttons(query)

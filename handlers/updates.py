@@ -30,7 +30,7 @@ from bot.features.updates import (
     submit_form,
 )
 from bot.telegram import callbacks as cb
-from bot.telegram.keyboards import review_buttons, skip_button, status_choice
+from bot.telegram.keyboards import skip_button, status_choice
 from bot.text.render import render
 from handlers.common import (
     Context,
@@ -68,7 +68,10 @@ async def _report(update: Update, context: Context, result: Outcome | str) -> No
     await reply(update, context, result.text)
     if result.claim is not None:
         notice = claim_notice(result, actor_of(update, context))
-        await notify_coordinators(context, notice, review_buttons(result.claim["id"]))
+        from handlers.review import card_buttons
+
+        markup = card_buttons(services_of(context), result.claim["id"])
+        await notify_coordinators(context, notice, markup)
 
 
 def _task_of(update: Update) -> int:
