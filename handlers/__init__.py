@@ -22,6 +22,7 @@ HANDLER_MODULES: list[str] = [
     "handlers.evidence",
     "handlers.extensions",
     "handlers.review",
+    "handlers.blocked",  # 受阻 alerts: 答复单位
     "handlers.reminders",  # /snooze, /remind
     "handlers.fallback",  # stays last: takes whatever no other handler in group 0 took
 ]

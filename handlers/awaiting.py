@@ -31,7 +31,7 @@ AFTER_GROUP = 1  # runs after the command itself was handled in group 0
 def _not_own(data: object) -> bool:
     """Buttons that do not themselves answer what the bot waits for (上传材料, 申请延期, 退回)."""
     button = cb.parse(data)
-    asks = isinstance(button, cb.UploadEvidence | cb.ExtendTask)
+    asks = isinstance(button, cb.UploadEvidence | cb.ExtendTask | cb.AnswerBlocked)
     return not (asks or (isinstance(button, cb.Review) and button.verdict == "no"))
 
 
@@ -66,6 +66,10 @@ async def awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await extension_text(update, context, wait)
     elif wait["action"] == "reject":
         await reason_text(update, context, wait)
+    elif wait["action"] == "answer_blocked":
+        from handlers.blocked import answer_text
+
+        await answer_text(update, context, wait)
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -93,7 +93,10 @@ async def review_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     pending = review.records(services.store)
     await message.reply_text(review_texts.list_text(pending, LIST_LIMIT))
     for record in pending[:LIST_LIMIT]:
-        text, buttons = review_texts.card_text(services, record), card_buttons(services, record["id"])
+        text, buttons = (
+            review_texts.card_text(services, record),
+            card_buttons(services, record["id"]),
+        )
         sent = (await reply(update, context, text, buttons))[-1]
         services.store.remember_message(
             sent.chat_id, sent.message_id, task=record["task"], unit=record["unit"], kind="review"

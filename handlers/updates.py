@@ -66,6 +66,10 @@ async def _report(update: Update, context: Context, result: Outcome | str) -> No
         await reply(update, context, result)
         return
     await reply(update, context, result.text)
+    if result.status == "blocked":
+        from handlers.blocked import alert_blocked
+
+        await alert_blocked(context, result, actor_of(update, context))
     if result.claim is not None:
         notice = claim_notice(result, actor_of(update, context))
         from handlers.review import card_buttons

@@ -29,7 +29,6 @@ from bot.reports.views import EVENT_LABELS
 
 if TYPE_CHECKING:
     from bot.services import Services
-    from bot.store import Store
 
 DECOMPOSITION_HEADERS = ("重点任务", "具体措施", "时限要求", "牵头单位", "配合单位")
 STATE_HEADERS = (
@@ -194,8 +193,11 @@ def actor_names(services: Services) -> dict[int, str]:
             uid = doc.get(key)
             if isinstance(uid, int) and uid in services.settings.coordinators:
                 names.setdefault(uid, doc.get(f"{key}_name") or "")
-    out = {uid: f"{name or '联系人'}（{'、'.join(units[uid])}）" for uid, name in names.items()
-           if units.get(uid)}
+    out = {
+        uid: f"{name or '联系人'}（{'、'.join(units[uid])}）"
+        for uid, name in names.items()
+        if units.get(uid)
+    }
     for uid in services.settings.coordinators:
         if uid not in out:
             out[uid] = f"{names.get(uid) or '督办人员'}（{office}·督办）"
@@ -382,9 +384,7 @@ def _scorecard(card: scoring.Scorecard, services: Services) -> Sheet:
             "已绑定可联系人",
         ),
     )
-    reachable = progress.reachable_units(
-        services.store.contacts(), services.units.coordinator.name
-    )
+    reachable = progress.reachable_units(services.store.contacts(), services.units.coordinator.name)
     for s in card.rows:
         sheet.rows.append(
             [

@@ -176,8 +176,11 @@ def _due_in_window(p: progress.Part, day: date, start: date) -> bool:
 
 def _finished_on_time(p: progress.Part) -> bool:
     finished = p.done_at or p.updated_at
-    return p.status == "done" and finished is not None and p.due is not None and (
-        finished.date() <= p.due
+    return (
+        p.status == "done"
+        and finished is not None
+        and p.due is not None
+        and (finished.date() <= p.due)
     )
 
 

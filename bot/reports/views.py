@@ -41,6 +41,9 @@ EVENT_LABELS = {
     "rectify": "报送专项治理",
     "metric": "报送指标",
     "task.closed": "任务办结",
+    "part.closed": "督办单位办结配合部分",
+    "blocked.answer": "督办答复受阻",
+    "escalation2": "报区政府督查室",
     "remind": "催办",
     "snooze": "暂缓提醒",
     "reminder": "发送提醒",
@@ -133,7 +136,7 @@ def overview(services: Services, today: date) -> str:
     )
 
 
-def _history_line(ev: dict[str, Any]) -> dict[str, Any]:
+def _history_line(ev: dict[str, Any], proxy: bool = False) -> dict[str, Any]:
     text = ev.get("note") or ev.get("reason") or ev.get("title") or ev.get("cases") or ""
     if ev["kind"] == "status" and ev.get("status"):
         label = "更新为" + STATUS_LABELS.get(ev["status"], ev["status"])
@@ -143,6 +146,8 @@ def _history_line(ev: dict[str, Any]) -> dict[str, Any]:
         label = f"报送指标 {kpis.describe(ev.get('key'), ev.get('value'))}"
     else:
         label = EVENT_LABELS.get(ev["kind"], ev["kind"])
+    if proxy:
+        label += "（代报）"
     return {"at": ev["at"], "unit": ev.get("unit"), "label": label, "text": str(text)}
 
 
@@ -158,7 +163,10 @@ def task_view(services: Services, task_id: int, today: date, page: int = 0) -> P
     recent = store.events(
         task=task_id, where=lambda ev: not ev["kind"].startswith(HIDDEN_KINDS), last=HISTORY_SHOWN
     )
-    history = [_history_line(ev) for ev in recent][::-1]
+    from bot.reports.scorecard import reporters
+
+    who = reporters(services)
+    history = [_history_line(ev, who.is_proxy(ev)) for ev in recent][::-1]
     parts = [
         {
             "unit": p.unit,
@@ -184,6 +192,7 @@ def task_view(services: Services, task_id: int, today: date, page: int = 0) -> P
             icon=progress.LIGHT_ICONS[tp.light],
             task=tp.task,
             closed=tp.light == "closed",
+            lead_done=tp.lead_done_open,
             due=tp.due,
             page=page,
             pages=pages,
