@@ -190,9 +190,9 @@ def actor_names(services: Services) -> dict[int, str]:
             units[uid].append(doc["unit"])
     for _, doc in store.table("reviews").raw_docs():
         for key in ("decided_by", "requested_by"):
-            uid = doc.get(key)
-            if isinstance(uid, int) and uid in services.settings.coordinators:
-                names.setdefault(uid, doc.get(f"{key}_name") or "")
+            who = doc.get(key)
+            if isinstance(who, int) and who in services.settings.coordinators:
+                names.setdefault(who, doc.get(f"{key}_name") or "")
     out = {
         uid: f"{name or '联系人'}（{'、'.join(units[uid])}）"
         for uid, name in names.items()
