@@ -21,6 +21,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.planner import (
+    ESCALATIONS,
     Reminder,
     by_chat,
     plan_all,
@@ -89,6 +90,7 @@ def planned(
     """
     store, settings = services.store, services.settings
     planner = plan_all if include_unreachable else plan_reminders
+    imported = store.imported_at()
     return planner(
         store.tasks(),
         store.states(),
@@ -100,7 +102,17 @@ def planned(
         coordinators=settings.coordinators,
         summary_chat=settings.summary_chat_id,
         closed=closed_tasks(services),
+        inspection_chat=getattr(settings, "inspection_chat_id", None),
+        # Catch-up is what *today's* sweep adds for days the bot was down; the preview of a
+        # later day assumes the sweeps in between ran (they catch up first).
+        escalated=escalated_keys(store) if day == services.clock.now().date() else None,
+        since=imported.astimezone(settings.timezone).date() if imported else None,
     )
+
+
+def escalated_keys(store: Any) -> set[str]:
+    """The escalations already made (ledger keys `esc…:<task>:<unit>:<occurrence>>chat`)."""
+    return {entry["key"].split(">", 1)[0] for entry in store.ledger("esc")}
 
 
 def chased(services: Any, now: datetime, found: Target) -> list[Reminder]:
@@ -159,6 +171,38 @@ def _item(services: Any, r: Reminder, policy: Policy, day: date | None) -> dict[
         "status": state.get("status", "todo"),
         "percent": state.get("percent"),
         "stale_days": policy.ongoing.stale_days,
+        "late": r.late_catch_up,
+    }
+
+
+def _inspection(services: Any, r: Reminder) -> dict[str, Any]:
+    """One 督办通报 entry: unit, task, due date, days overdue, reminders sent, last update."""
+    store = services.store
+    task = store.task(r.task)
+    state = store.state(r.task, r.unit) or {}
+    sent = store.events(
+        task=r.task,
+        where=lambda ev: (
+            ev["kind"] == "reminder"
+            and ev.get("unit") == r.unit
+            and ev.get("reminder_kind") not in ESCALATIONS
+            and ev.get("status") in ("sent", "uncertain")
+        ),
+    )
+    return {
+        "task": r.task,
+        "title": task.title if task else "",
+        "unit": r.unit,
+        "unit_role": state.get("role", "lead"),
+        "due": r.due,
+        "period_label": _period_label(r.period),
+        "workdays_overdue": r.workdays_overdue,
+        "reminders": len({ev.get("key") for ev in sent}),
+        "status": state.get("status", "todo"),
+        "percent": state.get("percent"),
+        "note": state.get("note"),
+        "updated_at": state.get("updated_at"),
+        "late": r.late_catch_up,
     }
 
 
@@ -200,15 +244,23 @@ def compose(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """One chat's message for this morning: every reminder and escalation, and the buttons."""
     policy = policy_of(services)
-    reminders = [_item(services, r, policy, day) for r in items if r.kind != "escalation"]
+    reminders = [_item(services, r, policy, day) for r in items if r.kind not in ESCALATIONS]
     escalations = [_item(services, r, policy, day) for r in items if r.kind == "escalation"]
-    text = render(
-        "reminder.html.j2",
-        reminders=reminders,
-        escalations=escalations,
-        escalated_tasks=escalation_groups(escalations),
-        manual=manual,
-    )
+    inspections = [_inspection(services, r) for r in items if r.kind == "escalation2"]
+    texts = []
+    if reminders or escalations:
+        texts.append(
+            render(
+                "reminder.html.j2",
+                reminders=reminders,
+                escalations=escalations,
+                escalated_tasks=escalation_groups(escalations),
+                manual=manual,
+            )
+        )
+    if inspections:
+        texts.append(render("inspection.html.j2", items=inspections, day=day))
+    text = "\n\n".join(texts)
     task_ids = list(dict.fromkeys(it["task"] for it in reminders))
     return text, task_buttons(task_ids)
 
@@ -220,6 +272,7 @@ def remember(services: Any, chat_id: int, outcome: Delivery, items: list[Reminde
     """
     refs = list(dict.fromkeys((r.task, r.unit) for r in items))
     kind = "digest" if len({t for t, _ in refs}) > 1 else items[0].kind
+    kind = "escalation" if kind == "escalation2" else kind
     kind = kind if kind in ("digest", "escalation") else "reminder"
     for message in outcome.messages:
         for task, unit in refs:
@@ -361,6 +414,7 @@ async def _weekly_no_contacts(bot: Any, services: Any, now: datetime) -> None:
         store.contacts(),
         units=services.units,
         closed=closed_tasks(services),
+        coordinators=services.settings.coordinators,
     )
     if not missing:
         return
