@@ -9,15 +9,19 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.domain.planner import Reminder
 from bot.domain.policy import PolicyError
+from bot.domain.units import Directory
+from bot.plan import Plan, check_plan, dump_plan, load_plan
+from bot.reports.report import export_report
 from bot.services import PlanError, Services, open_services
 from bot.store import StoreLocked
-
-if TYPE_CHECKING:
-    from bot.domain.planner import Reminder
+from bot.telegram.app import run_bot
+from bot.telegram.sweep import remind_once
+from sandbox.main import run_sandbox
 
 log = logging.getLogger("duban")
 
@@ -107,9 +111,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_check(path: Path, settings: Settings) -> int:
     """`duban check FILE`: exit 0, or 2 with one FILE:LINE: message per problem."""
-    from bot.domain.units import Directory
-    from bot.plan import check_plan
-
     directory = Directory.load(settings.units)  # unknown units are judged by DUBAN_UNITS
     problems = check_plan(path, directory.check_name)
     for problem in problems:
@@ -118,8 +119,6 @@ def cmd_check(path: Path, settings: Settings) -> int:
 
 
 def cmd_tasks(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.plan import Plan, dump_plan, load_plan
-
     if args.plan:
         plan = load_plan(args.plan)
         if plan.errors:
@@ -196,14 +195,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             return cmd_sandbox(settings, args)
         print("duban: configuration error: TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
         return 2
-    from bot.telegram.app import run_bot
-
     return run_bot(settings, webhook=args.webhook, listen=args.listen)
 
 
 def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
-    from sandbox.main import run_sandbox
-
     return run_sandbox(settings)
 
 
@@ -211,7 +206,7 @@ def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
     services = _open(settings)
     try:
         if args.what == "reminders":
-            from schedules.reminders import planned, preview_reminders
+            from bot.reports.due import planned, preview_reminders
 
             items = preview_reminders(services, args.date)
             if args.json:
@@ -253,8 +248,6 @@ def _print_reminders(items: list[dict[str, Any]], everything: list[Reminder]) ->
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.reports.report import export_report
-
     services = _open(settings)
     try:
         export_report(services, args.out, evidence_zip=args.evidence_zip)
@@ -265,8 +258,6 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_remind(settings: Settings, args: argparse.Namespace) -> int:
-    from schedules.reminders import remind_once
-
     return remind_once(settings, args.date)
 
 

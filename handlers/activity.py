@@ -29,7 +29,9 @@ A_UNIT, A_FORM, A_CARRIER, A_DATE, A_TITLE, A_PEOPLE, A_FIRMS, A_PHOTOS = range(
 async def start(update: Update, context: Context) -> int:
     """The first question: the form of the activity."""
     unit = draft(context)["unit"]
-    await answer(update, t("act_start", unit=unit), buttons("act", "f", list(campaign.FORMS), 3))
+    await answer(
+        update, context, t("act_start", unit=unit), buttons("act", "f", list(campaign.FORMS), 3)
+    )
     return A_FORM
 
 
@@ -49,10 +51,10 @@ async def date_text(update: Update, context: Context) -> int:
     day = campaign.activity_day(text_of(update), today(context))
     problem = campaign_reports.activity_day_problem(day, today(context))
     if problem is not None:
-        await answer(update, problem)
+        await answer(update, context, problem)
         return A_DATE
     draft(context)["day"] = day
-    await answer(update, t("act_title", day=day))
+    await answer(update, context, t("act_title", day=day))
     return A_TITLE
 
 
@@ -60,10 +62,10 @@ async def title_text(update: Update, context: Context) -> int:
     """The activity's name, within its length limit."""
     title = text_of(update).strip()
     if (problem := campaign_reports.title_problem(title)) is not None:
-        await answer(update, problem)
+        await answer(update, context, problem)
         return A_TITLE
     draft(context)["title"] = title
-    await answer(update, t("act_people"))
+    await answer(update, context, t("act_people"))
     return A_PEOPLE
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler
 
 from bot.features import blocked, pending
 from bot.features.access import Actor
@@ -11,32 +13,30 @@ from bot.features.updates import Outcome
 from bot.telegram import callbacks as cb
 from bot.telegram.keyboards import answer_blocked_button
 from bot.text.render import render
-from handlers.common import notify_coordinators, services_of
+from handlers.common import Context
+from handlers.review import tell_unit
 
 
-async def alert_blocked(context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, actor: Actor) -> None:
+async def alert_blocked(context: Context, outcome: Outcome, actor: Actor) -> None:
     """A part reported 受阻: every coordinator hears at once, with the reason and 答复单位."""
-    services = services_of(context)
-    index = blocked.unit_index(services, outcome.unit)
+    index = blocked.unit_index(context.services, outcome.unit)
     markup = answer_blocked_button(outcome.task.id, index) if index is not None else None
     text = render("blocked_alert.html.j2", o=outcome, actor=actor)
-    sent = await notify_coordinators(context, text, markup, exclude=(actor.user_id,))
-    for message in sent:
-        services.store.remember_message(
-            message.chat_id,
-            message.message_id,
-            task=outcome.task.id,
-            unit=outcome.unit,
-            kind="blocked",
-        )
+    await context.outbox.tell_coordinators(
+        text,
+        markup,
+        exclude=(actor.user_id,),
+        about=[(outcome.task.id, outcome.unit)],
+        kind="blocked",
+    )
 
 
-async def answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def answer_button(update: Update, context: Context) -> None:
     """答复单位: the coordinator is asked for the answer; the next text is delivered."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return
-    services = services_of(context)
+    services = context.services
     button = cb.button_of(update, cb.AnswerBlocked)
     unit = blocked.unit_at(services, button.unit_index)
     if unit is None or not services.is_coordinator(user.id):
@@ -52,28 +52,27 @@ async def answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         message.message_id if message else None,
     )
     await query.answer()
-    await context.bot.send_message(
+    await context.outbox.tell(
         user.id, render("blocked_answer.html.j2", step="ask", task_id=button.task, unit=unit)
     )
 
 
-async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, wait: dict) -> None:  # type: ignore[type-arg]
+async def answer_text(update: Update, context: Context, wait: dict[str, Any]) -> None:
     """The coordinator's answer: delivered to the unit's contacts, recorded in the history."""
-    from handlers.review import tell_unit
-
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
-    services = services_of(context)
+    services = context.services
     text = (message.text or "").strip()
     if not text or len(text) > blocked.ANSWER_LIMIT:
-        await message.reply_text(
+        await context.outbox.reply(
+            message,
             render(
                 "blocked_answer.html.j2",
                 step="bad",
                 limit=blocked.ANSWER_LIMIT,
                 task_id=wait["task"],
                 unit=wait["unit"],
-            )
+            ),
         )
         return  # still waiting for a usable answer
     pending.clear(services.store, user.id, "text")
@@ -86,18 +85,20 @@ async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE, wait: 
         answer=text,
     )
     reached = await tell_unit(context, wait["unit"], wait["task"], notice)
-    await message.reply_text(
+    await context.outbox.reply(
+        message,
         render(
             "blocked_answer.html.j2",
             step="done",
             task_id=wait["task"],
             unit=wait["unit"],
             reached=reached,
-        )
+        ),
     )
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
+    """答复单位 under a 受阻 alert (the answer itself arrives through handlers.awaiting)."""
     application.add_handler(
         CallbackQueryHandler(answer_button, pattern=cb.matches(cb.AnswerBlocked))
     )

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.features import extensions, pending
 from bot.features.access import Actor, Grant, authorize
 from bot.features.review import ReviewError
 from bot.telegram import callbacks as cb
 from bot.text.render import render
-from handlers.common import actor_of, button_grant, command_rest, services_of, task_unit_args
+from handlers.common import Context, actor_of, button_grant, command_rest, task_unit_args
 from handlers.review import announce
 
 
@@ -24,20 +24,20 @@ RETRYABLE = frozenset({"no_date", "no_reason", "reason_too_long", "not_later"})
 
 
 async def _submit(
-    context: ContextTypes.DEFAULT_TYPE, message: Message, actor: Actor, grant: Grant, text: str
+    context: Context, message: Message, actor: Actor, grant: Grant, text: str
 ) -> str | None:
     """Parse `DATE reason`, record the request, confirm it, send it to coordinators.
 
     Returns None when done, else the error code (already explained to the user).
     """
-    services = services_of(context)
+    services = context.services
     try:
         ask = extensions.parse_request(text, services.clock.now().date())
         record = extensions.request_extension(
             services, grant.task_id, grant.unit, actor, ask.due, ask.reason
         )
     except ReviewError as err:
-        await message.reply_text(_error(err.code, **err.info))
+        await context.outbox.reply(message, _error(err.code, **err.info))
         return err.code
     reply = render(
         "extension_sent.html.j2",
@@ -47,47 +47,47 @@ async def _submit(
         due=record["due"],
         reason=record["reason"],
     )
-    await message.reply_text(reply)
+    await context.outbox.reply(message, reply)
     await announce(context, record)
     return None
 
 
-async def extend_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def extend_command(update: Update, context: Context) -> None:
     """/extend N [UNIT] DATE reason: a request for a later deadline, echoed with its weekday."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    services = services_of(context)
+    services = context.services
     args = context.args or []
     parsed = task_unit_args(services, args)
     if parsed is None:
-        await message.reply_text(_error("usage"))
+        await context.outbox.reply(message, _error("usage"))
         return
     task_id, unit, rest = parsed
     actor = actor_of(update, context)
     grant = authorize(actor, services, task_id, unit)
     if not isinstance(grant, Grant):
-        await message.reply_text(grant.text)
+        await context.outbox.reply(message, grant.text)
         return
     skip = len(args) - len(rest)  # the task number, and the unit if one was named
     tail = command_rest(message).split(maxsplit=skip)
     await _submit(context, message, actor, grant, tail[skip] if len(tail) > skip else "")
 
 
-async def extend_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def extend_button(update: Update, context: Context) -> None:
     """申请延期: the bot asks for the date and reason in one message."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or query.data is None:
         return
-    services = services_of(context)
+    services = context.services
     task_id = cb.button_of(update, cb.ExtendTask).task
     grant = button_grant(update, context, task_id)
     await query.answer()
     if not isinstance(grant, Grant):
-        await context.bot.send_message(user.id, grant.text)
+        await context.outbox.send(user.id, grant.text)
         return
     if extensions.is_ongoing(services, task_id):
-        await context.bot.send_message(user.id, _error("ongoing", task=task_id))
+        await context.outbox.send(user.id, _error("ongoing", task=task_id))
         return
     now = services.clock.now()
     pending.expect(
@@ -95,21 +95,19 @@ async def extend_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     )
     current = extensions.current_due(services, task_id, grant.unit, now.date())
     text = render("extension_ask.html.j2", task_id=task_id, unit=grant.unit, current=current)
-    await context.bot.send_message(user.id, text)
+    await context.outbox.send(user.id, text)
 
 
-async def extension_text(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, wait: dict[str, Any]
-) -> None:
+async def extension_text(update: Update, context: Context, wait: dict[str, Any]) -> None:
     """The `DATE reason` message after 申请延期; a wrong one can be retyped until it expires."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
-    services = services_of(context)
+    services = context.services
     actor = actor_of(update, context)
     grant = authorize(actor, services, wait["task"], wait["unit"])
     if not isinstance(grant, Grant):
         pending.clear(services.store, user.id, "text")
-        await message.reply_text(grant.text)
+        await context.outbox.reply(message, grant.text)
         return
     problem = await _submit(context, message, actor, grant, message.text or "")
     if problem not in RETRYABLE:

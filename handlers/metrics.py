@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler
 
 from bot.features.metrics import report_metric
-from handlers.common import actor_of, services_of
+from handlers.common import Context, actor_of
 
 
-async def metric_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def metric_command(update: Update, context: Context) -> None:
     """/metric KEY VALUE: the value recorded and compared with its target; /metric: the list."""
     message = update.effective_message
     if message is None:
         return
-    services = services_of(context)
+    services = context.services
     actor, at = actor_of(update, context), services.clock.now()
-    await message.reply_text(report_metric(services, actor, context.args or [], at))
+    await context.outbox.reply(message, report_metric(services, actor, context.args or [], at))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

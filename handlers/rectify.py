@@ -28,7 +28,9 @@ R_UNIT, R_FIELD, R_FOUND, R_FIXED, R_CASES, R_FILES = range(8, 14)
 async def start(update: Update, context: Context) -> int:
     """The first question: the field, each labelled with its measure."""
     labels = campaign_reports.field_labels()
-    await answer(update, t("rf_start", unit=draft(context)["unit"]), buttons("rf", "f", labels, 1))
+    await answer(
+        update, context, t("rf_start", unit=draft(context)["unit"]), buttons("rf", "f", labels, 1)
+    )
     return R_FIELD
 
 
@@ -45,7 +47,7 @@ fixed_text = count_step("rectified", R_FIXED, R_CASES, "rf_cases")
 async def cases_text(update: Update, context: Context) -> int:
     """Typical cases in a few words (无 for none)."""
     draft(context)["cases"] = campaign_reports.cases_of(text_of(update).strip())
-    await answer(update, t("rf_evidence"), done_button("rf"))
+    await answer(update, context, t("rf_evidence"), done_button("rf"))
     return R_FILES
 
 

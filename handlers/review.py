@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.features import pending, review
 from bot.features.access import Actor
@@ -15,14 +15,14 @@ from bot.features.review import ReviewError
 from bot.telegram import callbacks as cb
 from bot.telegram.keyboards import review_buttons
 from bot.text import review_texts
-from handlers.common import actor_of, plain_text, reply, services_of
+from handlers.common import Context, actor_of, plain_text, reply
 
 log = logging.getLogger(__name__)
 LIST_LIMIT = 10  # cards per /review; each is its own message so each keeps its own buttons
 
 
 async def send_quietly(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: Context,
     chat_id: int,
     text: str,
     *,
@@ -32,17 +32,11 @@ async def send_quietly(
     record_id: int | None = None,
 ) -> bool:
     """Send to one person; a blocked bot or unknown chat is logged, not raised."""
-    services = services_of(context)
-    try:
-        markup = card_buttons(services, record_id) if record_id is not None else None
-        sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
-    except TelegramError as err:
-        log.warning("could not reach %s: %s", chat_id, err)
+    markup = card_buttons(context.services, record_id) if record_id is not None else None
+    about = [(task, unit)] if task is not None else []
+    sent = await context.outbox.tell(chat_id, text, markup, about=about, kind=kind)
+    if not sent:
         return False
-    if task is not None:
-        services.store.remember_message(
-            sent.chat_id, sent.message_id, task=task, unit=unit, kind=kind
-        )
     return True
 
 
@@ -55,9 +49,9 @@ def card_buttons(services: Any, record_id: int) -> Any:
     return review_buttons(record_id, open_supporters=open_parts)
 
 
-async def announce(context: ContextTypes.DEFAULT_TYPE, record: dict[str, Any]) -> int:
+async def announce(context: Context, record: dict[str, Any]) -> int:
     """Send a new pending record to every coordinator with 通过/退回 buttons; how many got it."""
-    services = services_of(context)
+    services = context.services
     text = review_texts.card_text(services, record)
     sent = 0
     for coordinator in sorted(services.settings.coordinators):
@@ -73,42 +67,40 @@ async def announce(context: ContextTypes.DEFAULT_TYPE, record: dict[str, Any]) -
     return sent
 
 
-async def tell_unit(context: ContextTypes.DEFAULT_TYPE, unit: str, task_id: int, text: str) -> int:
+async def tell_unit(context: Context, unit: str, task_id: int, text: str) -> int:
     """Send a text to the unit's bound contacts (replies to it become notes on the task)."""
     sent = 0
-    for contact in services_of(context).store.contacts(unit):
+    for contact in context.services.store.contacts(unit):
         sent += await send_quietly(context, contact["user_id"], text, task=task_id, unit=unit)
     return sent
 
 
-async def review_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def review_command(update: Update, context: Context) -> None:
     """/review: pending completion claims and extension requests, each with its buttons."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    services = services_of(context)
+    services = context.services
     if not services.is_coordinator(user.id):
-        await message.reply_text(review_texts.button_answer("forbidden"))
+        await context.outbox.reply(message, review_texts.button_answer("forbidden"))
         return
     pending = review.records(services.store)
-    await message.reply_text(review_texts.list_text(pending, LIST_LIMIT))
+    await context.outbox.reply(message, review_texts.list_text(pending, LIST_LIMIT))
     for record in pending[:LIST_LIMIT]:
         text, buttons = (
             review_texts.card_text(services, record),
             card_buttons(services, record["id"]),
         )
-        sent = (await reply(update, context, text, buttons))[-1]
-        services.store.remember_message(
-            sent.chat_id, sent.message_id, task=record["task"], unit=record["unit"], kind="review"
-        )
+        about = [(record["task"], record["unit"])]
+        await reply(update, context, text, buttons, about=about, kind="review")
 
 
-async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def decide_button(update: Update, context: Context) -> None:
     """通过 decides at once; 退回 asks for the reason first."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or query.data is None:
         return
-    services = services_of(context)
+    services = context.services
     button = cb.button_of(update, cb.Review)
     verdict = button.verdict
     record, problem = review.pressable(services, user.id, button.record)
@@ -124,11 +116,9 @@ async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await _ask_reason(update, context, record)
 
 
-async def _ask_reason(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, record: dict[str, Any]
-) -> None:
+async def _ask_reason(update: Update, context: Context, record: dict[str, Any]) -> None:
     """After 退回: the next text of the coordinator is the reason."""
-    query, user, services = update.callback_query, update.effective_user, services_of(context)
+    query, user, services = update.callback_query, update.effective_user, context.services
     assert query is not None and user is not None
     pending.expect(
         services.store,
@@ -141,7 +131,7 @@ async def _ask_reason(
         message=query.message.message_id if query.message else None,
     )
     await query.answer()
-    await context.bot.send_message(user.id, review_texts.ask_reason_text(record))
+    await context.outbox.send(user.id, review_texts.ask_reason_text(record))
 
 
 async def _drop_buttons(query: Any) -> None:
@@ -152,15 +142,11 @@ async def _drop_buttons(query: Any) -> None:
 
 
 async def _approve(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    actor: Actor,
-    record_id: int,
-    supporters: str = "keep",
+    update: Update, context: Context, actor: Actor, record_id: int, supporters: str = "keep"
 ) -> None:
     query = update.callback_query
     assert query is not None
-    services = services_of(context)
+    services = context.services
     decision = review.approve(services, record_id, actor, supporters)
     answer = review_texts.button_answer("done" if decision.already else "approved")
     await query.answer(plain_text(answer))
@@ -170,30 +156,28 @@ async def _approve(
     await _announce_decision(context, actor, decision)
 
 
-async def _announce_decision(
-    context: ContextTypes.DEFAULT_TYPE, actor: Actor, decision: review.Decision
-) -> None:
+async def _announce_decision(context: Context, actor: Actor, decision: review.Decision) -> None:
     """Tell the unit's contacts the outcome, and the deciding coordinator what happened."""
     record = decision.record
-    text = review_texts.notice_text(services_of(context), decision)
+    text = review_texts.notice_text(context.services, decision)
     reached = await tell_unit(context, record["unit"], record["task"], text)
     await send_quietly(context, actor.user_id, review_texts.decided_text(decision, reached))
 
 
-async def reason_text(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, wait: dict[str, Any]
-) -> None:
+async def reason_text(update: Update, context: Context, wait: dict[str, Any]) -> None:
     """The coordinator's refusal reason after 退回: the record is refused and the unit told."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
-    services = services_of(context)
+    services = context.services
     actor = actor_of(update, context)
     try:
         decision = review.reject(services, wait["record"], actor, message.text or "")
     except ReviewError as err:
         record = review.get(services.store, wait["record"])
         if err.code in ("no_reason", "reason_too_long") and record is not None:
-            await message.reply_text(review_texts.ask_reason_text(record, err.code, **err.info))
+            await context.outbox.reply(
+                message, review_texts.ask_reason_text(record, err.code, **err.info)
+            )
             return  # still waiting for a usable reason
         pending.clear(services.store, user.id, "text")
         raise
@@ -204,7 +188,7 @@ async def reason_text(
         except TelegramError:
             pass  # the card may be gone or too old to edit
     if decision.already:
-        await message.reply_text(review_texts.decided_text(decision))
+        await context.outbox.reply(message, review_texts.decided_text(decision))
         return
     await _announce_decision(context, actor, decision)
 

@@ -32,15 +32,15 @@ from bot.features.updates import (
 from bot.telegram import callbacks as cb
 from bot.telegram.keyboards import skip_button, status_choice
 from bot.text.render import render
+from handlers.blocked import alert_blocked
 from handlers.common import (
     Context,
     actor_of,
     command_rest,
-    notify_coordinators,
     plain_text,
     reply,
-    services_of,
 )
+from handlers.review import card_buttons
 
 CHOOSING, DETAIL = range(2)
 DIALOG_TIMEOUT = 15 * 60  # seconds; a forgotten dialogue must not swallow tomorrow's text
@@ -51,7 +51,7 @@ END = ConversationHandler.END
 async def update_command(update: Update, context: Context) -> None:
     """`/update N [UNIT] STATUS [P%] [note]` or `/update N 本月无`: records it and says what."""
     assert update.message is not None
-    services = services_of(context)
+    services = context.services
     try:
         form = parse_update_command(command_rest(update.message), services.units)
     except UpdateError as exc:
@@ -67,15 +67,11 @@ async def _report(update: Update, context: Context, result: Outcome | str) -> No
         return
     await reply(update, context, result.text)
     if result.status == "blocked":
-        from handlers.blocked import alert_blocked
-
         await alert_blocked(context, result, actor_of(update, context))
     if result.claim is not None:
         notice = claim_notice(result, actor_of(update, context))
-        from handlers.review import card_buttons
-
-        markup = card_buttons(services_of(context), result.claim["id"])
-        await notify_coordinators(context, notice, markup)
+        markup = card_buttons(context.services, result.claim["id"])
+        await context.outbox.tell_coordinators(notice, markup)
 
 
 def _task_of(update: Update) -> int:
@@ -91,7 +87,7 @@ def _card_unit(
     """The unit a card or reminder was about, if the bot remembers that message."""
     if message is None:
         return None
-    ref = services_of(context).store.message_ref(message.chat.id, message.message_id, task_id)
+    ref = context.services.store.message_ref(message.chat.id, message.message_id, task_id)
     return ref[1] if ref is not None else None
 
 
@@ -109,12 +105,12 @@ def fresh_draft(draft: dict[str, Any] | None, now: datetime) -> dict[str, Any] |
 
 def _draft(context: Context) -> dict[str, Any] | None:
     assert context.user_data is not None
-    return fresh_draft(context.user_data.get(DRAFT_KEY), services_of(context).clock.now())
+    return fresh_draft(context.user_data.get(DRAFT_KEY), context.services.clock.now())
 
 
 def _stamp(context: Context, draft: dict[str, Any]) -> None:
     assert context.user_data is not None
-    draft["at"] = services_of(context).clock.now().isoformat()
+    draft["at"] = context.services.clock.now().isoformat()
     context.user_data[DRAFT_KEY] = draft
 
 
@@ -122,7 +118,7 @@ async def ask_status(update: Update, context: Context) -> int:
     """更新进度: ask for the status with buttons (the unit is the card's)."""
     query, task_id = update.callback_query, _task_of(update)
     assert query is not None and context.user_data is not None
-    services = services_of(context)
+    services = context.services
     grant = authorize(
         actor_of(update, context), services, task_id, _card_unit(context, query.message, task_id)
     )
@@ -134,11 +130,9 @@ async def ask_status(update: Update, context: Context) -> int:
     text = render(
         "update_dialog.html.j2", step="status", task=services.store.task(task_id), unit=grant.unit
     )
-    for sent in await reply(update, context, text, status_choice(task_id)):
-        # A text reply to the prompt itself is then a note on the same task and unit.
-        services.store.remember_message(
-            sent.chat_id, sent.message_id, task=task_id, unit=grant.unit, kind="prompt"
-        )
+    # A text reply to the prompt itself is then a note on the same task and unit.
+    about = [(task_id, grant.unit)]
+    await reply(update, context, text, status_choice(task_id), about=about, kind="prompt")
     return CHOOSING
 
 
@@ -163,7 +157,7 @@ async def got_status(update: Update, context: Context) -> int:
 
 
 def _where(context: Context, draft: dict[str, object]) -> dict[str, object]:
-    return {"task": services_of(context).store.task(int(draft["task"])), "unit": draft["unit"]}  # type: ignore[call-overload]
+    return {"task": context.services.store.task(int(draft["task"])), "unit": draft["unit"]}  # type: ignore[call-overload]
 
 
 async def got_detail(update: Update, context: Context) -> int:
@@ -197,7 +191,7 @@ async def _finish(update: Update, context: Context, **detail: object) -> int:
     if not draft or "status" not in draft:
         await reply(update, context, render("update_dialog.html.j2", step="stale"))
         return END
-    actor, services = actor_of(update, context), services_of(context)
+    actor, services = actor_of(update, context), context.services
     result = submit(services, actor, draft["task"], draft["unit"], status=draft["status"], **detail)  # type: ignore[arg-type]
     await _report(update, context, result)
     return END
@@ -216,7 +210,7 @@ async def mark_done(update: Update, context: Context) -> None:
     query, task_id = update.callback_query, _task_of(update)
     assert query is not None
     unit = _card_unit(context, query.message, task_id)
-    result = submit(services_of(context), actor_of(update, context), task_id, unit, status="done")
+    result = submit(context.services, actor_of(update, context), task_id, unit, status="done")
     await query.answer()
     await _report(update, context, result)
 
@@ -225,7 +219,7 @@ async def reply_note(update: Update, context: Context) -> None:
     """A text reply to a bot message about task N: an update note on N for that unit."""
     message = update.message
     assert message is not None and message.reply_to_message is not None
-    services = services_of(context)
+    services = context.services
     refs = services.store.message_refs(message.chat_id, message.reply_to_message.message_id)
     target = reply_target(refs, message.text or "")
     if isinstance(target, str):

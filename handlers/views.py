@@ -10,16 +10,16 @@ from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.reports import report, views
 from bot.reports.chart import chart_safely
 from bot.reports.summary import messages_of
 from bot.services import Services
 from bot.telegram import callbacks as cb
+from bot.telegram.publish import post_summary
 from bot.text.render import render
-from handlers.common import actor_of, reply, send, services_of, today
-from schedules.summary import post_summary
+from handlers.common import Context, actor_of, reply, today
 
 log = logging.getLogger(__name__)
 _TASK_ARG = re.compile(r"^[#＃]?\s*(\d{1,4})$")
@@ -48,7 +48,7 @@ def pager(view: str, page: views.Page) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([row])
 
 
-async def _coordinator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def _coordinator(update: Update, context: Context) -> bool:
     """True for a coordinator; anyone else gets a short refusal (the gate normally stops them)."""
     if actor_of(update, context).is_coordinator:
         return True
@@ -84,11 +84,11 @@ def render_view(
     return result.text, pager(view, result)
 
 
-async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def status_command(update: Update, context: Context) -> None:
     """/status: the overview; /status N: one task; /status UNIT: one unit."""
     if not await _coordinator(update, context):
         return
-    services = services_of(context)
+    services = context.services
     arg = " ".join(context.args or []).strip()
     if not arg:
         await reply(update, context, views.overview(services, today(context)))
@@ -118,15 +118,15 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await reply(update, context, text, markup)
 
 
-async def overdue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def overdue_command(update: Update, context: Context) -> None:
     """/overdue: overdue work by lead unit, paged."""
     if not await _coordinator(update, context):
         return
-    text, markup = render_view(services_of(context), "ov", 0)
+    text, markup = render_view(context.services, "ov", 0)
     await reply(update, context, text, markup)
 
 
-async def page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def page_button(update: Update, context: Context) -> None:
     """◀/▶ under a paged view: the message shows the other page."""
     query = update.callback_query
     if query is None or query.data is None:
@@ -134,7 +134,7 @@ async def page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if not await _coordinator(update, context):
         return
     button = cb.button_of(update, cb.Page)
-    text, markup = render_view(services_of(context), button.view, button.page)
+    text, markup = render_view(context.services, button.view, button.page)
     await query.answer()
     try:
         await query.edit_message_text(text, reply_markup=markup)
@@ -142,17 +142,17 @@ async def page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         log.debug("page edit skipped: %s", exc)
 
 
-async def noop_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def noop_button(update: Update, context: Context) -> None:
     """The page counter button does nothing."""
     if update.callback_query is not None:
         await update.callback_query.answer()
 
 
-async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def summary_command(update: Update, context: Context) -> None:
     """/summary: post the weekly summary now; /summary preview: show it only to me."""
     if not await _coordinator(update, context):
         return
-    services = services_of(context)
+    services = context.services
     user = update.effective_user
     args = context.args or []
     preview = bool(args) and args[0].lower() in ("preview", "预览")
@@ -161,17 +161,17 @@ async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     if preview and user is not None:
         try:
-            await context.bot.send_message(user.id, _note("summary_preview"))
+            await context.outbox.send(user.id, _note("summary_preview"))
         except Forbidden:  # asked in a group by a coordinator who never opened a private chat
             await reply(update, context, _note("preview_needs_private"))
             return
         data, texts = messages_of(services, today(context))
         for text in texts:
-            await send(context, user.id, text)
+            await context.outbox.send(user.id, text)
         png = await chart_safely(services, today(context), data)
         if png is not None:
             try:
-                await context.bot.send_photo(user.id, png)
+                await context.outbox.photo(user.id, png)
             except TelegramError as exc:
                 log.warning("preview chart not sent: %s", exc)
         return
@@ -179,7 +179,7 @@ async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if chat_id is None:
         await reply(update, context, _note("no_summary_chat"))
         return
-    ok = await post_summary(context.bot, services, chat_id, today(context))
+    ok = await post_summary(context.outbox, services, chat_id, today(context))
     if ok:
         services.store.record(
             "summary.posted",
@@ -191,11 +191,11 @@ async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await reply(update, context, _note("summary_posted" if ok else "summary_failed"))
 
 
-async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def export_command(update: Update, context: Context) -> None:
     """/export: the Excel progress report as a document."""
     if not await _coordinator(update, context):
         return
-    services = services_of(context)
+    services = context.services
     chat = update.effective_chat
     if chat is None:
         return
@@ -211,8 +211,8 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             await reply(update, context, _note("export_failed"))
             return
         with out.open("rb") as fh:
-            await context.bot.send_document(
-                chat.id, fh, filename=out.name, caption=_note("export_caption", today=day)
+            await context.outbox.document(
+                chat.id, fh.read(), out.name, caption=_note("export_caption", today=day)
             )
 
 

@@ -131,6 +131,7 @@ def test_views_escape_hostile_notes(services: Services) -> None:
     )
     page = views.task_view(services, 18, FRIDAY)
     assert page is not None and "<script>" not in page.text
+    assert "&lt;script&gt;" in page.text  # the note is shown, escaped, not dropped
     valid_messages(page.text)
 
 

@@ -72,7 +72,7 @@ def snapshot(services: Services, day: date) -> list[progress.TaskProgress]:
     """Every task's progress as of `day`, from the store."""
     store = services.store
     tasks = store.tasks()
-    closed = [t.id for t in tasks if store.task_meta(t.id).get("closed")]
+    closed = sorted(store.closed_tasks())
     return progress.task_progress(
         tasks, store.states(), day, closed=closed, since=tracking_start(services)
     )
