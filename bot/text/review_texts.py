@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.domain.days import days_late
+from bot.domain.status import effective_due
 from bot.features import evidence
-from bot.features.review import Decision
+from bot.features.review import Decision, open_supporter_parts
 from bot.services import Services
 from bot.text.render import render
 
 KIND_LABELS = {"claim": "完成报告", "extension": "延期申请"}
 
 
-def card_text(services: Services, record: dict[str, Any]) -> str:
-    """A pending claim or extension request, as coordinators see it."""
-    from bot.domain.days import days_late
-    from bot.domain.status import effective_due
-    from bot.features.review import open_supporter_parts
+def supporters_text(services: Services, record: dict[str, Any]) -> str:
+    """The supporters' open parts of a claim's task (empty when none): under every claim card."""
+    return render("review_supporters.html.j2", supporters=open_supporters(services, record))
 
+
+def open_supporters(services: Services, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The supporters' parts still open, with their working days late."""
     store = services.store
     task = store.task(record["task"])
     today = services.clock.now().date()
@@ -33,6 +36,14 @@ def card_text(services: Services, record: dict[str, Any]) -> str:
                     "late": days_late(services.calendar, due, today),
                 }
             )
+    return supporters
+
+
+def card_text(services: Services, record: dict[str, Any]) -> str:
+    """A pending claim or extension request, as coordinators see it."""
+    store = services.store
+    task = store.task(record["task"])
+    supporters = open_supporters(services, record)
     return render(
         "review_item.html.j2",
         record=record,
