@@ -15,8 +15,11 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.domain.planner import Reminder
 from bot.domain.policy import PolicyError
 from bot.domain.units import Directory
-from bot.plan import Plan, check_plan, dump_plan, load_plan
+from bot.plan import Plan, check_loaded, describe_task, dump_plan, load_plan
+from bot.plan.unit_draft import draft_directory
+from bot.reports.due import planned, preview_reminders
 from bot.reports.report import export_report
+from bot.reports.summary import render_summary_text
 from bot.services import PlanError, Services, open_services
 from bot.store import StoreLocked
 from bot.telegram.app import run_bot
@@ -46,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="validate a task decomposition")
     check.add_argument("file", type=Path)
+    check.add_argument("--show", action="store_true", help="also print every task as read")
 
     tasks = sub.add_parser("tasks", help="list the parsed tasks")
     tasks.add_argument("--plan", type=Path, help="parse this file instead of reading the store")
@@ -60,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     units = sub.add_parser("units", help="the unit directory and bound contacts")
     units.add_argument("--json", action="store_true")
+    units.add_argument(
+        "--init", type=Path, metavar="PLAN", help="print a draft unit directory for PLAN"
+    )
 
     preview = sub.add_parser("preview", help="what a scheduled job would send")
     psub = preview.add_subparsers(dest="what", required=True)
@@ -89,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"duban: configuration error: {exc}", file=sys.stderr)
         return 2
     if args.command == "check":
-        return cmd_check(args.file, settings)
+        return cmd_check(args.file, settings, show=args.show)
+    if args.command == "units" and args.init:
+        return cmd_units_init(args.init)
     try:
         return COMMANDS[args.command](settings, args)
     except StoreLocked as exc:
@@ -109,13 +118,28 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def cmd_check(path: Path, settings: Settings) -> int:
+def cmd_check(path: Path, settings: Settings, show: bool = False) -> int:
     """`duban check FILE`: exit 0, or 2 with one FILE:LINE: message per problem."""
-    directory = Directory.load(settings.units)  # unknown units are judged by DUBAN_UNITS
-    problems = check_plan(path, directory.check_name)
+    known = Directory.load(settings.units).check_name  # unknown units are judged by DUBAN_UNITS
+    plan = load_plan(path)
+    if show:
+        for task in plan.tasks:
+            print(describe_task(task))
+    problems = check_loaded(plan, known)
     for problem in problems:
         print(problem.format(str(path)), file=sys.stderr)
     return 2 if any(p.severity == "error" for p in problems) else 0
+
+
+def cmd_units_init(plan_path: Path) -> int:
+    """`duban units --init PLAN`: a draft unit directory on stdout, problems on stderr."""
+    plan = load_plan(plan_path)
+    for problem in plan.errors:
+        print(problem.format(str(plan_path)), file=sys.stderr)
+    if not plan.tasks:
+        return 2
+    sys.stdout.write(draft_directory(plan))
+    return 0
 
 
 def cmd_tasks(settings: Settings, args: argparse.Namespace) -> int:
@@ -206,8 +230,6 @@ def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
     services = _open(settings)
     try:
         if args.what == "reminders":
-            from bot.reports.due import planned, preview_reminders
-
             items = preview_reminders(services, args.date)
             if args.json:
                 json.dump(items, sys.stdout, ensure_ascii=False, indent=2)
@@ -215,8 +237,6 @@ def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 _print_reminders(items, planned(services, args.date, include_unreachable=True))
         else:
-            from bot.reports.summary import render_summary_text
-
             print(render_summary_text(services, args.date))
     finally:
         services.close()

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.domain.policy import policy_of
-from bot.reports.summary import week_key
+from bot.domain.status import week_key
 from bot.telegram.context import OUTBOX, SERVICES
 from bot.telegram.outbox import Outbox
 from bot.telegram.publish import post_summary

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.domain import progress
 from bot.domain.days import DAY_KIND
+from bot.domain.status import week_key
 from bot.features import campaign, kpis
 from bot.reports import scorecard, sections
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
@@ -23,12 +24,6 @@ REGULARITY_WEEKS = 4
 SILENT_HORIZON_DAYS = 14  # a unit is expected to report on work due within two weeks
 SILENT_REFS_SHOWN = 5
 CN_NUMERALS = "零一二三四五六七八九十"
-
-
-def week_key(day: date) -> str:
-    """The ISO week a day belongs to: "2021-W25"."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def week_bounds(day: date) -> tuple[date, date]:

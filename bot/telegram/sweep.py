@@ -26,9 +26,9 @@ from bot.domain.planner import (
     Reminder,
     by_chat,
     units_without_contacts,
-    week_key,
 )
 from bot.domain.policy import Policy, PolicyError, policy_for, policy_of
+from bot.domain.status import period_label, week_key
 from bot.reports.due import planned
 from bot.services import PlanError, open_services
 from bot.store import StoreLocked
@@ -56,15 +56,6 @@ def ledger_key(reminder: Reminder, chat_id: int) -> str:
     return f"{reminder.key}>{chat_id}"
 
 
-def _period_label(period: str | None) -> str:
-    if not period:
-        return ""
-    year, _, rest = period.partition("-")
-    if rest.startswith("Q"):
-        return f"{year}年第{rest[1:]}季度"
-    return f"{year}年{int(rest)}月"
-
-
 def _item(services: Any, r: Reminder, policy: Policy, day: date | None) -> dict[str, Any]:
     task = services.store.task(r.task)
     state = services.store.state(r.task, r.unit) or {}
@@ -78,7 +69,7 @@ def _item(services: Any, r: Reminder, policy: Policy, day: date | None) -> dict[
         "kind": r.kind,
         "due": r.due,
         "period": r.period,
-        "period_label": _period_label(r.period),
+        "period_label": period_label(r.period),
         "workdays_left": r.workdays_left,
         "workdays_overdue": r.workdays_overdue,
         "due_today": day is not None and r.due == day,
