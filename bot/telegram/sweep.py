@@ -100,7 +100,7 @@ def _inspection(services: Any, r: Reminder) -> dict[str, Any]:
         "unit": r.unit,
         "unit_role": state.get("role", "lead"),
         "due": r.due,
-        "period_label": _period_label(r.period),
+        "period_label": period_label(r.period),
         "workdays_overdue": r.workdays_overdue,
         "reminders": len({ev.get("key") for ev in sent}),
         "status": state.get("status", "todo"),
