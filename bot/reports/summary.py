@@ -182,7 +182,8 @@ def build_summary(services: Services, day: date, limit: int = LIST_LIMIT) -> dic
         unit = ev.get("unit")
         if unit and who.is_own(ev):
             active_week.add(unit)
-        if ev.get("status") == "done" and ev.get("task") and unit:
+        # A part the coordinator closed with the lead's claim is not the unit's completion.
+        if ev.get("status") == "done" and ev.get("task") and unit and ev["kind"] != "part.closed":
             if unit not in completed[ev["task"]]:
                 completed[ev["task"]].append(unit)
     notes = _week_notes(week_events, who)
