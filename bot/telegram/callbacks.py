@@ -280,3 +280,16 @@ def choices(dialogue: str, step: str) -> Callable[[object], bool]:
 def finish_of(dialogue: str) -> Callable[[object], bool]:
     """A pattern for the 完成 button of one dialogue."""
     return lambda data: parse(data) == Finish(dialogue)
+
+
+@kind
+@dataclass(frozen=True)
+class PlanImport(Callback):
+    """导入 / 取消 under a plan file a coordinator sent (`token` names the staged file)."""
+
+    prefix: ClassVar[str] = "imp"
+    verdict: str
+    token: str
+
+    def valid(self) -> bool:
+        return self.verdict in ("ok", "no")
