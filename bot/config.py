@@ -34,6 +34,7 @@ class Settings:
     units: Path = DATA / "units.yaml"
     coordinators: frozenset[int] = field(default_factory=frozenset)
     summary_chat_id: int | None = None
+    inspection_chat_id: int | None = None  # 区政府督查室: second-tier escalations (off: None)
     timezone: ZoneInfo = ZoneInfo("Asia/Shanghai")
     reminder_time: time = time(9, 0)
     summary_weekday: int = 4  # Monday = 0
@@ -133,6 +134,8 @@ def load_settings(
         kw["coordinators"] = frozenset(int(i) for i in ids)
     if raw := get("DUBAN_SUMMARY_CHAT_ID"):
         kw["summary_chat_id"] = _int("DUBAN_SUMMARY_CHAT_ID", raw)
+    if raw := get("DUBAN_INSPECTION_CHAT_ID"):
+        kw["inspection_chat_id"] = _int("DUBAN_INSPECTION_CHAT_ID", raw)
     if raw := get("DUBAN_TIMEZONE"):
         try:
             kw["timezone"] = ZoneInfo(raw.strip())

@@ -9,6 +9,7 @@ from telegram.ext import Application
 from handlers import (
     activity,
     awaiting,
+    blocked,
     evidence,
     extensions,
     fallback,
@@ -40,6 +41,7 @@ HANDLER_MODULES: list[ModuleType] = [
     evidence,
     extensions,
     review,
+    blocked,  # 受阻 alerts: 答复单位
     reminders,  # /snooze, /remind
     fallback,  # stays last: takes whatever no other handler in Group.COMMANDS took
 ]

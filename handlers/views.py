@@ -14,7 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.reports import report, views
 from bot.reports.chart import chart_safely
-from bot.reports.summary import build_summary, render_summary
+from bot.reports.summary import messages_of
 from bot.services import Services
 from bot.telegram import callbacks as cb
 from bot.telegram.publish import post_summary
@@ -165,8 +165,9 @@ async def summary_command(update: Update, context: Context) -> None:
         except Forbidden:  # asked in a group by a coordinator who never opened a private chat
             await reply(update, context, _note("preview_needs_private"))
             return
-        data = build_summary(services, today(context))
-        await context.outbox.send(user.id, render_summary(data))
+        data, texts = messages_of(services, today(context))
+        for text in texts:
+            await context.outbox.send(user.id, text)
         png = await chart_safely(services, today(context), data)
         if png is not None:
             try:

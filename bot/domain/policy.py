@@ -36,6 +36,7 @@ class OverduePolicy:
     roles: tuple[str, ...] = ("lead", "supporter")
     every_workdays: int = 3
     escalate_after_workdays: int = 5
+    inspection_after_workdays: int = 10  # 二级: to 区政府督查室 (DUBAN_INSPECTION_CHAT_ID)
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,12 @@ def policy_from_mapping(raw: Any, source: str = "<policy>", base: Policy | None 
                 raise ValueError(f"{source}: {name}.{key}: unknown setting")
             changes[key] = _value(f"{source}: {name}.{key}", getattr(current, key), value)
         policy = replace(policy, **{name: replace(current, **changes)})
+    inspection = policy.overdue.inspection_after_workdays
+    if inspection and inspection <= policy.overdue.escalate_after_workdays:
+        raise ValueError(
+            f"{source}: overdue.inspection_after_workdays: must be more than "
+            "escalate_after_workdays (the second tier comes after the first)"
+        )
     if policy.overdue.every_workdays < 1:
         raise ValueError(f"{source}: overdue.every_workdays: must be at least 1")
     if policy.delivery.max_attempts < 1:

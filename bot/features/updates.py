@@ -205,6 +205,8 @@ def apply_update(
             details={"on_behalf": grant.on_behalf},
             **changes,
         )
+    if status == "done" and state["role"] != "lead":
+        review.close_if_complete(services, task.id, actor.user_id)  # the last open part
     claim = None
     if wants_claim and claim_problem is None:
         claim = _open_claim(services, task.id, grant.unit, actor, note)

@@ -226,6 +226,18 @@ class Store:
         return len(self.table("events"))
 
     # -- plan -------------------------------------------------------------------------------
+    def imported_at(self) -> datetime | None:
+        """When the plan was first imported (stores from before this was kept: the first
+        import event)."""
+        raw = self.meta("imported_at")
+        if raw is None:
+            cached = getattr(self, "_first_import", None)
+            if cached is None:
+                first = next(iter(self.events(kinds=["plan.import"])), None)
+                cached = self._first_import = first["at"] if first else ""
+            raw = cached or None
+        return datetime.fromisoformat(raw) if raw else None
+
     def has_plan(self) -> bool:
         return len(self.table("tasks")) > 0
 
@@ -308,6 +320,9 @@ class Store:
                 tasks_table.update({"archived": True}, doc_ids=[task_id])
                 self.record("plan.task_archived", at=at, actor=actor, task=task_id)
                 archived.append(task_id)
+        if self.meta("imported_at") is None:
+            # The day the plan came into use: nothing due before it is chased or escalated.
+            self.set_meta("imported_at", _iso(at))
         self.set_meta("plan_year", plan.year)
         self.set_meta("plan_source", plan.source)
         self.record(

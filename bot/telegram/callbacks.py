@@ -164,14 +164,31 @@ class SkipNote(TaskButton):
 @kind
 @dataclass(frozen=True)
 class Review(Callback):
-    """通过 / 退回 a completion claim or an extension request (its record id)."""
+    """通过 / 退回 a completion claim or an extension request (its record id).
+
+    A lead's claim with supporters' parts still open has two 通过: `okc` closes those parts
+    with it, `okk` keeps them open (the task then is 牵头已完成，配合未完, not 已办结).
+    """
 
     prefix: ClassVar[str] = "rv"
     verdict: str
     record: int
 
     def valid(self) -> bool:
-        return self.verdict in ("ok", "no")
+        return self.verdict in ("ok", "no", "okc", "okk")
+
+
+@kind
+@dataclass(frozen=True)
+class AnswerBlocked(Callback):
+    """答复单位 under a 受阻 alert: the coordinator's next text goes to the unit's contacts."""
+
+    prefix: ClassVar[str] = "blk"
+    task: int
+    unit_index: int
+
+    def valid(self) -> bool:
+        return self.unit_index >= 0
 
 
 @kind

@@ -22,6 +22,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.clock import FixedClock
 from bot.domain.planner import (
+    ESCALATIONS,
     Reminder,
     by_chat,
     units_without_contacts,
@@ -75,6 +76,38 @@ def _item(services: Any, r: Reminder, policy: Policy, day: date | None) -> dict[
         "status": state.get("status", "todo"),
         "percent": state.get("percent"),
         "stale_days": policy.ongoing.stale_days,
+        "late": r.late_catch_up,
+    }
+
+
+def _inspection(services: Any, r: Reminder) -> dict[str, Any]:
+    """One 督办通报 entry: unit, task, due date, days overdue, reminders sent, last update."""
+    store = services.store
+    task = store.task(r.task)
+    state = store.state(r.task, r.unit) or {}
+    sent = store.events(
+        task=r.task,
+        where=lambda ev: (
+            ev["kind"] == "reminder"
+            and ev.get("unit") == r.unit
+            and ev.get("reminder_kind") not in ESCALATIONS
+            and ev.get("status") in ("sent", "uncertain")
+        ),
+    )
+    return {
+        "task": r.task,
+        "title": task.title if task else "",
+        "unit": r.unit,
+        "unit_role": state.get("role", "lead"),
+        "due": r.due,
+        "period_label": period_label(r.period),
+        "workdays_overdue": r.workdays_overdue,
+        "reminders": len({ev.get("key") for ev in sent}),
+        "status": state.get("status", "todo"),
+        "percent": state.get("percent"),
+        "note": state.get("note"),
+        "updated_at": state.get("updated_at"),
+        "late": r.late_catch_up,
     }
 
 
@@ -114,15 +147,23 @@ def compose(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """One chat's message for this morning: every reminder and escalation, and the buttons."""
     policy = policy_of(services)
-    reminders = [_item(services, r, policy, day) for r in items if r.kind != "escalation"]
+    reminders = [_item(services, r, policy, day) for r in items if r.kind not in ESCALATIONS]
     escalations = [_item(services, r, policy, day) for r in items if r.kind == "escalation"]
-    text = render(
-        "reminder.html.j2",
-        reminders=reminders,
-        escalations=escalations,
-        escalated_tasks=escalation_groups(escalations),
-        manual=manual,
-    )
+    inspections = [_inspection(services, r) for r in items if r.kind == "escalation2"]
+    texts = []
+    if reminders or escalations:
+        texts.append(
+            render(
+                "reminder.html.j2",
+                reminders=reminders,
+                escalations=escalations,
+                escalated_tasks=escalation_groups(escalations),
+                manual=manual,
+            )
+        )
+    if inspections:
+        texts.append(render("inspection.html.j2", items=inspections, day=day))
+    text = "\n\n".join(texts)
     task_ids = list(dict.fromkeys(it["task"] for it in reminders))
     return text, task_buttons(task_ids)
 
@@ -134,6 +175,7 @@ def _about(items: list[Reminder]) -> tuple[list[tuple[int, str | None]], str]:
     """
     refs: list[tuple[int, str | None]] = list(dict.fromkeys((r.task, r.unit) for r in items))
     kind = "digest" if len({t for t, _ in refs}) > 1 else items[0].kind
+    kind = "escalation" if kind == "escalation2" else kind
     return refs, kind if kind in ("digest", "escalation") else "reminder"
 
 
@@ -275,6 +317,7 @@ async def _weekly_no_contacts(outbox: Outbox, services: Any, now: datetime) -> N
         store.contacts(),
         units=services.units,
         closed=services.store.closed_tasks(),
+        coordinators=services.settings.coordinators,
     )
     if not missing:
         return
