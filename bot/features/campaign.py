@@ -80,7 +80,7 @@ def _keep(
     **event: Any,
 ) -> dict[str, Any]:
     """Insert the record, note it in the history (its id under `id_key`); the record with its id."""
-    doc_id = store.table(table).insert(doc)
+    doc_id = store.insert_once(table, doc)
     if doc["unit"]:
         # An activity (#24) or a 专项治理 report (#11/#25) is the unit's progress on that task:
         # the part is not stale after one (the monthly 持续推进 reminder, the summary's light).

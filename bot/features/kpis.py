@@ -171,7 +171,7 @@ def record_metric(
         "unit": unit,
         "task": kpi.task,
     }
-    doc_id = store.table(TABLE).insert(doc)
+    doc_id = store.insert_once(TABLE, doc)
     store.record("metric", at=at, actor=actor, task=kpi.task, unit=unit, key=kpi.key, value=value)
     return {"id": doc_id, **doc}
 

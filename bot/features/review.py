@@ -142,7 +142,7 @@ def insert(
         "decision_reason": None,
         **fields,
     }
-    doc_id = services.store.table(TABLE).insert(doc)
+    doc_id = services.store.insert_once(TABLE, doc)
     return {"id": doc_id, **doc}
 
 

@@ -28,6 +28,7 @@ from bot.features.access import CONTACT_COMMANDS, COORDINATOR_EXTRA
 from bot.features.evidence import remove_partial_downloads
 from bot.services import Services, open_services
 from bot.store import StoreLocked
+from bot.telegram.intake import intake_processor
 from bot.text.render import render
 
 log = logging.getLogger("duban.app")
@@ -135,6 +136,7 @@ def build_application(
     import handlers
     import schedules
     from bot.domain.policy import policy_for
+    from bot.telegram.intake import IntakeProcessor, IntakeQueue, IntakeRequest, requeue_pending
     from bot.telegram.outbox import rate_limiter
     from handlers.persistence import dialogue_persistence
 
@@ -144,6 +146,7 @@ def build_application(
         if "services" not in application.bot_data:
             application.bot_data["services"] = open_services(settings, writer=True, clock=clock)
         remove_partial_downloads(application.bot_data["services"].settings.data_dir)
+        await requeue_pending(application)  # fetched before the last stop, never handled
         asyncio.get_running_loop().run_in_executor(None, _warm_up_dateparser)
         await set_command_menus(application)
         schedules.schedule_all(application)
@@ -153,9 +156,14 @@ def build_application(
         if found is not None:
             found.close()
 
+    # Every update is kept in the store before Telegram may consider it confirmed (intake.py).
+    intake_parts = (IntakeRequest(connection_pool_size=1), IntakeQueue(), IntakeProcessor())
     application = (
         ApplicationBuilder()
         .application_class(application_class)
+        .get_updates_request(intake_parts[0])
+        .update_queue(intake_parts[1])
+        .concurrent_updates(intake_parts[2])
         .token(settings.token or "")
         .base_url(settings.api_base_url)
         .base_file_url(settings.file_base_url)
@@ -173,6 +181,8 @@ def build_application(
         .post_shutdown(post_shutdown)
         .build()
     )
+    for part in intake_parts:
+        part.attach(application)
     if services is not None:
         application.bot_data["services"] = services
     handlers.register_all(application)
@@ -187,6 +197,15 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.warning("network trouble talking to Telegram: %s", error)  # retried by the updater
         return
     update_id = update.update_id if isinstance(update, Update) else None
+    processor = intake_processor(context.application)
+    if isinstance(update, Update) and processor is not None:
+        if processor.failed(update) == "retry":  # tried again at the back of the queue
+            log.warning(
+                "update %s failed, will retry:\n%s",
+                update_id,
+                "".join(traceback.format_exception(error)) if error else "?",
+            )
+            return
     log.error(
         "error while handling update %s:\n%s",
         update_id,
