@@ -28,13 +28,14 @@ from telegram.ext import Application, BaseUpdateProcessor
 from telegram.request import HTTPXRequest
 
 from bot.services import Services
+from bot.telegram.context import SERVICES
 
 log = logging.getLogger("duban.intake")
 MAX_FAILURES = 3  # an update whose handling raised this often is parked
 
 
 def _services(application: Application | None) -> Services | None:  # type: ignore[type-arg]
-    return application.bot_data.get("services") if application is not None else None
+    return application.bot_data.get(SERVICES) if application is not None else None
 
 
 class _Attached:
