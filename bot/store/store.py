@@ -228,7 +228,9 @@ class Store:
             signature = _signature(table, doc)
             nth = origin.used[signature]
             origin.used[signature] += 1
-            same = [i for i, d in origin.earlier.get(table, ()) if _signature(table, d) == signature]
+            same = [
+                i for i, d in origin.earlier.get(table, ()) if _signature(table, d) == signature
+            ]
             if nth < len(same) and self.table(table).contains(doc_id=same[nth]):
                 return same[nth], False
         return self.table(table).insert(doc), True
@@ -613,7 +615,9 @@ class Store:
                 uid = raw.get("update_id")
                 if not isinstance(uid, int) or uid in self._seen or uid in self._intake:
                     continue
-                self._intake[uid] = table.insert({"u": uid, "d": dict(raw), "starts": 0, "fails": 0})
+                self._intake[uid] = table.insert(
+                    {"u": uid, "d": dict(raw), "starts": 0, "fails": 0}
+                )
                 added += 1
         return added
 
@@ -632,8 +636,8 @@ class Store:
         doc_id = self._intake.get(update_id)
         if doc_id is None:
             return 0
-        doc = self.table("intake").get(doc_id=doc_id)
-        count = int((doc or {}).get(field_name, 0)) + 1
+        doc: Mapping[str, Any] = self.table("intake").get(doc_id=doc_id) or {}
+        count = int(doc.get(field_name, 0)) + 1
         self.table("intake").update({field_name: count}, doc_ids=[doc_id])
         return count
 

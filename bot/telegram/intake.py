@@ -19,8 +19,10 @@ that queue. A crash in between used to lose the batch. Here:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable
+from http import HTTPStatus
 from typing import Any
 
 from telegram import Update
@@ -50,14 +52,21 @@ class _Attached:
 class IntakeRequest(HTTPXRequest, _Attached):
     """The getUpdates request: the batch is durable in the store before the Updater gets it."""
 
-    async def post(self, url: str, *args: Any, **kwargs: Any) -> Any:
-        result = await super().post(url, *args, **kwargs)
-        if url.endswith("/getUpdates") and isinstance(result, list) and result:
-            services = _services(self.application)
-            if services is None:  # no store yet: nothing may be confirmed without one
-                raise RuntimeError("updates fetched before the store was open")
-            services.store.take_in(u for u in result if isinstance(u, dict))
-        return result
+    async def do_request(
+        self, url: str, method: str, *args: Any, **kwargs: Any
+    ) -> tuple[int, bytes]:
+        code, payload = await super().do_request(url, method, *args, **kwargs)
+        if url.endswith("/getUpdates") and code == HTTPStatus.OK:
+            try:
+                result = json.loads(payload).get("result")
+            except (ValueError, AttributeError):
+                result = None  # PTB reports a malformed answer itself
+            if isinstance(result, list) and result:
+                services = _services(self.application)
+                if services is None:  # no store yet: nothing may be confirmed without one
+                    raise RuntimeError("updates fetched before the store was open")
+                services.store.take_in(u for u in result if isinstance(u, dict))
+        return code, payload
 
 
 class IntakeQueue(asyncio.Queue, _Attached):  # type: ignore[type-arg]
@@ -130,7 +139,9 @@ async def requeue_pending(application: Application) -> int:  # type: ignore[type
         update = Update.de_json(entry["d"], application.bot)
         await application.update_queue.put(update)
     if pending:
-        log.info("re-queued %d update(s) fetched but not handled before the last stop", len(pending))
+        log.info(
+            "re-queued %d update(s) fetched but not handled before the last stop", len(pending)
+        )
     return len(pending)
 
 
