@@ -1,4 +1,5 @@
-"""The one repeating job: every simulated minute, the reminder sweep and the weekly summary.
+"""The one repeating job: every simulated minute, the reminder sweep, the daily backup and the
+weekly summary.
 
 The interval follows the clock: 60 real seconds on the real clock; under the rehearsal clock
 60/S real seconds and at least once a real second (CONTRACT), never below 0.2 s so a fast
@@ -13,6 +14,7 @@ from typing import Any
 
 from telegram.ext import ContextTypes, Job
 
+from schedules.backup import backup_tick
 from schedules.reminders import policy_of, reminder_sweep
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,10 @@ async def run_once(application: Any) -> None:
         await reminder_sweep(application)
     except Exception:
         log.exception("reminder sweep failed")
+    try:
+        await backup_tick(application)
+    except Exception:
+        log.exception("daily backup failed")  # tried again next tick: no ledger entry yet
     try:
         summary = importlib.import_module("schedules.summary")
     except ModuleNotFoundError:
