@@ -11,6 +11,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import DATA
+from bot.domain.clock import RealClock, RehearsalClock
+from bot.domain.units import Directory
 
 DEFAULT_API = "https://api.telegram.org/bot"
 DEFAULT_FILE_API = "https://api.telegram.org/file/bot"
@@ -85,8 +87,6 @@ def _data_dir(raw: str, name: str = "DUBAN_DATA_DIR") -> Path:
 
 def _units(raw: str) -> Path:
     """The unit directory file, read once now so a broken one stops start-up here."""
-    from bot.domain.units import Directory
-
     path = _path("DUBAN_UNITS", raw, must_exist=True)
     try:
         Directory.load(path)
@@ -181,8 +181,6 @@ def load_settings(
 
 def make_clock(settings: Settings):  # type: ignore[no-untyped-def]
     """The clock the settings ask for: rehearsal when a start or a speed is set."""
-    from bot.domain.clock import RealClock, RehearsalClock
-
     if settings.clock_start is not None or settings.clock_speed != 1.0:
         start = settings.clock_start or datetime.now(settings.timezone)
         return RehearsalClock(start, settings.clock_speed, tz=settings.timezone)

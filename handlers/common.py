@@ -21,10 +21,11 @@ Context = DubanContext
 
 def actor_of(update: Update, context: Context) -> Actor:
     """The actor the gate resolved for this update (the context object is per update)."""
-    if context.actor is None:
+    actor = context.actor
+    if actor is None:
         assert update.effective_user is not None
-        context.actor = resolve_actor(context.services, update.effective_user)
-    return context.actor
+        actor = context.actor = resolve_actor(context.services, update.effective_user)
+    return actor
 
 
 def today(context: Context) -> date:

@@ -10,8 +10,9 @@ from bot.features.access import Actor, admission, resolve_actor
 from bot.telegram import callbacks as cb
 from bot.text.render import render
 from handlers.common import Context, plain_text, reply
+from handlers.groups import Group
 
-GATE_GROUP = -1
+GATE_GROUP = Group.GATE
 
 
 async def gate(update: Update, context: Context) -> None:

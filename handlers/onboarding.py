@@ -8,8 +8,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.features import onboarding
 from bot.telegram import callbacks as cb
-from bot.telegram.app import set_coordinator_menu
 from bot.telegram.keyboards import unbind_buttons
+from bot.telegram.menus import set_coordinator_menu
 from handlers.common import Context, actor_of, reply
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.features import pending, review
 from bot.features.access import Actor
@@ -15,14 +15,14 @@ from bot.features.review import ReviewError
 from bot.telegram import callbacks as cb
 from bot.telegram.keyboards import review_buttons
 from bot.text import review_texts
-from handlers.common import actor_of, plain_text, reply
+from handlers.common import Context, actor_of, plain_text, reply
 
 log = logging.getLogger(__name__)
 LIST_LIMIT = 10  # cards per /review; each is its own message so each keeps its own buttons
 
 
 async def send_quietly(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: Context,
     chat_id: int,
     text: str,
     *,
@@ -40,7 +40,7 @@ async def send_quietly(
     return True
 
 
-async def announce(context: ContextTypes.DEFAULT_TYPE, record: dict[str, Any]) -> int:
+async def announce(context: Context, record: dict[str, Any]) -> int:
     """Send a new pending record to every coordinator with 通过/退回 buttons; how many got it."""
     services = context.services
     text = review_texts.card_text(services, record)
@@ -58,7 +58,7 @@ async def announce(context: ContextTypes.DEFAULT_TYPE, record: dict[str, Any]) -
     return sent
 
 
-async def tell_unit(context: ContextTypes.DEFAULT_TYPE, unit: str, task_id: int, text: str) -> int:
+async def tell_unit(context: Context, unit: str, task_id: int, text: str) -> int:
     """Send a text to the unit's bound contacts (replies to it become notes on the task)."""
     sent = 0
     for contact in context.services.store.contacts(unit):
@@ -66,7 +66,7 @@ async def tell_unit(context: ContextTypes.DEFAULT_TYPE, unit: str, task_id: int,
     return sent
 
 
-async def review_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def review_command(update: Update, context: Context) -> None:
     """/review: pending completion claims and extension requests, each with its buttons."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -83,7 +83,7 @@ async def review_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await reply(update, context, text, buttons, about=about, kind="review")
 
 
-async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def decide_button(update: Update, context: Context) -> None:
     """通过 decides at once; 退回 asks for the reason first."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or query.data is None:
@@ -103,9 +103,7 @@ async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await _ask_reason(update, context, record)
 
 
-async def _ask_reason(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, record: dict[str, Any]
-) -> None:
+async def _ask_reason(update: Update, context: Context, record: dict[str, Any]) -> None:
     """After 退回: the next text of the coordinator is the reason."""
     query, user, services = update.callback_query, update.effective_user, context.services
     assert query is not None and user is not None
@@ -130,9 +128,7 @@ async def _drop_buttons(query: Any) -> None:
         pass  # the message may be too old to edit, or already without buttons
 
 
-async def _approve(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, record_id: int
-) -> None:
+async def _approve(update: Update, context: Context, actor: Actor, record_id: int) -> None:
     query = update.callback_query
     assert query is not None
     services = context.services
@@ -145,9 +141,7 @@ async def _approve(
     await _announce_decision(context, actor, decision)
 
 
-async def _announce_decision(
-    context: ContextTypes.DEFAULT_TYPE, actor: Actor, decision: review.Decision
-) -> None:
+async def _announce_decision(context: Context, actor: Actor, decision: review.Decision) -> None:
     """Tell the unit's contacts the outcome, and the deciding coordinator what happened."""
     record = decision.record
     text = review_texts.notice_text(context.services, decision)
@@ -155,9 +149,7 @@ async def _announce_decision(
     await send_quietly(context, actor.user_id, review_texts.decided_text(decision, reached))
 
 
-async def reason_text(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, wait: dict[str, Any]
-) -> None:
+async def reason_text(update: Update, context: Context, wait: dict[str, Any]) -> None:
     """The coordinator's refusal reason after 退回: the record is refused and the unit told."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None

@@ -11,8 +11,8 @@ import logging
 from datetime import datetime, time
 from typing import Any
 
+from bot.domain.policy import policy_of
 from bot.store.backup import make_backup, prune, snapshot_bytes
-from schedules.reminders import policy_of
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from bot.domain.clock import SHANGHAI
-from schedules.reminders import preview_reminders, reminder_sweep
+from bot.reports.due import preview_reminders
+from bot.telegram.sweep import reminder_sweep
 from tests.harness import COORDINATOR, ChatEnv
 
 
@@ -71,8 +72,11 @@ async def test_remind_is_for_coordinators_only(env: ChatEnv) -> None:
     alice = env.person(2001, "Alice")
     await alice.say("/start")
     env.bind(alice, "区司法局")
-    await alice.say("/remind 18")
+    (refused,) = await alice.say("/remind 18")
+    assert "仅供督办人员" in refused["text"]
     assert env.store.events(kinds=["reminder"]) == []
+    await env.coordinator.say("/remind 18")  # the same command from a coordinator does chase
+    assert env.store.events(kinds=["reminder"])
 
 
 async def test_replying_to_a_reminder_updates_its_task(env: ChatEnv) -> None:

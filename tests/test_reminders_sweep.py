@@ -15,9 +15,10 @@ from telegram.request import HTTPXRequest
 import bot.telegram.outbox as delivery
 from bot.config import Settings
 from bot.domain.clock import SHANGHAI, FixedClock
+from bot.reports.due import preview_reminders
 from bot.services import Services, open_services
+from bot.telegram.sweep import sweep
 from sandbox.botapi import BotApiServer
-from schedules.reminders import preview_reminders, sweep
 
 COORD = 9001
 SUMMARY = -100500
@@ -293,8 +294,8 @@ async def test_end_of_june_escalations_are_one_readable_message_per_chat(env: En
 
 def test_escalations_longer_than_one_message_are_split_at_the_limit(env: Env) -> None:
     from bot.domain.planner import Reminder
+    from bot.telegram.sweep import compose
     from bot.text.render import split_message
-    from schedules.reminders import compose
 
     day = date(2021, 7, 7)
     many = [

@@ -12,6 +12,7 @@ import pytest
 
 from bot.config import Settings
 from bot.domain.clock import SHANGHAI, RehearsalClock
+from bot.features import campaign
 from bot.services import Services, open_services
 from sandbox import demo
 from sandbox.botapi import BotApiServer
@@ -67,8 +68,7 @@ def test_demo_binds_contacts_through_invites_and_records_progress(services: Serv
     assert all(e["at"] < START.isoformat() for e in store.events(kinds=["status"]))
 
 
-def test_demo_records_an_activity_when_the_campaign_module_exists(services: Services) -> None:
-    campaign = pytest.importorskip("bot.features.campaign")
+def test_demo_records_an_activity(services: Services) -> None:
     demo.seed_demo(services)
     [activity] = campaign.activities(services.store)
     assert activity["task"] == 24 and activity["unit"] == "区文明办"

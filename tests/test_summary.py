@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.domain.status import week_key
 from bot.features import campaign, kpis
 from bot.reports import views
-from bot.reports.summary import build_summary, render_summary_text, summary_messages, week_key
+from bot.reports.summary import build_summary, render_summary_text, summary_messages
 from bot.services import Services
 from bot.store import Store
 from bot.text.render import TELEGRAM_LIMIT
@@ -129,6 +130,7 @@ def test_views_escape_hostile_notes(services: Services) -> None:
     )
     page = views.task_view(services, 18, FRIDAY)
     assert page is not None and "<script>" not in page.text
+    assert "&lt;script&gt;" in page.text  # the note is shown, escaped, not dropped
     valid_messages(page.text)
 
 

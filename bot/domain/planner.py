@@ -347,12 +347,6 @@ def units_without_contacts(
     return out
 
 
-def week_key(day: date) -> str:
-    """ "2021-W23": the ISO week a day belongs to (for once-a-week notices)."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
 def by_chat(
     reminders: Iterable[Reminder], skip: Callable[[Reminder, int], bool] | None = None
 ) -> dict[int, list[Reminder]]:

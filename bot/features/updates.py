@@ -259,8 +259,6 @@ def _event_kind(changes: dict[str, Any], nil_return: bool) -> str:
 
 def _claim_problem(services: Services, task_id: int, unit: str) -> str | None:
     """Why a completion claim cannot be opened now (None: it can)."""
-    from bot.features import review
-
     if services.store.task_meta(task_id).get("closed"):
         return "closed"
     if review.open_request(services.store, "claim", task_id, unit) is not None:
@@ -271,8 +269,6 @@ def _claim_problem(services: Services, task_id: int, unit: str) -> str | None:
 def _open_claim(
     services: Services, task_id: int, unit: str, actor: Actor, note: str | None
 ) -> dict[str, Any] | None:
-    from bot.features import review
-
     try:
         return review.create_claim(services, task_id, unit, actor, note=note)
     except review.ReviewError:

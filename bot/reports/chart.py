@@ -16,6 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.reports.summary import build_summary, weekly_trend
+
 if TYPE_CHECKING:
     from bot.services import Services
 
@@ -147,8 +149,6 @@ def chart_inputs(
     services: Services, day: date, summary: Mapping[str, Any] | None = None
 ) -> tuple[list[Mapping[str, Any]], list[tuple[str, int, int]], str, str | None]:
     """(groups, trend, title, font) read from the store; cheap, so it runs on the caller's thread."""
-    from bot.reports.summary import build_summary, weekly_trend
-
     data = summary if summary is not None else build_summary(services, day)
     font = find_cjk_font()
     title = f"督办周报 {data['week']}" if font else f"duban weekly {data['week']}"

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import progress
+from bot.domain.status import week_key
 from bot.features import campaign, kpis
 from bot.text.render import render, split_message
 
@@ -21,12 +22,6 @@ RANKING_SHOWN = 5
 SILENT_HORIZON_DAYS = 14  # a unit is expected to report on work due within two weeks
 SILENT_REFS_SHOWN = 5
 CN_NUMERALS = "零一二三四五六七八九十"
-
-
-def week_key(day: date) -> str:
-    """The ISO week a day belongs to: "2021-W25"."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def week_bounds(day: date) -> tuple[date, date]:
@@ -70,7 +65,7 @@ def snapshot(services: Services, day: date) -> list[progress.TaskProgress]:
     """Every task's progress as of `day`, from the store."""
     store = services.store
     tasks = store.tasks()
-    closed = [t.id for t in tasks if store.task_meta(t.id).get("closed")]
+    closed = sorted(store.closed_tasks())
     return progress.task_progress(
         tasks, store.states(), day, closed=closed, since=tracking_start(services)
     )

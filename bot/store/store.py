@@ -315,6 +315,11 @@ class Store:
         doc: dict[str, Any] = dict(self.table("tasks").get(doc_id=task_id) or {})
         return {k: doc.get(k) for k in ("archived", "closed", "revision")}
 
+    def closed_tasks(self) -> set[int]:
+        """The tasks whose completion a coordinator approved (办结)."""
+        docs = self.table("tasks").raw_docs()
+        return {int(i) for i, doc in docs if doc.get("closed") and not doc.get("archived")}
+
     def set_task_closed(self, task_id: int, closed: bool) -> None:
         self.table("tasks").update({"closed": closed}, doc_ids=[task_id])
 

@@ -11,10 +11,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import (
-    BotCommand,
-    BotCommandScopeAllPrivateChats,
-    BotCommandScopeChat,
-    BotCommandScopeDefault,
     LinkPreviewOptions,
     Update,
 )
@@ -22,10 +18,12 @@ from telegram.constants import ParseMode
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
+import handlers
+import schedules
 from bot.config import Settings
 from bot.domain.clock import Clock
+from bot.domain.dates import warm_up
 from bot.domain.policy import policy_for
-from bot.features.access import CONTACT_COMMANDS, COORDINATOR_EXTRA
 from bot.features.evidence import remove_partial_downloads
 from bot.services import Services, open_services
 from bot.store import StoreLocked
@@ -37,8 +35,10 @@ from bot.telegram.intake import (
     intake_processor,
     requeue_pending,
 )
+from bot.telegram.menus import set_command_menus
 from bot.telegram.outbox import Outbox, rate_limiter
 from bot.text.render import render
+from handlers.persistence import dialogue_persistence
 
 log = logging.getLogger("duban.app")
 NOTICE_QUIET_SECONDS = 300  # one notice per kind of error per five minutes is enough
@@ -96,36 +96,9 @@ def install_redaction(token: str | None) -> None:
 
 
 # -- the application ------------------------------------------------------------------------
-def _commands(pairs: tuple[tuple[str, str], ...]) -> list[BotCommand]:
-    return [BotCommand(name, text[:256]) for name, text in pairs]
-
-
-async def set_command_menus(application: Application) -> None:  # type: ignore[type-arg]
-    """Contacts see their commands; each coordinator's private chat shows the full set."""
-    bot, services = application.bot, application.bot_data[SERVICES]
-    contact = _commands(CONTACT_COMMANDS)
-    await bot.set_my_commands(contact, scope=BotCommandScopeDefault())
-    await bot.set_my_commands(contact, scope=BotCommandScopeAllPrivateChats())
-    for user_id in sorted(services.settings.coordinators):
-        await set_coordinator_menu(bot, user_id)
-
-
-async def set_coordinator_menu(bot: Any, user_id: int) -> bool:
-    """The full command menu in one coordinator's private chat; False if Telegram refused."""
-    full = _commands(CONTACT_COMMANDS) + _commands(COORDINATOR_EXTRA)
-    try:
-        await bot.set_my_commands(full, scope=BotCommandScopeChat(user_id))
-    except TelegramError as exc:  # a coordinator who never opened the chat: set on their /start
-        log.warning("no command menu for coordinator %s: %s", user_id, exc)
-        return False
-    return True
-
-
 def _warm_up_dateparser() -> None:
     """dateparser's first call costs ~600 ms: pay it at start, not in someone's /extend."""
     try:
-        from bot.domain.dates import warm_up
-
         warm_up()  # the very call /extend makes (same languages and settings)
     except Exception:  # warming up is an optimisation only
         log.debug("dateparser warm-up failed", exc_info=True)
@@ -142,10 +115,6 @@ def build_application(
 
     `application_class` lets tests observe update processing (a subclass of Application).
     """
-    import handlers
-    import schedules
-    from handlers.persistence import dialogue_persistence
-
     install_redaction(settings.token)
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]

@@ -233,6 +233,11 @@ class Outbox:
         self.policy = policy or DeliveryPolicy()
         self._sleep = sleep
 
+    @classmethod
+    def of(cls, sender: Bot | Outbox, services: Any, policy: DeliveryPolicy) -> Outbox:
+        """`sender` if it is an outbox already, else one around a bare bot (a one-off sweep)."""
+        return sender if isinstance(sender, Outbox) else cls(sender, services, policy)
+
     async def send(
         self,
         chat_id: int,
@@ -251,7 +256,7 @@ class Outbox:
             sent.append(
                 await self.bot.send_message(chat_id, part, reply_markup=markup if last else None)
             )
-        self._remember(sent, about, kind)
+        self.remember(sent, about, kind)
         return sent
 
     async def reply(
@@ -282,7 +287,7 @@ class Outbox:
                     ),
                 )
             )
-        self._remember(sent, about, kind)
+        self.remember(sent, about, kind)
         return sent
 
     async def tell(
@@ -338,7 +343,7 @@ class Outbox:
             notify=notify,
             sleep=self._sleep,
         )
-        self._remember(outcome.messages, about, kind)
+        self.remember(outcome.messages, about, kind)
         return outcome
 
     async def photo(self, chat_id: int, photo: bytes, caption: str | None = None) -> Message:
@@ -349,14 +354,17 @@ class Outbox:
     ) -> Message:
         return await self.bot.send_document(chat_id, data, filename=filename, caption=caption)
 
-    def _remember(self, messages: list[Message], about: Iterable[About], kind: str) -> None:
+    def remember(self, messages: list[Message], about: Iterable[About], kind: str) -> None:
+        """Which task(s) each message is about, made durable together (one sync)."""
         refs = list(dict.fromkeys(about))
-        if not refs:
+        if not refs or not messages:
             return
         if len({task for task, _ in refs}) > 1 and kind not in ("digest", "escalation"):
             kind = "digest"
-        for message in messages:
-            for task, unit in refs:
-                self.services.store.remember_message(
-                    message.chat_id, message.message_id, task=task, unit=unit, kind=kind
-                )
+        store = self.services.store
+        with store.batch():
+            for message in messages:
+                for task, unit in refs:
+                    store.remember_message(
+                        message.chat_id, message.message_id, task=task, unit=unit, kind=kind
+                    )
