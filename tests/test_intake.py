@@ -157,3 +157,20 @@ async def test_an_update_put_in_the_queue_is_kept_before_it_is_queued(env: ChatE
     assert env.store.intake_entry(770001) is not None  # nothing has been handled yet
     await env.app.update_queue.join()
     assert env.store.update_handled(770001) and env.store.intake_entry(770001) is None
+
+
+async def test_an_update_that_never_finishes_is_parked_after_five_starts(env: ChatEnv) -> None:
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    await alice.say("/help")
+    await env.stop()
+    store = Store(env.data_dir)
+    store.take_in([_message_update(660001, 2001, "/update 18 进行中 77% 毒丸", 9201)])
+    for _ in range(5):  # five processes died handling it
+        store.intake_count(660001, "starts")
+    store.close()
+    await env.start()
+    await env.api.wait_until(lambda: not env.store.intake_pending(), timeout=10)
+    (parked,) = env.store.parked()
+    assert parked["u"] == 660001 and parked["starts"] == 5
+    assert env.store.state(18, "区司法局")["percent"] != 77  # type: ignore[index]

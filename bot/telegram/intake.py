@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from http import HTTPStatus
 from typing import Any
 
@@ -34,6 +34,7 @@ from bot.telegram.context import SERVICES
 
 log = logging.getLogger("duban.intake")
 MAX_FAILURES = 3  # an update whose handling raised this often is parked
+MAX_STARTS = 5  # one whose handling never ended (the process died each time) too
 
 
 def _services(application: Application | None) -> Services | None:  # type: ignore[type-arg]
@@ -105,6 +106,13 @@ class IntakeProcessor(BaseUpdateProcessor, _Attached):
         if store.intake_entry(uid) is None:
             store.take_in([update.to_dict()])
         starts = store.intake_count(uid, "starts")
+        if starts > MAX_STARTS:  # it takes the bot down with it: never try it again
+            log.error("update %s parked: its handling never finished in %d tries", uid, starts - 1)
+            if isinstance(coroutine, Coroutine):
+                coroutine.close()
+            at = services.clock.now().isoformat(timespec="seconds")
+            store.finish_update(uid, parked={"at": at, "starts": starts - 1})
+            return
         with store.origin(uid, replay=starts > 1):
             await coroutine
         outcome = self.outcomes.pop(uid, None)
