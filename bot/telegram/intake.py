@@ -13,6 +13,7 @@ that queue. A crash in between used to lose the batch. Here:
   tagged, so handling it again finds them instead of writing twice) and marks it handled in the
   record the gate consults; one that failed goes to the back of the queue, and after
   `MAX_FAILURES` it is parked (kept in `parked`, coordinators told, the contact apologised to);
+  one whose handling never ended `MAX_STARTS` times (it took the process down) is parked too;
 - `requeue_pending` puts what was kept but never handled back in the queue at start, in order.
 """
 
