@@ -15,6 +15,7 @@ from handlers import (
     gate,
     metrics,
     onboarding,
+    plan_import,
     rectify,
     reminders,
     review,
@@ -35,6 +36,7 @@ HANDLER_MODULES: list[ModuleType] = [
     rectify,  # before evidence: files in /rectify are its own
     metrics,  # /metric
     views,
+    plan_import,  # before evidence: a coordinator's plan file naming no task
     evidence,
     extensions,
     review,

@@ -36,7 +36,7 @@ COORDINATOR_EXTRA: tuple[tuple[str, str], ...] = (
 )
 COORDINATOR_ONLY = frozenset(name for name, _ in COORDINATOR_EXTRA)
 STRANGER_COMMANDS = frozenset({"start", "help"})
-COORDINATOR_ONLY_BUTTONS = frozenset({"rv", "unb"})  # review decisions, unbinding
+COORDINATOR_ONLY_BUTTONS = frozenset({"rv", "unb", "imp"})  # review, unbinding, plan import
 
 
 class TelegramUser(Protocol):

@@ -249,15 +249,7 @@ class Outbox:
     ) -> list[Message]:
         """An answer to a person, split at Telegram's limit with the buttons under the last
         part; a failure raises (the error handler then apologises)."""
-        parts = split_message(text)
-        sent = []
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            sent.append(
-                await self.bot.send_message(chat_id, part, reply_markup=markup if last else None)
-            )
-        self.remember(sent, about, kind)
-        return sent
+        return await self._parts(chat_id, text, markup, None, about, kind)
 
     async def reply(
         self,
@@ -270,19 +262,29 @@ class Outbox:
     ) -> list[Message]:
         """An answer to `message` in its chat; in a group it quotes the message, as PTB's
         `reply_text` does, so the group sees whom it answers."""
-        quote = message.chat.type != "private"
+        quote = message.message_id if message.chat.type != "private" else None
+        return await self._parts(message.chat_id, text, markup, quote, about, kind)
+
+    async def _parts(
+        self,
+        chat_id: int,
+        text: str,
+        markup: Any,
+        quote: int | None,
+        about: Iterable[About],
+        kind: str,
+    ) -> list[Message]:
         parts = split_message(text)
         sent = []
         for i, part in enumerate(parts):
-            last = i == len(parts) - 1
             sent.append(
                 await self.bot.send_message(
-                    message.chat_id,
+                    chat_id,
                     part,
-                    reply_markup=markup if last else None,
+                    reply_markup=markup if i == len(parts) - 1 else None,
                     reply_parameters=(
-                        ReplyParameters(message.message_id, allow_sending_without_reply=True)
-                        if quote and i == 0
+                        ReplyParameters(quote, allow_sending_without_reply=True)
+                        if quote is not None and i == 0
                         else None
                     ),
                 )
