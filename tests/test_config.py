@@ -74,6 +74,7 @@ CONTRACT_VARIABLES = (
     "DUBAN_CLOCK_START",
     "DUBAN_CLOCK_SPEED",
     "DUBAN_SANDBOX_PORT",
+    "DUBAN_BACKUP_DIR",
 )
 ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 

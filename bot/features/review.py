@@ -30,7 +30,7 @@ class ReviewError(ValueError):
     """A request or decision that cannot be made; `code` says why, `info` carries details.
 
     codes: "unknown_task", "not_responsible", "supporter", "done", "closed", "pending",
-    "no_reason", "reason_too_long", "not_found", "no_date", "not_later".
+    "no_reason", "reason_too_long", "not_found", "no_date", "not_later", "too_far".
     """
 
     def __init__(self, code: str, **info: Any) -> None:
@@ -169,7 +169,7 @@ def insert(
         "decision_reason": None,
         **fields,
     }
-    doc_id = services.store.table(TABLE).insert(doc)
+    doc_id = services.store.insert_once(TABLE, doc)
     return {"id": doc_id, **doc}
 
 
