@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     remind = sub.add_parser("remind", help="one reminder sweep now (for cron deployments)")
     remind.add_argument("--date", type=_date)
+
+    backup = sub.add_parser("backup", help="one .tar.gz of the store and the evidence files")
+    backup.add_argument("--to", type=Path, metavar="DIR", help="default: DUBAN_BACKUP_DIR")
+    backup.add_argument("--check", type=Path, metavar="FILE", help="verify a backup, no restore")
+
+    restore = sub.add_parser("restore", help="restore a backup into an empty DUBAN_DATA_DIR")
+    restore.add_argument("file", type=Path)
     return p
 
 
@@ -286,7 +293,41 @@ def _open(settings: Settings, writer: bool = False, with_plan: bool = True) -> S
     return open_services(settings, writer=writer, with_plan=with_plan)
 
 
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    """`duban backup [--to DIR]`, or `--check FILE`: exit 2 with one line naming the damage."""
+    from bot.config import make_clock
+    from bot.store.backup import BackupError, check_backup, make_backup
+
+    try:
+        if args.check is not None:
+            manifest = check_backup(args.check)
+            print(f"{args.check}: ok, {len(manifest['files'])} files verified")
+            return 0
+        at = make_clock(settings).now()
+        info = make_backup(settings.data_dir, args.to or settings.backups, at=at)
+    except BackupError as exc:
+        print(f"duban: {exc}", file=sys.stderr)
+        return 2
+    print(f"{info.path}: {info.files} files, {info.bytes} bytes")
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """`duban restore FILE`: into an empty DUBAN_DATA_DIR, every hash verified."""
+    from bot.store.backup import BackupError, restore_backup
+
+    try:
+        manifest = restore_backup(args.file, settings.data_dir)
+    except BackupError as exc:
+        print(f"duban: {exc}", file=sys.stderr)
+        return 2
+    print(f"restored {len(manifest['files'])} files into {settings.data_dir}")
+    return 0
+
+
 COMMANDS = {
+    "backup": cmd_backup,
+    "restore": cmd_restore,
     "run": cmd_run,
     "sandbox": cmd_sandbox,
     "tasks": cmd_tasks,

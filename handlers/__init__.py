@@ -9,12 +9,14 @@ from telegram.ext import Application
 from handlers import (
     activity,
     awaiting,
+    blocked,
     evidence,
     extensions,
     fallback,
     gate,
     metrics,
     onboarding,
+    plan_import,
     rectify,
     reminders,
     review,
@@ -35,9 +37,11 @@ HANDLER_MODULES: list[ModuleType] = [
     rectify,  # before evidence: files in /rectify are its own
     metrics,  # /metric
     views,
+    plan_import,  # before evidence: a coordinator's plan file naming no task
     evidence,
     extensions,
     review,
+    blocked,  # 受阻 alerts: 答复单位
     reminders,  # /snooze, /remind
     fallback,  # stays last: takes whatever no other handler in Group.COMMANDS took
 ]

@@ -22,6 +22,7 @@ from telegram.ext import (
 from bot.features import pending
 from bot.telegram import callbacks as cb
 from bot.text.render import render
+from handlers.blocked import answer_text
 from handlers.common import Context
 from handlers.extensions import extension_text
 from handlers.groups import Group
@@ -34,7 +35,7 @@ AFTER_GROUP = Group.AFTER
 def _not_own(data: object) -> bool:
     """Buttons that do not themselves answer what the bot waits for (上传材料, 申请延期, 退回)."""
     button = cb.parse(data)
-    asks = isinstance(button, cb.UploadEvidence | cb.ExtendTask)
+    asks = isinstance(button, cb.UploadEvidence | cb.ExtendTask | cb.AnswerBlocked)
     return not (asks or (isinstance(button, cb.Review) and button.verdict == "no"))
 
 
@@ -66,6 +67,8 @@ async def awaited_text(update: Update, context: Context) -> None:
         await extension_text(update, context, wait)
     elif wait["action"] == "reject":
         await reason_text(update, context, wait)
+    elif wait["action"] == "answer_blocked":
+        await answer_text(update, context, wait)
 
 
 async def cancel(update: Update, context: Context) -> None:

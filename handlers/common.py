@@ -37,7 +37,7 @@ def task_unit_args(
 ) -> tuple[int, str | None, list[str]] | None:
     """`N [UNIT] rest…` → (task, the unit if one is named before more words, rest); else None."""
     raw = args[0].lstrip("#＃") if args else ""
-    if len(args) < 2 or not raw.isdigit():
+    if len(args) < 2 or not raw.isdecimal() or len(raw) > 18:
         return None
     rest, unit = list(args[1:]), None
     if len(rest) > 1 and services.units.get(rest[0]) is not None:

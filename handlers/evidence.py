@@ -22,7 +22,7 @@ from bot.text.render import render, split_message
 from handlers.common import Context, actor_of, button_grant
 
 log = logging.getLogger(__name__)
-_TASK_REF = re.compile(r"[#＃]\s*(\d{1,6})")
+_TASK_REF = re.compile(r"[#＃]\s*(\d{1,18})(?!\d)")
 
 
 def task_in_caption(caption: str | None) -> int | None:

@@ -53,7 +53,7 @@ async def units(update: Update, context: Context) -> None:
     """Units with their contacts and unbind buttons; `/units unbind USER_ID UNIT` unbinds."""
     args, services = context.args or [], context.services
     if args and args[0].lower() == "unbind":
-        if len(args) < 3 or not args[1].lstrip("-").isdigit():
+        if len(args) < 3 or not args[1].lstrip("-").isdecimal():
             await reply(update, context, onboarding.render_usage("unbind"))
             return
         text = onboarding.unbind(services, actor_of(update, context), int(args[1]), args[2])

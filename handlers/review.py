@@ -32,12 +32,21 @@ async def send_quietly(
     record_id: int | None = None,
 ) -> bool:
     """Send to one person; a blocked bot or unknown chat is logged, not raised."""
-    markup = review_buttons(record_id) if record_id is not None else None
+    markup = card_buttons(context.services, record_id) if record_id is not None else None
     about = [(task, unit)] if task is not None else []
     sent = await context.outbox.tell(chat_id, text, markup, about=about, kind=kind)
     if not sent:
         return False
     return True
+
+
+def card_buttons(services: Any, record_id: int) -> Any:
+    """The card's buttons: two kinds of 通过 when supporters' parts of the task are open."""
+    record = review.get(services.store, record_id)
+    open_parts = 0
+    if record is not None and record["kind"] == "claim":
+        open_parts = len(review.open_supporter_parts(services.store, record["task"]))
+    return review_buttons(record_id, open_supporters=open_parts)
 
 
 async def announce(context: Context, record: dict[str, Any]) -> int:
@@ -78,7 +87,10 @@ async def review_command(update: Update, context: Context) -> None:
     pending = review.records(services.store)
     await context.outbox.reply(message, review_texts.list_text(pending, LIST_LIMIT))
     for record in pending[:LIST_LIMIT]:
-        text, buttons = review_texts.card_text(services, record), review_buttons(record["id"])
+        text, buttons = (
+            review_texts.card_text(services, record),
+            card_buttons(services, record["id"]),
+        )
         about = [(record["task"], record["unit"])]
         await reply(update, context, text, buttons, about=about, kind="review")
 
@@ -97,8 +109,9 @@ async def decide_button(update: Update, context: Context) -> None:
         await query.answer(answer, show_alert=problem != "done")
         if problem == "done":
             await _drop_buttons(query)
-    elif verdict == "ok":
-        await _approve(update, context, actor_of(update, context), record["id"])
+    elif verdict in ("ok", "okc", "okk"):
+        supporters = "close" if verdict == "okc" else "keep"
+        await _approve(update, context, actor_of(update, context), record["id"], supporters)
     else:
         await _ask_reason(update, context, record)
 
@@ -128,11 +141,13 @@ async def _drop_buttons(query: Any) -> None:
         pass  # the message may be too old to edit, or already without buttons
 
 
-async def _approve(update: Update, context: Context, actor: Actor, record_id: int) -> None:
+async def _approve(
+    update: Update, context: Context, actor: Actor, record_id: int, supporters: str = "keep"
+) -> None:
     query = update.callback_query
     assert query is not None
     services = context.services
-    decision = review.approve(services, record_id, actor)
+    decision = review.approve(services, record_id, actor, supporters)
     answer = review_texts.button_answer("done" if decision.already else "approved")
     await query.answer(plain_text(answer))
     await _drop_buttons(query)

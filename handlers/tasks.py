@@ -30,8 +30,9 @@ async def task(update: Update, context: Context) -> None:
     services = context.services
     try:
         task_id = parse_task_number(context.args[0] if context.args else None)
-    except UpdateError:
-        await reply(update, context, render("usage.html.j2", what="task"))
+    except UpdateError as exc:
+        known = exc.reason == "unknown_task"  # a number longer than any task's: said as written
+        await reply(update, context, exc.text if known else render("usage.html.j2", what="task"))
         return
     text = task_detail(services, task_id, today(context))
     if text is None:

@@ -30,8 +30,10 @@ from bot.features.updates import (
     submit_form,
 )
 from bot.telegram import callbacks as cb
-from bot.telegram.keyboards import review_buttons, skip_button, status_choice
+from bot.telegram.keyboards import skip_button, status_choice
+from bot.text import review_texts
 from bot.text.render import render
+from handlers.blocked import alert_blocked
 from handlers.common import (
     Context,
     actor_of,
@@ -39,6 +41,7 @@ from handlers.common import (
     plain_text,
     reply,
 )
+from handlers.review import card_buttons
 
 CHOOSING, DETAIL = range(2)
 DIALOG_TIMEOUT = 15 * 60  # seconds; a forgotten dialogue must not swallow tomorrow's text
@@ -64,9 +67,14 @@ async def _report(update: Update, context: Context, result: Outcome | str) -> No
         await reply(update, context, result)
         return
     await reply(update, context, result.text)
+    if result.status == "blocked":
+        await alert_blocked(context, result, actor_of(update, context))
     if result.claim is not None:
         notice = claim_notice(result, actor_of(update, context))
-        await context.outbox.tell_coordinators(notice, review_buttons(result.claim["id"]))
+        extra = review_texts.supporters_text(context.services, result.claim)
+        notice = f"{notice}\n\n{extra}" if extra else notice
+        markup = card_buttons(context.services, result.claim["id"])
+        await context.outbox.tell_coordinators(notice, markup)
 
 
 def _task_of(update: Update) -> int:

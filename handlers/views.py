@@ -14,7 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.reports import report, views
 from bot.reports.chart import chart_safely
-from bot.reports.summary import build_summary, render_summary
+from bot.reports.summary import messages_of
 from bot.services import Services
 from bot.telegram import callbacks as cb
 from bot.telegram.publish import post_summary
@@ -22,7 +22,7 @@ from bot.text.render import render
 from handlers.common import Context, actor_of, reply, today
 
 log = logging.getLogger(__name__)
-_TASK_ARG = re.compile(r"^[#＃]?\s*(\d{1,4})$")
+_TASK_ARG = re.compile(r"^[#＃]?\s*(\d+)$")
 
 
 def _note(what: str, **ctx: object) -> str:
@@ -94,10 +94,10 @@ async def status_command(update: Update, context: Context) -> None:
         await reply(update, context, views.overview(services, today(context)))
         return
     if m := _TASK_ARG.match(arg):
-        task_id = int(m[1])
+        task_id = int(m[1]) if len(m[1]) <= 18 else 0  # echoed as written, never cut
         if services.store.task(task_id) is None:
             await reply(
-                update, context, _note("no_task", arg=task_id, count=len(services.store.tasks()))
+                update, context, _note("no_task", arg=m[1], count=len(services.store.tasks()))
             )
             return
         text, markup = render_view(services, f"t{task_id}", 0)
@@ -165,8 +165,9 @@ async def summary_command(update: Update, context: Context) -> None:
         except Forbidden:  # asked in a group by a coordinator who never opened a private chat
             await reply(update, context, _note("preview_needs_private"))
             return
-        data = build_summary(services, today(context))
-        await context.outbox.send(user.id, render_summary(data))
+        data, texts = messages_of(services, today(context))
+        for text in texts:
+            await context.outbox.send(user.id, text)
         png = await chart_safely(services, today(context), data)
         if png is not None:
             try:

@@ -1,4 +1,5 @@
-"""The one repeating job: every simulated minute, the reminder sweep and the weekly summary.
+"""The one repeating job: every simulated minute, the reminder sweep, the daily backup and the
+weekly summary.
 
 The interval follows the clock: 60 real seconds on the real clock; under the rehearsal clock
 60/S real seconds and at least once a real second (CONTRACT), never below 0.2 s so a fast
@@ -18,6 +19,7 @@ from bot.domain.policy import policy_of
 from bot.telegram.context import DubanContext as Context
 from bot.telegram.sweep import reminder_sweep
 from schedules import summary
+from schedules.backup import backup_tick
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,10 @@ async def run_once(application: Any) -> None:
         await reminder_sweep(application)
     except Exception:
         log.exception("reminder sweep failed")
+    try:
+        await backup_tick(application)
+    except Exception:
+        log.exception("daily backup failed")  # tried again next tick: no ledger entry yet
     try:
         await summary.summary_tick(application)
     except Exception:

@@ -19,7 +19,7 @@ async def test_mytasks_cards(env: ChatEnv) -> None:
     assert set(by_task) == {s["task"] for s in env.store.states(unit="区司法局")}
     card = by_task[18]
     assert card["text"].startswith("#18 全面推行信用承诺制")
-    assert "2021年6月30日（周三）" in card["text"] and "还剩 9 天" in card["text"]
+    assert "2021年6月30日（周三）" in card["text"] and "还剩 7 个工作日" in card["text"]
     assert "牵头" in card["text"] and "未启动" in card["text"]
     assert buttons(card) == ["upd:18", "ev:18", "ext:18", "done:18"]
     assert env.store.message_ref(2001, card["message_id"]) == (18, "区司法局")
@@ -33,7 +33,7 @@ async def test_card_shows_overdue_and_last_update(env: ChatEnv) -> None:
     env.clock.advance(days=12)  # 2021-07-03
     _, *cards = await alice.say("/mytasks")
     card = next(c for c in cards if c["text"].startswith("#18 "))
-    assert "已逾期 3 天" in card["text"]
+    assert "已逾期 2 个工作日" in card["text"]
     assert "进行中 40%" in card["text"] and "Alice" in card["text"] and "起草中" in card["text"]
 
 

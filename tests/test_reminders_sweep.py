@@ -152,9 +152,19 @@ async def test_catch_up_after_downtime_is_same_day_only(env: Env) -> None:
         for p in preview_reminders(env.services, date(2021, 6, 25))
     }
     sent = {(d["task"], d["unit"], d["kind"]) for d in reminder_ledger(env)}
-    assert sent == {
-        t for t in today if t[1] in ("区发改局", "区市场监管局") or t[2] == "escalation"
+    reminders = {t for t in sent if t[2] != "escalation"}
+    assert reminders == {
+        t for t in today if t[1] in ("区发改局", "区市场监管局") and t[2] != "escalation"
     }
+    # escalations are the exception: those that fell due while the bot was down come now, once
+    caught = [d for d in reminder_ledger(env) if d["kind"] == "escalation"]
+    assert caught and all(d["sent_at"].startswith("2021-06-25") for d in caught)
+    assert not [
+        p
+        for p in preview_reminders(env.services, date(2021, 6, 25))
+        if p["kind"] == "escalation"
+        and (p["task"], p["unit"]) in {(d["task"], d["unit"]) for d in caught}
+    ]
     assert report.messages >= 1
     assert all(d["sent_at"].startswith("2021-06-25") for d in reminder_ledger(env))
 
@@ -209,10 +219,46 @@ async def test_timeout_resends_once_and_marks_the_ledger(env: Env) -> None:
     env.at(date(2021, 6, 23))
     env.botapi.delay_next("sendMessage", 1.5)  # the first send arrives, its answer is lost
     await sweep(env.bot, env.services)
+    doubtful = [d for d in reminder_ledger(env) if d["status"] == "uncertain"]
+    assert doubtful and not any(d["resent_after_timeout"] for d in doubtful)
+    await sweep(env.bot, env.services)  # a minute later: not resent yet
+    assert [d for d in reminder_ledger(env) if d["status"] == "uncertain"] == doubtful
+    env.at(date(2021, 6, 23), minute=11)  # a later tick of the same day resends it
+    await sweep(env.bot, env.services)
     marked = [d for d in reminder_ledger(env) if d["resent_after_timeout"]]
     assert marked and all(d["status"] == "sent" for d in marked)
+    assert {d["key"] for d in marked} == {d["key"] for d in doubtful}
     # documented policy: at most one duplicate after a timeout, never more
     assert 1 <= max(len(env.botapi.messages_to(A)), len(env.botapi.messages_to(B))) <= 2
+    env.at(date(2021, 6, 23), minute=40)
+    await sweep(env.bot, env.services)
+    assert max(len(env.botapi.messages_to(A)), len(env.botapi.messages_to(B))) <= 2
+
+
+async def test_a_double_timeout_is_reported_next_morning_never_lost(env: Env) -> None:
+    env.at(date(2021, 6, 23))
+    env.botapi.delay_next("sendMessage", 1.5, times=50)  # every send and resend times out
+    await sweep(env.bot, env.services)
+    env.at(date(2021, 6, 23), minute=15)
+    await sweep(env.bot, env.services)
+    lost = [d for d in reminder_ledger(env) if d["status"] == "unconfirmed"]
+    assert lost and all(d["attempts"] == 2 for d in lost)
+    env.at(date(2021, 6, 23), hour=15)
+    await sweep(env.bot, env.services)  # not resent a third time
+    assert all(len(env.botapi.messages_to(c)) <= 2 for c in (A, B))
+    assert not [t for t in env.texts(COORD) if "未能确认送达" in t]
+    env.botapi._delays.clear()  # Telegram answers again
+    env.at(date(2021, 6, 24))  # the next morning the coordinators are told, once
+    await sweep(env.bot, env.services)
+    await sweep(env.bot, env.services)
+    (notice,) = [t for t in env.texts(COORD) if "未能确认送达" in t]
+    lines = notice.splitlines()
+    for d in lost:  # every unconfirmed send is on the line of its task
+        assert any(
+            line.split()[2].split("（")[0] == f"#{d['task']}" and d["unit"] in line
+            for line in lines[1:]
+        )
+    assert all(d.get("reported") for d in reminder_ledger(env) if d["status"] == "unconfirmed")
 
 
 async def test_escalation_to_summary_chat_and_coordinators(env: Env) -> None:
@@ -274,9 +320,10 @@ async def test_a_month_rehearsed_sends_exactly_what_the_preview_lists(env: Env) 
 
 async def test_end_of_june_escalations_are_one_readable_message_per_chat(env: Env) -> None:
     day = date(2021, 7, 7)  # 5 workdays after the 30 June deadlines: ~200 parts escalate
-    escalations = [p for p in preview_reminders(env.services, day) if p["kind"] == "escalation"]
+    env.at(day)  # the preview of today's sweep includes what it catches up
+    planned = preview_reminders(env.services, day)
+    escalations = [p for p in planned if p["kind"] == "escalation"]
     assert len(escalations) > 200
-    env.at(day)
     await sweep(env.bot, env.services)
     for chat in (SUMMARY, COORD):
         messages = [m["text"] for m in env.botapi.messages_to(chat) if "督办升级" in m["text"]]
@@ -287,9 +334,7 @@ async def test_end_of_june_escalations_are_one_readable_message_per_chat(env: En
         for task in {p["task"] for p in escalations}:
             assert text.count(f"#{task} ") == 1  # one entry per task, naming its units
         assert all(p["unit"] in text for p in escalations)
-    assert len(reminder_ledger(env)) == len(
-        [p for p in preview_reminders(env.services, day) for _ in p["contacts"]]
-    )
+    assert len(reminder_ledger(env)) == len([p for p in planned for _ in p["contacts"]])
 
 
 def test_escalations_longer_than_one_message_are_split_at_the_limit(env: Env) -> None:

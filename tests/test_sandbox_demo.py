@@ -235,7 +235,12 @@ async def test_the_weekly_summary_and_its_chart_reach_the_group(tmp_path: Path) 
     try:
         server = sandbox.server
         text = await server.wait_for_message(demo.GROUP_ID, lambda m: "text" in m, timeout=30)
+        assert text["text"].startswith("📊") and len(text["text"]) <= 1000  # the headline
         assert "诚信建设万里行" in text["text"] and "专项治理" in text["text"]
+        section = await server.wait_for_message(
+            demo.GROUP_ID, lambda m: "、诚信建设万里行" in (m.get("text") or ""), timeout=30
+        )
+        assert "、专项治理" in section["text"] or "通报" in section["text"]
         chart = await server.wait_for_message(demo.GROUP_ID, lambda m: "photo" in m, timeout=30)
         file_id = chart["photo"][-1]["file_id"]
         async with aiohttp.ClientSession() as session:

@@ -47,7 +47,7 @@ async def test_overdue_lists_units_with_days(env: ChatEnv) -> None:
     env.clock.set(at("2021-07-05 10:00"))
     replies = await env.coordinator.say("/overdue")
     text = replies[0]["text"]
-    assert "逾期清单" in text and "区发改局" in text and "个工作日" in text
+    assert "逾期清单" in text and "（配合）" in text and "个工作日" in text  # supporters too
     assert "pg:ov:1" in buttons(replies[0])
 
 

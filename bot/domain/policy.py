@@ -6,6 +6,7 @@ DUBAN_DATA_DIR is read over it, key by key (only the keys it names change).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
@@ -18,6 +19,9 @@ from bot.domain.datafile import read_yaml
 DEFAULT_PATH = bot.DATA / "policy.yaml"
 OVERRIDE_NAME = "policy.yaml"  # in DUBAN_DATA_DIR
 ROLES = ("lead", "supporter")
+
+
+_HHMM = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
 
 
 class PolicyError(ValueError):
@@ -36,6 +40,7 @@ class OverduePolicy:
     roles: tuple[str, ...] = ("lead", "supporter")
     every_workdays: int = 3
     escalate_after_workdays: int = 5
+    inspection_after_workdays: int = 10  # 二级: to 区政府督查室 (DUBAN_INSPECTION_CHAT_ID)
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,14 @@ class DeliveryPolicy:
     backoff_seconds: float = 1.0
     max_backoff_seconds: float = 30.0
     resend_after_timeout: int = 1
+    retry_uncertain_after_minutes: int = 10
     concurrency: int = 30
+
+
+@dataclass(frozen=True)
+class BackupPolicy:
+    at: str = "02:00"  # HH:MM on the bot's clock
+    keep: int = 14
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,7 @@ class Policy:
     ongoing: OngoingPolicy = field(default_factory=OngoingPolicy)
     no_contacts: NoContactsPolicy = field(default_factory=NoContactsPolicy)
     delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+    backup: BackupPolicy = field(default_factory=BackupPolicy)
 
 
 _SECTIONS: dict[str, type] = {
@@ -84,6 +97,7 @@ _SECTIONS: dict[str, type] = {
     "ongoing": OngoingPolicy,
     "no_contacts": NoContactsPolicy,
     "delivery": DeliveryPolicy,
+    "backup": BackupPolicy,
 }
 
 
@@ -92,6 +106,10 @@ def _value(where: str, default: Any, raw: Any) -> Any:
     if isinstance(default, bool):
         if not isinstance(raw, bool):
             raise ValueError(f"{where}: expected true or false, got {raw!r}")
+        return raw
+    if isinstance(default, str):  # a time of day
+        if not isinstance(raw, str) or not _HHMM.fullmatch(raw):
+            raise ValueError(f"{where}: expected a time HH:MM, got {raw!r}")
         return raw
     if isinstance(default, int):
         if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
@@ -138,8 +156,16 @@ def policy_from_mapping(raw: Any, source: str = "<policy>", base: Policy | None 
                 raise ValueError(f"{source}: {name}.{key}: unknown setting")
             changes[key] = _value(f"{source}: {name}.{key}", getattr(current, key), value)
         policy = replace(policy, **{name: replace(current, **changes)})
+    inspection = policy.overdue.inspection_after_workdays
+    if inspection and inspection <= policy.overdue.escalate_after_workdays:
+        raise ValueError(
+            f"{source}: overdue.inspection_after_workdays: must be more than "
+            "escalate_after_workdays (the second tier comes after the first)"
+        )
     if policy.overdue.every_workdays < 1:
         raise ValueError(f"{source}: overdue.every_workdays: must be at least 1")
+    if policy.backup.keep < 1:
+        raise ValueError(f"{source}: backup.keep: must be at least 1")
     if policy.delivery.max_attempts < 1:
         raise ValueError(f"{source}: delivery.max_attempts: must be at least 1")
     if policy.delivery.messages_per_second <= 0:

@@ -260,6 +260,11 @@ def find_duplicate(
     return None
 
 
+def records(store: Store) -> list[dict[str, Any]]:
+    """Every evidence record, in the order kept."""
+    return [{"id": doc_id, **doc} for doc_id, doc in store.table(TABLE).raw_docs()]
+
+
 def list_evidence(store: Store, task_id: int, unit: str | None = None) -> list[dict[str, Any]]:
     """The evidence records of a task (of one unit when given), oldest first."""
     out = [
@@ -358,7 +363,7 @@ def keep_file(
         "chat": chat_id,
         "message": message_id,
     }
-    doc_id = store.table(TABLE).insert(record)
+    doc_id = store.insert_once(TABLE, record)
     count = count_evidence(store, task_id, unit)
     store.update_state(
         task_id,

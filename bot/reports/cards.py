@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from bot.domain.days import days_left
 from bot.domain.status import effective_due, period_key
 from bot.features import kpis
 from bot.plan.model import Task
@@ -29,7 +30,7 @@ class Card:
     unit: str
     state: dict[str, Any]
     due: date | None
-    days_left: int | None
+    days_left: int | None  # working days (bot.domain.days): negative when late
     updated_by: str | None
     reported_now: bool = False  # a periodic task whose current period is reported
 
@@ -45,7 +46,7 @@ class Card:
 def names_by_user(services: Services) -> dict[int, str]:
     """Display names of everyone who ever acted: contacts (bound or not) and coordinators."""
     names = {uid: f"督办（{uid}）" for uid in services.settings.coordinators}
-    for _, doc in services.store.table("contacts").raw_docs():
+    for doc in services.store.contacts(former=True):
         names.setdefault(doc["user_id"], doc.get("name") or str(doc["user_id"]))
     return names
 
@@ -60,10 +61,18 @@ def card(services: Services, task: Task, state: dict[str, Any], today: date) -> 
         unit=state["unit"],
         state=state,
         due=due,
-        days_left=(due - today).days if due else None,
+        days_left=None if due is None else (0 if due == today else _nonzero(services, today, due)),
         updated_by=names.get(who, str(who)) if isinstance(who, int) else who,
         reported_now=period is not None and period in (state.get("reported") or []),
     )
+
+
+def _nonzero(services: Services, today: date, due: date) -> int:
+    """Working days left (≥ 1 before the due day, ≤ -1 after it), never 0 on another day."""
+    left = days_left(services.calendar, today, due) or 0
+    if due > today:
+        return max(left, 1)
+    return min(left, -1)
 
 
 def cards_for(services: Services, actor: Actor, today: date) -> list[Card]:

@@ -23,6 +23,7 @@ def planned(
     """
     store, settings = services.store, services.settings
     planner = plan_all if include_unreachable else plan_reminders
+    imported = store.imported_at()
     return planner(
         store.tasks(),
         store.states(),
@@ -34,7 +35,17 @@ def planned(
         coordinators=settings.coordinators,
         summary_chat=settings.summary_chat_id,
         closed=services.store.closed_tasks(),
+        inspection_chat=getattr(settings, "inspection_chat_id", None),
+        # Catch-up is what *today's* sweep adds for days the bot was down; the preview of a
+        # later day assumes the sweeps in between ran (they catch up first).
+        escalated=escalated_keys(store) if day == services.clock.now().date() else None,
+        since=imported.astimezone(settings.timezone).date() if imported else None,
     )
+
+
+def escalated_keys(store: Any) -> set[str]:
+    """The escalations already made (ledger keys `esc…:<task>:<unit>:<occurrence>>chat`)."""
+    return {entry["key"].split(">", 1)[0] for entry in store.ledger("esc")}
 
 
 def chased(services: Any, now: datetime, found: Target) -> list[Reminder]:

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import progress
+from bot.domain.days import DAY_KIND
 from bot.domain.status import week_key
-from bot.features import campaign, kpis
-from bot.text.render import render, split_message
+from bot.features import campaign, kpis, review
+from bot.reports import scorecard, sections
+from bot.text.render import TELEGRAM_LIMIT, render, split_message
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 TEMPLATE = "summary.html.j2"
+HEADLINE_TEMPLATE = "summary_headline.html.j2"
 REGULARITY_WEEKS = 4
-RANKING_SHOWN = 5
 SILENT_HORIZON_DAYS = 14  # a unit is expected to report on work due within two weeks
 SILENT_REFS_SHOWN = 5
 CN_NUMERALS = "零一二三四五六七八九十"
@@ -48,7 +51,7 @@ def cn_number(n: int) -> str:
 
 def tracking_start(services: Services) -> date | None:
     """The day the store started tracking (its first event), for the 14-day staleness rule."""
-    first = services.store.table("events").get(doc_id=1)
+    first = services.store.first_event()
     at = progress.parse_at(first.get("at")) if first else None
     return at.date() if at else None
 
@@ -94,83 +97,134 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{kpis.fmt_number(round(value, 1))}%"
 
 
-def build_summary(services: Services, day: date) -> dict[str, Any]:
-    """Everything the weekly summary says, as plain data (no Telegram, no HTML)."""
-    store = services.store
-    start, end = week_bounds(day)
-    tasks = snapshot(services, day)
-    titles = {tp.task.id: tp.task.title for tp in tasks}
-    closed = {tp.task.id for tp in tasks if tp.light == "closed"}
-    states = store.states()
+LIST_LIMIT = 10  # long lists are cut to the first 10, "其余 N 个单位见 /status"
+HEADLINE_LIMIT = 1000  # the first message: what a coordinator reads on a phone
+MAX_MESSAGES = 3  # the headline and at most two messages of sections
+NOTE_SHORT = 40
+SECTION_BREAK = "\n§\n"  # the template's line between sections (never in user text)
+PROGRESS_KINDS = ("status", "note", "report")
 
-    # One pass over the recent history serves "this week" and the regularity of 4 weeks.
-    regular_from = start - timedelta(weeks=REGULARITY_WEEKS - 1)
-    lo, hi = _bounds(services, regular_from, end)
-    week_lo = _bounds(services, start, end)[0].isoformat(timespec="seconds")
-    completed: dict[int, list[str]] = defaultdict(list)
-    active_week: set[str] = set()
-    active_weeks: dict[str, set[str]] = defaultdict(set)
-    for ev in _human_events(store.events(since=lo, until=hi)):
-        unit = ev.get("unit")
-        if unit:
-            active_weeks[unit].add(_week_of(ev["at"]))
-        if ev["at"] < week_lo:
+
+def _week_notes(
+    events: Iterable[Mapping[str, Any]], who: scorecard.Reporters
+) -> list[dict[str, Any]]:
+    """This week's plain progress notes (/update, replies, nil returns), newest first."""
+    out = []
+    for ev in events:
+        if ev.get("kind") not in PROGRESS_KINDS or not ev.get("task") or not ev.get("unit"):
             continue
-        if unit:
-            active_week.add(unit)
-        if ev.get("status") == "done" and ev.get("task") and unit:
-            if unit not in completed[ev["task"]]:
-                completed[ev["task"]].append(unit)
+        out.append(
+            {
+                "task": ev["task"],
+                "unit": ev["unit"],
+                "at": ev["at"],
+                "status": ev.get("status"),
+                "percent": ev.get("percent"),
+                "note": ev.get("note") or "",
+                "nil": ev.get("kind") == "report" and not ev.get("status"),
+                "proxy": who.is_proxy(ev),
+            }
+        )
+    out.sort(key=lambda n: n["at"], reverse=True)
+    return out
 
-    due_work = progress.due_work_by_unit(tasks, day, SILENT_HORIZON_DAYS)
-    silent = [
-        _silent_row(unit, due_work[unit])
-        for unit in sorted(set(due_work) - active_week, key=_unit_order(services))
-    ]
-    silent.sort(key=lambda row: not row["overdue"])  # units with overdue work first
 
-    overdue: list[dict[str, Any]] = [
-        {
-            "task": item.task.id,
-            "title": item.task.title,
-            "unit": unit,
-            "days": item.days,
-            "workdays": item.workdays,
-            "due": item.due,
-        }
-        for unit, items in progress.overdue_by_unit(
-            tasks, store.contacts(), services.calendar, day
-        ).items()
-        for item in items
-    ]
-    overdue.sort(key=lambda o: (-o["days"], o["task"]))
+def _one_per_task(notes: list[dict[str, Any]], states: Mapping[tuple[int, str], Any]) -> list[Any]:
+    """The newest note of each task (the list is newest first), with the part's status now."""
+    seen: set[int] = set()
+    out = []
+    for n in notes:
+        if n["task"] in seen:
+            continue
+        seen.add(n["task"])
+        state = states.get((n["task"], n["unit"])) or {}
+        out.append(
+            {
+                **n,
+                "status": n["status"] or state.get("status") or "todo",
+                "percent": n["percent"] if n["percent"] is not None else state.get("percent"),
+            }
+        )
+    return out
 
-    acts = campaign.campaign_stats(campaign.activities(store), start, end)
-    fields = campaign.rectify_stats(campaign.rectifications(store), start, end)
-    kpi_rows = kpis.kpi_statuses(kpis.metric_records(store), kpis.bundled_kpis())
-    reviews = [
-        {"id": i, **doc}
-        for i, doc in store.table("reviews").raw_docs()
-        if doc.get("status") == "pending"
-    ]
-    scores = progress.scorecard(
-        tasks, day, {u: len(w) for u, w in active_weeks.items()}, REGULARITY_WEEKS
-    )
-    ranking = [_score_row(s) for s in scores]
-    # Praise needs a record: a unit with nothing done on time and no report is not "best".
-    rankable = [r for r, s in zip(ranking, scores, strict=True) if s.on_time or r["regular"]]
-    lagging = [r for r in ranking if r["overdue"] or (r["on_time"] not in ("—", "100%"))]
 
+def _one_per_part(notes: list[dict[str, Any]], tasks: Iterable[int]) -> list[dict[str, Any]]:
+    wanted = set(tasks)
+    seen: set[tuple[int, str]] = set()
+    out = []
+    for n in notes:
+        key = (n["task"], n["unit"])
+        if n["task"] in wanted and key not in seen:
+            seen.add(key)
+            out.append(n)
+    return out
+
+
+def _cut(rows: list[Any], limit: int) -> tuple[list[Any], int]:
+    return rows[:limit], max(0, len(rows) - limit)
+
+
+@dataclass
+class _Week:
+    """What every section of one week's summary reads: the week, the plan's state, its notes."""
+
+    services: Services
+    day: date
+    limit: int
+    start: date
+    end: date
+    tasks: list[progress.TaskProgress]
+    events: list[Mapping[str, Any]]
+    notes: list[dict[str, Any]]
+    who: scorecard.Reporters
+
+    @property
+    def titles(self) -> dict[int, str]:
+        return {tp.task.id: tp.task.title for tp in self.tasks}
+
+
+def _week(services: Services, day: date, limit: int) -> _Week:
+    start, end = week_bounds(day)
+    lo, hi = _bounds(services, start, end)
+    events = list(_human_events(services.store.events(since=lo, until=hi)))
+    who = scorecard.reporters(services)
+    tasks = snapshot(services, day)
+    return _Week(services, day, limit, start, end, tasks, events, _week_notes(events, who), who)
+
+
+def build_summary(services: Services, day: date, limit: int = LIST_LIMIT) -> dict[str, Any]:
+    """Everything the weekly summary says, as plain data (no Telegram, no HTML)."""
+    w = _week(services, day, limit)
+    ranking = _ranking(w)
     return {
-        "day": day,
-        "week": week_key(day),
-        "week_no": day.isocalendar()[1],
-        "start": start,
-        "end": end,
+        **_overview(w),
+        "progress": _progress(w),
+        **_completed(w),
+        **_overdue(w),
+        "blocked": _blocked(w),
+        **_silent(w),
+        **_campaign_sections(w),
+        "kpis": _kpis(w),
+        "reviews": _reviews(w),
+        "ranking": ranking,
+        "behind": ranking["bottom"][:5],
+    }
+
+
+def _overview(w: _Week) -> dict[str, Any]:
+    """The week, overall progress, lights, statuses, the groups and leads done but open."""
+    tasks = w.tasks
+    return {
+        "day": w.day,
+        "week": week_key(w.day),
+        "week_no": w.day.isocalendar()[1],
+        "start": w.start,
+        "end": w.end,
         "tasks": len(tasks),
         "percent": round(sum(t.percent for t in tasks) / len(tasks)) if tasks else 0,
         "lights": progress.light_counts(tasks),
-        "statuses": progress.status_counts(states),
+        "statuses": progress.status_counts(w.services.store.states()),
+        "day_kind": DAY_KIND,
         "groups": [
             {
                 "no": g.no,
@@ -184,106 +238,271 @@ def build_summary(services: Services, day: date) -> dict[str, Any]:
             }
             for g in progress.groups(tasks)
         ],
+        "lead_done": [
+            {"task": tp.task.id, "title": tp.task.title}
+            for tp in tasks
+            if tp.lead_done_open and tp.light != "closed"
+        ],
+    }
+
+
+def _progress(w: _Week) -> dict[str, Any]:
+    """本周进展: one line per task, newest first, and how many more."""
+    state_by = {(s["task"], s["unit"]): s for s in w.services.store.states()}
+    rows, more = _cut(_one_per_task(w.notes, state_by), w.limit)
+    return {"rows": rows, "more": more, "total": len(w.notes)}
+
+
+def _completed(w: _Week) -> dict[str, Any]:
+    """Parts the units themselves reported done this week, by task."""
+    completed: dict[int, list[str]] = defaultdict(list)
+    for ev in w.events:
+        unit = ev.get("unit")
+        # A part the coordinator closed with the lead's claim is not the unit's completion.
+        if ev.get("status") == "done" and ev.get("task") and unit and ev["kind"] != "part.closed":
+            if unit not in completed[ev["task"]]:
+                completed[ev["task"]].append(unit)
+    closed = {tp.task.id for tp in w.tasks if tp.light == "closed"}
+    titles = w.titles
+    return {
         "completed": [
             {"task": tid, "title": titles.get(tid, ""), "units": units, "closed": tid in closed}
             for tid, units in sorted(completed.items())
         ],
+        "completed_parts": sum(len(u) for u in completed.values()),
+    }
+
+
+def _overdue(w: _Week) -> dict[str, Any]:
+    """逾期事项: every overdue part, supporters included, grouped by unit."""
+    services = w.services
+    by_unit = progress.overdue_by_unit(
+        w.tasks,
+        services.store.contacts(),
+        services.calendar,
+        w.day,
+        services.units.coordinator.name,
+    )
+    overdue = [
+        {
+            "task": item.task.id,
+            "title": item.task.title,
+            "unit": unit,
+            "role": item.role,
+            "days": item.days,
+            "workdays": item.workdays,
+            "due": item.due,
+        }
+        for unit, items in by_unit.items()
+        for item in items
+    ]
+    overdue_units = [
+        {
+            "unit": unit,
+            "parts": [
+                {"task": i.task.id, "role": i.role, "days": i.days, "due": i.due} for i in items
+            ],
+        }
+        for unit, items in by_unit.items()
+    ]
+    shown, more = _cut(overdue_units, w.limit)
+    return {
         "overdue": overdue,
+        "overdue_units": {"rows": shown, "more": more, "total": len(by_unit)},
+    }
+
+
+def _blocked(w: _Week) -> dict[str, Any]:
+    """受阻: each blocked part of an open task, with its reason."""
+    blocked = [
+        {
+            "task": tp.task.id,
+            "title": tp.task.title,
+            "unit": p.unit,
+            "role": p.role,
+            "reason": p.note or "",
+            "since": p.updated_at,
+        }
+        for tp in w.tasks
+        if tp.light != "closed"
+        for p in tp.parts
+        if p.status == "blocked"
+    ]
+    shown, more = _cut(blocked, w.limit)
+    return {"rows": shown, "more": more, "total": len(blocked)}
+
+
+def _silent(w: _Week) -> dict[str, Any]:
+    """本周未报送: units with due work that recorded nothing of their own this week."""
+    active = {ev["unit"] for ev in w.events if ev.get("unit") and w.who.is_own(ev)}
+    due_work = progress.due_work_by_unit(w.tasks, w.day, SILENT_HORIZON_DAYS)
+    silent = [
+        _silent_row(unit, due_work[unit])
+        for unit in sorted(set(due_work) - active, key=_unit_order(w.services))
+    ]
+    silent.sort(key=lambda row: -row["overdue"])  # units with the most overdue work first
+    shown, more = _cut(silent, w.limit)
+    return {
         "silent": silent,
+        "silent_shown": shown,
+        "silent_more": more,
         "silent_horizon": SILENT_HORIZON_DAYS,
-        "campaign": {
-            "week": [
-                {
-                    "day": date.fromisoformat(a["day"]),
-                    "unit": a.get("unit") or "—",
-                    "form": a["form"],
-                    "carrier": a["carrier"],
-                    "title": a["title"],
-                    "participants": a["participants"],
-                    "enterprises": a["enterprises"],
-                }
-                for a in acts.week
-            ],
-            "matrix": [
-                {
-                    "form": f,
-                    "cells": [{"carrier": c, "count": n} for c, n in row.items()],
-                    "total": sum(row.values()),
-                }
-                for f, row in acts.matrix.items()
-            ],
-            "carriers": list(campaign.CARRIERS),
-            "total": acts.total,
-            "participants": acts.participants,
-            "units": acts.units,
-            "enterprises": acts.enterprises,
-            "week_enterprises": acts.week_enterprises,
-            "missing": acts.carriers_missing,
-        },
-        "rectify": {
-            "fields": [
-                {
-                    "name": f.name,
-                    "task": f.task,
-                    "identified": f.identified,
-                    "rectified": f.rectified,
-                    "rate": _percent(f.exit_rate),
-                    "met": f.met,
-                    "reports": f.reports,
-                    "cases": f.week_cases[-3:],
-                    "new_cases": len(f.week_cases),
-                }
-                for f in fields
-            ],
-            "reported": sum(1 for f in fields if f.reports),
-            "identified": sum(f.identified for f in fields),
-            "rectified": sum(f.rectified for f in fields),
-            "rate": _percent(campaign.total_exit_rate(fields)),
-            "target": _percent(campaign.EXIT_TARGET),
-        },
-        "kpis": [
+    }
+
+
+def _campaign_sections(w: _Week) -> dict[str, Any]:
+    """诚信建设万里行 and 专项治理: their tasks' plain notes and structured reports."""
+    found = sections.sections_for(tp.task for tp in w.tasks)
+    return {
+        "campaign": _campaign(w, found.get("campaign")),
+        "rectify": _rectify(w, found.get("rectify")),
+    }
+
+
+def _campaign(w: _Week, camp: sections.Section | None) -> dict[str, Any]:
+    store, limit = w.services.store, w.limit
+    camp_tasks = set(camp.tasks) if camp else set()
+    acts = campaign.campaign_stats(
+        [a for a in campaign.activities(store) if a.get("task") in camp_tasks], w.start, w.end
+    )
+    notes = _one_per_part(w.notes, camp_tasks)
+    return {
+        "present": bool(camp and camp.tasks),
+        "title": camp.title if camp else "诚信建设万里行",
+        "tasks": sorted(camp_tasks),
+        "notes": notes[:limit],
+        "notes_more": max(0, len(notes) - limit),
+        "week": [
             {
-                "key": k.kpi.key,
-                "name": k.kpi.name,
-                "task": k.kpi.task,
-                "target": k.target,
-                "value": None if k.value is None else f"{kpis.fmt_number(k.value)}{k.kpi.unit}",
-                "met": k.met,
-                "day": k.day,
+                "day": date.fromisoformat(a["day"]),
+                "unit": a.get("unit") or "—",
+                "form": a["form"],
+                "carrier": a["carrier"],
+                "title": a["title"],
+                "participants": a["participants"],
+                "enterprises": a["enterprises"],
             }
-            for k in kpi_rows
+            for a in acts.week[:limit]
         ],
-        "reviews": {
-            "claims": [
-                {
-                    "id": r["id"],
-                    "task": r["task"],
-                    "unit": r["unit"],
-                    "title": titles.get(r["task"], ""),
-                }
-                for r in reviews
-                if r.get("kind") == "claim"
-            ],
-            "extensions": [
-                {
-                    "id": r["id"],
-                    "task": r["task"],
-                    "unit": r["unit"],
-                    "due": date.fromisoformat(r["due"]) if r.get("due") else None,
-                    "reason": r.get("reason") or "",
-                }
-                for r in reviews
-                if r.get("kind") == "extension"
-            ],
-        },
-        "ranking": {
-            "top": rankable[:RANKING_SHOWN],
-            "bottom": [r for r in lagging[::-1] if r not in rankable[:RANKING_SHOWN]][
-                :RANKING_SHOWN
-            ],
-            "units": len(ranking),
-            "weeks": REGULARITY_WEEKS,
-        },
+        "week_count": len(acts.week),
+        "matrix": [
+            {
+                "form": f,
+                "cells": [{"carrier": c, "count": n} for c, n in row.items()],
+                "total": sum(row.values()),
+            }
+            for f, row in acts.matrix.items()
+        ],
+        "carriers": list(campaign.CARRIERS),
+        "total": acts.total,
+        "participants": acts.participants,
+        "units": acts.units,
+        "enterprises": acts.enterprises,
+        "week_enterprises": acts.week_enterprises,
+        "missing": acts.carriers_missing,
+    }
+
+
+def _rectify(w: _Week, rect: sections.Section | None) -> dict[str, Any]:
+    rect_tasks = set(rect.tasks) if rect else set()
+    fields = [
+        f
+        for f in campaign.rectify_stats(campaign.rectifications(w.services.store), w.start, w.end)
+        if f.task in rect_tasks
+    ]
+    notes = _one_per_part(w.notes, rect_tasks)
+    return {
+        "present": bool(rect and rect.tasks),
+        "title": rect.title if rect else "专项治理",
+        "tasks": sorted(rect_tasks),
+        "notes": notes[: w.limit],
+        "notes_more": max(0, len(notes) - w.limit),
+        "fields": [
+            {
+                "name": f.name,
+                "task": f.task,
+                "identified": f.identified,
+                "rectified": f.rectified,
+                "rate": _percent(f.exit_rate),
+                "met": f.met,
+                "reports": f.reports,
+                "cases": f.week_cases[-3:],
+                "new_cases": len(f.week_cases),
+            }
+            for f in fields
+        ],
+        "reported": sum(1 for f in fields if f.reports),
+        "identified": sum(f.identified for f in fields),
+        "rectified": sum(f.rectified for f in fields),
+        "rate": _percent(campaign.total_exit_rate(fields)),
+        "target": _percent(campaign.EXIT_TARGET),
+    }
+
+
+def _kpis(w: _Week) -> list[dict[str, Any]]:
+    """量化指标: each KPI's latest value against its target."""
+    rows = kpis.kpi_statuses(kpis.metric_records(w.services.store), kpis.bundled_kpis())
+    return [
+        {
+            "key": k.kpi.key,
+            "name": k.kpi.name,
+            "task": k.kpi.task,
+            "target": k.target,
+            "value": None if k.value is None else f"{kpis.fmt_number(k.value)}{k.kpi.unit}",
+            "met": k.met,
+            "day": k.day,
+        }
+        for k in rows
+    ]
+
+
+def _reviews(w: _Week) -> dict[str, Any]:
+    """待审核: completion claims and extension requests waiting for a coordinator."""
+    titles = w.titles
+    pending = review.records(w.services.store)
+    return {
+        "claims": [
+            {
+                "id": r["id"],
+                "task": r["task"],
+                "unit": r["unit"],
+                "title": titles.get(r["task"], ""),
+            }
+            for r in pending
+            if r.get("kind") == "claim"
+        ],
+        "extensions": [
+            {
+                "id": r["id"],
+                "task": r["task"],
+                "unit": r["unit"],
+                "due": date.fromisoformat(r["due"]) if r.get("due") else None,
+                "reason": r.get("reason") or "",
+            }
+            for r in pending
+            if r.get("kind") == "extension"
+        ],
+    }
+
+
+def _ranking(w: _Week) -> dict[str, Any]:
+    """通报: the scorecard's best and the units that need to speed up."""
+    card = scorecard.scorecard(w.services, w.day, w.tasks)
+    ranked = [_score_row(s) for s in card.ranked]
+    # Praise needs a record: the unit's own reporting, or work finished on time.
+    top = [r for r, u in zip(ranked, card.ranked, strict=True) if u.own_weeks or u.on_time_done]
+    top = top[: card.shown]
+    # 需加快进度: the lowest-ranked units, worst first; with few ranked units, those overdue.
+    bottom = [r for r in ranked[::-1] if r not in top][: card.shown]
+    if not bottom:
+        bottom = [r for r in ranked[::-1] if r["overdue"]][: card.shown]
+    return {
+        "top": top,
+        "bottom": bottom,
+        "units": len(card.rows),
+        "ranked": len(ranked),
+        "unranked": [r.unit for r in card.unranked],
+        "weeks": card.weeks,
     }
 
 
@@ -298,11 +517,12 @@ def _silent_row(unit: str, parts: list[progress.Part]) -> dict[str, Any]:
     }
 
 
-def _score_row(score: progress.Score) -> dict[str, Any]:
+def _score_row(score: scorecard.UnitScore) -> dict[str, Any]:
     return {
+        "rank": score.rank,
         "unit": score.unit,
         "on_time": _percent(None if score.on_time is None else 100 * score.on_time),
-        "regular": round((score.regularity or 0) * REGULARITY_WEEKS),
+        "regular": score.own_weeks,
         "overdue": score.overdue,
         "done": score.done,
         "parts": score.parts,
@@ -315,19 +535,65 @@ def _unit_order(services: Services) -> Any:
     return lambda name: (order.get(name, len(order)), name)
 
 
+def headline(data: Mapping[str, Any]) -> str:
+    """The first message: overall progress, this week, overdue, the five units most behind."""
+    text = render(HEADLINE_TEMPLATE, **data).strip()
+    if len(text) <= HEADLINE_LIMIT:
+        return text
+    # Only the unit names can grow; drop them from the end until the headline fits.
+    behind = list(data.get("behind") or [])
+    while behind and len(text) > HEADLINE_LIMIT:
+        behind.pop()
+        text = render(HEADLINE_TEMPLATE, **{**data, "behind": behind}).strip()
+    return text[:HEADLINE_LIMIT]
+
+
+def _sections(data: Mapping[str, Any]) -> list[str]:
+    text = render(TEMPLATE, cn=cn_number, **data)
+    return [part.strip() for part in text.split(SECTION_BREAK) if part.strip()]
+
+
+def _pack(parts: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Sections into as few messages as fit; a section longer than a message is split."""
+    out: list[str] = []
+    for part in parts:
+        for piece in split_message(part, limit):
+            if out and len(out[-1]) + 2 + len(piece) <= limit:
+                out[-1] += "\n\n" + piece
+            else:
+                out.append(piece)
+    return out
+
+
+def messages_of(services: Services, day: date) -> tuple[dict[str, Any], list[str]]:
+    """The summary's data and its messages: the headline, then the sections (≤ 3 in all)."""
+    limit = LIST_LIMIT
+    while True:
+        data = build_summary(services, day, limit)
+        body = _pack(_sections(data))
+        if len(body) <= MAX_MESSAGES - 1 or limit <= 3:
+            break
+        limit = max(3, limit // 2)  # shorter lists before ever dropping a section
+    if len(body) > MAX_MESSAGES - 1:
+        keep = body[: MAX_MESSAGES - 1]
+        keep[-1] = split_message(keep[-1] + "\n……（其余内容见 /status）")[0]
+        body = keep
+    return data, [headline(data), *body]
+
+
 def render_summary(data: Mapping[str, Any]) -> str:
-    """Telegram HTML of summary data from `build_summary`."""
-    return render(TEMPLATE, **data)
+    """Telegram HTML of summary data from `build_summary`: headline and sections."""
+    return "\n\n".join([headline(data), *_pack(_sections(data))])
 
 
 def render_summary_text(services: Services, day: date) -> str:
-    """The weekly summary as Telegram HTML (may exceed one message: see summary_messages)."""
-    return render_summary(build_summary(services, day))
+    """The weekly summary as posted, its messages one after another."""
+    return "\n\n".join(summary_messages(services, day))
 
 
 def summary_messages(services: Services, day: date) -> list[str]:
-    """The weekly summary split into messages within Telegram's limit."""
-    return split_message(render_summary_text(services, day))
+    """The weekly summary as posted: a headline of ≤ 1,000 characters, ≤ 3 messages in all."""
+    return messages_of(services, day)[1]
 
 
 def weekly_trend(services: Services, day: date, weeks: int = 8) -> list[tuple[str, int, int]]:
@@ -340,7 +606,7 @@ def weekly_trend(services: Services, day: date, weeks: int = 8) -> list[tuple[st
     ends = sorted(min(e, day) for e in ends)
     changes = [
         (ev["at"][:10], (ev["task"], ev["unit"]), ev["status"])
-        for _, ev in store.table("events").raw_docs()
+        for ev in store.iter_events()
         if ev.get("status") and ev.get("task") and ev.get("unit")
     ]
     changes.sort(key=lambda c: c[0])

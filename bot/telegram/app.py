@@ -28,6 +28,13 @@ from bot.features.evidence import remove_partial_downloads
 from bot.services import Services, open_services
 from bot.store import StoreLocked
 from bot.telegram.context import CONTEXT_TYPES, OUTBOX, SERVICES, DubanContext
+from bot.telegram.intake import (
+    IntakeProcessor,
+    IntakeQueue,
+    IntakeRequest,
+    intake_processor,
+    requeue_pending,
+)
 from bot.telegram.menus import set_command_menus
 from bot.telegram.outbox import Outbox, rate_limiter
 from bot.text.render import render
@@ -118,6 +125,7 @@ def build_application(
             application.bot, opened, policy_for(opened.settings.data_dir).delivery
         )
         remove_partial_downloads(opened.settings.data_dir)
+        await requeue_pending(application)  # fetched before the last stop, never handled
         asyncio.get_running_loop().run_in_executor(None, _warm_up_dateparser)
         await set_command_menus(application)
         schedules.schedule_all(application)
@@ -128,10 +136,15 @@ def build_application(
         if found is not None:
             found.close()
 
+    # Every update is kept in the store before Telegram may consider it confirmed (intake.py).
+    intake_parts = (IntakeRequest(connection_pool_size=1), IntakeQueue(), IntakeProcessor())
     application = (
         ApplicationBuilder()
         .application_class(application_class)
         .context_types(CONTEXT_TYPES)
+        .get_updates_request(intake_parts[0])
+        .update_queue(intake_parts[1])
+        .concurrent_updates(intake_parts[2])
         .token(settings.token or "")
         .base_url(settings.api_base_url)
         .base_file_url(settings.file_base_url)
@@ -149,6 +162,8 @@ def build_application(
         .post_shutdown(post_shutdown)
         .build()
     )
+    for part in intake_parts:
+        part.attach(application)
     if services is not None:
         application.bot_data[SERVICES] = services
     handlers.register_all(application)
@@ -163,6 +178,15 @@ async def on_error(update: object, context: DubanContext) -> None:
         log.warning("network trouble talking to Telegram: %s", error)  # retried by the updater
         return
     update_id = update.update_id if isinstance(update, Update) else None
+    processor = intake_processor(context.application)
+    if isinstance(update, Update) and processor is not None:
+        if processor.failed(update) == "retry":  # tried again at the back of the queue
+            log.warning(
+                "update %s failed, will retry:\n%s",
+                update_id,
+                "".join(traceback.format_exception(error)) if error else "?",
+            )
+            return
     log.error(
         "error while handling update %s:\n%s",
         update_id,

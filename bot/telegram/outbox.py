@@ -17,10 +17,12 @@ Policy, error by error (numbers in `data/policy.yaml`, section `delivery`):
   Nothing is retried; the planner skips unreachable contacts until they unblock the bot or
   write to it again (handlers/reminders.py marks them reachable).
 - TimedOut: the request may have reached Telegram, so a blind retry can duplicate the message.
-  We resend at most `resend_after_timeout` times (default once) and report it: the sweep marks
-  the ledger entry `resent_after_timeout: true`. If the resend times out as well, the outcome
-  is "uncertain": the sweep records it as such and does not try again, so a contact sees a
-  reminder at most twice and a lost one is followed by the next scheduled reminder.
+  We resend at most `resend_after_timeout` times (default once). A reminder or escalation is
+  not resent at once: the sweep records it "uncertain" and resends it on a later tick of the
+  same day (`retry_uncertain_after_minutes`), marking the ledger `resent_after_timeout: true`;
+  if that resend times out too it is "unconfirmed" and goes into the coordinators' next
+  morning notice (未能确认送达). So a contact sees a reminder at most twice, and none is lost
+  silently (docs/reminders.md).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import asyncio
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -249,15 +251,7 @@ class Outbox:
     ) -> list[Message]:
         """An answer to a person, split at Telegram's limit with the buttons under the last
         part; a failure raises (the error handler then apologises)."""
-        parts = split_message(text)
-        sent = []
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            sent.append(
-                await self.bot.send_message(chat_id, part, reply_markup=markup if last else None)
-            )
-        self.remember(sent, about, kind)
-        return sent
+        return await self._parts(chat_id, text, markup, None, about, kind)
 
     async def reply(
         self,
@@ -270,19 +264,29 @@ class Outbox:
     ) -> list[Message]:
         """An answer to `message` in its chat; in a group it quotes the message, as PTB's
         `reply_text` does, so the group sees whom it answers."""
-        quote = message.chat.type != "private"
+        quote = message.message_id if message.chat.type != "private" else None
+        return await self._parts(message.chat_id, text, markup, quote, about, kind)
+
+    async def _parts(
+        self,
+        chat_id: int,
+        text: str,
+        markup: Any,
+        quote: int | None,
+        about: Iterable[About],
+        kind: str,
+    ) -> list[Message]:
         parts = split_message(text)
         sent = []
         for i, part in enumerate(parts):
-            last = i == len(parts) - 1
             sent.append(
                 await self.bot.send_message(
-                    message.chat_id,
+                    chat_id,
                     part,
-                    reply_markup=markup if last else None,
+                    reply_markup=markup if i == len(parts) - 1 else None,
                     reply_parameters=(
-                        ReplyParameters(message.message_id, allow_sending_without_reply=True)
-                        if quote and i == 0
+                        ReplyParameters(quote, allow_sending_without_reply=True)
+                        if quote is not None and i == 0
                         else None
                     ),
                 )
@@ -331,15 +335,21 @@ class Outbox:
         about: Iterable[About] = (),
         kind: str = "reminder",
         notify: bool = True,
+        resend: bool = True,
     ) -> Delivery:
-        """A bulk send (reminder, escalation, summary) under the delivery policy above."""
+        """A bulk send (reminder, escalation, summary) under the delivery policy above.
+
+        With `resend=False` a timeout is not resent at once: the caller (the reminder sweep)
+        resends on a later tick, from its ledger.
+        """
+        policy = self.policy if resend else replace(self.policy, resend_after_timeout=0)
         outcome = await send_text(
             self.bot,
             self.services,
             chat_id,
             text,
             markup,
-            policy=self.policy,
+            policy=policy,
             notify=notify,
             sleep=self._sleep,
         )

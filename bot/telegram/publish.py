@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from bot.reports.chart import chart_safely
-from bot.reports.summary import build_summary, render_summary
+from bot.reports.summary import messages_of
 from bot.telegram.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -16,11 +16,16 @@ CHART_CAPTION = "本周进度图"
 
 
 async def post_summary(outbox: Outbox, services: Any, chat_id: int, day: date) -> bool:
-    """Send the summary of `day` to a chat (text first, then the chart); True if text went out."""
-    data = build_summary(services, day)
-    outcome = await outbox.deliver(chat_id, render_summary(data), kind="summary")
+    """Send the summary of `day` to a chat: the headline, the sections (≤ 3 messages in all),
+    then the chart; True if the headline went out."""
+    data, texts = messages_of(services, day)
+    outcome = await outbox.deliver(chat_id, texts[0], kind="summary")
     if not outcome.messages:
         return False
+    for text in texts[1:]:
+        more = await outbox.deliver(chat_id, text, kind="summary")
+        if not more.messages:
+            log.warning("a summary section could not be sent to %s", chat_id)
     png = await chart_safely(services, day, data)
     if png is not None:
         try:
