@@ -128,7 +128,8 @@ def _split(
     (u,) = unit_cols
     head = [t for _, t in cells[: m + 1]]
     items: list[tuple[int, str, list[str], str]] = []  # (line, measure, units, deadline)
-    line, measure, units, due = cells[m][0], head[m], [], ""
+    units: list[str] = []
+    line, measure, due = cells[m][0], head[m], ""
     for number, text in cells[m + 1 :]:
         if parse_deadline(text, _ANY_YEAR) is not None and not _unit_cell(text):
             due = f"{due}；{text}" if due else text
