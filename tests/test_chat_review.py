@@ -191,6 +191,6 @@ async def test_refusal_to_a_unit_that_blocked_the_bot(env: ChatEnv) -> None:
     card = with_buttons(await coord.say("/review"))
     await coord.press(card, f"rv:no:{record_id(card)}")
     done = await coord.say("缺少佐证材料")
-    assert "已退回" in done[-1]["text"] and "没能通知到 区司法局" in done[-1]["text"]
+    assert "已退回" in done[-1]["text"] and "没能通知到区司法局" in done[-1]["text"]
     assert env.store.state(18, LEAD)["claim"] == "rejected"  # type: ignore[index]
     assert "出了问题" not in "".join(m["text"] for m in done)

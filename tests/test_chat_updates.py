@@ -94,7 +94,7 @@ async def test_nil_return_for_monthly_task(env: ChatEnv) -> None:
 async def test_contact_cannot_update_another_unit(env: ChatEnv) -> None:
     alice = contact(env)
     (reply,) = await alice.say("/update 18 区市场监管局 已完成")
-    assert "你没有绑定 区市场监管局" in reply["text"]
+    assert "你没有绑定区市场监管局" in reply["text"]
     assert env.store.events(task=18, unit="区市场监管局") == []
     (reply,) = await alice.say("/update 17 进行中")  # 区司法局 has no part in #17
     assert "不是 #17 的责任单位" in reply["text"]
@@ -275,7 +275,7 @@ async def test_card_of_other_unit_cannot_be_used(env: ChatEnv) -> None:
     env.store.unbind_contact(2002, "区市场监管局", at=env.clock.now(), actor=COORDINATOR)
     env.bind(bob, "区司法局")
     (reply,) = await bob.reply(card, "想改别人的")
-    assert "你没有绑定 区市场监管局" in reply["text"]
+    assert "你没有绑定区市场监管局" in reply["text"]
     await bob.press(card, "done:18")
     assert env.store.events(task=18, unit="区市场监管局", kinds=["status", "note", "claim"]) == []
 
