@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler
 
 from bot.features import campaign, campaign_reports
+from bot.telegram import callbacks as cb
 from handlers.common import today
 from handlers.dialogue import (
     TEXT,
@@ -28,7 +29,9 @@ A_UNIT, A_FORM, A_CARRIER, A_DATE, A_TITLE, A_PEOPLE, A_FIRMS, A_PHOTOS = range(
 async def start(update: Update, context: Context) -> int:
     """The first question: the form of the activity."""
     unit = draft(context)["unit"]
-    await answer(update, t("act_start", unit=unit), buttons("act:f", list(campaign.FORMS), 3))
+    await answer(
+        update, context, t("act_start", unit=unit), buttons("act", "f", list(campaign.FORMS), 3)
+    )
     return A_FORM
 
 
@@ -36,7 +39,7 @@ form_button = choice_step(
     "form",
     campaign.FORMS,
     A_CARRIER,
-    lambda form: (t("act_carrier", form=form), buttons("act:c", list(campaign.CARRIERS), 3)),
+    lambda form: (t("act_carrier", form=form), buttons("act", "c", list(campaign.CARRIERS), 3)),
 )
 carrier_button = choice_step(
     "carrier", campaign.CARRIERS, A_DATE, lambda carrier: (t("act_date", carrier=carrier), None)
@@ -48,10 +51,10 @@ async def date_text(update: Update, context: Context) -> int:
     day = campaign.activity_day(text_of(update), today(context))
     problem = campaign_reports.activity_day_problem(day, today(context))
     if problem is not None:
-        await answer(update, problem)
+        await answer(update, context, problem)
         return A_DATE
     draft(context)["day"] = day
-    await answer(update, t("act_title", day=day))
+    await answer(update, context, t("act_title", day=day))
     return A_TITLE
 
 
@@ -59,10 +62,10 @@ async def title_text(update: Update, context: Context) -> int:
     """The activity's name, within its length limit."""
     title = text_of(update).strip()
     if (problem := campaign_reports.title_problem(title)) is not None:
-        await answer(update, problem)
+        await answer(update, context, problem)
         return A_TITLE
     draft(context)["title"] = title
-    await answer(update, t("act_people"))
+    await answer(update, context, t("act_people"))
     return A_PEOPLE
 
 
@@ -85,8 +88,8 @@ ACTIVITY = Dialogue(
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """The /activity conversation (before the evidence handler: see handlers.dialogue)."""
     steps: States = {
-        A_FORM: [CallbackQueryHandler(form_button, pattern=r"^act:f:\d+$")],
-        A_CARRIER: [CallbackQueryHandler(carrier_button, pattern=r"^act:c:\d+$")],
+        A_FORM: [CallbackQueryHandler(form_button, pattern=cb.choices("act", "f"))],
+        A_CARRIER: [CallbackQueryHandler(carrier_button, pattern=cb.choices("act", "c"))],
         A_DATE: [MessageHandler(TEXT, date_text)],
         A_TITLE: [MessageHandler(TEXT, title_text)],
         A_PEOPLE: [MessageHandler(TEXT, people_text)],

@@ -21,11 +21,17 @@ from telegram.ext import (
 )
 
 from bot.features import pending
+from bot.telegram import callbacks as cb
 from bot.text.render import render
-from handlers.common import services_of
 
 AFTER_GROUP = 1  # runs after the command itself was handled in group 0
-OWN_BUTTONS = r"^(ev:\d+|ext:\d+|rv:no:\d+)$"
+
+
+def _not_own(data: object) -> bool:
+    """Buttons that do not themselves answer what the bot waits for (上传材料, 申请延期, 退回)."""
+    button = cb.parse(data)
+    asks = isinstance(button, cb.UploadEvidence | cb.ExtendTask)
+    return not (asks or (isinstance(button, cb.Review) and button.verdict == "no"))
 
 
 class _Awaited(filters.MessageFilter):
@@ -51,7 +57,7 @@ async def awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     from handlers.review import reason_text
 
     user = update.effective_user
-    services = services_of(context)
+    services = context.services
     wait = pending.expected(services.store, user.id, "text", services.clock.now()) if user else None
     if wait is None:
         return  # expired between the filter and here
@@ -67,22 +73,22 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
     message, user = update.effective_message, update.effective_user
     if message is not None and user is not None:
-        pending.clear(services_of(context).store, user.id)
+        pending.clear(context.services.store, user.id)
         if context.user_data is not None:  # an 更新进度 dialogue begun before is over too
             context.user_data.pop(DRAFT_KEY, None)
-        await message.reply_text(render("awaiting_cancelled.html.j2"))
+        await context.outbox.reply(message, render("awaiting_cancelled.html.j2"))
 
 
 async def any_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any other command: the bot no longer waits for text (a file wait stays)."""
     if update.effective_user is not None:
-        pending.clear(services_of(context).store, update.effective_user.id, "text")
+        pending.clear(context.services.store, update.effective_user.id, "text")
 
 
 async def other_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Another button than the ones that ask for input: the bot no longer waits at all."""
     if update.effective_user is not None:
-        pending.clear(services_of(context).store, update.effective_user.id)
+        pending.clear(context.services.store, update.effective_user.id)
 
 
 def register(application: Application) -> None:
@@ -92,6 +98,4 @@ def register(application: Application) -> None:
     any_awaited = _Awaited(application, pending.SLOTS)
     application.add_handler(CommandHandler("cancel", cancel, filters=any_awaited))
     application.add_handler(MessageHandler(filters.COMMAND, any_command), group=AFTER_GROUP)
-    application.add_handler(
-        CallbackQueryHandler(other_button, pattern=f"(?!{OWN_BUTTONS})"), group=AFTER_GROUP
-    )
+    application.add_handler(CallbackQueryHandler(other_button, pattern=_not_own), group=AFTER_GROUP)

@@ -1,4 +1,4 @@
-"""What every handler needs: the services, the actor of the update, and sending split text."""
+"""What every handler needs: the actor of the update, its task arguments, and replying."""
 
 from __future__ import annotations
 
@@ -9,32 +9,26 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from bot.features.access import Actor, Grant, Refusal, authorize, resolve_actor
 from bot.services import Services
-from bot.text.render import split_message
+from bot.telegram.context import DubanContext
+from bot.telegram.outbox import About
 
 log = logging.getLogger(__name__)
-Context = ContextTypes.DEFAULT_TYPE
-
-
-def services_of(context: Context) -> Services:
-    return context.application.bot_data["services"]
+Context = DubanContext
 
 
 def actor_of(update: Update, context: Context) -> Actor:
     """The actor the gate resolved for this update (the context object is per update)."""
-    actor = getattr(context, "duban_actor", None)
-    if actor is None:
+    if context.actor is None:
         assert update.effective_user is not None
-        actor = resolve_actor(services_of(context), update.effective_user)
-    return actor
+        context.actor = resolve_actor(context.services, update.effective_user)
+    return context.actor
 
 
 def today(context: Context) -> date:
-    return services_of(context).clock.now().date()
+    return context.services.clock.now().date()
 
 
 def task_unit_args(
@@ -52,7 +46,7 @@ def task_unit_args(
 
 def button_grant(update: Update, context: Context, task_id: int) -> Grant | Refusal:
     """Whether the presser may act on the task; the unit of the message under it is the hint."""
-    services = services_of(context)
+    services = context.services
     message = update.callback_query.message if update.callback_query else None
     ref = (
         services.store.message_ref(message.chat.id, message.message_id, task=task_id)
@@ -71,44 +65,20 @@ def command_rest(message: Message) -> str:
     return text.partition(" ")[2]
 
 
-async def send(
-    context: Context,
-    chat_id: int,
-    text: str,
-    reply_markup: InlineKeyboardMarkup | None = None,
-) -> list[Message]:
-    """Send text split at Telegram's limit; buttons go under the last part."""
-    parts = split_message(text)
-    sent = []
-    for i, part in enumerate(parts):
-        markup = reply_markup if i == len(parts) - 1 else None
-        sent.append(await context.bot.send_message(chat_id, part, reply_markup=markup))
-    return sent
-
-
 async def reply(
-    update: Update, context: Context, text: str, reply_markup: InlineKeyboardMarkup | None = None
-) -> list[Message]:
-    """Answer in the chat the update came from."""
-    assert update.effective_chat is not None
-    return await send(context, update.effective_chat.id, text, reply_markup)
-
-
-async def notify_coordinators(
+    update: Update,
     context: Context,
     text: str,
     reply_markup: InlineKeyboardMarkup | None = None,
-    exclude: Iterable[int] = (),
+    *,
+    about: Iterable[About] = (),
+    kind: str = "reply",
 ) -> list[Message]:
-    """Tell every coordinator privately; one unreachable coordinator does not stop the others."""
-    sent: list[Message] = []
-    skip = set(exclude)
-    for user_id in sorted(services_of(context).settings.coordinators - skip):
-        try:
-            sent += await send(context, user_id, text, reply_markup)
-        except TelegramError as exc:
-            log.warning("could not notify coordinator %s: %s", user_id, exc)
-    return sent
+    """Answer in the chat the update came from (through the outbox)."""
+    assert update.effective_chat is not None
+    return await context.outbox.send(
+        update.effective_chat.id, text, reply_markup, about=about, kind=kind
+    )
 
 
 def plain_text(html_text: str) -> str:

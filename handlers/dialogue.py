@@ -30,7 +30,8 @@ from bot.features import campaign, evidence
 from bot.features.access import Actor
 from bot.features.campaign_reports import t
 from bot.services import Services
-from handlers.common import actor_of, services_of
+from bot.telegram import callbacks as cb
+from handlers.common import actor_of
 from handlers.evidence import keep_downloaded, vet_message
 
 log = logging.getLogger(__name__)
@@ -46,24 +47,29 @@ Step = Callable[[Update, Context], Coroutine[Any, Any, int]]
 States = dict[object, list[BaseHandler[Any, Any, Any]]]
 
 
-def buttons(prefix: str, labels: list[str], per_row: int = 2) -> InlineKeyboardMarkup:
-    """One button per label, with callback data `prefix:index`."""
+def buttons(dialogue: str, step: str, labels: list[str], per_row: int = 2) -> InlineKeyboardMarkup:
+    """One button per label: option i of `step` in `dialogue`."""
     row = [
-        InlineKeyboardButton(label, callback_data=f"{prefix}:{i}") for i, label in enumerate(labels)
+        InlineKeyboardButton(label, callback_data=cb.Choice(dialogue, step, i).pack())
+        for i, label in enumerate(labels)
     ]
     return InlineKeyboardMarkup([row[i : i + per_row] for i in range(0, len(row), per_row)])
 
 
-def done_button(prefix: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton("完成", callback_data=f"{prefix}:done")]])
+def done_button(dialogue: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton("完成", callback_data=cb.Finish(dialogue).pack())]]
+    )
 
 
-async def answer(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+async def answer(
+    update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
     """Answer in the dialogue's chat (after acknowledging a pressed button)."""
     if update.callback_query is not None:
         await update.callback_query.answer()
     if update.effective_chat is not None:
-        await update.get_bot().send_message(update.effective_chat.id, text, reply_markup=markup)
+        await context.outbox.send(update.effective_chat.id, text, markup)
 
 
 def draft(context: Context) -> dict[str, Any]:
@@ -91,9 +97,9 @@ def choice_step(
     async def step(update: Update, context: Context) -> int:
         query = update.callback_query
         assert query is not None and query.data is not None
-        value = options[int(query.data.rsplit(":", 1)[1]) % len(options)]
+        value = options[cb.button_of(update, cb.Choice).option % len(options)]
         draft(context)[key] = value
-        await answer(update, *ask(value))
+        await answer(update, context, *ask(value))
         return next_state
 
     return step
@@ -107,10 +113,10 @@ def count_step(
     async def step(update: Update, context: Context) -> int:
         count = campaign.parse_count(text_of(update))
         if count is None:
-            await answer(update, t("bad_number"))
+            await answer(update, context, t("bad_number"))
             return state
         draft(context)[key] = count
-        await answer(update, t(ask), markup)
+        await answer(update, context, t(ask), markup)
         return next_state
 
     return step
@@ -136,18 +142,20 @@ class Dialogue:
             context.user_data["campaign"] = {
                 "kind": self.prefix,
                 "files": [],
-                "at": services_of(context).clock.now(),
+                "at": context.services.clock.now(),
             }
         if actor.is_stranger:
-            await answer(update, t("no_unit"))
+            await answer(update, context, t("no_unit"))
             return ConversationHandler.END
         if len(actor.units) == 1:
             draft(context)["unit"] = actor.units[0]
             return await self.start(update, context)
         if actor.units:
-            await answer(update, t("ask_unit"), buttons(f"{self.prefix}:u", list(actor.units), 1))
+            await answer(
+                update, context, t("ask_unit"), buttons(self.prefix, "u", list(actor.units), 1)
+            )
         else:
-            await answer(update, t("ask_unit", typed=True))
+            await answer(update, context, t("ask_unit", typed=True))
         return self.unit_state
 
     async def unit_button(self, update: Update, context: Context) -> int:
@@ -155,7 +163,7 @@ class Dialogue:
         query = update.callback_query
         assert query is not None and query.data is not None
         actor = actor_of(update, context)
-        index = int(query.data.rsplit(":", 1)[1])
+        index = cb.button_of(update, cb.Choice).option
         if index >= len(actor.units):
             await query.answer()
             return ConversationHandler.END
@@ -164,11 +172,13 @@ class Dialogue:
 
     async def unit_text(self, update: Update, context: Context) -> int:
         """A coordinator types the unit reported for."""
-        services = services_of(context)
+        services = context.services
         text = text_of(update).strip()
         unit = services.units.get(text)
         if unit is None:
-            await answer(update, t("bad_unit", text=text, suggestion=services.units.suggest(text)))
+            await answer(
+                update, context, t("bad_unit", text=text, suggestion=services.units.suggest(text))
+            )
             return self.unit_state
         draft(context)["unit"] = unit.name
         return await self.start(update, context)
@@ -180,13 +190,13 @@ class Dialogue:
 
     async def files_text(self, update: Update, context: Context) -> int:
         """Other text at the files step: remind how to finish."""
-        await answer(update, t(self.files_prompt), done_button(self.prefix))
+        await answer(update, context, t(self.files_prompt), done_button(self.prefix))
         return self.files_state
 
     async def done(self, update: Update, context: Context) -> int:
         """完成 (button or word): store the report and end the dialogue."""
-        text = self.finish(services_of(context), actor_of(update, context), draft(context))
-        await answer(update, text)
+        text = self.finish(context.services, actor_of(update, context), draft(context))
+        await answer(update, context, text)
         clear(context)
         return ConversationHandler.END
 
@@ -194,11 +204,11 @@ class Dialogue:
         """`step`, unless the dialogue sat idle past IDLE_LIMIT: then it ends and says so."""
 
         async def guarded(update: Update, context: Context) -> int:
-            now = services_of(context).clock.now()
+            now = context.services.clock.now()
             last = draft(context).get("at")
             if last is None or now - last > IDLE_LIMIT:
                 clear(context)
-                await answer(update, t("expired", command=self.command))
+                await answer(update, context, t("expired", command=self.command))
                 return ConversationHandler.END
             draft(context)["at"] = now
             return await step(update, context)
@@ -210,13 +220,13 @@ class Dialogue:
         p = self.prefix
         states: States = {
             self.unit_state: [
-                CallbackQueryHandler(self.unit_button, pattern=rf"^{p}:u:\d+$"),
+                CallbackQueryHandler(self.unit_button, pattern=cb.choices(p, "u")),
                 MessageHandler(TEXT, self.unit_text),
             ],
             **steps,
             self.files_state: [
                 MessageHandler(FILES, self.file),
-                CallbackQueryHandler(self.done, pattern=rf"^{p}:done$"),
+                CallbackQueryHandler(self.done, pattern=cb.finish_of(p)),
                 MessageHandler(TEXT & filters.Regex(f"^({'|'.join(DONE_WORDS)})$"), self.done),
                 MessageHandler(TEXT, self.files_text),
             ],
@@ -240,7 +250,7 @@ class Dialogue:
 async def cancel(update: Update, context: Context) -> int:
     """/cancel inside a dialogue: nothing is stored."""
     clear(context)
-    await answer(update, t("cancelled"))
+    await answer(update, context, t("cancelled"))
     return ConversationHandler.END
 
 
@@ -250,25 +260,25 @@ async def _keep_file(update: Update, context: Context, task_id: int, prefix: str
     message = update.effective_message
     if message is None:
         return
-    services = services_of(context)
+    services = context.services
     actor = actor_of(update, context)
     files = draft(context)
     try:
         ref = await keep_file(context, services, actor, message, task_id, files["unit"])
     except evidence.EvidenceError as err:
-        await message.reply_text(
-            t("photo_failed", reason=err.code), reply_markup=done_button(prefix)
+        await context.outbox.reply(
+            message, t("photo_failed", reason=err.code), done_button(prefix)
         )
         return
     except TelegramError as err:
         log.warning("dialogue file download failed: %s", err)
-        await message.reply_text(
-            t("photo_failed", reason="download"), reply_markup=done_button(prefix)
+        await context.outbox.reply(
+            message, t("photo_failed", reason="download"), done_button(prefix)
         )
         return
     files["files"].append(ref)
-    await message.reply_text(
-        t("photo_saved", count=len(files["files"])), reply_markup=done_button(prefix)
+    await context.outbox.reply(
+        message, t("photo_saved", count=len(files["files"])), done_button(prefix)
     )
 
 

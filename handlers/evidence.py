@@ -17,8 +17,9 @@ from bot.features.access import Actor, Grant, authorize
 from bot.features.evidence import EvidenceError, Vetted
 from bot.reports import evidence_list
 from bot.services import Services
+from bot.telegram import callbacks as cb
 from bot.text.render import render, split_message
-from handlers.common import actor_of, button_grant, services_of
+from handlers.common import Context, actor_of, button_grant
 
 log = logging.getLogger(__name__)
 _TASK_REF = re.compile(r"[#＃]\s*(\d{1,6})")
@@ -86,11 +87,11 @@ def vet_message(message: Message, services: Services) -> tuple[Vetted, str, str]
     )
 
 
-async def _refuse(message: Message, reason: str, **extra: Any) -> None:
+async def _refuse(context: Context, message: Message, reason: str, **extra: Any) -> None:
     text = render(
         "evidence_refused.html.j2", reason=reason, kinds=evidence.accepted_kinds(), **extra
     )
-    await message.reply_text(text)
+    await context.outbox.reply(message, text)
 
 
 async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -98,34 +99,36 @@ async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    services = services_of(context)
+    services = context.services
     actor = actor_of(update, context)
     task_id, unit_hint, how = _target(services, message, user.id)
     if task_id is None:
         # in a group a file about nothing in particular is none of the bot's business
         if message.chat.type == "private" or how == "which":
-            await message.reply_text(_how_text(services, message, how))
+            await context.outbox.reply(message, _how_text(services, message, how))
         return
     grant = authorize(actor, services, task_id, unit_hint)
     if not isinstance(grant, Grant):
-        await message.reply_text(grant.text)
+        await context.outbox.reply(message, grant.text)
         return
     try:
         vetted, file_id, unique_id = vet_message(message, services)
     except EvidenceError as err:
-        await _refuse_vetting(message, err)
+        await _refuse_vetting(context, message, err)
         return
     await _download_and_keep(context, services, actor, grant, message, vetted, file_id, unique_id)
 
 
-async def _refuse_vetting(message: Message, err: EvidenceError) -> None:
+async def _refuse_vetting(context: Context, message: Message, err: EvidenceError) -> None:
     doc = message.document
     if err.code == "size":
         size = (doc.file_size if doc else message.photo[-1].file_size) or 0
-        await _refuse(message, "size", size=evidence.format_size(size))
+        await _refuse(context, message, "size", size=evidence.format_size(size))
     else:
         ext = evidence.extension_of(doc.file_name if doc else None)
-        await _refuse(message, err.code, ext=ext if ext.isascii() and len(ext) <= 10 else "")
+        await _refuse(
+            context, message, err.code, ext=ext if ext.isascii() and len(ext) <= 10 else ""
+        )
 
 
 async def _download_and_keep(
@@ -144,21 +147,21 @@ async def _download_and_keep(
         store, grant.task_id, grant.unit, file_unique_id=unique_id
     ):
         count = evidence.count_evidence(store, grant.task_id, grant.unit)
-        await _reply_saved(message, evidence.Saved(earlier, True, count))
+        await _reply_saved(context, message, evidence.Saved(earlier, True, count))
         return
     temp = evidence.temp_path(data_dir, grant.task_id, grant.unit)
     try:
         tg_file = await context.bot.get_file(file_id)
         if tg_file.file_size and tg_file.file_size > evidence.MAX_BYTES:
             evidence.discard(temp)
-            await _refuse(message, "size", size=evidence.format_size(tg_file.file_size))
+            await _refuse(context, message, "size", size=evidence.format_size(tg_file.file_size))
             return
         await tg_file.download_to_drive(custom_path=temp)
     except TelegramError as err:
         evidence.discard(temp)
         log.warning("evidence download failed: %s", err)
         too_big = "too big" in str(err).lower()
-        await _refuse(message, "size" if too_big else "download")
+        await _refuse(context, message, "size" if too_big else "download")
         return
     except BaseException:
         evidence.discard(temp)  # a cancelled or failed download leaves no half file behind
@@ -168,9 +171,9 @@ async def _download_and_keep(
             services, actor, message, temp, vetted, grant.task_id, grant.unit, unique_id
         )
     except EvidenceError as err:
-        await _refuse(message, err.code)
+        await _refuse(context, message, err.code)
         return
-    await _reply_saved(message, saved)
+    await _reply_saved(context, message, saved)
 
 
 def keep_downloaded(
@@ -200,7 +203,7 @@ def keep_downloaded(
     )
 
 
-async def _reply_saved(message: Message, saved: evidence.Saved) -> None:
+async def _reply_saved(context: Context, message: Message, saved: evidence.Saved) -> None:
     rec = saved.record
     text = render(
         "evidence_saved.html.j2",
@@ -213,20 +216,20 @@ async def _reply_saved(message: Message, saved: evidence.Saved) -> None:
         first_at=rec["at"],
         first_by=rec["uploader_name"],
     )
-    await message.reply_text(text)
+    await context.outbox.reply(message, text)
 
 
 async def upload_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """上传材料 (ev:N): the bot asks for the file and takes the next ones for task N."""
+    """上传材料: the bot asks for the file and takes the next ones for task N."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or query.data is None:
         return
-    services = services_of(context)
-    task_id = int(query.data.split(":")[1])
+    services = context.services
+    task_id = cb.button_of(update, cb.UploadEvidence).task
     grant = button_grant(update, context, task_id)
     if not isinstance(grant, Grant):
         await query.answer()
-        await context.bot.send_message(user.id, grant.text)
+        await context.outbox.send(user.id, grant.text)
         return
     pending.expect(
         services.store,
@@ -242,10 +245,8 @@ async def upload_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     text = render(
         "evidence_how.html.j2", reason="ask", task_id=task_id, unit=grant.unit, minutes=minutes
     )
-    sent = await context.bot.send_message(query.message.chat.id if query.message else user.id, text)
-    services.store.remember_message(
-        sent.chat_id, sent.message_id, task=task_id, unit=grant.unit, kind="evidence"
-    )
+    chat_id = query.message.chat.id if query.message else user.id
+    await context.outbox.send(chat_id, text, about=[(task_id, grant.unit)], kind="evidence")
 
 
 async def list_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -253,15 +254,15 @@ async def list_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    services = services_of(context)
+    services = context.services
     args = context.args or []
     task_id = task_in_caption("#" + args[0].lstrip("#＃")) if args else None
     if task_id is None:
-        await message.reply_text(evidence_list.usage())
+        await context.outbox.reply(message, evidence_list.usage())
         return
     text = evidence_list.listing(services, actor_of(update, context), task_id)
     for part in split_message(text):
-        await message.reply_text(part)
+        await context.outbox.reply(message, part)
 
 
 async def refuse_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -270,13 +271,15 @@ async def refuse_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if message is None:
         return
     if message.chat.type == "private" or task_in_caption(message.caption) is not None:
-        await _refuse(message, "type", ext="")
+        await _refuse(context, message, "type", ext="")
 
 
 def register(application: Application) -> None:
     """Files and photos in private chats (or captioned in groups), the button, /evidence."""
     application.add_handler(CommandHandler("evidence", list_command))
-    application.add_handler(CallbackQueryHandler(upload_button, pattern=r"^ev:\d+$"))
+    application.add_handler(
+        CallbackQueryHandler(upload_button, pattern=cb.matches(cb.UploadEvidence))
+    )
     application.add_handler(
         _MessageHandler(
             (filters.Document.ALL | filters.PHOTO) & ~filters.UpdateType.EDITED, receive_file

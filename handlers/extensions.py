@@ -10,8 +10,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.features import extensions, pending
 from bot.features.access import Actor, Grant, authorize
 from bot.features.review import ReviewError
+from bot.telegram import callbacks as cb
 from bot.text.render import render
-from handlers.common import actor_of, button_grant, command_rest, services_of, task_unit_args
+from handlers.common import actor_of, button_grant, command_rest, task_unit_args
 from handlers.review import announce
 
 
@@ -29,14 +30,14 @@ async def _submit(
 
     Returns None when done, else the error code (already explained to the user).
     """
-    services = services_of(context)
+    services = context.services
     try:
         ask = extensions.parse_request(text, services.clock.now().date())
         record = extensions.request_extension(
             services, grant.task_id, grant.unit, actor, ask.due, ask.reason
         )
     except ReviewError as err:
-        await message.reply_text(_error(err.code, **err.info))
+        await context.outbox.reply(message, _error(err.code, **err.info))
         return err.code
     reply = render(
         "extension_sent.html.j2",
@@ -46,7 +47,7 @@ async def _submit(
         due=record["due"],
         reason=record["reason"],
     )
-    await message.reply_text(reply)
+    await context.outbox.reply(message, reply)
     await announce(context, record)
     return None
 
@@ -56,17 +57,17 @@ async def extend_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    services = services_of(context)
+    services = context.services
     args = context.args or []
     parsed = task_unit_args(services, args)
     if parsed is None:
-        await message.reply_text(_error("usage"))
+        await context.outbox.reply(message, _error("usage"))
         return
     task_id, unit, rest = parsed
     actor = actor_of(update, context)
     grant = authorize(actor, services, task_id, unit)
     if not isinstance(grant, Grant):
-        await message.reply_text(grant.text)
+        await context.outbox.reply(message, grant.text)
         return
     skip = len(args) - len(rest)  # the task number, and the unit if one was named
     tail = command_rest(message).split(maxsplit=skip)
@@ -74,19 +75,19 @@ async def extend_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def extend_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """申请延期 (ext:N): the bot asks for the date and reason in one message."""
+    """申请延期: the bot asks for the date and reason in one message."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or query.data is None:
         return
-    services = services_of(context)
-    task_id = int(query.data.split(":")[1])
+    services = context.services
+    task_id = cb.button_of(update, cb.ExtendTask).task
     grant = button_grant(update, context, task_id)
     await query.answer()
     if not isinstance(grant, Grant):
-        await context.bot.send_message(user.id, grant.text)
+        await context.outbox.send(user.id, grant.text)
         return
     if extensions.is_ongoing(services, task_id):
-        await context.bot.send_message(user.id, _error("ongoing", task=task_id))
+        await context.outbox.send(user.id, _error("ongoing", task=task_id))
         return
     now = services.clock.now()
     pending.expect(
@@ -94,7 +95,7 @@ async def extend_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     )
     current = extensions.current_due(services, task_id, grant.unit, now.date())
     text = render("extension_ask.html.j2", task_id=task_id, unit=grant.unit, current=current)
-    await context.bot.send_message(user.id, text)
+    await context.outbox.send(user.id, text)
 
 
 async def extension_text(
@@ -103,12 +104,12 @@ async def extension_text(
     """The `DATE reason` message after 申请延期; a wrong one can be retyped until it expires."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
-    services = services_of(context)
+    services = context.services
     actor = actor_of(update, context)
     grant = authorize(actor, services, wait["task"], wait["unit"])
     if not isinstance(grant, Grant):
         pending.clear(services.store, user.id, "text")
-        await message.reply_text(grant.text)
+        await context.outbox.reply(message, grant.text)
         return
     problem = await _submit(context, message, actor, grant, message.text or "")
     if problem not in RETRYABLE:
@@ -117,4 +118,4 @@ async def extension_text(
 
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("extend", extend_command))
-    application.add_handler(CallbackQueryHandler(extend_button, pattern=r"^ext:\d+$"))
+    application.add_handler(CallbackQueryHandler(extend_button, pattern=cb.matches(cb.ExtendTask)))

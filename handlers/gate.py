@@ -7,21 +7,27 @@ from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.features.access import Actor, admission, resolve_actor
+from bot.telegram import callbacks as cb
 from bot.text.render import render
-from handlers.common import Context, plain_text, reply, services_of
+from handlers.common import Context, plain_text, reply
 
 GATE_GROUP = -1
 
 
 async def gate(update: Update, context: Context) -> None:
     """Drop redelivered updates; strangers and group chatter get an explanation, nothing more."""
-    services = services_of(context)
+    services = context.services
     if services.store.seen_update(update.update_id):
         raise ApplicationHandlerStop  # Telegram redelivers the last batch after a crash
     if update.edited_message or update.edited_channel_post or update.effective_user is None:
         raise ApplicationHandlerStop  # edits are not acted on again
     actor = resolve_actor(services, update.effective_user)
-    context.duban_actor = actor  # type: ignore[attr-defined]  # one context per update
+    context.actor = actor  # one context serves every handler group of this update
+    if update.callback_query is not None and cb.parse(update.callback_query.data) is None:
+        # Data no button kind knows (empty, hand-made, an old grammar): refused here, once.
+        text = plain_text(render("update_dialog.html.j2", step="stale"))
+        await update.callback_query.answer(text)
+        raise ApplicationHandlerStop
     verdict = _verdict(update, actor)
     if verdict is not None:
         await _turn_away(update, context, verdict)
@@ -31,9 +37,8 @@ async def gate(update: Update, context: Context) -> None:
 def _verdict(update: Update, actor: Actor) -> str | None:
     chat = update.effective_chat
     in_group = chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
-    button = None
-    if update.callback_query is not None:
-        button = (update.callback_query.data or "").partition(":")[0] or "?"
+    pressed = cb.parse(update.callback_query.data) if update.callback_query else None
+    button = pressed.prefix if pressed is not None else None
     message = update.message
     command = _command(message) if message is not None else None
     addressed = message is not None and (not in_group or _replies_to_bot(message))
@@ -58,7 +63,7 @@ async def _turn_away(update: Update, context: Context, reason: str) -> None:
     if reason == "ignore":
         return
     text = render(
-        "gate.html.j2", reason=reason, coordinator_unit=services_of(context).units.coordinator.name
+        "gate.html.j2", reason=reason, coordinator_unit=context.services.units.coordinator.name
     )
     if update.callback_query is not None:
         await update.callback_query.answer(plain_text(text), show_alert=True)

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.features.metrics import report_metric
-from handlers.common import actor_of, services_of
+from handlers.common import actor_of
 
 
 async def metric_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -14,9 +14,9 @@ async def metric_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     message = update.effective_message
     if message is None:
         return
-    services = services_of(context)
+    services = context.services
     actor, at = actor_of(update, context), services.clock.now()
-    await message.reply_text(report_metric(services, actor, context.args or [], at))
+    await context.outbox.reply(message, report_metric(services, actor, context.args or [], at))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

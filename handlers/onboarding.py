@@ -7,14 +7,15 @@ from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.features import onboarding
+from bot.telegram import callbacks as cb
 from bot.telegram.app import set_coordinator_menu
 from bot.telegram.keyboards import unbind_buttons
-from handlers.common import Context, actor_of, reply, services_of
+from handlers.common import Context, actor_of, reply
 
 
 async def start(update: Update, context: Context) -> None:
     """A welcome by role, or — with an invite code — binding to the invited unit."""
-    services, user = services_of(context), update.effective_user
+    services, user = context.services, update.effective_user
     assert user is not None
     if context.args:
         code = context.args[0]
@@ -31,7 +32,7 @@ async def start(update: Update, context: Context) -> None:
 async def help_command(update: Update, context: Context) -> None:
     """What the bot is and which commands this person may use."""
     actor = actor_of(update, context)
-    await reply(update, context, onboarding.welcome_text(services_of(context), actor, help_=True))
+    await reply(update, context, onboarding.welcome_text(context.services, actor, help_=True))
 
 
 async def invite(update: Update, context: Context) -> None:
@@ -39,7 +40,7 @@ async def invite(update: Update, context: Context) -> None:
     name = " ".join(context.args or [])
     private = update.effective_chat is not None and update.effective_chat.type == "private"
     text = onboarding.make_invite(
-        services_of(context),
+        context.services,
         actor_of(update, context),
         name,
         context.bot.username,
@@ -50,7 +51,7 @@ async def invite(update: Update, context: Context) -> None:
 
 async def units(update: Update, context: Context) -> None:
     """Units with their contacts and unbind buttons; `/units unbind USER_ID UNIT` unbinds."""
-    args, services = context.args or [], services_of(context)
+    args, services = context.args or [], context.services
     if args and args[0].lower() == "unbind":
         if len(args) < 3 or not args[1].lstrip("-").isdigit():
             await reply(update, context, onboarding.render_usage("unbind"))
@@ -64,16 +65,16 @@ async def units(update: Update, context: Context) -> None:
 
 async def unbind_button(update: Update, context: Context) -> None:
     """The 解绑 button under /units (coordinators; the gate checks)."""
-    query, services = update.callback_query, services_of(context)
+    query, services = update.callback_query, context.services
     assert query is not None and query.data is not None
-    _, user_id, index = query.data.split(":")
-    unit = onboarding.unit_at(services, int(index))
+    button = cb.button_of(update, cb.Unbind)
+    unit = onboarding.unit_at(services, button.unit_index)
     if unit is None:
         await query.answer(onboarding.unit_missing_text())
         return
     await query.answer()
     await reply(
-        update, context, onboarding.unbind(services, actor_of(update, context), int(user_id), unit)
+        update, context, onboarding.unbind(services, actor_of(update, context), button.user, unit)
     )
 
 
@@ -82,4 +83,4 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("invite", invite))
     application.add_handler(CommandHandler("units", units))
-    application.add_handler(CallbackQueryHandler(unbind_button, pattern=r"^unb:-?\d+:\d+$"))
+    application.add_handler(CallbackQueryHandler(unbind_button, pattern=cb.matches(cb.Unbind)))

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler
 
 from bot.features import campaign, campaign_reports
+from bot.telegram import callbacks as cb
 from handlers.dialogue import (
     TEXT,
     Context,
@@ -27,7 +28,9 @@ R_UNIT, R_FIELD, R_FOUND, R_FIXED, R_CASES, R_FILES = range(8, 14)
 async def start(update: Update, context: Context) -> int:
     """The first question: the field, each labelled with its measure."""
     labels = campaign_reports.field_labels()
-    await answer(update, t("rf_start", unit=draft(context)["unit"]), buttons("rf:f", labels, 1))
+    await answer(
+        update, context, t("rf_start", unit=draft(context)["unit"]), buttons("rf", "f", labels, 1)
+    )
     return R_FIELD
 
 
@@ -44,7 +47,7 @@ fixed_text = count_step("rectified", R_FIXED, R_CASES, "rf_cases")
 async def cases_text(update: Update, context: Context) -> int:
     """Typical cases in a few words (无 for none)."""
     draft(context)["cases"] = campaign_reports.cases_of(text_of(update).strip())
-    await answer(update, t("rf_evidence"), done_button("rf"))
+    await answer(update, context, t("rf_evidence"), done_button("rf"))
     return R_FILES
 
 
@@ -63,7 +66,7 @@ RECTIFY = Dialogue(
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """The /rectify conversation (before the evidence handler: see handlers.dialogue)."""
     steps: States = {
-        R_FIELD: [CallbackQueryHandler(field_button, pattern=r"^rf:f:\d+$")],
+        R_FIELD: [CallbackQueryHandler(field_button, pattern=cb.choices("rf", "f"))],
         R_FOUND: [MessageHandler(TEXT, found_text)],
         R_FIXED: [MessageHandler(TEXT, fixed_text)],
         R_CASES: [MessageHandler(TEXT, cases_text)],

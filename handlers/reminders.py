@@ -12,7 +12,7 @@ from bot.features import chase, snooze
 from bot.features.access import Grant, authorize
 from bot.telegram.outbox import mark_unreachable
 from bot.text.render import render
-from handlers.common import actor_of, services_of, task_unit_args
+from handlers.common import actor_of, task_unit_args
 from schedules.reminders import chased, send_grouped
 
 # After the commands (group 0) and the dialogue guard (1): sees every update the gate admitted.
@@ -24,19 +24,19 @@ async def snooze_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    services = services_of(context)
+    services = context.services
     parsed = task_unit_args(services, context.args or [])
     if parsed is None:
-        await message.reply_html(snooze.usage())
+        await context.outbox.reply(message, snooze.usage())
         return
     task_id, unit, rest = parsed
     grant = authorize(actor_of(update, context), services, task_id, unit)
     if not isinstance(grant, Grant):
-        await message.reply_html(grant.text)
+        await context.outbox.reply(message, grant.text)
         return
     at, words = services.clock.now(), "".join(rest)
     text = snooze.snooze(services.store, grant.task_id, grant.unit, words, at=at, actor=user.id)
-    await message.reply_html(text)
+    await context.outbox.reply(message, text)
 
 
 async def remind_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -44,21 +44,25 @@ async def remind_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    services = services_of(context)
+    services = context.services
     if not services.is_coordinator(user.id):
-        await message.reply_html(render("remind_result.html.j2", outcome="coordinator_only"))
+        await context.outbox.reply(
+            message, render("remind_result.html.j2", outcome="coordinator_only")
+        )
         return
     arg = " ".join(context.args or []).strip()
     found = chase.target(arg, services.store, services.units)
     if found.problem:
-        await message.reply_html(chase.problem_text(found, arg, services.units))
+        await context.outbox.reply(message, chase.problem_text(found, arg, services.units))
         return
     now = services.clock.now()
     items = chased(services, now, found)
     report = await send_grouped(
         context.bot, services, by_chat(items), now=now, manual=True, actor=user.id
     )
-    await message.reply_html(chase.result_text(arg, items, report.failed, report.messages))
+    await context.outbox.reply(
+        message, chase.result_text(arg, items, report.failed, report.messages)
+    )
 
 
 async def reach_watch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -67,7 +71,7 @@ async def reach_watch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or chat.type != ChatType.PRIVATE:
         return
-    services = services_of(context)
+    services = context.services
     member = update.my_chat_member
     if member is not None and member.new_chat_member.status == ChatMemberStatus.BANNED:
         await mark_unreachable(context.bot, services, user.id, "blocked by the user")

@@ -12,9 +12,10 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.features import pending, review
 from bot.features.access import Actor
 from bot.features.review import ReviewError
+from bot.telegram import callbacks as cb
 from bot.telegram.keyboards import review_buttons
 from bot.text import review_texts
-from handlers.common import actor_of, plain_text, reply, services_of
+from handlers.common import actor_of, plain_text, reply
 
 log = logging.getLogger(__name__)
 LIST_LIMIT = 10  # cards per /review; each is its own message so each keeps its own buttons
@@ -31,23 +32,17 @@ async def send_quietly(
     record_id: int | None = None,
 ) -> bool:
     """Send to one person; a blocked bot or unknown chat is logged, not raised."""
-    services = services_of(context)
-    try:
-        markup = review_buttons(record_id) if record_id is not None else None
-        sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
-    except TelegramError as err:
-        log.warning("could not reach %s: %s", chat_id, err)
+    markup = review_buttons(record_id) if record_id is not None else None
+    about = [(task, unit)] if task is not None else []
+    sent = await context.outbox.tell(chat_id, text, markup, about=about, kind=kind)
+    if not sent:
         return False
-    if task is not None:
-        services.store.remember_message(
-            sent.chat_id, sent.message_id, task=task, unit=unit, kind=kind
-        )
     return True
 
 
 async def announce(context: ContextTypes.DEFAULT_TYPE, record: dict[str, Any]) -> int:
     """Send a new pending record to every coordinator with 通过/退回 buttons; how many got it."""
-    services = services_of(context)
+    services = context.services
     text = review_texts.card_text(services, record)
     sent = 0
     for coordinator in sorted(services.settings.coordinators):
@@ -66,7 +61,7 @@ async def announce(context: ContextTypes.DEFAULT_TYPE, record: dict[str, Any]) -
 async def tell_unit(context: ContextTypes.DEFAULT_TYPE, unit: str, task_id: int, text: str) -> int:
     """Send a text to the unit's bound contacts (replies to it become notes on the task)."""
     sent = 0
-    for contact in services_of(context).store.contacts(unit):
+    for contact in context.services.store.contacts(unit):
         sent += await send_quietly(context, contact["user_id"], text, task=task_id, unit=unit)
     return sent
 
@@ -76,28 +71,27 @@ async def review_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    services = services_of(context)
+    services = context.services
     if not services.is_coordinator(user.id):
-        await message.reply_text(review_texts.button_answer("forbidden"))
+        await context.outbox.reply(message, review_texts.button_answer("forbidden"))
         return
     pending = review.records(services.store)
-    await message.reply_text(review_texts.list_text(pending, LIST_LIMIT))
+    await context.outbox.reply(message, review_texts.list_text(pending, LIST_LIMIT))
     for record in pending[:LIST_LIMIT]:
         text, buttons = review_texts.card_text(services, record), review_buttons(record["id"])
-        sent = (await reply(update, context, text, buttons))[-1]
-        services.store.remember_message(
-            sent.chat_id, sent.message_id, task=record["task"], unit=record["unit"], kind="review"
-        )
+        about = [(record["task"], record["unit"])]
+        await reply(update, context, text, buttons, about=about, kind="review")
 
 
 async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """通过 (rv:ok:ID) decides at once; 退回 (rv:no:ID) asks for the reason first."""
+    """通过 decides at once; 退回 asks for the reason first."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or query.data is None:
         return
-    services = services_of(context)
-    _, verdict, raw_id = query.data.split(":")
-    record, problem = review.pressable(services, user.id, int(raw_id))
+    services = context.services
+    button = cb.button_of(update, cb.Review)
+    verdict = button.verdict
+    record, problem = review.pressable(services, user.id, button.record)
     if record is None or problem is not None:
         answer = plain_text(review_texts.button_answer(problem or "missing"))
         await query.answer(answer, show_alert=problem != "done")
@@ -113,7 +107,7 @@ async def _ask_reason(
     update: Update, context: ContextTypes.DEFAULT_TYPE, record: dict[str, Any]
 ) -> None:
     """After 退回: the next text of the coordinator is the reason."""
-    query, user, services = update.callback_query, update.effective_user, services_of(context)
+    query, user, services = update.callback_query, update.effective_user, context.services
     assert query is not None and user is not None
     pending.expect(
         services.store,
@@ -126,7 +120,7 @@ async def _ask_reason(
         message=query.message.message_id if query.message else None,
     )
     await query.answer()
-    await context.bot.send_message(user.id, review_texts.ask_reason_text(record))
+    await context.outbox.send(user.id, review_texts.ask_reason_text(record))
 
 
 async def _drop_buttons(query: Any) -> None:
@@ -141,7 +135,7 @@ async def _approve(
 ) -> None:
     query = update.callback_query
     assert query is not None
-    services = services_of(context)
+    services = context.services
     decision = review.approve(services, record_id, actor)
     answer = review_texts.button_answer("done" if decision.already else "approved")
     await query.answer(plain_text(answer))
@@ -156,7 +150,7 @@ async def _announce_decision(
 ) -> None:
     """Tell the unit's contacts the outcome, and the deciding coordinator what happened."""
     record = decision.record
-    text = review_texts.notice_text(services_of(context), decision)
+    text = review_texts.notice_text(context.services, decision)
     reached = await tell_unit(context, record["unit"], record["task"], text)
     await send_quietly(context, actor.user_id, review_texts.decided_text(decision, reached))
 
@@ -167,14 +161,16 @@ async def reason_text(
     """The coordinator's refusal reason after 退回: the record is refused and the unit told."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
-    services = services_of(context)
+    services = context.services
     actor = actor_of(update, context)
     try:
         decision = review.reject(services, wait["record"], actor, message.text or "")
     except ReviewError as err:
         record = review.get(services.store, wait["record"])
         if err.code in ("no_reason", "reason_too_long") and record is not None:
-            await message.reply_text(review_texts.ask_reason_text(record, err.code, **err.info))
+            await context.outbox.reply(
+                message, review_texts.ask_reason_text(record, err.code, **err.info)
+            )
             return  # still waiting for a usable reason
         pending.clear(services.store, user.id, "text")
         raise
@@ -185,7 +181,7 @@ async def reason_text(
         except TelegramError:
             pass  # the card may be gone or too old to edit
     if decision.already:
-        await message.reply_text(review_texts.decided_text(decision))
+        await context.outbox.reply(message, review_texts.decided_text(decision))
         return
     await _announce_decision(context, actor, decision)
 
@@ -193,4 +189,4 @@ async def reason_text(
 def register(application: Application) -> None:
     """/review and the 通过/退回 buttons (the reason itself arrives through handlers.awaiting)."""
     application.add_handler(CommandHandler("review", review_command))
-    application.add_handler(CallbackQueryHandler(decide_button, pattern=r"^rv:(ok|no):\d+$"))
+    application.add_handler(CallbackQueryHandler(decide_button, pattern=cb.matches(cb.Review)))

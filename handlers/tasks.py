@@ -9,26 +9,25 @@ from bot.features.updates import UpdateError, parse_task_number
 from bot.reports.cards import cards_for, mytasks_intro, task_detail
 from bot.telegram.keyboards import task_actions
 from bot.text.render import render
-from handlers.common import Context, actor_of, reply, services_of, today
+from handlers.common import Context, actor_of, reply, today
 
 
 async def mytasks(update: Update, context: Context) -> None:
     """The unit's tasks as cards with 更新进度/上传材料/申请延期/标记完成 buttons."""
-    services, actor = services_of(context), actor_of(update, context)
+    services, actor = context.services, actor_of(update, context)
     cards = cards_for(services, actor, today(context))
     await reply(update, context, mytasks_intro(actor, cards))
     for card in cards:
         can_finish = card.open and card.state.get("claim") != "pending"
         buttons = task_actions(card.task.id, with_done=can_finish) if card.open else None
-        sent = (await reply(update, context, card.text, buttons))[-1]
-        services.store.remember_message(
-            sent.chat_id, sent.message_id, task=card.task.id, unit=card.unit
+        await reply(
+            update, context, card.text, buttons, about=[(card.task.id, card.unit)], kind="card"
         )
 
 
 async def task(update: Update, context: Context) -> None:
     """One task: every responsible unit's status and the recent history."""
-    services = services_of(context)
+    services = context.services
     try:
         task_id = parse_task_number(context.args[0] if context.args else None)
     except UpdateError:
@@ -40,8 +39,7 @@ async def task(update: Update, context: Context) -> None:
             update, context, render("update_error.html.j2", reason="unknown_task", task_id=task_id)
         )
         return
-    for sent in await reply(update, context, text):
-        services.store.remember_message(sent.chat_id, sent.message_id, task=task_id, kind="detail")
+    await reply(update, context, text, about=[(task_id, None)], kind="detail")
 
 
 def register(application: Application) -> None:

@@ -29,16 +29,15 @@ from bot.features.updates import (
     submit,
     submit_form,
 )
+from bot.telegram import callbacks as cb
 from bot.telegram.keyboards import review_buttons, skip_button, status_choice
 from bot.text.render import render
 from handlers.common import (
     Context,
     actor_of,
     command_rest,
-    notify_coordinators,
     plain_text,
     reply,
-    services_of,
 )
 
 CHOOSING, DETAIL = range(2)
@@ -50,7 +49,7 @@ END = ConversationHandler.END
 async def update_command(update: Update, context: Context) -> None:
     """`/update N [UNIT] STATUS [P%] [note]` or `/update N 本月无`: records it and says what."""
     assert update.message is not None
-    services = services_of(context)
+    services = context.services
     try:
         form = parse_update_command(command_rest(update.message), services.units)
     except UpdateError as exc:
@@ -67,14 +66,14 @@ async def _report(update: Update, context: Context, result: Outcome | str) -> No
     await reply(update, context, result.text)
     if result.claim is not None:
         notice = claim_notice(result, actor_of(update, context))
-        await notify_coordinators(context, notice, review_buttons(result.claim["id"]))
+        await context.outbox.tell_coordinators(notice, review_buttons(result.claim["id"]))
 
 
-def _button(update: Update) -> tuple[int, list[str]]:
-    """(task id, the rest) of the pressed button's `action:N[:…]` data."""
-    assert update.callback_query is not None and update.callback_query.data is not None
-    _, number, *rest = update.callback_query.data.split(":")
-    return int(number), rest
+def _task_of(update: Update) -> int:
+    """The task of the pressed task button (更新进度, a status, 跳过, 标记完成)."""
+    button = cb.parse(update.callback_query.data if update.callback_query else None)
+    assert isinstance(button, cb.UpdateTask | cb.PickStatus | cb.SkipNote | cb.MarkDone)
+    return button.task
 
 
 def _card_unit(
@@ -83,7 +82,7 @@ def _card_unit(
     """The unit a card or reminder was about, if the bot remembers that message."""
     if message is None:
         return None
-    ref = services_of(context).store.message_ref(message.chat.id, message.message_id, task_id)
+    ref = context.services.store.message_ref(message.chat.id, message.message_id, task_id)
     return ref[1] if ref is not None else None
 
 
@@ -101,20 +100,20 @@ def fresh_draft(draft: dict[str, Any] | None, now: datetime) -> dict[str, Any] |
 
 def _draft(context: Context) -> dict[str, Any] | None:
     assert context.user_data is not None
-    return fresh_draft(context.user_data.get(DRAFT_KEY), services_of(context).clock.now())
+    return fresh_draft(context.user_data.get(DRAFT_KEY), context.services.clock.now())
 
 
 def _stamp(context: Context, draft: dict[str, Any]) -> None:
     assert context.user_data is not None
-    draft["at"] = services_of(context).clock.now().isoformat()
+    draft["at"] = context.services.clock.now().isoformat()
     context.user_data[DRAFT_KEY] = draft
 
 
 async def ask_status(update: Update, context: Context) -> int:
     """更新进度: ask for the status with buttons (the unit is the card's)."""
-    query, (task_id, _) = update.callback_query, _button(update)
+    query, task_id = update.callback_query, _task_of(update)
     assert query is not None and context.user_data is not None
-    services = services_of(context)
+    services = context.services
     grant = authorize(
         actor_of(update, context), services, task_id, _card_unit(context, query.message, task_id)
     )
@@ -126,33 +125,34 @@ async def ask_status(update: Update, context: Context) -> int:
     text = render(
         "update_dialog.html.j2", step="status", task=services.store.task(task_id), unit=grant.unit
     )
-    for sent in await reply(update, context, text, status_choice(task_id)):
-        # A text reply to the prompt itself is then a note on the same task and unit.
-        services.store.remember_message(
-            sent.chat_id, sent.message_id, task=task_id, unit=grant.unit, kind="prompt"
-        )
+    # A text reply to the prompt itself is then a note on the same task and unit.
+    about = [(task_id, grant.unit)]
+    await reply(update, context, text, status_choice(task_id), about=about, kind="prompt")
     return CHOOSING
 
 
 async def got_status(update: Update, context: Context) -> int:
     """A status was chosen: ask for an optional percentage and note."""
-    query, (task_id, rest) = update.callback_query, _button(update)
+    query, button = update.callback_query, cb.button_of(update, cb.PickStatus)
+    task_id = button.task
     assert query is not None and context.user_data is not None
     draft = _draft(context)
-    if draft is None or draft["task"] != task_id or rest[0] not in STATUS_LABELS:
+    if draft is None or draft["task"] != task_id or button.status not in STATUS_LABELS:
         await query.answer(
             plain_text(render("update_dialog.html.j2", step="stale")), show_alert=True
         )
         return CHOOSING if draft else END  # a timed-out dialogue (say, across a restart) ends
-    _stamp(context, {**draft, "status": rest[0]})
+    _stamp(context, {**draft, "status": button.status})
     await query.answer()
-    text = render("update_dialog.html.j2", step="detail", status=rest[0], **_where(context, draft))
+    text = render(
+        "update_dialog.html.j2", step="detail", status=button.status, **_where(context, draft)
+    )
     await reply(update, context, text, skip_button(task_id))
     return DETAIL
 
 
 def _where(context: Context, draft: dict[str, object]) -> dict[str, object]:
-    return {"task": services_of(context).store.task(int(draft["task"])), "unit": draft["unit"]}  # type: ignore[call-overload]
+    return {"task": context.services.store.task(int(draft["task"])), "unit": draft["unit"]}  # type: ignore[call-overload]
 
 
 async def got_detail(update: Update, context: Context) -> int:
@@ -186,7 +186,7 @@ async def _finish(update: Update, context: Context, **detail: object) -> int:
     if not draft or "status" not in draft:
         await reply(update, context, render("update_dialog.html.j2", step="stale"))
         return END
-    actor, services = actor_of(update, context), services_of(context)
+    actor, services = actor_of(update, context), context.services
     result = submit(services, actor, draft["task"], draft["unit"], status=draft["status"], **detail)  # type: ignore[arg-type]
     await _report(update, context, result)
     return END
@@ -202,10 +202,10 @@ async def cancel(update: Update, context: Context) -> int:
 
 async def mark_done(update: Update, context: Context) -> None:
     """标记完成: a supporter's part is done; a lead's becomes a claim for review."""
-    query, (task_id, _) = update.callback_query, _button(update)
+    query, task_id = update.callback_query, _task_of(update)
     assert query is not None
     unit = _card_unit(context, query.message, task_id)
-    result = submit(services_of(context), actor_of(update, context), task_id, unit, status="done")
+    result = submit(context.services, actor_of(update, context), task_id, unit, status="done")
     await query.answer()
     await _report(update, context, result)
 
@@ -214,7 +214,7 @@ async def reply_note(update: Update, context: Context) -> None:
     """A text reply to a bot message about task N: an update note on N for that unit."""
     message = update.message
     assert message is not None and message.reply_to_message is not None
-    services = services_of(context)
+    services = context.services
     refs = services.store.message_refs(message.chat_id, message.reply_to_message.message_id)
     target = reply_target(refs, message.text or "")
     if isinstance(target, str):
@@ -263,12 +263,12 @@ def dialogue(application: Application) -> ConversationHandler:  # type: ignore[t
         # per_message=False is intended: the dialogue follows the person, not one message.
         warnings.simplefilter("ignore", PTBUserWarning)
         return ConversationHandler(
-            entry_points=[CallbackQueryHandler(ask_status, pattern=r"^upd:\d+$")],
+            entry_points=[CallbackQueryHandler(ask_status, pattern=cb.matches(cb.UpdateTask))],
             states={
-                CHOOSING: [CallbackQueryHandler(got_status, pattern=r"^st:\d+:\w+$")],
+                CHOOSING: [CallbackQueryHandler(got_status, pattern=cb.matches(cb.PickStatus))],
                 DETAIL: [
                     MessageHandler(filters.TEXT & ~filters.COMMAND & live, got_detail),
-                    CallbackQueryHandler(skip_detail, pattern=r"^skip:\d+$"),
+                    CallbackQueryHandler(skip_detail, pattern=cb.matches(cb.SkipNote)),
                 ],
             },
             fallbacks=[CommandHandler("cancel", cancel)],
@@ -282,7 +282,7 @@ def dialogue(application: Application) -> ConversationHandler:  # type: ignore[t
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("update", update_command))
     application.add_handler(dialogue(application))
-    application.add_handler(CallbackQueryHandler(mark_done, pattern=r"^done:\d+$"))
+    application.add_handler(CallbackQueryHandler(mark_done, pattern=cb.matches(cb.MarkDone)))
     known_reply = RepliesToKnownMessage(application)
     application.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & known_reply, reply_note)

@@ -16,12 +16,12 @@ from bot.reports import report, views
 from bot.reports.chart import chart_safely
 from bot.reports.summary import build_summary, render_summary
 from bot.services import Services
+from bot.telegram import callbacks as cb
 from bot.text.render import render
-from handlers.common import actor_of, reply, send, services_of, today
+from handlers.common import actor_of, reply, today
 from schedules.summary import post_summary
 
 log = logging.getLogger(__name__)
-PAGE_PATTERN = r"^pg:(ov|t\d+|u\d+):\d+$"
 _TASK_ARG = re.compile(r"^[#＃]?\s*(\d{1,4})$")
 
 
@@ -30,15 +30,21 @@ def _note(what: str, **ctx: object) -> str:
 
 
 def pager(view: str, page: views.Page) -> InlineKeyboardMarkup | None:
-    """◀ / ▶ buttons for a multi-page view: callback data `pg:<view>:<page>`."""
+    """◀ / ▶ buttons for a multi-page view (`view` is `ov`, `tN` or `uN`)."""
     if page.pages <= 1:
         return None
     row = []
     if page.page > 0:
-        row.append(InlineKeyboardButton("◀ 上一页", callback_data=f"pg:{view}:{page.page - 1}"))
-    row.append(InlineKeyboardButton(f"{page.page + 1}/{page.pages}", callback_data="pg:noop"))
+        row.append(
+            InlineKeyboardButton("◀ 上一页", callback_data=cb.Page(view, page.page - 1).pack())
+        )
+    row.append(
+        InlineKeyboardButton(f"{page.page + 1}/{page.pages}", callback_data=cb.Noop().pack())
+    )
     if page.page < page.pages - 1:
-        row.append(InlineKeyboardButton("下一页 ▶", callback_data=f"pg:{view}:{page.page + 1}"))
+        row.append(
+            InlineKeyboardButton("下一页 ▶", callback_data=cb.Page(view, page.page + 1).pack())
+        )
     return InlineKeyboardMarkup([row])
 
 
@@ -82,7 +88,7 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """/status: the overview; /status N: one task; /status UNIT: one unit."""
     if not await _coordinator(update, context):
         return
-    services = services_of(context)
+    services = context.services
     arg = " ".join(context.args or []).strip()
     if not arg:
         await reply(update, context, views.overview(services, today(context)))
@@ -116,7 +122,7 @@ async def overdue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """/overdue: overdue work by lead unit, paged."""
     if not await _coordinator(update, context):
         return
-    text, markup = render_view(services_of(context), "ov", 0)
+    text, markup = render_view(context.services, "ov", 0)
     await reply(update, context, text, markup)
 
 
@@ -127,8 +133,8 @@ async def page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     if not await _coordinator(update, context):
         return
-    _, view, page = query.data.split(":")
-    text, markup = render_view(services_of(context), view, int(page))
+    button = cb.button_of(update, cb.Page)
+    text, markup = render_view(context.services, button.view, button.page)
     await query.answer()
     try:
         await query.edit_message_text(text, reply_markup=markup)
@@ -146,7 +152,7 @@ async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """/summary: post the weekly summary now; /summary preview: show it only to me."""
     if not await _coordinator(update, context):
         return
-    services = services_of(context)
+    services = context.services
     user = update.effective_user
     args = context.args or []
     preview = bool(args) and args[0].lower() in ("preview", "预览")
@@ -155,16 +161,16 @@ async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     if preview and user is not None:
         try:
-            await context.bot.send_message(user.id, _note("summary_preview"))
+            await context.outbox.send(user.id, _note("summary_preview"))
         except Forbidden:  # asked in a group by a coordinator who never opened a private chat
             await reply(update, context, _note("preview_needs_private"))
             return
         data = build_summary(services, today(context))
-        await send(context, user.id, render_summary(data))
+        await context.outbox.send(user.id, render_summary(data))
         png = await chart_safely(services, today(context), data)
         if png is not None:
             try:
-                await context.bot.send_photo(user.id, png)
+                await context.outbox.photo(user.id, png)
             except TelegramError as exc:
                 log.warning("preview chart not sent: %s", exc)
         return
@@ -188,7 +194,7 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """/export: the Excel progress report as a document."""
     if not await _coordinator(update, context):
         return
-    services = services_of(context)
+    services = context.services
     chat = update.effective_chat
     if chat is None:
         return
@@ -204,8 +210,8 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             await reply(update, context, _note("export_failed"))
             return
         with out.open("rb") as fh:
-            await context.bot.send_document(
-                chat.id, fh, filename=out.name, caption=_note("export_caption", today=day)
+            await context.outbox.document(
+                chat.id, fh.read(), out.name, caption=_note("export_caption", today=day)
             )
 
 
@@ -214,5 +220,5 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("overdue", overdue_command))
     application.add_handler(CommandHandler("summary", summary_command))
     application.add_handler(CommandHandler("export", export_command))
-    application.add_handler(CallbackQueryHandler(page_button, pattern=PAGE_PATTERN))
-    application.add_handler(CallbackQueryHandler(noop_button, pattern=r"^pg:noop$"))
+    application.add_handler(CallbackQueryHandler(page_button, pattern=cb.matches(cb.Page)))
+    application.add_handler(CallbackQueryHandler(noop_button, pattern=cb.matches(cb.Noop)))

@@ -30,6 +30,7 @@ from bot.domain.planner import (
 )
 from bot.domain.policy import Policy, PolicyError, load_policy, override_path, policy_for
 from bot.features.chase import Target, chase
+from bot.telegram import callbacks as cb
 from bot.telegram.outbox import Delivery, send_text, sending_bot
 from bot.text.render import render
 
@@ -172,9 +173,9 @@ def task_buttons(task_ids: list[int]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(f"更新 #{n}", callback_data=f"upd:{n}"),
-                InlineKeyboardButton(f"材料 #{n}", callback_data=f"ev:{n}"),
-                InlineKeyboardButton(f"延期 #{n}", callback_data=f"ext:{n}"),
+                InlineKeyboardButton(f"更新 #{n}", callback_data=cb.UpdateTask(n).pack()),
+                InlineKeyboardButton(f"材料 #{n}", callback_data=cb.UploadEvidence(n).pack()),
+                InlineKeyboardButton(f"延期 #{n}", callback_data=cb.ExtendTask(n).pack()),
             ]
             for n in task_ids[:20]
         ]

@@ -19,15 +19,18 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, NetworkError, TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.error import NetworkError, TelegramError
+from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot.config import Settings
 from bot.domain.clock import Clock
+from bot.domain.policy import policy_for
 from bot.features.access import CONTACT_COMMANDS, COORDINATOR_EXTRA
 from bot.features.evidence import remove_partial_downloads
 from bot.services import Services, open_services
 from bot.store import StoreLocked
+from bot.telegram.context import CONTEXT_TYPES, OUTBOX, SERVICES, DubanContext
+from bot.telegram.outbox import Outbox, rate_limiter
 from bot.text.render import render
 
 log = logging.getLogger("duban.app")
@@ -92,7 +95,7 @@ def _commands(pairs: tuple[tuple[str, str], ...]) -> list[BotCommand]:
 
 async def set_command_menus(application: Application) -> None:  # type: ignore[type-arg]
     """Contacts see their commands; each coordinator's private chat shows the full set."""
-    bot, services = application.bot, application.bot_data["services"]
+    bot, services = application.bot, application.bot_data[SERVICES]
     contact = _commands(CONTACT_COMMANDS)
     await bot.set_my_commands(contact, scope=BotCommandScopeDefault())
     await bot.set_my_commands(contact, scope=BotCommandScopeAllPrivateChats())
@@ -134,28 +137,32 @@ def build_application(
     """
     import handlers
     import schedules
-    from bot.domain.policy import policy_for
-    from bot.telegram.outbox import rate_limiter
     from handlers.persistence import dialogue_persistence
 
     install_redaction(settings.token)
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
-        if "services" not in application.bot_data:
-            application.bot_data["services"] = open_services(settings, writer=True, clock=clock)
-        remove_partial_downloads(application.bot_data["services"].settings.data_dir)
+        if SERVICES not in application.bot_data:
+            application.bot_data[SERVICES] = open_services(settings, writer=True, clock=clock)
+        opened: Services = application.bot_data[SERVICES]
+        application.bot_data[OUTBOX] = Outbox(
+            application.bot, opened, policy_for(opened.settings.data_dir).delivery
+        )
+        remove_partial_downloads(opened.settings.data_dir)
         asyncio.get_running_loop().run_in_executor(None, _warm_up_dateparser)
         await set_command_menus(application)
         schedules.schedule_all(application)
 
     async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-        found = application.bot_data.pop("services", None)
+        application.bot_data.pop(OUTBOX, None)
+        found = application.bot_data.pop(SERVICES, None)
         if found is not None:
             found.close()
 
     application = (
         ApplicationBuilder()
         .application_class(application_class)
+        .context_types(CONTEXT_TYPES)
         .token(settings.token or "")
         .base_url(settings.api_base_url)
         .base_file_url(settings.file_base_url)
@@ -168,19 +175,19 @@ def build_application(
         )
         .rate_limiter(rate_limiter(policy_for(settings.data_dir).delivery))  # paces every send
         # An 更新进度 dialogue in progress survives a restart (kept in the store's ledger).
-        .persistence(dialogue_persistence(lambda: application.bot_data.get("services")))
+        .persistence(dialogue_persistence(lambda: application.bot_data.get(SERVICES)))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
     if services is not None:
-        application.bot_data["services"] = services
+        application.bot_data[SERVICES] = services
     handlers.register_all(application)
     application.add_error_handler(on_error)
     return application
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: DubanContext) -> None:
     """Log the traceback, tell the coordinators in one line; the user gets an apology only."""
     error = context.error
     if isinstance(error, NetworkError) and update is None:
@@ -194,9 +201,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            await context.bot.send_message(
-                update.effective_chat.id, render("error.html.j2", who="user")
-            )
+            if (outbox := _outbox(context)) is not None:
+                await outbox.send(update.effective_chat.id, render("error.html.j2", who="user"))
         except TelegramError:
             pass  # the chat may be what failed
     if isinstance(update, Update) and update.callback_query is not None:
@@ -208,10 +214,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _tell_coordinators(
-    context: ContextTypes.DEFAULT_TYPE, error: BaseException | None, update_id: int | None
+    context: DubanContext, error: BaseException | None, update_id: int | None
 ) -> None:
-    services: Services | None = context.application.bot_data.get("services")
-    if services is None:
+    services: Services | None = context.application.bot_data.get(SERVICES)
+    outbox = _outbox(context)
+    if services is None or outbox is None:
         return
     kind = type(error).__name__ if error else "Error"
     now = services.clock.now()
@@ -221,11 +228,13 @@ async def _tell_coordinators(
         return
     quiet[kind] = now
     text = render("error.html.j2", who="coordinator", kind=kind, update_id=update_id)
-    for user_id in sorted(services.settings.coordinators):
-        try:
-            await context.bot.send_message(user_id, text)
-        except (Forbidden, TelegramError) as exc:
-            log.warning("could not tell coordinator %s about an error: %s", user_id, exc)
+    await outbox.tell_coordinators(text)
+
+
+def _outbox(context: DubanContext) -> Outbox | None:
+    """The outbox, unless the error came before post_init made it (or after shutdown)."""
+    found: Outbox | None = context.application.bot_data.get(OUTBOX)
+    return found
 
 
 # -- running ----------------------------------------------------------------------------------

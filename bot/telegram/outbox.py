@@ -1,4 +1,11 @@
-"""Sending one text to one chat so that nothing is lost and nothing is sent twice.
+"""The one outbox: every message the bot sends leaves through `Outbox`.
+
+It splits long texts at Telegram's limit, remembers which task(s) each message is about (so a
+reply to it can be resolved), and, for bulk sends (reminders, escalations, summaries), owns the
+retry and timeout policy and 403 handling below. Answers to a person raise TelegramError as PTB
+would, so the error handler apologises; notices to third parties are logged and never raised.
+
+Delivery of one text to one chat, so that nothing is lost and nothing is sent twice:
 
 Policy, error by error (numbers in `data/policy.yaml`, section `delivery`):
 - 429 RetryAfter: wait the retry_after Telegram names, then try again (the AIORateLimiter,
@@ -21,13 +28,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, Message
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram import Bot, InputFile, Message, ReplyParameters
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import ExtBot
 
 from bot.domain.policy import DeliveryPolicy
@@ -198,3 +212,151 @@ async def mark_unreachable(
     for coordinator in sorted(services.settings.coordinators):
         if coordinator != chat_id:
             await send_text(bot, services, coordinator, text, notify=False)
+
+
+About = tuple[int, str | None]  # (task, unit) a message concerns; unit None: the whole task
+
+
+class Outbox:
+    """Every message the bot sends: answers, notices, bulk deliveries, photos, documents."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        services: Any,
+        policy: DeliveryPolicy | None = None,
+        *,
+        sleep: Sleep | None = None,
+    ) -> None:
+        self.bot = bot
+        self.services = services
+        self.policy = policy or DeliveryPolicy()
+        self._sleep = sleep
+
+    async def send(
+        self,
+        chat_id: int,
+        text: str,
+        markup: Any = None,
+        *,
+        about: Iterable[About] = (),
+        kind: str = "reply",
+    ) -> list[Message]:
+        """An answer to a person, split at Telegram's limit with the buttons under the last
+        part; a failure raises (the error handler then apologises)."""
+        parts = split_message(text)
+        sent = []
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            sent.append(
+                await self.bot.send_message(chat_id, part, reply_markup=markup if last else None)
+            )
+        self._remember(sent, about, kind)
+        return sent
+
+    async def reply(
+        self,
+        message: Message,
+        text: str,
+        markup: Any = None,
+        *,
+        about: Iterable[About] = (),
+        kind: str = "reply",
+    ) -> list[Message]:
+        """An answer to `message` in its chat; in a group it quotes the message, as PTB's
+        `reply_text` does, so the group sees whom it answers."""
+        quote = message.chat.type != "private"
+        parts = split_message(text)
+        sent = []
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            sent.append(
+                await self.bot.send_message(
+                    message.chat_id,
+                    part,
+                    reply_markup=markup if last else None,
+                    reply_parameters=(
+                        ReplyParameters(message.message_id, allow_sending_without_reply=True)
+                        if quote and i == 0
+                        else None
+                    ),
+                )
+            )
+        self._remember(sent, about, kind)
+        return sent
+
+    async def tell(
+        self,
+        chat_id: int,
+        text: str,
+        markup: Any = None,
+        *,
+        about: Iterable[About] = (),
+        kind: str = "notice",
+    ) -> list[Message]:
+        """A notice to someone who did not ask (a unit, a coordinator): logged if it fails."""
+        try:
+            return await self.send(chat_id, text, markup, about=about, kind=kind)
+        except TelegramError as exc:
+            log.warning("could not reach %s: %s", chat_id, exc)
+            return []
+
+    async def tell_coordinators(
+        self,
+        text: str,
+        markup: Any = None,
+        *,
+        exclude: Iterable[int] = (),
+        about: Iterable[About] = (),
+        kind: str = "notice",
+    ) -> list[Message]:
+        """Every coordinator privately; one unreachable coordinator does not stop the others."""
+        skip, about = set(exclude), list(about)
+        sent: list[Message] = []
+        for user_id in sorted(self.services.settings.coordinators - skip):
+            sent += await self.tell(user_id, text, markup, about=about, kind=kind)
+        return sent
+
+    async def deliver(
+        self,
+        chat_id: int,
+        text: str,
+        markup: Any = None,
+        *,
+        about: Iterable[About] = (),
+        kind: str = "reminder",
+        notify: bool = True,
+    ) -> Delivery:
+        """A bulk send (reminder, escalation, summary) under the delivery policy above."""
+        outcome = await send_text(
+            self.bot,
+            self.services,
+            chat_id,
+            text,
+            markup,
+            policy=self.policy,
+            notify=notify,
+            sleep=self._sleep,
+        )
+        self._remember(outcome.messages, about, kind)
+        return outcome
+
+    async def photo(self, chat_id: int, photo: bytes, caption: str | None = None) -> Message:
+        return await self.bot.send_photo(chat_id, photo, caption=caption)
+
+    async def document(
+        self, chat_id: int, data: bytes | InputFile, filename: str, caption: str | None = None
+    ) -> Message:
+        return await self.bot.send_document(chat_id, data, filename=filename, caption=caption)
+
+    def _remember(self, messages: list[Message], about: Iterable[About], kind: str) -> None:
+        refs = list(dict.fromkeys(about))
+        if not refs:
+            return
+        if len({task for task, _ in refs}) > 1 and kind not in ("digest", "escalation"):
+            kind = "digest"
+        for message in messages:
+            for task, unit in refs:
+                self.services.store.remember_message(
+                    message.chat_id, message.message_id, task=task, unit=unit, kind=kind
+                )

@@ -1,0 +1,265 @@
+"""Callback data as types: each button kind packs to a short string and unpacks from it.
+
+`UpdateTask(task=18).pack()` is `"upd:18"`; `parse("upd:18")` is `UpdateTask(task=18)`. Data no
+kind recognises (empty, too long, a stale grammar, hand-made) parses to `None`, so it is refused
+in one place. Handlers match with `CallbackQueryHandler(fn, pattern=matches(UpdateTask))` and read
+the typed button with `button_of(update, UpdateTask)`: nothing splits strings by hand.
+
+Telegram limits callback data to 64 bytes; every kind here stays far below it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import ClassVar, TypeVar
+
+from telegram import Update
+
+MAX_BYTES = 64
+_INT = re.compile(r"-?\d{1,19}")
+_WORD = re.compile(r"[A-Za-z0-9_]{1,32}")
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A button kind: `prefix` then its fields in order, joined by ':'."""
+
+    prefix: ClassVar[str]
+
+    def pack(self) -> str:
+        parts = [self.prefix, *(str(getattr(self, f.name)) for f in fields(self))]
+        data = ":".join(parts)
+        if len(data.encode()) > MAX_BYTES:
+            raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
+        return data
+
+    @classmethod
+    def unpack(cls, parts: list[str]) -> Callback | None:
+        """The button from the parts after the prefix, or None when they do not fit."""
+        own = fields(cls)
+        if len(parts) != len(own):
+            return None
+        values: list[object] = []
+        for f, raw in zip(own, parts, strict=True):
+            if f.type in ("int", int):
+                if not _INT.fullmatch(raw):
+                    return None
+                values.append(int(raw))
+            else:
+                if not _WORD.fullmatch(raw):
+                    return None
+                values.append(raw)
+        button = cls(*values)
+        return button if button.valid() else None
+
+    def valid(self) -> bool:
+        return True
+
+
+Parser = Callable[[list[str]], "Callback | None"]
+_PARSERS: dict[str, Parser] = {}
+C = TypeVar("C", bound=Callback)
+
+
+def kind(cls: type[C]) -> type[C]:
+    """Register a button kind under its prefix (each prefix once)."""
+    _register(cls.prefix, cls.unpack)
+    return cls
+
+
+def _register(prefix: str, parser: Parser) -> None:
+    if prefix in _PARSERS:
+        raise ValueError(f"callback prefix {prefix!r} registered twice")
+    _PARSERS[prefix] = parser
+
+
+def parse(data: object) -> Callback | None:
+    """The typed button for `data`, or None for anything no kind recognises."""
+    if not isinstance(data, str) or not data or len(data.encode()) > MAX_BYTES:
+        return None
+    prefix, *parts = data.split(":")
+    parser = _PARSERS.get(prefix)
+    return parser(parts) if parser else None
+
+
+def matches(*classes: type[Callback]) -> Callable[[object], bool]:
+    """A CallbackQueryHandler pattern that takes the data of these kinds only."""
+    return lambda data: isinstance(parse(data), classes)
+
+
+def button_of(update: Update, cls: type[C]) -> C:
+    """The pressed button of kind `cls` (the handler's pattern already matched it)."""
+    query = update.callback_query
+    button = parse(query.data if query else None)
+    if not isinstance(button, cls):
+        raise ValueError(f"not a {cls.__name__} button")
+    return button
+
+
+# --- the buttons ------------------------------------------------------------------------
+
+
+@kind
+@dataclass(frozen=True)
+class UpdateTask(Callback):
+    """更新进度: open the update dialogue for a task."""
+
+    prefix: ClassVar[str] = "upd"
+    task: int
+
+
+@kind
+@dataclass(frozen=True)
+class UploadEvidence(Callback):
+    """上传材料: the next file is evidence for a task."""
+
+    prefix: ClassVar[str] = "ev"
+    task: int
+
+
+@kind
+@dataclass(frozen=True)
+class ExtendTask(Callback):
+    """申请延期: ask for a later deadline."""
+
+    prefix: ClassVar[str] = "ext"
+    task: int
+
+
+@kind
+@dataclass(frozen=True)
+class MarkDone(Callback):
+    """标记完成: report the part done (a lead's claim goes to review)."""
+
+    prefix: ClassVar[str] = "done"
+    task: int
+
+
+@kind
+@dataclass(frozen=True)
+class PickStatus(Callback):
+    """A status button inside the update dialogue."""
+
+    prefix: ClassVar[str] = "st"
+    task: int
+    status: str
+
+    def valid(self) -> bool:
+        return self.status in ("todo", "doing", "done", "blocked")
+
+
+@kind
+@dataclass(frozen=True)
+class SkipNote(Callback):
+    """跳过 the note step of the update dialogue."""
+
+    prefix: ClassVar[str] = "skip"
+    task: int
+
+
+@kind
+@dataclass(frozen=True)
+class Review(Callback):
+    """通过 / 退回 a completion claim or an extension request (its record id)."""
+
+    prefix: ClassVar[str] = "rv"
+    verdict: str
+    record: int
+
+    def valid(self) -> bool:
+        return self.verdict in ("ok", "no")
+
+
+@kind
+@dataclass(frozen=True)
+class Unbind(Callback):
+    """解绑 a contact from a unit under /units."""
+
+    prefix: ClassVar[str] = "unb"
+    user: int
+    unit_index: int
+
+    def valid(self) -> bool:
+        return self.unit_index >= 0
+
+
+@dataclass(frozen=True)
+class Page(Callback):
+    """◀ ▶ between the pages of a view (`view` names it: `ov`, `t18`, `u12`)."""
+
+    prefix: ClassVar[str] = "pg"
+    view: str
+    page: int
+
+    def valid(self) -> bool:
+        return self.page >= 0
+
+
+@dataclass(frozen=True)
+class Noop(Callback):
+    """A label-only button (the page counter): pressing it does nothing."""
+
+    prefix: ClassVar[str] = "pg"
+
+    def pack(self) -> str:
+        return "pg:noop"
+
+
+_register("pg", lambda parts: Noop() if parts == ["noop"] else Page.unpack(parts))
+
+DIALOGUES = ("act", "rf")  # /activity and /rectify
+
+
+@dataclass(frozen=True)
+class Choice(Callback):
+    """An option of a dialogue step: `act:f:0` is option 0 of /activity's step `f`."""
+
+    prefix: ClassVar[str] = "dlg"
+    dialogue: str
+    step: str
+    option: int
+
+    def pack(self) -> str:
+        return f"{self.dialogue}:{self.step}:{self.option}"
+
+
+@dataclass(frozen=True)
+class Finish(Callback):
+    """完成 of a dialogue's file step: `act:done`."""
+
+    prefix: ClassVar[str] = "dlg"
+    dialogue: str
+
+    def pack(self) -> str:
+        return f"{self.dialogue}:done"
+
+
+def _dialogue_parser(dialogue: str) -> Parser:
+    def parser(parts: list[str]) -> Callback | None:
+        if parts == ["done"]:
+            return Finish(dialogue)
+        button = Choice.unpack([dialogue, *parts])
+        return button if isinstance(button, Choice) and button.option >= 0 else None
+
+    return parser
+
+
+for _dialogue in DIALOGUES:
+    _register(_dialogue, _dialogue_parser(_dialogue))
+
+
+def choices(dialogue: str, step: str) -> Callable[[object], bool]:
+    """A pattern for the options of one step of one dialogue."""
+
+    def match(data: object) -> bool:
+        button = parse(data)
+        return isinstance(button, Choice) and (button.dialogue, button.step) == (dialogue, step)
+
+    return match
+
+
+def finish_of(dialogue: str) -> Callable[[object], bool]:
+    """A pattern for the 完成 button of one dialogue."""
+    return lambda data: parse(data) == Finish(dialogue)
