@@ -266,9 +266,7 @@ async def _keep_file(update: Update, context: Context, task_id: int, prefix: str
     try:
         ref = await keep_file(context, services, actor, message, task_id, files["unit"])
     except evidence.EvidenceError as err:
-        await context.outbox.reply(
-            message, t("photo_failed", reason=err.code), done_button(prefix)
-        )
+        await context.outbox.reply(message, t("photo_failed", reason=err.code), done_button(prefix))
         return
     except TelegramError as err:
         log.warning("dialogue file download failed: %s", err)

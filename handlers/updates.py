@@ -36,6 +36,7 @@ from handlers.common import (
     Context,
     actor_of,
     command_rest,
+    drop_keyboard,
     plain_text,
     reply,
 )
@@ -63,10 +64,14 @@ async def _report(update: Update, context: Context, result: Outcome | str) -> No
     if isinstance(result, str):
         await reply(update, context, result)
         return
-    await reply(update, context, result.text)
+    # A reply to the confirmation is a further note on the same task and unit.
+    about = [(result.task.id, result.unit)]
+    await reply(update, context, result.text, about=about, kind="confirmation")
     if result.claim is not None:
         notice = claim_notice(result, actor_of(update, context))
-        await context.outbox.tell_coordinators(notice, review_buttons(result.claim["id"]))
+        await context.outbox.tell_coordinators(
+            notice, review_buttons(result.claim["id"]), about=about, kind="review"
+        )
 
 
 def _task_of(update: Update) -> int:
@@ -122,6 +127,7 @@ async def ask_status(update: Update, context: Context) -> int:
         return END
     _stamp(context, {"task": task_id, "unit": grant.unit})
     await query.answer()
+    await drop_keyboard(update, context)  # the card is used: its buttons would now be stale
     text = render(
         "update_dialog.html.j2", step="status", task=services.store.task(task_id), unit=grant.unit
     )
@@ -138,16 +144,16 @@ async def got_status(update: Update, context: Context) -> int:
     assert query is not None and context.user_data is not None
     draft = _draft(context)
     if draft is None or draft["task"] != task_id or button.status not in STATUS_LABELS:
-        await query.answer(
-            plain_text(render("update_dialog.html.j2", step="stale")), show_alert=True
-        )
+        await query.answer(plain_text(render("update_dialog.html.j2", step="stale")))
         return CHOOSING if draft else END  # a timed-out dialogue (say, across a restart) ends
-    _stamp(context, {**draft, "status": button.status})
     await query.answer()
+    await drop_keyboard(update, context)
     text = render(
         "update_dialog.html.j2", step="detail", status=button.status, **_where(context, draft)
     )
-    await reply(update, context, text, skip_button(task_id))
+    about = [(task_id, draft["unit"])]
+    sent = await reply(update, context, text, skip_button(task_id), about=about, kind="prompt")
+    _stamp(context, {**draft, "status": button.status, "prompt": sent[-1].message_id})
     return DETAIL
 
 
@@ -171,9 +177,8 @@ async def skip_detail(update: Update, context: Context) -> int:
     query = update.callback_query
     assert query is not None
     if _draft(context) is None:  # the dialogue timed out (say, across a restart)
-        await query.answer(
-            plain_text(render("update_dialog.html.j2", step="stale")), show_alert=True
-        )
+        await query.answer(plain_text(render("update_dialog.html.j2", step="stale")))
+        await drop_keyboard(update, context)
         return END
     await query.answer()
     return await _finish(update, context)
@@ -187,6 +192,9 @@ async def _finish(update: Update, context: Context, **detail: object) -> int:
         await reply(update, context, render("update_dialog.html.j2", step="stale"))
         return END
     actor, services = actor_of(update, context), context.services
+    chat = update.effective_chat
+    if draft.get("prompt") and chat is not None:  # 跳过 under the prompt is spent now
+        await context.outbox.drop_keyboard(chat.id, int(draft["prompt"]))  # type: ignore[call-overload]
     result = submit(services, actor, draft["task"], draft["unit"], status=draft["status"], **detail)  # type: ignore[arg-type]
     await _report(update, context, result)
     return END
@@ -207,6 +215,7 @@ async def mark_done(update: Update, context: Context) -> None:
     unit = _card_unit(context, query.message, task_id)
     result = submit(context.services, actor_of(update, context), task_id, unit, status="done")
     await query.answer()
+    await drop_keyboard(update, context)
     await _report(update, context, result)
 
 

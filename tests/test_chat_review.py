@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.features import review
-from tests.harness import ChatEnv, Person
+from tests.harness import ChatEnv, Person, open_card
 
 LEAD, LEAD2 = "区司法局", "区市场监管局"  # the two leads of #18 (due 2021-06-30)
 
@@ -81,7 +81,7 @@ async def test_extend_refused_with_a_reason(env: ChatEnv) -> None:
 async def test_extend_button_asks_for_date_and_reason(env: ChatEnv) -> None:
     coord = coordinator(env)
     alice = contact(env, 2001, "Alice", LEAD)
-    card = next(m for m in await alice.say("/mytasks") if m["text"].startswith("#18 "))
+    card = await open_card(alice, 18)
     asked = await alice.press(card, "ext:18")
     assert "7月15日 因数据未到齐" in asked[-1]["text"]
     wrong = await alice.say("过几天吧")

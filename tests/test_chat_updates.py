@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness import COORDINATOR, ChatEnv, Person
+from tests.harness import COORDINATOR, ChatEnv, Person, open_card
 
 
 def text(replies: list[dict]) -> str:
@@ -20,8 +20,8 @@ def contact(
 
 
 async def card_for(person: Person, task_id: int) -> dict:
-    _, *cards = await person.say("/mytasks")
-    return next(c for c in cards if c["text"].startswith(f"#{task_id} "))
+    """Task N's card: /mytasks, then its `#N` button (the list message becomes the card)."""
+    return await open_card(person, task_id)
 
 
 async def test_update_command(env: ChatEnv) -> None:
@@ -349,7 +349,8 @@ async def test_cancel_ends_the_dialogue_even_while_a_file_is_awaited(env: ChatEn
     card = await card_for(alice, 18)
     (question,) = await alice.press(card, "upd:18")
     await alice.press(question, "st:18:doing")
-    await alice.press(card, "ev:18")  # the bot now also waits for a file
+    (detail,) = await alice.say("/task 18")  # the used card lost its buttons; /task has them
+    await alice.press(detail, "ev:18")  # the bot now also waits for a file
     (reply,) = await alice.say("/cancel")
     assert "取消" in reply["text"]
     (hint,) = await alice.say("60% 不该记录")

@@ -341,6 +341,40 @@ class Outbox:
         self._remember(outcome.messages, about, kind)
         return outcome
 
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        markup: Any = None,
+        *,
+        about: Iterable[About] = (),
+        kind: str = "card",
+    ) -> bool:
+        """Show other content in a message the bot sent (a list page becomes a card, or back);
+        what the message is about is replaced. False when Telegram refused the edit (the text
+        was unchanged after a double press, or the message is too old or gone)."""
+        text = split_message(text)[0]
+        try:
+            await self.bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
+        except BadRequest as exc:
+            log.debug("edit of %s/%s skipped: %s", chat_id, message_id, exc)
+            return False
+        self.services.store.forget_message(chat_id, message_id)
+        self._remember_ids(chat_id, [message_id], about, kind)
+        return True
+
+    async def drop_keyboard(self, chat_id: int, message_id: int) -> None:
+        """Remove the buttons under a message once they are used (a later press would be stale).
+
+        Best effort: a message without buttons, or one too old to edit, stays as it is."""
+        try:
+            await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+        except TelegramError as exc:
+            log.debug("keyboard of %s/%s kept: %s", chat_id, message_id, exc)
+
     async def photo(self, chat_id: int, photo: bytes, caption: str | None = None) -> Message:
         return await self.bot.send_photo(chat_id, photo, caption=caption)
 
@@ -350,13 +384,19 @@ class Outbox:
         return await self.bot.send_document(chat_id, data, filename=filename, caption=caption)
 
     def _remember(self, messages: list[Message], about: Iterable[About], kind: str) -> None:
+        for message in messages:
+            self._remember_ids(message.chat_id, [message.message_id], about, kind)
+
+    def _remember_ids(
+        self, chat_id: int, message_ids: list[int], about: Iterable[About], kind: str
+    ) -> None:
         refs = list(dict.fromkeys(about))
         if not refs:
             return
         if len({task for task, _ in refs}) > 1 and kind not in ("digest", "escalation"):
             kind = "digest"
-        for message in messages:
+        for message_id in message_ids:
             for task, unit in refs:
                 self.services.store.remember_message(
-                    message.chat_id, message.message_id, task=task, unit=unit, kind=kind
+                    chat_id, message_id, task=task, unit=unit, kind=kind
                 )
