@@ -19,6 +19,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.domain.status import STATUS_LABELS
 from bot.features.access import Refusal, authorize
+from bot.features.mentions import leading_task
 from bot.features.updates import (
     Outcome,
     UpdateError,
@@ -234,6 +235,26 @@ async def reply_note(update: Update, context: Context) -> None:
     await _report(update, context, result)
 
 
+async def mention_note(update: Update, context: Context) -> None:
+    """`#18 今天完成了初稿` in a private chat from a bound contact: a note on #18."""
+    message = update.message
+    assert message is not None
+    actor = actor_of(update, context)
+    mention = leading_task(message.text)
+    if mention is None or not actor.is_contact:
+        await reply(update, context, render("update_dialog.html.j2", step="stray"))
+        return
+    if not mention.rest:
+        await reply(
+            update,
+            context,
+            render("update_error.html.j2", reason="empty_mention", task_id=mention.task),
+        )
+        return
+    result = submit(context.services, actor, mention.task, None, note=mention.rest)
+    await _report(update, context, result)
+
+
 class RepliesToKnownMessage(filters.MessageFilter):
     """A reply to a bot message the store knows is about a task (a card, reminder, detail)."""
 
@@ -295,4 +316,12 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     known_reply = RepliesToKnownMessage(application)
     application.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & known_reply, reply_note)
+    )
+    # After replies: a reply starting with #N is resolved against the message it answers.
+    starts_with_task = filters.Regex(r"^\s*[#＃]\s?\d")
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & starts_with_task,
+            mention_note,
+        )
     )

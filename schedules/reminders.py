@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 
 from bot.domain.planner import (
     Reminder,
@@ -30,7 +30,6 @@ from bot.domain.planner import (
 )
 from bot.domain.policy import Policy, PolicyError, load_policy, override_path, policy_for
 from bot.features.chase import Target, chase
-from bot.telegram import callbacks as cb
 from bot.telegram.outbox import Delivery, send_text, sending_bot
 from bot.text.render import render
 
@@ -163,23 +162,10 @@ def _item(services: Any, r: Reminder, policy: Policy, day: date | None) -> dict[
 
 
 def task_buttons(task_ids: list[int]) -> InlineKeyboardMarkup | None:
-    """更新进度 / 上传材料 / 申请延期 for one task, or a short row of each per task."""
-    from bot.telegram.keyboards import task_actions
+    """A `#N` per task (at most 8, then 更多…): each opens that task's card in the message."""
+    from bot.telegram.keyboards import digest_buttons
 
-    if not task_ids:
-        return None
-    if len(task_ids) == 1:
-        return task_actions(task_ids[0], with_done=False)
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(f"更新 #{n}", callback_data=cb.UpdateTask(n).pack()),
-                InlineKeyboardButton(f"材料 #{n}", callback_data=cb.UploadEvidence(n).pack()),
-                InlineKeyboardButton(f"延期 #{n}", callback_data=cb.ExtendTask(n).pack()),
-            ]
-            for n in task_ids[:20]
-        ]
-    )
+    return digest_buttons(task_ids)
 
 
 def escalation_groups(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -137,3 +137,46 @@ async def test_task_errors(env: ChatEnv) -> None:
     assert "/task 编号" in reply["text"]
     (reply,) = await alice.say("/task")
     assert "/task 编号" in reply["text"]
+
+
+async def test_a_plain_hash_message_is_a_note_and_a_reply_to_the_confirmation_too(
+    env: ChatEnv,
+) -> None:
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    (confirmation,) = await alice.say("#18 今天完成了初稿")
+    assert "已记录 #18 区司法局的进度" in confirmation["text"]
+    assert env.store.state(18, "区司法局")["note"] == "今天完成了初稿"  # type: ignore[index]
+    (again,) = await alice.reply(confirmation, "明天报送")  # a reply to the bot's own answer
+    assert "已记录 #18" in again["text"]
+    assert env.store.state(18, "区司法局")["note"] == "明天报送"  # type: ignore[index]
+    (hint,) = await alice.say("#18")
+    assert "#18 今天完成了初稿" in hint["text"]
+    (refused,) = await alice.say("#20 进展")  # not the unit's task
+    assert env.store.events(task=20, unit="区司法局") == []
+    assert "#20" in refused["text"]
+
+
+async def test_a_reply_to_the_list_of_several_tasks_still_asks_which(env: ChatEnv) -> None:
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    (listing,) = await alice.say("/mytasks")
+    (ask,) = await alice.reply(listing, "进展顺利")
+    assert "#" in ask["text"] and "涉及多项任务" in ask["text"]
+    (ok,) = await alice.reply(listing, "#18 进展顺利")
+    assert "已记录 #18" in ok["text"]
+
+
+async def test_a_digest_button_opens_the_card_in_the_digest(env: ChatEnv) -> None:
+    from bot.telegram.keyboards import digest_buttons
+
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    await alice.say("/help")  # the contact has started the bot
+    markup = digest_buttons([18, 19])
+    assert env.app is not None
+    digest = await env.app.bot.send_message(2001, "今天的提醒", reply_markup=markup)
+    sent = next(m for m in env.inbox(2001) if m["message_id"] == digest.message_id)
+    await alice.press(sent, "card:18:0")
+    card = current(env, sent)
+    assert card["text"].startswith("#18 ") and "upd:18" in buttons(card)
