@@ -31,6 +31,7 @@ from bot.services import Services, open_services
 from bot.store import StoreLocked
 from bot.telegram.context import CONTEXT_TYPES, OUTBOX, SERVICES, DubanContext
 from bot.telegram.outbox import Outbox, rate_limiter
+from bot.telegram.processor import PerChatProcessor
 from bot.text.render import render
 
 log = logging.getLogger("duban.app")
@@ -174,6 +175,8 @@ def build_application(
             )
         )
         .rate_limiter(rate_limiter(policy_for(settings.data_dir).delivery))  # paces every send
+        # Chats are answered concurrently, each chat's updates in order (bot/telegram/processor).
+        .concurrent_updates(PerChatProcessor())
         # An 更新进度 dialogue in progress survives a restart (kept in the store's ledger).
         .persistence(dialogue_persistence(lambda: application.bot_data.get(SERVICES)))
         .post_init(post_init)
