@@ -214,6 +214,16 @@ class ChatEnv:
             settings, self.services, clock=self.clock, application_class=TrackedApplication
         )
         app.tracker = self.tracker  # type: ignore[attr-defined]
+        # Pacing runs on virtual time here: its rules apply, nobody waits for real.
+        from bot.telegram.pacing import pacer_for
+
+        pacer, virtual = pacer_for(app.bot), [0.0]
+
+        async def virtual_sleep(seconds: float) -> None:
+            virtual[0] += seconds
+            await asyncio.sleep(0)
+
+        pacer.clock, pacer.sleep = (lambda: virtual[0]), virtual_sleep
         await app.initialize()
         if app.post_init is not None:
             await app.post_init(app)

@@ -45,6 +45,7 @@ from telegram.error import (
 from telegram.ext import ExtBot
 
 from bot.domain.policy import DeliveryPolicy
+from bot.telegram.pacing import pacer_for
 from bot.text.render import render, split_message
 
 log = logging.getLogger(__name__)
@@ -109,9 +110,10 @@ async def _send_part(
     while True:
         attempt += 1
         try:
-            return await bot.send_message(
-                chat_id, text, parse_mode="HTML", reply_markup=reply_markup
-            )
+            async with pacer_for(bot).slot(chat_id, bulk=True):  # answers to people go first
+                return await bot.send_message(
+                    chat_id, text, parse_mode="HTML", reply_markup=reply_markup
+                )
         except RetryAfter as exc:
             wait = _retry_seconds(exc)
             log.info("429 for chat %s: waiting %.0f s", chat_id, wait)
@@ -248,9 +250,12 @@ class Outbox:
         sent = []
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
-            sent.append(
-                await self.bot.send_message(chat_id, part, reply_markup=markup if last else None)
-            )
+            async with pacer_for(self.bot).slot(chat_id):
+                sent.append(
+                    await self.bot.send_message(
+                        chat_id, part, reply_markup=markup if last else None
+                    )
+                )
         self._remember(sent, about, kind)
         return sent
 
@@ -270,18 +275,19 @@ class Outbox:
         sent = []
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
-            sent.append(
-                await self.bot.send_message(
-                    message.chat_id,
-                    part,
-                    reply_markup=markup if last else None,
-                    reply_parameters=(
-                        ReplyParameters(message.message_id, allow_sending_without_reply=True)
-                        if quote and i == 0
-                        else None
-                    ),
+            async with pacer_for(self.bot).slot(message.chat_id):
+                sent.append(
+                    await self.bot.send_message(
+                        message.chat_id,
+                        part,
+                        reply_markup=markup if last else None,
+                        reply_parameters=(
+                            ReplyParameters(message.message_id, allow_sending_without_reply=True)
+                            if quote and i == 0
+                            else None
+                        ),
+                    )
                 )
-            )
         self._remember(sent, about, kind)
         return sent
 
@@ -356,9 +362,10 @@ class Outbox:
         was unchanged after a double press, or the message is too old or gone)."""
         text = split_message(text)[0]
         try:
-            await self.bot.edit_message_text(
-                text, chat_id=chat_id, message_id=message_id, reply_markup=markup
-            )
+            async with pacer_for(self.bot).slot(chat_id):
+                await self.bot.edit_message_text(
+                    text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+                )
         except BadRequest as exc:
             log.debug("edit of %s/%s skipped: %s", chat_id, message_id, exc)
             return False
