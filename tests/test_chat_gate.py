@@ -150,3 +150,15 @@ def test_token_is_redacted_from_logs(caplog: pytest.LogCaptureFixture) -> None:
             logging.getLogger("duban.test").exception("oops")
     assert token not in caplog.text
     assert "<token>" in caplog.text
+
+
+async def test_a_stranger_in_a_group_is_told_once_a_day(env: ChatEnv) -> None:
+    stan, other = env.person(4001, "Stan"), env.person(4002, "Olga")
+    env.group(GROUP, "信用办工作群", [stan, other, env.coordinator])
+    (first,) = await stan.say("/status", chat_id=GROUP)
+    assert "邀请链接" in first["text"] or "督办" in first["text"]
+    assert await stan.say("/status", chat_id=GROUP) == []
+    assert await stan.say("/mytasks", chat_id=GROUP) == []
+    assert len(await other.say("/status", chat_id=GROUP)) == 1  # per person
+    env.clock.advance(days=1)
+    assert len(await stan.say("/status", chat_id=GROUP)) == 1  # and per day
