@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["bench.store", "bench.summary", "bench.fanout"]
+BENCHES = ["bench.store", "bench.summary", "bench.fanout", "bench.chat"]
 
 
 def main() -> int:
