@@ -19,11 +19,12 @@ from pathlib import Path
 from bot.config import Settings
 from bot.domain.clock import SHANGHAI, FixedClock
 from bot.domain.planner import plan_all
+from bot.domain.policy import default_policy
 from bot.services import open_services
 from bot.telegram.outbox import sending_bot
+from bot.telegram.sweep import sweep
 from sandbox.botapi import BotApiServer
 from sandbox.flood import FloodLimits
-from schedules.reminders import default_policy, sweep
 
 CHATS = 500
 OVERALL_PER_SECOND = 30.0

@@ -64,7 +64,8 @@ async def _say(sb: Sandbox, user: int, text: str, expect: str) -> dict[str, Any]
 
 
 async def _approve(sb: Sandbox, task: int) -> dict[str, Any]:
-    """The coordinator opens /review and presses 通过 under the claim for `task`."""
+    """The coordinator opens /review and presses 通过 under the claim for `task` (with
+    supporters' parts open: 通过并办结配合部分)."""
     server = sb.server
     sent = await server.user_sends_text(COORDINATOR, "/review")
 
@@ -74,7 +75,7 @@ async def _approve(sb: Sandbox, task: int) -> dict[str, Any]:
                 continue
             for row in (m.get("reply_markup") or {}).get("inline_keyboard", []):
                 for b in row:
-                    if str(b.get("callback_data", "")).startswith("rv:ok:"):
+                    if str(b.get("callback_data", "")).startswith(("rv:ok:", "rv:okc:")):
                         return m, b["callback_data"]
         return None
 
@@ -302,17 +303,30 @@ def _check_summaries(out: Outcome) -> list[str]:
     days = [_when(m).date() for m in summaries]
     if days != fridays:
         bad.append(f"weekly summaries on {days}, expected {fridays}")
+    joined: dict[date, str] = {}
     for m in summaries:
         when, text = _when(m), _text(m)
         if when.hour < 16:
             bad.append(f"summary before 16:00: {when}")
-        for section in ("诚信建设万里行", "专项治理"):
-            if section not in text:
-                bad.append(f"summary of {when:%m-%d} without {section}")
-        after = [x for x in group if x["message_id"] > m["message_id"]][:1]
-        if not after or "photo" not in after[0]:
+        if len(text) > 1000:
+            bad.append(f"summary headline of {when:%m-%d} over 1,000 characters")
+        # the headline, then its sections (at most 3 messages in all), then the chart
+        after = [x for x in group if x["message_id"] > m["message_id"]]
+        texts = [text]
+        for x in after:
+            if "photo" in x or _text(x).startswith(("📊", "🚨")):
+                break
+            texts.append(_text(x))
+        if len(texts) > 3:
+            bad.append(f"summary of {when:%m-%d} in {len(texts)} messages")
+        whole = joined[when.date()] = "\n".join(texts)
+        for section in ("、诚信建设万里行", "、专项治理"):
+            if section not in whole:
+                bad.append(f"summary of {when:%m-%d} without {section[1:]}")
+        rest = after[len(texts) - 1 :][:1]
+        if not rest or "photo" not in rest[0]:
             bad.append(f"summary of {when:%m-%d} without its chart")
-    first = next((_text(m) for m in summaries if _when(m).date() == date(2021, 6, 25)), "")
+    first = joined.get(date(2021, 6, 25), "")
     if first and "✅ #15" not in first:
         bad.append("the summary of 25 June does not list #15 as completed that week")
     return bad

@@ -58,7 +58,7 @@ def _status_ms(store: Store) -> float:
 
     def read(_: int) -> None:
         tasks = store.tasks()
-        closed = [t.id for t in tasks if store.task_meta(t.id).get("closed")]
+        closed = sorted(store.closed_tasks())
         states, contacts = store.states(), store.contacts()
         assert tasks and states and contacts is not None and closed is not None
         store.table("events").get(doc_id=1)

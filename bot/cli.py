@@ -9,15 +9,22 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.domain.planner import Reminder
 from bot.domain.policy import PolicyError
+from bot.domain.units import Directory
+from bot.plan import Plan, check_loaded, describe_task, dump_plan, load_plan
+from bot.plan.unit_draft import draft_directory
+from bot.reports.due import planned, preview_reminders
+from bot.reports.report import export_report
+from bot.reports.summary import render_summary_text
 from bot.services import PlanError, Services, open_services
 from bot.store import StoreLocked
-
-if TYPE_CHECKING:
-    from bot.domain.planner import Reminder
+from bot.telegram.app import run_bot
+from bot.telegram.sweep import remind_once
+from sandbox.main import run_sandbox
 
 log = logging.getLogger("duban")
 
@@ -42,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="validate a task decomposition")
     check.add_argument("file", type=Path)
+    check.add_argument("--show", action="store_true", help="also print every task as read")
 
     tasks = sub.add_parser("tasks", help="list the parsed tasks")
     tasks.add_argument("--plan", type=Path, help="parse this file instead of reading the store")
@@ -56,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     units = sub.add_parser("units", help="the unit directory and bound contacts")
     units.add_argument("--json", action="store_true")
+    units.add_argument(
+        "--init", type=Path, metavar="PLAN", help="print a draft unit directory for PLAN"
+    )
 
     preview = sub.add_parser("preview", help="what a scheduled job would send")
     psub = preview.add_subparsers(dest="what", required=True)
@@ -71,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     remind = sub.add_parser("remind", help="one reminder sweep now (for cron deployments)")
     remind.add_argument("--date", type=_date)
+
+    backup = sub.add_parser("backup", help="one .tar.gz of the store and the evidence files")
+    backup.add_argument("--to", type=Path, metavar="DIR", help="default: DUBAN_BACKUP_DIR")
+    backup.add_argument("--check", type=Path, metavar="FILE", help="verify a backup, no restore")
+
+    restore = sub.add_parser("restore", help="restore a backup into an empty DUBAN_DATA_DIR")
+    restore.add_argument("file", type=Path)
     return p
 
 
@@ -85,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"duban: configuration error: {exc}", file=sys.stderr)
         return 2
     if args.command == "check":
-        return cmd_check(args.file, settings)
+        return cmd_check(args.file, settings, show=args.show)
+    if args.command == "units" and args.init:
+        return cmd_units_init(args.init)
     try:
         return COMMANDS[args.command](settings, args)
     except StoreLocked as exc:
@@ -105,21 +125,31 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def cmd_check(path: Path, settings: Settings) -> int:
+def cmd_check(path: Path, settings: Settings, show: bool = False) -> int:
     """`duban check FILE`: exit 0, or 2 with one FILE:LINE: message per problem."""
-    from bot.domain.units import Directory
-    from bot.plan import check_plan
-
-    directory = Directory.load(settings.units)  # unknown units are judged by DUBAN_UNITS
-    problems = check_plan(path, directory.check_name)
+    known = Directory.load(settings.units).check_name  # unknown units are judged by DUBAN_UNITS
+    plan = load_plan(path)
+    if show:
+        for task in plan.tasks:
+            print(describe_task(task))
+    problems = check_loaded(plan, known)
     for problem in problems:
         print(problem.format(str(path)), file=sys.stderr)
     return 2 if any(p.severity == "error" for p in problems) else 0
 
 
-def cmd_tasks(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.plan import Plan, dump_plan, load_plan
+def cmd_units_init(plan_path: Path) -> int:
+    """`duban units --init PLAN`: a draft unit directory on stdout, problems on stderr."""
+    plan = load_plan(plan_path)
+    for problem in plan.errors:
+        print(problem.format(str(plan_path)), file=sys.stderr)
+    if not plan.tasks:
+        return 2
+    sys.stdout.write(draft_directory(plan))
+    return 0
 
+
+def cmd_tasks(settings: Settings, args: argparse.Namespace) -> int:
     if args.plan:
         plan = load_plan(args.plan)
         if plan.errors:
@@ -196,14 +226,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             return cmd_sandbox(settings, args)
         print("duban: configuration error: TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
         return 2
-    from bot.telegram.app import run_bot
-
     return run_bot(settings, webhook=args.webhook, listen=args.listen)
 
 
 def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
-    from sandbox.main import run_sandbox
-
     return run_sandbox(settings)
 
 
@@ -211,8 +237,6 @@ def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
     services = _open(settings)
     try:
         if args.what == "reminders":
-            from schedules.reminders import planned, preview_reminders
-
             items = preview_reminders(services, args.date)
             if args.json:
                 json.dump(items, sys.stdout, ensure_ascii=False, indent=2)
@@ -220,8 +244,6 @@ def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 _print_reminders(items, planned(services, args.date, include_unreachable=True))
         else:
-            from bot.reports.summary import render_summary_text
-
             print(render_summary_text(services, args.date))
     finally:
         services.close()
@@ -253,8 +275,6 @@ def _print_reminders(items: list[dict[str, Any]], everything: list[Reminder]) ->
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.reports.report import export_report
-
     services = _open(settings)
     try:
         export_report(services, args.out, evidence_zip=args.evidence_zip)
@@ -265,8 +285,6 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_remind(settings: Settings, args: argparse.Namespace) -> int:
-    from schedules.reminders import remind_once
-
     return remind_once(settings, args.date)
 
 
@@ -275,7 +293,41 @@ def _open(settings: Settings, writer: bool = False, with_plan: bool = True) -> S
     return open_services(settings, writer=writer, with_plan=with_plan)
 
 
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    """`duban backup [--to DIR]`, or `--check FILE`: exit 2 with one line naming the damage."""
+    from bot.config import make_clock
+    from bot.store.backup import BackupError, check_backup, make_backup
+
+    try:
+        if args.check is not None:
+            manifest = check_backup(args.check)
+            print(f"{args.check}: ok, {len(manifest['files'])} files verified")
+            return 0
+        at = make_clock(settings).now()
+        info = make_backup(settings.data_dir, args.to or settings.backups, at=at)
+    except BackupError as exc:
+        print(f"duban: {exc}", file=sys.stderr)
+        return 2
+    print(f"{info.path}: {info.files} files, {info.bytes} bytes")
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """`duban restore FILE`: into an empty DUBAN_DATA_DIR, every hash verified."""
+    from bot.store.backup import BackupError, restore_backup
+
+    try:
+        manifest = restore_backup(args.file, settings.data_dir)
+    except BackupError as exc:
+        print(f"duban: {exc}", file=sys.stderr)
+        return 2
+    print(f"restored {len(manifest['files'])} files into {settings.data_dir}")
+    return 0
+
+
 COMMANDS = {
+    "backup": cmd_backup,
+    "restore": cmd_restore,
     "run": cmd_run,
     "sandbox": cmd_sandbox,
     "tasks": cmd_tasks,

@@ -11,6 +11,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import DATA
+from bot.domain.clock import RealClock, RehearsalClock
+from bot.domain.units import Directory
 
 DEFAULT_API = "https://api.telegram.org/bot"
 DEFAULT_FILE_API = "https://api.telegram.org/file/bot"
@@ -32,6 +34,7 @@ class Settings:
     units: Path = DATA / "units.yaml"
     coordinators: frozenset[int] = field(default_factory=frozenset)
     summary_chat_id: int | None = None
+    inspection_chat_id: int | None = None  # 区政府督查室: second-tier escalations (off: None)
     timezone: ZoneInfo = ZoneInfo("Asia/Shanghai")
     reminder_time: time = time(9, 0)
     summary_weekday: int = 4  # Monday = 0
@@ -39,6 +42,12 @@ class Settings:
     clock_start: datetime | None = None
     clock_speed: float = 1.0
     sandbox_port: int = 8088
+    backup_dir: Path | None = None  # None: DUBAN_DATA_DIR/backups
+
+    @property
+    def backups(self) -> Path:
+        """Where the daily backup goes."""
+        return self.backup_dir if self.backup_dir is not None else self.data_dir / "backups"
 
     def redacted(self, text: str) -> str:
         """The text with the bot token masked, for anything that may reach a log."""
@@ -66,21 +75,19 @@ def _path(name: str, raw: str, must_exist: bool) -> Path:
     return path
 
 
-def _data_dir(raw: str) -> Path:
-    """The data directory, if it is (or can become) a writable directory."""
+def _data_dir(raw: str, name: str = "DUBAN_DATA_DIR") -> Path:
+    """A directory we write in, if it is (or can become) a writable directory."""
     path = Path(raw).expanduser()
     existing = next((p for p in (path, *path.absolute().parents) if p.exists()), None)
     if existing is not None and not existing.is_dir():
-        raise ConfigError(f"DUBAN_DATA_DIR: not a directory: {existing}")
+        raise ConfigError(f"{name}: not a directory: {existing}")
     if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(f"DUBAN_DATA_DIR: no permission to write in {existing}")
+        raise ConfigError(f"{name}: no permission to write in {existing}")
     return path
 
 
 def _units(raw: str) -> Path:
     """The unit directory file, read once now so a broken one stops start-up here."""
-    from bot.domain.units import Directory
-
     path = _path("DUBAN_UNITS", raw, must_exist=True)
     try:
         Directory.load(path)
@@ -122,6 +129,8 @@ def load_settings(
             kw[key] = url.strip()
     if raw := get("DUBAN_DATA_DIR"):
         kw["data_dir"] = _data_dir(raw)
+    if raw := get("DUBAN_BACKUP_DIR"):
+        kw["backup_dir"] = _data_dir(raw, "DUBAN_BACKUP_DIR")
     if raw := get("DUBAN_PLAN"):
         kw["plan"] = _path("DUBAN_PLAN", raw, must_exist=True)
     if raw := get("DUBAN_UNITS"):
@@ -133,6 +142,8 @@ def load_settings(
         kw["coordinators"] = frozenset(int(i) for i in ids)
     if raw := get("DUBAN_SUMMARY_CHAT_ID"):
         kw["summary_chat_id"] = _int("DUBAN_SUMMARY_CHAT_ID", raw)
+    if raw := get("DUBAN_INSPECTION_CHAT_ID"):
+        kw["inspection_chat_id"] = _int("DUBAN_INSPECTION_CHAT_ID", raw)
     if raw := get("DUBAN_TIMEZONE"):
         try:
             kw["timezone"] = ZoneInfo(raw.strip())
@@ -173,8 +184,6 @@ def load_settings(
 
 def make_clock(settings: Settings):  # type: ignore[no-untyped-def]
     """The clock the settings ask for: rehearsal when a start or a speed is set."""
-    from bot.domain.clock import RealClock, RehearsalClock
-
     if settings.clock_start is not None or settings.clock_speed != 1.0:
         start = settings.clock_start or datetime.now(settings.timezone)
         return RehearsalClock(start, settings.clock_speed, tz=settings.timezone)

@@ -2,32 +2,52 @@
 
 from __future__ import annotations
 
-from importlib import import_module
+from types import ModuleType
 
 from telegram.ext import Application
 
-# Order matters: within a handler group the first matching handler wins.
-HANDLER_MODULES: list[str] = [
-    "handlers.gate",  # group -1: dedup and who may speak; runs before everything
-    "handlers.onboarding",
-    "handlers.tasks",
-    "handlers.awaiting",  # matches only text the bot asked for (extension, refusal reason)
+from handlers import (
+    activity,
+    awaiting,
+    blocked,
+    evidence,
+    extensions,
+    fallback,
+    gate,
+    metrics,
+    onboarding,
+    plan_import,
+    rectify,
+    reminders,
+    review,
+    tasks,
+    updates,
+    views,
+)
+
+# Order matters: within a handler group the first matching handler wins (handlers/groups.py).
+HANDLER_MODULES: list[ModuleType] = [
+    gate,  # Group.GATE: dedup and who may speak; runs before everything
+    onboarding,
+    tasks,
+    awaiting,  # matches only text the bot asked for (extension, refusal reason)
     # updates before evidence etc.: its dialogue must see the text typed inside it first.
-    "handlers.updates",
-    # ↓ other feature modules go here (all their handlers in group 0)
-    "handlers.activity",  # before evidence: photos in /activity are its own
-    "handlers.rectify",  # before evidence: files in /rectify are its own
-    "handlers.metrics",  # /metric
-    "handlers.views",
-    "handlers.evidence",
-    "handlers.extensions",
-    "handlers.review",
-    "handlers.reminders",  # /snooze, /remind
-    "handlers.fallback",  # stays last: takes whatever no other handler in group 0 took
+    updates,
+    activity,  # before evidence: photos in /activity are its own
+    rectify,  # before evidence: files in /rectify are its own
+    metrics,  # /metric
+    views,
+    plan_import,  # before evidence: a coordinator's plan file naming no task
+    evidence,
+    extensions,
+    review,
+    blocked,  # 受阻 alerts: 答复单位
+    reminders,  # /snooze, /remind
+    fallback,  # stays last: takes whatever no other handler in Group.COMMANDS took
 ]
 
 
 def register_all(application: Application) -> None:  # type: ignore[type-arg]
     """Call `register(application)` of each module in HANDLER_MODULES, in order."""
-    for name in HANDLER_MODULES:
-        import_module(name).register(application)
+    for module in HANDLER_MODULES:
+        module.register(application)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler
 
 from bot.features import campaign, campaign_reports
 from bot.telegram import callbacks as cb
+from bot.text import dialogues
 from handlers.common import today
 from handlers.dialogue import (
     TEXT,
@@ -19,7 +22,6 @@ from handlers.dialogue import (
     count_step,
     done_button,
     draft,
-    t,
     text_of,
 )
 
@@ -30,7 +32,10 @@ async def start(update: Update, context: Context) -> int:
     """The first question: the form of the activity."""
     unit = draft(context)["unit"]
     await answer(
-        update, context, t("act_start", unit=unit), buttons("act", "f", list(campaign.FORMS), 3)
+        update,
+        context,
+        dialogues.activity("act_start", unit=unit),
+        buttons("act", "f", list(campaign.FORMS), 3),
     )
     return A_FORM
 
@@ -39,10 +44,16 @@ form_button = choice_step(
     "form",
     campaign.FORMS,
     A_CARRIER,
-    lambda form: (t("act_carrier", form=form), buttons("act", "c", list(campaign.CARRIERS), 3)),
+    lambda form: (
+        dialogues.activity("act_carrier", form=form),
+        buttons("act", "c", list(campaign.CARRIERS), 3),
+    ),
 )
 carrier_button = choice_step(
-    "carrier", campaign.CARRIERS, A_DATE, lambda carrier: (t("act_date", carrier=carrier), None)
+    "carrier",
+    campaign.CARRIERS,
+    A_DATE,
+    lambda carrier: (dialogues.activity("act_date", carrier=carrier), None),
 )
 
 
@@ -54,7 +65,7 @@ async def date_text(update: Update, context: Context) -> int:
         await answer(update, context, problem)
         return A_DATE
     draft(context)["day"] = day
-    await answer(update, context, t("act_title", day=day))
+    await answer(update, context, dialogues.activity("act_title", day=day))
     return A_TITLE
 
 
@@ -65,12 +76,16 @@ async def title_text(update: Update, context: Context) -> int:
         await answer(update, context, problem)
         return A_TITLE
     draft(context)["title"] = title
-    await answer(update, context, t("act_people"))
+    await answer(update, context, dialogues.activity("act_people"))
     return A_PEOPLE
 
 
-people_text = count_step("participants", A_PEOPLE, A_FIRMS, "act_firms")
-firms_text = count_step("enterprises", A_FIRMS, A_PHOTOS, "act_photos", done_button("act"))
+people_text = count_step(
+    "participants", A_PEOPLE, A_FIRMS, partial(dialogues.activity, "act_firms")
+)
+firms_text = count_step(
+    "enterprises", A_FIRMS, A_PHOTOS, partial(dialogues.activity, "act_photos"), done_button("act")
+)
 
 
 ACTIVITY = Dialogue(
@@ -78,7 +93,7 @@ ACTIVITY = Dialogue(
     prefix="act",
     unit_state=A_UNIT,
     files_state=A_PHOTOS,
-    files_prompt="act_photos",
+    files_prompt=partial(dialogues.activity, "act_photos"),
     start=start,
     finish=campaign_reports.save_activity,
     files_task=lambda _draft: campaign.ACTIVITY_TASK,

@@ -15,7 +15,6 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -23,14 +22,20 @@ from telegram.ext import (
 from bot.features import pending
 from bot.telegram import callbacks as cb
 from bot.text.render import render
+from handlers.blocked import answer_text
+from handlers.common import Context
+from handlers.extensions import extension_text
+from handlers.groups import Group
+from handlers.review import reason_text
+from handlers.updates import DRAFT_KEY
 
-AFTER_GROUP = 1  # runs after the command itself was handled in group 0
+AFTER_GROUP = Group.AFTER
 
 
 def _not_own(data: object) -> bool:
     """Buttons that do not themselves answer what the bot waits for (上传材料, 申请延期, 退回)."""
     button = cb.parse(data)
-    asks = isinstance(button, cb.UploadEvidence | cb.ExtendTask)
+    asks = isinstance(button, cb.UploadEvidence | cb.ExtendTask | cb.AnswerBlocked)
     return not (asks or (isinstance(button, cb.Review) and button.verdict == "no"))
 
 
@@ -51,11 +56,8 @@ class _Awaited(filters.MessageFilter):
         return any(pending.expected(services.store, user_id, s, now) for s in self._slots)
 
 
-async def awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def awaited_text(update: Update, context: Context) -> None:
     """The text the bot asked for (extension date and reason, or a refusal reason)."""
-    from handlers.extensions import extension_text
-    from handlers.review import reason_text
-
     user = update.effective_user
     services = context.services
     wait = pending.expected(services.store, user.id, "text", services.clock.now()) if user else None
@@ -65,12 +67,12 @@ async def awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await extension_text(update, context, wait)
     elif wait["action"] == "reject":
         await reason_text(update, context, wait)
+    elif wait["action"] == "answer_blocked":
+        await answer_text(update, context, wait)
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cancel(update: Update, context: Context) -> None:
     """/cancel while the bot waits for a file or an answer: it stops waiting for anything."""
-    from handlers.updates import DRAFT_KEY
-
     message, user = update.effective_message, update.effective_user
     if message is not None and user is not None:
         pending.clear(context.services.store, user.id)
@@ -79,13 +81,13 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await context.outbox.reply(message, render("awaiting_cancelled.html.j2"))
 
 
-async def any_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def any_command(update: Update, context: Context) -> None:
     """Any other command: the bot no longer waits for text (a file wait stays)."""
     if update.effective_user is not None:
         pending.clear(context.services.store, update.effective_user.id, "text")
 
 
-async def other_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def other_button(update: Update, context: Context) -> None:
     """Another button than the ones that ask for input: the bot no longer waits at all."""
     if update.effective_user is not None:
         pending.clear(context.services.store, update.effective_user.id)

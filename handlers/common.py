@@ -21,10 +21,11 @@ Context = DubanContext
 
 def actor_of(update: Update, context: Context) -> Actor:
     """The actor the gate resolved for this update (the context object is per update)."""
-    if context.actor is None:
+    actor = context.actor
+    if actor is None:
         assert update.effective_user is not None
-        context.actor = resolve_actor(context.services, update.effective_user)
-    return context.actor
+        actor = context.actor = resolve_actor(context.services, update.effective_user)
+    return actor
 
 
 def today(context: Context) -> date:
@@ -36,7 +37,7 @@ def task_unit_args(
 ) -> tuple[int, str | None, list[str]] | None:
     """`N [UNIT] rest…` → (task, the unit if one is named before more words, rest); else None."""
     raw = args[0].lstrip("#＃") if args else ""
-    if len(args) < 2 or not raw.isdigit():
+    if len(args) < 2 or not raw.isdecimal() or len(raw) > 18:
         return None
     rest, unit = list(args[1:]), None
     if len(rest) > 1 and services.units.get(rest[0]) is not None:

@@ -19,7 +19,6 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -28,10 +27,10 @@ from telegram.warnings import PTBUserWarning
 
 from bot.features import campaign, evidence
 from bot.features.access import Actor
-from bot.features.campaign_reports import t
 from bot.services import Services
 from bot.telegram import callbacks as cb
-from handlers.common import actor_of
+from bot.text import dialogues
+from handlers.common import Context, actor_of
 from handlers.evidence import keep_downloaded, vet_message
 
 log = logging.getLogger(__name__)
@@ -42,7 +41,6 @@ DONE_WORDS = ("完成", "跳过", "无", "没有", "好了", "done")
 IDLE_LIMIT = timedelta(minutes=30)
 TEXT = filters.TEXT & ~filters.COMMAND
 FILES = filters.PHOTO | filters.Document.ALL
-Context = ContextTypes.DEFAULT_TYPE
 Step = Callable[[Update, Context], Coroutine[Any, Any, int]]
 States = dict[object, list[BaseHandler[Any, Any, Any]]]
 
@@ -106,17 +104,21 @@ def choice_step(
 
 
 def count_step(
-    key: str, state: int, next_state: int, ask: str, markup: InlineKeyboardMarkup | None = None
+    key: str,
+    state: int,
+    next_state: int,
+    ask: Callable[[], str],
+    markup: InlineKeyboardMarkup | None = None,
 ) -> Step:
     """A typed count: kept under `key` and the next question asked, or asked again."""
 
     async def step(update: Update, context: Context) -> int:
         count = campaign.parse_count(text_of(update))
         if count is None:
-            await answer(update, context, t("bad_number"))
+            await answer(update, context, dialogues.dialogue("bad_number"))
             return state
         draft(context)[key] = count
-        await answer(update, context, t(ask), markup)
+        await answer(update, context, ask(), markup)
         return next_state
 
     return step
@@ -130,7 +132,7 @@ class Dialogue:
     prefix: str  # of its callback data; also the draft's kind
     unit_state: int
     files_state: int
-    files_prompt: str  # the template part that asks for the files
+    files_prompt: Callable[[], str]  # the text that asks for the files
     start: Step  # the first question, once the unit is known
     finish: Callable[[Services, Actor, dict[str, Any]], str]  # store the draft; what was kept
     files_task: Callable[[dict[str, Any]], int]  # the task the files are evidence of
@@ -145,17 +147,20 @@ class Dialogue:
                 "at": context.services.clock.now(),
             }
         if actor.is_stranger:
-            await answer(update, context, t("no_unit"))
+            await answer(update, context, dialogues.dialogue("no_unit"))
             return ConversationHandler.END
         if len(actor.units) == 1:
             draft(context)["unit"] = actor.units[0]
             return await self.start(update, context)
         if actor.units:
             await answer(
-                update, context, t("ask_unit"), buttons(self.prefix, "u", list(actor.units), 1)
+                update,
+                context,
+                dialogues.dialogue("ask_unit"),
+                buttons(self.prefix, "u", list(actor.units), 1),
             )
         else:
-            await answer(update, context, t("ask_unit", typed=True))
+            await answer(update, context, dialogues.dialogue("ask_unit", typed=True))
         return self.unit_state
 
     async def unit_button(self, update: Update, context: Context) -> int:
@@ -177,7 +182,9 @@ class Dialogue:
         unit = services.units.get(text)
         if unit is None:
             await answer(
-                update, context, t("bad_unit", text=text, suggestion=services.units.suggest(text))
+                update,
+                context,
+                dialogues.dialogue("bad_unit", text=text, suggestion=services.units.suggest(text)),
             )
             return self.unit_state
         draft(context)["unit"] = unit.name
@@ -190,7 +197,7 @@ class Dialogue:
 
     async def files_text(self, update: Update, context: Context) -> int:
         """Other text at the files step: remind how to finish."""
-        await answer(update, context, t(self.files_prompt), done_button(self.prefix))
+        await answer(update, context, self.files_prompt(), done_button(self.prefix))
         return self.files_state
 
     async def done(self, update: Update, context: Context) -> int:
@@ -208,7 +215,7 @@ class Dialogue:
             last = draft(context).get("at")
             if last is None or now - last > IDLE_LIMIT:
                 clear(context)
-                await answer(update, context, t("expired", command=self.command))
+                await answer(update, context, dialogues.dialogue("expired", command=self.command))
                 return ConversationHandler.END
             draft(context)["at"] = now
             return await step(update, context)
@@ -250,7 +257,7 @@ class Dialogue:
 async def cancel(update: Update, context: Context) -> int:
     """/cancel inside a dialogue: nothing is stored."""
     clear(context)
-    await answer(update, context, t("cancelled"))
+    await answer(update, context, dialogues.dialogue("cancelled"))
     return ConversationHandler.END
 
 
@@ -266,17 +273,19 @@ async def _keep_file(update: Update, context: Context, task_id: int, prefix: str
     try:
         ref = await keep_file(context, services, actor, message, task_id, files["unit"])
     except evidence.EvidenceError as err:
-        await context.outbox.reply(message, t("photo_failed", reason=err.code), done_button(prefix))
+        await context.outbox.reply(
+            message, dialogues.dialogue("photo_failed", reason=err.code), done_button(prefix)
+        )
         return
     except TelegramError as err:
         log.warning("dialogue file download failed: %s", err)
         await context.outbox.reply(
-            message, t("photo_failed", reason="download"), done_button(prefix)
+            message, dialogues.dialogue("photo_failed", reason="download"), done_button(prefix)
         )
         return
     files["files"].append(ref)
     await context.outbox.reply(
-        message, t("photo_saved", count=len(files["files"])), done_button(prefix)
+        message, dialogues.dialogue("photo_saved", count=len(files["files"])), done_button(prefix)
     )
 
 

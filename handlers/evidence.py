@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram import Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 from telegram.ext import MessageHandler as _MessageHandler
 
 from bot.features import evidence, pending
@@ -22,7 +22,7 @@ from bot.text.render import render, split_message
 from handlers.common import Context, actor_of, button_grant
 
 log = logging.getLogger(__name__)
-_TASK_REF = re.compile(r"[#＃]\s*(\d{1,6})")
+_TASK_REF = re.compile(r"[#＃]\s*(\d{1,18})(?!\d)")
 
 
 def task_in_caption(caption: str | None) -> int | None:
@@ -94,7 +94,7 @@ async def _refuse(context: Context, message: Message, reason: str, **extra: Any)
     await context.outbox.reply(message, text)
 
 
-async def receive_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def receive_file(update: Update, context: Context) -> None:
     """A document or photo for task N: checked, downloaded, kept; the reply counts the files."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -132,7 +132,7 @@ async def _refuse_vetting(context: Context, message: Message, err: EvidenceError
 
 
 async def _download_and_keep(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: Context,
     services: Services,
     actor: Actor,
     grant: Grant,
@@ -219,7 +219,7 @@ async def _reply_saved(context: Context, message: Message, saved: evidence.Saved
     await context.outbox.reply(message, text)
 
 
-async def upload_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def upload_button(update: Update, context: Context) -> None:
     """上传材料: the bot asks for the file and takes the next ones for task N."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or query.data is None:
@@ -249,7 +249,7 @@ async def upload_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await context.outbox.send(chat_id, text, about=[(task_id, grant.unit)], kind="evidence")
 
 
-async def list_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def list_command(update: Update, context: Context) -> None:
     """/evidence N: the task's files (coordinators: every unit; contacts: their own units)."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -265,7 +265,7 @@ async def list_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await context.outbox.reply(message, part)
 
 
-async def refuse_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def refuse_media(update: Update, context: Context) -> None:
     """A video, voice or audio message: not a kind of evidence; say what is accepted."""
     message = update.effective_message
     if message is None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.features import extensions, pending
 from bot.features.access import Actor, Grant, authorize
 from bot.features.review import ReviewError
 from bot.telegram import callbacks as cb
 from bot.text.render import render
-from handlers.common import actor_of, button_grant, command_rest, task_unit_args
+from handlers.common import Context, actor_of, button_grant, command_rest, task_unit_args
 from handlers.review import announce
 
 
@@ -24,7 +24,7 @@ RETRYABLE = frozenset({"no_date", "no_reason", "reason_too_long", "not_later"})
 
 
 async def _submit(
-    context: ContextTypes.DEFAULT_TYPE, message: Message, actor: Actor, grant: Grant, text: str
+    context: Context, message: Message, actor: Actor, grant: Grant, text: str
 ) -> str | None:
     """Parse `DATE reason`, record the request, confirm it, send it to coordinators.
 
@@ -52,7 +52,7 @@ async def _submit(
     return None
 
 
-async def extend_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def extend_command(update: Update, context: Context) -> None:
     """/extend N [UNIT] DATE reason: a request for a later deadline, echoed with its weekday."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -74,7 +74,7 @@ async def extend_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await _submit(context, message, actor, grant, tail[skip] if len(tail) > skip else "")
 
 
-async def extend_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def extend_button(update: Update, context: Context) -> None:
     """申请延期: the bot asks for the date and reason in one message."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or query.data is None:
@@ -98,9 +98,7 @@ async def extend_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await context.outbox.send(user.id, text)
 
 
-async def extension_text(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, wait: dict[str, Any]
-) -> None:
+async def extension_text(update: Update, context: Context, wait: dict[str, Any]) -> None:
     """The `DATE reason` message after 申请延期; a wrong one can be retyped until it expires."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None

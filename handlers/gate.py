@@ -10,14 +10,15 @@ from bot.features.access import Actor, admission, resolve_actor
 from bot.telegram import callbacks as cb
 from bot.text.render import render
 from handlers.common import Context, plain_text, reply
+from handlers.groups import Group
 
-GATE_GROUP = -1
+GATE_GROUP = Group.GATE
 
 
 async def gate(update: Update, context: Context) -> None:
     """Drop redelivered updates; strangers and group chatter get an explanation, nothing more."""
     services = context.services
-    if services.store.seen_update(update.update_id):
+    if services.store.update_handled(update.update_id):
         raise ApplicationHandlerStop  # Telegram redelivers the last batch after a crash
     if update.edited_message or update.edited_channel_post or update.effective_user is None:
         raise ApplicationHandlerStop  # edits are not acted on again

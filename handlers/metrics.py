@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler
 
 from bot.features.metrics import report_metric
-from handlers.common import actor_of
+from handlers.common import Context, actor_of
 
 
-async def metric_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def metric_command(update: Update, context: Context) -> None:
     """/metric KEY VALUE: the value recorded and compared with its target; /metric: the list."""
     message = update.effective_message
     if message is None:

@@ -8,8 +8,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.features import onboarding
 from bot.telegram import callbacks as cb
-from bot.telegram.app import set_coordinator_menu
 from bot.telegram.keyboards import unbind_buttons
+from bot.telegram.menus import set_coordinator_menu
 from handlers.common import Context, actor_of, reply
 
 
@@ -53,7 +53,7 @@ async def units(update: Update, context: Context) -> None:
     """Units with their contacts and unbind buttons; `/units unbind USER_ID UNIT` unbinds."""
     args, services = context.args or [], context.services
     if args and args[0].lower() == "unbind":
-        if len(args) < 3 or not args[1].lstrip("-").isdigit():
+        if len(args) < 3 or not args[1].lstrip("-").isdecimal():
             await reply(update, context, onboarding.render_usage("unbind"))
             return
         text = onboarding.unbind(services, actor_of(update, context), int(args[1]), args[2])

@@ -20,6 +20,7 @@ from typing import Any
 from telegram.ext import BasePersistence, PersistenceInput
 
 from bot.services import Services
+from handlers.updates import DRAFT_KEY
 
 ConversationKey = tuple[int | str, ...]
 ConversationDict = dict[ConversationKey, object]
@@ -134,6 +135,4 @@ class DialoguePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
 
 def dialogue_persistence(services: Callable[[], Services | None]) -> DialoguePersistence:
     """The persistence of the Application: the 更新进度 dialogue and its draft."""
-    from handlers.updates import DRAFT_KEY
-
     return DialoguePersistence(services, user_keys=(DRAFT_KEY,))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler
 
 from bot.features import campaign, campaign_reports
 from bot.telegram import callbacks as cb
+from bot.text import dialogues
 from handlers.dialogue import (
     TEXT,
     Context,
@@ -18,7 +21,6 @@ from handlers.dialogue import (
     count_step,
     done_button,
     draft,
-    t,
     text_of,
 )
 
@@ -29,7 +31,10 @@ async def start(update: Update, context: Context) -> int:
     """The first question: the field, each labelled with its measure."""
     labels = campaign_reports.field_labels()
     await answer(
-        update, context, t("rf_start", unit=draft(context)["unit"]), buttons("rf", "f", labels, 1)
+        update,
+        context,
+        dialogues.rectify("rf_start", unit=draft(context)["unit"]),
+        buttons("rf", "f", labels, 1),
     )
     return R_FIELD
 
@@ -38,16 +43,16 @@ field_button = choice_step(
     "field",
     campaign.FIELDS,
     R_FOUND,
-    lambda name: (t("rf_found", field=name, task=campaign.field_task(name)), None),
+    lambda name: (dialogues.rectify("rf_found", field=name, task=campaign.field_task(name)), None),
 )
-found_text = count_step("identified", R_FOUND, R_FIXED, "rf_fixed")
-fixed_text = count_step("rectified", R_FIXED, R_CASES, "rf_cases")
+found_text = count_step("identified", R_FOUND, R_FIXED, partial(dialogues.rectify, "rf_fixed"))
+fixed_text = count_step("rectified", R_FIXED, R_CASES, partial(dialogues.rectify, "rf_cases"))
 
 
 async def cases_text(update: Update, context: Context) -> int:
     """Typical cases in a few words (无 for none)."""
     draft(context)["cases"] = campaign_reports.cases_of(text_of(update).strip())
-    await answer(update, context, t("rf_evidence"), done_button("rf"))
+    await answer(update, context, dialogues.rectify("rf_evidence"), done_button("rf"))
     return R_FILES
 
 
@@ -56,7 +61,7 @@ RECTIFY = Dialogue(
     prefix="rf",
     unit_state=R_UNIT,
     files_state=R_FILES,
-    files_prompt="rf_evidence",
+    files_prompt=partial(dialogues.rectify, "rf_evidence"),
     start=start,
     finish=campaign_reports.save_rectification,
     files_task=lambda d: campaign.field_task(d["field"]),

@@ -5,21 +5,23 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.ext import Application, CommandHandler, ContextTypes, TypeHandler
+from telegram.ext import Application, CommandHandler, TypeHandler
 
 from bot.domain.planner import by_chat
 from bot.features import chase, snooze
 from bot.features.access import Grant, authorize
+from bot.reports.due import chased
 from bot.telegram.outbox import mark_unreachable
+from bot.telegram.sweep import send_grouped
 from bot.text.render import render
-from handlers.common import actor_of, task_unit_args
-from schedules.reminders import chased, send_grouped
+from handlers.common import Context, actor_of, task_unit_args
+from handlers.groups import Group
 
 # After the commands (group 0) and the dialogue guard (1): sees every update the gate admitted.
-REACH_GROUP = 2
+REACH_GROUP = Group.REACH
 
 
-async def snooze_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def snooze_command(update: Update, context: Context) -> None:
     """/snooze N [UNIT] 3天|下周一|DATE: no reminders for that part until then (取消 resumes)."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -39,7 +41,7 @@ async def snooze_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await context.outbox.reply(message, text)
 
 
-async def remind_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def remind_command(update: Update, context: Context) -> None:
     """/remind N|UNIT (coordinator): an immediate 催办 to every responsible contact, and who got it."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -58,14 +60,14 @@ async def remind_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     now = services.clock.now()
     items = chased(services, now, found)
     report = await send_grouped(
-        context.bot, services, by_chat(items), now=now, manual=True, actor=user.id
+        context.outbox, services, by_chat(items), now=now, manual=True, actor=user.id
     )
     await context.outbox.reply(
         message, chase.result_text(arg, items, report.failed, report.messages)
     )
 
 
-async def reach_watch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reach_watch(update: Update, context: Context) -> None:
     """A contact who blocks the bot is marked unreachable at once (coordinators told once);
     one who unblocks it or writes to it again receives reminders again."""
     user, chat = update.effective_user, update.effective_chat

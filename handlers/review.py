@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.features import pending, review
 from bot.features.access import Actor
@@ -15,14 +15,14 @@ from bot.features.review import ReviewError
 from bot.telegram import callbacks as cb
 from bot.telegram.keyboards import review_buttons
 from bot.text import review_texts
-from handlers.common import actor_of, plain_text, reply
+from handlers.common import Context, actor_of, plain_text, reply
 
 log = logging.getLogger(__name__)
 LIST_LIMIT = 10  # cards per /review; each is its own message so each keeps its own buttons
 
 
 async def send_quietly(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: Context,
     chat_id: int,
     text: str,
     *,
@@ -32,7 +32,7 @@ async def send_quietly(
     record_id: int | None = None,
 ) -> bool:
     """Send to one person; a blocked bot or unknown chat is logged, not raised."""
-    markup = review_buttons(record_id) if record_id is not None else None
+    markup = card_buttons(context.services, record_id) if record_id is not None else None
     about = [(task, unit)] if task is not None else []
     sent = await context.outbox.tell(chat_id, text, markup, about=about, kind=kind)
     if not sent:
@@ -40,7 +40,16 @@ async def send_quietly(
     return True
 
 
-async def announce(context: ContextTypes.DEFAULT_TYPE, record: dict[str, Any]) -> int:
+def card_buttons(services: Any, record_id: int) -> Any:
+    """The card's buttons: two kinds of 通过 when supporters' parts of the task are open."""
+    record = review.get(services.store, record_id)
+    open_parts = 0
+    if record is not None and record["kind"] == "claim":
+        open_parts = len(review.open_supporter_parts(services.store, record["task"]))
+    return review_buttons(record_id, open_supporters=open_parts)
+
+
+async def announce(context: Context, record: dict[str, Any]) -> int:
     """Send a new pending record to every coordinator with 通过/退回 buttons; how many got it."""
     services = context.services
     text = review_texts.card_text(services, record)
@@ -58,7 +67,7 @@ async def announce(context: ContextTypes.DEFAULT_TYPE, record: dict[str, Any]) -
     return sent
 
 
-async def tell_unit(context: ContextTypes.DEFAULT_TYPE, unit: str, task_id: int, text: str) -> int:
+async def tell_unit(context: Context, unit: str, task_id: int, text: str) -> int:
     """Send a text to the unit's bound contacts (replies to it become notes on the task)."""
     sent = 0
     for contact in context.services.store.contacts(unit):
@@ -66,7 +75,7 @@ async def tell_unit(context: ContextTypes.DEFAULT_TYPE, unit: str, task_id: int,
     return sent
 
 
-async def review_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def review_command(update: Update, context: Context) -> None:
     """/review: pending completion claims and extension requests, each with its buttons."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -78,12 +87,15 @@ async def review_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     pending = review.records(services.store)
     await context.outbox.reply(message, review_texts.list_text(pending, LIST_LIMIT))
     for record in pending[:LIST_LIMIT]:
-        text, buttons = review_texts.card_text(services, record), review_buttons(record["id"])
+        text, buttons = (
+            review_texts.card_text(services, record),
+            card_buttons(services, record["id"]),
+        )
         about = [(record["task"], record["unit"])]
         await reply(update, context, text, buttons, about=about, kind="review")
 
 
-async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def decide_button(update: Update, context: Context) -> None:
     """通过 decides at once; 退回 asks for the reason first."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or query.data is None:
@@ -97,15 +109,14 @@ async def decide_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await query.answer(answer, show_alert=problem != "done")
         if problem == "done":
             await _drop_buttons(query)
-    elif verdict == "ok":
-        await _approve(update, context, actor_of(update, context), record["id"])
+    elif verdict in ("ok", "okc", "okk"):
+        supporters = "close" if verdict == "okc" else "keep"
+        await _approve(update, context, actor_of(update, context), record["id"], supporters)
     else:
         await _ask_reason(update, context, record)
 
 
-async def _ask_reason(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, record: dict[str, Any]
-) -> None:
+async def _ask_reason(update: Update, context: Context, record: dict[str, Any]) -> None:
     """After 退回: the next text of the coordinator is the reason."""
     query, user, services = update.callback_query, update.effective_user, context.services
     assert query is not None and user is not None
@@ -131,12 +142,12 @@ async def _drop_buttons(query: Any) -> None:
 
 
 async def _approve(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, record_id: int
+    update: Update, context: Context, actor: Actor, record_id: int, supporters: str = "keep"
 ) -> None:
     query = update.callback_query
     assert query is not None
     services = context.services
-    decision = review.approve(services, record_id, actor)
+    decision = review.approve(services, record_id, actor, supporters)
     answer = review_texts.button_answer("done" if decision.already else "approved")
     await query.answer(plain_text(answer))
     await _drop_buttons(query)
@@ -145,9 +156,7 @@ async def _approve(
     await _announce_decision(context, actor, decision)
 
 
-async def _announce_decision(
-    context: ContextTypes.DEFAULT_TYPE, actor: Actor, decision: review.Decision
-) -> None:
+async def _announce_decision(context: Context, actor: Actor, decision: review.Decision) -> None:
     """Tell the unit's contacts the outcome, and the deciding coordinator what happened."""
     record = decision.record
     text = review_texts.notice_text(context.services, decision)
@@ -155,9 +164,7 @@ async def _announce_decision(
     await send_quietly(context, actor.user_id, review_texts.decided_text(decision, reached))
 
 
-async def reason_text(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, wait: dict[str, Any]
-) -> None:
+async def reason_text(update: Update, context: Context, wait: dict[str, Any]) -> None:
     """The coordinator's refusal reason after 退回: the record is refused and the unit told."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None

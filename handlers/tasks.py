@@ -13,7 +13,7 @@ from bot.features.access import Actor
 from bot.features.updates import UpdateError, parse_task_number
 from bot.reports.cards import Card, cards_for, mytasks_intro, task_detail, task_list
 from bot.telegram import callbacks as cb
-from bot.telegram.keyboards import card_buttons, task_actions, task_list_buttons
+from bot.telegram.keyboards import task_actions, task_card_buttons, task_list_buttons
 from bot.telegram.outbox import About
 from bot.text.render import render
 from handlers.common import Context, actor_of, plain_text, reply, today
@@ -29,7 +29,7 @@ def list_message(
     if not actor.units:
         return mytasks_intro(actor, cards), None, []
     lst = task_list(cards, actor.units, day, page)
-    about = [(c.task.id, c.unit) for _, section in lst.sections for c in section]
+    about: list[About] = [(c.task.id, c.unit) for _, section in lst.sections for c in section]
     return lst.text, task_list_buttons(lst.tasks, lst.page, lst.pages), about
 
 
@@ -74,14 +74,16 @@ async def open_card(update: Update, context: Context) -> None:
     if cards:
         text = "\n\n".join(c.text for c in cards)
         open_ = any(c.open for c in cards)
-        markup = card_buttons(button.task, button.page, actions=open_, with_done=_can_finish(cards))
+        markup = task_card_buttons(
+            button.task, button.page, actions=open_, with_done=_can_finish(cards)
+        )
         about: list[About] = [(c.task.id, c.unit) for c in cards]
     elif actor.is_coordinator and (
         detail := task_detail(context.services, button.task, today(context))
     ):
         text, markup, about = (
             detail,
-            card_buttons(button.task, None, actions=False),
+            task_card_buttons(button.task, None, actions=False),
             [(button.task, None)],
         )
     else:  # a task no longer the unit's (re-planned) or a hand-made button
@@ -98,8 +100,9 @@ async def task(update: Update, context: Context) -> None:
     services = context.services
     try:
         task_id = parse_task_number(context.args[0] if context.args else None)
-    except UpdateError:
-        await reply(update, context, render("usage.html.j2", what="task"))
+    except UpdateError as exc:
+        known = exc.reason == "unknown_task"  # a number longer than any task's: said as written
+        await reply(update, context, exc.text if known else render("usage.html.j2", what="task"))
         return
     text = task_detail(services, task_id, today(context))
     if text is None:

@@ -31,8 +31,10 @@ from bot.features.updates import (
     submit_form,
 )
 from bot.telegram import callbacks as cb
-from bot.telegram.keyboards import review_buttons, skip_button, status_choice
+from bot.telegram.keyboards import skip_button, status_choice
+from bot.text import review_texts
 from bot.text.render import render
+from handlers.blocked import alert_blocked
 from handlers.common import (
     Context,
     actor_of,
@@ -41,6 +43,7 @@ from handlers.common import (
     plain_text,
     reply,
 )
+from handlers.review import card_buttons
 
 CHOOSING, DETAIL = range(2)
 DIALOG_TIMEOUT = 15 * 60  # seconds; a forgotten dialogue must not swallow tomorrow's text
@@ -68,11 +71,14 @@ async def _report(update: Update, context: Context, result: Outcome | str) -> No
     # A reply to the confirmation is a further note on the same task and unit.
     about = [(result.task.id, result.unit)]
     await reply(update, context, result.text, about=about, kind="confirmation")
+    if result.status == "blocked":
+        await alert_blocked(context, result, actor_of(update, context))
     if result.claim is not None:
         notice = claim_notice(result, actor_of(update, context))
-        await context.outbox.tell_coordinators(
-            notice, review_buttons(result.claim["id"]), about=about, kind="review"
-        )
+        extra = review_texts.supporters_text(context.services, result.claim)
+        notice = f"{notice}\n\n{extra}" if extra else notice
+        markup = card_buttons(context.services, result.claim["id"])
+        await context.outbox.tell_coordinators(notice, markup, about=about, kind="review")
 
 
 def _task_of(update: Update) -> int:

@@ -10,19 +10,19 @@ from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.reports import report, views
 from bot.reports.chart import chart_safely
-from bot.reports.summary import build_summary, render_summary
+from bot.reports.summary import messages_of
 from bot.services import Services
 from bot.telegram import callbacks as cb
+from bot.telegram.publish import post_summary
 from bot.text.render import render
-from handlers.common import actor_of, reply, today
-from schedules.summary import post_summary
+from handlers.common import Context, actor_of, reply, today
 
 log = logging.getLogger(__name__)
-_TASK_ARG = re.compile(r"^[#＃]?\s*(\d{1,4})$")
+_TASK_ARG = re.compile(r"^[#＃]?\s*(\d+)$")
 
 
 def _note(what: str, **ctx: object) -> str:
@@ -48,7 +48,7 @@ def pager(view: str, page: views.Page) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([row])
 
 
-async def _coordinator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def _coordinator(update: Update, context: Context) -> bool:
     """True for a coordinator; anyone else gets a short refusal (the gate normally stops them)."""
     if actor_of(update, context).is_coordinator:
         return True
@@ -84,7 +84,7 @@ def render_view(
     return result.text, pager(view, result)
 
 
-async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def status_command(update: Update, context: Context) -> None:
     """/status: the overview; /status N: one task; /status UNIT: one unit."""
     if not await _coordinator(update, context):
         return
@@ -94,10 +94,10 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await reply(update, context, views.overview(services, today(context)))
         return
     if m := _TASK_ARG.match(arg):
-        task_id = int(m[1])
+        task_id = int(m[1]) if len(m[1]) <= 18 else 0  # echoed as written, never cut
         if services.store.task(task_id) is None:
             await reply(
-                update, context, _note("no_task", arg=task_id, count=len(services.store.tasks()))
+                update, context, _note("no_task", arg=m[1], count=len(services.store.tasks()))
             )
             return
         text, markup = render_view(services, f"t{task_id}", 0)
@@ -118,7 +118,7 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await reply(update, context, text, markup)
 
 
-async def overdue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def overdue_command(update: Update, context: Context) -> None:
     """/overdue: overdue work by lead unit, paged."""
     if not await _coordinator(update, context):
         return
@@ -126,7 +126,7 @@ async def overdue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await reply(update, context, text, markup)
 
 
-async def page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def page_button(update: Update, context: Context) -> None:
     """◀/▶ under a paged view: the message shows the other page."""
     query = update.callback_query
     if query is None or query.data is None:
@@ -142,13 +142,13 @@ async def page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         log.debug("page edit skipped: %s", exc)
 
 
-async def noop_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def noop_button(update: Update, context: Context) -> None:
     """The page counter button does nothing."""
     if update.callback_query is not None:
         await update.callback_query.answer()
 
 
-async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def summary_command(update: Update, context: Context) -> None:
     """/summary: post the weekly summary now; /summary preview: show it only to me."""
     if not await _coordinator(update, context):
         return
@@ -165,8 +165,9 @@ async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         except Forbidden:  # asked in a group by a coordinator who never opened a private chat
             await reply(update, context, _note("preview_needs_private"))
             return
-        data = build_summary(services, today(context))
-        await context.outbox.send(user.id, render_summary(data))
+        data, texts = messages_of(services, today(context))
+        for text in texts:
+            await context.outbox.send(user.id, text)
         png = await chart_safely(services, today(context), data)
         if png is not None:
             try:
@@ -178,7 +179,7 @@ async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if chat_id is None:
         await reply(update, context, _note("no_summary_chat"))
         return
-    ok = await post_summary(context.bot, services, chat_id, today(context))
+    ok = await post_summary(context.outbox, services, chat_id, today(context))
     if ok:
         services.store.record(
             "summary.posted",
@@ -190,7 +191,7 @@ async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await reply(update, context, _note("summary_posted" if ok else "summary_failed"))
 
 
-async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def export_command(update: Update, context: Context) -> None:
     """/export: the Excel progress report as a document."""
     if not await _coordinator(update, context):
         return

@@ -19,6 +19,8 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.domain.clock import RehearsalClock
+from bot.services import open_services
+from bot.telegram.app import build_application
 from sandbox import demo
 from sandbox.archive import ChatArchive, clock_extras, saved_clock
 from sandbox.botapi import BotApiServer, Event
@@ -110,8 +112,6 @@ class Sandbox:
 
     async def start(self) -> None:
         """Start the API server, seed the demo if needed, start the bot, then the web chat."""
-        from bot.services import open_services
-
         await self.server.start(host=HOST, port=0)
         try:
             self.settings = sandbox_settings(self.base_settings, self.server)
@@ -167,8 +167,6 @@ class Sandbox:
             self.server.add_group(chat_id, "督办汇总群", members=members, admins=members[:1])
 
     async def _start_bot(self) -> None:
-        from bot.telegram.app import build_application
-
         app = build_application(self.settings, self.services, clock=self.clock)
         self.application = app
         # What Application.run_polling does, without owning the event loop.

@@ -1,15 +1,12 @@
-"""Timed jobs: each module in SCHEDULE_MODULES exposes `schedule(application)`."""
+"""Timed jobs: each module here decides *when* the core runs, nothing more."""
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from telegram.ext import Application
 
-SCHEDULE_MODULES: list[str] = ["schedules.tick"]  # the one tick job: reminders, then summary
+from schedules import tick
 
 
 def schedule_all(application: Application) -> None:  # type: ignore[type-arg]
-    """Set up every timed job; nothing happens when no module is registered."""
-    for name in SCHEDULE_MODULES:
-        import_module(name).schedule(application)
+    """Set up the one tick job: the reminder sweep, then the weekly summary."""
+    tick.schedule(application)

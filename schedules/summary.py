@@ -8,18 +8,19 @@ at the slot posts as soon as it runs again in the same week (e.g. started on Sat
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.config import Settings
-from bot.reports.chart import chart_safely
-from bot.reports.summary import build_summary, render_summary, week_key
-from bot.telegram.outbox import deliver
+from bot.domain.policy import policy_of
+from bot.domain.status import week_key
+from bot.telegram.context import OUTBOX, SERVICES
+from bot.telegram.outbox import Outbox
+from bot.telegram.publish import post_summary
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER = timedelta(minutes=15)  # after a failed post, wait this long (clock time)
-CHART_CAPTION = "本周进度图"
 
 
 def slot_of_week(settings: Settings, now: datetime) -> datetime:
@@ -41,22 +42,7 @@ def ledger_key(week: str) -> str:
     return f"summary:{week}"
 
 
-async def post_summary(bot: Any, services: Any, chat_id: int, day: date) -> bool:
-    """Send the summary of `day` to a chat (text first, then the chart); True if text went out."""
-    data = build_summary(services, day)
-    message = await deliver(bot, services, chat_id, render_summary(data))
-    if message is None:
-        return False
-    png = await chart_safely(services, day, data)
-    if png is not None:
-        try:
-            await bot.send_photo(chat_id, png, caption=CHART_CAPTION)
-        except Exception:  # noqa: BLE001 - the text is out; a lost chart is only logged
-            log.warning("summary chart could not be sent", exc_info=True)
-    return True
-
-
-async def post_weekly_summary(bot: Any, services: Any) -> bool:
+async def post_weekly_summary(sender: Any, services: Any) -> bool:
     """Post this week's summary if its slot has passed and it has not gone out; True if posted."""
     settings = services.settings
     chat_id = settings.summary_chat_id
@@ -78,7 +64,8 @@ async def post_weekly_summary(bot: Any, services: Any) -> bool:
     )
     day = now.astimezone(settings.timezone).date()
     try:
-        ok = await post_summary(bot, services, chat_id, day)
+        outbox = Outbox.of(sender, services, policy_of(services).delivery)
+        ok = await post_summary(outbox, services, chat_id, day)
     except Exception:  # noqa: BLE001 - the tick must survive; the next one retries
         log.exception("weekly summary failed")
         ok = False
@@ -101,7 +88,7 @@ async def post_weekly_summary(bot: Any, services: Any) -> bool:
 
 async def summary_tick(application: Any) -> None:
     """The tick job's call: post the weekly summary when it is due."""
-    services = application.bot_data.get("services")
+    services = application.bot_data.get(SERVICES)
     if services is None:
         return
-    await post_weekly_summary(application.bot, services)
+    await post_weekly_summary(application.bot_data.get(OUTBOX) or application.bot, services)

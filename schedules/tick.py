@@ -1,4 +1,5 @@
-"""The one repeating job: every simulated minute, the reminder sweep and the weekly summary.
+"""The one repeating job: every simulated minute, the reminder sweep, the daily backup and the
+weekly summary.
 
 The interval follows the clock: 60 real seconds on the real clock; under the rehearsal clock
 60/S real seconds and at least once a real second (CONTRACT), never below 0.2 s so a fast
@@ -7,13 +8,18 @@ rehearsal leaves the event loop time for updates. It follows speed changes made 
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any
 
-from telegram.ext import ContextTypes, Job
+from telegram.ext import Job
 
-from schedules.reminders import policy_of, reminder_sweep
+from bot.config import make_clock
+from bot.domain.clock import RehearsalClock
+from bot.domain.policy import policy_of
+from bot.telegram.context import DubanContext as Context
+from bot.telegram.sweep import reminder_sweep
+from schedules import summary
+from schedules.backup import backup_tick
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +38,6 @@ def interval_for(speed: float, rehearsal: bool = False) -> float:
 
 def clock_interval(clock: Any) -> float:
     """The tick interval for this clock (a RehearsalClock is a rehearsal, whatever its speed)."""
-    from bot.domain.clock import RehearsalClock
-
     return interval_for(float(clock.speed), rehearsal=isinstance(clock, RehearsalClock))
 
 
@@ -41,8 +45,6 @@ def _interval(application: Any) -> float:
     services = application.bot_data.get("services")
     if services is not None:
         return clock_interval(services.clock)
-    from bot.config import make_clock
-
     settings = application.bot_data.get("settings")
     return clock_interval(make_clock(settings)) if settings is not None else 60.0
 
@@ -67,7 +69,7 @@ def schedule(application: Any) -> Job[Any]:
 
 
 async def run_once(application: Any) -> None:
-    """One tick: the sweep, then the weekly summary if that module exists; each fails alone."""
+    """One tick: the sweep, then the weekly summary; each fails alone."""
     if application.bot_data.get("services") is None:
         return  # post_init has not run yet
     try:
@@ -75,16 +77,16 @@ async def run_once(application: Any) -> None:
     except Exception:
         log.exception("reminder sweep failed")
     try:
-        summary = importlib.import_module("schedules.summary")
-    except ModuleNotFoundError:
-        return
+        await backup_tick(application)
+    except Exception:
+        log.exception("daily backup failed")  # tried again next tick: no ledger entry yet
     try:
         await summary.summary_tick(application)
     except Exception:
         log.exception("summary tick failed")
 
 
-async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def tick(context: Context) -> None:
     """The job callback; also re-times itself when the rehearsal clock's speed changed."""
     await run_once(context.application)
     job = context.job

@@ -32,6 +32,7 @@ from bot.domain.units import Directory
 from bot.services import Services, open_services
 from bot.store import Store
 from bot.telegram.app import build_application
+from bot.telegram.intake import intake_processor
 from sandbox.botapi import BotApiServer
 
 COORDINATOR = 1001
@@ -62,7 +63,13 @@ class TrackedApplication(Application):  # type: ignore[type-arg]
             await super().process_update(update)
         finally:
             tracker: Tracker | None = getattr(self, "tracker", None)
-            if tracker is not None:
+            processor = intake_processor(self)
+            retry = (
+                processor is not None
+                and isinstance(update, Update)
+                and processor.outcomes.get(update.update_id) == "retry"
+            )
+            if tracker is not None and not retry:  # a failed update is tried again first
                 await tracker.done(update)
 
 

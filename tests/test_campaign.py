@@ -162,7 +162,7 @@ def test_a_report_on_24_or_25_counts_as_the_units_progress(
 ) -> None:
     """Found in a month's rehearsal: 区文明办 reported 专项治理 for #25 on 20 June, and on
     1 July was told #25 had no update for 30 days (持续推进), its status still 未启动."""
-    from schedules.reminders import planned
+    from bot.reports.due import planned
     from tests.prepared import at, make_services
 
     services = make_services(seeded_data_dir, tmp_path, "2021-06-20 10:00")

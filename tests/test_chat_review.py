@@ -20,7 +20,7 @@ def coordinator(env: ChatEnv) -> Person:
     return coord
 
 
-def with_buttons(messages: list[dict], prefix: str = "rv:ok:") -> dict:
+def with_buttons(messages: list[dict], prefix: str = "rv:") -> dict:
     """The last message carrying a review button."""
     for msg in reversed(messages):
         rows = (msg.get("reply_markup") or {}).get("inline_keyboard", [])
@@ -118,7 +118,11 @@ async def test_claim_approved_through_review_closes_the_task(env: ChatEnv) -> No
     assert "完成审核 1 项" in listed[0]["text"]
     card = with_buttons(listed)
     assert "区司法局" in card["text"] and "Alice" in card["text"]
-    await coord.press(card, f"rv:ok:{record_id(card)}")
+    # the supporters' open parts are listed, and 通过 comes in two kinds
+    assert "配合单位尚未完成的部分（6 个）" in card["text"] and "区公安分局" in card["text"]
+    labels = [b["text"] for row in card["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["通过并办结配合部分", "通过，配合部分继续", "退回"]
+    await coord.press(card, f"rv:okk:{record_id(card)}")
     state = env.store.state(18, LEAD)
     assert state["status"] == "done" and state["claim"] is None
     assert "通过审核" in alice.inbox()[-1]["text"]
@@ -126,10 +130,11 @@ async def test_claim_approved_through_review_closes_the_task(env: ChatEnv) -> No
     await bob.say("/update 18 已完成")
     notice = with_buttons(coord.inbox())  # the claim notice the update sent
     card = with_buttons(await coord.say("/review"))
-    await coord.press(card, f"rv:ok:{record_id(card)}")
-    assert env.store.task_meta(18)["closed"]
-    assert "办结" in coord.inbox()[-1]["text"]
-    await coord.press(notice, f"rv:ok:{record_id(notice)}")  # the same decision again
+    await coord.press(card, f"rv:okk:{record_id(card)}")
+    # both leads done, supporters kept open: not 已办结, but 牵头已完成，配合未完
+    assert not env.store.task_meta(18)["closed"]
+    assert "牵头已完成，配合未完" in coord.inbox()[-1]["text"]
+    await coord.press(notice, f"rv:okc:{record_id(notice)}")  # the same decision again
     assert coord.answer and coord.answer["text"] == "已处理"
     assert len(env.store.events(task=18, kinds=["claim.approve"])) == 2
     assert "没有待审核" in (await coord.say("/review"))[-1]["text"]

@@ -108,7 +108,9 @@ async def test_kill_9_and_restart_loses_nothing(
     finally:
         store.close()
     acks = [m for m in botapi.messages_to(2001) if "已记录" in m.get("text", "")]
-    assert len(acks) == 1
+    # At least once: killed between answering and marking the update handled, the restarted
+    # bot handles it again (its records are found, not written twice) and answers again.
+    assert 1 <= len(acks) <= 2
 
 
 async def test_webhook_mode(botapi: BotApiServer, seeded_data_dir: Path, tmp_path: Path) -> None:

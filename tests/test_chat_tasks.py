@@ -34,7 +34,7 @@ async def test_a_task_button_turns_the_list_into_the_card_and_back(env: ChatEnv)
     assert new == [] and alice.answer is not None  # edited in place, nothing new in the chat
     card = current(env, listing)
     assert card["text"].startswith("#18 全面推行信用承诺制")
-    assert "2021年6月30日（周三）" in card["text"] and "还剩 9 天" in card["text"]
+    assert "2021年6月30日（周三）" in card["text"] and "还剩 7 个工作日" in card["text"]
     assert "牵头" in card["text"] and "未启动" in card["text"]
     assert buttons(card) == ["upd:18", "ev:18", "ext:18", "done:18", "tl:0"]
     # A reply to the card is about #18 now, not about the list's tasks.
@@ -90,9 +90,9 @@ async def test_card_shows_overdue_and_last_update(env: ChatEnv) -> None:
     await alice.say("/update 18 进行中 40% 起草中")
     env.clock.advance(days=12)  # 2021-07-03
     (listing,) = await alice.say("/mytasks")
-    assert "#18 全面推行信用承诺制 · 逾期 3 天" in listing["text"]
+    assert "#18 全面推行信用承诺制 · 逾期 2 个工作日" in listing["text"]
     card = await open_card(alice, 18, listing)
-    assert "已逾期 3 天" in card["text"]
+    assert "已逾期 2 个工作日" in card["text"]
     assert "进行中 40%" in card["text"] and "Alice" in card["text"] and "起草中" in card["text"]
 
 

@@ -132,7 +132,8 @@ async def test_lead_done_goes_to_review(env: ChatEnv) -> None:
     notice = env.inbox(COORDINATOR)[-1]
     assert "#18" in notice["text"] and "Alice" in notice["text"]
     data = [b["callback_data"] for row in notice["reply_markup"]["inline_keyboard"] for b in row]
-    assert data[0].startswith("rv:ok:") and data[1].startswith("rv:no:")
+    assert data[0].startswith("rv:okc:") and data[1].startswith("rv:okk:")
+    assert data[2].startswith("rv:no:")
     (reply,) = await alice.say("/update 18 已完成")
     assert "已在审核中" in reply["text"]
     assert env.inbox(COORDINATOR)[-1] == notice

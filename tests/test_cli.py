@@ -54,7 +54,7 @@ def test_check_reports_problems_with_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.txt"
     bad.write_text(
         "重点任务 | 具体措施 | 时限要求 | 牵头单位 | 配合单位 |\n"
-        "一、测试 | 1.做点事。 | 明年某天 | 区发改局 | 区财政局 |\n",
+        "一、测试 | 1.做点事。 | 2021年6月 | | 区财政局 |\n",
         encoding="utf-8",
     )
     result = duban("check", str(bad), data_dir=tmp_path)
@@ -173,13 +173,13 @@ def test_a_bad_configured_plan_stops_start_up_without_a_traceback(
     bad = tmp_path / "bad.txt"
     bad.write_text(
         "2021年\n重点任务 | 具体措施 | 时限要求 | 牵头单位 | 配合单位 |\n"
-        "一、组 | 1.甲。 | 尽快 | 区发改局 | |\n",
+        "一、组 | 1.甲。 | 2021年6月 | | 区财政局 |\n",
         encoding="utf-8",
     )
     result = duban(command, data_dir=tmp_path, DUBAN_PLAN=str(bad), TELEGRAM_BOT_TOKEN="123:abc")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert f"{bad}:3: 任务 1 的时限要求无法识别：“尽快”" in result.stderr.splitlines()
+    assert f"{bad}:3: 任务 1 缺少牵头单位" in result.stderr.splitlines()
 
 
 @pytest.mark.parametrize("command", ["run", "sandbox", "tasks", "check"])
@@ -293,9 +293,9 @@ def test_import_into_an_empty_store_loads_that_file_only(cli: Cli) -> None:
 
 def test_a_rejected_import_leaves_an_empty_store_empty(cli: Cli, tmp_path: Path) -> None:
     bad = tmp_path / "bad.txt"
-    bad.write_text("2021年\n1.甲。（区发改局牵头，尽快完成）\n", encoding="utf-8")
+    bad.write_text("2021年\n1.甲。（区财政局配合，2021年6月底前完成）\n", encoding="utf-8")
     code, _, err = cli("import", str(bad))
-    assert code == 2 and err == f"{bad}:2: 任务 1 的时限要求无法识别：“尽快完成”\n"
+    assert code == 2 and err == f"{bad}:2: 任务 1 缺少牵头单位\n"
     code, out, _ = cli("tasks", "--json", DUBAN_PLAN=str(SAMPLES / "labelled-lines.txt"))
     assert [t["id"] for t in json.loads(out)] == [1, 2, 3, 4]
 

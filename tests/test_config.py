@@ -41,6 +41,7 @@ def test_values_are_parsed() -> None:
         ("TELEGRAM_BOT_TOKEN", "not a token"),
         ("DUBAN_COORDINATORS", "alice,bob"),
         ("DUBAN_SUMMARY_CHAT_ID", "group"),
+        ("DUBAN_INSPECTION_CHAT_ID", "督查室"),
         ("DUBAN_TIMEZONE", "Mars/Olympus"),
         ("DUBAN_REMINDER_TIME", "25:00"),
         ("DUBAN_SUMMARY_AT", "someday"),
@@ -66,12 +67,14 @@ CONTRACT_VARIABLES = (
     "DUBAN_UNITS",
     "DUBAN_COORDINATORS",
     "DUBAN_SUMMARY_CHAT_ID",
+    "DUBAN_INSPECTION_CHAT_ID",
     "DUBAN_TIMEZONE",
     "DUBAN_REMINDER_TIME",
     "DUBAN_SUMMARY_AT",
     "DUBAN_CLOCK_START",
     "DUBAN_CLOCK_SPEED",
     "DUBAN_SANDBOX_PORT",
+    "DUBAN_BACKUP_DIR",
 )
 ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 

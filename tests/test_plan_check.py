@@ -35,7 +35,7 @@ def test_table_defects(tmp_path: Path) -> None:
         + "这一行不是任务 | | | | |\n",  # 9: no number
     )
     assert _formatted(path) == [
-        f"{path}:5: 任务 2 的时限要求无法识别：“尽快”",
+        f"{path}:5: warning: 任务 2 的时限要求无法识别：“尽快”，已按原文保留，未设日期",
         f"{path}:6: 任务 3 缺少牵头单位",
         f"{path}:7: 任务序号 2 重复（第 5 行已有任务 2）",
         f"{path}:8: 任务 4 缺少具体措施内容",

@@ -93,9 +93,9 @@ def test_bad_rows_are_reported_with_row_numbers(tmp_path: Path) -> None:
     book.save(tmp_path / "p.xlsx")
     plan = load_plan(tmp_path / "p.xlsx")
     assert [(p.line, p.message) for p in plan.problems] == [
-        (2, "任务 1 的时限要求无法识别：“某个时候”"),
+        (2, "任务 1 的时限要求无法识别：“某个时候”，已按原文保留，未设日期"),
         (3, "任务 2 缺少牵头单位"),
-        (4, "缺少任务序号：“没有序号的措施。”"),
+        (4, "缺少任务序号：“没有序号的措施。”，编为 #3"),
     ]
 
 

@@ -6,6 +6,7 @@ task (title, text, deadline, units, group) shows; the CLI reads every layout the
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -17,6 +18,7 @@ from openpyxl import Workbook, load_workbook
 from bot.plan import BUNDLED_PLAN, dump_plan, load_plan
 from bot.plan.model import Task
 from tests.clirun import Cli, cli_fixture  # noqa: F401  (the `cli` fixture)
+from tests.plan_writers import HEADER, seed_docx, seed_pdf
 
 SEED = load_plan(BUNDLED_PLAN)
 CN = "一二三四五六七八九十"
@@ -82,13 +84,11 @@ def _bracket_lines(path: Path) -> None:
 
 
 def _labelled_lines(path: Path) -> None:
-    """`牵头单位：` / `配合单位：` / `时限要求：` under each task, `（一）` sub-headings inside groups."""
-    lines = [TITLE, ""]
+    """`牵头单位：` / `配合单位：` / `时限要求：` under each task, `（一）` groups under `二、`."""
+    lines = [TITLE, "", "一、总体要求", "全面提升信用体系建设水平。", "二、重点任务"]
     for (no, name), tasks in _groups().items():
-        lines.append(f"{CN[no - 1]}、{name}")
-        for i, task in enumerate(tasks):
-            if i % 2 == 0:
-                lines.append(f"（{CN[i // 2]}）第{i // 2 + 1}项工作")
+        lines.append(f"（{CN[no - 1]}）{name}")
+        for task in tasks:
             lines.append(f"{task.id}. {task.text}")
             lines.append(f"牵头单位：{'、'.join(task.leads)}")
             if task.supporters:
@@ -105,12 +105,67 @@ def _seed_copy(path: Path) -> None:
     path.write_bytes(BUNDLED_PLAN.read_bytes())
 
 
+def _docx(path: Path) -> None:
+    seed_docx(path, SEED.tasks, TITLE)
+
+
+def _docx_two_tables(path: Path) -> None:
+    seed_docx(path, SEED.tasks, TITLE, split_at=4)
+
+
+def _pdf(path: Path) -> None:
+    seed_pdf(path, SEED.tasks, TITLE)
+
+
+def _tsv(path: Path) -> None:
+    """Rows copied out of Excel: tab-separated, the group cell only on a group's first row."""
+    lines = [TITLE, "\t".join(HEADER)]
+    for (no, name), tasks in _groups().items():
+        for task in tasks:
+            group = f"{CN[no - 1]}、{name}" if task is tasks[0] else ""
+            cells = [group, str(task.id), task.text, task.deadline.text]
+            lines.append("\t".join([*cells, "、".join(task.leads), "、".join(task.supporters)]))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _csv(path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow([TITLE])
+        writer.writerow(HEADER)
+        for (no, name), tasks in _groups().items():
+            for task in tasks:
+                group = f"{CN[no - 1]}、{name}" if task is tasks[0] else ""
+                cells = [group, str(task.id), task.text, task.deadline.text]
+                writer.writerow([*cells, "、".join(task.leads), "、".join(task.supporters)])
+
+
+def _flat(path: Path, bar: bool) -> None:
+    """A web table flattened one cell per line (`序号 |`), as pages copy out of a browser."""
+    end = " |" if bar else ""
+    header = ["序号", "重点任务", "具体措施", "时限要求", "牵头单位", "配合单位"]
+    lines = [TITLE, *(h + end for h in header)]
+    for (no, name), tasks in _groups().items():
+        for task in tasks:
+            cells = [str(task.id), f"{CN[no - 1]}、{name}", task.text, task.deadline.text]
+            cells += ["、".join(task.leads), "、".join(task.supporters) or "无"]
+            lines += [c + end for c in cells]
+    text = "\n".join(lines) + "\n"
+    path.write_text(text.replace("\n无" + end + "\n", "\n" + end.strip() + "\n"), encoding="utf-8")
+
+
 LAYOUTS: dict[str, tuple[str, Callable[[Path], None]]] = {
     "seed table": ("plan.txt", _seed_copy),
     "xlsx, merged group cells": ("plan.xlsx", _xlsx),
     "bracket lines, four forms": ("brackets.txt", _bracket_lines),
     "labelled lines, 一、 and （一） headings": ("labelled.txt", _labelled_lines),
     "YAML export": ("plan.yaml", _yaml),
+    "docx, one table, merged group cells, title row, repeated header": ("plan.docx", _docx),
+    "docx, two tables": ("two.docx", _docx_two_tables),
+    "pdf with a text layer": ("plan.pdf", _pdf),
+    "tab-separated rows": ("plan.tsv.txt", _tsv),
+    "csv": ("plan.csv", _csv),
+    "web table one cell per line with |": ("flat-bar.txt", lambda p: _flat(p, bar=True)),
 }
 
 

@@ -28,8 +28,8 @@ def test_bracket_sample() -> None:
     assert t2.leads == ("区发改局",)
     assert t2.supporters == ("区大数据中心", "具行政许可、行政处罚职能的部门")
     assert (t2.deadline.kind, t2.deadline.text) == ("ongoing", "持续推进")
-    # （一） under 二、 does not make a group
-    assert (t3.category_no, t3.category) == (2, "加强政务诚信建设")
+    # the nearest heading is the group: （一） under 二、
+    assert (t3.category_no, t3.category) == (1, "政府机构诚信")
     assert t3.leads == ("区法院",) and t3.supporters == ()
     assert t3.deadline.due == date(2022, 9, 30)
     assert t4.leads == ("区委组织部", "区人力社保局")
@@ -60,7 +60,7 @@ def test_labelled_sample() -> None:
     assert t1.deadline.action == "将新出台的与信用相关的制度报送区发改局"
     assert (t2.leads, t2.supporters) == (("区发改局",), ("区司法局", "区市场监管局"))
     assert t2.deadline.due == date(2022, 6, 30)
-    assert (t3.category_no, t3.category) == (2, "加强政务诚信建设")
+    assert (t3.category_no, t3.category) == (1, "政府机构")
     assert t3.supporters == ("区发改局", "区委编办", "各镇(街道)", "园区")
     assert t3.deadline.kind == "ongoing"
     assert (t4.deadline.kind, t4.deadline.day) == ("quarterly", 10)
@@ -81,7 +81,7 @@ def test_sub_headings_are_the_groups_when_there_is_no_first_level() -> None:
     ]
 
 
-def test_missing_lead_and_unknown_deadline_are_errors() -> None:
+def test_missing_lead_is_an_error_and_an_unknown_deadline_a_warning() -> None:
     plan = parse_text(
         "2021年工作要点\n一、制度\n1.完善信用制度。（区发改局牵头，2021年6月底前）\n"
         "2.建立机制。（区法院配合，尽快完成）\n"
@@ -89,7 +89,7 @@ def test_missing_lead_and_unknown_deadline_are_errors() -> None:
     messages = [(p.line, p.severity, p.message) for p in plan.problems]
     assert messages == [
         (4, "error", "任务 2 缺少牵头单位"),
-        (4, "error", "任务 2 的时限要求无法识别：“尽快完成”"),
+        (4, "warning", "任务 2 的时限要求无法识别：“尽快完成”，已按原文保留，未设日期"),
     ]
 
 

@@ -146,12 +146,14 @@ def test_overdue_by_unit_days_and_contacts() -> None:
     contacts = [{"user_id": 1, "unit": "区发改局", "active": True, "reachable": True}]
     tp = progress.task_progress(tasks, states, D("2021-07-05"))
     by_unit = progress.overdue_by_unit(tp, contacts, cal, D("2021-07-05"))
-    assert list(by_unit) == ["区发改局"]  # supporters are not listed
+    assert list(by_unit) == ["区发改局", "区民政局"]  # supporters are listed too
+    assert [(i.task.id, i.role) for i in by_unit["区民政局"]] == [(1, "supporter")]
     first, second = by_unit["区发改局"]
-    assert first.task.id == 2 and first.days == 24  # most overdue first
-    # 2021-06-14 is 端午节: 6/15-6/18, 6/21-6/25, 6/28-7/2, 7/5 = 4 + 5 + 5 + 1
-    assert first.workdays == 15
-    assert (second.days, second.workdays, second.reachable) == (5, 3, True)
+    assert first.task.id == 2  # most overdue first
+    # one count everywhere, working days: 2021-06-14 is 端午节: 6/15-6/18, 6/21-6/25,
+    # 6/28-7/2, 7/5 = 4 + 5 + 5 + 1
+    assert first.workdays == first.days == 15
+    assert (second.days, second.workdays, second.reachable) == (3, 3, True)
     unreachable = [{**contacts[0], "reachable": False}]
     assert not progress.overdue_by_unit(tp, unreachable, cal, D("2021-07-05"))["区发改局"][
         0

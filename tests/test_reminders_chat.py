@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from bot.domain.clock import SHANGHAI
-from schedules.reminders import preview_reminders, reminder_sweep
+from bot.reports.due import preview_reminders
+from bot.telegram.sweep import reminder_sweep
 from tests.harness import COORDINATOR, ChatEnv
 
 
@@ -71,8 +72,11 @@ async def test_remind_is_for_coordinators_only(env: ChatEnv) -> None:
     alice = env.person(2001, "Alice")
     await alice.say("/start")
     env.bind(alice, "区司法局")
-    await alice.say("/remind 18")
+    (refused,) = await alice.say("/remind 18")
+    assert "仅供督办人员" in refused["text"]
     assert env.store.events(kinds=["reminder"]) == []
+    await env.coordinator.say("/remind 18")  # the same command from a coordinator does chase
+    assert env.store.events(kinds=["reminder"])
 
 
 async def test_replying_to_a_reminder_updates_its_task(env: ChatEnv) -> None:
@@ -111,19 +115,20 @@ async def test_a_nil_return_stops_the_months_reminders(env: ChatEnv) -> None:
             if p["task"] == 1 and p["unit"] == "区民政局"
         }
 
-    assert monthly(date(2021, 6, 23)) == {"overdue"}  # June's report is late
+    # June's report was due on 8 June, before the plan was imported (21 June): not chased
+    assert monthly(date(2021, 6, 23)) == set()
+    at(env, date(2021, 7, 5))
+    assert monthly(date(2021, 7, 5)) == {"monthly"}  # July's is due on the 8th
     replies = await carol.say("/update 1 本月无")
     assert replies and "#1" in replies[-1]["text"]
-    assert env.store.state(1, "区民政局")["reported"] == ["2021-06"]
-    assert monthly(date(2021, 6, 23)) == set()
-    at(env, date(2021, 6, 23))
+    assert env.store.state(1, "区民政局")["reported"] == ["2021-07"]
+    assert monthly(date(2021, 7, 5)) == set()
     assert env.app is not None
     await reminder_sweep(env.app)
     reminders = [m["text"] for m in carol.inbox() if "任务提醒" in m.get("text", "")]
-    assert reminders and "\n#2 " in reminders[0]  # the other tasks still come …
-    assert not any("\n#1 " in t for t in reminders)  # … but not #1
-    # July is a new period: its reminders come as usual
-    assert monthly(date(2021, 7, 5)) == {"monthly"}
+    assert not any("\n#1 " in t for t in reminders)  # not #1
+    # August is a new period: its reminders come as usual
+    assert monthly(date(2021, 8, 6)) == {"monthly"}
 
 
 async def test_a_contact_who_blocks_and_comes_back_gets_reminders_again(env: ChatEnv) -> None:

@@ -16,8 +16,8 @@ import schedules.tick as tick
 from bot.cli import main as cli_main
 from bot.config import Settings
 from bot.domain.clock import SHANGHAI, FixedClock, RealClock, RehearsalClock
+from bot.telegram.sweep import remind_once
 from sandbox.botapi import BotApiServer
-from schedules.reminders import remind_once
 
 
 @pytest.mark.parametrize(

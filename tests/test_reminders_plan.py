@@ -251,9 +251,46 @@ def test_a_snooze_over_the_escalation_day_does_not_hide_the_unit_from_the_coordi
 
 
 def test_unreachable_contacts_do_not_count() -> None:
-    t = task(1, due=date(2021, 6, 30))
-    contacts = [{"user_id": 5, "unit": "区发改局", "reachable": False}]
+    t = task(1, due=date(2021, 6, 30), leads=("区司法局",))
+    contacts = [{"user_id": 5, "unit": "区司法局", "reachable": False}]
     assert plan([t], date(2021, 6, 30), contacts=contacts) == []
+
+
+def test_the_coordinator_units_parts_go_to_the_coordinators() -> None:
+    t = task(1, due=date(2021, 6, 30))  # 区发改局, the directory's coordinator unit
+    (r,) = plan([t], date(2021, 6, 30), contacts=[])
+    assert r.contacts == (COORD,)
+    assert units_without_contacts([t], [], [], units=UNITS, coordinators=[COORD]) == {}
+
+
+def test_missed_escalation_is_made_on_the_next_sweep_once() -> None:
+    t = task(1, due=date(2021, 6, 30), leads=("区司法局",))
+    contacts = contacts_for("区司法局")
+    # 7 July is the fifth workday overdue: the bot was down that day
+    late = date(2021, 7, 8)
+    assert [r.kind for r in plan([t], late, contacts=contacts)] == []  # no ledger: no catch-up
+    found = plan([t], late, contacts=contacts, escalated=set())
+    (esc,) = [r for r in found if r.kind == "escalation"]
+    assert esc.late_catch_up and esc.key == "esc:1:区司法局:2021-06-30"
+    # once made, it is in the ledger: not again
+    again = plan([t], date(2021, 7, 9), contacts=contacts, escalated={esc.key})
+    assert [r for r in again if r.kind == "escalation"] == []
+    # never for an escalation day before the plan was imported
+    imported = plan([t], late, contacts=contacts, escalated=set(), since=date(2021, 7, 8))
+    assert [r for r in imported if r.kind == "escalation"] == []
+
+
+def test_second_tier_goes_to_the_inspection_chat_only_when_set() -> None:
+    t = task(1, due=date(2021, 6, 30), leads=("区司法局",))
+    contacts = contacts_for("区司法局")
+    tenth = CAL.add_workdays(date(2021, 6, 30), 10)
+    assert not [r for r in plan([t], tenth, contacts=contacts) if r.kind == "escalation2"]
+    (r,) = [
+        r
+        for r in plan([t], tenth, contacts=contacts, inspection_chat=-777)
+        if r.kind == "escalation2"
+    ]
+    assert (r.contacts, r.workdays_overdue, r.key) == ((-777,), 10, "esc2:1:区司法局:2021-06-30")
 
 
 def test_extension_replaces_the_due_date() -> None:
@@ -279,7 +316,7 @@ def test_preview_shape() -> None:
         "role": "lead",
         "kind": "due",
         "due": "2021-06-30",
-        "contacts": [100],
+        "contacts": [100, COORD],  # 区发改局 is the coordinator unit: the coordinators too
     }
 
 

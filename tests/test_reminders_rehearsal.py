@@ -18,10 +18,10 @@ import pytest
 
 import schedules.summary
 from bot.domain.clock import SHANGHAI, FixedClock, RehearsalClock
+from bot.reports.due import preview_reminders
 from bot.services import open_services
 from bot.store import Store
 from sandbox.botapi import BotApiServer
-from schedules.reminders import preview_reminders
 from tests.harness import COORDINATOR, SUMMARY_CHAT, ChatEnv
 
 A, B, C = 2101, 2102, 2103

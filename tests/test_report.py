@@ -81,7 +81,8 @@ def test_excel_round_trip(services: Services, tmp_path: Path) -> None:
     ]
     main = wb["任务分解及进展"]
     header = [c.value for c in main[1]]
-    assert tuple(header[:5]) == DECOMPOSITION_HEADERS and "逾期天数" in header
+    assert tuple(header[:5]) == DECOMPOSITION_HEADERS and "逾期工作日" in header
+    assert "逾期天数" not in header  # one count everywhere: working days
     assert main.freeze_panes == "A2"
     assert main.max_row == 1 + len(store.states())
     merged = {str(r) for r in main.merged_cells.ranges}
@@ -89,9 +90,9 @@ def test_excel_round_trip(services: Services, tmp_path: Path) -> None:
     assert main["A2"].value == "一、健全信用制度体系"  # as the plan's table writes it
     rows = list(main.iter_rows(min_row=2, values_only=True))
     row18 = next(r for r in rows if r[5] == "区司法局" and str(r[1] or "").startswith("18."))
-    assert row18[7] == "进行中" and row18[8] == 60 and row18[11] == 1 and row18[12] == 5
+    assert row18[7] == "进行中" and row18[8] == 60 and row18[11] == 1 and row18[12] == 3
     late = next(r for r in rows if r[5] == "区商务局" and r[6] == "牵头")  # #20, due 5/31
-    assert late[12] == 35 and late[13] == 24
+    assert late[12] == 24 and late[13] == "红"
     assert main.column_dimensions["B"].width >= 30
     history = wb["历史记录"]
     assert history.max_row == 1 + store.event_count()
@@ -100,9 +101,13 @@ def test_excel_round_trip(services: Services, tmp_path: Path) -> None:
         for r in history.iter_rows(min_row=2, values_only=True)
         if r[2] == "#18" and r[3] == "区司法局"
     )
-    assert noted[1] == "更新进度" and noted[3] == "区司法局" and noted[4] == "李四（2001）"
-    assert noted[5].startswith("进行中 60% <script>")  # type: ignore[union-attr]
-    assert '"percent": 60' in noted[6]  # type: ignore[operator]
+    # names, not ids; readable columns instead of a JSON dump
+    assert noted[1] == "更新进度" and noted[3] == "区司法局" and noted[4] == "李四（区司法局）"
+    assert not noted[5] and noted[6] == "进行中" and noted[7] == 60
+    assert noted[8].startswith("<script>")  # type: ignore[union-attr]
+    assert len(history[1]) == 9 and "详细数据" not in [c.value for c in history[1]]
+    actors = {r[4] for r in history.iter_rows(min_row=2, values_only=True)}
+    assert not any(str(a).isdigit() for a in actors)
     kinds = {r[1] for r in history.iter_rows(min_row=2, values_only=True)}
     assert {"导入计划", "绑定联系人", "报送活动", "报送专项治理", "报送指标"} <= kinds
     acts = list(wb["诚信建设万里行"].iter_rows(min_row=2, values_only=True))
@@ -117,7 +122,7 @@ def test_excel_round_trip(services: Services, tmp_path: Path) -> None:
             3,
             0,
             "2021-06-24 09:00",
-            "2003",
+            "未绑定用户",  # 2003 is no contact in this store: no name to give
         )
     ]
     assert wb["专项治理"]["F2"].value == 7
@@ -125,11 +130,11 @@ def test_excel_round_trip(services: Services, tmp_path: Path) -> None:
     assert kpi_rows["code_error"][5] == 0.5 and kpi_rows["code_error"][7] == "未达标"
     assert kpi_rows["sgs_report"][7] == "未报送"
     scorecard = wb["单位评分"]
-    assert scorecard.max_row > 40 and scorecard["G1"].value == "近4周报送周数"
+    assert scorecard.max_row > 40 and scorecard["I1"].value == "近4周自主报送周数"
     judicial = next(
         r for r in scorecard.iter_rows(min_row=2, values_only=True) if r[1] == "区司法局"
     )
-    assert judicial[6] == 1  # reported in one of the last four weeks
+    assert judicial[8] == 1  # reported in one of the last four weeks
 
     with zipfile.ZipFile(zip_path) as zf:
         names = zf.namelist()

@@ -156,10 +156,33 @@ def test_claim_approve_and_close(services: Services) -> None:
     assert state["status"] == "done" and state["claim"] is None
     assert not services.store.task_meta(18)["closed"]
     second = review.create_claim(services, 18, LEAD2, 43)
-    assert review.approve(services, second["id"], COORD).task_closed
+    supporters = [s["unit"] for s in review.open_supporter_parts(services.store, 18)]
+    assert len(supporters) == 6
+    decision = review.approve(services, second["id"], COORD, supporters="close")
+    assert decision.task_closed and sorted(decision.closed_parts) == sorted(supporters)
     assert services.store.task_meta(18)["closed"]
+    for unit in supporters:  # each closed by the coordinator, with the reason
+        state = services.store.state(18, unit)
+        assert state["status"] == "done" and state["closed_by"] == "coordinator"
+        (ev,) = services.store.events(task=18, unit=unit, kinds=["part.closed"])
+        assert ev["actor"] == COORD and ev["reason"] == review.CLOSE_REASON
     assert review.approve(services, second["id"], COORD).already
     assert len(services.store.events(task=18, kinds=["task.closed"])) == 1
+
+
+def test_claim_approved_keeping_supporters_open_is_not_closed(services: Services) -> None:
+    for lead, who in ((LEAD, 42), (LEAD2, 43)):
+        claim = review.create_claim(services, 18, lead, who)
+        decision = review.approve(services, claim["id"], COORD, supporters="keep")
+    assert not decision.task_closed and len(decision.kept_open) == 6
+    assert not services.store.task_meta(18).get("closed")
+    # the last supporter finishing its part closes the task
+    for unit in decision.kept_open:
+        services.store.update_state(
+            18, unit, at=services.clock.now(), actor=99, status="done", event="status"
+        )
+    assert review.close_if_complete(services, 18, 99)
+    assert services.store.task_meta(18)["closed"]
     with pytest.raises(ReviewError) as err:
         review.create_claim(services, 18, LEAD, 42)
     assert err.value.code == "done"

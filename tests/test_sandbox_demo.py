@@ -12,6 +12,7 @@ import pytest
 
 from bot.config import Settings
 from bot.domain.clock import SHANGHAI, RehearsalClock
+from bot.features import campaign
 from bot.services import Services, open_services
 from sandbox import demo
 from sandbox.botapi import BotApiServer
@@ -67,8 +68,7 @@ def test_demo_binds_contacts_through_invites_and_records_progress(services: Serv
     assert all(e["at"] < START.isoformat() for e in store.events(kinds=["status"]))
 
 
-def test_demo_records_an_activity_when_the_campaign_module_exists(services: Services) -> None:
-    campaign = pytest.importorskip("bot.features.campaign")
+def test_demo_records_an_activity(services: Services) -> None:
     demo.seed_demo(services)
     [activity] = campaign.activities(services.store)
     assert activity["task"] == 24 and activity["unit"] == "区文明办"
@@ -235,7 +235,12 @@ async def test_the_weekly_summary_and_its_chart_reach_the_group(tmp_path: Path) 
     try:
         server = sandbox.server
         text = await server.wait_for_message(demo.GROUP_ID, lambda m: "text" in m, timeout=30)
+        assert text["text"].startswith("📊") and len(text["text"]) <= 1000  # the headline
         assert "诚信建设万里行" in text["text"] and "专项治理" in text["text"]
+        section = await server.wait_for_message(
+            demo.GROUP_ID, lambda m: "、诚信建设万里行" in (m.get("text") or ""), timeout=30
+        )
+        assert "、专项治理" in section["text"] or "通报" in section["text"]
         chart = await server.wait_for_message(demo.GROUP_ID, lambda m: "photo" in m, timeout=30)
         file_id = chart["photo"][-1]["file_id"]
         async with aiohttp.ClientSession() as session:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.domain.status import week_key
 from bot.features import campaign, kpis
 from bot.reports import views
-from bot.reports.summary import build_summary, render_summary_text, summary_messages, week_key
+from bot.reports.summary import build_summary, render_summary_text, summary_messages
 from bot.services import Services
 from bot.store import Store
 from bot.text.render import TELEGRAM_LIMIT
@@ -117,8 +118,10 @@ def test_overdue_view_groups_by_lead_unit(services: Services) -> None:
     later = date(2021, 7, 5)
     page = views.overdue_view(services, later)
     assert page.pages > 1
-    assert "<b>区发改局</b>" in page.text
-    assert "逾期 3 个工作日（5 天）" in page.text
+    texts = [views.overdue_view(services, later, n).text for n in range(page.pages)]
+    assert any("<b>区发改局</b>" in t for t in texts)
+    # supporters are listed too, and days are working days only, said so
+    assert "（配合）" in page.text and "逾期 3 个工作日 ·" in page.text and "天）" not in page.text
     none = views.overdue_view(services, FRIDAY)
     assert "#20" in none.text  # due in May: already overdue in June
 
@@ -129,6 +132,7 @@ def test_views_escape_hostile_notes(services: Services) -> None:
     )
     page = views.task_view(services, 18, FRIDAY)
     assert page is not None and "<script>" not in page.text
+    assert "&lt;script&gt;" in page.text  # the note is shown, escaped, not dropped
     valid_messages(page.text)
 
 
@@ -175,7 +179,8 @@ def test_summary_with_data(services: Services) -> None:
     assert kpi["sgs_timely"]["value"] is None
     assert [r["task"] for r in data["reviews"]["extensions"]] == [5]
     assert [r["task"] for r in data["reviews"]["claims"]] == [9]
-    assert data["ranking"]["top"][0]["unit"] == "区司法局"
+    # 区文明办 reported in two of the four weeks (its activities); the one scorecard ranks it first
+    assert data["ranking"]["top"][0]["unit"] == "区文明办"
 
     text = render_summary_text(services, FRIDAY)
     assert "☑️ #18 全面推行信用承诺制 — 区司法局 完成分工" in text  # the other lead is not done
@@ -189,7 +194,7 @@ def test_summary_with_data(services: Services) -> None:
 
 def test_summary_lists_overdue_with_days(services: Services) -> None:
     text = render_summary_text(services, date(2021, 7, 9))
-    assert "🔴 #20 区商务局 逾期 39 天（28 个工作日）" in text
+    assert "🔴 区商务局：#20（牵头，逾期 28 个工作日）" in text
 
 
 def test_hostile_text_stays_valid_and_within_limits(services: Services) -> None:
@@ -256,9 +261,11 @@ def test_silent_units_are_those_owing_due_work(services: Services) -> None:
     assert [r["task"] for r in rows["区商务局"]["refs"][:2]] == [1, 20]
     assert data["silent"][0]["overdue"]  # units with overdue work come first
     text = render_summary_text(services, FRIDAY)
-    section = text.split("四、本周未报送的单位")[1].split("五、")[0]
+    section = text.split("六、本周未报送的单位")[1].split("七、")[0]
     assert "🔴 区商务局：#1、#20、" in section and "（逾期 2 项）" in section
-    assert "• 区法院：#6、#11、#14" in section
+    # the list is cut to the first 10 units (most overdue first); 区法院 owes nothing overdue
+    assert "• 区法院：" not in section and f"其余 {len(rows) - 10} 个单位见 /status" in section
+    assert [r["task"] for r in rows["区法院"]["refs"]] == [6, 11, 14]
     assert "团区委" not in section
     assert "✅ #18 全面推行信用承诺制（任务已办结） — 区司法局、区市场监管局 完成分工" in text
     valid_messages(text)
@@ -323,7 +330,7 @@ def test_task_view_shows_a_units_own_deadline(services: Services) -> None:
     own = next(line for line in page.text.split("\n") if " 区发改局（牵头）" in line)
     assert "本单位截止 2021年7月20日" in own
     other = next(line for line in page.text.split("\n") if " 区大数据中心（牵头）" in line)
-    assert "本单位截止" not in other and "逾期 5 天" in other
+    assert "本单位截止" not in other and "逾期 3 个工作日" in other
 
 
 def test_task_view_pages_fit_hostile_notes_and_lose_no_unit(services: Services) -> None:

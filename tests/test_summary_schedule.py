@@ -10,6 +10,7 @@ import pytest
 
 from bot.services import Services
 from bot.store import Store
+from bot.telegram import publish
 from schedules import summary as schedule
 from tests.prepared import at, make_services
 
@@ -40,7 +41,7 @@ def quick_chart(monkeypatch: pytest.MonkeyPatch) -> None:
     async def chart(*_: Any, **__: Any) -> bytes:
         return b"\x89PNG fake"
 
-    monkeypatch.setattr(schedule, "chart_safely", chart)
+    monkeypatch.setattr(publish, "chart_safely", chart)
 
 
 def reopen(services: Services, now: str) -> Services:

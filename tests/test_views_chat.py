@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
+
+import openpyxl
 
 from bot.features import campaign, kpis
 from tests.harness import SUMMARY_CHAT, ChatEnv
@@ -44,7 +47,7 @@ async def test_overdue_lists_units_with_days(env: ChatEnv) -> None:
     env.clock.set(at("2021-07-05 10:00"))
     replies = await env.coordinator.say("/overdue")
     text = replies[0]["text"]
-    assert "逾期清单" in text and "区发改局" in text and "个工作日" in text
+    assert "逾期清单" in text and "（配合）" in text and "个工作日" in text  # supporters too
     assert "pg:ov:1" in buttons(replies[0])
 
 
@@ -79,6 +82,13 @@ async def test_export_sends_the_workbook(env: ChatEnv) -> None:
     replies = await env.coordinator.say("/export")
     docs = [m for m in replies if "document" in m]
     assert docs and docs[0]["document"]["file_name"].endswith(".xlsx")
+    # The document is a real workbook holding every task of the plan.
+    data = env.api.file_bytes(docs[0]["document"]["file_id"])
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    cells = {
+        str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row
+    }
+    assert all(t.title in cells or any(t.title in c for c in cells) for t in env.store.tasks())
 
 
 async def test_activity_dialogue(env: ChatEnv) -> None:

@@ -26,7 +26,7 @@ def _package_year(year: int) -> tuple[dict[date, str], frozenset[date]]:
     # Make-up workdays for a holiday early in a year may fall late in the previous one
     # (2001-12-29 for 2002's New Year), and the package only records them while populating
     # the later year, so populate the next year too.
-    cn = holidays.China(years=(year, year + 1), language="zh_CN")
+    cn = holidays.country_holidays("CN", years=(year, year + 1), language="zh_CN")
     names = {d: name for d, name in cn.items() if d.year == year}
     workdays = frozenset(d for d in cn.weekend_workdays if d.year == year)
     return names, workdays

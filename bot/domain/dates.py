@@ -69,9 +69,12 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+MAX_SPAN_DAYS = 100 * 366  # a relative date further off than this is no date anyone means
+
+
 def _relative(amount: str, unit: str, direction: str, today: date) -> date | None:
     n = 0.5 if amount == "半" else parse_number(amount)
-    if n is None:
+    if n is None or not 0 <= n * (31 if unit == "月" else 7) <= MAX_SPAN_DAYS:
         return None
     sign = -1 if direction.endswith("前") else 1
     if unit == "月":
@@ -146,7 +149,10 @@ def parse_chinese_date(text: str, today: date, prefer_future: bool = False) -> d
     t = _TIME_SUFFIX.sub("", t) or t
     if not t:
         return None
-    found = _by_rules(t, today)
+    try:
+        found = _by_rules(t, today)
+    except (OverflowError, ValueError):  # beyond the calendar (year 10000): no date
+        return None
     if found is None:
         # a date-shaped text with an impossible value (`2021-13-01`) is no date, not a guess
         shaped = any(p.fullmatch(t) for p in (_YMD, _CN_YMD, _MD, _MD_SLASH))
@@ -177,5 +183,8 @@ def parse_duration_or_date(text: str, today: date) -> date | None:
         unit = m[2].lower()
         unit = "月" if unit in ("m",) or unit.endswith("月") else unit
         unit = {"d": "天", "w": "周"}.get(unit, unit)
-        return _relative(m[1] or "1", unit, "后", today)
+        try:
+            return _relative(m[1] or "1", unit, "后", today)
+        except (OverflowError, ValueError):
+            return None
     return parse_chinese_date(text, today, prefer_future=True)

@@ -7,7 +7,7 @@ occurrence, so a key is scheduled on exactly one day and a re-run of a day sends
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,7 +18,17 @@ from bot.domain.status import period_due, period_key
 from bot.domain.units import Directory
 from bot.plan.model import Task
 
-KINDS = ("upcoming", "due", "overdue", "monthly", "quarterly", "ongoing", "escalation")
+KINDS = (
+    "upcoming",
+    "due",
+    "overdue",
+    "monthly",
+    "quarterly",
+    "ongoing",
+    "escalation",
+    "escalation2",
+)
+ESCALATIONS = ("escalation", "escalation2")
 StateRows = Iterable[dict[str, Any]] | Mapping[tuple[int, str], dict[str, Any]]
 
 
@@ -36,6 +46,7 @@ class Reminder:
     workdays_left: int | None = None  # working days after today up to the due date
     workdays_overdue: int | None = None
     period: str | None = None  # "2021-06" / "2021-Q2" for periodic reports
+    late_catch_up: bool = False  # an escalation due on an earlier day, made now (bot was down)
 
     def to_json(self) -> dict[str, Any]:
         """The CONTRACT shape of `duban preview reminders --json`."""
@@ -66,12 +77,21 @@ def state_index(states: StateRows) -> dict[tuple[int, str], dict[str, Any]]:
     return {(s["task"], s["unit"]): s for s in states}
 
 
-def reachable_contacts(contacts: Iterable[dict[str, Any]]) -> dict[str, tuple[int, ...]]:
-    """Unit name → the user ids of its active, reachable contacts (sorted, unique)."""
+def reachable_contacts(
+    contacts: Iterable[dict[str, Any]],
+    coordinator_unit: str | None = None,
+    coordinators: Iterable[int] = (),
+) -> dict[str, tuple[int, ...]]:
+    """Unit name → the user ids of its active, reachable contacts (sorted, unique).
+
+    The coordinator unit's parts (区发改局's own) are addressed to the coordinators too.
+    """
     by_unit: dict[str, set[int]] = {}
     for c in contacts:
         if c.get("active", True) and c.get("reachable", True):
             by_unit.setdefault(c["unit"], set()).add(int(c["user_id"]))
+    if coordinator_unit and coordinators:
+        by_unit.setdefault(coordinator_unit, set()).update(int(u) for u in coordinators)
     return {unit: tuple(sorted(ids)) for unit, ids in by_unit.items()}
 
 
@@ -125,12 +145,20 @@ class _Planner:
         day: date,
         contacts: dict[str, tuple[int, ...]],
         escalate_to: tuple[int, ...],
+        *,
+        inspect_to: tuple[int, ...] = (),
+        escalated: Collection[str] | None = None,
+        since: date | None = None,
     ) -> None:
         self.cal = calendar
         self.policy = policy
         self.day = day
         self.contacts = contacts
         self.escalate_to = escalate_to
+        self.inspect_to = inspect_to
+        # Escalation keys already made (from the ledger); None: no catch-up (a pure day plan).
+        self.escalated = escalated
+        self.since = since
 
     def reminder(self, part: Part, kind: str, due: date | None, key: str, **kw: Any) -> Reminder:
         left = None
@@ -163,7 +191,7 @@ class _Planner:
         if _snoozed(state, self.day):
             # A snooze quiets the unit's own reminders, not the coordinators' escalation: it
             # comes on one day only, so a snooze over that day would hide the unit for good.
-            return [r for r in found if r.kind == "escalation"]
+            return [r for r in found if r.kind in ESCALATIONS]
         return found
 
     def once(self, part: Part) -> list[Reminder]:
@@ -212,21 +240,39 @@ class _Planner:
                     period=period,
                 )
             )
-        if pol.escalate_after_workdays and late == pol.escalate_after_workdays:
+        tiers = (
+            ("escalation", "esc", pol.escalate_after_workdays, self.escalate_to),
+            ("escalation2", "esc2", pol.inspection_after_workdays, self.inspect_to),
+        )
+        for kind, prefix, after, to in tiers:
+            if not after or late < after or (kind == "escalation2" and not to):
+                continue  # the second tier is off without DUBAN_INSPECTION_CHAT_ID
+            key = f"{prefix}:{base}:{occurrence}"
+            catch_up = late > after
+            if catch_up and not self._catch_up(key, due, after):
+                continue
             out.append(
                 Reminder(
                     task=part.task.id,
                     unit=part.unit,
                     role="coordinator",
-                    kind="escalation",
+                    kind=kind,
                     due=due,
-                    key=f"esc:{base}:{occurrence}",
-                    contacts=self.escalate_to,
+                    key=key,
+                    contacts=to,
                     workdays_overdue=late,
                     period=period,
+                    late_catch_up=catch_up,
                 )
             )
         return out
+
+    def _catch_up(self, key: str, due: date, after: int) -> bool:
+        """Whether an escalation that fell due on an earlier workday is still to be made."""
+        if self.escalated is None or key in self.escalated:
+            return False
+        fell_due = self.cal.add_workdays(due, after)
+        return self.since is None or fell_due >= self.since
 
     def periodic(self, part: Part) -> list[Reminder]:
         task, state = part.task, part.state
@@ -250,7 +296,9 @@ class _Planner:
                 out.append(self.reminder(part, kind, pdue, f"{base}:before", period=pkey))
             elif self.day > pdue and period_key(task, self.day) == pkey:
                 # Chased while the period lasts; the next period's reminders take over after.
-                out += self.overdue(part, pdue, pkey, period=pkey)
+                # A period due before the plan was imported is nobody's to chase.
+                if self.since is None or pdue >= self.since:
+                    out += self.overdue(part, pdue, pkey, period=pkey)
         return out
 
     def ongoing(self, part: Part) -> list[Reminder]:
@@ -280,15 +328,33 @@ def plan_all(
     coordinators: Iterable[int] = (),
     summary_chat: int | None = None,
     closed: Iterable[int] = (),
+    inspection_chat: int | None = None,
+    escalated: Collection[str] | None = None,
+    since: date | None = None,
 ) -> list[Reminder]:
-    """Every reminder the rules schedule on `day`, including those nobody can receive."""
+    """Every reminder the rules schedule on `day`, including those nobody can receive.
+
+    `escalated`: the escalation keys already made (the ledger); with it, an escalation that
+    fell due on an earlier workday (the bot was down) is made now, once — but never one that
+    fell due before `since`, the day the plan was imported. Periods due before `since` are
+    not chased either.
+    """
     if not calendar.is_workday(day):
         return []
+    coordinators = sorted(coordinators)
     index = state_index(states)
-    escalate_to = tuple(
-        dict.fromkeys([*([summary_chat] if summary_chat else []), *sorted(coordinators)])
+    escalate_to = tuple(dict.fromkeys([*([summary_chat] if summary_chat else []), *coordinators]))
+    reach = reachable_contacts(contacts, units.coordinator.name, coordinators)
+    planner = _Planner(
+        calendar,
+        policy,
+        day,
+        reach,
+        escalate_to,
+        inspect_to=(inspection_chat,) if inspection_chat else (),
+        escalated=escalated,
+        since=since,
     )
-    planner = _Planner(calendar, policy, day, reachable_contacts(contacts), escalate_to)
     out: list[Reminder] = []
     for part in open_parts(tasks, index, units, closed):
         out += planner.part(part)
@@ -307,6 +373,9 @@ def plan_reminders(
     coordinators: Iterable[int] = (),
     summary_chat: int | None = None,
     closed: Iterable[int] = (),
+    inspection_chat: int | None = None,
+    escalated: Collection[str] | None = None,
+    since: date | None = None,
 ) -> list[Reminder]:
     """The reminders the sweep of `day` sends: workdays only, each to at least one contact.
 
@@ -325,6 +394,9 @@ def plan_reminders(
         coordinators=coordinators,
         summary_chat=summary_chat,
         closed=closed,
+        inspection_chat=inspection_chat,
+        escalated=escalated,
+        since=since,
     )
     return [r for r in planned if r.contacts]
 
@@ -336,21 +408,19 @@ def units_without_contacts(
     *,
     units: Directory,
     closed: Iterable[int] = (),
+    coordinators: Iterable[int] = (),
 ) -> dict[str, list[int]]:
-    """Unit → its open tasks, for units with open work but no bound, reachable contact."""
-    reach = reachable_contacts(contacts)
+    """Unit → its open tasks, for units with open work but no bound, reachable contact.
+
+    The coordinator unit is reached through the coordinators: it never counts as without.
+    """
+    reach = reachable_contacts(contacts, units.coordinator.name, coordinators)
     out: dict[str, list[int]] = {}
     for part in open_parts(tasks, state_index(states), units, closed):
         if part.state.get("status") == "done" or reach.get(part.unit):
             continue
         out.setdefault(part.unit, []).append(part.task.id)
     return out
-
-
-def week_key(day: date) -> str:
-    """ "2021-W23": the ISO week a day belongs to (for once-a-week notices)."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def by_chat(

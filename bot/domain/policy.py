@@ -6,8 +6,10 @@ DUBAN_DATA_DIR is read over it, key by key (only the keys it names change).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,9 @@ from bot.domain.datafile import read_yaml
 DEFAULT_PATH = bot.DATA / "policy.yaml"
 OVERRIDE_NAME = "policy.yaml"  # in DUBAN_DATA_DIR
 ROLES = ("lead", "supporter")
+
+
+_HHMM = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
 
 
 class PolicyError(ValueError):
@@ -35,6 +40,7 @@ class OverduePolicy:
     roles: tuple[str, ...] = ("lead", "supporter")
     every_workdays: int = 3
     escalate_after_workdays: int = 5
+    inspection_after_workdays: int = 10  # 二级: to 区政府督查室 (DUBAN_INSPECTION_CHAT_ID)
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,12 @@ class DeliveryPolicy:
 
 
 @dataclass(frozen=True)
+class BackupPolicy:
+    at: str = "02:00"  # HH:MM on the bot's clock
+    keep: int = 14
+
+
+@dataclass(frozen=True)
 class Policy:
     """Every number of the reminder rules; the defaults are the issue's default policy."""
 
@@ -74,6 +86,7 @@ class Policy:
     ongoing: OngoingPolicy = field(default_factory=OngoingPolicy)
     no_contacts: NoContactsPolicy = field(default_factory=NoContactsPolicy)
     delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+    backup: BackupPolicy = field(default_factory=BackupPolicy)
 
 
 _SECTIONS: dict[str, type] = {
@@ -83,6 +96,7 @@ _SECTIONS: dict[str, type] = {
     "ongoing": OngoingPolicy,
     "no_contacts": NoContactsPolicy,
     "delivery": DeliveryPolicy,
+    "backup": BackupPolicy,
 }
 
 
@@ -91,6 +105,10 @@ def _value(where: str, default: Any, raw: Any) -> Any:
     if isinstance(default, bool):
         if not isinstance(raw, bool):
             raise ValueError(f"{where}: expected true or false, got {raw!r}")
+        return raw
+    if isinstance(default, str):  # a time of day
+        if not isinstance(raw, str) or not _HHMM.fullmatch(raw):
+            raise ValueError(f"{where}: expected a time HH:MM, got {raw!r}")
         return raw
     if isinstance(default, int):
         if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
@@ -137,8 +155,16 @@ def policy_from_mapping(raw: Any, source: str = "<policy>", base: Policy | None 
                 raise ValueError(f"{source}: {name}.{key}: unknown setting")
             changes[key] = _value(f"{source}: {name}.{key}", getattr(current, key), value)
         policy = replace(policy, **{name: replace(current, **changes)})
+    inspection = policy.overdue.inspection_after_workdays
+    if inspection and inspection <= policy.overdue.escalate_after_workdays:
+        raise ValueError(
+            f"{source}: overdue.inspection_after_workdays: must be more than "
+            "escalate_after_workdays (the second tier comes after the first)"
+        )
     if policy.overdue.every_workdays < 1:
         raise ValueError(f"{source}: overdue.every_workdays: must be at least 1")
+    if policy.backup.keep < 1:
+        raise ValueError(f"{source}: backup.keep: must be at least 1")
     if policy.delivery.max_attempts < 1:
         raise ValueError(f"{source}: delivery.max_attempts: must be at least 1")
     if policy.delivery.messages_per_second <= 0:
@@ -171,3 +197,32 @@ def policy_for(data_dir: Path | None) -> Policy:
     if data_dir is None or not override_path(data_dir).is_file():
         return bundled
     return load_policy(override_path(data_dir), base=bundled)
+
+
+# -- the policy in force, read again when the override file changes ----------------------
+@lru_cache(maxsize=1)
+def default_policy() -> Policy:
+    """The bundled policy (`data/policy.yaml`)."""
+    return load_policy()
+
+
+@lru_cache(maxsize=8)
+def _policy_at(data_dir: str, stamp: int | None) -> Policy:
+    return policy_for(Path(data_dir)) if stamp is not None else default_policy()
+
+
+def policy_of(services: Any) -> Policy:
+    """The policy in force: the bundled one with DUBAN_DATA_DIR/policy.yaml read over it.
+
+    The override is read again when the file changes, so an edit applies from the next tick.
+    Raises PolicyError (naming the file and key) when the override is malformed.
+    """
+    explicit = getattr(services, "policy", None)
+    if explicit is not None:
+        return explicit  # type: ignore[no-any-return]
+    data_dir = services.settings.data_dir
+    try:
+        stamp: int | None = override_path(data_dir).stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    return _policy_at(str(data_dir), stamp)

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.domain.calendar import WorkCalendar
+from bot.domain.days import days_late
 from bot.domain.status import effective_due, period_key
 from bot.plan.model import Task
 
@@ -52,6 +53,7 @@ class Part:
     # Periodic parts: whether this period's report is still missing; None for a part driven
     # by a date (a one-off deadline, an extension, ongoing work).
     report_missing: bool | None = None
+    closed_by: str | None = None  # "coordinator": closed with the lead's approved claim
 
     @property
     def progress(self) -> int:
@@ -83,19 +85,34 @@ class TaskProgress:
         stamps = [p.updated_at for p in self.parts if p.updated_at]
         return max(stamps) if stamps else None
 
+    @property
+    def lead_done_open(self) -> bool:
+        """牵头已完成，配合未完: every lead is done, some supporter's part is still open."""
+        leads = [p for p in self.parts if p.role == "lead"]
+        rest = [p for p in self.parts if p.role != "lead"]
+        return (
+            bool(leads)
+            and all(p.status == "done" for p in leads)
+            and any(p.status != "done" for p in rest)
+        )
+
+
+LEAD_DONE_LABEL = "牵头已完成，配合未完"
+
 
 @dataclass(frozen=True)
 class OverdueItem:
-    """A lead unit's overdue part of a task."""
+    """A unit's overdue part of a task (lead or supporter)."""
 
     task: Task
     unit: str
     due: date
     workdays: int
-    days: int
+    days: int  # the one count shown everywhere: working days late (bot.domain.days)
     last_update: datetime | None
     reachable: bool
     status: str
+    role: str = "lead"
 
 
 @dataclass
@@ -170,6 +187,7 @@ def _part(task: Task, state: Mapping[str, Any], today: date, since: date | None)
         claim=state.get("claim"),
         done_at=parse_at(state.get("done_at")),
         report_missing=_report_missing(task, state, today),
+        closed_by=state.get("closed_by"),
     )
 
 
@@ -255,9 +273,17 @@ def due_work_by_unit(
     return dict(out)
 
 
-def reachable_units(contacts: Iterable[Mapping[str, Any]]) -> set[str]:
-    """Units with at least one bound contact the bot can still write to."""
-    return {c["unit"] for c in contacts if c.get("active", True) and c.get("reachable", True)}
+def reachable_units(
+    contacts: Iterable[Mapping[str, Any]], coordinator_unit: str | None = None
+) -> set[str]:
+    """Units with at least one bound contact the bot can still write to.
+
+    The coordinator unit (区发改局) is reached through the coordinators themselves.
+    """
+    found = {c["unit"] for c in contacts if c.get("active", True) and c.get("reachable", True)}
+    if coordinator_unit:
+        found.add(coordinator_unit)
+    return found
 
 
 def overdue_by_unit(
@@ -265,26 +291,29 @@ def overdue_by_unit(
     contacts: Iterable[Mapping[str, Any]],
     calendar: WorkCalendar,
     today: date,
+    coordinator_unit: str | None = None,
 ) -> dict[str, list[OverdueItem]]:
-    """Overdue lead parts grouped by lead unit, most overdue unit first."""
-    reachable = reachable_units(contacts)
+    """Every overdue part (leads and supporters) grouped by unit, most overdue unit first."""
+    reachable = reachable_units(contacts, coordinator_unit)
     out: dict[str, list[OverdueItem]] = defaultdict(list)
     for tp in progress:
         if tp.light == "closed":
             continue
         for p in tp.parts:
-            if p.role != "lead" or not p.overdue or p.due is None:
+            if not p.overdue or p.due is None:
                 continue
+            late = days_late(calendar, p.due, today)
             out[p.unit].append(
                 OverdueItem(
                     task=tp.task,
                     unit=p.unit,
                     due=p.due,
-                    workdays=calendar.workdays_between(p.due, today),
-                    days=(today - p.due).days,
+                    workdays=late,
+                    days=late,
                     last_update=p.updated_at,
                     reachable=p.unit in reachable,
                     status=p.status,
+                    role=p.role,
                 )
             )
     for items in out.values():
@@ -318,11 +347,13 @@ def unit_view(
     unit: str,
     progress: Iterable[TaskProgress],
     contacts: Iterable[Mapping[str, Any]],
+    coordinator_unit: str | None = None,
 ) -> UnitView:
     """The unit's tasks (leads first), with lights."""
     parts = [(tp.task, p) for tp in progress for p in tp.parts if p.unit == unit]
     parts.sort(key=lambda tp: (tp[1].role != "lead", tp[0].id))
-    return UnitView(unit=unit, parts=parts, reachable=unit in reachable_units(contacts))
+    reachable = unit in reachable_units(contacts, coordinator_unit)
+    return UnitView(unit=unit, parts=parts, reachable=reachable)
 
 
 @dataclass(frozen=True)

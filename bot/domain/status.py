@@ -69,3 +69,19 @@ def effective_due(task: Task, state: dict[str, Any] | None, today: date) -> date
 def format_day(day: date) -> str:
     """2021-06-30 → "2021年6月30日（周三）"."""
     return f"{day.year}年{day.month}月{day.day}日（{WEEKDAY_LABELS[day.weekday()]}）"
+
+
+def week_key(day: date) -> str:
+    """The ISO week a day belongs to: "2021-W25" (the weekly summary, once-a-week notices)."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def period_label(period: str | None) -> str:
+    """A reporting period key in words: "2021-06" → 2021年6月, "2021-Q3" → 2021年第3季度."""
+    year, _, rest = str(period or "").partition("-")
+    if rest.startswith("Q") and rest[1:].isdigit():
+        return f"{year}年第{int(rest[1:])}季度"
+    if rest.isdigit():
+        return f"{year}年{int(rest)}月"
+    return str(period or "")

@@ -36,7 +36,8 @@ COORDINATOR_EXTRA: tuple[tuple[str, str], ...] = (
 )
 COORDINATOR_ONLY = frozenset(name for name, _ in COORDINATOR_EXTRA)
 STRANGER_COMMANDS = frozenset({"start", "help"})
-COORDINATOR_ONLY_BUTTONS = frozenset({"rv", "unb"})  # review decisions, unbinding
+# review, unbinding, 答复单位 (受阻), plan import
+COORDINATOR_ONLY_BUTTONS = frozenset({"rv", "unb", "blk", "imp"})
 
 
 class TelegramUser(Protocol):

@@ -49,7 +49,11 @@ MAX_COUNT = 10_000_000
 def parse_count(text: str) -> int | None:
     """ "120", "120人", "一百二十" → 120; None when it is not a plausible count."""
     cleaned = re.sub(r"[\s,，]|人次|人|家|个|场", "", text or "")
-    value = int(cleaned) if cleaned.isdigit() else (parse_number(cleaned) if cleaned else None)
+    value = (
+        int(cleaned)
+        if cleaned.isdecimal() and len(cleaned) <= 18
+        else (parse_number(cleaned) if cleaned else None)
+    )
     ok = isinstance(value, int) and 0 <= value <= MAX_COUNT
     return value if ok else None
 
@@ -80,7 +84,7 @@ def _keep(
     **event: Any,
 ) -> dict[str, Any]:
     """Insert the record, note it in the history (its id under `id_key`); the record with its id."""
-    doc_id = store.table(table).insert(doc)
+    doc_id = store.insert_once(table, doc)
     if doc["unit"]:
         # An activity (#24) or a 专项治理 report (#11/#25) is the unit's progress on that task:
         # the part is not stale after one (the monthly 持续推进 reminder, the summary's light).

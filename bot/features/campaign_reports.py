@@ -7,7 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from bot.features import campaign
-from bot.text.render import render
+from bot.text import dialogues
 
 if TYPE_CHECKING:
     from bot.features.access import Actor
@@ -18,21 +18,20 @@ CASES_LIMIT = 3000
 NIL_WORDS = ("无", "没有", "暂无", "-", "—")
 
 
-def t(what: str, **ctx: Any) -> str:
-    """A part of the dialogues' template."""
-    return render("campaign.html.j2", what=what, **ctx)
-
-
 def activity_day_problem(day: date | None, today: date) -> str | None:
     """Why the day an activity was held cannot be taken (not understood, or in the future)."""
     if day is None:
-        return t("bad_date")
-    return t("future_date", day=day) if day > today else None
+        return dialogues.activity("bad_date")
+    return dialogues.activity("future_date", day=day) if day > today else None
 
 
 def title_problem(title: str) -> str | None:
     """Why an activity's name cannot be taken (empty, or over TITLE_LIMIT characters)."""
-    return t("bad_title", limit=TITLE_LIMIT) if not title or len(title) > TITLE_LIMIT else None
+    return (
+        dialogues.activity("bad_title", limit=TITLE_LIMIT)
+        if not title or len(title) > TITLE_LIMIT
+        else None
+    )
 
 
 def cases_of(text: str) -> str:
@@ -60,7 +59,7 @@ def save_activity(services: Services, actor: Actor, d: dict[str, Any]) -> str:
         enterprises=d["enterprises"],
         photos=d["files"],
     )
-    return t(
+    return dialogues.activity(
         "act_saved",
         day=d["day"],
         unit=d["unit"],
@@ -86,7 +85,7 @@ def save_rectification(services: Services, actor: Actor, d: dict[str, Any]) -> s
         cases=d["cases"],
         evidence=d["files"],
     )
-    return t(
+    return dialogues.rectify(
         "rf_saved",
         task=record["task"],
         field=record["field"],

@@ -38,7 +38,7 @@ def target(arg: str, store: Store, directory: Directory) -> Target:
     if not arg:
         return Target(problem="usage")
     raw = arg.lstrip("#＃")
-    if raw.isdigit():
+    if raw.isdecimal() and len(raw) <= 18:
         found = store.task(int(raw)) is not None
         return Target(task_id=int(raw)) if found else Target(problem="unknown_task")
     members = directory.expand(arg)

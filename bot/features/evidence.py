@@ -358,7 +358,7 @@ def keep_file(
         "chat": chat_id,
         "message": message_id,
     }
-    doc_id = store.table(TABLE).insert(record)
+    doc_id = store.insert_once(TABLE, record)
     count = count_evidence(store, task_id, unit)
     store.update_state(
         task_id,

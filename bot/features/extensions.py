@@ -15,6 +15,7 @@ from typing import Any
 from bot.domain.dates import TIME_OF_DAY, parse_chinese_date
 from bot.domain.status import effective_due
 from bot.features import review
+from bot.features.plan_period import extension_limit
 from bot.features.review import ActorLike, ReviewError
 from bot.services import Services
 
@@ -78,6 +79,8 @@ def validate(services: Services, task_id: int, unit: str, due: date, today: date
     current = current_due(services, task_id, unit, today)
     if due <= today or (current is not None and due <= current):
         raise ReviewError("not_later", current=current, due=due, today=today)
+    if due > (limit := extension_limit(services.store, today)):
+        raise ReviewError("too_far", due=due, limit=limit)
     return current
 
 

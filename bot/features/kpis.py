@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -138,7 +139,10 @@ def find_kpi(word: str, kpis: Iterable[Kpi] | None = None) -> Kpi | None:
 def parse_value(text: str) -> float | None:
     """ "98.5", "98.5%", "240家" → the number; None when it is not one."""
     m = _NUMBER.match(text.replace("，", "").replace(",", ""))
-    return float(m.group(1)) if m else None
+    if not m or len(m.group(1)) > 18:  # more digits than any figure: a typo, not a value
+        return None
+    value = float(m.group(1))
+    return value if math.isfinite(value) else None
 
 
 def value_problem(kpi: Kpi, value: float) -> str | None:
@@ -171,7 +175,7 @@ def record_metric(
         "unit": unit,
         "task": kpi.task,
     }
-    doc_id = store.table(TABLE).insert(doc)
+    doc_id = store.insert_once(TABLE, doc)
     store.record("metric", at=at, actor=actor, task=kpi.task, unit=unit, key=kpi.key, value=value)
     return {"id": doc_id, **doc}
 

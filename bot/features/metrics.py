@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.features import kpis
-from bot.features.campaign_reports import t
 from bot.store import Store
+from bot.text import dialogues
 
 if TYPE_CHECKING:
     from bot.features.access import Actor
@@ -33,27 +33,27 @@ def listing(store: Store) -> list[dict[str, object]]:
 def report_metric(services: Services, actor: Actor, args: Sequence[str], at: datetime) -> str:
     """`KEY VALUE` from the actor: recorded if the actor may report it; what they are told."""
     if actor.is_stranger:
-        return t("no_unit")
+        return dialogues.dialogue("no_unit")
     if len(args) < 2:
-        return t("metric_usage", kpis=listing(services.store))
+        return dialogues.metric("metric_usage", kpis=listing(services.store))
     if len(args) > 2 and args[-1] in ("%", "％"):  # "98.5 %": the sign belongs to the number
         args = [*args[:-2], args[-2] + args[-1]]
     word, raw = " ".join(args[:-1]), args[-1]
     kpi = kpis.find_kpi(word)
     if kpi is None:
-        return t("metric_unknown", word=word)
+        return dialogues.metric("metric_unknown", word=word)
     value = kpis.parse_value(raw)
     if value is None:
-        return t("metric_bad_value", value=raw)
+        return dialogues.metric("metric_bad_value", value=raw)
     if (problem := kpis.value_problem(kpi, value)) is not None:
-        return t("metric_bad_range", name=kpi.name, value=raw, problem=problem)
+        return dialogues.metric("metric_bad_range", name=kpi.name, value=raw, problem=problem)
     owners = kpis.metric_owners(services.store, services.units, kpi)
     allowed, unit = kpis.reporting_unit(owners, actor.units, actor.is_coordinator)
     if not allowed:
-        return t("metric_denied", name=kpi.name, task=kpi.task, leads=owners)
+        return dialogues.metric("metric_denied", name=kpi.name, task=kpi.task, leads=owners)
     kpis.record_metric(services.store, kpi, value, at=at, actor=actor.user_id, unit=unit)
     latest = kpis.latest_values(kpis.metric_records(services.store))
-    return t(
+    return dialogues.metric(
         "metric_saved",
         name=kpi.name,
         value=f"{kpis.fmt_number(value)}{kpi.unit}",

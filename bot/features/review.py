@@ -30,7 +30,7 @@ class ReviewError(ValueError):
     """A request or decision that cannot be made; `code` says why, `info` carries details.
 
     codes: "unknown_task", "not_responsible", "supporter", "done", "closed", "pending",
-    "no_reason", "reason_too_long", "not_found", "no_date", "not_later".
+    "no_reason", "reason_too_long", "not_found", "no_date", "not_later", "too_far".
     """
 
     def __init__(self, code: str, **info: Any) -> None:
@@ -46,6 +46,33 @@ class Decision:
     record: dict[str, Any]
     already: bool = False
     task_closed: bool = False
+    closed_parts: tuple[str, ...] = ()  # supporters' parts closed with the claim
+    kept_open: tuple[str, ...] = ()  # supporters' parts left open (牵头已完成，配合未完)
+
+
+SUPPORTERS = ("close", "keep")
+CLOSE_REASON = "牵头单位完成申请通过，督办单位一并办结配合部分"
+
+
+def open_supporter_parts(store: Store, task_id: int) -> list[dict[str, Any]]:
+    """The supporters' parts of a task not done yet (what a 通过 must decide about)."""
+    return [
+        s
+        for s in store.states(task=task_id)
+        if s["role"] != "lead" and s["status"] != "done" and not s.get("removed")
+    ]
+
+
+def close_if_complete(services: Services, task_id: int, actor: int | str | None) -> bool:
+    """Close the task when every part is done (the lead's claim approved before); True if closed."""
+    store = services.store
+    if store.task_meta(task_id).get("closed") or not _leads_done(store, task_id):
+        return False
+    if open_supporter_parts(store, task_id):
+        return False
+    store.set_task_closed(task_id, True)
+    store.record("task.closed", at=services.clock.now(), actor=actor, task=task_id)
+    return True
 
 
 def actor_id(actor: ActorLike | int) -> int:
@@ -142,7 +169,7 @@ def insert(
         "decision_reason": None,
         **fields,
     }
-    doc_id = services.store.table(TABLE).insert(doc)
+    doc_id = services.store.insert_once(TABLE, doc)
     return {"id": doc_id, **doc}
 
 
@@ -200,9 +227,17 @@ def _leads_done(store: Store, task_id: int) -> bool:
     return bool(leads) and all(s["status"] == "done" for s in leads)
 
 
-def approve(services: Services, record_id: int, actor: ActorLike | int) -> Decision:
-    """Approve a claim (the lead's part is done; the task closes when every lead is) or an
-    extension (the unit's deadline moves)."""
+def approve(
+    services: Services, record_id: int, actor: ActorLike | int, supporters: str = "keep"
+) -> Decision:
+    """Approve a claim (the lead's part is done) or an extension (the unit's deadline moves).
+
+    For a claim, `supporters` says what becomes of the supporters' open parts: "close" closes
+    each with it (recorded as closed by the coordinator, with the reason), "keep" leaves them
+    open. The task closes only when every part is done: never 已办结 beside open parts.
+    """
+    if supporters not in SUPPORTERS:
+        raise ValueError(f"supporters must be one of {SUPPORTERS}")
     store = services.store
     record = _existing(store, record_id)
     if record["status"] != "pending":
@@ -210,6 +245,8 @@ def approve(services: Services, record_id: int, actor: ActorLike | int) -> Decis
     now = services.clock.now()
     task_id, unit = record["task"], record["unit"]
     closed = False
+    closed_parts: list[str] = []
+    kept: list[str] = []
     if record["kind"] == "claim":
         store.update_state(
             task_id,
@@ -222,10 +259,24 @@ def approve(services: Services, record_id: int, actor: ActorLike | int) -> Decis
             percent=100,
             done_at=record["requested_at"],  # completed when claimed, not when reviewed
         )
-        if _leads_done(store, task_id) and not store.task_meta(task_id).get("closed"):
-            store.set_task_closed(task_id, True)
-            store.record("task.closed", at=now, actor=actor_id(actor), task=task_id)
-            closed = True
+        others = open_supporter_parts(store, task_id)
+        if supporters == "close" and _leads_done(store, task_id):
+            for part in others:
+                store.update_state(
+                    task_id,
+                    part["unit"],
+                    at=now,
+                    actor=actor_id(actor),
+                    event="part.closed",
+                    status="done",
+                    closed_by="coordinator",
+                    done_at=now.isoformat(timespec="seconds"),
+                    details={"reason": CLOSE_REASON},
+                )
+                closed_parts.append(part["unit"])
+        else:
+            kept = [p["unit"] for p in others]
+        closed = close_if_complete(services, task_id, actor_id(actor))
     else:
         store.update_state(
             task_id,
@@ -235,7 +286,12 @@ def approve(services: Services, record_id: int, actor: ActorLike | int) -> Decis
             event="extension.approve",
             due_override=record["due"],
         )
-    return Decision(_decide(services, record, actor, "approved", None), task_closed=closed)
+    return Decision(
+        _decide(services, record, actor, "approved", None),
+        task_closed=closed,
+        closed_parts=tuple(closed_parts),
+        kept_open=tuple(kept),
+    )
 
 
 def withdraw_claim(services: Services, task_id: int, unit: str, actor: ActorLike | int) -> bool:

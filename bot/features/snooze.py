@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain.dates import parse_duration_or_date
+from bot.features.plan_period import snooze_limit
 from bot.store import Store
 from bot.text.render import render
 
@@ -21,6 +22,8 @@ def snooze(store: Store, task_id: int, unit: str, words: str, *, at: datetime, a
     until = None if resume else parse_duration_or_date(words, at.date())
     if not resume and (until is None or until <= at.date()):
         return render("snooze.html.j2", outcome="bad_date", text=words)
+    if until is not None and until > (limit := snooze_limit(store, at.date())):
+        return render("snooze.html.j2", outcome="too_long", text=words, limit=limit)
     store.update_state(
         task_id,
         unit,

@@ -19,10 +19,16 @@ if TYPE_CHECKING:
 NOTE_LIMIT = 2000
 PERIODIC = ("monthly", "quarterly")
 _TOKEN = re.compile(r"\S+")
-_TASK_NO = re.compile(r"^[#＃]?(\d{1,6})$")
+_TASK_NO = re.compile(r"^[#＃]?(\d+)$")
+TASK_NO_DIGITS = 6  # more digits than any plan has tasks: refused as written, never cut
 _PERCENT = re.compile(r"^(\d{1,4})\s*[%％]$")
+# Anything else written as a percentage (`1e309%`, `nan%`, `60.5%`, `-5%`) is refused, not noted.
+_PERCENT_SHAPED = re.compile(
+    r"^[-+－−]?(?:[\d.,，]+(?:e[-+]?\d*)?|nan|inf(?:inity)?)\s*[%％]$", re.IGNORECASE
+)
+_DECIMAL_PERCENT = re.compile(r"^(\d{1,3}\.\d+)\s*[%％]$")
 _GLUED = re.compile(r"^(\D+?)(\d{1,4}[%％])$")  # "进行中60%"
-_LEADING_TASK = re.compile(r"^\s*[#＃](\d{1,6})\s*")
+_LEADING_TASK = re.compile(r"^\s*[#＃](\d+)\s*")
 _LEADING_PERCENT = re.compile(r"^\s*(\d{1,4})\s*[%％]")
 _NEGATIVE_PERCENT = re.compile(r"^[-－−]\d+(?:\.\d+)?[%％]$")
 
@@ -77,13 +83,25 @@ def parse_task_number(raw: str | None) -> int:
     m = _TASK_NO.match(raw.strip())
     if not m:
         raise UpdateError("bad_task", word=raw.strip()[:30])
-    return int(m[1])
+    return task_number(m[1])
+
+
+def task_number(digits: str) -> int:
+    """The task a run of digits names; one longer than any plan's numbers is refused as written."""
+    if len(digits) > TASK_NO_DIGITS:
+        raise UpdateError("unknown_task", task_id=digits)
+    return int(digits)
 
 
 def parse_percent(raw: str) -> int | None:
-    """`60%` / `60％` → 60; None if it is no percentage; UpdateError if out of 0–100."""
+    """`60%` / `60％` / `60.5%` → 60; None if it is no percentage; UpdateError if it is written
+    as one but is no finite number from 0 to 100 (`101%`, `-5%`, `1e309%`, `nan%`)."""
     m = _PERCENT.match(raw)
     if not m:
+        if (d := _DECIMAL_PERCENT.match(raw)) and float(d[1]) <= 100:
+            return int(float(d[1]) + 0.5)
+        if _PERCENT_SHAPED.match(raw.strip()):
+            raise UpdateError("bad_percent", word=raw.strip()[:30])
         return None
     value = int(m[1])
     if value > 100:
@@ -142,7 +160,7 @@ def parse_update_command(text: str, directory: Directory) -> UpdateForm:
 def parse_detail(text: str) -> tuple[int | None, str | None]:
     """The dialogue's free text: an optional leading percentage, then the note."""
     percent = None
-    if text.strip().isdigit() and len(text.strip()) <= 3:  # a bare "60" answers "how far?"
+    if text.strip().isdecimal() and len(text.strip()) <= 3:  # a bare "60" answers "how far?"
         return parse_percent(text.strip() + "%"), None
     if m := _LEADING_PERCENT.match(text):
         percent = parse_percent(m[0].strip())
@@ -205,6 +223,8 @@ def apply_update(
             details={"on_behalf": grant.on_behalf},
             **changes,
         )
+    if status == "done" and state["role"] != "lead":
+        review.close_if_complete(services, task.id, actor.user_id)  # the last open part
     claim = None
     if wants_claim and claim_problem is None:
         claim = _open_claim(services, task.id, grant.unit, actor, note)
@@ -241,8 +261,6 @@ def _event_kind(changes: dict[str, Any], nil_return: bool) -> str:
 
 def _claim_problem(services: Services, task_id: int, unit: str) -> str | None:
     """Why a completion claim cannot be opened now (None: it can)."""
-    from bot.features import review
-
     if services.store.task_meta(task_id).get("closed"):
         return "closed"
     if review.open_request(services.store, "claim", task_id, unit) is not None:
@@ -253,8 +271,6 @@ def _claim_problem(services: Services, task_id: int, unit: str) -> str | None:
 def _open_claim(
     services: Services, task_id: int, unit: str, actor: Actor, note: str | None
 ) -> dict[str, Any] | None:
-    from bot.features import review
-
     try:
         return review.create_claim(services, task_id, unit, actor, note=note)
     except review.ReviewError:
@@ -311,6 +327,8 @@ def reply_target(
     """
     tasks = list(dict.fromkeys(task for task, _ in refs))
     if m := _LEADING_TASK.match(text):
+        if len(m[1]) > TASK_NO_DIGITS:
+            return render("update_error.html.j2", reason="unknown_task", task_id=m[1])
         task_id = int(m[1])
         unit = next((u for t, u in refs if t == task_id), None)
         if task_id not in tasks:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from bot import DATA
 from bot.plan.deadline import parse_deadline
+from bot.plan.delimited import parse_delimited
+from bot.plan.digest import PlanDigest, Suggest, describe_task, digest_plan
+from bot.plan.docx import read_docx
 from bot.plan.excel import parse_workbook
+from bot.plan.flat import parse_flat
 from bot.plan.lines import parse_lines
 from bot.plan.model import Deadline, Plan, Problem, Task
+from bot.plan.pdf import read_pdf
+from bot.plan.sniff import convert_old, kind_of, old_format_message, temporary_dir
 from bot.plan.table import has_table, parse_table
 from bot.plan.unitlist import GROUP_PHRASES, normalize_unit, split_units
 from bot.plan.yaml_io import dump_plan, load_yaml
@@ -20,10 +26,14 @@ __all__ = [
     "BUNDLED_PLAN",
     "Deadline",
     "Plan",
+    "PlanDigest",
     "Problem",
     "Suggest",
     "Task",
+    "check_loaded",
     "check_plan",
+    "describe_task",
+    "digest_plan",
     "dump_plan",
     "load_plan",
     "load_yaml",
@@ -36,10 +46,8 @@ __all__ = [
 
 BUNDLED_PLAN = DATA / "zhenhai-2021-credit-plan.txt"
 
-# suggest(name): None if the unit is known, else the nearest known name ("" if none is near)
-Suggest = Callable[[str], str | None]
 
-_ZIP = b"PK\x03\x04"
+_OFFICE_SUFFIXES = {".docx": "Word", ".xlsx": "Excel", ".xlsm": "Excel", ".pdf": "PDF"}
 _YAML_START = re.compile(r"^(?:\s*#.*\n|\s*\n)*\s*(?:year|tasks)\s*:", re.MULTILINE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
@@ -64,13 +72,17 @@ def _decode(data: bytes) -> str | None:
 
 
 def parse_text(text: str) -> Plan:
-    """A plan from document text: a `|` table if it has one, else YAML or numbered lines."""
+    """A plan from document text: a `|`, tab, CSV or one-cell-per-line table, YAML, or lines."""
     if not text.strip():
         return Plan(problems=[Problem(1, "文件为空")])
     if has_table(text):
         return parse_table(text)
     if _YAML_START.match(text):
         return load_yaml(text)
+    for reader in (parse_delimited, parse_flat):
+        plan = reader(text)
+        if plan is not None and plan.tasks:
+            return plan
     return parse_lines(text)
 
 
@@ -100,20 +112,56 @@ def load_plan(path: Path) -> Plan:
 
 
 def _parse(path: Path, data: bytes) -> Plan:
-    """Choose the layout by extension, then by content."""
-    suffix = path.suffix.lower()
+    """Choose the layout by content; the extension only names what was expected."""
     if not data.strip():
         return Plan(problems=[Problem(1, "文件为空")])
-    if suffix == ".xls":
-        return Plan(problems=[Problem(0, "不支持旧版 .xls 文件，请另存为 .xlsx")])
-    if suffix in (".xlsx", ".xlsm") or data.startswith(_ZIP):
+    kind = kind_of(path, data)
+    if kind == "ole":
+        return _old_office(path)
+    if kind == "docx":
+        return read_docx(path, parse_text)
+    if kind == "xlsx":
         return parse_workbook(path)
+    if kind == "pdf":
+        return read_pdf(path, parse_text)
+    if kind == "zip":
+        return Plan(
+            problems=[
+                Problem(0, "无法读取文件：这是 zip 压缩包，但不是 Word(.docx) 或 Excel(.xlsx) 文件")
+            ]
+        )
     text = _decode(data)
+    suffix = path.suffix.lower()
+    if suffix in (".doc", ".wps", ".et", ".xls") and text is None:
+        return Plan(problems=[Problem(0, old_format_message(path))])
+    if suffix in _OFFICE_SUFFIXES and text is None:
+        return Plan(
+            problems=[
+                Problem(
+                    0,
+                    f"无法读取文件：扩展名是 {suffix}，但内容不是 {_OFFICE_SUFFIXES[suffix]} 文件"
+                    "（可能已损坏，或是改了扩展名的其他文件）",
+                )
+            ]
+        )
     if text is None:
         return Plan(problems=[Problem(0, "无法读取文件：不是文本文件，也不是 .xlsx 表格")])
     if suffix in (".yaml", ".yml"):
         return load_yaml(text)
     return parse_text(text)
+
+
+def _old_office(path: Path) -> Plan:
+    """An old binary .doc/.wps/.xls/.et: converted by LibreOffice if it is installed."""
+    with temporary_dir() as workdir:
+        converted = convert_old(path, Path(workdir))
+        if converted is None:
+            return Plan(problems=[Problem(0, old_format_message(path))])
+        plan = _parse(converted, converted.read_bytes())
+        plan.problems.append(
+            Problem(0, f"“{path.name}”是旧版格式，已用 LibreOffice 转换后读取", severity="warning")
+        )
+        return plan
 
 
 def suggester(known: Iterable[str]) -> Suggest:
@@ -139,7 +187,11 @@ def _bundled_suggester() -> Suggest:
 
 def check_plan(path: Path, known_units: Suggest | None = None) -> list[Problem]:
     """Every problem of the plan in `path`, in line order: errors, and warnings for unknown units."""
-    plan = load_plan(path)
+    return check_loaded(load_plan(path), known_units)
+
+
+def check_loaded(plan: Plan, known_units: Suggest | None = None) -> list[Problem]:
+    """Every problem of a plan already read: its own, and warnings for unknown units."""
     suggest = known_units or _bundled_suggester()
     problems = list(plan.problems)
     seen: set[str] = set()

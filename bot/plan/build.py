@@ -8,10 +8,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.plan.deadline import parse_deadline
+from bot.plan.deadline import deadline_in_text, parse_deadline
+from bot.plan.headers import header_columns
 from bot.plan.model import Deadline, Plan, Problem, Task
 from bot.plan.numerals import parse_number
+from bot.plan.roles import RoleRule, has_roles, parse_roles, split_by_rule
 from bot.plan.unitlist import split_units
+
+__all__ = ["header_columns"]
 
 # `1.`, `14. `, `1、`, `23深化…` (no dot) — but not the `2021` of `2021年…`
 _NUMBER = re.compile(r"^\s*(\d{1,3})(?!\d)\s*(?:[.．、]\s*|(?=[^\d年月日号个项%．.、]))")
@@ -19,16 +23,10 @@ _HEADING = re.compile(r"^\s*([一二三四五六七八九十]+)\s*[、.．]\s*(.
 _SUB_HEADING = re.compile(r"^\s*[（(]\s*([一二三四五六七八九十]+)\s*[）)]\s*(.*?)\s*$")
 _YEAR_OF_PLAN = re.compile(r"(20\d\d)\s*年度")
 _ANY_YEAR = re.compile(r"(20\d\d)\s*年")
+_DOC_NUMBER_YEAR = re.compile(r"[〔\[［【(（](20\d\d)[〕\]］】)）]")  # 昆政发〔2016〕13号
+_ISO_YEAR = re.compile(r"(20\d\d)\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}")
 _SPACE = re.compile(r"\s+")
-
-HEADER_NAMES: dict[str, tuple[str, ...]] = {
-    "number": ("序号", "编号"),
-    "group": ("重点任务", "任务类别", "主要任务", "工作任务", "类别"),
-    "measure": ("具体措施", "工作措施", "主要措施", "具体任务", "任务内容", "工作内容"),
-    "deadline": ("时限要求", "完成时限", "完成时间", "时间节点", "时间要求", "时限"),
-    "leads": ("牵头单位", "牵头部门"),
-    "supporters": ("配合单位", "配合部门", "协同单位", "参与单位", "责任单位", "责任部门"),
-}
+_PERIOD = re.compile(r"(20\d\d)\s*(?:年)?\s*[-—–~～至到]+\s*(20\d\d)\s*年")
 
 
 def split_number(text: str) -> tuple[int | None, str]:
@@ -61,33 +59,15 @@ def title_of(text: str) -> str:
     return first.strip().rstrip("；;，,")
 
 
-def header_columns(cells: Sequence[str]) -> dict[str, int] | None:
-    """Column index by field for a header row, or None if the row is no task-table header."""
-    names = [_SPACE.sub("", str(c or "")) for c in cells]
-    found: dict[str, int] = {}
-    for key, synonyms in HEADER_NAMES.items():
-        for exact in (True, False):
-            for i, name in enumerate(names):
-                if i in found.values() or not name:
-                    continue
-                if any((name == s) if exact else (s in name) for s in synonyms):
-                    found[key] = i
-                    break
-            if key in found:
-                break
-    if "leads" not in found and "supporters" in found and "责任" in names[found["supporters"]]:
-        found["leads"] = found.pop("supporters")  # a table with only 责任单位: those lead
-    if "measure" not in found or "leads" not in found:
-        return None
-    return found
-
-
 def plan_year(text: str, deadline_texts: Iterable[str] = ()) -> int | None:
     """The plan's year: `…2021年度…` in the title, else the first `20xx年`, else the deadlines'."""
     if m := _YEAR_OF_PLAN.search(text):
         return int(m.group(1))
     if m := _ANY_YEAR.search(text):
         return int(m.group(1))
+    for pattern in (_DOC_NUMBER_YEAR, _ISO_YEAR):
+        if m := pattern.search(text):
+            return int(m.group(1))
     years = Counter(int(y) for t in deadline_texts for y in re.findall(r"20\d\d", t))
     return years.most_common(1)[0][0] if years else None
 
@@ -117,6 +97,8 @@ def raw_from_cells(
     supporters: str,
     group: tuple[int, str],
     source: str = "",
+    responsible: str = "",
+    rule: RoleRule = "all_lead",
 ) -> RawTask:
     """A RawTask from the cells of a table row (text table or spreadsheet)."""
     if m := re.fullmatch(r"\s*(\d{1,3})\s*[.．、]?\s*", number_cell):
@@ -125,18 +107,51 @@ def raw_from_cells(
         text = rest if again == number else measure.strip()  # numbered in both places
     else:
         number, text = split_number(measure)
+    lead_names, supporter_names = cell_units(leads, supporters, responsible, rule)
     return RawTask(
         line=line,
         number=number,
-        text=text,
-        deadline=deadline.strip(),
-        leads=split_units(leads),
-        supporters=split_units(supporters),
+        text=join_lines(text),
+        deadline=join_lines(deadline).strip(),
+        leads=lead_names,
+        supporters=supporter_names,
         category_no=group[0],
         category=group[1],
         deadline_line=line,
         source=source,
     )
+
+
+def join_lines(text: str) -> str:
+    """A cell's wrapped lines as one text (Chinese needs no space where a line broke)."""
+    parts = [p.strip() for p in text.splitlines() if p.strip()]
+    out = ""
+    for part in parts:
+        if (
+            out
+            and out[-1].isascii()
+            and out[-1].isalnum()
+            and part[0].isascii()
+            and part[0].isalnum()
+        ):
+            out += " "
+        out += part
+    return out
+
+
+def cell_units(
+    leads: str, supporters: str, responsible: str, rule: RoleRule
+) -> tuple[list[str], list[str]]:
+    """(leads, supporters) from a row's unit cells; a cell may itself say `X牵头，Y配合`."""
+    cells = [c for c in (leads, responsible) if c.strip()]
+    if any(has_roles(c) for c in cells):
+        roles = parse_roles("；".join(cells))
+        found_leads, found_supporters = roles.resolved(rule)
+        return found_leads, [*found_supporters, *split_units(supporters)]
+    if leads.strip():
+        return split_units(leads), [*split_units(supporters), *split_units(responsible)]
+    first, rest = split_by_rule(split_units(responsible), rule)
+    return first, [*rest, *split_units(supporters)]
 
 
 def column(row: Sequence[str], cols: Mapping[str, int], key: str) -> str:
@@ -146,7 +161,12 @@ def column(row: Sequence[str], cols: Mapping[str, int], key: str) -> str:
 
 
 def raw_from_row(
-    line: int, row: Sequence[str], cols: Mapping[str, int], group: tuple[int, str], source: str
+    line: int,
+    row: Sequence[str],
+    cols: Mapping[str, int],
+    group: tuple[int, str],
+    source: str,
+    rule: RoleRule = "all_lead",
 ) -> RawTask:
     """A RawTask from a table row whose header columns `cols` names."""
     return raw_from_cells(
@@ -158,26 +178,90 @@ def raw_from_row(
         column(row, cols, "supporters"),
         group,
         source,
+        column(row, cols, "responsible"),
+        rule,
     )
 
 
 def table_plan(title_text: str, raws: list[RawTask], problems: list[Problem], start: int) -> Plan:
     """The plan of a table layout's rows; a table without rows is a problem at its header."""
     year = plan_year(title_text, (r.deadline for r in raws))
-    tasks = build_tasks(raws, year, problems)
+    tasks = build_tasks(raws, year, problems, plan_end(title_text, year))
     if not raws:
         problems.append(Problem(start + 1, "任务分解表没有任何任务行"))
     return Plan(tasks=tasks, problems=problems, year=year)
 
 
-def build_tasks(raws: Iterable[RawTask], year: int | None, problems: list[Problem]) -> list[Task]:
+def renumber(raws: list[RawTask]) -> list[RawTask]:
+    """Numbers for tables that number nothing, or start again at 1 in every group."""
+    rows = [r for r in raws if r.text]
+    numbers = [r.number for r in rows]
+    if rows and all(n is None for n in numbers):
+        return [_numbered(r, i) for i, r in enumerate(rows, start=1)] + [
+            r for r in raws if not r.text
+        ]
+    if any(n is None for n in numbers):
+        return raws  # numbered below, in build_tasks, after the document's own numbers
+    if len(set(numbers)) == len(numbers):
+        return raws
+    drops = [b for a, b in zip(numbers, numbers[1:], strict=False) if a and b and b <= a]
+    if drops and all(b == 1 for b in drops):
+        counter = iter(range(1, len(raws) + 1))
+        return [_numbered(r, next(counter)) if r.text else r for r in raws]
+    return raws
+
+
+def _numbered(raw: RawTask, number: int) -> RawTask:
+    raw.number = number
+    return raw
+
+
+def plan_end(text: str, year: int | None) -> date | None:
+    """The end of the plan's period: `2021—2025年` in the title, else the plan year's end."""
+    head = text[:2000]
+    if m := _PERIOD.search(head):
+        return date(int(m.group(2)), 12, 31)
+    return date(year, 12, 31) if year else None
+
+
+def build_tasks(
+    raws: Iterable[RawTask],
+    year: int | None,
+    problems: list[Problem],
+    end: date | None = None,
+) -> list[Task]:
     """Tasks from raw rows; every defect becomes a Problem, no row vanishes without one."""
     tasks: list[Task] = []
     first_line: dict[int, int] = {}
+    raws = renumber(list(raws))
     for raw in raws:
+        if not raw.deadline and raw.text:
+            raw.deadline = deadline_in_text(raw.text, year) or ""
+    if end is None and year is not None:
+        end = date(year, 12, 31)
+    undated = bool(raws) and not any(r.deadline for r in raws)
+    if undated and end is not None:
+        problems.append(
+            Problem(
+                raws[0].line,
+                f"全文未写任何时限要求，各任务按规划期末（{_end_text(end)}）处理",
+                severity="warning",
+            )
+        )
+    next_free = max((r.number for r in raws if r.number is not None), default=0) + 1
+    for raw in raws:
+        if raw.number is None and raw.text:
+            problems.append(
+                Problem(
+                    raw.line,
+                    f"缺少任务序号：“{_short(raw.text)}”，编为 #{next_free}",
+                    severity="warning",
+                )
+            )
+            raw.number, next_free = next_free, next_free + 1
         if raw.number is None:
-            if raw.text:
-                problems.append(Problem(raw.line, f"缺少任务序号：“{_short(raw.text)}”"))
+            if False:
+                pass
             else:
                 problems.append(Problem(raw.line, f"无法解析的表格行：“{_short(raw.source)}”"))
             continue
@@ -202,7 +286,7 @@ def build_tasks(raws: Iterable[RawTask], year: int | None, problems: list[Proble
                 category=raw.category,
                 title=title_of(raw.text),
                 text=raw.text,
-                deadline=_deadline(raw, year, problems),
+                deadline=_deadline(raw, year, problems, end, quiet=undated),
                 leads=tuple(raw.leads),
                 supporters=tuple(raw.supporters),
                 line=raw.line,
@@ -212,25 +296,39 @@ def build_tasks(raws: Iterable[RawTask], year: int | None, problems: list[Proble
     return tasks
 
 
-def _deadline(raw: RawTask, year: int | None, problems: list[Problem]) -> Deadline:
+def _deadline(
+    raw: RawTask, year: int | None, problems: list[Problem], end: date | None, quiet: bool
+) -> Deadline:
     line = raw.deadline_line or raw.line
     if not raw.deadline:
-        if year is None:
+        if end is None:
             problems.append(Problem(line, f"任务 {raw.number} 缺少时限要求"))
             return Deadline(kind="once", text="")
+        if not quiet:
+            problems.append(
+                Problem(
+                    line,
+                    f"任务 {raw.number} 未写时限要求，按 {_end_text(end)} 处理",
+                    severity="warning",
+                )
+            )
+        return Deadline(kind="once", text="", due=end)
+    found = parse_deadline(raw.deadline, year)
+    if found is None:
+        # kept as written and never guessed: the office reads it and sets a date by hand
         problems.append(
             Problem(
                 line,
-                f"任务 {raw.number} 未写时限要求，按 {year} 年底处理",
+                f"任务 {raw.number} 的时限要求无法识别：“{raw.deadline}”，已按原文保留，未设日期",
                 severity="warning",
             )
         )
-        return Deadline(kind="once", text="", due=date(year, 12, 31))
-    found = parse_deadline(raw.deadline, year)
-    if found is None:
-        problems.append(Problem(line, f"任务 {raw.number} 的时限要求无法识别：“{raw.deadline}”"))
         return Deadline(kind="once", text=raw.deadline)
     return found
+
+
+def _end_text(end: date) -> str:
+    return f"{end.year} 年底" if (end.month, end.day) == (12, 31) else end.isoformat()
 
 
 def _check_sequence(tasks: list[Task], problems: list[Problem]) -> None:

@@ -35,7 +35,13 @@ _DATE = re.compile(
     rf"|(?P<yend>年?底|年?末|年内))"
     rf"|(?P<yonly>{_YEAR})\s*年度?"
 )
-_BARE_YEAR_END = re.compile(r"(?:今年|本年度?|年度)(?:底|末|内)|年底|年末")
+_BARE_YEAR_END = re.compile(r"(?:今年|本年度?|年度)(?:底|末|内)|年底|年末|全年|年内")
+# `3年内`, `2012年起5年内`: counted from the plan's year (or the year named), the first included
+_YEARS_WITHIN = re.compile(
+    rf"(?:(?P<from>{_YEAR})\s*年\s*(?:起|开始|以来)?\s*)?(?P<n>{_NUM})\s*年(?:内|时间|左右)"
+)
+# recurring without a day in a month or quarter: `每半年`, `每年6月`, `每年年底前`
+_RECURRING = re.compile(r"每(?:半年|年|年度)")
 
 
 def _half(text: str) -> str:
@@ -124,6 +130,17 @@ def _once(text: str, t: str, year: int | None) -> Deadline | None:
     return Deadline(kind="once", text=text, due=max(dates)) if dates else None
 
 
+def _years_within(text: str, t: str, year: int | None) -> Deadline | None:
+    m = _YEARS_WITHIN.search(t)
+    if not m:
+        return None
+    start = parse_number(m.group("from")) if m.group("from") else year
+    count = parse_number(m.group("n"))
+    if start is None or count is None or not 1 <= count <= 50 or not 1900 <= start <= 2200:
+        return None
+    return Deadline(kind="once", text=text, due=date(start + count - 1, 12, 31))
+
+
 def parse_deadline(text: str, year: int | None) -> Deadline | None:
     """The deadline `text` states, with `year` (the plan's) for dates without one; None = unknown."""
     if not isinstance(text, str):
@@ -136,9 +153,31 @@ def parse_deadline(text: str, year: int | None) -> Deadline | None:
         periodic = _periodic(text, t)
         if periodic:
             return periodic
+        if recurring := _RECURRING.search(t):
+            # yearly and half-yearly duties have no kind of their own: chased as ongoing
+            return Deadline(kind="ongoing", text=text, action=_action(text[recurring.end() :]))
+    if within := _years_within(text, t, year):
+        return within
     once = _once(text, t, year)
     if once:
         return once
     if _ONGOING.search(t):
         return Deadline(kind="ongoing", text=text)
     return None
+
+
+# a milestone inside a measure's text: `5月底前实现…`, `2022年11月30日前完成…`, `年底前…`
+_IN_TEXT = re.compile(
+    rf"(?:{_YEAR}\s*年\s*)?(?:{_NUM}\s*月\s*(?:{_NUM}\s*[日号]|底|末|上旬|中旬|下旬)?|年底|年末)\s*(?:之)?前"
+)
+
+
+def deadline_in_text(text: str, year: int | None) -> str | None:
+    """The latest milestone a measure's own text names (`…5月底前实现…`), as written."""
+    best: tuple[date, str] | None = None
+    for m in _IN_TEXT.finditer(_half(text)):
+        phrase = text[m.start() : m.end()]
+        found = parse_deadline(phrase, year)
+        if found and found.due and (best is None or found.due >= best[0]):
+            best = (found.due, phrase)
+    return best[1] if best else None

@@ -12,144 +12,23 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.plan.build import RawTask, build_tasks, heading, plan_year, split_number, sub_heading
-from bot.plan.deadline import parse_deadline
+from bot.plan.build import (
+    RawTask,
+    build_tasks,
+    heading,
+    plan_end,
+    plan_year,
+    split_number,
+    sub_heading,
+)
 from bot.plan.model import Plan, Problem
-from bot.plan.unitlist import split_units
+from bot.plan.numerals import parse_number
+from bot.plan.roles import LABEL, RoleRule, Roles, parse_roles, role_rule, split_bracket
 
-_LABELS = {
-    "牵头单位": "leads",
-    "牵头部门": "leads",
-    "责任单位": "responsible",
-    "责任部门": "responsible",
-    "配合单位": "supporters",
-    "配合部门": "supporters",
-    "协同单位": "supporters",
-    "协办单位": "supporters",
-    "参与单位": "supporters",
-    "时限要求": "deadline",
-    "完成时限": "deadline",
-    "完成时间": "deadline",
-    "时间节点": "deadline",
-    "时间要求": "deadline",
-}
-_LABEL = re.compile(rf"({'|'.join(_LABELS)})\s*[:：]\s*")
-_SUFFIX = re.compile(r"(牵头负责|牵头|负责|配合|协同|协助|参与)(?:实施|落实|推进|完成)?$")
-_SUFFIX_ROLE = {"牵头负责": "leads", "牵头": "leads", "负责": "responsible"}
-# a clause that reads as a deadline even if it is not a known one (reported as unknown later)
-_DATEISH = re.compile(r"完成|之前|以前|\d+\s*[年月日]|[一二三四五六七八九十]+月")
 _BULLET = re.compile(r"^[\s●•·▪◆◇■□*＊\-—]+")
-_CLAUSE_SEPARATORS = "；;，,"
-
-
-@dataclass
-class Roles:
-    """Who leads, who supports and by when, as one bracket or a few labelled lines say."""
-
-    leads: list[str] = field(default_factory=list)
-    supporters: list[str] = field(default_factory=list)
-    responsible: list[str] = field(default_factory=list)
-    deadline: str = ""
-    leftover: list[str] = field(default_factory=list)
-
-    @property
-    def found(self) -> bool:
-        return bool(self.leads or self.supporters or self.responsible)
-
-    def merge(self, other: Roles) -> None:
-        self.leads += other.leads
-        self.supporters += other.supporters
-        self.responsible += other.responsible
-        self.deadline = self.deadline or other.deadline
-        self.leftover += other.leftover
-
-    def resolved(self) -> tuple[list[str], list[str]]:
-        """(leads, supporters): `责任单位`/`负责` lead when nobody is named as `牵头`."""
-        if self.leads:
-            return self.leads, self.supporters + self.responsible
-        return self.responsible, self.supporters
-
-
-def _clauses(text: str) -> list[str]:
-    """`text` split on `；;，,` outside parentheses."""
-    out, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        if ch in "(（":
-            depth += 1
-        elif ch in ")）":
-            depth = max(0, depth - 1)
-        elif ch in _CLAUSE_SEPARATORS and depth == 0:
-            out.append(text[start:i])
-            start = i + 1
-    out.append(text[start:])
-    return [c.strip() for c in out if c.strip()]
-
-
-def parse_roles(text: str) -> Roles:
-    """The units and deadline a bracket or labelled line states."""
-    # several labels on one line (`牵头单位：X  配合单位：Y`) become separate clauses
-    text = _LABEL.sub(lambda m: "；" + m.group(0), text)
-    roles = Roles()
-    pending: list[str] = []
-    open_role: str | None = None  # after `配合单位：`, unmarked clauses go on that list
-    for clause in _clauses(text):
-        if m := _LABEL.match(clause):
-            open_role = _LABELS[m.group(1)]
-            value = clause[m.end() :]
-            if open_role == "deadline":
-                roles.deadline = value
-            else:
-                getattr(roles, open_role).extend(split_units(value))
-            continue
-        if m := _SUFFIX.search(clause):
-            role = _SUFFIX_ROLE.get(m.group(1), "supporters")
-            for name in [*pending, clause[: m.start()]]:
-                getattr(roles, role).extend(split_units(name))
-            pending, open_role = [], None
-            continue
-        if open_role == "deadline":
-            roles.deadline += "，" + clause
-        elif open_role is not None and not roles.deadline and parse_deadline(clause, 2000):
-            roles.deadline, open_role = clause, None  # `责任单位：Y、Z，持续推进`
-        elif open_role is not None:
-            getattr(roles, open_role).extend(split_units(clause))
-        elif not roles.deadline and (parse_deadline(clause, 2000) or _DATEISH.search(clause)):
-            roles.deadline = clause
-        else:
-            pending.append(clause)
-    roles.leftover = pending
-    return roles
-
-
-def _brackets(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each top-level bracket group, end exclusive."""
-    spans, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        if ch in "(（":
-            if depth == 0:
-                start = i
-            depth += 1
-        elif ch in ")）" and depth:
-            depth -= 1
-            if depth == 0:
-                spans.append((start, i + 1))
-    return spans
-
-
-def split_bracket(text: str) -> tuple[str, Roles | None]:
-    """The measure without its units bracket, and the roles the (last such) bracket names."""
-    for start, end in reversed(_brackets(text)):
-        roles = parse_roles(text[start + 1 : end - 1])
-        if roles.found:
-            before, after = text[:start].rstrip(), text[end:].strip()
-            if after.strip("。.；;") == "":
-                rest = before if before.endswith("。") or not after else before + "。"
-            else:
-                rest = before + after
-            return rest.strip(), roles
-    return text, None
 
 
 @dataclass
@@ -166,7 +45,7 @@ class _Open:
     labelled: bool = False
 
 
-def _finish(task: _Open, problems: list[Problem]) -> tuple[RawTask, bool, _Open]:
+def _finish(task: _Open, problems: list[Problem], rule: RoleRule) -> tuple[RawTask, bool, _Open]:
     text, bracket = split_bracket(task.text)
     roles = task.roles
     if bracket:
@@ -175,7 +54,7 @@ def _finish(task: _Open, problems: list[Problem]) -> tuple[RawTask, bool, _Open]
     if roles.leftover:
         shown = "，".join(roles.leftover)
         problems.append(Problem(task.line, f"任务 {task.number} 中无法识别的内容：“{shown}”"))
-    leads, supporters = roles.resolved()
+    leads, supporters = roles.resolved(rule)
     raw = RawTask(
         line=task.line,
         number=task.number,
@@ -195,11 +74,15 @@ def parse_lines(text: str) -> Plan:
     top: tuple[int, str] | None = None
     sub: tuple[int, str] | None = None
     current: _Open | None = None
+    rule = role_rule(text)
+    numbered = _task_numbering(text)
+    # the `（一）` heading just read: it is the task itself when a label follows it directly
+    last_sub: tuple[int, int, str] | None = None
 
     def close() -> None:
         nonlocal current
         if current is not None:
-            finished.append(_finish(current, problems))
+            finished.append(_finish(current, problems, rule))
             current = None
 
     for number, raw_line in enumerate(text.splitlines(), start=1):
@@ -208,13 +91,17 @@ def parse_lines(text: str) -> Plan:
             continue
         if found := heading(line):
             close()
-            top, sub = (found[0], _name(found[1])), None
+            top, sub, last_sub = (found[0], _name(found[1])), None, None
             continue
         if found := sub_heading(line):
             close()
             sub = (found[0], _name(found[1]))
+            last_sub = (number, found[0], found[1])
             continue
-        if label := _LABEL.match(line):
+        if label := LABEL.match(line):
+            if current is None and last_sub is not None:
+                current = _Open(last_sub[0], last_sub[1], last_sub[2], top, None)
+                last_sub = None
             if current is None:
                 problems.append(Problem(number, f"“{label.group(1)}”不在任何编号任务之下"))
                 continue
@@ -224,9 +111,10 @@ def parse_lines(text: str) -> Plan:
             if roles.deadline:
                 current.deadline_line = number
             continue
-        task_no, rest = split_number(line)
+        task_no, rest = numbered(line)
         if task_no is not None and rest:
             close()
+            last_sub = None
             current = _Open(number, task_no, "", top, sub)
             line = rest
         elif current is None or current.labelled:
@@ -242,9 +130,40 @@ def parse_lines(text: str) -> Plan:
     return _assemble(text, finished, problems)
 
 
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+_MINOR = re.compile(
+    rf"^\s*(?:[（(]\s*(\d{{1,3}})\s*[）)]|([{_CIRCLED}])|([一二三四五六七八九十]+)是)\s*[、.．,，]?\s*"
+)
+
+
+def minor_number(text: str) -> tuple[int | None, str]:
+    """(`2`, `…`) from `（2）…`, `②…` or `二是…`; (None, text) otherwise."""
+    m = _MINOR.match(text)
+    if not m:
+        return None, text.strip()
+    if m.group(1):
+        value = int(m.group(1))
+    elif m.group(2):
+        value = _CIRCLED.index(m.group(2)) + 1
+    else:
+        value = parse_number(m.group(3)) or 0
+    rest = text[m.end() :].strip()
+    return (value, rest) if rest else (None, text.strip())
+
+
+def _task_numbering(text: str) -> Callable[[str], tuple[int | None, str]]:
+    """`1.` numbers tasks when the text has any; else `（1）`, `①` or `一是` do."""
+    lines = [_BULLET.sub("", line).strip() for line in text.splitlines()]
+    if any(split_number(line)[0] is not None for line in lines if line and not heading(line)):
+        return split_number
+    if any(minor_number(line)[0] is not None for line in lines):
+        return minor_number
+    return split_number
+
+
 def _outer_label(line: str) -> re.Match[str] | None:
     """The first label outside parentheses (labels inside a bracket belong to the bracket)."""
-    for m in _LABEL.finditer(line):
+    for m in LABEL.finditer(line):
         before = line[: m.start()]
         if sum(before.count(c) for c in "(（") <= sum(before.count(c) for c in ")）"):
             return m
@@ -259,11 +178,10 @@ def _name(text: str) -> str:
 def _assemble(
     text: str, finished: list[tuple[RawTask, bool, _Open]], problems: list[Problem]
 ) -> Plan:
-    # the `一、` level is the group; only without one does `（一）` take its place
-    use_top = any(task.top for _, _, task in finished)
+    # the nearest heading above a task is its group: `（一）` under `一、` when there is one
     sections: dict[tuple[int, str] | None, list[tuple[RawTask, bool]]] = {}
     for raw, has_roles, task in finished:
-        group = task.top if use_top else task.sub
+        group = task.sub or task.top
         raw.category_no, raw.category = group or (0, "")
         sections.setdefault(group, []).append((raw, has_roles))
     raws: list[RawTask] = []
@@ -283,7 +201,7 @@ def _assemble(
         raws.extend(raw for raw, _ in items)
     raws.sort(key=lambda r: r.line)
     year = plan_year(text, (r.deadline for r in raws))
-    tasks = build_tasks(raws, year, problems)
+    tasks = build_tasks(raws, year, problems, plan_end(text, year))
     if not finished:
         problems.append(
             Problem(1, "未找到任何编号任务（如“1.……（区发改局牵头，2021年6月底前完成）”）")

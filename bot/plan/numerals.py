@@ -18,7 +18,7 @@ _ASCII = re.compile(r"\d+")
 def parse_number(text: str) -> int | None:
     """The value of a numeral like `12`, `十二`, `二十五`, `一百零三`; None if it is not one."""
     text = text.strip()
-    if not text:
+    if not text or len(text) > 40:  # no count or year is written this long
         return None
     if _ASCII.fullmatch(text):
         return int(text)

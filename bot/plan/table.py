@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import re
 
-from bot.plan.build import (
-    RawTask,
-    _short,
-    column,
-    header_columns,
-    heading,
-    raw_from_row,
-    split_number,
-    table_plan,
-)
+from bot.plan.build import _short, heading, split_number
+from bot.plan.grid import Grid, parse_grids
+from bot.plan.headers import header_columns
 from bot.plan.model import Plan, Problem
 
 _RULE_ROW = re.compile(r"^[\s|:：\-—=+]+$")  # markdown `|---|---|` and the like
@@ -59,9 +52,9 @@ def parse_table(text: str) -> Plan:
         return Plan(problems=[Problem(1, "未找到任务分解表（缺少“具体措施 | 牵头单位”表头）")])
     start, cols = found
     group_col = cols.get("group")
-    group = (0, "")
-    groups_seen = 0
-    raws: list[RawTask] = []
+    rows: list[list[str]] = [_cells(lines[start])]
+    numbers: list[int] = [start + 1]
+    sources: list[str] = [lines[start].strip()]
     last_row = max(i for i, line in enumerate(lines) if "|" in line)
     for index in range(start + 1, len(lines)):
         line = lines[index]
@@ -75,16 +68,11 @@ def parse_table(text: str) -> Plan:
                 Problem(index + 1, f"表格中的这一行没有“|”分隔：“{_short(line.strip())}”")
             )
             continue
-        cells, has_group = _align(_cells(line), group_col)
-        if not any(cells):
-            continue
-        name = column(cells, cols, "group")
-        if (
-            has_group
-            and group_col is not None
-            and (heading(name) or column(cells, cols, "measure"))
-        ):
-            groups_seen += 1
-            group = heading(name) or (groups_seen, name)
-        raws.append(raw_from_row(index + 1, cells, cols, group, line.strip()))
-    return table_plan(text, raws, problems, start)
+        cells, _ = _align(_cells(line), group_col)
+        rows.append(cells)
+        numbers.append(index + 1)
+        sources.append(line.strip())
+    plan = parse_grids([Grid(rows, numbers, sources)], "\n".join(lines[:start]) + "\n" + text)
+    assert plan is not None  # the first row is the header found above
+    plan.problems[:0] = problems
+    return plan

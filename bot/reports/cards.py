@@ -7,6 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import progress
+from bot.domain.days import days_left
 from bot.domain.status import effective_due, period_key
 from bot.features import kpis
 from bot.plan.model import Task
@@ -30,7 +31,7 @@ class Card:
     unit: str
     state: dict[str, Any]
     due: date | None
-    days_left: int | None
+    days_left: int | None  # working days (bot.domain.days): negative when late
     updated_by: str | None
     reported_now: bool = False  # a periodic task whose current period is reported
 
@@ -61,10 +62,18 @@ def card(services: Services, task: Task, state: dict[str, Any], today: date) -> 
         unit=state["unit"],
         state=state,
         due=due,
-        days_left=(due - today).days if due else None,
+        days_left=None if due is None else (0 if due == today else _nonzero(services, today, due)),
         updated_by=names.get(who, str(who)) if isinstance(who, int) else who,
         reported_now=period is not None and period in (state.get("reported") or []),
     )
+
+
+def _nonzero(services: Services, today: date, due: date) -> int:
+    """Working days left (≥ 1 before the due day, ≤ -1 after it), never 0 on another day."""
+    left = days_left(services.calendar, today, due) or 0
+    if due > today:
+        return max(left, 1)
+    return min(left, -1)
 
 
 def cards_for(services: Services, actor: Actor, today: date) -> list[Card]:
@@ -119,6 +128,7 @@ def task_detail(services: Services, task_id: int, today: date) -> str | None:
 # -- the /mytasks list: one message, the open parts by urgency, pages of 8 ----------------
 PAGE_SIZE = 8
 URGENCIES = ("overdue", "soon", "later")
+SOON_WORKDAYS = 5  # "due soon": within a working week (days_left counts working days)
 
 
 @dataclass(frozen=True)
@@ -140,11 +150,11 @@ class TaskList:
 
 
 def urgency(card: Card, today: date) -> str:
-    """`overdue`, `soon` (due within a week, nothing reported for it yet) or `later`."""
+    """`overdue`, `soon` (due within 5 working days, not yet reported) or `later`."""
     if progress.is_overdue(card.task, card.state, today):
         return "overdue"
     waiting = card.reported_now or card.state.get("claim") == "pending"
-    if card.days_left is not None and 0 <= card.days_left <= progress.SOON_DAYS and not waiting:
+    if card.days_left is not None and 0 <= card.days_left <= SOON_WORKDAYS and not waiting:
         return "soon"
     return "later"
 

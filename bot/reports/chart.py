@@ -225,7 +225,7 @@ def chart_inputs(
     services: Services, day: date, summary: Mapping[str, Any] | None = None
 ) -> tuple[list[ChartRow], str, str | None, str]:
     """(rows, title, font, subtitle) read from the store; cheap, so it runs on the caller's thread."""
-    from bot.reports.summary import week_key
+    from bot.domain.status import week_key
 
     rows = chart_rows(services, day)
     font = find_cjk_font()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import tempfile
 import unicodedata
@@ -21,14 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import progress
+from bot.domain.days import days_late
 from bot.domain.status import ROLE_LABELS, STATUS_LABELS
 from bot.features import campaign, kpis
-from bot.reports.summary import REGULARITY_WEEKS, active_weeks, cn_number, snapshot
+from bot.reports import scorecard as scoring
+from bot.reports.summary import cn_number, snapshot
 from bot.reports.views import EVENT_LABELS
 
 if TYPE_CHECKING:
     from bot.services import Services
-    from bot.store import Store
 
 DECOMPOSITION_HEADERS = ("重点任务", "具体措施", "时限要求", "牵头单位", "配合单位")
 STATE_HEADERS = (
@@ -39,7 +39,6 @@ STATE_HEADERS = (
     "最近更新",
     "最新说明",
     "佐证材料数",
-    "逾期天数",
     "逾期工作日",
     "任务信号灯",
 )
@@ -86,14 +85,16 @@ def collect(services: Services, today: date | None = None) -> ReportData:
     tasks = snapshot(services, today)
     evidence = [{"id": i, **doc} for i, doc in store.table("evidence").raw_docs()]
     evidence_counts = Counter((e["task"], e["unit"]) for e in evidence)
+    names = actor_names(services)
+    who = scoring.reporters(services)
     return ReportData(
         sheets=[
             _decomposition(tasks, evidence_counts, services, today),
-            _history(store.events(), _actor_names(store)),
-            _activities(campaign.activities(store)),
-            _rectifications(campaign.rectifications(store)),
+            _history(store.events(), names, who),
+            _activities(campaign.activities(store), names),
+            _rectifications(campaign.rectifications(store), names),
             _kpis(kpis.metric_records(store), services),
-            _scorecard(tasks, store.contacts(), today, active_weeks(services, today)),
+            _scorecard(scoring.scorecard(services, today, tasks), services),
         ],
         evidence=evidence,
         data_dir=Path(services.settings.data_dir),
@@ -129,24 +130,17 @@ def _decomposition(
                 if part is None:
                     cells += [""] * len(STATE_HEADERS)
                 else:
-                    days = (today - part.due).days if part.overdue and part.due else 0
-                    workdays = (
-                        services.calendar.workdays_between(part.due, today)
-                        if part.overdue and part.due
-                        else 0
-                    )
+                    late = days_late(services.calendar, part.due, today) if part.overdue else 0
                     cells += [
                         part.unit,
                         ROLE_LABELS.get(part.role, part.role),
-                        STATUS_LABELS.get(part.status, part.status)
-                        + ("（待审核）" if part.claim == "pending" else ""),
+                        _part_status(part),
                         part.progress,
                         part.updated_at.strftime("%Y-%m-%d %H:%M") if part.updated_at else "",
                         part.note or "",
                         evidence_counts.get((task.id, part.unit), 0),
-                        days,
-                        workdays,
-                        progress.LIGHT_LABELS[tp.light],
+                        late,
+                        task_label(tp),
                     ]
                 sheet.rows.append(cells)
                 row += 1
@@ -158,63 +152,127 @@ def _decomposition(
     return sheet
 
 
-def _actor_names(store: Store) -> dict[int, str]:
-    """Telegram user id → "name（id）" of every contact ever bound."""
-    return {
-        doc["user_id"]: f"{doc.get('name') or ''}（{doc['user_id']}）"
-        for _, doc in store.table("contacts").raw_docs()
+def task_label(tp: progress.TaskProgress) -> str:
+    """The task's light in words; never 已办结 while a part is still open."""
+    if tp.light != "closed" and tp.lead_done_open:
+        return progress.LEAD_DONE_LABEL
+    return progress.LIGHT_LABELS[tp.light]
+
+
+def _part_status(part: progress.Part) -> str:
+    label = STATUS_LABELS.get(part.status, part.status)
+    if part.claim == "pending":
+        return label + "（待审核）"
+    if part.closed_by == "coordinator":
+        return "已办结（督办单位随牵头办结）"
+    return label
+
+
+SYSTEM_ACTORS = {
+    "bot": "系统（督办助手）",
+    "cli": "系统（命令行）",
+    "startup": "系统（启动导入）",
+    "sandbox": "系统（沙盒）",
+}
+
+
+def actor_names(services: Services) -> dict[int, str]:
+    """Telegram user id → "name（unit）" of every contact ever bound and every coordinator."""
+    store = services.store
+    office = services.units.coordinator.name
+    units: dict[int, list[str]] = {}
+    names: dict[int, str] = {}
+    for _, doc in store.table("contacts").raw_docs():
+        uid = int(doc["user_id"])
+        names.setdefault(uid, doc.get("name") or "")
+        units.setdefault(uid, [])
+        if doc["unit"] not in units[uid]:
+            units[uid].append(doc["unit"])
+    for _, doc in store.table("reviews").raw_docs():
+        for key in ("decided_by", "requested_by"):
+            who = doc.get(key)
+            if isinstance(who, int) and who in services.settings.coordinators:
+                names.setdefault(who, doc.get(f"{key}_name") or "")
+    out = {
+        uid: f"{name or '联系人'}（{'、'.join(units[uid])}）"
+        for uid, name in names.items()
+        if units.get(uid)
     }
+    for uid in services.settings.coordinators:
+        if uid not in out:
+            out[uid] = f"{names.get(uid) or '督办人员'}（{office}·督办）"
+    return out
 
 
-def _actor(actor: Any, names: dict[int, str]) -> str:
+def actor_label(actor: Any, names: dict[int, str]) -> str:
+    """Who did it, in words: a contact's name and unit, a coordinator, or the system."""
     if actor is None:
-        return ""
-    return names.get(actor, str(actor)) if isinstance(actor, int) else str(actor)
+        return "系统"
+    if isinstance(actor, int) and not isinstance(actor, bool):
+        return names.get(actor, "未绑定用户")
+    return SYSTEM_ACTORS.get(str(actor), f"系统（{actor}）")
 
 
 def _event_text(ev: dict[str, Any]) -> str:
-    """What an event says, in words: the new status and percent, a value, a note or reason."""
+    """What an event says, in words: a value, the new deadline, a nil return, a note or reason."""
     words = []
-    if ev.get("status"):
-        words.append(STATUS_LABELS.get(ev["status"], ev["status"]))
-    if ev.get("percent") is not None:
-        words.append(f"{ev['percent']}%")
+    if ev["kind"] == "report" and not ev.get("status") and ev.get("reported"):
+        words.append(f"零报告（{ev['reported'][-1]}）")
     if ev["kind"] == "metric":
-        words.append(f"{ev.get('key')} = {ev.get('value')}")
+        words.append(f"{kpis.describe(ev.get('key'), ev.get('value'))}")
     if ev.get("due_override"):
         words.append(f"截止日期改为 {ev['due_override']}")
-    for key in ("note", "reason", "title", "cases"):
+    if ev.get("reminder_kind"):
+        words.append(REMINDER_LABELS.get(ev["reminder_kind"], ev["reminder_kind"]))
+    for key in ("note", "reason", "claim_reason", "title", "cases"):
         if ev.get(key):
             words.append(str(ev[key]))
             break
     return " ".join(words)
 
 
-def _history(events: Iterable[dict[str, Any]], names: dict[int, str]) -> Sheet:
+REMINDER_LABELS = {
+    "upcoming": "到期前提醒",
+    "due": "到期日提醒",
+    "overdue": "逾期催办",
+    "monthly": "月报提醒",
+    "quarterly": "季报提醒",
+    "ongoing": "持续推进提醒",
+    "escalation": "督办升级",
+    "escalation2": "报区政府督查室",
+}
+
+
+def _history(
+    events: Iterable[dict[str, Any]], names: dict[int, str], who: scoring.Reporters
+) -> Sheet:
     sheet = Sheet(
         "历史记录",
-        ("时间", "类型", "任务", "单位", "操作人", "内容", "详细数据"),
-        wrap=frozenset({6}),
+        ("时间", "类型", "任务", "单位", "操作人", "代报", "状态", "进度（%）", "内容"),
+        wrap=frozenset({9}),
     )
-    skip = {"id", "at", "kind", "task", "unit", "actor"}
     for ev in events:
-        rest = {k: v for k, v in ev.items() if k not in skip}
-        actor = ev.get("actor")
+        kind = ev.get("kind", "")
+        label = EVENT_LABELS.get(kind, kind)
+        if kind == "report" and not ev.get("status") and ev.get("reported"):
+            label = "零报告"
         sheet.rows.append(
             [
                 _at(ev.get("at")),
-                EVENT_LABELS.get(ev.get("kind", ""), ev.get("kind", "")),
+                label,
                 f"#{ev['task']}" if ev.get("task") else "",
                 ev.get("unit") or "",
-                _actor(actor, names),
+                actor_label(ev.get("actor"), names),
+                "代报" if who.is_proxy(ev) else "",
+                STATUS_LABELS.get(ev["status"], ev["status"]) if ev.get("status") else "",
+                ev["percent"] if ev.get("percent") is not None else "",
                 _event_text(ev),
-                json.dumps(rest, ensure_ascii=False, default=str) if rest else "",
             ]
         )
     return sheet
 
 
-def _activities(records: list[dict[str, Any]]) -> Sheet:
+def _activities(records: list[dict[str, Any]], names: dict[int, str]) -> Sheet:
     sheet = Sheet(
         "诚信建设万里行",
         (
@@ -243,13 +301,13 @@ def _activities(records: list[dict[str, Any]]) -> Sheet:
                 r["enterprises"],
                 len(r.get("photos") or []),
                 _at(r["at"]),
-                str(r.get("actor") or ""),
+                actor_label(r.get("actor"), names),
             ]
         )
     return sheet
 
 
-def _rectifications(records: list[dict[str, Any]]) -> Sheet:
+def _rectifications(records: list[dict[str, Any]], names: dict[int, str]) -> Sheet:
     sheet = Sheet(
         "专项治理",
         (
@@ -276,7 +334,7 @@ def _rectifications(records: list[dict[str, Any]]) -> Sheet:
                 r["rectified"],
                 r.get("cases") or "",
                 len(r.get("evidence") or []),
-                str(r.get("actor") or ""),
+                actor_label(r.get("actor"), names),
             ]
         )
     return sheet
@@ -307,13 +365,8 @@ def _kpis(records: list[dict[str, Any]], services: Services) -> Sheet:
     return sheet
 
 
-def _scorecard(
-    tasks: list[progress.TaskProgress],
-    contacts: list[dict[str, Any]],
-    today: date,
-    weeks_active: dict[str, int],
-) -> Sheet:
-    """The units ranked as in the summary's 通报: on-time rate and reporting regularity."""
+def _scorecard(card: scoring.Scorecard, services: Services) -> Sheet:
+    """The units in the 通报's order, from the one scorecard (data/scoring.yaml)."""
     sheet = Sheet(
         "单位评分",
         (
@@ -322,25 +375,30 @@ def _scorecard(
             "承担分工数",
             "已完成",
             "逾期",
+            "窗口内到期分工",
+            "按期完成",
             "按期完成率（%）",
-            f"近{REGULARITY_WEEKS}周报送周数",
+            f"近{card.weeks}周自主报送周数",
+            "代报条数",
             "综合得分",
             "已绑定可联系人",
         ),
     )
-    reachable = progress.reachable_units(contacts)
-    scores = progress.scorecard(tasks, today, weeks_active, REGULARITY_WEEKS)
-    for i, s in enumerate(scores, start=1):
+    reachable = progress.reachable_units(services.store.contacts(), services.units.coordinator.name)
+    for s in card.rows:
         sheet.rows.append(
             [
-                i,
+                s.rank if s.rank is not None else "不参与排名",
                 s.unit,
                 s.parts,
                 s.done,
                 s.overdue,
+                s.due,
+                s.on_time_done,
                 "" if s.on_time is None else round(100 * s.on_time, 1),
-                min(weeks_active.get(s.unit, 0), REGULARITY_WEEKS),
-                round(100 * s.score, 1),
+                s.own_weeks,
+                s.proxy_entries,
+                "" if s.score is None else s.score,
                 "是" if s.unit in reachable else "否",
             ]
         )

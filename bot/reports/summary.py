@@ -9,24 +9,21 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import progress
+from bot.domain.days import DAY_KIND
+from bot.domain.status import week_key
 from bot.features import campaign, kpis
-from bot.text.render import render, split_message
+from bot.reports import scorecard, sections
+from bot.text.render import TELEGRAM_LIMIT, render, split_message
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 TEMPLATE = "summary.html.j2"
+HEADLINE_TEMPLATE = "summary_headline.html.j2"
 REGULARITY_WEEKS = 4
-RANKING_SHOWN = 5
 SILENT_HORIZON_DAYS = 14  # a unit is expected to report on work due within two weeks
 SILENT_REFS_SHOWN = 5
 CN_NUMERALS = "零一二三四五六七八九十"
-
-
-def week_key(day: date) -> str:
-    """The ISO week a day belongs to: "2021-W25"."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def week_bounds(day: date) -> tuple[date, date]:
@@ -70,7 +67,7 @@ def snapshot(services: Services, day: date) -> list[progress.TaskProgress]:
     """Every task's progress as of `day`, from the store."""
     store = services.store
     tasks = store.tasks()
-    closed = [t.id for t in tasks if store.task_meta(t.id).get("closed")]
+    closed = sorted(store.closed_tasks())
     return progress.task_progress(
         tasks, store.states(), day, closed=closed, since=tracking_start(services)
     )
@@ -99,7 +96,74 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{kpis.fmt_number(round(value, 1))}%"
 
 
-def build_summary(services: Services, day: date) -> dict[str, Any]:
+LIST_LIMIT = 10  # long lists are cut to the first 10, "其余 N 个单位见 /status"
+HEADLINE_LIMIT = 1000  # the first message: what a coordinator reads on a phone
+MAX_MESSAGES = 3  # the headline and at most two messages of sections
+NOTE_SHORT = 40
+SECTION_BREAK = "\n§\n"  # the template's line between sections (never in user text)
+PROGRESS_KINDS = ("status", "note", "report")
+
+
+def _week_notes(
+    events: Iterable[Mapping[str, Any]], who: scorecard.Reporters
+) -> list[dict[str, Any]]:
+    """This week's plain progress notes (/update, replies, nil returns), newest first."""
+    out = []
+    for ev in events:
+        if ev.get("kind") not in PROGRESS_KINDS or not ev.get("task") or not ev.get("unit"):
+            continue
+        out.append(
+            {
+                "task": ev["task"],
+                "unit": ev["unit"],
+                "at": ev["at"],
+                "status": ev.get("status"),
+                "percent": ev.get("percent"),
+                "note": ev.get("note") or "",
+                "nil": ev.get("kind") == "report" and not ev.get("status"),
+                "proxy": who.is_proxy(ev),
+            }
+        )
+    out.sort(key=lambda n: n["at"], reverse=True)
+    return out
+
+
+def _one_per_task(notes: list[dict[str, Any]], states: Mapping[tuple[int, str], Any]) -> list[Any]:
+    """The newest note of each task (the list is newest first), with the part's status now."""
+    seen: set[int] = set()
+    out = []
+    for n in notes:
+        if n["task"] in seen:
+            continue
+        seen.add(n["task"])
+        state = states.get((n["task"], n["unit"])) or {}
+        out.append(
+            {
+                **n,
+                "status": n["status"] or state.get("status") or "todo",
+                "percent": n["percent"] if n["percent"] is not None else state.get("percent"),
+            }
+        )
+    return out
+
+
+def _one_per_part(notes: list[dict[str, Any]], tasks: Iterable[int]) -> list[dict[str, Any]]:
+    wanted = set(tasks)
+    seen: set[tuple[int, str]] = set()
+    out = []
+    for n in notes:
+        key = (n["task"], n["unit"])
+        if n["task"] in wanted and key not in seen:
+            seen.add(key)
+            out.append(n)
+    return out
+
+
+def _cut(rows: list[Any], limit: int) -> tuple[list[Any], int]:
+    return rows[:limit], max(0, len(rows) - limit)
+
+
+def build_summary(services: Services, day: date, limit: int = LIST_LIMIT) -> dict[str, Any]:
     """Everything the weekly summary says, as plain data (no Telegram, no HTML)."""
     store = services.store
     start, end = week_bounds(day)
@@ -107,64 +171,109 @@ def build_summary(services: Services, day: date) -> dict[str, Any]:
     titles = {tp.task.id: tp.task.title for tp in tasks}
     closed = {tp.task.id for tp in tasks if tp.light == "closed"}
     states = store.states()
+    state_by = {(s["task"], s["unit"]): s for s in states}
+    who = scorecard.reporters(services)
 
-    # One pass over the recent history serves "this week" and the regularity of 4 weeks.
-    regular_from = start - timedelta(weeks=REGULARITY_WEEKS - 1)
-    lo, hi = _bounds(services, regular_from, end)
-    week_lo = _bounds(services, start, end)[0].isoformat(timespec="seconds")
+    lo, hi = _bounds(services, start, end)
+    week_events = list(_human_events(store.events(since=lo, until=hi)))
     completed: dict[int, list[str]] = defaultdict(list)
     active_week: set[str] = set()
-    active_weeks: dict[str, set[str]] = defaultdict(set)
-    for ev in _human_events(store.events(since=lo, until=hi)):
+    for ev in week_events:
         unit = ev.get("unit")
-        if unit:
-            active_weeks[unit].add(_week_of(ev["at"]))
-        if ev["at"] < week_lo:
-            continue
-        if unit:
+        if unit and who.is_own(ev):
             active_week.add(unit)
-        if ev.get("status") == "done" and ev.get("task") and unit:
+        # A part the coordinator closed with the lead's claim is not the unit's completion.
+        if ev.get("status") == "done" and ev.get("task") and unit and ev["kind"] != "part.closed":
             if unit not in completed[ev["task"]]:
                 completed[ev["task"]].append(unit)
+    notes = _week_notes(week_events, who)
 
     due_work = progress.due_work_by_unit(tasks, day, SILENT_HORIZON_DAYS)
     silent = [
         _silent_row(unit, due_work[unit])
         for unit in sorted(set(due_work) - active_week, key=_unit_order(services))
     ]
-    silent.sort(key=lambda row: not row["overdue"])  # units with overdue work first
+    silent.sort(key=lambda row: -row["overdue"])  # units with the most overdue work first
 
+    by_unit = progress.overdue_by_unit(
+        tasks, store.contacts(), services.calendar, day, services.units.coordinator.name
+    )
     overdue: list[dict[str, Any]] = [
         {
             "task": item.task.id,
             "title": item.task.title,
             "unit": unit,
+            "role": item.role,
             "days": item.days,
             "workdays": item.workdays,
             "due": item.due,
         }
-        for unit, items in progress.overdue_by_unit(
-            tasks, store.contacts(), services.calendar, day
-        ).items()
+        for unit, items in by_unit.items()
         for item in items
     ]
-    overdue.sort(key=lambda o: (-o["days"], o["task"]))
+    overdue_units = [
+        {
+            "unit": unit,
+            "parts": [
+                {"task": i.task.id, "role": i.role, "days": i.days, "due": i.due} for i in items
+            ],
+        }
+        for unit, items in by_unit.items()
+    ]
+    blocked = [
+        {
+            "task": tp.task.id,
+            "title": tp.task.title,
+            "unit": p.unit,
+            "role": p.role,
+            "reason": p.note or "",
+            "since": p.updated_at,
+        }
+        for tp in tasks
+        if tp.light != "closed"
+        for p in tp.parts
+        if p.status == "blocked"
+    ]
 
-    acts = campaign.campaign_stats(campaign.activities(store), start, end)
-    fields = campaign.rectify_stats(campaign.rectifications(store), start, end)
+    found = sections.sections_for(tp.task for tp in tasks)
+    camp = found.get("campaign")
+    rect = found.get("rectify")
+    camp_tasks = set(camp.tasks) if camp else set()
+    rect_tasks = set(rect.tasks) if rect else set()
+    acts = campaign.campaign_stats(
+        [a for a in campaign.activities(store) if a.get("task") in camp_tasks], start, end
+    )
+    fields = [
+        f
+        for f in campaign.rectify_stats(campaign.rectifications(store), start, end)
+        if f.task in rect_tasks
+    ]
     kpi_rows = kpis.kpi_statuses(kpis.metric_records(store), kpis.bundled_kpis())
     reviews = [
         {"id": i, **doc}
         for i, doc in store.table("reviews").raw_docs()
         if doc.get("status") == "pending"
     ]
-    scores = progress.scorecard(
-        tasks, day, {u: len(w) for u, w in active_weeks.items()}, REGULARITY_WEEKS
-    )
-    ranking = [_score_row(s) for s in scores]
-    # Praise needs a record: a unit with nothing done on time and no report is not "best".
-    rankable = [r for r, s in zip(ranking, scores, strict=True) if s.on_time or r["regular"]]
-    lagging = [r for r in ranking if r["overdue"] or (r["on_time"] not in ("—", "100%"))]
+    card = scorecard.scorecard(services, day, tasks)
+    ranked = [_score_row(s) for s in card.ranked]
+    # Praise needs a record: the unit's own reporting, or work finished on time.
+    top = [r for r, u in zip(ranked, card.ranked, strict=True) if u.own_weeks or u.on_time_done]
+    top = top[: card.shown]
+    # 需加快进度: the lowest-ranked units, worst first; with few ranked units, those overdue.
+    bottom = [r for r in ranked[::-1] if r not in top][: card.shown]
+    if not bottom:
+        bottom = [r for r in ranked[::-1] if r["overdue"]][: card.shown]
+    progress_rows, progress_more = _cut(_one_per_task(notes, state_by), limit)
+    overdue_shown, overdue_more = _cut(overdue_units, limit)
+    blocked_shown, blocked_more = _cut(blocked, limit)
+    silent_shown, silent_more = _cut(silent, limit)
+    camp_notes = _one_per_part(notes, camp_tasks)
+    rect_notes = _one_per_part(notes, rect_tasks)
+    lead_done = [
+        {"task": tp.task.id, "title": tp.task.title}
+        for tp in tasks
+        if tp.lead_done_open and tp.light != "closed"
+    ]
 
     return {
         "day": day,
@@ -176,6 +285,7 @@ def build_summary(services: Services, day: date) -> dict[str, Any]:
         "percent": round(sum(t.percent for t in tasks) / len(tasks)) if tasks else 0,
         "lights": progress.light_counts(tasks),
         "statuses": progress.status_counts(states),
+        "day_kind": DAY_KIND,
         "groups": [
             {
                 "no": g.no,
@@ -189,14 +299,26 @@ def build_summary(services: Services, day: date) -> dict[str, Any]:
             }
             for g in progress.groups(tasks)
         ],
+        "lead_done": lead_done,
+        "progress": {"rows": progress_rows, "more": progress_more, "total": len(notes)},
         "completed": [
             {"task": tid, "title": titles.get(tid, ""), "units": units, "closed": tid in closed}
             for tid, units in sorted(completed.items())
         ],
+        "completed_parts": sum(len(u) for u in completed.values()),
         "overdue": overdue,
+        "overdue_units": {"rows": overdue_shown, "more": overdue_more, "total": len(by_unit)},
+        "blocked": {"rows": blocked_shown, "more": blocked_more, "total": len(blocked)},
         "silent": silent,
+        "silent_shown": silent_shown,
+        "silent_more": silent_more,
         "silent_horizon": SILENT_HORIZON_DAYS,
         "campaign": {
+            "present": bool(camp and camp.tasks),
+            "title": camp.title if camp else "诚信建设万里行",
+            "tasks": sorted(camp_tasks),
+            "notes": camp_notes[:limit],
+            "notes_more": max(0, len(camp_notes) - limit),
             "week": [
                 {
                     "day": date.fromisoformat(a["day"]),
@@ -207,8 +329,9 @@ def build_summary(services: Services, day: date) -> dict[str, Any]:
                     "participants": a["participants"],
                     "enterprises": a["enterprises"],
                 }
-                for a in acts.week
+                for a in acts.week[:limit]
             ],
+            "week_count": len(acts.week),
             "matrix": [
                 {
                     "form": f,
@@ -226,6 +349,11 @@ def build_summary(services: Services, day: date) -> dict[str, Any]:
             "missing": acts.carriers_missing,
         },
         "rectify": {
+            "present": bool(rect and rect.tasks),
+            "title": rect.title if rect else "专项治理",
+            "tasks": sorted(rect_tasks),
+            "notes": rect_notes[:limit],
+            "notes_more": max(0, len(rect_notes) - limit),
             "fields": [
                 {
                     "name": f.name,
@@ -282,13 +410,14 @@ def build_summary(services: Services, day: date) -> dict[str, Any]:
             ],
         },
         "ranking": {
-            "top": rankable[:RANKING_SHOWN],
-            "bottom": [r for r in lagging[::-1] if r not in rankable[:RANKING_SHOWN]][
-                :RANKING_SHOWN
-            ],
-            "units": len(ranking),
-            "weeks": REGULARITY_WEEKS,
+            "top": top,
+            "bottom": bottom,
+            "units": len(card.rows),
+            "ranked": len(ranked),
+            "unranked": [r.unit for r in card.unranked],
+            "weeks": card.weeks,
         },
+        "behind": bottom[:5],
     }
 
 
@@ -303,11 +432,12 @@ def _silent_row(unit: str, parts: list[progress.Part]) -> dict[str, Any]:
     }
 
 
-def _score_row(score: progress.Score) -> dict[str, Any]:
+def _score_row(score: scorecard.UnitScore) -> dict[str, Any]:
     return {
+        "rank": score.rank,
         "unit": score.unit,
         "on_time": _percent(None if score.on_time is None else 100 * score.on_time),
-        "regular": round((score.regularity or 0) * REGULARITY_WEEKS),
+        "regular": score.own_weeks,
         "overdue": score.overdue,
         "done": score.done,
         "parts": score.parts,
@@ -320,19 +450,65 @@ def _unit_order(services: Services) -> Any:
     return lambda name: (order.get(name, len(order)), name)
 
 
+def headline(data: Mapping[str, Any]) -> str:
+    """The first message: overall progress, this week, overdue, the five units most behind."""
+    text = render(HEADLINE_TEMPLATE, **data).strip()
+    if len(text) <= HEADLINE_LIMIT:
+        return text
+    # Only the unit names can grow; drop them from the end until the headline fits.
+    behind = list(data.get("behind") or [])
+    while behind and len(text) > HEADLINE_LIMIT:
+        behind.pop()
+        text = render(HEADLINE_TEMPLATE, **{**data, "behind": behind}).strip()
+    return text[:HEADLINE_LIMIT]
+
+
+def _sections(data: Mapping[str, Any]) -> list[str]:
+    text = render(TEMPLATE, cn=cn_number, **data)
+    return [part.strip() for part in text.split(SECTION_BREAK) if part.strip()]
+
+
+def _pack(parts: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Sections into as few messages as fit; a section longer than a message is split."""
+    out: list[str] = []
+    for part in parts:
+        for piece in split_message(part, limit):
+            if out and len(out[-1]) + 2 + len(piece) <= limit:
+                out[-1] += "\n\n" + piece
+            else:
+                out.append(piece)
+    return out
+
+
+def messages_of(services: Services, day: date) -> tuple[dict[str, Any], list[str]]:
+    """The summary's data and its messages: the headline, then the sections (≤ 3 in all)."""
+    limit = LIST_LIMIT
+    while True:
+        data = build_summary(services, day, limit)
+        body = _pack(_sections(data))
+        if len(body) <= MAX_MESSAGES - 1 or limit <= 3:
+            break
+        limit = max(3, limit // 2)  # shorter lists before ever dropping a section
+    if len(body) > MAX_MESSAGES - 1:
+        keep = body[: MAX_MESSAGES - 1]
+        keep[-1] = split_message(keep[-1] + "\n……（其余内容见 /status）")[0]
+        body = keep
+    return data, [headline(data), *body]
+
+
 def render_summary(data: Mapping[str, Any]) -> str:
-    """Telegram HTML of summary data from `build_summary`."""
-    return render(TEMPLATE, **data)
+    """Telegram HTML of summary data from `build_summary`: headline and sections."""
+    return "\n\n".join([headline(data), *_pack(_sections(data))])
 
 
 def render_summary_text(services: Services, day: date) -> str:
-    """The weekly summary as Telegram HTML (may exceed one message: see summary_messages)."""
-    return render_summary(build_summary(services, day))
+    """The weekly summary as posted, its messages one after another."""
+    return "\n\n".join(summary_messages(services, day))
 
 
 def summary_messages(services: Services, day: date) -> list[str]:
-    """The weekly summary split into messages within Telegram's limit."""
-    return split_message(render_summary_text(services, day))
+    """The weekly summary as posted: a headline of ≤ 1,000 characters, ≤ 3 messages in all."""
+    return messages_of(services, day)[1]
 
 
 def weekly_trend(services: Services, day: date, weeks: int = 8) -> list[tuple[str, int, int]]:

@@ -13,6 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import progress
+from bot.domain.days import days_late
 from bot.domain.status import STATUS_LABELS
 from bot.features import kpis
 from bot.reports.summary import cn_number, snapshot
@@ -40,6 +41,9 @@ EVENT_LABELS = {
     "rectify": "报送专项治理",
     "metric": "报送指标",
     "task.closed": "任务办结",
+    "part.closed": "督办单位办结配合部分",
+    "blocked.answer": "督办答复受阻",
+    "escalation2": "报区政府督查室",
     "remind": "催办",
     "snooze": "暂缓提醒",
     "reminder": "发送提醒",
@@ -132,7 +136,7 @@ def overview(services: Services, today: date) -> str:
     )
 
 
-def _history_line(ev: dict[str, Any]) -> dict[str, Any]:
+def _history_line(ev: dict[str, Any], proxy: bool = False) -> dict[str, Any]:
     text = ev.get("note") or ev.get("reason") or ev.get("title") or ev.get("cases") or ""
     if ev["kind"] == "status" and ev.get("status"):
         label = "更新为" + STATUS_LABELS.get(ev["status"], ev["status"])
@@ -142,6 +146,8 @@ def _history_line(ev: dict[str, Any]) -> dict[str, Any]:
         label = f"报送指标 {kpis.describe(ev.get('key'), ev.get('value'))}"
     else:
         label = EVENT_LABELS.get(ev["kind"], ev["kind"])
+    if proxy:
+        label += "（代报）"
     return {"at": ev["at"], "unit": ev.get("unit"), "label": label, "text": str(text)}
 
 
@@ -157,7 +163,10 @@ def task_view(services: Services, task_id: int, today: date, page: int = 0) -> P
     recent = store.events(
         task=task_id, where=lambda ev: not ev["kind"].startswith(HIDDEN_KINDS), last=HISTORY_SHOWN
     )
-    history = [_history_line(ev) for ev in recent][::-1]
+    from bot.reports.scorecard import reporters
+
+    who = reporters(services)
+    history = [_history_line(ev, who.is_proxy(ev)) for ev in recent][::-1]
     parts = [
         {
             "unit": p.unit,
@@ -167,7 +176,7 @@ def task_view(services: Services, task_id: int, today: date, page: int = 0) -> P
             "claim": p.claim,
             "evidence": evidence.get(p.unit, 0),
             "overdue": p.overdue,
-            "days": (today - p.due).days if p.overdue and p.due else 0,
+            "days": days_late(services.calendar, p.due, today) if p.overdue else 0,
             "updated_at": p.updated_at.isoformat() if p.updated_at else None,
             "note": p.note,
             "icon": progress.LIGHT_ICONS[p.light],
@@ -183,6 +192,7 @@ def task_view(services: Services, task_id: int, today: date, page: int = 0) -> P
             icon=progress.LIGHT_ICONS[tp.light],
             task=tp.task,
             closed=tp.light == "closed",
+            lead_done=tp.lead_done_open,
             due=tp.due,
             page=page,
             pages=pages,
@@ -196,7 +206,12 @@ def task_view(services: Services, task_id: int, today: date, page: int = 0) -> P
 
 def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page:
     """/status UNIT: the unit's tasks, lights and contact."""
-    view = progress.unit_view(unit, snapshot(services, today), services.store.contacts())
+    view = progress.unit_view(
+        unit,
+        snapshot(services, today),
+        services.store.contacts(),
+        services.units.coordinator.name,
+    )
     pages = _pages(len(view.parts), UNIT_PARTS_PER_PAGE)
     page = _clamp(page, pages)
     shown = view.parts[page * UNIT_PARTS_PER_PAGE : (page + 1) * UNIT_PARTS_PER_PAGE]
@@ -227,9 +242,13 @@ def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page
 
 
 def overdue_view(services: Services, today: date, page: int = 0) -> Page:
-    """/overdue: overdue work grouped by lead unit, with working and calendar days."""
+    """/overdue: every overdue part (supporters too) grouped by unit, in working days."""
     by_unit = progress.overdue_by_unit(
-        snapshot(services, today), services.store.contacts(), services.calendar, today
+        snapshot(services, today),
+        services.store.contacts(),
+        services.calendar,
+        today,
+        services.units.coordinator.name,
     )
     items = [(unit, item) for unit, group in by_unit.items() for item in group]
     pages = _pages(len(items), OVERDUE_PER_PAGE)
@@ -243,8 +262,8 @@ def overdue_view(services: Services, today: date, page: int = 0) -> Page:
                 "task": item.task.id,
                 "title": item.task.title,
                 "due": item.due,
-                "workdays": item.workdays,
                 "days": item.days,
+                "role": item.role,
                 "last_update": item.last_update.isoformat() if item.last_update else None,
             }
         )

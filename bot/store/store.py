@@ -15,8 +15,9 @@ import os
 import secrets
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,27 @@ STATUSES = ("todo", "doing", "done", "blocked")
 PROGRESS_EVENTS = frozenset({"status", "note", "evidence", "report"})
 LOCK_FILE = "duban.lock"
 SEEN_UPDATES_KEPT = 5000
+
+
+# Records a handler inserts carry the id of the update being handled ("upd"), so that handling
+# the same update again after a crash or a failure finds what the first attempt wrote.
+_ORIGIN: ContextVar[Origin | None] = ContextVar("duban_origin", default=None)
+# Tables of the intake itself, and records keyed by their own identity (re-inserting is harmless).
+UNTRACKED_TABLES = frozenset({"intake", "updates_seen", "parked", "ledger", "messages", "meta"})
+
+
+@dataclass
+class Origin:
+    """The update whose handling is writing now; `replay` when an earlier attempt may have."""
+
+    update_id: int
+    replay: bool = False
+    earlier: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+    used: Counter[tuple[str, Any, Any, Any]] = field(default_factory=Counter)
+
+
+def _signature(table: str, doc: Mapping[str, Any]) -> tuple[str, Any, Any, Any]:
+    return table, doc.get("kind"), doc.get("task"), doc.get("unit")
 
 
 class StoreLocked(RuntimeError):
@@ -71,6 +93,7 @@ class Store:
         self._ledger_ids: dict[str, int] = {}
         self._message_refs: dict[tuple[int, int], list[tuple[int, str | None]]] = {}
         self._seen: dict[int, int] = {}
+        self._intake: dict[int, int] = {}  # update id → doc id of fetched, unhandled updates
         self._build_indexes()
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -128,6 +151,8 @@ class Store:
             )
         for doc_id, doc in self.table("updates_seen").raw_docs():
             self._seen[doc["u"]] = doc_id
+        for doc_id, doc in self.table("intake").raw_docs():
+            self._intake[doc["u"]] = doc_id
 
     def _index_event(self, doc_id: int, doc: dict[str, Any]) -> None:
         self._events_by_task[doc.get("task")].append(doc_id)
@@ -165,9 +190,53 @@ class Store:
         """Append one event to the history; returns it (with its id)."""
         doc = {"at": _iso(at), "actor": actor, "task": task, "unit": unit, "kind": kind}
         doc.update(data)
-        doc_id = self.table("events").insert(doc)
+        doc_id, fresh = self._insert_once("events", doc)
+        if not fresh:
+            return {"id": doc_id, **self.table("events").get(doc_id=doc_id)}  # type: ignore[dict-item]
         self._index_event(doc_id, doc)
         return {"id": doc_id, **doc}
+
+    # -- applying an update once --------------------------------------------------------------
+    @contextmanager
+    def origin(self, update_id: int, *, replay: bool) -> Iterator[Origin]:
+        """Writes inside come from handling update `update_id` (per asyncio task).
+
+        With `replay` (an earlier attempt may have written), the n-th record of a kind about a
+        task and unit that the earlier attempt already wrote is found instead of written again.
+        """
+        found = Origin(update_id, replay)
+        if replay:
+            for name in self.db.tables():
+                if name in UNTRACKED_TABLES:
+                    continue
+                for doc_id, doc in self.table(name).raw_docs():
+                    if doc.get("upd") == update_id:
+                        found.earlier.setdefault(name, []).append((doc_id, doc))
+        token = _ORIGIN.set(found)
+        try:
+            yield found
+        finally:
+            _ORIGIN.reset(token)
+
+    def insert_once(self, table: str, doc: dict[str, Any]) -> int:
+        """Insert a record made while handling an update: once, however often it is handled."""
+        return self._insert_once(table, doc)[0]
+
+    def _insert_once(self, table: str, doc: dict[str, Any]) -> tuple[int, bool]:
+        origin = _ORIGIN.get()
+        if origin is None or table in UNTRACKED_TABLES:
+            return self.table(table).insert(doc), True
+        doc["upd"] = origin.update_id
+        if origin.replay:
+            signature = _signature(table, doc)
+            nth = origin.used[signature]
+            origin.used[signature] += 1
+            same = [
+                i for i, d in origin.earlier.get(table, ()) if _signature(table, d) == signature
+            ]
+            if nth < len(same) and self.table(table).contains(doc_id=same[nth]):
+                return same[nth], False
+        return self.table(table).insert(doc), True
 
     def events(
         self,
@@ -229,6 +298,18 @@ class Store:
         return len(self.table("events"))
 
     # -- plan -------------------------------------------------------------------------------
+    def imported_at(self) -> datetime | None:
+        """When the plan was first imported (stores from before this was kept: the first
+        import event)."""
+        raw = self.meta("imported_at")
+        if raw is None:
+            cached = getattr(self, "_first_import", None)
+            if cached is None:
+                first = next(iter(self.events(kinds=["plan.import"])), None)
+                cached = self._first_import = first["at"] if first else ""
+            raw = cached or None
+        return datetime.fromisoformat(raw) if raw else None
+
     def has_plan(self) -> bool:
         return len(self.table("tasks")) > 0
 
@@ -248,6 +329,11 @@ class Store:
         """Store-side facts of a task: archived, closed, revision."""
         doc: dict[str, Any] = dict(self.table("tasks").get(doc_id=task_id) or {})
         return {k: doc.get(k) for k in ("archived", "closed", "revision")}
+
+    def closed_tasks(self) -> set[int]:
+        """The tasks whose completion a coordinator approved (办结)."""
+        docs = self.table("tasks").raw_docs()
+        return {int(i) for i, doc in docs if doc.get("closed") and not doc.get("archived")}
 
     def set_task_closed(self, task_id: int, closed: bool) -> None:
         self.table("tasks").update({"closed": closed}, doc_ids=[task_id])
@@ -306,6 +392,9 @@ class Store:
                 tasks_table.update({"archived": True}, doc_ids=[task_id])
                 self.record("plan.task_archived", at=at, actor=actor, task=task_id)
                 archived.append(task_id)
+        if self.meta("imported_at") is None:
+            # The day the plan came into use: nothing due before it is chased or escalated.
+            self.set_meta("imported_at", _iso(at))
         self.set_meta("plan_year", plan.year)
         self.set_meta("plan_source", plan.source)
         self.record(
@@ -537,9 +626,67 @@ class Store:
             return doc["unit"], "ok"
         return None, "unknown"
 
+    # -- intake: every update fetched is kept until handled -----------------------------------
+    def take_in(self, updates: Iterable[Mapping[str, Any]]) -> int:
+        """Keep fetched updates (Bot API dicts) durably, one fsync for all; how many were new.
+
+        Updates already handled or already kept are skipped: Telegram redelivers.
+        """
+        table, added = self.table("intake"), 0
+        with self.batch():
+            for raw in updates:
+                uid = raw.get("update_id")
+                if not isinstance(uid, int) or uid in self._seen or uid in self._intake:
+                    continue
+                self._intake[uid] = table.insert(
+                    {"u": uid, "d": dict(raw), "starts": 0, "fails": 0}
+                )
+                added += 1
+        return added
+
+    def intake_pending(self) -> list[dict[str, Any]]:
+        """Updates kept but not yet handled, oldest first."""
+        table = self.table("intake")._read_table()
+        return [dict(table[str(doc_id)]) for _, doc_id in sorted(self._intake.items())]
+
+    def intake_entry(self, update_id: int) -> dict[str, Any] | None:
+        doc_id = self._intake.get(update_id)
+        doc = self.table("intake").get(doc_id=doc_id) if doc_id is not None else None
+        return dict(doc) if doc is not None else None
+
+    def intake_count(self, update_id: int, field_name: str) -> int:
+        """Count one more start or failure of handling a kept update; the new count."""
+        doc_id = self._intake.get(update_id)
+        if doc_id is None:
+            return 0
+        doc: Mapping[str, Any] = self.table("intake").get(doc_id=doc_id) or {}
+        count = int(doc.get(field_name, 0)) + 1
+        self.table("intake").update({field_name: count}, doc_ids=[doc_id])
+        return count
+
+    def update_handled(self, update_id: int) -> bool:
+        """Whether this update was handled to the end (or parked) already."""
+        return update_id in self._seen
+
+    def finish_update(self, update_id: int, *, parked: dict[str, Any] | None = None) -> None:
+        """The update is handled (or parked with `parked` facts): never handle it again."""
+        with self.batch():
+            self.seen_update(update_id)
+            doc_id = self._intake.pop(update_id, None)
+            if parked is not None:
+                entry = self.table("intake").get(doc_id=doc_id) if doc_id is not None else None
+                self.table("parked").insert(
+                    {"u": update_id, "d": dict(entry or {}).get("d"), **parked}
+                )
+            if doc_id is not None:
+                self.table("intake").remove(doc_ids=[doc_id])
+
+    def parked(self) -> list[dict[str, Any]]:
+        return [dict(doc) for _, doc in self.table("parked").raw_docs()]
+
     # -- idempotence ledgers ----------------------------------------------------------------
     def seen_update(self, update_id: int) -> bool:
-        """Record an incoming update id; False the first time, True when it was seen before."""
+        """Record a handled update id; False the first time, True when it was seen before."""
         if update_id in self._seen:
             return True
         table = self.table("updates_seen")

@@ -11,10 +11,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import (
-    BotCommand,
-    BotCommandScopeAllPrivateChats,
-    BotCommandScopeChat,
-    BotCommandScopeDefault,
     LinkPreviewOptions,
     Update,
 )
@@ -22,17 +18,28 @@ from telegram.constants import ParseMode
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
+import handlers
+import schedules
 from bot.config import Settings
 from bot.domain.clock import Clock
+from bot.domain.dates import warm_up
 from bot.domain.policy import policy_for
-from bot.features.access import CONTACT_COMMANDS, COORDINATOR_EXTRA
 from bot.features.evidence import remove_partial_downloads
 from bot.services import Services, open_services
 from bot.store import StoreLocked
 from bot.telegram.context import CONTEXT_TYPES, OUTBOX, SERVICES, DubanContext
+from bot.telegram.intake import (
+    IntakeProcessor,
+    IntakeQueue,
+    IntakeRequest,
+    intake_processor,
+    requeue_pending,
+)
+from bot.telegram.menus import set_command_menus
 from bot.telegram.outbox import Outbox, rate_limiter
 from bot.telegram.processor import PerChatProcessor
 from bot.text.render import render
+from handlers.persistence import dialogue_persistence
 
 log = logging.getLogger("duban.app")
 NOTICE_QUIET_SECONDS = 300  # one notice per kind of error per five minutes is enough
@@ -90,36 +97,9 @@ def install_redaction(token: str | None) -> None:
 
 
 # -- the application ------------------------------------------------------------------------
-def _commands(pairs: tuple[tuple[str, str], ...]) -> list[BotCommand]:
-    return [BotCommand(name, text[:256]) for name, text in pairs]
-
-
-async def set_command_menus(application: Application) -> None:  # type: ignore[type-arg]
-    """Contacts see their commands; each coordinator's private chat shows the full set."""
-    bot, services = application.bot, application.bot_data[SERVICES]
-    contact = _commands(CONTACT_COMMANDS)
-    await bot.set_my_commands(contact, scope=BotCommandScopeDefault())
-    await bot.set_my_commands(contact, scope=BotCommandScopeAllPrivateChats())
-    for user_id in sorted(services.settings.coordinators):
-        await set_coordinator_menu(bot, user_id)
-
-
-async def set_coordinator_menu(bot: Any, user_id: int) -> bool:
-    """The full command menu in one coordinator's private chat; False if Telegram refused."""
-    full = _commands(CONTACT_COMMANDS) + _commands(COORDINATOR_EXTRA)
-    try:
-        await bot.set_my_commands(full, scope=BotCommandScopeChat(user_id))
-    except TelegramError as exc:  # a coordinator who never opened the chat: set on their /start
-        log.warning("no command menu for coordinator %s: %s", user_id, exc)
-        return False
-    return True
-
-
 def _warm_up_dateparser() -> None:
     """dateparser's first call costs ~600 ms: pay it at start, not in someone's /extend."""
     try:
-        from bot.domain.dates import warm_up
-
         warm_up()  # the very call /extend makes (same languages and settings)
     except Exception:  # warming up is an optimisation only
         log.debug("dateparser warm-up failed", exc_info=True)
@@ -136,10 +116,6 @@ def build_application(
 
     `application_class` lets tests observe update processing (a subclass of Application).
     """
-    import handlers
-    import schedules
-    from handlers.persistence import dialogue_persistence
-
     install_redaction(settings.token)
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
@@ -150,6 +126,7 @@ def build_application(
             application.bot, opened, policy_for(opened.settings.data_dir).delivery
         )
         remove_partial_downloads(opened.settings.data_dir)
+        await requeue_pending(application)  # fetched before the last stop, never handled
         asyncio.get_running_loop().run_in_executor(None, _warm_up_dateparser)
         await set_command_menus(application)
         schedules.schedule_all(application)
@@ -160,10 +137,15 @@ def build_application(
         if found is not None:
             found.close()
 
+    # Every update is kept in the store before Telegram may consider it confirmed (intake.py).
+    intake_parts = (IntakeRequest(connection_pool_size=1), IntakeQueue(), IntakeProcessor())
     application = (
         ApplicationBuilder()
         .application_class(application_class)
         .context_types(CONTEXT_TYPES)
+        .get_updates_request(intake_parts[0])
+        .update_queue(intake_parts[1])
+        .concurrent_updates(intake_parts[2])
         .token(settings.token or "")
         .base_url(settings.api_base_url)
         .base_file_url(settings.file_base_url)
@@ -183,6 +165,8 @@ def build_application(
         .post_shutdown(post_shutdown)
         .build()
     )
+    for part in intake_parts:
+        part.attach(application)
     if services is not None:
         application.bot_data[SERVICES] = services
     handlers.register_all(application)
@@ -197,6 +181,15 @@ async def on_error(update: object, context: DubanContext) -> None:
         log.warning("network trouble talking to Telegram: %s", error)  # retried by the updater
         return
     update_id = update.update_id if isinstance(update, Update) else None
+    processor = intake_processor(context.application)
+    if isinstance(update, Update) and processor is not None:
+        if processor.failed(update) == "retry":  # tried again at the back of the queue
+            log.warning(
+                "update %s failed, will retry:\n%s",
+                update_id,
+                "".join(traceback.format_exception(error)) if error else "?",
+            )
+            return
     log.error(
         "error while handling update %s:\n%s",
         update_id,

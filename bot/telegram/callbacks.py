@@ -101,40 +101,43 @@ def button_of(update: Update, cls: type[C]) -> C:
 # --- the buttons ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class TaskButton(Callback):
+    """A button acting on one task (its card's actions)."""
+
+    task: int
+
+
 @kind
 @dataclass(frozen=True)
-class UpdateTask(Callback):
+class UpdateTask(TaskButton):
     """更新进度: open the update dialogue for a task."""
 
     prefix: ClassVar[str] = "upd"
-    task: int
 
 
 @kind
 @dataclass(frozen=True)
-class UploadEvidence(Callback):
+class UploadEvidence(TaskButton):
     """上传材料: the next file is evidence for a task."""
 
     prefix: ClassVar[str] = "ev"
-    task: int
 
 
 @kind
 @dataclass(frozen=True)
-class ExtendTask(Callback):
+class ExtendTask(TaskButton):
     """申请延期: ask for a later deadline."""
 
     prefix: ClassVar[str] = "ext"
-    task: int
 
 
 @kind
 @dataclass(frozen=True)
-class MarkDone(Callback):
+class MarkDone(TaskButton):
     """标记完成: report the part done (a lead's claim goes to review)."""
 
     prefix: ClassVar[str] = "done"
-    task: int
 
 
 @kind
@@ -152,24 +155,40 @@ class PickStatus(Callback):
 
 @kind
 @dataclass(frozen=True)
-class SkipNote(Callback):
+class SkipNote(TaskButton):
     """跳过 the note step of the update dialogue."""
 
     prefix: ClassVar[str] = "skip"
-    task: int
 
 
 @kind
 @dataclass(frozen=True)
 class Review(Callback):
-    """通过 / 退回 a completion claim or an extension request (its record id)."""
+    """通过 / 退回 a completion claim or an extension request (its record id).
+
+    A lead's claim with supporters' parts still open has two 通过: `okc` closes those parts
+    with it, `okk` keeps them open (the task then is 牵头已完成，配合未完, not 已办结).
+    """
 
     prefix: ClassVar[str] = "rv"
     verdict: str
     record: int
 
     def valid(self) -> bool:
-        return self.verdict in ("ok", "no")
+        return self.verdict in ("ok", "no", "okc", "okk")
+
+
+@kind
+@dataclass(frozen=True)
+class AnswerBlocked(Callback):
+    """答复单位 under a 受阻 alert: the coordinator's next text goes to the unit's contacts."""
+
+    prefix: ClassVar[str] = "blk"
+    task: int
+    unit_index: int
+
+    def valid(self) -> bool:
+        return self.unit_index >= 0
 
 
 @kind
@@ -300,3 +319,16 @@ class MoreTasks(Callback):
     """更多… under a digest with more than 8 tasks: the /mytasks list as a new message."""
 
     prefix: ClassVar[str] = "more"
+
+
+@kind
+@dataclass(frozen=True)
+class PlanImport(Callback):
+    """导入 / 取消 under a plan file a coordinator sent (`token` names the staged file)."""
+
+    prefix: ClassVar[str] = "imp"
+    verdict: str
+    token: str
+
+    def valid(self) -> bool:
+        return self.verdict in ("ok", "no")

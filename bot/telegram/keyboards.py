@@ -25,15 +25,27 @@ def task_actions(task_id: int, *, with_done: bool = True) -> InlineKeyboardMarku
     return InlineKeyboardMarkup([row1, row2])
 
 
-def review_buttons(record_id: int) -> InlineKeyboardMarkup:
+def review_buttons(record_id: int, *, open_supporters: int = 0) -> InlineKeyboardMarkup:
+    """通过 / 退回; with supporters' parts still open, the two kinds of 通过."""
+    refuse = InlineKeyboardButton("退回", callback_data=cb.Review("no", record_id).pack())
+    if not open_supporters:
+        ok = InlineKeyboardButton("通过", callback_data=cb.Review("ok", record_id).pack())
+        return InlineKeyboardMarkup([[ok, refuse]])
+    close = cb.Review("okc", record_id).pack()
+    keep = cb.Review("okk", record_id).pack()
     return InlineKeyboardMarkup(
         [
-            [
-                InlineKeyboardButton("通过", callback_data=cb.Review("ok", record_id).pack()),
-                InlineKeyboardButton("退回", callback_data=cb.Review("no", record_id).pack()),
-            ]
+            [InlineKeyboardButton("通过并办结配合部分", callback_data=close)],
+            [InlineKeyboardButton("通过，配合部分继续", callback_data=keep)],
+            [refuse],
         ]
     )
+
+
+def answer_blocked_button(task_id: int, unit_index: int) -> InlineKeyboardMarkup:
+    """答复单位 under a 受阻 alert."""
+    data = cb.AnswerBlocked(task_id, unit_index).pack()
+    return InlineKeyboardMarkup([[InlineKeyboardButton("答复单位", callback_data=data)]])
 
 
 def status_choice(task_id: int) -> InlineKeyboardMarkup:
@@ -88,7 +100,7 @@ def task_list_buttons(tasks: Sequence[int], page: int, pages: int) -> InlineKeyb
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def card_buttons(
+def task_card_buttons(
     task_id: int, page: int | None, *, actions: bool = True, with_done: bool = True
 ) -> InlineKeyboardMarkup | None:
     """A card's actions, and ↩ back to list page `page` when it was opened from the list."""

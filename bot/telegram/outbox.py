@@ -235,6 +235,11 @@ class Outbox:
         self.policy = policy or DeliveryPolicy()
         self._sleep = sleep
 
+    @classmethod
+    def of(cls, sender: Bot | Outbox, services: Any, policy: DeliveryPolicy) -> Outbox:
+        """`sender` if it is an outbox already, else one around a bare bot (a one-off sweep)."""
+        return sender if isinstance(sender, Outbox) else cls(sender, services, policy)
+
     async def send(
         self,
         chat_id: int,
@@ -246,18 +251,7 @@ class Outbox:
     ) -> list[Message]:
         """An answer to a person, split at Telegram's limit with the buttons under the last
         part; a failure raises (the error handler then apologises)."""
-        parts = split_message(text)
-        sent = []
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            async with pacer_for(self.bot).slot(chat_id):
-                sent.append(
-                    await self.bot.send_message(
-                        chat_id, part, reply_markup=markup if last else None
-                    )
-                )
-        self._remember(sent, about, kind)
-        return sent
+        return await self._parts(chat_id, text, markup, None, about, kind)
 
     async def reply(
         self,
@@ -270,25 +264,35 @@ class Outbox:
     ) -> list[Message]:
         """An answer to `message` in its chat; in a group it quotes the message, as PTB's
         `reply_text` does, so the group sees whom it answers."""
-        quote = message.chat.type != "private"
+        quote = message.message_id if message.chat.type != "private" else None
+        return await self._parts(message.chat_id, text, markup, quote, about, kind)
+
+    async def _parts(
+        self,
+        chat_id: int,
+        text: str,
+        markup: Any,
+        quote: int | None,
+        about: Iterable[About],
+        kind: str,
+    ) -> list[Message]:
         parts = split_message(text)
         sent = []
         for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            async with pacer_for(self.bot).slot(message.chat_id):
+            async with pacer_for(self.bot).slot(chat_id):  # ahead of bulk sends, 1/s per chat
                 sent.append(
                     await self.bot.send_message(
-                        message.chat_id,
+                        chat_id,
                         part,
-                        reply_markup=markup if last else None,
+                        reply_markup=markup if i == len(parts) - 1 else None,
                         reply_parameters=(
-                            ReplyParameters(message.message_id, allow_sending_without_reply=True)
-                            if quote and i == 0
+                            ReplyParameters(quote, allow_sending_without_reply=True)
+                            if quote is not None and i == 0
                             else None
                         ),
                     )
                 )
-        self._remember(sent, about, kind)
+        self.remember(sent, about, kind)
         return sent
 
     async def tell(
@@ -344,7 +348,7 @@ class Outbox:
             notify=notify,
             sleep=self._sleep,
         )
-        self._remember(outcome.messages, about, kind)
+        self.remember(outcome.messages, about, kind)
         return outcome
 
     async def edit(
@@ -369,8 +373,14 @@ class Outbox:
         except BadRequest as exc:
             log.debug("edit of %s/%s skipped: %s", chat_id, message_id, exc)
             return False
-        self.services.store.forget_message(chat_id, message_id)
-        self._remember_ids(chat_id, [message_id], about, kind)
+        store = self.services.store
+        store.forget_message(chat_id, message_id)
+        refs = list(dict.fromkeys(about))
+        if len({task for task, _ in refs}) > 1:
+            kind = "digest"
+        with store.batch():
+            for task, unit in refs:
+                store.remember_message(chat_id, message_id, task=task, unit=unit, kind=kind)
         return True
 
     async def drop_keyboard(self, chat_id: int, message_id: int) -> None:
@@ -390,20 +400,17 @@ class Outbox:
     ) -> Message:
         return await self.bot.send_document(chat_id, data, filename=filename, caption=caption)
 
-    def _remember(self, messages: list[Message], about: Iterable[About], kind: str) -> None:
-        for message in messages:
-            self._remember_ids(message.chat_id, [message.message_id], about, kind)
-
-    def _remember_ids(
-        self, chat_id: int, message_ids: list[int], about: Iterable[About], kind: str
-    ) -> None:
+    def remember(self, messages: list[Message], about: Iterable[About], kind: str) -> None:
+        """Which task(s) each message is about, made durable together (one sync)."""
         refs = list(dict.fromkeys(about))
-        if not refs:
+        if not refs or not messages:
             return
         if len({task for task, _ in refs}) > 1 and kind not in ("digest", "escalation"):
             kind = "digest"
-        for message_id in message_ids:
-            for task, unit in refs:
-                self.services.store.remember_message(
-                    chat_id, message_id, task=task, unit=unit, kind=kind
-                )
+        store = self.services.store
+        with store.batch():
+            for message in messages:
+                for task, unit in refs:
+                    store.remember_message(
+                        message.chat_id, message.message_id, task=task, unit=unit, kind=kind
+                    )

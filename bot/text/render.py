@@ -11,7 +11,7 @@ from typing import Any
 
 import jinja2
 
-from bot.domain.status import ROLE_LABELS, STATUS_LABELS, format_day
+from bot.domain.status import ROLE_LABELS, STATUS_LABELS, format_day, period_label
 
 TELEGRAM_LIMIT = 4096
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -25,16 +25,6 @@ def _day(value: date | datetime | str | None) -> str:
     if isinstance(value, datetime):
         return f"{value.month}月{value.day}日 {value:%H:%M}"
     return format_day(value)
-
-
-def _period(value: str | None) -> str:
-    """A report period as people say it: "2021-07" → 2021年7月, "2021-Q3" → 2021年第3季度."""
-    year, _, rest = str(value or "").partition("-")
-    if rest.startswith("Q") and rest[1:].isdigit():
-        return f"{year}年第{int(rest[1:])}季度"
-    if rest.isdigit():
-        return f"{year}年{int(rest)}月"
-    return str(value or "")
 
 
 def _short(value: str | None, limit: int = 80) -> str:
@@ -56,7 +46,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["day"] = _day
     env.filters["short"] = _short
-    env.filters["period"] = _period
+    env.filters["period"] = period_label
     env.filters["status"] = lambda s: STATUS_LABELS.get(s or "todo", s)
     env.filters["role"] = lambda r: ROLE_LABELS.get(r, r)
     return env
@@ -65,6 +55,15 @@ def environment() -> jinja2.Environment:
 def render(template: str, **context: Any) -> str:
     """Render `bot/templates/<template>` to Telegram HTML."""
     return environment().get_template(template).render(**context).strip()
+
+
+def render_part(template: str, name: str, /, **context: Any) -> str:
+    """Render the macro `name` of `bot/text/templates/<template>`: one text of a family."""
+    module = environment().get_template(template).module
+    macro = getattr(module, name, None)
+    if macro is None:
+        raise KeyError(f"{template} has no text {name!r}")
+    return str(macro(**context)).strip()
 
 
 def escape(text: str) -> str:

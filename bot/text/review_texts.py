@@ -4,22 +4,52 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.domain.days import days_late
+from bot.domain.status import effective_due
 from bot.features import evidence
-from bot.features.review import Decision
+from bot.features.review import Decision, open_supporter_parts
 from bot.services import Services
 from bot.text.render import render
 
 KIND_LABELS = {"claim": "完成报告", "extension": "延期申请"}
 
 
+def supporters_text(services: Services, record: dict[str, Any]) -> str:
+    """The supporters' open parts of a claim's task (empty when none): under every claim card."""
+    return render("review_supporters.html.j2", supporters=open_supporters(services, record))
+
+
+def open_supporters(services: Services, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The supporters' parts still open, with their working days late."""
+    store = services.store
+    task = store.task(record["task"])
+    today = services.clock.now().date()
+    supporters = []
+    if record["kind"] == "claim" and task is not None:
+        for part in open_supporter_parts(store, record["task"]):
+            due = effective_due(task, part, today)
+            supporters.append(
+                {
+                    "unit": part["unit"],
+                    "status": part["status"],
+                    "percent": part.get("percent"),
+                    "late": days_late(services.calendar, due, today),
+                }
+            )
+    return supporters
+
+
 def card_text(services: Services, record: dict[str, Any]) -> str:
     """A pending claim or extension request, as coordinators see it."""
-    task = services.store.task(record["task"])
+    store = services.store
+    task = store.task(record["task"])
+    supporters = open_supporters(services, record)
     return render(
         "review_item.html.j2",
         record=record,
         title=task.title if task else "",
-        evidence_count=evidence.count_evidence(services.store, record["task"], record["unit"]),
+        evidence_count=evidence.count_evidence(store, record["task"], record["unit"]),
+        supporters=supporters,
     )
 
 
@@ -69,6 +99,7 @@ def notice_text(services: Services, decision: Decision) -> str:
         approved=approved,
         reason=record["decision_reason"],
         task_closed=decision.task_closed,
+        kept_open=decision.kept_open,
         **common,
     )
 
@@ -83,6 +114,8 @@ def decided_text(decision: Decision, reached: int | None = None) -> str:
         record=record,
         kind_label=KIND_LABELS[record["kind"]],
         task_closed=decision.task_closed,
+        closed_parts=decision.closed_parts,
+        kept_open=decision.kept_open,
         reached=reached,
     )
 

@@ -1,5 +1,7 @@
 """The reminder sweep: plan today's reminders, skip what the ledger has, send, record.
 
+`schedules/tick.py` decides when it runs; this module composes and sends through the outbox.
+
 One sweep runs every simulated minute (schedules/tick.py). It does nothing before
 DUBAN_REMINDER_TIME or on non-workdays; after that it sends whatever of *today's* plan is not
 yet in the ledger, so a restart or a late start catches up the same day and never repeats.
@@ -14,56 +16,29 @@ import sys
 import weakref
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from telegram import InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup
 
+from bot.domain.clock import FixedClock
 from bot.domain.planner import (
+    ESCALATIONS,
     Reminder,
     by_chat,
-    plan_all,
-    plan_reminders,
     units_without_contacts,
-    week_key,
 )
-from bot.domain.policy import Policy, PolicyError, load_policy, override_path, policy_for
-from bot.features.chase import Target, chase
-from bot.telegram.outbox import Delivery, send_text, sending_bot
+from bot.domain.policy import Policy, PolicyError, policy_for, policy_of
+from bot.domain.status import period_label, week_key
+from bot.reports.due import planned
+from bot.services import PlanError, open_services
+from bot.store import StoreLocked
+from bot.telegram.context import OUTBOX, SERVICES
+from bot.telegram.outbox import Delivery, Outbox, sending_bot
 from bot.text.render import render
 
 log = logging.getLogger(__name__)
 
 _locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
-
-
-@lru_cache(maxsize=1)
-def default_policy() -> Policy:
-    """The bundled policy (`data/policy.yaml`)."""
-    return load_policy()
-
-
-@lru_cache(maxsize=8)
-def _policy_at(data_dir: str, stamp: int | None) -> Policy:
-    return policy_for(Path(data_dir)) if stamp is not None else default_policy()
-
-
-def policy_of(services: Any) -> Policy:
-    """The policy in force: the bundled one with DUBAN_DATA_DIR/policy.yaml read over it.
-
-    The override is read again when the file changes, so an edit applies from the next tick.
-    Raises PolicyError (naming the file and key) when the override is malformed.
-    """
-    explicit = getattr(services, "policy", None)
-    if explicit is not None:
-        return explicit  # type: ignore[no-any-return]
-    data_dir = services.settings.data_dir
-    try:
-        stamp: int | None = override_path(data_dir).stat().st_mtime_ns
-    except OSError:
-        stamp = None
-    return _policy_at(str(data_dir), stamp)
 
 
 def _sweep_lock(services: Any) -> asyncio.Lock:
@@ -74,68 +49,9 @@ def _sweep_lock(services: Any) -> asyncio.Lock:
     return lock
 
 
-def closed_tasks(services: Any) -> set[int]:
-    store = services.store
-    return {t.id for t in store.tasks() if store.task_meta(t.id).get("closed")}
-
-
-def planned(
-    services: Any, day: date, policy: Policy | None = None, *, include_unreachable: bool = False
-) -> list[Reminder]:
-    """What the rules schedule on `day` for the current store (the planner, nothing else).
-
-    With include_unreachable, also the reminders no bound contact could receive.
-    """
-    store, settings = services.store, services.settings
-    planner = plan_all if include_unreachable else plan_reminders
-    return planner(
-        store.tasks(),
-        store.states(),
-        store.contacts(),
-        services.calendar,
-        policy or policy_of(services),
-        day,
-        units=services.units,
-        coordinators=settings.coordinators,
-        summary_chat=settings.summary_chat_id,
-        closed=closed_tasks(services),
-    )
-
-
-def chased(services: Any, now: datetime, found: Target) -> list[Reminder]:
-    """A coordinator's 催办 of the task or units `found` names, for the current store."""
-    store = services.store
-    return chase(
-        store.tasks(),
-        store.states(),
-        store.contacts(),
-        services.calendar,
-        now.date(),
-        units=services.units,
-        task_id=found.task_id,
-        unit_names=found.units,
-        closed=closed_tasks(services),
-        stamp=now.isoformat(timespec="seconds"),
-    )
-
-
-def preview_reminders(services: Any, day: date) -> list[dict[str, Any]]:
-    """`duban preview reminders`: what the sweep of `day` sends, in the CONTRACT shape."""
-    return [r.to_json() for r in planned(services, day)]
-
-
 def ledger_key(reminder: Reminder, chat_id: int) -> str:
     """Ledger entries are per recipient: one contact's failure never repeats another's."""
     return f"{reminder.key}>{chat_id}"
-
-
-def _period_label(period: str | None) -> str:
-    if not period:
-        return ""
-    year, _, rest = period.partition("-")
-    if rest.startswith("Q"):
-        return f"{year}年第{rest[1:]}季度"
-    return f"{year}年{int(rest)}月"
 
 
 def _item(services: Any, r: Reminder, policy: Policy, day: date | None) -> dict[str, Any]:
@@ -151,13 +67,45 @@ def _item(services: Any, r: Reminder, policy: Policy, day: date | None) -> dict[
         "kind": r.kind,
         "due": r.due,
         "period": r.period,
-        "period_label": _period_label(r.period),
+        "period_label": period_label(r.period),
         "workdays_left": r.workdays_left,
         "workdays_overdue": r.workdays_overdue,
         "due_today": day is not None and r.due == day,
         "status": state.get("status", "todo"),
         "percent": state.get("percent"),
         "stale_days": policy.ongoing.stale_days,
+        "late": r.late_catch_up,
+    }
+
+
+def _inspection(services: Any, r: Reminder) -> dict[str, Any]:
+    """One 督办通报 entry: unit, task, due date, days overdue, reminders sent, last update."""
+    store = services.store
+    task = store.task(r.task)
+    state = store.state(r.task, r.unit) or {}
+    sent = store.events(
+        task=r.task,
+        where=lambda ev: (
+            ev["kind"] == "reminder"
+            and ev.get("unit") == r.unit
+            and ev.get("reminder_kind") not in ESCALATIONS
+            and ev.get("status") in ("sent", "uncertain")
+        ),
+    )
+    return {
+        "task": r.task,
+        "title": task.title if task else "",
+        "unit": r.unit,
+        "unit_role": state.get("role", "lead"),
+        "due": r.due,
+        "period_label": period_label(r.period),
+        "workdays_overdue": r.workdays_overdue,
+        "reminders": len({ev.get("key") for ev in sent}),
+        "status": state.get("status", "todo"),
+        "percent": state.get("percent"),
+        "note": state.get("note"),
+        "updated_at": state.get("updated_at"),
+        "late": r.late_catch_up,
     }
 
 
@@ -186,32 +134,36 @@ def compose(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """One chat's message for this morning: every reminder and escalation, and the buttons."""
     policy = policy_of(services)
-    reminders = [_item(services, r, policy, day) for r in items if r.kind != "escalation"]
+    reminders = [_item(services, r, policy, day) for r in items if r.kind not in ESCALATIONS]
     escalations = [_item(services, r, policy, day) for r in items if r.kind == "escalation"]
-    text = render(
-        "reminder.html.j2",
-        reminders=reminders,
-        escalations=escalations,
-        escalated_tasks=escalation_groups(escalations),
-        manual=manual,
-    )
+    inspections = [_inspection(services, r) for r in items if r.kind == "escalation2"]
+    texts = []
+    if reminders or escalations:
+        texts.append(
+            render(
+                "reminder.html.j2",
+                reminders=reminders,
+                escalations=escalations,
+                escalated_tasks=escalation_groups(escalations),
+                manual=manual,
+            )
+        )
+    if inspections:
+        texts.append(render("inspection.html.j2", items=inspections, day=day))
+    text = "\n\n".join(texts)
     task_ids = list(dict.fromkeys(it["task"] for it in reminders))
     return text, task_buttons(task_ids)
 
 
-def remember(services: Any, chat_id: int, outcome: Delivery, items: list[Reminder]) -> None:
-    """Remember which task(s) the message is about, so a reply to it updates the task.
+def _about(items: list[Reminder]) -> tuple[list[tuple[int, str | None]], str]:
+    """Which task(s) a morning message is about, and its kind, so a reply to it is resolved.
 
     A digest (several tasks) is remembered once per task; a reply then names `#N` to pick one.
     """
-    refs = list(dict.fromkeys((r.task, r.unit) for r in items))
+    refs: list[tuple[int, str | None]] = list(dict.fromkeys((r.task, r.unit) for r in items))
     kind = "digest" if len({t for t, _ in refs}) > 1 else items[0].kind
-    kind = kind if kind in ("digest", "escalation") else "reminder"
-    for message in outcome.messages:
-        for task, unit in refs:
-            services.store.remember_message(
-                chat_id, message.message_id, task=task, unit=unit, kind=kind
-            )
+    kind = "escalation" if kind == "escalation2" else kind
+    return refs, kind if kind in ("digest", "escalation") else "reminder"
 
 
 @dataclass
@@ -227,7 +179,7 @@ class SweepReport:
 
 
 def _record(
-    services: Any,
+    outbox: Outbox,
     chat_id: int,
     items: list[Reminder],
     outcome: Delivery,
@@ -235,7 +187,7 @@ def _record(
     actor: int | str = "bot",
 ) -> None:
     """Ledger, history and reply references of one message, made durable together."""
-    store = services.store
+    store = outbox.services.store
     ids = [m.message_id for m in outcome.messages]
     # One fsync per message, not three per reminder: at 500 chats the syncs were half the
     # sweep's time, and the records of one message stand or fall together anyway.
@@ -265,12 +217,11 @@ def _record(
                 message_ids=ids,
                 status=outcome.status,
             )
-        if outcome.messages:
-            remember(services, chat_id, outcome, items)
+        outbox.remember(outcome.messages, *_about(items))
 
 
 async def send_grouped(
-    bot: Any,
+    sender: Bot | Outbox,
     services: Any,
     by_chat: dict[int, list[Reminder]],
     *,
@@ -281,17 +232,18 @@ async def send_grouped(
 ) -> SweepReport:
     """One message per chat, sent concurrently (the rate limiter paces), recorded on success."""
     policy = policy_of(services)
+    outbox = Outbox.of(sender, services, policy.delivery)
     report = report or SweepReport()
     gate = asyncio.Semaphore(max(1, policy.delivery.concurrency))
 
     async def one(chat_id: int, items: list[Reminder]) -> None:
         text, markup = compose(services, items, manual=manual, day=now.date())
         async with gate:
-            outcome = await send_text(bot, services, chat_id, text, markup, policy=policy.delivery)
+            outcome = await outbox.deliver(chat_id, text, markup)
         # The ledger is written only once Telegram accepted (or may have accepted) the message;
         # a refusal (403) is recorded too, so the chat is not tried again every minute.
         if outcome.status in ("sent", "uncertain", "forbidden"):
-            _record(services, chat_id, items, outcome, now, actor)
+            _record(outbox, chat_id, items, outcome, now, actor)
         if outcome.status in ("sent", "uncertain"):
             report.messages += 1
             report.delivered += [(chat_id, r.key) for r in items]
@@ -303,7 +255,11 @@ async def send_grouped(
 
 
 async def sweep(
-    bot: Any, services: Any, *, now: datetime | None = None, policy: Policy | None = None
+    sender: Bot | Outbox,
+    services: Any,
+    *,
+    now: datetime | None = None,
+    policy: Policy | None = None,
 ) -> SweepReport:
     """Send today's due reminders not yet in the ledger (only at/after the reminder time)."""
     settings = services.settings
@@ -332,13 +288,14 @@ async def sweep(
                 return False
             return not (entry.get("status") == "forbidden" and chat in back)
 
-        await send_grouped(bot, services, by_chat(reminders, in_ledger), now=now, report=report)
+        outbox = Outbox.of(sender, services, policy.delivery)
+        await send_grouped(outbox, services, by_chat(reminders, in_ledger), now=now, report=report)
         if policy.no_contacts.weekly:
-            await _weekly_no_contacts(bot, services, now)
+            await _weekly_no_contacts(outbox, services, now)
     return report
 
 
-async def _weekly_no_contacts(bot: Any, services: Any, now: datetime) -> None:
+async def _weekly_no_contacts(outbox: Outbox, services: Any, now: datetime) -> None:
     """Once a week, the coordinators learn which units with open work nobody can be told."""
     store = services.store
     missing = units_without_contacts(
@@ -346,7 +303,8 @@ async def _weekly_no_contacts(bot: Any, services: Any, now: datetime) -> None:
         store.states(),
         store.contacts(),
         units=services.units,
-        closed=closed_tasks(services),
+        closed=services.store.closed_tasks(),
+        coordinators=services.settings.coordinators,
     )
     if not missing:
         return
@@ -355,7 +313,7 @@ async def _weekly_no_contacts(bot: Any, services: Any, now: datetime) -> None:
     for chat in sorted(services.settings.coordinators):
         if store.ledger_get(f"{key}>{chat}") is not None:
             continue
-        outcome = await send_text(bot, services, chat, text, notify=False)
+        outcome = await outbox.deliver(chat, text, notify=False)
         if outcome.status in ("sent", "uncertain", "forbidden"):
             store.ledger_put(
                 f"{key}>{chat}",
@@ -367,7 +325,7 @@ async def _weekly_no_contacts(bot: Any, services: Any, now: datetime) -> None:
 
 async def reminder_sweep(application: Any) -> SweepReport:
     """The tick job's part: one sweep with the application's bot and services."""
-    return await sweep(application.bot, application.bot_data["services"])
+    return await sweep(application.bot_data[OUTBOX], application.bot_data[SERVICES])
 
 
 async def _remind_once(services: Any) -> SweepReport:
@@ -380,10 +338,6 @@ async def _remind_once(services: Any) -> SweepReport:
 
 def remind_once(settings: Any, day: date | None = None) -> int:
     """`duban remind [--date D]`: one sweep now (or at D's reminder time); the exit code."""
-    from bot.domain.clock import FixedClock
-    from bot.services import PlanError, open_services
-    from bot.store import StoreLocked
-
     if not settings.token:
         print("duban remind: TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
         return 2

@@ -1,0 +1,154 @@
+"""Which column of a task table holds what, from the header's own words and their synonyms."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+# Each field with the words plans use for it, most specific first. A header cell is matched
+# whole first, then by containment, so `具体工作措施` is a measure and `牵头单位（部门）` leads.
+NUMBER = ("序号", "编号", "序")
+GROUP = ("分类", "类别", "领域", "板块", "任务类别", "工作类别", "项目类别", "类型")
+# words that name the measure when alone, and the group when a measure column is also there
+TASKISH = ("重点任务", "主要任务", "工作任务", "目标任务", "重点工作", "任务", "事项", "工作")
+MEASURE = (
+    "具体措施",
+    "工作措施",
+    "主要措施",
+    "工作举措",
+    "具体举措",
+    "具体任务",
+    "任务内容",
+    "工作内容",
+    "具体内容",
+    "主要内容",
+    "具体工作",
+    "措施",
+    "内容",
+)
+DEADLINE = (
+    "时限要求",
+    "完成时限",
+    "完成时间",
+    "时间节点",
+    "时间安排",
+    "进度安排",
+    "时间要求",
+    "完成期限",
+    "时限",
+    "时间",
+)
+LEADS = ("牵头单位", "牵头部门", "主责单位", "主责部门", "牵头责任单位", "牵头")
+SUPPORTERS = (
+    "配合单位",
+    "协办单位",
+    "参与单位",
+    "配合部门",
+    "协同单位",
+    "协办部门",
+    "参与部门",
+    "协同部门",
+    "配合",
+)
+RESPONSIBLE = ("责任单位", "责任部门", "实施单位", "承办单位", "责任主体")
+
+_SPACE = re.compile(r"\s+")
+_NOTE = re.compile(r"[（(][^）)]*[）)]")
+# a header cell is short; a long cell that happens to hold `任务` is a data cell
+_MAX_HEADER_LEN = 16
+
+
+def _clean(cell: object) -> str:
+    return _SPACE.sub("", str(cell or ""))
+
+
+def _matches(name: str, words: Sequence[str], exact: bool) -> bool:
+    bare = _NOTE.sub("", name)
+    if exact:
+        return bare in words or name in words
+    return any(w in (bare or name) for w in words)
+
+
+def _find(names: list[str], words: Sequence[str], taken: set[int]) -> int | None:
+    for exact in (True, False):
+        for i, name in enumerate(names):
+            if i not in taken and name and _matches(name, words, exact):
+                return i
+    return None
+
+
+def header_columns(cells: Sequence[object]) -> dict[str, int] | None:
+    """Column index by field for a header row, or None if the row is no task-table header.
+
+    Fields: number, group, measure, deadline, leads, supporters, responsible. A table needs a
+    measure and someone responsible (leads or responsible).
+    """
+    names = [_clean(c) for c in cells]
+    if not names or any(len(n) > _MAX_HEADER_LEN for n in names):
+        return None
+    taken: set[int] = set()
+    found: dict[str, int] = {}
+    # units first: `牵头单位` must not be read as a `单位`-less task word, and so on
+    order: tuple[tuple[str, Sequence[str]], ...] = (
+        ("leads", LEADS),
+        ("supporters", SUPPORTERS),
+        ("responsible", RESPONSIBLE),
+        ("deadline", DEADLINE),
+        ("number", NUMBER),
+        ("measure", MEASURE),
+        ("group", GROUP),
+    )
+    for key, words in order:
+        if (i := _find(names, words, taken)) is not None:
+            if key == "number" and len(names[i]) > 4:
+                continue
+            found[key] = i
+            taken.add(i)
+    taskish = [
+        i for i, n in enumerate(names) if i not in taken and n and _matches(n, TASKISH, False)
+    ]
+    if "measure" not in found and taskish:
+        found["measure"] = taskish.pop()  # the rightmost task column holds the measure
+    if "group" not in found and taskish:
+        left = [i for i in taskish if i < found["measure"]]
+        if left:
+            found["group"] = left[-1]
+    if "measure" not in found or not ({"leads", "responsible"} & found.keys()):
+        return None
+    return found
+
+
+def merge_header_rows(top: Sequence[object], below: Sequence[object]) -> list[str]:
+    """Two header rows as one (`责任单位` over `牵头 | 配合`): each column's words joined."""
+    out: list[str] = []
+    for i in range(max(len(top), len(below))):
+        a = _clean(top[i]) if i < len(top) else ""
+        b = _clean(below[i]) if i < len(below) else ""
+        out.append(b if a == b or not a else (a if not b else a + b))
+    return out
+
+
+_ALL_WORDS: tuple[str, ...] = (
+    *NUMBER,
+    *GROUP,
+    *TASKISH,
+    *MEASURE,
+    *DEADLINE,
+    *LEADS,
+    *SUPPORTERS,
+    *RESPONSIBLE,
+    "备注",
+    "单位",
+    "责任",
+)
+
+
+def is_header_like(cells: Sequence[object]) -> bool:
+    """Whether a row reads as (part of) a header: short cells naming known fields only."""
+    names = [_clean(c) for c in cells if _clean(c)]
+    if not names or any(len(n) > _MAX_HEADER_LEN for n in names):
+        return False
+    words = _ALL_WORDS
+    if len(names) == 1:
+        return names[0] in words
+    return all(any(w in n for w in words) for n in names)

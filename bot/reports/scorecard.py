@@ -1,0 +1,272 @@
+"""The one scorecard (单位评分): the summary's 通报 and the export's 单位评分 both read it.
+
+The rule is written in `data/scoring.yaml` (explained there and in the README). Entries a
+coordinator makes for a unit are 代报: shown in the history and the export, never counted as
+the unit's own reporting.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import bot
+from bot.domain import progress
+from bot.domain.datafile import read_yaml
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+SCORING_PATH = bot.DATA / "scoring.yaml"
+# Events that are a unit reporting on its work (not bookkeeping, not the bot's own).
+REPORTING_KINDS = frozenset(
+    {
+        "status",
+        "note",
+        "report",
+        "evidence",
+        "claim",
+        "extension.request",
+        "activity",
+        "rectify",
+        "metric",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """The numbers of the rule (data/scoring.yaml)."""
+
+    window_weeks: int = 4
+    on_time_weight: float = 0.6
+    regularity_weight: float = 0.4
+    overdue_penalty: float = 0.05
+    shown: int = 5
+
+
+@lru_cache(maxsize=4)
+def load_scoring(path: Path = SCORING_PATH) -> Scoring:
+    """The scoring rule; a ValueError names the file and key of a bad value."""
+    raw = read_yaml(path, "the scoring rule") or {}
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"{path}: expected a mapping")
+    base = Scoring()
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if not hasattr(base, key):
+            raise ValueError(f"{path}: {key}: unknown setting")
+        default = getattr(base, key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ValueError(f"{path}: {key}: expected a number ≥ 0, got {value!r}")
+        if isinstance(default, int) and not isinstance(value, int):
+            raise ValueError(f"{path}: {key}: expected a whole number, got {value!r}")
+        values[key] = type(default)(value)
+    scoring = Scoring(**values)
+    if scoring.window_weeks < 1:
+        raise ValueError(f"{path}: window_weeks: must be at least 1")
+    return scoring
+
+
+# --- who reported: the unit itself, or a coordinator for it (代报) -----------------------
+
+
+@dataclass(frozen=True)
+class Reporters:
+    """Who may report for whom: bound contacts per unit, the coordinators, their unit."""
+
+    bound: Mapping[int, frozenset[str]]  # user id → units it was ever bound to
+    coordinators: frozenset[int]
+    coordinator_unit: str | None
+
+    def is_proxy(self, ev: Mapping[str, Any]) -> bool:
+        """A person's entry for a unit made by a coordinator who is not that unit's contact."""
+        actor, unit = ev.get("actor"), ev.get("unit")
+        if not isinstance(actor, int) or isinstance(actor, bool) or not unit:
+            return False
+        if unit in self.bound.get(actor, ()):
+            return False
+        if ev.get("on_behalf"):
+            return True
+        return actor in self.coordinators and unit != self.coordinator_unit
+
+    def is_own(self, ev: Mapping[str, Any]) -> bool:
+        """The unit's own reporting: a person's reporting event, not 代报."""
+        actor = ev.get("actor")
+        if not isinstance(actor, int) or isinstance(actor, bool) or not ev.get("unit"):
+            return False
+        return ev.get("kind") in REPORTING_KINDS and not self.is_proxy(ev)
+
+
+def reporters(services: Services) -> Reporters:
+    bound: dict[int, set[str]] = defaultdict(set)
+    for _, doc in services.store.table("contacts").raw_docs():
+        bound[int(doc["user_id"])].add(doc["unit"])
+    return Reporters(
+        bound={k: frozenset(v) for k, v in bound.items()},
+        coordinators=frozenset(services.settings.coordinators),
+        coordinator_unit=services.units.coordinator.name,
+    )
+
+
+# --- the scorecard ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitScore:
+    """One unit's line: ranked (rank ≥ 1) or 不参与排名 (rank None)."""
+
+    unit: str
+    parts: int
+    done: int
+    overdue: int
+    due: int  # parts with due work in the window
+    on_time_done: int
+    own_weeks: int
+    proxy_entries: int  # 代报 in the window
+    score: float | None  # 0..100, None when not ranked
+    rank: int | None
+
+    @property
+    def ranked(self) -> bool:
+        return self.rank is not None
+
+    @property
+    def on_time(self) -> float | None:
+        return self.on_time_done / self.due if self.due else None
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    day: date
+    window_start: date
+    weeks: int
+    rows: list[UnitScore]  # ranked first (by rank), then 不参与排名 in directory order
+    shown: int
+
+    @property
+    def ranked(self) -> list[UnitScore]:
+        return [r for r in self.rows if r.ranked]
+
+    @property
+    def unranked(self) -> list[UnitScore]:
+        return [r for r in self.rows if not r.ranked]
+
+
+def window_start(day: date, weeks: int) -> date:
+    """Monday of the first ISO week of the window ending with `day`'s week."""
+    return day - timedelta(days=day.weekday()) - timedelta(weeks=weeks - 1)
+
+
+def _week(stamp: str) -> str:
+    y, w, _ = date.fromisoformat(stamp[:10]).isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+def _due_in_window(p: progress.Part, day: date, start: date) -> bool:
+    if p.due is None or p.due > day or p.closed_by == "coordinator":
+        return False
+    return p.due >= start or p.status != "done"
+
+
+def _finished_on_time(p: progress.Part) -> bool:
+    finished = p.done_at or p.updated_at
+    return (
+        p.status == "done"
+        and finished is not None
+        and p.due is not None
+        and (finished.date() <= p.due)
+    )
+
+
+def compute(
+    tasks: Iterable[progress.TaskProgress],
+    events: Iterable[Mapping[str, Any]],
+    who: Reporters,
+    day: date,
+    unit_order: Callable[[str], Any],
+    scoring: Scoring,
+) -> Scorecard:
+    """The scorecard of `day`, pure: parts, the window's events, who reports for whom."""
+    start = window_start(day, scoring.window_weeks)
+    per_unit: dict[str, list[progress.Part]] = defaultdict(list)
+    for tp in tasks:
+        for p in tp.parts:
+            per_unit[p.unit].append(p)
+    weeks: dict[str, set[str]] = defaultdict(set)
+    proxies: dict[str, int] = defaultdict(int)
+    lo = start.isoformat()
+    for ev in events:
+        if ev.get("at", "") < lo or ev["at"][:10] > day.isoformat():
+            continue
+        if who.is_own(ev):
+            weeks[ev["unit"]].add(_week(ev["at"]))
+        elif who.is_proxy(ev) and ev.get("kind") in REPORTING_KINDS:
+            proxies[ev["unit"]] += 1
+    drafts = []
+    for unit, parts in per_unit.items():
+        due = [p for p in parts if _due_in_window(p, day, start)]
+        on_time = sum(1 for p in due if _finished_on_time(p))
+        overdue = sum(1 for p in parts if p.overdue)
+        own = min(len(weeks.get(unit, ())), scoring.window_weeks)
+        score = None
+        if due:
+            value = (
+                scoring.on_time_weight * (on_time / len(due))
+                + scoring.regularity_weight * (own / scoring.window_weeks)
+                - scoring.overdue_penalty * overdue
+            )
+            score = round(100 * max(0.0, value), 1)
+        drafts.append(
+            UnitScore(
+                unit=unit,
+                parts=len(parts),
+                done=sum(1 for p in parts if p.status == "done"),
+                overdue=overdue,
+                due=len(due),
+                on_time_done=on_time,
+                own_weeks=own,
+                proxy_entries=proxies.get(unit, 0),
+                score=score,
+                rank=None,
+            )
+        )
+    ranked = sorted(
+        (d for d in drafts if d.score is not None),
+        key=lambda d: (d.own_weeks == 0, -(d.score or 0), d.overdue, unit_order(d.unit)),
+    )
+    rest = sorted((d for d in drafts if d.score is None), key=lambda d: unit_order(d.unit))
+    rows = [_with_rank(d, i) for i, d in enumerate(ranked, start=1)] + rest
+    return Scorecard(day, start, scoring.window_weeks, rows, scoring.shown)
+
+
+def _with_rank(row: UnitScore, rank: int) -> UnitScore:
+    from dataclasses import replace
+
+    return replace(row, rank=rank)
+
+
+def unit_order(services: Services) -> Callable[[str], Any]:
+    order = {u.name: i for i, u in enumerate(services.units.units)}
+    return lambda name: (order.get(name, len(order)), name)
+
+
+def scorecard(
+    services: Services, day: date, tasks: list[progress.TaskProgress] | None = None
+) -> Scorecard:
+    """The scorecard of `day` from the store (both the summary and the export call this)."""
+    from bot.reports.summary import snapshot
+
+    scoring = load_scoring()
+    tasks = tasks if tasks is not None else snapshot(services, day)
+    tz = services.clock.tz
+    start = window_start(day, scoring.window_weeks)
+    lo = datetime.combine(start, time(0), tzinfo=tz)
+    hi = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    events = services.store.events(since=lo, until=hi)
+    return compute(tasks, events, reporters(services), day, unit_order(services), scoring)

@@ -1,0 +1,159 @@
+"""At-least-once intake: every update Telegram hands over is kept before it can be confirmed.
+
+python-telegram-bot's Updater confirms a batch to Telegram by polling again with
+`offset = last + 1` as soon as the batch is in its in-memory queue, before any update in it is
+handled (Telegram applies offsets the same way); a webhook answers 200 once the update is in
+that queue. A crash in between used to lose the batch. Here:
+
+- `IntakeRequest` (the getUpdates request) writes each fetched batch into the store's intake
+  table, one fsync, before the Updater sees it — so before the next getUpdates confirms it;
+- `IntakeQueue` (the Application's update queue) does the same for an update arriving any other
+  way (the webhook puts each one here before it answers 200);
+- `IntakeProcessor` handles each update inside `store.origin(update_id)` (records it writes are
+  tagged, so handling it again finds them instead of writing twice) and marks it handled in the
+  record the gate consults; one that failed goes to the back of the queue, and after
+  `MAX_FAILURES` it is parked (kept in `parked`, coordinators told, the contact apologised to);
+  one whose handling never ended `MAX_STARTS` times (it took the process down) is parked too;
+- `requeue_pending` puts what was kept but never handled back in the queue at start, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Coroutine
+from http import HTTPStatus
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, BaseUpdateProcessor
+from telegram.request import HTTPXRequest
+
+from bot.services import Services
+from bot.telegram.context import SERVICES
+
+log = logging.getLogger("duban.intake")
+MAX_FAILURES = 3  # an update whose handling raised this often is parked
+MAX_STARTS = 5  # one whose handling never ended (the process died each time) too
+
+
+def _services(application: Application | None) -> Services | None:  # type: ignore[type-arg]
+    return application.bot_data.get(SERVICES) if application is not None else None
+
+
+class _Attached:
+    """Something that needs the Application (set once it is built)."""
+
+    application: Application | None = None  # type: ignore[type-arg]
+
+    def attach(self, application: Application) -> None:  # type: ignore[type-arg]
+        self.application = application
+
+
+class IntakeRequest(HTTPXRequest, _Attached):
+    """The getUpdates request: the batch is durable in the store before the Updater gets it."""
+
+    async def do_request(
+        self, url: str, method: str, *args: Any, **kwargs: Any
+    ) -> tuple[int, bytes]:
+        code, payload = await super().do_request(url, method, *args, **kwargs)
+        if url.endswith("/getUpdates") and code == HTTPStatus.OK:
+            try:
+                result = json.loads(payload).get("result")
+            except (ValueError, AttributeError):
+                result = None  # PTB reports a malformed answer itself
+            if isinstance(result, list) and result:
+                services = _services(self.application)
+                if services is None:  # no store yet: nothing may be confirmed without one
+                    raise RuntimeError("updates fetched before the store was open")
+                services.store.take_in(u for u in result if isinstance(u, dict))
+        return code, payload
+
+
+class IntakeQueue(asyncio.Queue, _Attached):  # type: ignore[type-arg]
+    """The update queue; an update not yet kept (a webhook's) is kept before it is queued."""
+
+    async def put(self, item: Any) -> None:
+        if isinstance(item, Update):
+            services = _services(self.application)
+            if services is not None:
+                services.store.take_in([item.to_dict()])
+        await super().put(item)
+
+
+class IntakeProcessor(BaseUpdateProcessor, _Attached):
+    """One update at a time, each marked handled once processing is over."""
+
+    def __init__(self) -> None:
+        super().__init__(max_concurrent_updates=1)
+        self.outcomes: dict[int, str] = {}  # update id → "retry" | "park" (set by on_error)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        services = _services(self.application)
+        if not isinstance(update, Update) or services is None:
+            await coroutine
+            return
+        store, uid = services.store, update.update_id
+        if store.update_handled(uid):
+            await coroutine  # the gate drops it: a redelivery of something already applied
+            return
+        if store.intake_entry(uid) is None:
+            store.take_in([update.to_dict()])
+        starts = store.intake_count(uid, "starts")
+        if starts > MAX_STARTS:  # it takes the bot down with it: never try it again
+            log.error("update %s parked: its handling never finished in %d tries", uid, starts - 1)
+            if isinstance(coroutine, Coroutine):
+                coroutine.close()
+            at = services.clock.now().isoformat(timespec="seconds")
+            store.finish_update(uid, parked={"at": at, "starts": starts - 1})
+            return
+        with store.origin(uid, replay=starts > 1):
+            await coroutine
+        outcome = self.outcomes.pop(uid, None)
+        if outcome == "retry":
+            assert self.application is not None
+            # To the back of the queue: whatever follows it is not held up.
+            self.application.update_queue.put_nowait(update)
+        elif outcome == "park":
+            at = services.clock.now().isoformat(timespec="seconds")
+            store.finish_update(uid, parked={"at": at, "failures": MAX_FAILURES})
+        else:
+            store.finish_update(uid)
+
+    def failed(self, update: Update) -> str:
+        """Count a failure of handling `update`: "retry" it, or "park" it for good."""
+        services = _services(self.application)
+        if services is None or services.store.intake_entry(update.update_id) is None:
+            return "park"  # not one of ours (a direct process_update): report it now
+        fails = services.store.intake_count(update.update_id, "fails")
+        outcome = "park" if fails >= MAX_FAILURES else "retry"
+        self.outcomes[update.update_id] = outcome
+        return outcome
+
+
+async def requeue_pending(application: Application) -> int:  # type: ignore[type-arg]
+    """Queue updates kept before a stop or crash and never handled, oldest first."""
+    services = _services(application)
+    if services is None:
+        return 0
+    pending = services.store.intake_pending()
+    for entry in pending:
+        update = Update.de_json(entry["d"], application.bot)
+        await application.update_queue.put(update)
+    if pending:
+        log.info(
+            "re-queued %d update(s) fetched but not handled before the last stop", len(pending)
+        )
+    return len(pending)
+
+
+def intake_processor(application: Application) -> IntakeProcessor | None:  # type: ignore[type-arg]
+    processor = application.update_processor
+    return processor if isinstance(processor, IntakeProcessor) else None

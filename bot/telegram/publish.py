@@ -1,0 +1,35 @@
+"""Posting the weekly summary to a chat: its text through the outbox, then its chart."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from bot.reports.chart import chart_safely
+from bot.reports.summary import messages_of
+from bot.telegram.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+CHART_CAPTION = "本周进度图"
+
+
+async def post_summary(outbox: Outbox, services: Any, chat_id: int, day: date) -> bool:
+    """Send the summary of `day` to a chat: the headline, the sections (≤ 3 messages in all),
+    then the chart; True if the headline went out."""
+    data, texts = messages_of(services, day)
+    outcome = await outbox.deliver(chat_id, texts[0], kind="summary")
+    if not outcome.messages:
+        return False
+    for text in texts[1:]:
+        more = await outbox.deliver(chat_id, text, kind="summary")
+        if not more.messages:
+            log.warning("a summary section could not be sent to %s", chat_id)
+    png = await chart_safely(services, day, data)
+    if png is not None:
+        try:
+            await outbox.photo(chat_id, png, caption=CHART_CAPTION)
+        except Exception:  # noqa: BLE001 - the text is out; a lost chart is only logged
+            log.warning("summary chart could not be sent", exc_info=True)
+    return True

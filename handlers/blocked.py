@@ -1,0 +1,104 @@
+"""受阻 in chat: the coordinators' alert with 答复单位, and the answer delivered to the unit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.features import blocked, pending
+from bot.features.access import Actor
+from bot.features.updates import Outcome
+from bot.telegram import callbacks as cb
+from bot.telegram.keyboards import answer_blocked_button
+from bot.text.render import render
+from handlers.common import Context
+from handlers.review import tell_unit
+
+
+async def alert_blocked(context: Context, outcome: Outcome, actor: Actor) -> None:
+    """A part reported 受阻: every coordinator hears at once, with the reason and 答复单位."""
+    index = blocked.unit_index(context.services, outcome.unit)
+    markup = answer_blocked_button(outcome.task.id, index) if index is not None else None
+    text = render("blocked_alert.html.j2", o=outcome, actor=actor)
+    await context.outbox.tell_coordinators(
+        text,
+        markup,
+        exclude=(actor.user_id,),
+        about=[(outcome.task.id, outcome.unit)],
+        kind="blocked",
+    )
+
+
+async def answer_button(update: Update, context: Context) -> None:
+    """答复单位: the coordinator is asked for the answer; the next text is delivered."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return
+    services = context.services
+    button = cb.button_of(update, cb.AnswerBlocked)
+    unit = blocked.unit_at(services, button.unit_index)
+    if unit is None or not services.is_coordinator(user.id):
+        await query.answer("无法答复：单位不存在或无权限", show_alert=True)
+        return
+    message = query.message
+    blocked.expect_answer(
+        services,
+        user.id,
+        button.task,
+        unit,
+        message.chat.id if message else None,
+        message.message_id if message else None,
+    )
+    await query.answer()
+    await context.outbox.tell(
+        user.id, render("blocked_answer.html.j2", step="ask", task_id=button.task, unit=unit)
+    )
+
+
+async def answer_text(update: Update, context: Context, wait: dict[str, Any]) -> None:
+    """The coordinator's answer: delivered to the unit's contacts, recorded in the history."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    services = context.services
+    text = (message.text or "").strip()
+    if not text or len(text) > blocked.ANSWER_LIMIT:
+        await context.outbox.reply(
+            message,
+            render(
+                "blocked_answer.html.j2",
+                step="bad",
+                limit=blocked.ANSWER_LIMIT,
+                task_id=wait["task"],
+                unit=wait["unit"],
+            ),
+        )
+        return  # still waiting for a usable answer
+    pending.clear(services.store, user.id, "text")
+    blocked.record_answer(services, user.id, wait["task"], wait["unit"], text)
+    notice = render(
+        "blocked_answer.html.j2",
+        step="notice",
+        task_id=wait["task"],
+        unit=wait["unit"],
+        answer=text,
+    )
+    reached = await tell_unit(context, wait["unit"], wait["task"], notice)
+    await context.outbox.reply(
+        message,
+        render(
+            "blocked_answer.html.j2",
+            step="done",
+            task_id=wait["task"],
+            unit=wait["unit"],
+            reached=reached,
+        ),
+    )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """答复单位 under a 受阻 alert (the answer itself arrives through handlers.awaiting)."""
+    application.add_handler(
+        CallbackQueryHandler(answer_button, pattern=cb.matches(cb.AnswerBlocked))
+    )

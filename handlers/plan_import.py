@@ -1,0 +1,112 @@
+"""A coordinator's plan file in private chat: what was read, then 导入 / 取消."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from bot.features import pending, plan_import
+from bot.features.plan_import import PlanImportError
+from bot.telegram import callbacks as cb
+from bot.telegram.context import SERVICES
+from bot.text.render import render
+from handlers.common import Context, plain_text, reply
+from handlers.evidence import task_in_caption
+
+log = logging.getLogger(__name__)
+
+
+def _text(what: str, **ctx: object) -> str:
+    return render("plan_import.html.j2", what=what, **ctx)
+
+
+class _PlanFile(filters.MessageFilter):
+    """A coordinator's document in private chat that names no task: a plan to import.
+
+    A file with `#N`, sent as a reply to a task message or after 上传材料 stays evidence.
+    """
+
+    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+        super().__init__(name="PlanFile")
+        self._application = application
+
+    def filter(self, message: Message) -> bool:
+        services = self._application.bot_data.get(SERVICES)
+        doc, user = message.document, message.from_user
+        if services is None or doc is None or user is None or message.chat.type != "private":
+            return False
+        if not services.is_coordinator(user.id) or not plan_import.is_plan_file(doc.file_name):
+            return False
+        if task_in_caption(message.caption) is not None:
+            return False
+        reply_to = message.reply_to_message
+        if reply_to is not None and services.store.message_refs(
+            message.chat_id, reply_to.message_id
+        ):
+            return False
+        now = services.clock.now()
+        return pending.expected(services.store, user.id, "file", now) is None
+
+
+def _buttons(token: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("导入", callback_data=cb.PlanImport("ok", token).pack()),
+                InlineKeyboardButton("取消", callback_data=cb.PlanImport("no", token).pack()),
+            ]
+        ]
+    )
+
+
+async def plan_file(update: Update, context: Context) -> None:
+    """The file is read and summarised; 导入 / 取消 under it when it can be imported."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and message.document is not None and user is not None
+    doc = message.document
+    if (doc.file_size or 0) > plan_import.MAX_BYTES:
+        await reply(update, context, _text("too_big"))
+        return
+    try:
+        data = bytes(await (await doc.get_file()).download_as_bytearray())
+    except TelegramError as exc:
+        log.warning("plan file download failed: %s", exc)
+        await reply(update, context, _text("download"))
+        return
+    staged = plan_import.stage(context.services, user.id, doc.file_name, data)
+    markup = _buttons(staged.token) if staged.digest.importable else None
+    await reply(
+        update, context, _text("preview", file_name=staged.file_name, d=staged.digest), markup
+    )
+
+
+async def decide(update: Update, context: Context) -> None:
+    """导入 merges the plan as `duban import` does; 取消 forgets the file."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    button = cb.button_of(update, cb.PlanImport)
+    services = context.services
+    try:
+        if button.verdict == "ok":
+            _, result = plan_import.carry_out(services, button.token, user.id)
+            text = _text("imported", r=result)
+        else:
+            plan_import.cancel(services, button.token, user.id)
+            text = _text("cancelled")
+    except PlanImportError as err:
+        await query.answer(plain_text(_text("refused", code=err.code)))
+        return
+    await query.answer()
+    try:
+        await query.edit_message_reply_markup(None)  # a used card has no live buttons
+    except TelegramError as exc:
+        log.debug("import buttons not removed: %s", exc)
+    await reply(update, context, text)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(MessageHandler(_PlanFile(application), plan_file))
+    application.add_handler(CallbackQueryHandler(decide, pattern=cb.matches(cb.PlanImport)))

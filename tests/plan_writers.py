@@ -1,0 +1,105 @@
+"""Writers of the seed plan as .docx and .pdf, for the layout and format tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from docx import Document
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+
+from bot.plan.model import Task
+
+CN = "一二三四五六七八九十"
+HEADER = ["重点任务", "序号", "具体措施", "时限要求", "牵头单位", "配合单位"]
+
+
+def groups(tasks: Iterable[Task]) -> dict[tuple[int, str], list[Task]]:
+    out: dict[tuple[int, str], list[Task]] = {}
+    for task in tasks:
+        out.setdefault((task.category_no, task.category), []).append(task)
+    return out
+
+
+def _row(task: Task, first: bool) -> list[str]:
+    return [
+        f"{CN[task.category_no - 1]}、{task.category}" if first else "",
+        str(task.id),
+        task.text,
+        task.deadline.text,
+        "、".join(task.leads),
+        "、".join(task.supporters),
+    ]
+
+
+def _repeat_header(row: object) -> None:
+    """Mark a table row as the header Word repeats on every page."""
+    tr_pr = row._tr.get_or_add_trPr()  # type: ignore[attr-defined]
+    mark = OxmlElement("w:tblHeader")
+    mark.set(qn("w:val"), "true")
+    tr_pr.append(mark)
+
+
+def seed_docx(path: Path, tasks: Sequence[Task], title: str, split_at: int = 0) -> None:
+    """A title paragraph, then the task table: a title row merged across, the header marked to
+    repeat, group cells merged down. With `split_at`, the groups from that one on go into a
+    second table with its own header, as when a document has one table per part."""
+    document = Document()
+    document.add_paragraph(title)
+    document.add_paragraph("附件：社会信用体系建设示范城市创建重点任务分解表")
+    parts = list(groups(tasks).items())
+    chunks = [parts[:split_at], parts[split_at:]] if split_at else [parts]
+    for n, chunk in enumerate(chunks):
+        rows = sum(len(t) for _, t in chunk)
+        table = document.add_table(rows=rows + (2 if n == 0 else 1), cols=len(HEADER))
+        offset = 0
+        if n == 0:
+            title_row = table.rows[0].cells
+            merged = title_row[0].merge(title_row[-1])
+            merged.text = "重点任务分解表"
+            offset = 1
+        for cell, name in zip(table.rows[offset].cells, HEADER, strict=True):
+            cell.text = name
+        _repeat_header(table.rows[offset])
+        r = offset + 1
+        for _, group_tasks in chunk:
+            top = r
+            for i, task in enumerate(group_tasks):
+                for cell, value in zip(table.rows[r].cells, _row(task, i == 0), strict=True):
+                    if value:
+                        cell.text = value
+                r += 1
+            if r - 1 > top:
+                name = table.cell(top, 0).text
+                merged = table.cell(top, 0).merge(table.cell(r - 1, 0))
+                merged.text = name  # merge() joins the texts; keep the group name once
+        if n == 0 and split_at:
+            document.add_paragraph("")
+    document.save(str(path))
+
+
+def seed_pdf(path: Path, tasks: Sequence[Task], title: str) -> None:
+    """The task table in a PDF with a text layer, in a CJK font every PDF reader has built in
+    (STSong-Light needs no font file), the header repeated on every page."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, TableStyle
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    style = ParagraphStyle("cell", fontName="STSong-Light", fontSize=8, leading=10, wordWrap="CJK")
+    rows = [[Paragraph(h, style) for h in HEADER]]
+    spans = []
+    for _, group_tasks in groups(tasks).items():
+        top = len(rows)
+        for i, task in enumerate(group_tasks):
+            rows.append([Paragraph(c, style) for c in _row(task, i == 0)])
+        if len(rows) - 1 > top:
+            spans.append(("SPAN", (0, top), (0, len(rows) - 1)))
+    table = LongTable(rows, colWidths=[70, 30, 330, 90, 90, 170], repeatRows=1)
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), *spans]))
+    document = SimpleDocTemplate(str(path), pagesize=landscape(A4))
+    document.build([Paragraph(title, style), table])

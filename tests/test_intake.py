@@ -1,0 +1,176 @@
+"""At-least-once intake: kept before confirmed, re-queued after a stop, applied once, parked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.store import Store
+from tests.harness import COORDINATOR, START, ChatEnv
+
+
+def _message_update(update_id: int, user_id: int, text: str, message_id: int) -> dict[str, Any]:
+    command = text.split()[0]
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": message_id,
+            "date": int(START.timestamp()),
+            "chat": {"id": user_id, "type": "private", "first_name": "Alice"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Alice"},
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}]
+            if command.startswith("/")
+            else [],
+        },
+    }
+
+
+def test_kept_updates_survive_reopen_in_order_until_finished(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    assert store.take_in([{"update_id": 7}, {"update_id": 5}, {"update_id": 7}]) == 2
+    store.close()
+    store = Store(tmp_path)
+    assert [e["u"] for e in store.intake_pending()] == [5, 7]
+    store.finish_update(5)
+    assert store.update_handled(5) and not store.update_handled(7)
+    assert store.take_in([{"update_id": 5}]) == 0  # redelivered after being handled: not kept
+    store.close()
+    store = Store(tmp_path)
+    assert [e["u"] for e in store.intake_pending()] == [7]
+    store.close()
+
+
+def test_handling_an_update_again_finds_its_records_instead_of_writing_twice(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path, fsync=False)
+    store.take_in([{"update_id": 1}])
+    with store.origin(1, replay=False):
+        store.record("note", at=START, actor=2001, task=18, unit="区司法局", note="a")
+        store.record("note", at=START, actor=2001, task=18, unit="区司法局", note="b")
+        store.insert_once("reviews", {"kind": "claim", "task": 18, "unit": "区司法局"})
+    # Killed here; the update is handled again: the same writes, and one more.
+    with store.origin(1, replay=True):
+        store.record("note", at=START, actor=2001, task=18, unit="区司法局", note="a")
+        store.record("note", at=START, actor=2001, task=18, unit="区司法局", note="b")
+        store.insert_once("reviews", {"kind": "claim", "task": 18, "unit": "区司法局"})
+        store.record("note", at=START, actor=2001, task=18, unit="区司法局", note="c")
+    # Another update writing the same kind of record is not confused with it.
+    with store.origin(2, replay=True):
+        store.record("note", at=START, actor=2001, task=18, unit="区司法局", note="d")
+    notes = [e["note"] for e in store.events(task=18, kinds=["note"])]
+    assert notes == ["a", "b", "c", "d"]
+    assert len(store.table("reviews")) == 1
+    store.close()
+
+
+async def test_updates_kept_but_not_handled_are_handled_after_restart(env: ChatEnv) -> None:
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    await alice.say("/help")  # the chat exists
+    await env.stop()
+    # Fetched (and so confirmed to Telegram) just before a crash, never handled.
+    store = Store(env.data_dir)
+    store.take_in(
+        [
+            _message_update(880001, 2001, "/update 18 进行中 30% 第一条", 9001),
+            _message_update(880002, 2001, "/update 18 进行中 40% 第二条", 9002),
+        ]
+    )
+    store.close()
+    await env.start()
+    await env.api.wait_until(
+        lambda: len([m for m in env.inbox(2001) if "已记录" in m.get("text", "")]) >= 2,
+        timeout=10,
+    )
+    notes = [e.get("note") for e in env.store.events(task=18, unit="区司法局")]
+    assert notes[-2:] == ["第一条", "第二条"]  # in the order they were sent
+    await env.api.wait_until(lambda: not env.store.intake_pending(), timeout=10)
+    assert env.store.update_handled(880001) and env.store.update_handled(880002)
+
+
+async def test_a_failure_is_retried_and_applied_once(
+    env: ChatEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import handlers.tasks
+
+    real = handlers.tasks.task_detail
+    calls = {"n": 0}
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("transient")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(handlers.tasks, "task_detail", flaky)
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    replies = await alice.say("/task 18")
+    assert calls["n"] == 2
+    assert [m["text"][:4] for m in replies] == ["#18 "]  # no apology: the retry answered
+    assert not any("RuntimeError" in m.get("text", "") for m in env.inbox(COORDINATOR))
+
+
+async def test_an_update_failing_three_times_is_parked_and_blocks_nothing(
+    env: ChatEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import handlers.tasks
+
+    calls = {"n": 0}
+
+    def broken(*args: Any, **kwargs: Any) -> str:
+        calls["n"] += 1
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(handlers.tasks, "task_detail", broken)
+    await env.coordinator.say("/start")
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    replies = await alice.say("/task 18")
+    assert calls["n"] == 3
+    assert len(replies) == 1 and "出了问题" in replies[0]["text"]  # one apology
+    notices = [m for m in env.inbox(COORDINATOR) if "RuntimeError" in m.get("text", "")]
+    assert len(notices) == 1
+    (parked,) = env.store.parked()
+    assert parked["d"]["message"]["text"] == "/task 18" and parked["failures"] == 3
+    assert env.store.intake_pending() == []
+    (reply,) = await alice.say("/update 18 进行中 20%")  # the queue moves on
+    assert "已记录" in reply["text"]
+    await env.restart()  # a parked update is not tried again
+    assert calls["n"] == 3
+
+
+async def test_an_update_put_in_the_queue_is_kept_before_it_is_queued(env: ChatEnv) -> None:
+    """The webhook answers 200 once its update is in the queue: by then it is in the store."""
+    from telegram import Update
+
+    assert env.app is not None
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    await alice.say("/help")
+    update = Update.de_json(_message_update(770001, 2001, "/task 18", 9101), env.app.bot)
+    await env.app.update_queue.put(update)
+    assert env.store.intake_entry(770001) is not None  # nothing has been handled yet
+    await env.app.update_queue.join()
+    assert env.store.update_handled(770001) and env.store.intake_entry(770001) is None
+
+
+async def test_an_update_that_never_finishes_is_parked_after_five_starts(env: ChatEnv) -> None:
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    await alice.say("/help")
+    await env.stop()
+    store = Store(env.data_dir)
+    store.take_in([_message_update(660001, 2001, "/update 18 进行中 77% 毒丸", 9201)])
+    for _ in range(5):  # five processes died handling it
+        store.intake_count(660001, "starts")
+    store.close()
+    await env.start()
+    await env.api.wait_until(lambda: not env.store.intake_pending(), timeout=10)
+    (parked,) = env.store.parked()
+    assert parked["u"] == 660001 and parked["starts"] == 5
+    assert env.store.state(18, "区司法局")["percent"] != 77  # type: ignore[index]
