@@ -29,7 +29,6 @@ from bot.services import Services, open_services
 from bot.store import StoreLocked
 from bot.telegram.context import CONTEXT_TYPES, OUTBOX, SERVICES, DubanContext
 from bot.telegram.intake import (
-    IntakeProcessor,
     IntakeQueue,
     IntakeRequest,
     intake_processor,
@@ -138,7 +137,8 @@ def build_application(
             found.close()
 
     # Every update is kept in the store before Telegram may consider it confirmed (intake.py).
-    intake_parts = (IntakeRequest(connection_pool_size=1), IntakeQueue(), IntakeProcessor())
+    # Chats are answered concurrently, each chat's updates in order (bot/telegram/processor).
+    intake_parts = (IntakeRequest(connection_pool_size=1), IntakeQueue(), PerChatProcessor())
     application = (
         ApplicationBuilder()
         .application_class(application_class)
@@ -157,8 +157,6 @@ def build_application(
             )
         )
         .rate_limiter(rate_limiter(policy_for(settings.data_dir).delivery))  # paces every send
-        # Chats are answered concurrently, each chat's updates in order (bot/telegram/processor).
-        .concurrent_updates(PerChatProcessor())
         # An 更新进度 dialogue in progress survives a restart (kept in the store's ledger).
         .persistence(dialogue_persistence(lambda: application.bot_data.get(SERVICES)))
         .post_init(post_init)

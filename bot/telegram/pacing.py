@@ -108,12 +108,15 @@ class Pacer:
                 self._idle.set()
 
 
-_pacers: weakref.WeakKeyDictionary[Any, Pacer] = weakref.WeakKeyDictionary()
+# Keyed by identity: a Bot's hash changes once `initialize()` has fetched its user.
+_pacers: dict[int, Pacer] = {}
 
 
 def pacer_for(bot: Any) -> Pacer:
     """The one pacer of a bot: the outbox's answers and the sweep's bulk sends share it."""
-    pacer = _pacers.get(bot)
+    key = id(bot)
+    pacer = _pacers.get(key)
     if pacer is None:
-        pacer = _pacers[bot] = Pacer()
+        pacer = _pacers[key] = Pacer()
+        weakref.finalize(bot, _pacers.pop, key, None)
     return pacer

@@ -16,6 +16,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.telegram.intake import IntakeProcessor
+
 MAX_CONCURRENT = 256
 
 
@@ -30,32 +32,29 @@ def chat_key(update: object) -> object:
     return None
 
 
-class PerChatProcessor(BaseUpdateProcessor):
-    """One lock per chat: concurrent across chats, serial within one."""
+class PerChatProcessor(IntakeProcessor):
+    """The intake's processing (each update kept, marked handled once done, retried or parked),
+    with one lock per chat: concurrent across chats, serial within one. Each update runs in
+    its own asyncio task, so the store's per-update origin (a ContextVar) stays its own."""
 
     def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT) -> None:
-        super().__init__(max_concurrent_updates)
+        super().__init__()
+        BaseUpdateProcessor.__init__(self, max_concurrent_updates)
         self._locks: dict[object, asyncio.Lock] = {}
         self._waiting: dict[object, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update)
         if key is None:
-            await coroutine
+            await super().do_process_update(update, coroutine)
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock:
-                await coroutine
+                await super().do_process_update(update, coroutine)
         finally:
             self._waiting[key] -= 1
             if not self._waiting[key]:  # forget idle chats: the dict stays small
                 del self._waiting[key]
                 self._locks.pop(key, None)
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
