@@ -344,7 +344,7 @@ async def test_each_messages_records_are_made_durable_together(
 
 
 def test_a_digest_has_one_button_per_task_and_more_after_eight() -> None:
-    from schedules.reminders import task_buttons
+    from bot.telegram.sweep import task_buttons
 
     markup = task_buttons([20, 18, 18, 2, 3, 4, 5, 6, 7, 8, 9])
     assert markup is not None
