@@ -219,10 +219,46 @@ async def test_timeout_resends_once_and_marks_the_ledger(env: Env) -> None:
     env.at(date(2021, 6, 23))
     env.botapi.delay_next("sendMessage", 1.5)  # the first send arrives, its answer is lost
     await sweep(env.bot, env.services)
+    doubtful = [d for d in reminder_ledger(env) if d["status"] == "uncertain"]
+    assert doubtful and not any(d["resent_after_timeout"] for d in doubtful)
+    await sweep(env.bot, env.services)  # a minute later: not resent yet
+    assert [d for d in reminder_ledger(env) if d["status"] == "uncertain"] == doubtful
+    env.at(date(2021, 6, 23), minute=11)  # a later tick of the same day resends it
+    await sweep(env.bot, env.services)
     marked = [d for d in reminder_ledger(env) if d["resent_after_timeout"]]
     assert marked and all(d["status"] == "sent" for d in marked)
+    assert {d["key"] for d in marked} == {d["key"] for d in doubtful}
     # documented policy: at most one duplicate after a timeout, never more
     assert 1 <= max(len(env.botapi.messages_to(A)), len(env.botapi.messages_to(B))) <= 2
+    env.at(date(2021, 6, 23), minute=40)
+    await sweep(env.bot, env.services)
+    assert max(len(env.botapi.messages_to(A)), len(env.botapi.messages_to(B))) <= 2
+
+
+async def test_a_double_timeout_is_reported_next_morning_never_lost(env: Env) -> None:
+    env.at(date(2021, 6, 23))
+    env.botapi.delay_next("sendMessage", 1.5, times=50)  # every send and resend times out
+    await sweep(env.bot, env.services)
+    env.at(date(2021, 6, 23), minute=15)
+    await sweep(env.bot, env.services)
+    lost = [d for d in reminder_ledger(env) if d["status"] == "unconfirmed"]
+    assert lost and all(d["attempts"] == 2 for d in lost)
+    env.at(date(2021, 6, 23), hour=15)
+    await sweep(env.bot, env.services)  # not resent a third time
+    assert all(len(env.botapi.messages_to(c)) <= 2 for c in (A, B))
+    assert not [t for t in env.texts(COORD) if "未能确认送达" in t]
+    env.botapi._delays.clear()  # Telegram answers again
+    env.at(date(2021, 6, 24))  # the next morning the coordinators are told, once
+    await sweep(env.bot, env.services)
+    await sweep(env.bot, env.services)
+    (notice,) = [t for t in env.texts(COORD) if "未能确认送达" in t]
+    lines = notice.splitlines()
+    for d in lost:  # every unconfirmed send is on the line of its task
+        assert any(
+            line.split()[2].split("（")[0] == f"#{d['task']}" and d["unit"] in line
+            for line in lines[1:]
+        )
+    assert all(d.get("reported") for d in reminder_ledger(env) if d["status"] == "unconfirmed")
 
 
 async def test_escalation_to_summary_chat_and_coordinators(env: Env) -> None:

@@ -67,6 +67,7 @@ class DeliveryPolicy:
     backoff_seconds: float = 1.0
     max_backoff_seconds: float = 30.0
     resend_after_timeout: int = 1
+    retry_uncertain_after_minutes: int = 10
     concurrency: int = 30
 
 

@@ -260,6 +260,11 @@ def find_duplicate(
     return None
 
 
+def records(store: Store) -> list[dict[str, Any]]:
+    """Every evidence record, in the order kept."""
+    return [{"id": doc_id, **doc} for doc_id, doc in store.table(TABLE).raw_docs()]
+
+
 def list_evidence(store: Store, task_id: int, unit: str | None = None) -> list[dict[str, Any]]:
     """The evidence records of a task (of one unit when given), oldest first."""
     out = [

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 from bot.domain import progress
 from bot.domain.days import days_late
 from bot.domain.status import ROLE_LABELS, STATUS_LABELS
-from bot.features import campaign, kpis
+from bot.features import campaign, kpis, review
+from bot.features.evidence import records as evidence_records
 from bot.reports import scorecard as scoring
 from bot.reports.summary import cn_number, snapshot
 from bot.reports.views import EVENT_LABELS
@@ -83,7 +84,7 @@ def collect(services: Services, today: date | None = None) -> ReportData:
     store = services.store
     today = today or services.clock.now().date()
     tasks = snapshot(services, today)
-    evidence = [{"id": i, **doc} for i, doc in store.table("evidence").raw_docs()]
+    evidence = evidence_records(store)
     evidence_counts = Counter((e["task"], e["unit"]) for e in evidence)
     names = actor_names(services)
     who = scoring.reporters(services)
@@ -182,13 +183,13 @@ def actor_names(services: Services) -> dict[int, str]:
     office = services.units.coordinator.name
     units: dict[int, list[str]] = {}
     names: dict[int, str] = {}
-    for _, doc in store.table("contacts").raw_docs():
+    for doc in store.contacts(former=True):
         uid = int(doc["user_id"])
         names.setdefault(uid, doc.get("name") or "")
         units.setdefault(uid, [])
         if doc["unit"] not in units[uid]:
             units[uid].append(doc["unit"])
-    for _, doc in store.table("reviews").raw_docs():
+    for doc in review.records(store, status=None):
         for key in ("decided_by", "requested_by"):
             who = doc.get(key)
             if isinstance(who, int) and who in services.settings.coordinators:

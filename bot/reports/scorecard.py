@@ -105,7 +105,7 @@ class Reporters:
 
 def reporters(services: Services) -> Reporters:
     bound: dict[int, set[str]] = defaultdict(set)
-    for _, doc in services.store.table("contacts").raw_docs():
+    for doc in services.store.contacts(former=True):
         bound[int(doc["user_id"])].add(doc["unit"])
     return Reporters(
         bound={k: frozenset(v) for k, v in bound.items()},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from bot.domain import progress
 from bot.domain.days import DAY_KIND
 from bot.domain.status import week_key
-from bot.features import campaign, kpis
+from bot.features import campaign, kpis, review
 from bot.reports import scorecard, sections
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
 
@@ -50,7 +51,7 @@ def cn_number(n: int) -> str:
 
 def tracking_start(services: Services) -> date | None:
     """The day the store started tracking (its first event), for the 14-day staleness rule."""
-    first = services.store.table("events").get(doc_id=1)
+    first = services.store.first_event()
     at = progress.parse_at(first.get("at")) if first else None
     return at.date() if at else None
 
@@ -163,42 +164,126 @@ def _cut(rows: list[Any], limit: int) -> tuple[list[Any], int]:
     return rows[:limit], max(0, len(rows) - limit)
 
 
+@dataclass
+class _Week:
+    """What every section of one week's summary reads: the week, the plan's state, its notes."""
+
+    services: Services
+    day: date
+    limit: int
+    start: date
+    end: date
+    tasks: list[progress.TaskProgress]
+    events: list[Mapping[str, Any]]
+    notes: list[dict[str, Any]]
+    who: scorecard.Reporters
+
+    @property
+    def titles(self) -> dict[int, str]:
+        return {tp.task.id: tp.task.title for tp in self.tasks}
+
+
+def _week(services: Services, day: date, limit: int) -> _Week:
+    start, end = week_bounds(day)
+    lo, hi = _bounds(services, start, end)
+    events = list(_human_events(services.store.events(since=lo, until=hi)))
+    who = scorecard.reporters(services)
+    tasks = snapshot(services, day)
+    return _Week(services, day, limit, start, end, tasks, events, _week_notes(events, who), who)
+
+
 def build_summary(services: Services, day: date, limit: int = LIST_LIMIT) -> dict[str, Any]:
     """Everything the weekly summary says, as plain data (no Telegram, no HTML)."""
-    store = services.store
-    start, end = week_bounds(day)
-    tasks = snapshot(services, day)
-    titles = {tp.task.id: tp.task.title for tp in tasks}
-    closed = {tp.task.id for tp in tasks if tp.light == "closed"}
-    states = store.states()
-    state_by = {(s["task"], s["unit"]): s for s in states}
-    who = scorecard.reporters(services)
+    w = _week(services, day, limit)
+    ranking = _ranking(w)
+    return {
+        **_overview(w),
+        "progress": _progress(w),
+        **_completed(w),
+        **_overdue(w),
+        "blocked": _blocked(w),
+        **_silent(w),
+        **_campaign_sections(w),
+        "kpis": _kpis(w),
+        "reviews": _reviews(w),
+        "ranking": ranking,
+        "behind": ranking["bottom"][:5],
+    }
 
-    lo, hi = _bounds(services, start, end)
-    week_events = list(_human_events(store.events(since=lo, until=hi)))
+
+def _overview(w: _Week) -> dict[str, Any]:
+    """The week, overall progress, lights, statuses, the groups and leads done but open."""
+    tasks = w.tasks
+    return {
+        "day": w.day,
+        "week": week_key(w.day),
+        "week_no": w.day.isocalendar()[1],
+        "start": w.start,
+        "end": w.end,
+        "tasks": len(tasks),
+        "percent": round(sum(t.percent for t in tasks) / len(tasks)) if tasks else 0,
+        "lights": progress.light_counts(tasks),
+        "statuses": progress.status_counts(w.services.store.states()),
+        "day_kind": DAY_KIND,
+        "groups": [
+            {
+                "no": g.no,
+                "no_cn": cn_number(g.no),
+                "name": g.name,
+                "percent": g.percent,
+                "tasks": [
+                    {"id": t.task.id, "light": t.light, "icon": progress.LIGHT_ICONS[t.light]}
+                    for t in g.tasks
+                ],
+            }
+            for g in progress.groups(tasks)
+        ],
+        "lead_done": [
+            {"task": tp.task.id, "title": tp.task.title}
+            for tp in tasks
+            if tp.lead_done_open and tp.light != "closed"
+        ],
+    }
+
+
+def _progress(w: _Week) -> dict[str, Any]:
+    """本周进展: one line per task, newest first, and how many more."""
+    state_by = {(s["task"], s["unit"]): s for s in w.services.store.states()}
+    rows, more = _cut(_one_per_task(w.notes, state_by), w.limit)
+    return {"rows": rows, "more": more, "total": len(w.notes)}
+
+
+def _completed(w: _Week) -> dict[str, Any]:
+    """Parts the units themselves reported done this week, by task."""
     completed: dict[int, list[str]] = defaultdict(list)
-    active_week: set[str] = set()
-    for ev in week_events:
+    for ev in w.events:
         unit = ev.get("unit")
-        if unit and who.is_own(ev):
-            active_week.add(unit)
         # A part the coordinator closed with the lead's claim is not the unit's completion.
         if ev.get("status") == "done" and ev.get("task") and unit and ev["kind"] != "part.closed":
             if unit not in completed[ev["task"]]:
                 completed[ev["task"]].append(unit)
-    notes = _week_notes(week_events, who)
+    closed = {tp.task.id for tp in w.tasks if tp.light == "closed"}
+    titles = w.titles
+    return {
+        "completed": [
+            {"task": tid, "title": titles.get(tid, ""), "units": units, "closed": tid in closed}
+            for tid, units in sorted(completed.items())
+        ],
+        "completed_parts": sum(len(u) for u in completed.values()),
+    }
 
-    due_work = progress.due_work_by_unit(tasks, day, SILENT_HORIZON_DAYS)
-    silent = [
-        _silent_row(unit, due_work[unit])
-        for unit in sorted(set(due_work) - active_week, key=_unit_order(services))
-    ]
-    silent.sort(key=lambda row: -row["overdue"])  # units with the most overdue work first
 
+def _overdue(w: _Week) -> dict[str, Any]:
+    """逾期事项: every overdue part, supporters included, grouped by unit."""
+    services = w.services
     by_unit = progress.overdue_by_unit(
-        tasks, store.contacts(), services.calendar, day, services.units.coordinator.name
+        w.tasks,
+        services.store.contacts(),
+        services.calendar,
+        w.day,
+        services.units.coordinator.name,
     )
-    overdue: list[dict[str, Any]] = [
+    overdue = [
         {
             "task": item.task.id,
             "title": item.task.title,
@@ -220,6 +305,15 @@ def build_summary(services: Services, day: date, limit: int = LIST_LIMIT) -> dic
         }
         for unit, items in by_unit.items()
     ]
+    shown, more = _cut(overdue_units, w.limit)
+    return {
+        "overdue": overdue,
+        "overdue_units": {"rows": shown, "more": more, "total": len(by_unit)},
+    }
+
+
+def _blocked(w: _Week) -> dict[str, Any]:
+    """受阻: each blocked part of an open task, with its reason."""
     blocked = [
         {
             "task": tp.task.id,
@@ -229,32 +323,171 @@ def build_summary(services: Services, day: date, limit: int = LIST_LIMIT) -> dic
             "reason": p.note or "",
             "since": p.updated_at,
         }
-        for tp in tasks
+        for tp in w.tasks
         if tp.light != "closed"
         for p in tp.parts
         if p.status == "blocked"
     ]
+    shown, more = _cut(blocked, w.limit)
+    return {"rows": shown, "more": more, "total": len(blocked)}
 
-    found = sections.sections_for(tp.task for tp in tasks)
-    camp = found.get("campaign")
-    rect = found.get("rectify")
+
+def _silent(w: _Week) -> dict[str, Any]:
+    """本周未报送: units with due work that recorded nothing of their own this week."""
+    active = {ev["unit"] for ev in w.events if ev.get("unit") and w.who.is_own(ev)}
+    due_work = progress.due_work_by_unit(w.tasks, w.day, SILENT_HORIZON_DAYS)
+    silent = [
+        _silent_row(unit, due_work[unit])
+        for unit in sorted(set(due_work) - active, key=_unit_order(w.services))
+    ]
+    silent.sort(key=lambda row: -row["overdue"])  # units with the most overdue work first
+    shown, more = _cut(silent, w.limit)
+    return {
+        "silent": silent,
+        "silent_shown": shown,
+        "silent_more": more,
+        "silent_horizon": SILENT_HORIZON_DAYS,
+    }
+
+
+def _campaign_sections(w: _Week) -> dict[str, Any]:
+    """诚信建设万里行 and 专项治理: their tasks' plain notes and structured reports."""
+    found = sections.sections_for(tp.task for tp in w.tasks)
+    return {
+        "campaign": _campaign(w, found.get("campaign")),
+        "rectify": _rectify(w, found.get("rectify")),
+    }
+
+
+def _campaign(w: _Week, camp: sections.Section | None) -> dict[str, Any]:
+    store, limit = w.services.store, w.limit
     camp_tasks = set(camp.tasks) if camp else set()
-    rect_tasks = set(rect.tasks) if rect else set()
     acts = campaign.campaign_stats(
-        [a for a in campaign.activities(store) if a.get("task") in camp_tasks], start, end
+        [a for a in campaign.activities(store) if a.get("task") in camp_tasks], w.start, w.end
     )
+    notes = _one_per_part(w.notes, camp_tasks)
+    return {
+        "present": bool(camp and camp.tasks),
+        "title": camp.title if camp else "诚信建设万里行",
+        "tasks": sorted(camp_tasks),
+        "notes": notes[:limit],
+        "notes_more": max(0, len(notes) - limit),
+        "week": [
+            {
+                "day": date.fromisoformat(a["day"]),
+                "unit": a.get("unit") or "—",
+                "form": a["form"],
+                "carrier": a["carrier"],
+                "title": a["title"],
+                "participants": a["participants"],
+                "enterprises": a["enterprises"],
+            }
+            for a in acts.week[:limit]
+        ],
+        "week_count": len(acts.week),
+        "matrix": [
+            {
+                "form": f,
+                "cells": [{"carrier": c, "count": n} for c, n in row.items()],
+                "total": sum(row.values()),
+            }
+            for f, row in acts.matrix.items()
+        ],
+        "carriers": list(campaign.CARRIERS),
+        "total": acts.total,
+        "participants": acts.participants,
+        "units": acts.units,
+        "enterprises": acts.enterprises,
+        "week_enterprises": acts.week_enterprises,
+        "missing": acts.carriers_missing,
+    }
+
+
+def _rectify(w: _Week, rect: sections.Section | None) -> dict[str, Any]:
+    rect_tasks = set(rect.tasks) if rect else set()
     fields = [
         f
-        for f in campaign.rectify_stats(campaign.rectifications(store), start, end)
+        for f in campaign.rectify_stats(campaign.rectifications(w.services.store), w.start, w.end)
         if f.task in rect_tasks
     ]
-    kpi_rows = kpis.kpi_statuses(kpis.metric_records(store), kpis.bundled_kpis())
-    reviews = [
-        {"id": i, **doc}
-        for i, doc in store.table("reviews").raw_docs()
-        if doc.get("status") == "pending"
+    notes = _one_per_part(w.notes, rect_tasks)
+    return {
+        "present": bool(rect and rect.tasks),
+        "title": rect.title if rect else "专项治理",
+        "tasks": sorted(rect_tasks),
+        "notes": notes[: w.limit],
+        "notes_more": max(0, len(notes) - w.limit),
+        "fields": [
+            {
+                "name": f.name,
+                "task": f.task,
+                "identified": f.identified,
+                "rectified": f.rectified,
+                "rate": _percent(f.exit_rate),
+                "met": f.met,
+                "reports": f.reports,
+                "cases": f.week_cases[-3:],
+                "new_cases": len(f.week_cases),
+            }
+            for f in fields
+        ],
+        "reported": sum(1 for f in fields if f.reports),
+        "identified": sum(f.identified for f in fields),
+        "rectified": sum(f.rectified for f in fields),
+        "rate": _percent(campaign.total_exit_rate(fields)),
+        "target": _percent(campaign.EXIT_TARGET),
+    }
+
+
+def _kpis(w: _Week) -> list[dict[str, Any]]:
+    """量化指标: each KPI's latest value against its target."""
+    rows = kpis.kpi_statuses(kpis.metric_records(w.services.store), kpis.bundled_kpis())
+    return [
+        {
+            "key": k.kpi.key,
+            "name": k.kpi.name,
+            "task": k.kpi.task,
+            "target": k.target,
+            "value": None if k.value is None else f"{kpis.fmt_number(k.value)}{k.kpi.unit}",
+            "met": k.met,
+            "day": k.day,
+        }
+        for k in rows
     ]
-    card = scorecard.scorecard(services, day, tasks)
+
+
+def _reviews(w: _Week) -> dict[str, Any]:
+    """待审核: completion claims and extension requests waiting for a coordinator."""
+    titles = w.titles
+    pending = review.records(w.services.store)
+    return {
+        "claims": [
+            {
+                "id": r["id"],
+                "task": r["task"],
+                "unit": r["unit"],
+                "title": titles.get(r["task"], ""),
+            }
+            for r in pending
+            if r.get("kind") == "claim"
+        ],
+        "extensions": [
+            {
+                "id": r["id"],
+                "task": r["task"],
+                "unit": r["unit"],
+                "due": date.fromisoformat(r["due"]) if r.get("due") else None,
+                "reason": r.get("reason") or "",
+            }
+            for r in pending
+            if r.get("kind") == "extension"
+        ],
+    }
+
+
+def _ranking(w: _Week) -> dict[str, Any]:
+    """通报: the scorecard's best and the units that need to speed up."""
+    card = scorecard.scorecard(w.services, w.day, w.tasks)
     ranked = [_score_row(s) for s in card.ranked]
     # Praise needs a record: the unit's own reporting, or work finished on time.
     top = [r for r, u in zip(ranked, card.ranked, strict=True) if u.own_weeks or u.on_time_done]
@@ -263,161 +496,13 @@ def build_summary(services: Services, day: date, limit: int = LIST_LIMIT) -> dic
     bottom = [r for r in ranked[::-1] if r not in top][: card.shown]
     if not bottom:
         bottom = [r for r in ranked[::-1] if r["overdue"]][: card.shown]
-    progress_rows, progress_more = _cut(_one_per_task(notes, state_by), limit)
-    overdue_shown, overdue_more = _cut(overdue_units, limit)
-    blocked_shown, blocked_more = _cut(blocked, limit)
-    silent_shown, silent_more = _cut(silent, limit)
-    camp_notes = _one_per_part(notes, camp_tasks)
-    rect_notes = _one_per_part(notes, rect_tasks)
-    lead_done = [
-        {"task": tp.task.id, "title": tp.task.title}
-        for tp in tasks
-        if tp.lead_done_open and tp.light != "closed"
-    ]
-
     return {
-        "day": day,
-        "week": week_key(day),
-        "week_no": day.isocalendar()[1],
-        "start": start,
-        "end": end,
-        "tasks": len(tasks),
-        "percent": round(sum(t.percent for t in tasks) / len(tasks)) if tasks else 0,
-        "lights": progress.light_counts(tasks),
-        "statuses": progress.status_counts(states),
-        "day_kind": DAY_KIND,
-        "groups": [
-            {
-                "no": g.no,
-                "no_cn": cn_number(g.no),
-                "name": g.name,
-                "percent": g.percent,
-                "tasks": [
-                    {"id": t.task.id, "light": t.light, "icon": progress.LIGHT_ICONS[t.light]}
-                    for t in g.tasks
-                ],
-            }
-            for g in progress.groups(tasks)
-        ],
-        "lead_done": lead_done,
-        "progress": {"rows": progress_rows, "more": progress_more, "total": len(notes)},
-        "completed": [
-            {"task": tid, "title": titles.get(tid, ""), "units": units, "closed": tid in closed}
-            for tid, units in sorted(completed.items())
-        ],
-        "completed_parts": sum(len(u) for u in completed.values()),
-        "overdue": overdue,
-        "overdue_units": {"rows": overdue_shown, "more": overdue_more, "total": len(by_unit)},
-        "blocked": {"rows": blocked_shown, "more": blocked_more, "total": len(blocked)},
-        "silent": silent,
-        "silent_shown": silent_shown,
-        "silent_more": silent_more,
-        "silent_horizon": SILENT_HORIZON_DAYS,
-        "campaign": {
-            "present": bool(camp and camp.tasks),
-            "title": camp.title if camp else "诚信建设万里行",
-            "tasks": sorted(camp_tasks),
-            "notes": camp_notes[:limit],
-            "notes_more": max(0, len(camp_notes) - limit),
-            "week": [
-                {
-                    "day": date.fromisoformat(a["day"]),
-                    "unit": a.get("unit") or "—",
-                    "form": a["form"],
-                    "carrier": a["carrier"],
-                    "title": a["title"],
-                    "participants": a["participants"],
-                    "enterprises": a["enterprises"],
-                }
-                for a in acts.week[:limit]
-            ],
-            "week_count": len(acts.week),
-            "matrix": [
-                {
-                    "form": f,
-                    "cells": [{"carrier": c, "count": n} for c, n in row.items()],
-                    "total": sum(row.values()),
-                }
-                for f, row in acts.matrix.items()
-            ],
-            "carriers": list(campaign.CARRIERS),
-            "total": acts.total,
-            "participants": acts.participants,
-            "units": acts.units,
-            "enterprises": acts.enterprises,
-            "week_enterprises": acts.week_enterprises,
-            "missing": acts.carriers_missing,
-        },
-        "rectify": {
-            "present": bool(rect and rect.tasks),
-            "title": rect.title if rect else "专项治理",
-            "tasks": sorted(rect_tasks),
-            "notes": rect_notes[:limit],
-            "notes_more": max(0, len(rect_notes) - limit),
-            "fields": [
-                {
-                    "name": f.name,
-                    "task": f.task,
-                    "identified": f.identified,
-                    "rectified": f.rectified,
-                    "rate": _percent(f.exit_rate),
-                    "met": f.met,
-                    "reports": f.reports,
-                    "cases": f.week_cases[-3:],
-                    "new_cases": len(f.week_cases),
-                }
-                for f in fields
-            ],
-            "reported": sum(1 for f in fields if f.reports),
-            "identified": sum(f.identified for f in fields),
-            "rectified": sum(f.rectified for f in fields),
-            "rate": _percent(campaign.total_exit_rate(fields)),
-            "target": _percent(campaign.EXIT_TARGET),
-        },
-        "kpis": [
-            {
-                "key": k.kpi.key,
-                "name": k.kpi.name,
-                "task": k.kpi.task,
-                "target": k.target,
-                "value": None if k.value is None else f"{kpis.fmt_number(k.value)}{k.kpi.unit}",
-                "met": k.met,
-                "day": k.day,
-            }
-            for k in kpi_rows
-        ],
-        "reviews": {
-            "claims": [
-                {
-                    "id": r["id"],
-                    "task": r["task"],
-                    "unit": r["unit"],
-                    "title": titles.get(r["task"], ""),
-                }
-                for r in reviews
-                if r.get("kind") == "claim"
-            ],
-            "extensions": [
-                {
-                    "id": r["id"],
-                    "task": r["task"],
-                    "unit": r["unit"],
-                    "due": date.fromisoformat(r["due"]) if r.get("due") else None,
-                    "reason": r.get("reason") or "",
-                }
-                for r in reviews
-                if r.get("kind") == "extension"
-            ],
-        },
-        "ranking": {
-            "top": top,
-            "bottom": bottom,
-            "units": len(card.rows),
-            "ranked": len(ranked),
-            "unranked": [r.unit for r in card.unranked],
-            "weeks": card.weeks,
-        },
-        "behind": bottom[:5],
+        "top": top,
+        "bottom": bottom,
+        "units": len(card.rows),
+        "ranked": len(ranked),
+        "unranked": [r.unit for r in card.unranked],
+        "weeks": card.weeks,
     }
 
 
@@ -521,7 +606,7 @@ def weekly_trend(services: Services, day: date, weeks: int = 8) -> list[tuple[st
     ends = sorted(min(e, day) for e in ends)
     changes = [
         (ev["at"][:10], (ev["task"], ev["unit"]), ev["status"])
-        for _, ev in store.table("events").raw_docs()
+        for ev in store.iter_events()
         if ev.get("status") and ev.get("task") and ev.get("unit")
     ]
     changes.sort(key=lambda c: c[0])

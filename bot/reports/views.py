@@ -16,6 +16,7 @@ from bot.domain import progress
 from bot.domain.days import days_late
 from bot.domain.status import STATUS_LABELS
 from bot.features import kpis
+from bot.features.evidence import records as evidence_records
 from bot.reports.summary import cn_number, snapshot
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
 
@@ -157,9 +158,7 @@ def task_view(services: Services, task_id: int, today: date, page: int = 0) -> P
     tp = next((t for t in snapshot(services, today) if t.task.id == task_id), None)
     if tp is None:
         return None
-    evidence = Counter(
-        doc["unit"] for _, doc in store.table("evidence").raw_docs() if doc["task"] == task_id
-    )
+    evidence = Counter(doc["unit"] for doc in evidence_records(store) if doc["task"] == task_id)
     recent = store.events(
         task=task_id, where=lambda ev: not ev["kind"].startswith(HIDDEN_KINDS), last=HISTORY_SHOWN
     )

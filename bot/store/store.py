@@ -238,6 +238,16 @@ class Store:
                 return same[nth], False
         return self.table(table).insert(doc), True
 
+    def first_event(self) -> Mapping[str, Any] | None:
+        """The oldest event: when the store started tracking."""
+        doc = self.table("events").get(doc_id=1)
+        return doc if isinstance(doc, Mapping) else None
+
+    def iter_events(self) -> Iterator[Mapping[str, Any]]:
+        """Every event, oldest first, without copies: for read models that scan all history."""
+        for _, doc in self.table("events").raw_docs():
+            yield doc
+
     def events(
         self,
         *,
@@ -525,11 +535,12 @@ class Store:
         return True
 
     # -- contacts ---------------------------------------------------------------------------
-    def contacts(self, unit: str | None = None) -> list[dict[str, Any]]:
+    def contacts(self, unit: str | None = None, *, former: bool = False) -> list[dict[str, Any]]:
+        """Bound contacts (of one unit when given); with `former`, those since unbound too."""
         return [
             dict(doc)
             for _, doc in self.table("contacts").raw_docs()
-            if doc.get("active", True) and (unit is None or doc["unit"] == unit)
+            if (former or doc.get("active", True)) and (unit is None or doc["unit"] == unit)
         ]
 
     def units_of(self, user_id: int) -> list[str]:

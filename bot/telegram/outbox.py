@@ -17,10 +17,12 @@ Policy, error by error (numbers in `data/policy.yaml`, section `delivery`):
   Nothing is retried; the planner skips unreachable contacts until they unblock the bot or
   write to it again (handlers/reminders.py marks them reachable).
 - TimedOut: the request may have reached Telegram, so a blind retry can duplicate the message.
-  We resend at most `resend_after_timeout` times (default once) and report it: the sweep marks
-  the ledger entry `resent_after_timeout: true`. If the resend times out as well, the outcome
-  is "uncertain": the sweep records it as such and does not try again, so a contact sees a
-  reminder at most twice and a lost one is followed by the next scheduled reminder.
+  We resend at most `resend_after_timeout` times (default once). A reminder or escalation is
+  not resent at once: the sweep records it "uncertain" and resends it on a later tick of the
+  same day (`retry_uncertain_after_minutes`), marking the ledger `resent_after_timeout: true`;
+  if that resend times out too it is "unconfirmed" and goes into the coordinators' next
+  morning notice (未能确认送达). So a contact sees a reminder at most twice, and none is lost
+  silently (docs/reminders.md).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import asyncio
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -336,15 +338,21 @@ class Outbox:
         about: Iterable[About] = (),
         kind: str = "reminder",
         notify: bool = True,
+        resend: bool = True,
     ) -> Delivery:
-        """A bulk send (reminder, escalation, summary) under the delivery policy above."""
+        """A bulk send (reminder, escalation, summary) under the delivery policy above.
+
+        With `resend=False` a timeout is not resent at once: the caller (the reminder sweep)
+        resends on a later tick, from its ledger.
+        """
+        policy = self.policy if resend else replace(self.policy, resend_after_timeout=0)
         outcome = await send_text(
             self.bot,
             self.services,
             chat_id,
             text,
             markup,
-            policy=self.policy,
+            policy=policy,
             notify=notify,
             sleep=self._sleep,
         )

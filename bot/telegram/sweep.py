@@ -15,7 +15,7 @@ import logging
 import sys
 import weakref
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup
@@ -47,6 +47,9 @@ def _sweep_lock(services: Any) -> asyncio.Lock:
     if lock is None:
         lock = _locks[services.store] = asyncio.Lock()
     return lock
+
+
+UNCONFIRMED_SHOWN = 30  # lines in the morning notice; the rest are counted
 
 
 def ledger_key(reminder: Reminder, chat_id: int) -> str:
@@ -193,16 +196,22 @@ def _record(
     # sweep's time, and the records of one message stand or fall together anyway.
     with store.batch():
         for r in items:
+            key = ledger_key(r, chat_id)
+            attempts = int((store.ledger_get(key) or {}).get("attempts") or 0) + 1
+            status = "sent" if outcome.ok else outcome.status
+            if status == "uncertain" and attempts > outbox.policy.resend_after_timeout:
+                status = "unconfirmed"  # the one resend timed out too: told in the morning
             store.ledger_put(
-                ledger_key(r, chat_id),
-                status="sent" if outcome.ok else outcome.status,
+                key,
+                status=status,
                 sent_at=now.isoformat(timespec="seconds"),
                 chat=chat_id,
                 message_ids=ids,
                 task=r.task,
                 unit=r.unit,
                 kind=r.kind,
-                resent_after_timeout=outcome.resent_after_timeout,
+                attempts=attempts,
+                resent_after_timeout=attempts > 1 or outcome.resent_after_timeout,
             )
             store.record(
                 "reminder",
@@ -239,7 +248,7 @@ async def send_grouped(
     async def one(chat_id: int, items: list[Reminder]) -> None:
         text, markup = compose(services, items, manual=manual, day=now.date())
         async with gate:
-            outcome = await outbox.deliver(chat_id, text, markup)
+            outcome = await outbox.deliver(chat_id, text, markup, resend=False)
         # The ledger is written only once Telegram accepted (or may have accepted) the message;
         # a refusal (403) is recorded too, so the chat is not tried again every minute.
         if outcome.status in ("sent", "uncertain", "forbidden"):
@@ -282,17 +291,76 @@ async def sweep(
         # back in touch gets this morning's reminders after all. Other chats refused stay so.
         back = {c["user_id"] for c in store.contacts() if c.get("reachable", True)}
 
+        retry_before = now - timedelta(minutes=policy.delivery.retry_uncertain_after_minutes)
+
         def in_ledger(r: Reminder, chat: int) -> bool:
             entry = store.ledger_get(ledger_key(r, chat))
             if entry is None:
                 return False
+            if entry.get("status") == "uncertain":
+                # A send that timed out: resent once, a while later (a duplicate at most).
+                return datetime.fromisoformat(entry["sent_at"]) > retry_before
             return not (entry.get("status") == "forbidden" and chat in back)
 
         outbox = Outbox.of(sender, services, policy.delivery)
         await send_grouped(outbox, services, by_chat(reminders, in_ledger), now=now, report=report)
+        await _unconfirmed_notice(outbox, services, now)
         if policy.no_contacts.weekly:
             await _weekly_no_contacts(outbox, services, now)
     return report
+
+
+async def _unconfirmed_notice(outbox: Outbox, services: Any, now: datetime) -> None:
+    """Each morning, the coordinators learn which of earlier days' sends nobody could confirm.
+
+    A timed-out reminder still unconfirmed when its day ended (its resend timed out too, or the
+    bot stopped before resending) is listed once, so no reminder is lost without anyone told.
+    """
+    store = services.store
+    today = now.date().isoformat()
+    doubtful = [
+        e
+        for e in store.ledger()
+        if e.get("status") in ("uncertain", "unconfirmed")
+        and e.get("task") is not None
+        and not e.get("reported")
+        and str(e.get("sent_at", ""))[:10] < today
+    ]
+    if not doubtful:
+        return
+    settings = services.settings
+    names: dict[int, str] = {c["user_id"]: c["name"] for c in store.contacts()}
+    names.update({uid: "督办人员" for uid in settings.coordinators})
+    for chat, label in (
+        (settings.summary_chat_id, "协调群"),
+        (settings.inspection_chat_id, "督查室"),
+    ):
+        if chat is not None:
+            names[chat] = label
+    grouped: dict[tuple[str, int], dict[str, Any]] = {}
+    for e in sorted(doubtful, key=lambda e: (e["sent_at"], e["task"], e["unit"])):
+        day = e["sent_at"][:10]
+        item = grouped.setdefault(
+            (day, e["task"]),
+            {"task": e["task"], "day": date.fromisoformat(day), "units": [], "who": []},
+        )
+        item["escalation"] = e.get("kind") in ("escalation", "escalation2")
+        for key, value in (("units", e["unit"]), ("who", names.get(e["chat"], str(e["chat"])))):
+            if value not in item[key]:
+                item[key].append(value)
+    items = list(grouped.values())
+    sent = await outbox.tell_coordinators(
+        render(
+            "unconfirmed.html.j2",
+            items=items[:UNCONFIRMED_SHOWN],
+            more=len(items) - UNCONFIRMED_SHOWN,
+        )
+    )
+    if not sent:
+        return  # told nobody: try again on the next tick
+    with store.batch():
+        for e in doubtful:
+            store.ledger_put(e["key"], reported=now.isoformat(timespec="seconds"))
 
 
 async def _weekly_no_contacts(outbox: Outbox, services: Any, now: datetime) -> None:
