@@ -85,3 +85,10 @@ async def reply(
 def plain_text(html_text: str) -> str:
     """Rendered HTML as plain text for a callback answer (at most 200 characters)."""
     return html.unescape(re.sub(r"<[^>]+>", "", html_text))[:200]
+
+
+async def drop_keyboard(update: Update, context: Context) -> None:
+    """Remove the buttons of the message whose button was just pressed (they are used up)."""
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        await context.outbox.drop_keyboard(query.message.chat.id, query.message.message_id)

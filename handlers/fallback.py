@@ -36,7 +36,7 @@ async def stale_button(update: Update, context: Context) -> None:
     """A button whose dialogue is over (or from an old message)."""
     assert update.callback_query is not None
     text = plain_text(render("update_dialog.html.j2", step="stale"))
-    await update.callback_query.answer(text, show_alert=True)
+    await update.callback_query.answer(text)  # a toast: an old keyboard is no emergency
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -68,8 +68,20 @@ async def _turn_away(update: Update, context: Context, reason: str) -> None:
     )
     if update.callback_query is not None:
         await update.callback_query.answer(plain_text(text), show_alert=True)
-    elif update.effective_chat is not None:
-        await reply(update, context, text)
+        return
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None:
+        return
+    stranger = context.actor is not None and context.actor.is_stranger
+    if chat.type in (ChatType.GROUP, ChatType.SUPERGROUP) and user is not None and stranger:
+        # One explanation per person per day in a group: forty strangers typing /status must
+        # not fill the group (held at 20 messages a minute) with forty copies, again and again.
+        services = context.services
+        key = f"gate:{chat.id}:{user.id}:{services.clock.now().date().isoformat()}"
+        if services.store.ledger_get(key) is not None:
+            return
+        services.store.ledger_put(key, reason=reason)
+    await reply(update, context, text)
 
 
 def register(application: Application) -> None:

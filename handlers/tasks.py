@@ -1,32 +1,102 @@
-"""/mytasks (a card per task of the actor's units) and /task N (one task in full)."""
+"""/mytasks (one message: the open parts by urgency, a `#N` button each) and /task N.
+
+A `#N` button turns the list message into that task's card by editing it, ↩ turns it back;
+nothing piles up in the chat, and only one keyboard per list is ever live.
+"""
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import Application, CommandHandler
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.features.access import Actor
 from bot.features.updates import UpdateError, parse_task_number
-from bot.reports.cards import cards_for, mytasks_intro, task_detail
-from bot.telegram.keyboards import task_actions
+from bot.reports.cards import Card, cards_for, mytasks_intro, task_detail, task_list
+from bot.telegram import callbacks as cb
+from bot.telegram.keyboards import task_actions, task_card_buttons, task_list_buttons
+from bot.telegram.outbox import About
 from bot.text.render import render
-from handlers.common import Context, actor_of, reply, today
+from handlers.common import Context, actor_of, plain_text, reply, today
+
+
+def list_message(
+    context: Context, actor: Actor, page: int = 0
+) -> tuple[str, InlineKeyboardMarkup | None, list[About]]:
+    """The text, buttons and tasks of page `page` of the actor's /mytasks list."""
+    services = context.services
+    day = today(context)
+    cards = cards_for(services, actor, day)
+    if not actor.units:
+        return mytasks_intro(actor, cards), None, []
+    lst = task_list(cards, actor.units, day, page)
+    about: list[About] = [(c.task.id, c.unit) for _, section in lst.sections for c in section]
+    return lst.text, task_list_buttons(lst.tasks, lst.page, lst.pages), about
+
+
+def _actor_cards(context: Context, actor: Actor, task_id: int) -> list[Card]:
+    return [c for c in cards_for(context.services, actor, today(context)) if c.task.id == task_id]
+
+
+def _can_finish(cards: list[Card]) -> bool:
+    return any(c.open and c.state.get("claim") != "pending" for c in cards)
 
 
 async def mytasks(update: Update, context: Context) -> None:
-    """The unit's tasks as cards with 更新进度/上传材料/申请延期/标记完成 buttons."""
-    services, actor = context.services, actor_of(update, context)
-    cards = cards_for(services, actor, today(context))
-    await reply(update, context, mytasks_intro(actor, cards))
-    for card in cards:
-        can_finish = card.open and card.state.get("claim") != "pending"
-        buttons = task_actions(card.task.id, with_done=can_finish) if card.open else None
-        await reply(
-            update, context, card.text, buttons, about=[(card.task.id, card.unit)], kind="card"
+    """The unit's open tasks in one message, most urgent first, a `#N` button each."""
+    text, markup, about = list_message(context, actor_of(update, context))
+    await reply(update, context, text, markup, about=about, kind="digest")
+
+
+async def more_tasks(update: Update, context: Context) -> None:
+    """更多… under a digest: the /mytasks list as a new message."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await mytasks(update, context)
+
+
+async def list_page(update: Update, context: Context) -> None:
+    """◀ ▶ or ↩: the message shows a page of the list."""
+    query, button = update.callback_query, cb.button_of(update, cb.TaskListPage)
+    assert query is not None and query.message is not None
+    text, markup, about = list_message(context, actor_of(update, context), button.page)
+    await query.answer()
+    await context.outbox.edit(
+        query.message.chat.id, query.message.message_id, text, markup, about=about, kind="digest"
+    )
+
+
+async def open_card(update: Update, context: Context) -> None:
+    """`#N`: the message becomes task N's card with its actions and ↩ back to the list."""
+    query, button = update.callback_query, cb.button_of(update, cb.OpenCard)
+    assert query is not None and query.message is not None
+    actor = actor_of(update, context)
+    cards = _actor_cards(context, actor, button.task)
+    if cards:
+        text = "\n\n".join(c.text for c in cards)
+        open_ = any(c.open for c in cards)
+        markup = task_card_buttons(
+            button.task, button.page, actions=open_, with_done=_can_finish(cards)
         )
+        about: list[About] = [(c.task.id, c.unit) for c in cards]
+    elif actor.is_coordinator and (
+        detail := task_detail(context.services, button.task, today(context))
+    ):
+        text, markup, about = (
+            detail,
+            task_card_buttons(button.task, None, actions=False),
+            [(button.task, None)],
+        )
+    else:  # a task no longer the unit's (re-planned) or a hand-made button
+        await query.answer(plain_text(render("update_dialog.html.j2", step="stale")))
+        return
+    await query.answer()
+    await context.outbox.edit(
+        query.message.chat.id, query.message.message_id, text, markup, about=about, kind="card"
+    )
 
 
 async def task(update: Update, context: Context) -> None:
-    """One task: every responsible unit's status and the recent history."""
+    """One task: every responsible unit's status, the recent history, and the unit's actions."""
     services = context.services
     try:
         task_id = parse_task_number(context.args[0] if context.args else None)
@@ -40,9 +110,17 @@ async def task(update: Update, context: Context) -> None:
             update, context, render("update_error.html.j2", reason="unknown_task", task_id=task_id)
         )
         return
-    await reply(update, context, text, about=[(task_id, None)], kind="detail")
+    cards = _actor_cards(context, actor_of(update, context), task_id)
+    open_cards = [c for c in cards if c.open]
+    markup = task_actions(task_id, with_done=_can_finish(cards)) if open_cards else None
+    units = {c.unit for c in cards}
+    about: list[About] = [(task_id, units.pop() if len(units) == 1 else None)]
+    await reply(update, context, text, markup, about=about, kind="detail")
 
 
-def register(application: Application) -> None:
+def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("mytasks", mytasks))
     application.add_handler(CommandHandler("task", task))
+    application.add_handler(CallbackQueryHandler(open_card, pattern=cb.matches(cb.OpenCard)))
+    application.add_handler(CallbackQueryHandler(list_page, pattern=cb.matches(cb.TaskListPage)))
+    application.add_handler(CallbackQueryHandler(more_tasks, pattern=cb.matches(cb.MoreTasks)))

@@ -19,6 +19,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.domain.status import STATUS_LABELS
 from bot.features.access import Refusal, authorize
+from bot.features.mentions import leading_task
 from bot.features.updates import (
     Outcome,
     UpdateError,
@@ -38,6 +39,7 @@ from handlers.common import (
     Context,
     actor_of,
     command_rest,
+    drop_keyboard,
     plain_text,
     reply,
 )
@@ -66,7 +68,9 @@ async def _report(update: Update, context: Context, result: Outcome | str) -> No
     if isinstance(result, str):
         await reply(update, context, result)
         return
-    await reply(update, context, result.text)
+    # A reply to the confirmation is a further note on the same task and unit.
+    about = [(result.task.id, result.unit)]
+    await reply(update, context, result.text, about=about, kind="confirmation")
     if result.status == "blocked":
         await alert_blocked(context, result, actor_of(update, context))
     if result.claim is not None:
@@ -74,7 +78,7 @@ async def _report(update: Update, context: Context, result: Outcome | str) -> No
         extra = review_texts.supporters_text(context.services, result.claim)
         notice = f"{notice}\n\n{extra}" if extra else notice
         markup = card_buttons(context.services, result.claim["id"])
-        await context.outbox.tell_coordinators(notice, markup)
+        await context.outbox.tell_coordinators(notice, markup, about=about, kind="review")
 
 
 def _task_of(update: Update) -> int:
@@ -130,6 +134,7 @@ async def ask_status(update: Update, context: Context) -> int:
         return END
     _stamp(context, {"task": task_id, "unit": grant.unit})
     await query.answer()
+    await drop_keyboard(update, context)  # the card is used: its buttons would now be stale
     text = render(
         "update_dialog.html.j2", step="status", task=services.store.task(task_id), unit=grant.unit
     )
@@ -146,16 +151,16 @@ async def got_status(update: Update, context: Context) -> int:
     assert query is not None and context.user_data is not None
     draft = _draft(context)
     if draft is None or draft["task"] != task_id or button.status not in STATUS_LABELS:
-        await query.answer(
-            plain_text(render("update_dialog.html.j2", step="stale")), show_alert=True
-        )
+        await query.answer(plain_text(render("update_dialog.html.j2", step="stale")))
         return CHOOSING if draft else END  # a timed-out dialogue (say, across a restart) ends
-    _stamp(context, {**draft, "status": button.status})
     await query.answer()
+    await drop_keyboard(update, context)
     text = render(
         "update_dialog.html.j2", step="detail", status=button.status, **_where(context, draft)
     )
-    await reply(update, context, text, skip_button(task_id))
+    about = [(task_id, draft["unit"])]
+    sent = await reply(update, context, text, skip_button(task_id), about=about, kind="prompt")
+    _stamp(context, {**draft, "status": button.status, "prompt": sent[-1].message_id})
     return DETAIL
 
 
@@ -179,9 +184,8 @@ async def skip_detail(update: Update, context: Context) -> int:
     query = update.callback_query
     assert query is not None
     if _draft(context) is None:  # the dialogue timed out (say, across a restart)
-        await query.answer(
-            plain_text(render("update_dialog.html.j2", step="stale")), show_alert=True
-        )
+        await query.answer(plain_text(render("update_dialog.html.j2", step="stale")))
+        await drop_keyboard(update, context)
         return END
     await query.answer()
     return await _finish(update, context)
@@ -195,6 +199,9 @@ async def _finish(update: Update, context: Context, **detail: object) -> int:
         await reply(update, context, render("update_dialog.html.j2", step="stale"))
         return END
     actor, services = actor_of(update, context), context.services
+    chat = update.effective_chat
+    if draft.get("prompt") and chat is not None:  # 跳过 under the prompt is spent now
+        await context.outbox.drop_keyboard(chat.id, int(draft["prompt"]))  # type: ignore[call-overload]
     result = submit(services, actor, draft["task"], draft["unit"], status=draft["status"], **detail)  # type: ignore[arg-type]
     await _report(update, context, result)
     return END
@@ -215,6 +222,7 @@ async def mark_done(update: Update, context: Context) -> None:
     unit = _card_unit(context, query.message, task_id)
     result = submit(context.services, actor_of(update, context), task_id, unit, status="done")
     await query.answer()
+    await drop_keyboard(update, context)
     await _report(update, context, result)
 
 
@@ -230,6 +238,26 @@ async def reply_note(update: Update, context: Context) -> None:
         return
     task_id, unit, note = target
     result = submit(services, actor_of(update, context), task_id, unit, note=note)
+    await _report(update, context, result)
+
+
+async def mention_note(update: Update, context: Context) -> None:
+    """`#18 今天完成了初稿` in a private chat from a bound contact: a note on #18."""
+    message = update.message
+    assert message is not None
+    actor = actor_of(update, context)
+    mention = leading_task(message.text)
+    if mention is None or not actor.is_contact:
+        await reply(update, context, render("update_dialog.html.j2", step="stray"))
+        return
+    if not mention.rest:
+        await reply(
+            update,
+            context,
+            render("update_error.html.j2", reason="empty_mention", task_id=mention.task),
+        )
+        return
+    result = submit(context.services, actor, mention.task, None, note=mention.rest)
     await _report(update, context, result)
 
 
@@ -294,4 +322,12 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     known_reply = RepliesToKnownMessage(application)
     application.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & known_reply, reply_note)
+    )
+    # After replies: a reply starting with #N is resolved against the message it answers.
+    starts_with_task = filters.Regex(r"^\s*[#＃]\s?\d")
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & starts_with_task,
+            mention_note,
+        )
     )

@@ -221,6 +221,16 @@ class ChatEnv:
             settings, self.services, clock=self.clock, application_class=TrackedApplication
         )
         app.tracker = self.tracker  # type: ignore[attr-defined]
+        # Pacing runs on virtual time here: its rules apply, nobody waits for real.
+        from bot.telegram.pacing import pacer_for
+
+        pacer, virtual = pacer_for(app.bot), [0.0]
+
+        async def virtual_sleep(seconds: float) -> None:
+            virtual[0] += seconds
+            await asyncio.sleep(0)
+
+        pacer.clock, pacer.sleep = (lambda: virtual[0]), virtual_sleep
         await app.initialize()
         if app.post_init is not None:
             await app.post_init(app)
@@ -337,3 +347,33 @@ def redeliver(api: BotApiServer, update: dict[str, Any]) -> None:
     """
     api._updates.append(update)  # noqa: SLF001
     api._notify_soon()  # noqa: SLF001
+
+
+def current(env: ChatEnv, message: Message) -> Message:
+    """A bot message as it stands now (after edits)."""
+    chat = message["chat"]["id"]
+    return next(m for m in env.inbox(chat) if m["message_id"] == message["message_id"])
+
+
+def button_data(message: Message) -> list[str]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [b["callback_data"] for row in rows for b in row]
+
+
+async def open_card(person: Person, task_id: int, listing: Message | None = None) -> Message:
+    """/mytasks, then the `#N` button (paging with ▶ as needed): the list message, now the card."""
+    env = person.env
+    if listing is None:
+        (listing,) = await person.say("/mytasks")
+    for _ in range(20):
+        wanted = next((d for d in button_data(listing) if d.startswith(f"card:{task_id}:")), None)
+        if wanted is not None:
+            await person.press(listing, wanted)
+            return current(env, listing)
+        rows = (listing.get("reply_markup") or {}).get("inline_keyboard", [])
+        forward = [b["callback_data"] for row in rows for b in row if b["text"] == "▶"]
+        if not forward:
+            break
+        await person.press(listing, forward[0])
+        listing = current(env, listing)
+    raise AssertionError(f"no #{task_id} button in /mytasks")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.features import evidence
-from tests.harness import ChatEnv, Person
+from tests.harness import ChatEnv, Person, open_card
 
 PDF = "%PDF-1.4 承诺制工作方案".encode()
 
@@ -42,7 +42,7 @@ async def test_caption_names_the_task(env: ChatEnv) -> None:
 
 async def test_reply_to_a_task_card(env: ChatEnv) -> None:
     alice = alice_of(env)
-    card = card_for(await alice.say("/mytasks"), 18)
+    card = await open_card(alice, 18)
     replies = await alice.send_document(b"table", "进度表.xlsx", reply_to=card)
     assert "#18" in replies[-1]["text"] and "进度表.xlsx" in replies[-1]["text"]
     assert len(evidence.list_evidence(env.store, 18, "区司法局")) == 1
@@ -50,7 +50,7 @@ async def test_reply_to_a_task_card(env: ChatEnv) -> None:
 
 async def test_upload_button_then_files_then_cancel(env: ChatEnv) -> None:
     alice = alice_of(env)
-    card = card_for(await alice.say("/mytasks"), 18)
+    card = await open_card(alice, 18)
     asked = await alice.press(card, "ev:18")
     assert "#18" in asked[-1]["text"] and "发送" in asked[-1]["text"]
     first = await alice.send_document(b"one", "一.docx")

@@ -7,7 +7,7 @@ import logging
 import pytest
 from telegram import Update
 
-from tests.harness import COORDINATOR, ChatEnv
+from tests.harness import COORDINATOR, ChatEnv, open_card
 
 GROUP = -100777
 
@@ -31,9 +31,9 @@ async def test_stranger_gets_explanation_and_nothing_is_recorded(env: ChatEnv) -
 async def test_stranger_cannot_press_buttons(env: ChatEnv) -> None:
     alice = env.person(2001, "Alice")
     env.bind(alice, "区司法局")
-    _, *cards = await alice.say("/mytasks")
+    card = await open_card(alice, 18)
     env.store.unbind_contact(2001, "区司法局", at=env.clock.now(), actor=COORDINATOR)
-    replies = await alice.press(cards[0], "done:" + cards[0]["text"].split()[0][1:])
+    replies = await alice.press(card, "done:18")
     assert replies == [] and alice.answer is not None and "邀请链接" in alice.answer["text"]
     assert env.store.events(unit="区司法局", kinds=["status", "claim"]) == []
 
@@ -128,9 +128,9 @@ async def test_error_behind_a_button_answers_the_press(
 
     alice = env.person(2001, "Alice")
     env.bind(alice, "区司法局")
-    _, *cards = await alice.say("/mytasks")
+    card = await open_card(alice, 18)
     monkeypatch.setattr(handlers.updates, "submit", broken)
-    (reply,) = await alice.press(cards[0], "done:" + cards[0]["text"].split()[0][1:])
+    (reply,) = await alice.press(card, "done:18")
     assert "出了问题" in reply["text"] and "boom" not in reply["text"]
     assert alice.answer is not None  # the button stops spinning
 
@@ -150,3 +150,15 @@ def test_token_is_redacted_from_logs(caplog: pytest.LogCaptureFixture) -> None:
             logging.getLogger("duban.test").exception("oops")
     assert token not in caplog.text
     assert "<token>" in caplog.text
+
+
+async def test_a_stranger_in_a_group_is_told_once_a_day(env: ChatEnv) -> None:
+    stan, other = env.person(4001, "Stan"), env.person(4002, "Olga")
+    env.group(GROUP, "信用办工作群", [stan, other, env.coordinator])
+    (first,) = await stan.say("/status", chat_id=GROUP)
+    assert "邀请链接" in first["text"] or "督办" in first["text"]
+    assert await stan.say("/status", chat_id=GROUP) == []
+    assert await stan.say("/mytasks", chat_id=GROUP) == []
+    assert len(await other.say("/status", chat_id=GROUP)) == 1  # per person
+    env.clock.advance(days=1)
+    assert len(await stan.say("/status", chat_id=GROUP)) == 1  # and per day

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.features import review
-from tests.harness import ChatEnv, Person
+from tests.harness import ChatEnv, Person, open_card
 
 LEAD, LEAD2 = "区司法局", "区市场监管局"  # the two leads of #18 (due 2021-06-30)
 
@@ -81,7 +81,7 @@ async def test_extend_refused_with_a_reason(env: ChatEnv) -> None:
 async def test_extend_button_asks_for_date_and_reason(env: ChatEnv) -> None:
     coord = coordinator(env)
     alice = contact(env, 2001, "Alice", LEAD)
-    card = next(m for m in await alice.say("/mytasks") if m["text"].startswith("#18 "))
+    card = await open_card(alice, 18)
     asked = await alice.press(card, "ext:18")
     assert "7月15日 因数据未到齐" in asked[-1]["text"]
     wrong = await alice.say("过几天吧")
@@ -196,6 +196,6 @@ async def test_refusal_to_a_unit_that_blocked_the_bot(env: ChatEnv) -> None:
     card = with_buttons(await coord.say("/review"))
     await coord.press(card, f"rv:no:{record_id(card)}")
     done = await coord.say("缺少佐证材料")
-    assert "已退回" in done[-1]["text"] and "没能通知到 区司法局" in done[-1]["text"]
+    assert "已退回" in done[-1]["text"] and "没能通知到区司法局" in done[-1]["text"]
     assert env.store.state(18, LEAD)["claim"] == "rejected"  # type: ignore[index]
     assert "出了问题" not in "".join(m["text"] for m in done)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.harness import ChatEnv
+from tests.harness import ChatEnv, current, open_card
 
 
 def buttons(message: dict) -> list[str]:
@@ -10,20 +10,78 @@ def buttons(message: dict) -> list[str]:
     return [b["callback_data"] for row in rows for b in row]
 
 
-async def test_mytasks_cards(env: ChatEnv) -> None:
+async def test_mytasks_is_one_message_with_a_button_per_task(env: ChatEnv) -> None:
     alice = env.person(2001, "Alice")
     env.bind(alice, "区司法局")
-    intro, *cards = await alice.say("/mytasks")
-    assert "区司法局" in intro["text"]
-    by_task = {int(c["text"].split()[0][1:]): c for c in cards}
-    assert set(by_task) == {s["task"] for s in env.store.states(unit="区司法局")}
-    card = by_task[18]
+    (listing,) = await alice.say("/mytasks")  # one message, not one per task
+    assert "区司法局的任务" in listing["text"]
+    assert listing["text"].index("已逾期") < listing["text"].index("其他")
+    tasks = {s["task"] for s in env.store.states(unit="区司法局")}
+    assert len(tasks) <= 8  # one page
+    assert buttons(listing) == [f"card:{t}:0" for t in _by_urgency(listing["text"])]
+    assert set(_by_urgency(listing["text"])) == tasks
+
+
+def _by_urgency(text: str) -> list[int]:
+    return [int(line.split()[0][1:]) for line in text.splitlines() if line.startswith("#")]
+
+
+async def test_a_task_button_turns_the_list_into_the_card_and_back(env: ChatEnv) -> None:
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    (listing,) = await alice.say("/mytasks")
+    new = await alice.press(listing, "card:18:0")
+    assert new == [] and alice.answer is not None  # edited in place, nothing new in the chat
+    card = current(env, listing)
     assert card["text"].startswith("#18 全面推行信用承诺制")
     assert "2021年6月30日（周三）" in card["text"] and "还剩 7 个工作日" in card["text"]
     assert "牵头" in card["text"] and "未启动" in card["text"]
-    assert buttons(card) == ["upd:18", "ev:18", "ext:18", "done:18"]
+    assert buttons(card) == ["upd:18", "ev:18", "ext:18", "done:18", "tl:0"]
+    # A reply to the card is about #18 now, not about the list's tasks.
     assert env.store.message_ref(2001, card["message_id"]) == (18, "区司法局")
-    assert "配合" in by_task[16]["text"] and "持续推进" in by_task[16]["text"]
+    await alice.press(card, "tl:0")
+    back = current(env, listing)
+    assert back["text"] == listing["text"] and buttons(back) == buttons(listing)
+
+
+async def test_more_than_eight_tasks_page_with_arrows(env: ChatEnv) -> None:
+    bob = env.person(2002, "Bob")
+    env.bind(bob, "区市场监管局")  # 14 open parts
+    (listing,) = await bob.say("/mytasks")
+    assert len([b for b in buttons(listing) if b.startswith("card:")]) == 8
+    assert "tl:1" in buttons(listing) and "第 1/2 页" in listing["text"]
+    await bob.press(listing, "tl:1")
+    second = current(env, listing)
+    assert "第 2/2 页" in second["text"] and "tl:0" in buttons(second)
+    assert not set(_by_urgency(second["text"])) & set(_by_urgency(listing["text"]))
+    card = await open_card(bob, 25, second)
+    assert card["text"].startswith("#25 ") and "tl:1" in buttons(card)  # ↩ to page 2
+
+
+async def test_a_used_card_loses_its_buttons_and_an_old_press_is_a_toast(env: ChatEnv) -> None:
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    card = await open_card(alice, 18)
+    (question,) = await alice.press(card, "upd:18")
+    assert buttons(current(env, card)) == []  # the card is used
+    (detail,) = await alice.press(question, "st:18:doing")
+    assert buttons(current(env, question)) == []  # so is the status step
+    await alice.say("60% 初稿")
+    assert buttons(current(env, detail)) == []  # and 跳过 after the note
+    assert env.store.state(18, "区司法局")["status"] == "doing"  # type: ignore[index]
+
+
+async def test_a_stale_press_is_a_short_toast(env: ChatEnv) -> None:
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    card = await open_card(alice, 18)
+    (question,) = await alice.press(card, "upd:18")
+    (detail,) = await alice.press(question, "st:18:doing")
+    env.clock.advance(minutes=20)  # the dialogue timed out while the phone was in a pocket
+    assert await alice.press(detail, "skip:18") == []
+    assert alice.answer is not None and alice.answer["text"] and not alice.answer["show_alert"]
+    assert buttons(current(env, detail)) == []  # and the dead button is gone
+    assert env.store.state(18, "区司法局")["status"] == "todo"  # type: ignore[index]
 
 
 async def test_card_shows_overdue_and_last_update(env: ChatEnv) -> None:
@@ -31,8 +89,9 @@ async def test_card_shows_overdue_and_last_update(env: ChatEnv) -> None:
     env.bind(alice, "区司法局")
     await alice.say("/update 18 进行中 40% 起草中")
     env.clock.advance(days=12)  # 2021-07-03
-    _, *cards = await alice.say("/mytasks")
-    card = next(c for c in cards if c["text"].startswith("#18 "))
+    (listing,) = await alice.say("/mytasks")
+    assert "#18 全面推行信用承诺制 · 逾期 2 个工作日" in listing["text"]
+    card = await open_card(alice, 18, listing)
     assert "已逾期 2 个工作日" in card["text"]
     assert "进行中 40%" in card["text"] and "Alice" in card["text"] and "起草中" in card["text"]
 
@@ -47,6 +106,8 @@ async def test_task_detail(env: ChatEnv) -> None:
     env.bind(alice, "区司法局")
     await alice.say("/update 18 进行中 60% 初稿")
     (detail,) = await alice.say("/task 18")
+    assert buttons(detail) == ["upd:18", "ev:18", "ext:18", "done:18"]  # its actions
+    assert env.store.message_ref(2001, detail["message_id"]) == (18, "区司法局")
     body = detail["text"]
     assert body.startswith("#18 全面推行信用承诺制")
     assert "区司法局（牵头）：进行中 60%" in body and "区市场监管局（牵头）：未启动" in body
@@ -76,3 +137,46 @@ async def test_task_errors(env: ChatEnv) -> None:
     assert "/task 编号" in reply["text"]
     (reply,) = await alice.say("/task")
     assert "/task 编号" in reply["text"]
+
+
+async def test_a_plain_hash_message_is_a_note_and_a_reply_to_the_confirmation_too(
+    env: ChatEnv,
+) -> None:
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    (confirmation,) = await alice.say("#18 今天完成了初稿")
+    assert "已记录 #18 区司法局的进度" in confirmation["text"]
+    assert env.store.state(18, "区司法局")["note"] == "今天完成了初稿"  # type: ignore[index]
+    (again,) = await alice.reply(confirmation, "明天报送")  # a reply to the bot's own answer
+    assert "已记录 #18" in again["text"]
+    assert env.store.state(18, "区司法局")["note"] == "明天报送"  # type: ignore[index]
+    (hint,) = await alice.say("#18")
+    assert "#18 今天完成了初稿" in hint["text"]
+    (refused,) = await alice.say("#20 进展")  # not the unit's task
+    assert env.store.events(task=20, unit="区司法局") == []
+    assert "#20" in refused["text"]
+
+
+async def test_a_reply_to_the_list_of_several_tasks_still_asks_which(env: ChatEnv) -> None:
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    (listing,) = await alice.say("/mytasks")
+    (ask,) = await alice.reply(listing, "进展顺利")
+    assert "#" in ask["text"] and "涉及多项任务" in ask["text"]
+    (ok,) = await alice.reply(listing, "#18 进展顺利")
+    assert "已记录 #18" in ok["text"]
+
+
+async def test_a_digest_button_opens_the_card_in_the_digest(env: ChatEnv) -> None:
+    from bot.telegram.keyboards import digest_buttons
+
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    await alice.say("/help")  # the contact has started the bot
+    markup = digest_buttons([18, 19])
+    assert env.app is not None
+    digest = await env.app.bot.send_message(2001, "今天的提醒", reply_markup=markup)
+    sent = next(m for m in env.inbox(2001) if m["message_id"] == digest.message_id)
+    await alice.press(sent, "card:18:0")
+    card = current(env, sent)
+    assert card["text"].startswith("#18 ") and "upd:18" in buttons(card)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness import COORDINATOR, ChatEnv, Person
+from tests.harness import COORDINATOR, ChatEnv, Person, open_card
 
 
 def text(replies: list[dict]) -> str:
@@ -20,8 +20,8 @@ def contact(
 
 
 async def card_for(person: Person, task_id: int) -> dict:
-    _, *cards = await person.say("/mytasks")
-    return next(c for c in cards if c["text"].startswith(f"#{task_id} "))
+    """Task N's card: /mytasks, then its `#N` button (the list message becomes the card)."""
+    return await open_card(person, task_id)
 
 
 async def test_update_command(env: ChatEnv) -> None:
@@ -94,7 +94,7 @@ async def test_nil_return_for_monthly_task(env: ChatEnv) -> None:
 async def test_contact_cannot_update_another_unit(env: ChatEnv) -> None:
     alice = contact(env)
     (reply,) = await alice.say("/update 18 区市场监管局 已完成")
-    assert "你没有绑定 区市场监管局" in reply["text"]
+    assert "你没有绑定区市场监管局" in reply["text"]
     assert env.store.events(task=18, unit="区市场监管局") == []
     (reply,) = await alice.say("/update 17 进行中")  # 区司法局 has no part in #17
     assert "不是 #17 的责任单位" in reply["text"]
@@ -276,7 +276,7 @@ async def test_card_of_other_unit_cannot_be_used(env: ChatEnv) -> None:
     env.store.unbind_contact(2002, "区市场监管局", at=env.clock.now(), actor=COORDINATOR)
     env.bind(bob, "区司法局")
     (reply,) = await bob.reply(card, "想改别人的")
-    assert "你没有绑定 区市场监管局" in reply["text"]
+    assert "你没有绑定区市场监管局" in reply["text"]
     await bob.press(card, "done:18")
     assert env.store.events(task=18, unit="区市场监管局", kinds=["status", "note", "claim"]) == []
 
@@ -350,7 +350,8 @@ async def test_cancel_ends_the_dialogue_even_while_a_file_is_awaited(env: ChatEn
     card = await card_for(alice, 18)
     (question,) = await alice.press(card, "upd:18")
     await alice.press(question, "st:18:doing")
-    await alice.press(card, "ev:18")  # the bot now also waits for a file
+    (detail,) = await alice.say("/task 18")  # the used card lost its buttons; /task has them
+    await alice.press(detail, "ev:18")  # the bot now also waits for a file
     (reply,) = await alice.say("/cancel")
     assert "取消" in reply["text"]
     (hint,) = await alice.say("60% 不该记录")

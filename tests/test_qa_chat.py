@@ -10,7 +10,7 @@ from bot.features import kpis
 from bot.reports.report import export_report
 from bot.services import Services
 from tests.clirun import Cli, cli_fixture  # noqa: F401
-from tests.harness import COORDINATOR, SUMMARY_CHAT, ChatEnv, Person
+from tests.harness import COORDINATOR, SUMMARY_CHAT, ChatEnv, Person, open_card
 from tests.prepared import at, services_fixture
 
 services = services_fixture("2021-06-21 10:00")
@@ -146,8 +146,7 @@ async def test_extension_of_an_ongoing_task_is_refused(env: ChatEnv) -> None:
     alice = contact(env)
     (reply,) = await alice.say("/extend 16 7月15日 持续推进")
     assert "持续推进" in reply["text"] and "无需申请延期" in reply["text"]
-    _, *cards = await alice.say("/mytasks")
-    card = next(c for c in cards if c["text"].startswith("#16 "))
+    card = await open_card(alice, 16)
     (reply,) = await alice.press(card, "ext:16")
     assert "无需申请延期" in reply["text"]
     assert env.store.events(task=16, kinds=["extension.request"]) == []

@@ -131,7 +131,7 @@ async def test_single_task_message_has_buttons_and_deadline(env: Env) -> None:
     assert "2021年5月31日（周一）" in msg["text"]
     assert "直接回复本消息即可更新 #20" in msg["text"]
     buttons = [b["callback_data"] for row in msg["reply_markup"]["inline_keyboard"] for b in row]
-    assert buttons == ["upd:20", "ev:20", "ext:20"]
+    assert buttons == ["card:20:0"]  # opens #20's card in the message
     assert env.services.store.message_ref(B, msg["message_id"]) == (20, "区商务局")
 
 
@@ -377,3 +377,13 @@ async def test_each_messages_records_are_made_durable_together(
     # one sync per message (each holds many ledger entries, events and reply references),
     # plus the weekly no-contacts notice's ledger entry
     assert 1 <= len(syncs) <= report.messages + 1
+
+
+def test_a_digest_has_one_button_per_task_and_more_after_eight() -> None:
+    from bot.telegram.sweep import task_buttons
+
+    markup = task_buttons([20, 18, 18, 2, 3, 4, 5, 6, 7, 8, 9])
+    assert markup is not None
+    datas = [b.callback_data for row in markup.inline_keyboard for b in row]
+    assert datas == [f"card:{n}:0" for n in (20, 18, 2, 3, 4, 5, 6, 7)] + ["more"]
+    assert task_buttons([]) is None

@@ -159,19 +159,19 @@ def test_zip_notes_missing_files(services: Services, tmp_path: Path) -> None:
 def test_chart_without_cjk_font(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
     chart.find_cjk_font.cache_clear()
     monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
-    groups, trend, title, font = chart.chart_inputs(services, date(2021, 7, 2))
-    assert font is None and title.isascii() and len(groups) == 9 and len(trend) == 8
-    assert chart.render_chart(groups, trend, title, font).startswith(PNG)
+    rows, title, font, subtitle = chart.chart_inputs(services, date(2021, 7, 2))
+    assert font is None and title.isascii() and subtitle.isascii() and len(rows) == 9
+    assert chart.render_chart(rows, title, font, subtitle).startswith(PNG)
 
 
 def test_chart_with_a_cjk_font(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
     # A stand-in family: the code path is the CJK one whatever is installed here.
     monkeypatch.setattr(chart, "find_cjk_font", lambda: "DejaVu Sans")
-    groups, trend, title, font = chart.chart_inputs(services, date(2021, 7, 2))
-    assert font == "DejaVu Sans" and "督办周报" in title
+    rows, title, font, subtitle = chart.chart_inputs(services, date(2021, 7, 2))
+    assert font == "DejaVu Sans" and "督办周报" in title and "计划" in subtitle
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # DejaVu lacks CJK glyphs: matplotlib warns per glyph
-        assert chart.render_chart(groups, trend, title, font).startswith(PNG)
+        assert chart.render_chart(rows, title, font, subtitle).startswith(PNG)
 
 
 def test_find_cjk_font_prefers_known_families(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -228,11 +228,11 @@ def test_installed_cjk_font_is_found_and_draws_chinese(
     try:
         font = chart.find_cjk_font()
         assert font is not None and font not in before
-        groups, trend, title, found = chart.chart_inputs(services, date(2021, 7, 2))
+        rows, title, found, subtitle = chart.chart_inputs(services, date(2021, 7, 2))
         assert found == font and "督办周报" in title
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            png = chart.render_chart(groups, trend, title, found)
+            png = chart.render_chart(rows, title, found, subtitle)
         # matplotlib warns "Glyph … missing from font(s)" for every character it cannot draw
         assert not [w for w in caught if "missing from" in str(w.message)]
         assert png.startswith(PNG)

@@ -131,7 +131,11 @@ async def test_a_newcomer_binds_reports_uploads_and_gets_a_reminder(
     await expect(bot_says(page, re.compile(r"#20.*30%|30%.*#20", re.S))).to_be_visible(timeout=WAIT)
 
     # A task card's inline button works, and replying to a message quotes it.
+    # /mytasks is one list; its #20 button turns it into the card.
     await send(page, "/mytasks")
+    listing = bot_says(page, "的任务").last
+    await expect(listing).to_be_visible(timeout=WAIT)
+    await listing.locator(".keyboard button", has_text="#20").click()
     card = bot_says(page, "#20").filter(has=page.get_by_role("button", name="标记完成")).last
     await expect(card).to_be_visible(timeout=WAIT)
     await card.locator(".keyboard button", has_text="更新进度").click()
@@ -139,7 +143,8 @@ async def test_a_newcomer_binds_reports_uploads_and_gets_a_reminder(
         timeout=WAIT
     )
     await page.keyboard.press("Escape")
-    # Replying to the card quotes it, and the text is a note on #20.
+    # The used card lost its buttons; replying to it quotes it, and the text is a note on #20.
+    card = bot_says(page, "角色：").last
     await card.locator("button.reply").click()
     await expect(page.locator("#reply-bar")).to_contain_text("#20")
     await send(page, "仓储企业名单已汇总")

@@ -414,3 +414,21 @@ def scorecard(
         )
     scores.sort(key=lambda s: (-s.score, s.overdue, s.unit))
     return scores
+
+
+def planned_percent(task: Task, start: date, today: date) -> int:
+    """Where the plan expects a task to be on `today`, tracking having started on `start`.
+
+    A dated task is expected to move evenly from `start` to its deadline (100 from then on);
+    periodic and ongoing work has no end date, so it is expected to move evenly through the
+    year it runs in.
+    """
+    if task.deadline.kind == "once" and task.deadline.due is not None:
+        end = task.deadline.due
+    else:
+        end = date(today.year, 12, 31)
+    if today >= end or start >= end:
+        return 100
+    if today <= start:
+        return 0
+    return round(100 * (today - start).days / (end - start).days)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from bot.domain import progress
 from bot.domain.days import days_left
 from bot.domain.status import effective_due, period_key
 from bot.features import kpis
@@ -121,4 +122,66 @@ def task_detail(services: Services, task_id: int, today: date) -> str | None:
         names=names_by_user(services),
         labels=EVENT_LABELS,
         metric=kpis.describe,
+    )
+
+
+# -- the /mytasks list: one message, the open parts by urgency, pages of 8 ----------------
+PAGE_SIZE = 8
+URGENCIES = ("overdue", "soon", "later")
+SOON_WORKDAYS = 5  # "due soon": within a working week (days_left counts working days)
+
+
+@dataclass(frozen=True)
+class TaskList:
+    """One page of a unit's open parts, most urgent first, and what the page's buttons open."""
+
+    units: tuple[str, ...]
+    sections: tuple[tuple[str, tuple[Card, ...]], ...]  # (urgency, cards) of this page, in order
+    tasks: tuple[int, ...]  # the tasks on this page, one button each, in order
+    page: int
+    pages: int
+    open_count: int
+    done_count: int
+    counts: dict[str, int]  # open parts per urgency over all pages
+
+    @property
+    def text(self) -> str:
+        return render("mytasks_list.html.j2", lst=self)
+
+
+def urgency(card: Card, today: date) -> str:
+    """`overdue`, `soon` (due within 5 working days, not yet reported) or `later`."""
+    if progress.is_overdue(card.task, card.state, today):
+        return "overdue"
+    waiting = card.reported_now or card.state.get("claim") == "pending"
+    if card.days_left is not None and 0 <= card.days_left <= SOON_WORKDAYS and not waiting:
+        return "soon"
+    return "later"
+
+
+def task_list(cards: list[Card], units: tuple[str, ...], today: date, page: int = 0) -> TaskList:
+    """Page `page` (clamped) of the open parts among `cards`, grouped overdue, soon, later."""
+    open_cards = [c for c in cards if c.open]
+    ranked = sorted(
+        open_cards,
+        key=lambda c: (URGENCIES.index(urgency(c, today)), c.due or date.max, c.task.id, c.unit),
+    )
+    pages = max(1, -(-len(ranked) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = ranked[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    sections = tuple(
+        (u, tuple(c for c in shown if urgency(c, today) == u))
+        for u in URGENCIES
+        if any(urgency(c, today) == u for c in shown)
+    )
+    counts = {u: sum(1 for c in ranked if urgency(c, today) == u) for u in URGENCIES}
+    return TaskList(
+        units=units,
+        sections=sections,
+        tasks=tuple(dict.fromkeys(c.task.id for c in shown)),
+        page=page,
+        pages=pages,
+        open_count=len(open_cards),
+        done_count=len(cards) - len(open_cards),
+        counts=counts,
     )

@@ -1,7 +1,7 @@
-"""The summary's PNG chart: progress by group and the weekly trend (matplotlib, no display).
+"""The summary's PNG chart, drawn for a phone: per group, actual against planned progress.
 
 With a CJK font (Debian: `apt-get install fonts-noto-cjk`) labels are Chinese; without one
-they fall back to ASCII (G1…G9, week numbers) so the chart stays legible. The chart is an
+they fall back to ASCII (Group 1…9) so the chart stays legible. The chart is an
 extra: `chart_safely` never raises and gives up after a timeout.
 """
 
@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.reports.summary import build_summary, weekly_trend
+from bot.domain import progress
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -39,8 +41,19 @@ CJK_FILE_HINTS = ("cjk", "wqy", "droidsansfallback", "sourcehansans", "simhei", 
 CHART_TIMEOUT = 30.0
 LIGHT_COLOURS = {"red": "#d9534f", "yellow": "#f0ad4e", "green": "#5cb85c", "closed": "#337ab7"}
 # A bar takes the colour of its group's worst light.
-LEGEND_CJK = {"red": "有逾期任务", "yellow": "有预警任务", "green": "正常"}
-LEGEND_ASCII = {"red": "overdue task", "yellow": "warning", "green": "on track"}
+PLANNED_COLOUR = "#b0b0b0"
+LEGEND_CJK = {
+    "red": "实际·有逾期",
+    "yellow": "实际·有预警",
+    "green": "实际·正常",
+    "planned": "计划进度",
+}
+LEGEND_ASCII = {
+    "red": "actual, overdue",
+    "yellow": "actual, warning",
+    "green": "actual, on track",
+    "planned": "planned",
+}
 
 
 @lru_cache(maxsize=1)
@@ -82,77 +95,150 @@ def _cjk_font_files() -> list[str]:
     )
 
 
+@dataclass(frozen=True)
+class ChartRow:
+    """One group's bar pair: actual progress against where the plan expects it."""
+
+    no: int
+    no_cn: str
+    name: str
+    actual: int
+    planned: int
+    light: str  # the group's worst light: red, yellow or green
+
+
+# A phone shows a photo about 390 px wide: the image is drawn ~1040 px wide, so a 13 pt label
+# (36 px) lands at ~13 px on the screen. One row per group, its full name above its bars.
+FIG_WIDTH_IN = 5.2
+DPI = 200
+NAME_WRAP = 16  # characters per line of a group name (≈ the figure's width at 13 pt)
+ROW_IN = 0.95  # height per group: the name, the actual bar and the planned bar
+
+
 def render_chart(
-    groups: Sequence[Mapping[str, Any]],
-    trend: Sequence[tuple[str, int, int]],
+    rows: Sequence[ChartRow],
     title: str,
     font: str | None = None,
+    subtitle: str = "",
 ) -> bytes:
-    """A PNG: bars of percent done per group, and the count of parts done per week."""
+    """A portrait PNG: per group, its name and two bars, actual and planned percent."""
+    import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
     # Without a CJK font every label is ASCII: matplotlib would draw missing glyphs as boxes.
     cjk = font is not None
-    rc: dict[str, Any] = (
-        {"font.family": [font, "DejaVu Sans"]} if cjk else {"font.family": ["DejaVu Sans"]}
-    )
-    import matplotlib
-
+    rc: dict[str, Any] = {
+        "font.family": [font, "DejaVu Sans"] if cjk else ["DejaVu Sans"],
+        "font.size": 13,
+    }
+    names = [_label(r, cjk) for r in rows]
+    lines = [n.count("\n") + 1 for n in names]
+    height = 1.9 + sum(ROW_IN + 0.22 * (k - 1) for k in lines)
     with matplotlib.rc_context(rc):  # type: ignore[arg-type]
-        fig = Figure(figsize=(10, 5.2), dpi=110)
+        fig = Figure(figsize=(FIG_WIDTH_IN, height), dpi=DPI)
         FigureCanvasAgg(fig)
-        left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
-        labels = [f"{g['no_cn']}、{g['name'][:10]}" if cjk else f"G{g['no']}" for g in groups][::-1]
-        values = [g["percent"] for g in groups][::-1]
-        colours = [_group_colour(g) for g in groups][::-1]
-        left.barh(labels, values, color=colours)
-        left.set_xlim(0, 100)
-        left.set_xlabel("完成进度（%）" if cjk else "progress (%)")
-        left.set_title("各组任务进度" if cjk else "Progress by group")
-        for y, v in enumerate(values):
-            left.text(min(v + 1, 92), y, f"{v}%", va="center", fontsize=8)
+        ax = fig.add_axes((0.04, 0.9 / height, 0.8, 1 - 2.0 / height))
+        y = 0.0
+        ticks: list[float] = []
+        for row, name, k in zip(rows, names, lines, strict=True):
+            # Top to bottom: the name, then the actual bar, then the planned bar.
+            ax.text(0, y, name, va="top", ha="left", fontsize=13, fontweight="bold")
+            y -= 0.32 * k + 0.1
+            # A faint track to 100 %: a group at 0 % still shows where its bar would be.
+            ax.barh(y, 100, height=0.3, color="#f2f2f2")
+            ax.barh(y, row.actual, height=0.3, color=LIGHT_COLOURS[row.light])
+            ax.text(max(row.actual, 0) + 1.5, y, f"{row.actual}%", va="center", fontsize=12)
+            ticks.append(y)
+            y -= 0.32
+            ax.barh(y, row.planned, height=0.22, color=PLANNED_COLOUR)
+            ax.text(
+                row.planned + 1.5, y, f"{row.planned}%", va="center", fontsize=11, color="#555555"
+            )
+            y -= 0.42
+        ax.set_xlim(0, 100)
+        ax.set_ylim(y + 0.1, 0.1)
+        ax.set_yticks([])
+        ax.set_xticks([0, 50, 100], ["0", "50%", "100%"], fontsize=11)
+        ax.grid(axis="x", alpha=0.3)
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
         legend = LEGEND_CJK if cjk else LEGEND_ASCII
-        left.legend(
-            handles=[Patch(color=LIGHT_COLOURS[k], label=legend[k]) for k in legend],
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.12),
-            ncol=len(legend),
-            fontsize=8,
+        handles = [
+            Patch(color=LIGHT_COLOURS[k], label=legend[k]) for k in ("red", "yellow", "green")
+        ]
+        handles.append(Patch(color=PLANNED_COLOUR, label=legend["planned"]))
+        fig.legend(
+            handles=handles,
+            loc="lower center",
+            ncol=2,
+            fontsize=11,
             frameon=False,
+            bbox_to_anchor=(0.5, 0.0),
         )
-        weeks = [w.split("-W")[-1] for w, _, _ in trend]
-        done = [d for _, d, _ in trend]
-        total = max((t for _, _, t in trend), default=0)
-        right.plot(weeks, done, marker="o", color="#337ab7")
-        right.set_ylim(0, max(total, max(done, default=0), 1))
-        right.set_xlabel("周次" if cjk else "ISO week")
-        right.set_title("已完成分工（累计）" if cjk else "Parts done (cumulative)")
-        right.grid(alpha=0.3)
-        fig.suptitle(title)
-        fig.tight_layout()
+        fig.suptitle(title, fontsize=15, fontweight="bold", y=1 - 0.25 / height)
+        if subtitle:
+            fig.text(0.5, 1 - 0.62 / height, subtitle, ha="center", fontsize=12, color="#333333")
         out = io.BytesIO()
         fig.savefig(out, format="png")
         return out.getvalue()
 
 
-def _group_colour(group: Mapping[str, Any]) -> str:
-    lights = [t["light"] for t in group.get("tasks", [])]
+def _label(row: ChartRow, cjk: bool) -> str:
+    if not cjk:
+        return f"Group {row.no}"
+    return "\n".join(textwrap.wrap(f"{row.no_cn}、{row.name}", NAME_WRAP)) or row.name
+
+
+def _worst_light(lights: Sequence[str]) -> str:
     for light in ("red", "yellow"):
         if light in lights:
-            return LIGHT_COLOURS[light]
-    return LIGHT_COLOURS["green"]
+            return light
+    return "green"
+
+
+def chart_rows(services: Services, day: date) -> list[ChartRow]:
+    """Per group of the plan: actual progress (as the summary counts it) and planned progress."""
+    from bot.reports.summary import cn_number, snapshot
+
+    # The plan is a year's work programme (年度工作要点): the plan's clock starts on 1 January,
+    # not on the day the bot began tracking it.
+    start = date(day.year, 1, 1)
+    out = []
+    for group in progress.groups(snapshot(services, day)):
+        planned = [progress.planned_percent(t.task, start, day) for t in group.tasks]
+        out.append(
+            ChartRow(
+                no=group.no,
+                no_cn=cn_number(group.no),
+                name=group.name,
+                actual=group.percent,
+                planned=round(sum(planned) / len(planned)) if planned else 0,
+                light=_worst_light([t.light for t in group.tasks]),
+            )
+        )
+    return out
 
 
 def chart_inputs(
     services: Services, day: date, summary: Mapping[str, Any] | None = None
-) -> tuple[list[Mapping[str, Any]], list[tuple[str, int, int]], str, str | None]:
-    """(groups, trend, title, font) read from the store; cheap, so it runs on the caller's thread."""
-    data = summary if summary is not None else build_summary(services, day)
+) -> tuple[list[ChartRow], str, str | None, str]:
+    """(rows, title, font, subtitle) read from the store; cheap, so it runs on the caller's thread."""
+    from bot.domain.status import week_key
+
+    rows = chart_rows(services, day)
     font = find_cjk_font()
-    title = f"督办周报 {data['week']}" if font else f"duban weekly {data['week']}"
-    return list(data["groups"]), weekly_trend(services, day), title, font
+    week = summary["week"] if summary is not None else week_key(day)
+    actual = round(sum(r.actual for r in rows) / len(rows)) if rows else 0
+    planned = round(sum(r.planned for r in rows) / len(rows)) if rows else 0
+    if font:
+        title = f"督办周报 {week}"
+        subtitle = f"各组实际进度与计划进度（全部：实际{actual}%，计划{planned}%）"
+    else:
+        title = f"duban weekly {week}"
+        subtitle = f"actual vs planned by group (all: {actual}% / {planned}%)"
+    return rows, title, font, subtitle
 
 
 async def chart_safely(
@@ -168,8 +254,10 @@ async def chart_safely(
     """
     try:
         await asyncio.to_thread(find_cjk_font)  # a first call may scan the system's fonts
-        inputs = chart_inputs(services, day, summary)
-        return await asyncio.wait_for(asyncio.to_thread(render_chart, *inputs), timeout)
+        rows, title, font, subtitle = chart_inputs(services, day, summary)
+        return await asyncio.wait_for(
+            asyncio.to_thread(render_chart, rows, title, font, subtitle), timeout
+        )
     except Exception:  # noqa: BLE001 - a chart problem must never stop the summary
         log.warning("summary chart failed", exc_info=True)
         return None

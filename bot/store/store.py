@@ -143,6 +143,9 @@ class Store:
         for doc_id, doc in self.table("ledger").raw_docs():
             self._ledger_ids[doc["key"]] = doc_id
         for _, doc in self.table("messages").raw_docs():
+            if doc.get("kind") == "forget":  # the message was edited to be about other tasks
+                self._message_refs.pop((doc["chat"], doc["msg"]), None)
+                continue
             self._message_refs.setdefault((doc["chat"], doc["msg"]), []).append(
                 (doc["task"], doc.get("unit"))
             )
@@ -746,6 +749,17 @@ class Store:
             {"chat": chat_id, "msg": message_id, "task": task, "unit": unit, "kind": kind}
         )
         refs.append((task, unit))
+
+    def forget_message(self, chat_id: int, message_id: int) -> None:
+        """Forget what a bot message is about (it was edited: a list became a card, or back).
+
+        Appends a marker rather than removing rows, so the table stays append-only.
+        """
+        if self._message_refs.pop((chat_id, message_id), None) is None:
+            return
+        self.table("messages").insert(
+            {"chat": chat_id, "msg": message_id, "task": None, "unit": None, "kind": "forget"}
+        )
 
     def message_refs(self, chat_id: int, message_id: int) -> list[tuple[int, str | None]]:
         """Every (task, unit) a bot message is about; [] for a message the bot does not know."""

@@ -29,7 +29,6 @@ from bot.services import Services, open_services
 from bot.store import StoreLocked
 from bot.telegram.context import CONTEXT_TYPES, OUTBOX, SERVICES, DubanContext
 from bot.telegram.intake import (
-    IntakeProcessor,
     IntakeQueue,
     IntakeRequest,
     intake_processor,
@@ -37,6 +36,7 @@ from bot.telegram.intake import (
 )
 from bot.telegram.menus import set_command_menus
 from bot.telegram.outbox import Outbox, rate_limiter
+from bot.telegram.processor import PerChatProcessor
 from bot.text.render import render
 from handlers.persistence import dialogue_persistence
 
@@ -137,7 +137,8 @@ def build_application(
             found.close()
 
     # Every update is kept in the store before Telegram may consider it confirmed (intake.py).
-    intake_parts = (IntakeRequest(connection_pool_size=1), IntakeQueue(), IntakeProcessor())
+    # Chats are answered concurrently, each chat's updates in order (bot/telegram/processor).
+    intake_parts = (IntakeRequest(connection_pool_size=1), IntakeQueue(), PerChatProcessor())
     application = (
         ApplicationBuilder()
         .application_class(application_class)

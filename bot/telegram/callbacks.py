@@ -284,6 +284,43 @@ def finish_of(dialogue: str) -> Callable[[object], bool]:
     return lambda data: parse(data) == Finish(dialogue)
 
 
+# --- the /mytasks list and its cards (one message, edited in place) ---------------------
+
+
+@kind
+@dataclass(frozen=True)
+class OpenCard(Callback):
+    """`#18` under the list or a digest: the message becomes task 18's card; ↩ goes back to
+    list page `page`."""
+
+    prefix: ClassVar[str] = "card"
+    task: int
+    page: int
+
+    def valid(self) -> bool:
+        return self.task > 0 and self.page >= 0
+
+
+@kind
+@dataclass(frozen=True)
+class TaskListPage(Callback):
+    """◀ ▶ of the /mytasks list, and ↩ from a card: the message shows list page `page`."""
+
+    prefix: ClassVar[str] = "tl"
+    page: int
+
+    def valid(self) -> bool:
+        return self.page >= 0
+
+
+@kind
+@dataclass(frozen=True)
+class MoreTasks(Callback):
+    """更多… under a digest with more than 8 tasks: the /mytasks list as a new message."""
+
+    prefix: ClassVar[str] = "more"
+
+
 @kind
 @dataclass(frozen=True)
 class PlanImport(Callback):

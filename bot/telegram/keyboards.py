@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.status import STATUS_LABELS
@@ -72,4 +74,54 @@ def unbind_buttons(bound: list[BoundContact]) -> InlineKeyboardMarkup | None:
         ]
         for c in bound[:MAX_BUTTONS]
     ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+TASK_BUTTONS_PER_ROW = 4
+DIGEST_BUTTONS = 8
+
+
+def task_list_buttons(tasks: Sequence[int], page: int, pages: int) -> InlineKeyboardMarkup | None:
+    """`#N` per task on a /mytasks page (4 a row), then ◀ n/N ▶ when there are more pages."""
+    buttons = [
+        InlineKeyboardButton(f"#{t}", callback_data=cb.OpenCard(t, page).pack()) for t in tasks
+    ]
+    rows = [
+        buttons[i : i + TASK_BUTTONS_PER_ROW] for i in range(0, len(buttons), TASK_BUTTONS_PER_ROW)
+    ]
+    if pages > 1:
+        nav = []
+        if page > 0:
+            nav.append(InlineKeyboardButton("◀", callback_data=cb.TaskListPage(page - 1).pack()))
+        nav.append(InlineKeyboardButton(f"{page + 1}/{pages}", callback_data=cb.Noop().pack()))
+        if page < pages - 1:
+            nav.append(InlineKeyboardButton("▶", callback_data=cb.TaskListPage(page + 1).pack()))
+        rows.append(nav)
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def task_card_buttons(
+    task_id: int, page: int | None, *, actions: bool = True, with_done: bool = True
+) -> InlineKeyboardMarkup | None:
+    """A card's actions, and ↩ back to list page `page` when it was opened from the list."""
+    rows: list[list[InlineKeyboardButton]] = []
+    if actions:
+        rows = [list(r) for r in task_actions(task_id, with_done=with_done).inline_keyboard]
+    if page is not None:
+        rows.append(
+            [InlineKeyboardButton("↩ 返回列表", callback_data=cb.TaskListPage(page).pack())]
+        )
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def digest_buttons(tasks: Sequence[int]) -> InlineKeyboardMarkup | None:
+    """One `#N` per task of a morning digest (at most 8), then 更多… for the whole list."""
+    tasks = list(dict.fromkeys(tasks))
+    shown = tasks[:DIGEST_BUTTONS]
+    buttons = [InlineKeyboardButton(f"#{t}", callback_data=cb.OpenCard(t, 0).pack()) for t in shown]
+    rows = [
+        buttons[i : i + TASK_BUTTONS_PER_ROW] for i in range(0, len(buttons), TASK_BUTTONS_PER_ROW)
+    ]
+    if len(tasks) > DIGEST_BUTTONS:
+        rows.append([InlineKeyboardButton("更多…", callback_data=cb.MoreTasks().pack())])
     return InlineKeyboardMarkup(rows) if rows else None

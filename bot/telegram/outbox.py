@@ -47,6 +47,7 @@ from telegram.error import (
 from telegram.ext import ExtBot
 
 from bot.domain.policy import DeliveryPolicy
+from bot.telegram.pacing import pacer_for
 from bot.text.render import render, split_message
 
 log = logging.getLogger(__name__)
@@ -111,9 +112,10 @@ async def _send_part(
     while True:
         attempt += 1
         try:
-            return await bot.send_message(
-                chat_id, text, parse_mode="HTML", reply_markup=reply_markup
-            )
+            async with pacer_for(bot).slot(chat_id, bulk=True):  # answers to people go first
+                return await bot.send_message(
+                    chat_id, text, parse_mode="HTML", reply_markup=reply_markup
+                )
         except RetryAfter as exc:
             wait = _retry_seconds(exc)
             log.info("429 for chat %s: waiting %.0f s", chat_id, wait)
@@ -279,18 +281,19 @@ class Outbox:
         parts = split_message(text)
         sent = []
         for i, part in enumerate(parts):
-            sent.append(
-                await self.bot.send_message(
-                    chat_id,
-                    part,
-                    reply_markup=markup if i == len(parts) - 1 else None,
-                    reply_parameters=(
-                        ReplyParameters(quote, allow_sending_without_reply=True)
-                        if quote is not None and i == 0
-                        else None
-                    ),
+            async with pacer_for(self.bot).slot(chat_id):  # ahead of bulk sends, 1/s per chat
+                sent.append(
+                    await self.bot.send_message(
+                        chat_id,
+                        part,
+                        reply_markup=markup if i == len(parts) - 1 else None,
+                        reply_parameters=(
+                            ReplyParameters(quote, allow_sending_without_reply=True)
+                            if quote is not None and i == 0
+                            else None
+                        ),
+                    )
                 )
-            )
         self.remember(sent, about, kind)
         return sent
 
@@ -355,6 +358,47 @@ class Outbox:
         )
         self.remember(outcome.messages, about, kind)
         return outcome
+
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        markup: Any = None,
+        *,
+        about: Iterable[About] = (),
+        kind: str = "card",
+    ) -> bool:
+        """Show other content in a message the bot sent (a list page becomes a card, or back);
+        what the message is about is replaced. False when Telegram refused the edit (the text
+        was unchanged after a double press, or the message is too old or gone)."""
+        text = split_message(text)[0]
+        try:
+            async with pacer_for(self.bot).slot(chat_id):
+                await self.bot.edit_message_text(
+                    text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+                )
+        except BadRequest as exc:
+            log.debug("edit of %s/%s skipped: %s", chat_id, message_id, exc)
+            return False
+        store = self.services.store
+        store.forget_message(chat_id, message_id)
+        refs = list(dict.fromkeys(about))
+        if len({task for task, _ in refs}) > 1:
+            kind = "digest"
+        with store.batch():
+            for task, unit in refs:
+                store.remember_message(chat_id, message_id, task=task, unit=unit, kind=kind)
+        return True
+
+    async def drop_keyboard(self, chat_id: int, message_id: int) -> None:
+        """Remove the buttons under a message once they are used (a later press would be stale).
+
+        Best effort: a message without buttons, or one too old to edit, stays as it is."""
+        try:
+            await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+        except TelegramError as exc:
+            log.debug("keyboard of %s/%s kept: %s", chat_id, message_id, exc)
 
     async def photo(self, chat_id: int, photo: bytes, caption: str | None = None) -> Message:
         return await self.bot.send_photo(chat_id, photo, caption=caption)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup
 
 from bot.domain.clock import FixedClock
 from bot.domain.planner import (
@@ -32,9 +32,7 @@ from bot.domain.status import period_label, week_key
 from bot.reports.due import planned
 from bot.services import PlanError, open_services
 from bot.store import StoreLocked
-from bot.telegram import callbacks as cb
 from bot.telegram.context import OUTBOX, SERVICES
-from bot.telegram.keyboards import task_actions
 from bot.telegram.outbox import Delivery, Outbox, sending_bot
 from bot.text.render import render
 
@@ -115,21 +113,10 @@ def _inspection(services: Any, r: Reminder) -> dict[str, Any]:
 
 
 def task_buttons(task_ids: list[int]) -> InlineKeyboardMarkup | None:
-    """更新进度 / 上传材料 / 申请延期 for one task, or a short row of each per task."""
-    if not task_ids:
-        return None
-    if len(task_ids) == 1:
-        return task_actions(task_ids[0], with_done=False)
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(f"更新 #{n}", callback_data=cb.UpdateTask(n).pack()),
-                InlineKeyboardButton(f"材料 #{n}", callback_data=cb.UploadEvidence(n).pack()),
-                InlineKeyboardButton(f"延期 #{n}", callback_data=cb.ExtendTask(n).pack()),
-            ]
-            for n in task_ids[:20]
-        ]
-    )
+    """A `#N` per task (at most 8, then 更多…): each opens that task's card in the message."""
+    from bot.telegram.keyboards import digest_buttons
+
+    return digest_buttons(task_ids)
 
 
 def escalation_groups(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

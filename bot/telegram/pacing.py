@@ -1,0 +1,122 @@
+"""Pacing of sends to Telegram's limits, answers to people ahead of bulk sends.
+
+Telegram asks for at most about one message per second in one chat (short bursts pass), 20 a
+minute in a group and 30 a second overall. The AIORateLimiter on the bot keeps the group and
+overall limits and retries a 429; this adds what it lacks:
+- per private chat a token bucket: a burst of 3, then 1 a second (a /task split in two parts
+  and its buttons arrive at once; a flood of notices to one coordinator is spread out);
+- priority: while an answer to a person waits or is being sent, bulk sends (the reminder
+  sweep, the summary) hold back, so someone asking /mytasks during the 09:00 sweep is answered
+  first instead of queueing behind 500 reminders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+PRIVATE_RATE = 1.0  # messages per second, sustained, per private chat
+PRIVATE_BURST = 3
+GROUP_RATE = 20 / 60  # per group (the AIORateLimiter enforces it too; kept for one place)
+GROUP_BURST = 20
+OVERALL_RATE = 30.0
+
+
+@dataclass
+class Bucket:
+    """A token bucket: `burst` tokens, refilled at `rate` a second."""
+
+    rate: float
+    burst: float
+    tokens: float = field(default=-1.0)
+    stamp: float = 0.0
+
+    def wait_for(self, now: float) -> float:
+        """Seconds until a token is free (0: take it now, and it is taken)."""
+        if self.tokens < 0:
+            self.tokens, self.stamp = self.burst, now
+        self.tokens = min(self.burst, self.tokens + max(0.0, now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+class Pacer:
+    """Per-chat buckets and the answers-first rule; `clock` and `sleep` are injectable."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] | None = None,
+        enabled: bool = True,
+    ) -> None:
+        self.clock = clock
+        self.sleep = sleep or asyncio.sleep
+        self.enabled = enabled
+        self._buckets: dict[int, Bucket] = {}
+        self._overall = Bucket(OVERALL_RATE, OVERALL_RATE)
+        self._answers = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def _bucket(self, chat_id: int) -> Bucket:
+        bucket = self._buckets.get(chat_id)
+        if bucket is None:
+            private = chat_id > 0
+            bucket = Bucket(
+                PRIVATE_RATE if private else GROUP_RATE, PRIVATE_BURST if private else GROUP_BURST
+            )
+            if len(self._buckets) > 10_000:  # old chats' buckets are full anyway
+                self._buckets.clear()
+            self._buckets[chat_id] = bucket
+        return bucket
+
+    async def _take(self, bucket: Bucket) -> None:
+        while (wait := bucket.wait_for(self.clock())) > 0:
+            await self.sleep(wait)
+
+    @asynccontextmanager
+    async def slot(self, chat_id: int, *, bulk: bool = False) -> AsyncIterator[None]:
+        """Hold this while sending one message to `chat_id`."""
+        if not self.enabled:
+            yield
+            return
+        if bulk:
+            while not self._idle.is_set():  # answers first
+                await self._idle.wait()
+            await self._take(self._bucket(chat_id))
+            await self._take(self._overall)
+            yield
+            return
+        self._answers += 1
+        self._idle.clear()
+        try:
+            await self._take(self._bucket(chat_id))
+            await self._take(self._overall)
+            yield
+        finally:
+            self._answers -= 1
+            if not self._answers:
+                self._idle.set()
+
+
+# Keyed by identity: a Bot's hash changes once `initialize()` has fetched its user.
+_pacers: dict[int, Pacer] = {}
+
+
+def pacer_for(bot: Any) -> Pacer:
+    """The one pacer of a bot: the outbox's answers and the sweep's bulk sends share it."""
+    key = id(bot)
+    pacer = _pacers.get(key)
+    if pacer is None:
+        pacer = _pacers[key] = Pacer()
+        weakref.finalize(bot, _pacers.pop, key, None)
+    return pacer

@@ -1,0 +1,71 @@
+"""The /mytasks list model: a unit's open parts by urgency, one line each, pages of 8."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.features.access import Actor
+from bot.reports import cards
+from bot.services import Services
+from tests.prepared import at, services_fixture
+
+services = services_fixture("2021-06-25 10:00")
+TODAY = date(2021, 6, 25)
+
+
+def _actor(*units: str) -> Actor:
+    return Actor(user_id=2001, name="张三", is_coordinator=False, units=units)
+
+
+def _list(services: Services, *units: str, page: int = 0) -> cards.TaskList:
+    actor = _actor(*units)
+    return cards.task_list(cards.cards_for(services, actor, TODAY), actor.units, TODAY, page)
+
+
+def test_parts_are_grouped_overdue_then_due_soon_then_later(services: Services) -> None:
+    lst = _list(services, "区市场监管局")
+    order = [u for u, _ in lst.sections]
+    assert order == sorted(order, key=cards.URGENCIES.index)
+    both = [*lst.sections, *_list(services, "区市场监管局", page=1).sections]
+    by: dict[str, list[int]] = {}
+    for u, cs in both:
+        by.setdefault(u, []).extend(c.task.id for c in cs)
+    # #1's June report (due on the 8th) is missing; June-30 tasks are due within the week;
+    # #23 (December) and #25 (ongoing) come last.
+    assert by["overdue"] == [1]
+    assert 18 in by["soon"] and 2 in by["soon"]
+    assert by["later"] == [23, 25]
+    text = lst.text
+    assert "区市场监管局的任务" in text and "区市场监管局 的任务" not in text
+    assert text.index("已逾期") < text.index("一周内到期")
+    assert "#1 完善信用制度建设 · 逾期" in text
+
+
+def test_done_parts_leave_the_list_and_are_counted(services: Services) -> None:
+    before = _list(services, "区市场监管局")
+    services.store.update_state(
+        18, "区市场监管局", at=at("2021-06-25 09:00"), actor=2001, status="done"
+    )
+    after = _list(services, "区市场监管局")
+    assert after.open_count == before.open_count - 1 and after.done_count == before.done_count + 1
+    assert 18 not in [c.task.id for _, cs in after.sections for c in cs]
+    assert "已完成 1 项" in after.text
+
+
+def test_more_than_eight_parts_make_pages_of_eight(services: Services) -> None:
+    first = _list(services, "区市场监管局")
+    assert first.open_count > cards.PAGE_SIZE  # the unit with the most work in the plan
+    assert first.pages == -(-first.open_count // cards.PAGE_SIZE)
+    assert len(first.tasks) == cards.PAGE_SIZE
+    seen = list(first.tasks)
+    for page in range(1, first.pages):
+        seen += _list(services, "区市场监管局", page=page).tasks
+    assert len(seen) == len(set(seen)) == first.open_count
+    # A page past the end (a stale ▶) shows the last page instead of nothing.
+    assert _list(services, "区市场监管局", page=99).page == first.pages - 1
+    assert f"第 1/{first.pages} 页" in first.text
+
+
+def test_a_unit_without_open_work_says_so(services: Services) -> None:
+    lst = cards.task_list([], ("区经信局",), TODAY)
+    assert lst.tasks == () and "区经信局的任务" in lst.text and "没有未完成的任务" in lst.text
