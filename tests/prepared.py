@@ -48,53 +48,34 @@ def services_fixture(now: str) -> Callable[..., Iterator[Services]]:
     return services
 
 
-def add_activity(
-    store: Store,
-    *,
-    when: str = "2021-06-24 09:00",
-    unit: str = "区文明办",
-    actor: int = 2003,
-    form: str = "论坛讲座",
-    carrier: str = "校园",
-    day: date = date(2021, 6, 23),
-    title: str = "诚信进校园",
-    participants: int = 120,
-    enterprises: int = 0,
-) -> dict[str, Any]:
-    """A 诚信建设万里行 activity, recorded at `when` (by default 区文明办's 诚信进校园 lecture)."""
-    return campaign.add_activity(
-        store,
-        unit=unit,
-        actor=actor,
-        at=at(when),
-        form=form,
-        carrier=carrier,
-        day=day,
-        title=title,
-        participants=participants,
-        enterprises=enterprises,
-    )
+# The defaults of the campaign builders: 区文明办's 诚信进校园 lecture, 区发改局's 金融 report.
+ACTIVITY: dict[str, Any] = {
+    "unit": "区文明办",
+    "actor": 2003,
+    "form": "论坛讲座",
+    "carrier": "校园",
+    "day": date(2021, 6, 23),
+    "title": "诚信进校园",
+    "participants": 120,
+    "enterprises": 0,
+}
+RECTIFICATION: dict[str, Any] = {
+    "unit": "区发改局",
+    "actor": 2002,
+    "field_name": "金融",
+    "identified": 10,
+    "rectified": 10,
+    "cases": "",
+}
+
+
+def add_activity(store: Store, *, when: str = "2021-06-24 09:00", **fields: Any) -> dict[str, Any]:
+    """A 诚信建设万里行 activity, recorded at `when`: ACTIVITY with `fields` over it."""
+    return campaign.add_activity(store, at=at(when), **{**ACTIVITY, **fields})
 
 
 def add_rectification(
-    store: Store,
-    *,
-    when: str = "2021-06-24 11:00",
-    unit: str = "区发改局",
-    actor: int = 2002,
-    field_name: str = "金融",
-    identified: int = 10,
-    rectified: int = 10,
-    cases: str = "",
+    store: Store, *, when: str = "2021-06-24 11:00", **fields: Any
 ) -> dict[str, Any]:
-    """A 专项治理 report, recorded at `when` (by default 区发改局's, in 金融)."""
-    return campaign.add_rectification(
-        store,
-        unit=unit,
-        actor=actor,
-        at=at(when),
-        field_name=field_name,
-        identified=identified,
-        rectified=rectified,
-        cases=cases,
-    )
+    """A 专项治理 report, recorded at `when`: RECTIFICATION with `fields` over it."""
+    return campaign.add_rectification(store, at=at(when), **{**RECTIFICATION, **fields})
