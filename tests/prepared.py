@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.domain.calendar import WorkCalendar
 from bot.domain.clock import SHANGHAI, FixedClock
 from bot.domain.units import Directory
-from bot.features import campaign
+from bot.features import campaign, kpis
 from bot.services import Services
 from bot.store import Store
 
@@ -79,3 +79,18 @@ def add_rectification(
 ) -> dict[str, Any]:
     """A 专项治理 report, recorded at `when`: RECTIFICATION with `fields` over it."""
     return campaign.add_rectification(store, at=at(when), **{**RECTIFICATION, **fields})
+
+
+def add_metric(
+    store: Store,
+    kpi: str,
+    value: float,
+    *,
+    when: str = "2021-06-24 12:00",
+    actor: int = 2002,
+    unit: str = "区发改局",
+) -> dict[str, Any]:
+    """A KPI value (`kpi` a key or name), recorded at `when` (by default by 区发改局)."""
+    found = kpis.find_kpi(kpi)
+    assert found is not None, kpi
+    return kpis.record_metric(store, found, value, at=at(when), actor=actor, unit=unit)

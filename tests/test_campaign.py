@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from bot.features import campaign
+from tests.prepared import add_activity, add_rectification
 
 D = date.fromisoformat
 
@@ -123,31 +125,25 @@ def test_rectify_stats_per_field_with_exit_rate() -> None:
     assert campaign.total_exit_rate(stats.values()) == pytest.approx(100 * 10 / 13)
 
 
-def test_unknown_form_or_field_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "build, fields",
+    [
+        (
+            add_activity,
+            {"form": "茶话会", "day": D("2021-06-22"), "title": "x", "participants": 1},
+        ),
+        (add_rectification, {"field_name": "天气", "identified": 1, "rectified": 1}),
+    ],
+)
+def test_unknown_form_or_field_is_refused(
+    tmp_path: Path, build: Callable[..., object], fields: dict[str, object]
+) -> None:
     from bot.store import Store
-    from tests.prepared import add_activity, add_rectification
 
     store = Store(tmp_path, fsync=False)
     try:
         with pytest.raises(ValueError):
-            add_activity(
-                store,
-                when="2021-06-22 10:00",
-                actor=1,
-                form="茶话会",
-                day=D("2021-06-22"),
-                title="x",
-                participants=1,
-            )
-        with pytest.raises(ValueError):
-            add_rectification(
-                store,
-                when="2021-06-22 10:00",
-                actor=1,
-                field_name="天气",
-                identified=1,
-                rectified=1,
-            )
+            build(store, when="2021-06-22 10:00", actor=1, **fields)
     finally:
         store.close()
 
@@ -158,7 +154,7 @@ def test_a_report_on_24_or_25_counts_as_the_units_progress(
     """Found in a month's rehearsal: 区文明办 reported 专项治理 for #25 on 20 June, and on
     1 July was told #25 had no update for 30 days (持续推进), its status still 未启动."""
     from bot.reports.due import planned
-    from tests.prepared import add_activity, add_rectification, at, make_services
+    from tests.prepared import at, make_services
 
     services = make_services(seeded_data_dir, tmp_path, "2021-06-20 10:00")
     store = services.store
