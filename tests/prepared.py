@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from bot.domain.calendar import WorkCalendar
 from bot.domain.clock import SHANGHAI, FixedClock
 from bot.domain.units import Directory
 from bot.features import campaign, kpis
-from bot.services import Services
+from bot.services import Services, open_services
 from bot.store import Store
 
 HOSTILE = "<script>alert('x')</script> & <b>粗体</b> &amp; " * 100  # about 5,000 characters
@@ -34,6 +35,27 @@ def make_services(seeded: Path, tmp_path: Path, now: str = "2021-06-18 17:00") -
     settings = Settings(data_dir=data_dir, summary_chat_id=-100500, coordinators=frozenset({1001}))
     store = Store(data_dir, fsync=False)
     return Services(settings, clock, store, Directory.load(settings.units), WorkCalendar())
+
+
+@contextmanager
+def writer_services(
+    tmp_path: Path,
+    now: datetime,
+    *,
+    coordinators: frozenset[int],
+    seeded: Path | None = None,
+) -> Iterator[Services]:
+    """The writer's services in tmp_path/state (a copy of `seeded` when given, else empty) at a
+    fixed `now`, closed afterwards."""
+    data_dir = tmp_path / "state"
+    if seeded is not None:
+        shutil.copytree(seeded, data_dir)
+    settings = Settings(data_dir=data_dir, coordinators=coordinators)
+    svc = open_services(settings, writer=True, clock=FixedClock(now))
+    try:
+        yield svc
+    finally:
+        svc.close()
 
 
 def services_fixture(now: str) -> Callable[..., Iterator[Services]]:
