@@ -270,6 +270,12 @@ class ChatEnv:
         """Bind a person to a unit directly (as a redeemed invite does)."""
         self.store.bind_contact(person.id, unit, name=person.name, at=self.clock.now())
 
+    def contact(self, unit: str = "区司法局", user_id: int = 2001, name: str = "Alice") -> Person:
+        """A person bound to `unit` (by default Alice of 区司法局, a lead of #18)."""
+        person = self.person(user_id, name)
+        self.bind(person, unit)
+        return person
+
     def group(self, chat_id: int, title: str, members: list[Person]) -> None:
         self.api.add_group(chat_id, title, members=[p.id for p in members])
 
