@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator, Hashable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -326,9 +327,19 @@ async def env(
     botapi: BotApiServer, seeded_data_dir: Path, tmp_path: Path
 ) -> AsyncIterator[ChatEnv]:
     """The bot running against the stand-in: coordinator 1001, summary chat -100500."""
+    async with running_env(botapi, seeded_data_dir, tmp_path) as chat_env:
+        yield chat_env
+
+
+@asynccontextmanager
+async def running_env(
+    botapi: BotApiServer, seeded_data_dir: Path, tmp_path: Path, **env: str
+) -> AsyncIterator[ChatEnv]:
+    """The bot on a copy of the seeded store (tmp_path/state) at START, running against the
+    stand-in with `env` over its settings; stopped afterwards."""
     data_dir = tmp_path / "state"
     shutil.copytree(seeded_data_dir, data_dir)
-    chat_env = ChatEnv(botapi, data_dir, FixedClock(START))
+    chat_env = ChatEnv(botapi, data_dir, FixedClock(START), **env)
     await chat_env.start()
     try:
         yield chat_env
