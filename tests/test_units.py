@@ -230,3 +230,26 @@ def test_explicit_member_group(tmp_path: Path) -> None:
     assert directory.coordinator.name == "区甲局"
     assert _names(directory.expand("甲乙两局")) == ["区乙局", "区甲局"]
     assert directory.get("乙局") is not None and not directory.is_group("乙局")
+
+
+def test_a_group_with_no_members_yet_names_no_units(tmp_path: Path) -> None:
+    """`members: []` is a group the office has not filled in: known, but it expands to nothing."""
+    path = _write(
+        tmp_path,
+        "units:\n"
+        "  - {name: 区甲局, full_name: 区甲管理局, kind: department}\n"
+        "groups:\n  - {name: 各镇(街道), members: []}\n",
+    )
+    directory = Directory.load(path)
+    assert directory.is_group("各镇（街道）") and directory.expand("各镇(街道)") == []
+
+
+def test_a_rule_that_selects_no_unit_is_an_error(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "units:\n"
+        "  - {name: 区甲局, full_name: 区甲管理局, kind: department}\n"
+        "groups:\n  - {name: 各镇, rule: {kind: town}}\n",
+    )
+    with pytest.raises(ValueError, match="has no members"):
+        Directory.load(path)

@@ -264,6 +264,8 @@ def _parse_group(
             if unit is None:
                 raise ValueError(f"{where}: member {member!r} is not a unit")
             chosen.append(unit)
-    if not chosen:
+    # `members: []` is a group the office has yet to fill in: it names no units (yet);
+    # a rule that selects nothing is a mistake in the rule
+    if rule is not None and not chosen:
         raise ValueError(f"{where}: has no members")
     return _Group(name=name, aliases=_aliases(item, where), members=tuple(chosen))

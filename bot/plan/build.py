@@ -308,7 +308,7 @@ def _deadline(
             problems.append(
                 Problem(
                     line,
-                    f"任务 {raw.number} 未写时限要求，按 {_end_text(end)} 处理",
+                    f"任务 {raw.number} 未写时限要求，按{_end_text(end)}处理",
                     severity="warning",
                 )
             )
@@ -328,7 +328,7 @@ def _deadline(
 
 
 def _end_text(end: date) -> str:
-    return f"{end.year} 年底" if (end.month, end.day) == (12, 31) else end.isoformat()
+    return f"{end.year}年底" if (end.month, end.day) == (12, 31) else end.isoformat()
 
 
 def _check_sequence(tasks: list[Task], problems: list[Problem]) -> None:

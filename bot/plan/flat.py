@@ -9,20 +9,32 @@
 
 The header is the run of short lines that names the columns; rows follow, `width` cells each.
 A cell ending in `|` may span several lines; without the `|`, a row starts at its number.
+Without the `|` a cell of several units is several lines, and a row may carry a second item
+whose number and unit cells are merged from the row above:
+
+    5 / 开工建设县老年养护楼。 / 县民政局 / 5月底前动工 / 开工建设老年大学。 / 12月底前
+
+reads as two rows, the second led by 县民政局 too.
 """
 
 from __future__ import annotations
 
 import re
 
+from bot.plan.deadline import parse_deadline
 from bot.plan.grid import Grid, parse_grids
-from bot.plan.headers import header_columns, is_header_like
+from bot.plan.headers import NUMBER, header_columns, is_header_like
 from bot.plan.model import Plan
 
 _MAX_HEADER_CELL = 16
 _MAX_WIDTH = 12
 _NUMBER = re.compile(r"^\d{1,3}[.．、]?$")
 _BAR = re.compile(r"\s*\|\s*$")
+_UNIT_CELL = re.compile(
+    r"(?:局|办|委|院|部|会|中心|政府|街道|镇|乡|单位|部门|公司|集团|所|队|站|行|处|厅|室|联|指挥部)$"
+)
+_MAX_UNIT_CELL = 20
+_ANY_YEAR = 2000  # to ask whether a line reads as a deadline at all
 
 
 def _cells(lines: list[str]) -> list[tuple[int, str]]:
@@ -62,6 +74,8 @@ def _header(cells: list[tuple[int, str]]) -> tuple[int, int, dict[str, int]] | N
             if not cell or len(cell) > _MAX_HEADER_CELL or _NUMBER.match(cell):
                 break
             run.append(cell)
+        if any(c in NUMBER for c in run[1:]):  # the table's number column heads it: start there
+            continue
         for width in range(len(run), 2, -1):
             names = run[:width]
             if (cols := header_columns(names)) and sum(
@@ -86,12 +100,55 @@ def _rows(
     for line, text in cells:
         if _NUMBER.match(text) and (not current or len(current) >= width - 1):
             if current:
-                rows.append(_fit(current, width, cols))
+                rows.extend(_split(current, width, cols))
             current = []
         current.append((line, text))
     if current:
-        rows.append(_fit(current, width, cols))
+        rows.extend(_split(current, width, cols))
     return rows
+
+
+def _unit_cell(text: str) -> bool:
+    return len(text) <= _MAX_UNIT_CELL and "。" not in text and bool(_UNIT_CELL.search(text))
+
+
+def _split(
+    cells: list[tuple[int, str]], width: int, cols: dict[str, int]
+) -> list[tuple[int, list[str]]]:
+    """A numbered row with more lines than columns, read by what each line is.
+
+    With one unit column before a last deadline column: unit lines join into the unit cell,
+    the line that reads as a deadline fills the deadline cell, and a sentence after the
+    deadline starts a second item with the same number and unit cells (merged above).
+    """
+    m, d = cols.get("measure"), cols.get("deadline")
+    unit_cols = [i for i in range(width) if i not in (cols.get("number"), m, d)]
+    if len(cells) <= width or m is None or d != width - 1 or len(unit_cols) != 1 or d < m:
+        return [_fit(cells, width, cols)]
+    (u,) = unit_cols
+    head = [t for _, t in cells[: m + 1]]
+    items: list[tuple[int, str, list[str], str]] = []  # (line, measure, units, deadline)
+    units: list[str] = []
+    line, measure, due = cells[m][0], head[m], ""
+    for number, text in cells[m + 1 :]:
+        if parse_deadline(text, _ANY_YEAR) is not None and not _unit_cell(text):
+            due = f"{due}；{text}" if due else text
+        elif due and not _unit_cell(text):  # a second item of the same row
+            items.append((line, measure, units, due))
+            line, measure, units, due = number, text, list(units), ""
+        elif _unit_cell(text):
+            units = [*units, text]
+        else:
+            measure += text
+    items.append((line, measure, units, due))
+    out = []
+    for k, (line, measure, units, due) in enumerate(items):
+        row = [""] * width
+        if k == 0:
+            row[: m + 1] = head
+        row[m], row[u], row[d] = measure, "、".join(units), due
+        out.append((line, row))
+    return out
 
 
 def _fit(cells: list[tuple[int, str]], width: int, cols: dict[str, int]) -> tuple[int, list[str]]:

@@ -10,7 +10,19 @@ from collections.abc import Sequence
 NUMBER = ("序号", "编号", "序")
 GROUP = ("分类", "类别", "领域", "板块", "任务类别", "工作类别", "项目类别", "类型")
 # words that name the measure when alone, and the group when a measure column is also there
-TASKISH = ("重点任务", "主要任务", "工作任务", "目标任务", "重点工作", "任务", "事项", "工作")
+TASKISH = (
+    "重点任务",
+    "主要任务",
+    "工作任务",
+    "目标任务",
+    "重点工作",
+    "民生实事",
+    "实事项目",
+    "任务",
+    "事项",
+    "实事",
+    "工作",
+)
 MEASURE = (
     "具体措施",
     "工作措施",

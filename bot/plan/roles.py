@@ -17,6 +17,9 @@ from bot.plan.unitlist import split_units
 RoleRule = Literal["first_leads", "all_lead"]
 
 _LABELS = {
+    "牵头责任单位": "leads",
+    "协同责任单位": "supporters",
+    "配合责任单位": "supporters",
     "牵头单位": "leads",
     "牵头部门": "leads",
     "主责单位": "leads",
@@ -39,7 +42,8 @@ _LABELS = {
     "时间安排": "deadline",
     "进度安排": "deadline",
 }
-LABEL = re.compile(rf"({'|'.join(_LABELS)})\s*[:：]\s*")
+# longest first: `协同责任单位` is not `责任单位`
+LABEL = re.compile(rf"({'|'.join(sorted(_LABELS, key=len, reverse=True))})\s*[:：]\s*")
 _SUFFIX = re.compile(
     r"(?:分别|共同|联合)?(牵头负责|牵头|负责|配合|协同|协助|参与)(?:实施|落实|推进|完成)?$"
 )
@@ -56,7 +60,7 @@ _ROLE_WORD = re.compile(r"牵头|配合|负责|协同|协办|参与")
 # `列第一位的为牵头单位`, `排名第一的单位为牵头单位`, `第一个单位为牵头单位`, `排在首位的…牵头`
 _FIRST_LEADS = re.compile(
     r"(?:列|排|排名|排序|名列)?(?:在)?(?:第一|首)(?:位|个|家)?(?:的|者)?(?:责任)?(?:单位|部门)?"
-    r"(?:为|是|系)(?:牵头|主责)"
+    r"(?:为|是|系)(?:工作|主要)?(?:牵头|主责)"
 )
 
 

@@ -30,10 +30,10 @@ _HEADER = """\
 # 单位名录草稿（由 duban units --init 根据任务分解表生成）。
 # 请逐项核对：name 为任务分解表中的写法，full_name 请改为单位全称，kind 为程序推测，
 # 可选 department | town | court | park | mass_org | other。
-# groups 中的群体称谓（如“各镇（街道）”“区级有关部门”）需填写 members（成员单位名称），
-# 或改用 rule: {kind: town} 之类的规则。名录不接受空的成员列表，所以草稿先把成员写作
-# “待分配成员”（一个占位单位，没有联系人）：填好成员后删去它即可。
+# groups 中的群体称谓（如“各镇（街道）”“区级有关部门”）的 members 先留空（members: []，
+# 此时该称谓不对应任何单位、不会收到提醒）：请填写成员单位名称，或改用 rule: {kind: town} 之类的规则。
 """
+# the one unit of a draft made from a plan that names no concrete unit (a directory needs one)
 PLACEHOLDER = "待分配成员"
 
 
@@ -71,14 +71,14 @@ def draft_directory(plan: Plan, coordinator: str | None = None) -> str:
     if chosen:
         body["coordinator"] = chosen
     body["units"] = [{"name": n, "full_name": n, "kind": guess_kind(n)} for n in units]
-    if groups or not units:
+    if not units:  # a directory needs at least one unit
         body["units"].append({"name": PLACEHOLDER, "full_name": PLACEHOLDER, "kind": "other"})
     text = _HEADER + yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=100)
     return text + _groups_yaml(groups)
 
 
 def _groups_yaml(groups: Iterable[str]) -> str:
-    """Group phrases with empty member lists, commented out until the office fills them in."""
+    """Group phrases with empty member lists (`members: []`) for the office to fill in."""
     groups = list(groups)
     if not groups:
         return ""
@@ -86,5 +86,5 @@ def _groups_yaml(groups: Iterable[str]) -> str:
     for name in groups:
         lines.append(f"  - name: {yaml.safe_dump(name, allow_unicode=True).splitlines()[0]}")
         lines.append("    # 请填写成员单位，例如 members: [区发改局, 区财政局]")
-        lines.append(f"    members: [{PLACEHOLDER}]")
+        lines.append("    members: []")
     return "\n".join(lines) + "\n"
