@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import bot
 from bot.config import Settings
 from bot.domain.clock import SHANGHAI, FixedClock
 from bot.services import open_services
@@ -80,18 +79,6 @@ def _seed(data_dir: Path, users: list[int]) -> list[tuple[int, int, str]]:
     return parts
 
 
-def _environment(api: BotApiServer, data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DUBAN_", "TELEGRAM_"))}
-    env.update(
-        TELEGRAM_BOT_TOKEN=api.token,
-        TELEGRAM_API_BASE_URL=api.base_url,
-        TELEGRAM_FILE_BASE_URL=api.base_file_url,
-        DUBAN_DATA_DIR=str(data_dir),
-        PYTHONPATH=str(bot.ROOT),
-    )
-    return env
-
-
 async def _start(api: BotApiServer, data_dir: Path, cwd: Path) -> asyncio.subprocess.Process:
     seen = len(api.calls("deleteWebhook"))
     process = await asyncio.create_subprocess_exec(
@@ -100,7 +87,7 @@ async def _start(api: BotApiServer, data_dir: Path, cwd: Path) -> asyncio.subpro
         "bot",
         "run",
         cwd=cwd,
-        env=_environment(api, data_dir),
+        env=api.child_env(data_dir),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )

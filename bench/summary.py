@@ -37,24 +37,15 @@ def fill(services: Services, n: int, end: datetime) -> None:
         i += 1
         at = start + step * i
         state = states[i % len(states)]
-        actor = 5000 + i % 300
+        who = {"unit": state["unit"], "actor": 5000 + i % 300, "at": at}  # every write's
         roll = i % 50
         if roll == 0:
             status = rnd.choice(("doing", "done", "blocked"))
-            store.update_state(
-                state["task"],
-                state["unit"],
-                at=at,
-                actor=actor,
-                status=status,
-                percent=rnd.randint(0, 100),
-            )
+            store.update_state(state["task"], **who, status=status, percent=rnd.randint(0, 100))
         elif roll == 1:
             campaign.add_activity(
                 store,
-                unit=state["unit"],
-                actor=actor,
-                at=at,
+                **who,
                 form=rnd.choice(campaign.FORMS),
                 carrier=rnd.choice(campaign.CARRIERS),
                 day=at.date(),
@@ -65,9 +56,7 @@ def fill(services: Services, n: int, end: datetime) -> None:
         elif roll == 2:
             campaign.add_rectification(
                 store,
-                unit=state["unit"],
-                actor=actor,
-                at=at,
+                **who,
                 field_name=rnd.choice(campaign.FIELDS),
                 identified=rnd.randint(1, 9),
                 rectified=rnd.randint(0, 9),
@@ -75,18 +64,10 @@ def fill(services: Services, n: int, end: datetime) -> None:
             )
         elif roll == 3:
             kpi = rnd.choice(kpi_list)
-            kpis.record_metric(
-                store, kpi, rnd.uniform(0, 120), at=at, actor=actor, unit=state["unit"]
-            )
+            kpis.record_metric(store, kpi, rnd.uniform(0, 120), **who)
         else:
-            store.update_state(
-                state["task"],
-                state["unit"],
-                at=at,
-                actor=actor,
-                event="note",
-                note="进展顺利，已完成第一阶段" * (1 + i % 3),
-            )
+            note = "进展顺利，已完成第一阶段" * (1 + i % 3)
+            store.update_state(state["task"], **who, event="note", note=note)
 
 
 def main() -> str:

@@ -11,13 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from bot import ROOT
 from sandbox.botapi_methods import BotApiMethods
 from sandbox.botapi_model import (
     MAX_UPLOAD,
@@ -52,6 +55,20 @@ class BotApiServer(UserSide, BotApiMethods):
     @property
     def base_file_url(self) -> str:
         return f"http://{self.host}:{self.port}/file/bot"
+
+    def child_env(self, data_dir: Path, **extra: str) -> dict[str, str]:
+        """The environment of a `duban` child process: this one without its DUBAN_/TELEGRAM_
+        settings, pointed at this stand-in and `data_dir`, with `extra` over it."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DUBAN_", "TELEGRAM_"))}
+        env.update(
+            TELEGRAM_BOT_TOKEN=self.token,
+            TELEGRAM_API_BASE_URL=self.base_url,
+            TELEGRAM_FILE_BASE_URL=self.base_file_url,
+            DUBAN_DATA_DIR=str(data_dir),
+            PYTHONPATH=str(ROOT),
+            **extra,
+        )
+        return env
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Listen on host:port (0 picks a free port, then readable from `self.port`)."""

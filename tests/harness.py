@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator, Hashable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -280,6 +281,12 @@ class ChatEnv:
         """Bind a person to a unit directly (as a redeemed invite does)."""
         self.store.bind_contact(person.id, unit, name=person.name, at=self.clock.now())
 
+    def contact(self, unit: str = "区司法局", user_id: int = 2001, name: str = "Alice") -> Person:
+        """A person bound to `unit` (by default Alice of 区司法局, a lead of #18)."""
+        person = self.person(user_id, name)
+        self.bind(person, unit)
+        return person
+
     def group(self, chat_id: int, title: str, members: list[Person]) -> None:
         self.api.add_group(chat_id, title, members=[p.id for p in members])
 
@@ -330,9 +337,19 @@ async def env(
     botapi: BotApiServer, seeded_data_dir: Path, tmp_path: Path
 ) -> AsyncIterator[ChatEnv]:
     """The bot running against the stand-in: coordinator 1001, summary chat -100500."""
+    async with running_env(botapi, seeded_data_dir, tmp_path) as chat_env:
+        yield chat_env
+
+
+@asynccontextmanager
+async def running_env(
+    botapi: BotApiServer, seeded_data_dir: Path, tmp_path: Path, **env: str
+) -> AsyncIterator[ChatEnv]:
+    """The bot on a copy of the seeded store (tmp_path/state) at START, running against the
+    stand-in with `env` over its settings; stopped afterwards."""
     data_dir = tmp_path / "state"
     shutil.copytree(seeded_data_dir, data_dir)
-    chat_env = ChatEnv(botapi, data_dir, FixedClock(START))
+    chat_env = ChatEnv(botapi, data_dir, FixedClock(START), **env)
     await chat_env.start()
     try:
         yield chat_env

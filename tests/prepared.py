@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,8 @@ from bot.config import Settings
 from bot.domain.calendar import WorkCalendar
 from bot.domain.clock import SHANGHAI, FixedClock
 from bot.domain.units import Directory
-from bot.features import campaign
-from bot.services import Services
+from bot.features import campaign, kpis
+from bot.services import Services, open_services
 from bot.store import Store
 
 HOSTILE = "<script>alert('x')</script> & <b>粗体</b> &amp; " * 100  # about 5,000 characters
@@ -36,6 +37,27 @@ def make_services(seeded: Path, tmp_path: Path, now: str = "2021-06-18 17:00") -
     return Services(settings, clock, store, Directory.load(settings.units), WorkCalendar())
 
 
+@contextmanager
+def writer_services(
+    tmp_path: Path,
+    now: datetime,
+    *,
+    coordinators: frozenset[int],
+    seeded: Path | None = None,
+) -> Iterator[Services]:
+    """The writer's services in tmp_path/state (a copy of `seeded` when given, else empty) at a
+    fixed `now`, closed afterwards."""
+    data_dir = tmp_path / "state"
+    if seeded is not None:
+        shutil.copytree(seeded, data_dir)
+    settings = Settings(data_dir=data_dir, coordinators=coordinators)
+    svc = open_services(settings, writer=True, clock=FixedClock(now))
+    try:
+        yield svc
+    finally:
+        svc.close()
+
+
 def services_fixture(now: str) -> Callable[..., Iterator[Services]]:
     """A `services` fixture for a test module: make_services at `now`, closed afterwards."""
 
@@ -48,53 +70,49 @@ def services_fixture(now: str) -> Callable[..., Iterator[Services]]:
     return services
 
 
-def add_activity(
-    store: Store,
-    *,
-    when: str = "2021-06-24 09:00",
-    unit: str = "区文明办",
-    actor: int = 2003,
-    form: str = "论坛讲座",
-    carrier: str = "校园",
-    day: date = date(2021, 6, 23),
-    title: str = "诚信进校园",
-    participants: int = 120,
-    enterprises: int = 0,
-) -> dict[str, Any]:
-    """A 诚信建设万里行 activity, recorded at `when` (by default 区文明办's 诚信进校园 lecture)."""
-    return campaign.add_activity(
-        store,
-        unit=unit,
-        actor=actor,
-        at=at(when),
-        form=form,
-        carrier=carrier,
-        day=day,
-        title=title,
-        participants=participants,
-        enterprises=enterprises,
-    )
+# The defaults of the campaign builders: 区文明办's 诚信进校园 lecture, 区发改局's 金融 report.
+ACTIVITY: dict[str, Any] = {
+    "unit": "区文明办",
+    "actor": 2003,
+    "form": "论坛讲座",
+    "carrier": "校园",
+    "day": date(2021, 6, 23),
+    "title": "诚信进校园",
+    "participants": 120,
+    "enterprises": 0,
+}
+RECTIFICATION: dict[str, Any] = {
+    "unit": "区发改局",
+    "actor": 2002,
+    "field_name": "金融",
+    "identified": 10,
+    "rectified": 10,
+    "cases": "",
+}
+
+
+def add_activity(store: Store, *, when: str = "2021-06-24 09:00", **fields: Any) -> dict[str, Any]:
+    """A 诚信建设万里行 activity, recorded at `when`: ACTIVITY with `fields` over it."""
+    return campaign.add_activity(store, at=at(when), **{**ACTIVITY, **fields})
 
 
 def add_rectification(
-    store: Store,
-    *,
-    when: str = "2021-06-24 11:00",
-    unit: str = "区发改局",
-    actor: int = 2002,
-    field_name: str = "金融",
-    identified: int = 10,
-    rectified: int = 10,
-    cases: str = "",
+    store: Store, *, when: str = "2021-06-24 11:00", **fields: Any
 ) -> dict[str, Any]:
-    """A 专项治理 report, recorded at `when` (by default 区发改局's, in 金融)."""
-    return campaign.add_rectification(
-        store,
-        unit=unit,
-        actor=actor,
-        at=at(when),
-        field_name=field_name,
-        identified=identified,
-        rectified=rectified,
-        cases=cases,
-    )
+    """A 专项治理 report, recorded at `when`: RECTIFICATION with `fields` over it."""
+    return campaign.add_rectification(store, at=at(when), **{**RECTIFICATION, **fields})
+
+
+def add_metric(
+    store: Store,
+    kpi: str,
+    value: float,
+    *,
+    when: str = "2021-06-24 12:00",
+    actor: int = 2002,
+    unit: str = "区发改局",
+) -> dict[str, Any]:
+    """A KPI value (`kpi` a key or name), recorded at `when` (by default by 区发改局)."""
+    found = kpis.find_kpi(kpi)
+    assert found is not None, kpi
+    return kpis.record_metric(store, found, value, at=at(when), actor=actor, unit=unit)

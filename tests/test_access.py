@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from bot.config import Settings
-from bot.domain.clock import FixedClock
 from bot.features.access import (
     Actor,
     Grant,
@@ -20,27 +17,24 @@ from bot.features.access import (
     command_allowed,
     resolve_actor,
 )
-from bot.services import Services, open_services
+from bot.services import Services
 from tests.harness import COORDINATOR, START
+from tests.prepared import writer_services
 
 ALICE, BOB, CAROL = 2001, 2002, 2003
 
 
 @pytest.fixture
 def services(seeded_data_dir: Path, tmp_path: Path) -> Iterator[Services]:
-    data_dir = tmp_path / "state"
-    shutil.copytree(seeded_data_dir, data_dir)
-    settings = Settings(data_dir=data_dir, coordinators=frozenset({COORDINATOR}))
-    svc = open_services(settings, writer=True, clock=FixedClock(START))
-    store = svc.store
-    store.bind_contact(ALICE, "区司法局", name="Alice", at=START)
-    store.bind_contact(BOB, "区市场监管局", name="Bob", at=START)
-    store.bind_contact(CAROL, "区司法局", name="Carol", at=START)
-    store.bind_contact(CAROL, "区市场监管局", name="Carol", at=START)
-    try:
+    with writer_services(
+        tmp_path, START, coordinators=frozenset({COORDINATOR}), seeded=seeded_data_dir
+    ) as svc:
+        store = svc.store
+        store.bind_contact(ALICE, "区司法局", name="Alice", at=START)
+        store.bind_contact(BOB, "区市场监管局", name="Bob", at=START)
+        store.bind_contact(CAROL, "区司法局", name="Carol", at=START)
+        store.bind_contact(CAROL, "区市场监管局", name="Carol", at=START)
         yield svc
-    finally:
-        svc.close()
 
 
 def user(user_id: int, name: str = "X") -> SimpleNamespace:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from bot.features import campaign
+from tests.prepared import add_activity, add_rectification
 
 D = date.fromisoformat
 
@@ -123,36 +125,25 @@ def test_rectify_stats_per_field_with_exit_rate() -> None:
     assert campaign.total_exit_rate(stats.values()) == pytest.approx(100 * 10 / 13)
 
 
-def test_unknown_form_or_field_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "build, fields",
+    [
+        (
+            add_activity,
+            {"form": "茶话会", "day": D("2021-06-22"), "title": "x", "participants": 1},
+        ),
+        (add_rectification, {"field_name": "天气", "identified": 1, "rectified": 1}),
+    ],
+)
+def test_unknown_form_or_field_is_refused(
+    tmp_path: Path, build: Callable[..., object], fields: dict[str, object]
+) -> None:
     from bot.store import Store
-    from tests.prepared import at
 
     store = Store(tmp_path, fsync=False)
     try:
         with pytest.raises(ValueError):
-            campaign.add_activity(
-                store,
-                unit="区文明办",
-                actor=1,
-                at=at("2021-06-22 10:00"),
-                form="茶话会",
-                carrier="校园",
-                day=D("2021-06-22"),
-                title="x",
-                participants=1,
-                enterprises=0,
-            )
-        with pytest.raises(ValueError):
-            campaign.add_rectification(
-                store,
-                unit="区发改局",
-                actor=1,
-                at=at("2021-06-22 10:00"),
-                field_name="天气",
-                identified=1,
-                rectified=1,
-                cases="",
-            )
+            build(store, when="2021-06-22 10:00", actor=1, **fields)
     finally:
         store.close()
 
@@ -172,15 +163,14 @@ def test_a_report_on_24_or_25_counts_as_the_units_progress(
             (r.task, r.unit) for r in planned(services, D("2021-07-01"), include_unreachable=True)
         ]
         assert (25, "区文明办") in before
-        campaign.add_rectification(
+        add_rectification(
             store,
+            when="2021-06-20 10:00",
             unit="区文明办",
             actor=2003,
-            at=at("2021-06-20 10:00"),
             field_name="电信网络",
             identified=8,
             rectified=6,
-            cases="",
         )
         state = store.state(25, "区文明办")
         assert state is not None and state["updated_at"] == "2021-06-20T10:00:00+08:00"
@@ -190,18 +180,7 @@ def test_a_report_on_24_or_25_counts_as_the_units_progress(
         ]
         assert (25, "区文明办") not in after
         # an activity recorded late (an earlier timestamp) never moves the stamp back
-        campaign.add_activity(
-            store,
-            unit="区文明办",
-            actor=2003,
-            at=at("2021-06-24 09:00"),
-            form="论坛讲座",
-            carrier="校园",
-            day=D("2021-06-23"),
-            title="诚信进校园",
-            participants=50,
-            enterprises=0,
-        )
+        add_activity(store, participants=50)  # 区文明办's lecture of 23 June, at 24 June 09:00
         assert store.state(24, "区文明办")["updated_at"] == "2021-06-24T09:00:00+08:00"  # type: ignore[index]
         assert store.touch_state(24, "区文明办", at=at("2021-06-01 09:00"), actor=1)
         assert store.state(24, "区文明办")["updated_at"] == "2021-06-24T09:00:00+08:00"  # type: ignore[index]

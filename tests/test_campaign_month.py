@@ -11,7 +11,6 @@ computed here from the store's raw rows (states, events, ledger), not by the cod
 from __future__ import annotations
 
 import re
-import shutil
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
@@ -21,12 +20,12 @@ from typing import Any
 import pytest
 
 from bot.domain.calendar import WorkCalendar
-from bot.domain.clock import SHANGHAI, FixedClock
+from bot.domain.clock import SHANGHAI
 from bot.domain.status import ROLE_LABELS, STATUS_LABELS, period_due, period_key
 from bot.reports import report, views
 from sandbox.botapi import BotApiServer
 from schedules.tick import run_once
-from tests.harness import COORDINATOR, START, SUMMARY_CHAT, ChatEnv
+from tests.harness import COORDINATOR, SUMMARY_CHAT, ChatEnv, running_env
 
 INSPECTION = -100900
 CAL = WorkCalendar()
@@ -41,14 +40,10 @@ INSPECTED: dict[date, list[dict[str, Any]]] = {}  # and the 区政府督查室 c
 async def month(
     botapi: BotApiServer, seeded_data_dir: Path, tmp_path: Path
 ) -> AsyncIterator[ChatEnv]:
-    data_dir = tmp_path / "state"
-    shutil.copytree(seeded_data_dir, data_dir)
-    env = ChatEnv(botapi, data_dir, FixedClock(START), DUBAN_INSPECTION_CHAT_ID=str(INSPECTION))
-    await env.start()
-    try:
+    async with running_env(
+        botapi, seeded_data_dir, tmp_path, DUBAN_INSPECTION_CHAT_ID=str(INSPECTION)
+    ) as env:
         yield env
-    finally:
-        await env.stop()
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:

@@ -8,12 +8,6 @@ from tests.harness import ChatEnv, Person, open_card
 LEAD, LEAD2 = "区司法局", "区市场监管局"  # the two leads of #18 (due 2021-06-30)
 
 
-def contact(env: ChatEnv, user_id: int, name: str, unit: str) -> Person:
-    person = env.person(user_id, name)
-    env.bind(person, unit)
-    return person
-
-
 def coordinator(env: ChatEnv) -> Person:
     coord = env.coordinator
     env.api.started.add(coord.id)  # the coordinator has opened the private chat
@@ -36,7 +30,7 @@ def record_id(card: dict) -> int:
 
 async def test_extend_and_approve(env: ChatEnv) -> None:
     coord = coordinator(env)
-    alice = contact(env, 2001, "Alice", LEAD)
+    alice = env.contact(LEAD)
     replies = await alice.say("/extend 18 7月15日 因数据未到齐")
     assert "2021年7月15日（周四）" in replies[-1]["text"]
     assert "2021年6月30日（周三）" in replies[-1]["text"] and "因数据未到齐" in replies[-1]["text"]
@@ -58,7 +52,7 @@ async def test_extend_and_approve(env: ChatEnv) -> None:
 
 async def test_extend_refused_with_a_reason(env: ChatEnv) -> None:
     coord = coordinator(env)
-    alice = contact(env, 2001, "Alice", LEAD)
+    alice = env.contact(LEAD)
     await alice.say("/extend 18 下周五 等待上级文件")
     card = with_buttons(coord.inbox())
     copy = with_buttons(await coord.say("/review"))
@@ -80,7 +74,7 @@ async def test_extend_refused_with_a_reason(env: ChatEnv) -> None:
 
 async def test_extend_button_asks_for_date_and_reason(env: ChatEnv) -> None:
     coord = coordinator(env)
-    alice = contact(env, 2001, "Alice", LEAD)
+    alice = env.contact(LEAD)
     card = await open_card(alice, 18)
     asked = await alice.press(card, "ext:18")
     assert "7月15日 因数据未到齐" in asked[-1]["text"]
@@ -96,7 +90,7 @@ async def test_extend_button_asks_for_date_and_reason(env: ChatEnv) -> None:
 
 
 async def test_extend_usage_and_errors(env: ChatEnv) -> None:
-    alice = contact(env, 2001, "Alice", LEAD)
+    alice = env.contact(LEAD)
     assert "用法" in (await alice.say("/extend"))[-1]["text"]
     assert "用法" in (await alice.say("/extend 18"))[-1]["text"]
     assert "理由" in (await alice.say("/extend 18 7月15日"))[-1]["text"]
@@ -110,8 +104,8 @@ async def test_extend_usage_and_errors(env: ChatEnv) -> None:
 
 async def test_claim_approved_through_review_closes_the_task(env: ChatEnv) -> None:
     coord = coordinator(env)
-    alice = contact(env, 2001, "Alice", LEAD)
-    bob = contact(env, 2002, "Bob", LEAD2)
+    alice = env.contact(LEAD)
+    bob = env.contact(LEAD2, 2002, "Bob")
     await alice.say("/update 18 已完成 方案已印发")
     assert env.store.state(18, LEAD)["claim"] == "pending"
     listed = await coord.say("/review")
@@ -142,7 +136,7 @@ async def test_claim_approved_through_review_closes_the_task(env: ChatEnv) -> No
 
 async def test_claim_rejected_with_reason_and_cancel(env: ChatEnv) -> None:
     coord = coordinator(env)
-    alice = contact(env, 2001, "Alice", LEAD)
+    alice = env.contact(LEAD)
     await alice.say("/update 18 已完成")
     notice = with_buttons(coord.inbox())
     card = with_buttons(await coord.say("/review"))
@@ -164,7 +158,7 @@ async def test_claim_rejected_with_reason_and_cancel(env: ChatEnv) -> None:
 
 async def test_only_coordinators_review(env: ChatEnv) -> None:
     coord = coordinator(env)
-    alice = contact(env, 2001, "Alice", LEAD)
+    alice = env.contact(LEAD)
     await alice.say("/update 18 已完成")
     assert "督办" in (await alice.say("/review"))[-1]["text"]
     card = with_buttons(coord.inbox())
@@ -190,7 +184,7 @@ async def test_review_with_many_long_items_fits_telegram(env: ChatEnv) -> None:
 
 async def test_refusal_to_a_unit_that_blocked_the_bot(env: ChatEnv) -> None:
     coord = coordinator(env)
-    alice = contact(env, 2001, "Alice", LEAD)
+    alice = env.contact(LEAD)
     await alice.say("/update 18 已完成")
     await env.api.user_blocks_bot(alice.id)  # 403 from now on
     card = with_buttons(await coord.say("/review"))

@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import signal
 import socket
 import sys
 from pathlib import Path
 
-from bot import ROOT
 from bot.store import Store
 from sandbox.botapi import BotApiServer
 from tests.harness import COORDINATOR, START, redeliver
 
 STARTUP = 60.0  # seconds allowed for a cold interpreter to import everything and poll
-
-
-def _environment(botapi: BotApiServer, data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DUBAN_", "TELEGRAM_"))}
-    env.update(
-        TELEGRAM_BOT_TOKEN=botapi.token,
-        TELEGRAM_API_BASE_URL=botapi.base_url,
-        TELEGRAM_FILE_BASE_URL=botapi.base_file_url,
-        DUBAN_DATA_DIR=str(data_dir),
-        DUBAN_COORDINATORS=str(COORDINATOR),
-        PYTHONPATH=str(ROOT),
-    )
-    return env
 
 
 async def _duban_run(
@@ -41,7 +26,7 @@ async def _duban_run(
         "run",
         *args,
         cwd=cwd,  # away from the repository's .env
-        env=_environment(botapi, data_dir),
+        env=botapi.child_env(data_dir, DUBAN_COORDINATORS=str(COORDINATOR)),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -11,21 +11,13 @@ def text(replies: list[dict]) -> str:
     return "\n".join(m.get("text", "") for m in replies)
 
 
-def contact(
-    env: ChatEnv, unit: str = "区司法局", user_id: int = 2001, name: str = "Alice"
-) -> Person:
-    person = env.person(user_id, name)
-    env.bind(person, unit)
-    return person
-
-
 async def card_for(person: Person, task_id: int) -> dict:
     """Task N's card: /mytasks, then its `#N` button (the list message becomes the card)."""
     return await open_card(person, task_id)
 
 
 async def test_update_command(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     (reply,) = await alice.say("/update 18 进行中 60% 已完成初稿")
     assert "已记录 #18" in reply["text"]
     assert "状态：进行中" in reply["text"] and "进度：60%" in reply["text"]
@@ -37,14 +29,14 @@ async def test_update_command(env: ChatEnv) -> None:
 
 
 async def test_update_english_words_and_fullwidth_percent(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     await alice.say("/update #18 blocked 30％")
     state = env.store.state(18, "区司法局")
     assert state is not None and (state["status"], state["percent"]) == ("blocked", 30)
 
 
 async def test_update_refusals_store_nothing(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     before = env.store.event_count()
     answers = {
         "/update": "任务编号",
@@ -62,7 +54,7 @@ async def test_update_refusals_store_nothing(env: ChatEnv) -> None:
 
 
 async def test_note_too_long_refused(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     (reply,) = await alice.say("/update 18 进行中 " + "长" * 2001)
     assert "2001" in reply["text"] and "2000" in reply["text"]
     assert env.store.events(task=18, unit="区司法局") == []
@@ -71,7 +63,7 @@ async def test_note_too_long_refused(env: ChatEnv) -> None:
 
 
 async def test_html_in_note_is_stored_as_written_and_shown_safely(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     note = "<b>加粗</b> & <script>x</script> 1<2"
     (reply,) = await alice.say(f"/update 18 进行中 {note}")
     assert note in reply["text"]  # shown literally: it reached Telegram escaped
@@ -83,7 +75,7 @@ async def test_html_in_note_is_stored_as_written_and_shown_safely(env: ChatEnv) 
 
 
 async def test_nil_return_for_monthly_task(env: ChatEnv) -> None:
-    dora = contact(env, "区发改局", 2002, "Dora")
+    dora = env.contact("区发改局", 2002, "Dora")
     (reply,) = await dora.say("/update 1 本月无")
     # the period as people say it (found in a month's rehearsal: "2021-07 无新增")
     assert "2021年6月 无新增" in reply["text"]
@@ -92,7 +84,7 @@ async def test_nil_return_for_monthly_task(env: ChatEnv) -> None:
 
 
 async def test_contact_cannot_update_another_unit(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     (reply,) = await alice.say("/update 18 区市场监管局 已完成")
     assert "你没有绑定区市场监管局" in reply["text"]
     assert env.store.events(task=18, unit="区市场监管局") == []
@@ -101,7 +93,7 @@ async def test_contact_cannot_update_another_unit(env: ChatEnv) -> None:
 
 
 async def test_contact_of_two_units_must_name_one(env: ChatEnv) -> None:
-    carol = contact(env, "区司法局", 2003, "Carol")
+    carol = env.contact("区司法局", 2003, "Carol")
     env.bind(carol, "区市场监管局")
     (reply,) = await carol.say("/update 18 进行中")
     assert "请注明" in reply["text"] and "区市场监管局" in reply["text"]
@@ -123,7 +115,7 @@ async def test_coordinator_acts_for_a_unit(env: ChatEnv) -> None:
 
 
 async def test_lead_done_goes_to_review(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     await env.coordinator.say("/start")  # Telegram lets a bot write only to those who did
     (reply,) = await alice.say("/update 18 已完成 全部完成")
     assert "完成申请" in reply["text"] and "审核" in reply["text"]
@@ -140,7 +132,7 @@ async def test_lead_done_goes_to_review(env: ChatEnv) -> None:
 
 
 async def test_supporter_done_is_immediate(env: ChatEnv) -> None:
-    dora = contact(env, "区发改局", 2002, "Dora")
+    dora = env.contact("区发改局", 2002, "Dora")
     (reply,) = await dora.say("/update 18 已完成")
     assert "状态：已完成" in reply["text"]
     state = env.store.state(18, "区发改局")
@@ -149,7 +141,7 @@ async def test_supporter_done_is_immediate(env: ChatEnv) -> None:
 
 
 async def test_buttons_dialogue(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     card = await card_for(alice, 18)
     (question,) = await alice.press(card, "upd:18")
     assert "请选择当前状态" in question["text"]
@@ -166,7 +158,7 @@ async def test_buttons_dialogue(env: ChatEnv) -> None:
 
 
 async def test_reply_to_the_status_prompt_is_a_note_on_its_task(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     card = await card_for(alice, 18)
     (question,) = await alice.press(card, "upd:18")
     (reply,) = await alice.reply(question, "正在汇总各科室材料")
@@ -175,7 +167,7 @@ async def test_reply_to_the_status_prompt_is_a_note_on_its_task(env: ChatEnv) ->
 
 
 async def test_buttons_dialogue_skip(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     card = await card_for(alice, 18)
     (question,) = await alice.press(card, "upd:18")
     (ask,) = await alice.press(question, "st:18:blocked")
@@ -185,7 +177,7 @@ async def test_buttons_dialogue_skip(env: ChatEnv) -> None:
 
 
 async def test_buttons_dialogue_cancel(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     card = await card_for(alice, 18)
     (question,) = await alice.press(card, "upd:18")
     (ask,) = await alice.press(question, "st:18:done")
@@ -200,7 +192,7 @@ async def test_buttons_dialogue_cancel(env: ChatEnv) -> None:
 
 
 async def test_detail_errors_keep_the_dialogue(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     card = await card_for(alice, 18)
     (question,) = await alice.press(card, "upd:18")
     await alice.press(question, "st:18:doing")
@@ -211,13 +203,13 @@ async def test_detail_errors_keep_the_dialogue(env: ChatEnv) -> None:
 
 
 async def test_done_button(env: ChatEnv) -> None:
-    dora = contact(env, "区发改局", 2002, "Dora")
+    dora = env.contact("区发改局", 2002, "Dora")
     card = await card_for(dora, 18)
     (reply,) = await dora.press(card, "done:18")
     assert "状态：已完成" in reply["text"]
     assert env.store.state(18, "区发改局")["status"] == "done"  # type: ignore[index]
     await env.coordinator.say("/start")
-    alice = contact(env)
+    alice = env.contact()
     card = await card_for(alice, 18)
     (reply,) = await alice.press(card, "done:18")
     assert "完成申请" in reply["text"]
@@ -225,7 +217,7 @@ async def test_done_button(env: ChatEnv) -> None:
 
 
 async def test_reply_to_card_is_a_note(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     card = await card_for(alice, 18)
     (reply,) = await alice.reply(card, "已与市场监管局对接 <确认>")
     assert "已记录 #18 区司法局" in reply["text"] and "已与市场监管局对接 <确认>" in reply["text"]
@@ -237,7 +229,7 @@ async def test_reply_to_card_is_a_note(env: ChatEnv) -> None:
 
 
 async def test_reply_to_task_detail_uses_the_only_unit(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     (detail,) = await alice.say("/task 18")
     (reply,) = await alice.reply(detail, "补充说明")
     assert "区司法局" in reply["text"]
@@ -245,7 +237,7 @@ async def test_reply_to_task_detail_uses_the_only_unit(env: ChatEnv) -> None:
 
 
 async def test_reply_to_a_digest_must_name_the_task(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     (help_message,) = await alice.say("/help")
     for task in (4, 18):  # a morning digest about two tasks, as the reminder sweep sends
         env.store.remember_message(
@@ -263,7 +255,7 @@ async def test_reply_to_a_digest_must_name_the_task(env: ChatEnv) -> None:
 
 
 async def test_reply_to_unknown_message(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     (help_message,) = await alice.say("/help")
     (reply,) = await alice.reply(help_message, "这是什么")
     assert "无法确定" in reply["text"]
@@ -271,7 +263,7 @@ async def test_reply_to_unknown_message(env: ChatEnv) -> None:
 
 
 async def test_card_of_other_unit_cannot_be_used(env: ChatEnv) -> None:
-    bob = contact(env, "区市场监管局", 2002, "Bob")
+    bob = env.contact("区市场监管局", 2002, "Bob")
     card = await card_for(bob, 18)
     env.store.unbind_contact(2002, "区市场监管局", at=env.clock.now(), actor=COORDINATOR)
     env.bind(bob, "区司法局")
@@ -282,7 +274,7 @@ async def test_card_of_other_unit_cannot_be_used(env: ChatEnv) -> None:
 
 
 async def test_dialogue_survives_a_restart(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     card = await card_for(alice, 18)
     (question,) = await alice.press(card, "upd:18")
     await env.restart()  # between the two buttons
@@ -299,7 +291,7 @@ async def test_dialogue_survives_a_restart(env: ChatEnv) -> None:
 
 
 async def test_dialogue_is_on_disk_after_the_periodic_write(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     card = await card_for(alice, 18)
     (question,) = await alice.press(card, "upd:18")
     await alice.press(question, "st:18:blocked")
@@ -321,7 +313,7 @@ async def test_dialogue_is_on_disk_after_the_periodic_write(env: ChatEnv) -> Non
 
 
 async def test_a_dialogue_restored_after_its_timeout_takes_no_text(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     card = await card_for(alice, 18)
     (question,) = await alice.press(card, "upd:18")
     (ask,) = await alice.press(question, "st:18:doing")
@@ -336,7 +328,7 @@ async def test_a_dialogue_restored_after_its_timeout_takes_no_text(env: ChatEnv)
 
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # PTB's own use
 async def test_a_429_is_waited_out_and_the_update_acted_on_once(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     # AIORateLimiter waits the second out and sends again; the update is not processed twice.
     env.api.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
     (reply,) = await alice.say("/update 18 进行中 30%")
@@ -346,7 +338,7 @@ async def test_a_429_is_waited_out_and_the_update_acted_on_once(env: ChatEnv) ->
 
 
 async def test_cancel_ends_the_dialogue_even_while_a_file_is_awaited(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     card = await card_for(alice, 18)
     (question,) = await alice.press(card, "upd:18")
     await alice.press(question, "st:18:doing")

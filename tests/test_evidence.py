@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
-from bot.domain.clock import FixedClock
 from bot.features import evidence
 from bot.features.evidence import EvidenceError
-from bot.services import Services, open_services
+from bot.services import Services
+from tests.prepared import writer_services
 
 UNIT = "区司法局"
 T0 = datetime(2021, 6, 10, 10, 30, 5)
@@ -21,12 +20,8 @@ T0 = datetime(2021, 6, 10, 10, 30, 5)
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Services]:
-    settings = Settings(data_dir=tmp_path / "state", coordinators=frozenset({1}))
-    svc = open_services(settings, writer=True, clock=FixedClock(T0))
-    try:
+    with writer_services(tmp_path, T0, coordinators=frozenset({1})) as svc:
         yield svc
-    finally:
-        svc.close()
 
 
 def keep(services: Services, data: bytes, name: str = "方案.pdf", mime: str = "application/pdf"):

@@ -10,7 +10,7 @@ from bot.features import kpis
 from bot.reports.report import export_report
 from bot.services import Services
 from tests.clirun import Cli, cli_fixture  # noqa: F401
-from tests.harness import COORDINATOR, SUMMARY_CHAT, ChatEnv, Person, open_card
+from tests.harness import COORDINATOR, SUMMARY_CHAT, ChatEnv, open_card
 from tests.prepared import at, services_fixture
 
 services = services_fixture("2021-06-21 10:00")
@@ -24,14 +24,6 @@ STICKER = {
     "is_video": False,
     "type": "regular",
 }
-
-
-def contact(
-    env: ChatEnv, unit: str = "区司法局", user_id: int = 2001, name: str = "Alice"
-) -> Person:
-    person = env.person(user_id, name)
-    env.bind(person, unit)
-    return person
 
 
 def text(replies: list[dict]) -> str:
@@ -81,8 +73,8 @@ async def test_invite_does_not_repeat_a_name_that_is_its_own_full_name(env: Chat
 
 # -- task history and views speak Chinese ----------------------------------------------------------
 async def test_task_history_names_snoozes_metrics_and_hides_reminders(env: ChatEnv) -> None:
-    alice = contact(env)
-    fin = contact(env, "区金融发展服务中心", 2005, "Fin")
+    alice = env.contact()
+    fin = env.contact("区金融发展服务中心", 2005, "Fin")
     await alice.say("/start")
     await alice.say("/snooze 18 3天")
     await env.coordinator.say("/remind 区司法局")
@@ -100,7 +92,7 @@ async def test_task_history_names_snoozes_metrics_and_hides_reminders(env: ChatE
 
 
 async def test_task_detail_lists_units_in_the_plans_order(env: ChatEnv) -> None:
-    (detail,) = await contact(env, "招宝山街道", 2003, "Tom").say("/task 20")
+    (detail,) = await env.contact("招宝山街道", 2003, "Tom").say("/task 20")
     lines = [line for line in detail["text"].splitlines() if line.startswith("• ")]
     names = [line[2:].split("（")[0] for line in lines]
     assert names[:3] == ["区商务局", "区建设交通局", "招宝山街道"]
@@ -109,7 +101,7 @@ async def test_task_detail_lists_units_in_the_plans_order(env: ChatEnv) -> None:
 
 # -- a contact's words -------------------------------------------------------------------------------
 async def test_update_with_a_percentage_only_or_before_the_status(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     (reply,) = await alice.say("/update 18 60%")
     assert "进度：60%" in reply["text"] and "不认识" not in reply["text"]
     state = env.store.state(18, "区司法局")
@@ -121,7 +113,7 @@ async def test_update_with_a_percentage_only_or_before_the_status(env: ChatEnv) 
 
 
 async def test_a_negative_percentage_is_refused_not_kept_as_a_note(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     for said in ("/update 18 进行中 -5%", "/update 18 -5%"):
         (reply,) = await alice.say(said)
         assert "0% 到 100%" in reply["text"], said
@@ -129,7 +121,7 @@ async def test_a_negative_percentage_is_refused_not_kept_as_a_note(env: ChatEnv)
 
 
 async def test_refusals_about_another_units_task_do_not_talk_of_updating(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     for said in ("/evidence 17", "/snooze 17 3天", "/extend 17 7月15日 等数据"):
         (reply,) = await alice.say(said)
         assert "不是 #17 的责任单位" in reply["text"] and "更新" not in reply["text"], said
@@ -138,12 +130,12 @@ async def test_refusals_about_another_units_task_do_not_talk_of_updating(env: Ch
 
 
 async def test_mytasks_counts_open_tasks_without_calling_them_in_progress(env: ChatEnv) -> None:
-    intro, *_ = await contact(env).say("/mytasks")
+    intro, *_ = await env.contact().say("/mytasks")
     assert "未完成 8 项" in intro["text"] and "进行中" not in intro["text"]
 
 
 async def test_extension_of_an_ongoing_task_is_refused(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     (reply,) = await alice.say("/extend 16 7月15日 持续推进")
     assert "持续推进" in reply["text"] and "无需申请延期" in reply["text"]
     card = await open_card(alice, 16)
@@ -153,7 +145,7 @@ async def test_extension_of_an_ongoing_task_is_refused(env: ChatEnv) -> None:
 
 
 async def test_plain_text_is_not_called_a_reply(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     (reply,) = await alice.say("你好")
     assert "回复" not in reply["text"].split("。")[0] and "/update" in reply["text"]
     (card_help,) = await alice.say("/help")
@@ -162,7 +154,7 @@ async def test_plain_text_is_not_called_a_reply(env: ChatEnv) -> None:
 
 
 async def test_a_sticker_or_location_gets_an_answer_and_records_nothing(env: ChatEnv) -> None:
-    alice = contact(env)
+    alice = env.contact()
     before = env.store.event_count()
     for kind, media in (("sticker", STICKER), ("location", {"latitude": 29.9, "longitude": 121.7})):
         (reply,) = await alice.send_media(kind, media)
@@ -171,7 +163,7 @@ async def test_a_sticker_or_location_gets_an_answer_and_records_nothing(env: Cha
 
 
 async def test_metric_values_that_cannot_be(env: ChatEnv) -> None:
-    fin = contact(env, "区金融发展服务中心", 2005, "Fin")
+    fin = env.contact("区金融发展服务中心", 2005, "Fin")
     answers = {
         "/metric 入驻企业数 -5": "不能为负数",
         "/metric listed_loan_share 150%": "不能超过 100%",

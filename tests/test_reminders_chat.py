@@ -7,17 +7,23 @@ from datetime import date, datetime
 from bot.domain.clock import SHANGHAI
 from bot.reports.due import preview_reminders
 from bot.telegram.sweep import reminder_sweep
-from tests.harness import COORDINATOR, ChatEnv
+from tests.harness import COORDINATOR, ChatEnv, Person
 
 
 def at(env: ChatEnv, day: date, hour: int = 9, minute: int = 0) -> None:
     env.clock.set(datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI))
 
 
-async def test_snooze_silences_a_part_until_the_date(env: ChatEnv) -> None:
+async def started_alice(env: ChatEnv) -> Person:
+    """Alice, who opened the private chat with /start before being bound to 区司法局."""
     alice = env.person(2001, "Alice")
     await alice.say("/start")
     env.bind(alice, "区司法局")
+    return alice
+
+
+async def test_snooze_silences_a_part_until_the_date(env: ChatEnv) -> None:
+    alice = await started_alice(env)
     replies = await alice.say("/snooze 18 3天")
     assert "已暂停 #18（区司法局）" in replies[-1]["text"]
     assert "2021年6月24日（周四）" in replies[-1]["text"]
@@ -33,9 +39,7 @@ async def test_snooze_silences_a_part_until_the_date(env: ChatEnv) -> None:
 
 
 async def test_snooze_until_next_monday_and_bad_input(env: ChatEnv) -> None:
-    alice = env.person(2001, "Alice")
-    await alice.say("/start")
-    env.bind(alice, "区司法局")
+    alice = await started_alice(env)
     replies = await alice.say("/snooze 18 下周一")
     assert "2021年6月28日（周一）" in replies[-1]["text"]
     replies = await alice.say("/snooze 18 改天吧")
@@ -49,9 +53,7 @@ async def test_snooze_until_next_monday_and_bad_input(env: ChatEnv) -> None:
 
 
 async def test_remind_chases_contacts_and_says_who_has_none(env: ChatEnv) -> None:
-    alice = env.person(2001, "Alice")
-    await alice.say("/start")
-    env.bind(alice, "区司法局")
+    alice = await started_alice(env)
     coordinator = env.coordinator
     await coordinator.say("/start")
     replies = await coordinator.say("/remind 18")
@@ -69,9 +71,7 @@ async def test_remind_chases_contacts_and_says_who_has_none(env: ChatEnv) -> Non
 
 
 async def test_remind_is_for_coordinators_only(env: ChatEnv) -> None:
-    alice = env.person(2001, "Alice")
-    await alice.say("/start")
-    env.bind(alice, "区司法局")
+    alice = await started_alice(env)
     (refused,) = await alice.say("/remind 18")
     assert "仅供督办人员" in refused["text"]
     assert env.store.events(kinds=["reminder"]) == []
@@ -132,9 +132,7 @@ async def test_a_nil_return_stops_the_months_reminders(env: ChatEnv) -> None:
 
 
 async def test_a_contact_who_blocks_and_comes_back_gets_reminders_again(env: ChatEnv) -> None:
-    alice = env.person(2001, "Alice")
-    await alice.say("/start")
-    env.bind(alice, "区司法局")
+    alice = await started_alice(env)
     await env.coordinator.say("/start")
     day = date(2021, 6, 23)
 
@@ -161,9 +159,7 @@ async def test_a_contact_who_blocks_and_comes_back_gets_reminders_again(env: Cha
 async def test_refused_in_the_morning_and_back_the_same_day_still_gets_that_mornings(
     env: ChatEnv,
 ) -> None:
-    alice = env.person(2001, "Alice")
-    await alice.say("/start")
-    env.bind(alice, "区司法局")
+    alice = await started_alice(env)
     at(env, date(2021, 6, 23))
     assert env.app is not None
     env.api.blocked.add(alice.id)  # blocked without the bot being told: the send gets a 403

@@ -47,6 +47,13 @@ def contacts_for(*names: str) -> list[dict[str, Any]]:
     return [{"user_id": 100 + i, "unit": n, "active": True} for i, n in enumerate(names)]
 
 
+def part(
+    task: int, unit: str, *, role: str = "lead", status: str = "todo", **fields: Any
+) -> dict[str, Any]:
+    """A unit's state row of a task (todo, as a lead, unless told)."""
+    return {"task": task, "unit": unit, "role": role, "status": status, **fields}
+
+
 def plan(tasks, day, states=(), contacts=None, **kw):  # type: ignore[no-untyped-def]
     contacts = contacts if contacts is not None else contacts_for(*(u.name for u in UNITS.units))
     return plan_reminders(
@@ -147,15 +154,7 @@ def test_monthly_every_unit_and_nil_return() -> None:
     assert {r.unit for r in before} == departments | {"区发改局"}
     assert {r.kind for r in before} == {"monthly"}
     assert {r.unit for r in plan([t], date(2021, 6, 8))} == departments | {"区发改局"}
-    states = [
-        {
-            "task": 1,
-            "unit": "区民政局",
-            "role": "supporter",
-            "status": "todo",
-            "reported": ["2021-06"],
-        }
-    ]
+    states = [part(1, "区民政局", role="supporter", reported=["2021-06"])]
     assert "区民政局" not in {r.unit for r in plan([t], date(2021, 6, 8), states)}
     assert "区民政局" not in {r.unit for r in plan([t], date(2021, 6, 9), states)}
     late = plan([t], date(2021, 6, 9), states)
@@ -193,15 +192,9 @@ def test_ongoing_first_workday_only_stale_leads() -> None:
 def test_done_closed_snoozed_and_uncontacted_get_nothing() -> None:
     t = task(1, due=date(2021, 6, 30), leads=("区发改局", "区民政局", "区委编办"))
     states = [
-        {"task": 1, "unit": "区发改局", "role": "lead", "status": "done"},
-        {
-            "task": 1,
-            "unit": "区民政局",
-            "role": "lead",
-            "status": "doing",
-            "snoozed_until": "2021-07-05",
-        },
-        {"task": 1, "unit": "区委编办", "role": "lead", "status": "todo"},
+        part(1, "区发改局", status="done"),
+        part(1, "区民政局", status="doing", snoozed_until="2021-07-05"),
+        part(1, "区委编办"),
     ]
     contacts = contacts_for("区发改局", "区民政局")
     assert plan([t], date(2021, 6, 30), states, contacts) == []
@@ -225,14 +218,8 @@ def test_a_snooze_over_the_escalation_day_does_not_hide_the_unit_from_the_coordi
     # the escalation of 7 July, which comes on that day only, left it out for good.
     t = task(6, due=date(2021, 6, 30), leads=("区法院",), supporters=("招宝山街道",))
     states = [
-        {"task": 6, "unit": "区法院", "role": "lead", "status": "todo"},
-        {
-            "task": 6,
-            "unit": "招宝山街道",
-            "role": "supporter",
-            "status": "todo",
-            "snoozed_until": "2021-07-12",
-        },
+        part(6, "区法院"),
+        part(6, "招宝山街道", role="supporter", snoozed_until="2021-07-12"),
     ]
     contacts = contacts_for("区法院", "招宝山街道")
     # the unit itself hears nothing while snoozed …

@@ -12,11 +12,17 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.features import kpis
 from bot.reports import chart
 from bot.reports.report import DECOMPOSITION_HEADERS, export_report
 from bot.services import Services
-from tests.prepared import HOSTILE, add_activity, add_rectification, at, services_fixture
+from tests.prepared import (
+    HOSTILE,
+    add_activity,
+    add_metric,
+    add_rectification,
+    at,
+    services_fixture,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -57,14 +63,7 @@ def test_excel_round_trip(services: Services, tmp_path: Path) -> None:
     )
     add_activity(store, enterprises=3)
     add_rectification(store, rectified=7, cases="案例")
-    kpis.record_metric(
-        store,
-        kpis.find_kpi("重错码率"),
-        0.5,  # type: ignore[arg-type]
-        at=at("2021-06-24 12:00"),
-        actor=2002,
-        unit="区发改局",
-    )
+    add_metric(store, "重错码率", 0.5)
     add_evidence(services, 18, "区司法局", "方案.pdf", b"%PDF-1.4 test")
     out = tmp_path / "out" / "report.xlsx"
     zip_path = tmp_path / "out" / "evidence.zip"

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
-from bot.domain.clock import FixedClock
 from bot.domain.dates import parse_chinese_date
 from bot.features import extensions, review
 from bot.features.review import ReviewError
-from bot.services import Services, open_services
+from bot.services import Services
+from tests.prepared import writer_services
 
 TODAY = date(2021, 6, 10)  # a Thursday; task 18 is due 2021-06-30, leads 区司法局 + 区市场监管局
 LEAD, LEAD2, SUPPORTER = "区司法局", "区市场监管局", "区发改局"
@@ -22,12 +21,10 @@ COORD = 1
 
 @pytest.fixture
 def services(tmp_path: Path) -> Iterator[Services]:
-    settings = Settings(data_dir=tmp_path / "state", coordinators=frozenset({COORD}))
-    svc = open_services(settings, writer=True, clock=FixedClock(datetime(2021, 6, 10, 10)))
-    try:
+    with writer_services(
+        tmp_path, datetime(2021, 6, 10, 10), coordinators=frozenset({COORD})
+    ) as svc:
         yield svc
-    finally:
-        svc.close()
 
 
 @pytest.mark.parametrize(

@@ -76,6 +76,19 @@ def bot_says(page: Any, text: str | re.Pattern[str]) -> Any:
     return page.locator(".msg:not(.mine)").filter(has_text=text)
 
 
+async def open_sandbox(
+    browser: Any, sandbox: Sandbox, width: int, height: int, **options: Any
+) -> tuple[Any, list[str]]:
+    """A page on the web chat at width×height, once it shows the coordinator, and the list
+    its script errors go to."""
+    page = await browser.new_page(viewport={"width": width, "height": height}, **options)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(sandbox.url)
+    await expect(page.locator("#person")).to_have_value("1001", timeout=WAIT)
+    return page, errors
+
+
 async def send(page: Any, text: str) -> None:
     await page.fill("#text", text)
     await page.press("#text", "Enter")
@@ -84,13 +97,8 @@ async def send(page: Any, text: str) -> None:
 async def test_a_newcomer_binds_reports_uploads_and_gets_a_reminder(
     sandbox: Sandbox, browser: Any
 ) -> None:
-    page = await browser.new_page(viewport={"width": 1200, "height": 800}, locale="zh-CN")
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(sandbox.url)
-
+    page, errors = await open_sandbox(browser, sandbox, 1200, 800, locale="zh-CN")
     # The coordinator is played first: the private chat and the group, and a guide to try.
-    await expect(page.locator("#person")).to_have_value("1001", timeout=WAIT)
     await expect(page.locator("#chat-list li")).to_have_count(2)
     await expect(page.locator(".guide .chip", has_text="/review")).to_be_visible()
     # The command menu comes from setMyCommands: the coordinator's has /invite.
@@ -181,9 +189,7 @@ async def test_a_newcomer_binds_reports_uploads_and_gets_a_reminder(
 
 async def test_formatting_is_rendered_safely(sandbox: Sandbox, browser: Any) -> None:
     """Bold, code and links from the bot's HTML become elements; text never becomes markup."""
-    page = await browser.new_page(viewport={"width": 390, "height": 780})
-    await page.goto(sandbox.url)
-    await expect(page.locator("#person")).to_have_value("1001", timeout=WAIT)
+    page, _ = await open_sandbox(browser, sandbox, 390, 780)
     await page.locator("#chat-list li").first.click()  # on a phone the chat opens on top
     await send(page, '<img src=x onerror="window.pwned=1">')
     await send(page, "/status")
@@ -224,11 +230,7 @@ async def test_the_weekly_summary_and_its_chart_show_in_the_group_on_a_phone(
     sandbox: Sandbox, browser: Any
 ) -> None:
     """The clock panel's summary button, at 60×: Friday 16:00 brings the summary and its chart."""
-    page = await browser.new_page(viewport={"width": 375, "height": 740}, locale="zh-CN")
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(sandbox.url)
-    await expect(page.locator("#person")).to_have_value("1001", timeout=WAIT)
+    page, errors = await open_sandbox(browser, sandbox, 375, 740, locale="zh-CN")
     assert await page.evaluate("document.documentElement.scrollWidth") <= 375
     await expect(page.locator("#clock-hint")).to_contain_text("周五 16:00")
     await page.select_option("#clock-speed", "60")
@@ -258,12 +260,10 @@ async def _screenshot(browser: Any, sandbox: Sandbox, desktop: Any, target: Path
         "document.getElementById('messages').scrollTop = 1e9"
     )
     wide = Image.open(BytesIO(await desktop.screenshot()))
-    phone_page = await browser.new_page(
-        viewport={"width": 390, "height": 800}, device_scale_factor=1, locale="zh-CN"
-    )
-    await phone_page.goto(sandbox.url)
     # The phone shows the coordination group once this week's summary and its chart are in.
-    await expect(phone_page.locator("#person")).to_have_value("1001", timeout=WAIT)
+    phone_page, _ = await open_sandbox(
+        browser, sandbox, 390, 800, device_scale_factor=1, locale="zh-CN"
+    )
     await phone_page.select_option("#clock-speed", "60")
     await phone_page.click("#clock-summary")
     await phone_page.locator("#chat-list li", has_text="协调群").click()

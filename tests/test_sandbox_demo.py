@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -29,6 +30,17 @@ def services(tmp_path: Path) -> AsyncIterator[Services]:
         yield svc  # type: ignore[misc]
     finally:
         svc.close()
+
+
+@asynccontextmanager
+async def running(settings: Settings, *, flood_limits: bool = False) -> AsyncIterator[Sandbox]:
+    """A started sandbox (its page on a free port), stopped afterwards."""
+    sandbox = Sandbox(settings, web_port=0, flood_limits=flood_limits)
+    await sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        await sandbox.stop()
 
 
 def test_settings_point_the_bot_at_the_local_server() -> None:
@@ -101,9 +113,7 @@ def test_register_people_opens_the_coordination_group(services: Services) -> Non
 
 async def test_sandbox_runs_the_bot_and_the_page_in_one_process(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, clock_start=START)
-    sandbox = Sandbox(settings, web_port=0, flood_limits=False)
-    await sandbox.start()
-    try:
+    async with running(settings) as sandbox:
         assert sandbox.seeded and sandbox.settings.data_dir == tmp_path
         # Loopback only: the page has no login, and the local Bot API takes any user's word.
         assert sandbox.url.startswith("http://127.0.0.1:")
@@ -124,17 +134,11 @@ async def test_sandbox_runs_the_bot_and_the_page_in_one_process(tmp_path: Path) 
             async with session.get(f"{sandbox.url}api/chats/1001/commands?user_id=1001") as r:
                 names = [c["command"] for c in await r.json()]
             assert "invite" in names and "mytasks" in names
-    finally:
-        await sandbox.stop()
     await sandbox.stop()  # twice is harmless
 
-    again = Sandbox(settings, web_port=0, flood_limits=False)
-    await again.start()
-    try:
+    async with running(settings) as again:
         assert again.seeded == []  # the demo is seeded once only
         assert len(again.services.store.contacts()) == len(demo.DEMO_CONTACTS)
-    finally:
-        await again.stop()
 
 
 def test_demo_leaves_work_for_the_coordinator(services: Services) -> None:
@@ -163,43 +167,29 @@ async def test_without_a_clock_start_the_sandbox_starts_in_the_plan_and_resumes(
     tmp_path: Path,
 ) -> None:
     settings = Settings(data_dir=tmp_path)
-    sandbox = Sandbox(settings, web_port=0, flood_limits=False)
-    await sandbox.start()
-    try:
+    async with running(settings) as sandbox:
         start = sandbox.clock.now()
         assert datetime(2021, 6, 23, 8, 59, tzinfo=SHANGHAI) <= start
         assert start < datetime(2021, 6, 23, 9, 0, tzinfo=SHANGHAI)
         sandbox.clock.set(datetime(2021, 6, 25, 10, 0, tzinfo=SHANGHAI))
-    finally:
-        await sandbox.stop()
-    again = Sandbox(settings, web_port=0, flood_limits=False)
-    await again.start()
-    try:
+    async with running(settings) as again:
         resumed = again.clock.now()
         assert datetime(2021, 6, 25, 10, 0, tzinfo=SHANGHAI) <= resumed
         assert resumed < datetime(2021, 6, 25, 10, 1, tzinfo=SHANGHAI)
-    finally:
-        await again.stop()
 
 
 async def test_a_restarted_sandbox_keeps_its_chats_and_still_answers(tmp_path: Path) -> None:
     """The bot drops update ids it has seen: a restarted server must not count from scratch."""
     settings = Settings(data_dir=tmp_path, clock_start=START)
-    sandbox = Sandbox(settings, web_port=0, flood_limits=False)
-    await sandbox.start()
-    try:
+    async with running(settings) as sandbox:
         await sandbox.server.user_sends_text(2001, "/mytasks")
         first = await sandbox.server.wait_for_message(2001, timeout=10)
         sandbox.save()  # as after any change; the chats are also saved on stop
         await sandbox.server.user_sends_text(2001, "/help")
         await sandbox.server.wait_for_message(2001, lambda m: "/mytasks" in m["text"], timeout=10)
-    finally:
-        await sandbox.stop()
     before = len(sandbox.server.history(2001))
 
-    again = Sandbox(settings, web_port=0, flood_limits=False)
-    await again.start()
-    try:
+    async with running(settings) as again:
         assert again.server.history(2001)[:before] == sandbox.server.history(2001)
         assert again.server.message(2001, first["message_id"]) == first
         await again.server.user_sends_text(2001, "/mytasks")
@@ -207,32 +197,28 @@ async def test_a_restarted_sandbox_keeps_its_chats_and_still_answers(tmp_path: P
             2001, lambda m: m["message_id"] > before, timeout=10
         )
         assert "区司法局" in answer["text"]
-    finally:
-        await again.stop()
 
 
 async def test_the_morning_reminders_arrive_after_the_sweep_time(tmp_path: Path) -> None:
     """Started at 08:59:57 on a workday at 60×, the 09:00 sweep reaches the contacts."""
     start = datetime(2021, 6, 23, 8, 59, 57, tzinfo=SHANGHAI)
-    sandbox = Sandbox(Settings(data_dir=tmp_path, clock_start=start, clock_speed=60), web_port=0)
-    await sandbox.start()
-    try:
+    async with running(
+        Settings(data_dir=tmp_path, clock_start=start, clock_speed=60), flood_limits=True
+    ) as sandbox:
         reminder = await sandbox.server.wait_for_message(
             2001, lambda m: "#18" in m.get("text", ""), timeout=20
         )
         assert datetime.fromtimestamp(reminder["date"], SHANGHAI) >= start.replace(
             second=0, minute=0, hour=9
         )
-    finally:
-        await sandbox.stop()
 
 
 async def test_the_weekly_summary_and_its_chart_reach_the_group(tmp_path: Path) -> None:
     """Friday 16:00: the summary's text, then its PNG chart, which the page serves as an image."""
     start = datetime(2021, 6, 25, 15, 59, 57, tzinfo=SHANGHAI)
-    sandbox = Sandbox(Settings(data_dir=tmp_path, clock_start=start, clock_speed=60), web_port=0)
-    await sandbox.start()
-    try:
+    async with running(
+        Settings(data_dir=tmp_path, clock_start=start, clock_speed=60), flood_limits=True
+    ) as sandbox:
         server = sandbox.server
         text = await server.wait_for_message(demo.GROUP_ID, lambda m: "text" in m, timeout=30)
         assert text["text"].startswith("📊") and len(text["text"]) <= 1000  # the headline
@@ -247,25 +233,15 @@ async def test_the_weekly_summary_and_its_chart_reach_the_group(tmp_path: Path) 
             async with session.get(f"{sandbox.url}api/files/{file_id}") as r:
                 assert r.status == 200 and r.headers["Content-Type"] == "image/png"
                 assert (await r.read()).startswith(b"\x89PNG")
-    finally:
-        await sandbox.stop()
 
 
 async def test_lost_chats_do_not_silence_the_bot(tmp_path: Path) -> None:
     """Without the saved chats (a crash), update ids still go on past those the bot has seen."""
     settings = Settings(data_dir=tmp_path, clock_start=START)
-    sandbox = Sandbox(settings, web_port=0, flood_limits=False)
-    await sandbox.start()
-    try:
+    async with running(settings) as sandbox:
         await sandbox.server.user_sends_text(2001, "/mytasks")
         await sandbox.server.wait_for_message(2001, timeout=10)
-    finally:
-        await sandbox.stop()
     shutil.rmtree(tmp_path / ARCHIVE_DIR)
-    again = Sandbox(settings, web_port=0, flood_limits=False)
-    await again.start()
-    try:
+    async with running(settings) as again:
         await again.server.user_sends_text(2001, "/mytasks")
         assert "区司法局" in (await again.server.wait_for_message(2001, timeout=10))["text"]
-    finally:
-        await again.stop()

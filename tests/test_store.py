@@ -11,6 +11,7 @@ import time
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -192,15 +193,8 @@ def test_reader_racing_a_compaction_sees_every_write(
     writer.close()
 
 
-def test_recent_history_looks_only_at_what_it_returns(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    store = Store(tmp_path, fsync=False)
-    store.import_plan(Plan(tasks=[_task(1), _task(2)], year=2021), at=AT)
-    for i in range(500):
-        store.record("note" if i % 3 else "remind", at=AT, actor=1, task=1 + i % 2, note=str(i))
-    every = store.events(task=1)
-    table = store.table("events")
+def count_reads(monkeypatch: pytest.MonkeyPatch, table: Any) -> list[str]:
+    """From now on, the document ids `table` looks up (in order) are appended to the list."""
     raw = table._read_table()
     looked: list[str] = []
 
@@ -210,6 +204,18 @@ def test_recent_history_looks_only_at_what_it_returns(
             return super().get(key, default)
 
     monkeypatch.setattr(table, "_read_table", lambda: Counting(raw))
+    return looked
+
+
+def test_recent_history_looks_only_at_what_it_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path, fsync=False)
+    store.import_plan(Plan(tasks=[_task(1), _task(2)], year=2021), at=AT)
+    for i in range(500):
+        store.record("note" if i % 3 else "remind", at=AT, actor=1, task=1 + i % 2, note=str(i))
+    every = store.events(task=1)
+    looked = count_reads(monkeypatch, store.table("events"))
     recent = store.events(task=1, where=lambda e: e["kind"] == "note", last=5)
     assert recent == [e for e in every if e["kind"] == "note"][-5:]
     assert len(looked) <= 8  # not the task's 250 events
@@ -226,16 +232,7 @@ def test_events_in_a_time_range_come_from_the_time_index(
         store.record("note", at=days[i % 5], actor=1, task=1, note=str(i))
     since, until = datetime(2021, 6, 4, tzinfo=SHANGHAI), datetime(2021, 6, 5, tzinfo=SHANGHAI)
     expected = [e for e in store.events(task=1) if e["at"].startswith("2021-06-04")]
-    table = store.table("events")
-    raw = table._read_table()
-    looked: list[str] = []
-
-    class Counting(dict):  # type: ignore[type-arg]
-        def get(self, key: str, default: object = None) -> object:
-            looked.append(key)
-            return super().get(key, default)
-
-    monkeypatch.setattr(table, "_read_table", lambda: Counting(raw))
+    looked = count_reads(monkeypatch, store.table("events"))
     found = store.events(since=since, until=until)
     assert found == expected and len(found) == 20 and len(looked) == 20
     assert [e["id"] for e in found] == sorted(e["id"] for e in found)  # order of recording

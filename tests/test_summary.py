@@ -12,7 +12,14 @@ from bot.services import Services
 from bot.store import Store
 from bot.text.render import TELEGRAM_LIMIT
 from sandbox.telegram_html import parse_html
-from tests.prepared import HOSTILE, add_activity, add_rectification, at, services_fixture
+from tests.prepared import (
+    HOSTILE,
+    add_activity,
+    add_metric,
+    add_rectification,
+    at,
+    services_fixture,
+)
 
 FRIDAY = date(2021, 6, 25)
 
@@ -64,14 +71,7 @@ def fill_week(services: Services) -> None:
     kpi = kpis.find_kpi("sgs_report")
     assert kpi is not None
     kpis.record_metric(store, kpi, 100, at=at("2021-06-24 12:00"), actor=2002, unit="区发改局")
-    kpis.record_metric(
-        store,
-        kpis.find_kpi("credit_loan_share"),
-        25,  # type: ignore[arg-type]
-        at=at("2021-06-24 12:00"),
-        actor=2004,
-        unit="区金融发展服务中心",
-    )
+    add_metric(store, "credit_loan_share", 25, actor=2004, unit="区金融发展服务中心")
     store.table("reviews").insert(
         {
             "kind": "extension",

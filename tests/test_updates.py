@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
-from bot.domain.clock import FixedClock
 from bot.domain.units import Directory
 from bot.features import review
 from bot.features.access import Actor, Grant
@@ -22,8 +19,9 @@ from bot.features.updates import (
     parse_update_command,
     submit,
 )
-from bot.services import Services, open_services
+from bot.services import Services
 from tests.harness import COORDINATOR, START
+from tests.prepared import writer_services
 
 ALICE = Actor(2001, "Alice", False, ("区司法局",))
 DRC = Actor(2002, "Dora", False, ("区发改局",))
@@ -37,16 +35,12 @@ def directory() -> Directory:
 
 @pytest.fixture
 def services(seeded_data_dir: Path, tmp_path: Path) -> Iterator[Services]:
-    data_dir = tmp_path / "state"
-    shutil.copytree(seeded_data_dir, data_dir)
-    settings = Settings(data_dir=data_dir, coordinators=frozenset({COORDINATOR}))
-    svc = open_services(settings, writer=True, clock=FixedClock(START))
-    svc.store.bind_contact(ALICE.user_id, "区司法局", name="Alice", at=START)
-    svc.store.bind_contact(DRC.user_id, "区发改局", name="Dora", at=START)
-    try:
+    with writer_services(
+        tmp_path, START, coordinators=frozenset({COORDINATOR}), seeded=seeded_data_dir
+    ) as svc:
+        svc.store.bind_contact(ALICE.user_id, "区司法局", name="Alice", at=START)
+        svc.store.bind_contact(DRC.user_id, "区发改局", name="Dora", at=START)
         yield svc
-    finally:
-        svc.close()
 
 
 @pytest.mark.parametrize(

@@ -7,16 +7,19 @@ occurrence, so a key is scheduled on exactly one day and a re-run of a day sends
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec
 
 from bot.domain.calendar import WorkCalendar
 from bot.domain.policy import Policy
 from bot.domain.status import period_due, period_key
 from bot.domain.units import Directory
 from bot.plan.model import Task
+
+P = ParamSpec("P")
 
 KINDS = (
     "upcoming",
@@ -361,44 +364,25 @@ def plan_all(
     return out
 
 
-def plan_reminders(
-    tasks: Iterable[Task],
-    states: StateRows,
-    contacts: Iterable[dict[str, Any]],
-    calendar: WorkCalendar,
-    policy: Policy,
-    day: date,
-    *,
-    units: Directory,
-    coordinators: Iterable[int] = (),
-    summary_chat: int | None = None,
-    closed: Iterable[int] = (),
-    inspection_chat: int | None = None,
-    escalated: Collection[str] | None = None,
-    since: date | None = None,
-) -> list[Reminder]:
-    """The reminders the sweep of `day` sends: workdays only, each to at least one contact.
+def _reachable(plan: Callable[P, list[Reminder]]) -> Callable[P, list[Reminder]]:
+    """`plan`, keeping only the reminders at least one contact receives."""
 
-    Nothing for done parts, closed tasks, snoozed parts, or units without a bound reachable
-    contact (see `units_without_contacts` for those); escalations go to the summary chat and
-    the coordinators.
-    """
-    planned = plan_all(
-        tasks,
-        states,
-        contacts,
-        calendar,
-        policy,
-        day,
-        units=units,
-        coordinators=coordinators,
-        summary_chat=summary_chat,
-        closed=closed,
-        inspection_chat=inspection_chat,
-        escalated=escalated,
-        since=since,
-    )
-    return [r for r in planned if r.contacts]
+    @functools.wraps(plan)
+    def reachable(*args: P.args, **kwargs: P.kwargs) -> list[Reminder]:
+        return [r for r in plan(*args, **kwargs) if r.contacts]
+
+    return reachable
+
+
+plan_reminders = _reachable(plan_all)
+plan_reminders.__name__ = plan_reminders.__qualname__ = "plan_reminders"
+plan_reminders.__doc__ = """The reminders the sweep of `day` sends: workdays only, each to at least
+one contact (the arguments of `plan_all`).
+
+Nothing for done parts, closed tasks, snoozed parts, or units without a bound reachable
+contact (see `units_without_contacts` for those); escalations go to the summary chat and
+the coordinators.
+"""
 
 
 def units_without_contacts(

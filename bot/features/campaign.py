@@ -75,15 +75,15 @@ def _iso(at: datetime) -> str:
 
 
 def _keep(
-    store: Store,
-    table: str,
-    doc: dict[str, Any],
-    kind: str,
-    id_key: str,
-    at: datetime,
-    **event: Any,
+    store: Store, table: str, doc: dict[str, Any], kind: str, id_key: str, at: datetime
 ) -> dict[str, Any]:
-    """Insert the record, note it in the history (its id under `id_key`); the record with its id."""
+    """Insert the record, note it in the history (its id under `id_key`, its own fields with
+    each list counted); the record with its id."""
+    event = {
+        k: len(v) if isinstance(v, list) else v
+        for k, v in doc.items()
+        if k not in ("task", "unit", "actor", "at")
+    }
     doc_id = store.insert_once(table, doc)
     if doc["unit"]:
         # An activity (#24) or a 专项治理 report (#11/#25) is the unit's progress on that task:
@@ -131,21 +131,7 @@ def add_activity(
         "enterprises": int(enterprises),
         "photos": [dict(p) for p in photos],
     }
-    return _keep(
-        store,
-        ACTIVITIES,
-        doc,
-        "activity",
-        "activity",
-        at,
-        form=form,
-        carrier=carrier,
-        day=doc["day"],
-        title=title,
-        participants=doc["participants"],
-        enterprises=doc["enterprises"],
-        photos=len(doc["photos"]),
-    )
+    return _keep(store, ACTIVITIES, doc, "activity", "activity", at)
 
 
 def add_rectification(
@@ -175,19 +161,7 @@ def add_rectification(
         "cases": cases,
         "evidence": [dict(e) for e in evidence],
     }
-    return _keep(
-        store,
-        RECTIFICATIONS,
-        doc,
-        "rectify",
-        "record",
-        at,
-        field=field_name,
-        identified=doc["identified"],
-        rectified=doc["rectified"],
-        cases=cases,
-        evidence=len(doc["evidence"]),
-    )
+    return _keep(store, RECTIFICATIONS, doc, "rectify", "record", at)
 
 
 def activities(store: Store) -> list[dict[str, Any]]:

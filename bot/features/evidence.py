@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.features.errors import CodedError
 from bot.store import Store
 from bot.store.journal import fsync_dir
 
@@ -128,12 +129,8 @@ _EXECUTABLE_MAGIC = (
 _UNSAFE_DISPLAY = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069/\\]")
 
 
-class EvidenceError(ValueError):
+class EvidenceError(CodedError, ValueError):
     """A file that cannot be taken: `code` is "type", "size", "empty" or "content"."""
-
-    def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from bot import DATA
+from bot.domain.datafile import entries
 from bot.store import Store
 
 if TYPE_CHECKING:
@@ -97,10 +98,7 @@ def load_kpis(path: Path = KPI_FILE) -> list[Kpi]:
     if not isinstance(items, list):
         raise ValueError(f"{path}: expected a mapping with a 'kpis' list")
     out = []
-    for i, item in enumerate(items):
-        where = f"{path}: kpis[{i}]"
-        if not isinstance(item, Mapping) or not item.get("key") or not item.get("name"):
-            raise ValueError(f"{where}: needs key and name")
+    for where, item in entries(items, path, "kpis", ("key", "name")):
         comparison = item.get("comparison")
         if comparison is not None and comparison not in COMPARISONS:
             raise ValueError(f"{where}: unknown comparison {comparison!r}")

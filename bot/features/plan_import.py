@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.features.errors import CodedError
 from bot.plan import Plan, load_plan
 from bot.plan.digest import PlanDigest, digest_plan
 from bot.services import PlanError, Services
@@ -29,12 +30,8 @@ EXPIRES = timedelta(days=1)
 LEDGER = "import:"
 
 
-class PlanImportError(Exception):
+class PlanImportError(CodedError):
     """A staged import that cannot be carried out: code says why (missing, used, expired…)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True)

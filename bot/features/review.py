@@ -8,8 +8,10 @@ the history through the store.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
+from bot.features.errors import CodedError
 from bot.services import Services
 from bot.store import Store
 
@@ -26,17 +28,12 @@ class ActorLike(Protocol):
     def name(self) -> str: ...
 
 
-class ReviewError(ValueError):
+class ReviewError(CodedError, ValueError):
     """A request or decision that cannot be made; `code` says why, `info` carries details.
 
     codes: "unknown_task", "not_responsible", "supporter", "done", "closed", "pending",
     "no_reason", "reason_too_long", "not_found", "no_date", "not_later", "too_far".
     """
-
-    def __init__(self, code: str, **info: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.info = info
 
 
 @dataclass(frozen=True)
@@ -222,6 +219,20 @@ def _existing(store: Store, record_id: int) -> dict[str, Any]:
     return record
 
 
+def _mark(
+    store: Store,
+    record: dict[str, Any],
+    at: datetime,
+    actor: ActorLike | int,
+    event: str,
+    **changes: Any,
+) -> None:
+    """Change the state of the part a review record is about, as `actor`'s `event`."""
+    store.update_state(
+        record["task"], record["unit"], at=at, actor=actor_id(actor), event=event, **changes
+    )
+
+
 def _leads_done(store: Store, task_id: int) -> bool:
     leads = [s for s in store.states(task=task_id) if s["role"] == "lead"]
     return bool(leads) and all(s["status"] == "done" for s in leads)
@@ -243,17 +254,17 @@ def approve(
     if record["status"] != "pending":
         return Decision(record, already=True)
     now = services.clock.now()
-    task_id, unit = record["task"], record["unit"]
+    task_id = record["task"]
     closed = False
     closed_parts: list[str] = []
     kept: list[str] = []
     if record["kind"] == "claim":
-        store.update_state(
-            task_id,
-            unit,
-            at=now,
-            actor=actor_id(actor),
-            event="claim.approve",
+        _mark(
+            store,
+            record,
+            now,
+            actor,
+            "claim.approve",
             status="done",
             claim=None,
             percent=100,
@@ -278,14 +289,7 @@ def approve(
             kept = [p["unit"] for p in others]
         closed = close_if_complete(services, task_id, actor_id(actor))
     else:
-        store.update_state(
-            task_id,
-            unit,
-            at=now,
-            actor=actor_id(actor),
-            event="extension.approve",
-            due_override=record["due"],
-        )
+        _mark(store, record, now, actor, "extension.approve", due_override=record["due"])
     return Decision(
         _decide(services, record, actor, "approved", None),
         task_closed=closed,
@@ -301,14 +305,7 @@ def withdraw_claim(services: Services, task_id: int, unit: str, actor: ActorLike
     if record is None:
         return False
     _decide(services, record, actor, "withdrawn", None)
-    services.store.update_state(
-        task_id,
-        unit,
-        at=services.clock.now(),
-        actor=actor_id(actor),
-        event="claim.withdraw",
-        claim=None,
-    )
+    _mark(services.store, record, services.clock.now(), actor, "claim.withdraw", claim=None)
     return True
 
 
@@ -322,12 +319,12 @@ def reject(services: Services, record_id: int, actor: ActorLike | int, reason: s
     now = services.clock.now()
     task_id, unit = record["task"], record["unit"]
     if record["kind"] == "claim":
-        store.update_state(
-            task_id,
-            unit,
-            at=now,
-            actor=actor_id(actor),
-            event="claim.reject",
+        _mark(
+            store,
+            record,
+            now,
+            actor,
+            "claim.reject",
             claim="rejected",
             status="doing",
             claim_reason=text,

@@ -10,7 +10,7 @@ from pathlib import Path
 from bot import DATA
 from bot.plan.deadline import parse_deadline
 from bot.plan.delimited import parse_delimited
-from bot.plan.digest import PlanDigest, Suggest, describe_task, digest_plan
+from bot.plan.digest import PlanDigest, Suggest, describe_task, digest_plan, unknown_units
 from bot.plan.docx import read_docx
 from bot.plan.excel import parse_workbook
 from bot.plan.flat import parse_flat
@@ -194,19 +194,10 @@ def check_loaded(plan: Plan, known_units: Suggest | None = None) -> list[Problem
     """Every problem of a plan already read: its own, and warnings for unknown units."""
     suggest = known_units or _bundled_suggester()
     problems = list(plan.problems)
-    seen: set[str] = set()
-    for task in plan.tasks:
-        for name in (*task.leads, *task.supporters):
-            key = normalize_unit(name)
-            if key in seen:
-                continue
-            seen.add(key)
-            nearest = suggest(name)
-            if nearest is None:
-                continue
-            message = f"未知单位“{name}”"
-            if nearest:
-                message += f"，最接近的已知单位是“{nearest}”"
-            problems.append(Problem(plan.line_of(task), message, severity="warning"))
+    for task, name, nearest in unknown_units(plan, suggest):
+        message = f"未知单位“{name}”"
+        if nearest:
+            message += f"，最接近的已知单位是“{nearest}”"
+        problems.append(Problem(plan.line_of(task), message, severity="warning"))
     problems.sort(key=lambda p: p.line)
     return problems

@@ -6,7 +6,7 @@ Pure data, no Telegram: the chat import feature renders a PlanDigest in its own 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -46,9 +46,10 @@ def deadline_kind(deadline: Deadline) -> str:
     return deadline.kind
 
 
-def _unknown(plan: Plan, suggest: Suggest) -> tuple[tuple[str, str], ...]:
+def unknown_units(plan: Plan, suggest: Suggest) -> Iterator[tuple[Task, str, str]]:
+    """Each unit name of the plan that `suggest` does not know, once (by its normalized name):
+    the task it first stands in, the name, and the nearest known unit ("" when none)."""
     seen: set[str] = set()
-    out: list[tuple[str, str]] = []
     for task in plan.tasks:
         for name in (*task.leads, *task.supporters):
             key = normalize_unit(name)
@@ -57,8 +58,7 @@ def _unknown(plan: Plan, suggest: Suggest) -> tuple[tuple[str, str], ...]:
             seen.add(key)
             nearest = suggest(name)
             if nearest is not None:
-                out.append((name, nearest))
-    return tuple(out)
+                yield task, name, nearest
 
 
 def digest_plan(plan: Plan, suggest: Suggest) -> PlanDigest:
@@ -76,7 +76,7 @@ def digest_plan(plan: Plan, suggest: Suggest) -> PlanDigest:
         deadlines={k: kinds[k] for k in DEADLINE_KINDS if kinds[k]},
         first_due=min(dues) if dues else None,
         last_due=max(dues) if dues else None,
-        unknown_units=_unknown(plan, suggest),
+        unknown_units=tuple((name, near) for _, name, near in unknown_units(plan, suggest)),
         problems=tuple(f"行 {p.line}：{p.message}" for p in ordered),
         errors=sum(p.severity == "error" for p in plan.problems),
         warnings=sum(p.severity == "warning" for p in plan.problems),

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import bot
-from bot.domain.datafile import read_yaml
+from bot.domain.datafile import entries, read_yaml
 from bot.plan.model import Task
 
 CAMPAIGN_PATH = bot.DATA / "campaign.yaml"
@@ -40,10 +40,7 @@ def load_sections(path: Path = CAMPAIGN_PATH) -> tuple[SectionSpec, ...]:
     if not isinstance(items, list):
         raise ValueError(f"{path}: sections: expected a list")
     out = []
-    for i, item in enumerate(items):
-        where = f"{path}: sections[{i}]"
-        if not isinstance(item, Mapping) or not item.get("key") or not item.get("title"):
-            raise ValueError(f"{where}: needs key and title")
+    for where, item in entries(items, path, "sections", ("key", "title")):
         tasks = item.get("tasks") or []
         words = item.get("keywords") or []
         if not all(isinstance(n, int) and not isinstance(n, bool) for n in tasks):
