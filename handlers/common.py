@@ -12,6 +12,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.features.access import Actor, Grant, Refusal, authorize, resolve_actor
 from bot.services import Services
+from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanContext
 from bot.telegram.outbox import About
 
@@ -55,6 +56,21 @@ def button_grant(update: Update, context: Context, task_id: int) -> Grant | Refu
         else None
     )
     return authorize(actor_of(update, context), services, task_id, ref[1] if ref else None)
+
+
+async def pressed_grant(
+    update: Update, context: Context, kind: type[cb.TaskButton]
+) -> Grant | None:
+    """The grant for the task of a pressed task button; a refusal is told privately (None)."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return None
+    grant = button_grant(update, context, cb.button_of(update, kind).task)
+    if isinstance(grant, Grant):
+        return grant
+    await query.answer()
+    await context.outbox.send(user.id, grant.text)
+    return None
 
 
 def command_rest(message: Message) -> str:

@@ -19,7 +19,7 @@ from bot.reports import evidence_list
 from bot.services import Services
 from bot.telegram import callbacks as cb
 from bot.text.render import render, split_message
-from handlers.common import Context, actor_of, button_grant
+from handlers.common import Context, actor_of, pressed_grant
 
 log = logging.getLogger(__name__)
 _TASK_REF = re.compile(r"[#＃]\s*(\d{1,18})(?!\d)")
@@ -222,15 +222,10 @@ async def _reply_saved(context: Context, message: Message, saved: evidence.Saved
 async def upload_button(update: Update, context: Context) -> None:
     """上传材料: the bot asks for the file and takes the next ones for task N."""
     query, user = update.callback_query, update.effective_user
-    if query is None or user is None or query.data is None:
+    grant = await pressed_grant(update, context, cb.UploadEvidence)
+    if grant is None or query is None or user is None:
         return
-    services = context.services
-    task_id = cb.button_of(update, cb.UploadEvidence).task
-    grant = button_grant(update, context, task_id)
-    if not isinstance(grant, Grant):
-        await query.answer()
-        await context.outbox.send(user.id, grant.text)
-        return
+    services, task_id = context.services, grant.task_id
     pending.expect(
         services.store,
         user.id,

@@ -12,7 +12,13 @@ from bot.features.access import Actor, Grant, authorize
 from bot.features.review import ReviewError
 from bot.telegram import callbacks as cb
 from bot.text.render import render
-from handlers.common import Context, actor_of, button_grant, command_rest, task_unit_args
+from handlers.common import (
+    Context,
+    actor_of,
+    command_rest,
+    pressed_grant,
+    task_unit_args,
+)
 from handlers.review import announce
 
 
@@ -77,15 +83,11 @@ async def extend_command(update: Update, context: Context) -> None:
 async def extend_button(update: Update, context: Context) -> None:
     """申请延期: the bot asks for the date and reason in one message."""
     query, user = update.callback_query, update.effective_user
-    if query is None or user is None or query.data is None:
+    grant = await pressed_grant(update, context, cb.ExtendTask)
+    if grant is None or query is None or user is None:
         return
-    services = context.services
-    task_id = cb.button_of(update, cb.ExtendTask).task
-    grant = button_grant(update, context, task_id)
+    services, task_id = context.services, grant.task_id
     await query.answer()
-    if not isinstance(grant, Grant):
-        await context.outbox.send(user.id, grant.text)
-        return
     if extensions.is_ongoing(services, task_id):
         await context.outbox.send(user.id, _error("ongoing", task=task_id))
         return

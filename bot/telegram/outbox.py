@@ -179,24 +179,6 @@ async def send_text(
     return outcome
 
 
-async def deliver(
-    bot: Bot,
-    services: Any,
-    chat_id: int,
-    text: str,
-    reply_markup: Any = None,
-    *,
-    policy: DeliveryPolicy | None = None,
-    notify: bool = True,
-    sleep: Sleep | None = None,
-) -> Message | None:
-    """Send `text` to a chat with retries (see the module docstring); the first message or None."""
-    outcome = await send_text(
-        bot, services, chat_id, text, reply_markup, policy=policy, notify=notify, sleep=sleep
-    )
-    return outcome.messages[0] if outcome.messages else None
-
-
 async def mark_unreachable(
     bot: Bot, services: Any, chat_id: int, reason: str, *, notify: bool = True
 ) -> None:
