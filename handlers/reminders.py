@@ -63,7 +63,10 @@ async def remind_command(update: Update, context: Context) -> None:
         context.outbox, services, by_chat(items), now=now, manual=True, actor=user.id
     )
     await context.outbox.reply(
-        message, chase.result_text(arg, items, report.failed, report.messages)
+        message,
+        chase.result_text(
+            arg, items, report.failed, report.messages, services.units.coordinator.name
+        ),
     )
 
 

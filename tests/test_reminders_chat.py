@@ -174,3 +174,11 @@ async def test_refused_in_the_morning_and_back_the_same_day_still_gets_that_morn
     assert "#18" in reminder["text"]
     await reminder_sweep(env.app)  # and once only
     assert len([m for m in alice.inbox() if "任务提醒" in m.get("text", "")]) == 1
+
+
+async def test_remind_of_the_office_itself_is_not_a_unit_without_contact(env: ChatEnv) -> None:
+    office = env.store.states(unit="区发改局")
+    assert office  # the coordinating office has parts of its own
+    (answer,) = (await env.coordinator.say("/remind 区发改局"))[-1:]
+    assert "无联系人" not in answer["text"]
+    assert "区发改局（督办单位）的部分由督办人员自行办理" in answer["text"]

@@ -126,15 +126,27 @@ def problem_text(found: Target, arg: str, directory: Directory) -> str:
     return render("remind_result.html.j2", outcome=found.problem, arg=arg, hint=hint)
 
 
-def result_text(arg: str, items: list[Reminder], failed_chats: Iterable[int], messages: int) -> str:
-    """What the coordinator is told after a 催办: who got it, who could not, who has no contact."""
+def result_text(
+    arg: str,
+    items: list[Reminder],
+    failed_chats: Iterable[int],
+    messages: int,
+    office: str | None = None,
+) -> str:
+    """What the coordinator is told after a 催办: who got it, who could not, who has no contact.
+
+    The coordinating office's own parts (`office`, 区发改局) are the coordinators' own work: they
+    are named as such, never as a unit without a contact.
+    """
     outcome = chase_outcome(items, failed_chats)
+    own = [u for u in outcome.missing if u == office]
     return render(
         "remind_result.html.j2",
         outcome="done" if items else "nothing_open",
         arg=arg,
         reached=outcome.reached,
         failed=outcome.failed,
-        missing=outcome.missing,
+        missing=[u for u in outcome.missing if u != office],
+        own=own,
         messages=messages,
     )
