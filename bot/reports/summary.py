@@ -594,31 +594,3 @@ def render_summary_text(services: Services, day: date) -> str:
 def summary_messages(services: Services, day: date) -> list[str]:
     """The weekly summary as posted: a headline of ≤ 1,000 characters, ≤ 3 messages in all."""
     return messages_of(services, day)[1]
-
-
-def weekly_trend(services: Services, day: date, weeks: int = 8) -> list[tuple[str, int, int]]:
-    """(week, unit parts done, all unit parts) at the end of each of the last weeks.
-
-    Replays the status history once; for the chart only (not timed with the summary).
-    """
-    store = services.store
-    ends = [week_bounds(day)[0] - timedelta(weeks=k) + timedelta(days=6) for k in range(weeks)]
-    ends = sorted(min(e, day) for e in ends)
-    changes = [
-        (ev["at"][:10], (ev["task"], ev["unit"]), ev["status"])
-        for ev in store.iter_events()
-        if ev.get("status") and ev.get("task") and ev.get("unit")
-    ]
-    changes.sort(key=lambda c: c[0])
-    status: dict[tuple[int, str], str] = {}
-    out = []
-    i = 0
-    total = len(store.states())
-    for end in ends:
-        stamp = end.isoformat()
-        while i < len(changes) and changes[i][0] <= stamp:
-            status[changes[i][1]] = changes[i][2]
-            i += 1
-        done = sum(1 for s in status.values() if s == "done")
-        out.append((week_key(end), done, total))
-    return out

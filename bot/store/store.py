@@ -243,11 +243,6 @@ class Store:
         doc = self.table("events").get(doc_id=1)
         return doc if isinstance(doc, Mapping) else None
 
-    def iter_events(self) -> Iterator[Mapping[str, Any]]:
-        """Every event, oldest first, without copies: for read models that scan all history."""
-        for _, doc in self.table("events").raw_docs():
-            yield doc
-
     def events(
         self,
         *,
