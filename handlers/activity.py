@@ -5,45 +5,39 @@ from __future__ import annotations
 from functools import partial
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler
+from telegram.ext import Application
 
 from bot.features import campaign, campaign_reports
 from bot.telegram import callbacks as cb
 from bot.text import dialogues
-from handlers.common import today
+from handlers.common import Context, today
 from handlers.dialogue import (
-    TEXT,
-    Context,
-    Dialogue,
-    States,
+    Report,
     answer,
     buttons,
     choice_step,
     count_step,
     done_button,
-    draft,
     text_of,
 )
+from handlers.steps import TEXT, Draft
 
-A_UNIT, A_FORM, A_CARRIER, A_DATE, A_TITLE, A_PEOPLE, A_FIRMS, A_PHOTOS = range(8)
 
-
-async def start(update: Update, context: Context) -> int:
+async def start(update: Update, context: Context, draft: Draft) -> str | None:
     """The first question: the form of the activity."""
-    unit = draft(context)["unit"]
     await answer(
         update,
         context,
-        dialogues.activity("act_start", unit=unit),
+        dialogues.activity("act_start", unit=draft["unit"]),
         buttons("act", "f", list(campaign.FORMS), 3),
     )
-    return A_FORM
+    return "form"
 
 
 form_button = choice_step(
     "form",
     campaign.FORMS,
-    A_CARRIER,
+    "carrier",
     lambda form: (
         dialogues.activity("act_carrier", form=form),
         buttons("act", "c", list(campaign.CARRIERS), 3),
@@ -52,47 +46,45 @@ form_button = choice_step(
 carrier_button = choice_step(
     "carrier",
     campaign.CARRIERS,
-    A_DATE,
+    "date",
     lambda carrier: (dialogues.activity("act_date", carrier=carrier), None),
 )
 
 
-async def date_text(update: Update, context: Context) -> int:
+async def date_text(update: Update, context: Context, draft: Draft) -> str | None:
     """The day it was held: understood, and not in the future."""
     day = campaign.activity_day(text_of(update), today(context))
     problem = campaign_reports.activity_day_problem(day, today(context))
-    if problem is not None:
-        await answer(update, context, problem)
-        return A_DATE
-    draft(context)["day"] = day
+    if problem is not None or day is None:
+        await answer(update, context, problem or "")
+        return "date"
+    draft["day"] = day.isoformat()
     await answer(update, context, dialogues.activity("act_title", day=day))
-    return A_TITLE
+    return "title"
 
 
-async def title_text(update: Update, context: Context) -> int:
+async def title_text(update: Update, context: Context, draft: Draft) -> str | None:
     """The activity's name, within its length limit."""
     title = text_of(update).strip()
     if (problem := campaign_reports.title_problem(title)) is not None:
         await answer(update, context, problem)
-        return A_TITLE
-    draft(context)["title"] = title
+        return "title"
+    draft["title"] = title
     await answer(update, context, dialogues.activity("act_people"))
-    return A_PEOPLE
+    return "people"
 
 
 people_text = count_step(
-    "participants", A_PEOPLE, A_FIRMS, partial(dialogues.activity, "act_firms")
+    "participants", "people", "firms", partial(dialogues.activity, "act_firms")
 )
 firms_text = count_step(
-    "enterprises", A_FIRMS, A_PHOTOS, partial(dialogues.activity, "act_photos"), done_button("act")
+    "enterprises", "firms", "files", partial(dialogues.activity, "act_photos"), done_button("act")
 )
 
 
-ACTIVITY = Dialogue(
+ACTIVITY = Report(
     command="activity",
     prefix="act",
-    unit_state=A_UNIT,
-    files_state=A_PHOTOS,
     files_prompt=partial(dialogues.activity, "act_photos"),
     start=start,
     finish=campaign_reports.save_activity,
@@ -101,13 +93,16 @@ ACTIVITY = Dialogue(
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    """The /activity conversation (before the evidence handler: see handlers.dialogue)."""
-    steps: States = {
-        A_FORM: [CallbackQueryHandler(form_button, pattern=cb.choices("act", "f"))],
-        A_CARRIER: [CallbackQueryHandler(carrier_button, pattern=cb.choices("act", "c"))],
-        A_DATE: [MessageHandler(TEXT, date_text)],
-        A_TITLE: [MessageHandler(TEXT, title_text)],
-        A_PEOPLE: [MessageHandler(TEXT, people_text)],
-        A_FIRMS: [MessageHandler(TEXT, firms_text)],
-    }
-    application.add_handler(ACTIVITY.handler(steps))
+    """The /activity dialogue (before the evidence handler: see handlers.dialogue)."""
+    s = ACTIVITY.steps
+    ACTIVITY.register(
+        application,
+        [
+            s.on_button("form", cb.choices("act", "f"), form_button),
+            s.on_button("carrier", cb.choices("act", "c"), carrier_button),
+            s.on_message(application, "date", TEXT, date_text),
+            s.on_message(application, "title", TEXT, title_text),
+            s.on_message(application, "people", TEXT, people_text),
+            s.on_message(application, "firms", TEXT, firms_text),
+        ],
+    )

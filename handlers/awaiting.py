@@ -1,4 +1,4 @@
-"""Answers the bot asked for after a button: the next text, or /cancel.
+"""Answers the bot asked for after a button (the next text), and /cancel of any wait.
 
 The awaited-text handler sits in group 0 with the other commands and dialogues, but its filter
 matches only when the sender has an answer pending, so every other text passes on to the
@@ -27,7 +27,6 @@ from handlers.common import Context
 from handlers.extensions import extension_text
 from handlers.groups import Group
 from handlers.review import reason_text
-from handlers.updates import DRAFT_KEY
 
 AFTER_GROUP = Group.AFTER
 
@@ -42,7 +41,7 @@ def _not_own(data: object) -> bool:
 class _Awaited(filters.MessageFilter):
     """Matches a private message of a user the bot is waiting for (read from the store)."""
 
-    def __init__(self, application: Application, slots: tuple[str, ...]) -> None:
+    def __init__(self, application: Application, slots: tuple[pending.Slot, ...]) -> None:
         super().__init__(name=f"Awaited{slots}")
         self._application = application
         self._slots = slots
@@ -72,13 +71,14 @@ async def awaited_text(update: Update, context: Context) -> None:
 
 
 async def cancel(update: Update, context: Context) -> None:
-    """/cancel while the bot waits for a file or an answer: it stops waiting for anything."""
+    """/cancel while the bot waits for anything (a dialogue, a file, an answer): it stops."""
     message, user = update.effective_message, update.effective_user
     if message is not None and user is not None:
-        pending.clear(context.services.store, user.id)
-        if context.user_data is not None:  # an 更新进度 dialogue begun before is over too
-            context.user_data.pop(DRAFT_KEY, None)
-        await context.outbox.reply(message, render("awaiting_cancelled.html.j2"))
+        store, now = context.services.store, context.services.clock.now()
+        dialogue = pending.expected(store, user.id, "dialogue", now) is not None
+        pending.clear(store, user.id)
+        text = render("awaiting_cancelled.html.j2", dialogue=dialogue)
+        await context.outbox.reply(message, text)
 
 
 async def any_command(update: Update, context: Context) -> None:
@@ -88,9 +88,9 @@ async def any_command(update: Update, context: Context) -> None:
 
 
 async def other_button(update: Update, context: Context) -> None:
-    """Another button than the ones that ask for input: the bot no longer waits at all."""
+    """Another button than the ones that ask for input: the bot no longer waits for them."""
     if update.effective_user is not None:
-        pending.clear(context.services.store, update.effective_user.id)
+        pending.clear(context.services.store, update.effective_user.id, "file", "text")
 
 
 def register(application: Application) -> None:

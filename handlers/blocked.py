@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
@@ -57,11 +55,12 @@ async def answer_button(update: Update, context: Context) -> None:
     )
 
 
-async def answer_text(update: Update, context: Context, wait: dict[str, Any]) -> None:
+async def answer_text(update: Update, context: Context, wait: pending.Wait) -> None:
     """The coordinator's answer: delivered to the unit's contacts, recorded in the history."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
-    services = context.services
+    services, task_id, unit = context.services, wait["task"], wait["unit"]
+    assert task_id is not None and unit is not None  # 答复单位 waits for one unit's part
     text = (message.text or "").strip()
     if not text or len(text) > blocked.ANSWER_LIMIT:
         await context.outbox.reply(
@@ -70,28 +69,28 @@ async def answer_text(update: Update, context: Context, wait: dict[str, Any]) ->
                 "blocked_answer.html.j2",
                 step="bad",
                 limit=blocked.ANSWER_LIMIT,
-                task_id=wait["task"],
-                unit=wait["unit"],
+                task_id=task_id,
+                unit=unit,
             ),
         )
         return  # still waiting for a usable answer
     pending.clear(services.store, user.id, "text")
-    blocked.record_answer(services, user.id, wait["task"], wait["unit"], text)
+    blocked.record_answer(services, user.id, task_id, unit, text)
     notice = render(
         "blocked_answer.html.j2",
         step="notice",
-        task_id=wait["task"],
-        unit=wait["unit"],
+        task_id=task_id,
+        unit=unit,
         answer=text,
     )
-    reached = await tell_unit(context, wait["unit"], wait["task"], notice)
+    reached = await tell_unit(context, unit, task_id, notice)
     await context.outbox.reply(
         message,
         render(
             "blocked_answer.html.j2",
             step="done",
-            task_id=wait["task"],
-            unit=wait["unit"],
+            task_id=task_id,
+            unit=unit,
             reached=reached,
         ),
     )

@@ -1,29 +1,21 @@
-"""What the /activity and /rectify dialogues share: the draft, the unit step, steps, files, /cancel.
+"""What the /activity and /rectify reports share: the unit step, count and choice steps, files.
 
-Their ConversationHandlers are registered before the evidence handler (see HANDLER_MODULES), so
-photos and files sent during a dialogue belong to it and not to a task's evidence by caption.
+Each is a dialogue on the person's pending record (handlers.steps). They are registered before
+the evidence handler (see HANDLER_MODULES), so photos and files sent during a report belong to
+it and not to a task's evidence by caption.
 """
 
 from __future__ import annotations
 
 import logging
-import warnings
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
+from telegram.ext import Application, BaseHandler, CommandHandler, filters
 
 from bot.features import campaign, evidence
 from bot.features.access import Actor
@@ -32,17 +24,12 @@ from bot.telegram import callbacks as cb
 from bot.text import dialogues
 from handlers.common import Context, actor_of
 from handlers.evidence import keep_downloaded, vet_message
+from handlers.steps import FILES, TEXT, Draft, Step
+from handlers.steps import Dialogue as Steps
 
 log = logging.getLogger(__name__)
 
 DONE_WORDS = ("完成", "跳过", "无", "没有", "好了", "done")
-# A forgotten dialogue must not swallow tomorrow's messages: judged on the bot's clock (so it
-# holds under the rehearsal clock), with PTB's real-time timeout as a backstop.
-IDLE_LIMIT = timedelta(minutes=30)
-TEXT = filters.TEXT & ~filters.COMMAND
-FILES = filters.PHOTO | filters.Document.ALL
-Step = Callable[[Update, Context], Coroutine[Any, Any, int]]
-States = dict[object, list[BaseHandler[Any, Any, Any]]]
 
 
 def buttons(dialogue: str, step: str, labels: list[str], per_row: int = 2) -> InlineKeyboardMarkup:
@@ -70,16 +57,6 @@ async def answer(
         await context.outbox.send(update.effective_chat.id, text, markup)
 
 
-def draft(context: Context) -> dict[str, Any]:
-    """What the user has answered so far (one dialogue at a time per user)."""
-    return context.user_data.setdefault("campaign", {})  # type: ignore[union-attr]
-
-
-def clear(context: Context) -> None:
-    if context.user_data is not None:
-        context.user_data.pop("campaign", None)
-
-
 def text_of(update: Update) -> str:
     return update.effective_message.text or ""  # type: ignore[union-attr]
 
@@ -87,189 +64,151 @@ def text_of(update: Update) -> str:
 def choice_step(
     key: str,
     options: tuple[str, ...],
-    next_state: int,
+    next_step: str,
     ask: Callable[[str], tuple[str, InlineKeyboardMarkup | None]],
 ) -> Step:
     """A button step: keep the option pressed (`…:N`) under `key`, ask the next question."""
 
-    async def step(update: Update, context: Context) -> int:
-        query = update.callback_query
-        assert query is not None and query.data is not None
+    async def step(update: Update, context: Context, draft: Draft) -> str | None:
         value = options[cb.button_of(update, cb.Choice).option % len(options)]
-        draft(context)[key] = value
+        draft[key] = value
         await answer(update, context, *ask(value))
-        return next_state
+        return next_step
 
     return step
 
 
 def count_step(
     key: str,
-    state: int,
-    next_state: int,
+    this_step: str,
+    next_step: str,
     ask: Callable[[], str],
     markup: InlineKeyboardMarkup | None = None,
 ) -> Step:
     """A typed count: kept under `key` and the next question asked, or asked again."""
 
-    async def step(update: Update, context: Context) -> int:
+    async def step(update: Update, context: Context, draft: Draft) -> str | None:
         count = campaign.parse_count(text_of(update))
         if count is None:
             await answer(update, context, dialogues.dialogue("bad_number"))
-            return state
-        draft(context)[key] = count
+            return this_step
+        draft[key] = count
         await answer(update, context, ask(), markup)
-        return next_state
+        return next_step
 
     return step
 
 
 @dataclass(frozen=True)
-class Dialogue:
+class Report:
     """One step-by-step report: the unit step before its own steps, and the files step after."""
 
-    command: str
-    prefix: str  # of its callback data; also the draft's kind
-    unit_state: int
-    files_state: int
+    command: str  # also the name of its dialogue
+    prefix: str  # of its callback data
     files_prompt: Callable[[], str]  # the text that asks for the files
     start: Step  # the first question, once the unit is known
-    finish: Callable[[Services, Actor, dict[str, Any]], str]  # store the draft; what was kept
-    files_task: Callable[[dict[str, Any]], int]  # the task the files are evidence of
+    finish: Callable[[Services, Actor, Draft], str]  # store the draft; what was kept
+    files_task: Callable[[Draft], int]  # the task the files are evidence of
 
-    async def begin(self, update: Update, context: Context) -> int:
+    @property
+    def steps(self) -> Steps:
+        command = self.command
+        return Steps(
+            name=command,
+            lapsed_text=partial(dialogues.dialogue, "expired", command=command),
+            stale_text=partial(dialogues.dialogue, "stale", command=command),
+        )
+
+    async def begin(self, update: Update, context: Context) -> None:
         """The command: pick the unit, or ask for it (a stranger is refused)."""
         actor = actor_of(update, context)
-        if context.user_data is not None:
-            context.user_data["campaign"] = {
-                "kind": self.prefix,
-                "files": [],
-                "at": context.services.clock.now(),
-            }
         if actor.is_stranger:
             await answer(update, context, dialogues.dialogue("no_unit"))
-            return ConversationHandler.END
+            return
+        draft: Draft = {"files": []}
         if len(actor.units) == 1:
-            draft(context)["unit"] = actor.units[0]
-            return await self.start(update, context)
-        if actor.units:
-            await answer(
-                update,
-                context,
-                dialogues.dialogue("ask_unit"),
-                buttons(self.prefix, "u", list(actor.units), 1),
-            )
+            draft["unit"] = actor.units[0]
+            step = await self.start(update, context, draft)
+        elif actor.units:
+            prompt = dialogues.dialogue("ask_unit")
+            await answer(update, context, prompt, buttons(self.prefix, "u", list(actor.units), 1))
+            step = "unit"
         else:
             await answer(update, context, dialogues.dialogue("ask_unit", typed=True))
-        return self.unit_state
+            step = "unit"
+        if step is not None:
+            self.steps.begin(update, context, step, draft)
 
-    async def unit_button(self, update: Update, context: Context) -> int:
+    async def unit_button(self, update: Update, context: Context, draft: Draft) -> str | None:
         """The unit picked by a contact of several units."""
         query = update.callback_query
-        assert query is not None and query.data is not None
+        assert query is not None
         actor = actor_of(update, context)
         index = cb.button_of(update, cb.Choice).option
         if index >= len(actor.units):
             await query.answer()
-            return ConversationHandler.END
-        draft(context)["unit"] = actor.units[index]
-        return await self.start(update, context)
+            return None
+        draft["unit"] = actor.units[index]
+        return await self.start(update, context, draft)
 
-    async def unit_text(self, update: Update, context: Context) -> int:
+    async def unit_text(self, update: Update, context: Context, draft: Draft) -> str | None:
         """A coordinator types the unit reported for."""
         services = context.services
         text = text_of(update).strip()
         unit = services.units.get(text)
         if unit is None:
+            suggestion = services.units.suggest(text)
             await answer(
-                update,
-                context,
-                dialogues.dialogue("bad_unit", text=text, suggestion=services.units.suggest(text)),
+                update, context, dialogues.dialogue("bad_unit", text=text, suggestion=suggestion)
             )
-            return self.unit_state
-        draft(context)["unit"] = unit.name
-        return await self.start(update, context)
+            return "unit"
+        draft["unit"] = unit.name
+        return await self.start(update, context, draft)
 
-    async def file(self, update: Update, context: Context) -> int:
+    async def file(self, update: Update, context: Context, draft: Draft) -> str | None:
         """A photo or file at the last step, kept as evidence of the dialogue's task."""
-        await _keep_file(update, context, self.files_task(draft(context)), self.prefix)
-        return self.files_state
+        await _keep_file(update, context, draft, self.files_task(draft), self.prefix)
+        return "files"
 
-    async def files_text(self, update: Update, context: Context) -> int:
+    async def files_text(self, update: Update, context: Context, draft: Draft) -> str | None:
         """Other text at the files step: remind how to finish."""
         await answer(update, context, self.files_prompt(), done_button(self.prefix))
-        return self.files_state
+        return "files"
 
-    async def done(self, update: Update, context: Context) -> int:
+    async def done(self, update: Update, context: Context, draft: Draft) -> str | None:
         """完成 (button or word): store the report and end the dialogue."""
-        text = self.finish(context.services, actor_of(update, context), draft(context))
+        text = self.finish(context.services, actor_of(update, context), draft)
         await answer(update, context, text)
-        clear(context)
-        return ConversationHandler.END
+        return None
 
-    def expiring(self, step: Step) -> Step:
-        """`step`, unless the dialogue sat idle past IDLE_LIMIT: then it ends and says so."""
-
-        async def guarded(update: Update, context: Context) -> int:
-            now = context.services.clock.now()
-            last = draft(context).get("at")
-            if last is None or now - last > IDLE_LIMIT:
-                clear(context)
-                await answer(update, context, dialogues.dialogue("expired", command=self.command))
-                return ConversationHandler.END
-            draft(context)["at"] = now
-            return await step(update, context)
-
-        return guarded
-
-    def handler(self, steps: States) -> ConversationHandler:  # type: ignore[type-arg]
-        """The conversation: the command, the unit step, `steps`, the files step, /cancel."""
-        p = self.prefix
-        states: States = {
-            self.unit_state: [
-                CallbackQueryHandler(self.unit_button, pattern=cb.choices(p, "u")),
-                MessageHandler(TEXT, self.unit_text),
-            ],
-            **steps,
-            self.files_state: [
-                MessageHandler(FILES, self.file),
-                CallbackQueryHandler(self.done, pattern=cb.finish_of(p)),
-                MessageHandler(TEXT & filters.Regex(f"^({'|'.join(DONE_WORDS)})$"), self.done),
-                MessageHandler(TEXT, self.files_text),
-            ],
-        }
-        for handlers in states.values():
-            for h in handlers:
-                h.callback = self.expiring(h.callback)
-        with warnings.catch_warnings():
-            # Buttons are tracked per chat and user, which is what a one-person dialogue needs.
-            warnings.simplefilter("ignore", PTBUserWarning)
-            return ConversationHandler(
-                entry_points=[CommandHandler(self.command, self.begin)],
-                states=states,
-                fallbacks=[CommandHandler("cancel", cancel)],
-                name=self.command,
-                allow_reentry=True,
-                conversation_timeout=IDLE_LIMIT,
-            )
-
-
-async def cancel(update: Update, context: Context) -> int:
-    """/cancel inside a dialogue: nothing is stored."""
-    clear(context)
-    await answer(update, context, dialogues.dialogue("cancelled"))
-    return ConversationHandler.END
+    def register(self, application: Application, own: list[BaseHandler[Any, Any, Any]]) -> None:  # type: ignore[type-arg]
+        """The command, the unit step, the report's `own` steps, the files step, the lapse."""
+        p, s = self.prefix, self.steps
+        done_word = TEXT & filters.Regex(f"^({'|'.join(DONE_WORDS)})$")
+        for handler in [
+            CommandHandler(self.command, self.begin),
+            s.on_button("unit", cb.choices(p, "u"), self.unit_button),
+            s.on_message(application, "unit", TEXT, self.unit_text),
+            *own,
+            s.on_message(application, "files", FILES, self.file),
+            s.on_button("files", cb.finish_of(p), self.done),
+            s.on_message(application, "files", done_word, self.done),
+            s.on_message(application, "files", TEXT, self.files_text),
+            s.lapse_handler(application),
+        ]:
+            application.add_handler(handler)
 
 
 # -- files inside a dialogue --------------------------------------------------------------
-async def _keep_file(update: Update, context: Context, task_id: int, prefix: str) -> None:
+async def _keep_file(
+    update: Update, context: Context, files: Draft, task_id: int, prefix: str
+) -> None:
     """Download a photo or file and keep it as evidence of the task for the draft's unit."""
     message = update.effective_message
     if message is None:
         return
     services = context.services
     actor = actor_of(update, context)
-    files = draft(context)
     try:
         ref = await keep_file(context, services, actor, message, task_id, files["unit"])
     except evidence.EvidenceError as err:

@@ -100,13 +100,14 @@ async def extend_button(update: Update, context: Context) -> None:
     await context.outbox.send(user.id, text)
 
 
-async def extension_text(update: Update, context: Context, wait: dict[str, Any]) -> None:
+async def extension_text(update: Update, context: Context, wait: pending.Wait) -> None:
     """The `DATE reason` message after 申请延期; a wrong one can be retyped until it expires."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
-    services = context.services
+    services, task_id = context.services, wait["task"]
+    assert task_id is not None  # 申请延期 waits for one task's request
     actor = actor_of(update, context)
-    grant = authorize(actor, services, wait["task"], wait["unit"])
+    grant = authorize(actor, services, task_id, wait["unit"])
     if not isinstance(grant, Grant):
         pending.clear(services.store, user.id, "text")
         await context.outbox.reply(message, grant.text)

@@ -164,16 +164,17 @@ async def _announce_decision(context: Context, actor: Actor, decision: review.De
     await send_quietly(context, actor.user_id, review_texts.decided_text(decision, reached))
 
 
-async def reason_text(update: Update, context: Context, wait: dict[str, Any]) -> None:
+async def reason_text(update: Update, context: Context, wait: pending.Wait) -> None:
     """The coordinator's refusal reason after 退回: the record is refused and the unit told."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
-    services = context.services
+    services, record_id = context.services, wait["record"]
+    assert record_id is not None  # 退回 waits for the reason of one record
     actor = actor_of(update, context)
     try:
-        decision = review.reject(services, wait["record"], actor, message.text or "")
+        decision = review.reject(services, record_id, actor, message.text or "")
     except ReviewError as err:
-        record = review.get(services.store, wait["record"])
+        record = review.get(services.store, record_id)
         if err.code in ("no_reason", "reason_too_long") and record is not None:
             await context.outbox.reply(
                 message, review_texts.ask_reason_text(record, err.code, **err.info)

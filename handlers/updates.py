@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
-from datetime import datetime
+from functools import partial
 from typing import Any
 
 from telegram import MaybeInaccessibleMessage, Update
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain.status import STATUS_LABELS
 from bot.features.access import Refusal, authorize
@@ -44,11 +35,7 @@ from handlers.common import (
     reply,
 )
 from handlers.review import card_buttons
-
-CHOOSING, DETAIL = range(2)
-DIALOG_TIMEOUT = 15 * 60  # seconds; a forgotten dialogue must not swallow tomorrow's text
-DRAFT_KEY = "update"  # the dialogue's draft in user_data (kept across restarts)
-END = ConversationHandler.END
+from handlers.steps import TEXT, Dialogue, Draft
 
 
 async def update_command(update: Update, context: Context) -> None:
@@ -98,41 +85,29 @@ def _card_unit(
     return ref[1] if ref is not None else None
 
 
-def fresh_draft(draft: dict[str, Any] | None, now: datetime) -> dict[str, Any] | None:
-    """The draft while the dialogue is alive: its last step less than DIALOG_TIMEOUT ago.
-
-    Judged on the bot's clock, so it holds for a dialogue restored after a restart (PTB's own
-    timeout job is not) and under the rehearsal clock.
-    """
-    if not draft or "at" not in draft:
-        return None
-    age = (now - datetime.fromisoformat(draft["at"])).total_seconds()
-    return draft if 0 <= age < DIALOG_TIMEOUT else None
+def _stale_text() -> str:
+    return render("update_dialog.html.j2", step="stale")
 
 
-def _draft(context: Context) -> dict[str, Any] | None:
-    assert context.user_data is not None
-    return fresh_draft(context.user_data.get(DRAFT_KEY), context.services.clock.now())
+UPDATE = Dialogue(
+    name="update",
+    lapsed_text=partial(render, "update_dialog.html.j2", step="lapsed"),
+    stale_text=_stale_text,
+)
 
 
-def _stamp(context: Context, draft: dict[str, Any]) -> None:
-    assert context.user_data is not None
-    draft["at"] = context.services.clock.now().isoformat()
-    context.user_data[DRAFT_KEY] = draft
-
-
-async def ask_status(update: Update, context: Context) -> int:
+async def ask_status(update: Update, context: Context) -> None:
     """更新进度: ask for the status with buttons (the unit is the card's)."""
     query, task_id = update.callback_query, _task_of(update)
-    assert query is not None and context.user_data is not None
+    assert query is not None
     services = context.services
     grant = authorize(
         actor_of(update, context), services, task_id, _card_unit(context, query.message, task_id)
     )
     if isinstance(grant, Refusal):
         await query.answer(plain_text(grant.text), show_alert=True)
-        return END
-    _stamp(context, {"task": task_id, "unit": grant.unit})
+        return
+    UPDATE.begin(update, context, "status", {"task": task_id, "unit": grant.unit})
     await query.answer()
     await drop_keyboard(update, context)  # the card is used: its buttons would now be stale
     text = render(
@@ -141,78 +116,54 @@ async def ask_status(update: Update, context: Context) -> int:
     # A text reply to the prompt itself is then a note on the same task and unit.
     about = [(task_id, grant.unit)]
     await reply(update, context, text, status_choice(task_id), about=about, kind="prompt")
-    return CHOOSING
 
 
-async def got_status(update: Update, context: Context) -> int:
+async def got_status(update: Update, context: Context, draft: Draft) -> str | None:
     """A status was chosen: ask for an optional percentage and note."""
     query, button = update.callback_query, cb.button_of(update, cb.PickStatus)
-    task_id = button.task
-    assert query is not None and context.user_data is not None
-    draft = _draft(context)
-    if draft is None or draft["task"] != task_id or button.status not in STATUS_LABELS:
-        await query.answer(plain_text(render("update_dialog.html.j2", step="stale")))
-        return CHOOSING if draft else END  # a timed-out dialogue (say, across a restart) ends
+    assert query is not None
+    if draft["task"] != button.task or button.status not in STATUS_LABELS:
+        await query.answer(plain_text(_stale_text()))
+        return "status"
     await query.answer()
     await drop_keyboard(update, context)
+    task, unit = context.services.store.task(button.task), draft["unit"]
     text = render(
-        "update_dialog.html.j2", step="detail", status=button.status, **_where(context, draft)
+        "update_dialog.html.j2", step="detail", status=button.status, task=task, unit=unit
     )
-    about = [(task_id, draft["unit"])]
-    sent = await reply(update, context, text, skip_button(task_id), about=about, kind="prompt")
-    _stamp(context, {**draft, "status": button.status, "prompt": sent[-1].message_id})
-    return DETAIL
+    about = [(button.task, unit)]
+    sent = await reply(update, context, text, skip_button(button.task), about=about, kind="prompt")
+    draft.update(status=button.status, prompt=sent[-1].message_id)
+    return "detail"
 
 
-def _where(context: Context, draft: dict[str, object]) -> dict[str, object]:
-    return {"task": context.services.store.task(int(draft["task"])), "unit": draft["unit"]}  # type: ignore[call-overload]
-
-
-async def got_detail(update: Update, context: Context) -> int:
+async def got_detail(update: Update, context: Context, draft: Draft) -> str | None:
     """The percentage and note of the dialogue: record the update."""
-    assert update.message is not None and context.user_data is not None
+    assert update.message is not None
     try:
         percent, note = parse_detail(update.message.text or "")
     except UpdateError as exc:
         await reply(update, context, exc.text)
-        return DETAIL
-    return await _finish(update, context, percent=percent, note=note)
+        return "detail"
+    await _finish(update, context, draft, percent=percent, note=note)
+    return None
 
 
-async def skip_detail(update: Update, context: Context) -> int:
+async def skip_detail(update: Update, context: Context, draft: Draft) -> str | None:
     """跳过: record the status alone."""
-    query = update.callback_query
-    assert query is not None
-    if _draft(context) is None:  # the dialogue timed out (say, across a restart)
-        await query.answer(plain_text(render("update_dialog.html.j2", step="stale")))
-        await drop_keyboard(update, context)
-        return END
-    await query.answer()
-    return await _finish(update, context)
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await _finish(update, context, draft)
+    return None
 
 
-async def _finish(update: Update, context: Context, **detail: object) -> int:
-    assert context.user_data is not None
-    draft = _draft(context)
-    context.user_data.pop(DRAFT_KEY, None)
-    if not draft or "status" not in draft:
-        await reply(update, context, render("update_dialog.html.j2", step="stale"))
-        return END
+async def _finish(update: Update, context: Context, draft: Draft, **detail: Any) -> None:
     actor, services = actor_of(update, context), context.services
     chat = update.effective_chat
-    if draft.get("prompt") and chat is not None:  # 跳过 under the prompt is spent now
-        await context.outbox.drop_keyboard(chat.id, int(draft["prompt"]))  # type: ignore[call-overload]
-    result = submit(services, actor, draft["task"], draft["unit"], status=draft["status"], **detail)  # type: ignore[arg-type]
+    if chat is not None:  # 跳过 under the prompt is spent now
+        await context.outbox.drop_keyboard(chat.id, int(draft["prompt"]))
+    result = submit(services, actor, draft["task"], draft["unit"], status=draft["status"], **detail)
     await _report(update, context, result)
-    return END
-
-
-async def cancel(update: Update, context: Context) -> int:
-    """/cancel inside the dialogue: nothing is recorded."""
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT_KEY, None)
-    await reply(update, context, render("update_dialog.html.j2", step="cancelled"))
-    return END
 
 
 async def mark_done(update: Update, context: Context) -> None:
@@ -276,48 +227,17 @@ class RepliesToKnownMessage(filters.MessageFilter):
         return bool(services.store.message_refs(target.chat.id, target.message_id))
 
 
-class InLiveDialogue(filters.MessageFilter):
-    """The sender's 更新进度 dialogue is still alive (else the text goes on to other handlers)."""
-
-    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
-        super().__init__(name="InLiveDialogue")
-        self._application = application
-
-    def filter(self, message: object) -> bool:
-        user = getattr(message, "from_user", None)
-        services = self._application.bot_data.get("services")
-        if user is None or services is None:
-            return False
-        draft = self._application.user_data.get(user.id, {}).get(DRAFT_KEY)
-        return fresh_draft(draft, services.clock.now()) is not None
-
-
-def dialogue(application: Application) -> ConversationHandler:  # type: ignore[type-arg]
-    """更新进度 → status buttons → percentage and note (or 跳过); persistent across restarts."""
-    live = InLiveDialogue(application)
-    with warnings.catch_warnings():
-        # per_message=False is intended: the dialogue follows the person, not one message.
-        warnings.simplefilter("ignore", PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CallbackQueryHandler(ask_status, pattern=cb.matches(cb.UpdateTask))],
-            states={
-                CHOOSING: [CallbackQueryHandler(got_status, pattern=cb.matches(cb.PickStatus))],
-                DETAIL: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND & live, got_detail),
-                    CallbackQueryHandler(skip_detail, pattern=cb.matches(cb.SkipNote)),
-                ],
-            },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            allow_reentry=True,
-            conversation_timeout=DIALOG_TIMEOUT,
-            name="update_dialogue",
-            persistent=True,
-        )
-
-
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("update", update_command))
-    application.add_handler(dialogue(application))
+    # 更新进度 → status buttons → percentage and note (or 跳过), on the person's pending record.
+    for handler in [
+        CallbackQueryHandler(ask_status, pattern=cb.matches(cb.UpdateTask)),
+        UPDATE.on_button("status", cb.matches(cb.PickStatus), got_status),
+        UPDATE.on_message(application, "detail", TEXT, got_detail),
+        UPDATE.on_button("detail", cb.matches(cb.SkipNote), skip_detail),
+        UPDATE.lapse_handler(application),
+    ]:
+        application.add_handler(handler)
     application.add_handler(CallbackQueryHandler(mark_done, pattern=cb.matches(cb.MarkDone)))
     known_reply = RepliesToKnownMessage(application)
     application.add_handler(

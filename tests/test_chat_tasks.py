@@ -77,7 +77,9 @@ async def test_a_stale_press_is_a_short_toast(env: ChatEnv) -> None:
     card = await open_card(alice, 18)
     (question,) = await alice.press(card, "upd:18")
     (detail,) = await alice.press(question, "st:18:doing")
-    env.clock.advance(minutes=20)  # the dialogue timed out while the phone was in a pocket
+    env.clock.advance(
+        minutes=31
+    )  # the dialogue lapsed (pending.WAIT) while the phone was in a pocket
     assert await alice.press(detail, "skip:18") == []
     assert alice.answer is not None and alice.answer["text"] and not alice.answer["show_alert"]
     assert buttons(current(env, detail)) == []  # and the dead button is gone

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.features import pending
+from bot.store import Store
 from tests.harness import COORDINATOR, ChatEnv, Person, open_card
 
 
@@ -290,26 +292,20 @@ async def test_dialogue_survives_a_restart(env: ChatEnv) -> None:
     assert "/update" in hint["text"]
 
 
-async def test_dialogue_is_on_disk_after_the_periodic_write(env: ChatEnv) -> None:
+async def test_dialogue_is_on_disk_as_soon_as_a_step_is_answered(env: ChatEnv) -> None:
     alice = env.contact()
     card = await card_for(alice, 18)
     (question,) = await alice.press(card, "upd:18")
     await alice.press(question, "st:18:blocked")
-    assert env.app is not None and env.app.persistence is not None
-    await env.app.update_persistence()  # what the Application does every second
-    persistence = env.app.persistence
-
-    async def crashed(*args: object, **kwargs: object) -> None:
-        """As after kill -9: the clean stop's last write never happens."""
-
-    persistence.update_conversation = crashed  # type: ignore[method-assign]
-    persistence.update_user_data = crashed  # type: ignore[method-assign]
+    # What a kill -9 now would leave: the store as another process reads it from disk.
+    on_disk = Store(env.data_dir, read_only=True)
+    wait = pending.expected(on_disk, alice.id, "dialogue", env.clock.now())
+    assert wait is not None and wait["step"] == "detail"
+    assert (wait["draft"]["task"], wait["draft"]["status"]) == (18, "blocked")
     await env.restart()
     (reply,) = await alice.say("等待上级批复")
     assert "状态：受阻" in reply["text"] and "等待上级批复" in reply["text"]
-    await env.app.update_persistence()
-    drafts = [e for e in env.store.ledger("dialogue:user:") if e.get("data")]
-    assert drafts == []  # the finished dialogue left no draft behind
+    assert pending.expected(env.store, alice.id, "dialogue", env.clock.now()) is None
 
 
 async def test_a_dialogue_restored_after_its_timeout_takes_no_text(env: ChatEnv) -> None:
@@ -318,9 +314,11 @@ async def test_a_dialogue_restored_after_its_timeout_takes_no_text(env: ChatEnv)
     (question,) = await alice.press(card, "upd:18")
     (ask,) = await alice.press(question, "st:18:doing")
     await env.restart()
-    env.clock.advance(minutes=16)  # PTB's timeout job did not survive the restart; the clock did
-    (hint,) = await alice.say("70% 完成征求意见")
-    assert "/update" in hint["text"]
+    env.clock.advance(minutes=pending.WAIT.total_seconds() // 60 + 1)  # judged on the bot's clock
+    (lapsed,) = await alice.say("70% 完成征求意见")
+    assert "已作废" in lapsed["text"] and "/update" in lapsed["text"]
+    (hint,) = await alice.say("70% 完成征求意见")  # told once; then it is text like any other
+    assert "已作废" not in hint["text"] and "/update" in hint["text"]
     await alice.press(ask, "skip:18")
     assert alice.answer is not None and "失效" in alice.answer["text"]
     assert env.store.events(task=18, unit="区司法局") == []

@@ -46,6 +46,7 @@ def field_labels() -> list[str]:
 
 def save_activity(services: Services, actor: Actor, d: dict[str, Any]) -> str:
     """Store a finished /activity draft; the confirmation saying what was recorded."""
+    day = date.fromisoformat(d["day"])  # kept as text in the draft, which is stored as JSON
     record = campaign.add_activity(
         services.store,
         unit=d["unit"],
@@ -53,7 +54,7 @@ def save_activity(services: Services, actor: Actor, d: dict[str, Any]) -> str:
         at=services.clock.now(),
         form=d["form"],
         carrier=d["carrier"],
-        day=d["day"],
+        day=day,
         title=d["title"],
         participants=d["participants"],
         enterprises=d["enterprises"],
@@ -61,7 +62,7 @@ def save_activity(services: Services, actor: Actor, d: dict[str, Any]) -> str:
     )
     return dialogues.activity(
         "act_saved",
-        day=d["day"],
+        day=day,
         unit=d["unit"],
         form=record["form"],
         carrier=record["carrier"],

@@ -1,20 +1,46 @@
-"""What the bot waits for from a user after a button (a file, a date and reason, a refusal reason).
+"""What the bot waits for from each person: the one record of every unfinished input.
 
-Kept in the store's ledger, so a restart between the button and the answer loses nothing.
-Two slots per user: "file" (evidence after 上传材料, may take several files until it expires)
-and "text" (the next text message: an extension request or a refusal reason, used once).
+One mechanism, one timeout, kept in the store's journalled ledger (so it is on disk as soon as
+the step is answered, and a restart or kill -9 between two steps loses nothing). Three slots
+per user, each holding at most one wait:
+- "dialogue": a step-by-step dialogue (更新进度, /activity, /rectify): its name, the step it is
+  at, the chat it runs in and the answers so far (`draft`, JSON values only);
+- "file": evidence after 上传材料 (it may take several files until it lapses);
+- "text": the next text after a button (an extension request, a refusal reason, an answer to
+  受阻), used once.
+
+Every answered step renews the wait. After WAIT without one it lapses: it no longer takes
+anything, and for a dialogue the person's next message within another WAIT is told it lapsed
+(`lapsed`), so nothing they send is quietly taken for something else.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from bot.store import Store
 
-SLOTS = ("file", "text")
-FIELDS = ("action", "task", "unit", "record", "until", "chat", "message")
+Slot = Literal["dialogue", "file", "text"]
+SLOTS: tuple[Slot, ...] = ("dialogue", "file", "text")
 WAIT = timedelta(minutes=30)
+
+
+class Wait(TypedDict):
+    """One awaited input, as the ledger keeps it."""
+
+    action: str  # what the input is for: a dialogue's name, "evidence", "extend", "reject", …
+    step: str | None  # a dialogue's current step
+    task: int | None
+    unit: str | None
+    record: int | None  # the review record a refusal reason is for
+    chat: int | None  # the chat the wait belongs to
+    message: int | None  # the bot message whose button started it
+    draft: dict[str, Any]  # a dialogue's answers so far
+    until: str  # ISO time at which it lapses
+
+
+FIELDS = tuple(Wait.__annotations__)
 
 
 def _key(slot: str, user_id: int) -> str:
@@ -26,50 +52,64 @@ def _key(slot: str, user_id: int) -> str:
 def expect(
     store: Store,
     user_id: int,
-    slot: str,
+    slot: Slot,
     action: str,
     *,
     now: datetime,
+    step: str | None = None,
     task: int | None = None,
     unit: str | None = None,
     record: int | None = None,
     chat: int | None = None,
     message: int | None = None,
-    wait: timedelta = WAIT,
+    draft: dict[str, Any] | None = None,
 ) -> None:
-    """Wait for the user's next input in `slot`, replacing whatever was awaited there.
-
-    `chat`/`message` name the bot message whose button started the wait.
-    """
-    until = (now + wait).isoformat(timespec="seconds")
-    store.ledger_put(
-        _key(slot, user_id),
-        action=action,
-        task=task,
-        unit=unit,
-        record=record,
-        until=until,
-        chat=chat,
-        message=message,
-    )
+    """Wait for the user's next input in `slot`, replacing whatever was awaited there."""
+    wait: Wait = {
+        "action": action,
+        "step": step,
+        "task": task,
+        "unit": unit,
+        "record": record,
+        "chat": chat,
+        "message": message,
+        "draft": dict(draft or {}),
+        "until": (now + WAIT).isoformat(timespec="seconds"),
+    }
+    store.ledger_put(_key(slot, user_id), **wait)
 
 
-def expected(store: Store, user_id: int, slot: str, now: datetime) -> dict[str, Any] | None:
-    """What is awaited from the user in `slot` (None when nothing, or when it expired)."""
+def _stored(store: Store, user_id: int, slot: Slot) -> Wait | None:
     entry = store.ledger_get(_key(slot, user_id))
     if not entry or not entry.get("action"):
         return None
-    if datetime.fromisoformat(entry["until"]) <= now:
+    wait = {k: entry.get(k) for k in FIELDS}
+    wait["draft"] = wait["draft"] or {}
+    return wait  # type: ignore[return-value]  # the fields expect() wrote
+
+
+def expected(store: Store, user_id: int, slot: Slot, now: datetime) -> Wait | None:
+    """What is awaited from the user in `slot` (None when nothing, or when it lapsed)."""
+    wait = _stored(store, user_id, slot)
+    if wait is None or datetime.fromisoformat(wait["until"]) <= now:
         return None
-    return {k: entry.get(k) for k in FIELDS}
+    return wait
 
 
-def clear(store: Store, user_id: int, slot: str | None = None) -> bool:
-    """Stop waiting (one slot, or both); True when something was awaited."""
+def lapsed(store: Store, user_id: int, slot: Slot, now: datetime) -> Wait | None:
+    """A wait that lapsed less than WAIT ago: the person may still think it is on."""
+    wait = _stored(store, user_id, slot)
+    if wait is None:
+        return None
+    until = datetime.fromisoformat(wait["until"])
+    return wait if until <= now < until + WAIT else None
+
+
+def clear(store: Store, user_id: int, *slots: Slot) -> bool:
+    """Stop waiting in `slots` (every slot when none is named); True when something was awaited."""
     found = False
-    for name in (slot,) if slot else SLOTS:
-        entry = store.ledger_get(_key(name, user_id))
-        if entry and entry.get("action"):
+    for slot in slots or SLOTS:
+        if _stored(store, user_id, slot) is not None:
             found = True
-            store.ledger_put(_key(name, user_id), **dict.fromkeys(FIELDS))
+            store.ledger_put(_key(slot, user_id), **dict.fromkeys(FIELDS))
     return found

@@ -38,7 +38,6 @@ from bot.telegram.menus import set_command_menus
 from bot.telegram.outbox import Outbox, rate_limiter
 from bot.telegram.processor import PerChatProcessor
 from bot.text.render import render
-from handlers.persistence import dialogue_persistence
 
 log = logging.getLogger("duban.app")
 NOTICE_QUIET_SECONDS = 300  # one notice per kind of error per five minutes is enough
@@ -158,7 +157,6 @@ def build_application(
         )
         .rate_limiter(rate_limiter(policy_for(settings.data_dir).delivery))  # paces every send
         # An 更新进度 dialogue in progress survives a restart (kept in the store's ledger).
-        .persistence(dialogue_persistence(lambda: application.bot_data.get(SERVICES)))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
