@@ -2,7 +2,8 @@
 
 Needs Debian's Chromium (`apt-get install chromium`; `.ci/run` installs it); without it, or when
 it cannot start, the tests skip and say why. Set DUBAN_SCREENSHOT=docs/sandbox.png to also save
-the README's screenshot (desktop and phone).
+the README's screenshot (desktop and phone), and DUBAN_SCREENSHOT_DIR=docs for its phone-*.png
+(fonts-noto-cjk and fonts-noto-color-emoji make them look as on a phone).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ ARGS = [
 ]
 START = datetime(2021, 6, 28, 8, 30, tzinfo=SHANGHAI)  # a Monday, before the 09:00 sweep
 WAIT = 15_000  # ms; only reached when something is broken
+PHONE = (390, 844)  # CSS px: a common phone's viewport
 
 pytestmark = [
     pytest.mark.skipif(
@@ -246,7 +248,124 @@ async def test_the_weekly_summary_and_its_chart_show_in_the_group_on_a_phone(
     assert await chart.first.evaluate("img => img.naturalWidth") > 300
     box = await chart.first.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
+    assert box["width"] >= 0.7 * 375  # the portrait chart is legible: most of the phone's width
     assert errors == []
+
+
+async def test_a_contact_on_a_phone_gets_the_digest_and_turns_the_list_into_a_card_and_back(
+    sandbox: Sandbox, browser: Any
+) -> None:
+    """At 390 px, as 陈老师 (区文明办): the next morning's digest has one #N per task, /mytasks
+    one per listed task, a #N edits the list into that card in place and ↩ edits it back; then
+    Friday's summary and its chart arrive in the group. With DUBAN_SCREENSHOT_DIR, each step is
+    saved as <dir>/phone-{digest,mytasks,card,summary}.png."""
+    shots = os.environ.get("DUBAN_SCREENSHOT_DIR")
+    page, errors = await open_sandbox(
+        browser, sandbox, PHONE[0], PHONE[1], device_scale_factor=2, locale="zh-CN"
+    )
+    await page.select_option("#person", "2003")
+    await expect(page.locator("#person option:checked")).to_contain_text("区文明办")
+    await page.select_option("#clock-speed", "60")
+    await page.click("#clock-morning")  # Tuesday 08:59: a minute before the sweep
+    await expect(page.locator("#clock-now")).to_contain_text("6月29日", timeout=WAIT)
+    await page.locator("#chat-list li").first.click()
+    digest = bot_says(page, "今日任务提醒")
+    await expect(digest).to_have_count(1, timeout=WAIT)
+    text = await digest.inner_text()
+    count = re.search(r"今日任务提醒（(\d+)项）", text)
+    tasks = re.findall(r"^#(\d+) ", text, re.M)
+    assert count is not None and len(tasks) == int(count[1]) > 1
+    await expect(digest.locator(".keyboard button")).to_have_text([f"#{n}" for n in tasks])
+    await _fits_the_phone(page)
+    if shots:
+        await _phone_shot(page, Path(shots) / "phone-digest.png")
+
+    # /mytasks: one message, a #N button per listed task.
+    await send(page, "/mytasks")
+    listing = bot_says(page, "区文明办的任务")
+    await expect(listing).to_have_count(1, timeout=WAIT)
+    listed = re.findall(r"^#(\d+) ", await listing.inner_text(), re.M)
+    assert "24" in listed
+    await expect(listing.locator(".keyboard button")).to_have_text([f"#{n}" for n in listed])
+    await _fits_the_phone(page)
+    if shots:
+        await _phone_shot(page, Path(shots) / "phone-mytasks.png")
+
+    # Its #24 edits that message into the card; ↩ edits it back. No new message either way.
+    bot_messages = page.locator(".msg:not(.mine)")
+    before = await bot_messages.count()
+    await listing.locator(".keyboard button", has_text="#24").click()
+    card = bot_says(page, "#24").filter(has=page.get_by_role("button", name="标记完成"))
+    await expect(card.locator(".keyboard button")).to_have_text(
+        ["更新进度", "上传材料", "申请延期", "标记完成", "↩ 返回列表"], timeout=WAIT
+    )
+    await expect(card).to_contain_text("进行中 50%")
+    await expect(card.locator(".meta")).to_contain_text("已编辑")
+    await expect(listing).to_have_count(0)
+    assert await bot_messages.count() == before
+    await _fits_the_phone(page)
+    if shots:
+        await _phone_shot(page, Path(shots) / "phone-card.png")
+    await card.locator(".keyboard button", has_text="返回列表").click()
+    await expect(listing.locator(".keyboard button")).to_have_text(
+        [f"#{n}" for n in listed], timeout=WAIT
+    )
+    await expect(card).to_have_count(0)
+    assert await bot_messages.count() == before
+
+    # Friday 16:00: the summary, then its chart, in the group.
+    await page.click("#back")
+    await page.click("#clock-summary")
+    await page.locator("#chat-list li", has_text="协调群").click()
+    headline = bot_says(page, "督办周报")
+    await expect(headline.first).to_be_visible(timeout=WAIT)
+    chart = page.locator(".msg:not(.mine) img.photo")
+    await expect(chart).to_have_count(1, timeout=WAIT)
+    await expect(chart).to_have_js_property("complete", True)
+    await _fits_the_phone(page)
+    if shots:
+        await _phone_shot(page, Path(shots) / "phone-summary.png", first=headline.first)
+    assert errors == []
+
+
+async def _fits_the_phone(page: Any) -> None:
+    """Nothing in the open chat is wider than the screen: no sideways scrolling, no button or
+    picture past its edge."""
+    width = page.viewport_size["width"]
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width
+    boxes = await page.locator("#messages .bubble, #messages .keyboard button").evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect()).map(r => [r.left, r.right])"
+    )
+    assert boxes and all(0 <= left and right <= width for left, right in boxes)
+
+
+async def _phone_shot(page: Any, target: Path, first: Any = None) -> None:
+    """The phone's screen with the chat scrolled to its end; with `first`, that message at the
+    top of a second screen put beside it (a long message and what follows it)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    await page.evaluate(
+        "document.getElementById('toast').classList.add('hidden');"
+        "document.getElementById('messages').scrollTop = 1e9"
+    )
+    screens = [Image.open(BytesIO(await page.screenshot()))]
+    if first is not None:
+        await first.evaluate("el => el.scrollIntoView({block: 'start'})")
+        screens.insert(0, Image.open(BytesIO(await page.screenshot())))
+    gap = 24
+    canvas = Image.new(
+        "RGB",
+        (sum(s.width for s in screens) + gap * (len(screens) - 1), screens[0].height),
+        "#c9d3dc",
+    )
+    for i, screen in enumerate(screens):
+        canvas.paste(screen, (i * (screen.width + gap), 0))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # 256 colours are plenty for a chat screen and keep the PNG a third of the size.
+    palette = canvas.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    palette.save(target, optimize=True)
 
 
 async def _screenshot(browser: Any, sandbox: Sandbox, desktop: Any, target: Path) -> None:
