@@ -182,9 +182,13 @@ def test_a_report_on_24_or_25_counts_as_the_units_progress(
         # an activity recorded late (an earlier timestamp) never moves the stamp back
         add_activity(store, participants=50)  # 区文明办's lecture of 23 June, at 24 June 09:00
         assert store.state(24, "区文明办")["updated_at"] == "2021-06-24T09:00:00+08:00"  # type: ignore[index]
-        assert store.touch_state(24, "区文明办", at=at("2021-06-01 09:00"), actor=1)
+        assert store.touch_state(
+            24, "区文明办", at=at("2021-06-01 09:00"), actor=1, what="activity"
+        )
         assert store.state(24, "区文明办")["updated_at"] == "2021-06-24T09:00:00+08:00"  # type: ignore[index]
         # a unit without a part in the task: the report is kept, no state is touched
-        assert not store.touch_state(25, "招宝山街道", at=at("2021-06-24 09:00"), actor=1)
+        assert not store.touch_state(
+            25, "招宝山街道", at=at("2021-06-24 09:00"), actor=1, what="rectify"
+        )
     finally:
         services.close()

@@ -10,7 +10,7 @@ import pytest
 
 from bot.domain import progress
 from bot.plan.model import Deadline, Task
-from bot.reports import chart
+from bot.reports import chart, summary
 from bot.services import Services
 from tests.prepared import at, services_fixture
 
@@ -100,3 +100,19 @@ def test_chart_draws_with_and_without_a_cjk_font(services: Services, cjk: bool) 
         warnings.simplefilter("ignore")
         png = chart.render_chart(rows, "t", "DejaVu Sans" if cjk else None, "s")
     assert png.startswith(b"\x89PNG")
+
+
+def test_the_charts_overall_figure_is_the_summarys(services: Services) -> None:
+    """全部 on the chart is the summary's 平均完成: the mean over tasks, not over groups."""
+    store = services.store
+    # One group of many tasks moves, one of few does not: the two means differ.
+    for task_id in (15, 16, 17):
+        for unit in store.task(task_id).leads:  # type: ignore[union-attr]
+            store.update_state(task_id, unit, at=at("2021-06-18 10:00"), actor=2001, percent=90)
+    day = date(2021, 6, 18)
+    rows, actual, _ = chart.chart_figures(services, day)
+    overall = summary.build_summary(services, day)["percent"]
+    assert actual == overall
+    assert round(sum(r.actual for r in rows) / len(rows)) != overall  # the old, wrong figure
+    _, _, _, subtitle = chart.chart_inputs(services, day)
+    assert f"实际{overall}%" in subtitle

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.harness import ChatEnv, current, open_card
+from tests.prepared import add_activity
 
 
 def buttons(message: dict) -> list[str]:
@@ -182,3 +183,19 @@ async def test_a_digest_button_opens_the_card_in_the_digest(env: ChatEnv) -> Non
     await alice.press(sent, "card:18:0")
     card = current(env, sent)
     assert card["text"].startswith("#18 ") and "upd:18" in buttons(card)
+
+
+async def test_a_card_says_when_the_last_update_was_a_campaign_report(env: ChatEnv) -> None:
+    """The card's 最近更新 names what happened then; an older note is said to be older."""
+    carol = env.person(2003, "陈老师")
+    env.bind(carol, "区文明办")
+    await carol.say("/update 24 进行中 50% 5月已开展两场进社区宣传")
+    env.clock.advance(days=2)
+    add_activity(env.store, when=env.clock.now().strftime("%Y-%m-%d %H:%M"), actor=carol.id)
+    card = await open_card(carol, 24)
+    assert "陈老师报送了一场活动" in card["text"]
+    assert "此前说明：5月已开展两场进社区宣传" in card["text"]
+    assert "陈老师：5月已开展" not in card["text"]  # the note is not dated by the activity
+    await carol.say("/update 24 进行中 60% 又开展一场")
+    card = await open_card(carol, 24)
+    assert "陈老师：又开展一场" in card["text"] and "此前说明" not in card["text"]

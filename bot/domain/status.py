@@ -25,6 +25,8 @@ _STATUS_WORDS = {
 }
 NIL_RETURN_WORDS = ("本月无", "本季度无", "无新增", "无")
 WEEKDAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+# What a part's last update was when it came from a campaign report (states' `updated_with`).
+REPORT_LABELS = {"activity": "报送了一场活动", "rectify": "报送了专项治理情况"}
 
 
 def parse_status(word: str) -> str | None:

@@ -88,7 +88,7 @@ def _keep(
     if doc["unit"]:
         # An activity (#24) or a 专项治理 report (#11/#25) is the unit's progress on that task:
         # the part is not stale after one (the monthly 持续推进 reminder, the summary's light).
-        store.touch_state(doc["task"], doc["unit"], at=at, actor=doc["actor"])
+        store.touch_state(doc["task"], doc["unit"], at=at, actor=doc["actor"], what=kind)
     store.record(
         kind,
         at=at,

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import progress
+from bot.domain.status import week_key
+from bot.reports.summary import cn_number, snapshot
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -198,40 +200,47 @@ def _worst_light(lights: Sequence[str]) -> str:
     return "green"
 
 
-def chart_rows(services: Services, day: date) -> list[ChartRow]:
-    """Per group of the plan: actual progress (as the summary counts it) and planned progress."""
-    from bot.reports.summary import cn_number, snapshot
+def _mean(values: Sequence[int]) -> int:
+    return round(sum(values) / len(values)) if values else 0
 
+
+def chart_figures(services: Services, day: date) -> tuple[list[ChartRow], int, int]:
+    """Per group of the plan its actual and planned progress; and both over all tasks.
+
+    Actual progress is counted as the summary counts it, so the chart's 全部 is the summary's
+    平均完成 (the mean over tasks, not over groups of different sizes).
+    """
+    tasks = snapshot(services, day)
     # The plan is a year's work programme (年度工作要点): the plan's clock starts on 1 January,
     # not on the day the bot began tracking it.
     start = date(day.year, 1, 1)
-    out = []
-    for group in progress.groups(snapshot(services, day)):
-        planned = [progress.planned_percent(t.task, start, day) for t in group.tasks]
-        out.append(
-            ChartRow(
-                no=group.no,
-                no_cn=cn_number(group.no),
-                name=group.name,
-                actual=group.percent,
-                planned=round(sum(planned) / len(planned)) if planned else 0,
-                light=_worst_light([t.light for t in group.tasks]),
-            )
+    planned = {t.task.id: progress.planned_percent(t.task, start, day) for t in tasks}
+    rows = [
+        ChartRow(
+            no=group.no,
+            no_cn=cn_number(group.no),
+            name=group.name,
+            actual=group.percent,
+            planned=_mean([planned[t.task.id] for t in group.tasks]),
+            light=_worst_light([t.light for t in group.tasks]),
         )
-    return out
+        for group in progress.groups(tasks)
+    ]
+    return rows, _mean([t.percent for t in tasks]), _mean(list(planned.values()))
+
+
+def chart_rows(services: Services, day: date) -> list[ChartRow]:
+    """Per group of the plan: actual progress (as the summary counts it) and planned progress."""
+    return chart_figures(services, day)[0]
 
 
 def chart_inputs(
     services: Services, day: date, summary: Mapping[str, Any] | None = None
 ) -> tuple[list[ChartRow], str, str | None, str]:
     """(rows, title, font, subtitle) read from the store; cheap, so it runs on the caller's thread."""
-    from bot.domain.status import week_key
-
-    rows = chart_rows(services, day)
+    rows, actual, planned = chart_figures(services, day)
     font = find_cjk_font()
     week = summary["week"] if summary is not None else week_key(day)
-    actual = round(sum(r.actual for r in rows) / len(rows)) if rows else 0
-    planned = round(sum(r.planned for r in rows) / len(rows)) if rows else 0
     if font:
         title = f"督办周报 {week}"
         subtitle = f"各组实际进度与计划进度（全部：实际{actual}%，计划{planned}%）"

@@ -493,7 +493,11 @@ class Store:
             raise KeyError(f"unit {unit!r} has no part in task {task_id}")
         if "status" in changes and changes["status"] not in STATUSES:
             raise ValueError(f"unknown status {changes['status']!r}")
-        stamp = {"updated_at": _iso(at), "updated_by": actor} if event in PROGRESS_EVENTS else {}
+        stamp = (
+            {"updated_at": _iso(at), "updated_by": actor, "updated_with": None}
+            if event in PROGRESS_EVENTS
+            else {}
+        )
         if "status" in changes and "done_at" not in changes:
             # When the part was completed, for on-time rates: later notes must not move it.
             before = (self.state(task_id, unit) or {}).get("status")
@@ -508,10 +512,11 @@ class Store:
         return self.state(task_id, unit) or {}
 
     def touch_state(
-        self, task_id: int, unit: str, *, at: datetime, actor: int | str | None
+        self, task_id: int, unit: str, *, at: datetime, actor: int | str | None, what: str
     ) -> bool:
         """Stamp a part's updated_at/updated_by for progress reported outside the state row
-        (a 诚信建设万里行 activity, a 专项治理 report); no event of its own, never backwards.
+        (`what`: "activity", a 诚信建设万里行 activity, or "rectify", a 专项治理 report); no event
+        of its own, never backwards. The part's note stays the unit's last note, which is older.
 
         False when the unit has no part in the task.
         """
@@ -525,7 +530,8 @@ class Store:
             newer = True
         if newer:
             self.table("states").update(
-                {"updated_at": _iso(at), "updated_by": actor}, doc_ids=[doc_id]
+                {"updated_at": _iso(at), "updated_by": actor, "updated_with": what},
+                doc_ids=[doc_id],
             )
         return True
 

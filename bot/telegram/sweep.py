@@ -108,6 +108,7 @@ def _inspection(services: Any, r: Reminder) -> dict[str, Any]:
         "percent": state.get("percent"),
         "note": state.get("note"),
         "updated_at": state.get("updated_at"),
+        "updated_with": state.get("updated_with"),  # the last update was a campaign report
         "late": r.late_catch_up,
     }
 
