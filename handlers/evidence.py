@@ -15,6 +15,7 @@ from telegram.ext import MessageHandler as _MessageHandler
 from bot.features import evidence, pending
 from bot.features.access import Actor, Grant, authorize
 from bot.features.evidence import EvidenceError, Vetted
+from bot.features.updates import unit_of
 from bot.reports import evidence_list
 from bot.services import Services
 from bot.telegram import callbacks as cb
@@ -58,7 +59,7 @@ def _target(
     ):
         if len({task for task, _ in refs}) > 1:
             return None, None, "which"
-        return refs[0][0], refs[0][1], "reply"
+        return refs[0][0], unit_of(refs, refs[0][0]), "reply"
     now = services.clock.now()
     if (wait := pending.expected(services.store, user_id, "file", now)) is not None:
         return wait["task"], wait["unit"], "button"
@@ -216,7 +217,8 @@ async def _reply_saved(context: Context, message: Message, saved: evidence.Saved
         first_at=rec["at"],
         first_by=rec["uploader_name"],
     )
-    await context.outbox.reply(message, text)
+    about = [(rec["task"], rec["unit"])]
+    await context.outbox.reply(message, text, about=about, kind="confirmation")
 
 
 async def upload_button(update: Update, context: Context) -> None:

@@ -53,7 +53,9 @@ async def _submit(
         due=record["due"],
         reason=record["reason"],
     )
-    await context.outbox.reply(message, reply)
+    # A reply to the confirmation is about the same task and unit (a note, or a file: evidence).
+    about = [(grant.task_id, grant.unit)]
+    await context.outbox.reply(message, reply, about=about, kind="confirmation")
     await announce(context, record)
     return None
 
@@ -97,7 +99,7 @@ async def extend_button(update: Update, context: Context) -> None:
     )
     current = extensions.current_due(services, task_id, grant.unit, now.date())
     text = render("extension_ask.html.j2", task_id=task_id, unit=grant.unit, current=current)
-    await context.outbox.send(user.id, text)
+    await context.outbox.send(user.id, text, about=[(task_id, grant.unit)], kind="prompt")
 
 
 async def extension_text(update: Update, context: Context, wait: pending.Wait) -> None:

@@ -67,7 +67,9 @@ async def _turn_away(update: Update, context: Context, reason: str) -> None:
         "gate.html.j2", reason=reason, coordinator_unit=context.services.units.coordinator.name
     )
     if update.callback_query is not None:
-        await update.callback_query.answer(plain_text(text), show_alert=True)
+        pressed = cb.parse(update.callback_query.data)
+        quiet = pressed is not None and pressed.navigation  # a page or a card: a toast will do
+        await update.callback_query.answer(plain_text(text), show_alert=not quiet)
         return
     chat, user = update.effective_chat, update.effective_user
     if chat is None:

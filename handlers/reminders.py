@@ -38,7 +38,8 @@ async def snooze_command(update: Update, context: Context) -> None:
         return
     at, words = services.clock.now(), "".join(rest)
     text = snooze.snooze(services.store, grant.task_id, grant.unit, words, at=at, actor=user.id)
-    await context.outbox.reply(message, text)
+    about = [(grant.task_id, grant.unit)]
+    await context.outbox.reply(message, text, about=about, kind="confirmation")
 
 
 async def remind_command(update: Update, context: Context) -> None:

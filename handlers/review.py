@@ -161,7 +161,14 @@ async def _announce_decision(context: Context, actor: Actor, decision: review.De
     record = decision.record
     text = review_texts.notice_text(context.services, decision)
     reached = await tell_unit(context, record["unit"], record["task"], text)
-    await send_quietly(context, actor.user_id, review_texts.decided_text(decision, reached))
+    await send_quietly(
+        context,
+        actor.user_id,
+        review_texts.decided_text(decision, reached),
+        task=record["task"],
+        unit=record["unit"],
+        kind="confirmation",
+    )
 
 
 async def reason_text(update: Update, context: Context, wait: pending.Wait) -> None:

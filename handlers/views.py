@@ -8,8 +8,8 @@ import re
 import tempfile
 from pathlib import Path
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.reports import report, views
@@ -17,9 +17,11 @@ from bot.reports.chart import chart_safely
 from bot.reports.summary import messages_of
 from bot.services import Services
 from bot.telegram import callbacks as cb
+from bot.telegram.keyboards import status_card_buttons, view_buttons
+from bot.telegram.outbox import About
 from bot.telegram.publish import post_summary
 from bot.text.render import render
-from handlers.common import Context, actor_of, reply, today
+from handlers.common import Context, actor_of, plain_text, reply, today
 
 log = logging.getLogger(__name__)
 _TASK_ARG = re.compile(r"^[#＃]?\s*(\d+)$")
@@ -29,31 +31,14 @@ def _note(what: str, **ctx: object) -> str:
     return render("views_note.html.j2", what=what, **ctx)
 
 
-def pager(view: str, page: views.Page) -> InlineKeyboardMarkup | None:
-    """◀ / ▶ buttons for a multi-page view (`view` is `ov`, `tN` or `uN`)."""
-    if page.pages <= 1:
-        return None
-    row = []
-    if page.page > 0:
-        row.append(
-            InlineKeyboardButton("◀ 上一页", callback_data=cb.Page(view, page.page - 1).pack())
-        )
-    row.append(
-        InlineKeyboardButton(f"{page.page + 1}/{page.pages}", callback_data=cb.Noop().pack())
-    )
-    if page.page < page.pages - 1:
-        row.append(
-            InlineKeyboardButton("下一页 ▶", callback_data=cb.Page(view, page.page + 1).pack())
-        )
-    return InlineKeyboardMarkup([row])
-
-
 async def _coordinator(update: Update, context: Context) -> bool:
-    """True for a coordinator; anyone else gets a short refusal (the gate normally stops them)."""
+    """True for a coordinator; anyone else gets a short refusal (the gate normally stops them).
+
+    A pressed button is refused with a toast: view buttons only change what a message shows."""
     if actor_of(update, context).is_coordinator:
         return True
     if update.callback_query is not None:
-        await update.callback_query.answer(_note("coordinator_only"), show_alert=True)
+        await update.callback_query.answer(_note("coordinator_only"))
     elif update.effective_message is not None:
         await update.effective_message.reply_text(_note("coordinator_only"))
     return False
@@ -64,24 +49,35 @@ def unit_index(services: Services, name: str) -> int | None:
     return next((i for i, u in enumerate(services.units.units) if u.name == name), None)
 
 
+_VIEW = re.compile(r"(ov)|t(\d{1,18})|u(\d{1,6})")
+
+
+def _view_page(services: Services, view: str, page: int) -> views.Page | None:
+    """Page `page` of a paged view (`ov`, `t<N>`, `u<index>`); None when it no longer exists."""
+    day = services.clock.now().date()
+    m = _VIEW.fullmatch(view)
+    if m is None:
+        return None
+    if m[1]:
+        return views.overdue_view(services, day, page)
+    if m[2]:
+        return views.task_view(services, int(m[2]), day, page)
+    index = int(m[3])
+    if index >= len(services.units.units):
+        return None
+    return views.unit_view(services, services.units.units[index].name, day, page)
+
+
 def render_view(
     services: Services, view: str, page: int
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The text and buttons of page `page` of a paged view (`ov`, `t<N>`, `u<index>`)."""
-    day = services.clock.now().date()
-    if view == "ov":
-        result = views.overdue_view(services, day, page)
-    elif view.startswith("t"):
-        found = views.task_view(services, int(view[1:]), day, page)
-        if found is None:
-            return _note("expired"), None
-        result = found
-    else:
-        index = int(view[1:])
-        if index >= len(services.units.units):
-            return _note("expired"), None
-        result = views.unit_view(services, services.units.units[index].name, day, page)
-    return result.text, pager(view, result)
+) -> tuple[str, InlineKeyboardMarkup | None, list[About]]:
+    """The text, buttons and tasks of page `page` of a paged view (`ov`, `t<N>`, `u<index>`):
+    a list view has a `#N` button per task on the page."""
+    found = _view_page(services, view, page)
+    if found is None:
+        return _note("expired"), None, []
+    markup = view_buttons(view, found.page, found.pages, found.tasks)
+    return found.text, markup, list(found.about)
 
 
 async def status_command(update: Update, context: Context) -> None:
@@ -100,8 +96,7 @@ async def status_command(update: Update, context: Context) -> None:
                 update, context, _note("no_task", arg=m[1], count=len(services.store.tasks()))
             )
             return
-        text, markup = render_view(services, f"t{task_id}", 0)
-        await reply(update, context, text, markup)
+        await _show(update, context, f"t{task_id}")
         return
     unit = services.units.get(arg)
     index = unit_index(services, unit.name) if unit else None
@@ -114,32 +109,63 @@ async def status_command(update: Update, context: Context) -> None:
             update, context, _note("unknown", arg=arg, suggestion=services.units.suggest(arg) or "")
         )
         return
-    text, markup = render_view(services, f"u{index}", 0)
-    await reply(update, context, text, markup)
+    await _show(update, context, f"u{index}")
+
+
+async def _show(update: Update, context: Context, view: str) -> None:
+    """The first page of a view as a new message, remembered with the task(s) it lists."""
+    text, markup, about = render_view(context.services, view, 0)
+    await reply(update, context, text, markup, about=about, kind="view")
 
 
 async def overdue_command(update: Update, context: Context) -> None:
     """/overdue: overdue work by lead unit, paged."""
     if not await _coordinator(update, context):
         return
-    text, markup = render_view(context.services, "ov", 0)
-    await reply(update, context, text, markup)
+    await _show(update, context, "ov")
+
+
+async def _edit_pressed(
+    update: Update,
+    context: Context,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    about: list[About],
+    kind: str,
+) -> None:
+    """Show other content in the message whose button was pressed; a message that can no
+    longer be edited (gone, inaccessible) gets a short toast instead."""
+    query = update.callback_query
+    assert query is not None
+    message = query.message
+    edited = message is not None and await context.outbox.edit(
+        message.chat.id, message.message_id, text, markup, about=about, kind=kind
+    )
+    await query.answer(None if edited else plain_text(_note("expired")))
 
 
 async def page_button(update: Update, context: Context) -> None:
-    """◀/▶ under a paged view: the message shows the other page."""
-    query = update.callback_query
-    if query is None or query.data is None:
-        return
+    """◀/▶ under a paged view, or ↩ under a card opened from it: the message shows that page."""
     if not await _coordinator(update, context):
         return
     button = cb.button_of(update, cb.Page)
-    text, markup = render_view(context.services, button.view, button.page)
-    await query.answer()
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as exc:  # "message is not modified" after a double press
-        log.debug("page edit skipped: %s", exc)
+    text, markup, about = render_view(context.services, button.view, button.page)
+    await _edit_pressed(update, context, text, markup, about, "view")
+
+
+async def card_button(update: Update, context: Context) -> None:
+    """`#N` under a /status UNIT or /overdue page: the message becomes task N's card, with
+    ↩ back to that page (and ◀ ▶ over the task's units when they take several pages)."""
+    if not await _coordinator(update, context):
+        return
+    query, button = update.callback_query, cb.button_of(update, cb.StatusCard)
+    assert query is not None
+    found = views.task_view(context.services, button.task, today(context), button.card_page)
+    if found is None:  # the task left the plan since the page was drawn
+        await query.answer(plain_text(_note("task_gone", task=button.task)))
+        return
+    markup = status_card_buttons(button, found.page, found.pages)
+    await _edit_pressed(update, context, found.text, markup, list(found.about), "card")
 
 
 async def noop_button(update: Update, context: Context) -> None:
@@ -222,4 +248,5 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("summary", summary_command))
     application.add_handler(CommandHandler("export", export_command))
     application.add_handler(CallbackQueryHandler(page_button, pattern=cb.matches(cb.Page)))
+    application.add_handler(CallbackQueryHandler(card_button, pattern=cb.matches(cb.StatusCard)))
     application.add_handler(CallbackQueryHandler(noop_button, pattern=cb.matches(cb.Noop)))

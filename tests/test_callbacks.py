@@ -22,6 +22,8 @@ BUTTONS = [
     cb.Choice("act", "f", 0),
     cb.Choice("rf", "u", 3),
     cb.Finish("act"),
+    cb.StatusCard(18, "u12", 0),
+    cb.StatusCard(4, "ov", 3, 1),
 ]
 
 
@@ -38,6 +40,12 @@ def test_the_grammar_buttons_already_carry_is_kept() -> None:
     assert cb.Choice("act", "c", 1).pack() == "act:c:1"
     assert cb.Finish("rf").pack() == "rf:done"
     assert cb.Noop().pack() == "pg:noop"
+    assert cb.StatusCard(18, "u12", 0, 1).pack() == "sc:18:u12:0:1"
+
+
+def test_a_status_card_stays_within_the_limit_for_any_plan() -> None:
+    widest = cb.StatusCard(999_999, "u999999", 999_999, 999_999).pack()
+    assert len(widest.encode()) <= 64 and cb.parse(widest) is not None
 
 
 def test_unknown_or_malformed_data_is_refused() -> None:
@@ -53,6 +61,10 @@ def test_unknown_or_malformed_data_is_refused() -> None:
         "unb::",
         "pg:ov:-1",
         "act:f:-1",
+        "sc:18:t4:0:0",  # a card opens from a list view only
+        "sc:0:ov:0:0",
+        "sc:18:ov:0",
+        "sc:18:ov:-1:0",
         "zzz:1",
         "upd:1" + "0" * 70,
         None,

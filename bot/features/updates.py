@@ -330,12 +330,18 @@ def reply_target(
         if len(m[1]) > TASK_NO_DIGITS:
             return render("update_error.html.j2", reason="unknown_task", task_id=m[1])
         task_id = int(m[1])
-        unit = next((u for t, u in refs if t == task_id), None)
         if task_id not in tasks:
             return render(
                 "update_error.html.j2", reason="not_in_message", task_id=task_id, tasks=tasks
             )
-        return task_id, unit, text[m.end() :]
+        return task_id, unit_of(refs, task_id), text[m.end() :]
     if len(tasks) != 1:
         return render("update_error.html.j2", reason="which_task", tasks=tasks)
-    return refs[0][0], refs[0][1], text
+    return tasks[0], unit_of(refs, tasks[0]), text
+
+
+def unit_of(refs: list[tuple[int, str | None]], task_id: int) -> str | None:
+    """The unit a message names for a task, or None when it names none or several (the
+    actor's own unit then, or they are asked which: `authorize`)."""
+    units = {u for t, u in refs if t == task_id}
+    return units.pop() if len(units) == 1 else None

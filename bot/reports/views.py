@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -64,11 +64,17 @@ HIDDEN_KINDS = ("plan.", "reminder", "summary.", "contact.", "invite.")
 
 @dataclass(frozen=True)
 class Page:
-    """One message of a view: its text, and where it is among the pages."""
+    """One message of a view: its text, where it is among the pages, and what it is about.
+
+    `tasks`: the tasks listed on this page, in order (a `#N` button each); `about`: the
+    (task, unit) pairs a reply to the page is resolved against (unit None: the whole task).
+    """
 
     text: str
     page: int
     pages: int
+    tasks: tuple[int, ...] = ()
+    about: tuple[tuple[int, str | None], ...] = ()
 
 
 def _pages(count: int, per_page: int) -> int:
@@ -200,7 +206,8 @@ def task_view(services: Services, task_id: int, today: date, page: int = 0) -> P
             history=history if page == 0 else [],
         )
 
-    return _paged(len(parts), TASK_UNITS_PER_PAGE, page, draw)
+    found = _paged(len(parts), TASK_UNITS_PER_PAGE, page, draw)
+    return replace(found, about=((task_id, None),))
 
 
 def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page:
@@ -237,7 +244,8 @@ def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page
             for t, p in shown
         ],
     )
-    return Page(_fit(text), page, pages)
+    tasks = tuple(t.id for t, _ in shown)
+    return Page(_fit(text), page, pages, tasks, tuple((t, unit) for t in tasks))
 
 
 def overdue_view(services: Services, today: date, page: int = 0) -> Page:
@@ -275,4 +283,8 @@ def overdue_view(services: Services, today: date, page: int = 0) -> Page:
         pages=pages,
         blocks=blocks,
     )
-    return Page(_fit(text), page, pages)
+    about = tuple(
+        dict.fromkeys((row["task"], block["unit"]) for block in blocks for row in block["rows"])
+    )
+    tasks = tuple(dict.fromkeys(task for task, _ in about))
+    return Page(_fit(text), page, pages, tasks, about)

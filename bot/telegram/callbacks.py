@@ -27,6 +27,9 @@ class Callback:
     """A button kind: `prefix` then its fields in order, joined by ':'."""
 
     prefix: ClassVar[str]
+    # A button that only changes what a message shows (a page, a card): a refusal of it is a
+    # toast, never an alert, since nothing was lost by pressing it.
+    navigation: ClassVar[bool] = False
 
     def pack(self) -> str:
         parts = [self.prefix, *(str(getattr(self, f.name)) for f in fields(self))]
@@ -209,6 +212,7 @@ class Page(Callback):
     """◀ ▶ between the pages of a view (`view` names it: `ov`, `t18`, `u12`)."""
 
     prefix: ClassVar[str] = "pg"
+    navigation: ClassVar[bool] = True
     view: str
     page: int
 
@@ -221,6 +225,7 @@ class Noop(Callback):
     """A label-only button (the page counter): pressing it does nothing."""
 
     prefix: ClassVar[str] = "pg"
+    navigation: ClassVar[bool] = True
 
     def pack(self) -> str:
         return "pg:noop"
@@ -319,6 +324,36 @@ class MoreTasks(Callback):
     """更多… under a digest with more than 8 tasks: the /mytasks list as a new message."""
 
     prefix: ClassVar[str] = "more"
+
+
+# --- the coordinator's /status pages and their task cards (one message, edited in place) --
+
+LIST_VIEW = re.compile(r"ov|u\d{1,6}")  # the paged views with `#N` buttons: /overdue, /status UNIT
+
+
+@kind
+@dataclass(frozen=True)
+class StatusCard(Callback):
+    """`#18` under a /status UNIT or /overdue page: the message becomes task 18's coordinator
+    card (its page `card_page` of units); ↩ goes back to page `page` of view `view`.
+
+    `StatusCard(18, "u12", 0, 0).pack()` is `"sc:18:u12:0:0"`.
+    """
+
+    prefix: ClassVar[str] = "sc"
+    navigation: ClassVar[bool] = True
+    task: int
+    view: str
+    page: int
+    card_page: int = 0
+
+    def valid(self) -> bool:
+        return (
+            self.task > 0
+            and self.page >= 0
+            and self.card_page >= 0
+            and LIST_VIEW.fullmatch(self.view) is not None
+        )
 
 
 @kind

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -125,3 +126,60 @@ def digest_buttons(tasks: Sequence[int]) -> InlineKeyboardMarkup | None:
     if len(tasks) > DIGEST_BUTTONS:
         rows.append([InlineKeyboardButton("更多…", callback_data=cb.MoreTasks().pack())])
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+# -- the coordinator's paged views (/status N, /status UNIT, /overdue) and their cards ---------
+VIEW_BUTTONS_PER_ROW = 8  # Telegram's most per row; a `#N` label is short enough for it
+
+
+def _balanced(buttons: list[InlineKeyboardButton], most: int) -> list[list[InlineKeyboardButton]]:
+    """Rows of at most `most` buttons, as even as they go (9 make 5 + 4, not 8 + 1)."""
+    if not buttons:
+        return []
+    count = -(-len(buttons) // most)
+    size = -(-len(buttons) // count)
+    return [buttons[i : i + size] for i in range(0, len(buttons), size)]
+
+
+def _pages_row(page: int, pages: int, data: Callable[[int], str]) -> list[InlineKeyboardButton]:
+    """◀ 上一页 n/N 下一页 ▶, `data(p)` being the callback data that shows page p."""
+    row = []
+    if page > 0:
+        row.append(InlineKeyboardButton("◀ 上一页", callback_data=data(page - 1)))
+    row.append(InlineKeyboardButton(f"{page + 1}/{pages}", callback_data=cb.Noop().pack()))
+    if page < pages - 1:
+        row.append(InlineKeyboardButton("下一页 ▶", callback_data=data(page + 1)))
+    return row
+
+
+def view_buttons(
+    view: str, page: int, pages: int, tasks: Sequence[int] = ()
+) -> InlineKeyboardMarkup | None:
+    """A `#N` per task on a page of a view (rows of at most 8), then ◀ n/N ▶ between pages.
+
+    `view` is `ov`, `tN` or `uN` (bot.telegram.callbacks.Page); task buttons are only for the
+    list views (`ov`, `uN`), whose `#N` opens task N's card in the same message."""
+    shown = [] if cb.LIST_VIEW.fullmatch(view) is None else list(dict.fromkeys(tasks))
+    buttons = [
+        InlineKeyboardButton(f"#{t}", callback_data=cb.StatusCard(t, view, page).pack())
+        for t in shown[: MAX_BUTTONS - 3]
+    ]
+    rows = _balanced(buttons, VIEW_BUTTONS_PER_ROW)
+    if pages > 1:
+        rows.append(_pages_row(page, pages, lambda p: cb.Page(view, p).pack()))
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def status_card_buttons(
+    button: cb.StatusCard, card_page: int, card_pages: int
+) -> InlineKeyboardMarkup:
+    """Under a coordinator's task card opened from a view: ◀ ▶ over the task's units when they
+    take several pages, and ↩ back to the page of the view it was opened from."""
+    rows = []
+    if card_pages > 1:
+        rows.append(
+            _pages_row(card_page, card_pages, lambda p: replace(button, card_page=p).pack())
+        )
+    back = cb.Page(button.view, button.page).pack()
+    rows.append([InlineKeyboardButton("↩ 返回列表", callback_data=back)])
+    return InlineKeyboardMarkup(rows)

@@ -352,8 +352,9 @@ class Outbox:
         kind: str = "card",
     ) -> bool:
         """Show other content in a message the bot sent (a list page becomes a card, or back);
-        what the message is about is replaced. False when Telegram refused the edit (the text
-        was unchanged after a double press, or the message is too old or gone)."""
+        what the message is about is replaced. False when Telegram refused the edit (the
+        message is gone or can no longer be edited); a double press, which leaves the message
+        as it already is ("not modified"), counts as done."""
         text = split_message(text)[0]
         try:
             async with pacer_for(self.bot).slot(chat_id):
@@ -362,7 +363,7 @@ class Outbox:
                 )
         except BadRequest as exc:
             log.debug("edit of %s/%s skipped: %s", chat_id, message_id, exc)
-            return False
+            return "not modified" in str(exc).lower()
         store = self.services.store
         store.forget_message(chat_id, message_id)
         refs = list(dict.fromkeys(about))
