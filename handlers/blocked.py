@@ -93,6 +93,8 @@ async def answer_text(update: Update, context: Context, wait: pending.Wait) -> N
             unit=unit,
             reached=reached,
         ),
+        about=[(task_id, unit)],
+        kind="confirmation",
     )
 
 

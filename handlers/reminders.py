@@ -63,12 +63,12 @@ async def remind_command(update: Update, context: Context) -> None:
     report = await send_grouped(
         context.outbox, services, by_chat(items), now=now, manual=True, actor=user.id
     )
-    await context.outbox.reply(
-        message,
-        chase.result_text(
-            arg, items, report.failed, report.messages, services.units.coordinator.name
-        ),
+    text = chase.result_text(
+        arg, items, report.failed, report.messages, services.units.coordinator.name
     )
+    # A reply to the result is about what was chased: one task's part a note, several ask #N.
+    about = list(dict.fromkeys((item.task, item.unit) for item in items))
+    await context.outbox.reply(message, text, about=about, kind="confirmation")
 
 
 async def reach_watch(update: Update, context: Context) -> None:

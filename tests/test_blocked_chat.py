@@ -22,10 +22,10 @@ async def test_blocked_update_alerts_and_answer_reaches_the_unit(env: ChatEnv) -
     (data,) = _buttons(alert)
     assert data.startswith("blk:18:")
     asked = await coord.press(alert, data)
-    assert "请输入给 区司法局 的答复" in asked[-1]["text"]
+    assert "请输入给区司法局的答复" in asked[-1]["text"]
     assert "不能为空" in (await coord.say("   "))[-1]["text"]  # still waiting
     done = await coord.say("模板已下发，请查收邮件")
-    assert "已将答复转给 区司法局 的 1 位联系人" in done[-1]["text"]
+    assert "已将答复转给区司法局的 1 位联系人" in done[-1]["text"]
     notice = alice.inbox()[-1]["text"]
     assert "督办单位就 #18 受阻情况的答复" in notice and "模板已下发" in notice
     (ev,) = env.store.events(task=18, kinds=["blocked.answer"])

@@ -180,3 +180,16 @@ async def test_a_reply_to_a_confirmation_is_about_its_task(env: ChatEnv) -> None
     (answer,) = await coord.reply(decided, "已电话告知")
     assert "已记录 #18 区司法局" in answer["text"]
     assert notes(env, 18, LEAD) == ["等上级文件", "已电话告知"]
+
+
+async def test_a_reply_to_a_remind_result_is_about_what_was_chased(env: ChatEnv) -> None:
+    await started(env)
+    coord = coordinator(env)
+    result = (await coord.say(f"/remind {LEAD}"))[-1]
+    assert "已送达" in result["text"]
+    refs = env.store.message_refs(result["chat"]["id"], result["message_id"])
+    assert (18, LEAD) in refs and len({task for task, _ in refs}) > 1
+    (ask,) = await coord.reply(result, "已电话沟通")  # several tasks: which one?
+    assert "#" in ask["text"] and notes(env, 18, LEAD) == []
+    (done,) = await coord.reply(result, "#18 已电话沟通")
+    assert "已记录 #18" in done["text"] and notes(env, 18, LEAD) == ["已电话沟通"]

@@ -199,3 +199,14 @@ async def test_a_card_says_when_the_last_update_was_a_campaign_report(env: ChatE
     await carol.say("/update 24 进行中 60% 又开展一场")
     card = await open_card(carol, 24)
     assert "陈老师：又开展一场" in card["text"] and "此前说明" not in card["text"]
+
+
+async def test_a_list_button_pressed_after_unbinding_is_a_toast(env: ChatEnv) -> None:
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区司法局")
+    (listing,) = await alice.say("/mytasks")
+    env.store.unbind_contact(2001, "区司法局", at=env.clock.now(), actor=1001)
+    card_button = next(d for d in buttons(listing) if d.startswith("card:18:"))
+    assert await alice.press(listing, card_button) == []
+    assert alice.answer is not None and alice.answer["text"] and not alice.answer["show_alert"]
+    assert current(env, listing)["text"] == listing["text"]  # nothing changed under it

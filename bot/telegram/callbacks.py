@@ -299,6 +299,7 @@ class OpenCard(Callback):
     list page `page`."""
 
     prefix: ClassVar[str] = "card"
+    navigation: ClassVar[bool] = True
     task: int
     page: int
 
@@ -312,6 +313,7 @@ class TaskListPage(Callback):
     """◀ ▶ of the /mytasks list, and ↩ from a card: the message shows list page `page`."""
 
     prefix: ClassVar[str] = "tl"
+    navigation: ClassVar[bool] = True
     page: int
 
     def valid(self) -> bool:
@@ -324,6 +326,7 @@ class MoreTasks(Callback):
     """更多… under a digest with more than 8 tasks: the /mytasks list as a new message."""
 
     prefix: ClassVar[str] = "more"
+    navigation: ClassVar[bool] = True
 
 
 # --- the coordinator's /status pages and their task cards (one message, edited in place) --
