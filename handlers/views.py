@@ -17,7 +17,7 @@ from bot.reports.chart import chart_safely
 from bot.reports.summary import messages_of
 from bot.services import Services
 from bot.telegram import callbacks as cb
-from bot.telegram.keyboards import status_card_buttons, view_buttons
+from bot.telegram.keyboards import overview_buttons, status_card_buttons, view_buttons
 from bot.telegram.outbox import About
 from bot.telegram.publish import post_summary
 from bot.text.render import render
@@ -49,17 +49,22 @@ def unit_index(services: Services, name: str) -> int | None:
     return next((i for i, u in enumerate(services.units.units) if u.name == name), None)
 
 
-_VIEW = re.compile(r"(ov)|t(\d{1,18})|u(\d{1,6})")
+_VIEW = re.compile(r"(ov)|t(\d{1,18})|u(\d{1,6})|(st)|g(\d{1,4})")
 
 
 def _view_page(services: Services, view: str, page: int) -> views.Page | None:
-    """Page `page` of a paged view (`ov`, `t<N>`, `u<index>`); None when it no longer exists."""
+    """Page `page` of a paged view (`ov`, `t<N>`, `u<index>`, `st`, `g<N>`); None when it no
+    longer exists."""
     day = services.clock.now().date()
     m = _VIEW.fullmatch(view)
     if m is None:
         return None
     if m[1]:
         return views.overdue_view(services, day, page)
+    if m[4]:
+        return views.overview_page(services, day)
+    if m[5]:
+        return views.group_view(services, int(m[5]), day, page)
     if m[2]:
         return views.task_view(services, int(m[2]), day, page)
     index = int(m[3])
@@ -76,7 +81,10 @@ def render_view(
     found = _view_page(services, view, page)
     if found is None:
         return _note("expired"), None, []
-    markup = view_buttons(view, found.page, found.pages, found.tasks)
+    if found.groups:
+        markup = overview_buttons(found.groups)
+    else:
+        markup = view_buttons(view, found.page, found.pages, found.tasks)
     return found.text, markup, list(found.about)
 
 
@@ -87,7 +95,7 @@ async def status_command(update: Update, context: Context) -> None:
     services = context.services
     arg = " ".join(context.args or []).strip()
     if not arg:
-        await reply(update, context, views.overview(services, today(context)))
+        await _show(update, context, "st")
         return
     if m := _TASK_ARG.match(arg):
         task_id = int(m[1]) if len(m[1]) <= 18 else 0  # echoed as written, never cut

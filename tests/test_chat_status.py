@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bot.plan.model import Plan
+from bot.reports import views
 from tests.harness import ChatEnv, current
 from tests.prepared import at
 
@@ -204,3 +207,48 @@ async def test_a_message_that_can_no_longer_be_edited_is_a_toast(
     await boss.press(page, f"sc:18:u{u}:0:0")
     assert boss.answer is not None and "过期" in (boss.answer["text"] or "")
     assert not boss.answer["show_alert"] and refs(env, page) == before
+
+
+async def test_the_overview_opens_a_group_then_a_card_and_back(env: ChatEnv) -> None:
+    boss = env.coordinator
+    (overview,) = await boss.say("/status")
+    assert "督办总览" in overview["text"]
+    groups = buttons(overview)
+    assert groups == [f"pg:g{n}:0" for n in range(1, 10)]  # one button per group of the plan
+    labels = [b["text"] for row in overview["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels[2] == "三、规范构建联合奖…" and max(len(r) for r in rows(overview)) == 2
+    assert await boss.press(overview, "pg:g3:0") == []
+    group = current(env, overview)  # the same message, now group 三 with its tasks
+    assert group["message_id"] == overview["message_id"]
+    assert "三、规范构建联合奖惩机制" in group["text"]
+    tasks = listed(group["text"])
+    assert tasks == [10, 11, 12] and "牵头：" in group["text"]
+    assert task_buttons(group) == [f"sc:{t}:g3:0:0" for t in tasks]
+    assert buttons(group)[-1] == "pg:st:0"  # ↩ 返回总览
+    assert refs(env, group) == [(t, None) for t in tasks]
+    await boss.press(group, "sc:11:g3:0:0")
+    card = current(env, overview)
+    (status11,) = await boss.say("/status 11")
+    assert card["text"] == status11["text"] and buttons(card) == ["pg:g3:0"]
+    await boss.press(card, "pg:g3:0")
+    assert current(env, overview)["text"] == group["text"]
+    await boss.press(group, "pg:st:0")
+    back = current(env, overview)
+    assert back["text"] == overview["text"] and buttons(back) == groups
+
+
+async def test_an_overview_too_long_for_one_message_lists_groups_only(
+    env: ChatEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert env.services is not None
+    day = env.clock.now().date()
+    full = views.overview(env.services, day)
+    compact = views.overview(env.services, day, compact=True)
+    assert "#10" in full and "#10" not in compact and "三、规范构建联合奖惩机制" in compact
+    assert views.overview_page(env.services, day).text == full
+    monkeypatch.setattr(views, "TELEGRAM_LIMIT", len(compact) + 1)  # a plan too long to list
+    page = views.overview_page(env.services, day)
+    assert page.text == compact and len(page.groups) == 9
+    (reply,) = await env.coordinator.say("/status")  # still one message with its group buttons
+    assert "#10" not in reply["text"] and "三、规范构建联合奖惩机制" in reply["text"]
+    assert buttons(reply)[0] == "pg:g1:0"

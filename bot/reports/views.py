@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 TASK_UNITS_PER_PAGE = 12
 UNIT_PARTS_PER_PAGE = 15
+GROUP_TASKS_PER_PAGE = 8  # a `#N` button each: one row a thumb can use
 OVERDUE_PER_PAGE = 12
 HISTORY_SHOWN = 8
 EVENT_LABELS = {
@@ -75,6 +76,7 @@ class Page:
     pages: int
     tasks: tuple[int, ...] = ()
     about: tuple[tuple[int, str | None], ...] = ()
+    groups: tuple[tuple[int, str], ...] = ()  # the overview's groups, labelled (a button each)
 
 
 def _pages(count: int, per_page: int) -> int:
@@ -108,12 +110,20 @@ def _paged(
         size = max(1, size // 2)
 
 
-def overview(services: Services, today: date) -> str:
-    """/status: counts by status, lights by group with #N refs."""
-    tasks = snapshot(services, today)
+def overview(
+    services: Services,
+    today: date,
+    *,
+    compact: bool = False,
+    tasks: list[progress.TaskProgress] | None = None,
+) -> str:
+    """/status: counts by status, lights by group with #N refs (`compact`: groups only);
+    `tasks` is the snapshot when the caller has it already."""
+    tasks = snapshot(services, today) if tasks is None else tasks
     return render(
         "status_overview.html.j2",
         today=today,
+        compact=compact,
         total=len(tasks),
         percent=round(sum(t.percent for t in tasks) / len(tasks)) if tasks else 0,
         lights=progress.light_counts(tasks),
@@ -124,23 +134,58 @@ def overview(services: Services, today: date) -> str:
                 "name": g.name,
                 "percent": g.percent,
                 # 已办结 tasks are listed on their own below the groups, not among the lights.
-                "tasks": [
-                    {
-                        "id": t.task.id,
-                        "title": t.task.title,
-                        "icon": progress.LIGHT_ICONS[t.light],
-                        "percent": t.percent,
-                        "due": t.due,
-                    }
-                    for t in g.tasks
-                    if t.light != "closed"
-                ],
+                "tasks": [_task_line(t) for t in g.tasks if t.light != "closed"],
                 "closed": sum(1 for t in g.tasks if t.light == "closed"),
             }
             for g in progress.groups(tasks)
         ],
         closed=[{"id": t.task.id, "title": t.task.title} for t in tasks if t.light == "closed"],
     )
+
+
+def _task_line(t: progress.TaskProgress) -> dict[str, Any]:
+    return {
+        "id": t.task.id,
+        "title": t.task.title,
+        "icon": progress.LIGHT_ICONS[t.light],
+        "percent": t.percent,
+        "due": t.due,
+        "leads": t.task.leads,
+    }
+
+
+def overview_page(services: Services, today: date) -> Page:
+    """/status as one message: the overview, or its groups alone when the plan is too long to
+    list every task in one message; `groups` holds a button per group."""
+    tasks = snapshot(services, today)
+    text = overview(services, today, tasks=tasks)
+    if len(text) > TELEGRAM_LIMIT:
+        text = overview(services, today, compact=True, tasks=tasks)
+    groups = tuple((g.no, f"{cn_number(g.no)}、{g.name}") for g in progress.groups(tasks))
+    return Page(_fit(text), 0, 1, groups=groups)
+
+
+def group_view(services: Services, group_no: int, today: date, page: int = 0) -> Page | None:
+    """One group of the overview: its tasks, a line each, GROUP_TASKS_PER_PAGE a page; None when
+    the plan no longer has that group."""
+    group = next((g for g in progress.groups(snapshot(services, today)) if g.no == group_no), None)
+    if group is None:
+        return None
+    pages = _pages(len(group.tasks), GROUP_TASKS_PER_PAGE)
+    page = _clamp(page, pages)
+    shown = group.tasks[page * GROUP_TASKS_PER_PAGE : (page + 1) * GROUP_TASKS_PER_PAGE]
+    text = render(
+        "status_group.html.j2",
+        no_cn=cn_number(group.no),
+        name=group.name,
+        percent=group.percent,
+        total=len(group.tasks),
+        page=page,
+        pages=pages,
+        tasks=[_task_line(t) for t in shown],
+    )
+    ids = tuple(t.task.id for t in shown)
+    return Page(_fit(text), page, pages, ids, tuple((t, None) for t in ids))
 
 
 def _history_line(ev: dict[str, Any], proxy: bool = False) -> dict[str, Any]:

@@ -209,7 +209,8 @@ class Unbind(Callback):
 
 @dataclass(frozen=True)
 class Page(Callback):
-    """◀ ▶ between the pages of a view (`view` names it: `ov`, `t18`, `u12`)."""
+    """◀ ▶ between the pages of a view (`view` names it: `st` the /status overview, `g3` its
+    third group, `ov`, `t18`, `u12`), and the overview's group buttons."""
 
     prefix: ClassVar[str] = "pg"
     navigation: ClassVar[bool] = True
@@ -331,7 +332,8 @@ class MoreTasks(Callback):
 
 # --- the coordinator's /status pages and their task cards (one message, edited in place) --
 
-LIST_VIEW = re.compile(r"ov|u\d{1,6}")  # the paged views with `#N` buttons: /overdue, /status UNIT
+# The paged views with `#N` buttons: /overdue, /status UNIT and a group of the /status overview.
+LIST_VIEW = re.compile(r"ov|u\d{1,6}|g\d{1,4}")
 
 
 @kind

@@ -12,6 +12,7 @@ from bot.features.onboarding import BoundContact
 from bot.telegram import callbacks as cb
 
 MAX_BUTTONS = 100  # Telegram's limit per inline keyboard
+GROUP_LABEL = 10  # characters of a group button: two fit side by side on a phone
 
 
 def task_actions(task_id: int, *, with_done: bool = True) -> InlineKeyboardMarkup:
@@ -167,7 +168,24 @@ def view_buttons(
     rows = _balanced(buttons, VIEW_BUTTONS_PER_ROW)
     if pages > 1:
         rows.append(_pages_row(page, pages, lambda p: cb.Page(view, p).pack()))
+    if view.startswith("g"):  # a group of the /status overview
+        rows.append([InlineKeyboardButton("↩ 返回总览", callback_data=cb.Page("st", 0).pack())])
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def overview_buttons(groups: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup | None:
+    """Under the /status overview: a button per group (`三、规范构建…`), two a row, each showing
+    that group's tasks in the same message."""
+    buttons = [
+        InlineKeyboardButton(_short(label, GROUP_LABEL), callback_data=cb.Page(f"g{no}", 0).pack())
+        for no, label in groups[: MAX_BUTTONS - 1]
+    ]
+    rows = _balanced(buttons, 2)
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _short(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def status_card_buttons(
