@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.domain.clock import SHANGHAI, FixedClock
+from bot.features import evidence
 from bot.services import open_services
 from bot.store import Store
 from sandbox.botapi import BotApiServer
@@ -131,10 +132,10 @@ def _records(data_dir: Path) -> tuple[dict[str, int], dict[str, int]]:
     try:
         notes: dict[str, int] = {}
         for event in store.events(kinds=["status", "note"]):
-            if event.get("note"):
-                notes[event["note"]] = notes.get(event["note"], 0) + 1
+            if note := event.get("note"):
+                notes[note] = notes.get(note, 0) + 1
         files: dict[str, int] = {}
-        for _, doc in store.table("evidence").raw_docs():
+        for doc in evidence.records(store):
             files[doc["name"]] = files.get(doc["name"], 0) + 1
         return notes, files
     finally:

@@ -61,7 +61,7 @@ def _status_ms(store: Store) -> float:
         closed = sorted(store.closed_tasks())
         states, contacts = store.states(), store.contacts()
         assert tasks and states and contacts is not None and closed is not None
-        store.table("events").get(doc_id=1)
+        store.first_event()
 
     return _median_ms(read, SAMPLES // 3)
 

@@ -8,6 +8,7 @@ import tempfile
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.config import Settings
 from bot.domain.calendar import WorkCalendar
@@ -37,7 +38,8 @@ def fill(services: Services, n: int, end: datetime) -> None:
         i += 1
         at = start + step * i
         state = states[i % len(states)]
-        who = {"unit": state["unit"], "actor": 5000 + i % 300, "at": at}  # every write's
+        # every write's
+        who: dict[str, Any] = {"unit": state["unit"], "actor": 5000 + i % 300, "at": at}
         roll = i % 50
         if roll == 0:
             status = rnd.choice(("doing", "done", "blocked"))

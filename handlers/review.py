@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.features import pending, review
 from bot.features.access import Actor
 from bot.features.review import ReviewError
+from bot.store.records import ReviewRecord
 from bot.telegram import callbacks as cb
 from bot.telegram.keyboards import review_buttons
 from bot.text import review_texts
@@ -49,7 +50,7 @@ def card_buttons(services: Any, record_id: int) -> Any:
     return review_buttons(record_id, open_supporters=open_parts)
 
 
-async def announce(context: Context, record: dict[str, Any]) -> int:
+async def announce(context: Context, record: ReviewRecord) -> int:
     """Send a new pending record to every coordinator with 通过/退回 buttons; how many got it."""
     services = context.services
     text = review_texts.card_text(services, record)
@@ -116,7 +117,7 @@ async def decide_button(update: Update, context: Context) -> None:
         await _ask_reason(update, context, record)
 
 
-async def _ask_reason(update: Update, context: Context, record: dict[str, Any]) -> None:
+async def _ask_reason(update: Update, context: Context, record: ReviewRecord) -> None:
     """After 退回: the next text of the coordinator is the reason."""
     query, user, services = update.callback_query, update.effective_user, context.services
     assert query is not None and user is not None

@@ -66,12 +66,6 @@ def make_rehearsal_clock(settings: Settings) -> RehearsalClock:
     return RehearsalClock(start, settings.clock_speed, tz=settings.timezone)
 
 
-def _last_update_id(services: Any) -> int:
-    """The highest update id the bot has recorded as handled (0: none)."""
-    seen = services.store.table("updates_seen").raw_docs()
-    return max((int(doc["u"]) for _, doc in seen), default=0)
-
-
 class Sandbox:
     """The running sandbox; `start()` then `stop()` (tests drive it in-process)."""
 
@@ -124,7 +118,7 @@ class Sandbox:
             self.archive = archive  # this run holds the data dir: it saves the chats
             if self.seed and demo.needs_demo(self.services):
                 self.seeded = demo.seed_demo(self.services)
-            self.server.continue_update_ids_after(_last_update_id(self.services))
+            self.server.continue_update_ids_after(self.services.store.last_handled_update())
             demo.register_people(self.server, self.services)
             self._extra_groups()
             await self._start_bot()

@@ -14,6 +14,8 @@ from typing import Any
 from bot.config import Settings
 from bot.domain.policy import policy_of
 from bot.domain.status import week_key
+from bot.services import Services
+from bot.store.records import LedgerFields
 from bot.telegram.context import OUTBOX, SERVICES
 from bot.telegram.outbox import Outbox
 from bot.telegram.publish import post_summary
@@ -42,7 +44,7 @@ def ledger_key(week: str) -> str:
     return f"summary:{week}"
 
 
-async def post_weekly_summary(sender: Any, services: Any) -> bool:
+async def post_weekly_summary(sender: Any, services: Services) -> bool:
     """Post this week's summary if its slot has passed and it has not gone out; True if posted."""
     settings = services.settings
     chat_id = settings.summary_chat_id
@@ -52,7 +54,8 @@ async def post_weekly_summary(sender: Any, services: Any) -> bool:
         return False
     key = ledger_key(week)
     store = services.store
-    entry = store.ledger_get(key) or {}
+    found = store.ledger_get(key)
+    entry: LedgerFields = found if found is not None else {}
     if entry.get("status") == "sent":
         return False
     if entry.get("status") == "failed" and entry.get("failed_at"):

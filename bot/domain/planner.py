@@ -18,6 +18,7 @@ from bot.domain.policy import Policy
 from bot.domain.status import period_due, period_key
 from bot.domain.units import Directory
 from bot.plan.model import Task
+from bot.store.records import ContactRow, StateRow, StateView
 
 P = ParamSpec("P")
 
@@ -32,7 +33,7 @@ KINDS = (
     "escalation2",
 )
 ESCALATIONS = ("escalation", "escalation2")
-StateRows = Iterable[dict[str, Any]] | Mapping[tuple[int, str], dict[str, Any]]
+StateRows = Iterable[StateRow] | Mapping[tuple[int, str], StateRow]
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,10 @@ class Part:
     task: Task
     unit: str
     role: str
-    state: dict[str, Any]
+    state: StateView
 
 
-def state_index(states: StateRows) -> dict[tuple[int, str], dict[str, Any]]:
+def state_index(states: StateRows) -> dict[tuple[int, str], StateRow]:
     """State rows by (task, unit)."""
     if isinstance(states, Mapping):
         return dict(states)
@@ -81,7 +82,7 @@ def state_index(states: StateRows) -> dict[tuple[int, str], dict[str, Any]]:
 
 
 def reachable_contacts(
-    contacts: Iterable[dict[str, Any]],
+    contacts: Iterable[ContactRow],
     coordinator_unit: str | None = None,
     coordinators: Iterable[int] = (),
 ) -> dict[str, tuple[int, ...]]:
@@ -100,7 +101,7 @@ def reachable_contacts(
 
 def open_parts(
     tasks: Iterable[Task],
-    states: dict[tuple[int, str], dict[str, Any]],
+    states: Mapping[tuple[int, str], StateRow],
     units: Directory,
     closed: Iterable[int],
 ) -> Iterable[Part]:
@@ -110,17 +111,17 @@ def open_parts(
         if task.id in shut:
             continue
         seen: set[str] = set()
-        pairs = [(u.name, role) for u, role in units.responsible(task)]
+        pairs: list[tuple[str, str]] = [(u.name, role) for u, role in units.responsible(task)]
         pairs += [(s["unit"], s["role"]) for (t, _), s in states.items() if t == task.id]
         for name, role in pairs:
             if name in seen:
                 continue
             seen.add(name)
-            state = states.get((task.id, name)) or {}
+            state: StateView = states.get((task.id, name)) or {}
             yield Part(task, name, state.get("role") or role, state)
 
 
-def _snoozed(state: dict[str, Any], day: date) -> bool:
+def _snoozed(state: StateView, day: date) -> bool:
     until = state.get("snoozed_until")
     return bool(until) and day < date.fromisoformat(str(until)[:10])
 
@@ -132,7 +133,7 @@ def _next_period_day(task: Task, day: date) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def override_due(state: dict[str, Any]) -> date | None:
+def override_due(state: StateView) -> date | None:
     """The deadline an approved extension set for the part, if any."""
     raw = state.get("due_override")
     return date.fromisoformat(str(raw)[:10]) if raw else None
@@ -322,7 +323,7 @@ class _Planner:
 def plan_all(
     tasks: Iterable[Task],
     states: StateRows,
-    contacts: Iterable[dict[str, Any]],
+    contacts: Iterable[ContactRow],
     calendar: WorkCalendar,
     policy: Policy,
     day: date,
@@ -388,7 +389,7 @@ the coordinators.
 def units_without_contacts(
     tasks: Iterable[Task],
     states: StateRows,
-    contacts: Iterable[dict[str, Any]],
+    contacts: Iterable[ContactRow],
     *,
     units: Directory,
     closed: Iterable[int] = (),

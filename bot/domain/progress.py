@@ -9,12 +9,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
 from bot.domain.calendar import WorkCalendar
 from bot.domain.days import days_late
 from bot.domain.status import effective_due, period_key
 from bot.plan.model import Task
+from bot.store.records import ContactRow, StateRow, StateView
 
 LIGHTS = ("red", "yellow", "green", "closed")
 LIGHT_LABELS = {"red": "红", "yellow": "黄", "green": "绿", "closed": "已办结"}
@@ -128,12 +128,12 @@ class Group:
         return round(sum(t.percent for t in self.tasks) / len(self.tasks)) if self.tasks else 0
 
 
-def part_due(task: Task, state: Mapping[str, Any], today: date) -> date | None:
+def part_due(task: Task, state: StateView, today: date) -> date | None:
     """The date this part is due by (None for ongoing work without an extension)."""
-    return effective_due(task, dict(state), today)
+    return effective_due(task, state, today)
 
 
-def is_overdue(task: Task, state: Mapping[str, Any], today: date) -> bool:
+def is_overdue(task: Task, state: StateView, today: date) -> bool:
     """Whether this unit's part is past due and not done (ongoing work never is by date)."""
     if state.get("status") == "done" or state.get("claim") == "pending":
         return False
@@ -147,7 +147,7 @@ def is_overdue(task: Task, state: Mapping[str, Any], today: date) -> bool:
 
 
 def part_light(
-    task: Task, state: Mapping[str, Any], today: date, since: date | None = None
+    task: Task, state: StateView, today: date, since: date | None = None
 ) -> tuple[str, date | None, bool]:
     """(light, due, overdue) of one unit's part."""
     due = part_due(task, state, today)
@@ -171,7 +171,7 @@ def part_light(
     return "green", due, False
 
 
-def _part(task: Task, state: Mapping[str, Any], today: date, since: date | None) -> Part:
+def _part(task: Task, state: StateRow, today: date, since: date | None) -> Part:
     light, due, overdue = part_light(task, state, today, since)
     return Part(
         task=task.id,
@@ -191,7 +191,7 @@ def _part(task: Task, state: Mapping[str, Any], today: date, since: date | None)
     )
 
 
-def _report_missing(task: Task, state: Mapping[str, Any], today: date) -> bool | None:
+def _report_missing(task: Task, state: StateView, today: date) -> bool | None:
     if task.deadline.kind not in ("monthly", "quarterly") or state.get("due_override"):
         return None
     return period_key(task, today) not in (state.get("reported") or [])
@@ -199,14 +199,14 @@ def _report_missing(task: Task, state: Mapping[str, Any], today: date) -> bool |
 
 def task_progress(
     tasks: Iterable[Task],
-    states: Iterable[Mapping[str, Any]],
+    states: Iterable[StateRow],
     today: date,
     *,
     closed: Iterable[int] = (),
     since: date | None = None,
 ) -> list[TaskProgress]:
     """Every task with its parts and light: 红 if a lead is overdue, 黄 if any part lags."""
-    by_task: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
+    by_task: dict[int, list[StateRow]] = defaultdict(list)
     for state in states:
         by_task[state["task"]].append(state)
     closed_ids = set(closed)
@@ -237,7 +237,7 @@ def light_counts(progress: Iterable[TaskProgress]) -> dict[str, int]:
     return {light: counts.get(light, 0) for light in LIGHTS}
 
 
-def status_counts(states: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+def status_counts(states: Iterable[StateView]) -> dict[str, int]:
     """Unit parts per status (todo, doing, done, blocked), every status present."""
     counts = Counter(s.get("status") or "todo" for s in states)
     return {key: counts.get(key, 0) for key in ("todo", "doing", "done", "blocked")}
@@ -274,7 +274,7 @@ def due_work_by_unit(
 
 
 def reachable_units(
-    contacts: Iterable[Mapping[str, Any]], coordinator_unit: str | None = None
+    contacts: Iterable[ContactRow], coordinator_unit: str | None = None
 ) -> set[str]:
     """Units with at least one bound contact the bot can still write to.
 
@@ -288,7 +288,7 @@ def reachable_units(
 
 def overdue_by_unit(
     progress: Iterable[TaskProgress],
-    contacts: Iterable[Mapping[str, Any]],
+    contacts: Iterable[ContactRow],
     calendar: WorkCalendar,
     today: date,
     coordinator_unit: str | None = None,
@@ -346,7 +346,7 @@ class UnitView:
 def unit_view(
     unit: str,
     progress: Iterable[TaskProgress],
-    contacts: Iterable[Mapping[str, Any]],
+    contacts: Iterable[ContactRow],
     coordinator_unit: str | None = None,
 ) -> UnitView:
     """The unit's tasks (leads first), with lights."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import calendar as _cal
 from datetime import date
-from typing import Any
 
 from bot.plan.model import Task
+from bot.store.records import StateView
 
 STATUS_LABELS = {"todo": "未启动", "doing": "进行中", "done": "已完成", "blocked": "受阻"}
 ROLE_LABELS = {"lead": "牵头", "supporter": "配合", "coordinator": "督办"}
@@ -56,13 +56,13 @@ def period_due(task: Task, day: date) -> date | None:
     return None
 
 
-def effective_due(task: Task, state: dict[str, Any] | None, today: date) -> date | None:
+def effective_due(task: Task, state: StateView | None, today: date) -> date | None:
     """The date this unit's part is due: an approved extension, else the plan's deadline.
 
     Periodic tasks are due at the end of the current period; ongoing tasks never are.
     """
-    if state and state.get("due_override"):
-        return date.fromisoformat(state["due_override"])
+    if state and (override := state.get("due_override")):
+        return date.fromisoformat(override)
     if task.deadline.kind == "once":
         return task.deadline.due
     return period_due(task, today)

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import cast
 
 from bot.domain.dates import parse_chinese_date
 from bot.plan.numerals import parse_number
 from bot.store import Store
+from bot.store.records import (
+    ActivityRecord,
+    ActivityRow,
+    EventFields,
+    FileRef,
+    RectificationRecord,
+    RectificationRow,
+)
 
 ACTIVITY_TASK = 24
 FORMS = ("论坛讲座", "现场活动", "展览展示", "媒体宣传", "其他")
@@ -75,11 +83,16 @@ def _iso(at: datetime) -> str:
 
 
 def _keep(
-    store: Store, table: str, doc: dict[str, Any], kind: str, id_key: str, at: datetime
-) -> dict[str, Any]:
+    store: Store,
+    table: str,
+    doc: ActivityRow | RectificationRow,
+    kind: str,
+    id_key: str,
+    at: datetime,
+) -> int:
     """Insert the record, note it in the history (its id under `id_key`, its own fields with
-    each list counted); the record with its id."""
-    event = {
+    each list counted); the record's id."""
+    counted = {
         k: len(v) if isinstance(v, list) else v
         for k, v in doc.items()
         if k not in ("task", "unit", "actor", "at")
@@ -89,16 +102,10 @@ def _keep(
         # An activity (#24) or a 专项治理 report (#11/#25) is the unit's progress on that task:
         # the part is not stale after one (the monthly 持续推进 reminder, the summary's light).
         store.touch_state(doc["task"], doc["unit"], at=at, actor=doc["actor"], what=kind)
-    store.record(
-        kind,
-        at=at,
-        actor=doc["actor"],
-        task=doc["task"],
-        unit=doc["unit"],
-        **{id_key: doc_id},
-        **event,
-    )
-    return {"id": doc_id, **doc}
+    # The record's own fields, lists counted: EventFields names each ("photos": int, …).
+    event = cast(EventFields, {id_key: doc_id, **counted})
+    store.record(kind, at=at, actor=doc["actor"], task=doc["task"], unit=doc["unit"], **event)
+    return doc_id
 
 
 def add_activity(
@@ -113,12 +120,12 @@ def add_activity(
     title: str,
     participants: int,
     enterprises: int,
-    photos: Iterable[Mapping[str, Any]] = (),
-) -> dict[str, Any]:
+    photos: Iterable[FileRef] = (),
+) -> ActivityRecord:
     """Store one campaign activity linked to #24 and record it in the history."""
     if form not in FORMS or carrier not in CARRIERS:
         raise ValueError(f"unknown form or carrier: {form!r}, {carrier!r}")
-    doc: dict[str, Any] = {
+    doc: ActivityRow = {
         "task": ACTIVITY_TASK,
         "unit": unit,
         "actor": actor,
@@ -129,9 +136,9 @@ def add_activity(
         "title": title,
         "participants": int(participants),
         "enterprises": int(enterprises),
-        "photos": [dict(p) for p in photos],
+        "photos": [{**p} for p in photos],
     }
-    return _keep(store, ACTIVITIES, doc, "activity", "activity", at)
+    return {"id": _keep(store, ACTIVITIES, doc, "activity", "activity", at), **doc}
 
 
 def add_rectification(
@@ -144,13 +151,13 @@ def add_rectification(
     identified: int,
     rectified: int,
     cases: str,
-    evidence: Iterable[Mapping[str, Any]] = (),
-) -> dict[str, Any]:
+    evidence: Iterable[FileRef] = (),
+) -> RectificationRecord:
     """Store one 专项治理 report (objects found, objects rectified and exited, cases)."""
     if field_name not in FIELDS:
         raise ValueError(f"unknown field {field_name!r}")
     task = field_task(field_name)
-    doc: dict[str, Any] = {
+    doc: RectificationRow = {
         "task": task,
         "unit": unit,
         "actor": actor,
@@ -159,19 +166,22 @@ def add_rectification(
         "identified": int(identified),
         "rectified": int(rectified),
         "cases": cases,
-        "evidence": [dict(e) for e in evidence],
+        "evidence": [{**e} for e in evidence],
     }
-    return _keep(store, RECTIFICATIONS, doc, "rectify", "record", at)
+    return {"id": _keep(store, RECTIFICATIONS, doc, "rectify", "record", at), **doc}
 
 
-def activities(store: Store) -> list[dict[str, Any]]:
+def activities(store: Store) -> list[ActivityRecord]:
     """Every activity, in order of recording."""
-    return [{"id": i, **doc} for i, doc in store.table(ACTIVITIES).raw_docs()]
+    return [cast(ActivityRecord, {"id": i, **doc}) for i, doc in store.table(ACTIVITIES).raw_docs()]
 
 
-def rectifications(store: Store) -> list[dict[str, Any]]:
+def rectifications(store: Store) -> list[RectificationRecord]:
     """Every rectification report, in order of recording."""
-    return [{"id": i, **doc} for i, doc in store.table(RECTIFICATIONS).raw_docs()]
+    return [
+        cast(RectificationRecord, {"id": i, **doc})
+        for i, doc in store.table(RECTIFICATIONS).raw_docs()
+    ]
 
 
 def _in(day_text: str | None, start: date, end: date) -> bool:
@@ -186,7 +196,7 @@ def _in(day_text: str | None, start: date, end: date) -> bool:
 class CampaignStats:
     """诚信建设万里行 at a glance."""
 
-    week: list[dict[str, Any]]
+    week: list[ActivityRow]
     matrix: dict[str, dict[str, int]]  # form -> carrier -> count, since the start
     total: int
     participants: int
@@ -196,11 +206,13 @@ class CampaignStats:
     units: int
 
 
-def campaign_stats(records: Iterable[Mapping[str, Any]], start: date, end: date) -> CampaignStats:
+def campaign_stats(records: Iterable[ActivityRow], start: date, end: date) -> CampaignStats:
     """This week's activities (held or reported in [start, end]) and totals since the start."""
     records = list(records)
     pairs = Counter((r["form"], r["carrier"]) for r in records)
-    week = [dict(r) for r in records if _in(r.get("day"), start, end) or _in(r["at"], start, end)]
+    week: list[ActivityRow] = [
+        {**r} for r in records if _in(r.get("day"), start, end) or _in(r["at"], start, end)
+    ]
     week.sort(key=lambda r: (r["day"], r["at"]))
     reached = {r["carrier"] for r in records}
     return CampaignStats(
@@ -236,7 +248,7 @@ class FieldStats:
         return None if rate is None else rate >= EXIT_TARGET
 
 
-def rectify_stats(records: Iterable[Mapping[str, Any]], start: date, end: date) -> list[FieldStats]:
+def rectify_stats(records: Iterable[RectificationRow], start: date, end: date) -> list[FieldStats]:
     """Every field in plan order with totals since the start and this week's cases."""
     stats = {name: FieldStats(name=name, task=field_task(name)) for name in FIELDS}
     for rec in records:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from bot.domain.calendar import WorkCalendar
 from bot.domain.planner import (
@@ -21,6 +20,7 @@ from bot.domain.status import period_due, period_key
 from bot.domain.units import Directory
 from bot.plan.model import Task
 from bot.store import Store
+from bot.store.records import ContactRow
 from bot.text.render import render
 
 
@@ -50,7 +50,7 @@ def target(arg: str, store: Store, directory: Directory) -> Target:
 def chase(
     tasks: Iterable[Task],
     states: StateRows,
-    contacts: Iterable[dict[str, Any]],
+    contacts: Iterable[ContactRow],
     calendar: WorkCalendar,
     day: date,
     *,

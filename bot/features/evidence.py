@@ -16,11 +16,12 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from bot.features.errors import CodedError
 from bot.store import Store
 from bot.store.journal import fsync_dir
+from bot.store.records import EvidenceRecord, EvidenceRow
 
 MAX_BYTES = 20 * 1024 * 1024  # the Bot API's getFile limit
 TABLE = "evidence"
@@ -148,7 +149,7 @@ class Vetted:
 class Saved:
     """The outcome of keeping a file: its record, whether it was a duplicate, the file count."""
 
-    record: dict[str, Any]
+    record: EvidenceRecord
     duplicate: bool
     count: int
 
@@ -245,7 +246,7 @@ def find_duplicate(
     *,
     sha256: str | None = None,
     file_unique_id: str | None = None,
-) -> dict[str, Any] | None:
+) -> EvidenceRecord | None:
     """An earlier record of the same file for this task and unit."""
     for doc_id, doc in store.table(TABLE).raw_docs():
         if doc["task"] != task_id or doc["unit"] != unit:
@@ -253,19 +254,21 @@ def find_duplicate(
         if (sha256 and doc["sha256"] == sha256) or (
             file_unique_id and doc.get("file_unique_id") == file_unique_id
         ):
-            return {"id": doc_id, **doc}
+            return cast(EvidenceRecord, {"id": doc_id, **doc})
     return None
 
 
-def records(store: Store) -> list[dict[str, Any]]:
+def records(store: Store) -> list[EvidenceRecord]:
     """Every evidence record, in the order kept."""
-    return [{"id": doc_id, **doc} for doc_id, doc in store.table(TABLE).raw_docs()]
+    return [
+        cast(EvidenceRecord, {"id": doc_id, **doc}) for doc_id, doc in store.table(TABLE).raw_docs()
+    ]
 
 
-def list_evidence(store: Store, task_id: int, unit: str | None = None) -> list[dict[str, Any]]:
+def list_evidence(store: Store, task_id: int, unit: str | None = None) -> list[EvidenceRecord]:
     """The evidence records of a task (of one unit when given), oldest first."""
     out = [
-        {"id": doc_id, **doc}
+        cast(EvidenceRecord, {"id": doc_id, **doc})
         for doc_id, doc in store.table(TABLE).raw_docs()
         if doc["task"] == task_id and (unit is None or doc["unit"] == unit)
     ]
@@ -344,7 +347,7 @@ def keep_file(
         fsync_dir(folder)
     finally:
         temp.unlink(missing_ok=True)
-    record = {
+    record: EvidenceRow = {
         "task": task_id,
         "unit": unit,
         "name": vetted.display_name,

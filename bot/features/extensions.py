@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from bot.domain.dates import TIME_OF_DAY, parse_chinese_date
 from bot.domain.status import effective_due
@@ -18,6 +17,7 @@ from bot.features import review
 from bot.features.plan_period import extension_limit
 from bot.features.review import ActorLike, ReviewError
 from bot.services import Services
+from bot.store.records import ReviewRecord
 
 # A date written without spaces before the reason: `7月15日因…`, `下周五因…`, `2021-07-15因…`.
 _DATE_PREFIX = re.compile(
@@ -91,7 +91,7 @@ def request_extension(
     actor: ActorLike | int,
     due: date,
     reason: str,
-) -> dict[str, Any]:
+) -> ReviewRecord:
     """Record a request for a later deadline as a pending review; raises ReviewError."""
     reason = review.check_reason(reason)
     today = services.clock.now().date()

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 
 from bot import DATA
 from bot.domain.datafile import entries
 from bot.store import Store
+from bot.store.records import MetricRecord, MetricRow
 
 if TYPE_CHECKING:
     from bot.domain.units import Directory
@@ -162,9 +163,9 @@ def record_metric(
     at: datetime,
     actor: int | str | None,
     unit: str | None,
-) -> dict[str, Any]:
+) -> MetricRecord:
     """Store a value with its date and record it in the history."""
-    doc = {
+    doc: MetricRow = {
         "key": kpi.key,
         "value": value,
         "day": at.date().isoformat(),
@@ -196,12 +197,12 @@ def reporting_unit(
     return True, mine[0] if mine else (owners[0] if owners else None)
 
 
-def metric_records(store: Store) -> list[dict[str, Any]]:
+def metric_records(store: Store) -> list[MetricRecord]:
     """Every recorded value, oldest first."""
-    return [{"id": i, **doc} for i, doc in store.table(TABLE).raw_docs()]
+    return [cast(MetricRecord, {"id": i, **doc}) for i, doc in store.table(TABLE).raw_docs()]
 
 
-def latest_values(records: Iterable[Mapping[str, Any]]) -> dict[str, float]:
+def latest_values(records: Iterable[MetricRow]) -> dict[str, float]:
     """The most recent value of each KPI key."""
     latest: dict[str, tuple[str, int, float]] = {}
     for n, rec in enumerate(records):
@@ -220,7 +221,7 @@ class KpiStatus:
     target: str
 
 
-def kpi_statuses(records: Iterable[Mapping[str, Any]], kpis: Iterable[Kpi]) -> list[KpiStatus]:
+def kpi_statuses(records: Iterable[MetricRow], kpis: Iterable[Kpi]) -> list[KpiStatus]:
     """Every KPI with its latest value and whether it meets the target."""
     records = list(records)
     latest = latest_values(records)

@@ -12,13 +12,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from bot.features.errors import CodedError
 from bot.plan import Plan, load_plan
 from bot.plan.digest import PlanDigest, digest_plan
 from bot.services import PlanError, Services
 from bot.store import ImportResult
+from bot.store.records import LedgerEntry
 
 # What a plan arrives as; anything else a coordinator sends stays evidence (or is refused).
 PLAN_EXTENSIONS = frozenset(
@@ -77,7 +77,7 @@ def stage(services: Services, user_id: int, file_name: str | None, data: bytes) 
     return Staged(token, file_name or path.name, plan, digest)
 
 
-def _claim(services: Services, token: str, user_id: int) -> tuple[dict[str, Any], Path]:
+def _claim(services: Services, token: str, user_id: int) -> tuple[LedgerEntry, Path]:
     entry = services.store.ledger_get(LEDGER + token)
     if entry is None:
         raise PlanImportError("missing")

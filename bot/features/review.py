@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol, TypedDict, Unpack, cast
 
 from bot.features.errors import CodedError
 from bot.services import Services
 from bot.store import Store
+from bot.store.records import ReviewExtras, ReviewRecord, ReviewRow, StateChanges, StateRow
 
 TABLE = "reviews"
 KINDS = ("claim", "extension")
@@ -40,7 +41,7 @@ class ReviewError(CodedError, ValueError):
 class Decision:
     """What a decision did: the record after it; `already` when it had been decided before."""
 
-    record: dict[str, Any]
+    record: ReviewRecord
     already: bool = False
     task_closed: bool = False
     closed_parts: tuple[str, ...] = ()  # supporters' parts closed with the claim
@@ -51,7 +52,7 @@ SUPPORTERS = ("close", "keep")
 CLOSE_REASON = "牵头单位完成申请通过，督办单位一并办结配合部分"
 
 
-def open_supporter_parts(store: Store, task_id: int) -> list[dict[str, Any]]:
+def open_supporter_parts(store: Store, task_id: int) -> list[StateRow]:
     """The supporters' parts of a task not done yet (what a 通过 must decide about)."""
     return [
         s
@@ -80,9 +81,9 @@ def actor_name(actor: ActorLike | int) -> str:
     return str(actor) if isinstance(actor, int) else actor.name
 
 
-def get(store: Store, record_id: int) -> dict[str, Any] | None:
+def get(store: Store, record_id: int) -> ReviewRecord | None:
     doc = store.table(TABLE).get(doc_id=record_id)
-    return {"id": record_id, **doc} if doc is not None else None
+    return cast(ReviewRecord, {"id": record_id, **doc}) if doc is not None else None
 
 
 def records(
@@ -92,10 +93,10 @@ def records(
     kind: str | None = None,
     task: int | None = None,
     unit: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[ReviewRecord]:
     """Review records, oldest first, filtered."""
     return [
-        {"id": doc_id, **doc}
+        cast(ReviewRecord, {"id": doc_id, **doc})
         for doc_id, doc in sorted(store.table(TABLE).raw_docs())
         if (status is None or doc["status"] == status)
         and (kind is None or doc["kind"] == kind)
@@ -106,7 +107,7 @@ def records(
 
 def pressable(
     services: Services, user_id: int, record_id: int
-) -> tuple[dict[str, Any] | None, str | None]:
+) -> tuple[ReviewRecord | None, str | None]:
     """(record, None) when the presser may decide it; else why not: forbidden, missing or done."""
     if not services.is_coordinator(user_id):
         return None, "forbidden"
@@ -116,7 +117,7 @@ def pressable(
     return record, None if record["status"] == "pending" else "done"
 
 
-def open_request(store: Store, kind: str, task_id: int, unit: str) -> dict[str, Any] | None:
+def open_request(store: Store, kind: str, task_id: int, unit: str) -> ReviewRecord | None:
     """The pending record of this kind for a task and unit, if any."""
     found = records(store, kind=kind, task=task_id, unit=unit)
     return found[0] if found else None
@@ -132,7 +133,7 @@ def check_reason(reason: str | None) -> str:
     return text
 
 
-def responsible_state(services: Services, task_id: int, unit: str) -> dict[str, Any]:
+def responsible_state(services: Services, task_id: int, unit: str) -> StateRow:
     """The unit's state row of an open task; raises ReviewError when there is none."""
     store = services.store
     if store.task(task_id) is None:
@@ -149,10 +150,10 @@ def insert(
     task_id: int,
     unit: str,
     actor: ActorLike | int,
-    **fields: Any,
-) -> dict[str, Any]:
+    **fields: Unpack[ReviewExtras],
+) -> ReviewRecord:
     """Create a pending review record."""
-    doc = {
+    doc: ReviewRow = {
         "kind": kind,
         "task": task_id,
         "unit": unit,
@@ -172,7 +173,7 @@ def insert(
 
 def create_claim(
     services: Services, task_id: int, unit: str, actor: ActorLike | int, note: str | None = None
-) -> dict[str, Any]:
+) -> ReviewRecord:
     """A lead unit says its part is done: a pending claim for coordinator review.
 
     A claim already pending for the task and unit is returned as it is, not made twice.
@@ -194,14 +195,24 @@ def create_claim(
     return insert(services, "claim", task_id, unit, actor, note=note)
 
 
+class _Decided(TypedDict):
+    """What deciding a review record writes into it."""
+
+    status: str
+    decided_by: int
+    decided_by_name: str
+    decided_at: str
+    decision_reason: str | None
+
+
 def _decide(
     services: Services,
-    record: dict[str, Any],
+    record: ReviewRecord,
     actor: ActorLike | int,
     status: str,
     reason: str | None,
-) -> dict[str, Any]:
-    fields = {
+) -> ReviewRecord:
+    fields: _Decided = {
         "status": status,
         "decided_by": actor_id(actor),
         "decided_by_name": actor_name(actor),
@@ -212,7 +223,7 @@ def _decide(
     return {**record, **fields}
 
 
-def _existing(store: Store, record_id: int) -> dict[str, Any]:
+def _existing(store: Store, record_id: int) -> ReviewRecord:
     record = get(store, record_id)
     if record is None:
         raise ReviewError("not_found", id=record_id)
@@ -221,11 +232,11 @@ def _existing(store: Store, record_id: int) -> dict[str, Any]:
 
 def _mark(
     store: Store,
-    record: dict[str, Any],
+    record: ReviewRecord,
     at: datetime,
     actor: ActorLike | int,
     event: str,
-    **changes: Any,
+    **changes: Unpack[StateChanges],
 ) -> None:
     """Change the state of the part a review record is about, as `actor`'s `event`."""
     store.update_state(

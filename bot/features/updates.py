@@ -10,6 +10,7 @@ from bot.domain.status import NIL_RETURN_WORDS, parse_status, period_key
 from bot.features import review
 from bot.features.access import Actor, Grant, Refusal, authorize
 from bot.plan.model import Task
+from bot.store.records import ReviewRecord, StateChanges, StateRow
 from bot.text.render import render
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class Outcome:
     on_behalf: bool
     nil_return: bool = False
     period: str | None = None
-    claim: dict[str, Any] | None = None  # the pending completion claim this update opened
+    claim: ReviewRecord | None = None  # the pending completion claim this update opened
     claim_problem: str | None = None  # why 已完成 did not open a claim ("pending", "closed", …)
 
     @property
@@ -206,13 +207,15 @@ def apply_update(
     if status == "done" and not wants_claim and percent is None:
         percent = 100
     period = period_key(task, services.clock.now().date()) if (status or nil_return) else None
-    changes: dict[str, Any] = {
-        "status": None if wants_claim else status,
-        "percent": percent,
-        "note": note,
-        "reported": _reported(state, period),
-    }
-    changes = {k: v for k, v in changes.items() if v is not None}
+    changes: StateChanges = {}
+    if status is not None and not wants_claim:
+        changes["status"] = status
+    if percent is not None:
+        changes["percent"] = percent
+    if note is not None:
+        changes["note"] = note
+    if (reported := _reported(state, period)) is not None:
+        changes["reported"] = reported
     if changes or nil_return:
         store.update_state(
             task.id,
@@ -245,13 +248,13 @@ def apply_update(
     )
 
 
-def _reported(state: dict[str, Any], period: str | None) -> list[str] | None:
+def _reported(state: StateRow, period: str | None) -> list[str] | None:
     """The state's reported periods with `period` added; None when nothing changes."""
     done = list(state.get("reported") or [])
     return [*done, period] if period and period not in done else None
 
 
-def _event_kind(changes: dict[str, Any], nil_return: bool) -> str:
+def _event_kind(changes: StateChanges, nil_return: bool) -> str:
     if nil_return:
         return "report"
     if "status" in changes or "percent" in changes:
@@ -270,7 +273,7 @@ def _claim_problem(services: Services, task_id: int, unit: str) -> str | None:
 
 def _open_claim(
     services: Services, task_id: int, unit: str, actor: Actor, note: str | None
-) -> dict[str, Any] | None:
+) -> ReviewRecord | None:
     try:
         return review.create_claim(services, task_id, unit, actor, note=note)
     except review.ReviewError:

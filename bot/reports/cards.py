@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.domain import progress
 from bot.domain.days import days_left
@@ -12,6 +12,7 @@ from bot.domain.status import effective_due, period_key
 from bot.features import kpis
 from bot.plan.model import Task
 from bot.reports.views import EVENT_LABELS
+from bot.store.records import StateRow
 from bot.text.render import render
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ class Card:
 
     task: Task
     unit: str
-    state: dict[str, Any]
+    state: StateRow
     due: date | None
     days_left: int | None  # working days (bot.domain.days): negative when late
     updated_by: str | None
@@ -52,7 +53,7 @@ def names_by_user(services: Services) -> dict[int, str]:
     return names
 
 
-def card(services: Services, task: Task, state: dict[str, Any], today: date) -> Card:
+def card(services: Services, task: Task, state: StateRow, today: date) -> Card:
     due = effective_due(task, state, today)
     period = period_key(task, today)
     who = state.get("updated_by")

@@ -7,15 +7,23 @@ what goes out (less what the ledger already has).
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.domain.planner import Reminder, plan_all, plan_reminders
 from bot.domain.policy import Policy, policy_of
 from bot.features.chase import Target, chase
 
+if TYPE_CHECKING:
+    from bot.services import Services
+    from bot.store import Store
+
 
 def planned(
-    services: Any, day: date, policy: Policy | None = None, *, include_unreachable: bool = False
+    services: Services,
+    day: date,
+    policy: Policy | None = None,
+    *,
+    include_unreachable: bool = False,
 ) -> list[Reminder]:
     """What the rules schedule on `day` for the current store (the planner, nothing else).
 
@@ -43,12 +51,12 @@ def planned(
     )
 
 
-def escalated_keys(store: Any) -> set[str]:
+def escalated_keys(store: Store) -> set[str]:
     """The escalations already made (ledger keys `esc…:<task>:<unit>:<occurrence>>chat`)."""
     return {entry["key"].split(">", 1)[0] for entry in store.ledger("esc")}
 
 
-def chased(services: Any, now: datetime, found: Target) -> list[Reminder]:
+def chased(services: Services, now: datetime, found: Target) -> list[Reminder]:
     """A coordinator's 催办 of the task or units `found` names, for the current store."""
     store = services.store
     return chase(
@@ -65,6 +73,6 @@ def chased(services: Any, now: datetime, found: Target) -> list[Reminder]:
     )
 
 
-def preview_reminders(services: Any, day: date) -> list[dict[str, Any]]:
+def preview_reminders(services: Services, day: date) -> list[dict[str, Any]]:
     """`duban preview reminders`: what the sweep of `day` sends, in the CONTRACT shape."""
     return [r.to_json() for r in planned(services, day)]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.features import evidence
 from bot.features.access import Actor, Grant, authorize
+from bot.store.records import EvidenceRow
 from bot.text.render import render
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ def usage() -> str:
     return render("evidence_list.html.j2", usage=True)
 
 
-def _row(rec: dict[str, Any]) -> dict[str, Any]:
+def _row(rec: EvidenceRow) -> dict[str, str]:
     return {
         "name": rec["name"],
         "size": evidence.format_size(rec["size"]),

@@ -27,6 +27,13 @@ from bot.features.evidence import records as evidence_records
 from bot.reports import scorecard as scoring
 from bot.reports.summary import cn_number, snapshot
 from bot.reports.views import EVENT_LABELS
+from bot.store.records import (
+    ActivityRecord,
+    Event,
+    EvidenceRecord,
+    MetricRecord,
+    RectificationRecord,
+)
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -62,7 +69,7 @@ class Sheet:
 @dataclass
 class ReportData:
     sheets: list[Sheet]
-    evidence: list[dict[str, Any]]
+    evidence: list[EvidenceRecord]
     data_dir: Path
 
 
@@ -189,11 +196,13 @@ def actor_names(services: Services) -> dict[int, str]:
         units.setdefault(uid, [])
         if doc["unit"] not in units[uid]:
             units[uid].append(doc["unit"])
-    for doc in review.records(store, status=None):
-        for key in ("decided_by", "requested_by"):
-            who = doc.get(key)
+    for rec in review.records(store, status=None):
+        for who, name in (
+            (rec.get("decided_by"), rec.get("decided_by_name")),
+            (rec.get("requested_by"), rec.get("requested_by_name")),
+        ):
             if isinstance(who, int) and who in services.settings.coordinators:
-                names.setdefault(who, doc.get(f"{key}_name") or "")
+                names.setdefault(who, name or "")
     out = {
         uid: f"{name or '联系人'}（{'、'.join(units[uid])}）"
         for uid, name in names.items()
@@ -214,7 +223,7 @@ def actor_label(actor: Any, names: dict[int, str]) -> str:
     return SYSTEM_ACTORS.get(str(actor), f"系统（{actor}）")
 
 
-def _event_text(ev: dict[str, Any]) -> str:
+def _event_text(ev: Event) -> str:
     """What an event says, in words: a value, the new deadline, a nil return, a note or reason."""
     words = []
     if ev["kind"] == "report" and not ev.get("status") and ev.get("reported"):
@@ -225,10 +234,16 @@ def _event_text(ev: dict[str, Any]) -> str:
         words.append(f"截止日期改为 {ev['due_override']}")
     if ev.get("reminder_kind"):
         words.append(REMINDER_LABELS.get(ev["reminder_kind"], ev["reminder_kind"]))
-    for key in ("note", "reason", "claim_reason", "title", "cases"):
-        if ev.get(key):
-            words.append(str(ev[key]))
-            break
+    said = (
+        ev.get("note"),
+        ev.get("reason"),
+        ev.get("claim_reason"),
+        ev.get("title"),
+        ev.get("cases"),
+    )
+    text = next((value for value in said if value), None)
+    if text:
+        words.append(str(text))
     return " ".join(words)
 
 
@@ -244,9 +259,7 @@ REMINDER_LABELS = {
 }
 
 
-def _history(
-    events: Iterable[dict[str, Any]], names: dict[int, str], who: scoring.Reporters
-) -> Sheet:
+def _history(events: Iterable[Event], names: dict[int, str], who: scoring.Reporters) -> Sheet:
     sheet = Sheet(
         "历史记录",
         ("时间", "类型", "任务", "单位", "操作人", "代报", "状态", "进度（%）", "内容"),
@@ -273,7 +286,7 @@ def _history(
     return sheet
 
 
-def _activities(records: list[dict[str, Any]], names: dict[int, str]) -> Sheet:
+def _activities(records: list[ActivityRecord], names: dict[int, str]) -> Sheet:
     sheet = Sheet(
         "诚信建设万里行",
         (
@@ -308,7 +321,7 @@ def _activities(records: list[dict[str, Any]], names: dict[int, str]) -> Sheet:
     return sheet
 
 
-def _rectifications(records: list[dict[str, Any]], names: dict[int, str]) -> Sheet:
+def _rectifications(records: list[RectificationRecord], names: dict[int, str]) -> Sheet:
     sheet = Sheet(
         "专项治理",
         (
@@ -341,7 +354,7 @@ def _rectifications(records: list[dict[str, Any]], names: dict[int, str]) -> She
     return sheet
 
 
-def _kpis(records: list[dict[str, Any]], services: Services) -> Sheet:
+def _kpis(records: list[MetricRecord], services: Services) -> Sheet:
     sheet = Sheet(
         "量化指标",
         ("指标", "代码", "所属任务", "牵头单位", "目标", "最新值", "报送日期", "是否达标"),

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import bot
 from bot.domain import progress
 from bot.domain.datafile import read_yaml
+from bot.store.records import EventRow
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -84,7 +85,7 @@ class Reporters:
     coordinators: frozenset[int]
     coordinator_unit: str | None
 
-    def is_proxy(self, ev: Mapping[str, Any]) -> bool:
+    def is_proxy(self, ev: EventRow) -> bool:
         """A person's entry for a unit made by a coordinator who is not that unit's contact."""
         actor, unit = ev.get("actor"), ev.get("unit")
         if not isinstance(actor, int) or isinstance(actor, bool) or not unit:
@@ -95,7 +96,7 @@ class Reporters:
             return True
         return actor in self.coordinators and unit != self.coordinator_unit
 
-    def is_own(self, ev: Mapping[str, Any]) -> bool:
+    def is_own(self, ev: EventRow) -> bool:
         """The unit's own reporting: a person's reporting event, not 代报."""
         actor = ev.get("actor")
         if not isinstance(actor, int) or isinstance(actor, bool) or not ev.get("unit"):
@@ -186,7 +187,7 @@ def _finished_on_time(p: progress.Part) -> bool:
 
 def compute(
     tasks: Iterable[progress.TaskProgress],
-    events: Iterable[Mapping[str, Any]],
+    events: Iterable[EventRow],
     who: Reporters,
     day: date,
     unit_order: Callable[[str], Any],
@@ -204,10 +205,13 @@ def compute(
     for ev in events:
         if ev.get("at", "") < lo or ev["at"][:10] > day.isoformat():
             continue
+        unit = ev.get("unit")
+        if not unit:
+            continue  # neither the unit's own reporting nor 代报
         if who.is_own(ev):
-            weeks[ev["unit"]].add(_week(ev["at"]))
+            weeks[unit].add(_week(ev["at"]))
         elif who.is_proxy(ev) and ev.get("kind") in REPORTING_KINDS:
-            proxies[ev["unit"]] += 1
+            proxies[unit] += 1
     drafts = []
     for unit, parts in per_unit.items():
         due = [p for p in parts if _due_in_window(p, day, start)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -14,6 +14,7 @@ from bot.domain.days import DAY_KIND
 from bot.domain.status import week_key
 from bot.features import campaign, kpis, review
 from bot.reports import scorecard, sections
+from bot.store.records import Event, StateRow, StateView
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def snapshot(services: Services, day: date) -> list[progress.TaskProgress]:
     )
 
 
-def _human_events(events: Iterable[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]]:
+def _human_events(events: Iterable[Event]) -> Iterator[Event]:
     """Events caused by a person (a Telegram user id), not by the bot or the CLI."""
     for ev in events:
         actor = ev.get("actor")
@@ -88,8 +89,8 @@ def active_weeks(services: Services, day: date, weeks: int = REGULARITY_WEEKS) -
     lo, hi = _bounds(services, start, day)
     seen: dict[str, set[str]] = defaultdict(set)
     for ev in _human_events(services.store.events(since=lo, until=hi)):
-        if ev.get("unit"):
-            seen[ev["unit"]].add(_week_of(ev["at"]))
+        if unit := ev.get("unit"):
+            seen[unit].add(_week_of(ev["at"]))
     return {unit: len(w) for unit, w in seen.items()}
 
 
@@ -105,11 +106,9 @@ SECTION_BREAK = "\n§\n"  # the template's line between sections (never in user 
 PROGRESS_KINDS = ("status", "note", "report")
 
 
-def _week_notes(
-    events: Iterable[Mapping[str, Any]], who: scorecard.Reporters
-) -> list[dict[str, Any]]:
+def _week_notes(events: Iterable[Event], who: scorecard.Reporters) -> list[dict[str, Any]]:
     """This week's plain progress notes (/update, replies, nil returns), newest first."""
-    out = []
+    out: list[dict[str, Any]] = []
     for ev in events:
         if ev.get("kind") not in PROGRESS_KINDS or not ev.get("task") or not ev.get("unit"):
             continue
@@ -129,7 +128,9 @@ def _week_notes(
     return out
 
 
-def _one_per_task(notes: list[dict[str, Any]], states: Mapping[tuple[int, str], Any]) -> list[Any]:
+def _one_per_task(
+    notes: list[dict[str, Any]], states: Mapping[tuple[int, str], StateRow]
+) -> list[Any]:
     """The newest note of each task (the list is newest first), with the part's status now."""
     seen: set[int] = set()
     out = []
@@ -137,7 +138,7 @@ def _one_per_task(notes: list[dict[str, Any]], states: Mapping[tuple[int, str], 
         if n["task"] in seen:
             continue
         seen.add(n["task"])
-        state = states.get((n["task"], n["unit"])) or {}
+        state: StateView = states.get((n["task"], n["unit"])) or {}
         out.append(
             {
                 **n,
@@ -174,7 +175,7 @@ class _Week:
     start: date
     end: date
     tasks: list[progress.TaskProgress]
-    events: list[Mapping[str, Any]]
+    events: list[Event]
     notes: list[dict[str, Any]]
     who: scorecard.Reporters
 
@@ -257,11 +258,11 @@ def _completed(w: _Week) -> dict[str, Any]:
     """Parts the units themselves reported done this week, by task."""
     completed: dict[int, list[str]] = defaultdict(list)
     for ev in w.events:
-        unit = ev.get("unit")
+        task, unit = ev.get("task"), ev.get("unit")
         # A part the coordinator closed with the lead's claim is not the unit's completion.
-        if ev.get("status") == "done" and ev.get("task") and unit and ev["kind"] != "part.closed":
-            if unit not in completed[ev["task"]]:
-                completed[ev["task"]].append(unit)
+        if ev.get("status") == "done" and task and unit and ev["kind"] != "part.closed":
+            if unit not in completed[task]:
+                completed[task].append(unit)
     closed = {tp.task.id for tp in w.tasks if tp.light == "closed"}
     titles = w.titles
     return {

@@ -18,6 +18,7 @@ from bot.domain.status import STATUS_LABELS
 from bot.features import kpis
 from bot.features.evidence import records as evidence_records
 from bot.reports.summary import cn_number, snapshot
+from bot.store.records import Event
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
 
 if TYPE_CHECKING:
@@ -188,7 +189,7 @@ def group_view(services: Services, group_no: int, today: date, page: int = 0) ->
     return Page(_fit(text), page, pages, ids, tuple((t, None) for t in ids))
 
 
-def _history_line(ev: dict[str, Any], proxy: bool = False) -> dict[str, Any]:
+def _history_line(ev: Event, proxy: bool = False) -> dict[str, Any]:
     text = ev.get("note") or ev.get("reason") or ev.get("title") or ev.get("cases") or ""
     if ev["kind"] == "status" and ev.get("status"):
         label = "更新为" + STATUS_LABELS.get(ev["status"], ev["status"])

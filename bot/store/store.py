@@ -20,17 +20,39 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack, cast
 
 from tinydb.table import Document
 
 from bot.plan.model import Plan, Task
 from bot.store.journal import JournalDB, JournalStorage, JournalTable
+from bot.store.records import (
+    ContactRow,
+    Event,
+    EventDetails,
+    EventFields,
+    EventRow,
+    FieldChange,
+    IntakeRow,
+    InviteRow,
+    LedgerEntry,
+    MessageRef,
+    MessageRow,
+    ParkedFacts,
+    ParkedRow,
+    SeenRow,
+    StateChanges,
+    StateRow,
+    TaskMeta,
+    TaskRow,
+)
 
 STATUSES = ("todo", "doing", "done", "blocked")
 # Events that count as the unit reporting progress (they stamp updated_at / updated_by).
 PROGRESS_EVENTS = frozenset({"status", "note", "evidence", "report"})
 LOCK_FILE = "duban.lock"
+# A task → its concrete units and their roles ("lead" | "supporter"), groups expanded.
+Responsible = Callable[[Task], Iterable[tuple[str, str]]]
 SEEN_UPDATES_KEPT = 5000
 
 
@@ -91,7 +113,7 @@ class Store:
         self._events_by_time: list[tuple[str, int]] = []  # (at, id), sorted
         self._kinds_by_task: dict[int | None, Counter[str]] = defaultdict(Counter)
         self._ledger_ids: dict[str, int] = {}
-        self._message_refs: dict[tuple[int, int], list[tuple[int, str | None]]] = {}
+        self._message_refs: dict[tuple[int, int], list[MessageRef]] = {}
         self._seen: dict[int, int] = {}
         self._intake: dict[int, int] = {}  # update id → doc id of fetched, unhandled updates
         self._build_indexes()
@@ -154,7 +176,7 @@ class Store:
         for doc_id, doc in self.table("intake").raw_docs():
             self._intake[doc["u"]] = doc_id
 
-    def _index_event(self, doc_id: int, doc: dict[str, Any]) -> None:
+    def _index_event(self, doc_id: int, doc: Mapping[str, Any]) -> None:
         self._events_by_task[doc.get("task")].append(doc_id)
         self._events_by_unit[doc.get("unit")].append(doc_id)
         self._kinds_by_task[doc.get("task")][doc.get("kind", "")] += 1
@@ -185,14 +207,21 @@ class Store:
         actor: int | str | None,
         task: int | None = None,
         unit: str | None = None,
-        **data: Any,
-    ) -> dict[str, Any]:
+        **data: Unpack[EventFields],
+    ) -> Event:
         """Append one event to the history; returns it (with its id)."""
-        doc = {"at": _iso(at), "actor": actor, "task": task, "unit": unit, "kind": kind}
-        doc.update(data)
+        doc: EventRow = {
+            "at": _iso(at),
+            "actor": actor,
+            "task": task,
+            "unit": unit,
+            "kind": kind,
+            **data,
+        }
         doc_id, fresh = self._insert_once("events", doc)
         if not fresh:
-            return {"id": doc_id, **self.table("events").get(doc_id=doc_id)}  # type: ignore[dict-item]
+            stored = cast(EventRow, self.table("events").get(doc_id=doc_id))
+            return {"id": doc_id, **stored}
         self._index_event(doc_id, doc)
         return {"id": doc_id, **doc}
 
@@ -218,14 +247,18 @@ class Store:
         finally:
             _ORIGIN.reset(token)
 
-    def insert_once(self, table: str, doc: dict[str, Any]) -> int:
-        """Insert a record made while handling an update: once, however often it is handled."""
+    def insert_once(self, table: str, doc: Mapping[str, Any]) -> int:
+        """Insert a record made while handling an update: once, however often it is handled.
+
+        The record (a dict: a row TypedDict) gains the update's id under "upd" in place.
+        """
         return self._insert_once(table, doc)[0]
 
-    def _insert_once(self, table: str, doc: dict[str, Any]) -> tuple[int, bool]:
+    def _insert_once(self, table: str, doc: Mapping[str, Any]) -> tuple[int, bool]:
         origin = _ORIGIN.get()
         if origin is None or table in UNTRACKED_TABLES:
             return self.table(table).insert(doc), True
+        assert isinstance(doc, dict)  # every row TypedDict is one
         doc["upd"] = origin.update_id
         if origin.replay:
             signature = _signature(table, doc)
@@ -238,10 +271,10 @@ class Store:
                 return same[nth], False
         return self.table(table).insert(doc), True
 
-    def first_event(self) -> Mapping[str, Any] | None:
+    def first_event(self) -> EventRow | None:
         """The oldest event: when the store started tracking."""
         doc = self.table("events").get(doc_id=1)
-        return doc if isinstance(doc, Mapping) else None
+        return cast(EventRow, doc) if isinstance(doc, Mapping) else None
 
     def events(
         self,
@@ -251,15 +284,15 @@ class Store:
         kinds: Iterable[str] | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
-        where: Callable[[Mapping[str, Any]], bool] | None = None,
+        where: Callable[[EventRow], bool] | None = None,
         last: int | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Event]:
         """History in order of recording, filtered; served from in-memory indexes.
 
         `where(event)` filters further; `last=N` keeps only the newest N matches, looking at
         no more than it must (a task's recent history costs the same at any history length).
         """
-        table = self.table("events")._read_table()
+        table = cast(dict[str, EventRow], self.table("events")._read_table())
         lo = _iso(since) if since else None
         hi = _iso(until) if until else None
         ids: Iterable[int]
@@ -277,7 +310,7 @@ class Store:
         if last is not None:
             ids = reversed(list(ids) if not isinstance(ids, list) else ids)
         wanted = set(kinds) if kinds is not None else None
-        out: list[dict[str, Any]] = []
+        out: list[Event] = []
         for doc_id in ids:
             if last is not None and len(out) >= last:
                 break
@@ -330,10 +363,14 @@ class Store:
             return None
         return Task.from_record(doc)
 
-    def task_meta(self, task_id: int) -> dict[str, Any]:
+    def task_meta(self, task_id: int) -> TaskMeta:
         """Store-side facts of a task: archived, closed, revision."""
         doc: dict[str, Any] = dict(self.table("tasks").get(doc_id=task_id) or {})
-        return {k: doc.get(k) for k in ("archived", "closed", "revision")}
+        return {
+            "archived": doc.get("archived"),
+            "closed": doc.get("closed"),
+            "revision": doc.get("revision"),
+        }
 
     def closed_tasks(self) -> set[int]:
         """The tasks whose completion a coordinator approved (办结)."""
@@ -349,7 +386,7 @@ class Store:
         *,
         at: datetime,
         actor: int | str | None = "cli",
-        responsible: Any = None,
+        responsible: Responsible | None = None,
     ) -> ImportResult:
         """Load or merge a plan by task number: history and states stay, changes are revisions.
 
@@ -357,7 +394,7 @@ class Store:
         gets a state row; without it the plan's names are used as written.
         """
         tasks_table = self.table("tasks")
-        existing = {doc_id: doc for doc_id, doc in tasks_table.raw_docs()}
+        existing = cast(dict[int, TaskRow], dict(tasks_table.raw_docs()))
         added, changed, unchanged = [], [], []
         seen = set()
         for task in plan.tasks:
@@ -369,7 +406,7 @@ class Store:
                 self.record("plan.task_added", at=at, actor=actor, task=task.id, title=task.title)
                 added.append(task.id)
             else:
-                diff = {
+                diff: dict[str, FieldChange] = {
                     k: {"old": old.get(k), "new": v}
                     for k, v in rec.items()
                     if k != "line" and old.get(k) != v
@@ -413,7 +450,7 @@ class Store:
         )
         return ImportResult(added, changed, archived, unchanged)
 
-    def _ensure_states(self, task: Task, responsible: Any) -> None:
+    def _ensure_states(self, task: Task, responsible: Responsible | None) -> None:
         if responsible is not None:
             pairs = [(name, role) for name, role in responsible(task)]
         else:
@@ -439,38 +476,36 @@ class Store:
                 if current.get("role") != role:
                     self.table("states").update({"role": role}, doc_ids=[doc_id])
                 continue
-            doc_id = self.table("states").insert(
-                {
-                    "task": task.id,
-                    "unit": name,
-                    "role": role,
-                    "status": "todo",
-                    "percent": None,
-                    "note": None,
-                    "updated_at": None,
-                    "updated_by": None,
-                    "claim": None,
-                    "due_override": None,
-                    "snoozed_until": None,
-                    "reported": [],
-                }
-            )
-            self._state_ids[key] = doc_id
+            row: StateRow = {
+                "task": task.id,
+                "unit": name,
+                "role": role,
+                "status": "todo",
+                "percent": None,
+                "note": None,
+                "updated_at": None,
+                "updated_by": None,
+                "claim": None,
+                "due_override": None,
+                "snoozed_until": None,
+                "reported": [],
+            }
+            self._state_ids[key] = self.table("states").insert(row)
 
     # -- per-unit state ---------------------------------------------------------------------
-    def state(self, task_id: int, unit: str) -> dict[str, Any] | None:
+    def state(self, task_id: int, unit: str) -> StateRow | None:
         doc_id = self._state_ids.get((task_id, unit))
         if doc_id is None:
             return None
-        return dict(self.table("states").get(doc_id=doc_id) or {})
+        return cast(StateRow, dict(self.table("states").get(doc_id=doc_id) or {}))
 
-    def states(self, *, task: int | None = None, unit: str | None = None) -> list[dict[str, Any]]:
+    def states(self, *, task: int | None = None, unit: str | None = None) -> list[StateRow]:
         """State rows (copies), ordered by task then role (leads first) then unit order."""
-        raw = self.table("states")._read_table()
-        out = []
+        raw = cast(dict[str, StateRow], self.table("states")._read_table())
+        out: list[StateRow] = []
         for (task_id, name), doc_id in self._state_ids.items():
             if (task is None or task_id == task) and (unit is None or name == unit):
-                out.append(dict(raw[str(doc_id)]))
+                out.append(raw[str(doc_id)].copy())
         return out
 
     def update_state(
@@ -481,9 +516,9 @@ class Store:
         at: datetime,
         actor: int | str | None,
         event: str = "status",
-        details: dict[str, Any] | None = None,
-        **changes: Any,
-    ) -> dict[str, Any]:
+        details: EventDetails | None = None,
+        **changes: Unpack[StateChanges],
+    ) -> StateRow:
         """Change a unit's state of a task and record the change in the history.
 
         `details` go into the history event only (e.g. on_behalf), never into the state row.
@@ -500,8 +535,8 @@ class Store:
         )
         if "status" in changes and "done_at" not in changes:
             # When the part was completed, for on-time rates: later notes must not move it.
-            before = (self.state(task_id, unit) or {}).get("status")
-            if changes["status"] == "done" and before != "done":
+            before = self.state(task_id, unit)
+            if changes["status"] == "done" and (before is None or before.get("status") != "done"):
                 changes["done_at"] = _iso(at)
             elif changes["status"] != "done":
                 changes["done_at"] = None
@@ -509,7 +544,9 @@ class Store:
         self.record(
             event, at=at, actor=actor, task=task_id, unit=unit, **changes, **(details or {})
         )
-        return self.state(task_id, unit) or {}
+        row = self.state(task_id, unit)
+        assert row is not None  # its doc id was found above
+        return row
 
     def touch_state(
         self, task_id: int, unit: str, *, at: datetime, actor: int | str | None, what: str
@@ -523,7 +560,8 @@ class Store:
         doc_id = self._state_ids.get((task_id, unit))
         if doc_id is None:
             return False
-        current = (self.state(task_id, unit) or {}).get("updated_at")
+        row = self.state(task_id, unit)
+        current = row.get("updated_at") if row is not None else None
         try:
             newer = not current or at > datetime.fromisoformat(str(current))
         except (TypeError, ValueError):  # naive against aware, or a malformed stamp
@@ -536,10 +574,10 @@ class Store:
         return True
 
     # -- contacts ---------------------------------------------------------------------------
-    def contacts(self, unit: str | None = None, *, former: bool = False) -> list[dict[str, Any]]:
+    def contacts(self, unit: str | None = None, *, former: bool = False) -> list[ContactRow]:
         """Bound contacts (of one unit when given); with `former`, those since unbound too."""
         return [
-            dict(doc)
+            cast(ContactRow, dict(doc))
             for _, doc in self.table("contacts").raw_docs()
             if (former or doc.get("active", True)) and (unit is None or doc["unit"] == unit)
         ]
@@ -563,17 +601,16 @@ class Store:
                 table.update({"active": True, "name": name, "reachable": True}, doc_ids=[doc_id])
                 break
         else:
-            table.insert(
-                {
-                    "user_id": user_id,
-                    "unit": unit,
-                    "name": name,
-                    "username": username,
-                    "bound_at": _iso(at),
-                    "active": True,
-                    "reachable": True,
-                }
-            )
+            contact: ContactRow = {
+                "user_id": user_id,
+                "unit": unit,
+                "name": name,
+                "username": username,
+                "bound_at": _iso(at),
+                "active": True,
+                "reachable": True,
+            }
+            table.insert(contact)
         self.record("contact.bind", at=at, actor=user_id, unit=unit, name=name, invite=via)
 
     def unbind_contact(self, user_id: int, unit: str, *, at: datetime, actor: int) -> bool:
@@ -605,17 +642,16 @@ class Store:
         self, unit: str, *, at: datetime, actor: int, ttl: timedelta = timedelta(days=7)
     ) -> str:
         code = secrets.token_urlsafe(12)
-        self.table("invites").insert(
-            {
-                "code": code,
-                "unit": unit,
-                "created_by": actor,
-                "created_at": _iso(at),
-                "expires_at": _iso(at + ttl),
-                "used_by": None,
-                "used_at": None,
-            }
-        )
+        invite: InviteRow = {
+            "code": code,
+            "unit": unit,
+            "created_by": actor,
+            "created_at": _iso(at),
+            "expires_at": _iso(at + ttl),
+            "used_by": None,
+            "used_at": None,
+        }
+        self.table("invites").insert(invite)
         self.record("invite.create", at=at, actor=actor, unit=unit)
         return code
 
@@ -650,21 +686,20 @@ class Store:
                 uid = raw.get("update_id")
                 if not isinstance(uid, int) or uid in self._seen or uid in self._intake:
                     continue
-                self._intake[uid] = table.insert(
-                    {"u": uid, "d": dict(raw), "starts": 0, "fails": 0}
-                )
+                kept: IntakeRow = {"u": uid, "d": dict(raw), "starts": 0, "fails": 0}
+                self._intake[uid] = table.insert(kept)
                 added += 1
         return added
 
-    def intake_pending(self) -> list[dict[str, Any]]:
+    def intake_pending(self) -> list[IntakeRow]:
         """Updates kept but not yet handled, oldest first."""
-        table = self.table("intake")._read_table()
-        return [dict(table[str(doc_id)]) for _, doc_id in sorted(self._intake.items())]
+        table = cast(dict[str, IntakeRow], self.table("intake")._read_table())
+        return [table[str(doc_id)].copy() for _, doc_id in sorted(self._intake.items())]
 
-    def intake_entry(self, update_id: int) -> dict[str, Any] | None:
+    def intake_entry(self, update_id: int) -> IntakeRow | None:
         doc_id = self._intake.get(update_id)
         doc = self.table("intake").get(doc_id=doc_id) if doc_id is not None else None
-        return dict(doc) if doc is not None else None
+        return cast(IntakeRow, dict(doc)) if doc is not None else None
 
     def intake_count(self, update_id: int, field_name: str) -> int:
         """Count one more start or failure of handling a kept update; the new count."""
@@ -680,21 +715,24 @@ class Store:
         """Whether this update was handled to the end (or parked) already."""
         return update_id in self._seen
 
-    def finish_update(self, update_id: int, *, parked: dict[str, Any] | None = None) -> None:
+    def last_handled_update(self) -> int:
+        """The highest update id recorded as handled (0: none)."""
+        return max(self._seen, default=0)
+
+    def finish_update(self, update_id: int, *, parked: ParkedFacts | None = None) -> None:
         """The update is handled (or parked with `parked` facts): never handle it again."""
         with self.batch():
             self.seen_update(update_id)
             doc_id = self._intake.pop(update_id, None)
             if parked is not None:
                 entry = self.table("intake").get(doc_id=doc_id) if doc_id is not None else None
-                self.table("parked").insert(
-                    {"u": update_id, "d": dict(entry or {}).get("d"), **parked}
-                )
+                row: ParkedRow = {"u": update_id, "d": dict(entry or {}).get("d"), **parked}
+                self.table("parked").insert(row)
             if doc_id is not None:
                 self.table("intake").remove(doc_ids=[doc_id])
 
-    def parked(self) -> list[dict[str, Any]]:
-        return [dict(doc) for _, doc in self.table("parked").raw_docs()]
+    def parked(self) -> list[ParkedRow]:
+        return [cast(ParkedRow, dict(doc)) for _, doc in self.table("parked").raw_docs()]
 
     # -- idempotence ledgers ----------------------------------------------------------------
     def seen_update(self, update_id: int) -> bool:
@@ -702,7 +740,8 @@ class Store:
         if update_id in self._seen:
             return True
         table = self.table("updates_seen")
-        self._seen[update_id] = table.insert({"u": update_id})
+        seen: SeenRow = {"u": update_id}
+        self._seen[update_id] = table.insert(seen)
         if len(self._seen) > SEEN_UPDATES_KEPT * 2:
             # Telegram redelivers only the last unconfirmed batch: old ids need not be kept.
             oldest = sorted(self._seen.items(), key=lambda kv: kv[1])[:SEEN_UPDATES_KEPT]
@@ -711,23 +750,26 @@ class Store:
                 del self._seen[uid]
         return False
 
-    def ledger_get(self, key: str) -> dict[str, Any] | None:
+    def ledger_get(self, key: str) -> LedgerEntry | None:
         doc_id = self._ledger_ids.get(key)
         doc = self.table("ledger").get(doc_id=doc_id) if doc_id is not None else None
-        return dict(doc) if doc is not None else None
+        return cast(LedgerEntry, dict(doc)) if doc is not None else None
 
     def ledger_put(self, key: str, **fields: Any) -> None:
-        """Create or update a ledger entry (reminders sent, summaries posted, …)."""
+        """Create or update a ledger entry (reminders sent, summaries posted, …).
+
+        The fields are the key's owner's to choose (JSON values; LedgerFields lists them).
+        """
         doc_id = self._ledger_ids.get(key)
         if doc_id is not None:
             self.table("ledger").update(fields, doc_ids=[doc_id])
         else:
             self._ledger_ids[key] = self.table("ledger").insert({"key": key, **fields})
 
-    def ledger(self, prefix: str = "") -> Iterator[dict[str, Any]]:
+    def ledger(self, prefix: str = "") -> Iterator[LedgerEntry]:
         for _, doc in self.table("ledger").raw_docs():
             if doc["key"].startswith(prefix):
-                yield dict(doc)
+                yield cast(LedgerEntry, dict(doc))
 
     # -- which bot message is about which task ----------------------------------------------
     def remember_message(
@@ -746,9 +788,14 @@ class Store:
         refs = self._message_refs.setdefault((chat_id, message_id), [])
         if (task, unit) in refs:
             return
-        self.table("messages").insert(
-            {"chat": chat_id, "msg": message_id, "task": task, "unit": unit, "kind": kind}
-        )
+        row: MessageRow = {
+            "chat": chat_id,
+            "msg": message_id,
+            "task": task,
+            "unit": unit,
+            "kind": kind,
+        }
+        self.table("messages").insert(row)
         refs.append((task, unit))
 
     def forget_message(self, chat_id: int, message_id: int) -> None:
@@ -758,17 +805,22 @@ class Store:
         """
         if self._message_refs.pop((chat_id, message_id), None) is None:
             return
-        self.table("messages").insert(
-            {"chat": chat_id, "msg": message_id, "task": None, "unit": None, "kind": "forget"}
-        )
+        row: MessageRow = {
+            "chat": chat_id,
+            "msg": message_id,
+            "task": None,
+            "unit": None,
+            "kind": "forget",
+        }
+        self.table("messages").insert(row)
 
-    def message_refs(self, chat_id: int, message_id: int) -> list[tuple[int, str | None]]:
+    def message_refs(self, chat_id: int, message_id: int) -> list[MessageRef]:
         """Every (task, unit) a bot message is about; [] for a message the bot does not know."""
         return list(self._message_refs.get((chat_id, message_id), ()))
 
     def message_ref(
         self, chat_id: int, message_id: int, task: int | None = None
-    ) -> tuple[int, str | None] | None:
+    ) -> MessageRef | None:
         """The (task, unit) a bot message is about: the one for `task` when given, otherwise
         the message's only task (None when it covers several and the caller must ask)."""
         refs = self._message_refs.get((chat_id, message_id), [])

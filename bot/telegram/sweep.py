@@ -30,8 +30,9 @@ from bot.domain.planner import (
 from bot.domain.policy import Policy, PolicyError, policy_for, policy_of
 from bot.domain.status import period_label, week_key
 from bot.reports.due import planned
-from bot.services import PlanError, open_services
+from bot.services import PlanError, Services, open_services
 from bot.store import StoreLocked
+from bot.store.records import StateView
 from bot.telegram.context import OUTBOX, SERVICES
 from bot.telegram.outbox import Delivery, Outbox, sending_bot
 from bot.text.render import render
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 _locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
-def _sweep_lock(services: Any) -> asyncio.Lock:
+def _sweep_lock(services: Services) -> asyncio.Lock:
     """One sweep at a time per store (the tick job and `/remind` may overlap)."""
     lock = _locks.get(services.store)
     if lock is None:
@@ -57,9 +58,9 @@ def ledger_key(reminder: Reminder, chat_id: int) -> str:
     return f"{reminder.key}>{chat_id}"
 
 
-def _item(services: Any, r: Reminder, policy: Policy, day: date | None) -> dict[str, Any]:
+def _item(services: Services, r: Reminder, policy: Policy, day: date | None) -> dict[str, Any]:
     task = services.store.task(r.task)
-    state = services.store.state(r.task, r.unit) or {}
+    state: StateView = services.store.state(r.task, r.unit) or {}
     return {
         "task": r.task,
         "title": task.title if task else "",
@@ -81,11 +82,11 @@ def _item(services: Any, r: Reminder, policy: Policy, day: date | None) -> dict[
     }
 
 
-def _inspection(services: Any, r: Reminder) -> dict[str, Any]:
+def _inspection(services: Services, r: Reminder) -> dict[str, Any]:
     """One 督办通报 entry: unit, task, due date, days overdue, reminders sent, last update."""
     store = services.store
     task = store.task(r.task)
-    state = store.state(r.task, r.unit) or {}
+    state: StateView = store.state(r.task, r.unit) or {}
     sent = store.events(
         task=r.task,
         where=lambda ev: (
@@ -134,7 +135,7 @@ def escalation_groups(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def compose(
-    services: Any, items: list[Reminder], *, manual: bool = False, day: date | None = None
+    services: Services, items: list[Reminder], *, manual: bool = False, day: date | None = None
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """One chat's message for this morning: every reminder and escalation, and the buttons."""
     policy = policy_of(services)
@@ -232,7 +233,7 @@ def _record(
 
 async def send_grouped(
     sender: Bot | Outbox,
-    services: Any,
+    services: Services,
     by_chat: dict[int, list[Reminder]],
     *,
     now: datetime,
@@ -266,7 +267,7 @@ async def send_grouped(
 
 async def sweep(
     sender: Bot | Outbox,
-    services: Any,
+    services: Services,
     *,
     now: datetime | None = None,
     policy: Policy | None = None,
@@ -311,7 +312,7 @@ async def sweep(
     return report
 
 
-async def _unconfirmed_notice(outbox: Outbox, services: Any, now: datetime) -> None:
+async def _unconfirmed_notice(outbox: Outbox, services: Services, now: datetime) -> None:
     """Each morning, the coordinators learn which of earlier days' sends nobody could confirm.
 
     A timed-out reminder still unconfirmed when its day ended (its resend timed out too, or the
@@ -340,13 +341,14 @@ async def _unconfirmed_notice(outbox: Outbox, services: Any, now: datetime) -> N
             names[chat] = label
     grouped: dict[tuple[str, int], dict[str, Any]] = {}
     for e in sorted(doubtful, key=lambda e: (e["sent_at"], e["task"], e["unit"])):
-        day = e["sent_at"][:10]
+        day, task, chat = e["sent_at"][:10], e["task"], e["chat"]
+        assert task is not None and chat is not None  # a reminder's entry names both
         item = grouped.setdefault(
-            (day, e["task"]),
-            {"task": e["task"], "day": date.fromisoformat(day), "units": [], "who": []},
+            (day, task),
+            {"task": task, "day": date.fromisoformat(day), "units": [], "who": []},
         )
         item["escalation"] = e.get("kind") in ("escalation", "escalation2")
-        for key, value in (("units", e["unit"]), ("who", names.get(e["chat"], str(e["chat"])))):
+        for key, value in (("units", e["unit"]), ("who", names.get(chat, str(chat)))):
             if value not in item[key]:
                 item[key].append(value)
     items = list(grouped.values())
@@ -364,7 +366,7 @@ async def _unconfirmed_notice(outbox: Outbox, services: Any, now: datetime) -> N
             store.ledger_put(e["key"], reported=now.isoformat(timespec="seconds"))
 
 
-async def _weekly_no_contacts(outbox: Outbox, services: Any, now: datetime) -> None:
+async def _weekly_no_contacts(outbox: Outbox, services: Services, now: datetime) -> None:
     """Once a week, the coordinators learn which units with open work nobody can be told."""
     store = services.store
     missing = units_without_contacts(
@@ -397,9 +399,10 @@ async def reminder_sweep(application: Any) -> SweepReport:
     return await sweep(application.bot_data[OUTBOX], application.bot_data[SERVICES])
 
 
-async def _remind_once(services: Any) -> SweepReport:
+async def _remind_once(services: Services) -> SweepReport:
     settings = services.settings
     delivery = policy_of(services).delivery
+    assert settings.token is not None  # remind_once refuses to run without one
     bot = sending_bot(settings.token, settings.api_base_url, settings.file_base_url, delivery)
     async with bot:
         return await sweep(bot, services)

@@ -9,17 +9,18 @@ from bot.domain.status import effective_due
 from bot.features import evidence
 from bot.features.review import Decision, open_supporter_parts
 from bot.services import Services
+from bot.store.records import ReviewRecord
 from bot.text.render import render
 
 KIND_LABELS = {"claim": "完成报告", "extension": "延期申请"}
 
 
-def supporters_text(services: Services, record: dict[str, Any]) -> str:
+def supporters_text(services: Services, record: ReviewRecord) -> str:
     """The supporters' open parts of a claim's task (empty when none): under every claim card."""
     return render("review_supporters.html.j2", supporters=open_supporters(services, record))
 
 
-def open_supporters(services: Services, record: dict[str, Any]) -> list[dict[str, Any]]:
+def open_supporters(services: Services, record: ReviewRecord) -> list[dict[str, Any]]:
     """The supporters' parts still open, with their working days late."""
     store = services.store
     task = store.task(record["task"])
@@ -39,7 +40,7 @@ def open_supporters(services: Services, record: dict[str, Any]) -> list[dict[str
     return supporters
 
 
-def card_text(services: Services, record: dict[str, Any]) -> str:
+def card_text(services: Services, record: ReviewRecord) -> str:
     """A pending claim or extension request, as coordinators see it."""
     store = services.store
     task = store.task(record["task"])
@@ -53,7 +54,7 @@ def card_text(services: Services, record: dict[str, Any]) -> str:
     )
 
 
-def list_text(pending: list[dict[str, Any]], limit: int) -> str:
+def list_text(pending: list[ReviewRecord], limit: int) -> str:
     """The head of /review: how many claims and requests wait, and how many are shown."""
     return render(
         "review_list.html.j2",
@@ -64,7 +65,7 @@ def list_text(pending: list[dict[str, Any]], limit: int) -> str:
     )
 
 
-def ask_reason_text(record: dict[str, Any], problem: str | None = None, **info: Any) -> str:
+def ask_reason_text(record: ReviewRecord, problem: str | None = None, **info: Any) -> str:
     """The request for a refusal reason after 退回 (again, with what was wrong, if `problem`)."""
     return render(
         "review_ask_reason.html.j2",

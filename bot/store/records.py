@@ -1,0 +1,445 @@
+"""The shapes of the records the store holds, one TypedDict per table (and per record kind).
+
+A `…Row` is a document as stored; a `…Record` (and `Event`) is one as read back, with its
+document id under "id". They are plain dicts at run time: the store hands out what TinyDB
+holds, so these types say what the writers put there, never convert anything. Fields a writer
+may leave out are `NotRequired`; `upd` is the id of the Telegram update whose handling wrote
+the record (Store.insert_once), absent for records written outside a handler.
+
+Timestamps are ISO strings ("2021-06-03T09:30:00+08:00"), days ISO dates ("2021-06-03").
+An actor is a Telegram user id, a word for the bot's own doing ("bot", "cli", "startup",
+"sandbox"), or None.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+
+if TYPE_CHECKING:
+    from typing_extensions import ReadOnly  # PEP 705; typing has it from Python 3.13
+
+Actor = int | str | None
+
+
+# -- the plan: table "tasks" (doc id = task number) ---------------------------------------
+class DeadlineRow(TypedDict):
+    kind: str  # once | monthly | quarterly | ongoing
+    due: str | None  # once: the last day
+    day: int | None  # monthly: the day of the month a report is due by
+    text: str  # as the plan writes it
+    action: str | None  # monthly/quarterly: what is to be done
+
+
+class TaskRow(TypedDict):
+    """Task.to_record() plus the store-side facts (`revision`, `archived`, `closed`)."""
+
+    id: int
+    category_no: int
+    category: str
+    title: str
+    text: str
+    deadline: DeadlineRow
+    leads: list[str]
+    supporters: list[str]
+    line: int
+    revision: int
+    archived: NotRequired[bool]  # a later plan no longer has the task
+    closed: NotRequired[bool]  # a coordinator approved its completion (办结)
+
+
+class TaskMeta(TypedDict):
+    """Store.task_meta(): the store-side facts of a task (None: never set, or no such task)."""
+
+    archived: bool | None
+    closed: bool | None
+    revision: int | None
+
+
+class FieldChange(TypedDict):
+    old: Any  # a task field's value before a plan revision (JSON)
+    new: Any
+
+
+# -- per-unit state: table "states" ------------------------------------------------------
+class StateChanges(TypedDict, total=False):
+    """What Store.update_state may change in a state row (each change goes into its event)."""
+
+    status: str  # todo | doing | done | blocked
+    percent: int | None
+    note: str | None
+    reported: list[str]  # the periods (period_key) a periodic task's report was made for
+    claim: str | None  # a completion claim: "pending" | "rejected" | None
+    claim_reason: str  # why the coordinator refused the claim
+    done_at: str | None  # when the part was completed (kept when later notes come)
+    due_override: str | None  # an approved extension's day
+    snoozed_until: str | None  # reminders paused until this day
+    evidence_count: int
+    last_evidence: str  # the display name of the latest evidence file
+    closed_by: str  # "coordinator": closed along with the lead's approved claim
+
+
+class _StateLater(TypedDict, total=False):
+    """State fields a row gets only once something happened to the part."""
+
+    claim_reason: str
+    done_at: str | None
+    evidence_count: int
+    last_evidence: str
+    closed_by: str
+    removed: bool  # a revised plan took the unit off the task (history kept)
+    updated_with: str | None  # the last progress was a campaign report ("activity", "rectify")
+
+
+class StateRow(_StateLater):
+    """One unit's part of one task (its role, and how far it is); see StateChanges."""
+
+    task: int
+    unit: str
+    role: str  # lead | supporter
+    status: str
+    percent: int | None
+    note: str | None
+    updated_at: str | None  # the last progress the unit reported
+    updated_by: Actor
+    claim: str | None
+    due_override: str | None
+    snoozed_until: str | None
+    reported: list[str]
+
+
+class StateView(TypedDict, total=False):
+    """A state row as the rules read it: a StateRow, or {} for a part not reported on yet.
+
+    Read-only, so a StateRow is one; what the rules read goes through .get().
+    """
+
+    task: ReadOnly[int]
+    unit: ReadOnly[str]
+    role: ReadOnly[str]
+    status: ReadOnly[str]
+    percent: ReadOnly[int | None]
+    note: ReadOnly[str | None]
+    updated_at: ReadOnly[str | None]
+    updated_by: ReadOnly[Actor]
+    claim: ReadOnly[str | None]
+    due_override: ReadOnly[str | None]
+    snoozed_until: ReadOnly[str | None]
+    reported: ReadOnly[list[str]]
+    done_at: ReadOnly[str | None]
+    closed_by: ReadOnly[str]
+    updated_with: ReadOnly[str | None]
+
+
+# -- history: table "events" -------------------------------------------------------------
+class EventDetails(TypedDict, total=False):
+    """What a state event says beyond the changes (Store.update_state's `details`)."""
+
+    on_behalf: bool  # a coordinator reported for the unit
+    reason: str  # "part.closed": why; also "extension.request"/"extension.reject"
+
+
+class EventFields(StateChanges, EventDetails, total=False):
+    """The kind-specific fields of an event (see EventRow for the kinds).
+
+    A state event carries the StateChanges made and its EventDetails; `status` is also a
+    "reminder"'s delivery outcome and `note` a "blocked.answer"'s text.
+    """
+
+    # extensions
+    due: str
+    old_due: str | None
+    # "metric"
+    key: str  # also "reminder": its ledger key
+    value: float
+    # "activity" (its record id under "activity") and "rectify" (under "record"): the
+    # record's own fields, each list as its length
+    activity: int
+    form: str
+    carrier: str
+    day: str
+    title: str  # also "plan.task_added"
+    participants: int
+    enterprises: int
+    photos: int
+    record: int
+    field: str
+    identified: int
+    rectified: int
+    cases: str
+    evidence: int
+    # "reminder"
+    reminder_kind: str
+    role: str
+    chat: int  # also "summary.posted"
+    message_ids: list[int]
+    # "summary.posted"
+    week: str
+    manual: bool
+    # plan.*
+    revision: int
+    changes: dict[str, FieldChange]
+    source: str | None
+    added: list[int]
+    changed: list[int]
+    archived: list[int]
+    # contact.*
+    name: str
+    invite: str | None  # the first characters of the invite code a contact bound with
+    user_id: int
+    reachable: bool
+    upd: int
+
+
+class EventRow(EventFields):
+    """One entry of the history: who did what to which task and unit, when.
+
+    Kinds: state events written by Store.update_state — "status", "note", "report" (a
+    periodic report, or a nil return), "evidence", "snooze", "claim", "claim.approve",
+    "claim.reject", "claim.withdraw", "part.closed", "extension.approve" — carrying the
+    StateChanges made; and "extension.request", "extension.reject", "task.closed",
+    "blocked.answer", "metric", "activity", "rectify", "reminder", "summary.posted",
+    "plan.task_added", "plan.revision", "plan.task_archived", "plan.import", "contact.bind",
+    "contact.unbind", "contact.reachable", "invite.create".
+    """
+
+    at: str
+    actor: Actor
+    task: int | None
+    unit: str | None
+    kind: str
+
+
+class Event(EventRow):
+    """An event as Store.events() and Store.record() hand it out."""
+
+    id: int
+
+
+# -- people: tables "contacts" and "invites" ---------------------------------------------
+class ContactRow(TypedDict):
+    """A Telegram user bound to a unit (one row per user and unit)."""
+
+    user_id: int
+    unit: str
+    name: str
+    username: str | None
+    bound_at: str
+    active: NotRequired[bool]  # False once unbound; read as True when absent
+    reachable: NotRequired[bool]  # False after Telegram refused a message (403)
+
+
+class InviteRow(TypedDict):
+    code: str
+    unit: str
+    created_by: int
+    created_at: str
+    expires_at: str
+    used_by: int | None
+    used_at: str | None
+
+
+# -- intake: tables "intake", "parked", "updates_seen" -------------------------------------
+class IntakeRow(TypedDict):
+    """A fetched update kept until it is handled."""
+
+    u: int  # the update id
+    d: dict[str, Any]  # the update as the Bot API sent it (JSON)
+    starts: int
+    fails: int
+
+
+class ParkedFacts(TypedDict, total=False):
+    """Why an update was given up on: when, and the starts or failures it took."""
+
+    at: str
+    starts: int
+    failures: int
+
+
+class ParkedRow(ParkedFacts):
+    u: int
+    d: dict[str, Any] | None
+
+
+class SeenRow(TypedDict):
+    u: int  # a handled update id
+
+
+# -- idempotence ledgers: table "ledger" -------------------------------------------------
+class LedgerFields(TypedDict, total=False):
+    """What a ledger entry says; which fields depends on the key's prefix (given here)."""
+
+    status: str  # reminders, notices, "summary:", "import:"
+    # a reminder sent (key: the reminder's ledger key and ">chat"), "nocontact:"
+    sent_at: str
+    chat: int | None  # also "summary:", "await:"
+    message_ids: list[int]
+    task: int | None  # also "await:"
+    unit: str | None  # also "await:"
+    units: list[str]  # "nocontact:": the units nobody can be told
+    kind: str
+    attempts: int  # also "summary:"
+    resent_after_timeout: bool
+    reported: str  # when the coordinators were told the send stayed unconfirmed
+    # "summary:<week>"
+    claimed_at: str
+    day: str
+    late: bool
+    failed_at: str
+    # "import:<token>": a plan file staged for import
+    user: int
+    path: str  # also "backup:<day>"
+    file_name: str
+    at: str  # also "backup:<day>"
+    importable: bool
+    done_at: str
+    # "await:<slot>:<user>": what the bot waits for from a user (bot.features.pending); a
+    # wait ended has each field None, so `action` is read first
+    action: str | None
+    record: int | None
+    until: str
+    message: int | None
+    # "gate:<chat>:<user>:<day>": the stranger was told once
+    reason: str
+    # "dialogue:user:<id>" and "dialogue:conv:<name>:<key>" (handlers.persistence)
+    data: dict[str, Any] | None
+    state: object
+
+
+class LedgerEntry(LedgerFields):
+    key: str
+
+
+# -- which bot message is about which task: table "messages" ------------------------------
+class MessageRow(TypedDict):
+    """A bot message concerns a task (and unit); kind "forget" drops what was known of it."""
+
+    chat: int
+    msg: int
+    task: int | None
+    unit: str | None
+    kind: str  # "card", "digest", "review", …, or "forget"
+
+
+MessageRef = tuple[int, str | None]  # (task, unit) a bot message is about
+
+
+# -- feature tables ----------------------------------------------------------------------
+class ReviewExtras(TypedDict, total=False):
+    """The kind-specific fields of a review record."""
+
+    note: str | None  # a claim: what the lead unit said
+    due: str  # an extension: the day asked for
+    old_due: str | None  # the deadline it would replace
+    reason: str  # why the unit asks
+
+
+class ReviewRow(ReviewExtras):
+    """A completion claim or an extension request (table "reviews", bot.features.review)."""
+
+    kind: str  # claim | extension
+    task: int
+    unit: str
+    status: str  # pending | approved | rejected | withdrawn
+    requested_by: int
+    requested_by_name: str
+    requested_at: str
+    decided_by: int | None
+    decided_by_name: str | None
+    decided_at: str | None
+    decision_reason: str | None
+    upd: NotRequired[int]
+
+
+class ReviewRecord(ReviewRow):
+    id: int
+
+
+class EvidenceRow(TypedDict):
+    """A kept evidence file (table "evidence", bot.features.evidence)."""
+
+    task: int
+    unit: str
+    name: str  # the sender's file name made safe to show
+    path: str  # relative to the data directory
+    size: int
+    mime: str
+    kind: str  # office | pdf | image | archive
+    sha256: str
+    file_unique_id: str | None
+    uploader: int
+    uploader_name: str
+    at: str
+    chat: int | None
+    message: int | None
+    upd: NotRequired[int]
+
+
+class EvidenceRecord(EvidenceRow):
+    id: int
+
+
+class MetricRow(TypedDict):
+    """A recorded KPI value (table "metrics", bot.features.kpis)."""
+
+    key: str
+    value: float
+    day: str
+    at: str
+    actor: Actor
+    unit: str | None
+    task: int
+    upd: NotRequired[int]
+
+
+class MetricRecord(MetricRow):
+    id: int
+
+
+class FileRef(TypedDict):
+    """A photo or file sent during /activity or /rectify."""
+
+    name: str
+    file_id: str
+    file_unique_id: str
+    evidence: NotRequired[int]  # its evidence record, when the unit has a part in the task
+
+
+class ActivityRow(TypedDict):
+    """A 诚信建设万里行 activity (table "activities", bot.features.campaign)."""
+
+    task: int
+    unit: str | None
+    actor: Actor
+    at: str
+    form: str
+    carrier: str
+    day: str  # the day it was held
+    title: str
+    participants: int
+    enterprises: int
+    photos: list[FileRef]
+    upd: NotRequired[int]
+
+
+class ActivityRecord(ActivityRow):
+    id: int
+
+
+class RectificationRow(TypedDict):
+    """A 专项治理 report (table "rectifications", bot.features.campaign)."""
+
+    task: int
+    unit: str | None
+    actor: Actor
+    at: str
+    field: str
+    identified: int
+    rectified: int
+    cases: str
+    evidence: list[FileRef]
+    upd: NotRequired[int]
+
+
+class RectificationRecord(RectificationRow):
+    id: int
