@@ -194,7 +194,7 @@ async def test_a_card_says_when_the_last_update_was_a_campaign_report(env: ChatE
     add_activity(env.store, when=env.clock.now().strftime("%Y-%m-%d %H:%M"), actor=carol.id)
     card = await open_card(carol, 24)
     assert "陈老师报送了一场活动" in card["text"]
-    assert "此前说明：5月已开展两场进社区宣传" in card["text"]
+    assert "陈老师报送了一场活动\n此前说明：5月已开展两场进社区宣传" in card["text"]
     assert "陈老师：5月已开展" not in card["text"]  # the note is not dated by the activity
     await carol.say("/update 24 进行中 60% 又开展一场")
     card = await open_card(carol, 24)
