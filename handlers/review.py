@@ -15,7 +15,7 @@ from bot.features.review import ReviewError
 from bot.store.records import ReviewRecord
 from bot.telegram import callbacks as cb
 from bot.telegram.keyboards import review_buttons
-from bot.text import review_texts
+from bot.reports import review_notices
 from handlers.common import Context, actor_of, plain_text, reply
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def card_buttons(services: Any, record_id: int) -> Any:
 async def announce(context: Context, record: ReviewRecord) -> int:
     """Send a new pending record to every coordinator with 通过/退回 buttons; how many got it."""
     services = context.services
-    text = review_texts.card_text(services, record)
+    text = review_notices.card_text(services, record)
     sent = 0
     for coordinator in sorted(services.settings.coordinators):
         sent += await send_quietly(
@@ -83,13 +83,13 @@ async def review_command(update: Update, context: Context) -> None:
         return
     services = context.services
     if not services.is_coordinator(user.id):
-        await context.outbox.reply(message, review_texts.button_answer("forbidden"))
+        await context.outbox.reply(message, review_notices.button_answer("forbidden"))
         return
     pending = review.records(services.store)
-    await context.outbox.reply(message, review_texts.list_text(pending, LIST_LIMIT))
+    await context.outbox.reply(message, review_notices.list_text(pending, LIST_LIMIT))
     for record in pending[:LIST_LIMIT]:
         text, buttons = (
-            review_texts.card_text(services, record),
+            review_notices.card_text(services, record),
             card_buttons(services, record["id"]),
         )
         about = [(record["task"], record["unit"])]
@@ -106,7 +106,7 @@ async def decide_button(update: Update, context: Context) -> None:
     verdict = button.verdict
     record, problem = review.pressable(services, user.id, button.record)
     if record is None or problem is not None:
-        answer = plain_text(review_texts.button_answer(problem or "missing"))
+        answer = plain_text(review_notices.button_answer(problem or "missing"))
         await query.answer(answer, show_alert=problem != "done")
         if problem == "done":
             await _drop_buttons(query)
@@ -132,7 +132,7 @@ async def _ask_reason(update: Update, context: Context, record: ReviewRecord) ->
         message=query.message.message_id if query.message else None,
     )
     await query.answer()
-    await context.outbox.send(user.id, review_texts.ask_reason_text(record))
+    await context.outbox.send(user.id, review_notices.ask_reason_text(record))
 
 
 async def _drop_buttons(query: Any) -> None:
@@ -149,7 +149,7 @@ async def _approve(
     assert query is not None
     services = context.services
     decision = review.approve(services, record_id, actor, supporters)
-    answer = review_texts.button_answer("done" if decision.already else "approved")
+    answer = review_notices.button_answer("done" if decision.already else "approved")
     await query.answer(plain_text(answer))
     await _drop_buttons(query)
     if decision.already:
@@ -160,12 +160,12 @@ async def _approve(
 async def _announce_decision(context: Context, actor: Actor, decision: review.Decision) -> None:
     """Tell the unit's contacts the outcome, and the deciding coordinator what happened."""
     record = decision.record
-    text = review_texts.notice_text(context.services, decision)
+    text = review_notices.notice_text(context.services, decision)
     reached = await tell_unit(context, record["unit"], record["task"], text)
     await send_quietly(
         context,
         actor.user_id,
-        review_texts.decided_text(decision, reached),
+        review_notices.decided_text(decision, reached),
         task=record["task"],
         unit=record["unit"],
         kind="confirmation",
@@ -185,7 +185,7 @@ async def reason_text(update: Update, context: Context, wait: pending.Wait) -> N
         record = review.get(services.store, record_id)
         if err.code in ("no_reason", "reason_too_long") and record is not None:
             await context.outbox.reply(
-                message, review_texts.ask_reason_text(record, err.code, **err.info)
+                message, review_notices.ask_reason_text(record, err.code, **err.info)
             )
             return  # still waiting for a usable reason
         pending.clear(services.store, user.id, "text")
@@ -197,7 +197,7 @@ async def reason_text(update: Update, context: Context, wait: pending.Wait) -> N
         except TelegramError:
             pass  # the card may be gone or too old to edit
     if decision.already:
-        await context.outbox.reply(message, review_texts.decided_text(decision))
+        await context.outbox.reply(message, review_notices.decided_text(decision))
         return
     await _announce_decision(context, actor, decision)
 

@@ -23,7 +23,7 @@ from bot.features.updates import (
 )
 from bot.telegram import callbacks as cb
 from bot.telegram.keyboards import skip_button, status_choice
-from bot.text import review_texts
+from bot.reports import review_notices
 from bot.text.render import render
 from handlers.blocked import alert_blocked
 from handlers.common import (
@@ -62,7 +62,7 @@ async def _report(update: Update, context: Context, result: Outcome | str) -> No
         await alert_blocked(context, result, actor_of(update, context))
     if result.claim is not None:
         notice = claim_notice(result, actor_of(update, context))
-        extra = review_texts.supporters_text(context.services, result.claim)
+        extra = review_notices.supporters_text(context.services, result.claim)
         notice = f"{notice}\n\n{extra}" if extra else notice
         markup = card_buttons(context.services, result.claim["id"])
         await context.outbox.tell_coordinators(notice, markup, about=about, kind="review")

@@ -1,0 +1,116 @@
+"""The architecture, checked: each folder imports only the layers below it (see the README).
+
+    bot/plan  <  bot/store  <  bot/domain  <  bot/text  <  bot/features  <  bot/reports
+              <  bot/telegram, handlers, schedules  <  bot/cli, sandbox
+
+Only bot/telegram/ imports `telegram` under bot/, and handlers/ and schedules/ never import each
+other. Every import counts, lazy ones inside functions and TYPE_CHECKING ones too.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# The rank of each layer: a module may import its own layer and the layers of lower rank.
+RANKS = {
+    "bot": 0,  # bot/__init__.py: the data folder's path
+    "bot.plan": 1,  # the plan's model and its readers
+    "bot.store": 2,
+    "bot.domain": 3,
+    "bot.config": 3,
+    "bot.services": 4,  # what the features are given: settings, clock, store, units, calendar
+    "bot.text": 4,
+    "bot.features": 5,
+    "bot.reports": 6,
+    "bot.telegram": 7,  # app.py is the composition root: it registers handlers and schedules
+    "handlers": 7,
+    "schedules": 7,
+    "bot.cli": 8,
+    "bot.__main__": 8,
+    "sandbox": 8,
+}
+OURS = ("bot", "handlers", "schedules", "sandbox")
+
+
+def layer(module: str) -> str:
+    """The layer of a dotted module name: its first two parts under bot/, else its first."""
+    parts = module.split(".")
+    if parts[0] == "bot" and len(parts) > 1:
+        return f"bot.{parts[1]}"
+    return parts[0]
+
+
+def modules() -> Iterator[tuple[str, Path]]:
+    for top in OURS:
+        for path in sorted((ROOT / top).rglob("*.py")):
+            rel = path.relative_to(ROOT).with_suffix("")
+            name = ".".join(p for p in rel.parts if p != "__init__")
+            yield name, path
+
+
+def imports(path: Path) -> Iterator[tuple[str, int]]:
+    """Every absolute import of `path` (dotted name, line), wherever it stands."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, node.lineno
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module, node.lineno
+            if node.module == "bot":  # `from bot import DATA` is bot/__init__; a package is its own
+                for alias in node.names:
+                    if f"bot.{alias.name}" in RANKS:
+                        yield f"bot.{alias.name}", node.lineno
+
+
+MODULES = list(modules())
+
+
+def test_every_module_has_a_layer() -> None:
+    assert {layer(name) for name, _ in MODULES} <= set(RANKS)
+
+
+@pytest.mark.parametrize(("name", "path"), MODULES, ids=[name for name, _ in MODULES])
+def test_imports_run_downwards(name: str, path: Path) -> None:
+    here = layer(name)
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {target} ({layer(target)} is above {here})"
+        for target, line in imports(path)
+        if target.split(".")[0] in OURS and RANKS[layer(target)] > RANKS[here]
+    ]
+    assert wrong == []
+
+
+def test_only_the_telegram_edge_imports_telegram() -> None:
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for name, path in MODULES
+        if name.startswith("bot.") and layer(name) != "bot.telegram"
+        for target, line in imports(path)
+        if target.split(".")[0] == "telegram"
+    ]
+    assert wrong == []
+
+
+def test_handlers_and_schedules_do_not_import_each_other() -> None:
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {target}"
+        for name, path in MODULES
+        if layer(name) in ("handlers", "schedules")
+        for target, line in imports(path)
+        if {layer(name), layer(target)} == {"handlers", "schedules"}
+    ]
+    assert wrong == []
+
+
+def test_the_checker_sees_a_violation(tmp_path: Path) -> None:
+    """The rules above can fail: a store module importing a feature is caught."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("def f():\n    from bot.features import review\n", encoding="utf-8")
+    ((target, line),) = imports(bad)
+    assert (target, line) == ("bot.features", 2)
+    assert RANKS[layer(target)] > RANKS[layer("bot.store.store")]
