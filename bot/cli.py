@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings, make_clock
 from bot.domain.planner import Reminder
 from bot.domain.policy import PolicyError
 from bot.domain.units import Directory
@@ -22,6 +22,7 @@ from bot.reports.report import export_report
 from bot.reports.summary import render_summary_text
 from bot.services import PlanError, Services, open_services
 from bot.store import StoreLocked
+from bot.store.backup import BackupError, check_backup, make_backup, restore_backup
 from bot.telegram.app import run_bot
 from bot.telegram.sweep import remind_once
 from sandbox.main import run_sandbox
@@ -295,8 +296,6 @@ def _open(settings: Settings, writer: bool = False, with_plan: bool = True) -> S
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     """`duban backup [--to DIR]`, or `--check FILE`: exit 2 with one line naming the damage."""
-    from bot.config import make_clock
-    from bot.store.backup import BackupError, check_backup, make_backup
 
     try:
         if args.check is not None:
@@ -314,7 +313,6 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     """`duban restore FILE`: into an empty DUBAN_DATA_DIR, every hash verified."""
-    from bot.store.backup import BackupError, restore_backup
 
     try:
         manifest = restore_backup(args.file, settings.data_dir)

@@ -10,6 +10,8 @@ from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv import dotenv_values
+
 from bot import DATA
 from bot.domain.clock import RealClock, RehearsalClock
 from bot.domain.units import Directory
@@ -104,8 +106,6 @@ def load_settings(
     if env is None:
         merged: dict[str, str] = {}
         if dotenv is not None and dotenv.is_file():
-            from dotenv import dotenv_values
-
             merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
         merged.update(os.environ)
         env = merged

@@ -26,6 +26,7 @@ from sandbox.archive import ChatArchive, clock_extras, saved_clock
 from sandbox.botapi import BotApiServer, Event
 from sandbox.flood import FloodLimits
 from sandbox.web import create_app
+from schedules import tick
 
 log = logging.getLogger(__name__)
 
@@ -192,10 +193,6 @@ class Sandbox:
     def clock_changed(self) -> None:
         """Re-time the bot's tick job now: a jump shows its reminders at once, a new speed applies."""
         if self.application is None:
-            return
-        try:
-            from schedules import tick
-        except ImportError:
             return
         tick.schedule(self.application)
 

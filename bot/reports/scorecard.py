@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -250,8 +250,6 @@ def compute(
 
 
 def _with_rank(row: UnitScore, rank: int) -> UnitScore:
-    from dataclasses import replace
-
     return replace(row, rank=rank)
 
 

@@ -17,6 +17,7 @@ from bot.domain.days import days_late
 from bot.domain.status import STATUS_LABELS
 from bot.features import kpis
 from bot.features.evidence import records as evidence_records
+from bot.reports.scorecard import reporters
 from bot.reports.summary import cn_number, snapshot
 from bot.store.records import Event
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
@@ -214,8 +215,6 @@ def task_view(services: Services, task_id: int, today: date, page: int = 0) -> P
     recent = store.events(
         task=task_id, where=lambda ev: not ev["kind"].startswith(HIDDEN_KINDS), last=HISTORY_SHOWN
     )
-    from bot.reports.scorecard import reporters
-
     who = reporters(services)
     history = [_history_line(ev, who.is_proxy(ev)) for ev in recent][::-1]
     parts = [

@@ -44,7 +44,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import ExtBot
+from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.domain.policy import DeliveryPolicy
 from bot.telegram.pacing import pacer_for
@@ -73,8 +73,6 @@ class Delivery:
 def rate_limiter(policy: DeliveryPolicy | None = None) -> Any:
     """The AIORateLimiter duban uses: the policy's pace overall (a little under Telegram's
     30 msg/s), Telegram's 20/min per group, and `limiter_retries` retries of a 429."""
-    from telegram.ext import AIORateLimiter
-
     policy = policy or DeliveryPolicy()
     return AIORateLimiter(
         overall_max_rate=policy.messages_per_second, max_retries=policy.limiter_retries

@@ -34,6 +34,7 @@ from bot.services import PlanError, Services, open_services
 from bot.store import StoreLocked
 from bot.store.records import StateView
 from bot.telegram.context import OUTBOX, SERVICES
+from bot.telegram.keyboards import digest_buttons
 from bot.telegram.outbox import Delivery, Outbox, sending_bot
 from bot.text.render import render
 
@@ -116,8 +117,6 @@ def _inspection(services: Services, r: Reminder) -> dict[str, Any]:
 
 def task_buttons(task_ids: list[int]) -> InlineKeyboardMarkup | None:
     """A `#N` per task (at most 8, then 更多…): each opens that task's card in the message."""
-    from bot.telegram.keyboards import digest_buttons
-
     return digest_buttons(task_ids)
 
 
