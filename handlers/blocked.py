@@ -11,7 +11,7 @@ from bot.features.updates import Outcome
 from bot.telegram import callbacks as cb
 from bot.telegram.keyboards import answer_blocked_button
 from bot.text.render import render
-from handlers.common import Context
+from handlers.common import Context, confirm
 from handlers.review import tell_unit
 
 
@@ -84,18 +84,10 @@ async def answer_text(update: Update, context: Context, wait: pending.Wait) -> N
         answer=text,
     )
     reached = await tell_unit(context, unit, task_id, notice)
-    await context.outbox.reply(
-        message,
-        render(
-            "blocked_answer.html.j2",
-            step="done",
-            task_id=task_id,
-            unit=unit,
-            reached=reached,
-        ),
-        about=[(task_id, unit)],
-        kind="confirmation",
+    done = render(
+        "blocked_answer.html.j2", step="done", task_id=task_id, unit=unit, reached=reached
     )
+    await confirm(context, message, done, task_id, unit)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -98,6 +98,14 @@ async def reply(
     )
 
 
+async def confirm(
+    context: Context, message: Message, text: str, task_id: int, unit: str | None
+) -> list[Message]:
+    """Answer `message` with what was done to one unit's part of a task: a reply to the
+    confirmation is about that part too (text a note, a file evidence)."""
+    return await context.outbox.reply(message, text, about=[(task_id, unit)], kind="confirmation")
+
+
 def plain_text(html_text: str) -> str:
     """Rendered HTML as plain text for a callback answer (at most 200 characters)."""
     return html.unescape(re.sub(r"<[^>]+>", "", html_text))[:200]

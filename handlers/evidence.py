@@ -20,7 +20,7 @@ from bot.reports import evidence_list
 from bot.services import Services
 from bot.telegram import callbacks as cb
 from bot.text.render import render, split_message
-from handlers.common import Context, actor_of, pressed_grant
+from handlers.common import Context, actor_of, confirm, pressed_grant
 
 log = logging.getLogger(__name__)
 _TASK_REF = re.compile(r"[#＃]\s*(\d{1,18})(?!\d)")
@@ -217,8 +217,7 @@ async def _reply_saved(context: Context, message: Message, saved: evidence.Saved
         first_at=rec["at"],
         first_by=rec["uploader_name"],
     )
-    about = [(rec["task"], rec["unit"])]
-    await context.outbox.reply(message, text, about=about, kind="confirmation")
+    await confirm(context, message, text, rec["task"], rec["unit"])
 
 
 async def upload_button(update: Update, context: Context) -> None:

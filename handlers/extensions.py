@@ -16,6 +16,7 @@ from handlers.common import (
     Context,
     actor_of,
     command_rest,
+    confirm,
     pressed_grant,
     task_unit_args,
 )
@@ -53,9 +54,7 @@ async def _submit(
         due=record["due"],
         reason=record["reason"],
     )
-    # A reply to the confirmation is about the same task and unit (a note, or a file: evidence).
-    about = [(grant.task_id, grant.unit)]
-    await context.outbox.reply(message, reply, about=about, kind="confirmation")
+    await confirm(context, message, reply, grant.task_id, grant.unit)
     await announce(context, record)
     return None
 

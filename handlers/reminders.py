@@ -14,7 +14,7 @@ from bot.reports.due import chased
 from bot.telegram.outbox import mark_unreachable
 from bot.telegram.sweep import send_grouped
 from bot.text.render import render
-from handlers.common import Context, actor_of, task_unit_args
+from handlers.common import Context, actor_of, confirm, task_unit_args
 from handlers.groups import Group
 
 # After the commands (group 0) and the dialogue guard (1): sees every update the gate admitted.
@@ -38,8 +38,7 @@ async def snooze_command(update: Update, context: Context) -> None:
         return
     at, words = services.clock.now(), "".join(rest)
     text = snooze.snooze(services.store, grant.task_id, grant.unit, words, at=at, actor=user.id)
-    about = [(grant.task_id, grant.unit)]
-    await context.outbox.reply(message, text, about=about, kind="confirmation")
+    await confirm(context, message, text, grant.task_id, grant.unit)
 
 
 async def remind_command(update: Update, context: Context) -> None:

@@ -12,10 +12,10 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.features import pending, review
 from bot.features.access import Actor
 from bot.features.review import ReviewError
+from bot.reports import review_notices
 from bot.store.records import ReviewRecord
 from bot.telegram import callbacks as cb
 from bot.telegram.keyboards import review_buttons
-from bot.reports import review_notices
 from handlers.common import Context, actor_of, plain_text, reply
 
 log = logging.getLogger(__name__)

@@ -21,9 +21,9 @@ from bot.features.updates import (
     submit,
     submit_form,
 )
+from bot.reports import review_notices
 from bot.telegram import callbacks as cb
 from bot.telegram.keyboards import skip_button, status_choice
-from bot.reports import review_notices
 from bot.text.render import render
 from handlers.blocked import alert_blocked
 from handlers.common import (
