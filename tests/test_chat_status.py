@@ -222,7 +222,11 @@ async def test_the_overview_opens_a_group_then_a_card_and_back(env: ChatEnv) -> 
     assert group["message_id"] == overview["message_id"]
     assert "三、规范构建联合奖惩机制" in group["text"]
     tasks = listed(group["text"])
-    assert tasks == [10, 11, 12] and "牵头：" in group["text"]
+    assert tasks == [10, 11, 12] and "\n牵头：" in group["text"]
+    # One line per task, in the overview and the group alike (a header never runs into one).
+    for text in (overview["text"], group["text"]):
+        lines = text.splitlines()
+        assert all(any(line.startswith(f"🟢 #{t} ") for line in lines) for t in tasks)
     assert task_buttons(group) == [f"sc:{t}:g3:0:0" for t in tasks]
     assert buttons(group)[-1] == "pg:st:0"  # ↩ 返回总览
     assert refs(env, group) == [(t, None) for t in tasks]
