@@ -6,6 +6,8 @@ from datetime import date
 
 from bot.domain.status import week_key
 from bot.features import campaign, kpis
+from bot.features.access import Actor
+from bot.features.updates import submit
 from bot.reports import views
 from bot.reports.summary import build_summary, render_summary_text, summary_messages
 from bot.services import Services
@@ -350,3 +352,16 @@ def test_task_view_pages_fit_hostile_notes_and_lose_no_unit(services: Services) 
         parse_html(page.text)
         seen += [u for u in units if f"\n🟢 {u}（" in page.text or f"\n🟡 {u}（" in page.text]
     assert sorted(seen) == sorted(units)
+
+
+def test_progress_shows_the_newest_note_and_a_pending_claim(services: Services) -> None:
+    """Two reports in the same second: the later one is the week's news; a lead's 已完成
+    waiting for review reads so, not as the status it had before."""
+    store = services.store
+    store.bind_contact(2001, "区司法局", name="Alice", at=at("2021-06-21 09:00"))
+    actor = Actor(2001, "Alice", False, ("区司法局",))
+    submit(services, actor, 18, "区司法局", note="在推进")
+    submit(services, actor, 18, "区司法局", status="done", note="定稿印发")
+    (row,) = [r for r in build_summary(services, FRIDAY)["progress"]["rows"] if r["task"] == 18]
+    assert row["note"] == "定稿印发" and row["claimed"]
+    assert "• #18 区司法局 已报完成（待审核）：定稿印发" in render_summary_text(services, FRIDAY)

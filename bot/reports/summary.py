@@ -117,6 +117,7 @@ def _week_notes(events: Iterable[Event], who: scorecard.Reporters) -> list[dict[
                 "task": ev["task"],
                 "unit": ev["unit"],
                 "at": ev["at"],
+                "id": ev.get("id", 0),
                 "status": ev.get("status"),
                 "percent": ev.get("percent"),
                 "note": ev.get("note") or "",
@@ -124,7 +125,8 @@ def _week_notes(events: Iterable[Event], who: scorecard.Reporters) -> list[dict[
                 "proxy": who.is_proxy(ev),
             }
         )
-    out.sort(key=lambda n: n["at"], reverse=True)
+    # Newest first; two in the same second are in the order the store recorded them.
+    out.sort(key=lambda n: (n["at"], n["id"]), reverse=True)
     return out
 
 
@@ -144,6 +146,8 @@ def _one_per_task(
                 **n,
                 "status": n["status"] or state.get("status") or "todo",
                 "percent": n["percent"] if n["percent"] is not None else state.get("percent"),
+                # A lead's 已完成 waits for review: its status is still the one before it.
+                "claimed": state.get("claim") == "pending",
             }
         )
     return out
@@ -490,8 +494,13 @@ def _ranking(w: _Week) -> dict[str, Any]:
     """通报: the scorecard's best and the units that need to speed up."""
     card = scorecard.scorecard(w.services, w.day, w.tasks)
     ranked = [_score_row(s) for s in card.ranked]
-    # Praise needs a record: the unit's own reporting, or work finished on time.
-    top = [r for r, u in zip(ranked, card.ranked, strict=True) if u.own_weeks or u.on_time_done]
+    # Praise needs a record (the unit's own reporting, or work finished on time) and a score
+    # above 0: a unit whose overdue work outweighs its reporting is not held up as an example.
+    top = [
+        r
+        for r, u in zip(ranked, card.ranked, strict=True)
+        if (u.own_weeks or u.on_time_done) and u.score
+    ]
     top = top[: card.shown]
     # 需加快进度: the lowest-ranked units, worst first; with few ranked units, those overdue.
     bottom = [r for r in ranked[::-1] if r not in top][: card.shown]
