@@ -27,6 +27,7 @@ from handlers.common import Context
 from handlers.extensions import extension_text
 from handlers.groups import Group
 from handlers.review import reason_text
+from handlers.steps import NAMES_ITS_TASK
 
 AFTER_GROUP = Group.AFTER
 
@@ -41,10 +42,13 @@ def _not_own(data: object) -> bool:
 class _Awaited(filters.MessageFilter):
     """Matches a private message of a user the bot is waiting for (read from the store)."""
 
-    def __init__(self, application: Application, slots: tuple[pending.Slot, ...]) -> None:
-        super().__init__(name=f"Awaited{slots}")
+    def __init__(
+        self, application: Application, slots: tuple[pending.Slot, ...], lapsed: bool = False
+    ) -> None:
+        super().__init__(name=f"Awaited{slots}{' lapsed' if lapsed else ''}")
         self._application = application
         self._slots = slots
+        self._look = pending.lapsed if lapsed else pending.expected
 
     def filter(self, message: Message) -> bool:
         services = self._application.bot_data.get("services")
@@ -52,7 +56,7 @@ class _Awaited(filters.MessageFilter):
             return False
         now = services.clock.now()
         user_id = message.from_user.id
-        return any(pending.expected(services.store, user_id, s, now) for s in self._slots)
+        return any(self._look(services.store, user_id, s, now) for s in self._slots)
 
 
 async def awaited_text(update: Update, context: Context) -> None:
@@ -68,6 +72,21 @@ async def awaited_text(update: Update, context: Context) -> None:
         await reason_text(update, context, wait)
     elif wait["action"] == "answer_blocked":
         await answer_text(update, context, wait)
+
+
+async def lapsed_text(update: Update, context: Context) -> None:
+    """Text that comes after the wait for it lapsed: say so once, instead of "没有看懂"."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    store, now = context.services.store, context.services.clock.now()
+    wait = pending.lapsed(store, user.id, "text", now)
+    pending.clear(store, user.id, "text")
+    action = wait["action"] if wait else None
+    minutes = int(pending.WAIT.total_seconds() // 60)
+    await context.outbox.reply(
+        message, render("awaiting_lapsed.html.j2", action=action, minutes=minutes)
+    )
 
 
 async def cancel(update: Update, context: Context) -> None:
@@ -97,6 +116,8 @@ def register(application: Application) -> None:
     text = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED
     text_awaited = _Awaited(application, ("text",))
     application.add_handler(MessageHandler(text & text_awaited, awaited_text))
+    text_lapsed = _Awaited(application, ("text",), lapsed=True)
+    application.add_handler(MessageHandler(text & ~NAMES_ITS_TASK & text_lapsed, lapsed_text))
     any_awaited = _Awaited(application, pending.SLOTS)
     application.add_handler(CommandHandler("cancel", cancel, filters=any_awaited))
     application.add_handler(MessageHandler(filters.COMMAND, any_command), group=AFTER_GROUP)

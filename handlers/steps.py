@@ -25,6 +25,9 @@ Draft = dict[str, Any]
 Step = Callable[[Update, Context, Draft], Coroutine[Any, Any, str | None]]
 TEXT = filters.TEXT & ~filters.COMMAND
 FILES = filters.PHOTO | filters.Document.ALL
+# A message that names its own task: a reply to a bot message, or one starting with `#N`. A
+# lapsed wait lets it go on to be handled as such.
+NAMES_ITS_TASK = filters.REPLY | filters.Regex(r"^\s*[#＃]\s?\d")
 
 
 class _Waits(filters.MessageFilter):
@@ -152,6 +155,5 @@ class Dialogue:
 
         Replies and `#N` messages name their own task, so they go on to be handled as such.
         """
-        own_target = filters.REPLY | filters.Regex(r"^\s*[#＃]\s?\d")
         lapsed = _Waits(application, self.name, (), lapsed=True)
-        return MessageHandler((TEXT | FILES) & ~own_target & lapsed, self._lapsed)
+        return MessageHandler((TEXT | FILES) & ~NAMES_ITS_TASK & lapsed, self._lapsed)

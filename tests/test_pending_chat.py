@@ -108,3 +108,15 @@ async def test_a_new_dialogue_replaces_the_old_one(env: ChatEnv) -> None:
     wait = pending.expected(env.store, alice.id, "dialogue", env.clock.now())
     assert wait is not None and wait["action"] == "rectify"
     assert "活动名称" not in (await alice.say("昨天"))[-1]["text"]
+
+
+async def test_text_after_a_lapsed_wait_is_told_so_once(env: ChatEnv) -> None:
+    alice = env.contact()
+    (detail,) = await alice.say("/task 18")
+    await alice.press(detail, "ext:18")  # the bot asks for the date and reason
+    env.clock.advance(minutes=MINUTES + 1)
+    (lapsed,) = await alice.say("7月15日 等待市里模板")
+    assert "申请延期已超过" in lapsed["text"] and "作废" in lapsed["text"]
+    assert env.store.events(task=18, kinds=["extension.request"]) == []
+    (then,) = await alice.say("7月15日 等待市里模板")  # told once; then text like any other
+    assert "作废" not in then["text"]
