@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import time
@@ -266,4 +267,14 @@ class BotApiServer(UserSide, BotApiMethods):
             call = ApiCall(method, shown, True, outcome, at=time.time())
         self.sent.append(call)
         if method.lower() != "getupdates":
-            self._emit("api_call", params.get("chat_id"), asdict(call), notify=False)
+            self._emit("api_call", params.get("chat_id"), _copied(call), notify=False)
+
+
+def _copied(call: ApiCall) -> dict[str, Any]:
+    """The call as JSON data of its own (a later edit of its message does not change it);
+    a JSON round trip, as a watcher would see it, is many times faster than `asdict`."""
+    try:
+        copied: dict[str, Any] = json.loads(dumps(vars(call)))
+    except (TypeError, ValueError):
+        return asdict(call)
+    return copied

@@ -47,6 +47,9 @@ class _OpenTag:
     attrs: dict[str, str] = field(default_factory=dict)
 
 
+_MARKUP = re.compile("[<&]")
+
+
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it: UTF-16 code units."""
     return len(text.encode("utf-16-le")) // 2
@@ -197,9 +200,11 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
             pos += utf16_len(decoded)
             continue
         if char != "<":
-            out.append(char)
-            pos += 2 if ord(char) > 0xFFFF else 1
-            i += 1
+            found = _MARKUP.search(text, i)  # a run of plain text, taken whole
+            end = found.start() if found else n
+            out.append(text[i:end])
+            pos += utf16_len(text[i:end])
+            i = end
             continue
         begin = i
         if i + 1 < n and text[i + 1] == "/":

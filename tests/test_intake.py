@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from telegram.request import HTTPXRequest
 
-from bot.store import Store
+from bot.store import Store, journal
+from bot.telegram import intake
+from bot.telegram.context import SERVICES
 from tests.harness import COORDINATOR, START, ChatEnv
 
 
@@ -174,3 +179,30 @@ async def test_an_update_that_never_finishes_is_parked_after_five_starts(env: Ch
     (parked,) = env.store.parked()
     assert parked["u"] == 660001 and parked["starts"] == 5
     assert env.store.state(18, "区司法局")["percent"] != 77  # type: ignore[index]
+
+
+async def test_a_fetched_batch_is_fsynced_before_the_poll_that_confirms_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch is kept before the Updater sees it and fsynced off the answer's path, but
+    always before the next getUpdates (whose offset tells Telegram to forget the batch)."""
+    store = Store(tmp_path)  # with fsync
+    syncs: list[int] = []
+    real_sync = journal.os.fdatasync
+    monkeypatch.setattr(journal.os, "fdatasync", lambda fd: (syncs.append(fd), real_sync(fd))[1])
+    monkeypatch.setattr(intake, "sync_soon", lambda store: None)  # only the poll may sync
+    durable_at_poll: list[bool] = []
+    batches = [[_message_update(7, 5001, "/mytasks", 1)], []]
+
+    async def poll(self: Any, url: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        durable_at_poll.append(not store.unsynced())
+        return 200, json.dumps({"ok": True, "result": batches.pop(0)}).encode()
+
+    monkeypatch.setattr(HTTPXRequest, "do_request", poll)
+    request = intake.IntakeRequest()
+    request.attach(SimpleNamespace(bot_data={SERVICES: SimpleNamespace(store=store)}))  # type: ignore[arg-type]
+    await request.do_request("http://127.0.0.1:1/botT/getUpdates", "POST")
+    assert store.kept(7) and store.unsynced() and not syncs  # kept at once, not yet fsynced
+    await request.do_request("http://127.0.0.1:1/botT/getUpdates", "POST")
+    assert durable_at_poll == [True, True] and syncs
+    store.close()

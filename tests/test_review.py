@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -79,7 +80,7 @@ def test_dateparser_gets_its_languages_and_is_warmed_up(monkeypatch: pytest.Monk
         return real(text, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(dateparser, "parse", spy)
-    _warm_up_dateparser()
+    _warm_up_dateparser(SimpleNamespace(bot_data={}))  # type: ignore[arg-type]
     assert calls and calls[-1]["languages"] == ["zh", "en"]  # no auto-detection (~23 ms, 'ja')
     assert parse_chinese_date("next friday", TODAY) == date(2021, 6, 11)
     assert len(calls) == 2 and calls[-1]["languages"] == ["zh", "en"]

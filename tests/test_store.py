@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from dataclasses import replace
 from datetime import date, datetime
@@ -287,4 +288,80 @@ def test_done_at_marks_the_completion_and_later_notes_keep_it(tmp_path: Path) ->
     assert store.state(1, "区财政局")["done_at"] == AT.isoformat(timespec="seconds")
     store.update_state(1, "区财政局", at=later, actor=7, status="doing")
     assert store.state(1, "区财政局")["done_at"] is None
+    store.close()
+
+
+def test_deferred_writes_are_kept_at_once_and_fsynced_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bookkeeping in `deferred()` is in the journal at once (a crash of the process loses
+    none), made durable by the next sync(); a batch inside it waits for that sync too."""
+    syncs: list[int] = []
+    real_sync = os.fdatasync
+    store = Store(tmp_path)
+    store.import_plan(Plan(tasks=[_task(1)], year=2021), at=AT)
+    monkeypatch.setattr(os, "fdatasync", lambda fd: (syncs.append(fd), real_sync(fd))[1])
+    with store.deferred():
+        store.update_state(1, "区发改局", at=AT, actor=42, percent=30)
+        with store.batch():
+            store.seen_update(9)
+    assert not syncs and store.unsynced()
+    reader = Store(tmp_path, read_only=True)  # reads the journal file: the write is there
+    assert reader.state(1, "区发改局")["percent"] == 30
+    reader.close()
+    store.sync()
+    assert len(syncs) == 1 and not store.unsynced()
+    store.sync()  # nothing new: no second fsync
+    store.update_state(1, "区发改局", at=AT, actor=42, percent=40)  # an ordinary write syncs
+    assert len(syncs) > 1 and not store.unsynced()
+    store.close()
+
+
+def test_sync_from_a_thread_while_writing_and_compacting(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.import_plan(Plan(tasks=[_task(1)], year=2021), at=AT)
+    stop = threading.Event()
+
+    def syncing() -> None:
+        while not stop.is_set():
+            store.sync()
+
+    worker = threading.Thread(target=syncing)
+    worker.start()
+    try:
+        for n in range(200):
+            with store.deferred():
+                store.ledger_put(f"k{n}", n=n)
+            if n % 50 == 0:
+                store.db.storage.compact()  # type: ignore[attr-defined]
+    finally:
+        stop.set()
+        worker.join()
+    store.sync()
+    assert not store.unsynced()
+    store.close()
+    store = Store(tmp_path)
+    assert store.ledger_get("k199") is not None and store.ledger_get("k0") is not None
+    store.close()
+
+
+def test_a_derived_value_is_recomputed_exactly_when_its_tables_change(tmp_path: Path) -> None:
+    store = Store(tmp_path, fsync=False)
+    store.import_plan(Plan(tasks=[_task(1)], year=2021), at=AT)
+    calls: list[int] = []
+
+    def value(n: int) -> int:
+        calls.append(n)
+        return n
+
+    assert store.derived("v", ("tasks", "states"), "a", lambda: value(1)) == 1
+    assert store.derived("v", ("tasks", "states"), "a", lambda: value(2)) == 1  # remembered
+    store.ledger_put("other", n=1)  # another table: still current
+    assert store.derived("v", ("tasks", "states"), "a", lambda: value(3)) == 1
+    store.update_state(1, "区发改局", at=AT, actor=42, percent=30)
+    assert store.derived("v", ("tasks", "states"), "a", lambda: value(4)) == 4
+    assert store.derived("v", ("tasks", "states"), "b", lambda: value(5)) == 5  # another key
+    store.set_task_closed(1, True)
+    assert store.derived("v", ("tasks", "states"), "b", lambda: value(6)) == 6
+    assert calls == [1, 4, 5, 6]
     store.close()

@@ -10,6 +10,7 @@ from bot.features.access import Actor
 from bot.features.updates import submit
 from bot.reports import views
 from bot.reports.summary import build_summary, render_summary_text, summary_messages
+from bot.reports.summary import snapshot as summary_snapshot
 from bot.services import Services
 from bot.store import Store
 from bot.text.render import TELEGRAM_LIMIT
@@ -365,3 +366,21 @@ def test_progress_shows_the_newest_note_and_a_pending_claim(services: Services) 
     (row,) = [r for r in build_summary(services, FRIDAY)["progress"]["rows"] if r["task"] == 18]
     assert row["note"] == "定稿印发" and row["claimed"]
     assert "• #18 区司法局 已报完成（待审核）：定稿印发" in render_summary_text(services, FRIDAY)
+
+
+def test_the_status_overview_is_drawn_once_and_follows_every_change(services: Services) -> None:
+    """/status is read far more often than the plan changes: it is drawn once, and drawn again
+    after any change to a task or a part, or on another day."""
+    store, day = services.store, date(2021, 6, 25)
+    first = views.overview_page(services, day)
+    assert views.overview_page(services, day) is first
+    lead = store.task(15).leads[0]  # type: ignore[union-attr]
+    before = next(t for t in summary_snapshot(services, day) if t.task.id == 15).percent
+    store.update_state(15, lead, at=at("2021-06-25 10:00"), actor=2001, percent=95)
+    after = next(t for t in summary_snapshot(services, day) if t.task.id == 15)
+    assert after.percent != before
+    assert views.overview_page(services, day).text != first.text
+    store.set_task_closed(15, True)
+    assert next(t for t in summary_snapshot(services, day) if t.task.id == 15).light == "closed"
+    other_day = views.overview_page(services, date(2021, 6, 28)).text
+    assert other_day != views.overview_page(services, day).text

@@ -63,7 +63,7 @@ class Part:
         return int(self.percent or 0)
 
 
-@dataclass
+@dataclass(frozen=True)
 class TaskProgress:
     """A task with its parts and its overall light."""
 

@@ -26,6 +26,7 @@ REGULARITY_WEEKS = 4
 SILENT_HORIZON_DAYS = 14  # a unit is expected to report on work due within two weeks
 SILENT_REFS_SHOWN = 5
 CN_NUMERALS = "零一二三四五六七八九十"
+PLAN_TABLES = ("tasks", "states")  # what a snapshot of the plan's progress is made of
 
 
 def week_bounds(day: date) -> tuple[date, date]:
@@ -66,13 +67,16 @@ def _bounds(services: Services, start: date, day: date) -> tuple[datetime, datet
 
 
 def snapshot(services: Services, day: date) -> list[progress.TaskProgress]:
-    """Every task's progress as of `day`, from the store."""
+    """Every task's progress as of `day`, from the store (computed once while the tasks and
+    states are unchanged: a coordinator paging through /status reads the same one)."""
     store = services.store
-    tasks = store.tasks()
-    closed = sorted(store.closed_tasks())
-    return progress.task_progress(
-        tasks, store.states(), day, closed=closed, since=tracking_start(services)
-    )
+    since = tracking_start(services)
+
+    def compute() -> list[progress.TaskProgress]:
+        tasks, states, closed = store.tasks(), store.states(), sorted(store.closed_tasks())
+        return progress.task_progress(tasks, states, day, closed=closed, since=since)
+
+    return list(store.derived("snapshot", PLAN_TABLES, (day, since), compute))
 
 
 def _human_events(events: Iterable[Event]) -> Iterator[Event]:

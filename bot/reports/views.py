@@ -18,7 +18,7 @@ from bot.domain.status import STATUS_LABELS
 from bot.features import kpis
 from bot.features.evidence import records as evidence_records
 from bot.reports.scorecard import reporters
-from bot.reports.summary import cn_number, snapshot
+from bot.reports.summary import PLAN_TABLES, cn_number, snapshot, tracking_start
 from bot.store.records import Event
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
 
@@ -158,7 +158,15 @@ def _task_line(t: progress.TaskProgress) -> dict[str, Any]:
 
 def overview_page(services: Services, today: date) -> Page:
     """/status as one message: the overview, or its groups alone when the plan is too long to
-    list every task in one message; `groups` holds a button per group."""
+    list every task in one message; `groups` holds a button per group. Drawn once while the
+    tasks and states are unchanged."""
+    key = (today, tracking_start(services))
+    return services.store.derived(
+        "overview", PLAN_TABLES, key, lambda: _overview_page(services, today)
+    )
+
+
+def _overview_page(services: Services, today: date) -> Page:
     tasks = snapshot(services, today)
     text = overview(services, today, tasks=tasks)
     if len(text) > TELEGRAM_LIMIT:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,6 +62,9 @@ class JournalStorage(Storage):
         self._journal: Any = None
         self._journal_bytes = 0
         self._unsynced: int | None = None  # inside one_sync(): writes not yet fdatasynced
+        self._synced = 0  # the last sequence number known durable
+        self._generation = 0  # loads and whole-database writes: every table changed
+        self._versions: Counter[str] = Counter()  # changes per table since the last load
         self._load()
 
     # -- loading ---------------------------------------------------------------------------
@@ -82,6 +86,7 @@ class JournalStorage(Storage):
 
     def _read(self, snap: Path) -> None:
         self._tables, self._seq = {}, 0
+        self._generation += 1
         if snap.exists():
             raw = json.loads(snap.read_text(encoding="utf-8") or "{}")
             self._tables = raw.get("tables", {})
@@ -106,6 +111,7 @@ class JournalStorage(Storage):
                     fh.truncate(good_end)
                     os.fsync(fh.fileno())
         self._journal_bytes = good_end
+        self._synced = self._seq
 
     def _apply(self, entry: dict[str, Any]) -> None:
         if "db" in entry:
@@ -125,10 +131,12 @@ class JournalStorage(Storage):
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         """Whole-database writes (drop_table and the like): rare, journalled whole."""
         self._tables = data
+        self._generation += 1
         self._append({"db": data})
 
     def commit(self, table: str, changes: Mapping[str, Any]) -> None:
         """Journal the changed documents of one table (None = removed) durably."""
+        self._versions[table] += 1
         self._append({"t": table, "c": dict(changes)})
 
     def _append(self, entry: dict[str, Any]) -> None:
@@ -144,6 +152,7 @@ class JournalStorage(Storage):
                 self._unsynced += 1
             elif self.fsync:
                 os.fdatasync(self._journal.fileno())
+                self._synced = self._seq
             self._journal_bytes += len(line)
         if self._journal_bytes > COMPACT_BYTES:
             self.compact()
@@ -156,16 +165,62 @@ class JournalStorage(Storage):
         message sent): a crash loses at most the batch, never part of an entry. No awaits inside.
         """
         with self._lock:
-            if self._unsynced is not None:  # nested: the outermost batch syncs
+            outermost = self._unsynced is None
+            try:
+                with self._batch():
+                    yield
+            finally:
+                if outermost:
+                    self._sync_locked()
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Writes inside are journalled and flushed, so a crash of the process loses none, but
+        made durable against a power cut only by the next `sync()` (or any synced write after
+        them), not before returning: for bookkeeping that may wait a moment. No awaits inside."""
+        with self._batch():
+            yield
+
+    @contextmanager
+    def _batch(self) -> Iterator[None]:
+        with self._lock:
+            if self._unsynced is not None:  # nested: the outermost batch decides
                 yield
                 return
             self._unsynced = 0
             try:
                 yield
             finally:
-                pending, self._unsynced = self._unsynced, None
-                if pending and self.fsync and self._journal is not None:
-                    os.fdatasync(self._journal.fileno())
+                self._unsynced = None
+
+    def _sync_locked(self) -> None:
+        with self._lock:
+            if self.fsync and self._journal is not None and self._synced < self._seq:
+                os.fdatasync(self._journal.fileno())
+            self._synced = self._seq
+
+    def unsynced(self) -> bool:
+        """Whether some write is not yet durable (a `deferred()` one)."""
+        return self.fsync and self._journal is not None and self._synced < self._seq
+
+    def sync(self) -> None:
+        """Make every write so far durable. Safe from another thread: the journal stays open
+        for writes meanwhile (its descriptor is duplicated, so a compaction cannot close it)."""
+        with self._lock:
+            target = self._seq
+            if not self.fsync or self._journal is None or self._synced >= target:
+                return
+            fd = os.dup(self._journal.fileno())
+        try:
+            os.fdatasync(fd)
+        finally:
+            os.close(fd)
+        with self._lock:
+            self._synced = max(self._synced, target)
+
+    def version(self, table: str) -> tuple[int, int]:
+        """How often `table` changed since the last load: equal versions, equal contents."""
+        return self._generation, self._versions[table]
 
     def compact(self) -> None:
         """Write a snapshot atomically, then empty the journal."""
@@ -187,6 +242,7 @@ class JournalStorage(Storage):
                 os.fsync(fh.fileno())
             self._journal = jpath.open("ab")
             self._journal_bytes = 0
+            self._synced = self._seq
 
     def close(self) -> None:
         if self._journal is not None:

@@ -14,13 +14,13 @@ import fcntl
 import os
 import secrets
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Unpack, cast
+from typing import Any, TypeVar, Unpack, cast
 
 from tinydb.table import Document
 
@@ -46,6 +46,8 @@ from bot.store.records import (
     TaskMeta,
     TaskRow,
 )
+
+T = TypeVar("T")
 
 STATUSES = ("todo", "doing", "done", "blocked")
 # Events that count as the unit reporting progress (they stamp updated_at / updated_by).
@@ -116,6 +118,7 @@ class Store:
         self._message_refs: dict[tuple[int, int], list[MessageRef]] = {}
         self._seen: dict[int, int] = {}
         self._intake: dict[int, int] = {}  # update id → doc id of fetched, unhandled updates
+        self._derived: dict[str, tuple[Hashable, Any]] = {}  # see derived()
         self._build_indexes()
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -151,10 +154,44 @@ class Store:
         """A TinyDB table of this store (for feature-specific records)."""
         return self.db.table(name)  # type: ignore[return-value]
 
+    @property
+    def _storage(self) -> JournalStorage:
+        return self.db.storage  # type: ignore[return-value]
+
     def batch(self) -> AbstractContextManager[None]:
         """Several writes made durable by one fsync at the end (no awaits inside)."""
-        storage: JournalStorage = self.db.storage  # type: ignore[assignment]
-        return storage.one_sync()
+        return self._storage.one_sync()
+
+    def deferred(self) -> AbstractContextManager[None]:
+        """Writes kept at once (a crash of the process loses none) but fsynced by the next
+        `sync()`: bookkeeping that may wait a moment for power-cut durability (no awaits)."""
+        return self._storage.deferred()
+
+    def sync(self) -> None:
+        """Make every write so far durable (callable from a worker thread)."""
+        self._storage.sync()
+
+    def unsynced(self) -> bool:
+        """Whether a deferred write is not yet durable."""
+        return self._storage.unsynced()
+
+    def version(self, *tables: str) -> tuple[tuple[int, int], ...]:
+        """The tables' change counters: a value derived from them is current while this is."""
+        return tuple(self._storage.version(name) for name in tables)
+
+    def derived(
+        self, name: str, tables: tuple[str, ...], key: Hashable, compute: Callable[[], T]
+    ) -> T:
+        """`compute()`, remembered while `tables` are unchanged and `key` is the same: for a
+        view read far more often than the records behind it change (the /status overview).
+        The value is shared: callers must not change it."""
+        full = (self.version(*tables), key)
+        hit = self._derived.get(name)
+        if hit is not None and hit[0] == full:
+            return cast(T, hit[1])
+        value = compute()
+        self._derived[name] = (full, value)
+        return value
 
     def _build_indexes(self) -> None:
         for doc_id, doc in self.table("states").raw_docs():
@@ -695,6 +732,10 @@ class Store:
         """Updates kept but not yet handled, oldest first."""
         table = cast(dict[str, IntakeRow], self.table("intake")._read_table())
         return [table[str(doc_id)].copy() for _, doc_id in sorted(self._intake.items())]
+
+    def kept(self, update_id: int) -> bool:
+        """Whether this update is in the intake already, or was handled."""
+        return update_id in self._intake or update_id in self._seen
 
     def intake_entry(self, update_id: int) -> IntakeRow | None:
         doc_id = self._intake.get(update_id)

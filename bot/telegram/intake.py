@@ -6,7 +6,8 @@ handled (Telegram applies offsets the same way); a webhook answers 200 once the 
 that queue. A crash in between used to lose the batch. Here:
 
 - `IntakeRequest` (the getUpdates request) writes each fetched batch into the store's intake
-  table, one fsync, before the Updater sees it — so before the next getUpdates confirms it;
+  table before the Updater sees it, and fsyncs it in a worker thread while the batch is being
+  handled; the next getUpdates (the one that confirms the batch) waits for that fsync;
 - `IntakeQueue` (the Application's update queue) does the same for an update arriving any other
   way (the webhook puts each one here before it answers 200);
 - `IntakeProcessor` handles each update inside `store.origin(update_id)` (records it writes are
@@ -15,6 +16,10 @@ that queue. A crash in between used to lose the batch. Here:
   `MAX_FAILURES` it is parked (kept in `parked`, coordinators told, the contact apologised to);
   one whose handling never ended `MAX_STARTS` times (it took the process down) is parked too;
 - `requeue_pending` puts what was kept but never handled back in the queue at start, in order.
+
+The bookkeeping of handling (a start counted, an update marked handled) is written at once, so a
+crash of the process loses none of it, and fsynced in the background: after a power cut an
+update may be handled again, which the origin tagging makes harmless.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from telegram.ext import Application, BaseUpdateProcessor
 from telegram.request import HTTPXRequest
 
 from bot.services import Services
+from bot.store import Store
 from bot.telegram.context import SERVICES
 
 log = logging.getLogger("duban.intake")
@@ -51,14 +57,31 @@ class _Attached:
         self.application = application
 
 
+async def durable(store: Store) -> None:
+    """Wait until every write so far is durable, fsyncing in a worker thread."""
+    while store.unsynced():
+        await asyncio.get_running_loop().run_in_executor(None, store.sync)
+
+
+def sync_soon(store: Store) -> None:
+    """fsync the store's deferred writes in a worker thread, without waiting for it."""
+    if store.unsynced():
+        asyncio.get_running_loop().run_in_executor(None, store.sync)
+
+
 class IntakeRequest(HTTPXRequest, _Attached):
-    """The getUpdates request: the batch is durable in the store before the Updater gets it."""
+    """The getUpdates request: the batch is kept in the store before the Updater gets it, and
+    durable before the next getUpdates confirms it to Telegram."""
 
     async def do_request(
         self, url: str, method: str, *args: Any, **kwargs: Any
     ) -> tuple[int, bytes]:
+        polling = url.endswith("/getUpdates")
+        services = _services(self.application)
+        if polling and services is not None:
+            await durable(services.store)  # what the last batch fetched, before confirming it
         code, payload = await super().do_request(url, method, *args, **kwargs)
-        if url.endswith("/getUpdates") and code == HTTPStatus.OK:
+        if polling and code == HTTPStatus.OK:
             try:
                 result = json.loads(payload).get("result")
             except (ValueError, AttributeError):
@@ -67,7 +90,9 @@ class IntakeRequest(HTTPXRequest, _Attached):
                 services = _services(self.application)
                 if services is None:  # no store yet: nothing may be confirmed without one
                     raise RuntimeError("updates fetched before the store was open")
-                services.store.take_in(u for u in result if isinstance(u, dict))
+                with services.store.deferred():  # fsynced while the batch is handled
+                    services.store.take_in(u for u in result if isinstance(u, dict))
+                sync_soon(services.store)
         return code, payload
 
 
@@ -77,8 +102,8 @@ class IntakeQueue(asyncio.Queue, _Attached):  # type: ignore[type-arg]
     async def put(self, item: Any) -> None:
         if isinstance(item, Update):
             services = _services(self.application)
-            if services is not None:
-                services.store.take_in([item.to_dict()])
+            if services is not None and not services.store.kept(item.update_id):
+                services.store.take_in([item.to_dict()])  # fsynced: a webhook answers 200 next
         await super().put(item)
 
 
@@ -104,9 +129,10 @@ class IntakeProcessor(BaseUpdateProcessor, _Attached):
         if store.update_handled(uid):
             await coroutine  # the gate drops it: a redelivery of something already applied
             return
-        if store.intake_entry(uid) is None:
+        if not store.kept(uid):
             store.take_in([update.to_dict()])
-        starts = store.intake_count(uid, "starts")
+        with store.deferred():
+            starts = store.intake_count(uid, "starts")
         if starts > MAX_STARTS:  # it takes the bot down with it: never try it again
             log.error("update %s parked: its handling never finished in %d tries", uid, starts - 1)
             if isinstance(coroutine, Coroutine):
@@ -125,7 +151,9 @@ class IntakeProcessor(BaseUpdateProcessor, _Attached):
             at = services.clock.now().isoformat(timespec="seconds")
             store.finish_update(uid, parked={"at": at, "failures": MAX_FAILURES})
         else:
-            store.finish_update(uid)
+            with store.deferred():
+                store.finish_update(uid)
+            sync_soon(store)
 
     def failed(self, update: Update) -> str:
         """Count a failure of handling `update`: "retry" it, or "park" it for good."""

@@ -43,6 +43,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # the templates ship with the code: no stat() of a file per render
     )
     env.filters["day"] = _day
     env.filters["short"] = _short
@@ -51,6 +52,15 @@ def environment() -> jinja2.Environment:
     env.filters["role"] = lambda r: ROLE_LABELS.get(r, r)
     env.filters["report"] = lambda w: REPORT_LABELS.get(w, "报送")
     return env
+
+
+def warm_up() -> int:
+    """Compile every template now (at start), not in the first answer that needs one; how many."""
+    env = environment()
+    names = env.list_templates(extensions=["j2"])
+    for name in names:
+        env.get_template(name)
+    return len(names)
 
 
 def render(template: str, **context: Any) -> str:
