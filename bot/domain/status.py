@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar as _cal
 from datetime import date
+from functools import lru_cache
 
 from bot.plan.model import Task
 from bot.store.records import StateView
@@ -77,6 +78,16 @@ def week_key(day: date) -> str:
     """The ISO week a day belongs to: "2021-W25" (the weekly summary, once-a-week notices)."""
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+@lru_cache(maxsize=4096)
+def _day_week(day_text: str) -> str:
+    return week_key(date.fromisoformat(day_text))
+
+
+def week_of(stamp: str) -> str:
+    """The ISO week of an ISO timestamp; memoised by day, as thousands of events share one."""
+    return _day_week(stamp[:10])
 
 
 def period_label(period: str | None) -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import bot
 from bot.domain import progress
 from bot.domain.datafile import read_yaml
+from bot.domain.status import week_of
 from bot.store.records import EventRow
 
 if TYPE_CHECKING:
@@ -164,11 +165,6 @@ def window_start(day: date, weeks: int) -> date:
     return day - timedelta(days=day.weekday()) - timedelta(weeks=weeks - 1)
 
 
-def _week(stamp: str) -> str:
-    y, w, _ = date.fromisoformat(stamp[:10]).isocalendar()
-    return f"{y}-W{w:02d}"
-
-
 def _due_in_window(p: progress.Part, day: date, start: date) -> bool:
     if p.due is None or p.due > day or p.closed_by == "coordinator":
         return False
@@ -202,16 +198,19 @@ def compute(
     weeks: dict[str, set[str]] = defaultdict(set)
     proxies: dict[str, int] = defaultdict(int)
     lo = start.isoformat()
+    hi = day.isoformat()
     for ev in events:
-        if ev.get("at", "") < lo or ev["at"][:10] > day.isoformat():
-            continue
-        unit = ev.get("unit")
-        if not unit:
+        unit, actor = ev.get("unit"), ev.get("actor")
+        if not unit or ev.get("kind") not in REPORTING_KINDS:
             continue  # neither the unit's own reporting nor 代报
-        if who.is_own(ev):
-            weeks[unit].add(_week(ev["at"]))
-        elif who.is_proxy(ev) and ev.get("kind") in REPORTING_KINDS:
+        if not isinstance(actor, int) or isinstance(actor, bool):
+            continue  # the bot's or the CLI's record, not a person's
+        if ev.get("at", "") < lo or ev["at"][:10] > hi:
+            continue
+        if who.is_proxy(ev):
             proxies[unit] += 1
+        else:  # is_own
+            weeks[unit].add(week_of(ev["at"]))
     drafts = []
     for unit, parts in per_unit.items():
         due = [p for p in parts if _due_in_window(p, day, start)]

@@ -6,12 +6,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import progress
 from bot.domain.days import DAY_KIND
-from bot.domain.status import week_key
+from bot.domain.status import week_key, week_of
 from bot.features import campaign, kpis, review
 from bot.reports import scorecard, sections
 from bot.store.records import Event, StateRow, StateView
@@ -32,16 +31,6 @@ PLAN_TABLES = ("tasks", "states")  # what a snapshot of the plan's progress is m
 def week_bounds(day: date) -> tuple[date, date]:
     """Monday of the day's ISO week, and the day itself (the summary covers up to it)."""
     return day - timedelta(days=day.weekday()), day
-
-
-@lru_cache(maxsize=1024)
-def _day_week(day_text: str) -> str:
-    return week_key(date.fromisoformat(day_text))
-
-
-def _week_of(stamp: str) -> str:
-    """The ISO week of an ISO timestamp; memoised by day, as thousands of events share one."""
-    return _day_week(stamp[:10])
 
 
 def cn_number(n: int) -> str:
@@ -94,7 +83,7 @@ def active_weeks(services: Services, day: date, weeks: int = REGULARITY_WEEKS) -
     seen: dict[str, set[str]] = defaultdict(set)
     for ev in _human_events(services.store.events(since=lo, until=hi)):
         if unit := ev.get("unit"):
-            seen[unit].add(_week_of(ev["at"]))
+            seen[unit].add(week_of(ev["at"]))
     return {unit: len(w) for unit, w in seen.items()}
 
 
