@@ -81,8 +81,11 @@ def render_view(
     found = _view_page(services, view, page)
     if found is None:
         return _note("expired"), None, []
-    if found.groups:
-        markup = overview_buttons(found.groups)
+    if found.groups:  # the same buttons while the plan's groups are the same
+        groups = found.groups
+        markup = services.store.derived(
+            "overview_buttons", (), groups, lambda: overview_buttons(groups)
+        )
     else:
         markup = view_buttons(view, found.page, found.pages, found.tasks)
     return found.text, markup, list(found.about)
