@@ -171,7 +171,7 @@ class JournalStorage(Storage):
                     yield
             finally:
                 if outermost:
-                    self._sync_locked()
+                    self.sync()
 
     @contextmanager
     def deferred(self) -> Iterator[None]:
@@ -192,12 +192,6 @@ class JournalStorage(Storage):
                 yield
             finally:
                 self._unsynced = None
-
-    def _sync_locked(self) -> None:
-        with self._lock:
-            if self.fsync and self._journal is not None and self._synced < self._seq:
-                os.fdatasync(self._journal.fileno())
-            self._synced = self._seq
 
     def unsynced(self) -> bool:
         """Whether some write is not yet durable (a `deferred()` one)."""

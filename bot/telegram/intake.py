@@ -87,7 +87,6 @@ class IntakeRequest(HTTPXRequest, _Attached):
             except (ValueError, AttributeError):
                 result = None  # PTB reports a malformed answer itself
             if isinstance(result, list) and result:
-                services = _services(self.application)
                 if services is None:  # no store yet: nothing may be confirmed without one
                     raise RuntimeError("updates fetched before the store was open")
                 with services.store.deferred():  # fsynced while the batch is handled
