@@ -124,6 +124,8 @@ async def _refuse_vetting(context: Context, message: Message, err: EvidenceError
     if err.code == "size":
         size = (doc.file_size if doc else message.photo[-1].file_size) or 0
         await _refuse(context, message, "size", size=evidence.format_size(size))
+    elif err.code == "mismatch":
+        await _refuse(context, message, err.code, **err.info)
     else:
         ext = evidence.extension_of(doc.file_name if doc else None)
         await _refuse(

@@ -120,6 +120,7 @@ class Sandbox:
             if self.seed and demo.needs_demo(self.services):
                 self.seeded = demo.seed_demo(self.services)
             self.server.continue_update_ids_after(self.services.store.last_handled_update())
+            demo.name_coordinators(self.services)
             demo.register_people(self.server, self.services)
             self._extra_groups()
             await self._start_bot()

@@ -248,3 +248,16 @@ async def test_a_bare_task_number_keeps_no_caption(env: ChatEnv) -> None:
     assert "说明" not in replies[-1]["text"]
     (rec,) = evidence.list_evidence(env.store, 18, "区司法局")
     assert rec["caption"] is None
+
+
+async def test_a_declared_type_that_does_not_fit_the_name_is_named_as_the_cause(
+    env: ChatEnv,
+) -> None:
+    alice = alice_of(env)
+    replies = await alice.send_document(
+        b"MZ\x90\x00", "方案.docx", caption="#18", mime_type="application/x-msdownload"
+    )
+    text = replies[-1]["text"]
+    assert "不支持" not in text and "可以接收的文件类型" not in text
+    assert ".docx" in text and "application/x-msdownload" in text and "不符" in text
+    assert env.api.calls("getFile") == [] and evidence.list_evidence(env.store, 18) == []

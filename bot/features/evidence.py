@@ -134,7 +134,8 @@ _UNSAFE_DISPLAY = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u
 
 
 class EvidenceError(CodedError, ValueError):
-    """A file that cannot be taken: `code` is "type", "size", "empty" or "content"."""
+    """A file that cannot be taken: `code` is "type", "mismatch" (an accepted extension but a
+    declared MIME type of another kind; info: ext, mime), "size", "empty" or "content"."""
 
 
 @dataclass(frozen=True)
@@ -203,8 +204,12 @@ def vet(file_name: str | None, mime_type: str | None, file_size: int | None) -> 
     ext = extension_of(file_name)
     kind = KIND_OF_EXT.get(ext)
     mime = (mime_type or "").strip().lower().split(";")[0]
-    if kind is None or not _mime_fits(kind, mime):
+    if kind is None:
         raise EvidenceError("type", ext or mime)
+    if not _mime_fits(kind, mime):
+        # The name says one kind, the sending app declared another (a renamed program, or an
+        # app that mislabels): the extension is fine, the mismatch is why it is refused.
+        raise EvidenceError("mismatch", mime, ext=ext, mime=mime[:60], kind=KIND_LABELS[kind])
     if file_size is not None and file_size > MAX_BYTES:
         raise EvidenceError("size", str(file_size))
     if file_size == 0:

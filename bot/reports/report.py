@@ -210,9 +210,10 @@ def actor_names(services: Services) -> dict[int, str]:
         for uid, name in names.items()
         if units.get(uid)
     }
+    known = store.coordinator_names()
     for uid in services.settings.coordinators:
         if uid not in out:
-            out[uid] = f"{names.get(uid) or '督办人员'}（{office}·督办）"
+            out[uid] = f"{known.get(uid) or names.get(uid) or '督办人员'}（{office}·督办）"
     return out
 
 
