@@ -11,7 +11,7 @@ import logging
 import signal
 import sys
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.domain.clock import RehearsalClock
+from bot.reports.due import planned
 from bot.services import open_services
 from bot.telegram.app import build_application
 from sandbox import demo
@@ -38,6 +39,7 @@ SANDBOX_DATA_DIR = DEFAULT_DATA_DIR / "sandbox"
 ARCHIVE_DIR = "sandbox-chats"  # inside the data dir
 HOST = "127.0.0.1"
 SAVE_DELAY = 2.0  # seconds: chats are saved this long after a change (and on stop)
+LOOKAHEAD_DAYS = 366  # how far 下次提醒 looks for a morning with reminders
 SAVED_KINDS = frozenset({"message", "edit", "delete", "chat", "block"})
 
 
@@ -179,6 +181,7 @@ class Sandbox:
             people=lambda: demo.people(self.services),
             clock=self.clock,
             on_clock_change=self.clock_changed,
+            next_reminders=self.next_reminders,
             schedule={
                 "reminder": self.settings.reminder_time.strftime("%H:%M"),
                 "summary_weekday": self.settings.summary_weekday,
@@ -190,6 +193,20 @@ class Sandbox:
         site = web.TCPSite(self._web, HOST, self.web_port)
         await site.start()
         self.web_port = int(self._web.addresses[0][1])
+
+    def next_reminders(self, now: datetime) -> tuple[datetime, int] | None:
+        """A minute before the sweep of the next morning after today that has reminders to send,
+        and how many it sends; None when nothing falls due within a year."""
+        settings, services = self.settings, self.services
+        if services is None:
+            return None
+        day = now.date()
+        for _ in range(LOOKAHEAD_DAYS):
+            day += timedelta(days=1)
+            if services.calendar.is_workday(day) and (items := planned(services, day)):
+                sweep = datetime.combine(day, settings.reminder_time, tzinfo=settings.timezone)
+                return sweep - timedelta(minutes=1), len(items)
+        return None
 
     def clock_changed(self) -> None:
         """Re-time the bot's tick job now: a jump shows its reminders at once, a new speed applies."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -245,3 +245,35 @@ async def test_lost_chats_do_not_silence_the_bot(tmp_path: Path) -> None:
     async with running(settings) as again:
         await again.server.user_sends_text(2001, "/mytasks")
         assert "区司法局" in (await again.server.wait_for_message(2001, timeout=10))["text"]
+
+
+async def test_next_reminders_finds_the_next_morning_with_something_to_send(
+    tmp_path: Path,
+) -> None:
+    """下个提醒日: the next morning after today whose sweep sends something, never one that
+    sends nothing."""
+    from bot.reports.due import planned
+
+    friday = datetime(2021, 6, 25, 10, 0, tzinfo=SHANGHAI)
+    async with running(Settings(data_dir=tmp_path, clock_start=friday)) as sandbox:
+        services = sandbox.services
+        found = sandbox.next_reminders(friday)
+        assert found is not None
+        at, count = found
+        assert at.time().isoformat() == "08:59:00" and at > friday
+        assert services.calendar.is_workday(at.date())
+        assert count == len(planned(services, at.date())) > 0
+        day = friday.date() + timedelta(days=1)
+        while day < at.date():  # every morning skipped had nothing to send
+            assert not services.calendar.is_workday(day) or not planned(services, day)
+            day += timedelta(days=1)
+        following = sandbox.next_reminders(at)  # from that morning on: a later one
+        assert following is not None and following[0].date() > at.date()
+        # all work finished and nobody overdue: nothing is due, and the page says so
+        for state in services.store.states():
+            services.store.update_state(
+                state["task"], state["unit"], at=friday, actor="sandbox", status="done"
+            )
+        for task in services.store.tasks():
+            services.store.set_task_closed(task.id, True)
+        assert sandbox.next_reminders(friday) is None
