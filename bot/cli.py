@@ -25,7 +25,7 @@ from bot.store import StoreLocked
 from bot.store.backup import BackupError, check_backup, make_backup, restore_backup
 from bot.telegram.app import run_bot
 from bot.telegram.sweep import remind_once
-from sandbox.main import run_sandbox
+from sandbox.main import run_sandbox, sandbox_data
 
 log = logging.getLogger("duban")
 
@@ -290,8 +290,21 @@ def cmd_remind(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _open(settings: Settings, writer: bool = False, with_plan: bool = True) -> Services:
-    """The services for one command; a bad DUBAN_PLAN raises PlanError, reported by main()."""
-    return open_services(settings, writer=writer, with_plan=with_plan)
+    """The services for one command; a bad DUBAN_PLAN raises PlanError, reported by main().
+
+    A reader of the sandbox's data directory uses the sandbox's clock and coordinators: what
+    it reports is what the sandbox's people see, not today's date and unknown ids.
+    """
+    clock = None
+    if not writer and (found := sandbox_data(settings)) is not None:
+        settings, clock = found
+        when = f"clock {clock.now():%Y-%m-%d %H:%M}" if clock is not None else "configured clock"
+        print(
+            f"duban: {settings.data_dir} holds the sandbox's data: using its {when} and "
+            f"coordinators {', '.join(map(str, sorted(settings.coordinators)))}",
+            file=sys.stderr,
+        )
+    return open_services(settings, writer=writer, with_plan=with_plan, clock=clock)
 
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:

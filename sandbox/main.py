@@ -23,7 +23,7 @@ from bot.reports.due import planned
 from bot.services import open_services
 from bot.telegram.app import build_application
 from sandbox import demo
-from sandbox.archive import ChatArchive, clock_extras, saved_clock
+from sandbox.archive import ChatArchive, clock_extras, saved_clock, saved_extras
 from sandbox.botapi import BotApiServer, Event
 from sandbox.flood import FloodLimits
 from sandbox.web import create_app
@@ -57,6 +57,25 @@ def sandbox_settings(settings: Settings, server: BotApiServer | None = None) -> 
     if settings.summary_chat_id is None:
         changes["summary_chat_id"] = demo.GROUP_ID
     return replace(settings, **changes)
+
+
+def sandbox_data(settings: Settings) -> tuple[Settings, RehearsalClock | None] | None:
+    """For a command run on the sandbox's data directory (the one holding its chats): the
+    settings and clock the sandbox runs with, so `duban export` and `duban preview` see its
+    coordinators and group, and its simulated time (where it last stopped) instead of today.
+    DUBAN_CLOCK_START, DUBAN_COORDINATORS and DUBAN_SUMMARY_CHAT_ID still win. None for any
+    other directory."""
+    chats = settings.data_dir / ARCHIVE_DIR
+    if not chats.is_dir():
+        return None
+    played = sandbox_settings(settings)
+    settings = replace(
+        settings, coordinators=played.coordinators, summary_chat_id=played.summary_chat_id
+    )
+    saved = saved_clock(saved_extras(chats))
+    if settings.clock_start is not None or saved is None:
+        return settings, None  # the configured clock
+    return settings, RehearsalClock(saved, 1.0, tz=settings.timezone)
 
 
 def make_rehearsal_clock(settings: Settings) -> RehearsalClock:
@@ -140,7 +159,11 @@ class Sandbox:
 
     def _changed(self, event: Event) -> None:
         """Save the chats a little after they change, once for a burst of changes."""
-        if event.kind not in SAVED_KINDS or self._save_later is not None:
+        if event.kind in SAVED_KINDS:
+            self._save_soon()
+
+    def _save_soon(self) -> None:
+        if self._save_later is not None:
             return
         loop = asyncio.get_running_loop()
         self._save_later = loop.call_later(SAVE_DELAY, self.save)
@@ -209,10 +232,12 @@ class Sandbox:
         return None
 
     def clock_changed(self) -> None:
-        """Re-time the bot's tick job now: a jump shows its reminders at once, a new speed applies."""
+        """Re-time the bot's tick job now: a jump shows its reminders at once, a new speed applies;
+        save the clock soon, for commands run on the sandbox's data (`sandbox_data`)."""
         if self.application is None:
             return
         tick.schedule(self.application)
+        self._save_soon()
 
     async def stop(self) -> None:
         """Stop the web chat, the bot and the API server, then save; safe to call twice."""

@@ -18,6 +18,7 @@ from bot.services import Services, open_services
 from sandbox import demo
 from sandbox.botapi import BotApiServer
 from sandbox.main import ARCHIVE_DIR, SANDBOX_DATA_DIR, TOKEN, Sandbox, sandbox_settings
+from tests.clirun import Cli, cli_fixture  # noqa: F401  (the `cli` fixture)
 
 START = datetime(2021, 6, 28, 8, 30, tzinfo=SHANGHAI)  # a Monday
 
@@ -277,3 +278,31 @@ async def test_next_reminders_finds_the_next_morning_with_something_to_send(
         for task in services.store.tasks():
             services.store.set_task_closed(task.id, True)
         assert sandbox.next_reminders(friday) is None
+
+
+async def test_commands_on_the_sandboxs_data_use_its_clock_and_people(
+    tmp_path: Path, cli: Cli
+) -> None:
+    """`duban export` / `duban preview` with DUBAN_DATA_DIR at the sandbox's data: its
+    simulated day, not today's (逾期工作日 1355), and 王主任, not 未绑定用户."""
+    from openpyxl import load_workbook
+
+    data = tmp_path / "sandbox"
+    friday = datetime(2021, 6, 25, 10, 0, tzinfo=SHANGHAI)
+    async with running(Settings(data_dir=data, clock_start=friday)):
+        pass  # seeded, then stopped: the chats and the clock are saved
+    out = tmp_path / "report.xlsx"
+    code, stdout, err = cli("export", "--out", str(out), DUBAN_DATA_DIR=str(data))
+    assert code == 0 and "sandbox" in err and "2021-06-25" in err and "1001" in err
+    wb = load_workbook(out)
+    main = wb["任务分解及进展"]
+    late_col = [c.value for c in main[1]].index("逾期工作日")
+    late = [r[late_col] for r in main.iter_rows(min_row=2, values_only=True)]
+    assert 0 < max(v for v in late if isinstance(v, int)) < 40  # #20 was due 2021-05-31
+    actors = {r[4] for r in wb["历史记录"].iter_rows(min_row=2, values_only=True)}
+    assert "王主任（区发改局·督办）" in actors and "未绑定用户" not in actors
+    code, summary, _ = cli("preview", "summary", "--date", "2021-06-25", DUBAN_DATA_DIR=str(data))
+    assert code == 0 and "诚信建设万里行" in summary
+    # any other data directory: the configured clock and people, and no note about it
+    code, _, err = cli("export", "--out", str(tmp_path / "other.xlsx"))
+    assert code == 0 and "sandbox" not in err
