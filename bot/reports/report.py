@@ -312,8 +312,12 @@ def _bookkeeping_text(ev: Event, names: dict[int, str], facts: _HistoryFacts) ->
     kind = ev["kind"]
     if kind == "plan.import":
         source = Path(str(ev.get("source") or "")).name
-        counts = (("新增", "added"), ("修改", "changed"), ("撤销", "archived"))
-        tally = "，".join(f"{w} {len(ev.get(k) or [])} 项" for w, k in counts)
+        counts = (
+            ("新增", ev.get("added")),
+            ("修改", ev.get("changed")),
+            ("撤销", ev.get("archived")),
+        )
+        tally = "，".join(f"{word} {len(ids or [])} 项" for word, ids in counts)
         return [f"导入计划{f' {source}' if source else ''}：{tally}"]
     if kind == "plan.revision":
         fields = "、".join(FIELD_LABELS.get(k, k) for k in ev.get("changes") or {})
