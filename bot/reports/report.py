@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.domain import progress
 from bot.domain.days import days_late
-from bot.domain.status import ROLE_LABELS, STATUS_LABELS, period_label
+from bot.domain.status import ROLE_LABELS, STATUS_LABELS
 from bot.features import campaign, kpis, review
 from bot.features.evidence import format_size
 from bot.features.evidence import records as evidence_records
@@ -273,9 +273,9 @@ def _event_text(ev: Event, names: dict[int, str], facts: _HistoryFacts) -> str:
     kind = ev["kind"]
     words = []
     if kind == "report" and not ev.get("status") and ev.get("reported"):
-        words.append(f"零报告（{period_label(ev['reported'][-1])}）")
+        words.append(f"零报告（{ev['reported'][-1]}）")
     elif kind == "report" and ev.get("reported"):
-        words.append(f"报送 {period_label(ev['reported'][-1])}")
+        words.append(f"报送（{ev['reported'][-1]}）")
     if kind == "evidence":
         words.append(_evidence_text(ev, facts))
     if kind == "metric":
