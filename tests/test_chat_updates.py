@@ -347,3 +347,12 @@ async def test_cancel_ends_the_dialogue_even_while_a_file_is_awaited(env: ChatEn
     (hint,) = await alice.say("60% 不该记录")
     assert "/update" in hint["text"]
     assert env.store.events(task=18, unit="区司法局") == []
+
+
+async def test_the_card_names_the_coordinator_not_an_id(env: ChatEnv) -> None:
+    alice = env.contact()
+    coord = env.coordinator  # called 督办员 on Telegram
+    await coord.say("/update 18 区司法局 进行中 50% 督办代报：已完成初稿")
+    detail = (await alice.say("/task 18"))[-1]["text"]
+    assert "督办员（督办）" in detail and f"（{coord.id}）" not in detail
+    assert env.store.coordinator_names() == {coord.id: "督办员"}

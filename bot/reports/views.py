@@ -200,6 +200,9 @@ def group_view(services: Services, group_no: int, today: date, page: int = 0) ->
 
 def _history_line(ev: Event, proxy: bool = False) -> dict[str, Any]:
     text = ev.get("note") or ev.get("reason") or ev.get("title") or ev.get("cases") or ""
+    if ev["kind"] == "evidence" and ev.get("last_evidence"):
+        caption = ev.get("last_caption")
+        text = ev["last_evidence"] + (f"（{caption}）" if caption else "")
     if ev["kind"] == "status" and ev.get("status"):
         label = "更新为" + STATUS_LABELS.get(ev["status"], ev["status"])
         if ev.get("percent") is not None:

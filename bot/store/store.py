@@ -235,6 +235,20 @@ class Store:
         else:
             meta.update({key: value}, doc_ids=[1])
 
+    def coordinator_names(self) -> dict[int, str]:
+        """The names coordinators go by (their Telegram names, as last seen), by user id."""
+        raw = self.meta("coordinator_names") or {}
+        return {int(uid): str(name) for uid, name in raw.items() if str(uid).lstrip("-").isdigit()}
+
+    def remember_coordinator(self, user_id: int, name: str) -> bool:
+        """Keep a coordinator's name for the views and the export; True when it changed."""
+        names = dict(self.meta("coordinator_names") or {})
+        if not name or names.get(str(user_id)) == name:
+            return False
+        names[str(user_id)] = name
+        self.set_meta("coordinator_names", names)
+        return True
+
     # -- history ----------------------------------------------------------------------------
     def record(
         self,
