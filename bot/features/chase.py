@@ -132,8 +132,8 @@ def unreachable_contacts(store: Store, units: Iterable[str]) -> dict[str, list[U
     out: dict[str, list[Unreachable]] = {}
     for unit in sorted(cut_off):
         for c in cut_off[unit]:
-            ev = last.get(c["user_id"])
-            lost = ev if ev is not None and not ev.get("reachable", True) else None
+            change = last.get(c["user_id"])
+            lost = change if change is not None and not change.get("reachable", True) else None
             out.setdefault(unit, []).append(
                 Unreachable(
                     name=c.get("name") or str(c["user_id"]),

@@ -678,15 +678,10 @@ class Store:
         ]
         if ids:
             table.update({"reachable": reachable}, doc_ids=ids)
-            extra: EventFields = {"cause": cause} if cause else {}
-            self.record(
-                "contact.reachable",
-                at=at,
-                actor=None,
-                user_id=user_id,
-                reachable=reachable,
-                **extra,
-            )
+            fields: EventFields = {"user_id": user_id, "reachable": reachable}
+            if cause:
+                fields["cause"] = cause
+            self.record("contact.reachable", at=at, actor=None, **fields)
         return bool(ids)
 
     # -- invites ----------------------------------------------------------------------------
