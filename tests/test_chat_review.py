@@ -153,8 +153,9 @@ async def test_claim_approved_through_review_closes_the_task(env: ChatEnv) -> No
     assert "没有待审核" in (await coord.say("/review"))[-1]["text"]
 
 
-async def test_close_with_the_claim_is_done_once_every_lead_is(env: ChatEnv) -> None:
-    """通过并办结配合部分 on the last lead's claim closes the supporters' parts and the task."""
+async def second_lead_claims(env: ChatEnv) -> tuple[Person, Person, dict]:
+    """Both leads of #18 upload a file and claim; the first claim is approved (supporters kept
+    open). The coordinator, Alice (the first lead) and the second lead's claim card."""
     coord = coordinator(env)
     alice = env.contact(LEAD)
     bob = env.contact(LEAD2, 2002, "Bob")
@@ -163,7 +164,12 @@ async def test_close_with_the_claim_is_done_once_every_lead_is(env: ChatEnv) -> 
     await alice.say("/update 18 已完成")
     await coord.press(with_buttons(coord.inbox()), "rv:okk:1")
     await bob.say("/update 18 已完成")
-    card = with_buttons(coord.inbox())
+    return coord, alice, with_buttons(coord.inbox())
+
+
+async def test_close_with_the_claim_is_done_once_every_lead_is(env: ChatEnv) -> None:
+    """通过并办结配合部分 on the last lead's claim closes the supporters' parts and the task."""
+    coord, _, card = await second_lead_claims(env)
     await coord.press(card, f"rv:okc:{record_id(card)}")
     assert coord.answer and coord.answer["text"] == "已通过"
     assert env.store.task_meta(18)["closed"]
@@ -174,15 +180,7 @@ async def test_close_with_the_claim_is_done_once_every_lead_is(env: ChatEnv) -> 
 async def test_close_pressed_while_another_lead_is_open_is_explained(env: ChatEnv) -> None:
     """A 通过并办结配合部分 that cannot be done (a card drawn before the other lead reopened
     its part, or a hand-made press) decides nothing and says why."""
-    coord = coordinator(env)
-    alice = env.contact(LEAD)
-    bob = env.contact(LEAD2, 2002, "Bob")
-    for person in (alice, bob):
-        await person.send_document(PDF, "方案.pdf", caption="#18")
-    await alice.say("/update 18 已完成")
-    await coord.press(with_buttons(coord.inbox()), "rv:okk:1")
-    await bob.say("/update 18 已完成")
-    card = with_buttons(coord.inbox())
+    coord, alice, card = await second_lead_claims(env)
     assert "通过并办结配合部分" in labels(card)  # every other lead was done then
     await alice.say("/update 18 进行中 90% 发现遗漏，补充中")  # and now is not
     await coord.press(card, f"rv:okc:{record_id(card)}")

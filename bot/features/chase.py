@@ -185,13 +185,16 @@ def result_text(
     """
     outcome = chase_outcome(items, failed_chats)
     own = [u for u in outcome.missing if u == office]
-    cut_off = unreachable_contacts(store, (u for u in outcome.missing if u != office))
+    # Units Telegram refused just now are marked unreachable by then: named the same way.
+    cut_off = unreachable_contacts(
+        store, [u for u in (*outcome.missing, *outcome.failed) if u != office]
+    )
     return render(
         "remind_result.html.j2",
         outcome="done" if items else "nothing_open",
         arg=arg,
         reached=outcome.reached,
-        failed=outcome.failed,
+        failed=[u for u in outcome.failed if u not in cut_off],
         unreachable=cut_off,
         missing=[u for u in outcome.missing if u != office and u not in cut_off],
         own=own,
