@@ -201,3 +201,13 @@ async def test_remind_says_a_contact_blocked_the_bot_rather_than_none(env: ChatE
     missing = next(line for line in answer.splitlines() if line.startswith("无联系人"))
     assert "区司法局" not in missing and "区市场监管局" not in missing
     assert "区公安分局" in missing  # a supporter nobody was ever bound for
+
+
+async def test_remind_names_a_contact_lost_before_causes_were_kept(env: ChatEnv) -> None:
+    """A store from before the cause was recorded: the contact is named, with the day."""
+    alice = await started_alice(env)
+    await env.coordinator.say("/start")
+    env.store.set_reachable(alice.id, False, at=env.clock.now())  # as older versions wrote it
+    answer = (await env.coordinator.say("/remind 区司法局"))[-1]["text"]
+    assert "• 区司法局：Alice无法接收消息（6月21日 10:00起）" in answer
+    assert "无联系人" not in answer
