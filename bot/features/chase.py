@@ -20,7 +20,7 @@ from bot.domain.status import period_due, period_key
 from bot.domain.units import Directory
 from bot.plan.model import Task
 from bot.store import Store
-from bot.store.records import ContactRow, Event
+from bot.store.records import ContactRow, Event, UnreachableCause
 from bot.text.render import render
 
 
@@ -107,7 +107,7 @@ class Unreachable:
     """A unit's bound contact the bot can no longer write to: who, why and since when."""
 
     name: str
-    cause: str | None  # UnreachableCause; None in stores from before causes were kept
+    cause: UnreachableCause | None  # None in stores from before causes were kept
     since: str | None  # when Telegram first refused (ISO), None when the history lacks it
 
 
