@@ -126,8 +126,9 @@ async def test_lead_done_goes_to_review(env: ChatEnv) -> None:
     notice = env.inbox(COORDINATOR)[-1]
     assert "#18" in notice["text"] and "Alice" in notice["text"]
     data = [b["callback_data"] for row in notice["reply_markup"]["inline_keyboard"] for b in row]
-    assert data[0].startswith("rv:okc:") and data[1].startswith("rv:okk:")
-    assert data[2].startswith("rv:no:")
+    # the other lead (区市场监管局) is open: the supporters' parts cannot be closed with it
+    assert "其他牵头单位尚未完成：区市场监管局" in notice["text"]
+    assert data[0].startswith("rv:okk:") and data[1].startswith("rv:no:") and len(data) == 2
     (reply,) = await alice.say("/update 18 已完成")
     assert "已在审核中" in reply["text"]
     assert env.inbox(COORDINATOR)[-1] == notice

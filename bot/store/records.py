@@ -13,12 +13,14 @@ An actor is a Telegram user id, a word for the bot's own doing ("bot", "cli", "s
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 
 if TYPE_CHECKING:
     from typing_extensions import ReadOnly  # PEP 705; typing has it from Python 3.13
 
 Actor = int | str | None
+# Why a contact cannot be written to ("contact.reachable" events turning false).
+UnreachableCause = Literal["blocked", "deactivated", "not_started"]
 
 
 # -- the plan: table "tasks" (doc id = task number) ---------------------------------------
@@ -194,6 +196,7 @@ class EventFields(StateChanges, EventDetails, total=False):
     invite: str | None  # the first characters of the invite code a contact bound with
     user_id: int
     reachable: bool
+    cause: UnreachableCause  # "contact.reachable" turning false: why
     upd: int
 
 

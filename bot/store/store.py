@@ -45,6 +45,7 @@ from bot.store.records import (
     StateRow,
     TaskMeta,
     TaskRow,
+    UnreachableCause,
 )
 
 T = TypeVar("T")
@@ -673,8 +674,16 @@ class Store:
                 return True
         return False
 
-    def set_reachable(self, user_id: int, reachable: bool, *, at: datetime) -> bool:
-        """Mark a contact (un)reachable; True when this changed anything."""
+    def set_reachable(
+        self,
+        user_id: int,
+        reachable: bool,
+        *,
+        at: datetime,
+        cause: UnreachableCause | None = None,
+    ) -> bool:
+        """Mark a contact (un)reachable, recording why (`cause`) when known; True when this
+        changed anything."""
         table = self.table("contacts")
         ids = [
             i
@@ -683,9 +692,10 @@ class Store:
         ]
         if ids:
             table.update({"reachable": reachable}, doc_ids=ids)
-            self.record(
-                "contact.reachable", at=at, actor=None, user_id=user_id, reachable=reachable
-            )
+            fields: EventFields = {"user_id": user_id, "reachable": reachable}
+            if cause:
+                fields["cause"] = cause
+            self.record("contact.reachable", at=at, actor=None, **fields)
         return bool(ids)
 
     # -- invites ----------------------------------------------------------------------------
