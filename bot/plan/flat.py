@@ -23,13 +23,14 @@ import re
 
 from bot.plan.deadline import parse_deadline
 from bot.plan.grid import Grid, parse_grids
-from bot.plan.headers import NUMBER, header_columns, is_header_like
+from bot.plan.headers import NUMBER, header_columns, is_header_like, join_broken_words
 from bot.plan.model import Plan
 
 _MAX_HEADER_CELL = 16
 _MAX_WIDTH = 12
 _NUMBER = re.compile(r"^\d{1,3}[.．、]?$")
 _BAR = re.compile(r"\s*\|\s*$")
+_BAR_ONLY = re.compile(r"^\s*\|\s*$")
 _UNIT_CELL = re.compile(
     r"(?:局|办|委|院|部|会|中心|政府|街道|镇|乡|单位|部门|公司|集团|所|队|站|行|处|厅|室|联|指挥部)$"
 )
@@ -46,10 +47,13 @@ def _cells(lines: list[str]) -> list[tuple[int, str]]:
     pending: list[str] = []
     start = 0
     first_bar = next((i for i, line in enumerate(lines) if _BAR.search(line)), len(lines))
+    if first_bar < len(lines) and _BAR_ONLY.match(lines[first_bar]):
+        # a `|` on a line of its own closes the cell written on the lines above it
+        first_bar = next((i for i in range(first_bar - 1, -1, -1) if lines[i].strip()), 0)
     for number, line in enumerate(lines, start=1):
         if not barred or number <= first_bar:  # before the table: prose, a line each
-            if line.strip():
-                out.append((number, line.strip()))
+            if line.strip() and not _BAR_ONLY.match(line):  # a `|` of its own ends the cell above
+                out.append((number, _BAR.sub("", line).strip()))
             continue
         if not pending:
             start = number
@@ -164,6 +168,11 @@ def parse_flat(text: str) -> Plan | None:
     """The plan of a one-cell-per-line table; None if the text holds none."""
     lines = text.splitlines()
     cells = _cells(lines)
+    # a header word broken over two lines (`牵头` / `单位`) is one cell
+    cells = [
+        (cells[a][0], "".join(c for _, c in cells[a:b]))
+        for a, b in join_broken_words([c for _, c in cells])
+    ]
     found = _header(cells)
     if found is None:
         return None

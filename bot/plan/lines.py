@@ -26,7 +26,16 @@ from bot.plan.build import (
 )
 from bot.plan.model import Plan, Problem
 from bot.plan.numerals import parse_number
-from bot.plan.roles import LABEL, RoleRule, Roles, parse_roles, role_rule, split_bracket
+from bot.plan.roles import (
+    CLOSE_BRACKETS,
+    LABEL,
+    OPEN_BRACKETS,
+    RoleRule,
+    Roles,
+    parse_roles,
+    role_rule,
+    split_bracket,
+)
 
 _BULLET = re.compile(r"^[\s●•·▪◆◇■□*＊\-—]+")
 
@@ -183,7 +192,9 @@ def _outer_label(line: str) -> re.Match[str] | None:
     """The first label outside parentheses (labels inside a bracket belong to the bracket)."""
     for m in LABEL.finditer(line):
         before = line[: m.start()]
-        if sum(before.count(c) for c in "(（") <= sum(before.count(c) for c in ")）"):
+        if sum(before.count(c) for c in OPEN_BRACKETS) <= sum(
+            before.count(c) for c in CLOSE_BRACKETS
+        ):
             return m
     return None
 

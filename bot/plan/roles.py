@@ -218,7 +218,7 @@ def split_bracket(text: str) -> tuple[str, Roles | None]:
     """The measure without its units bracket, and the roles the (last such) bracket names."""
     for start, end in reversed(_brackets(text)):
         inner = text[start + 1 : end - 1]
-        if not _ROLE_WORD.search(inner):
+        if not _ROLE_WORD.search(inner) and not LABEL.search(inner):
             continue  # `（国办发〔2020〕42号）` and the like
         roles = parse_roles(inner)
         if roles.found:

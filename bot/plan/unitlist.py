@@ -126,11 +126,11 @@ def split_units(text: str, keep: Iterable[str] = ()) -> list[str]:
 
 def _clean_name(item: str) -> str:
     """One listed name without stray marks, `等有关部门`, a role verb or an unmatched bracket."""
-    name = strip_etc(_STRAY.sub("", item.strip()).strip())
+    name = _balanced(strip_etc(_STRAY.sub("", item.strip()).strip()))
     stripped = _TRAILING_VERB.sub("", name).strip()
     if stripped and stripped != name:
-        name = strip_etc(stripped)
-    return _balanced(name)
+        name = _balanced(strip_etc(stripped))
+    return name
 
 
 def _balanced(name: str) -> str:
