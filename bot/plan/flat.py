@@ -31,6 +31,7 @@ _MAX_WIDTH = 12
 _NUMBER = re.compile(r"^\d{1,3}[.．、]?$")
 _BAR = re.compile(r"\s*\|\s*$")
 _BAR_ONLY = re.compile(r"^\s*\|\s*$")
+_BARS_ONLY = re.compile(r"^\s*\|(?:\s*\|)+\s*$")
 _UNIT_CELL = re.compile(
     r"(?:局|办|委|院|部|会|中心|政府|街道|镇|乡|单位|部门|公司|集团|所|队|站|行|处|厅|室|联|指挥部)$"
 )
@@ -57,7 +58,12 @@ def _cells(lines: list[str]) -> list[tuple[int, str]]:
             continue
         if not pending:
             start = number
-        if _BAR.search(line):
+        if _BARS_ONLY.match(line):  # `||`: the cell above closed, then empty cells
+            bars = line.count("|")
+            out.append((start, "".join(pending)))
+            out.extend((number, "") for _ in range(bars - 1))
+            pending = []
+        elif _BAR.search(line):
             pending.append(_BAR.sub("", line).strip())
             out.append((start, "".join(pending)))
             pending = []
@@ -83,7 +89,7 @@ def _header(cells: list[tuple[int, str]]) -> tuple[int, int, dict[str, int]] | N
         for width in range(len(run), 2, -1):
             names = run[:width]
             if (cols := header_columns(names)) and sum(
-                is_header_like([n]) for n in names
+                is_header_like([n, "序号"]) for n in names
             ) * 2 >= width:
                 return i, width, cols
     return None

@@ -21,6 +21,7 @@ from bot.plan.build import (
     sub_heading,
     table_plan,
 )
+from bot.plan.columns import line_up, refine
 from bot.plan.headers import header_columns, is_header_like, merge_header_rows
 from bot.plan.model import Plan, Problem
 from bot.plan.roles import RoleRule, role_rule
@@ -113,6 +114,7 @@ def parse_grids(grids: Sequence[Grid], text: str, rule: RoleRule | None = None) 
         first = 0
         if found := find_header(grid.rows):
             index, cols, span = found
+            cols = refine(cols, grid.rows[index], grid.rows[index + span :])
             header_key = _key(grid.rows[index])
             width = len(grid.rows[index])
             first = index + span
@@ -125,7 +127,7 @@ def parse_grids(grids: Sequence[Grid], text: str, rule: RoleRule | None = None) 
             seen.append(grid.caption)
             group = _group(grid.caption, seen)
         for index in range(first, len(grid.rows)):
-            row = grid.rows[index]
+            row = line_up(grid.rows[index], cols)
             if not any(c.strip() for c in row) or _key(row) == header_key or is_header_like(row):
                 continue
             if (name := _group_of_row(row, cols)) is not None:

@@ -130,8 +130,12 @@ _NOTE = re.compile(r"[（(][^）)]*[）)]")
 _MAX_HEADER_LEN = 16
 
 
-def _clean(cell: object) -> str:
+def clean_header(cell: object) -> str:
+    """A header cell's words without spaces or line breaks (`牵头\n单位` is `牵头单位`)."""
     return _SPACE.sub("", str(cell or ""))
+
+
+_clean = clean_header
 
 
 def _matches(name: str, words: Sequence[str], exact: bool) -> bool:
