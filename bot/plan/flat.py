@@ -172,18 +172,21 @@ def _fit(cells: list[tuple[int, str]], width: int, cols: dict[str, int]) -> tupl
 
 def parse_flat(text: str) -> Plan | None:
     """The plan of a one-cell-per-line table; None if the text holds none."""
+    grid = recover_flat(text)
+    return None if grid is None else parse_grids([grid], text)
+
+
+def recover_flat(text: str) -> Grid | None:
+    """The grid of a one-cell-per-line table (header row first); None if the text holds none."""
     lines = text.splitlines()
     cells = _cells(lines)
     # a header word broken over two lines (`牵头` / `单位`) is one cell
-    cells = [
-        (cells[a][0], "".join(c for _, c in cells[a:b]))
-        for a, b in join_broken_words([c for _, c in cells])
-    ]
+    spans = join_broken_words([c for _, c in cells])
+    cells = [(cells[a][0], "".join(c for _, c in cells[a:b])) for a, b in spans]
     found = _header(cells)
     if found is None:
         return None
     start, width, cols = found
     header = [c for _, c in cells[start : start + width]]
     rows = _rows(cells[start + width :], width, cols)
-    grid = Grid([header, *(r for _, r in rows)], [cells[start][0], *(n for n, _ in rows)])
-    return parse_grids([grid], text)
+    return Grid([header, *(r for _, r in rows)], [cells[start][0], *(n for n, _ in rows)])

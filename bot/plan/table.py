@@ -19,11 +19,17 @@ def _cells(line: str) -> list[str]:
     return cells
 
 
-def find_header(lines: list[str]) -> tuple[int, dict[str, int]] | None:
-    """The index of the table's header line and its columns, if the text has such a table."""
+def find_header(lines: list[str]) -> tuple[int, dict[str, int], int] | None:
+    """(index of the table's header line, its columns, lines it spans: 2 when a header cell's
+    words broke onto the next line), if the text has such a table."""
     for i, line in enumerate(lines):
-        if "|" in line and (columns := header_columns(_cells(line))):
-            return i, columns
+        if "|" not in line:
+            continue
+        if columns := header_columns(_cells(line)):
+            return i, columns, 1
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        if following.strip() and (columns := header_columns(_cells(line + following))):
+            return i, columns, 2
     return None
 
 
@@ -44,7 +50,21 @@ def _align(cells: list[str], group_col: int | None) -> tuple[list[str], bool]:
 
 
 def parse_table(text: str) -> Plan:
-    """Tasks from the first `|` table under a recognisable header.
+    """Tasks from the first `|` table under a recognisable header."""
+    found = recover_table(text)
+    if found is None:
+        return Plan(problems=[Problem(1, "未找到任务分解表（缺少“具体措施 | 牵头单位”表头）")])
+    grid, start, problems = found
+    lines = text.splitlines()
+    plan = parse_grids([grid], "\n".join(lines[:start]) + "\n" + text)
+    assert plan is not None  # the first row is the header found above
+    plan.problems[:0] = problems
+    return plan
+
+
+def recover_table(text: str) -> tuple[Grid, int, list[Problem]] | None:
+    """The `|` table under the first recognisable header: (its grid, the header's line index,
+    lines that could not be placed); None without such a header.
 
     A row whose last cell broke over lines goes on on the next line: in a Markdown-style table
     (rows open and close with `|`) a line that does not open with `|` continues the row above
@@ -55,10 +75,10 @@ def parse_table(text: str) -> Plan:
     problems: list[Problem] = []
     found = find_header(lines)
     if found is None:
-        return Plan(problems=[Problem(1, "未找到任务分解表（缺少“具体措施 | 牵头单位”表头）")])
-    start, cols = found
+        return None
+    start, cols, span = found
     group_col = cols.get("group")
-    header = _cells(lines[start])
+    header = _cells("".join(lines[start : start + span]))
     width = len(header) - (1 if header and not header[-1] else 0)
     markdown = lines[start].lstrip().startswith("|")
     raw_rows: list[list[str]] = []
@@ -66,7 +86,7 @@ def parse_table(text: str) -> Plan:
     sources: list[str] = [lines[start].strip()]
     closed = True
     last_row = max(i for i, line in enumerate(lines) if "|" in line)
-    for index in range(start + 1, len(lines)):
+    for index in range(start + span, len(lines)):
         line = lines[index]
         if not line.strip() or _RULE_ROW.match(line):
             if not line.strip() and index > last_row:
@@ -103,10 +123,7 @@ def parse_table(text: str) -> Plan:
         if markdown and cells and cells[-1] == "":
             cells = cells[:-1]  # the closing pipe
         rows.append(_align(cells, group_col)[0])
-    plan = parse_grids([Grid(rows, numbers, sources)], "\n".join(lines[:start]) + "\n" + text)
-    assert plan is not None  # the first row is the header found above
-    plan.problems[:0] = problems
-    return plan
+    return Grid(rows, numbers, sources), start, problems
 
 
 def _starts_row(cells: list[str]) -> bool:
