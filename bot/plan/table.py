@@ -28,7 +28,13 @@ def find_header(lines: list[str]) -> tuple[int, dict[str, int], int] | None:
         if columns := header_columns(_cells(line)):
             return i, columns, 1
         following = lines[i + 1] if i + 1 < len(lines) else ""
-        if following.strip() and (columns := header_columns(_cells(line + following))):
+        broken = not line.rstrip().endswith("|") and "|" in following  # inside a cell
+        goes_on = line.lstrip().startswith("|") and not following.lstrip().startswith("|")
+        if (
+            broken
+            and (goes_on or header_columns(_cells(following)) is None)
+            and (columns := header_columns(_cells(line + following)))
+        ):
             return i, columns, 2
     return None
 
