@@ -166,3 +166,17 @@ def test_unit_lists_without_verbs_brackets_or_spaces_left_on_names(
     from bot.plan import split_units
 
     assert split_units(cell) == units
+
+
+def test_check_and_show_name_what_is_uncertain_task_by_task() -> None:
+    from bot.plan import check_loaded, describe_task, plan_doubts, suggester
+
+    plan = parse_text(
+        "2021年工作要点\n一、某组\n"
+        "1.完善信用制度。（张三牵头，区财政局配合，2021年6月底前完成）\n"
+        "2.建立诚信档案。（区政务办牵头，按上级要求）\n"
+    )
+    assert plan_doubts(plan) == ["第 1 项：“张三”像是人名，不是单位", "第 2 项：时限未能识别"]
+    warnings = [p.message for p in check_loaded(plan, suggester(["区财政局", "区政务办", "张三"]))]
+    assert "任务 1：“张三”像是人名，不是单位" in warnings
+    assert describe_task(plan.tasks[0]).endswith("待核对：“张三”像是人名，不是单位")
