@@ -180,3 +180,17 @@ def test_check_and_show_name_what_is_uncertain_task_by_task() -> None:
     warnings = [p.message for p in check_loaded(plan, suggester(["区财政局", "区政务办", "张三"]))]
     assert "任务 1：“张三”像是人名，不是单位" in warnings
     assert describe_task(plan.tasks[0]).endswith("待核对：“张三”像是人名，不是单位")
+
+
+def test_the_documents_rule_first_leads_except_where_each_leads() -> None:
+    plan = parse_text(
+        "2023年重点工作责任分解\n一、主要目标\n"
+        "1.生产总值增长6%。\n责任单位：市发改委、市经信局（除标注“分别牵头”外，列第一位为牵头单位，下同）\n"
+        "2.居民收入增长。\n责任单位：市人力社保局、市农业农村局分别牵头\n"
+        "3.招商引资。\n责任单位：市商务局、市发改委，各县(市、区)政府\n"
+    )
+    assert [(t.leads, t.supporters) for t in plan.tasks] == [
+        (("市发改委",), ("市经信局",)),
+        (("市人力社保局", "市农业农村局"), ()),
+        (("市商务局",), ("市发改委", "各县(市、区)政府")),
+    ]

@@ -168,6 +168,9 @@ def parse_roles(text: str) -> Roles:
             else:
                 if open_role == "deadline":
                     roles.deadline = value
+                elif (said := _SUFFIX.search(value)) and _SUFFIX_ROLE.get(said.group(1)) == "leads":
+                    # `责任单位：X、Y分别牵头`: the list says itself that its units lead
+                    roles.leads.extend(split_units(value[: said.start()]))
                 else:
                     getattr(roles, open_role).extend(split_units(value))
                 continue
