@@ -194,3 +194,14 @@ def test_the_documents_rule_first_leads_except_where_each_leads() -> None:
         (("市人力社保局", "市农业农村局"), ()),
         (("市商务局",), ("市发改委", "各县(市、区)政府")),
     ]
+
+
+def test_the_one_column_no_header_word_claims_holds_the_measure() -> None:
+    plan = parse_text(
+        "2022年预期目标任务分解表\n\n序号\n\n2022年预期目标\n\n责任单位\n\n"
+        "1\n\n地区生产总值增长5.5%左右\n\n区发展改革委\n\n2\n\n固定资产投资增长6%左右\n\n区财政局\n"
+    )
+    assert [(t.title, t.leads) for t in plan.tasks] == [
+        ("地区生产总值增长5.5%左右", ("区发展改革委",)),
+        ("固定资产投资增长6%左右", ("区财政局",)),
+    ]

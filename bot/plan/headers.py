@@ -121,6 +121,8 @@ PERSON = (
 )
 
 _SPACE = re.compile(r"\s+")
+# a header's own words, maybe after the year they are for (`2022年预期目标`), not a number
+_WORDY = re.compile(r"^(?:20\d\d年度?)?[^\d\W]")
 # a column under a banner such as 年度目标: `2023年`, `2024年度`, `第一季度`, `上半年`
 _PERIOD_WORD = re.compile(
     r"^(?:20\d\d年?度?(?:目标|任务)?|第?[一二三四1-4]季度|[上下]半年|\d{1,2}月(?:份)?)$"
@@ -191,6 +193,13 @@ def header_columns(cells: Sequence[object]) -> dict[str, int] | None:
         left = [i for i in taskish if i < found["measure"]]
         if left:
             found["group"] = left[-1]
+    if "measure" not in found and {"leads", "responsible"} & found.keys():
+        # `序号 | 2022年预期目标 | 责任单位`: the one column no word claims holds the measure
+        left = [i for i, n in enumerate(names) if n and i not in found.values()]
+        plain = not any(c in n for n in names for c in ":：。") and len(found) >= 2
+        name = names[left[0]] if len(left) == 1 else ""
+        if plain and 0 < len(name) <= 12 and _WORDY.match(name) and not _PERIOD_WORD.match(name):
+            found["measure"] = left[0]
     if "measure" not in found or not ({"leads", "responsible"} & found.keys()):
         return None
     return found

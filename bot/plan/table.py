@@ -29,13 +29,10 @@ def find_header(lines: list[str]) -> tuple[int, dict[str, int], int] | None:
             return i, columns, 1
         following = lines[i + 1] if i + 1 < len(lines) else ""
         broken = not line.rstrip().endswith("|") and "|" in following  # inside a cell
-        goes_on = line.lstrip().startswith("|") and not following.lstrip().startswith("|")
-        if (
-            broken
-            and (goes_on or header_columns(_cells(following)) is None)
-            and (columns := header_columns(_cells(line + following)))
-        ):
-            return i, columns, 2
+        if broken and (columns := header_columns(_cells(line + following))):
+            alone = header_columns(_cells(following)) or {}
+            if len(columns) >= len(alone):  # the words of the line above belong to it
+                return i, columns, 2
     return None
 
 
