@@ -205,3 +205,19 @@ def test_the_one_column_no_header_word_claims_holds_the_measure() -> None:
         ("地区生产总值增长5.5%左右", ("区发展改革委",)),
         ("固定资产投资增长6%左右", ("区财政局",)),
     ]
+
+
+def test_a_row_under_a_number_merged_down_is_its_own_task_with_the_same_units() -> None:
+    plan = parse_text(
+        "2023年民生实事进展情况\n"
+        "序号 | 工作任务 | 责任单位 | 一季度目标 |\n"
+        "1 | 新改扩建公办中小学校1所 | 教体局 | 室内安装 |\n"
+        "新增学位810个 | |||\n"
+        "2 | 新建公园2个 | 住建局 | 开工 |\n"
+    )
+    assert [(t.title, t.leads) for t in plan.tasks] == [
+        ("新改扩建公办中小学校1所", ("教体局",)),
+        ("新增学位810个", ("教体局",)),
+        ("新建公园2个", ("住建局",)),
+    ]
+    assert plan.errors == []
