@@ -221,3 +221,16 @@ def test_a_row_under_a_number_merged_down_is_its_own_task_with_the_same_units() 
         ("新建公园2个", ("住建局",)),
     ]
     assert plan.errors == []
+
+
+def test_roles_in_the_measures_last_sentence_without_a_bracket() -> None:
+    plan = parse_text(
+        "2022年工作要点\n一、某组\n"
+        "1.完善信用制度。健全信用制度规范。区发改局牵头，区财政局、各镇（街道）配合，2022年6月底前完成。\n"
+        "2.建立诚信档案。区政务办负责。\n"
+    )
+    t1, t2 = plan.tasks
+    assert t1.text == "完善信用制度。健全信用制度规范。"
+    assert (t1.leads, t1.supporters) == (("区发改局",), ("区财政局", "各镇（街道）"))
+    assert t1.deadline.due == date(2022, 6, 30)
+    assert (t2.text, t2.leads) == ("建立诚信档案。", ("区政务办",))

@@ -36,6 +36,7 @@ from bot.plan.roles import (
     role_rule,
     split_bracket,
 )
+from bot.plan.unitlist import is_unit_name
 
 _BULLET = re.compile(r"^[\s●•·▪◆◇■□*＊\-—]+")
 
@@ -57,6 +58,8 @@ class _Open:
 def _finish(task: _Open, problems: list[Problem], rule: RoleRule) -> tuple[RawTask, bool, _Open]:
     text, bracket = split_bracket(task.text)
     roles = task.roles
+    if bracket is None and not roles.found:
+        text, bracket = _closing_sentence(text)
     if bracket:
         roles.merge(bracket)
         task.deadline_line = task.deadline_line or (task.line if bracket.deadline else 0)
@@ -174,6 +177,21 @@ def _task_numbering(text: str) -> Callable[[str], tuple[int | None, str]]:
     if any(minor_number(line)[0] is not None for line in lines):
         return minor_number
     return split_number
+
+
+def _closing_sentence(text: str) -> tuple[str, Roles | None]:
+    """`……。区发改局牵头，区财政局配合，2022年6月底前完成。`: the roles a measure's last sentence
+    states without a bracket, and the measure without that sentence."""
+    body = text.rstrip().rstrip("。；;")
+    cut = max(body.rfind("。"), body.rfind("；"), body.rfind(";"))
+    if cut < 0:
+        return text, None
+    last = body[cut + 1 :]
+    roles = parse_roles(last)
+    names = [*roles.leads, *roles.supporters, *roles.responsible]
+    if not roles.found or roles.leftover or not all(is_unit_name(n) for n in names):
+        return text, None
+    return body[: cut + 1], roles
 
 
 def _has_arabic_tasks(text: str) -> bool:

@@ -47,6 +47,11 @@ _OF_UNITS = re.compile(r"的(?:部门|单位|机构)$")
 _QUALIFIER = re.compile(r"^(?:具有|具|承担|负有|负责|涉及|拥有|履行|有)")
 
 
+def is_unit_name(name: str) -> bool:
+    """Whether a name reads as a unit's (or a group of units): `区发改局`, `各镇（街道）`."""
+    return len(name) <= 30 and bool(UNIT_END.search(name) or is_group_phrase(name))
+
+
 def normalize_unit(name: str) -> str:
     """A unit name for comparison: ASCII parentheses, no whitespace."""
     return _SPACE.sub("", name.translate(_PARENS))
