@@ -65,6 +65,11 @@ LAYOUTS = {
     + "| 一、优化营商环境 | | | | |\n"
     + "| 1 | 完善信用制度建设 | 区发改局 | 区财政局、区民政局 | 2023年6月底前 |\n"
     + "| 2 | 推进政务诚信建设 | 区政务办 | 区司法局 | 2023年12月底前 |\n",
+    "cells one per line, category rows between the rows": TITLE
+    + "\n序号\n重点任务\n牵头单位\n配合单位\n完成时限\n一、优化营商环境\n"
+    + "1\n完善信用制度建设\n区发改局\n区财政局、区民政局\n2023年6月底前\n"
+    + "二、加强政务诚信\n"
+    + "2\n推进政务诚信建设\n区政务办\n区司法局\n2023年12月底前\n",
     "tabs, units separated by spaces, a person column": TITLE
     + "\n序号\t重点任务\t牵头单位\t配合单位\t完成时限\t分管领导\n"
     + "1\t完善信用制度建设\t区发改局\t区财政局 区民政局\t2023年6月底前\t王五\n"
@@ -234,3 +239,11 @@ def test_roles_in_the_measures_last_sentence_without_a_bracket() -> None:
     assert (t1.leads, t1.supporters) == (("区发改局",), ("区财政局", "各镇（街道）"))
     assert t1.deadline.due == date(2022, 6, 30)
     assert (t2.text, t2.leads) == ("建立诚信档案。", ("区政务办",))
+
+
+def test_category_rows_between_one_cell_per_line_rows_are_groups() -> None:
+    plan = parse_text(LAYOUTS["cells one per line, category rows between the rows"])
+    assert [(t.category_no, t.category) for t in plan.tasks] == [
+        (1, "优化营商环境"),
+        (2, "加强政务诚信"),
+    ]

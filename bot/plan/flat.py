@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from bot.plan.build import heading
 from bot.plan.deadline import parse_deadline
 from bot.plan.grid import Grid, parse_grids
 from bot.plan.headers import NUMBER, header_columns, is_header_like, join_broken_words
@@ -81,7 +82,7 @@ def _header(cells: list[tuple[int, str]]) -> tuple[int, int, dict[str, int]] | N
             continue
         run: list[str] = []
         for _, cell in cells[i : i + _MAX_WIDTH]:
-            if not cell or len(cell) > _MAX_HEADER_CELL or _NUMBER.match(cell):
+            if not cell or len(cell) > _MAX_HEADER_CELL or _NUMBER.match(cell) or heading(cell):
                 break
             run.append(cell)
         if any(c in NUMBER for c in run[1:]):  # the table's number column heads it: start there
@@ -108,6 +109,13 @@ def _rows(
         return rows
     current: list[tuple[int, str]] = []
     for line, text in cells:
+        if heading(text) and (not current or len(current) >= width - 1):
+            # a category row between rows: `一、优化营商环境` is a group, no cell of a task
+            if current:
+                rows.extend(_split(current, width, cols))
+            rows.append((line, [text] + [""] * (width - 1)))
+            current = []
+            continue
         if _NUMBER.match(text) and (not current or len(current) >= width - 1):
             if current:
                 rows.extend(_split(current, width, cols))
