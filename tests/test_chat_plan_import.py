@@ -59,6 +59,20 @@ async def test_a_plan_with_errors_has_no_import_button(env: ChatEnv) -> None:
     assert buttons(preview) == []
 
 
+async def test_the_preview_says_task_by_task_what_was_not_read(env: ChatEnv) -> None:
+    plan = (
+        "一、某组\n1.一项没有单位的任务。（2021年6月底前完成）\n"
+        "2.一项时限不明的任务。（区发改局牵头，按上级要求）\n"
+        "3.一项单位像人名的任务。（张三牵头，2021年9月底前完成）\n"
+    )
+    (preview,) = await env.coordinator.send_document(plan.encode(), "doubts.txt")
+    text = preview["text"]
+    assert "需要核对 3 项" in text
+    assert "第 1 项：牵头单位未能识别" in text
+    assert "第 2 项：时限未能识别" in text
+    assert "第 3 项：“张三”像是人名，不是单位" in text
+
+
 async def test_a_contacts_file_is_evidence_not_a_plan(env: ChatEnv) -> None:
     alice = env.person(2001, "Alice")
     env.bind(alice, "区司法局")
