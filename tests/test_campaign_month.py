@@ -582,7 +582,9 @@ def check_overdue_view(
             assert head == " ⚠️ 无可联系的绑定联系人", (unit, head)
     if day == FRIDAYS[0]:
         assert not any(task == 1 for _, task, _, _ in got)  # June's #1: before the import
-        assert "区民政局" in heads or all(u != "区民政局" for u in overdue)
+    else:  # 区民政局's contact blocked the bot: the first reminder's 403 said so
+        assert "区民政局" not in reachable(env)
+        assert heads["区民政局"] == " ⚠️ 无可联系的绑定联系人"
 
 
 def own_reporting_units(env: ChatEnv, day: date) -> set[str]:
