@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 from bot.config import Settings, make_clock
@@ -28,6 +29,18 @@ class Services:
 
     def close(self) -> None:
         self.store.close()
+
+    def tracking_start(self) -> date | None:
+        """The day tracking started: the plan's first import on the bot's clock (a store from
+        before that was kept: its first event). Nothing due before it is chased or counted."""
+        at = self.store.imported_at()
+        if at is None:
+            first = self.store.first_event()
+            raw = first.get("at") if first else None
+            at = datetime.fromisoformat(raw) if raw else None
+        if at is None:
+            return None
+        return at.astimezone(self.settings.timezone).date() if at.tzinfo else at.date()
 
     def is_coordinator(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.coordinators

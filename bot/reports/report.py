@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot.domain import progress
 from bot.domain.days import days_late
-from bot.domain.status import ROLE_LABELS, STATUS_LABELS
+from bot.domain.status import ROLE_LABELS, SHOWN_LABELS, STATUS_LABELS, period_key, period_label
 from bot.features import campaign, kpis, review
 from bot.features.evidence import format_size
 from bot.features.evidence import records as evidence_records
+from bot.plan.model import Task
 from bot.reports import scorecard as scoring
 from bot.reports.summary import cn_number, snapshot
 from bot.reports.views import EVENT_LABELS
@@ -147,7 +148,7 @@ def _decomposition(
                         _part_status(part),
                         part.progress,
                         part.updated_at.strftime("%Y-%m-%d %H:%M") if part.updated_at else "",
-                        part.note or "",
+                        _part_note(task, part, today),
                         evidence_counts.get((task.id, part.unit), 0),
                         late,
                         task_label(tp),
@@ -169,8 +170,16 @@ def task_label(tp: progress.TaskProgress) -> str:
     return progress.LIGHT_LABELS[tp.light]
 
 
+def _part_note(task: Task, part: progress.Part, today: date) -> str:
+    """The part's latest note; a 零报告 says so, with its period (its note, if any, after)."""
+    if not part.nil_return:
+        return part.note or ""
+    said = f"{period_label(period_key(task, today))}零报告"
+    return f"{said}；此前说明：{part.note}" if part.note else said
+
+
 def _part_status(part: progress.Part) -> str:
-    label = STATUS_LABELS.get(part.status, part.status)
+    label = SHOWN_LABELS.get(part.shown_status, part.status)
     if part.claim == "pending":
         return label + "（待审核）"
     if part.closed_by == "coordinator":
@@ -583,7 +592,7 @@ def _scorecard(card: scoring.Scorecard, services: Services) -> Sheet:
     for s in card.rows:
         sheet.rows.append(
             [
-                s.rank if s.rank is not None else "不参与排名",
+                card.standing(s),
                 s.unit,
                 s.parts,
                 s.done,
