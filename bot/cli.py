@@ -15,7 +15,9 @@ from bot.config import ConfigError, Settings, load_settings, make_clock
 from bot.domain.planner import Reminder
 from bot.domain.policy import PolicyError
 from bot.domain.units import Directory
+from bot.features import plan_import
 from bot.plan import Plan, check_loaded, describe_task, dump_plan, load_plan
+from bot.plan.template import template_bytes
 from bot.plan.unit_draft import draft_directory
 from bot.reports.due import planned, preview_reminders
 from bot.reports.report import export_report
@@ -28,6 +30,12 @@ from bot.telegram.sweep import remind_once
 from sandbox.main import run_sandbox
 
 log = logging.getLogger("duban")
+DEFAULT_TEMPLATE = "duban-template.xlsx"
+# after a file no task could be read from: what the office can do instead (README: Command line)
+TEMPLATE_HINT = (
+    "duban: 未能从文件中读出任务（见上）。可用 duban template 生成导入模板（Excel），"
+    "按模板填写后再检查、导入。"
+)
 
 
 def _date(raw: str) -> date:
@@ -62,6 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="load or re-load a plan into the store")
     imp.add_argument("file", type=Path)
+
+    template = sub.add_parser(
+        "template", help="the import template (.xlsx): a plan typed into it reads back exactly"
+    )
+    template.add_argument(
+        "--out",
+        type=Path,
+        default=Path(DEFAULT_TEMPLATE),
+        help=f"where to write it (default: {DEFAULT_TEMPLATE} in the current directory; "
+        "an existing file is never overwritten)",
+    )
 
     units = sub.add_parser("units", help="the unit directory and bound contacts")
     units.add_argument("--json", action="store_true")
@@ -136,6 +155,8 @@ def cmd_check(path: Path, settings: Settings, show: bool = False) -> int:
     problems = check_loaded(plan, known)
     for problem in problems:
         print(problem.format(str(path)), file=sys.stderr)
+    if not plan.tasks:
+        print(TEMPLATE_HINT)  # stdout: stderr holds only the FILE:LINE: problems
     return 2 if any(p.severity == "error" for p in problems) else 0
 
 
@@ -185,6 +206,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         _, result = services.import_plan(args.file)
     except PlanError as exc:
         print(exc, file=sys.stderr)
+        if not exc.tasks:
+            print(TEMPLATE_HINT, file=sys.stderr)
         return 2
     finally:
         services.close()
@@ -192,6 +215,27 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         f"imported {args.file}: added {len(result.added)}, changed {len(result.changed)}, "
         f"archived {len(result.archived)}, unchanged {len(result.unchanged)}"
     )
+    return 0
+
+
+def cmd_template(settings: Settings, args: argparse.Namespace) -> int:
+    """`duban template [--out FILE]`: the import template, with this office's units and groups."""
+    out: Path = args.out
+    if out.exists():
+        print(f"duban: {out} exists; choose another --out or remove it", file=sys.stderr)
+        return 2
+    # with_plan=False: an empty store stays empty, so the filled-in template is its first plan
+    services = _open(settings, with_plan=False)
+    try:
+        spec = plan_import.template_spec(services)
+    finally:
+        services.close()
+    try:
+        out.write_bytes(template_bytes(spec))
+    except OSError as exc:
+        print(f"duban: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {out}: {len(spec.units)} units, {len(spec.groups)} groups, year {spec.year}")
     return 0
 
 
@@ -330,6 +374,7 @@ COMMANDS = {
     "sandbox": cmd_sandbox,
     "tasks": cmd_tasks,
     "import": cmd_import,
+    "template": cmd_template,
     "units": cmd_units,
     "preview": cmd_preview,
     "export": cmd_export,

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from bot.cli import TEMPLATE_HINT
 from tests.clirun import Cli, cli_fixture  # noqa: F401  (the `cli` fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -218,7 +219,8 @@ def test_check_on_files_that_are_not_plans(cli: Cli, tmp_path: Path) -> None:
         (fifo, "不是普通文件"),  # reading it would wait forever
         (tmp_path / "missing.txt", "文件不存在"),
     ]:
-        assert cli("check", str(path)) == (2, "", f"{path}:0: {message}\n")
+        # stderr holds the problem alone; stdout points at the import template
+        assert cli("check", str(path)) == (2, TEMPLATE_HINT + "\n", f"{path}:0: {message}\n")
 
 
 def test_check_on_an_unreadable_file(
@@ -233,7 +235,8 @@ def test_check_on_an_unreadable_file(
             raise PermissionError(13, "Permission denied", str(self))
 
         monkeypatch.setattr(Path, "read_bytes", refuse)
-    assert cli("check", str(path)) == (2, "", f"{path}:0: 无法读取文件：没有读取权限\n")
+    expected = (2, TEMPLATE_HINT + "\n", f"{path}:0: 无法读取文件：没有读取权限\n")
+    assert cli("check", str(path)) == expected
 
 
 def test_check_an_xlsx_with_a_missing_lead(cli: Cli, tmp_path: Path) -> None:
