@@ -196,6 +196,8 @@ def cmd_tasks(settings: Settings, args: argparse.Namespace) -> int:
         print(f"     时限: {t.deadline.text}  牵头: {'、'.join(t.leads)}")
         if t.supporters:
             print(f"     配合: {'、'.join(t.supporters)}")
+        for step in t.milestones:
+            print(f"     节点: {step.due.isoformat()} {step.text}")
     return 0
 
 

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from tinydb.operations import delete
 
 from bot.domain.units import Directory
 from bot.plan import BUNDLED_PLAN, check_loaded, dump_plan, load_plan, load_yaml, parse_text
 from bot.plan.model import Milestone, Plan, Task
-from bot.plan.template import EXAMPLE, HEADERS, HELP_SHEET, SHEET, TemplateSpec, template_bytes
+from bot.plan.template import (
+    EXAMPLE,
+    HEADERS,
+    HELP_SHEET,
+    SHEET,
+    TemplateSpec,
+    read_template,
+    template_bytes,
+)
 from bot.store import Store
 from tests.clirun import Cli, cli_fixture  # noqa: F401  (the `cli` fixture)
 from tests.plan_writers import fill_template
@@ -242,3 +251,60 @@ def test_a_year_that_is_no_year_is_a_problem_on_its_row(tmp_path: Path) -> None:
     plan = read(tmp_path, out.getvalue())
     assert [(p.line, p.severity) for p in plan.errors][:1] == [(2, "error")]
     assert "年度" in plan.errors[0].message
+
+
+def test_check_show_and_tasks_list_the_milestones(cli: Cli, tmp_path: Path) -> None:
+    steps = (Milestone(date(2021, 4, 30), "起草指南"),)
+    tasks = [replace(SEED.tasks[0], milestones=steps), *SEED.tasks[1:3]]
+    filled = tmp_path / "filled.xlsx"
+    filled.write_bytes(fill_template(template_bytes(SPEC), tasks))
+    code, out, _ = cli("check", "--show", str(filled))
+    assert code == 0 and "节点：2021-04-30 起草指南" in out.splitlines()[0]
+    code, out, _ = cli("tasks", "--plan", str(filled))
+    assert code == 0 and "节点: 2021-04-30 起草指南" in out
+    code, out, _ = cli("tasks", "--plan", str(filled), "--json")
+    assert json.loads(out)[0]["milestones"] == [{"due": "2021-04-30", "text": "起草指南"}]
+
+
+def test_a_rearranged_template_still_reads_its_milestones(tmp_path: Path) -> None:
+    """The office deleted 备注, swapped the unit columns and added one of its own."""
+    steps = (Milestone(date(2021, 4, 30), "起草指南"),)
+    tasks = [replace(SEED.tasks[0], milestones=steps), *SEED.tasks[1:5]]
+    book = load_workbook(io.BytesIO(fill_template(template_bytes(SPEC), tasks)))
+    sheet = book[SHEET]
+    sheet.delete_cols(HEADERS.index("备注") + 1)
+    lead, support = HEADERS.index("牵头单位") + 1, HEADERS.index("配合单位") + 1
+    for row in range(4, 11):
+        a, b = sheet.cell(row, lead).value, sheet.cell(row, support).value
+        sheet.cell(row, lead).value, sheet.cell(row, support).value = b, a
+    sheet.cell(4, 9, "责任人")
+    sheet.cell(6, 9, "张三")
+    out = io.BytesIO()
+    book.save(out)
+    plan = read(tmp_path, out.getvalue())
+    assert not plan.problems
+    assert [facts(t) for t in plan.tasks] == [facts(t) for t in tasks]
+
+
+def test_a_plain_table_with_the_same_words_is_left_to_the_general_reader(tmp_path: Path) -> None:
+    """Without the template's 方案名称 / 年度 and its exact header, 时间节点 is not read here."""
+    tasks = [replace(SEED.tasks[0], milestones=(Milestone(date(2021, 4, 30), "起草"),))]
+    tasks += SEED.tasks[1:3]
+    typed = load_workbook(io.BytesIO(fill_template(template_bytes(SPEC), tasks)))[SHEET]
+    rows = [[c for c in r[:7]] for r in typed.iter_rows(min_row=4, max_row=8, values_only=True)]
+    assert rows[0] == list(HEADERS[:7])  # the header without 备注
+    plain = Workbook()
+    sheet = plain.active
+    assert sheet is not None
+    sheet.append(["2021年度重点任务分解表"])
+    for row in rows:
+        sheet.append(row)
+    assert (
+        read_template([[str(c or "") for c in r] for r in sheet.iter_rows(values_only=True)])
+        is None
+    )
+    path = tmp_path / "plain.xlsx"
+    plain.save(path)
+    plan = load_plan(path)
+    assert [t.title for t in plan.tasks] == [t.title for t in SEED.tasks[:3]]  # no 示例
+    assert all(t.milestones == () for t in plan.tasks)

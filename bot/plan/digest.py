@@ -102,4 +102,6 @@ def describe_task(task: Task) -> str:
     if task.supporters:
         parts.append(f"配合：{'、'.join(task.supporters)}")
     parts.append(describe_deadline(task.deadline))
+    if task.milestones:
+        parts.append("节点：" + "；".join(f"{m.due.isoformat()} {m.text}" for m in task.milestones))
     return " | ".join(parts)

@@ -36,6 +36,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("remarks", "备注"),
 )
 HEADERS = tuple(header for _, header in COLUMNS)
+_FIELD_OF = {header: field for field, header in COLUMNS}
 EXAMPLE = "示例"
 # A row whose 序号 says it is an example (`示例`, `例`, `填写示例`) is never a task, in any layout.
 _EXAMPLE_MARK = re.compile(r"^\s*(?:填写)?[示样范]?例\s*[:：]?\s*$")
@@ -241,13 +242,20 @@ def _clean(cell: str) -> str:
     return _SPACE.sub("", cell or "")
 
 
-def _header_row(rows: Sequence[Sequence[str]]) -> int | None:
-    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        cells = [_clean(c) for c in row]
-        while cells and not cells[-1]:
-            cells.pop()
-        if tuple(cells) == HEADERS:
-            return i
+def _header(rows: Sequence[Sequence[str]]) -> tuple[int, dict[str, int]] | None:
+    """(row index, column by field) of the template's header: its eight columns in order, or,
+    under the template's 方案名称 / 年度, its columns as the office rearranged them (a column
+    deleted, moved or added: the added one is not read)."""
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        names = [_clean(c) for c in row]
+        known = [(name, col) for col, name in enumerate(names) if name in _FIELD_OF]
+        columns = {_FIELD_OF[name]: col for name, col in known}
+        if len(columns) < len(known) or not {"measure", "leads"} <= columns.keys():
+            continue  # a header named twice, or without what a task needs
+        if tuple(n for n in names if n) == HEADERS or any(
+            _labelled(rows[:index], label)[0] for label in (TITLE_LABEL, YEAR_LABEL)
+        ):
+            return index, columns
     return None
 
 
@@ -262,9 +270,10 @@ def _labelled(rows: Sequence[Sequence[str]], label: str) -> tuple[int, str]:
 def read_template(rows: Sequence[Sequence[str]]) -> Plan | None:
     """The plan typed into the template's sheet (cell texts, merged cells filled), or None when
     the sheet is not the template. Row numbers are the problems' lines."""
-    start = _header_row(rows)
-    if start is None:
+    found = _header(rows)
+    if found is None:
         return None
+    start, columns = found
     problems: list[Problem] = []
     _, title = _labelled(rows[:start], TITLE_LABEL)
     year_line, year_cell = _labelled(rows[:start], YEAR_LABEL)
@@ -279,15 +288,15 @@ def read_template(rows: Sequence[Sequence[str]]) -> Plan | None:
     groups: dict[str, int] = {}
     group = (0, "")
     for index in range(start + 1, len(rows)):
-        cells = {
-            f: (rows[index][i] if i < len(rows[index]) else "") for i, (f, _) in enumerate(COLUMNS)
-        }
+        row = rows[index]
+        cells = {f: row[c] if c < len(row) else "" for f, c in columns.items()}
+        cells.update((f, "") for f, _ in COLUMNS if f not in cells)
         if not any(c.strip() for c in cells.values()) or is_example(cells["number"]):
             continue
         line = index + 1
         if name := cells["group"].strip():
-            found = heading(name)
-            group = found if found else (groups.setdefault(name, len(groups) + 1), name)
+            numbered = heading(name)  # `一、…` keeps its number; other names count in order
+            group = numbered or (groups.setdefault(name, len(groups) + 1), name)
         raw = raw_from_cells(
             line,
             cells["number"],
@@ -296,7 +305,7 @@ def read_template(rows: Sequence[Sequence[str]]) -> Plan | None:
             cells["leads"],
             cells["supporters"],
             group,
-            source=" | ".join(c for c in rows[index] if c),
+            source=" | ".join(c for c in row if c),
         )
         raws.append(raw)
         extras[line] = (cells["milestones"], cells["remarks"].strip())
