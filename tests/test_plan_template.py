@@ -179,7 +179,7 @@ def test_the_template_says_its_year_and_how_to_fill_it() -> None:
     explained = {row[0] for row in help_rows}
     assert set(HEADERS) <= explained  # every column explained
     text = "\n".join(str(v) for row in help_rows for v in row if v)
-    for phrase in ("、", "2021-06-30", "6月底前", "每行一个节点", EXAMPLE, "duban import"):
+    for phrase in ("、", "2023-06-30", "6月底前", "每行一个节点", EXAMPLE, "duban import"):
         assert phrase in text
 
 
