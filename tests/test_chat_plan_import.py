@@ -134,6 +134,7 @@ async def test_a_filled_template_sent_in_chat_imports_exactly(env: ChatEnv) -> N
     filled = fill_template(await _template(env, preview), tasks, year=2021)
     (again,) = await boss.send_document(filled, "填好的模板.xlsx")
     assert "共 25 项任务（2021 年）" in again["text"] and "确认无误" in again["text"]
+    assert "时间节点 2 个" in again["text"]
     replies = await boss.press(again, buttons(again)[0])
     assert "修改 1 项" in replies[-1]["text"] and "#3" in replies[-1]["text"]
     stored = env.store.task(3)

@@ -33,6 +33,7 @@ class PlanDigest:
     problems: tuple[str, ...] = ()  # `行 N：…`, errors first
     errors: int = 0
     warnings: int = 0
+    milestones: int = 0  # dated steps (时间节点) across the tasks
 
     @property
     def importable(self) -> bool:
@@ -80,6 +81,7 @@ def digest_plan(plan: Plan, suggest: Suggest) -> PlanDigest:
         problems=tuple(f"行 {p.line}：{p.message}" for p in ordered),
         errors=sum(p.severity == "error" for p in plan.problems),
         warnings=sum(p.severity == "warning" for p in plan.problems),
+        milestones=sum(len(t.milestones) for t in plan.tasks),
     )
 
 
