@@ -16,7 +16,9 @@ from bot.config import ConfigError, Settings, load_settings, make_clock
 from bot.domain.planner import Reminder
 from bot.domain.policy import PolicyError
 from bot.domain.units import Directory
+from bot.features import plan_import
 from bot.plan import Plan, check_loaded, describe_task, dump_plan, load_plan
+from bot.plan.template import template_bytes
 from bot.plan.unit_draft import draft_directory
 from bot.reports.due import planned, preview_reminders
 from bot.reports.report import export_report
@@ -29,6 +31,12 @@ from bot.telegram.sweep import remind_once
 from sandbox.main import run_sandbox, sandbox_data
 
 log = logging.getLogger("duban")
+DEFAULT_TEMPLATE = "duban-template.xlsx"
+# after a file no task could be read from: what the office can do instead (README: Command line)
+TEMPLATE_HINT = (
+    "duban: 未能从文件中读出任务（见上）。可用 duban template 生成导入模板（Excel），"
+    "按模板填写后再检查、导入。"
+)
 
 
 def _date(raw: str) -> date:
@@ -83,6 +91,13 @@ HELP = {
         "导入或重新导入计划；历史记录保留，修改的字段记为计划修订。",
         "load or re-load a plan into the store; history is kept",
         ("duban import plan.xlsx", "duban import plan.yaml"),
+    ),
+    "template": Help(
+        "导入模板 / the import template (.xlsx)",
+        "生成导入模板（Excel）：表头、单位下拉列表、填写说明和一行示例；按模板填写的计划能准确读回。",
+        "write the import template (.xlsx): header row, unit dropdowns, instructions, an example "
+        "row; a plan typed into it reads back exactly",
+        ("duban template", "duban template --out 2022-plan.xlsx"),
     ),
     "units": Help(
         "单位与联系人 / the unit directory and bound contacts",
@@ -213,6 +228,16 @@ def build_parser() -> argparse.ArgumentParser:
     imp = _sub(sub, "import")
     imp.add_argument("file", type=Path, help="计划文件 / the plan file")
 
+    template = _sub(sub, "template")
+    template.add_argument(
+        "--out",
+        type=Path,
+        default=Path(DEFAULT_TEMPLATE),
+        help=f"写到哪里（默认当前目录的 {DEFAULT_TEMPLATE}，已有的文件不会被覆盖）/ where to "
+        f"write it (default: {DEFAULT_TEMPLATE} in the current directory; an existing file is "
+        "never overwritten)",
+    )
+
     units = _sub(sub, "units")
     units.add_argument("--json", action="store_true", help="JSON 输出 / as JSON")
     units.add_argument(
@@ -304,6 +329,8 @@ def cmd_check(path: Path, settings: Settings, show: bool = False) -> int:
     problems = check_loaded(plan, known)
     for problem in problems:
         print(problem.format(str(path)), file=sys.stderr)
+    if not plan.tasks:
+        print(TEMPLATE_HINT)  # stdout: stderr holds only the FILE:LINE: problems
     return 2 if any(p.severity == "error" for p in problems) else 0
 
 
@@ -343,6 +370,8 @@ def cmd_tasks(settings: Settings, args: argparse.Namespace) -> int:
         print(f"     时限: {t.deadline.text}  牵头: {'、'.join(t.leads)}")
         if t.supporters:
             print(f"     配合: {'、'.join(t.supporters)}")
+        for step in t.milestones:
+            print(f"     节点: {step.due.isoformat()} {step.text}")
     return 0
 
 
@@ -353,6 +382,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         _, result = services.import_plan(args.file)
     except PlanError as exc:
         print(exc, file=sys.stderr)
+        if not exc.tasks:
+            print(TEMPLATE_HINT, file=sys.stderr)
         return 2
     finally:
         services.close()
@@ -360,6 +391,27 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         f"imported {args.file}: added {len(result.added)}, changed {len(result.changed)}, "
         f"archived {len(result.archived)}, unchanged {len(result.unchanged)}"
     )
+    return 0
+
+
+def cmd_template(settings: Settings, args: argparse.Namespace) -> int:
+    """`duban template [--out FILE]`: the import template, with this office's units and groups."""
+    out: Path = args.out
+    if out.exists():
+        print(f"duban: {out} exists; choose another --out or remove it", file=sys.stderr)
+        return 2
+    # with_plan=False: an empty store stays empty, so the filled-in template is its first plan
+    services = _open(settings, with_plan=False)
+    try:
+        spec = plan_import.template_spec(services)
+    finally:
+        services.close()
+    try:
+        out.write_bytes(template_bytes(spec))
+    except OSError as exc:
+        print(f"duban: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {out}: {len(spec.units)} units, {len(spec.groups)} groups, year {spec.year}")
     return 0
 
 
@@ -511,6 +563,7 @@ COMMANDS = {
     "sandbox": cmd_sandbox,
     "tasks": cmd_tasks,
     "import": cmd_import,
+    "template": cmd_template,
     "units": cmd_units,
     "preview": cmd_preview,
     "export": cmd_export,

@@ -18,6 +18,10 @@ from bot.store import ImportResult, Store, StoreLocked
 class PlanError(RuntimeError):
     """The configured plan could not be loaded (its problems are in the message)."""
 
+    def __init__(self, message: str, tasks: int = 0) -> None:
+        super().__init__(message)
+        self.tasks = tasks  # how many tasks were read in spite of the errors
+
 
 @dataclass
 class Services:
@@ -50,7 +54,7 @@ class Services:
         plan = load_plan(path)
         if plan.errors:
             lines = "\n".join(p.format(str(path)) for p in plan.errors)
-            raise PlanError(lines)
+            raise PlanError(lines, tasks=len(plan.tasks))
         result = self.store.import_plan(
             plan,
             at=self.clock.now(),

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from bot.cli import build_parser
+from bot.cli import TEMPLATE_HINT, build_parser
 from tests.clirun import Cli, cli_fixture  # noqa: F401  (the `cli` fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -222,7 +222,8 @@ def test_check_on_files_that_are_not_plans(cli: Cli, tmp_path: Path) -> None:
         (fifo, "不是普通文件"),  # reading it would wait forever
         (tmp_path / "missing.txt", "文件不存在"),
     ]:
-        assert cli("check", str(path)) == (2, "", f"{path}:0: {message}\n")
+        # stderr holds the problem alone; stdout points at the import template
+        assert cli("check", str(path)) == (2, TEMPLATE_HINT + "\n", f"{path}:0: {message}\n")
 
 
 def test_check_on_an_unreadable_file(
@@ -237,7 +238,8 @@ def test_check_on_an_unreadable_file(
             raise PermissionError(13, "Permission denied", str(self))
 
         monkeypatch.setattr(Path, "read_bytes", refuse)
-    assert cli("check", str(path)) == (2, "", f"{path}:0: 无法读取文件：没有读取权限\n")
+    expected = (2, TEMPLATE_HINT + "\n", f"{path}:0: 无法读取文件：没有读取权限\n")
+    assert cli("check", str(path)) == expected
 
 
 def test_check_an_xlsx_with_a_missing_lead(cli: Cli, tmp_path: Path) -> None:
@@ -384,7 +386,17 @@ def test_every_subcommand_says_what_it_does_with_an_example_in_both_languages() 
             if action.option_strings and "-h" not in action.option_strings:
                 assert action.help, (path, action.option_strings)
     # the contract's commands, all there
-    for command in ("run", "sandbox", "check", "tasks", "import", "units", "preview", "export"):
+    for command in (
+        "run",
+        "sandbox",
+        "check",
+        "tasks",
+        "import",
+        "template",
+        "units",
+        "preview",
+        "export",
+    ):
         assert command in seen
     assert {"preview reminders", "preview summary", "remind", "backup", "restore"} <= set(seen)
     top = parser.format_help()

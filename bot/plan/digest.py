@@ -37,6 +37,7 @@ class PlanDigest:
     doubts: tuple[str, ...] = ()  # `第 N 项：牵头单位未能识别`, one line per uncertain task
     errors: int = 0
     warnings: int = 0
+    milestones: int = 0  # dated steps (时间节点) across the tasks
 
     @property
     def importable(self) -> bool:
@@ -115,6 +116,7 @@ def digest_plan(plan: Plan, suggest: Suggest) -> PlanDigest:
         doubts=tuple(plan_doubts(plan)),
         errors=sum(p.severity == "error" for p in plan.problems),
         warnings=sum(p.severity == "warning" for p in plan.problems),
+        milestones=sum(len(t.milestones) for t in plan.tasks),
     )
 
 
@@ -137,6 +139,8 @@ def describe_task(task: Task) -> str:
     if task.supporters:
         parts.append(f"配合：{'、'.join(task.supporters)}")
     parts.append(describe_deadline(task.deadline))
+    if task.milestones:
+        parts.append("节点：" + "；".join(f"{m.due.isoformat()} {m.text}" for m in task.milestones))
     if doubts := unit_doubts(task):  # a missing lead or date already shows as （无）/未识别
         parts.append(f"待核对：{'；'.join(doubts)}")
     return " | ".join(parts)

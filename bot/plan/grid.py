@@ -25,6 +25,7 @@ from bot.plan.columns import line_up, refine
 from bot.plan.headers import header_columns, is_header_like, merge_header_rows
 from bot.plan.model import Plan, Problem
 from bot.plan.roles import RoleRule, role_rule
+from bot.plan.template import is_example
 
 HEADER_SEARCH_ROWS = 30  # title rows above the header are common; a header further down is not
 _CN_NUMERAL = re.compile(r"^[一二三四五六七八九十]+[、.．]?$")
@@ -130,6 +131,8 @@ def parse_grids(grids: Sequence[Grid], text: str, rule: RoleRule | None = None) 
             row = line_up(_number_merged_above(grid.rows[index], cols), cols)
             if not any(c.strip() for c in row) or _key(row) == header_key or is_header_like(row):
                 continue
+            if is_example(column(row, cols, "number")):
+                continue  # a filling example (序号 `示例`), as the import template has
             if (name := _group_of_row(row, cols)) is not None:
                 if not seen or seen[-1] != name:
                     seen.append(name)

@@ -32,6 +32,11 @@ class DeadlineRow(TypedDict):
     action: str | None  # monthly/quarterly: what is to be done
 
 
+class MilestoneRow(TypedDict):
+    due: str  # YYYY-MM-DD
+    text: str
+
+
 class TaskRow(TypedDict):
     """Task.to_record() plus the store-side facts (`revision`, `archived`, `closed`)."""
 
@@ -44,6 +49,8 @@ class TaskRow(TypedDict):
     leads: list[str]
     supporters: list[str]
     line: int
+    milestones: NotRequired[list[MilestoneRow]]  # in date order; absent in records before them
+    remarks: NotRequired[str]  # 备注; absent in records before it
     revision: int
     archived: NotRequired[bool]  # a later plan no longer has the task
     closed: NotRequired[bool]  # a coordinator approved its completion (办结)

@@ -458,10 +458,13 @@ class Store:
                 self.record("plan.task_added", at=at, actor=actor, task=task.id, title=task.title)
                 added.append(task.id)
             else:
+                # compared in today's shape: a record stored before a field existed (milestones,
+                # remarks) has its default, not a change
+                before = Task.from_record(dict(old)).to_record()
                 diff: dict[str, FieldChange] = {
-                    k: {"old": old.get(k), "new": v}
+                    k: {"old": before.get(k), "new": v}
                     for k, v in rec.items()
-                    if k != "line" and old.get(k) != v
+                    if k != "line" and before.get(k) != v
                 }
                 if diff or old.get("archived"):
                     revision = int(old.get("revision", 1)) + 1

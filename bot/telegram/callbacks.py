@@ -386,3 +386,11 @@ class PlanImport(Callback):
 
     def valid(self) -> bool:
         return self.verdict in ("ok", "no")
+
+
+@kind
+@dataclass(frozen=True)
+class PlanTemplate(Callback):
+    """模板 under a plan file's preview or refusal: the import template as an Excel file."""
+
+    prefix: ClassVar[str] = "tpl"
