@@ -20,10 +20,12 @@ from bot.features.updates import (
     reply_target,
     submit,
     submit_form,
+    submit_note,
+    undo_stated,
 )
 from bot.reports import review_notices
 from bot.telegram import callbacks as cb
-from bot.telegram.keyboards import skip_button, status_choice
+from bot.telegram.keyboards import skip_button, status_choice, undo_button
 from bot.text.render import render
 from handlers.blocked import alert_blocked
 from handlers.common import (
@@ -57,7 +59,8 @@ async def _report(update: Update, context: Context, result: Outcome | str) -> No
         return
     # A reply to the confirmation is a further note on the same task and unit.
     about = [(result.task.id, result.unit)]
-    await reply(update, context, result.text, about=about, kind="confirmation")
+    markup = undo_button(result.undo) if result.undo else None
+    await reply(update, context, result.text, markup, about=about, kind="confirmation")
     if result.status == "blocked":
         await alert_blocked(context, result, actor_of(update, context))
     if result.claim is not None:
@@ -188,8 +191,9 @@ async def reply_note(update: Update, context: Context) -> None:
         await reply(update, context, target)
         return
     task_id, unit, note = target
-    result = submit(services, actor_of(update, context), task_id, unit, note=note)
-    await _report(update, context, result)
+    await _report(
+        update, context, submit_note(services, actor_of(update, context), task_id, unit, note)
+    )
 
 
 async def mention_note(update: Update, context: Context) -> None:
@@ -208,8 +212,22 @@ async def mention_note(update: Update, context: Context) -> None:
             render("update_error.html.j2", reason="empty_mention", task_id=mention.task),
         )
         return
-    result = submit(context.services, actor, mention.task, None, note=mention.rest)
-    await _report(update, context, result)
+    await _report(
+        update, context, submit_note(context.services, actor, mention.task, None, mention.rest)
+    )
+
+
+async def undo_note(update: Update, context: Context) -> None:
+    """撤销 under a plain note's confirmation: what it stated is put back, its words stay."""
+    query, button = update.callback_query, cb.button_of(update, cb.UndoStated)
+    assert query is not None
+    undone = undo_stated(context.services, actor_of(update, context), button.mark)
+    if undone.result == "not_yours":
+        await query.answer(plain_text(undone.text), show_alert=True)
+        return
+    await query.answer()
+    await drop_keyboard(update, context)
+    await reply(update, context, undone.text)
 
 
 class RepliesToKnownMessage(filters.MessageFilter):
@@ -239,6 +257,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     ]:
         application.add_handler(handler)
     application.add_handler(CallbackQueryHandler(mark_done, pattern=cb.matches(cb.MarkDone)))
+    application.add_handler(CallbackQueryHandler(undo_note, pattern=cb.matches(cb.UndoStated)))
     known_reply = RepliesToKnownMessage(application)
     application.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & known_reply, reply_note)

@@ -166,6 +166,19 @@ class SkipNote(TaskButton):
 
 @kind
 @dataclass(frozen=True)
+class UndoStated(Callback):
+    """撤销 under the confirmation of a plain note that stated a status or percentage: `mark`
+    is the newest event of the part it recorded (bot.features.updates.undo_stated)."""
+
+    prefix: ClassVar[str] = "undo"
+    mark: int
+
+    def valid(self) -> bool:
+        return self.mark > 0
+
+
+@kind
+@dataclass(frozen=True)
 class Review(Callback):
     """通过 / 退回 a completion claim or an extension request (its record id).
 

@@ -59,6 +59,12 @@ def status_choice(task_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([buttons[:2], buttons[2:]])
 
 
+def undo_button(mark: int) -> InlineKeyboardMarkup:
+    """撤销 under a plain note's confirmation when the note stated a status or percentage."""
+    data = cb.UndoStated(mark).pack()
+    return InlineKeyboardMarkup([[InlineKeyboardButton("撤销", callback_data=data)]])
+
+
 def skip_button(task_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton("跳过", callback_data=cb.SkipNote(task_id).pack())]]
