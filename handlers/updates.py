@@ -33,6 +33,7 @@ from handlers.common import (
     actor_of,
     command_rest,
     drop_keyboard,
+    keep_and_ask,
     plain_text,
     reply,
 )
@@ -49,11 +50,12 @@ async def update_command(update: Update, context: Context) -> None:
     except UpdateError as exc:
         await reply(update, context, exc.text)
         return
-    await _report(update, context, submit_form(services, actor_of(update, context), form))
+    await report(update, context, submit_form(services, actor_of(update, context), form))
 
 
-async def _report(update: Update, context: Context, result: Outcome | str) -> None:
-    """Repeat what was recorded; a new completion claim goes to the coordinators for review."""
+async def report(update: Update, context: Context, result: Outcome | str) -> None:
+    """Repeat what was recorded (with 撤销 when a plain note stated a status or percentage);
+    a new completion claim goes to the coordinators for review."""
     if isinstance(result, str):
         await reply(update, context, result)
         return
@@ -166,7 +168,7 @@ async def _finish(update: Update, context: Context, draft: Draft, **detail: Any)
     if chat is not None:  # 跳过 under the prompt is spent now
         await context.outbox.drop_keyboard(chat.id, int(draft["prompt"]))
     result = submit(services, actor, draft["task"], draft["unit"], status=draft["status"], **detail)
-    await _report(update, context, result)
+    await report(update, context, result)
 
 
 async def mark_done(update: Update, context: Context) -> None:
@@ -177,7 +179,7 @@ async def mark_done(update: Update, context: Context) -> None:
     result = submit(context.services, actor_of(update, context), task_id, unit, status="done")
     await query.answer()
     await drop_keyboard(update, context)
-    await _report(update, context, result)
+    await report(update, context, result)
 
 
 async def reply_note(update: Update, context: Context) -> None:
@@ -187,11 +189,14 @@ async def reply_note(update: Update, context: Context) -> None:
     services = context.services
     refs = services.store.message_refs(message.chat_id, message.reply_to_message.message_id)
     target = reply_target(refs, message.text or "")
+    if target is None:  # a digest or list: keep the text, ask which task
+        await keep_and_ask(context, message, refs)
+        return
     if isinstance(target, str):
         await reply(update, context, target)
         return
     task_id, unit, note = target
-    await _report(
+    await report(
         update, context, submit_note(services, actor_of(update, context), task_id, unit, note)
     )
 
@@ -212,7 +217,7 @@ async def mention_note(update: Update, context: Context) -> None:
             render("update_error.html.j2", reason="empty_mention", task_id=mention.task),
         )
         return
-    await _report(
+    await report(
         update, context, submit_note(context.services, actor, mention.task, None, mention.rest)
     )
 

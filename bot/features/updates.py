@@ -468,11 +468,10 @@ def undo_stated(services: Services, actor: Actor, mark: int) -> Undone:
 
 def reply_target(
     refs: list[tuple[int, str | None]], text: str
-) -> tuple[int, str | None, str] | str:
-    """Which task a text reply to a bot message is about: (task, unit, note), or why not.
-
-    A reply may start with `#N` — required when the message covers several tasks (a digest).
-    """
+) -> tuple[int, str | None, str] | str | None:
+    """Which task a text reply to a bot message is about: (task, unit, note), why not, or
+    None when the message covers several tasks (a digest) and the reply names none: the
+    person is then asked which (the text is kept meanwhile)."""
     tasks = list(dict.fromkeys(task for task, _ in refs))
     if m := _LEADING_TASK.match(text):
         if len(m[1]) > TASK_NO_DIGITS:
@@ -484,7 +483,7 @@ def reply_target(
             )
         return task_id, unit_of(refs, task_id), text[m.end() :]
     if len(tasks) != 1:
-        return render("update_error.html.j2", reason="which_task", tasks=tasks)
+        return None
     return tasks[0], unit_of(refs, tasks[0]), text
 
 

@@ -179,6 +179,19 @@ class UndoStated(Callback):
 
 @kind
 @dataclass(frozen=True)
+class FileKept(Callback):
+    """`#N` under something a person wrote that named no task (kept, bot.features.pending):
+    file it on task N; task 0 is 取消."""
+
+    prefix: ClassVar[str] = "kp"
+    task: int
+
+    def valid(self) -> bool:
+        return self.task >= 0
+
+
+@kind
+@dataclass(frozen=True)
 class Review(Callback):
     """通过 / 退回 a completion claim or an extension request (its record id).
 
