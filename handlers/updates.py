@@ -63,6 +63,11 @@ async def report(update: Update, context: Context, result: Outcome | str) -> Non
     about = [(result.task.id, result.unit)]
     markup = undo_button(result.undo) if result.undo else None
     await reply(update, context, result.text, markup, about=about, kind="confirmation")
+    await _follow_up(update, context, result)
+
+
+async def _follow_up(update: Update, context: Context, result: Outcome) -> None:
+    """Who else hears of an update: 受阻 alerts the coordinators, a claim goes to review."""
     if result.status == "blocked":
         await alert_blocked(context, result, actor_of(update, context))
     if result.claim is not None:
@@ -70,6 +75,7 @@ async def report(update: Update, context: Context, result: Outcome | str) -> Non
         extra = review_notices.supporters_text(context.services, result.claim)
         notice = f"{notice}\n\n{extra}" if extra else notice
         markup = card_buttons(context.services, result.claim["id"])
+        about = [(result.task.id, result.unit)]
         await context.outbox.tell_coordinators(notice, markup, about=about, kind="review")
 
 
@@ -222,6 +228,35 @@ async def mention_note(update: Update, context: Context) -> None:
     )
 
 
+async def group_note(update: Update, context: Context) -> None:
+    """`#24 …` from a bound contact in a group: recorded, and acknowledged there briefly (a
+    short reply while the group's pace has room, else a reaction)."""
+    message = update.message
+    assert message is not None
+    actor = actor_of(update, context)
+    if not actor.is_contact:  # a coordinator's `#N` chatter; a reply to a task message counts
+        if message.reply_to_message is not None and context.services.store.message_refs(
+            message.chat_id, message.reply_to_message.message_id
+        ):
+            await reply_note(update, context)
+        return
+    mention = leading_task(message.text)
+    assert mention is not None  # the handler's filter
+    if not mention.rest:
+        text = render("update_error.html.j2", reason="empty_mention", task_id=mention.task)
+        await context.outbox.acknowledge(message, text)
+        return
+    result = submit_note(context.services, actor, mention.task, None, mention.rest)
+    if isinstance(result, str):
+        await context.outbox.acknowledge(message, result)
+        return
+    markup = undo_button(result.undo) if result.undo else None
+    about = [(result.task.id, result.unit)]
+    text = render("group_ack.html.j2", o=result)
+    await context.outbox.acknowledge(message, text, markup, about=about, kind="confirmation")
+    await _follow_up(update, context, result)
+
+
 async def undo_note(update: Update, context: Context) -> None:
     """撤销 under a plain note's confirmation: what it stated is put back, its words stay."""
     query, button = update.callback_query, cb.button_of(update, cb.UndoStated)
@@ -263,12 +298,19 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         application.add_handler(handler)
     application.add_handler(CallbackQueryHandler(mark_done, pattern=cb.matches(cb.MarkDone)))
     application.add_handler(CallbackQueryHandler(undo_note, pattern=cb.matches(cb.UndoStated)))
+    # Before replies: in a group a contact's `#N …` is theirs whatever it answers.
+    starts_with_task = filters.Regex(r"^\s*[#＃]\s?\d")
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & starts_with_task,
+            group_note,
+        )
+    )
     known_reply = RepliesToKnownMessage(application)
     application.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & known_reply, reply_note)
     )
     # After replies: a reply starting with #N is resolved against the message it answers.
-    starts_with_task = filters.Regex(r"^\s*[#＃]\s?\d")
     application.add_handler(
         MessageHandler(
             filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & starts_with_task,

@@ -69,7 +69,9 @@ def kept_choice(tasks: Sequence[int], likely: int | None = None) -> InlineKeyboa
     """Under kept input: 是 #N (the likely task) or a `#N` per task (4 a row), then 取消."""
     rows: list[list[InlineKeyboardButton]] = []
     if likely is not None:
-        rows.append([InlineKeyboardButton(f"是 #{likely}", callback_data=cb.FileKept(likely).pack())])
+        rows.append(
+            [InlineKeyboardButton(f"是 #{likely}", callback_data=cb.FileKept(likely).pack())]
+        )
     others = [t for t in dict.fromkeys(tasks) if t != likely][: MAX_BUTTONS - 2]
     buttons = [InlineKeyboardButton(f"#{t}", callback_data=cb.FileKept(t).pack()) for t in others]
     rows += [
