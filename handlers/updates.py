@@ -253,7 +253,7 @@ async def group_note(update: Update, context: Context) -> None:
     markup = undo_button(result.undo) if result.undo else None
     about = [(result.task.id, result.unit)]
     text = render("group_ack.html.j2", o=result)
-    await context.outbox.acknowledge(message, text, markup, about=about, kind="confirmation")
+    await context.outbox.acknowledge(message, text, markup, about)
     await _follow_up(update, context, result)
 
 

@@ -169,7 +169,9 @@ async def test_reply_to_a_digest_keeps_the_file_until_its_task_is_pressed(env: C
     assert "已收到 #18" in replies[-1]["text"]
     assert [r["unit"] for r in evidence.list_evidence(env.store, 18)] == ["区司法局"]
     assert evidence.list_evidence(env.store, 4) == []
-    replies = await alice.send_document(PDF + b" ", "方案2.pdf", caption="#18 方案", reply_to=digest)
+    replies = await alice.send_document(
+        PDF + b" ", "方案2.pdf", caption="#18 方案", reply_to=digest
+    )
     assert "已收到 #18" in replies[-1]["text"]
     assert [r["unit"] for r in evidence.list_evidence(env.store, 18)] == ["区司法局"] * 2
 

@@ -89,12 +89,17 @@ async def test_a_lapsed_kept_text_is_told_once(env: ChatEnv) -> None:
     assert env.store.events(unit="区司法局", kinds=["note"]) == []
 
 
+async def updated_by_dialogue(person: Person, task: int, detail: str) -> None:
+    """更新进度 on the task's card, 进行中, then the detail: the dialogue ends."""
+    card = await open_card(person, task)
+    (question,) = await person.press(card, f"upd:{task}")
+    await person.press(question, f"st:{task}:doing")
+    await person.say(detail)
+
+
 async def test_text_right_after_a_dialogue_is_offered_its_task(env: ChatEnv) -> None:
     alice = env.contact()
-    card = await open_card(alice, 18)
-    (question,) = await alice.press(card, "upd:18")
-    await alice.press(question, "st:18:doing")
-    await alice.say("70% 完成征求意见")
+    await updated_by_dialogue(alice, 18, "70% 完成征求意见")
     (ask,) = await alice.say("另外，市局要求下周报送")
     assert "是 #18 的进展吗" in ask["text"] and "没有看懂" not in ask["text"]
     assert labels(ask) == [["是 #18"], ["取消"]]
@@ -105,10 +110,7 @@ async def test_text_right_after_a_dialogue_is_offered_its_task(env: ChatEnv) -> 
 
 async def test_long_after_a_dialogue_text_is_still_not_understood(env: ChatEnv) -> None:
     alice = env.contact()
-    card = await open_card(alice, 18)
-    (question,) = await alice.press(card, "upd:18")
-    await alice.press(question, "st:18:doing")
-    await alice.say("70%")
+    await updated_by_dialogue(alice, 18, "70%")
     env.clock.advance(minutes=31)
     (hint,) = await alice.say("另外")
     assert "没有看懂" in hint["text"] and buttons(hint) == []

@@ -197,9 +197,7 @@ async def test_the_digest_lists_work_in_the_order_of_mytasks(env: ChatEnv) -> No
     entries = [line.split()[0] for line in digest["text"].splitlines() if line.startswith("#")]
     order = [int(e[1:]) for e in entries]
     assert order.index(18) < min(order.index(t) for t in order if t != 18 and t != 1)
-    buttons = [
-        b["callback_data"] for row in digest["reply_markup"]["inline_keyboard"] for b in row
-    ]
+    buttons = [b["callback_data"] for row in digest["reply_markup"]["inline_keyboard"] for b in row]
     assert [b for b in buttons if b.startswith("card:")] == [f"card:{t}:0" for t in order][:8]
     roles = [line for line in digest["text"].splitlines() if line.startswith("责任单位：")]
     assert len(roles) == len(order) and all("牵头" in r or "配合" in r for r in roles)

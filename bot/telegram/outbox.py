@@ -384,19 +384,13 @@ class Outbox:
             log.debug("keyboard of %s/%s kept: %s", chat_id, message_id, exc)
 
     async def acknowledge(
-        self,
-        message: Message,
-        text: str,
-        markup: Any = None,
-        *,
-        about: Iterable[About] = (),
-        kind: str = "reply",
+        self, message: Message, text: str, markup: Any = None, about: Iterable[About] = ()
     ) -> list[Message]:
         """A short answer to `message` in its group while the group's pace has room for it
         with GROUP_ACK_RESERVE messages to spare; else a 👌 reaction on it (no message), so
         forty notes in a minute never queue forty replies ahead of the group's real traffic."""
         if pacer_for(self.bot).has_room(message.chat_id, reserve=GROUP_ACK_RESERVE):
-            return await self.reply(message, text, markup, about=about, kind=kind)
+            return await self.reply(message, text, markup, about=about, kind="confirmation")
         try:
             await self.bot.set_message_reaction(message.chat_id, message.message_id, "👌")
         except TelegramError as exc:
