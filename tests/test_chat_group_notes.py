@@ -26,6 +26,11 @@ async def test_a_contacts_note_in_the_group_is_recorded_and_answered_there(env: 
     (again,) = await carol.reply(ack, "#24 进度50%")
     assert "50%" in again["text"] and "私聊" not in again["text"]
     assert env.store.state(24, "区文明办")["percent"] == 50  # type: ignore[index]
+    rows = again["reply_markup"]["inline_keyboard"]
+    (undo,) = [b["callback_data"] for row in rows for b in row]
+    (undone,) = await carol.press(again, undo)  # 撤销 works in the group too
+    assert "已撤销" in undone["text"]
+    assert env.store.state(24, "区文明办")["percent"] is None  # type: ignore[index]
 
 
 async def test_other_group_talk_is_left_alone(env: ChatEnv) -> None:

@@ -38,6 +38,8 @@ COORDINATOR_ONLY = frozenset(name for name, _ in COORDINATOR_EXTRA)
 STRANGER_COMMANDS = frozenset({"start", "help"})
 # review, unbinding, 答复单位 (受阻), plan import
 COORDINATOR_ONLY_BUTTONS = frozenset({"rv", "unb", "blk", "imp"})
+# Buttons a contact may press in a group: 撤销 under the acknowledgement of their `#N …` there.
+GROUP_BUTTONS = frozenset({"undo"})
 
 
 class TelegramUser(Protocol):
@@ -127,8 +129,9 @@ def admission(
     text starting with `#N`, which a bound contact may write in a group too.
     """
     addressed = addressed or command is not None or button is not None
-    if in_group and actor.is_contact and mentions_task and command is None:
-        return None  # `#24 …` in the group: recorded, acknowledged there
+    if in_group and actor.is_contact and command is None:
+        if mentions_task or button in GROUP_BUTTONS:
+            return None  # `#24 …` in the group: recorded, acknowledged there
     if in_group and not actor.is_coordinator:
         return "use_private" if addressed else "ignore"
     if actor.is_stranger:
