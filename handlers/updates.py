@@ -72,7 +72,7 @@ async def _follow_up(update: Update, context: Context, result: Outcome) -> None:
         await alert_blocked(context, result, actor_of(update, context))
     if result.claim is not None:
         notice = claim_notice(result, actor_of(update, context))
-        extra = review_notices.supporters_text(context.services, result.claim)
+        extra = review_notices.claim_facts_text(context.services, result.claim)
         notice = f"{notice}\n\n{extra}" if extra else notice
         markup = card_buttons(context.services, result.claim["id"])
         about = [(result.task.id, result.unit)]

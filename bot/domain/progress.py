@@ -128,6 +128,11 @@ class Group:
         return round(sum(t.percent for t in self.tasks) / len(self.tasks)) if self.tasks else 0
 
 
+def worst_light(lights: Iterable[str]) -> str:
+    """The light of a whole made of parts with these lights: the worst of them (绿 if none)."""
+    return max(lights, key=_RANK.__getitem__, default="green")
+
+
 def part_due(task: Task, state: StateView, today: date) -> date | None:
     """The date this part is due by (None for ongoing work without an extension)."""
     return effective_due(task, state, today)
@@ -205,7 +210,8 @@ def task_progress(
     closed: Iterable[int] = (),
     since: date | None = None,
 ) -> list[TaskProgress]:
-    """Every task with its parts and light: 红 if a lead is overdue, 黄 if any part lags."""
+    """Every task with its parts and light: the worst of its parts' (a supporter's overdue part
+    makes the task 红 as a lead's does: the same report lists it as overdue)."""
     by_task: dict[int, list[StateRow]] = defaultdict(list)
     for state in states:
         by_task[state["task"]].append(state)
@@ -214,15 +220,7 @@ def task_progress(
     for task in tasks:
         parts = [_part(task, s, today, since) for s in by_task.get(task.id, [])]
         parts.sort(key=lambda p: p.role != "lead")
-        if task.id in closed_ids:
-            light = "closed"
-        else:
-            worst = 0
-            for p in parts:
-                # A supporter's delay is a warning; only the lead's makes the task red.
-                rank = _RANK[p.light] if p.role == "lead" else min(_RANK[p.light], 1)
-                worst = max(worst, rank)
-            light = ("green", "yellow", "red")[worst]
+        light = "closed" if task.id in closed_ids else worst_light(p.light for p in parts)
         leads = [p.due for p in parts if p.role == "lead" and p.due]
         due = min(leads) if leads else None
         if due is None and task.deadline.kind == "once":

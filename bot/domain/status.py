@@ -26,6 +26,12 @@ _STATUS_WORDS = {
 }
 NIL_RETURN_WORDS = ("本月无", "本季度无", "无新增", "无")
 WEEKDAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+# Why a contact cannot be written to (a "contact.reachable" event's cause), after the name.
+UNREACHABLE_LABELS = {
+    "blocked": "已屏蔽机器人",
+    "deactivated": "的账号已注销",
+    "not_started": "尚未与机器人开始对话",
+}
 # What a part's last update was when it came from a campaign report (states' `updated_with`).
 REPORT_LABELS = {"activity": "报送了一场活动", "rectify": "报送了专项治理情况"}
 

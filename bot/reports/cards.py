@@ -48,7 +48,11 @@ class Card:
 
 def names_by_user(services: Services) -> dict[int, str]:
     """Display names of everyone who ever acted: contacts (bound or not) and coordinators."""
-    names = {uid: f"督办（{uid}）" for uid in services.settings.coordinators}
+    known = services.store.coordinator_names()
+    names = {
+        uid: f"{known[uid]}（督办）" if uid in known else "督办人员"
+        for uid in services.settings.coordinators
+    }
     for doc in services.store.contacts(former=True):
         names.setdefault(doc["user_id"], doc.get("name") or str(doc["user_id"]))
     return names

@@ -87,9 +87,16 @@ class Reporters:
     coordinator_unit: str | None
 
     def is_proxy(self, ev: EventRow) -> bool:
-        """A person's entry for a unit made by a coordinator who is not that unit's contact."""
+        """A report for a unit made by a coordinator who is not that unit's contact.
+
+        Only reporting can be 代报: a coordinator's decision about a unit's part (a claim
+        approved or refused, an extension granted, a part closed, an answer, a 催办) is the
+        coordinator's own act. Told by the event's kind, so stored events read right too.
+        """
         actor, unit = ev.get("actor"), ev.get("unit")
         if not isinstance(actor, int) or isinstance(actor, bool) or not unit:
+            return False
+        if ev.get("kind") not in REPORTING_KINDS:
             return False
         if unit in self.bound.get(actor, ()):
             return False

@@ -36,11 +36,11 @@ EVENT_LABELS = {
     "report": "报送",
     "evidence": "上传材料",
     "claim": "提交完成申请",
-    "claim.approve": "完成申请通过",
-    "claim.reject": "完成申请退回",
+    "claim.approve": "完成申请经督办审核通过",
+    "claim.reject": "完成申请被督办退回",
     "extension.request": "申请延期",
-    "extension.approve": "延期获批",
-    "extension.reject": "延期退回",
+    "extension.approve": "延期申请经督办批准",
+    "extension.reject": "延期申请被督办退回",
     "activity": "报送活动",
     "rectify": "报送专项治理",
     "metric": "报送指标",
@@ -200,6 +200,9 @@ def group_view(services: Services, group_no: int, today: date, page: int = 0) ->
 
 def _history_line(ev: Event, proxy: bool = False) -> dict[str, Any]:
     text = ev.get("note") or ev.get("reason") or ev.get("title") or ev.get("cases") or ""
+    if ev["kind"] == "evidence" and ev.get("last_evidence"):
+        caption = ev.get("last_caption")
+        text = ev["last_evidence"] + (f"（{caption}）" if caption else "")
     if ev["kind"] == "status" and ev.get("status"):
         label = "更新为" + STATUS_LABELS.get(ev["status"], ev["status"])
         if ev.get("percent") is not None:
@@ -331,6 +334,7 @@ def overdue_view(services: Services, today: date, page: int = 0) -> Page:
         "overdue.html.j2",
         today=today,
         total=len(items),
+        tasks=len({item.task.id for _, item in items}),
         units=len(by_unit),
         page=page,
         pages=pages,

@@ -164,6 +164,9 @@ class SkipNote(TaskButton):
     prefix: ClassVar[str] = "skip"
 
 
+APPROVALS = ("ok", "okc", "okk")  # the kinds of 通过 (ok: no supporters' parts are open)
+
+
 @kind
 @dataclass(frozen=True)
 class UndoStated(Callback):
@@ -204,7 +207,18 @@ class Review(Callback):
     record: int
 
     def valid(self) -> bool:
-        return self.verdict in ("ok", "no", "okc", "okk")
+        return self.verdict in ("no", *APPROVALS)
+
+
+@kind
+@dataclass(frozen=True)
+class ConfirmReview(Review):
+    """The second tap of a 通过 on a claim without evidence: the same verdict, confirmed."""
+
+    prefix: ClassVar[str] = "rvy"
+
+    def valid(self) -> bool:
+        return self.verdict in APPROVALS
 
 
 @kind
