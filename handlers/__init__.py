@@ -14,6 +14,7 @@ from handlers import (
     extensions,
     fallback,
     gate,
+    kept,
     metrics,
     onboarding,
     plan_import,
@@ -39,6 +40,7 @@ HANDLER_MODULES: list[ModuleType] = [
     views,
     plan_import,  # before evidence: a coordinator's plan file naming no task
     evidence,
+    kept,  # the task pressed for what a person wrote without one
     extensions,
     review,
     blocked,  # 受阻 alerts: 答复单位

@@ -10,11 +10,14 @@ from datetime import date
 
 from telegram import InlineKeyboardMarkup, Message, Update
 
+from bot.features import pending
 from bot.features.access import Actor, Grant, Refusal, authorize, resolve_actor
 from bot.services import Services
 from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanContext
+from bot.telegram.keyboards import kept_choice
 from bot.telegram.outbox import About
+from bot.text.render import render
 
 log = logging.getLogger(__name__)
 Context = DubanContext
@@ -116,3 +119,49 @@ async def drop_keyboard(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is not None and query.message is not None:
         await context.outbox.drop_keyboard(query.message.chat.id, query.message.message_id)
+
+
+async def keep_and_ask(
+    context: Context,
+    message: Message,
+    refs: Sequence[tuple[int, str | None]],
+    *,
+    likely: int | None = None,
+) -> None:
+    """Keep what `message` says (a note, or a file) and ask which of the tasks in `refs` it
+    is for, a button each (`likely`: the one it most probably is, asked first).
+
+    Nothing a person writes is thrown away: the message waits, on disk, in their "kept" slot
+    until a button files it (handlers.kept), /cancel, or pending.WAIT lapses (they are told).
+    """
+    user, services = message.from_user, context.services
+    assert user is not None
+    tasks = list(dict.fromkeys(task for task, _ in refs))
+    is_file = message.document is not None or bool(message.photo)
+    text = render(
+        "kept.html.j2",
+        step="ask",
+        file=is_file,
+        likely=likely,
+        several=likely is None and len(tasks) > 1,
+        tasks=tasks,
+        minutes=int(pending.WAIT.total_seconds() // 60),
+    )
+    kept = message.to_dict()
+    kept.pop("reply_to_message", None)  # what it answered was read already: `refs`
+    draft = {"message": kept, "refs": [list(r) for r in refs]}
+    action = "file" if is_file else "note"
+    now, store = services.clock.now(), services.store
+    # On disk before the question goes out: a kill -9 in between loses nothing.
+    pending.expect(store, user.id, "kept", action, now=now, chat=message.chat_id, draft=draft)
+    sent = await context.outbox.reply(message, text, kept_choice(tasks, likely), kind="kept")
+    pending.expect(
+        store,
+        user.id,
+        "kept",
+        action,
+        now=now,
+        chat=message.chat_id,
+        message=sent[-1].message_id,
+        draft=draft,
+    )

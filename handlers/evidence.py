@@ -20,9 +20,10 @@ from bot.reports import evidence_list
 from bot.services import Services
 from bot.telegram import callbacks as cb
 from bot.text.render import render, split_message
-from handlers.common import Context, actor_of, confirm, pressed_grant
+from handlers.common import Context, actor_of, confirm, keep_and_ask, pressed_grant
 
 log = logging.getLogger(__name__)
+KEPT_CHOICES = 9  # 是 #N, then up to 8 of the person's other tasks (two rows of four)
 
 
 def task_in_caption(caption: str | None) -> int | None:
@@ -48,7 +49,8 @@ def _target(
 ) -> tuple[int | None, str | None, str]:
     """(task, unit hint, how) for a file: caption `#N`, a reply to a bot message, or a button.
 
-    how is "which" for a reply to a message about several tasks (a digest) without `#N`.
+    how is "which" for a reply to a message about several tasks (a digest) without `#N`: the
+    file is kept and the person asked which (handlers.common.keep_and_ask).
     """
     if (task_id := task_in_caption(message.caption)) is not None:
         return task_id, unit_in_text(services, task_id, message.caption), "caption"
@@ -63,14 +65,6 @@ def _target(
     if (wait := pending.expected(services.store, user_id, "file", now)) is not None:
         return wait["task"], wait["unit"], "button"
     return None, None, "none"
-
-
-def _how_text(services: Services, message: Message, how: str) -> str:
-    """How to say which task a file is for (the tasks of a digest it replied to, if so)."""
-    reply = message.reply_to_message
-    refs = services.store.message_refs(message.chat_id, reply.message_id) if reply else []
-    tasks = list(dict.fromkeys(task for task, _ in refs))
-    return render("evidence_how.html.j2", reason=how if how == "which" else "none", tasks=tasks)
 
 
 def vet_message(message: Message, services: Services) -> tuple[Vetted, str, str]:
@@ -102,11 +96,47 @@ async def receive_file(update: Update, context: Context) -> None:
     services = context.services
     actor = actor_of(update, context)
     task_id, unit_hint, how = _target(services, message, user.id)
-    if task_id is None:
-        # in a group a file about nothing in particular is none of the bot's business
-        if message.chat.type == "private" or how == "which":
-            await context.outbox.reply(message, _how_text(services, message, how))
+    if how == "which":  # a reply to a digest: keep the file, ask which of its tasks
+        reply = message.reply_to_message
+        assert reply is not None
+        refs = services.store.message_refs(message.chat_id, reply.message_id)
+        await keep_and_ask(context, message, refs)
         return
+    now = services.clock.now()
+    if task_id is None and message.chat.type == "private":
+        if (last := pending.recent(services.store, user.id, "file", now)) is not None:
+            # right after a file captioned `#18`: is this one for #18 too?
+            await keep_and_ask(
+                context, message, _with_own_tasks(services, actor, last), likely=last[0]
+            )
+        else:
+            await context.outbox.reply(message, render("evidence_how.html.j2", reason="none"))
+        return
+    if task_id is None:
+        return  # in a group a file about nothing in particular is none of the bot's business
+    if how == "caption" and pending.expected(services.store, user.id, "file", now) is None:
+        # the next file without a caption is offered this task (pending.recent)
+        pending.finish(services.store, user.id, "file", now=now, task=task_id, unit=unit_hint)
+    await file_for_task(context, actor, message, task_id, unit_hint)
+
+
+def _with_own_tasks(
+    services: Services, actor: Actor, first: tuple[int, str | None]
+) -> list[tuple[int, str | None]]:
+    """`first`, then the actor's other open parts (the other choices under 是 #N)."""
+    refs = [first]
+    for unit in actor.units:
+        refs += [
+            (s["task"], unit) for s in services.store.states(unit=unit) if s["status"] != "done"
+        ]
+    return list(dict.fromkeys(refs))[:KEPT_CHOICES]
+
+
+async def file_for_task(
+    context: Context, actor: Actor, message: Message, task_id: int, unit_hint: str | None
+) -> None:
+    """Keep a document or photo as evidence of task N (the unit hinted, else the actor's)."""
+    services = context.services
     grant = authorize(actor, services, task_id, unit_hint)
     if not isinstance(grant, Grant):
         await context.outbox.reply(message, grant.text)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.features import pending
 from bot.text.render import render
-from handlers.common import Context, plain_text, reply
+from handlers.common import Context, actor_of, keep_and_ask, plain_text, reply
 
 
 async def nothing_to_cancel(update: Update, context: Context) -> None:
@@ -20,9 +21,16 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 
 async def stray_text(update: Update, context: Context) -> None:
-    """Private text that is neither a command nor a reply to a task message."""
-    message = update.effective_message
+    """Private text that is neither a command nor a reply to a task message; right after a
+    dialogue about a task, it is kept and that task offered."""
+    message, user = update.effective_message, update.effective_user
     is_reply = message is not None and message.reply_to_message is not None
+    if message is not None and user is not None and not is_reply:
+        services = context.services
+        last = pending.recent(services.store, user.id, "dialogue", services.clock.now())
+        if last is not None and not actor_of(update, context).is_stranger:
+            await keep_and_ask(context, message, [last], likely=last[0])
+            return
     step = "unknown_reply" if is_reply else "stray"
     await reply(update, context, render("update_dialog.html.j2", step=step))
 

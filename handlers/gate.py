@@ -7,6 +7,7 @@ from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.features.access import Actor, admission, resolve_actor
+from bot.features.mentions import leading_task
 from bot.telegram import callbacks as cb
 from bot.text.render import render
 from handlers.common import Context, plain_text, reply
@@ -46,7 +47,15 @@ def _verdict(update: Update, actor: Actor) -> str | None:
     message = update.message
     command = _command(message) if message is not None else None
     addressed = message is not None and (not in_group or _replies_to_bot(message))
-    return admission(actor, in_group=in_group, command=command, button=button, addressed=addressed)
+    mentions = message is not None and leading_task(message.text) is not None
+    return admission(
+        actor,
+        in_group=in_group,
+        command=command,
+        button=button,
+        addressed=addressed,
+        mentions_task=mentions,
+    )
 
 
 def _command(message: Message) -> str | None:

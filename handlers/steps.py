@@ -119,7 +119,15 @@ class Dialogue:
             draft = wait["draft"]
             following = await run(update, context, draft)
             if following is None:
-                pending.clear(services.store, user.id, "dialogue")
+                task = draft.get("task") or wait["task"]
+                if isinstance(task, int):  # a message right after is offered this task
+                    unit = draft.get("unit") or wait["unit"]
+                    now = services.clock.now()
+                    pending.finish(
+                        services.store, user.id, "dialogue", now=now, task=task, unit=unit
+                    )
+                else:
+                    pending.clear(services.store, user.id, "dialogue")
                 return
             pending.expect(
                 services.store,

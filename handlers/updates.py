@@ -20,10 +20,12 @@ from bot.features.updates import (
     reply_target,
     submit,
     submit_form,
+    submit_note,
+    undo_stated,
 )
 from bot.reports import review_notices
 from bot.telegram import callbacks as cb
-from bot.telegram.keyboards import skip_button, status_choice
+from bot.telegram.keyboards import skip_button, status_choice, undo_button
 from bot.text.render import render
 from handlers.blocked import alert_blocked
 from handlers.common import (
@@ -31,6 +33,7 @@ from handlers.common import (
     actor_of,
     command_rest,
     drop_keyboard,
+    keep_and_ask,
     plain_text,
     reply,
 )
@@ -47,17 +50,24 @@ async def update_command(update: Update, context: Context) -> None:
     except UpdateError as exc:
         await reply(update, context, exc.text)
         return
-    await _report(update, context, submit_form(services, actor_of(update, context), form))
+    await report(update, context, submit_form(services, actor_of(update, context), form))
 
 
-async def _report(update: Update, context: Context, result: Outcome | str) -> None:
-    """Repeat what was recorded; a new completion claim goes to the coordinators for review."""
+async def report(update: Update, context: Context, result: Outcome | str) -> None:
+    """Repeat what was recorded (with 撤销 when a plain note stated a status or percentage);
+    a new completion claim goes to the coordinators for review."""
     if isinstance(result, str):
         await reply(update, context, result)
         return
     # A reply to the confirmation is a further note on the same task and unit.
     about = [(result.task.id, result.unit)]
-    await reply(update, context, result.text, about=about, kind="confirmation")
+    markup = undo_button(result.undo) if result.undo else None
+    await reply(update, context, result.text, markup, about=about, kind="confirmation")
+    await _follow_up(update, context, result)
+
+
+async def _follow_up(update: Update, context: Context, result: Outcome) -> None:
+    """Who else hears of an update: 受阻 alerts the coordinators, a claim goes to review."""
     if result.status == "blocked":
         await alert_blocked(context, result, actor_of(update, context))
     if result.claim is not None:
@@ -65,6 +75,7 @@ async def _report(update: Update, context: Context, result: Outcome | str) -> No
         extra = review_notices.claim_facts_text(context.services, result.claim)
         notice = f"{notice}\n\n{extra}" if extra else notice
         markup = card_buttons(context.services, result.claim["id"])
+        about = [(result.task.id, result.unit)]
         await context.outbox.tell_coordinators(notice, markup, about=about, kind="review")
 
 
@@ -163,7 +174,7 @@ async def _finish(update: Update, context: Context, draft: Draft, **detail: Any)
     if chat is not None:  # 跳过 under the prompt is spent now
         await context.outbox.drop_keyboard(chat.id, int(draft["prompt"]))
     result = submit(services, actor, draft["task"], draft["unit"], status=draft["status"], **detail)
-    await _report(update, context, result)
+    await report(update, context, result)
 
 
 async def mark_done(update: Update, context: Context) -> None:
@@ -174,7 +185,7 @@ async def mark_done(update: Update, context: Context) -> None:
     result = submit(context.services, actor_of(update, context), task_id, unit, status="done")
     await query.answer()
     await drop_keyboard(update, context)
-    await _report(update, context, result)
+    await report(update, context, result)
 
 
 async def reply_note(update: Update, context: Context) -> None:
@@ -184,12 +195,16 @@ async def reply_note(update: Update, context: Context) -> None:
     services = context.services
     refs = services.store.message_refs(message.chat_id, message.reply_to_message.message_id)
     target = reply_target(refs, message.text or "")
+    if target is None:  # a digest or list: keep the text, ask which task
+        await keep_and_ask(context, message, refs)
+        return
     if isinstance(target, str):
         await reply(update, context, target)
         return
     task_id, unit, note = target
-    result = submit(services, actor_of(update, context), task_id, unit, note=note)
-    await _report(update, context, result)
+    await report(
+        update, context, submit_note(services, actor_of(update, context), task_id, unit, note)
+    )
 
 
 async def mention_note(update: Update, context: Context) -> None:
@@ -208,8 +223,51 @@ async def mention_note(update: Update, context: Context) -> None:
             render("update_error.html.j2", reason="empty_mention", task_id=mention.task),
         )
         return
-    result = submit(context.services, actor, mention.task, None, note=mention.rest)
-    await _report(update, context, result)
+    await report(
+        update, context, submit_note(context.services, actor, mention.task, None, mention.rest)
+    )
+
+
+async def group_note(update: Update, context: Context) -> None:
+    """`#24 …` from a bound contact in a group: recorded, and acknowledged there briefly (a
+    short reply while the group's pace has room, else a reaction)."""
+    message = update.message
+    assert message is not None
+    actor = actor_of(update, context)
+    if not actor.is_contact:  # a coordinator's `#N` chatter; a reply to a task message counts
+        if message.reply_to_message is not None and context.services.store.message_refs(
+            message.chat_id, message.reply_to_message.message_id
+        ):
+            await reply_note(update, context)
+        return
+    mention = leading_task(message.text)
+    assert mention is not None  # the handler's filter
+    if not mention.rest:
+        text = render("update_error.html.j2", reason="empty_mention", task_id=mention.task)
+        await context.outbox.acknowledge(message, text)
+        return
+    result = submit_note(context.services, actor, mention.task, None, mention.rest)
+    if isinstance(result, str):
+        await context.outbox.acknowledge(message, result)
+        return
+    markup = undo_button(result.undo) if result.undo else None
+    about = [(result.task.id, result.unit)]
+    text = render("group_ack.html.j2", o=result)
+    await context.outbox.acknowledge(message, text, markup, about)
+    await _follow_up(update, context, result)
+
+
+async def undo_note(update: Update, context: Context) -> None:
+    """撤销 under a plain note's confirmation: what it stated is put back, its words stay."""
+    query, button = update.callback_query, cb.button_of(update, cb.UndoStated)
+    assert query is not None
+    undone = undo_stated(context.services, actor_of(update, context), button.mark)
+    if undone.result == "not_yours":
+        await query.answer(plain_text(undone.text), show_alert=True)
+        return
+    await query.answer()
+    await drop_keyboard(update, context)
+    await reply(update, context, undone.text)
 
 
 class RepliesToKnownMessage(filters.MessageFilter):
@@ -239,12 +297,20 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     ]:
         application.add_handler(handler)
     application.add_handler(CallbackQueryHandler(mark_done, pattern=cb.matches(cb.MarkDone)))
+    application.add_handler(CallbackQueryHandler(undo_note, pattern=cb.matches(cb.UndoStated)))
+    # Before replies: in a group a contact's `#N …` is theirs whatever it answers.
+    starts_with_task = filters.Regex(r"^\s*[#＃]\s?\d")
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & starts_with_task,
+            group_note,
+        )
+    )
     known_reply = RepliesToKnownMessage(application)
     application.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & known_reply, reply_note)
     )
     # After replies: a reply starting with #N is resolved against the message it answers.
-    starts_with_task = filters.Regex(r"^\s*[#＃]\s?\d")
     application.add_handler(
         MessageHandler(
             filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & starts_with_task,

@@ -482,6 +482,20 @@ class BotApiMethods(ServerCore):
         self._emit("delete", chat.id, {"chat_id": chat.id, "message_id": msg["message_id"]})
         return True
 
+    async def _api_setMessageReaction(self, params: dict[str, Any]) -> bool:
+        """The bot's reaction to a message (kept on it as `bot_reaction`; not a message sent)."""
+        missing = "message to react not found"
+        chat = self._chat_for_edit(params, missing)
+        msg = self._existing_message(chat, params.get("message_id"), missing)
+        reaction = params.get("reaction") or []
+        kinds = ("emoji", "custom_emoji", "paid")
+        if not isinstance(reaction, list) or any(
+            not isinstance(r, dict) or r.get("type") not in kinds for r in reaction
+        ):
+            raise bad_request("REACTION_INVALID")
+        msg["bot_reaction"] = reaction
+        return True
+
     async def _api_deleteMessages(self, params: dict[str, Any]) -> bool:
         chat = self._chat_for_edit(params, "message to delete not found")
         for message_id in params.get("message_ids") or []:

@@ -72,6 +72,7 @@ _INT_PARAMS = frozenset(
 _JSON_PARAMS = frozenset(
     {
         "reply_markup",
+        "reaction",
         "reply_parameters",
         "scope",
         "commands",

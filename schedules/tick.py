@@ -1,5 +1,5 @@
-"""The one repeating job: every simulated minute, the reminder sweep, the daily backup and the
-weekly summary.
+"""The one repeating job: every simulated minute, the reminder sweep, telling kept input that
+lapsed, the daily backup and the weekly summary.
 
 The interval follows the clock: 60 real seconds on the real clock; under the rehearsal clock
 60/S real seconds and at least once a real second (CONTRACT), never below 0.2 s so a fast
@@ -20,6 +20,7 @@ from bot.telegram.context import DubanContext as Context
 from bot.telegram.sweep import reminder_sweep
 from schedules import summary
 from schedules.backup import backup_tick
+from schedules.lapses import lapse_tick
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,10 @@ async def run_once(application: Any) -> None:
         await reminder_sweep(application)
     except Exception:
         log.exception("reminder sweep failed")
+    try:
+        await lapse_tick(application)
+    except Exception:
+        log.exception("telling lapsed input failed")
     try:
         await backup_tick(application)
     except Exception:

@@ -155,19 +155,25 @@ async def test_coordinator_names_the_unit_in_the_caption(env: ChatEnv) -> None:
     assert rec["unit"] == "区市场监管局" and rec["uploader"] == coord.id
 
 
-async def test_reply_to_a_digest_needs_the_task_in_the_caption(env: ChatEnv) -> None:
+async def test_reply_to_a_digest_keeps_the_file_until_its_task_is_pressed(env: ChatEnv) -> None:
     alice = alice_of(env)
     (digest,) = await alice.say("/help")
     for task in (4, 18):  # a morning reminder about two tasks
         env.store.remember_message(
             alice.id, digest["message_id"], task=task, unit="区司法局", kind="digest"
         )
-    replies = await alice.send_document(PDF, "方案.pdf", reply_to=digest)
-    assert "#4、#18" in replies[-1]["text"] and "说明" in replies[-1]["text"]
+    (ask,) = await alice.send_document(PDF, "方案.pdf", reply_to=digest)
+    assert "#4、#18" in ask["text"] and "已保留" in ask["text"]
     assert evidence.list_evidence(env.store, 18) == [] and env.api.calls("getFile") == []
-    replies = await alice.send_document(PDF, "方案.pdf", caption="#18 方案", reply_to=digest)
+    replies = await alice.press(ask, "kp:18")
     assert "已收到 #18" in replies[-1]["text"]
     assert [r["unit"] for r in evidence.list_evidence(env.store, 18)] == ["区司法局"]
+    assert evidence.list_evidence(env.store, 4) == []
+    replies = await alice.send_document(
+        PDF + b" ", "方案2.pdf", caption="#18 方案", reply_to=digest
+    )
+    assert "已收到 #18" in replies[-1]["text"]
+    assert [r["unit"] for r in evidence.list_evidence(env.store, 18)] == ["区司法局"] * 2
 
 
 async def test_video_and_voice_are_refused_with_the_accepted_kinds(env: ChatEnv) -> None:

@@ -20,12 +20,24 @@ async def test_invite_and_bind(env: ChatEnv) -> None:
     assert "一次" in text(replies) and "7 天" in text(replies)
     alice = env.person(2001, "Alice")
     replies = await alice.say(f"/start {code[1]}")
-    assert "区市场监督管理局" in text(replies)  # the unit's full name
+    # One display name everywhere; the full name once, in brackets, at binding.
+    assert "已绑定：区市场监管局（区市场监督管理局）" in text(replies)
     assert env.store.units_of(2001) == ["区市场监管局"]
     (bind,) = env.store.events(unit="区市场监管局", kinds=["contact.bind"])
     assert bind["actor"] == 2001
     replies = await alice.say("/mytasks")
     assert "区市场监管局" in replies[0]["text"]
+
+
+async def test_one_display_name_per_unit_after_binding(env: ChatEnv) -> None:
+    (invite,) = await env.coordinator.say("/invite 区市场监管局")
+    assert "区市场监督管理局" not in invite["text"] and "区市场监管局的邀请链接" in invite["text"]
+    alice = env.person(2001, "Alice")
+    env.bind(alice, "区市场监管局")
+    for command in ("/start", "/help", "/mytasks"):
+        (answer,) = await alice.say(command)
+        assert "区市场监管局" in answer["text"], command
+        assert "区市场监督管理局" not in answer["text"], command
 
 
 async def test_invite_used_twice(env: ChatEnv) -> None:

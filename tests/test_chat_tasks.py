@@ -94,7 +94,7 @@ async def test_card_shows_overdue_and_last_update(env: ChatEnv) -> None:
     await alice.say("/update 18 进行中 40% 起草中")
     env.clock.advance(days=12)  # 2021-07-03
     (listing,) = await alice.say("/mytasks")
-    assert "#18 全面推行信用承诺制 · 逾期 2 个工作日" in listing["text"]
+    assert "#18 全面推行信用承诺制 · 牵头 · 逾期 2 个工作日" in listing["text"]
     card = await open_card(alice, 18, listing)
     assert "已逾期 2 个工作日" in card["text"]
     assert "进行中 40%" in card["text"] and "Alice" in card["text"] and "起草中" in card["text"]

@@ -154,9 +154,9 @@ async def test_buttons_dialogue(env: ChatEnv) -> None:
     assert "进度：70%" in reply["text"] and "完成征求意见" in reply["text"]
     state = env.store.state(18, "区司法局")
     assert state is not None and (state["status"], state["percent"]) == ("doing", 70)
-    # The dialogue is over: plain text now gets the hint, not an update.
-    (hint,) = await alice.say("80%")
-    assert "/update" in hint["text"]
+    # The dialogue is over: plain text right after is kept and offered #18, not recorded.
+    (ask,) = await alice.say("80%")
+    assert "是 #18 的进展吗" in ask["text"]
     assert env.store.state(18, "区司法局")["percent"] == 70  # type: ignore[index]
 
 
@@ -239,7 +239,7 @@ async def test_reply_to_task_detail_uses_the_only_unit(env: ChatEnv) -> None:
     assert env.store.state(18, "区司法局")["note"] == "补充说明"  # type: ignore[index]
 
 
-async def test_reply_to_a_digest_must_name_the_task(env: ChatEnv) -> None:
+async def test_reply_to_a_digest_names_the_task_or_is_asked_which(env: ChatEnv) -> None:
     alice = env.contact()
     (help_message,) = await alice.say("/help")
     for task in (4, 18):  # a morning digest about two tasks, as the reminder sweep sends
@@ -247,8 +247,8 @@ async def test_reply_to_a_digest_must_name_the_task(env: ChatEnv) -> None:
             alice.id, help_message["message_id"], task=task, unit="区司法局", kind="digest"
         )
     (ask,) = await alice.reply(help_message, "已完成初稿")
-    assert "#4" in ask["text"] and "#18" in ask["text"] and "注明任务编号" in ask["text"]
-    assert env.store.events(unit="区司法局", kinds=["note"]) == []
+    assert "#4" in ask["text"] and "#18" in ask["text"] and "已保留" in ask["text"]
+    assert env.store.events(unit="区司法局", kinds=["note"]) == []  # kept, not yet filed
     (wrong,) = await alice.reply(help_message, "#7 已完成初稿")
     assert "不涉及 #7" in wrong["text"]
     (done,) = await alice.reply(help_message, "＃18 已完成初稿")
@@ -288,9 +288,10 @@ async def test_dialogue_survives_a_restart(env: ChatEnv) -> None:
     assert "进度：70%" in reply["text"]
     state = env.store.state(18, "区司法局")
     assert state is not None and (state["status"], state["percent"]) == ("doing", 70)
-    await env.restart()  # the finished dialogue stays finished
-    (hint,) = await alice.say("80%")
-    assert "/update" in hint["text"]
+    await env.restart()  # the finished dialogue stays finished: 80% is kept, #18 offered
+    (ask,) = await alice.say("80%")
+    assert "是 #18 的进展吗" in ask["text"]
+    assert env.store.state(18, "区司法局")["percent"] == 70  # type: ignore[index]
 
 
 async def test_dialogue_is_on_disk_as_soon_as_a_step_is_answered(env: ChatEnv) -> None:

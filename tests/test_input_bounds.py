@@ -87,7 +87,17 @@ def test_update_arguments_are_a_form_or_a_refusal(text: str, services: Services)
             assert form.percent is None or 0 <= form.percent <= 100
             assert form.task_id < 10**updates.TASK_NO_DIGITS
     answer = updates.reply_target([(18, "区司法局"), (20, None)], text)
-    assert isinstance(answer, (str, tuple)) and answer
+    # None: it names no task of the two, so it is kept and the person asked which
+    assert answer is None or (isinstance(answer, (str, tuple)) and answer)
+    if answer is None:
+        assert updates.reply_target([(18, "区司法局")], text) is not None
+    try:
+        form = updates.parse_note(text)
+    except UpdateError as exc:
+        assert exc.text.strip()
+    else:
+        assert form.percent is None or 0 <= form.percent <= 100
+        assert form.stated or form.note == (text.strip() or None)
     parse_status(text)
     task_in_caption(text)
 

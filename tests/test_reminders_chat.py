@@ -211,3 +211,28 @@ async def test_remind_names_a_contact_lost_before_causes_were_kept(env: ChatEnv)
     answer = (await env.coordinator.say("/remind 区司法局"))[-1]["text"]
     assert "• 区司法局：Alice无法接收消息（6月21日 10:00起）" in answer
     assert "无联系人" not in answer
+
+
+async def test_the_digest_lists_work_in_the_order_of_mytasks(env: ChatEnv) -> None:
+    """Overdue first, then due soon, then the rest; within each, lead parts before supporting
+    ones — the digest and /mytasks alike, and every entry says 牵头 or 配合."""
+    bob = env.person(2002, "Bob")
+    await bob.say("/start")
+    env.bind(bob, "区市场监管局")  # leads #18, supports #2, #5, … (all due 30 June)
+    at(env, date(2021, 6, 23))
+    assert env.app is not None
+    await reminder_sweep(env.app)
+    (digest,) = [m for m in bob.inbox() if "今日任务提醒" in m.get("text", "")]
+    entries = [line.split()[0] for line in digest["text"].splitlines() if line.startswith("#")]
+    order = [int(e[1:]) for e in entries]
+    assert order.index(18) < min(order.index(t) for t in order if t != 18 and t != 1)
+    buttons = [b["callback_data"] for row in digest["reply_markup"]["inline_keyboard"] for b in row]
+    assert [b for b in buttons if b.startswith("card:")] == [f"card:{t}:0" for t in order][:8]
+    roles = [line for line in digest["text"].splitlines() if line.startswith("责任单位：")]
+    assert len(roles) == len(order) and all("牵头" in r or "配合" in r for r in roles)
+    (listing,) = await bob.say("/mytasks")
+    listed = [int(line.split()[0][1:]) for line in listing["text"].splitlines() if line[:1] == "#"]
+    shared = [t for t in listed if t in order]
+    assert shared == [t for t in order if t in shared]  # one order in both
+    lines = [line for line in listing["text"].splitlines() if line.startswith("#")]
+    assert all(" · 牵头 · " in line or " · 配合 · " in line for line in lines)

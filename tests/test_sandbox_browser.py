@@ -128,8 +128,8 @@ async def test_a_newcomer_binds_reports_uploads_and_gets_a_reminder(
     await expect(opener).to_be_visible()
     await opener.locator("button", has_text="赵科员").click()
     await expect(page.locator("#person option:checked")).to_contain_text("赵科员", timeout=WAIT)
-    await expect(bot_says(page, "绑定成功")).to_be_visible(timeout=WAIT)
-    await expect(bot_says(page, "绑定成功").locator("b")).to_contain_text("区商务局")
+    await expect(bot_says(page, "已绑定")).to_be_visible(timeout=WAIT)
+    await expect(bot_says(page, "已绑定").locator("b")).to_contain_text("区商务局")
     await expect(page.locator(".guide.pinned")).to_have_count(0, timeout=WAIT)
     await page.click("#person")  # the picker now lists them with their unit
     await expect(page.locator("#person option", has_text="赵科员 · 区商务局")).to_have_count(

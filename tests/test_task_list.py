@@ -39,7 +39,17 @@ def test_parts_are_grouped_overdue_then_due_soon_then_later(services: Services) 
     text = lst.text
     assert "区市场监管局的任务" in text and "区市场监管局 的任务" not in text
     assert "已逾期" not in text and "一周内到期" in text
-    assert "#1 完善信用制度建设 · 7月8日截止" in _list(services, "区市场监管局", page=1).text
+    assert "#1 完善信用制度建设 · 配合 · 7月8日截止" in _list(services, "区市场监管局", page=1).text
+
+
+def test_within_each_urgency_lead_parts_come_before_supporting_parts(services: Services) -> None:
+    both = [*_list(services, "区市场监管局").sections]
+    both += _list(services, "区市场监管局", page=1).sections
+    for _, section in both:
+        roles = [c.state["role"] for c in section]
+        assert roles == sorted(roles, key=lambda r: r != "lead")
+    soon = next(cs for u, cs in both if u == "soon")
+    assert soon[0].task.id == 18 and soon[0].state["role"] == "lead"  # before #2, #5 …
 
 
 def test_done_parts_leave_the_list_and_are_counted(services: Services) -> None:

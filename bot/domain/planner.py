@@ -17,6 +17,7 @@ from bot.domain.calendar import WorkCalendar
 from bot.domain.policy import Policy
 from bot.domain.status import chased, next_period_day, period_due, period_key
 from bot.domain.units import Directory
+from bot.domain.urgency import urgency_of, work_order
 from bot.plan.model import Task
 from bot.store.records import ContactRow, StateRow, StateView
 
@@ -411,3 +412,13 @@ def by_chat(
             if skip is None or not skip(r, chat):
                 out.setdefault(chat, []).append(r)
     return out
+
+
+def in_work_order(reminders: Iterable[Reminder]) -> list[Reminder]:
+    """One chat's reminders in the order /mytasks lists work (bot.domain.urgency)."""
+
+    def key(r: Reminder) -> tuple[int, bool, date, int, str]:
+        urgency = urgency_of(overdue=r.kind == "overdue", workdays_left=r.workdays_left)
+        return work_order(urgency, r.role, r.due, r.task, r.unit)
+
+    return sorted(reminders, key=key)

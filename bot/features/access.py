@@ -38,6 +38,8 @@ COORDINATOR_ONLY = frozenset(name for name, _ in COORDINATOR_EXTRA)
 STRANGER_COMMANDS = frozenset({"start", "help"})
 # review, unbinding, 答复单位 (受阻), plan import and its template
 COORDINATOR_ONLY_BUTTONS = frozenset({"rv", "unb", "blk", "imp", "tpl"})
+# Buttons a contact may press in a group: 撤销 under the acknowledgement of their `#N …` there.
+GROUP_BUTTONS = frozenset({"undo"})
 
 
 class TelegramUser(Protocol):
@@ -117,14 +119,19 @@ def admission(
     command: str | None = None,
     button: str | None = None,
     addressed: bool = False,
+    mentions_task: bool = False,
 ) -> str | None:
     """Whether an update may reach the handlers: None, or why not.
 
     "stranger" (explain, record nothing), "use_private" (a contact speaking in a group),
     "coordinator_only", or "ignore" (say nothing). `addressed`: a message meant for the bot
-    (every private message; in groups a command or a reply to the bot).
+    (every private message; in groups a command or a reply to the bot). `mentions_task`: a
+    text starting with `#N`, which a bound contact may write in a group too.
     """
     addressed = addressed or command is not None or button is not None
+    if in_group and actor.is_contact and command is None:
+        if mentions_task or button in GROUP_BUTTONS:
+            return None  # `#24 …` in the group: recorded, acknowledged there
     if in_group and not actor.is_coordinator:
         return "use_private" if addressed else "ignore"
     if actor.is_stranger:

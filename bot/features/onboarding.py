@@ -18,12 +18,11 @@ _CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 def welcome_text(services: Services, actor: Actor, *, help_: bool = False) -> str:
     """What /start (help_=False) or /help says, by role; strangers learn how to get an invite."""
-    units = [services.units.get(u) for u in actor.units]
     return render(
         "welcome.html.j2",
         actor=actor,
         help=help_,
-        units=[u.full_name if u else name for u, name in zip(units, actor.units, strict=True)],
+        units=actor.units,  # the one display name; the full name is shown once, at binding
         coordinator_unit=services.units.coordinator.name,
         contact_commands=CONTACT_COMMANDS,
         coordinator_commands=COORDINATOR_EXTRA,

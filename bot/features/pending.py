@@ -7,7 +7,14 @@ per user, each holding at most one wait:
   at, the chat it runs in and the answers so far (`draft`, JSON values only);
 - "file": evidence after 上传材料 (it may take several files until it lapses);
 - "text": the next text after a button (an extension request, a refusal reason, an answer to
-  受阻), used once.
+  受阻), used once;
+- "kept": something the person wrote that named no task (a note, a file), kept with the tasks
+  it may be about until they press one (`draft["message"]`: the message as Telegram sent it,
+  `draft["refs"]`: the (task, unit) pairs offered); lapsed ones are told (`lapsed_kept`).
+
+A dialogue finished, or a file kept for a `#N` caption, leaves what it was about in its slot
+for another WAIT (`finish`, `recent`): a message right after that names no task is then
+offered that task instead of being refused.
 
 Every answered step renews the wait. After WAIT without one it lapses: it no longer takes
 anything, and for a dialogue the person's next message within another WAIT is told it lapsed
@@ -21,8 +28,8 @@ from typing import Any, Literal, TypedDict
 
 from bot.store import Store
 
-Slot = Literal["dialogue", "file", "text"]
-SLOTS: tuple[Slot, ...] = ("dialogue", "file", "text")
+Slot = Literal["dialogue", "file", "text", "kept"]
+SLOTS: tuple[Slot, ...] = ("dialogue", "file", "text", "kept")
 WAIT = timedelta(minutes=30)
 
 
@@ -113,3 +120,41 @@ def clear(store: Store, user_id: int, *slots: Slot) -> bool:
             found = True
             store.ledger_put(_key(slot, user_id), **dict.fromkeys(FIELDS))
     return found
+
+
+def finish(
+    store: Store, user_id: int, slot: Slot, *, now: datetime, task: int, unit: str | None
+) -> None:
+    """Nothing is awaited in `slot` any more, but for WAIT it remembers the task it was about
+    (`recent`): a message right after that names no task is offered that one."""
+    store.ledger_put(
+        _key(slot, user_id),
+        **{
+            **dict.fromkeys(FIELDS),
+            "task": task,
+            "unit": unit,
+            "until": (now + WAIT).isoformat(timespec="seconds"),
+        },
+    )
+
+
+def recent(store: Store, user_id: int, slot: Slot, now: datetime) -> tuple[int, str | None] | None:
+    """The task (and unit) of what just finished in `slot` (`finish`), within WAIT; else None."""
+    entry = store.ledger_get(_key(slot, user_id))
+    if not entry or entry.get("action") or entry.get("task") is None or not entry.get("until"):
+        return None
+    if datetime.fromisoformat(str(entry["until"])) <= now:
+        return None
+    return int(entry["task"] or 0), entry.get("unit")
+
+
+def lapsed_kept(store: Store, now: datetime) -> list[tuple[int, Wait]]:
+    """Kept inputs whose wait lapsed, with their people (to be told, then cleared)."""
+    out = []
+    for entry in store.ledger(_key("kept", 0)[: -len("0")]):
+        if entry.get("action") and datetime.fromisoformat(str(entry.get("until"))) <= now:
+            user_id = int(entry["key"].rsplit(":", 1)[1])
+            wait = _stored(store, user_id, "kept")
+            if wait is not None:
+                out.append((user_id, wait))
+    return out

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from bot.domain.status import NIL_RETURN_WORDS, parse_status, period_key
+from bot.domain.status import NIL_RETURN_WORDS, STATUS_LABELS, parse_status, period_key
 from bot.features import review
 from bot.features.access import Actor, Grant, Refusal, authorize
 from bot.plan.model import Task
-from bot.store.records import ReviewRecord, StateChanges, StateRow
+from bot.store.records import ReviewRecord, StateChanges, StateRow, StateView
 from bot.text.render import render
 
 if TYPE_CHECKING:
@@ -32,6 +32,13 @@ _GLUED = re.compile(r"^(\D+?)(\d{1,4}[%％])$")  # "进行中60%"
 _LEADING_TASK = re.compile(r"^\s*[#＃](\d+)\s*")
 _LEADING_PERCENT = re.compile(r"^\s*(\d{1,4})\s*[%％]")
 _NEGATIVE_PERCENT = re.compile(r"^[-－−]\d+(?:\.\d+)?[%％]$")
+# What a plain note (`#18 …`, a reply) states besides its words; see parse_note.
+_BREAK = r"[\s,，。.;；:：!！、]"
+_STATED_STATUS = re.compile(rf"^({'|'.join(STATUS_LABELS.values())})(?=$|{_BREAK}|\d)")
+_STATED_PERCENT = re.compile(
+    rf"^(?:(?:进度|完成度|完成)\s*[:：为]?\s*)?(\d{{1,3}}(?:\.\d+)?\s*[%％])(?=$|{_BREAK})"
+)
+_BREAKS = re.compile(rf"^{_BREAK}+")
 
 
 class UpdateError(ValueError):
@@ -71,6 +78,7 @@ class Outcome:
     period: str | None = None
     claim: ReviewRecord | None = None  # the pending completion claim this update opened
     claim_problem: str | None = None  # why 已完成 did not open a claim ("pending", "closed", …)
+    undo: int | None = None  # a plain note's stated status/percent: the mark its 撤销 reverts
 
     @property
     def text(self) -> str:
@@ -321,13 +329,149 @@ def submit_form(services: Services, actor: Actor, form: UpdateForm) -> Outcome |
     )
 
 
+@dataclass(frozen=True)
+class NoteForm:
+    """A plain note as written, and the status and percentage it states (None: states none)."""
+
+    written: str
+    status: str | None = None
+    percent: int | None = None
+    note: str | None = None  # the words after what it states
+
+    @property
+    def stated(self) -> bool:
+        return self.status is not None or self.percent is not None
+
+
+def parse_note(text: str) -> NoteForm:
+    """What a plain note (`#18 …` after its number, a reply) states, read conservatively.
+
+    A status is stated by a leading status word (未启动 进行中 已完成 受阻) standing alone: followed
+    by a space, a punctuation mark, a percentage or the end (`已完成初稿` is a note about a
+    draft). A percentage is stated when it leads, bare or after 进度 / 完成 / 完成度 (`进度80%`,
+    `完成80%`, `进行中 60%`) and stands alone: `完成了80%的企业走访` says how far one piece of work
+    went, not the part, and stays a note. `已完成80%` states 80%, not 已完成. UpdateError for a
+    stated percentage over 100.
+    """
+    written = text.strip()
+    rest, status, percent = written, None, None
+    if m := _STATED_STATUS.match(rest):
+        status, rest = parse_status(m[1]), _BREAKS.sub("", rest[m.end() :])
+    if m := _STATED_PERCENT.match(rest):
+        percent, rest = parse_percent(m[1]), _BREAKS.sub("", rest[m.end() :])
+    elif status is not None and rest[:1].isdigit():
+        return NoteForm(written, note=check_note(written))  # 进行中3家: no percentage after all
+    if status == "done" and percent is not None and percent < 100:
+        status = None  # 已完成80%: how far, not finished
+    if status is None and percent is None:
+        return NoteForm(written, note=check_note(written))
+    return NoteForm(written, status, percent, check_note(rest))
+
+
+def submit_note(
+    services: Services, actor: Actor, task_id: int, unit: str | None, text: str
+) -> Outcome | str:
+    """A plain note on a part: recorded as written, and when it states a status or percentage
+    (parse_note) that too, as /update would, with a mark for its 撤销 (undo_stated)."""
+    grant = authorize(actor, services, task_id, unit)
+    if isinstance(grant, Refusal):
+        return grant.text
+    try:
+        form = parse_note(text)
+        if not form.stated:
+            return apply_update(services, actor, grant, note=form.written)
+        store = services.store
+        before: StateView = store.state(grant.task_id, grant.unit) or {}
+        outcome = apply_update(
+            services, actor, grant, status=form.status, percent=form.percent, note=form.note
+        )
+    except UpdateError as exc:
+        return exc.text
+    mark = _newest_event(services, grant.task_id, grant.unit)
+    store.ledger_put(
+        f"undo:{mark}",
+        user=actor.user_id,
+        task=grant.task_id,
+        unit=grant.unit,
+        before={
+            "status": before.get("status"),
+            "percent": before.get("percent"),
+            "reported": list(before.get("reported") or []),
+        },
+        claim=outcome.claim["id"] if outcome.claim else None,
+        written=form.written,
+    )
+    return replace(outcome, undo=mark)
+
+
+def _newest_event(services: Services, task_id: int, unit: str) -> int:
+    """The id of the newest event on a part that is about the work (not a reminder sent)."""
+    found = services.store.events(
+        task=task_id, unit=unit, where=lambda e: e["kind"] != "reminder", last=1
+    )
+    return int(found[0]["id"]) if found else 0
+
+
+@dataclass(frozen=True)
+class Undone:
+    """What 撤销 did: `result` "ok", "newer" (something happened since), "gone" (already
+    undone, or unknown) or "not_yours"; the part's task and unit when known."""
+
+    result: str
+    task: int | None = None
+    unit: str | None = None
+    status: str | None = None
+    percent: int | None = None
+    written: str | None = None
+
+    @property
+    def text(self) -> str:
+        return render("update_undone.html.j2", u=self)
+
+
+def undo_stated(services: Services, actor: Actor, mark: int) -> Undone:
+    """撤销 under a plain note's confirmation: the status and percentage it stated are put back
+    as they were and its words stay as a note — only while nothing newer happened to the part."""
+    store = services.store
+    entry = store.ledger_get(f"undo:{mark}")
+    if not entry or entry.get("task") is None or entry.get("undone"):
+        return Undone("gone")
+    task_id, unit, was = int(entry.get("task") or 0), str(entry.get("unit")), entry["before"]
+    if entry.get("user") != actor.user_id:
+        return Undone("not_yours", task_id, unit)
+    if _newest_event(services, task_id, unit) != mark:
+        return Undone("newer", task_id, unit)
+    state = store.state(task_id, unit)
+    if state is None:
+        return Undone("gone", task_id, unit)
+    if entry.get("claim") is not None:
+        review.withdraw_claim(services, task_id, unit, actor)
+    changes: StateChanges = {"note": entry.get("written") or None}
+    if was.get("status") is not None and state["status"] != was["status"]:
+        changes["status"] = was["status"]
+    if state.get("percent") != was.get("percent"):
+        changes["percent"] = was.get("percent")
+    if list(state.get("reported") or []) != list(was.get("reported") or []):
+        changes["reported"] = list(was.get("reported") or [])
+    store.update_state(
+        task_id,
+        unit,
+        at=services.clock.now(),
+        actor=actor.user_id,
+        details={"reason": "undo"},
+        **changes,
+    )
+    store.ledger_put(f"undo:{mark}", undone=True)
+    after = store.state(task_id, unit) or state
+    return Undone("ok", task_id, unit, after["status"], after.get("percent"), entry.get("written"))
+
+
 def reply_target(
     refs: list[tuple[int, str | None]], text: str
-) -> tuple[int, str | None, str] | str:
-    """Which task a text reply to a bot message is about: (task, unit, note), or why not.
-
-    A reply may start with `#N` — required when the message covers several tasks (a digest).
-    """
+) -> tuple[int, str | None, str] | str | None:
+    """Which task a text reply to a bot message is about: (task, unit, note), why not, or
+    None when the message covers several tasks (a digest) and the reply names none: the
+    person is then asked which (the text is kept meanwhile)."""
     tasks = list(dict.fromkeys(task for task, _ in refs))
     if m := _LEADING_TASK.match(text):
         if len(m[1]) > TASK_NO_DIGITS:
@@ -339,7 +483,7 @@ def reply_target(
             )
         return task_id, unit_of(refs, task_id), text[m.end() :]
     if len(tasks) != 1:
-        return render("update_error.html.j2", reason="which_task", tasks=tasks)
+        return None
     return tasks[0], unit_of(refs, tasks[0]), text
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from bot.domain import progress
 from bot.domain.days import days_left
 from bot.domain.status import effective_due, period_key
+from bot.domain.urgency import URGENCIES, Urgency, urgency_of, work_order
 from bot.features import kpis
 from bot.plan.model import Task
 from bot.reports.views import EVENT_LABELS
@@ -142,8 +143,6 @@ def task_detail(services: Services, task_id: int, today: date) -> str | None:
 
 # -- the /mytasks list: one message, the open parts by urgency, pages of 8 ----------------
 PAGE_SIZE = 8
-URGENCIES = ("overdue", "soon", "later")
-SOON_WORKDAYS = 5  # "due soon": within a working week (days_left counts working days)
 
 
 @dataclass(frozen=True)
@@ -157,29 +156,28 @@ class TaskList:
     pages: int
     open_count: int
     done_count: int
-    counts: dict[str, int]  # open parts per urgency over all pages
+    counts: dict[Urgency, int]  # open parts per urgency over all pages
 
     @property
     def text(self) -> str:
         return render("mytasks_list.html.j2", lst=self)
 
 
-def urgency(card: Card, today: date) -> str:
-    """`overdue`, `soon` (due within 5 working days, not yet reported) or `later`."""
-    if card.overdue:
-        return "overdue"
-    waiting = card.reported_now or card.state.get("claim") == "pending"
-    if card.days_left is not None and 0 <= card.days_left <= SOON_WORKDAYS and not waiting:
-        return "soon"
-    return "later"
+def urgency(card: Card, today: date) -> Urgency:
+    """`overdue`, `soon` or `later` (bot.domain.urgency)."""
+    return urgency_of(
+        overdue=card.overdue,
+        workdays_left=card.days_left,
+        waiting=card.reported_now or card.state.get("claim") == "pending",
+    )
 
 
 def task_list(cards: list[Card], units: tuple[str, ...], today: date, page: int = 0) -> TaskList:
-    """Page `page` (clamped) of the open parts among `cards`, grouped overdue, soon, later."""
+    """Page `page` (clamped) of the open parts among `cards`, in the one order of work."""
     open_cards = [c for c in cards if c.open]
     ranked = sorted(
         open_cards,
-        key=lambda c: (URGENCIES.index(urgency(c, today)), c.due or date.max, c.task.id, c.unit),
+        key=lambda c: work_order(urgency(c, today), c.state["role"], c.due, c.task.id, c.unit),
     )
     pages = max(1, -(-len(ranked) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)

@@ -318,6 +318,12 @@ class LedgerFields(TypedDict, total=False):
     message: int | None
     # "gate:<chat>:<user>:<day>": the stranger was told once
     reason: str
+    # "undo:<event id>": what a plain note's stated status/percent replaced, for its 撤销
+    # (bot.features.updates; also user, task, unit)
+    before: dict[str, Any]
+    written: str
+    claim: int | None
+    undone: bool
     # "dialogue:user:<id>" and "dialogue:conv:<name>:<key>" (handlers.persistence)
     data: dict[str, Any] | None
     state: object

@@ -169,6 +169,32 @@ APPROVALS = ("ok", "okc", "okk")  # the kinds of 通过 (ok: no supporters' part
 
 @kind
 @dataclass(frozen=True)
+class UndoStated(Callback):
+    """撤销 under the confirmation of a plain note that stated a status or percentage: `mark`
+    is the newest event of the part it recorded (bot.features.updates.undo_stated)."""
+
+    prefix: ClassVar[str] = "undo"
+    mark: int
+
+    def valid(self) -> bool:
+        return self.mark > 0
+
+
+@kind
+@dataclass(frozen=True)
+class FileKept(Callback):
+    """`#N` under something a person wrote that named no task (kept, bot.features.pending):
+    file it on task N; task 0 is 取消."""
+
+    prefix: ClassVar[str] = "kp"
+    task: int
+
+    def valid(self) -> bool:
+        return self.task >= 0
+
+
+@kind
+@dataclass(frozen=True)
 class Review(Callback):
     """通过 / 退回 a completion claim or an extension request (its record id).
 

@@ -80,6 +80,28 @@ def status_choice(task_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([buttons[:2], buttons[2:]])
 
 
+def undo_button(mark: int) -> InlineKeyboardMarkup:
+    """撤销 under a plain note's confirmation when the note stated a status or percentage."""
+    data = cb.UndoStated(mark).pack()
+    return InlineKeyboardMarkup([[InlineKeyboardButton("撤销", callback_data=data)]])
+
+
+def kept_choice(tasks: Sequence[int], likely: int | None = None) -> InlineKeyboardMarkup:
+    """Under kept input: 是 #N (the likely task) or a `#N` per task (4 a row), then 取消."""
+    rows: list[list[InlineKeyboardButton]] = []
+    if likely is not None:
+        rows.append(
+            [InlineKeyboardButton(f"是 #{likely}", callback_data=cb.FileKept(likely).pack())]
+        )
+    others = [t for t in dict.fromkeys(tasks) if t != likely][: MAX_BUTTONS - 2]
+    buttons = [InlineKeyboardButton(f"#{t}", callback_data=cb.FileKept(t).pack()) for t in others]
+    rows += [
+        buttons[i : i + TASK_BUTTONS_PER_ROW] for i in range(0, len(buttons), TASK_BUTTONS_PER_ROW)
+    ]
+    rows.append([InlineKeyboardButton("取消", callback_data=cb.FileKept(0).pack())])
+    return InlineKeyboardMarkup(rows)
+
+
 def skip_button(task_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton("跳过", callback_data=cb.SkipNote(task_id).pack())]]

@@ -54,6 +54,8 @@ from bot.text.render import render, split_message
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[Any]]
+# Of a group's 20 messages a minute, what an acknowledgement leaves for answers and summaries.
+GROUP_ACK_RESERVE = 10
 _sleep: Sleep = asyncio.sleep  # tests swap this to wait without waiting
 
 
@@ -390,6 +392,20 @@ class Outbox:
             await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
         except TelegramError as exc:
             log.debug("keyboard of %s/%s kept: %s", chat_id, message_id, exc)
+
+    async def acknowledge(
+        self, message: Message, text: str, markup: Any = None, about: Iterable[About] = ()
+    ) -> list[Message]:
+        """A short answer to `message` in its group while the group's pace has room for it
+        with GROUP_ACK_RESERVE messages to spare; else a 👌 reaction on it (no message), so
+        forty notes in a minute never queue forty replies ahead of the group's real traffic."""
+        if pacer_for(self.bot).has_room(message.chat_id, reserve=GROUP_ACK_RESERVE):
+            return await self.reply(message, text, markup, about=about, kind="confirmation")
+        try:
+            await self.bot.set_message_reaction(message.chat_id, message.message_id, "👌")
+        except TelegramError as exc:
+            log.debug("reaction on %s/%s failed: %s", message.chat_id, message.message_id, exc)
+        return []
 
     async def photo(self, chat_id: int, photo: bytes, caption: str | None = None) -> Message:
         return await self.bot.send_photo(chat_id, photo, caption=caption)

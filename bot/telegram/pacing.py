@@ -47,6 +47,12 @@ class Bucket:
             return 0.0
         return (1 - self.tokens) / self.rate
 
+    def room(self, now: float) -> float:
+        """Tokens free at `now`, none taken."""
+        if self.tokens < 0:
+            return self.burst
+        return min(self.burst, self.tokens + max(0.0, now - self.stamp) * self.rate)
+
 
 class Pacer:
     """Per-chat buckets and the answers-first rule; `clock` and `sleep` are injectable."""
@@ -82,6 +88,13 @@ class Pacer:
     async def _take(self, bucket: Bucket) -> None:
         while (wait := bucket.wait_for(self.clock())) > 0:
             await self.sleep(wait)
+
+    def has_room(self, chat_id: int, reserve: int = 0) -> bool:
+        """Whether a message to `chat_id` would go now with `reserve` tokens left over (a
+        courtesy message, such as a group acknowledgement, yields to answers and summaries)."""
+        if not self.enabled:
+            return True
+        return self._bucket(chat_id).room(self.clock()) >= 1 + reserve
 
     @asynccontextmanager
     async def slot(self, chat_id: int, *, bulk: bool = False) -> AsyncIterator[None]:

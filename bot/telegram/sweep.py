@@ -25,6 +25,7 @@ from bot.domain.planner import (
     ESCALATIONS,
     Reminder,
     by_chat,
+    in_work_order,
     units_without_contacts,
 )
 from bot.domain.policy import Policy, PolicyError, policy_for, policy_of
@@ -138,7 +139,8 @@ def compose(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """One chat's message for this morning: every reminder and escalation, and the buttons."""
     policy = policy_of(services)
-    reminders = [_item(services, r, policy, day) for r in items if r.kind not in ESCALATIONS]
+    own = in_work_order(r for r in items if r.kind not in ESCALATIONS)
+    reminders = [_item(services, r, policy, day) for r in own]
     escalations = [_item(services, r, policy, day) for r in items if r.kind == "escalation"]
     inspections = [_inspection(services, r) for r in items if r.kind == "escalation2"]
     texts = []

@@ -1,0 +1,57 @@
+"""What a person wrote that named no task, kept until they press the task it is for.
+
+handlers.common.keep_and_ask keeps the message (a note or a file) in the person's "kept" wait
+(bot.features.pending) and asks with a button per task; a press files it here, as if the
+message had named that task. Lapsed ones are told by schedules.lapses.
+"""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.features import pending
+from bot.features.updates import submit_note, unit_of
+from bot.telegram import callbacks as cb
+from bot.text.render import render
+from handlers.common import Context, actor_of, drop_keyboard, plain_text, reply
+from handlers.evidence import file_for_task
+from handlers.updates import report
+
+
+async def pick(update: Update, context: Context) -> None:
+    """A task pressed under kept input: the note or file is filed on it (取消: dropped)."""
+    query, button, user = (
+        update.callback_query,
+        cb.button_of(update, cb.FileKept),
+        update.effective_user,
+    )
+    assert query is not None and user is not None
+    services = context.services
+    wait = pending.expected(services.store, user.id, "kept", services.clock.now())
+    if wait is None or query.message is None or wait["message"] != query.message.message_id:
+        await query.answer(plain_text(render("update_dialog.html.j2", step="stale")))
+        await drop_keyboard(update, context)
+        return
+    await query.answer()
+    await drop_keyboard(update, context)
+    kept = Message.de_json(wait["draft"]["message"], context.bot)
+    is_file = wait["action"] == "file"
+    if button.task == 0:
+        pending.clear(services.store, user.id, "kept")
+        await reply(update, context, render("kept.html.j2", step="cancelled", file=is_file))
+        return
+    refs = [(int(task), unit) for task, unit in wait["draft"]["refs"]]
+    unit, actor = unit_of(refs, button.task), actor_of(update, context)
+    if is_file:
+        await file_for_task(context, actor, kept, button.task, unit)
+    else:
+        await report(
+            update, context, submit_note(services, actor, button.task, unit, kept.text or "")
+        )
+    # Cleared once filed: a restart in between files it again rather than losing it.
+    pending.clear(services.store, user.id, "kept")
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CallbackQueryHandler(pick, pattern=cb.matches(cb.FileKept)))
