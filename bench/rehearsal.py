@@ -81,9 +81,23 @@ async def _approve(sb: Sandbox, task: int) -> dict[str, Any]:
 
     message, data = await server.wait_until(button, timeout=WAIT)
     await server.user_presses_button(COORDINATOR, message, data)
-    return await server.wait_for_message(
-        COORDINATOR, lambda m: "已通过" in (m.get("text") or ""), timeout=WAIT
-    )
+    confirm = f"rvy:{data[3:]}"  # a claim without evidence asks for a second tap
+
+    def decided() -> dict[str, Any] | None:
+        for m in server.messages_to(COORDINATOR):
+            if m["message_id"] > sent["message_id"] and "已通过" in (m.get("text") or ""):
+                return m
+        return None
+
+    def asked() -> bool:
+        now = server.message(COORDINATOR, message["message_id"]) or {}
+        rows = (now.get("reply_markup") or {}).get("inline_keyboard", [])
+        return any(b.get("callback_data") == confirm for row in rows for b in row)
+
+    await server.wait_until(lambda: decided() or asked(), timeout=WAIT)
+    if decided() is None:
+        await server.user_presses_button(COORDINATOR, message, confirm)
+    return await server.wait_until(decided, timeout=WAIT)
 
 
 Action = tuple[datetime, str, Callable[[Sandbox], Awaitable[Any]]]

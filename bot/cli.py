@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,9 @@ from bot.config import ConfigError, Settings, load_settings, make_clock
 from bot.domain.planner import Reminder
 from bot.domain.policy import PolicyError
 from bot.domain.units import Directory
+from bot.features import plan_import
 from bot.plan import Plan, check_loaded, describe_task, dump_plan, load_plan
+from bot.plan.template import template_bytes
 from bot.plan.unit_draft import draft_directory
 from bot.reports.due import planned, preview_reminders
 from bot.reports.report import export_report
@@ -25,9 +28,15 @@ from bot.store import StoreLocked
 from bot.store.backup import BackupError, check_backup, make_backup, restore_backup
 from bot.telegram.app import run_bot
 from bot.telegram.sweep import remind_once
-from sandbox.main import run_sandbox
+from sandbox.main import run_sandbox, sandbox_data
 
 log = logging.getLogger("duban")
+DEFAULT_TEMPLATE = "duban-template.xlsx"
+# after a file no task could be read from: what the office can do instead (README: Command line)
+TEMPLATE_HINT = (
+    "duban: 未能从文件中读出任务（见上）。可用 duban template 生成导入模板（Excel），"
+    "按模板填写后再检查、导入。"
+)
 
 
 def _date(raw: str) -> date:
@@ -37,59 +46,243 @@ def _date(raw: str) -> date:
         raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {raw!r}") from None
 
 
+@dataclass(frozen=True)
+class Help:
+    """What a subcommand does, in Chinese and English as the README says it, and examples."""
+
+    brief: str  # the line in `duban -h`'s list
+    zh: str
+    en: str
+    examples: tuple[str, ...]
+
+    @property
+    def epilog(self) -> str:
+        return "例如 / examples:\n" + "\n".join(f"  {e}" for e in self.examples)
+
+
+HELP = {
+    "run": Help(
+        "运行机器人 / run the bot",
+        "运行机器人（长轮询；或在 HTTPS 之后用 webhook）。同一数据目录只能运行一个。",
+        "run the bot (long polling, or a webhook behind HTTPS); one per data directory",
+        ("duban run", "duban run --webhook https://example.org/duban --listen 127.0.0.1:8443"),
+    ),
+    "sandbox": Help(
+        "离线沙盒 / the offline sandbox with a web chat",
+        "离线沙盒：本地 Bot API、真实的机器人和网页聊天（http://127.0.0.1:8088），不连 Telegram。",
+        "the offline sandbox: a local Bot API, the real bot and a web chat; nothing reaches "
+        "Telegram",
+        ("duban sandbox", "DUBAN_CLOCK_START=2021-06-28T08:55 duban sandbox"),
+    ),
+    "check": Help(
+        "检查分解表 / validate a task decomposition",
+        "检查重点任务分解表：每个问题一行 FILE:LINE: message，有错误时退出码为 2。",
+        "validate a task decomposition: one FILE:LINE: message per problem, exit 2 on errors",
+        ("duban check plan.docx", "duban check plan.xlsx --show"),
+    ),
+    "tasks": Help(
+        "列出任务 / list the parsed tasks",
+        "列出读到的任务（默认来自数据库；--plan 读文件）。",
+        "list the parsed tasks (from the store, or --plan FILE)",
+        ("duban tasks", "duban tasks --json", "duban tasks --yaml > plan.yaml"),
+    ),
+    "import": Help(
+        "导入计划 / load or re-load a plan",
+        "导入或重新导入计划；历史记录保留，修改的字段记为计划修订。",
+        "load or re-load a plan into the store; history is kept",
+        ("duban import plan.xlsx", "duban import plan.yaml"),
+    ),
+    "template": Help(
+        "导入模板 / the import template (.xlsx)",
+        "生成导入模板（Excel）：表头、单位下拉列表、填写说明和一行示例；按模板填写的计划能准确读回。",
+        "write the import template (.xlsx): header row, unit dropdowns, instructions, an example "
+        "row; a plan typed into it reads back exactly",
+        ("duban template", "duban template --out 2022-plan.xlsx"),
+    ),
+    "units": Help(
+        "单位与联系人 / the unit directory and bound contacts",
+        "单位名录和已绑定的联系人；--init 为任意计划生成单位名录草稿。",
+        "the unit directory and bound contacts; --init drafts a directory for any plan",
+        ("duban units", "duban units --json", "duban units --init plan.docx > units.yaml"),
+    ),
+    "preview": Help(
+        "预览提醒或周报 / what a scheduled job would send",
+        "预览定时任务将发送的内容：某天的提醒，或某周的周报。",
+        "what a scheduled job would send: a day's reminders, or the weekly summary",
+        (
+            "duban preview reminders --date 2021-06-11",
+            "duban preview summary --date 2021-06-25",
+        ),
+    ),
+    "reminders": Help(
+        "预览某天的提醒 / a day's reminders",
+        "某天提醒扫描会发送的提醒（按当前数据库）；--json 输出 JSON 数组。",
+        "what the reminder sweep of that day sends, from the current store; --json: an array",
+        (
+            "duban preview reminders --date 2021-06-11",
+            "duban preview reminders --date 2021-06-11 --json",
+        ),
+    ),
+    "summary": Help(
+        "预览周报 / the weekly summary",
+        "某天的周报，如同发到协调群的样子。",
+        "the weekly summary as it would be posted on that day",
+        ("duban preview summary --date 2021-06-25",),
+    ),
+    "export": Help(
+        "导出 Excel 报表 / the progress report as Excel",
+        "导出进展报表（Excel：任务分解及进展、历史记录、佐证材料、诚信建设万里行、专项治理、"
+        "量化指标、单位评分）；--evidence-zip 另存全部佐证材料文件。",
+        "the progress report as Excel; --evidence-zip also zips every evidence file",
+        (
+            "duban export --out report.xlsx",
+            "duban export --out report.xlsx --evidence-zip evidence.zip",
+        ),
+    ),
+    "remind": Help(
+        "立即提醒一次 / one reminder sweep now",
+        "立即执行一次提醒扫描（用 cron 部署时）。",
+        "one reminder sweep now (for cron deployments)",
+        ("duban remind", "duban remind --date 2021-06-11"),
+    ),
+    "backup": Help(
+        "备份 / back up the store and evidence",
+        "备份：数据库和全部佐证材料打包成一个 .tar.gz（含 sha256 清单）；--check 校验备份。",
+        "one .tar.gz of the store and the evidence files with a sha256 manifest; --check "
+        "verifies one",
+        ("duban backup", "duban backup --to /mnt/backups", "duban backup --check duban-x.tar.gz"),
+    ),
+    "restore": Help(
+        "恢复备份 / restore a backup",
+        "把备份恢复到空的 DUBAN_DATA_DIR，逐个校验哈希。",
+        "restore a backup into an empty DUBAN_DATA_DIR, every hash verified",
+        ("DUBAN_DATA_DIR=data/state duban restore duban-20210625-020000.tar.gz",),
+    ),
+}
+
+
+def _sub(
+    parent: argparse._SubParsersAction[argparse.ArgumentParser], name: str
+) -> argparse.ArgumentParser:
+    """A subcommand with its one-line help, its description and examples (`duban NAME -h`)."""
+    text = HELP[name]
+    return parent.add_parser(
+        name,
+        help=text.brief,
+        description=f"{text.zh}\n{text.en}",
+        epilog=text.epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="duban", description="督办助手 — campaign plan follow-up bot")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = argparse.ArgumentParser(
+        prog="duban",
+        description="督办助手：督办工作方案的 Telegram 机器人 — a Telegram bot that follows a "
+        "campaign plan up",
+        epilog="`duban COMMAND -h`：每条命令的说明和示例 / each command's help and examples\n"
+        "DUBAN_DATA_DIR 指向沙盒数据时，tasks、units、preview、export 用沙盒的时钟和协调人 /\n"
+        "on the sandbox's data, tasks, units, preview and export use its clock and coordinators",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run the bot (long polling, or a webhook)")
-    run.add_argument("--auto", action="store_true", help="start the sandbox when no token is set")
-    run.add_argument("--webhook", metavar="URL", help="public HTTPS URL Telegram posts updates to")
-    run.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:8443")
+    run = _sub(sub, "run")
+    run.add_argument(
+        "--auto", action="store_true", help="没有令牌时启动沙盒 / the sandbox when no token is set"
+    )
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="Telegram 推送更新的 HTTPS 地址 / public HTTPS URL Telegram posts updates to",
+    )
+    run.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        default="127.0.0.1:8443",
+        help="webhook 监听地址 / where the webhook listens (default %(default)s)",
+    )
 
-    sub.add_parser("sandbox", help="the bot against a local Bot API, with a web chat page")
+    _sub(sub, "sandbox")
 
-    check = sub.add_parser("check", help="validate a task decomposition")
-    check.add_argument("file", type=Path)
-    check.add_argument("--show", action="store_true", help="also print every task as read")
+    check = _sub(sub, "check")
+    check.add_argument(
+        "file", type=Path, help="计划文件 / the plan: .docx .xlsx .pdf .txt .md .csv .yaml"
+    )
+    check.add_argument(
+        "--show", action="store_true", help="逐条打印读到的任务 / also print every task as read"
+    )
 
-    tasks = sub.add_parser("tasks", help="list the parsed tasks")
-    tasks.add_argument("--plan", type=Path, help="parse this file instead of reading the store")
+    tasks = _sub(sub, "tasks")
+    tasks.add_argument(
+        "--plan", type=Path, help="读这个文件而不是数据库 / parse this file instead of the store"
+    )
     shape = tasks.add_mutually_exclusive_group()
-    shape.add_argument("--json", action="store_true")
+    shape.add_argument("--json", action="store_true", help="JSON 数组 / a JSON array")
     shape.add_argument(
-        "--yaml", action="store_true", help="the normalised plan as YAML, for export and hand edits"
+        "--yaml",
+        action="store_true",
+        help="规范化的计划（YAML，可手工编辑后导入）/ the normalised plan as YAML, for hand edits",
     )
 
-    imp = sub.add_parser("import", help="load or re-load a plan into the store")
-    imp.add_argument("file", type=Path)
+    imp = _sub(sub, "import")
+    imp.add_argument("file", type=Path, help="计划文件 / the plan file")
 
-    units = sub.add_parser("units", help="the unit directory and bound contacts")
-    units.add_argument("--json", action="store_true")
+    template = _sub(sub, "template")
+    template.add_argument(
+        "--out",
+        type=Path,
+        default=Path(DEFAULT_TEMPLATE),
+        help=f"写到哪里（默认当前目录的 {DEFAULT_TEMPLATE}，已有的文件不会被覆盖）/ where to "
+        f"write it (default: {DEFAULT_TEMPLATE} in the current directory; an existing file is "
+        "never overwritten)",
+    )
+
+    units = _sub(sub, "units")
+    units.add_argument("--json", action="store_true", help="JSON 输出 / as JSON")
     units.add_argument(
-        "--init", type=Path, metavar="PLAN", help="print a draft unit directory for PLAN"
+        "--init",
+        type=Path,
+        metavar="PLAN",
+        help="为 PLAN 生成单位名录草稿 / print a draft unit directory for PLAN",
     )
 
-    preview = sub.add_parser("preview", help="what a scheduled job would send")
-    psub = preview.add_subparsers(dest="what", required=True)
-    pr = psub.add_parser("reminders")
-    pr.add_argument("--date", type=_date, required=True)
-    pr.add_argument("--json", action="store_true")
-    ps = psub.add_parser("summary")
-    ps.add_argument("--date", type=_date, required=True)
+    date_help = "日期 / the day (YYYY-MM-DD)"
+    preview = _sub(sub, "preview")
+    psub = preview.add_subparsers(dest="what", required=True, metavar="WHAT")
+    pr = _sub(psub, "reminders")
+    pr.add_argument("--date", type=_date, required=True, help=date_help)
+    pr.add_argument("--json", action="store_true", help="JSON 数组 / a JSON array")
+    ps = _sub(psub, "summary")
+    ps.add_argument("--date", type=_date, required=True, help=date_help)
 
-    exp = sub.add_parser("export", help="the progress report as Excel")
-    exp.add_argument("--out", type=Path, required=True)
-    exp.add_argument("--evidence-zip", type=Path)
+    exp = _sub(sub, "export")
+    exp.add_argument("--out", type=Path, required=True, help="Excel 文件 / the .xlsx to write")
+    exp.add_argument(
+        "--evidence-zip", type=Path, help="佐证材料压缩包 / also write the evidence files as a zip"
+    )
 
-    remind = sub.add_parser("remind", help="one reminder sweep now (for cron deployments)")
-    remind.add_argument("--date", type=_date)
+    remind = _sub(sub, "remind")
+    remind.add_argument(
+        "--date", type=_date, help="扫描哪一天（默认今天）/ the day to sweep (default: today)"
+    )
 
-    backup = sub.add_parser("backup", help="one .tar.gz of the store and the evidence files")
-    backup.add_argument("--to", type=Path, metavar="DIR", help="default: DUBAN_BACKUP_DIR")
-    backup.add_argument("--check", type=Path, metavar="FILE", help="verify a backup, no restore")
+    backup = _sub(sub, "backup")
+    backup.add_argument(
+        "--to",
+        type=Path,
+        metavar="DIR",
+        help="备份目录（默认 DUBAN_BACKUP_DIR）/ where to write (default: DUBAN_BACKUP_DIR)",
+    )
+    backup.add_argument(
+        "--check",
+        type=Path,
+        metavar="FILE",
+        help="只校验这个备份，不恢复 / verify a backup, no restore",
+    )
 
-    restore = sub.add_parser("restore", help="restore a backup into an empty DUBAN_DATA_DIR")
-    restore.add_argument("file", type=Path)
+    restore = _sub(sub, "restore")
+    restore.add_argument("file", type=Path, help="备份文件 / the backup .tar.gz")
     return p
 
 
@@ -136,6 +329,8 @@ def cmd_check(path: Path, settings: Settings, show: bool = False) -> int:
     problems = check_loaded(plan, known)
     for problem in problems:
         print(problem.format(str(path)), file=sys.stderr)
+    if not plan.tasks:
+        print(TEMPLATE_HINT)  # stdout: stderr holds only the FILE:LINE: problems
     return 2 if any(p.severity == "error" for p in problems) else 0
 
 
@@ -175,6 +370,8 @@ def cmd_tasks(settings: Settings, args: argparse.Namespace) -> int:
         print(f"     时限: {t.deadline.text}  牵头: {'、'.join(t.leads)}")
         if t.supporters:
             print(f"     配合: {'、'.join(t.supporters)}")
+        for step in t.milestones:
+            print(f"     节点: {step.due.isoformat()} {step.text}")
     return 0
 
 
@@ -185,6 +382,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         _, result = services.import_plan(args.file)
     except PlanError as exc:
         print(exc, file=sys.stderr)
+        if not exc.tasks:
+            print(TEMPLATE_HINT, file=sys.stderr)
         return 2
     finally:
         services.close()
@@ -192,6 +391,27 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         f"imported {args.file}: added {len(result.added)}, changed {len(result.changed)}, "
         f"archived {len(result.archived)}, unchanged {len(result.unchanged)}"
     )
+    return 0
+
+
+def cmd_template(settings: Settings, args: argparse.Namespace) -> int:
+    """`duban template [--out FILE]`: the import template, with this office's units and groups."""
+    out: Path = args.out
+    if out.exists():
+        print(f"duban: {out} exists; choose another --out or remove it", file=sys.stderr)
+        return 2
+    # with_plan=False: an empty store stays empty, so the filled-in template is its first plan
+    services = _open(settings, with_plan=False)
+    try:
+        spec = plan_import.template_spec(services)
+    finally:
+        services.close()
+    try:
+        out.write_bytes(template_bytes(spec))
+    except OSError as exc:
+        print(f"duban: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {out}: {len(spec.units)} units, {len(spec.groups)} groups, year {spec.year}")
     return 0
 
 
@@ -290,8 +510,21 @@ def cmd_remind(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _open(settings: Settings, writer: bool = False, with_plan: bool = True) -> Services:
-    """The services for one command; a bad DUBAN_PLAN raises PlanError, reported by main()."""
-    return open_services(settings, writer=writer, with_plan=with_plan)
+    """The services for one command; a bad DUBAN_PLAN raises PlanError, reported by main().
+
+    A reader of the sandbox's data directory uses the sandbox's clock and coordinators: what
+    it reports is what the sandbox's people see, not today's date and unknown ids.
+    """
+    clock = None
+    if not writer and (found := sandbox_data(settings)) is not None:
+        settings, clock = found
+        when = f"clock {clock.now():%Y-%m-%d %H:%M}" if clock is not None else "configured clock"
+        print(
+            f"duban: {settings.data_dir} holds the sandbox's data: using its {when} and "
+            f"coordinators {', '.join(map(str, sorted(settings.coordinators)))}",
+            file=sys.stderr,
+        )
+    return open_services(settings, writer=writer, with_plan=with_plan, clock=clock)
 
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
@@ -330,6 +563,7 @@ COMMANDS = {
     "sandbox": cmd_sandbox,
     "tasks": cmd_tasks,
     "import": cmd_import,
+    "template": cmd_template,
     "units": cmd_units,
     "preview": cmd_preview,
     "export": cmd_export,

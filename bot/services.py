@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 from bot.config import Settings, make_clock
@@ -17,6 +18,10 @@ from bot.store import ImportResult, Store, StoreLocked
 class PlanError(RuntimeError):
     """The configured plan could not be loaded (its problems are in the message)."""
 
+    def __init__(self, message: str, tasks: int = 0) -> None:
+        super().__init__(message)
+        self.tasks = tasks  # how many tasks were read in spite of the errors
+
 
 @dataclass
 class Services:
@@ -29,6 +34,18 @@ class Services:
     def close(self) -> None:
         self.store.close()
 
+    def tracking_start(self) -> date | None:
+        """The day tracking started: the plan's first import on the bot's clock (a store from
+        before that was kept: its first event). Nothing due before it is chased or counted."""
+        at = self.store.imported_at()
+        if at is None:
+            first = self.store.first_event()
+            raw = first.get("at") if first else None
+            at = datetime.fromisoformat(raw) if raw else None
+        if at is None:
+            return None
+        return at.astimezone(self.settings.timezone).date() if at.tzinfo else at.date()
+
     def is_coordinator(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.coordinators
 
@@ -37,7 +54,7 @@ class Services:
         plan = load_plan(path)
         if plan.errors:
             lines = "\n".join(p.format(str(path)) for p in plan.errors)
-            raise PlanError(lines)
+            raise PlanError(lines, tasks=len(plan.tasks))
         result = self.store.import_plan(
             plan,
             at=self.clock.now(),

@@ -23,12 +23,11 @@ from bot.text.render import render, split_message
 from handlers.common import Context, actor_of, confirm, pressed_grant
 
 log = logging.getLogger(__name__)
-_TASK_REF = re.compile(r"[#＃]\s*(\d{1,18})(?!\d)")
 
 
 def task_in_caption(caption: str | None) -> int | None:
     """`#18 承诺制工作方案` → 18."""
-    m = _TASK_REF.search(caption or "")
+    m = evidence.TASK_REF.search(caption or "")
     return int(m[1]) if m else None
 
 
@@ -125,6 +124,8 @@ async def _refuse_vetting(context: Context, message: Message, err: EvidenceError
     if err.code == "size":
         size = (doc.file_size if doc else message.photo[-1].file_size) or 0
         await _refuse(context, message, "size", size=evidence.format_size(size))
+    elif err.code == "mismatch":
+        await _refuse(context, message, err.code, **err.info)
     else:
         ext = evidence.extension_of(doc.file_name if doc else None)
         await _refuse(
@@ -201,6 +202,7 @@ def keep_downloaded(
         chat_id=message.chat_id,
         message_id=message.message_id,
         file_unique_id=unique_id,
+        caption=evidence.caption_text(message.caption),
     )
 
 
@@ -216,6 +218,7 @@ async def _reply_saved(context: Context, message: Message, saved: evidence.Saved
         count=saved.count,
         first_at=rec["at"],
         first_by=rec["uploader_name"],
+        caption=rec.get("caption"),
     )
     await confirm(context, message, text, rec["task"], rec["unit"])
 

@@ -24,6 +24,9 @@ async def gate(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop  # edits are not acted on again
     actor = resolve_actor(services, update.effective_user)
     context.actor = actor  # one context serves every handler group of this update
+    if actor.is_coordinator and update.effective_user.full_name:
+        # the views and the export name coordinators; only Telegram knows what they are called
+        services.store.remember_coordinator(actor.user_id, update.effective_user.full_name)
     if update.callback_query is not None and cb.parse(update.callback_query.data) is None:
         # Data no button kind knows (empty, hand-made, an old grammar): refused here, once.
         text = plain_text(render("update_dialog.html.j2", step="stale"))

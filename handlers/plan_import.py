@@ -1,7 +1,8 @@
-"""A coordinator's plan file in private chat: what was read, then 导入 / 取消."""
+"""A coordinator's plan file in private chat: what was read, then 导入 / 取消 / 模板."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -10,6 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 
 from bot.features import pending, plan_import
 from bot.features.plan_import import PlanImportError
+from bot.plan.template import template_bytes
 from bot.telegram import callbacks as cb
 from bot.telegram.context import SERVICES
 from bot.text.render import render
@@ -51,13 +53,18 @@ class _PlanFile(filters.MessageFilter):
         return pending.expected(services.store, user.id, "file", now) is None
 
 
-def _buttons(token: str) -> InlineKeyboardMarkup:
+def _buttons(token: str | None) -> InlineKeyboardMarkup:
+    """导入 / 取消 for a plan that can be imported; 模板 under every preview."""
+    template = [InlineKeyboardButton("模板", callback_data=cb.PlanTemplate().pack())]
+    if token is None:
+        return InlineKeyboardMarkup([template])
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton("导入", callback_data=cb.PlanImport("ok", token).pack()),
                 InlineKeyboardButton("取消", callback_data=cb.PlanImport("no", token).pack()),
-            ]
+            ],
+            template,
         ]
     )
 
@@ -77,7 +84,7 @@ async def plan_file(update: Update, context: Context) -> None:
         await reply(update, context, _text("download"))
         return
     staged = plan_import.stage(context.services, user.id, doc.file_name, data)
-    markup = _buttons(staged.token) if staged.digest.importable else None
+    markup = _buttons(staged.token if staged.digest.importable else None)
     await reply(
         update, context, _text("preview", file_name=staged.file_name, d=staged.digest), markup
     )
@@ -107,6 +114,21 @@ async def decide(update: Update, context: Context) -> None:
     await reply(update, context, text)
 
 
+async def send_template(update: Update, context: Context) -> None:
+    """模板: the import template (Excel) as a document in the same chat."""
+    query, chat = update.callback_query, update.effective_chat
+    assert query is not None and chat is not None
+    await query.answer()
+    spec = plan_import.template_spec(context.services)  # the store is read on the loop's thread
+    data = await asyncio.to_thread(template_bytes, spec)
+    await context.outbox.document(
+        chat.id, data, plan_import.TEMPLATE_FILE, caption=_text("template_caption", year=spec.year)
+    )
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(MessageHandler(_PlanFile(application), plan_file))
     application.add_handler(CallbackQueryHandler(decide, pattern=cb.matches(cb.PlanImport)))
+    application.add_handler(
+        CallbackQueryHandler(send_template, pattern=cb.matches(cb.PlanTemplate))
+    )

@@ -63,7 +63,7 @@ async def remind_command(update: Update, context: Context) -> None:
         context.outbox, services, by_chat(items), now=now, manual=True, actor=user.id
     )
     text = chase.result_text(
-        arg, items, report.failed, report.messages, services.units.coordinator.name
+        services.store, arg, items, report.failed, report.messages, services.units.coordinator.name
     )
     # A reply to the result is about what was chased: one task's part a note, several ask #N.
     about = list(dict.fromkeys((item.task, item.unit) for item in items))

@@ -15,7 +15,7 @@ from bot.features.review import ReviewError
 from bot.reports import review_notices
 from bot.store.records import ReviewRecord
 from bot.telegram import callbacks as cb
-from bot.telegram.keyboards import review_buttons
+from bot.telegram.keyboards import confirm_review_buttons, review_buttons
 from handlers.common import Context, actor_of, plain_text, reply
 
 log = logging.getLogger(__name__)
@@ -42,12 +42,17 @@ async def send_quietly(
 
 
 def card_buttons(services: Any, record_id: int) -> Any:
-    """The card's buttons: two kinds of 通过 when supporters' parts of the task are open."""
+    """The card's buttons: with supporters' parts open, 通过，配合部分继续, and 通过并办结配合部分
+    when no other lead's part is open."""
     record = review.get(services.store, record_id)
-    open_parts = 0
-    if record is not None and record["kind"] == "claim":
-        open_parts = len(review.open_supporter_parts(services.store, record["task"]))
-    return review_buttons(record_id, open_supporters=open_parts)
+    if record is None or record["kind"] != "claim":
+        return review_buttons(record_id)
+    facts = review.claim_facts(services.store, record)
+    return review_buttons(
+        record_id,
+        open_supporters=len(facts.open_supporters),
+        can_close=facts.can_close_supporters,
+    )
 
 
 async def announce(context: Context, record: ReviewRecord) -> int:
@@ -110,11 +115,28 @@ async def decide_button(update: Update, context: Context) -> None:
         await query.answer(answer, show_alert=problem != "done")
         if problem == "done":
             await _drop_buttons(query)
-    elif verdict in ("ok", "okc", "okk"):
+    elif verdict == "no":
+        await _ask_reason(update, context, record)
+    elif (
+        not isinstance(button, cb.ConfirmReview)
+        and record["kind"] == "claim"
+        and not review.claim_facts(services.store, record).evidence
+    ):
+        await _confirm_without_evidence(update, record, verdict)
+    else:
         supporters = "close" if verdict == "okc" else "keep"
         await _approve(update, context, actor_of(update, context), record["id"], supporters)
-    else:
-        await _ask_reason(update, context, record)
+
+
+async def _confirm_without_evidence(update: Update, record: ReviewRecord, verdict: str) -> None:
+    """A 通过 of a claim with no evidence file: say so, and turn the buttons into 确认… / 退回."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer(plain_text(review_notices.no_evidence_text(record)), show_alert=True)
+    try:
+        await query.edit_message_reply_markup(confirm_review_buttons(verdict, record["id"]))
+    except TelegramError:
+        pass  # a message too old to edit keeps its buttons: the alert said what to do
 
 
 async def _ask_reason(update: Update, context: Context, record: ReviewRecord) -> None:
@@ -148,7 +170,18 @@ async def _approve(
     query = update.callback_query
     assert query is not None
     services = context.services
-    decision = review.approve(services, record_id, actor, supporters)
+    try:
+        decision = review.approve(services, record_id, actor, supporters)
+    except ReviewError as err:
+        if err.code != "leads_open":
+            raise
+        # A card drawn before another lead reopened its part: say why, offer what can be done.
+        await query.answer(plain_text(review_notices.leads_open_text(**err.info)), show_alert=True)
+        try:
+            await query.edit_message_reply_markup(card_buttons(services, record_id))
+        except TelegramError:
+            pass
+        return
     answer = review_notices.button_answer("done" if decision.already else "approved")
     await query.answer(plain_text(answer))
     await _drop_buttons(query)

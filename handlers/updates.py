@@ -62,7 +62,7 @@ async def _report(update: Update, context: Context, result: Outcome | str) -> No
         await alert_blocked(context, result, actor_of(update, context))
     if result.claim is not None:
         notice = claim_notice(result, actor_of(update, context))
-        extra = review_notices.supporters_text(context.services, result.claim)
+        extra = review_notices.claim_facts_text(context.services, result.claim)
         notice = f"{notice}\n\n{extra}" if extra else notice
         markup = card_buttons(context.services, result.claim["id"])
         await context.outbox.tell_coordinators(notice, markup, about=about, kind="review")

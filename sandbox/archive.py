@@ -63,6 +63,16 @@ class ChatArchive:
             return None
 
 
+def saved_extras(directory: Path) -> dict[str, Any]:
+    """The extras (the clock) a run saved in `directory`, without loading its chats."""
+    try:
+        state = json.loads((directory / STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    extras = state.get("extras") if isinstance(state, dict) else None
+    return extras if isinstance(extras, dict) else {}
+
+
 def clock_extras(clock: Any) -> dict[str, Any]:
     """What to remember of the rehearsal clock."""
     return {"clock": clock.now().isoformat(timespec="seconds")}

@@ -203,6 +203,14 @@ def people(services: Services) -> list[dict[str, Any]]:
     return out
 
 
+def name_coordinators(services: Services) -> None:
+    """Keep the played coordinators' names in the store, as their first message would: the
+    views, and `duban export` run on the sandbox's data, then name 王主任, not an id."""
+    for person in people(services):
+        if person["role"] == "coordinator":
+            services.store.remember_coordinator(person["user_id"], person["name"])
+
+
 def register_people(server: BotApiServer, services: Services, group_id: int = GROUP_ID) -> None:
     """Make the demo's people Telegram users of the local server and members of the group."""
     members: list[int] = []

@@ -11,7 +11,7 @@ import logging
 import signal
 import sys
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,11 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.domain.clock import RehearsalClock
+from bot.reports.due import planned
 from bot.services import open_services
 from bot.telegram.app import build_application
 from sandbox import demo
-from sandbox.archive import ChatArchive, clock_extras, saved_clock
+from sandbox.archive import ChatArchive, clock_extras, saved_clock, saved_extras
 from sandbox.botapi import BotApiServer, Event
 from sandbox.flood import FloodLimits
 from sandbox.web import create_app
@@ -38,6 +39,7 @@ SANDBOX_DATA_DIR = DEFAULT_DATA_DIR / "sandbox"
 ARCHIVE_DIR = "sandbox-chats"  # inside the data dir
 HOST = "127.0.0.1"
 SAVE_DELAY = 2.0  # seconds: chats are saved this long after a change (and on stop)
+LOOKAHEAD_DAYS = 366  # how far 下次提醒 looks for a morning with reminders
 SAVED_KINDS = frozenset({"message", "edit", "delete", "chat", "block"})
 
 
@@ -55,6 +57,25 @@ def sandbox_settings(settings: Settings, server: BotApiServer | None = None) -> 
     if settings.summary_chat_id is None:
         changes["summary_chat_id"] = demo.GROUP_ID
     return replace(settings, **changes)
+
+
+def sandbox_data(settings: Settings) -> tuple[Settings, RehearsalClock | None] | None:
+    """For a command run on the sandbox's data directory (the one holding its chats): the
+    settings and clock the sandbox runs with, so `duban export` and `duban preview` see its
+    coordinators and group, and its simulated time (where it last stopped) instead of today.
+    DUBAN_CLOCK_START, DUBAN_COORDINATORS and DUBAN_SUMMARY_CHAT_ID still win. None for any
+    other directory."""
+    chats = settings.data_dir / ARCHIVE_DIR
+    if not chats.is_dir():
+        return None
+    played = sandbox_settings(settings)
+    settings = replace(
+        settings, coordinators=played.coordinators, summary_chat_id=played.summary_chat_id
+    )
+    saved = saved_clock(saved_extras(chats))
+    if settings.clock_start is not None or saved is None:
+        return settings, None  # the configured clock
+    return settings, RehearsalClock(saved, 1.0, tz=settings.timezone)
 
 
 def make_rehearsal_clock(settings: Settings) -> RehearsalClock:
@@ -120,6 +141,7 @@ class Sandbox:
             if self.seed and demo.needs_demo(self.services):
                 self.seeded = demo.seed_demo(self.services)
             self.server.continue_update_ids_after(self.services.store.last_handled_update())
+            demo.name_coordinators(self.services)
             demo.register_people(self.server, self.services)
             self._extra_groups()
             await self._start_bot()
@@ -137,7 +159,11 @@ class Sandbox:
 
     def _changed(self, event: Event) -> None:
         """Save the chats a little after they change, once for a burst of changes."""
-        if event.kind not in SAVED_KINDS or self._save_later is not None:
+        if event.kind in SAVED_KINDS:
+            self._save_soon()
+
+    def _save_soon(self) -> None:
+        if self._save_later is not None:
             return
         loop = asyncio.get_running_loop()
         self._save_later = loop.call_later(SAVE_DELAY, self.save)
@@ -178,6 +204,7 @@ class Sandbox:
             people=lambda: demo.people(self.services),
             clock=self.clock,
             on_clock_change=self.clock_changed,
+            next_reminders=self.next_reminders,
             schedule={
                 "reminder": self.settings.reminder_time.strftime("%H:%M"),
                 "summary_weekday": self.settings.summary_weekday,
@@ -190,11 +217,27 @@ class Sandbox:
         await site.start()
         self.web_port = int(self._web.addresses[0][1])
 
+    def next_reminders(self, now: datetime) -> tuple[datetime, int] | None:
+        """A minute before the sweep of the next morning after today that has reminders to send,
+        and how many it sends; None when nothing falls due within a year."""
+        settings, services = self.settings, self.services
+        if services is None:
+            return None
+        day = now.date()
+        for _ in range(LOOKAHEAD_DAYS):
+            day += timedelta(days=1)
+            if services.calendar.is_workday(day) and (items := planned(services, day)):
+                sweep = datetime.combine(day, settings.reminder_time, tzinfo=settings.timezone)
+                return sweep - timedelta(minutes=1), len(items)
+        return None
+
     def clock_changed(self) -> None:
-        """Re-time the bot's tick job now: a jump shows its reminders at once, a new speed applies."""
+        """Re-time the bot's tick job now: a jump shows its reminders at once, a new speed applies;
+        save the clock soon, for commands run on the sandbox's data (`sandbox_data`)."""
         if self.application is None:
             return
         tick.schedule(self.application)
+        self._save_soon()
 
     async def stop(self) -> None:
         """Stop the web chat, the bot and the API server, then save; safe to call twice."""

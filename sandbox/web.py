@@ -20,6 +20,7 @@ from urllib.parse import quote, unquote
 
 from aiohttp import web
 
+from bot.domain.status import format_day
 from sandbox.botapi import BotApiServer, Event
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,10 @@ CLOCK: web.AppKey[Any] = web.AppKey("clock")
 CLIENTS: web.AppKey[set[asyncio.Queue[dict[str, Any] | None]]] = web.AppKey("clients")
 SCHEDULE: web.AppKey[dict[str, Any]] = web.AppKey("schedule")
 ON_CLOCK: web.AppKey[Callable[[], None]] = web.AppKey("on_clock_change")
+# (the instant to jump to, how many reminders go out a minute later) | None when nothing is due
+NEXT_REMINDERS: web.AppKey[Callable[[datetime], tuple[datetime, int] | None]] = web.AppKey(
+    "next_reminders"
+)
 UNSUBSCRIBE: web.AppKey[Callable[[], None]] = web.AppKey("unsubscribe")
 
 
@@ -64,6 +69,7 @@ def create_app(
     clock: Any = None,
     on_clock_change: Callable[[], None] | None = None,
     schedule: dict[str, Any] | None = None,
+    next_reminders: Callable[[datetime], tuple[datetime, int] | None] | None = None,
 ) -> web.Application:
     """The web chat over `server`.
 
@@ -71,13 +77,15 @@ def create_app(
     people), `clock` is the rehearsal clock the panel moves, `on_clock_change` runs after every
     move (the sandbox re-times the bot's tick job with it), and `schedule` tells the panel when
     reminders and the weekly summary go out (`reminder`: "HH:MM", `summary_weekday`: 0 = Monday,
-    `summary_time`: "HH:MM").
+    `summary_time`: "HH:MM"); `next_reminders(now)` finds the next morning that has reminders to
+    send: (a minute before its sweep, how many), or None.
     """
     app = web.Application(client_max_size=MAX_UPLOAD + 1024 * 1024)
     app[SERVER] = server
     app[PEOPLE] = people or (lambda: [])
     app[CLOCK] = clock
     app[ON_CLOCK] = on_clock_change or (lambda: None)
+    app[NEXT_REMINDERS] = next_reminders or (lambda now: None)
     app[CLIENTS] = set()
     app[SCHEDULE] = schedule or {}
     r = app.router
@@ -95,6 +103,7 @@ def create_app(
     r.add_get("/api/files/{file_id}", _file)
     r.add_get("/api/clock", _clock)
     r.add_post("/api/clock", _set_clock)
+    r.add_post("/api/clock/next-reminders", _next_reminders)
     r.add_get("/api/events", _events)
     app.on_startup.append(_on_startup)
     app.on_shutdown.append(_on_shutdown)
@@ -433,14 +442,42 @@ async def _set_clock(request: web.Request) -> web.Response:
             raise ApiProblem(400, "速度应在 0 到 100000 之间")
     if instant is None and speed is None:
         raise ApiProblem(400, "请给出 at、advance_minutes 或 speed")
+    return _json(_move_clock(request.app, instant, speed))
+
+
+def _move_clock(app: web.Application, instant: datetime | None, speed: float | None) -> Any:
+    """Set the clock, re-time the bot, tell every page; the clock as the panel reads it."""
+    clock = app[CLOCK]
     clock.set(instant, speed)
     try:
-        request.app[ON_CLOCK]()
+        app[ON_CLOCK]()
     except Exception:  # the clock moved all the same; the bot catches up at its next tick
         log.exception("clock change hook failed")
     data = _clock_json(clock)
-    _broadcast(request.app, {"seq": 0, "kind": "clock", "chat_id": None, "data": data})
-    return _json(data)
+    _broadcast(app, {"seq": 0, "kind": "clock", "chat_id": None, "data": data})
+    return data
+
+
+async def _next_reminders(request: web.Request) -> web.Response:
+    """To a minute before the next sweep with something to send; or say nothing is due."""
+    clock = request.app[CLOCK]
+    if clock is None or not hasattr(clock, "set"):
+        raise ApiProblem(409, "时钟不可调整")
+    found = request.app[NEXT_REMINDERS](clock.now())
+    if found is None:
+        return _json(
+            {
+                "clock": _clock_json(clock),
+                "moved": False,
+                "message": "接下来一年内没有要发的提醒（没有到期、逾期或要报送的事项），时钟没有移动。",
+            }
+        )
+    instant, count = found
+    data = _move_clock(request.app, instant, None)
+    message = (
+        f"时钟已到 {format_day(instant.date())} {instant:%H:%M}：一分钟后发出 {count} 条提醒。"
+    )
+    return _json({"clock": data, "moved": True, "count": count, "message": message})
 
 
 async def _events(request: web.Request) -> web.StreamResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
 from bot.plan.model import Task
+from bot.plan.template import HEADERS, SHEET
 
 CN = "一二三四五六七八九十"
 HEADER = ["重点任务", "序号", "具体措施", "时限要求", "牵头单位", "配合单位"]
@@ -103,3 +105,33 @@ def seed_pdf(path: Path, tasks: Sequence[Task], title: str) -> None:
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), *spans]))
     document = SimpleDocTemplate(str(path), pagesize=landscape(A4))
     document.build([Paragraph(title, style), table])
+
+
+def fill_template(template: bytes, tasks: Sequence[Task], year: int | None = None) -> bytes:
+    """The import template with `tasks` typed into it below the example row, as a person would
+    (units joined with 、, one milestone per line), saved again."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(template))
+    sheet = book[SHEET]
+    header = next(
+        r for r in range(1, 20) if [sheet.cell(r, c).value for c in range(1, 9)] == list(HEADERS)
+    )
+    if year is not None:
+        sheet["B2"] = year
+    for row, task in enumerate(tasks, start=header + 2):
+        typed = {
+            "序号": task.id,
+            "类别": task.category,
+            "工作措施": task.text,
+            "完成时限": task.deadline.text,
+            "时间节点": "\n".join(f"{m.due.isoformat()} {m.text}" for m in task.milestones),
+            "牵头单位": "、".join(task.leads),
+            "配合单位": "、".join(task.supporters),
+            "备注": task.remarks,
+        }
+        for name, value in typed.items():
+            sheet.cell(row, HEADERS.index(name) + 1, value or None)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -151,8 +151,9 @@ def test_unknown_form_or_field_is_refused(
 def test_a_report_on_24_or_25_counts_as_the_units_progress(
     seeded_data_dir: Path, tmp_path: Path
 ) -> None:
-    """Found in a month's rehearsal: 区文明办 reported 专项治理 for #25 on 20 June, and on
-    1 July was told #25 had no update for 30 days (持续推进), its status still 未启动."""
+    """Found in a month's rehearsal: 区文明办 reported 专项治理 for #25, and on the next
+    month's first workday was told #25 had no update for 30 days (持续推进), its status still
+    未启动. (The plan is imported on 21 June: 2 August is the first such day a month after.)"""
     from bot.reports.due import planned
     from tests.prepared import at, make_services
 
@@ -160,12 +161,12 @@ def test_a_report_on_24_or_25_counts_as_the_units_progress(
     store = services.store
     try:
         before = [
-            (r.task, r.unit) for r in planned(services, D("2021-07-01"), include_unreachable=True)
+            (r.task, r.unit) for r in planned(services, D("2021-08-02"), include_unreachable=True)
         ]
         assert (25, "区文明办") in before
         add_rectification(
             store,
-            when="2021-06-20 10:00",
+            when="2021-07-20 10:00",
             unit="区文明办",
             actor=2003,
             field_name="电信网络",
@@ -173,10 +174,10 @@ def test_a_report_on_24_or_25_counts_as_the_units_progress(
             rectified=6,
         )
         state = store.state(25, "区文明办")
-        assert state is not None and state["updated_at"] == "2021-06-20T10:00:00+08:00"
+        assert state is not None and state["updated_at"] == "2021-07-20T10:00:00+08:00"
         assert state["updated_by"] == 2003 and state["status"] == "todo"  # the status stays
         after = [
-            (r.task, r.unit) for r in planned(services, D("2021-07-01"), include_unreachable=True)
+            (r.task, r.unit) for r in planned(services, D("2021-08-02"), include_unreachable=True)
         ]
         assert (25, "区文明办") not in after
         # an activity recorded late (an earlier timestamp) never moves the stamp back

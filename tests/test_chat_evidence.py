@@ -218,3 +218,46 @@ async def test_each_accepted_kind_by_caption(env: ChatEnv) -> None:
     assert [r["kind"] for r in records] == ["office", "office", "image", "archive", "archive"]
     assert all(len(r["sha256"]) == 64 and r["size"] > 0 and r["mime"] for r in records)
     assert len(files_on_disk(env, 18, "区司法局")) == len(files)
+
+
+async def test_the_caption_is_kept_with_the_file_and_shown_everywhere(env: ChatEnv) -> None:
+    alice = alice_of(env)
+    caption = "#18 告知承诺制度文件（修订版）"
+    replies = await alice.send_document(PDF, "承诺制度.pdf", caption=caption)
+    assert "说明：告知承诺制度文件（修订版）" in replies[-1]["text"]
+    (rec,) = evidence.list_evidence(env.store, 18, "区司法局")
+    assert rec["caption"] == "告知承诺制度文件（修订版）"
+    # the history names the file itself: name, size, hash and the caption
+    (event,) = env.store.events(task=18, where=lambda e: e["kind"] == "evidence")
+    assert event["last_evidence"] == "承诺制度.pdf" and event["file"] == rec["id"]
+    assert event["file_size"] == len(PDF) and event["sha256"] == rec["sha256"]
+    assert event["last_caption"] == "告知承诺制度文件（修订版）" and event["actor"] == alice.id
+    listing = (await alice.say("/evidence 18"))[-1]["text"]
+    assert "承诺制度.pdf" in listing and "说明：告知承诺制度文件（修订版）" in listing
+    card = await open_card(alice, 18)
+    assert "承诺制度.pdf（告知承诺制度文件（修订版））" in card["text"]
+    detail = (await alice.say("/task 18"))[-1]["text"]
+    assert "上传材料：承诺制度.pdf（告知承诺制度文件（修订版））" in detail
+    status = (await env.coordinator.say("/status 18"))[-1]["text"]
+    assert "承诺制度.pdf（告知承诺制度文件（修订版））" in status
+
+
+async def test_a_bare_task_number_keeps_no_caption(env: ChatEnv) -> None:
+    alice = alice_of(env)
+    replies = await alice.send_document(PDF, "方案.pdf", caption="#18")
+    assert "说明" not in replies[-1]["text"]
+    (rec,) = evidence.list_evidence(env.store, 18, "区司法局")
+    assert rec["caption"] is None
+
+
+async def test_a_declared_type_that_does_not_fit_the_name_is_named_as_the_cause(
+    env: ChatEnv,
+) -> None:
+    alice = alice_of(env)
+    replies = await alice.send_document(
+        b"MZ\x90\x00", "方案.docx", caption="#18", mime_type="application/x-msdownload"
+    )
+    text = replies[-1]["text"]
+    assert "不支持" not in text and "可以接收的文件类型" not in text
+    assert ".docx" in text and "application/x-msdownload" in text and "不符" in text
+    assert env.api.calls("getFile") == [] and evidence.list_evidence(env.store, 18) == []

@@ -9,7 +9,7 @@ from typing import Any
 from bot.domain.clock import SHANGHAI
 from bot.features import evidence
 from bot.telegram.sweep import reminder_sweep
-from tests.harness import ChatEnv, Person
+from tests.harness import ChatEnv, Person, current
 
 LEAD = "区司法局"  # a lead of #18 (due 2021-06-30)
 PDF = "%PDF-1.4 佐证材料".encode()
@@ -69,6 +69,7 @@ async def test_a_reply_to_an_approval_notice_is_a_note_too(env: ChatEnv) -> None
     await alice.say("/update 18 已完成 方案已印发")
     notice, data = review_button(coord.inbox(), "okk")
     await coord.press(notice, data)
+    await coord.press(current(env, notice), f"rvy:{data[3:]}")  # 确认: no evidence
     verdict = alice.inbox()[-1]
     assert "通过审核" in verdict["text"]
     (answer,) = await alice.reply(verdict, "收到")

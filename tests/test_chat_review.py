@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.features import review
-from tests.harness import ChatEnv, Person, open_card
+from tests.harness import ChatEnv, Person, button_data, current, open_card
 
 LEAD, LEAD2 = "区司法局", "区市场监管局"  # the two leads of #18 (due 2021-06-30)
 
@@ -102,29 +102,48 @@ async def test_extend_usage_and_errors(env: ChatEnv) -> None:
     assert "待审核" in (await alice.say("/extend 18 7月20日 第二次"))[-1]["text"]
 
 
+def labels(card: dict) -> list[str]:
+    return [b["text"] for row in card["reply_markup"]["inline_keyboard"] for b in row]
+
+
+PDF = "%PDF-1.4 承诺制工作方案".encode()
+
+
 async def test_claim_approved_through_review_closes_the_task(env: ChatEnv) -> None:
     coord = coordinator(env)
     alice = env.contact(LEAD)
     bob = env.contact(LEAD2, 2002, "Bob")
+    await alice.send_document(PDF, "方案.pdf", caption="#18 方案")
     await alice.say("/update 18 已完成 方案已印发")
     assert env.store.state(18, LEAD)["claim"] == "pending"
     listed = await coord.say("/review")
     assert "完成审核 1 项" in listed[0]["text"]
     card = with_buttons(listed)
     assert "区司法局" in card["text"] and "Alice" in card["text"]
-    # the supporters' open parts are listed, and 通过 comes in two kinds
+    assert "佐证材料：1 份" in card["text"]
+    # the supporters' open parts are listed; the other lead is open, so they cannot be closed
+    # with this claim, and the card says so instead of offering it
     assert "配合单位尚未完成的部分（6 个）" in card["text"] and "区公安分局" in card["text"]
-    labels = [b["text"] for row in card["reply_markup"]["inline_keyboard"] for b in row]
-    assert labels == ["通过并办结配合部分", "通过，配合部分继续", "退回"]
+    assert "其他牵头单位尚未完成：区市场监管局 未启动" in card["text"]
+    assert "不能随本次通过一并办结" in card["text"]
+    assert labels(card) == ["通过，配合部分继续", "退回"]
     await coord.press(card, f"rv:okk:{record_id(card)}")
     state = env.store.state(18, LEAD)
     assert state["status"] == "done" and state["claim"] is None
-    assert "通过审核" in alice.inbox()[-1]["text"]
+    told = alice.inbox()[-1]["text"]
+    assert "通过审核" in told and "其他牵头单位（区市场监管局）尚未完成" in told
+    decided = coord.inbox()[-1]["text"]
+    assert "佐证材料 1 份" in decided
+    assert "其他牵头单位尚未完成：区市场监管局；6 个配合单位的部分继续督办" in decided
+    assert "牵头已完成" not in decided  # one lead of two is not 牵头已完成
     assert not env.store.task_meta(18)["closed"]
     await bob.say("/update 18 已完成")
     notice = with_buttons(coord.inbox())  # the claim notice the update sent
+    assert "佐证材料：0 份" in notice["text"] and "其他牵头单位" not in notice["text"]
+    assert labels(notice) == ["通过并办结配合部分", "通过，配合部分继续", "退回"]
     card = with_buttons(await coord.say("/review"))
     await coord.press(card, f"rv:okk:{record_id(card)}")
+    await coord.press(current(env, card), f"rvy:okk:{record_id(card)}")  # no evidence: confirm
     # both leads done, supporters kept open: not 已办结, but 牵头已完成，配合未完
     assert not env.store.task_meta(18)["closed"]
     assert "牵头已完成，配合未完" in coord.inbox()[-1]["text"]
@@ -132,6 +151,95 @@ async def test_claim_approved_through_review_closes_the_task(env: ChatEnv) -> No
     assert coord.answer and coord.answer["text"] == "已处理"
     assert len(env.store.events(task=18, kinds=["claim.approve"])) == 2
     assert "没有待审核" in (await coord.say("/review"))[-1]["text"]
+
+
+async def second_lead_claims(env: ChatEnv) -> tuple[Person, Person, dict]:
+    """Both leads of #18 upload a file and claim; the first claim is approved (supporters kept
+    open). The coordinator, Alice (the first lead) and the second lead's claim card."""
+    coord = coordinator(env)
+    alice = env.contact(LEAD)
+    bob = env.contact(LEAD2, 2002, "Bob")
+    for person in (alice, bob):
+        await person.send_document(PDF, "方案.pdf", caption="#18")
+    await alice.say("/update 18 已完成")
+    await coord.press(with_buttons(coord.inbox()), "rv:okk:1")
+    await bob.say("/update 18 已完成")
+    return coord, alice, with_buttons(coord.inbox())
+
+
+async def test_close_with_the_claim_is_done_once_every_lead_is(env: ChatEnv) -> None:
+    """通过并办结配合部分 on the last lead's claim closes the supporters' parts and the task."""
+    coord, _, card = await second_lead_claims(env)
+    await coord.press(card, f"rv:okc:{record_id(card)}")
+    assert coord.answer and coord.answer["text"] == "已通过"
+    assert env.store.task_meta(18)["closed"]
+    decided = coord.inbox()[-1]["text"]
+    assert "配合单位的 6 个部分已一并办结" in decided and "任务已办结" in decided
+
+
+async def test_close_pressed_while_another_lead_is_open_is_explained(env: ChatEnv) -> None:
+    """A 通过并办结配合部分 that cannot be done (a card drawn before the other lead reopened
+    its part, or a hand-made press) decides nothing and says why."""
+    coord, alice, card = await second_lead_claims(env)
+    assert "通过并办结配合部分" in labels(card)  # every other lead was done then
+    await alice.say("/update 18 进行中 90% 发现遗漏，补充中")  # and now is not
+    await coord.press(card, f"rv:okc:{record_id(card)}")
+    assert coord.answer and coord.answer["show_alert"]
+    assert "区司法局尚未完成" in coord.answer["text"]
+    assert env.store.state(18, LEAD2)["claim"] == "pending"  # nothing decided
+    assert not env.store.events(task=18, kinds=["part.closed"])
+    assert len(env.store.events(task=18, kinds=["claim.approve"])) == 1  # Alice's only
+    assert labels(current(env, card)) == ["通过，配合部分继续", "退回"]
+
+
+async def test_claim_without_evidence_needs_a_second_tap(env: ChatEnv) -> None:
+    coord = coordinator(env)
+    finance = env.contact("区金融发展服务中心", 2004, "Fay")  # #15: one lead, open supporters
+    await finance.say("/update 15 已完成 已完成")
+    card = with_buttons(coord.inbox())
+    assert "佐证材料：0 份（未上传，通过前会请您再确认一次）" in card["text"]
+    await coord.press(card, f"rv:okk:{record_id(card)}")
+    assert coord.answer and coord.answer["show_alert"]
+    assert "没有佐证材料（0 份）" in coord.answer["text"]
+    assert env.store.state(15, "区金融发展服务中心")["claim"] == "pending"  # not yet
+    assert not env.store.events(task=15, kinds=["claim.approve"])
+    asked = current(env, card)
+    assert labels(asked) == ["确认通过，配合部分继续（无佐证材料）", "退回"]
+    await coord.press(asked, button_data(asked)[0])
+    assert coord.answer and coord.answer["text"] == "已通过"
+    assert env.store.state(15, "区金融发展服务中心")["status"] == "done"
+    assert "佐证材料 0 份（已确认无材料通过）" in coord.inbox()[-1]["text"]
+
+
+async def test_decisions_are_the_coordinators_own_not_proxy(env: ChatEnv) -> None:
+    """Approvals and extension decisions are recorded and shown as the coordinator's decision,
+    never as 代报 (a report made for the unit); a coordinator's report for a unit still is."""
+    from bot.reports import report
+
+    coord = coordinator(env)
+    alice = env.contact(LEAD)
+    await alice.say("/extend 18 7月15日 因数据未到齐")
+    await coord.press(
+        with_buttons(coord.inbox()), f"rv:ok:{record_id(with_buttons(coord.inbox()))}"
+    )
+    await alice.send_document(PDF, "方案.pdf", caption="#18")
+    await alice.say("/update 18 已完成")
+    card = with_buttons(coord.inbox())
+    await coord.press(card, f"rv:okk:{record_id(card)}")
+    await coord.say("/update 18 区公安分局 进行中 30% 电话报送")  # a real 代报
+    (status,) = await coord.say("/status 18")
+    lines = status["text"].split("\n")
+    approved = next(line for line in lines if "完成申请经督办审核通过" in line)
+    extended = next(line for line in lines if "延期申请经督办批准" in line)
+    assert "代报" not in approved and "代报" not in extended
+    assert any("区公安分局" in line and "（代报）" in line for line in lines)
+    detail = (await alice.say("/task 18"))[-1]["text"]
+    assert "完成申请经督办审核通过" in detail and "延期申请经督办批准" in detail
+    sheet = next(s for s in report.collect(env.services).sheets if s.title == "历史记录")
+    rows = {row[1]: row for row in sheet.rows if row[2] == "#18"}
+    assert rows["完成申请经督办审核通过"][5] == "" and rows["延期申请经督办批准"][5] == ""
+    assert "督办" in rows["完成申请经督办审核通过"][4]
+    assert rows["更新进度"][5] == "代报"
 
 
 async def test_claim_rejected_with_reason_and_cancel(env: ChatEnv) -> None:

@@ -126,8 +126,9 @@ async def test_lead_done_goes_to_review(env: ChatEnv) -> None:
     notice = env.inbox(COORDINATOR)[-1]
     assert "#18" in notice["text"] and "Alice" in notice["text"]
     data = [b["callback_data"] for row in notice["reply_markup"]["inline_keyboard"] for b in row]
-    assert data[0].startswith("rv:okc:") and data[1].startswith("rv:okk:")
-    assert data[2].startswith("rv:no:")
+    # the other lead (区市场监管局) is open: the supporters' parts cannot be closed with it
+    assert "其他牵头单位尚未完成：区市场监管局" in notice["text"]
+    assert data[0].startswith("rv:okk:") and data[1].startswith("rv:no:") and len(data) == 2
     (reply,) = await alice.say("/update 18 已完成")
     assert "已在审核中" in reply["text"]
     assert env.inbox(COORDINATOR)[-1] == notice
@@ -347,3 +348,12 @@ async def test_cancel_ends_the_dialogue_even_while_a_file_is_awaited(env: ChatEn
     (hint,) = await alice.say("60% 不该记录")
     assert "/update" in hint["text"]
     assert env.store.events(task=18, unit="区司法局") == []
+
+
+async def test_the_card_names_the_coordinator_not_an_id(env: ChatEnv) -> None:
+    alice = env.contact()
+    coord = env.coordinator  # called 督办员 on Telegram
+    await coord.say("/update 18 区司法局 进行中 50% 督办代报：已完成初稿")
+    detail = (await alice.say("/task 18"))[-1]["text"]
+    assert "督办员（督办）" in detail and f"（{coord.id}）" not in detail
+    assert env.store.coordinator_names() == {coord.id: "督办员"}

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import Workbook
 
+from bot.cli import TEMPLATE_HINT, build_parser
 from tests.clirun import Cli, cli_fixture  # noqa: F401  (the `cli` fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -218,7 +222,8 @@ def test_check_on_files_that_are_not_plans(cli: Cli, tmp_path: Path) -> None:
         (fifo, "不是普通文件"),  # reading it would wait forever
         (tmp_path / "missing.txt", "文件不存在"),
     ]:
-        assert cli("check", str(path)) == (2, "", f"{path}:0: {message}\n")
+        # stderr holds the problem alone; stdout points at the import template
+        assert cli("check", str(path)) == (2, TEMPLATE_HINT + "\n", f"{path}:0: {message}\n")
 
 
 def test_check_on_an_unreadable_file(
@@ -233,7 +238,8 @@ def test_check_on_an_unreadable_file(
             raise PermissionError(13, "Permission denied", str(self))
 
         monkeypatch.setattr(Path, "read_bytes", refuse)
-    assert cli("check", str(path)) == (2, "", f"{path}:0: 无法读取文件：没有读取权限\n")
+    expected = (2, TEMPLATE_HINT + "\n", f"{path}:0: 无法读取文件：没有读取权限\n")
+    assert cli("check", str(path)) == expected
 
 
 def test_check_an_xlsx_with_a_missing_lead(cli: Cli, tmp_path: Path) -> None:
@@ -352,3 +358,46 @@ def test_output_into_a_closed_pipe_exits_quietly(tmp_path: Path) -> None:
         os.close(write_end)
     assert result.returncode == 0
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
+def _subparsers(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> Iterator[Any]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield (*path, name), sub
+                yield from _subparsers(sub, (*path, name))
+
+
+def test_every_subcommand_says_what_it_does_with_an_example_in_both_languages() -> None:
+    parser = build_parser()
+    seen = []
+    for path, sub in _subparsers(parser):
+        text = sub.format_help()
+        seen.append(" ".join(path))
+        description = (sub.description or "").splitlines()
+        assert len(description) == 2, path
+        zh, en = description
+        assert re.search(r"[\u4e00-\u9fff]", zh) and re.fullmatch(r"[ -~]+", en), path
+        assert "例如 / examples:" in text, path
+        examples = text.split("例如 / examples:")[1].split("\n")
+        assert any(f"duban {' '.join(path)}" in line for line in examples), path
+        # every option but -h says what it is for
+        for action in sub._actions:
+            if action.option_strings and "-h" not in action.option_strings:
+                assert action.help, (path, action.option_strings)
+    # the contract's commands, all there
+    for command in (
+        "run",
+        "sandbox",
+        "check",
+        "tasks",
+        "import",
+        "template",
+        "units",
+        "preview",
+        "export",
+    ):
+        assert command in seen
+    assert {"preview reminders", "preview summary", "remind", "backup", "restore"} <= set(seen)
+    top = parser.format_help()
+    assert all(f"    {name}" in top for name in seen if " " not in name)

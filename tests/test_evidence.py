@@ -74,14 +74,27 @@ def test_accepted_kinds(name: str, mime: str | None) -> None:
         ("page.html", "text/html"),
         ("noext", "application/pdf"),
         ("", None),
-        ("方案.pdf", "application/x-msdownload"),  # the declared type must fit the extension
-        ("image.png", "application/pdf"),
     ],
 )
 def test_refused_kinds(name: str, mime: str | None) -> None:
     with pytest.raises(EvidenceError) as err:
         evidence.vet(name, mime, 1000)
     assert err.value.code == "type"
+
+
+@pytest.mark.parametrize(
+    ("name", "mime", "kind"),
+    [
+        ("方案.pdf", "application/x-msdownload", "PDF"),  # the declared type must fit the name
+        ("image.png", "application/pdf", "图片"),
+        ("方案.docx", "text/html; charset=utf-8", "办公文档"),
+    ],
+)
+def test_a_declared_type_of_another_kind_is_a_mismatch(name: str, mime: str, kind: str) -> None:
+    with pytest.raises(EvidenceError) as err:
+        evidence.vet(name, mime, 1000)
+    assert err.value.code == "mismatch"
+    assert err.value.info == {"ext": name.rsplit(".")[-1], "mime": mime.split(";")[0], "kind": kind}
 
 
 def test_size_limit_is_checked_on_the_declared_size() -> None:

@@ -28,8 +28,9 @@ def test_bracket_sample() -> None:
     assert t2.leads == ("区发改局",)
     assert t2.supporters == ("区大数据中心", "具行政许可、行政处罚职能的部门")
     assert (t2.deadline.kind, t2.deadline.text) == ("ongoing", "持续推进")
-    # the nearest heading is the group: （一） under 二、
-    assert (t3.category_no, t3.category) == (1, "政府机构诚信")
+    # heading levels kept apart: the top level (二、) is the group, the （一） under it is not,
+    # so no two groups share a number (issue 21)
+    assert (t3.category_no, t3.category) == (2, "加强政务诚信建设")
     assert t3.leads == ("区法院",) and t3.supporters == ()
     assert t3.deadline.due == date(2022, 9, 30)
     assert t4.leads == ("区委组织部", "区人力社保局")
@@ -60,7 +61,7 @@ def test_labelled_sample() -> None:
     assert t1.deadline.action == "将新出台的与信用相关的制度报送区发改局"
     assert (t2.leads, t2.supporters) == (("区发改局",), ("区司法局", "区市场监管局"))
     assert t2.deadline.due == date(2022, 6, 30)
-    assert (t3.category_no, t3.category) == (1, "政府机构")
+    assert (t3.category_no, t3.category) == (2, "加强政务诚信建设")  # the top level groups
     assert t3.supporters == ("区发改局", "区委编办", "各镇(街道)", "园区")
     assert t3.deadline.kind == "ongoing"
     assert (t4.deadline.kind, t4.deadline.day) == ("quarterly", 10)

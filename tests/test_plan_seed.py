@@ -267,6 +267,7 @@ def test_json_shape(plan: Plan) -> None:
         "deadline": {"kind": "once", "due": "2021-06-30", "day": None, "text": "2021年6月"},
         "leads": ["区司法局", "区市场监管局"],
         "supporters": UNITS[18][2],
+        "milestones": [],
     }
 
 

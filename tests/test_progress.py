@@ -115,13 +115,16 @@ def test_monthly_report_is_late_only_while_missing() -> None:
     )
 
 
-def test_task_light_lead_red_supporter_yellow_closed() -> None:
+def test_task_light_is_its_worst_part_or_closed() -> None:
     t = task()
     lead_late = [state(), state("区民政局", "supporter", "done")]
     supporter_late = [state(status="done"), state("区民政局", "supporter")]
     day = D("2021-07-01")
     assert progress.task_progress([t], lead_late, day)[0].light == "red"
-    assert progress.task_progress([t], supporter_late, day)[0].light == "yellow"
+    # a supporter's overdue part is overdue work of the task, as /overdue lists it
+    assert progress.task_progress([t], supporter_late, day)[0].light == "red"
+    extended = [state(due_override="2021-07-20"), state("区民政局", "supporter")]
+    assert progress.task_progress([t], extended, day)[0].light == "red"
     assert progress.task_progress([t], lead_late, day, closed=[1])[0].light == "closed"
 
 

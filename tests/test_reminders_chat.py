@@ -182,3 +182,32 @@ async def test_remind_of_the_office_itself_is_not_a_unit_without_contact(env: Ch
     (answer,) = (await env.coordinator.say("/remind 区发改局"))[-1:]
     assert "无联系人" not in answer["text"]
     assert "区发改局（督办单位）的部分由督办人员自行办理" in answer["text"]
+
+
+async def test_remind_says_a_contact_blocked_the_bot_rather_than_none(env: ChatEnv) -> None:
+    """A unit whose contact blocked the bot has a contact: /remind says who, why and since
+    when, not 无联系人 … 请用 /invite 邀请."""
+    alice = await started_alice(env)
+    bob = env.person(2002, "Bob")  # bound to 区市场监管局, never opened the chat with the bot
+    env.bind(bob, "区市场监管局")
+    coordinator = env.coordinator
+    await coordinator.say("/start")
+    await env.api.user_blocks_bot(alice.id)
+    await env.api.wait_for_message(COORDINATOR, lambda m: "无法接收提醒" in m.get("text", ""))
+    answer = (await coordinator.say("/remind 18"))[-1]["text"]  # Telegram refuses Bob now
+    assert "联系人无法接收" in answer and "未能送达" not in answer
+    assert "• 区司法局：Alice已屏蔽机器人（6月21日 10:00起）" in answer
+    assert "• 区市场监管局：Bob尚未与机器人开始对话（6月21日 10:00起）" in answer
+    missing = next(line for line in answer.splitlines() if line.startswith("无联系人"))
+    assert "区司法局" not in missing and "区市场监管局" not in missing
+    assert "区公安分局" in missing  # a supporter nobody was ever bound for
+
+
+async def test_remind_names_a_contact_lost_before_causes_were_kept(env: ChatEnv) -> None:
+    """A store from before the cause was recorded: the contact is named, with the day."""
+    alice = await started_alice(env)
+    await env.coordinator.say("/start")
+    env.store.set_reachable(alice.id, False, at=env.clock.now())  # as older versions wrote it
+    answer = (await env.coordinator.say("/remind 区司法局"))[-1]["text"]
+    assert "• 区司法局：Alice无法接收消息（6月21日 10:00起）" in answer
+    assert "无联系人" not in answer

@@ -189,6 +189,18 @@ def test_ongoing_first_workday_only_stale_leads() -> None:
     assert [r.kind for r in plan([t], date(2021, 10, 8), stale)] == ["ongoing"]
 
 
+def test_ongoing_silence_counts_from_the_import_not_from_before_it() -> None:
+    """A plan imported on 30 June: its 持续推进 leads are not "30 天未更新" on 1 July."""
+    t = task(16, "ongoing", leads=("区发改局",))
+    never = [part(16, "区发改局")]  # imported, nothing reported yet
+    assert plan([t], date(2021, 7, 1), never, since=date(2021, 6, 30)) == []
+    # a month of silence after the import is: on the next month's first workday (2 August)
+    (r,) = plan([t], date(2021, 8, 2), never, since=date(2021, 6, 30))
+    assert (r.kind, r.key) == ("ongoing", "rem:16:区发改局:ongoing:2021-08")
+    # a store that does not know its import day keeps asking, as before
+    assert [r.kind for r in plan([t], date(2021, 7, 1), never)] == ["ongoing"]
+
+
 def test_done_closed_snoozed_and_uncontacted_get_nothing() -> None:
     t = task(1, due=date(2021, 6, 30), leads=("区发改局", "区民政局", "区委编办"))
     states = [

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import warnings
 import zipfile
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
+from bot.features import evidence
 from bot.reports import chart
+from bot.reports.cards import task_detail
 from bot.reports.report import DECOMPOSITION_HEADERS, export_report
 from bot.services import Services
 from tests.prepared import (
@@ -73,6 +77,7 @@ def test_excel_round_trip(services: Services, tmp_path: Path) -> None:
     assert wb.sheetnames == [
         "任务分解及进展",
         "历史记录",
+        "佐证材料",
         "诚信建设万里行",
         "专项治理",
         "量化指标",
@@ -237,3 +242,131 @@ def test_installed_cjk_font_is_found_and_draws_chinese(
         assert png.startswith(PNG)
     finally:
         chart.find_cjk_font.cache_clear()
+
+
+# -- the record names the evidence ----------------------------------------------------------
+def _rows(wb: Any, sheet: str) -> list[tuple[Any, ...]]:
+    return list(wb[sheet].iter_rows(min_row=2, values_only=True))
+
+
+def test_the_record_and_the_evidence_sheet_name_each_file(
+    services: Services, tmp_path: Path
+) -> None:
+    store = services.store
+    store.bind_contact(2001, "区司法局", name="李四", at=at("2021-06-21 09:00"))
+    data = b"%PDF-1.4 commitment rules"
+    vetted = evidence.vet("承诺制度.pdf", "application/pdf", len(data))
+    temp = evidence.temp_path(services.settings.data_dir, 18, "区司法局")
+    temp.write_bytes(data)
+    saved = evidence.keep_file(
+        store,
+        services.settings.data_dir,
+        temp,
+        vetted,
+        task_id=18,
+        unit="区司法局",
+        at=at("2021-06-22 10:05"),
+        uploader=2001,
+        uploader_name="李四",
+        caption="告知承诺制度文件（修订版）",
+    )
+    sha = hashlib.sha256(data).hexdigest()
+    out = export_report(services, tmp_path / "r.xlsx")
+    wb = load_workbook(out)
+    (row,) = [r for r in _rows(wb, "历史记录") if r[1] == "上传材料"]
+    assert row[:5] == ("2021-06-22 10:05", "上传材料", "#18", "区司法局", "李四（区司法局）")
+    text = str(row[8])
+    assert "承诺制度.pdf" in text and f"{len(data)} 字节" in text and sha in text
+    assert "说明：告知承诺制度文件（修订版）" in text
+    assert wb["佐证材料"]["A1"].value == "任务"
+    assert _rows(wb, "佐证材料") == [
+        (
+            "#18",
+            "区司法局",
+            "承诺制度.pdf",
+            len(data),
+            sha,
+            "李四（区司法局）",
+            "2021-06-22 10:05",
+            "告知承诺制度文件（修订版）",
+        )
+    ]
+    assert saved.record["caption"] == "告知承诺制度文件（修订版）"
+
+
+def test_an_old_store_without_the_file_fields_still_exports(
+    services: Services, tmp_path: Path
+) -> None:
+    """Evidence kept before files were named in the history: no caption, no file fields on
+    the event, a record from the first versions (no mime, kind or uploader id)."""
+    store = services.store
+    store.table("evidence").insert(
+        {
+            "task": 18,
+            "unit": "区司法局",
+            "name": "旧方案.docx",
+            "path": "evidence/18/x/old.docx",
+            "size": 2048,
+            "sha256": "ab" * 32,
+            "uploader_name": "张三",
+            "at": "2021-06-22T10:00:00+08:00",
+        }
+    )
+    store.update_state(
+        18,
+        "区司法局",
+        at=at("2021-06-22 10:00"),
+        actor=2001,
+        event="evidence",
+        evidence_count=1,
+        last_evidence="旧方案.docx",
+    )
+    wb = load_workbook(export_report(services, tmp_path / "r.xlsx"))
+    (row,) = [r for r in _rows(wb, "历史记录") if r[1] == "上传材料"]
+    assert "旧方案.docx" in row[8] and "2048 字节" in row[8] and "ab" * 32 in row[8]
+    (listed,) = _rows(wb, "佐证材料")
+    assert listed[:5] == ("#18", "区司法局", "旧方案.docx", 2048, "ab" * 32)
+    assert listed[5] == "张三" and listed[7] is None
+    card = task_detail(services, 18, date(2021, 7, 5))
+    assert card is not None and "上传材料：旧方案.docx" in card
+
+
+def test_the_history_speaks_chinese_and_every_row_says_what(
+    services: Services, tmp_path: Path
+) -> None:
+    store = services.store
+    now = at("2021-06-22 09:00")
+    store.bind_contact(2001, "区司法局", name="李四", at=now)
+    for kind, status in (("manual", "sent"), ("overdue", "forbidden")):
+        store.record(
+            "reminder",
+            at=now,
+            actor="bot",
+            task=18,
+            unit="区司法局",
+            reminder_kind=kind,
+            role="lead",
+            status=status,
+        )
+    store.record("summary.posted", at=now, actor=None, week="2021-W25", chat=-100500)
+    store.record("summary.posted", at=now, actor=1001, chat=-100500, manual=True)
+    store.set_reachable(2001, False, at=now)
+    store.record("task.closed", at=now, actor=1001, task=18)
+    wb = load_workbook(export_report(services, tmp_path / "r.xlsx"))
+    rows = _rows(wb, "历史记录")
+    cells = {str(c) for r in rows for c in r}
+    assert not cells & {"sent", "manual", "forbidden", "overdue"}
+    assert all(r[8] and r[4] for r in rows), [r for r in rows if not r[8]]
+    reminders = [r for r in rows if r[1] == "发送提醒"]
+    assert [(r[6], r[8]) for r in reminders] == [
+        ("已送达", "督办人员催办（发给牵头单位）"),
+        ("对方已屏蔽机器人", "逾期催办（发给牵头单位）"),
+    ]
+    posted = [r[8] for r in rows if r[1] == "发送周报"]
+    assert posted == ["第 2021-W25 周周报已发送到协调群", "督办人员手动发送周报到协调群"]
+    (blocked,) = [r for r in rows if r[1] == "联系人状态"]
+    assert blocked[3] == "区司法局" and "李四" in blocked[8] and "屏蔽" in blocked[8]
+    (closed,) = [r for r in rows if r[1] == "任务办结"]
+    assert closed[3] == "—" and closed[8]
+    (imported,) = [r for r in rows if r[1] == "导入计划"]
+    assert imported[2] == "—" and "新增" in imported[8]

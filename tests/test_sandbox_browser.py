@@ -176,9 +176,11 @@ async def test_a_newcomer_binds_reports_uploads_and_gets_a_reminder(
     # Moving the clock past 09:00 brings the morning's reminder.
     assert not await bot_says(page, "提醒").count()
     await page.select_option("#clock-speed", "60")
-    await page.fill("#clock-at", "2021-06-28T08:59")
+    await page.fill("#clock-at", "2021-06-28 08:59")  # year-month-day, a 24-hour time
     await page.click("#clock-jump")
     await expect(page.locator("#clock-now")).to_contain_text("2021年6月28日", timeout=WAIT)
+    chinese_24h = re.compile(r"^2021-06-28 (08:59|09:0\d)$")  # never 06/28/2021, 08:59 AM
+    await expect(page.locator("#clock-at")).to_have_value(chinese_24h)
     reminder = bot_says(page, "提醒")
     await expect(reminder.first).to_be_visible(timeout=WAIT)
     await expect(reminder.first).to_contain_text("#20")
@@ -266,8 +268,9 @@ async def test_a_contact_on_a_phone_gets_the_digest_and_turns_the_list_into_a_ca
     await page.select_option("#person", "2003")
     await expect(page.locator("#person option:checked")).to_contain_text("区文明办")
     await page.select_option("#clock-speed", "60")
-    await page.click("#clock-morning")  # Tuesday 08:59: a minute before the sweep
+    await page.click("#clock-morning")  # Tuesday 08:59: a minute before a sweep with reminders
     await expect(page.locator("#clock-now")).to_contain_text("6月29日", timeout=WAIT)
+    await expect(page.locator("#toast")).to_contain_text("一分钟后发出", timeout=WAIT)
     await page.locator("#chat-list li").first.click()
     digest = bot_says(page, "今日任务提醒")
     await expect(digest).to_have_count(1, timeout=WAIT)

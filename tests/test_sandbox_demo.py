@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -18,6 +18,7 @@ from bot.services import Services, open_services
 from sandbox import demo
 from sandbox.botapi import BotApiServer
 from sandbox.main import ARCHIVE_DIR, SANDBOX_DATA_DIR, TOKEN, Sandbox, sandbox_settings
+from tests.clirun import Cli, cli_fixture  # noqa: F401  (the `cli` fixture)
 
 START = datetime(2021, 6, 28, 8, 30, tzinfo=SHANGHAI)  # a Monday
 
@@ -245,3 +246,63 @@ async def test_lost_chats_do_not_silence_the_bot(tmp_path: Path) -> None:
     async with running(settings) as again:
         await again.server.user_sends_text(2001, "/mytasks")
         assert "区司法局" in (await again.server.wait_for_message(2001, timeout=10))["text"]
+
+
+async def test_next_reminders_finds_the_next_morning_with_something_to_send(
+    tmp_path: Path,
+) -> None:
+    """下个提醒日: the next morning after today whose sweep sends something, never one that
+    sends nothing."""
+    from bot.reports.due import planned
+
+    friday = datetime(2021, 6, 25, 10, 0, tzinfo=SHANGHAI)
+    async with running(Settings(data_dir=tmp_path, clock_start=friday)) as sandbox:
+        services = sandbox.services
+        found = sandbox.next_reminders(friday)
+        assert found is not None
+        at, count = found
+        assert at.time().isoformat() == "08:59:00" and at > friday
+        assert services.calendar.is_workday(at.date())
+        assert count == len(planned(services, at.date())) > 0
+        day = friday.date() + timedelta(days=1)
+        while day < at.date():  # every morning skipped had nothing to send
+            assert not services.calendar.is_workday(day) or not planned(services, day)
+            day += timedelta(days=1)
+        following = sandbox.next_reminders(at)  # from that morning on: a later one
+        assert following is not None and following[0].date() > at.date()
+        # all work finished and nobody overdue: nothing is due, and the page says so
+        for state in services.store.states():
+            services.store.update_state(
+                state["task"], state["unit"], at=friday, actor="sandbox", status="done"
+            )
+        for task in services.store.tasks():
+            services.store.set_task_closed(task.id, True)
+        assert sandbox.next_reminders(friday) is None
+
+
+async def test_commands_on_the_sandboxs_data_use_its_clock_and_people(
+    tmp_path: Path, cli: Cli
+) -> None:
+    """`duban export` / `duban preview` with DUBAN_DATA_DIR at the sandbox's data: its
+    simulated day, not today's (逾期工作日 1355), and 王主任, not 未绑定用户."""
+    from openpyxl import load_workbook
+
+    data = tmp_path / "sandbox"
+    friday = datetime(2021, 6, 25, 10, 0, tzinfo=SHANGHAI)
+    async with running(Settings(data_dir=data, clock_start=friday)):
+        pass  # seeded, then stopped: the chats and the clock are saved
+    out = tmp_path / "report.xlsx"
+    code, stdout, err = cli("export", "--out", str(out), DUBAN_DATA_DIR=str(data))
+    assert code == 0 and "sandbox" in err and "2021-06-25" in err and "1001" in err
+    wb = load_workbook(out)
+    main = wb["任务分解及进展"]
+    late_col = [c.value for c in main[1]].index("逾期工作日")
+    late = [r[late_col] for r in main.iter_rows(min_row=2, values_only=True)]
+    assert 0 < max(v for v in late if isinstance(v, int)) < 40  # #20 was due 2021-05-31
+    actors = {r[4] for r in wb["历史记录"].iter_rows(min_row=2, values_only=True)}
+    assert "王主任（区发改局·督办）" in actors and "未绑定用户" not in actors
+    code, summary, _ = cli("preview", "summary", "--date", "2021-06-25", DUBAN_DATA_DIR=str(data))
+    assert code == 0 and "诚信建设万里行" in summary
+    # any other data directory: the configured clock and people, and no note about it
+    code, _, err = cli("export", "--out", str(tmp_path / "other.xlsx"))
+    assert code == 0 and "sandbox" not in err

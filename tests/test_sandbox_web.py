@@ -319,3 +319,35 @@ async def test_callback_answer_goes_to_the_presser_only(env: Env) -> None:
     assert coord[0]["kind"] == "message"
     coord_stream.close()
     alice_stream.close()
+
+
+async def test_next_reminders_jumps_to_the_morning_the_sandbox_names(botapi: BotApiServer) -> None:
+    clock = FixedClock(datetime(2021, 6, 25, 10, 0, tzinfo=SHANGHAI))  # a Friday
+    monday = datetime(2021, 6, 28, 8, 59, tzinfo=SHANGHAI)
+    asked: list[datetime] = []
+
+    def next_reminders(now: datetime) -> tuple[datetime, int] | None:
+        asked.append(now)
+        return (monday, 7) if len(asked) == 1 else None
+
+    app = create_app(botapi, clock=clock, next_reminders=next_reminders)
+    client = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    try:
+        r = await client.post("/api/clock/next-reminders", json={})
+        out = await r.json()
+        assert r.status == 200 and out["moved"] and out["count"] == 7
+        assert clock.now() == monday and out["clock"]["now"] == "2021-06-28T08:59:00+08:00"
+        assert "2021年6月28日（周一） 08:59" in out["message"] and "7 条提醒" in out["message"]
+        # nothing due: the clock stays and the page is told why, instead of a minute's wait
+        out = await (await client.post("/api/clock/next-reminders", json={})).json()
+        assert not out["moved"] and clock.now() == monday and "没有要发的提醒" in out["message"]
+        assert asked == [datetime(2021, 6, 25, 10, 0, tzinfo=SHANGHAI), monday]
+    finally:
+        await client.close()
+
+
+async def test_the_jump_field_is_a_chinese_24_hour_text_field(env: Env) -> None:
+    page = await (await env.client.get("/")).text()
+    assert 'type="datetime-local"' not in page  # it shows 06/23/2021, 08:59 AM in English
+    assert 'id="clock-at"' in page and 'placeholder="2021-06-28 08:59"' in page

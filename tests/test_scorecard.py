@@ -58,8 +58,13 @@ def test_never_reported_never_ranks_above_reported_and_no_due_work_is_unranked(
     # the export and the summary read the same card, in the same order
     sheet = next(s for s in report.collect(services, DAY).sheets if s.title == "单位评分")
     assert [row[1] for row in sheet.rows] == [r.unit for r in card.rows]
-    assert [row[0] for row in sheet.rows[: len(ranked)]] == list(range(1, len(ranked) + 1))
-    assert all(row[0] == "不参与排名" for row in sheet.rows[len(ranked) :])
+    ranks = [row[0] for row in sheet.rows[: len(ranked)]]
+    assert ranks == [r.rank for r in card.ranked] and ranks[0] == 1
+    # equal merit, equal rank (1, 2, 2, 4): a rank is the number of units strictly ahead + 1
+    merit = [(r.own_weeks == 0, -(r.score or 0), r.overdue) for r in card.ranked]
+    assert ranks == [1 + sum(m < mine for m in merit) for mine in merit]
+    assert {row[0] for row in sheet.rows[len(ranked) :]} == {"不参与排名", "督办单位"}
+    assert [row[1] for row in sheet.rows if row[0] == "督办单位"] == ["区发改局"]
     data = build_summary(services, DAY)
     # Ranked first, but its overdue work outweighs one note: not held up as an example.
     assert card.ranked[0].score == 0 and card.ranked[0].overdue > 0

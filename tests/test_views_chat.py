@@ -206,3 +206,56 @@ async def test_weekly_post_through_the_tick_once_across_restart(env: ChatEnv) ->
     await run_once(env.app)
     assert summaries() == 1
     assert env.store.ledger_get("summary:2021-W25")["status"] == "sent"  # type: ignore[index]
+
+
+async def test_overdue_counts_tasks_parts_and_units_apart(env: ChatEnv) -> None:
+    """One task with eight overdue parts is one task, eight parts, eight units."""
+    from bot.domain.clock import SHANGHAI
+
+    # #1's monthly reports are in for June, so #20 (due 31 May, a lead and seven supporters)
+    # is what is overdue.
+    for state in env.store.states(task=1):
+        env.store.update_state(
+            1, state["unit"], at=env.clock.now(), actor=None, event="report", reported=["2021-06"]
+        )
+    text = (await env.coordinator.say("/overdue"))[0]["text"]
+    assert "共 1 项任务逾期：8 项分工，涉及 8 个单位" in text
+    # a unit with two overdue parts is one unit
+    from datetime import datetime
+
+    env.clock.set(datetime(2021, 7, 1, 10, 0, tzinfo=SHANGHAI))
+    text = (await env.coordinator.say("/overdue"))[0]["text"]
+    assert "区商务局" in text and text.count("区商务局") == 1
+    head = next(line for line in text.splitlines() if line.startswith("共 "))
+    tasks, parts, units = (int(n) for n in __import__("re").findall(r"\d+", head)[:3])
+    assert tasks < parts and units < parts
+
+
+async def test_a_tasks_light_is_its_worst_part(env: ChatEnv) -> None:
+    """#20's lead got a later deadline; its supporters' parts stay overdue, so #20 is 🔴
+    in /status, /status 20, the summary and the export, as /overdue lists them."""
+    coord = env.coordinator
+    env.api.started.add(coord.id)
+    cai = env.contact("区商务局", 2006, "Cai")
+    await cai.say("/extend 20 7月20日 企业授权尚未完成")
+    card = last_with_buttons(coord.inbox())
+    await coord.press(card, next(b for b in buttons(card) if b.startswith("rv:ok:")))
+    assert env.store.state(20, "区商务局")["due_override"] == "2021-07-20"
+    (detail,) = await coord.say("/status 20")
+    assert detail["text"].startswith("🔴 #20")
+    line = next(x for x in detail["text"].splitlines() if "区建设交通局（配合）" in x)
+    assert line.startswith("🔴") and "逾期 14 个工作日" in line
+    overdue = (await coord.say("/overdue"))[0]["text"]
+    assert "#20" in overdue
+    head = next(line for line in overdue.splitlines() if line.startswith("共 "))
+    red_tasks = int(head.split("共 ", 1)[1].split(" ", 1)[0])
+    preview = "\n".join(m.get("text", "") for m in await coord.say("/summary preview"))
+    assert f"🔴 红 {red_tasks}　" in preview
+    replies = await coord.say("/export")
+    doc = next(m for m in replies if "document" in m)
+    book = openpyxl.load_workbook(io.BytesIO(env.api.file_bytes(doc["document"]["file_id"])))
+    sheet = book.worksheets[0]
+    header = next(row for row in sheet.iter_rows(values_only=True) if row and "任务信号灯" in row)
+    light = header.index("任务信号灯")
+    (row,) = [r for r in sheet.iter_rows(values_only=True) if str(r[1]).startswith("20.")]
+    assert row[light] == "红"

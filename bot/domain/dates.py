@@ -30,6 +30,16 @@ TIME_OF_DAY = (
     rf"{_DAYPART}?(?:(?:{_NUM}|两)[点时](?:{_NUM}分|半|钟)?|\d{{1,2}}[:：]\d{{2}})|{_DAYPART}"
 )
 _TIME_SUFFIX = re.compile(rf"(?:{TIME_OF_DAY})$")
+# The longest time of day there is (`凌晨十二点三十分钟`) fits here; only this tail is searched, so a
+# long run of digits costs linear time instead of a regex attempt at every position.
+_TIME_TAIL = 16
+
+
+def _without_time_of_day(t: str) -> str:
+    """`t` without a trailing time of day (a deadline is a day)."""
+    cut = max(len(t) - _TIME_TAIL, 0)
+    found = _TIME_SUFFIX.search(t, cut)
+    return t[: found.start()] if found else t
 _WORDS = {
     "今天": 0,
     "今日": 0,
@@ -146,7 +156,7 @@ def parse_chinese_date(text: str, today: date, prefer_future: bool = False) -> d
     """
     t = re.sub(r"\s+", "", text.translate(_HALF)).strip("。.,，")
     t = re.sub(r"(?<=[日号底末点])(?:之前|以前|前)$", "", t)
-    t = _TIME_SUFFIX.sub("", t) or t
+    t = _without_time_of_day(t) or t
     if not t:
         return None
     try:

@@ -15,7 +15,7 @@ from typing import Any, ParamSpec
 
 from bot.domain.calendar import WorkCalendar
 from bot.domain.policy import Policy
-from bot.domain.status import period_due, period_key
+from bot.domain.status import chased, next_period_day, period_due, period_key
 from bot.domain.units import Directory
 from bot.plan.model import Task
 from bot.store.records import ContactRow, StateRow, StateView
@@ -124,13 +124,6 @@ def open_parts(
 def _snoozed(state: StateView, day: date) -> bool:
     until = state.get("snoozed_until")
     return bool(until) and day < date.fromisoformat(str(until)[:10])
-
-
-def _next_period_day(task: Task, day: date) -> date:
-    """A day in the period after the one containing `day`."""
-    months = 1 if task.deadline.kind == "monthly" else 3 - (day.month - 1) % 3
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def override_due(state: StateView) -> date | None:
@@ -276,14 +269,14 @@ class _Planner:
         if self.escalated is None or key in self.escalated:
             return False
         fell_due = self.cal.add_workdays(due, after)
-        return self.since is None or fell_due >= self.since
+        return chased(fell_due, self.since)
 
     def periodic(self, part: Part) -> list[Reminder]:
         task, state = part.task, part.state
         kind = task.deadline.kind
         reported = set(state.get("reported") or ())
         out: list[Reminder] = []
-        for probe in (self.day, _next_period_day(task, self.day)):
+        for probe in (self.day, next_period_day(task, self.day)):
             pkey, pdue = period_key(task, probe), period_due(task, probe)
             if pkey is None or pdue is None or pkey in reported:
                 continue
@@ -301,7 +294,7 @@ class _Planner:
             elif self.day > pdue and period_key(task, self.day) == pkey:
                 # Chased while the period lasts; the next period's reminders take over after.
                 # A period due before the plan was imported is nobody's to chase.
-                if self.since is None or pdue >= self.since:
+                if chased(pdue, self.since):
                     out += self.overdue(part, pdue, pkey, period=pkey)
         return out
 
@@ -312,10 +305,10 @@ class _Planner:
         if day != self.cal.first_workday_of_month(day.year, day.month):
             return []
         raw = part.state.get("updated_at")
-        if raw:
-            last = datetime.fromisoformat(str(raw)).date()
-            if last > day - timedelta(days=self.policy.ongoing.stale_days):
-                return []
+        # Silent since the last update, or since tracking started (the plan's import).
+        last = datetime.fromisoformat(str(raw)).date() if raw else self.since
+        if last is not None and last > day - timedelta(days=self.policy.ongoing.stale_days):
+            return []
         key = f"rem:{part.task.id}:{part.unit}:ongoing:{day.year}-{day.month:02d}"
         return [self.reminder(part, "ongoing", None, key)]
 

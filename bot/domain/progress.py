@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from bot.domain.calendar import WorkCalendar
 from bot.domain.days import days_late
-from bot.domain.status import effective_due, period_key
+from bot.domain.status import chased, effective_due, period_due, period_key
 from bot.plan.model import Task
 from bot.store.records import ContactRow, StateRow, StateView
 
@@ -50,10 +50,17 @@ class Part:
     light: str
     claim: str | None = None
     done_at: datetime | None = None  # when the part was completed (a lead: when claimed)
-    # Periodic parts: whether this period's report is still missing; None for a part driven
-    # by a date (a one-off deadline, an extension, ongoing work).
+    # Periodic parts: whether this period's report is still owed (missing, and the period due
+    # after tracking started); None for a part driven by a date (a one-off deadline, an
+    # extension, ongoing work).
     report_missing: bool | None = None
     closed_by: str | None = None  # "coordinator": closed with the lead's approved claim
+    nil_return: bool = False  # this period's report was a 零报告 (nothing to report)
+
+    @property
+    def shown_status(self) -> str:
+        """The status as shown: "nil" (零报告) for a part whose period report said nothing."""
+        return "nil" if self.nil_return else self.status
 
     @property
     def progress(self) -> int:
@@ -128,42 +135,76 @@ class Group:
         return round(sum(t.percent for t in self.tasks) / len(self.tasks)) if self.tasks else 0
 
 
-def part_due(task: Task, state: StateView, today: date) -> date | None:
+def worst_light(lights: Iterable[str]) -> str:
+    """The light of a whole made of parts with these lights: the worst of them (绿 if none)."""
+    return max(lights, key=_RANK.__getitem__, default="green")
+
+
+def part_due(task: Task, state: StateView, today: date, since: date | None = None) -> date | None:
     """The date this part is due by (None for ongoing work without an extension)."""
-    return effective_due(task, state, today)
+    return effective_due(task, state, today, since)
 
 
-def is_overdue(task: Task, state: StateView, today: date) -> bool:
-    """Whether this unit's part is past due and not done (ongoing work never is by date)."""
+def is_overdue(task: Task, state: StateView, today: date, since: date | None = None) -> bool:
+    """Whether this unit's part is past due and not done (ongoing work never is by date).
+
+    `since`: the day tracking started (the plan's import); a period due before it is not owed.
+    """
     if state.get("status") == "done" or state.get("claim") == "pending":
         return False
-    due = part_due(task, state, today)
+    due = part_due(task, state, today, since)
     if due is None or today <= due:
         return False
-    if task.deadline.kind in ("monthly", "quarterly") and not state.get("due_override"):
-        # A periodic part is late only while this period's report is still missing.
-        return period_key(task, today) not in (state.get("reported") or [])
+    if (owed := _report_owed(task, state, today, since)) is not None:
+        # A periodic part is late only while this period's report is still owed.
+        return owed
     return True
+
+
+def _periodic(task: Task, state: StateView) -> bool:
+    """A part driven by reporting periods (not by an extension's date)."""
+    return task.deadline.kind in ("monthly", "quarterly") and not state.get("due_override")
+
+
+def _reported_now(task: Task, state: StateView, today: date) -> bool:
+    return period_key(task, today) in (state.get("reported") or [])
+
+
+def _report_owed(task: Task, state: StateView, today: date, since: date | None) -> bool | None:
+    """Periodic parts: whether this period's report is still owed (missing, and the period was
+    due on or after tracking started); None for a part driven by a date."""
+    if not _periodic(task, state):
+        return None
+    due = period_due(task, today)
+    return not _reported_now(task, state, today) and (due is None or chased(due, since))
+
+
+def nil_return(task: Task, state: StateView, today: date) -> bool:
+    """This period's report of a periodic part said there was nothing to report (零报告): the
+    period is reported and the part's status was never moved from 未启动."""
+    return (
+        _periodic(task, state)
+        and _reported_now(task, state, today)
+        and (state.get("status") or "todo") == "todo"
+    )
 
 
 def part_light(
     task: Task, state: StateView, today: date, since: date | None = None
 ) -> tuple[str, date | None, bool]:
     """(light, due, overdue) of one unit's part."""
-    due = part_due(task, state, today)
+    due = part_due(task, state, today, since)
     if state.get("status") == "done":
         return "green", due, False
-    if is_overdue(task, state, today):
+    if is_overdue(task, state, today, since):
         return "red", due, True
     if state.get("status") == "blocked":
         return "yellow", due, False  # 受阻: the unit is waiting on something, never 绿
+    if _periodic(task, state) and _reported_now(task, state, today):
+        return "green", due, False  # this period's report is in (a 零报告 too): nothing owed
     no_progress = state.get("status") == "todo" and not state.get("percent")
     if due is not None and 0 <= (due - today).days <= SOON_DAYS and no_progress:
-        if not (
-            task.deadline.kind in ("monthly", "quarterly")
-            and period_key(task, today) in (state.get("reported") or [])
-        ):
-            return "yellow", due, False
+        return "yellow", due, False
     updated = parse_at(state.get("updated_at"))
     last = updated.date() if updated else since
     if last is not None and (today - last).days >= STALE_DAYS and state.get("claim") != "pending":
@@ -186,15 +227,10 @@ def _part(task: Task, state: StateRow, today: date, since: date | None) -> Part:
         light=light,
         claim=state.get("claim"),
         done_at=parse_at(state.get("done_at")),
-        report_missing=_report_missing(task, state, today),
+        report_missing=_report_owed(task, state, today, since),
         closed_by=state.get("closed_by"),
+        nil_return=nil_return(task, state, today),
     )
-
-
-def _report_missing(task: Task, state: StateView, today: date) -> bool | None:
-    if task.deadline.kind not in ("monthly", "quarterly") or state.get("due_override"):
-        return None
-    return period_key(task, today) not in (state.get("reported") or [])
 
 
 def task_progress(
@@ -205,7 +241,8 @@ def task_progress(
     closed: Iterable[int] = (),
     since: date | None = None,
 ) -> list[TaskProgress]:
-    """Every task with its parts and light: 红 if a lead is overdue, 黄 if any part lags."""
+    """Every task with its parts and light: the worst of its parts' (a supporter's overdue part
+    makes the task 红 as a lead's does: the same report lists it as overdue)."""
     by_task: dict[int, list[StateRow]] = defaultdict(list)
     for state in states:
         by_task[state["task"]].append(state)
@@ -214,15 +251,7 @@ def task_progress(
     for task in tasks:
         parts = [_part(task, s, today, since) for s in by_task.get(task.id, [])]
         parts.sort(key=lambda p: p.role != "lead")
-        if task.id in closed_ids:
-            light = "closed"
-        else:
-            worst = 0
-            for p in parts:
-                # A supporter's delay is a warning; only the lead's makes the task red.
-                rank = _RANK[p.light] if p.role == "lead" else min(_RANK[p.light], 1)
-                worst = max(worst, rank)
-            light = ("green", "yellow", "red")[worst]
+        light = "closed" if task.id in closed_ids else worst_light(p.light for p in parts)
         leads = [p.due for p in parts if p.role == "lead" and p.due]
         due = min(leads) if leads else None
         if due is None and task.deadline.kind == "once":
@@ -241,6 +270,13 @@ def status_counts(states: Iterable[StateView]) -> dict[str, int]:
     """Unit parts per status (todo, doing, done, blocked), every status present."""
     counts = Counter(s.get("status") or "todo" for s in states)
     return {key: counts.get(key, 0) for key in ("todo", "doing", "done", "blocked")}
+
+
+def shown_counts(parts: Iterable[Part]) -> dict[str, int]:
+    """Parts per status as shown: todo, doing, done, blocked, and nil (this period's 零报告,
+    otherwise 未启动)."""
+    counts = Counter(p.shown_status for p in parts)
+    return {key: counts.get(key, 0) for key in ("todo", "doing", "done", "blocked", "nil")}
 
 
 def groups(progress: Iterable[TaskProgress]) -> list[Group]:
@@ -331,7 +367,7 @@ class UnitView:
 
     @property
     def counts(self) -> dict[str, int]:
-        return status_counts({"status": p.status} for _, p in self.parts)
+        return shown_counts(p for _, p in self.parts)
 
     @property
     def overdue(self) -> int:

@@ -10,6 +10,8 @@ from bot.plan.model import Task
 from bot.store.records import StateView
 
 STATUS_LABELS = {"todo": "未启动", "doing": "进行中", "done": "已完成", "blocked": "受阻"}
+# A part as shown: its status, or "nil" when this period's report was a 零报告 (nothing to report).
+SHOWN_LABELS = {**STATUS_LABELS, "nil": "零报告"}
 ROLE_LABELS = {"lead": "牵头", "supporter": "配合", "coordinator": "督办"}
 _STATUS_WORDS = {
     **{label: key for key, label in STATUS_LABELS.items()},
@@ -26,6 +28,12 @@ _STATUS_WORDS = {
 }
 NIL_RETURN_WORDS = ("本月无", "本季度无", "无新增", "无")
 WEEKDAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+# Why a contact cannot be written to (a "contact.reachable" event's cause), after the name.
+UNREACHABLE_LABELS = {
+    "blocked": "已屏蔽机器人",
+    "deactivated": "的账号已注销",
+    "not_started": "尚未与机器人开始对话",
+}
 # What a part's last update was when it came from a campaign report (states' `updated_with`).
 REPORT_LABELS = {"activity": "报送了一场活动", "rectify": "报送了专项治理情况"}
 
@@ -57,16 +65,50 @@ def period_due(task: Task, day: date) -> date | None:
     return None
 
 
-def effective_due(task: Task, state: StateView | None, today: date) -> date | None:
+def chased(due: date, since: date | None) -> bool:
+    """Whether a report due on `due` is owed: periods due before tracking started (the day the
+    plan was imported, `since`) are nobody's to chase, report or count. The one rule behind the
+    reminders, the lights, /overdue, the summary and the scorecard."""
+    return since is None or due >= since
+
+
+def next_period_day(task: Task, day: date) -> date:
+    """A day in the reporting period after the one containing `day`."""
+    months = 1 if task.deadline.kind == "monthly" else 3 - (day.month - 1) % 3
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def periods_due(task: Task, lo: date, hi: date) -> list[tuple[str, date]]:
+    """The reporting periods of a periodic task falling due in [lo, hi], oldest first."""
+    out: list[tuple[str, date]] = []
+    if task.deadline.kind not in ("monthly", "quarterly") or lo > hi:
+        return out
+    day = date(lo.year, lo.month, 1)
+    while day <= hi:
+        key, due = period_key(task, day), period_due(task, day)
+        if key is not None and due is not None and lo <= due <= hi:
+            out.append((key, due))
+        day = next_period_day(task, day)
+    return out
+
+
+def effective_due(
+    task: Task, state: StateView | None, today: date, since: date | None = None
+) -> date | None:
     """The date this unit's part is due: an approved extension, else the plan's deadline.
 
-    Periodic tasks are due at the end of the current period; ongoing tasks never are.
+    Periodic tasks are due at the end of the current period (the next one's when the current
+    period fell due before tracking started, `since`); ongoing tasks never are.
     """
     if state and (override := state.get("due_override")):
         return date.fromisoformat(override)
     if task.deadline.kind == "once":
         return task.deadline.due
-    return period_due(task, today)
+    due = period_due(task, today)
+    if due is not None and not chased(due, since):
+        return period_due(task, next_period_day(task, today))
+    return due
 
 
 def format_day(day: date) -> str:

@@ -36,8 +36,8 @@ COORDINATOR_EXTRA: tuple[tuple[str, str], ...] = (
 )
 COORDINATOR_ONLY = frozenset(name for name, _ in COORDINATOR_EXTRA)
 STRANGER_COMMANDS = frozenset({"start", "help"})
-# review, unbinding, 答复单位 (受阻), plan import
-COORDINATOR_ONLY_BUTTONS = frozenset({"rv", "unb", "blk", "imp"})
+# review, unbinding, 答复单位 (受阻), plan import and its template
+COORDINATOR_ONLY_BUTTONS = frozenset({"rv", "unb", "blk", "imp", "tpl"})
 
 
 class TelegramUser(Protocol):

@@ -20,7 +20,7 @@ from bot.domain.status import period_due, period_key
 from bot.domain.units import Directory
 from bot.plan.model import Task
 from bot.store import Store
-from bot.store.records import ContactRow
+from bot.store.records import ContactRow, Event, UnreachableCause
 from bot.text.render import render
 
 
@@ -103,6 +103,48 @@ def chase(
 
 
 @dataclass(frozen=True)
+class Unreachable:
+    """A unit's bound contact the bot can no longer write to: who, why and since when."""
+
+    name: str
+    cause: UnreachableCause | None  # None in stores from before causes were kept
+    since: str | None  # when Telegram first refused (ISO), None when the history lacks it
+
+
+def unreachable_contacts(store: Store, units: Iterable[str]) -> dict[str, list[Unreachable]]:
+    """Units among `units` whose every bound contact is unreachable, with those contacts."""
+    wanted = set(units)
+    bound: dict[str, list[ContactRow]] = {}
+    for c in store.contacts():
+        if c["unit"] in wanted:
+            bound.setdefault(c["unit"], []).append(c)
+    cut_off = {
+        unit: rows
+        for unit, rows in bound.items()
+        if not any(c.get("reachable", True) for c in rows)
+    }
+    if not cut_off:
+        return {}
+    last: dict[int, Event] = {}  # each user's latest change of reachability
+    for ev in store.events(kinds=["contact.reachable"]):
+        if isinstance(ev.get("user_id"), int):
+            last[ev["user_id"]] = ev
+    out: dict[str, list[Unreachable]] = {}
+    for unit in sorted(cut_off):
+        for c in cut_off[unit]:
+            change = last.get(c["user_id"])
+            lost = change if change is not None and not change.get("reachable", True) else None
+            out.setdefault(unit, []).append(
+                Unreachable(
+                    name=c.get("name") or str(c["user_id"]),
+                    cause=lost.get("cause") if lost else None,
+                    since=lost["at"] if lost else None,
+                )
+            )
+    return out
+
+
+@dataclass(frozen=True)
 class ChaseOutcome:
     """The units a 催办 reached, those whose contacts it could not reach, those with none."""
 
@@ -127,6 +169,7 @@ def problem_text(found: Target, arg: str, directory: Directory) -> str:
 
 
 def result_text(
+    store: Store,
     arg: str,
     items: list[Reminder],
     failed_chats: Iterable[int],
@@ -135,18 +178,25 @@ def result_text(
 ) -> str:
     """What the coordinator is told after a 催办: who got it, who could not, who has no contact.
 
+    A unit whose bound contacts all blocked the bot (or cannot be written to for another
+    reason) is named with who, why and since when: inviting someone is not what it needs.
     The coordinating office's own parts (`office`, 区发改局) are the coordinators' own work: they
     are named as such, never as a unit without a contact.
     """
     outcome = chase_outcome(items, failed_chats)
     own = [u for u in outcome.missing if u == office]
+    # Units Telegram refused just now are marked unreachable by then: named the same way.
+    cut_off = unreachable_contacts(
+        store, [u for u in (*outcome.missing, *outcome.failed) if u != office]
+    )
     return render(
         "remind_result.html.j2",
         outcome="done" if items else "nothing_open",
         arg=arg,
         reached=outcome.reached,
-        failed=outcome.failed,
-        missing=[u for u in outcome.missing if u != office],
+        failed=[u for u in outcome.failed if u not in cut_off],
+        unreachable=cut_off,
+        missing=[u for u in outcome.missing if u != office and u not in cut_off],
         own=own,
         messages=messages,
     )

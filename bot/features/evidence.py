@@ -127,11 +127,15 @@ _EXECUTABLE_MAGIC = (
     b"\xce\xfa\xed\xfe",
     b"\xca\xfe\xba\xbe",
 )
+# `#18` / `＃ 18` in a caption: the task a file is for.
+TASK_REF = re.compile(r"[#＃]\s*(\d{1,18})(?!\d)")
+CAPTION_MAX = 1024  # Telegram's own caption limit
 _UNSAFE_DISPLAY = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069/\\]")
 
 
 class EvidenceError(CodedError, ValueError):
-    """A file that cannot be taken: `code` is "type", "size", "empty" or "content"."""
+    """A file that cannot be taken: `code` is "type", "mismatch" (an accepted extension but a
+    declared MIME type of another kind; info: ext, mime), "size", "empty" or "content"."""
 
 
 @dataclass(frozen=True)
@@ -185,13 +189,27 @@ def display_name(file_name: str | None, fallback: str = "文件") -> str:
     return name
 
 
+def caption_text(caption: str | None) -> str | None:
+    """What a sender wrote with a file, without the `#N` naming its task; None when nothing.
+
+    `#18 告知承诺制度文件（修订版）` → `告知承诺制度文件（修订版）`.
+    """
+    text = TASK_REF.sub("", unicodedata.normalize("NFC", caption or ""), count=1)
+    text = " ".join(text.split())
+    return text[:CAPTION_MAX] or None
+
+
 def vet(file_name: str | None, mime_type: str | None, file_size: int | None) -> Vetted:
     """Check a file's declared name, type and size before download; raises EvidenceError."""
     ext = extension_of(file_name)
     kind = KIND_OF_EXT.get(ext)
     mime = (mime_type or "").strip().lower().split(";")[0]
-    if kind is None or not _mime_fits(kind, mime):
+    if kind is None:
         raise EvidenceError("type", ext or mime)
+    if not _mime_fits(kind, mime):
+        # The name says one kind, the sending app declared another (a renamed program, or an
+        # app that mislabels): the extension is fine, the mismatch is why it is refused.
+        raise EvidenceError("mismatch", mime, ext=ext, mime=mime[:60], kind=KIND_LABELS[kind])
     if file_size is not None and file_size > MAX_BYTES:
         raise EvidenceError("size", str(file_size))
     if file_size == 0:
@@ -317,6 +335,7 @@ def keep_file(
     chat_id: int | None = None,
     message_id: int | None = None,
     file_unique_id: str | None = None,
+    caption: str | None = None,
 ) -> Saved:
     """Move a downloaded temp file into place and record it (or recognise it as a duplicate).
 
@@ -362,17 +381,21 @@ def keep_file(
         "at": at.isoformat(timespec="seconds"),
         "chat": chat_id,
         "message": message_id,
+        "caption": caption,
     }
     doc_id = store.insert_once(TABLE, record)
     count = count_evidence(store, task_id, unit)
+    # The history names the file itself (name, size, hash, caption), not just that one came.
     store.update_state(
         task_id,
         unit,
         at=at,
         actor=uploader,
         event="evidence",
+        details={"file": doc_id, "file_size": size, "sha256": sha},
         evidence_count=count,
         last_evidence=vetted.display_name,
+        last_caption=caption,
     )
     return Saved({"id": doc_id, **record}, False, count)
 

@@ -14,7 +14,7 @@ from datetime import date
 from bot.domain.dates import TIME_OF_DAY, parse_chinese_date
 from bot.domain.status import effective_due
 from bot.features import review
-from bot.features.plan_period import extension_limit
+from bot.features.plan_period import extension_limit, plan_year
 from bot.features.review import ActorLike, ReviewError
 from bot.services import Services
 from bot.store.records import ReviewRecord
@@ -80,7 +80,8 @@ def validate(services: Services, task_id: int, unit: str, due: date, today: date
     if due <= today or (current is not None and due <= current):
         raise ReviewError("not_later", current=current, due=due, today=today)
     if due > (limit := extension_limit(services.store, today)):
-        raise ReviewError("too_far", due=due, limit=limit)
+        year = plan_year(services.store, today)
+        raise ReviewError("too_far", due=due, limit=limit, plan_year=year, base=limit.year - 1)
     return current
 
 

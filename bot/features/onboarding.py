@@ -93,16 +93,19 @@ class BoundContact:
 def units_overview(services: Services) -> tuple[str, list[BoundContact]]:
     """Units with their bound contacts (for unbind buttons) and the units nobody speaks for."""
     contacts = services.store.contacts()
+    office = services.units.coordinator.name
     bound: list[BoundContact] = []
     rows, missing = [], []
     for index, unit in enumerate(services.units.units):
         mine = [c for c in contacts if c["unit"] == unit.name]
         if not mine:
-            missing.append(unit.name)
+            if unit.name != office:  # the coordinators themselves speak for their office
+                missing.append(unit.name)
             continue
         rows.append((unit.name, mine))
         bound += [BoundContact(c["user_id"], c["name"], unit.name, index) for c in mine]
-    return render("units.html.j2", rows=rows, missing=missing), bound
+    text = render("units.html.j2", rows=rows, missing=missing, office=office)
+    return text, bound
 
 
 def unit_at(services: Services, index: int) -> str | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from bot.features.errors import CodedError
 from bot.plan import Plan, load_plan
 from bot.plan.digest import PlanDigest, digest_plan
+from bot.plan.template import TemplateSpec
 from bot.services import PlanError, Services
 from bot.store import ImportResult
 from bot.store.records import LedgerEntry
@@ -28,6 +29,7 @@ PLAN_EXTENSIONS = frozenset(
 MAX_BYTES = 20 * 1024 * 1024  # what a bot may download through the Bot API
 EXPIRES = timedelta(days=1)
 LEDGER = "import:"
+TEMPLATE_FILE = "督办导入模板.xlsx"  # the name the template is sent under in chat
 
 
 class PlanImportError(CodedError):
@@ -110,3 +112,12 @@ def cancel(services: Services, token: str, user_id: int) -> None:
     _, path = _claim(services, token, user_id)
     services.store.ledger_put(LEDGER + token, status="cancelled")
     path.unlink(missing_ok=True)
+
+
+def template_spec(services: Services) -> TemplateSpec:
+    """The import template for this office: its unit directory, the groups of the plan it
+    follows, this year on the bot's clock (`duban template` and the chat's 模板 button)."""
+    directory = services.units
+    names = (*(unit.name for unit in directory.units), *directory.groups)
+    groups = dict.fromkeys(t.category for t in services.store.tasks() if t.category)
+    return TemplateSpec(units=names, groups=tuple(groups), year=services.clock.now().year)

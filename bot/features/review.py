@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypedDict, Unpack, cast
 
+from bot.features import evidence
 from bot.features.errors import CodedError
 from bot.services import Services
 from bot.store import Store
@@ -33,7 +34,8 @@ class ReviewError(CodedError, ValueError):
     """A request or decision that cannot be made; `code` says why, `info` carries details.
 
     codes: "unknown_task", "not_responsible", "supporter", "done", "closed", "pending",
-    "no_reason", "reason_too_long", "not_found", "no_date", "not_later", "too_far".
+    "no_reason", "reason_too_long", "not_found", "no_date", "not_later", "too_far",
+    "leads_open" (info `leads`: 通过并办结配合部分 while another lead's part is open).
     """
 
 
@@ -46,6 +48,42 @@ class Decision:
     task_closed: bool = False
     closed_parts: tuple[str, ...] = ()  # supporters' parts closed with the claim
     kept_open: tuple[str, ...] = ()  # supporters' parts left open (牵头已完成，配合未完)
+    leads_open: tuple[str, ...] = ()  # the other leads whose parts are still open
+    evidence: int | None = None  # a claim's evidence files when it was approved
+
+
+@dataclass(frozen=True)
+class ClaimFacts:
+    """What a coordinator must know before approving a lead's claim, from the store.
+
+    `other_leads`: the task's other leads whose parts are not done — while there are any, the
+    supporters' parts cannot be closed with this claim (they still support open lead work).
+    """
+
+    evidence: int  # files the claiming unit uploaded for the task
+    open_supporters: tuple[str, ...]
+    other_leads: tuple[str, ...]
+
+    @property
+    def can_close_supporters(self) -> bool:
+        return bool(self.open_supporters) and not self.other_leads
+
+
+def claim_facts(store: Store, record: ReviewRecord) -> ClaimFacts:
+    """The evidence count, open supporters' parts and open co-leads of a claim's task."""
+    task_id = record["task"]
+    return ClaimFacts(
+        evidence=evidence.count_evidence(store, task_id, record["unit"]),
+        open_supporters=tuple(p["unit"] for p in open_supporter_parts(store, task_id)),
+        other_leads=tuple(
+            s["unit"]
+            for s in store.states(task=task_id)
+            if s["role"] == "lead"
+            and s["unit"] != record["unit"]
+            and s["status"] != "done"
+            and not s.get("removed")
+        ),
+    )
 
 
 SUPPORTERS = ("close", "keep")
@@ -269,6 +307,10 @@ def approve(
     closed = False
     closed_parts: list[str] = []
     kept: list[str] = []
+    facts = claim_facts(store, record) if record["kind"] == "claim" else None
+    if facts is not None and supporters == "close" and facts.other_leads:
+        # Never a silent "keep" for a pressed "close": say why, decide nothing.
+        raise ReviewError("leads_open", task=task_id, leads=list(facts.other_leads))
     if record["kind"] == "claim":
         _mark(
             store,
@@ -306,6 +348,8 @@ def approve(
         task_closed=closed,
         closed_parts=tuple(closed_parts),
         kept_open=tuple(kept),
+        leads_open=facts.other_leads if facts else (),
+        evidence=facts.evidence if facts else None,
     )
 
 

@@ -10,7 +10,15 @@ from pathlib import Path
 from bot import DATA
 from bot.plan.deadline import parse_deadline
 from bot.plan.delimited import parse_delimited
-from bot.plan.digest import PlanDigest, Suggest, describe_task, digest_plan, unknown_units
+from bot.plan.digest import (
+    PlanDigest,
+    Suggest,
+    describe_task,
+    digest_plan,
+    plan_doubts,
+    unit_doubts,
+    unknown_units,
+)
 from bot.plan.docx import read_docx
 from bot.plan.excel import parse_workbook
 from bot.plan.flat import parse_flat
@@ -40,6 +48,7 @@ __all__ = [
     "normalize_unit",
     "parse_deadline",
     "parse_text",
+    "plan_doubts",
     "split_units",
     "suggester",
 ]
@@ -194,6 +203,9 @@ def check_loaded(plan: Plan, known_units: Suggest | None = None) -> list[Problem
     """Every problem of a plan already read: its own, and warnings for unknown units."""
     suggest = known_units or _bundled_suggester()
     problems = list(plan.problems)
+    for task in plan.tasks:
+        for doubt in unit_doubts(task):
+            problems.append(Problem(plan.line_of(task), f"任务 {task.id}：{doubt}", "warning"))
     for task, name, nearest in unknown_units(plan, suggest):
         message = f"未知单位“{name}”"
         if nearest:

@@ -173,9 +173,9 @@ _IN_TEXT = re.compile(
 
 
 def deadline_in_text(text: str, year: int | None) -> str | None:
-    """The latest milestone a measure's own text names (`…5月底前实现…`), as written."""
+    """The latest milestone a measure's own text names (`…5月底前实现…`, `三年内…`), as written."""
     best: tuple[date, str] | None = None
-    for m in _IN_TEXT.finditer(_half(text)):
+    for m in (*_IN_TEXT.finditer(_half(text)), *_YEARS_WITHIN.finditer(_half(text))):
         phrase = text[m.start() : m.end()]
         found = parse_deadline(phrase, year)
         if found and found.due and (best is None or found.due >= best[0]):

@@ -10,8 +10,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+from bot.plan.columns import is_person
 from bot.plan.model import Deadline, Plan, Task
 from bot.plan.unitlist import normalize_unit
+
+_LONG_NAME = 30  # a unit's name longer than this has likely taken in words of the measure
 
 # suggest(name): None if the unit is known, else the nearest known name ("" if none is near)
 Suggest = Callable[[str], str | None]
@@ -31,8 +34,10 @@ class PlanDigest:
     last_due: date | None = None
     unknown_units: tuple[tuple[str, str], ...] = ()  # (name as written, nearest known or "")
     problems: tuple[str, ...] = ()  # `行 N：…`, errors first
+    doubts: tuple[str, ...] = ()  # `第 N 项：牵头单位未能识别`, one line per uncertain task
     errors: int = 0
     warnings: int = 0
+    milestones: int = 0  # dated steps (时间节点) across the tasks
 
     @property
     def importable(self) -> bool:
@@ -61,6 +66,36 @@ def unknown_units(plan: Plan, suggest: Suggest) -> Iterator[tuple[Task, str, str
                 yield task, name, nearest
 
 
+def unit_doubts(task: Task) -> list[str]:
+    """What looks wrong in a task's unit names: a person's name, a name that took in text."""
+    out = []
+    for name in (*task.leads, *task.supporters):
+        if is_person(name):
+            out.append(f"“{name}”像是人名，不是单位")
+        elif len(name) > _LONG_NAME or any(c in name for c in "。：:"):
+            out.append(f"单位“{name[:_LONG_NAME]}…”可能混入了其他文字")
+    return out
+
+
+def task_doubts(task: Task) -> list[str]:
+    """What the reader is not sure of in one task, each said plainly (never a guess kept quiet)."""
+    out = []
+    if not task.leads:
+        out.append("牵头单位未能识别")
+    if task.deadline.kind == "once" and task.deadline.due is None:
+        out.append("时限未能识别")
+    return out + unit_doubts(task)
+
+
+def plan_doubts(plan: Plan) -> list[str]:
+    """`第 3 项：牵头单位未能识别；时限未能识别`, one line per task the reader is unsure of."""
+    lines = []
+    for task in plan.tasks:
+        if doubts := task_doubts(task):
+            lines.append(f"第 {task.id} 项：{'；'.join(doubts)}")
+    return lines
+
+
 def digest_plan(plan: Plan, suggest: Suggest) -> PlanDigest:
     """The digest of a read plan; `suggest` judges unit names (see bot.plan.suggester)."""
     groups: Counter[str] = Counter()
@@ -78,8 +113,10 @@ def digest_plan(plan: Plan, suggest: Suggest) -> PlanDigest:
         last_due=max(dues) if dues else None,
         unknown_units=tuple((name, near) for _, name, near in unknown_units(plan, suggest)),
         problems=tuple(f"行 {p.line}：{p.message}" for p in ordered),
+        doubts=tuple(plan_doubts(plan)),
         errors=sum(p.severity == "error" for p in plan.problems),
         warnings=sum(p.severity == "warning" for p in plan.problems),
+        milestones=sum(len(t.milestones) for t in plan.tasks),
     )
 
 
@@ -102,4 +139,8 @@ def describe_task(task: Task) -> str:
     if task.supporters:
         parts.append(f"配合：{'、'.join(task.supporters)}")
     parts.append(describe_deadline(task.deadline))
+    if task.milestones:
+        parts.append("节点：" + "；".join(f"{m.due.isoformat()} {m.text}" for m in task.milestones))
+    if doubts := unit_doubts(task):  # a missing lead or date already shows as （无）/未识别
+        parts.append(f"待核对：{'；'.join(doubts)}")
     return " | ".join(parts)

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.plan.grid import Grid, parse_grids
 from bot.plan.model import Plan, Problem
+from bot.plan.template import read_template
 
 
 def cell_text(value: Any) -> str:
@@ -46,8 +47,11 @@ def parse_workbook(path: Path) -> Plan:
                 Problem(0, f"无法读取 Excel 文件（文件可能已损坏）：{exc.__class__.__name__}")
             ]
         )
-    for sheet in book.worksheets:
-        rows = _grid(sheet)
+    sheets = [_grid(sheet) for sheet in book.worksheets]
+    for rows in sheets:
+        if (template := read_template(rows)) is not None:  # `duban template`, filled in
+            return template
+    for rows in sheets:
         text = "\n".join(" ".join(c for c in row if c) for row in rows)
         plan = parse_grids([Grid(rows, list(range(1, len(rows) + 1)))], text)
         if plan is not None:

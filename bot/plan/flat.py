@@ -21,15 +21,18 @@ from __future__ import annotations
 
 import re
 
+from bot.plan.build import heading
 from bot.plan.deadline import parse_deadline
 from bot.plan.grid import Grid, parse_grids
-from bot.plan.headers import NUMBER, header_columns, is_header_like
+from bot.plan.headers import NUMBER, header_columns, is_header_like, join_broken_words
 from bot.plan.model import Plan
 
 _MAX_HEADER_CELL = 16
 _MAX_WIDTH = 12
 _NUMBER = re.compile(r"^\d{1,3}[.．、]?$")
 _BAR = re.compile(r"\s*\|\s*$")
+_BAR_ONLY = re.compile(r"^\s*\|\s*$")
+_BARS_ONLY = re.compile(r"^\s*\|(?:\s*\|)+\s*$")
 _UNIT_CELL = re.compile(
     r"(?:局|办|委|院|部|会|中心|政府|街道|镇|乡|单位|部门|公司|集团|所|队|站|行|处|厅|室|联|指挥部)$"
 )
@@ -46,14 +49,22 @@ def _cells(lines: list[str]) -> list[tuple[int, str]]:
     pending: list[str] = []
     start = 0
     first_bar = next((i for i, line in enumerate(lines) if _BAR.search(line)), len(lines))
+    if first_bar < len(lines) and _BAR_ONLY.match(lines[first_bar]):
+        # a `|` on a line of its own closes the cell written on the lines above it
+        first_bar = next((i for i in range(first_bar - 1, -1, -1) if lines[i].strip()), 0)
     for number, line in enumerate(lines, start=1):
         if not barred or number <= first_bar:  # before the table: prose, a line each
-            if line.strip():
-                out.append((number, line.strip()))
+            if line.strip() and not _BAR_ONLY.match(line):  # a `|` of its own ends the cell above
+                out.append((number, _BAR.sub("", line).strip()))
             continue
         if not pending:
             start = number
-        if _BAR.search(line):
+        if _BARS_ONLY.match(line):  # `||`: the cell above closed, then empty cells
+            bars = line.count("|")
+            out.append((start, "".join(pending)))
+            out.extend((number, "") for _ in range(bars - 1))
+            pending = []
+        elif _BAR.search(line):
             pending.append(_BAR.sub("", line).strip())
             out.append((start, "".join(pending)))
             pending = []
@@ -71,7 +82,7 @@ def _header(cells: list[tuple[int, str]]) -> tuple[int, int, dict[str, int]] | N
             continue
         run: list[str] = []
         for _, cell in cells[i : i + _MAX_WIDTH]:
-            if not cell or len(cell) > _MAX_HEADER_CELL or _NUMBER.match(cell):
+            if not cell or len(cell) > _MAX_HEADER_CELL or _NUMBER.match(cell) or heading(cell):
                 break
             run.append(cell)
         if any(c in NUMBER for c in run[1:]):  # the table's number column heads it: start there
@@ -79,7 +90,7 @@ def _header(cells: list[tuple[int, str]]) -> tuple[int, int, dict[str, int]] | N
         for width in range(len(run), 2, -1):
             names = run[:width]
             if (cols := header_columns(names)) and sum(
-                is_header_like([n]) for n in names
+                is_header_like([n, "序号"]) for n in names
             ) * 2 >= width:
                 return i, width, cols
     return None
@@ -98,6 +109,13 @@ def _rows(
         return rows
     current: list[tuple[int, str]] = []
     for line, text in cells:
+        if heading(text) and (not current or len(current) >= width - 1):
+            # a category row between rows: `一、优化营商环境` is a group, no cell of a task
+            if current:
+                rows.extend(_split(current, width, cols))
+            rows.append((line, [text] + [""] * (width - 1)))
+            current = []
+            continue
         if _NUMBER.match(text) and (not current or len(current) >= width - 1):
             if current:
                 rows.extend(_split(current, width, cols))
@@ -162,13 +180,21 @@ def _fit(cells: list[tuple[int, str]], width: int, cols: dict[str, int]) -> tupl
 
 def parse_flat(text: str) -> Plan | None:
     """The plan of a one-cell-per-line table; None if the text holds none."""
+    grid = recover_flat(text)
+    return None if grid is None else parse_grids([grid], text)
+
+
+def recover_flat(text: str) -> Grid | None:
+    """The grid of a one-cell-per-line table (header row first); None if the text holds none."""
     lines = text.splitlines()
     cells = _cells(lines)
+    # a header word broken over two lines (`牵头` / `单位`) is one cell
+    spans = join_broken_words([c for _, c in cells])
+    cells = [(cells[a][0], "".join(c for _, c in cells[a:b])) for a, b in spans]
     found = _header(cells)
     if found is None:
         return None
     start, width, cols = found
     header = [c for _, c in cells[start : start + width]]
     rows = _rows(cells[start + width :], width, cols)
-    grid = Grid([header, *(r for _, r in rows)], [cells[start][0], *(n for n, _ in rows)])
-    return parse_grids([grid], text)
+    return Grid([header, *(r for _, r in rows)], [cells[start][0], *(n for n, _ in rows)])

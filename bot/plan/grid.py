@@ -21,9 +21,11 @@ from bot.plan.build import (
     sub_heading,
     table_plan,
 )
+from bot.plan.columns import line_up, refine
 from bot.plan.headers import header_columns, is_header_like, merge_header_rows
 from bot.plan.model import Plan, Problem
 from bot.plan.roles import RoleRule, role_rule
+from bot.plan.template import is_example
 
 HEADER_SEARCH_ROWS = 30  # title rows above the header are common; a header further down is not
 _CN_NUMERAL = re.compile(r"^[一二三四五六七八九十]+[、.．]?$")
@@ -113,6 +115,7 @@ def parse_grids(grids: Sequence[Grid], text: str, rule: RoleRule | None = None) 
         first = 0
         if found := find_header(grid.rows):
             index, cols, span = found
+            cols = refine(cols, grid.rows[index], grid.rows[index + span :])
             header_key = _key(grid.rows[index])
             width = len(grid.rows[index])
             first = index + span
@@ -125,9 +128,11 @@ def parse_grids(grids: Sequence[Grid], text: str, rule: RoleRule | None = None) 
             seen.append(grid.caption)
             group = _group(grid.caption, seen)
         for index in range(first, len(grid.rows)):
-            row = grid.rows[index]
+            row = line_up(_number_merged_above(grid.rows[index], cols), cols)
             if not any(c.strip() for c in row) or _key(row) == header_key or is_header_like(row):
                 continue
+            if is_example(column(row, cols, "number")):
+                continue  # a filling example (序号 `示例`), as the import template has
             if (name := _group_of_row(row, cols)) is not None:
                 if not seen or seen[-1] != name:
                     seen.append(name)
@@ -156,6 +161,20 @@ def parse_grids(grids: Sequence[Grid], text: str, rule: RoleRule | None = None) 
     if cols is None:
         return None
     return table_plan(title, raws, problems, start_line - 1 if start_line else 0)
+
+
+def _number_merged_above(row: list[str], cols: dict[str, int]) -> list[str]:
+    """`新增学位810个 | | | |` under row 1: the number cell was merged down over this row, so
+    its measure sits in the number column; moved back under the measure."""
+    n, m = cols.get("number"), cols.get("measure")
+    if n is None or m != n + 1 or len(row) <= m:
+        return row
+    first = row[n].strip()
+    if not first or row[m].strip() or split_number(first)[0] is not None:
+        return row
+    if heading(first) or sub_heading(first) or any(c.strip() for c in row[m + 1 :]):
+        return row  # a group heading, or a row whose cells say more than one text
+    return [*row[:n], "", *row[n:-1]] if not row[-1].strip() else [*row[:n], "", *row[n:]]
 
 
 def _is_caption(text: str) -> bool:

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from bot.plan.build import (
@@ -26,7 +26,17 @@ from bot.plan.build import (
 )
 from bot.plan.model import Plan, Problem
 from bot.plan.numerals import parse_number
-from bot.plan.roles import LABEL, RoleRule, Roles, parse_roles, role_rule, split_bracket
+from bot.plan.roles import (
+    CLOSE_BRACKETS,
+    LABEL,
+    OPEN_BRACKETS,
+    RoleRule,
+    Roles,
+    parse_roles,
+    role_rule,
+    split_bracket,
+)
+from bot.plan.unitlist import is_unit_name
 
 _BULLET = re.compile(r"^[\s●•·▪◆◇■□*＊\-—]+")
 
@@ -48,6 +58,8 @@ class _Open:
 def _finish(task: _Open, problems: list[Problem], rule: RoleRule) -> tuple[RawTask, bool, _Open]:
     text, bracket = split_bracket(task.text)
     roles = task.roles
+    if bracket is None and not roles.found:
+        text, bracket = _closing_sentence(text)
     if bracket:
         roles.merge(bracket)
         task.deadline_line = task.deadline_line or (task.line if bracket.deadline else 0)
@@ -76,6 +88,7 @@ def parse_lines(text: str) -> Plan:
     current: _Open | None = None
     rule = role_rule(text)
     numbered = _task_numbering(text)
+    arabic = numbered is split_number and _has_arabic_tasks(text)
     # the `（一）` heading just read: it is the task itself when a label follows it directly
     last_sub: tuple[int, int, str] | None = None
 
@@ -95,9 +108,14 @@ def parse_lines(text: str) -> Plan:
             continue
         if found := sub_heading(line):
             close()
-            sub = (found[0], _name(found[1]))
-            last_sub = (number, found[0], found[1])
-            continue
+            if not arabic and _states_roles(found[1]):
+                # `（一）加强市场体系建设。……〔责任单位：……〕`: the measure itself, not a heading
+                current = _Open(number, found[0], "", top, None)
+                line, last_sub = found[1], None
+            else:
+                sub = (found[0], _name(found[1]))
+                last_sub = (number, found[0], found[1])
+                continue
         if label := LABEL.match(line):
             if current is None and last_sub is not None:
                 current = _Open(last_sub[0], last_sub[1], last_sub[2], top, None)
@@ -111,7 +129,7 @@ def parse_lines(text: str) -> Plan:
             if roles.deadline:
                 current.deadline_line = number
             continue
-        task_no, rest = numbered(line)
+        task_no, rest = numbered(line) if current is None or current.line != number else (None, "")
         if task_no is not None and rest:
             close()
             last_sub = None
@@ -161,11 +179,40 @@ def _task_numbering(text: str) -> Callable[[str], tuple[int | None, str]]:
     return split_number
 
 
+def _closing_sentence(text: str) -> tuple[str, Roles | None]:
+    """`……。区发改局牵头，区财政局配合，2022年6月底前完成。`: the roles a measure's last sentence
+    states without a bracket, and the measure without that sentence."""
+    body = text.rstrip().rstrip("。；;")
+    cut = max(body.rfind("。"), body.rfind("；"), body.rfind(";"))
+    if cut < 0:
+        return text, None
+    last = body[cut + 1 :]
+    roles = parse_roles(last)
+    names = [*roles.leads, *roles.supporters, *roles.responsible]
+    if not roles.found or roles.leftover or not all(is_unit_name(n) for n in names):
+        return text, None
+    return body[: cut + 1], roles
+
+
+def _has_arabic_tasks(text: str) -> bool:
+    """Whether any line is numbered `1.`/`1、` (then `（一）` lines are headings above them)."""
+    lines = (_BULLET.sub("", line).strip() for line in text.splitlines())
+    return any(split_number(line)[0] is not None for line in lines if line and not heading(line))
+
+
+def _states_roles(text: str) -> bool:
+    """Whether a `（一）` line names its own units: a role bracket or a label after its text."""
+    _, bracket = split_bracket(text)
+    return bracket is not None or bool((m := _outer_label(text)) and m.start() > 0)
+
+
 def _outer_label(line: str) -> re.Match[str] | None:
     """The first label outside parentheses (labels inside a bracket belong to the bracket)."""
     for m in LABEL.finditer(line):
         before = line[: m.start()]
-        if sum(before.count(c) for c in "(（") <= sum(before.count(c) for c in ")）"):
+        if sum(before.count(c) for c in OPEN_BRACKETS) <= sum(
+            before.count(c) for c in CLOSE_BRACKETS
+        ):
             return m
     return None
 
@@ -175,15 +222,40 @@ def _name(text: str) -> str:
     return text.split("。", 1)[0].strip()
 
 
+def _groups_by_sub(tasks: Iterable[_Open]) -> bool:
+    """Whether the `（一）` level groups the tasks: the top level is the group, unless every
+    task stands under one `一、` (`二、重点任务`) and the `（一）` headings below it split them."""
+    tasks = list(tasks)
+    tops = {t.top for t in tasks if t.top}
+    subs = {t.sub for t in tasks if t.sub}
+    return len(tops) <= 1 and len(subs) > 1
+
+
+def _distinct_group_numbers(raws: list[RawTask]) -> None:
+    """Groups numbered 1, 2, … in order when two groups would share a number (`（二）` under
+    `一、` and `二、` itself); a document whose own numbers are distinct keeps them."""
+    numbers: dict[str, int] = {}
+    for raw in raws:
+        numbers.setdefault(raw.category, raw.category_no)
+    named = {name: no for name, no in numbers.items() if name}
+    if len(set(named.values())) == len(named):
+        return
+    order = {name: i for i, name in enumerate(named, start=1)}
+    for raw in raws:
+        if raw.category:
+            raw.category_no = order[raw.category]
+
+
 def _assemble(
     text: str, finished: list[tuple[RawTask, bool, _Open]], problems: list[Problem]
 ) -> Plan:
-    # the nearest heading above a task is its group: `（一）` under `一、` when there is one
     sections: dict[tuple[int, str] | None, list[tuple[RawTask, bool]]] = {}
+    by_sub = _groups_by_sub(task for _, _, task in finished)
     for raw, has_roles, task in finished:
-        group = task.sub or task.top
+        group = (task.sub or task.top) if by_sub else (task.top or task.sub)
         raw.category_no, raw.category = group or (0, "")
         sections.setdefault(group, []).append((raw, has_roles))
+    _distinct_group_numbers([raw for raw, _, _ in finished])
     raws: list[RawTask] = []
     any_roles = any(has for _, has, _ in finished)
     for section, items in sections.items():

@@ -39,6 +39,21 @@ class Deadline:
         )
 
 
+@dataclass(frozen=True, order=True)
+class Milestone:
+    """A dated step on the way to a task's deadline (时间节点): `2021-06-30 出台实施方案`."""
+
+    due: date
+    text: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"due": self.due.isoformat(), "text": self.text}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Milestone:
+        return cls(due=date.fromisoformat(raw["due"]), text=str(raw.get("text", "")))
+
+
 @dataclass(frozen=True)
 class Task:
     """One measure of the plan (重点任务分解表 row)."""
@@ -52,6 +67,8 @@ class Task:
     leads: tuple[str, ...]
     supporters: tuple[str, ...] = ()
     line: int = 0  # source line number (1-based) in the plan file
+    milestones: tuple[Milestone, ...] = ()  # in date order; the deadline is the last step
+    remarks: str = ""  # 备注, as written
 
     def to_json(self) -> dict[str, Any]:
         """The CONTRACT.md shape of `duban tasks --json`."""
@@ -64,6 +81,7 @@ class Task:
             "deadline": self.deadline.to_json(),
             "leads": list(self.leads),
             "supporters": list(self.supporters),
+            "milestones": [m.to_json() for m in sorted(self.milestones)],
         }
 
     def to_record(self) -> dict[str, Any]:
@@ -71,6 +89,7 @@ class Task:
         rec = self.to_json()
         rec["deadline"]["action"] = self.deadline.action
         rec["line"] = self.line
+        rec["remarks"] = self.remarks
         return rec
 
     @classmethod
@@ -85,6 +104,9 @@ class Task:
             leads=tuple(raw["leads"]),
             supporters=tuple(raw.get("supporters", ())),
             line=int(raw.get("line", 0)),
+            # records stored before milestones and remarks existed have neither key
+            milestones=tuple(sorted(Milestone.from_json(m) for m in raw.get("milestones") or ())),
+            remarks=str(raw.get("remarks") or ""),
         )
 
 

@@ -34,6 +34,12 @@ _LABELS = {
     "协办部门": "supporters",
     "参与单位": "supporters",
     "参与部门": "supporters",
+    # a line that says both roles at once: `部门分工：X牵头，各地、各部门配合。`
+    "部门分工": "mixed",
+    "责任分工": "mixed",
+    "任务分工": "mixed",
+    "职责分工": "mixed",
+    "分工": "mixed",
     "时限要求": "deadline",
     "完成时限": "deadline",
     "完成时间": "deadline",
@@ -44,8 +50,10 @@ _LABELS = {
 }
 # longest first: `协同责任单位` is not `责任单位`
 LABEL = re.compile(rf"({'|'.join(sorted(_LABELS, key=len, reverse=True))})\s*[:：]\s*")
+# `X按职责分工负责`, `Y分别牵头`, `Z共同负责落实`: the words before the role are no part of a name
 _SUFFIX = re.compile(
-    r"(?:分别|共同|联合)?(牵头负责|牵头|负责|配合|协同|协助|参与)(?:实施|落实|推进|完成)?$"
+    r"(?:(?:按照?|根据|依据)(?:各自)?职责(?:分工)?)?(?:分别|共同|联合|会同)?"
+    r"(牵头负责|牵头|负责|配合|协同|协助|协办|参与)(?:实施|落实|推进|完成|工作)?$"
 )
 _SUFFIX_ROLE = {"牵头负责": "leads", "牵头": "leads", "负责": "responsible"}
 # `区发改局牵头、区财政局配合`: a role word followed by a list separator ends a clause
@@ -56,7 +64,13 @@ _UNIT_LIKE = re.compile(
     r"(?:局|办|委|院|部|会|中心|政府|街道|镇|乡|单位|部门|公司|集团|所|队|站|行|处|厅|室|区|县|市)$"
 )
 _CLAUSE_SEPARATORS = "；;，,。\n"
+OPEN_BRACKETS = "(（〔【［["
+CLOSE_BRACKETS = ")）〕】］]"
 _ROLE_WORD = re.compile(r"牵头|配合|负责|协同|协办|参与")
+# a clause of a bracket that is a note about the document, not a unit: `不再做分工，下同`
+_NOTE_CLAUSE = re.compile(
+    r"下同|不再|均涉及|以下简称|为牵头|列第一|排名第一|排在首位|如无特别说明|除.{1,12}外"
+)
 # `列第一位的为牵头单位`, `排名第一的单位为牵头单位`, `第一个单位为牵头单位`, `排在首位的…牵头`
 _FIRST_LEADS = re.compile(
     r"(?:列|排|排名|排序|名列)?(?:在)?(?:第一|首)(?:位|个|家)?(?:的|者)?(?:责任)?(?:单位|部门)?"
@@ -120,9 +134,9 @@ def _clauses(text: str) -> list[str]:
     """`text` split on `；;，,` outside parentheses."""
     out, depth, start = [], 0, 0
     for i, ch in enumerate(text):
-        if ch in "(（":
+        if ch in OPEN_BRACKETS:
             depth += 1
-        elif ch in ")）":
+        elif ch in CLOSE_BRACKETS:
             depth = max(0, depth - 1)
         elif ch in _CLAUSE_SEPARATORS and depth == 0:
             out.append(text[start:i])
@@ -148,17 +162,26 @@ def parse_roles(text: str) -> Roles:
         if m := LABEL.match(clause):
             open_role = _LABELS[m.group(1)]
             value = clause[m.end() :]
-            if open_role == "deadline":
-                roles.deadline = value
+            if open_role == "mixed":
+                # `部门分工：` names no role itself: its clauses say `X牵头`, `Y配合`
+                open_role, clause = None, value
             else:
-                getattr(roles, open_role).extend(split_units(value))
-            continue
+                if open_role == "deadline":
+                    roles.deadline = value
+                elif (said := _SUFFIX.search(value)) and _SUFFIX_ROLE.get(said.group(1)) == "leads":
+                    # `责任单位：X、Y分别牵头`: the list says itself that its units lead
+                    roles.leads.extend(split_units(value[: said.start()]))
+                else:
+                    getattr(roles, open_role).extend(split_units(value))
+                continue
         if m := _SUFFIX.search(clause):
             role = _SUFFIX_ROLE.get(m.group(1), "supporters")
             for name in [*pending, clause[: m.start()]]:
                 getattr(roles, role).extend(split_units(name))
             pending, open_role = [], None
             continue
+        if _NOTE_CLAUSE.search(clause):
+            continue  # the document's own rule (read by role_rule), never a unit
         if open_role == "deadline":
             roles.deadline += "，" + clause
         elif open_role is not None and not roles.deadline and parse_deadline(clause, 2000):
@@ -180,14 +203,14 @@ def parse_roles(text: str) -> Roles:
 
 
 def _brackets(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each top-level bracket group, end exclusive."""
+    """(start, end) of each top-level bracket group, end exclusive: `（…）`, `〔…〕`, `【…】`."""
     spans, depth, start = [], 0, 0
     for i, ch in enumerate(text):
-        if ch in "(（":
+        if ch in OPEN_BRACKETS:
             if depth == 0:
                 start = i
             depth += 1
-        elif ch in ")）" and depth:
+        elif ch in CLOSE_BRACKETS and depth:
             depth -= 1
             if depth == 0:
                 spans.append((start, i + 1))
@@ -198,7 +221,7 @@ def split_bracket(text: str) -> tuple[str, Roles | None]:
     """The measure without its units bracket, and the roles the (last such) bracket names."""
     for start, end in reversed(_brackets(text)):
         inner = text[start + 1 : end - 1]
-        if not _ROLE_WORD.search(inner):
+        if not _ROLE_WORD.search(inner) and not LABEL.search(inner):
             continue  # `（国办发〔2020〕42号）` and the like
         roles = parse_roles(inner)
         if roles.found:

@@ -27,6 +27,16 @@ _NOTE = re.compile(
     r"[(（][^()（）]*(?:下同|除|标注|标\*|以下简称|为牵头|列第一|排名|排序|按职责|分工)[^()（）]*[)）]"
 )
 _STRAY = re.compile(r"^[*＊★☆△▲※]+|[*＊★☆△▲※]+$")
+# a role verb left on the last name of a list: `区财政局按职责分工负责`, `区民政局配合`
+_TRAILING_VERB = re.compile(
+    r"(?:(?:按照?|根据|依据)(?:各自)?职责(?:分工)?)?(?:分别|共同|联合|会同)?"
+    r"(?:牵头负责|牵头|负责|配合|协同|协助|协办|参与)(?:实施|落实|推进|完成|工作)?$"
+)
+# a unit name: what it ends with (for lists that separate names by spaces only)
+UNIT_END = re.compile(
+    r"(?:局|办|委|院|部|会|中心|政府|街道|镇|乡|单位|部门|公司|集团|所|队|站|行|处|厅|室|科|股"
+    r"|联|社|馆|团|区|县|市|管委会|指挥部|分局|支队|大队|法院|检察院)[)）]?$"
+)
 # `各区、县级市`, `各县、市、区`: a short `各X` followed by bare levels is one group
 _EACH = re.compile(r"^各[^()（）]{1,2}$")
 _LEVEL = re.compile(
@@ -35,6 +45,11 @@ _LEVEL = re.compile(
 # `具行政许可、行政处罚职能的部门`: a clause ending in `…的部门/单位` continues the one before
 _OF_UNITS = re.compile(r"的(?:部门|单位|机构)$")
 _QUALIFIER = re.compile(r"^(?:具有|具|承担|负有|负责|涉及|拥有|履行|有)")
+
+
+def is_unit_name(name: str) -> bool:
+    """Whether a name reads as a unit's (or a group of units): `区发改局`, `各镇（街道）`."""
+    return len(name) <= 30 and bool(UNIT_END.search(name) or is_group_phrase(name))
 
 
 def normalize_unit(name: str) -> str:
@@ -110,5 +125,32 @@ def split_units(text: str, keep: Iterable[str] = ()) -> list[str]:
             items.append(text[start:i])
             start = i + 1
     items.append(text[start:])
-    names = (strip_etc(_STRAY.sub("", item.strip()).strip()) for item in items)
-    return _joined([name for name in names if name and name.strip("()（）")])
+    names = (_clean_name(item) for item in items)
+    return _joined([n for name in names for n in _by_spaces(name) if n and n.strip("()（）")])
+
+
+def _clean_name(item: str) -> str:
+    """One listed name without stray marks, `等有关部门`, a role verb or an unmatched bracket."""
+    name = _balanced(strip_etc(_STRAY.sub("", item.strip()).strip()))
+    stripped = _TRAILING_VERB.sub("", name).strip()
+    if stripped and stripped != name:
+        name = _balanced(strip_etc(stripped))
+    return name
+
+
+def _balanced(name: str) -> str:
+    """`区发改局）` → `区发改局`: a closing bracket whose opening one is in another item."""
+    pairs = {")": "(", "）": "（", "〕": "〔", "】": "【", "]": "[", "］": "［"}
+    while name and name[-1] in pairs and name.count(name[-1]) > name.count(pairs[name[-1]]):
+        name = name[:-1].rstrip()
+    while name and name[0] in "(（〔【[［" and not any(c in name for c in ")）〕】]］"):
+        name = name[1:].lstrip()
+    return name
+
+
+def _by_spaces(name: str) -> list[str]:
+    """`区发改局 区财政局`: names separated by spaces only, when every part is a unit's name."""
+    parts = name.split()
+    if len(parts) > 1 and all(UNIT_END.search(p) and len(p) >= 3 for p in parts):
+        return parts
+    return [name]

@@ -9,7 +9,7 @@ import yaml
 
 from bot.plan.build import title_of
 from bot.plan.deadline import parse_deadline
-from bot.plan.model import Deadline, Plan, Problem, Task
+from bot.plan.model import Deadline, Milestone, Plan, Problem, Task
 from bot.plan.unitlist import split_units
 
 _HEADER = (
@@ -19,7 +19,7 @@ _HEADER = (
 )
 _KINDS = ("once", "monthly", "quarterly", "ongoing")
 _FIELDS = {"id", "category_no", "category", "title", "text", "deadline", "leads", "supporters"}
-_FIELDS |= {"line"}
+_FIELDS |= {"line", "milestones", "remarks"}
 
 
 class _Dumper(yaml.SafeDumper):
@@ -60,6 +60,8 @@ def dump_plan(plan: Plan) -> str:
             "deadline": _deadline_out(t.deadline, plan.year),
             "leads": list(t.leads),
             "supporters": list(t.supporters),
+            **({"milestones": [m.to_json() for m in t.milestones]} if t.milestones else {}),
+            **({"remarks": t.remarks} if t.remarks else {}),
             "line": t.line,
         }
         for t in plan.tasks
@@ -198,6 +200,14 @@ def _task(
             Problem(at.get("deadline", line), f"任务 {number} 的时限要求无法识别：“{shown}”")
         )
         deadline = Deadline(kind="once", text=str(shown))
+    milestones = _milestones(entry.get("milestones"))
+    if milestones is None:
+        problems.append(
+            Problem(
+                at.get("milestones", line),
+                f"任务 {number} 的 milestones 应为列表，每项写成 {{due: YYYY-MM-DD, text: 内容}}",
+            )
+        )
     category_no = entry.get("category_no", 0)
     source_line = entry.get("line", line)
     return Task(
@@ -210,4 +220,27 @@ def _task(
         leads=tuple(leads),
         supporters=tuple(supporters),
         line=source_line if isinstance(source_line, int) else line,
+        milestones=milestones or (),
+        remarks=str(entry.get("remarks") or ""),
     )
+
+
+def _milestones(value: Any) -> tuple[Milestone, ...] | None:
+    """`[{due: 2021-06-30, text: …}]` as Milestones in date order; None when malformed."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        return None
+    found: list[Milestone] = []
+    for item in value:
+        if not isinstance(item, dict) or not str(item.get("text") or "").strip():
+            return None
+        due = item.get("due")
+        try:
+            due = date.fromisoformat(due) if isinstance(due, str) else due
+        except ValueError:
+            return None
+        if not isinstance(due, date):
+            return None
+        found.append(Milestone(due, str(item["text"]).strip()))
+    return tuple(sorted(found))

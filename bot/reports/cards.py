@@ -35,6 +35,13 @@ class Card:
     days_left: int | None  # working days (bot.domain.days): negative when late
     updated_by: str | None
     reported_now: bool = False  # a periodic task whose current period is reported
+    overdue: bool = False  # past due and owed (bot.domain.progress.is_overdue)
+    nil_return: bool = False  # this period's report was a 零报告
+
+    @property
+    def shown_status(self) -> str:
+        """The status as shown: "nil" (零报告) for this period's nil return."""
+        return "nil" if self.nil_return else self.state["status"]
 
     @property
     def open(self) -> bool:
@@ -47,21 +54,25 @@ class Card:
 
 def names_by_user(services: Services) -> dict[int, str]:
     """Display names of everyone who ever acted: contacts (bound or not) and coordinators.
-    Shared (callers must not change it): drawn once per change of the contacts table, as each
-    card asks for it."""
+    Shared (callers must not change it): drawn once per change of the contacts and meta tables
+    (coordinators' names), as each card asks for it."""
     coordinators = services.settings.coordinators
 
     def compute() -> dict[int, str]:
-        names = {uid: f"督办（{uid}）" for uid in coordinators}
+        known = services.store.coordinator_names()
+        names = {
+            uid: f"{known[uid]}（督办）" if uid in known else "督办人员" for uid in coordinators
+        }
         for doc in services.store.contacts(former=True):
             names.setdefault(doc["user_id"], doc.get("name") or str(doc["user_id"]))
         return names
 
-    return services.store.derived("names_by_user", ("contacts",), coordinators, compute)
+    return services.store.derived("names_by_user", ("contacts", "meta"), coordinators, compute)
 
 
 def card(services: Services, task: Task, state: StateRow, today: date) -> Card:
-    due = effective_due(task, state, today)
+    since = services.tracking_start()
+    due = effective_due(task, state, today, since)
     period = period_key(task, today)
     who = state.get("updated_by")
     names = names_by_user(services) if who is not None else {}
@@ -73,6 +84,8 @@ def card(services: Services, task: Task, state: StateRow, today: date) -> Card:
         days_left=None if due is None else (0 if due == today else _nonzero(services, today, due)),
         updated_by=names.get(who, str(who)) if isinstance(who, int) else who,
         reported_now=period is not None and period in (state.get("reported") or []),
+        overdue=progress.is_overdue(task, state, today, since),
+        nil_return=progress.nil_return(task, state, today),
     )
 
 
@@ -159,7 +172,7 @@ class TaskList:
 
 def urgency(card: Card, today: date) -> str:
     """`overdue`, `soon` (due within 5 working days, not yet reported) or `later`."""
-    if progress.is_overdue(card.task, card.state, today):
+    if card.overdue:
         return "overdue"
     waiting = card.reported_now or card.state.get("claim") == "pending"
     if card.days_left is not None and 0 <= card.days_left <= SOON_WORKDAYS and not waiting:

@@ -31,7 +31,6 @@ def planned(
     """
     store, settings = services.store, services.settings
     planner = plan_all if include_unreachable else plan_reminders
-    imported = store.imported_at()
     return planner(
         store.tasks(),
         store.states(),
@@ -47,7 +46,7 @@ def planned(
         # Catch-up is what *today's* sweep adds for days the bot was down; the preview of a
         # later day assumes the sweeps in between ran (they catch up first).
         escalated=escalated_keys(store) if day == services.clock.now().date() else None,
-        since=imported.astimezone(settings.timezone).date() if imported else None,
+        since=services.tracking_start(),
     )
 
 

@@ -21,8 +21,9 @@ def _row(rec: EvidenceRow) -> dict[str, str]:
     return {
         "name": rec["name"],
         "size": evidence.format_size(rec["size"]),
-        "uploader": rec["uploader_name"],
+        "uploader": rec.get("uploader_name") or "",
         "at": rec["at"],
+        "caption": rec.get("caption") or "",
     }
 
 

@@ -13,7 +13,7 @@ import tempfile
 import unicodedata
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot.domain import progress
 from bot.domain.days import days_late
-from bot.domain.status import ROLE_LABELS, STATUS_LABELS
+from bot.domain.status import ROLE_LABELS, SHOWN_LABELS, STATUS_LABELS, period_key, period_label
 from bot.features import campaign, kpis, review
+from bot.features.evidence import format_size
 from bot.features.evidence import records as evidence_records
+from bot.plan.model import Task
 from bot.reports import scorecard as scoring
 from bot.reports.summary import cn_number, snapshot
 from bot.reports.views import EVENT_LABELS
@@ -98,7 +100,8 @@ def collect(services: Services, today: date | None = None) -> ReportData:
     return ReportData(
         sheets=[
             _decomposition(tasks, evidence_counts, services, today),
-            _history(store.events(), names, who),
+            _history(store.events(), names, who, _HistoryFacts.read(services, evidence)),
+            _evidence(evidence, names),
             _activities(campaign.activities(store), names),
             _rectifications(campaign.rectifications(store), names),
             _kpis(kpis.metric_records(store), services),
@@ -145,7 +148,7 @@ def _decomposition(
                         _part_status(part),
                         part.progress,
                         part.updated_at.strftime("%Y-%m-%d %H:%M") if part.updated_at else "",
-                        part.note or "",
+                        _part_note(task, part, today),
                         evidence_counts.get((task.id, part.unit), 0),
                         late,
                         task_label(tp),
@@ -167,8 +170,16 @@ def task_label(tp: progress.TaskProgress) -> str:
     return progress.LIGHT_LABELS[tp.light]
 
 
+def _part_note(task: Task, part: progress.Part, today: date) -> str:
+    """The part's latest note; a 零报告 says so, with its period (its note, if any, after)."""
+    if not part.nil_return:
+        return part.note or ""
+    said = f"{period_label(period_key(task, today))}零报告"
+    return f"{said}；此前说明：{part.note}" if part.note else said
+
+
 def _part_status(part: progress.Part) -> str:
-    label = STATUS_LABELS.get(part.status, part.status)
+    label = SHOWN_LABELS.get(part.shown_status, part.status)
     if part.claim == "pending":
         return label + "（待审核）"
     if part.closed_by == "coordinator":
@@ -208,9 +219,10 @@ def actor_names(services: Services) -> dict[int, str]:
         for uid, name in names.items()
         if units.get(uid)
     }
+    known = store.coordinator_names()
     for uid in services.settings.coordinators:
         if uid not in out:
-            out[uid] = f"{names.get(uid) or '督办人员'}（{office}·督办）"
+            out[uid] = f"{known.get(uid) or names.get(uid) or '督办人员'}（{office}·督办）"
     return out
 
 
@@ -223,17 +235,72 @@ def actor_label(actor: Any, names: dict[int, str]) -> str:
     return SYSTEM_ACTORS.get(str(actor), f"系统（{actor}）")
 
 
-def _event_text(ev: Event) -> str:
-    """What an event says, in words: a value, the new deadline, a nil return, a note or reason."""
+@dataclass(frozen=True)
+class _HistoryFacts:
+    """What the history's rows look up: evidence files (for events older than the file
+    fields), contacts' units by user id, and the summary chat's id."""
+
+    files: dict[tuple[Any, Any, Any], EvidenceRecord]
+    units_of: dict[int, list[str]]
+    summary_chat: int | None
+
+    @classmethod
+    def read(cls, services: Services, evidence: list[EvidenceRecord]) -> _HistoryFacts:
+        # keep_file stamps the record and its event with the same instant
+        files = {(r.get("task"), r.get("unit"), r.get("at")): r for r in evidence}
+        units_of: dict[int, list[str]] = {}
+        for c in services.store.contacts(former=True):
+            units_of.setdefault(int(c["user_id"]), []).append(c["unit"])
+        return cls(files, units_of, services.settings.summary_chat_id)
+
+
+def describe_file(name: str | None, size: Any, sha256: str | None, caption: str | None) -> str:
+    """A kept file in words for the record: name, size, hash and what the sender wrote."""
+    words = [f"文件：{name or '（未记录文件名）'}"]
+    if isinstance(size, int) and not isinstance(size, bool):
+        words.append(f"大小：{format_size(size)}（{size} 字节）")
+    if sha256:
+        words.append(f"sha256：{sha256}")
+    if caption:
+        words.append(f"说明：{caption}")
+    return "；".join(words)
+
+
+def _evidence_text(ev: Event, facts: _HistoryFacts) -> str:
+    rec: Mapping[str, Any] = facts.files.get((ev.get("task"), ev.get("unit"), ev.get("at"))) or {}
+    return describe_file(
+        ev.get("last_evidence") or rec.get("name"),
+        ev.get("file_size", rec.get("size")),
+        ev.get("sha256") or rec.get("sha256"),
+        ev.get("last_caption") or rec.get("caption"),
+    )
+
+
+def _event_text(ev: Event, names: dict[int, str], facts: _HistoryFacts) -> str:
+    """What an event says, in words: a value, the new deadline, a nil return, a note or reason,
+    the file kept, the reminder sent, the plan change; never empty."""
+    kind = ev["kind"]
     words = []
-    if ev["kind"] == "report" and not ev.get("status") and ev.get("reported"):
+    if kind == "report" and not ev.get("status") and ev.get("reported"):
         words.append(f"零报告（{ev['reported'][-1]}）")
-    if ev["kind"] == "metric":
+    elif kind == "report" and ev.get("reported"):
+        words.append(f"报送（{ev['reported'][-1]}）")
+    if kind == "evidence":
+        words.append(_evidence_text(ev, facts))
+    if kind == "metric":
         words.append(f"{kpis.describe(ev.get('key'), ev.get('value'))}")
+    if kind == "extension.request" and ev.get("due"):
+        words.append(f"申请延期至 {ev['due']}")
     if ev.get("due_override"):
         words.append(f"截止日期改为 {ev['due_override']}")
-    if ev.get("reminder_kind"):
-        words.append(REMINDER_LABELS.get(ev["reminder_kind"], ev["reminder_kind"]))
+    if kind == "snooze":
+        until = ev.get("snoozed_until")
+        words.append(f"暂缓提醒至 {until}" if until else "恢复提醒")
+    if kind == "reminder":
+        what = REMINDER_LABELS.get(ev.get("reminder_kind") or "", "提醒")
+        role = ROLE_LABELS.get(ev.get("role") or "")
+        words.append(f"{what}（发给{role}单位）" if role else what)
+    words += _bookkeeping_text(ev, names, facts)
     said = (
         ev.get("note"),
         ev.get("reason"),
@@ -244,7 +311,65 @@ def _event_text(ev: Event) -> str:
     text = next((value for value in said if value), None)
     if text:
         words.append(str(text))
+    if not words:
+        words.append(PLAIN_EVENTS.get(kind, EVENT_LABELS.get(kind, kind)))
     return " ".join(words)
+
+
+def _bookkeeping_text(ev: Event, names: dict[int, str], facts: _HistoryFacts) -> list[str]:
+    """The words of events about the plan, the people and the summary."""
+    kind = ev["kind"]
+    if kind == "plan.import":
+        source = Path(str(ev.get("source") or "")).name
+        counts = (
+            ("新增", ev.get("added")),
+            ("修改", ev.get("changed")),
+            ("撤销", ev.get("archived")),
+        )
+        tally = "，".join(f"{word} {len(ids or [])} 项" for word, ids in counts)
+        return [f"导入计划{f' {source}' if source else ''}：{tally}"]
+    if kind == "plan.revision":
+        fields = "、".join(FIELD_LABELS.get(k, k) for k in ev.get("changes") or {})
+        return [f"计划修订（第 {ev.get('revision')} 版）：{fields or '内容'}有变"]
+    if kind == "contact.bind":
+        return [f"{ev.get('name') or '联系人'} 通过邀请绑定为联系人"]
+    if kind == "contact.unbind":
+        uid = ev.get("user_id")
+        return [f"解除绑定：{names.get(uid, '联系人') if isinstance(uid, int) else '联系人'}"]
+    if kind == "contact.reachable":
+        uid = ev.get("user_id")
+        who = names.get(uid, "联系人") if isinstance(uid, int) else "联系人"
+        state = "重新可以接收消息" if ev.get("reachable") else "屏蔽了机器人，消息无法送达"
+        return [f"{who} {state}"]
+    if kind == "summary.posted":
+        chat = ev.get("chat")
+        where = "协调群" if chat is not None and chat == facts.summary_chat else f"会话 {chat}"
+        if ev.get("week"):
+            return [f"第 {ev['week']} 周周报已发送到{where}"]
+        return [f"督办人员手动发送周报到{where}"]
+    if kind == "invite.create":
+        return ["生成联系人邀请链接"]
+    return []
+
+
+def _event_unit(ev: Event, facts: _HistoryFacts) -> str:
+    """The unit an event is about; a contact's units for events about a person; "—" if none."""
+    if ev.get("unit"):
+        return str(ev["unit"])
+    uid = ev.get("user_id")
+    if isinstance(uid, int) and facts.units_of.get(uid):
+        return "、".join(dict.fromkeys(facts.units_of[uid]))
+    return "—"
+
+
+def _event_state(ev: Event) -> str:
+    """The 状态 column: a part's status, or a reminder's delivery outcome, in words."""
+    status = ev.get("status")
+    if not status:
+        return ""
+    if ev["kind"] in ("reminder", "summary.posted"):
+        return DELIVERY_LABELS.get(status, "发送情况不明")
+    return STATUS_LABELS.get(status, status)
 
 
 REMINDER_LABELS = {
@@ -256,10 +381,42 @@ REMINDER_LABELS = {
     "ongoing": "持续推进提醒",
     "escalation": "督办升级",
     "escalation2": "报区政府督查室",
+    "manual": "督办人员催办",
+}
+# A reminder's delivery outcome (bot.telegram.outbox.Delivery.status, and the ledger's)
+DELIVERY_LABELS = {
+    "sent": "已送达",
+    "uncertain": "超时未确认，已重发",
+    "unconfirmed": "未能确认送达",
+    "forbidden": "对方已屏蔽机器人",
+    "failed": "发送失败",
+}
+# Events whose kind says all there is
+PLAIN_EVENTS = {
+    "claim": "提交完成申请，等待督办单位审核",
+    "claim.approve": "督办单位审核通过完成申请",
+    "claim.reject": "督办单位退回完成申请",
+    "claim.withdraw": "撤回完成申请",
+    "task.closed": "各责任单位均已完成，任务办结",
+    "part.closed": "随牵头单位办结",
+    "plan.task_archived": "任务已从计划中撤销",
+    "status": "更新进度",
+}
+FIELD_LABELS = {
+    "title": "措施名称",
+    "text": "措施内容",
+    "deadline": "时限要求",
+    "leads": "牵头单位",
+    "supporters": "配合单位",
+    "category": "重点任务",
+    "category_no": "重点任务序号",
+    "milestones": "时间节点",
 }
 
 
-def _history(events: Iterable[Event], names: dict[int, str], who: scoring.Reporters) -> Sheet:
+def _history(
+    events: Iterable[Event], names: dict[int, str], who: scoring.Reporters, facts: _HistoryFacts
+) -> Sheet:
     sheet = Sheet(
         "历史记录",
         ("时间", "类型", "任务", "单位", "操作人", "代报", "状态", "进度（%）", "内容"),
@@ -274,13 +431,46 @@ def _history(events: Iterable[Event], names: dict[int, str], who: scoring.Report
             [
                 _at(ev.get("at")),
                 label,
-                f"#{ev['task']}" if ev.get("task") else "",
-                ev.get("unit") or "",
+                f"#{ev['task']}" if ev.get("task") else "—",
+                _event_unit(ev, facts),
                 actor_label(ev.get("actor"), names),
                 "代报" if who.is_proxy(ev) else "",
-                STATUS_LABELS.get(ev["status"], ev["status"]) if ev.get("status") else "",
+                _event_state(ev),
                 ev["percent"] if ev.get("percent") is not None else "",
-                _event_text(ev),
+                _event_text(ev, names, facts),
+            ]
+        )
+    return sheet
+
+
+EVIDENCE_HEADERS = (
+    "任务",
+    "单位",
+    "文件名",
+    "大小（字节）",
+    "sha256",
+    "上传人",
+    "上传时间",
+    "说明",
+)
+
+
+def _evidence(records: list[EvidenceRecord], names: dict[int, str]) -> Sheet:
+    """Every kept file, by task and unit: what an auditor checks the zip's files against."""
+    sheet = Sheet("佐证材料", EVIDENCE_HEADERS, wrap=frozenset({3, 8}))
+    for r in sorted(records, key=lambda r: (r["task"], r["unit"], r.get("at") or "", r["id"])):
+        uploader = r.get("uploader")
+        by = names.get(uploader) if isinstance(uploader, int) else None
+        sheet.rows.append(
+            [
+                f"#{r['task']}",
+                r["unit"],
+                r.get("name") or "",
+                r.get("size", ""),
+                r.get("sha256") or "",
+                by or r.get("uploader_name") or "未记录",
+                _at(r.get("at")),
+                r.get("caption") or "",
             ]
         )
     return sheet
@@ -402,7 +592,7 @@ def _scorecard(card: scoring.Scorecard, services: Services) -> Sheet:
     for s in card.rows:
         sheet.rows.append(
             [
-                s.rank if s.rank is not None else "不参与排名",
+                card.standing(s),
                 s.unit,
                 s.parts,
                 s.done,

@@ -6,8 +6,8 @@ from typing import Any
 
 from bot.domain.days import days_late
 from bot.domain.status import effective_due
-from bot.features import evidence
-from bot.features.review import Decision, open_supporter_parts
+from bot.features import review
+from bot.features.review import Decision
 from bot.services import Services
 from bot.store.records import ReviewRecord
 from bot.text.render import render
@@ -15,43 +15,45 @@ from bot.text.render import render
 KIND_LABELS = {"claim": "完成报告", "extension": "延期申请"}
 
 
-def supporters_text(services: Services, record: ReviewRecord) -> str:
-    """The supporters' open parts of a claim's task (empty when none): under every claim card."""
-    return render("review_supporters.html.j2", supporters=open_supporters(services, record))
+def claim_facts_text(services: Services, record: ReviewRecord) -> str:
+    """Under every claim card: its evidence, the open co-leads and supporters, what 通过 does."""
+    return render("review_claim_facts.html.j2", record=record, **claim_context(services, record))
 
 
-def open_supporters(services: Services, record: ReviewRecord) -> list[dict[str, Any]]:
-    """The supporters' parts still open, with their working days late."""
+def claim_context(services: Services, record: ReviewRecord) -> dict[str, Any]:
+    """The facts a claim card shows, each from the store: the claiming unit's evidence count,
+    the other leads' open parts, the supporters' open parts with their working days late."""
     store = services.store
     task = store.task(record["task"])
     today = services.clock.now().date()
-    supporters = []
-    if record["kind"] == "claim" and task is not None:
-        for part in open_supporter_parts(store, record["task"]):
-            due = effective_due(task, part, today)
-            supporters.append(
-                {
-                    "unit": part["unit"],
-                    "status": part["status"],
-                    "percent": part.get("percent"),
-                    "late": days_late(services.calendar, due, today),
-                }
-            )
-    return supporters
+    facts = review.claim_facts(store, record)
+    states = {s["unit"]: s for s in store.states(task=record["task"])}
+
+    def part(unit: str) -> dict[str, Any]:
+        state = states[unit]
+        due = effective_due(task, state, today) if task is not None else None
+        return {
+            "unit": unit,
+            "status": state["status"],
+            "percent": state.get("percent"),
+            "claim": state.get("claim"),
+            "late": days_late(services.calendar, due, today),
+        }
+
+    return {
+        "evidence": facts.evidence,
+        "other_leads": [part(u) for u in facts.other_leads],
+        "supporters": [part(u) for u in facts.open_supporters],
+        "can_close": facts.can_close_supporters,
+    }
 
 
 def card_text(services: Services, record: ReviewRecord) -> str:
     """A pending claim or extension request, as coordinators see it."""
     store = services.store
     task = store.task(record["task"])
-    supporters = open_supporters(services, record)
-    return render(
-        "review_item.html.j2",
-        record=record,
-        title=task.title if task else "",
-        evidence_count=evidence.count_evidence(store, record["task"], record["unit"]),
-        supporters=supporters,
-    )
+    facts = claim_context(services, record) if record["kind"] == "claim" else {}
+    return render("review_item.html.j2", record=record, title=task.title if task else "", **facts)
 
 
 def list_text(pending: list[ReviewRecord], limit: int) -> str:
@@ -101,6 +103,7 @@ def notice_text(services: Services, decision: Decision) -> str:
         reason=record["decision_reason"],
         task_closed=decision.task_closed,
         kept_open=decision.kept_open,
+        leads_open=decision.leads_open,
         **common,
     )
 
@@ -117,10 +120,23 @@ def decided_text(decision: Decision, reached: int | None = None) -> str:
         task_closed=decision.task_closed,
         closed_parts=decision.closed_parts,
         kept_open=decision.kept_open,
+        leads_open=decision.leads_open,
+        evidence=decision.evidence,
         reached=reached,
     )
 
 
-def button_answer(what: str) -> str:
-    """The short answer to a pressed 通过/退回: forbidden, missing, done or approved."""
-    return render("review_answer.html.j2", what=what)
+def button_answer(what: str, **info: Any) -> str:
+    """The short answer to a pressed 通过/退回: forbidden, missing, done, approved, and why a
+    通过 waits (no_evidence, leads_open)."""
+    return render("review_answer.html.j2", what=what, **info)
+
+
+def no_evidence_text(record: ReviewRecord) -> str:
+    """A 通过 of a claim without evidence: asked to confirm with a second tap."""
+    return button_answer("no_evidence", record=record)
+
+
+def leads_open_text(task: int, leads: list[str]) -> str:
+    """通过并办结配合部分 while other leads' parts are open: why it was not done."""
+    return button_answer("leads_open", task=task, leads=leads)

@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 import bot
 from bot.domain import progress
 from bot.domain.datafile import read_yaml
-from bot.domain.status import week_of
+from bot.domain.status import periods_due, week_of
 from bot.store.records import EventRow
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 SCORING_PATH = bot.DATA / "scoring.yaml"
+PERIOD_REPORT_KINDS = ("status", "report")  # the events that mark a period reported
 # Events that are a unit reporting on its work (not bookkeeping, not the bot's own).
 REPORTING_KINDS = frozenset(
     {
@@ -50,6 +51,23 @@ class Scoring:
     regularity_weight: float = 0.4
     overdue_penalty: float = 0.05
     shown: int = 5
+    praise_on_time: float = 0.8  # praised: on-time rate at least this (≥ 1 part on time) …
+    praise_weeks: int = 3  # … or own reporting in at least this many weeks of the window …
+    praise_max_overdue: int = 0  # … and no more parts overdue today than this
+    rank_min_units: int = 10  # no ranking until this many units have due work in the window
+
+    def praised(self, row: UnitScore) -> bool:
+        """Real merit: work finished on time, or a sustained reporting record, and no more
+        overdue work than allowed."""
+        if row.overdue > self.praise_max_overdue:
+            return False
+        on_time = row.on_time_done > 0 and (row.on_time or 0) >= self.praise_on_time
+        return on_time or row.own_weeks >= self.praise_weeks
+
+    def lagging(self, row: UnitScore) -> bool:
+        """需加快进度: overdue work, on-time rate under the praise line, or no own reporting."""
+        low = row.on_time is not None and row.on_time < self.praise_on_time
+        return row.overdue > 0 or low or row.own_weeks == 0
 
 
 @lru_cache(maxsize=4)
@@ -72,6 +90,10 @@ def load_scoring(path: Path = SCORING_PATH) -> Scoring:
     scoring = Scoring(**values)
     if scoring.window_weeks < 1:
         raise ValueError(f"{path}: window_weeks: must be at least 1")
+    if scoring.praise_on_time > 1:
+        raise ValueError(f"{path}: praise_on_time: a share, at most 1")
+    if scoring.praise_weeks > scoring.window_weeks:
+        raise ValueError(f"{path}: praise_weeks: at most window_weeks ({scoring.window_weeks})")
     return scoring
 
 
@@ -87,9 +109,16 @@ class Reporters:
     coordinator_unit: str | None
 
     def is_proxy(self, ev: EventRow) -> bool:
-        """A person's entry for a unit made by a coordinator who is not that unit's contact."""
+        """A report for a unit made by a coordinator who is not that unit's contact.
+
+        Only reporting can be 代报: a coordinator's decision about a unit's part (a claim
+        approved or refused, an extension granted, a part closed, an answer, a 催办) is the
+        coordinator's own act. Told by the event's kind, so stored events read right too.
+        """
         actor, unit = ev.get("actor"), ev.get("unit")
         if not isinstance(actor, int) or isinstance(actor, bool) or not unit:
+            return False
+        if ev.get("kind") not in REPORTING_KINDS:
             return False
         if unit in self.bound.get(actor, ()):
             return False
@@ -131,8 +160,9 @@ class UnitScore:
     on_time_done: int
     own_weeks: int
     proxy_entries: int  # 代报 in the window
-    score: float | None  # 0..100, None when not ranked
+    score: float | None  # 0..100, None without due work
     rank: int | None
+    coordinator: bool = False  # the coordinating office: its parts are the coordinators' own
 
     @property
     def ranked(self) -> bool:
@@ -148,8 +178,15 @@ class Scorecard:
     day: date
     window_start: date
     weeks: int
-    rows: list[UnitScore]  # ranked first (by rank), then 不参与排名 in directory order
+    rows: list[UnitScore]  # ranked first (by rank), then the rest in directory order
     shown: int
+    scoring: Scoring
+    with_due: int  # units (the coordinating office aside) with due work in the window
+
+    @property
+    def open(self) -> bool:
+        """Whether enough units have due work to rank them (early in a campaign, not yet)."""
+        return self.with_due >= max(1, self.scoring.rank_min_units)
 
     @property
     def ranked(self) -> list[UnitScore]:
@@ -157,7 +194,20 @@ class Scorecard:
 
     @property
     def unranked(self) -> list[UnitScore]:
-        return [r for r in self.rows if not r.ranked]
+        """Units with no due work in the window (the coordinating office aside)."""
+        return [r for r in self.rows if r.due == 0 and not r.coordinator]
+
+    @property
+    def office(self) -> UnitScore | None:
+        return next((r for r in self.rows if r.coordinator), None)
+
+    def standing(self, row: UnitScore) -> int | str:
+        """The 排名 cell: the rank, or why the unit has none."""
+        if row.rank is not None:
+            return row.rank
+        if row.coordinator:
+            return "督办单位"
+        return "不参与排名" if row.due == 0 else "暂不排名"
 
 
 def window_start(day: date, weeks: int) -> date:
@@ -181,6 +231,31 @@ def _finished_on_time(p: progress.Part) -> bool:
     )
 
 
+Reports = Mapping[tuple[int, str, str], date]  # (task, unit, period) → day first reported
+
+
+def _due_items(
+    tp: progress.TaskProgress,
+    p: progress.Part,
+    day: date,
+    start: date,
+    since: date | None,
+    reports: Reports,
+) -> list[bool]:
+    """A part's due work in the window, one entry per item: finished on time or not.
+
+    A periodic part owes one report per period due in the window (and after tracking
+    started); a 零报告 is that period's report. Any other part is one item.
+    """
+    if p.report_missing is None:
+        return [_finished_on_time(p)] if _due_in_window(p, day, start) else []
+    lo = max(start, since) if since else start
+    return [
+        (reported := reports.get((p.task, p.unit, key))) is not None and reported <= due
+        for key, due in periods_due(tp.task, lo, day)
+    ]
+
+
 def compute(
     tasks: Iterable[progress.TaskProgress],
     events: Iterable[EventRow],
@@ -188,13 +263,17 @@ def compute(
     day: date,
     unit_order: Callable[[str], Any],
     scoring: Scoring,
+    *,
+    since: date | None = None,
+    reports: Reports | None = None,
 ) -> Scorecard:
-    """The scorecard of `day`, pure: parts, the window's events, who reports for whom."""
+    """The scorecard of `day`, pure: parts, the window's events, who reports for whom, the day
+    tracking started and when each period was first reported."""
     start = window_start(day, scoring.window_weeks)
-    per_unit: dict[str, list[progress.Part]] = defaultdict(list)
+    per_unit: dict[str, list[tuple[progress.TaskProgress, progress.Part]]] = defaultdict(list)
     for tp in tasks:
         for p in tp.parts:
-            per_unit[p.unit].append(p)
+            per_unit[p.unit].append((tp, p))
     weeks: dict[str, set[str]] = defaultdict(set)
     proxies: dict[str, int] = defaultdict(int)
     lo = start.isoformat()
@@ -212,15 +291,17 @@ def compute(
         else:  # is_own
             weeks[unit].add(week_of(ev["at"]))
     drafts = []
-    for unit, parts in per_unit.items():
-        due = [p for p in parts if _due_in_window(p, day, start)]
-        on_time = sum(1 for p in due if _finished_on_time(p))
-        overdue = sum(1 for p in parts if p.overdue)
+    for unit, pairs in per_unit.items():
+        items = [
+            ok for tp, p in pairs for ok in _due_items(tp, p, day, start, since, reports or {})
+        ]
+        on_time = sum(items)
+        overdue = sum(1 for _, p in pairs if p.overdue)
         own = min(len(weeks.get(unit, ())), scoring.window_weeks)
         score = None
-        if due:
+        if items:
             value = (
-                scoring.on_time_weight * (on_time / len(due))
+                scoring.on_time_weight * (on_time / len(items))
                 + scoring.regularity_weight * (own / scoring.window_weeks)
                 - scoring.overdue_penalty * overdue
             )
@@ -228,27 +309,41 @@ def compute(
         drafts.append(
             UnitScore(
                 unit=unit,
-                parts=len(parts),
-                done=sum(1 for p in parts if p.status == "done"),
+                parts=len(pairs),
+                done=sum(1 for _, p in pairs if p.status == "done"),
                 overdue=overdue,
-                due=len(due),
+                due=len(items),
                 on_time_done=on_time,
                 own_weeks=own,
                 proxy_entries=proxies.get(unit, 0),
                 score=score,
                 rank=None,
+                coordinator=unit == who.coordinator_unit,
             )
         )
-    ranked = sorted(
-        (d for d in drafts if d.score is not None),
-        key=lambda d: (d.own_weeks == 0, -(d.score or 0), d.overdue, unit_order(d.unit)),
+    # The coordinating office does not rank itself among the units it supervises.
+    candidates = [d for d in drafts if d.score is not None and not d.coordinator]
+    card_open = len(candidates) >= max(1, scoring.rank_min_units)
+    ranked = sorted(candidates if card_open else [], key=lambda d: (_merit(d), unit_order(d.unit)))
+    chosen = {d.unit for d in ranked}
+    rest = sorted((d for d in drafts if d.unit not in chosen), key=lambda d: unit_order(d.unit))
+    rows: list[UnitScore] = []
+    for i, d in enumerate(ranked):
+        # Equal merit, equal rank (1, 2, 2, 4): the directory's order decides no one's place.
+        tied = i > 0 and _merit(ranked[i - 1]) == _merit(d)
+        rows.append(_with_rank(d, rows[-1].rank if tied else i + 1))
+    rows += rest
+    return Scorecard(
+        day, start, scoring.window_weeks, rows, scoring.shown, scoring, len(candidates)
     )
-    rest = sorted((d for d in drafts if d.score is None), key=lambda d: unit_order(d.unit))
-    rows = [_with_rank(d, i) for i, d in enumerate(ranked, start=1)] + rest
-    return Scorecard(day, start, scoring.window_weeks, rows, scoring.shown)
 
 
-def _with_rank(row: UnitScore, rank: int) -> UnitScore:
+def _merit(row: UnitScore) -> tuple[bool, float, int]:
+    """The ranking key: own reporting in the window first, then score, then fewer overdue."""
+    return (row.own_weeks == 0, -(row.score or 0), row.overdue)
+
+
+def _with_rank(row: UnitScore, rank: int | None) -> UnitScore:
     return replace(row, rank=rank)
 
 
@@ -270,4 +365,35 @@ def scorecard(
     lo = datetime.combine(start, time(0), tzinfo=tz)
     hi = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
     events = services.store.events(since=lo, until=hi)
-    return compute(tasks, events, reporters(services), day, unit_order(services), scoring)
+    return compute(
+        tasks,
+        events,
+        reporters(services),
+        day,
+        unit_order(services),
+        scoring,
+        since=services.tracking_start(),
+        reports=period_reports(services, tasks),
+    )
+
+
+def period_reports(
+    services: Services, tasks: Iterable[progress.TaskProgress]
+) -> dict[tuple[int, str, str], date]:
+    """(task, unit, period) → the day the period was first reported (an update or a 零报告),
+    from the periodic tasks' histories."""
+    tz = services.clock.tz
+    out: dict[tuple[int, str, str], date] = {}
+    for tp in tasks:
+        if tp.task.deadline.kind not in ("monthly", "quarterly"):
+            continue
+        for ev in services.store.events(task=tp.task.id, kinds=PERIOD_REPORT_KINDS):
+            at = progress.parse_at(ev.get("at"))
+            unit = ev.get("unit")
+            if at is None or not unit:
+                continue
+            for period in ev.get("reported") or ():
+                key = (tp.task.id, unit, period)
+                if key not in out:
+                    out[key] = at.astimezone(tz).date() if at.tzinfo else at.date()
+    return out

@@ -13,7 +13,7 @@ from bot.domain.days import DAY_KIND
 from bot.domain.status import week_key, week_of
 from bot.features import campaign, kpis, review
 from bot.reports import scorecard, sections
-from bot.store.records import Event, StateRow, StateView
+from bot.store.records import Event
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
 
 if TYPE_CHECKING:
@@ -40,13 +40,6 @@ def cn_number(n: int) -> str:
     return "十" + CN_NUMERALS[n - 10] if n < 20 else str(n)
 
 
-def tracking_start(services: Services) -> date | None:
-    """The day the store started tracking (its first event), for the 14-day staleness rule."""
-    first = services.store.first_event()
-    at = progress.parse_at(first.get("at")) if first else None
-    return at.date() if at else None
-
-
 def _bounds(services: Services, start: date, day: date) -> tuple[datetime, datetime]:
     tz = services.clock.tz
     return (
@@ -59,7 +52,7 @@ def snapshot(services: Services, day: date) -> list[progress.TaskProgress]:
     """Every task's progress as of `day`, from the store (computed once while the tasks and
     states are unchanged: a coordinator paging through /status reads the same one)."""
     store = services.store
-    since = tracking_start(services)
+    since = services.tracking_start()
 
     def compute() -> list[progress.TaskProgress]:
         tasks, states, closed = store.tasks(), store.states(), sorted(store.closed_tasks())
@@ -100,10 +93,15 @@ PROGRESS_KINDS = ("status", "note", "report")
 
 
 def _week_notes(events: Iterable[Event], who: scorecard.Reporters) -> list[dict[str, Any]]:
-    """This week's plain progress notes (/update, replies, nil returns), newest first."""
+    """This week's reports on tasks (/update, replies, nil returns, completion claims), newest
+    first. A lead's 已完成 is a claim made with its note: one report, `claimed`."""
+    events = [e for e in events if e.get("task") and e.get("unit")]
+    claims = {(e["task"], e["unit"], e["at"]) for e in events if e["kind"] == "claim"}
+    noted = {(e["task"], e["unit"], e["at"]) for e in events if e["kind"] in PROGRESS_KINDS}
     out: list[dict[str, Any]] = []
     for ev in events:
-        if ev.get("kind") not in PROGRESS_KINDS or not ev.get("task") or not ev.get("unit"):
+        key = (ev["task"], ev["unit"], ev["at"])
+        if ev["kind"] not in PROGRESS_KINDS and not (ev["kind"] == "claim" and key not in noted):
             continue
         out.append(
             {
@@ -114,7 +112,8 @@ def _week_notes(events: Iterable[Event], who: scorecard.Reporters) -> list[dict[
                 "status": ev.get("status"),
                 "percent": ev.get("percent"),
                 "note": ev.get("note") or "",
-                "nil": ev.get("kind") == "report" and not ev.get("status"),
+                "nil": ev["kind"] == "report" and not ev.get("status"),
+                "claimed": key in claims,
                 "proxy": who.is_proxy(ev),
             }
         )
@@ -123,36 +122,14 @@ def _week_notes(events: Iterable[Event], who: scorecard.Reporters) -> list[dict[
     return out
 
 
-def _one_per_task(
-    notes: list[dict[str, Any]], states: Mapping[tuple[int, str], StateRow]
-) -> list[Any]:
-    """The newest note of each task (the list is newest first), with the part's status now."""
-    seen: set[int] = set()
-    out = []
-    for n in notes:
-        if n["task"] in seen:
-            continue
-        seen.add(n["task"])
-        state: StateView = states.get((n["task"], n["unit"])) or {}
-        out.append(
-            {
-                **n,
-                "status": n["status"] or state.get("status") or "todo",
-                "percent": n["percent"] if n["percent"] is not None else state.get("percent"),
-                # A lead's 已完成 waits for review: its status is still the one before it.
-                "claimed": state.get("claim") == "pending",
-            }
-        )
-    return out
-
-
-def _one_per_part(notes: list[dict[str, Any]], tasks: Iterable[int]) -> list[dict[str, Any]]:
-    wanted = set(tasks)
+def _one_per_part(notes: list[dict[str, Any]], tasks: Iterable[int] | None) -> list[dict[str, Any]]:
+    """The newest note of each unit's part (the list is newest first), of `tasks` (None: all)."""
+    wanted = None if tasks is None else set(tasks)
     seen: set[tuple[int, str]] = set()
     out = []
     for n in notes:
         key = (n["task"], n["unit"])
-        if n["task"] in wanted and key not in seen:
+        if (wanted is None or n["task"] in wanted) and key not in seen:
             seen.add(key)
             out.append(n)
     return out
@@ -221,7 +198,7 @@ def _overview(w: _Week) -> dict[str, Any]:
         "tasks": len(tasks),
         "percent": round(sum(t.percent for t in tasks) / len(tasks)) if tasks else 0,
         "lights": progress.light_counts(tasks),
-        "statuses": progress.status_counts(w.services.store.states()),
+        "statuses": progress.shown_counts(p for tp in tasks for p in tp.parts),
         "day_kind": DAY_KIND,
         "groups": [
             {
@@ -245,10 +222,16 @@ def _overview(w: _Week) -> dict[str, Any]:
 
 
 def _progress(w: _Week) -> dict[str, Any]:
-    """本周进展: one line per task, newest first, and how many more."""
-    state_by = {(s["task"], s["unit"]): s for s in w.services.store.states()}
-    rows, more = _cut(_one_per_task(w.notes, state_by), w.limit)
-    return {"rows": rows, "more": more, "total": len(w.notes)}
+    """本周进展: each unit's newest report on each task, newest first, as it was made (its
+    status only when that report set one; a completion claim says so), and how many more."""
+    pending = {
+        (s["task"], s["unit"]) for s in w.services.store.states() if s.get("claim") == "pending"
+    }
+    rows = [
+        {**n, "pending": (n["task"], n["unit"]) in pending} for n in _one_per_part(w.notes, None)
+    ]
+    shown, more = _cut(rows, w.limit)
+    return {"rows": shown, "more": more, "total": len(w.notes)}
 
 
 def _completed(w: _Week) -> dict[str, Any]:
@@ -294,9 +277,11 @@ def _overdue(w: _Week) -> dict[str, Any]:
         for unit, items in by_unit.items()
         for item in items
     ]
+    office = services.units.coordinator.name
     overdue_units = [
         {
             "unit": unit,
+            "office": unit == office,
             "parts": [
                 {"task": i.task.id, "role": i.role, "days": i.days, "due": i.due} for i in items
             ],
@@ -333,6 +318,8 @@ def _blocked(w: _Week) -> dict[str, Any]:
 def _silent(w: _Week) -> dict[str, Any]:
     """本周未报送: units with due work that recorded nothing of their own this week."""
     active = {ev["unit"] for ev in w.events if ev.get("unit") and w.who.is_own(ev)}
+    # The coordinating office's parts are the coordinators' own work: not a unit to chase.
+    active.add(w.services.units.coordinator.name)
     due_work = progress.due_work_by_unit(w.tasks, w.day, SILENT_HORIZON_DAYS)
     silent = [
         _silent_row(unit, due_work[unit])
@@ -484,29 +471,42 @@ def _reviews(w: _Week) -> dict[str, Any]:
 
 
 def _ranking(w: _Week) -> dict[str, Any]:
-    """通报: the scorecard's best and the units that need to speed up."""
+    """通报: the units that earned praise and those that need to speed up, from the scorecard;
+    early in a campaign (too few units with due work), no ranking at all."""
     card = scorecard.scorecard(w.services, w.day, w.tasks)
-    ranked = [_score_row(s) for s in card.ranked]
-    # Praise needs a record (the unit's own reporting, or work finished on time) and a score
-    # above 0: a unit whose overdue work outweighs its reporting is not held up as an example.
-    top = [
-        r
-        for r, u in zip(ranked, card.ranked, strict=True)
-        if (u.own_weeks or u.on_time_done) and u.score
-    ]
-    top = top[: card.shown]
-    # 需加快进度: the lowest-ranked units, worst first; with few ranked units, those overdue.
-    bottom = [r for r in ranked[::-1] if r not in top][: card.shown]
-    if not bottom:
-        bottom = [r for r in ranked[::-1] if r["overdue"]][: card.shown]
+    rule = card.scoring
+    top = [_score_row(s) for s in card.ranked if rule.praised(s)][: card.shown]
+    # 需加快进度: the lowest-ranked units with a real shortfall, worst first.
+    praised = {r["unit"] for r in top}
+    bottom = [
+        _score_row(s) for s in card.ranked[::-1] if s.unit not in praised and rule.lagging(s)
+    ][: card.shown]
+    office = card.office
     return {
+        "open": card.open,
         "top": top,
         "bottom": bottom,
         "units": len(card.rows),
-        "ranked": len(ranked),
+        "ranked": len(card.ranked),
+        "with_due": card.with_due,
+        "min_units": rule.rank_min_units,
         "unranked": [r.unit for r in card.unranked],
+        "office": office.unit if office else None,
         "weeks": card.weeks,
+        "rule": {
+            "on_time": _share(rule.on_time_weight),
+            "regular": _share(rule.regularity_weight),
+            "penalty": _share(rule.overdue_penalty),
+            "praise_on_time": _share(rule.praise_on_time),
+            "praise_weeks": rule.praise_weeks,
+            "praise_overdue": rule.praise_max_overdue,
+        },
     }
+
+
+def _share(value: float) -> str:
+    """0.6 → "60" (a weight or a rate in points out of 100)."""
+    return kpis.fmt_number(round(100 * value, 1))
 
 
 def _silent_row(unit: str, parts: list[progress.Part]) -> dict[str, Any]:

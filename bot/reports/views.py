@@ -18,7 +18,7 @@ from bot.domain.status import STATUS_LABELS
 from bot.features import kpis
 from bot.features.evidence import records as evidence_records
 from bot.reports.scorecard import reporters
-from bot.reports.summary import PLAN_TABLES, cn_number, snapshot, tracking_start
+from bot.reports.summary import PLAN_TABLES, cn_number, snapshot
 from bot.store.records import Event
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
 
@@ -36,11 +36,11 @@ EVENT_LABELS = {
     "report": "报送",
     "evidence": "上传材料",
     "claim": "提交完成申请",
-    "claim.approve": "完成申请通过",
-    "claim.reject": "完成申请退回",
+    "claim.approve": "完成申请经督办审核通过",
+    "claim.reject": "完成申请被督办退回",
     "extension.request": "申请延期",
-    "extension.approve": "延期获批",
-    "extension.reject": "延期退回",
+    "extension.approve": "延期申请经督办批准",
+    "extension.reject": "延期申请被督办退回",
     "activity": "报送活动",
     "rectify": "报送专项治理",
     "metric": "报送指标",
@@ -129,7 +129,7 @@ def overview(
         total=len(tasks),
         percent=round(sum(t.percent for t in tasks) / len(tasks)) if tasks else 0,
         lights=progress.light_counts(tasks),
-        statuses=progress.status_counts(services.store.states()),
+        statuses=progress.shown_counts(p for tp in tasks for p in tp.parts),
         groups=[
             {
                 "no_cn": cn_number(g.no),
@@ -160,7 +160,7 @@ def overview_page(services: Services, today: date) -> Page:
     """/status as one message: the overview, or its groups alone when the plan is too long to
     list every task in one message; `groups` holds a button per group. Drawn once while the
     tasks and states are unchanged."""
-    key = (today, tracking_start(services))
+    key = (today, services.tracking_start())
     return services.store.derived(
         "overview", PLAN_TABLES, key, lambda: _overview_page(services, today)
     )
@@ -200,6 +200,9 @@ def group_view(services: Services, group_no: int, today: date, page: int = 0) ->
 
 def _history_line(ev: Event, proxy: bool = False) -> dict[str, Any]:
     text = ev.get("note") or ev.get("reason") or ev.get("title") or ev.get("cases") or ""
+    if ev["kind"] == "evidence" and ev.get("last_evidence"):
+        caption = ev.get("last_caption")
+        text = ev["last_evidence"] + (f"（{caption}）" if caption else "")
     if ev["kind"] == "status" and ev.get("status"):
         label = "更新为" + STATUS_LABELS.get(ev["status"], ev["status"])
         if ev.get("percent") is not None:
@@ -229,7 +232,7 @@ def task_view(services: Services, task_id: int, today: date, page: int = 0) -> P
         {
             "unit": p.unit,
             "role": p.role,
-            "status": p.status,
+            "status": p.shown_status,
             "percent": p.percent,
             "claim": p.claim,
             "evidence": evidence.get(p.unit, 0),
@@ -281,6 +284,7 @@ def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page
         counts=view.counts,
         overdue=view.overdue,
         reachable=view.reachable,
+        office=unit == services.units.coordinator.name,
         last_update=view.last_update.isoformat() if view.last_update else None,
         page=page,
         pages=pages,
@@ -289,7 +293,7 @@ def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page
                 "task": t.id,
                 "title": t.title,
                 "role": p.role,
-                "status": p.status,
+                "status": p.shown_status,
                 "percent": p.percent,
                 "due": p.due,
                 "icon": progress.LIGHT_ICONS[p.light],
@@ -311,12 +315,15 @@ def overdue_view(services: Services, today: date, page: int = 0) -> Page:
         services.units.coordinator.name,
     )
     items = [(unit, item) for unit, group in by_unit.items() for item in group]
+    office = services.units.coordinator.name
     pages = _pages(len(items), OVERDUE_PER_PAGE)
     page = _clamp(page, pages)
     blocks: list[dict[str, Any]] = []
     for unit, item in items[page * OVERDUE_PER_PAGE : (page + 1) * OVERDUE_PER_PAGE]:
         if not blocks or blocks[-1]["unit"] != unit:
-            blocks.append({"unit": unit, "reachable": item.reachable, "rows": []})
+            blocks.append(
+                {"unit": unit, "reachable": item.reachable, "office": unit == office, "rows": []}
+            )
         blocks[-1]["rows"].append(
             {
                 "task": item.task.id,
@@ -331,6 +338,7 @@ def overdue_view(services: Services, today: date, page: int = 0) -> Page:
         "overdue.html.j2",
         today=today,
         total=len(items),
+        tasks=len({item.task.id for _, item in items}),
         units=len(by_unit),
         page=page,
         pages=pages,

@@ -13,12 +13,14 @@ An actor is a Telegram user id, a word for the bot's own doing ("bot", "cli", "s
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 
 if TYPE_CHECKING:
     from typing_extensions import ReadOnly  # PEP 705; typing has it from Python 3.13
 
 Actor = int | str | None
+# Why a contact cannot be written to ("contact.reachable" events turning false).
+UnreachableCause = Literal["blocked", "deactivated", "not_started"]
 
 
 # -- the plan: table "tasks" (doc id = task number) ---------------------------------------
@@ -28,6 +30,11 @@ class DeadlineRow(TypedDict):
     day: int | None  # monthly: the day of the month a report is due by
     text: str  # as the plan writes it
     action: str | None  # monthly/quarterly: what is to be done
+
+
+class MilestoneRow(TypedDict):
+    due: str  # YYYY-MM-DD
+    text: str
 
 
 class TaskRow(TypedDict):
@@ -42,6 +49,8 @@ class TaskRow(TypedDict):
     leads: list[str]
     supporters: list[str]
     line: int
+    milestones: NotRequired[list[MilestoneRow]]  # in date order; absent in records before them
+    remarks: NotRequired[str]  # 备注; absent in records before it
     revision: int
     archived: NotRequired[bool]  # a later plan no longer has the task
     closed: NotRequired[bool]  # a coordinator approved its completion (办结)
@@ -75,6 +84,7 @@ class StateChanges(TypedDict, total=False):
     snoozed_until: str | None  # reminders paused until this day
     evidence_count: int
     last_evidence: str  # the display name of the latest evidence file
+    last_caption: str | None  # what the sender wrote with it (the caption after `#N`)
     closed_by: str  # "coordinator": closed along with the lead's approved claim
 
 
@@ -85,6 +95,7 @@ class _StateLater(TypedDict, total=False):
     done_at: str | None
     evidence_count: int
     last_evidence: str
+    last_caption: str | None
     closed_by: str
     removed: bool  # a revised plan took the unit off the task (history kept)
     updated_with: str | None  # the last progress was a campaign report ("activity", "rectify")
@@ -136,6 +147,11 @@ class EventDetails(TypedDict, total=False):
 
     on_behalf: bool  # a coordinator reported for the unit
     reason: str  # "part.closed": why; also "extension.request"/"extension.reject"
+    # "evidence": the file kept (its record id under "evidence"), its size and hash; the
+    # name and caption are the StateChanges last_evidence and last_caption
+    file: int
+    file_size: int
+    sha256: str
 
 
 class EventFields(StateChanges, EventDetails, total=False):
@@ -187,6 +203,7 @@ class EventFields(StateChanges, EventDetails, total=False):
     invite: str | None  # the first characters of the invite code a contact bound with
     user_id: int
     reachable: bool
+    cause: UnreachableCause  # "contact.reachable" turning false: why
     upd: int
 
 
@@ -372,6 +389,7 @@ class EvidenceRow(TypedDict):
     at: str
     chat: int | None
     message: int | None
+    caption: NotRequired[str | None]  # what the sender wrote with the file, after `#N`
     upd: NotRequired[int]
 
 

@@ -45,6 +45,7 @@ from bot.store.records import (
     StateRow,
     TaskMeta,
     TaskRow,
+    UnreachableCause,
 )
 
 T = TypeVar("T")
@@ -234,6 +235,20 @@ class Store:
             meta.insert(Document({key: value}, doc_id=1))
         else:
             meta.update({key: value}, doc_ids=[1])
+
+    def coordinator_names(self) -> dict[int, str]:
+        """The names coordinators go by (their Telegram names, as last seen), by user id."""
+        raw = self.meta("coordinator_names") or {}
+        return {int(uid): str(name) for uid, name in raw.items() if str(uid).lstrip("-").isdigit()}
+
+    def remember_coordinator(self, user_id: int, name: str) -> bool:
+        """Keep a coordinator's name for the views and the export; True when it changed."""
+        names = dict(self.meta("coordinator_names") or {})
+        if not name or names.get(str(user_id)) == name:
+            return False
+        names[str(user_id)] = name
+        self.set_meta("coordinator_names", names)
+        return True
 
     # -- history ----------------------------------------------------------------------------
     def record(
@@ -443,10 +458,13 @@ class Store:
                 self.record("plan.task_added", at=at, actor=actor, task=task.id, title=task.title)
                 added.append(task.id)
             else:
+                # compared in today's shape: a record stored before a field existed (milestones,
+                # remarks) has its default, not a change
+                before = Task.from_record(dict(old)).to_record()
                 diff: dict[str, FieldChange] = {
-                    k: {"old": old.get(k), "new": v}
+                    k: {"old": before.get(k), "new": v}
                     for k, v in rec.items()
-                    if k != "line" and old.get(k) != v
+                    if k != "line" and before.get(k) != v
                 }
                 if diff or old.get("archived"):
                     revision = int(old.get("revision", 1)) + 1
@@ -671,8 +689,16 @@ class Store:
                 return True
         return False
 
-    def set_reachable(self, user_id: int, reachable: bool, *, at: datetime) -> bool:
-        """Mark a contact (un)reachable; True when this changed anything."""
+    def set_reachable(
+        self,
+        user_id: int,
+        reachable: bool,
+        *,
+        at: datetime,
+        cause: UnreachableCause | None = None,
+    ) -> bool:
+        """Mark a contact (un)reachable, recording why (`cause`) when known; True when this
+        changed anything."""
         table = self.table("contacts")
         ids = [
             i
@@ -681,9 +707,10 @@ class Store:
         ]
         if ids:
             table.update({"reachable": reachable}, doc_ids=ids)
-            self.record(
-                "contact.reachable", at=at, actor=None, user_id=user_id, reachable=reachable
-            )
+            fields: EventFields = {"user_id": user_id, "reachable": reachable}
+            if cause:
+                fields["cause"] = cause
+            self.record("contact.reachable", at=at, actor=None, **fields)
         return bool(ids)
 
     # -- invites ----------------------------------------------------------------------------

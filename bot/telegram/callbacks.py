@@ -164,6 +164,9 @@ class SkipNote(TaskButton):
     prefix: ClassVar[str] = "skip"
 
 
+APPROVALS = ("ok", "okc", "okk")  # the kinds of 通过 (ok: no supporters' parts are open)
+
+
 @kind
 @dataclass(frozen=True)
 class Review(Callback):
@@ -178,7 +181,18 @@ class Review(Callback):
     record: int
 
     def valid(self) -> bool:
-        return self.verdict in ("ok", "no", "okc", "okk")
+        return self.verdict in ("no", *APPROVALS)
+
+
+@kind
+@dataclass(frozen=True)
+class ConfirmReview(Review):
+    """The second tap of a 通过 on a claim without evidence: the same verdict, confirmed."""
+
+    prefix: ClassVar[str] = "rvy"
+
+    def valid(self) -> bool:
+        return self.verdict in APPROVALS
 
 
 @kind
@@ -372,3 +386,11 @@ class PlanImport(Callback):
 
     def valid(self) -> bool:
         return self.verdict in ("ok", "no")
+
+
+@kind
+@dataclass(frozen=True)
+class PlanTemplate(Callback):
+    """模板 under a plan file's preview or refusal: the import template as an Excel file."""
+
+    prefix: ClassVar[str] = "tpl"

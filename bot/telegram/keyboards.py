@@ -27,19 +27,40 @@ def task_actions(task_id: int, *, with_done: bool = True) -> InlineKeyboardMarku
     return InlineKeyboardMarkup([row1, row2])
 
 
-def review_buttons(record_id: int, *, open_supporters: int = 0) -> InlineKeyboardMarkup:
-    """通过 / 退回; with supporters' parts still open, the two kinds of 通过."""
-    refuse = InlineKeyboardButton("退回", callback_data=cb.Review("no", record_id).pack())
+OK_LABELS = {"ok": "通过", "okc": "通过并办结配合部分", "okk": "通过，配合部分继续"}
+
+
+def review_buttons(
+    record_id: int, *, open_supporters: int = 0, can_close: bool = False
+) -> InlineKeyboardMarkup:
+    """通过 / 退回. With supporters' parts open: 通过，配合部分继续, and 通过并办结配合部分 only
+    when it can be done (`can_close`: no other lead's part is open)."""
     if not open_supporters:
-        ok = InlineKeyboardButton("通过", callback_data=cb.Review("ok", record_id).pack())
-        return InlineKeyboardMarkup([[ok, refuse]])
-    close = cb.Review("okc", record_id).pack()
-    keep = cb.Review("okk", record_id).pack()
+        verdicts = ["ok"]
+    else:
+        verdicts = ["okc", "okk"] if can_close else ["okk"]
+    oks = [
+        InlineKeyboardButton(OK_LABELS[v], callback_data=cb.Review(v, record_id).pack())
+        for v in verdicts
+    ]
+    refuse = InlineKeyboardButton("退回", callback_data=cb.Review("no", record_id).pack())
+    if verdicts == ["ok"]:
+        return InlineKeyboardMarkup([[*oks, refuse]])
+    return InlineKeyboardMarkup([[ok] for ok in oks] + [[refuse]])
+
+
+def confirm_review_buttons(verdict: str, record_id: int) -> InlineKeyboardMarkup:
+    """The second tap before approving a claim without evidence: 确认… / 退回."""
+    confirm = cb.ConfirmReview(verdict, record_id).pack()
+    refuse = cb.Review("no", record_id).pack()
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton("通过并办结配合部分", callback_data=close)],
-            [InlineKeyboardButton("通过，配合部分继续", callback_data=keep)],
-            [refuse],
+            [
+                InlineKeyboardButton(
+                    f"确认{OK_LABELS[verdict]}（无佐证材料）", callback_data=confirm
+                )
+            ],
+            [InlineKeyboardButton("退回", callback_data=refuse)],
         ]
     )
 

@@ -48,6 +48,7 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.domain.policy import DeliveryPolicy
+from bot.store.records import UnreachableCause
 from bot.telegram.intake import sync_soon
 from bot.telegram.pacing import pacer_for
 from bot.text.render import render, split_message
@@ -195,22 +196,31 @@ async def send_text(
 async def mark_unreachable(
     bot: Bot, services: Any, chat_id: int, reason: str, *, notify: bool = True
 ) -> None:
-    """Mark a contact unreachable and, the first time, tell the coordinators who it is."""
+    """Mark a contact unreachable (with why, from Telegram's refusal) and, the first time, tell
+    the coordinators who it is."""
     store = services.store
     now = services.clock.now()
+    cause = unreachable_cause(reason)
     # No await between the check and the write, so this needs no lock (callers may hold it).
-    changed = store.set_reachable(chat_id, False, at=now)
+    changed = store.set_reachable(chat_id, False, at=now, cause=cause)
     bound = [c for c in store.contacts() if c["user_id"] == chat_id]
     if not (changed and notify and bound):
         return
-    text = render(
-        "unreachable.html.j2",
-        contacts=bound,
-        blocked="blocked" in reason.lower(),
-    )
+    text = render("unreachable.html.j2", contacts=bound, cause=cause)
     for coordinator in sorted(services.settings.coordinators):
         if coordinator != chat_id:
             await send_text(bot, services, coordinator, text, notify=False)
+
+
+def unreachable_cause(refusal: str) -> UnreachableCause:
+    """Why Telegram refused a message (403): "Forbidden: bot was blocked by the user", "…: user
+    is deactivated", else the person never opened the chat with the bot."""
+    text = refusal.lower()
+    if "blocked" in text:
+        return "blocked"
+    if "deactivated" in text:
+        return "deactivated"
+    return "not_started"
 
 
 About = tuple[int, str | None]  # (task, unit) a message concerns; unit None: the whole task

@@ -11,7 +11,14 @@ from typing import Any
 
 import jinja2
 
-from bot.domain.status import REPORT_LABELS, ROLE_LABELS, STATUS_LABELS, format_day, period_label
+from bot.domain.status import (
+    REPORT_LABELS,
+    ROLE_LABELS,
+    SHOWN_LABELS,
+    UNREACHABLE_LABELS,
+    format_day,
+    period_label,
+)
 
 TELEGRAM_LIMIT = 4096
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -48,9 +55,10 @@ def environment() -> jinja2.Environment:
     env.filters["day"] = _day
     env.filters["short"] = _short
     env.filters["period"] = period_label
-    env.filters["status"] = lambda s: STATUS_LABELS.get(s or "todo", s)
+    env.filters["status"] = lambda s: SHOWN_LABELS.get(s or "todo", s)
     env.filters["role"] = lambda r: ROLE_LABELS.get(r, r)
     env.filters["report"] = lambda w: REPORT_LABELS.get(w, "报送")
+    env.filters["unreachable"] = lambda c: UNREACHABLE_LABELS.get(c, "无法接收消息")
     return env
 
 

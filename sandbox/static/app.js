@@ -84,9 +84,24 @@
     return `${+p.month}月${+p.day}日 ${p.hour}:${p.minute}`;
   }
 
+  // The jump field: year-month-day and a 24-hour time, whatever the browser's locale (a
+  // datetime-local input shows 06/23/2021, 08:59 AM on an English system).
   function localInput(date) {
     const p = parts(date);
-    return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+    return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+  }
+
+  // "2021-06-28 08:59", "2021-6-28T8:59", "2021/06/28 08:59" or "2021年6月28日 8:59" →
+  // "2021-06-28T08:59" for the server; null when it is none of them.
+  function parseInput(text) {
+    const m = text.trim().match(
+      /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*(?:日\s*|T\s*|\s+)(\d{1,2})\s*[:：点时]\s*(\d{1,2})\s*分?$/
+    );
+    if (!m) return null;
+    const [, y, mo, d, h, mi] = m.map(Number);
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59) return null;
+    const two = (n) => String(n).padStart(2, "0");
+    return `${y}-${two(mo)}-${two(d)}T${two(h)}:${two(mi)}`;
   }
 
   function setClock(data) {
@@ -148,8 +163,8 @@
     const day = WEEKDAYS[s.weekday];
     const morning = hhmm(minutes(s.reminder) - 1);
     const beforeSummary = hhmm(minutes(s.summary) - 1);
-    $("clock-morning").textContent = `明早 ${morning}`;
-    $("clock-morning").title = `跳到明天 ${morning}：一分钟后是工作日的提醒时间`;
+    $("clock-morning").textContent = `下个提醒日 ${morning}`;
+    $("clock-morning").title = `跳到明天起第一个有提醒要发的工作日 ${morning}：一分钟后提醒发出；没有到期事项时会说明`;
     $("clock-summary").textContent = `${day} ${beforeSummary}`;
     $("clock-summary").title = `跳到${day} ${beforeSummary}：一分钟后周报发到协调群`;
     $("clock-hint").textContent = `工作日 ${s.reminder} 发提醒，每${day} ${s.summary} 周报发到协调群。`;
@@ -955,15 +970,24 @@
     $("clock-speed").addEventListener("change", (ev) => postClock({ speed: Number(ev.target.value) }));
     $("clock-at").addEventListener("focus", (ev) => { if (!ev.target.value) ev.target.value = localInput(simNow()); });
     $("clock-jump").addEventListener("click", () => {
-      const v = $("clock-at").value;
-      if (!v) { toast("请先选择日期和时间", true); return; }
-      postClock({ at: v });
+      const raw = $("clock-at").value;
+      if (!raw.trim()) { toast("请先填写日期和时间，例如 2021-06-28 08:59", true); return; }
+      const at = parseInput(raw);
+      if (!at) { toast(`没有看懂“${raw}”：请写成 2021-06-28 08:59（24 小时制）`, true); return; }
+      postClock({ at });
     });
+    $("clock-at").addEventListener("keydown", (ev) => { if (ev.key === "Enter") $("clock-jump").click(); });
     for (const b of document.querySelectorAll("[data-advance]")) {
       b.addEventListener("click", () => postClock({ advance_minutes: Number(b.dataset.advance) }));
     }
-    $("clock-morning").addEventListener("click", () => {
-      postClock({ at: `${simDay(1)}T${hhmm(minutes(schedule().reminder) - 1)}` });
+    // The server looks for the next morning that has reminders to send, so nobody waits a
+    // minute for a sweep with nothing in it; it says so when nothing is due at all.
+    $("clock-morning").addEventListener("click", async () => {
+      try {
+        const out = await api("/api/clock/next-reminders", { json: {} });
+        setClock(out.clock);
+        toast(out.message, !out.moved);
+      } catch (e) { fail(e); }
     });
     $("clock-summary").addEventListener("click", jumpToSummary);
     document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") hideCommands(); });

@@ -39,6 +39,10 @@ LAYOUTS = {
     "chongchuan-2023": dict(
         headers=("序号", "主要任务", "牵头单位", "责任主体与协同单位", "完成时限", None)
     ),
+    # layouts the corpus lacked (issue 21): department words, numbering by 编号, no group column
+    "lishui-2023": dict(headers=("序号", "重点工作", "责任科室", "协助单位", "完成时限", "类别")),
+    "cangnan-2022": dict(headers=("编号", "项目内容", "牵头单位", "配合单位", "完成时间", None)),
+    "keqiao-2023": dict(headers=("序号", "工作任务", "主办单位", "协办单位", "时间节点", None)),
 }
 
 
