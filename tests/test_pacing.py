@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.telegram.pacing import Pacer
+from bot.telegram.pacing import OVERALL_BURST, Pacer
+from sandbox.flood import FloodGate, FloodLimits
 
 
 class VirtualTime:
@@ -85,3 +86,46 @@ async def test_disabled_pacer_never_waits() -> None:
         async with pacer.slot(2001):
             pass
     assert t.now == 0
+
+
+# -- against Telegram's limits (the stand-in's flood model) --------------------------------
+async def _burst_through_pacer(contacts: int, per_contact: int) -> list[tuple[float, int]]:
+    """Every contact is owed `per_contact` answers at the same moment (taken in turn): (time,
+    chat) of each send as the pacer lets it go."""
+    pacer, t = _pacer()
+    pacer.pace_overall(28.0)  # the delivery policy's default
+    sent: list[tuple[float, int]] = []
+    for _ in range(per_contact):
+        for chat in range(800_000, 800_000 + contacts):
+            async with pacer.slot(chat):
+                sent.append((t.now, chat))
+    return sent
+
+
+def _refused(arrivals: list[tuple[float, int]]) -> int:
+    gate = FloodGate(FloodLimits(enabled=True))
+    return sum(gate.check(chat, False, at) is not None for at, chat in arrivals)
+
+
+async def test_a_burst_stays_within_telegrams_rates() -> None:
+    sent = await _burst_through_pacer(contacts=200, per_contact=3)
+    assert len(sent) == 600
+    for start, _ in sent:  # any one second: the burst plus a second's pace, never 30 + 30
+        assert sum(start <= at < start + 1 for at, _ in sent) <= OVERALL_BURST + 28
+    assert _refused(sent) == 0
+    pace = (600 - OVERALL_BURST) / (sent[-1][0] - sent[0][0])
+    assert 27.5 <= pace <= 28.5  # after the burst: the policy's 28 a second, not slower
+
+
+async def test_sends_held_up_on_the_way_still_pass() -> None:
+    """A stall between the pacer and Telegram (a busy machine, a garbage collection, the
+    network) delivers what left during it all at once: the pacer keeps enough of Telegram's
+    allowance that a quarter-second stall is not refused, even right after a burst."""
+    sent = await _burst_through_pacer(contacts=200, per_contact=3)
+    stall = 0.25
+    held = [((at // stall + 1) * stall, chat) for at, chat in sent]  # each at its stall's end
+    assert _refused(held) == 0
+    # The limiter's own burst (28, then 28 a second) does not leave that room.
+    limiter_like = [(0.0, 900_000 + i) for i in range(28)]
+    limiter_like += [(0.0, 901_000 + i) for i in range(int(28 * stall))]
+    assert _refused([(stall, chat) for _, chat in limiter_like]) > 0

@@ -91,6 +91,22 @@ def test_invites_are_single_use_and_expire(tmp_path: Path) -> None:
     store.close()
 
 
+def test_units_of_follows_binding_and_unbinding(tmp_path: Path) -> None:
+    """units_of is drawn from an index kept per change of the contacts table."""
+    store = Store(tmp_path)
+    store.bind_contact(5, "区司法局", name="A", at=AT)
+    assert store.units_of(5) == ["区司法局"]
+    store.bind_contact(5, "区商务局", name="A", at=AT)
+    store.bind_contact(6, "区商务局", name="B", at=AT)
+    assert store.units_of(5) == ["区司法局", "区商务局"] and store.units_of(6) == ["区商务局"]
+    store.unbind_contact(5, "区司法局", at=AT, actor=1)
+    assert store.units_of(5) == ["区商务局"]
+    store.close()
+    reader = Store(tmp_path, read_only=True)
+    assert reader.units_of(5) == ["区商务局"]
+    reader.close()
+
+
 def test_seen_update_is_durable(tmp_path: Path) -> None:
     store = Store(tmp_path)
     assert store.seen_update(100) is False

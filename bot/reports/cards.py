@@ -54,15 +54,21 @@ class Card:
 
 
 def names_by_user(services: Services) -> dict[int, str]:
-    """Display names of everyone who ever acted: contacts (bound or not) and coordinators."""
-    known = services.store.coordinator_names()
-    names = {
-        uid: f"{known[uid]}（督办）" if uid in known else "督办人员"
-        for uid in services.settings.coordinators
-    }
-    for doc in services.store.contacts(former=True):
-        names.setdefault(doc["user_id"], doc.get("name") or str(doc["user_id"]))
-    return names
+    """Display names of everyone who ever acted: contacts (bound or not) and coordinators.
+    Shared (callers must not change it): drawn once per change of the contacts and meta tables
+    (coordinators' names), as each card asks for it."""
+    coordinators = services.settings.coordinators
+
+    def compute() -> dict[int, str]:
+        known = services.store.coordinator_names()
+        names = {
+            uid: f"{known[uid]}（督办）" if uid in known else "督办人员" for uid in coordinators
+        }
+        for doc in services.store.contacts(former=True):
+            names.setdefault(doc["user_id"], doc.get("name") or str(doc["user_id"]))
+        return names
+
+    return services.store.derived("names_by_user", ("contacts", "meta"), coordinators, compute)
 
 
 def card(services: Services, task: Task, state: StateRow, today: date) -> Card:

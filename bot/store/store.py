@@ -638,7 +638,19 @@ class Store:
         ]
 
     def units_of(self, user_id: int) -> list[str]:
-        return [c["unit"] for c in self.contacts() if c["user_id"] == user_id]
+        """The units a user is bound to, in binding order. Every update asks this (who is
+        writing?): the index is built once per change of the contacts table, not per call."""
+        return list(self._units_by_user().get(user_id, ()))
+
+    def _units_by_user(self) -> dict[int, tuple[str, ...]]:
+        def compute() -> dict[int, tuple[str, ...]]:
+            units: dict[int, list[str]] = {}
+            for _, doc in self.table("contacts").raw_docs():
+                if doc.get("active", True):
+                    units.setdefault(doc["user_id"], []).append(doc["unit"])
+            return {user: tuple(found) for user, found in units.items()}
+
+        return self.derived("units_by_user", ("contacts",), None, compute)
 
     def bind_contact(
         self,

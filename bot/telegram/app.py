@@ -36,7 +36,7 @@ from bot.telegram.intake import (
     requeue_pending,
 )
 from bot.telegram.menus import set_command_menus
-from bot.telegram.outbox import Outbox, rate_limiter
+from bot.telegram.outbox import CONNECTIONS, POOL_TIMEOUT, Outbox, rate_limiter
 from bot.telegram.processor import PerChatProcessor
 from bot.text.render import render
 from bot.text.render import warm_up as warm_up_templates
@@ -182,6 +182,8 @@ def build_application(
             )
         )
         .rate_limiter(rate_limiter(policy_for(settings.data_dir).delivery))  # paces every send
+        .connection_pool_size(CONNECTIONS)
+        .pool_timeout(POOL_TIMEOUT)
         # An 更新进度 dialogue in progress survives a restart (kept in the store's ledger).
         .post_init(post_init)
         .post_shutdown(post_shutdown)

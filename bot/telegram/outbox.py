@@ -45,9 +45,11 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import HTTPXRequest
 
 from bot.domain.policy import DeliveryPolicy
 from bot.store.records import UnreachableCause
+from bot.telegram.intake import sync_soon
 from bot.telegram.pacing import pacer_for
 from bot.text.render import render, split_message
 
@@ -73,6 +75,15 @@ class Delivery:
         return self.status == "sent"
 
 
+# Bot API requests in flight at once (PTB's default allows 256). Sends leave paced at under
+# 30 a second, so a few connections carry them; each idle connection in the pool is polled on
+# every request (httpcore checks whether it has expired), which cost duban more CPU than its
+# own handling once bursts had opened a dozen or more. A request waits for a free connection
+# rather than fail after PTB's default second (it has not been sent, so it cannot duplicate).
+CONNECTIONS = 8
+POOL_TIMEOUT = 60.0
+
+
 def rate_limiter(policy: DeliveryPolicy | None = None) -> Any:
     """The AIORateLimiter duban uses: the policy's pace overall (a little under Telegram's
     30 msg/s), Telegram's 20/min per group, and `limiter_retries` retries of a 429."""
@@ -87,7 +98,11 @@ def sending_bot(
 ) -> ExtBot[Any]:
     """An ExtBot outside the application (one-off sweeps, benchmarks), paced by rate_limiter."""
     return ExtBot(
-        token, base_url=base_url, base_file_url=base_file_url, rate_limiter=rate_limiter(policy)
+        token,
+        base_url=base_url,
+        base_file_url=base_file_url,
+        rate_limiter=rate_limiter(policy),
+        request=HTTPXRequest(connection_pool_size=CONNECTIONS, pool_timeout=POOL_TIMEOUT),
     )
 
 
@@ -228,6 +243,7 @@ class Outbox:
         self.services = services
         self.policy = policy or DeliveryPolicy()
         self._sleep = sleep
+        pacer_for(bot).pace_overall(self.policy.messages_per_second)
 
     @classmethod
     def of(cls, sender: Bot | Outbox, services: Any, policy: DeliveryPolicy) -> Outbox:
@@ -375,13 +391,14 @@ class Outbox:
             log.debug("edit of %s/%s skipped: %s", chat_id, message_id, exc)
             return "not modified" in str(exc).lower()
         store = self.services.store
-        store.forget_message(chat_id, message_id)
         refs = list(dict.fromkeys(about))
         if len({task for task, _ in refs}) > 1:
             kind = "digest"
-        with store.batch():
+        with store.deferred():  # see `remember`
+            store.forget_message(chat_id, message_id)
             for task, unit in refs:
                 store.remember_message(chat_id, message_id, task=task, unit=unit, kind=kind)
+        sync_soon(store)
         return True
 
     async def drop_keyboard(self, chat_id: int, message_id: int) -> None:
@@ -416,16 +433,19 @@ class Outbox:
         return await self.bot.send_document(chat_id, data, filename=filename, caption=caption)
 
     def remember(self, messages: list[Message], about: Iterable[About], kind: str) -> None:
-        """Which task(s) each message is about, made durable together (one sync)."""
+        """Which task(s) each message is about, kept at once and fsynced in a worker thread:
+        an fdatasync here held up every answer in flight for a millisecond or more, and these
+        references only help read a later reply (the next poll makes them durable anyway)."""
         refs = list(dict.fromkeys(about))
         if not refs or not messages:
             return
         if len({task for task, _ in refs}) > 1 and kind not in ("digest", "escalation"):
             kind = "digest"
         store = self.services.store
-        with store.batch():
+        with store.deferred():
             for message in messages:
                 for task, unit in refs:
                     store.remember_message(
                         message.chat_id, message.message_id, task=task, unit=unit, kind=kind
                     )
+        sync_soon(store)
