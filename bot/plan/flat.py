@@ -48,9 +48,10 @@ def _cells(lines: list[str]) -> list[tuple[int, str]]:
     bar_lines = [line for line in lines if _BAR.search(line)]
     # bars on lines of their own between the cells: `|` / `序号` / `|` / `工作任务` / `|` / `|` /
     # `1` …; there a bar with no cell above it is the row's edge, not an empty cell
-    lone = len(bar_lines) > 2 and sum(map(bool, map(_BAR_ONLY.match, bar_lines))) * 5 >= len(
-        bar_lines
-    ) * 4
+    lone = (
+        len(bar_lines) > 2
+        and sum(map(bool, map(_BAR_ONLY.match, bar_lines))) * 5 >= len(bar_lines) * 4
+    )
     out: list[tuple[int, str]] = []
     pending: list[str] = []
     start = 0

@@ -192,10 +192,7 @@ def header_columns(cells: Sequence[object]) -> dict[str, int] | None:
     taskish = [
         i
         for i, n in enumerate(names)
-        if i not in taken
-        and n
-        and _matches(n, TASKISH, False)
-        and not _matches(n, PROGRESS, False)
+        if i not in taken and n and _matches(n, TASKISH, False) and not _matches(n, PROGRESS, False)
     ]
     if "measure" not in found and taskish:
         found["measure"] = taskish.pop()  # the rightmost task column holds the measure
