@@ -74,7 +74,7 @@ def test_quarterly(text: str, day: int | None, action: str | None) -> None:
     assert (deadline.kind, deadline.day, deadline.action) == ("quarterly", day, action)
 
 
-@pytest.mark.parametrize("text", ["持续推进", "长期坚持", "长期", "常态化开展"])
+@pytest.mark.parametrize("text", ["持续推进", "长期坚持", "长期", "常态化开展", "常态工作"])
 def test_ongoing(text: str) -> None:
     deadline = parse_deadline(text, 2021)
     assert deadline is not None and deadline.kind == "ongoing" and deadline.text == text

@@ -76,3 +76,53 @@ def test_header_word_minsheng_shishi_names_the_task_column() -> None:
 
     cols = header_columns(["序号", "民生实事", "责任单位", "完成时限"])
     assert cols is not None and cols["measure"] == 1
+
+
+def test_flat_table_with_bars_on_lines_of_their_own(tmp_path: Path) -> None:
+    """`|` / `序号` / `|` / `工作任务` / `|` …: a bar between every cell, two where a row ends;
+    the second bar is the row's edge, not an empty cell. `常态工作` is an ongoing duty."""
+    cells = [
+        ["序号", "工作任务", "负责部门", "时间进度"],
+        ["1", "完善城市工作机制", "市住建局,各县(区)政府", "2016 年底前"],
+        ["2", "加强设施运行监管", "市城管局、市环保局", "常态工作"],
+    ]
+    text = "".join("|\n" + "".join(f"{c}\n|\n" for c in row) for row in cells)
+    plan = _load(tmp_path, text)
+    got = [(t.title, t.leads, t.deadline.kind, t.deadline.due) for t in plan.tasks]
+    assert got == [
+        ("完善城市工作机制", ("市住建局", "各县(区)政府"), "once", dt.date(2016, 12, 31)),
+        ("加强设施运行监管", ("市城管局", "市环保局"), "ongoing", None),
+    ]
+
+
+def test_table_whose_cells_a_copy_joined_with_spaces(tmp_path: Path) -> None:
+    """A web table copied as text: cells split by single spaces, a row per line."""
+    plan = _load(
+        tmp_path,
+        "2018年河长制主要任务分解表\n"
+        "序号 类别 主要任务 牵头单位 参与单位\n"
+        "1 加强水资源保护 严守用水总量红线 市水利局 市发展改革委、农业局等\n"
+        "2 加强水污染防治 开展入河排污口整治 市环保局 市水利局\n",
+    )
+    got = [(t.title, t.leads, t.supporters, t.category) for t in plan.tasks]
+    assert got == [
+        ("严守用水总量红线", ("市水利局",), ("市发展改革委", "农业局"), "加强水资源保护"),
+        ("开展入河排污口整治", ("市环保局",), ("市水利局",), "加强水污染防治"),
+    ]
+
+
+def test_progress_table_on_one_line_half_year_and_a_progress_column(tmp_path: Path) -> None:
+    """All rows on one line; `工作进展情况` reports on the work and is never the task;
+    `2022上半年` names the plan's year."""
+    plan = _load(
+        tmp_path,
+        "2022上半年重点工作进展情况统计表\n"
+        "序号 承担的重点工作 完成状态 工作进展情况 牵头责任单位 一、完成全年主要预期目标 "
+        "1 全市生产总值增长6%。 序时推进 逐月召开经济运行分析调度会,安排部署重点工作。 市发展改革委 "
+        "2 进出口总额增长5%以上。 序时推进 累计实现进出口总额9亿美元。 市商务局\n",
+    )
+    got = [(t.title, t.leads, t.category, t.deadline.due) for t in plan.tasks]
+    assert got == [
+        ("全市生产总值增长6%", ("市发展改革委",), "完成全年主要预期目标", dt.date(2022, 12, 31)),
+        ("进出口总额增长5%以上", ("市商务局",), "完成全年主要预期目标", dt.date(2022, 12, 31)),
+    ]

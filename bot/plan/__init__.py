@@ -21,7 +21,7 @@ from bot.plan.digest import (
 )
 from bot.plan.docx import read_docx
 from bot.plan.excel import parse_workbook
-from bot.plan.flat import parse_flat
+from bot.plan.flat import parse_flat, parse_spaced
 from bot.plan.lines import parse_lines
 from bot.plan.model import Deadline, Plan, Problem, Task
 from bot.plan.pdf import read_pdf
@@ -88,7 +88,7 @@ def parse_text(text: str) -> Plan:
         return parse_table(text)
     if _YAML_START.match(text):
         return load_yaml(text)
-    for reader in (parse_delimited, parse_flat):
+    for reader in (parse_delimited, parse_flat, parse_spaced):
         plan = reader(text)
         if plan is not None and plan.tasks:
             return plan

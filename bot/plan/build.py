@@ -25,6 +25,7 @@ _YEAR_OF_PLAN = re.compile(r"(20\d\d)\s*年度")
 _ANY_YEAR = re.compile(r"(20\d\d)\s*年")
 _DOC_NUMBER_YEAR = re.compile(r"[〔\[［【(（](20\d\d)[〕\]］】)）]")  # 昆政发〔2016〕13号
 _ISO_YEAR = re.compile(r"(20\d\d)\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}")
+_PART_YEAR = re.compile(r"(20\d\d)\s*(?:[上下]半年|第?[一二三四1-4]季度)")  # 2022上半年
 _SPACE = re.compile(r"\s+")
 _PERIOD = re.compile(r"(20\d\d)\s*(?:年)?\s*[-—–~～至到]+\s*(20\d\d)\s*年")
 
@@ -65,7 +66,7 @@ def plan_year(text: str, deadline_texts: Iterable[str] = ()) -> int | None:
         return int(m.group(1))
     if m := _ANY_YEAR.search(text):
         return int(m.group(1))
-    for pattern in (_DOC_NUMBER_YEAR, _ISO_YEAR):
+    for pattern in (_DOC_NUMBER_YEAR, _ISO_YEAR, _PART_YEAR):
         if m := pattern.search(text):
             return int(m.group(1))
     years = Counter(int(y) for t in deadline_texts for y in re.findall(r"20\d\d", t))

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from bot.plan.deadline import parse_deadline
-from bot.plan.headers import MEASURE, TASKISH, clean_header
+from bot.plan.headers import MEASURE, PROGRESS, TASKISH, clean_header
 from bot.plan.unitlist import UNIT_END, is_group_phrase, split_units
 
 _UNIT_KEYS = ("leads", "supporters", "responsible")
@@ -126,7 +126,10 @@ def refine(
     taskish = [
         i
         for i, n in enumerate(names)
-        if n and any(w in n for w in (*MEASURE, *TASKISH)) and i not in _others(cols)
+        if n
+        and any(w in n for w in (*MEASURE, *TASKISH))
+        and not any(w in n for w in PROGRESS)
+        and i not in _others(cols)
     ]
     if len(taskish) > 1 and rows:
 

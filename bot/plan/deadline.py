@@ -23,7 +23,7 @@ _QUARTERLY = re.compile(
     rf"每个?季度?(?:(?P<end>末|底)|(?:第一个月|首月)?(?:前)?(?P<day>{_NUM})\s*[日号天个工作日]*)?"
     rf"{_BEFORE}(?:完成)?[,，:：]?\s*"
 )
-_ONGOING = re.compile(r"持续|长期|常态化|常年")
+_ONGOING = re.compile(r"持续|长期|常态化|常态工作|常年")
 
 # One date-like token; an optional year, then what is due in it.
 _DATE = re.compile(

@@ -45,6 +45,13 @@ def _cells(lines: list[str]) -> list[tuple[int, str]]:
     barred = (
         sum(1 for line in lines if _BAR.search(line)) >= len([x for x in lines if x.strip()]) // 2
     )
+    bar_lines = [line for line in lines if _BAR.search(line)]
+    # bars on lines of their own between the cells: `|` / `序号` / `|` / `工作任务` / `|` / `|` /
+    # `1` …; there a bar with no cell above it is the row's edge, not an empty cell
+    lone = (
+        len(bar_lines) > 2
+        and sum(map(bool, map(_BAR_ONLY.match, bar_lines))) * 5 >= len(bar_lines) * 4
+    )
     out: list[tuple[int, str]] = []
     pending: list[str] = []
     start = 0
@@ -64,6 +71,8 @@ def _cells(lines: list[str]) -> list[tuple[int, str]]:
             out.append((start, "".join(pending)))
             out.extend((number, "") for _ in range(bars - 1))
             pending = []
+        elif lone and not pending and _BAR_ONLY.match(line):
+            continue
         elif _BAR.search(line):
             pending.append(_BAR.sub("", line).strip())
             out.append((start, "".join(pending)))
@@ -184,6 +193,32 @@ def parse_flat(text: str) -> Plan | None:
     return None if grid is None else parse_grids([grid], text)
 
 
+def parse_spaced(text: str) -> Plan | None:
+    """The plan of a table whose cells a copy joined with spaces; None if the text holds none.
+
+        序号 类别 主要任务 细化措施 牵头单位 参与单位
+        1 加强水资源保护 严守用水红线 实施双控行动…… 市水利局 市发展改革委
+
+    Each space-separated word is read as a cell, a row at a time or all rows on one line;
+    a cell the page broke with a space of its own joins the measure (see `_fit`).
+    """
+    lines = text.splitlines()
+    if not any(_spaced_header(line) for line in lines):
+        return None
+    cells = [(n, word) for n, line in enumerate(lines, start=1) for word in line.split()]
+    grid = _grid(cells)
+    return None if grid is None else parse_grids([grid], text)
+
+
+def _spaced_header(line: str) -> bool:
+    words = line.split()
+    return len(words) >= 3 and any(
+        header_columns(words[i : i + k]) is not None
+        for i in range(len(words))
+        for k in range(3, min(_MAX_WIDTH, len(words) - i) + 1)
+    )
+
+
 def recover_flat(text: str) -> Grid | None:
     """The grid of a one-cell-per-line table (header row first); None if the text holds none."""
     lines = text.splitlines()
@@ -191,6 +226,10 @@ def recover_flat(text: str) -> Grid | None:
     # a header word broken over two lines (`牵头` / `单位`) is one cell
     spans = join_broken_words([c for _, c in cells])
     cells = [(cells[a][0], "".join(c for _, c in cells[a:b])) for a, b in spans]
+    return _grid(cells)
+
+
+def _grid(cells: list[tuple[int, str]]) -> Grid | None:
     found = _header(cells)
     if found is None:
         return None

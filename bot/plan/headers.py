@@ -100,6 +100,8 @@ RESPONSIBLE = (
     "实施单位",
     "承办单位",
     "责任主体",
+    "负责单位",
+    "负责部门",
 )
 # columns that name a person (a leader, a contact): never units, whatever else they say
 PERSON = (
@@ -119,6 +121,9 @@ PERSON = (
     "联系人",
     "经办人",
 )
+
+# columns that report on the work (`工作进展情况`, `1-10月推进情况`, `完成状态`): never the task
+PROGRESS = ("进展", "推进情况", "完成情况", "落实情况", "完成状态", "存在问题")
 
 _SPACE = re.compile(r"\s+")
 # a header's own words, maybe after the year they are for (`2022年预期目标`), not a number
@@ -185,7 +190,9 @@ def header_columns(cells: Sequence[object]) -> dict[str, int] | None:
             found[key] = i
             taken.add(i)
     taskish = [
-        i for i, n in enumerate(names) if i not in taken and n and _matches(n, TASKISH, False)
+        i
+        for i, n in enumerate(names)
+        if i not in taken and n and _matches(n, TASKISH, False) and not _matches(n, PROGRESS, False)
     ]
     if "measure" not in found and taskish:
         found["measure"] = taskish.pop()  # the rightmost task column holds the measure

@@ -1,11 +1,12 @@
 """Office-style variants (plan.docx, plan.xlsx) of the real plans, built from each folder's expected.yaml.
 
-Run: .venv/bin/python tests/samples/real/build_variants.py
+Run: .venv/bin/python tests/samples/real/build_variants.py [slug ...]
 The cells hold the facts as the document wrote them (units joined with 、, deadline as written).
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import yaml
@@ -43,6 +44,14 @@ LAYOUTS = {
     "lishui-2023": dict(headers=("序号", "重点工作", "责任科室", "协助单位", "完成时限", "类别")),
     "cangnan-2022": dict(headers=("编号", "项目内容", "牵头单位", "配合单位", "完成时间", None)),
     "keqiao-2023": dict(headers=("序号", "工作任务", "主办单位", "协办单位", "时间节点", None)),
+    "suining-2016": dict(headers=("序号", "工作任务", "负责单位", "配合部门", "时间进度", None)),
+    "pingdingshan-2018": dict(
+        headers=("序号", "主要任务", "牵头部门", "参与单位", "进度要求", "类别")
+    ),
+    "yuncheng-2017": dict(headers=("编号", "具体任务", "责任单位", "协助单位", "截止时间", "领域")),
+    "progress-anon-2022": dict(
+        headers=("序号", "承担的重点工作", "牵头责任单位", "协同单位", "完成期限", "类别")
+    ),
 }
 
 
@@ -154,8 +163,11 @@ def build_xlsx(folder: Path, expected: dict, layout: dict) -> None:
     wb.save(folder / "plan.xlsx")
 
 
-def main() -> None:
+def main(slugs: list[str]) -> None:
+    """Build the variants of the named plans (all of them when none is named)."""
     for slug, layout in LAYOUTS.items():
+        if slugs and slug not in slugs:
+            continue
         folder = HERE / slug
         expected = yaml.safe_load((folder / "expected.yaml").read_text(encoding="utf-8"))
         build_docx(folder, expected, layout)
@@ -164,4 +176,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
