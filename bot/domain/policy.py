@@ -41,6 +41,7 @@ class OverduePolicy:
     every_workdays: int = 3
     escalate_after_workdays: int = 5
     inspection_after_workdays: int = 10  # 二级: to 区政府督查室 (DUBAN_INSPECTION_CHAT_ID)
+    leader_after_workdays: int = 7  # to the unit's 分管领导 (0: off)
 
 
 @dataclass(frozen=True)

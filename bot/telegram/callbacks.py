@@ -207,6 +207,21 @@ class Unbind(Callback):
         return self.unit_index >= 0
 
 
+@kind
+@dataclass(frozen=True)
+class ConfirmUnbind(Callback):
+    """Under the question a 解绑 button asks: `ok` unbinds, `new` unbinds and makes an invite
+    for the same unit and role (更换), `no` cancels."""
+
+    prefix: ClassVar[str] = "unbc"
+    verdict: str
+    user: int
+    unit_index: int
+
+    def valid(self) -> bool:
+        return self.verdict in ("ok", "new", "no") and self.unit_index >= 0
+
+
 @dataclass(frozen=True)
 class Page(Callback):
     """◀ ▶ between the pages of a view (`view` names it: `st` the /status overview, `g3` its

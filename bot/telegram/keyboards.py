@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain.contacts import CONTACT_ROLE_LABELS
 from bot.domain.status import STATUS_LABELS
 from bot.features.onboarding import BoundContact
 from bot.telegram import callbacks as cb
@@ -66,17 +67,29 @@ def skip_button(task_id: int) -> InlineKeyboardMarkup:
 
 
 def unbind_buttons(bound: list[BoundContact]) -> InlineKeyboardMarkup | None:
-    """A 解绑 button per bound contact under /units (as many as one keyboard holds)."""
+    """A 解绑/更换 button per bound contact under /units (as many as one keyboard holds)."""
     rows = [
         [
             InlineKeyboardButton(
-                f"解绑 {c.name}（{c.unit}）",
+                f"解绑/更换 {c.name}（{c.unit}·{CONTACT_ROLE_LABELS[c.role]}）",
                 callback_data=cb.Unbind(c.user_id, c.unit_index).pack(),
             )
         ]
         for c in bound[:MAX_BUTTONS]
     ]
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def confirm_unbind_buttons(user_id: int, unit_index: int) -> InlineKeyboardMarkup:
+    """确认解绑 / 解绑并邀请新人 / 取消 under the question a 解绑 button asks."""
+
+    def button(label: str, verdict: str) -> InlineKeyboardButton:
+        data = cb.ConfirmUnbind(verdict, user_id, unit_index).pack()
+        return InlineKeyboardButton(label, callback_data=data)
+
+    return InlineKeyboardMarkup(
+        [[button("确认解绑", "ok"), button("解绑并邀请新人", "new")], [button("取消", "no")]]
+    )
 
 
 TASK_BUTTONS_PER_ROW = 4

@@ -23,6 +23,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from bot.domain.clock import FixedClock
 from bot.domain.planner import (
     ESCALATIONS,
+    LEADER_KIND,
     Reminder,
     by_chat,
     units_without_contacts,
@@ -138,9 +139,11 @@ def compose(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """One chat's message for this morning: every reminder and escalation, and the buttons."""
     policy = policy_of(services)
-    reminders = [_item(services, r, policy, day) for r in items if r.kind not in ESCALATIONS]
+    daily = [r for r in items if r.kind not in ESCALATIONS and r.kind != LEADER_KIND]
+    reminders = [_item(services, r, policy, day) for r in daily]
     escalations = [_item(services, r, policy, day) for r in items if r.kind == "escalation"]
     inspections = [_inspection(services, r) for r in items if r.kind == "escalation2"]
+    for_leader = [_item(services, r, policy, day) for r in items if r.kind == LEADER_KIND]
     texts = []
     if reminders or escalations:
         texts.append(
@@ -154,6 +157,8 @@ def compose(
         )
     if inspections:
         texts.append(render("inspection.html.j2", items=inspections, day=day))
+    if for_leader:
+        texts.append(render("leader_notice.html.j2", items=for_leader))
     text = "\n\n".join(texts)
     task_ids = list(dict.fromkeys(it["task"] for it in reminders))
     return text, task_buttons(task_ids)

@@ -11,6 +11,8 @@ from typing import Any
 
 import jinja2
 
+from bot.domain.contacts import CONTACT_ROLE_LABELS
+from bot.domain.refs import task_ref
 from bot.domain.status import REPORT_LABELS, ROLE_LABELS, STATUS_LABELS, format_day, period_label
 
 TELEGRAM_LIMIT = 4096
@@ -51,6 +53,8 @@ def environment() -> jinja2.Environment:
     env.filters["status"] = lambda s: STATUS_LABELS.get(s or "todo", s)
     env.filters["role"] = lambda r: ROLE_LABELS.get(r, r)
     env.filters["report"] = lambda w: REPORT_LABELS.get(w, "报送")
+    env.filters["ref"] = task_ref
+    env.filters["contact_role"] = lambda r: CONTACT_ROLE_LABELS.get(r or "liaison", r)
     return env
 
 
