@@ -15,16 +15,19 @@ from bot.config import ConfigError, Settings, load_settings, make_clock
 from bot.domain.planner import Reminder
 from bot.domain.policy import PolicyError
 from bot.domain.units import Directory
+from bot.features.slips import SlipRefusal, issue_slip, slip_request
 from bot.plan import Plan, check_loaded, describe_task, dump_plan, load_plan
 from bot.plan.unit_draft import draft_directory
 from bot.reports.due import planned, preview_reminders
 from bot.reports.report import export_report
+from bot.reports.slip import slip_file_name, write_slip
 from bot.reports.summary import render_summary_text
 from bot.services import PlanError, Services, open_services
 from bot.store import StoreLocked
 from bot.store.backup import BackupError, check_backup, make_backup, restore_backup
 from bot.telegram.app import run_bot
 from bot.telegram.sweep import remind_once
+from bot.text.render import plain_text
 from sandbox.main import run_sandbox
 
 log = logging.getLogger("duban")
@@ -80,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp = sub.add_parser("export", help="the progress report as Excel")
     exp.add_argument("--out", type=Path, required=True)
     exp.add_argument("--evidence-zip", type=Path)
+
+    slip = sub.add_parser("slip", help="a printable 督办单 (Word) of a unit's open tasks")
+    slip.add_argument("--unit", required=True, help="the unit (any spelling the directory knows)")
+    slip.add_argument("--task", nargs="+", default=[], metavar="REF", help="only these tasks")
+    slip.add_argument("--out", type=Path, help="default: 督办〔YYYY〕N号-UNIT.docx here")
 
     remind = sub.add_parser("remind", help="one reminder sweep now (for cron deployments)")
     remind.add_argument("--date", type=_date)
@@ -285,6 +293,29 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_slip(settings: Settings, args: argparse.Namespace) -> int:
+    """`duban slip --unit UNIT [--task REF…] [--out FILE.docx]`: numbered, recorded, written."""
+    unit, tasks = slip_request([args.unit])
+    for ref in args.task:
+        _, more = slip_request([ref])
+        if not more:
+            print(f"duban slip: not a task ref: {ref!r}", file=sys.stderr)
+            return 2
+        tasks += more
+    services = _open(settings, writer=True)
+    try:
+        slip = issue_slip(services, unit, tasks, actor="cli")
+    finally:
+        services.close()
+    if isinstance(slip, SlipRefusal):
+        print(f"duban slip: {plain_text(slip.text)}", file=sys.stderr)
+        return 2
+    out = args.out or Path(slip_file_name(slip))
+    write_slip(slip, out)
+    print(f"wrote {out}: {slip.number}, {slip.unit}, {len(slip.lines)} task(s)")
+    return 0
+
+
 def cmd_remind(settings: Settings, args: argparse.Namespace) -> int:
     return remind_once(settings, args.date)
 
@@ -334,4 +365,5 @@ COMMANDS = {
     "preview": cmd_preview,
     "export": cmd_export,
     "remind": cmd_remind,
+    "slip": cmd_slip,
 }

@@ -20,6 +20,7 @@ from handlers import (
     rectify,
     reminders,
     review,
+    slips,
     tasks,
     updates,
     views,
@@ -43,6 +44,7 @@ HANDLER_MODULES: list[ModuleType] = [
     review,
     blocked,  # 受阻 alerts: 答复单位
     reminders,  # /snooze, /remind
+    slips,  # /slip, 生成督办单
     fallback,  # stays last: takes whatever no other handler in Group.COMMANDS took
 ]
 

@@ -61,6 +61,11 @@ class NoContactsPolicy:
 
 
 @dataclass(frozen=True)
+class SlipPolicy:
+    reply_workdays: int = 5  # a 督办单 asks for the unit's written reply within this many workdays
+
+
+@dataclass(frozen=True)
 class DeliveryPolicy:
     messages_per_second: float = 28.0
     limiter_retries: int = 3
@@ -87,6 +92,7 @@ class Policy:
     periodic: PeriodicPolicy = field(default_factory=PeriodicPolicy)
     ongoing: OngoingPolicy = field(default_factory=OngoingPolicy)
     no_contacts: NoContactsPolicy = field(default_factory=NoContactsPolicy)
+    slip: SlipPolicy = field(default_factory=SlipPolicy)
     delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     backup: BackupPolicy = field(default_factory=BackupPolicy)
 
@@ -97,6 +103,7 @@ _SECTIONS: dict[str, type] = {
     "periodic": PeriodicPolicy,
     "ongoing": OngoingPolicy,
     "no_contacts": NoContactsPolicy,
+    "slip": SlipPolicy,
     "delivery": DeliveryPolicy,
     "backup": BackupPolicy,
 }

@@ -33,11 +33,12 @@ COORDINATOR_EXTRA: tuple[tuple[str, str], ...] = (
     ("units", "单位与联系人"),
     ("summary", "周报：/summary [preview]"),
     ("export", "导出进度表"),
+    ("slip", "督办单：/slip 单位"),
 )
 COORDINATOR_ONLY = frozenset(name for name, _ in COORDINATOR_EXTRA)
 STRANGER_COMMANDS = frozenset({"start", "help"})
-# review, unbinding (and its confirmation), 答复单位 (受阻), plan import
-COORDINATOR_ONLY_BUTTONS = frozenset({"rv", "unb", "unbc", "blk", "imp"})
+# review, unbinding (and its confirmation), 答复单位 (受阻), plan import, 生成督办单
+COORDINATOR_ONLY_BUTTONS = frozenset({"rv", "unb", "unbc", "blk", "imp", "slip"})
 
 
 class TelegramUser(Protocol):

@@ -195,6 +195,7 @@ class EventFields(StateChanges, EventDetails, total=False):
     year: int
     tasks: list[int]
     reply_by: str
+    lines: list[str]  # what the slip lists, one line per task as printed
 
 
 class EventRow(EventFields):

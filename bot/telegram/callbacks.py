@@ -222,6 +222,18 @@ class ConfirmUnbind(Callback):
         return self.verdict in ("ok", "new", "no") and self.unit_index >= 0
 
 
+@kind
+@dataclass(frozen=True)
+class MakeSlip(Callback):
+    """生成督办单 for a unit nobody can be told (under the note of units without contacts)."""
+
+    prefix: ClassVar[str] = "slip"
+    unit_index: int
+
+    def valid(self) -> bool:
+        return self.unit_index >= 0
+
+
 @dataclass(frozen=True)
 class Page(Callback):
     """◀ ▶ between the pages of a view (`view` names it: `st` the /status overview, `g3` its

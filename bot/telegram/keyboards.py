@@ -92,6 +92,16 @@ def confirm_unbind_buttons(user_id: int, unit_index: int) -> InlineKeyboardMarku
     )
 
 
+def slip_buttons(units: Sequence[tuple[str, int]]) -> InlineKeyboardMarkup | None:
+    """生成督办单 per unit (name, directory index), two a row: for units nobody can be told."""
+    buttons = [
+        InlineKeyboardButton(f"生成督办单 {name}", callback_data=cb.MakeSlip(index).pack())
+        for name, index in units[:MAX_BUTTONS]
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
 TASK_BUTTONS_PER_ROW = 4
 DIGEST_BUTTONS = 8
 

@@ -21,6 +21,7 @@ from typing import Any
 from telegram import Bot, InlineKeyboardMarkup
 
 from bot.domain.clock import FixedClock
+from bot.domain.contacts import LEADER, contact_role
 from bot.domain.planner import (
     ESCALATIONS,
     LEADER_KIND,
@@ -35,7 +36,7 @@ from bot.services import PlanError, Services, open_services
 from bot.store import StoreLocked
 from bot.store.records import StateView
 from bot.telegram.context import OUTBOX, SERVICES
-from bot.telegram.keyboards import digest_buttons
+from bot.telegram.keyboards import digest_buttons, slip_buttons
 from bot.telegram.outbox import Delivery, Outbox, sending_bot
 from bot.text.render import render
 
@@ -383,12 +384,19 @@ async def _weekly_no_contacts(outbox: Outbox, services: Services, now: datetime)
     )
     if not missing:
         return
-    text = render("no_contacts.html.j2", units=sorted(missing.items()))
+    leaders: dict[str, list[str]] = {}
+    for c in store.contacts():
+        if contact_role(c) == LEADER and c["unit"] in missing:
+            leaders.setdefault(c["unit"], []).append(c["name"])
+    text = render("no_contacts.html.j2", units=sorted(missing.items()), leaders=leaders)
+    order = {u.name: i for i, u in enumerate(services.units.units)}
+    # 生成督办单 per unit: the office's fallback for a unit the bot cannot reach is paper.
+    markup = slip_buttons([(u, order[u]) for u in sorted(missing) if u in order])
     key = f"nocontact:{week_key(now.date())}"
     for chat in sorted(services.settings.coordinators):
         if store.ledger_get(f"{key}>{chat}") is not None:
             continue
-        outcome = await outbox.deliver(chat, text, notify=False)
+        outcome = await outbox.deliver(chat, text, markup, notify=False)
         if outcome.status in ("sent", "uncertain", "forbidden"):
             store.ledger_put(
                 f"{key}>{chat}",

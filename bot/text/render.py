@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
@@ -79,6 +80,11 @@ def render_part(template: str, name: str, /, **context: Any) -> str:
     if macro is None:
         raise KeyError(f"{template} has no text {name!r}")
     return str(macro(**context)).strip()
+
+
+def plain_text(html_text: str) -> str:
+    """Rendered HTML as plain text for a callback answer or a caption (at most 200 characters)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))[:200]
 
 
 def escape(text: str) -> str:
