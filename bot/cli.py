@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings, make_clock
+from bot.domain.contacts import CONTACT_ROLE_LABELS, contact_role
 from bot.domain.planner import Reminder
 from bot.domain.policy import PolicyError
 from bot.domain.units import Directory
@@ -215,7 +216,10 @@ def cmd_units(settings: Settings, args: argparse.Namespace) -> int:
                 "full_name": unit.full_name,
                 "kind": unit.kind,
                 "aliases": list(unit.aliases),
-                "contacts": [{"user_id": c["user_id"], "name": c["name"]} for c in bound],
+                "contacts": [
+                    {"user_id": c["user_id"], "name": c["name"], "role": contact_role(c)}
+                    for c in bound
+                ],
             }
         )
     services.close()
@@ -224,7 +228,10 @@ def cmd_units(settings: Settings, args: argparse.Namespace) -> int:
         print()
         return 0
     for r in rows:
-        who = "、".join(c["name"] for c in r["contacts"]) or "（未绑定联系人）"
+        who = (
+            "、".join(f"{c['name']}（{CONTACT_ROLE_LABELS[c['role']]}）" for c in r["contacts"])
+            or "（未绑定联系人）"
+        )
         print(f"{r['name']:<14}\t{r['full_name']}\t{r['kind']}\t{who}")
     return 0
 

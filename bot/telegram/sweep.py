@@ -27,10 +27,12 @@ from bot.domain.planner import (
     LEADER_KIND,
     Reminder,
     by_chat,
+    reachable_leaders,
     units_without_contacts,
 )
 from bot.domain.policy import Policy, PolicyError, policy_for, policy_of
 from bot.domain.status import period_label, week_key
+from bot.features.slips import open_lines
 from bot.reports.due import planned
 from bot.services import PlanError, Services, open_services
 from bot.store import StoreLocked
@@ -314,6 +316,7 @@ async def sweep(
         await _unconfirmed_notice(outbox, services, now)
         if policy.no_contacts.weekly:
             await _weekly_no_contacts(outbox, services, now)
+        await _weekly_leader_notes(outbox, services, now)
     return report
 
 
@@ -404,6 +407,39 @@ async def _weekly_no_contacts(outbox: Outbox, services: Services, now: datetime)
                 sent_at=now.isoformat(timespec="seconds"),
                 units=sorted(missing),
             )
+
+
+async def _weekly_leader_notes(outbox: Outbox, services: Services, now: datetime) -> None:
+    """Once a week (first sweep of the week), each 分管领导 gets a short note on the standing
+    of their unit: its open tasks, the overdue ones, what falls due within a working week."""
+    store, today = services.store, now.date()
+    week = week_key(today)
+    soon = services.calendar.add_workdays(today, 5)
+    for unit, chats in sorted(reachable_leaders(store.contacts()).items()):
+        waiting = [c for c in chats if store.ledger_get(f"leadernote:{week}>{c}") is None]
+        if not waiting:
+            continue
+        lines = open_lines(services, unit, today)
+        if not lines:
+            continue
+        done = sum(1 for s in store.states(unit=unit) if s.get("status") == "done")
+        text = render(
+            "leader_weekly.html.j2",
+            unit=unit,
+            lines=lines,
+            overdue=[ln for ln in lines if ln.overdue_workdays],
+            soon=[ln for ln in lines if not ln.overdue_workdays and ln.due and ln.due <= soon],
+            done=done,
+        )
+        for chat in waiting:
+            outcome = await outbox.deliver(chat, text, notify=False)
+            if outcome.status in ("sent", "uncertain", "forbidden"):
+                store.ledger_put(
+                    f"leadernote:{week}>{chat}",
+                    status=outcome.status,
+                    sent_at=now.isoformat(timespec="seconds"),
+                    unit=unit,
+                )
 
 
 async def reminder_sweep(application: Any) -> SweepReport:
