@@ -17,6 +17,7 @@ from handlers import (
     metrics,
     onboarding,
     plan_import,
+    receipts,
     rectify,
     reminders,
     review,
@@ -45,6 +46,7 @@ HANDLER_MODULES: list[ModuleType] = [
     blocked,  # 受阻 alerts: 答复单位
     reminders,  # /snooze, /remind
     slips,  # /slip, 生成督办单
+    receipts,  # 签收
     fallback,  # stays last: takes whatever no other handler in Group.COMMANDS took
 ]
 

@@ -94,3 +94,35 @@ async def test_leader_weekly_note_once_a_week(env: Env) -> None:
     await sweep(env.bot, env.services)
     assert len([t for t in env.texts(LEADER) if "本周任务情况" in t]) == 2
     assert not [t for t in env.texts(B) if "本周任务情况" in t]  # liaisons get their digests
+
+
+async def test_rehearsal_unit_with_only_a_leader_and_one_with_nobody(env: Env) -> None:
+    """A month of sweeps: 区司法局 has only its 分管领导, 区财政局 nobody at all."""
+    env.botapi.add_user(LEADER, "钱局长")
+    await env.botapi.user_sends_text(LEADER, "/start")
+    store = env.services.store
+    store.bind_contact(LEADER, "区司法局", name="钱局长", at=env.clock.now(), role="leader")
+    day = date(2021, 6, 21)
+    while day <= date(2021, 7, 23):
+        env.at(day)
+        await sweep(env.bot, env.services)
+        day += timedelta(days=1)
+    to_leader = env.texts(LEADER)
+    # no daily reminders: the leader tier (once per part) and the weekly note only
+    assert to_leader and all("请分管领导督促" in t or "本周任务情况" in t for t in to_leader)
+    assert sum("#18" in t and "请分管领导督促" in t for t in to_leader) == 1
+    assert {
+        e["reminder_kind"] for e in store.events(kinds=["reminder"]) if e["chat"] == LEADER
+    } == {"leader"}
+    # nobody outside the office hears of 区财政局's work; the office is told, with 生成督办单
+    told = {e["chat"] for e in store.events(kinds=["reminder"]) if e["unit"] == "区财政局"}
+    assert told <= {sweep_tests.COORD, sweep_tests.SUMMARY}
+    notes = [
+        m
+        for m in env.botapi.messages_to(sweep_tests.COORD)
+        if "尚无可用联系人" in m.get("text", "")
+    ]
+    assert notes
+    assert "区司法局（仅分管领导 钱局长" in notes[0]["text"] and "区财政局" in notes[0]["text"]
+    labels = [b["text"] for row in notes[0]["reply_markup"]["inline_keyboard"] for b in row]
+    assert "生成督办单 区财政局" in labels and "生成督办单 区司法局" in labels

@@ -10,6 +10,7 @@ from bot.domain import progress
 from bot.domain.days import days_left
 from bot.domain.status import effective_due, period_key
 from bot.features import kpis
+from bot.features.receipts import receipt_of
 from bot.plan.model import Task
 from bot.reports.views import EVENT_LABELS
 from bot.store.records import StateRow
@@ -35,6 +36,8 @@ class Card:
     days_left: int | None  # working days (bot.domain.days): negative when late
     updated_by: str | None
     reported_now: bool = False  # a periodic task whose current period is reported
+    signed_at: str | None = None  # when the unit signed for the task (签收)
+    needs_receipt: bool = False  # a unit reached through its own contacts: 签收 applies
 
     @property
     def open(self) -> bool:
@@ -58,6 +61,7 @@ def card(services: Services, task: Task, state: StateRow, today: date) -> Card:
     period = period_key(task, today)
     who = state.get("updated_by")
     names = names_by_user(services) if who is not None else {}
+    signed = receipt_of(services, task.id, state["unit"])
     return Card(
         task=task,
         unit=state["unit"],
@@ -66,6 +70,8 @@ def card(services: Services, task: Task, state: StateRow, today: date) -> Card:
         days_left=None if due is None else (0 if due == today else _nonzero(services, today, due)),
         updated_by=names.get(who, str(who)) if isinstance(who, int) else who,
         reported_now=period is not None and period in (state.get("reported") or []),
+        signed_at=signed["at"] if signed else None,
+        needs_receipt=state["unit"] != services.units.coordinator.name,
     )
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from bot.domain import progress
 from bot.domain.days import days_late
 from bot.domain.status import ROLE_LABELS, STATUS_LABELS
-from bot.features import campaign, kpis, review
+from bot.features import campaign, kpis, receipts, review
 from bot.features.evidence import records as evidence_records
 from bot.reports import scorecard as scoring
 from bot.reports.summary import cn_number, snapshot
@@ -49,6 +49,7 @@ STATE_HEADERS = (
     "佐证材料数",
     "逾期工作日",
     "任务信号灯",
+    "签收时间",
 )
 MAX_WIDTH = 60
 FILE_MODE = 0o644
@@ -121,6 +122,8 @@ def _decomposition(
         wrap=frozenset({1, 2, 3, 4, 5, 11}),
     )
     row = 2  # the first data row (row 1 holds the headers)
+    units = {p.unit for tp in tasks for p in tp.parts}
+    signed = {unit: receipts.receipts(services, unit) for unit in units}
     for group in progress.groups(tasks):
         group_start = row
         for tp in group.tasks:
@@ -149,6 +152,9 @@ def _decomposition(
                         evidence_counts.get((task.id, part.unit), 0),
                         late,
                         task_label(tp),
+                        _at(signed[part.unit][task.id]["at"])
+                        if task.id in signed.get(part.unit, {})
+                        else "",
                     ]
                 sheet.rows.append(cells)
                 row += 1

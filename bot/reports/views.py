@@ -7,7 +7,7 @@ fit); each page is one message.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bot.domain import progress
 from bot.domain.days import days_late
 from bot.domain.status import STATUS_LABELS
-from bot.features import kpis
+from bot.features import kpis, receipts
 from bot.features.evidence import records as evidence_records
 from bot.reports.scorecard import reporters
 from bot.reports.summary import PLAN_TABLES, cn_number, snapshot, tracking_start
@@ -263,6 +263,17 @@ def task_view(services: Services, task_id: int, today: date, page: int = 0) -> P
     return replace(found, about=((task_id, None),))
 
 
+def receipt_word(
+    task_id: int, status: str, signed: Mapping[int, object], told: Mapping[int, object]
+) -> str | None:
+    """An open part's 签收 state: "signed", "unsigned" once the unit was told, else None."""
+    if status == "done":
+        return None
+    if task_id in signed:
+        return "signed"
+    return "unsigned" if task_id in told else None
+
+
 def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page:
     """/status UNIT: the unit's tasks, lights and contact."""
     view = progress.unit_view(
@@ -274,6 +285,7 @@ def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page
     pages = _pages(len(view.parts), UNIT_PARTS_PER_PAGE)
     page = _clamp(page, pages)
     shown = view.parts[page * UNIT_PARTS_PER_PAGE : (page + 1) * UNIT_PARTS_PER_PAGE]
+    signed, told = receipts.receipts(services, unit), receipts.notified(services, unit)
     text = render(
         "status_unit.html.j2",
         unit=unit,
@@ -293,6 +305,7 @@ def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page
                 "percent": p.percent,
                 "due": p.due,
                 "icon": progress.LIGHT_ICONS[p.light],
+                "receipt": receipt_word(t.id, p.status, signed, told),
             }
             for t, p in shown
         ],

@@ -224,6 +224,19 @@ class ConfirmUnbind(Callback):
 
 @kind
 @dataclass(frozen=True)
+class SignFor(Callback):
+    """签收 #18 under the first message that tells a unit (its directory index) of a task."""
+
+    prefix: ClassVar[str] = "sgn"
+    task: int
+    unit_index: int
+
+    def valid(self) -> bool:
+        return self.task > 0 and self.unit_index >= 0
+
+
+@kind
+@dataclass(frozen=True)
 class MakeSlip(Callback):
     """生成督办单 for a unit nobody can be told (under the note of units without contacts)."""
 

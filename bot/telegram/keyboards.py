@@ -102,6 +102,24 @@ def slip_buttons(units: Sequence[tuple[str, int]]) -> InlineKeyboardMarkup | Non
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+RECEIPT_BUTTONS = 8
+
+
+def with_receipt_buttons(
+    markup: InlineKeyboardMarkup | None, parts: Sequence[tuple[int, int]]
+) -> InlineKeyboardMarkup | None:
+    """`markup` with a 签收 #N button per (task, unit index) below it (at most 8, 4 a row)."""
+    buttons = [
+        InlineKeyboardButton(f"签收 #{task}", callback_data=cb.SignFor(task, index).pack())
+        for task, index in list(dict.fromkeys(parts))[:RECEIPT_BUTTONS]
+    ]
+    if not buttons:
+        return markup
+    rows = [list(r) for r in markup.inline_keyboard] if markup is not None else []
+    rows += [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
+    return InlineKeyboardMarkup(rows)
+
+
 TASK_BUTTONS_PER_ROW = 4
 DIGEST_BUTTONS = 8
 

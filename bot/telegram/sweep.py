@@ -27,18 +27,20 @@ from bot.domain.planner import (
     LEADER_KIND,
     Reminder,
     by_chat,
+    reachable_contacts,
     reachable_leaders,
     units_without_contacts,
 )
 from bot.domain.policy import Policy, PolicyError, policy_for, policy_of
 from bot.domain.status import period_label, week_key
+from bot.features.receipts import needs_receipt, unsigned_to_chase
 from bot.features.slips import open_lines
 from bot.reports.due import planned
 from bot.services import PlanError, Services, open_services
 from bot.store import StoreLocked
 from bot.store.records import StateView
 from bot.telegram.context import OUTBOX, SERVICES
-from bot.telegram.keyboards import digest_buttons, slip_buttons
+from bot.telegram.keyboards import digest_buttons, slip_buttons, with_receipt_buttons
 from bot.telegram.outbox import Delivery, Outbox, sending_bot
 from bot.text.render import render
 
@@ -164,7 +166,17 @@ def compose(
         texts.append(render("leader_notice.html.j2", items=for_leader))
     text = "\n\n".join(texts)
     task_ids = list(dict.fromkeys(it["task"] for it in reminders))
-    return text, task_buttons(task_ids)
+    return text, with_receipt_buttons(task_buttons(task_ids), _receipt_parts(services, daily))
+
+
+def _receipt_parts(services: Services, items: list[Reminder]) -> list[tuple[int, int]]:
+    """(task, unit index) of the parts this message tells of that are not signed for yet."""
+    order = {u.name: i for i, u in enumerate(services.units.units)}
+    return [
+        (r.task, order[r.unit])
+        for r in items
+        if r.unit in order and needs_receipt(services, r.task, r.unit)
+    ]
 
 
 def _about(items: list[Reminder]) -> tuple[list[tuple[int, str | None]], str]:
@@ -317,6 +329,7 @@ async def sweep(
         if policy.no_contacts.weekly:
             await _weekly_no_contacts(outbox, services, now)
         await _weekly_leader_notes(outbox, services, now)
+        await _receipt_chase(outbox, services, now)
     return report
 
 
@@ -440,6 +453,46 @@ async def _weekly_leader_notes(outbox: Outbox, services: Services, now: datetime
                     sent_at=now.isoformat(timespec="seconds"),
                     unit=unit,
                 )
+
+
+async def _receipt_chase(outbox: Outbox, services: Services, now: datetime) -> None:
+    """Once a day, work not signed for one workday after its first notice is chased once
+    more (a 签收 button per task); after that the coordinators see it as 未签收."""
+    store, today = services.store, now.date()
+    if store.ledger_get(f"signchase:{today.isoformat()}") is not None:
+        return
+    order = {u.name: i for i, u in enumerate(services.units.units)}
+    reach = reachable_contacts(store.contacts())
+    for unit, chats in sorted(reach.items()):
+        due = [
+            t
+            for t in unsigned_to_chase(services, unit, today)
+            if store.ledger_get(f"sign:{t}:{unit}") is None
+        ]
+        tasks = [t for t in (store.task(i) for i in due) if t is not None]
+        if not tasks or unit not in order:
+            continue
+        text = render("receipt.html.j2", step="chase", unit=unit, tasks=tasks)
+        markup = with_receipt_buttons(None, [(t.id, order[unit]) for t in tasks])
+        told = False
+        for chat in chats:
+            outcome = await outbox.deliver(
+                chat, text, markup, about=[(t.id, unit) for t in tasks], kind="reminder"
+            )
+            told = told or outcome.status in ("sent", "uncertain")
+        if told:
+            with store.batch():
+                for t in tasks:
+                    store.ledger_put(
+                        f"sign:{t.id}:{unit}",
+                        status="sent",
+                        sent_at=now.isoformat(timespec="seconds"),
+                        task=t.id,
+                        unit=unit,
+                    )
+    store.ledger_put(
+        f"signchase:{today.isoformat()}", status="done", sent_at=now.isoformat(timespec="seconds")
+    )
 
 
 async def reminder_sweep(application: Any) -> SweepReport:
