@@ -103,9 +103,14 @@ def sign_for(
     return Signing(render("receipt.html.j2", step="signed", task=task_id, unit=unit), True)
 
 
+# A chase comes the workday after the first notice (later, after downtime, up to this many
+# workdays): older unsigned work, such as everything told of before 签收 existed, is only shown.
+CHASE_WITHIN = 5
+
+
 def unsigned_to_chase(services: Services, unit: str, today: date) -> list[int]:
-    """The unit's open tasks first told of at least one workday before `today`, not signed
-    for yet (the caller's ledger keeps each to one chase)."""
+    """The unit's open tasks first told of one to CHASE_WITHIN workdays before `today`, not
+    signed for yet (the caller's ledger keeps each to one chase)."""
     store, calendar = services.store, services.calendar
     signed = receipts(services, unit)
     closed = store.closed_tasks()
@@ -117,6 +122,6 @@ def unsigned_to_chase(services: Services, unit: str, today: date) -> list[int]:
         if state is None or state.get("status") == "done":
             continue
         first = date.fromisoformat(at[:10])
-        if first < today and calendar.workdays_between(first, today) >= 1:
+        if first < today and 1 <= calendar.workdays_between(first, today) <= CHASE_WITHIN:
             out.append(task)
     return sorted(out)
