@@ -6,11 +6,13 @@ import asyncio
 import logging
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.features import onboarding, slips
 from bot.reports.slip import slip_document, slip_file_name
 from bot.telegram import callbacks as cb
+from bot.telegram.keyboards import sign_slip_button
 from bot.text.render import render
 from handlers.common import Context, actor_of, plain_text, reply
 
@@ -34,8 +36,23 @@ async def _send_slip(
             chat_id, render("slip.html.j2", step="failed", number=slip.number)
         )
         return
-    caption = plain_text(slips.slip_issued_text(slip))
-    await context.outbox.document(chat_id, data, slip_file_name(slip), caption=caption)
+    name, sent_to = slip_file_name(slip), 0
+    # The unit's own 联络员 get it too, with 签收: the first notice of a slip carries the button.
+    to_unit = plain_text(slips.slip_for_unit_text(slip))
+    for contact in slips.slip_receivers(context.services, slip):
+        try:
+            await context.outbox.document(
+                contact,
+                data,
+                name,
+                caption=to_unit,
+                markup=sign_slip_button(slip.year, slip.serial),
+            )
+            sent_to += 1
+        except TelegramError as exc:
+            log.warning("slip %s not sent to %s: %s", slip.number, contact, exc)
+    caption = plain_text(slips.slip_issued_text(slip, sent_to))
+    await context.outbox.document(chat_id, data, name, caption=caption)
 
 
 async def slip_command(update: Update, context: Context) -> None:
@@ -66,6 +83,19 @@ async def make_slip_button(update: Update, context: Context) -> None:
     await _send_slip(update, context, query.message.chat.id, unit, [])
 
 
+async def slip_signed(update: Update, context: Context) -> None:
+    """签收督办单: recorded for the unit the slip was issued to; anyone else is refused."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    button = cb.button_of(update, cb.SignSlip)
+    own = query.message is not None and query.message.chat.id == user.id
+    text = slips.sign_slip(
+        context.services, actor_of(update, context), button.year, button.serial, own_message=own
+    )
+    await query.answer(plain_text(text))
+
+
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("slip", slip_command))
     application.add_handler(CallbackQueryHandler(make_slip_button, pattern=cb.matches(cb.MakeSlip)))
+    application.add_handler(CallbackQueryHandler(slip_signed, pattern=cb.matches(cb.SignSlip)))

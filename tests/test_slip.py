@@ -132,3 +132,31 @@ async def test_units_without_contacts_get_a_slip_button(env: ChatEnv) -> None:
     (doc,) = [m for m in replies if "document" in m]
     unit = doc["document"]["file_name"].removeprefix("督办〔2021〕1号-").removesuffix(".docx")
     assert unit in note["text"] and not env.store.contacts(unit)
+
+
+async def test_slip_reaches_the_units_liaisons_with_a_sign_button(env: ChatEnv) -> None:
+    alice = env.contact()
+    bob = env.contact("区财政局", 2002, "Bob")
+    env.store.bind_contact(3001, "区司法局", name="李局", at=env.clock.now(), role="leader")
+    for person in (alice, bob, env.person(3001, "李局")):
+        await person.say("/start")
+    replies = await env.coordinator.say("/slip 区司法局")
+    (doc,) = [m for m in replies if "document" in m]
+    assert "联络员（1 人）" in doc["caption"]
+    (to_alice,) = [m for m in alice.inbox() if "document" in m]
+    assert to_alice["document"]["file_name"] == "督办〔2021〕1号-区司法局.docx"
+    assert not [m for m in env.inbox(3001) if "document" in m]  # leaders get no slip to sign
+    (data,) = button_data(to_alice)
+    assert data == "sgs:2021:1"
+    for other in (bob, env.coordinator):
+        await other.press(to_alice, data)
+        assert other.answer and "未记录" in other.answer["text"]
+    assert env.store.events(kinds=["receipt"]) == []
+    await alice.press(to_alice, data)
+    assert alice.answer and "已签收督办单 督办〔2021〕1号" in alice.answer["text"]
+    (receipt,) = env.store.events(kinds=["receipt"])
+    assert receipt["unit"] == "区司法局" and receipt["actor"] == alice.id
+    assert receipt["number"] == "督办〔2021〕1号" and not receipt.get("on_behalf")
+    await alice.press(to_alice, data)
+    assert alice.answer and "未重复登记" in alice.answer["text"]
+    assert len(env.store.events(kinds=["receipt"])) == 1

@@ -14,6 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.domain.days import days_late
+from bot.domain.planner import reachable_contacts
 from bot.domain.policy import policy_of
 from bot.domain.progress import is_overdue, part_due
 from bot.domain.refs import task_ref
@@ -171,9 +172,9 @@ def issue_slip(
     return slip
 
 
-def slip_issued_text(slip: Slip) -> str:
-    """The caption of a slip sent in chat."""
-    return render("slip.html.j2", step="issued", slip=slip)
+def slip_issued_text(slip: Slip, sent_to: int = 0) -> str:
+    """The caption of a slip sent to the coordinator (`sent_to`: the unit's contacts who got it)."""
+    return render("slip.html.j2", step="issued", slip=slip, sent_to=sent_to)
 
 
 def find_slip(services: Services, number: str) -> Event | None:
@@ -194,6 +195,56 @@ def find_slip(services: Services, number: str) -> Event | None:
     target = number_of(year, int(digits))
     found = services.store.events(kinds=["slip.issue"], where=lambda e: e.get("number") == target)
     return found[-1] if found else None
+
+
+def slip_receivers(services: Services, slip: Slip) -> tuple[int, ...]:
+    """The unit's reachable 联络员: they get the slip in chat too, with a 签收 button."""
+    return reachable_contacts(services.store.contacts()).get(slip.unit, ())
+
+
+def slip_for_unit_text(slip: Slip) -> str:
+    """The caption of a slip sent to the unit's contacts."""
+    return render("slip.html.j2", step="to_unit", slip=slip)
+
+
+def sign_slip(
+    services: Services, actor: Actor, year: int, serial: int, *, own_message: bool
+) -> str:
+    """A unit's contact signs for a slip sent in chat; a short answer (a toast)."""
+    number = number_of(year, serial)
+    issued = find_slip(services, number)
+    if issued is None or issued["unit"] is None:
+        return render("slip.html.j2", step="no_such_slip", number=number)
+    unit = issued["unit"]
+    if not own_message or unit not in actor.units:
+        return render("receipt.html.j2", step="not_yours", unit=unit)
+    earlier = _slip_receipt(services, unit, number)
+    if earlier is not None:
+        return render(
+            "slip.html.j2",
+            step="already_signed",
+            number=number,
+            unit=unit,
+            at=earlier["at"],
+            name=earlier.get("name"),
+        )
+    services.store.record(
+        "receipt",
+        at=services.clock.now(),
+        actor=actor.user_id,
+        unit=unit,
+        number=number,
+        tasks=list(issued.get("tasks") or []),
+        name=actor.name,
+    )
+    return render("slip.html.j2", step="signed", number=number)
+
+
+def _slip_receipt(services: Services, unit: str, number: str) -> Event | None:
+    found = services.store.events(
+        unit=unit, kinds=["receipt"], where=lambda e: e.get("number") == number
+    )
+    return found[0] if found else None
 
 
 def record_paper_receipt(services: Services, actor: Actor, number: str, signer: str) -> str:

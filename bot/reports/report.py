@@ -240,6 +240,12 @@ def _event_text(ev: Event) -> str:
         words.append(f"截止日期改为 {ev['due_override']}")
     if ev.get("reminder_kind"):
         words.append(REMINDER_LABELS.get(ev["reminder_kind"], ev["reminder_kind"]))
+    if ev["kind"] in ("receipt", "slip.issue") and ev.get("number"):
+        words.append(str(ev["number"]))
+    if ev["kind"] == "slip.issue":
+        words.append("；".join(ev.get("lines") or []))
+    if ev["kind"] == "receipt" and ev.get("name"):
+        words.append(f"签收人：{ev['name']}")
     said = (
         ev.get("note"),
         ev.get("reason"),
@@ -262,6 +268,7 @@ REMINDER_LABELS = {
     "ongoing": "持续推进提醒",
     "escalation": "督办升级",
     "escalation2": "报区政府督查室",
+    "leader": "告分管领导",
 }
 
 

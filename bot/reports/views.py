@@ -61,6 +61,8 @@ EVENT_LABELS = {
     "contact.unbind": "解绑联系人",
     "contact.reachable": "联系人状态",
     "invite.create": "生成邀请",
+    "receipt": "签收",
+    "slip.issue": "发出督办单",
 }
 HIDDEN_KINDS = ("plan.", "reminder", "summary.", "contact.", "invite.")
 

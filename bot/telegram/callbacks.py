@@ -237,6 +237,19 @@ class SignFor(Callback):
 
 @kind
 @dataclass(frozen=True)
+class SignSlip(Callback):
+    """签收 under a 督办单 sent to a unit's contacts: `sgs:2021:3` is 督办〔2021〕3号."""
+
+    prefix: ClassVar[str] = "sgs"
+    year: int
+    serial: int
+
+    def valid(self) -> bool:
+        return 2000 <= self.year <= 9999 and self.serial > 0
+
+
+@kind
+@dataclass(frozen=True)
 class MakeSlip(Callback):
     """生成督办单 for a unit nobody can be told (under the note of units without contacts)."""
 

@@ -102,6 +102,12 @@ def slip_buttons(units: Sequence[tuple[str, int]]) -> InlineKeyboardMarkup | Non
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+def sign_slip_button(year: int, serial: int) -> InlineKeyboardMarkup:
+    """签收 under a 督办单 sent to the unit."""
+    data = cb.SignSlip(year, serial).pack()
+    return InlineKeyboardMarkup([[InlineKeyboardButton("签收督办单", callback_data=data)]])
+
+
 RECEIPT_BUTTONS = 8
 
 
