@@ -250,20 +250,18 @@ def _slip_receipt(services: Services, unit: str, number: str) -> Event | None:
 def record_paper_receipt(services: Services, actor: Actor, number: str, signer: str) -> str:
     """A coordinator records that a unit signed a paper slip (代报: on the unit's behalf)."""
     issued = find_slip(services, number)
-    if issued is None:
+    if issued is None or issued["unit"] is None:
         return render("slip.html.j2", step="no_such_slip", number=number)
     unit, number = issued["unit"], issued["number"]
-    earlier = services.store.events(
-        unit=unit, kinds=["receipt"], where=lambda e: e.get("number") == number
-    )
-    if earlier:
+    earlier = _slip_receipt(services, unit, number)
+    if earlier is not None:
         return render(
             "slip.html.j2",
             step="already_signed",
             number=number,
             unit=unit,
-            at=earlier[0]["at"],
-            name=earlier[0].get("name"),
+            at=earlier["at"],
+            name=earlier.get("name"),
         )
     event = services.store.record(
         "receipt",
@@ -272,7 +270,7 @@ def record_paper_receipt(services: Services, actor: Actor, number: str, signer: 
         unit=unit,
         number=number,
         tasks=list(issued.get("tasks") or []),
-        name=signer.strip() or "",
+        name=signer.strip(),
         on_behalf=True,
     )
     return render(

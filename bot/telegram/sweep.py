@@ -490,9 +490,13 @@ async def _receipt_chase(outbox: Outbox, services: Services, now: datetime) -> N
                         task=t.id,
                         unit=unit,
                     )
-    store.ledger_put(
-        f"signchase:{today.isoformat()}", status="done", sent_at=now.isoformat(timespec="seconds")
-    )
+    # Bookkeeping (no fsync of its own): lost in a crash, the day's scan is only made again.
+    with store.deferred():
+        store.ledger_put(
+            f"signchase:{today.isoformat()}",
+            status="done",
+            sent_at=now.isoformat(timespec="seconds"),
+        )
 
 
 async def reminder_sweep(application: Any) -> SweepReport:
