@@ -19,7 +19,7 @@ from bot.domain.policy import policy_of
 from bot.domain.progress import is_overdue, part_due
 from bot.domain.refs import task_ref
 from bot.features.access import Actor
-from bot.store.records import Event
+from bot.store.records import Event, EventDetails
 from bot.text.render import render
 
 if TYPE_CHECKING:
@@ -218,33 +218,40 @@ def sign_slip(
     unit = issued["unit"]
     if not own_message or unit not in actor.units:
         return render("receipt.html.j2", step="not_yours", unit=unit)
-    earlier = _slip_receipt(services, unit, number)
-    if earlier is not None:
+    signed = _record_receipt(services, issued, actor=actor.user_id, name=actor.name)
+    if isinstance(signed, str):
+        return signed
+    return render("slip.html.j2", step="signed", number=number)
+
+
+def _record_receipt(
+    services: Services, issued: Event, *, actor: int, name: str, on_behalf: bool = False
+) -> Event | str:
+    """Record a slip's 签收 once: the receipt, or the answer that it was signed for already."""
+    unit, number = issued["unit"], issued.get("number")
+    earlier = services.store.events(
+        unit=unit, kinds=["receipt"], where=lambda e: e.get("number") == number
+    )
+    if earlier:
         return render(
             "slip.html.j2",
             step="already_signed",
             number=number,
             unit=unit,
-            at=earlier["at"],
-            name=earlier.get("name"),
+            at=earlier[0]["at"],
+            name=earlier[0].get("name"),
         )
-    services.store.record(
+    details: EventDetails = {"on_behalf": True} if on_behalf else {}
+    return services.store.record(
         "receipt",
         at=services.clock.now(),
-        actor=actor.user_id,
+        actor=actor,
         unit=unit,
-        number=number,
+        number=number or "",
         tasks=list(issued.get("tasks") or []),
-        name=actor.name,
+        name=name,
+        **details,
     )
-    return render("slip.html.j2", step="signed", number=number)
-
-
-def _slip_receipt(services: Services, unit: str, number: str) -> Event | None:
-    found = services.store.events(
-        unit=unit, kinds=["receipt"], where=lambda e: e.get("number") == number
-    )
-    return found[0] if found else None
 
 
 def record_paper_receipt(services: Services, actor: Actor, number: str, signer: str) -> str:
@@ -252,32 +259,16 @@ def record_paper_receipt(services: Services, actor: Actor, number: str, signer: 
     issued = find_slip(services, number)
     if issued is None or issued["unit"] is None:
         return render("slip.html.j2", step="no_such_slip", number=number)
-    unit, number = issued["unit"], issued["number"]
-    earlier = _slip_receipt(services, unit, number)
-    if earlier is not None:
-        return render(
-            "slip.html.j2",
-            step="already_signed",
-            number=number,
-            unit=unit,
-            at=earlier["at"],
-            name=earlier.get("name"),
-        )
-    event = services.store.record(
-        "receipt",
-        at=services.clock.now(),
-        actor=actor.user_id,
-        unit=unit,
-        number=number,
-        tasks=list(issued.get("tasks") or []),
-        name=signer.strip(),
-        on_behalf=True,
+    event = _record_receipt(
+        services, issued, actor=actor.user_id, name=signer.strip(), on_behalf=True
     )
+    if isinstance(event, str):
+        return event
     return render(
         "slip.html.j2",
         step="receipt",
-        number=number,
-        unit=unit,
+        number=event.get("number"),
+        unit=event["unit"],
         name=event.get("name"),
         at=event["at"],
     )
