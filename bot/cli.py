@@ -13,21 +13,25 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings, make_clock
+from bot.domain.contacts import CONTACT_ROLE_LABELS, contact_role
 from bot.domain.planner import Reminder
 from bot.domain.policy import PolicyError
 from bot.domain.units import Directory
 from bot.features import plan_import
+from bot.features.slips import SlipRefusal, issue_slip, slip_request
 from bot.plan import Plan, check_loaded, describe_task, dump_plan, load_plan
 from bot.plan.template import template_bytes
 from bot.plan.unit_draft import draft_directory
 from bot.reports.due import planned, preview_reminders
 from bot.reports.report import export_report
+from bot.reports.slip import slip_file_name, write_slip
 from bot.reports.summary import render_summary_text
 from bot.services import PlanError, Services, open_services
 from bot.store import StoreLocked
 from bot.store.backup import BackupError, check_backup, make_backup, restore_backup
 from bot.telegram.app import run_bot
 from bot.telegram.sweep import remind_once
+from bot.text.render import plain_text
 from sandbox.main import run_sandbox, sandbox_data
 
 log = logging.getLogger("duban")
@@ -138,6 +142,13 @@ HELP = {
             "duban export --out report.xlsx",
             "duban export --out report.xlsx --evidence-zip evidence.zip",
         ),
+    ),
+    "slip": Help(
+        "督办单 / a printable 督办单 (Word) for a unit",
+        "为某单位生成可打印的督办单（Word）：编号 督办〔YYYY〕N号（每年连续、不重复）、未完成任务、签收栏；记入历史。",
+        "a printable 督办单 (Word) of a unit's open tasks: serial number 督办〔YYYY〕N号 (per year, "
+        "never reused), a 签收 block; recorded in the history",
+        ("duban slip --unit 区商务局", "duban slip --unit 区商务局 --task 20 --out slip.docx"),
     ),
     "remind": Help(
         "立即提醒一次 / one reminder sweep now",
@@ -260,6 +271,21 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", type=Path, required=True, help="Excel 文件 / the .xlsx to write")
     exp.add_argument(
         "--evidence-zip", type=Path, help="佐证材料压缩包 / also write the evidence files as a zip"
+    )
+
+    slip = _sub(sub, "slip")
+    slip.add_argument(
+        "--unit",
+        required=True,
+        help="单位（名录中的任一写法）/ the unit (any spelling the directory knows)",
+    )
+    slip.add_argument(
+        "--task", nargs="+", default=[], metavar="REF", help="只列这些任务 / only these tasks"
+    )
+    slip.add_argument(
+        "--out",
+        type=Path,
+        help="输出文件（默认 督办〔YYYY〕N号-单位.docx）/ default: 督办〔YYYY〕N号-UNIT.docx here",
     )
 
     remind = _sub(sub, "remind")
@@ -427,7 +453,10 @@ def cmd_units(settings: Settings, args: argparse.Namespace) -> int:
                 "full_name": unit.full_name,
                 "kind": unit.kind,
                 "aliases": list(unit.aliases),
-                "contacts": [{"user_id": c["user_id"], "name": c["name"]} for c in bound],
+                "contacts": [
+                    {"user_id": c["user_id"], "name": c["name"], "role": contact_role(c)}
+                    for c in bound
+                ],
             }
         )
     services.close()
@@ -436,7 +465,10 @@ def cmd_units(settings: Settings, args: argparse.Namespace) -> int:
         print()
         return 0
     for r in rows:
-        who = "、".join(c["name"] for c in r["contacts"]) or "（未绑定联系人）"
+        who = (
+            "、".join(f"{c['name']}（{CONTACT_ROLE_LABELS[c['role']]}）" for c in r["contacts"])
+            or "（未绑定联系人）"
+        )
         print(f"{r['name']:<14}\t{r['full_name']}\t{r['kind']}\t{who}")
     return 0
 
@@ -505,6 +537,29 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_slip(settings: Settings, args: argparse.Namespace) -> int:
+    """`duban slip --unit UNIT [--task REF…] [--out FILE.docx]`: numbered, recorded, written."""
+    unit, tasks = slip_request([args.unit])
+    for ref in args.task:
+        _, more = slip_request([ref])
+        if not more:
+            print(f"duban slip: not a task ref: {ref!r}", file=sys.stderr)
+            return 2
+        tasks += more
+    services = _open(settings, writer=True)
+    try:
+        slip = issue_slip(services, unit, tasks, actor="cli")
+    finally:
+        services.close()
+    if isinstance(slip, SlipRefusal):
+        print(f"duban slip: {plain_text(slip.text)}", file=sys.stderr)
+        return 2
+    out = args.out or Path(slip_file_name(slip))
+    write_slip(slip, out)
+    print(f"wrote {out}: {slip.number}, {slip.unit}, {len(slip.lines)} task(s)")
+    return 0
+
+
 def cmd_remind(settings: Settings, args: argparse.Namespace) -> int:
     return remind_once(settings, args.date)
 
@@ -568,4 +623,5 @@ COMMANDS = {
     "preview": cmd_preview,
     "export": cmd_export,
     "remind": cmd_remind,
+    "slip": cmd_slip,
 }

@@ -18,9 +18,11 @@ from handlers import (
     metrics,
     onboarding,
     plan_import,
+    receipts,
     rectify,
     reminders,
     review,
+    slips,
     tasks,
     updates,
     views,
@@ -45,6 +47,8 @@ HANDLER_MODULES: list[ModuleType] = [
     review,
     blocked,  # 受阻 alerts: 答复单位
     reminders,  # /snooze, /remind
+    slips,  # /slip, 生成督办单
+    receipts,  # 签收
     fallback,  # stays last: takes whatever no other handler in Group.COMMANDS took
 ]
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 
@@ -17,6 +15,7 @@ from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanContext
 from bot.telegram.keyboards import kept_choice
 from bot.telegram.outbox import About
+from bot.text.render import plain_text as plain_text  # handlers answer button presses with it
 from bot.text.render import render
 
 log = logging.getLogger(__name__)
@@ -107,11 +106,6 @@ async def confirm(
     """Answer `message` with what was done to one unit's part of a task: a reply to the
     confirmation is about that part too (text a note, a file evidence)."""
     return await context.outbox.reply(message, text, about=[(task_id, unit)], kind="confirmation")
-
-
-def plain_text(html_text: str) -> str:
-    """Rendered HTML as plain text for a callback answer (at most 200 characters)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", html_text))[:200]
 
 
 async def drop_keyboard(update: Update, context: Context) -> None:

@@ -653,8 +653,9 @@ def check_export(env: ChatEnv, day: date) -> None:
     main = sheets["任务分解及进展"]
     rows15 = [r for r in main.rows if str(r[1]).startswith("15.")]
     rows18 = [r for r in main.rows if str(r[1]).startswith("18.")]
-    assert {r[-1] for r in rows15} == {"牵头已完成，配合未完"}  # kept open: not 已办结
-    assert {r[-1] for r in rows18} == {"已办结"}
+    light = main.headers.index("任务信号灯")
+    assert {r[light] for r in rows15} == {"牵头已完成，配合未完"}  # kept open: not 已办结
+    assert {r[light] for r in rows18} == {"已办结"}
     closed = [r for r in rows18 if r[6] == "配合"]
     assert closed and all(r[7] == "已办结（督办单位随牵头办结）" for r in closed)
     history = sheets["历史记录"]

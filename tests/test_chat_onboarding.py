@@ -101,10 +101,12 @@ async def test_units_lists_and_unbinds(env: ChatEnv) -> None:
     alice = env.person(2001, "Alice")
     env.bind(alice, "区司法局")
     (overview,) = await env.coordinator.say("/units")
-    assert "Alice（2001）" in overview["text"]
+    assert "联络员 Alice" in overview["text"]
     assert "尚无联络人的单位" in overview["text"] and "区财政局" in overview["text"]
     (button,) = overview["reply_markup"]["inline_keyboard"][0]
-    replies = await env.coordinator.press(overview, button["callback_data"])
+    (question,) = await env.coordinator.press(overview, button["callback_data"])
+    (confirm, _), _ = question["reply_markup"]["inline_keyboard"]
+    replies = await env.coordinator.press(question, confirm["callback_data"])
     assert "已解除" in text(replies)
     assert env.store.units_of(2001) == []
     assert env.store.events(unit="区司法局", kinds=["contact.unbind"])[0]["actor"] == COORDINATOR
@@ -116,6 +118,8 @@ async def test_units_unbind_command(env: ChatEnv) -> None:
     assert "已解除" in text(await env.coordinator.say("/units unbind 2001 区司法局"))
     assert "无需解绑" in text(await env.coordinator.say("/units unbind 2001 区司法局"))
     assert "用法" in text(await env.coordinator.say("/units unbind"))
+    env.bind(alice, "区司法局")
+    assert "已解除 Alice" in text(await env.coordinator.say("/units unbind Alice 区司法局"))
     # An unbound contact is a stranger again.
     assert "邀请链接" in text(await alice.say("/mytasks"))
 

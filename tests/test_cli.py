@@ -164,7 +164,7 @@ def test_a_second_writer_is_refused_while_readers_see_every_write(held: Path) ->
     assert export.returncode == 0 and out.stat().st_size > 0
     units = duban("units", "--json", data_dir=held)
     contacts = {u["name"]: u["contacts"] for u in json.loads(units.stdout)}
-    assert contacts["区商务局"] == [{"user_id": 4242, "name": "王五"}]
+    assert contacts["区商务局"] == [{"user_id": 4242, "name": "王五", "role": "liaison"}]
 
 
 # -- configuration and plan errors: one clear line, never a traceback ------------------------

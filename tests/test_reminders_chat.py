@@ -91,7 +91,8 @@ async def test_replying_to_a_reminder_updates_its_task(env: ChatEnv) -> None:
     buttons = [
         b["callback_data"] for row in reminder["reply_markup"]["inline_keyboard"] for b in row
     ]
-    assert buttons == ["card:5:0"]  # opens #5's card in the message
+    assert buttons[0] == "card:5:0"  # opens #5's card in the message
+    assert buttons[1:] == [d for d in buttons if d.startswith("sgn:5:")] != []  # and 签收 #5
     await bob.reply(reminder, "已完成赋码自查，下周报送")
     notes = [e for e in env.store.events(task=5) if e["unit"] == "区总工会" and e.get("note")]
     assert notes and "赋码自查" in notes[-1]["note"]

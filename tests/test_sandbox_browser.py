@@ -278,7 +278,10 @@ async def test_a_contact_on_a_phone_gets_the_digest_and_turns_the_list_into_a_ca
     count = re.search(r"今日任务提醒（(\d+)项）", text)
     tasks = re.findall(r"^#(\d+) ", text, re.M)
     assert count is not None and len(tasks) == int(count[1]) > 1
-    await expect(digest.locator(".keyboard button")).to_have_text([f"#{n}" for n in tasks])
+    refs = [f"#{n}" for n in tasks]  # a card per task, then 签收 for each (none signed yet)
+    await expect(digest.locator(".keyboard button")).to_have_text(
+        refs + [f"签收 {r}" for r in refs]
+    )
     await _fits_the_phone(page)
     if shots:
         await _phone_shot(page, Path(shots) / "phone-digest.png")

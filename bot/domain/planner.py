@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, ParamSpec
 
 from bot.domain.calendar import WorkCalendar
+from bot.domain.contacts import LEADER, contact_role
 from bot.domain.policy import Policy
 from bot.domain.status import chased, next_period_day, period_due, period_key
 from bot.domain.units import Directory
@@ -32,8 +33,11 @@ KINDS = (
     "ongoing",
     "escalation",
     "escalation2",
+    "leader",
 )
 ESCALATIONS = ("escalation", "escalation2")
+# Overdue work told to the unit's 分管领导: addressed to a unit's people, but not the daily kind.
+LEADER_KIND = "leader"
 StateRows = Iterable[StateRow] | Mapping[tuple[int, str], StateRow]
 
 
@@ -87,16 +91,26 @@ def reachable_contacts(
     coordinator_unit: str | None = None,
     coordinators: Iterable[int] = (),
 ) -> dict[str, tuple[int, ...]]:
-    """Unit name → the user ids of its active, reachable contacts (sorted, unique).
+    """Unit name → the user ids of its active, reachable liaisons (sorted, unique).
 
-    The coordinator unit's parts (区发改局's own) are addressed to the coordinators too.
+    The coordinator unit's parts (区发改局's own) are addressed to the coordinators too. A
+    unit's 分管领导 are not here: they get no daily reminders (see `reachable_leaders`).
     """
     by_unit: dict[str, set[int]] = {}
     for c in contacts:
-        if c.get("active", True) and c.get("reachable", True):
+        if c.get("active", True) and c.get("reachable", True) and contact_role(c) != LEADER:
             by_unit.setdefault(c["unit"], set()).add(int(c["user_id"]))
     if coordinator_unit and coordinators:
         by_unit.setdefault(coordinator_unit, set()).update(int(u) for u in coordinators)
+    return {unit: tuple(sorted(ids)) for unit, ids in by_unit.items()}
+
+
+def reachable_leaders(contacts: Iterable[ContactRow]) -> dict[str, tuple[int, ...]]:
+    """Unit name → the user ids of its active, reachable 分管领导 (sorted, unique)."""
+    by_unit: dict[str, set[int]] = {}
+    for c in contacts:
+        if c.get("active", True) and c.get("reachable", True) and contact_role(c) == LEADER:
+            by_unit.setdefault(c["unit"], set()).add(int(c["user_id"]))
     return {unit: tuple(sorted(ids)) for unit, ids in by_unit.items()}
 
 
@@ -145,6 +159,7 @@ class _Planner:
         escalate_to: tuple[int, ...],
         *,
         inspect_to: tuple[int, ...] = (),
+        leaders: Mapping[str, tuple[int, ...]] | None = None,
         escalated: Collection[str] | None = None,
         since: date | None = None,
     ) -> None:
@@ -154,6 +169,7 @@ class _Planner:
         self.contacts = contacts
         self.escalate_to = escalate_to
         self.inspect_to = inspect_to
+        self.leaders = leaders or {}
         # Escalation keys already made (from the ledger); None: no catch-up (a pure day plan).
         self.escalated = escalated
         self.since = since
@@ -238,13 +254,24 @@ class _Planner:
                     period=period,
                 )
             )
+        # The leader tier is addressed to the unit's own 分管领导 ("escl" keeps it among the
+        # ledger's escalation keys, so it is caught up after downtime the same way).
         tiers = (
-            ("escalation", "esc", pol.escalate_after_workdays, self.escalate_to),
-            ("escalation2", "esc2", pol.inspection_after_workdays, self.inspect_to),
+            ("escalation", "esc", pol.escalate_after_workdays, self.escalate_to, "coordinator"),
+            ("escalation2", "esc2", pol.inspection_after_workdays, self.inspect_to, "coordinator"),
+            (
+                LEADER_KIND,
+                "escl",
+                pol.leader_after_workdays,
+                self.leaders.get(part.unit, ()),
+                part.role,
+            ),
         )
-        for kind, prefix, after, to in tiers:
-            if not after or late < after or (kind == "escalation2" and not to):
-                continue  # the second tier is off without DUBAN_INSPECTION_CHAT_ID
+        for kind, prefix, after, to, role in tiers:
+            if not after or late < after or (kind != "escalation" and not to):
+                # the second tier is off without DUBAN_INSPECTION_CHAT_ID; a unit without a
+                # 分管领导 has no leader tier (one bound later is told of it, once, as catch-up)
+                continue
             key = f"{prefix}:{base}:{occurrence}"
             catch_up = late > after
             if catch_up and not self._catch_up(key, due, after):
@@ -253,7 +280,7 @@ class _Planner:
                 Reminder(
                     task=part.task.id,
                     unit=part.unit,
-                    role="coordinator",
+                    role=role,
                     kind=kind,
                     due=due,
                     key=key,
@@ -340,6 +367,7 @@ def plan_all(
     if not calendar.is_workday(day):
         return []
     coordinators = sorted(coordinators)
+    contacts = list(contacts)
     index = state_index(states)
     escalate_to = tuple(dict.fromkeys([*([summary_chat] if summary_chat else []), *coordinators]))
     reach = reachable_contacts(contacts, units.coordinator.name, coordinators)
@@ -350,6 +378,7 @@ def plan_all(
         reach,
         escalate_to,
         inspect_to=(inspection_chat,) if inspection_chat else (),
+        leaders=reachable_leaders(contacts),
         escalated=escalated,
         since=since,
     )

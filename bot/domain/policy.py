@@ -41,6 +41,7 @@ class OverduePolicy:
     every_workdays: int = 3
     escalate_after_workdays: int = 5
     inspection_after_workdays: int = 10  # 二级: to 区政府督查室 (DUBAN_INSPECTION_CHAT_ID)
+    leader_after_workdays: int = 7  # to the unit's 分管领导 (0: off)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,11 @@ class OngoingPolicy:
 @dataclass(frozen=True)
 class NoContactsPolicy:
     weekly: bool = True
+
+
+@dataclass(frozen=True)
+class SlipPolicy:
+    reply_workdays: int = 5  # a 督办单 asks for the unit's written reply within this many workdays
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,7 @@ class Policy:
     periodic: PeriodicPolicy = field(default_factory=PeriodicPolicy)
     ongoing: OngoingPolicy = field(default_factory=OngoingPolicy)
     no_contacts: NoContactsPolicy = field(default_factory=NoContactsPolicy)
+    slip: SlipPolicy = field(default_factory=SlipPolicy)
     delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     backup: BackupPolicy = field(default_factory=BackupPolicy)
 
@@ -96,6 +103,7 @@ _SECTIONS: dict[str, type] = {
     "periodic": PeriodicPolicy,
     "ongoing": OngoingPolicy,
     "no_contacts": NoContactsPolicy,
+    "slip": SlipPolicy,
     "delivery": DeliveryPolicy,
     "backup": BackupPolicy,
 }

@@ -29,15 +29,16 @@ COORDINATOR_EXTRA: tuple[tuple[str, str], ...] = (
     ("overdue", "逾期清单"),
     ("remind", "催办：/remind 编号|单位"),
     ("review", "待审核事项"),
-    ("invite", "邀请联系人：/invite 单位"),
+    ("invite", "邀请联系人：/invite 单位 [联络员|分管领导]"),
     ("units", "单位与联系人"),
     ("summary", "周报：/summary [preview]"),
     ("export", "导出进度表"),
+    ("slip", "督办单：/slip 单位"),
 )
 COORDINATOR_ONLY = frozenset(name for name, _ in COORDINATOR_EXTRA)
 STRANGER_COMMANDS = frozenset({"start", "help"})
-# review, unbinding, 答复单位 (受阻), plan import and its template
-COORDINATOR_ONLY_BUTTONS = frozenset({"rv", "unb", "blk", "imp", "tpl"})
+# review, unbinding (and its confirmation), 答复单位 (受阻), plan import and its template, 生成督办单
+COORDINATOR_ONLY_BUTTONS = frozenset({"rv", "unb", "unbc", "blk", "imp", "tpl", "slip"})
 # Buttons a contact may press in a group: 撤销 under the acknowledgement of their `#N …` there.
 GROUP_BUTTONS = frozenset({"undo"})
 

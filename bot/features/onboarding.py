@@ -6,7 +6,17 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.domain.contacts import (
+    CONTACT_ROLE_LABELS,
+    CONTACT_ROLES,
+    LIAISON,
+    ContactRole,
+    contact_role,
+    parse_contact_role,
+)
+from bot.domain.policy import policy_of
 from bot.features.access import CONTACT_COMMANDS, COORDINATOR_EXTRA, Actor
+from bot.store.records import ContactRow
 from bot.text.render import render
 
 if TYPE_CHECKING:
@@ -39,12 +49,15 @@ def redeem(services: Services, user_id: int, name: str, code: str, username: str
         code, user_id, name=name, at=services.clock.now(), username=username
     )
     found = services.units.get(unit) if unit else None
+    bound = services.store.contact(user_id, unit) if unit else None
     return render(
         "redeem.html.j2",
         result=result,
         unit=unit,
         full_name=found.full_name if found else unit,
         coord=_coord(services),
+        role=contact_role(bound) if bound else LIAISON,
+        leader_after=policy_of(services).overdue.leader_after_workdays,
     )
 
 
@@ -52,10 +65,35 @@ def _coord(services: Services) -> str:
     return services.units.coordinator.name
 
 
+def invite_target(services: Services, words: list[str]) -> tuple[str, ContactRole | None]:
+    """`/invite UNIT [ROLE]`'s words → (the unit as written, its role; None: an unknown role).
+
+    A last word that is no role but follows a unit name is an unknown role; a unit name
+    written with spaces still reads as a name.
+    """
+    if len(words) < 2:
+        return " ".join(words), LIAISON
+    role = parse_contact_role(words[-1])
+    if role is not None:
+        return " ".join(words[:-1]), role
+    whole = " ".join(words)
+    if services.units.get(whole) is not None or services.units.is_group(whole):
+        return whole, LIAISON
+    return " ".join(words[:-1]), None
+
+
 def make_invite(
-    services: Services, actor: Actor, name: str, bot_username: str, *, private: bool = True
+    services: Services,
+    actor: Actor,
+    name: str,
+    bot_username: str,
+    *,
+    private: bool = True,
+    role: ContactRole | None = LIAISON,
+    role_word: str = "",
 ) -> str:
-    """An invite link for a unit, or why not (unknown name, a group phrase, a group chat).
+    """An invite link for a unit and role, or why not (unknown name or role, a group phrase,
+    a group chat).
 
     A single-use link is only ever shown in a private chat: in a group anyone could take it.
     """
@@ -64,6 +102,9 @@ def make_invite(
     name = name.strip()
     if not name:
         return render("invite.html.j2", result="usage")
+    if role is None:
+        labels = [CONTACT_ROLE_LABELS[r] for r in CONTACT_ROLES]
+        return render("invite.html.j2", result="unknown_role", word=role_word, roles=labels)
     directory = services.units
     unit = directory.get(name)
     if unit is None and directory.is_group(name):
@@ -73,12 +114,25 @@ def make_invite(
         return render(
             "invite.html.j2", result="unknown", name=name, suggestion=directory.suggest(name)
         )
-    code = services.store.create_invite(unit.name, at=services.clock.now(), actor=actor.user_id)
-    link = f"https://t.me/{bot_username}?start={code}"
-    bound = [c["name"] for c in services.store.contacts(unit.name)]
-    return render(
-        "invite.html.j2", result="ok", unit=unit, link=link, days=INVITE_DAYS, bound=bound
+    code = services.store.create_invite(
+        unit.name, at=services.clock.now(), actor=actor.user_id, role=role
     )
+    link = f"https://t.me/{bot_username}?start={code}"
+    return render(
+        "invite.html.j2",
+        result="ok",
+        unit=unit,
+        role=role,
+        link=link,
+        days=INVITE_DAYS,
+        bound=_by_role(services.store.contacts(unit.name)),
+    )
+
+
+def _by_role(contacts: list[ContactRow]) -> list[tuple[str, list[ContactRow]]]:
+    """A unit's contacts grouped by role, liaisons first: [(role, contacts)], empty roles left out."""
+    groups = [(role, [c for c in contacts if contact_role(c) == role]) for role in CONTACT_ROLES]
+    return [(role, people) for role, people in groups if people]
 
 
 @dataclass(frozen=True)
@@ -87,24 +141,31 @@ class BoundContact:
     name: str
     unit: str
     unit_index: int  # position in the directory: short callback data
+    role: ContactRole = LIAISON
 
 
 def units_overview(services: Services) -> tuple[str, list[BoundContact]]:
-    """Units with their bound contacts (for unbind buttons) and the units nobody speaks for."""
+    """Units with their bound contacts by role (for the 解绑/更换 buttons) and the units nobody
+    speaks for (a unit with only a 分管领导 gets no daily reminders: it is listed there too)."""
     contacts = services.store.contacts()
     office = services.units.coordinator.name
     bound: list[BoundContact] = []
     rows, missing = [], []
     for index, unit in enumerate(services.units.units):
         mine = [c for c in contacts if c["unit"] == unit.name]
+        roles = _by_role(mine)
+        # the coordinators themselves speak for their office
+        if unit.name != office and not any(role == LIAISON for role, _ in roles):
+            missing.append((unit.name, [c["name"] for c in mine]))
         if not mine:
-            if unit.name != office:  # the coordinators themselves speak for their office
-                missing.append(unit.name)
             continue
-        rows.append((unit.name, mine))
-        bound += [BoundContact(c["user_id"], c["name"], unit.name, index) for c in mine]
-    text = render("units.html.j2", rows=rows, missing=missing, office=office)
-    return text, bound
+        rows.append((unit.name, roles))
+        bound += [
+            BoundContact(c["user_id"], c["name"], unit.name, index, contact_role(c))
+            for _, people in roles
+            for c in people
+        ]
+    return render("units.html.j2", rows=rows, missing=missing, office=office), bound
 
 
 def unit_at(services: Services, index: int) -> str | None:
@@ -112,19 +173,75 @@ def unit_at(services: Services, index: int) -> str | None:
     return units[index].name if 0 <= index < len(units) else None
 
 
-def unbind(services: Services, actor: Actor, user_id: int, unit_name: str) -> str:
-    """Remove a contact's binding to a unit (recorded in the history)."""
+@dataclass(frozen=True)
+class Unbinding:
+    """What removing a binding did: the answer to the coordinator, and the note to the person
+    removed (None when nothing was removed)."""
+
+    text: str
+    note: str | None
+    user_id: int
+    unit: str
+    role: ContactRole
+
+
+def ask_unbind(services: Services, user_id: int, unit_name: str) -> str | None:
+    """The confirmation question for removing a binding, naming the person; None when the
+    person is no longer bound to the unit."""
+    contact = services.store.contact(user_id, unit_name)
+    if contact is None:
+        return None
+    return render(
+        "unbind.html.j2",
+        step="ask",
+        name=contact["name"],
+        unit=unit_name,
+        role=contact_role(contact),
+    )
+
+
+def unbind(services: Services, actor: Actor, user_id: int, unit_name: str) -> Unbinding:
+    """Remove a contact's binding to a unit (recorded in the history; the unit's own history
+    stays with the unit), and what to tell the person removed."""
     unit = services.units.get(unit_name)
     name = unit.name if unit else unit_name
+    contact = services.store.contact(user_id, name)
+    role = contact_role(contact) if contact else LIAISON
+    person = contact["name"] if contact else str(user_id)
     done = services.store.unbind_contact(
         user_id, name, at=services.clock.now(), actor=actor.user_id
     )
-    return render("unbind.html.j2", missing=False, done=done, user_id=user_id, unit=name)
+    text = render("unbind.html.j2", step="done", done=done, name=person, unit=name, role=role)
+    note = None
+    if done:
+        note = render("unbind.html.j2", step="told", unit=name, role=role, coord=_coord(services))
+    return Unbinding(text, note, user_id, name, role)
+
+
+def contact_named(services: Services, who: str, unit_name: str) -> int | None:
+    """`/units unbind WHO UNIT`: the user id WHO names among the unit's contacts (a user id,
+    or a name bound to the unit once); None when it names nobody there."""
+    unit = services.units.get(unit_name)
+    people = services.store.contacts(unit.name if unit else unit_name)
+    if who.lstrip("-").isdecimal():
+        return int(who) if any(c["user_id"] == int(who) for c in people) else None
+    named = [c["user_id"] for c in people if c["name"] == who]
+    return named[0] if len(named) == 1 else None
+
+
+def unbind_cancelled_text() -> str:
+    """The answer to 取消 under an unbind confirmation."""
+    return render("unbind.html.j2", step="cancelled")
 
 
 def unit_missing_text() -> str:
     """The answer to an unbind button whose unit is no longer in the directory."""
-    return render("unbind.html.j2", missing=True)
+    return render("unbind.html.j2", step="missing")
+
+
+def not_bound_text(who: str = "", unit: str = "") -> str:
+    """The answer to an unbind for someone not (or no longer) bound to the unit."""
+    return render("unbind.html.j2", step="gone", who=who, unit=unit)
 
 
 def render_usage(what: str) -> str:

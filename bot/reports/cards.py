@@ -11,6 +11,7 @@ from bot.domain.days import days_left
 from bot.domain.status import effective_due, period_key
 from bot.domain.urgency import URGENCIES, Urgency, urgency_of, work_order
 from bot.features import kpis
+from bot.features.receipts import receipt_of
 from bot.plan.model import Task
 from bot.reports.views import EVENT_LABELS
 from bot.store.records import StateRow
@@ -43,6 +44,8 @@ class Card:
     def shown_status(self) -> str:
         """The status as shown: "nil" (零报告) for this period's nil return."""
         return "nil" if self.nil_return else self.state["status"]
+    signed_at: str | None = None  # when the unit signed for the task (签收)
+    needs_receipt: bool = False  # a unit reached through its own contacts: 签收 applies
 
     @property
     def open(self) -> bool:
@@ -77,6 +80,7 @@ def card(services: Services, task: Task, state: StateRow, today: date) -> Card:
     period = period_key(task, today)
     who = state.get("updated_by")
     names = names_by_user(services) if who is not None else {}
+    signed = receipt_of(services, task.id, state["unit"])
     return Card(
         task=task,
         unit=state["unit"],
@@ -87,6 +91,8 @@ def card(services: Services, task: Task, state: StateRow, today: date) -> Card:
         reported_now=period is not None and period in (state.get("reported") or []),
         overdue=progress.is_overdue(task, state, today, since),
         nil_return=progress.nil_return(task, state, today),
+        signed_at=signed["at"] if signed else None,
+        needs_receipt=state["unit"] != services.units.coordinator.name,
     )
 
 

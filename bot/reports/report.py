@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from bot.domain import progress
 from bot.domain.days import days_late
 from bot.domain.status import ROLE_LABELS, SHOWN_LABELS, STATUS_LABELS, period_key, period_label
-from bot.features import campaign, kpis, review
+from bot.features import campaign, kpis, receipts, review
 from bot.features.evidence import format_size
 from bot.features.evidence import records as evidence_records
 from bot.plan.model import Task
@@ -51,6 +51,7 @@ STATE_HEADERS = (
     "佐证材料数",
     "逾期工作日",
     "任务信号灯",
+    "签收时间",
 )
 MAX_WIDTH = 60
 FILE_MODE = 0o644
@@ -124,6 +125,8 @@ def _decomposition(
         wrap=frozenset({1, 2, 3, 4, 5, 11}),
     )
     row = 2  # the first data row (row 1 holds the headers)
+    units = {p.unit for tp in tasks for p in tp.parts}
+    signed = {unit: receipts.receipts(services, unit) for unit in units}
     for group in progress.groups(tasks):
         group_start = row
         for tp in group.tasks:
@@ -152,6 +155,9 @@ def _decomposition(
                         evidence_counts.get((task.id, part.unit), 0),
                         late,
                         task_label(tp),
+                        _at(signed[part.unit][task.id]["at"])
+                        if task.id in signed.get(part.unit, {})
+                        else "",
                     ]
                 sheet.rows.append(cells)
                 row += 1
@@ -300,6 +306,12 @@ def _event_text(ev: Event, names: dict[int, str], facts: _HistoryFacts) -> str:
         what = REMINDER_LABELS.get(ev.get("reminder_kind") or "", "提醒")
         role = ROLE_LABELS.get(ev.get("role") or "")
         words.append(f"{what}（发给{role}单位）" if role else what)
+    if kind in ("receipt", "slip.issue") and ev.get("number"):
+        words.append(str(ev["number"]))
+    if kind == "slip.issue":
+        words.append("；".join(ev.get("lines") or []))
+    if kind == "receipt" and ev.get("name"):
+        words.append(f"签收人：{ev['name']}")
     words += _bookkeeping_text(ev, names, facts)
     said = (
         ev.get("note"),
@@ -382,6 +394,7 @@ REMINDER_LABELS = {
     "escalation": "督办升级",
     "escalation2": "报区政府督查室",
     "manual": "督办人员催办",
+    "leader": "告分管领导",
 }
 # A reminder's delivery outcome (bot.telegram.outbox.Delivery.status, and the ledger's)
 DELIVERY_LABELS = {

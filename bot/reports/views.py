@@ -7,7 +7,7 @@ fit); each page is one message.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bot.domain import progress
 from bot.domain.days import days_late
 from bot.domain.status import STATUS_LABELS
-from bot.features import kpis
+from bot.features import kpis, receipts
 from bot.features.evidence import records as evidence_records
 from bot.reports.scorecard import reporters
 from bot.reports.summary import PLAN_TABLES, cn_number, snapshot
@@ -61,6 +61,8 @@ EVENT_LABELS = {
     "contact.unbind": "解绑联系人",
     "contact.reachable": "联系人状态",
     "invite.create": "生成邀请",
+    "receipt": "签收",
+    "slip.issue": "发出督办单",
 }
 HIDDEN_KINDS = ("plan.", "reminder", "summary.", "contact.", "invite.")
 
@@ -266,6 +268,17 @@ def task_view(services: Services, task_id: int, today: date, page: int = 0) -> P
     return replace(found, about=((task_id, None),))
 
 
+def receipt_word(
+    task_id: int, status: str, signed: Mapping[int, object], told: Mapping[int, object]
+) -> str | None:
+    """An open part's 签收 state: "signed", "unsigned" once the unit was told, else None."""
+    if status == "done":
+        return None
+    if task_id in signed:
+        return "signed"
+    return "unsigned" if task_id in told else None
+
+
 def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page:
     """/status UNIT: the unit's tasks, lights and contact."""
     view = progress.unit_view(
@@ -277,6 +290,7 @@ def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page
     pages = _pages(len(view.parts), UNIT_PARTS_PER_PAGE)
     page = _clamp(page, pages)
     shown = view.parts[page * UNIT_PARTS_PER_PAGE : (page + 1) * UNIT_PARTS_PER_PAGE]
+    signed, told = receipts.receipts(services, unit), receipts.notified(services, unit)
     text = render(
         "status_unit.html.j2",
         unit=unit,
@@ -297,6 +311,7 @@ def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page
                 "percent": p.percent,
                 "due": p.due,
                 "icon": progress.LIGHT_ICONS[p.light],
+                "receipt": receipt_word(t.id, p.status, signed, told),
             }
             for t, p in shown
         ],

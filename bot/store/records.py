@@ -205,6 +205,14 @@ class EventFields(StateChanges, EventDetails, total=False):
     reachable: bool
     cause: UnreachableCause  # "contact.reachable" turning false: why
     upd: int
+    # "slip.issue": a 督办单 (its number, serial within the year, tasks and reply day);
+    # "receipt": a 签收 of a task (or of a slip: `number`), `on_behalf` when on paper
+    number: str
+    serial: int
+    year: int
+    tasks: list[int]
+    reply_by: str
+    lines: list[str]  # what the slip lists, one line per task as printed
 
 
 class EventRow(EventFields):
@@ -216,7 +224,7 @@ class EventRow(EventFields):
     StateChanges made; and "extension.request", "extension.reject", "task.closed",
     "blocked.answer", "metric", "activity", "rectify", "reminder", "summary.posted",
     "plan.task_added", "plan.revision", "plan.task_archived", "plan.import", "contact.bind",
-    "contact.unbind", "contact.reachable", "invite.create".
+    "contact.unbind", "contact.reachable", "invite.create", "slip.issue", "receipt".
     """
 
     at: str
@@ -243,6 +251,7 @@ class ContactRow(TypedDict):
     bound_at: str
     active: NotRequired[bool]  # False once unbound; read as True when absent
     reachable: NotRequired[bool]  # False after Telegram refused a message (403)
+    role: NotRequired[str]  # "liaison" | "leader" (bot.domain.contacts); absent: liaison
 
 
 class InviteRow(TypedDict):
@@ -253,6 +262,7 @@ class InviteRow(TypedDict):
     expires_at: str
     used_by: int | None
     used_at: str | None
+    role: NotRequired[str]  # the role the invitee takes in the unit; absent: liaison
 
 
 # -- intake: tables "intake", "parked", "updates_seen" -------------------------------------

@@ -661,11 +661,15 @@ class Store:
         at: datetime,
         username: str | None = None,
         via: str | None = None,
+        role: str = "liaison",
     ) -> None:
         table = self.table("contacts")
         for doc_id, doc in table.raw_docs():
             if doc["user_id"] == user_id and doc["unit"] == unit:
-                table.update({"active": True, "name": name, "reachable": True}, doc_ids=[doc_id])
+                table.update(
+                    {"active": True, "name": name, "reachable": True, "role": role},
+                    doc_ids=[doc_id],
+                )
                 break
         else:
             contact: ContactRow = {
@@ -676,9 +680,16 @@ class Store:
                 "bound_at": _iso(at),
                 "active": True,
                 "reachable": True,
+                "role": role,
             }
             table.insert(contact)
-        self.record("contact.bind", at=at, actor=user_id, unit=unit, name=name, invite=via)
+        self.record(
+            "contact.bind", at=at, actor=user_id, unit=unit, name=name, invite=via, role=role
+        )
+
+    def contact(self, user_id: int, unit: str) -> ContactRow | None:
+        """The user's active binding to a unit, if any."""
+        return next((c for c in self.contacts(unit) if c["user_id"] == user_id), None)
 
     def unbind_contact(self, user_id: int, unit: str, *, at: datetime, actor: int) -> bool:
         table = self.table("contacts")
@@ -715,7 +726,13 @@ class Store:
 
     # -- invites ----------------------------------------------------------------------------
     def create_invite(
-        self, unit: str, *, at: datetime, actor: int, ttl: timedelta = timedelta(days=7)
+        self,
+        unit: str,
+        *,
+        at: datetime,
+        actor: int,
+        ttl: timedelta = timedelta(days=7),
+        role: str = "liaison",
     ) -> str:
         code = secrets.token_urlsafe(12)
         invite: InviteRow = {
@@ -726,9 +743,10 @@ class Store:
             "expires_at": _iso(at + ttl),
             "used_by": None,
             "used_at": None,
+            "role": role,
         }
         self.table("invites").insert(invite)
-        self.record("invite.create", at=at, actor=actor, unit=unit)
+        self.record("invite.create", at=at, actor=actor, unit=unit, role=role)
         return code
 
     def redeem_invite(
@@ -745,10 +763,28 @@ class Store:
                 return None, "expired"
             table.update({"used_by": user_id, "used_at": _iso(at)}, doc_ids=[doc_id])
             self.bind_contact(
-                user_id, doc["unit"], name=name, at=at, username=username, via=code[:4]
+                user_id,
+                doc["unit"],
+                name=name,
+                at=at,
+                username=username,
+                via=code[:4],
+                role=doc.get("role") or "liaison",
             )
             return doc["unit"], "ok"
         return None, "unknown"
+
+    # -- serial numbers -----------------------------------------------------------------------
+    def take_serial(self, series: str, year: int) -> int:
+        """The next number of a yearly series (督办单: "slip"): 1, 2, …, never handed out twice.
+
+        Kept in the store's meta, so a restart continues where the last number left off; the
+        caller records what the number was used for in the same batch.
+        """
+        key = f"serial:{series}:{year}"
+        number = int(self.meta(key, 0)) + 1
+        self.set_meta(key, number)
+        return number
 
     # -- intake: every update fetched is kept until handled -----------------------------------
     def take_in(self, updates: Iterable[Mapping[str, Any]]) -> int:

@@ -247,6 +247,59 @@ class Unbind(Callback):
         return self.unit_index >= 0
 
 
+@kind
+@dataclass(frozen=True)
+class ConfirmUnbind(Callback):
+    """Under the question a 解绑 button asks: `ok` unbinds, `new` unbinds and makes an invite
+    for the same unit and role (更换), `no` cancels."""
+
+    prefix: ClassVar[str] = "unbc"
+    verdict: str
+    user: int
+    unit_index: int
+
+    def valid(self) -> bool:
+        return self.verdict in ("ok", "new", "no") and self.unit_index >= 0
+
+
+@kind
+@dataclass(frozen=True)
+class SignFor(Callback):
+    """签收 #18 under the first message that tells a unit (its directory index) of a task."""
+
+    prefix: ClassVar[str] = "sgn"
+    task: int
+    unit_index: int
+
+    def valid(self) -> bool:
+        return self.task > 0 and self.unit_index >= 0
+
+
+@kind
+@dataclass(frozen=True)
+class SignSlip(Callback):
+    """签收 under a 督办单 sent to a unit's contacts: `sgs:2021:3` is 督办〔2021〕3号."""
+
+    prefix: ClassVar[str] = "sgs"
+    year: int
+    serial: int
+
+    def valid(self) -> bool:
+        return 2000 <= self.year <= 9999 and self.serial > 0
+
+
+@kind
+@dataclass(frozen=True)
+class MakeSlip(Callback):
+    """生成督办单 for a unit nobody can be told (under the note of units without contacts)."""
+
+    prefix: ClassVar[str] = "slip"
+    unit_index: int
+
+    def valid(self) -> bool:
+        return self.unit_index >= 0
+
+
 @dataclass(frozen=True)
 class Page(Callback):
     """◀ ▶ between the pages of a view (`view` names it: `st` the /status overview, `g3` its

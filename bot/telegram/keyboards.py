@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain.contacts import CONTACT_ROLE_LABELS
 from bot.domain.status import STATUS_LABELS
 from bot.features.onboarding import BoundContact
 from bot.telegram import callbacks as cb
@@ -109,17 +110,63 @@ def skip_button(task_id: int) -> InlineKeyboardMarkup:
 
 
 def unbind_buttons(bound: list[BoundContact]) -> InlineKeyboardMarkup | None:
-    """A 解绑 button per bound contact under /units (as many as one keyboard holds)."""
+    """A 解绑/更换 button per bound contact under /units (as many as one keyboard holds)."""
     rows = [
         [
             InlineKeyboardButton(
-                f"解绑 {c.name}（{c.unit}）",
+                f"解绑/更换 {c.name}（{c.unit}·{CONTACT_ROLE_LABELS[c.role]}）",
                 callback_data=cb.Unbind(c.user_id, c.unit_index).pack(),
             )
         ]
         for c in bound[:MAX_BUTTONS]
     ]
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def confirm_unbind_buttons(user_id: int, unit_index: int) -> InlineKeyboardMarkup:
+    """确认解绑 / 解绑并邀请新人 / 取消 under the question a 解绑 button asks."""
+
+    def button(label: str, verdict: str) -> InlineKeyboardButton:
+        data = cb.ConfirmUnbind(verdict, user_id, unit_index).pack()
+        return InlineKeyboardButton(label, callback_data=data)
+
+    return InlineKeyboardMarkup(
+        [[button("确认解绑", "ok"), button("解绑并邀请新人", "new")], [button("取消", "no")]]
+    )
+
+
+def slip_buttons(units: Sequence[tuple[str, int]]) -> InlineKeyboardMarkup | None:
+    """生成督办单 per unit (name, directory index), two a row: for units nobody can be told."""
+    buttons = [
+        InlineKeyboardButton(f"生成督办单 {name}", callback_data=cb.MakeSlip(index).pack())
+        for name, index in units[:MAX_BUTTONS]
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def sign_slip_button(year: int, serial: int) -> InlineKeyboardMarkup:
+    """签收 under a 督办单 sent to the unit."""
+    data = cb.SignSlip(year, serial).pack()
+    return InlineKeyboardMarkup([[InlineKeyboardButton("签收督办单", callback_data=data)]])
+
+
+RECEIPT_BUTTONS = 8
+
+
+def with_receipt_buttons(
+    markup: InlineKeyboardMarkup | None, parts: Sequence[tuple[int, int]]
+) -> InlineKeyboardMarkup | None:
+    """`markup` with a 签收 #N button per (task, unit index) below it (at most 8, 4 a row)."""
+    buttons = [
+        InlineKeyboardButton(f"签收 #{task}", callback_data=cb.SignFor(task, index).pack())
+        for task, index in list(dict.fromkeys(parts))[:RECEIPT_BUTTONS]
+    ]
+    if not buttons:
+        return markup
+    rows = [list(r) for r in markup.inline_keyboard] if markup is not None else []
+    rows += [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
+    return InlineKeyboardMarkup(rows)
 
 
 TASK_BUTTONS_PER_ROW = 4

@@ -428,9 +428,16 @@ class Outbox:
         return await self.bot.send_photo(chat_id, photo, caption=caption)
 
     async def document(
-        self, chat_id: int, data: bytes | InputFile, filename: str, caption: str | None = None
+        self,
+        chat_id: int,
+        data: bytes | InputFile,
+        filename: str,
+        caption: str | None = None,
+        markup: Any = None,
     ) -> Message:
-        return await self.bot.send_document(chat_id, data, filename=filename, caption=caption)
+        return await self.bot.send_document(
+            chat_id, data, filename=filename, caption=caption, reply_markup=markup
+        )
 
     def remember(self, messages: list[Message], about: Iterable[About], kind: str) -> None:
         """Which task(s) each message is about, kept at once and fsynced in a worker thread:

@@ -21,21 +21,27 @@ from typing import Any
 from telegram import Bot, InlineKeyboardMarkup
 
 from bot.domain.clock import FixedClock
+from bot.domain.contacts import LEADER, contact_role
 from bot.domain.planner import (
     ESCALATIONS,
+    LEADER_KIND,
     Reminder,
     by_chat,
     in_work_order,
+    reachable_contacts,
+    reachable_leaders,
     units_without_contacts,
 )
 from bot.domain.policy import Policy, PolicyError, policy_for, policy_of
 from bot.domain.status import period_label, week_key
+from bot.features.receipts import needs_receipt, unsigned_to_chase
+from bot.features.slips import open_lines
 from bot.reports.due import planned
 from bot.services import PlanError, Services, open_services
 from bot.store import StoreLocked
 from bot.store.records import StateView
 from bot.telegram.context import OUTBOX, SERVICES
-from bot.telegram.keyboards import digest_buttons
+from bot.telegram.keyboards import digest_buttons, slip_buttons, with_receipt_buttons
 from bot.telegram.outbox import Delivery, Outbox, sending_bot
 from bot.text.render import render
 
@@ -139,10 +145,11 @@ def compose(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """One chat's message for this morning: every reminder and escalation, and the buttons."""
     policy = policy_of(services)
-    own = in_work_order(r for r in items if r.kind not in ESCALATIONS)
-    reminders = [_item(services, r, policy, day) for r in own]
+    daily = [r for r in items if r.kind not in ESCALATIONS and r.kind != LEADER_KIND]
+    reminders = [_item(services, r, policy, day) for r in in_work_order(daily)]
     escalations = [_item(services, r, policy, day) for r in items if r.kind == "escalation"]
     inspections = [_inspection(services, r) for r in items if r.kind == "escalation2"]
+    for_leader = [_item(services, r, policy, day) for r in items if r.kind == LEADER_KIND]
     texts = []
     if reminders or escalations:
         texts.append(
@@ -156,9 +163,21 @@ def compose(
         )
     if inspections:
         texts.append(render("inspection.html.j2", items=inspections, day=day))
+    if for_leader:
+        texts.append(render("leader_notice.html.j2", items=for_leader))
     text = "\n\n".join(texts)
     task_ids = list(dict.fromkeys(it["task"] for it in reminders))
-    return text, task_buttons(task_ids)
+    return text, with_receipt_buttons(task_buttons(task_ids), _receipt_parts(services, daily))
+
+
+def _receipt_parts(services: Services, items: list[Reminder]) -> list[tuple[int, int]]:
+    """(task, unit index) of the parts this message tells of that are not signed for yet."""
+    order = {u.name: i for i, u in enumerate(services.units.units)}
+    return [
+        (r.task, order[r.unit])
+        for r in items
+        if r.unit in order and needs_receipt(services, r.task, r.unit)
+    ]
 
 
 def _about(items: list[Reminder]) -> tuple[list[tuple[int, str | None]], str]:
@@ -310,6 +329,8 @@ async def sweep(
         await _unconfirmed_notice(outbox, services, now)
         if policy.no_contacts.weekly:
             await _weekly_no_contacts(outbox, services, now)
+        await _weekly_leader_notes(outbox, services, now)
+        await _receipt_chase(outbox, services, now)
     return report
 
 
@@ -380,12 +401,19 @@ async def _weekly_no_contacts(outbox: Outbox, services: Services, now: datetime)
     )
     if not missing:
         return
-    text = render("no_contacts.html.j2", units=sorted(missing.items()))
+    leaders: dict[str, list[str]] = {}
+    for c in store.contacts():
+        if contact_role(c) == LEADER and c["unit"] in missing:
+            leaders.setdefault(c["unit"], []).append(c["name"])
+    text = render("no_contacts.html.j2", units=sorted(missing.items()), leaders=leaders)
+    order = {u.name: i for i, u in enumerate(services.units.units)}
+    # 生成督办单 per unit: the office's fallback for a unit the bot cannot reach is paper.
+    markup = slip_buttons([(u, order[u]) for u in sorted(missing) if u in order])
     key = f"nocontact:{week_key(now.date())}"
     for chat in sorted(services.settings.coordinators):
         if store.ledger_get(f"{key}>{chat}") is not None:
             continue
-        outcome = await outbox.deliver(chat, text, notify=False)
+        outcome = await outbox.deliver(chat, text, markup, notify=False)
         if outcome.status in ("sent", "uncertain", "forbidden"):
             store.ledger_put(
                 f"{key}>{chat}",
@@ -393,6 +421,83 @@ async def _weekly_no_contacts(outbox: Outbox, services: Services, now: datetime)
                 sent_at=now.isoformat(timespec="seconds"),
                 units=sorted(missing),
             )
+
+
+async def _weekly_leader_notes(outbox: Outbox, services: Services, now: datetime) -> None:
+    """Once a week (first sweep of the week), each 分管领导 gets a short note on the standing
+    of their unit: its open tasks, the overdue ones, what falls due within a working week."""
+    store, today = services.store, now.date()
+    week = week_key(today)
+    soon = services.calendar.add_workdays(today, 5)
+    for unit, chats in sorted(reachable_leaders(store.contacts()).items()):
+        waiting = [c for c in chats if store.ledger_get(f"leadernote:{week}>{c}") is None]
+        if not waiting:
+            continue
+        lines = open_lines(services, unit, today)
+        if not lines:
+            continue
+        done = sum(1 for s in store.states(unit=unit) if s.get("status") == "done")
+        text = render(
+            "leader_weekly.html.j2",
+            unit=unit,
+            lines=lines,
+            overdue=[ln for ln in lines if ln.overdue_workdays],
+            soon=[ln for ln in lines if not ln.overdue_workdays and ln.due and ln.due <= soon],
+            done=done,
+        )
+        for chat in waiting:
+            outcome = await outbox.deliver(chat, text, notify=False)
+            if outcome.status in ("sent", "uncertain", "forbidden"):
+                store.ledger_put(
+                    f"leadernote:{week}>{chat}",
+                    status=outcome.status,
+                    sent_at=now.isoformat(timespec="seconds"),
+                    unit=unit,
+                )
+
+
+async def _receipt_chase(outbox: Outbox, services: Services, now: datetime) -> None:
+    """Once a day, work not signed for one workday after its first notice is chased once
+    more (a 签收 button per task); after that the coordinators see it as 未签收."""
+    store, today = services.store, now.date()
+    if store.ledger_get(f"signchase:{today.isoformat()}") is not None:
+        return
+    order = {u.name: i for i, u in enumerate(services.units.units)}
+    reach = reachable_contacts(store.contacts())
+    for unit, chats in sorted(reach.items()):
+        due = [
+            t
+            for t in unsigned_to_chase(services, unit, today)
+            if store.ledger_get(f"sign:{t}:{unit}") is None
+        ]
+        tasks = [t for t in (store.task(i) for i in due) if t is not None]
+        if not tasks or unit not in order:
+            continue
+        text = render("receipt.html.j2", step="chase", unit=unit, tasks=tasks)
+        markup = with_receipt_buttons(None, [(t.id, order[unit]) for t in tasks])
+        told = False
+        for chat in chats:
+            outcome = await outbox.deliver(
+                chat, text, markup, about=[(t.id, unit) for t in tasks], kind="reminder"
+            )
+            told = told or outcome.status in ("sent", "uncertain")
+        if told:
+            with store.batch():
+                for t in tasks:
+                    store.ledger_put(
+                        f"sign:{t.id}:{unit}",
+                        status="sent",
+                        sent_at=now.isoformat(timespec="seconds"),
+                        task=t.id,
+                        unit=unit,
+                    )
+    # Bookkeeping (no fsync of its own): lost in a crash, the day's scan is only made again.
+    with store.deferred():
+        store.ledger_put(
+            f"signchase:{today.isoformat()}",
+            status="done",
+            sent_at=now.isoformat(timespec="seconds"),
+        )
 
 
 async def reminder_sweep(application: Any) -> SweepReport:

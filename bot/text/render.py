@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
@@ -11,6 +12,8 @@ from typing import Any
 
 import jinja2
 
+from bot.domain.contacts import CONTACT_ROLE_LABELS
+from bot.domain.refs import task_ref
 from bot.domain.status import (
     REPORT_LABELS,
     ROLE_LABELS,
@@ -59,6 +62,8 @@ def environment() -> jinja2.Environment:
     env.filters["role"] = lambda r: ROLE_LABELS.get(r, r)
     env.filters["report"] = lambda w: REPORT_LABELS.get(w, "报送")
     env.filters["unreachable"] = lambda c: UNREACHABLE_LABELS.get(c, "无法接收消息")
+    env.filters["ref"] = task_ref
+    env.filters["contact_role"] = lambda r: CONTACT_ROLE_LABELS.get(r or "liaison", r)
     return env
 
 
@@ -83,6 +88,11 @@ def render_part(template: str, name: str, /, **context: Any) -> str:
     if macro is None:
         raise KeyError(f"{template} has no text {name!r}")
     return str(macro(**context)).strip()
+
+
+def plain_text(html_text: str) -> str:
+    """Rendered HTML as plain text for a callback answer or a caption (at most 200 characters)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))[:200]
 
 
 def escape(text: str) -> str:
