@@ -144,10 +144,10 @@ HELP = {
         ),
     ),
     "slip": Help(
-        "督办单 / a printable 督办单 (Word) for a unit",
+        "督办单 / a printable supervision notice (Word) for a unit",
         "为某单位生成可打印的督办单（Word）：编号 督办〔YYYY〕N号（每年连续、不重复）、未完成任务、签收栏；记入历史。",
-        "a printable 督办单 (Word) of a unit's open tasks: serial number 督办〔YYYY〕N号 (per year, "
-        "never reused), a 签收 block; recorded in the history",
+        "a printable supervision notice (Word) of a unit's open tasks: a serial number per year, "
+        "never reused, and a receipt block; recorded in the history",
         ("duban slip --unit 区商务局", "duban slip --unit 区商务局 --task 20 --out slip.docx"),
     ),
     "remind": Help(

@@ -46,7 +46,7 @@ async def test_default_role_is_liaison_and_several_of_each(env: ChatEnv) -> None
     ):
         code = await invite_code(env, command)
         body = text(await env.person(uid, name).say(f"/start {code}"))
-        assert "绑定成功" in body
+        assert "已绑定" in body
     assert "联络员" in body or "分管领导" in body
     roles = {c["name"]: contact_role(c) for c in env.store.contacts("区司法局")}
     assert roles == {"Alice": "liaison", "Bob": "liaison", "李局": "leader", "王副局": "leader"}
