@@ -193,13 +193,6 @@ def _label(row: ChartRow, cjk: bool) -> str:
     return "\n".join(textwrap.wrap(f"{row.no_cn}、{row.name}", NAME_WRAP)) or row.name
 
 
-def _worst_light(lights: Sequence[str]) -> str:
-    for light in ("red", "yellow"):
-        if light in lights:
-            return light
-    return "green"
-
-
 def _mean(values: Sequence[int]) -> int:
     return round(sum(values) / len(values)) if values else 0
 
@@ -222,7 +215,7 @@ def chart_figures(services: Services, day: date) -> tuple[list[ChartRow], int, i
             name=group.name,
             actual=group.percent,
             planned=_mean([planned[t.task.id] for t in group.tasks]),
-            light=_worst_light([t.light for t in group.tasks]),
+            light=progress.worst_light(t.light for t in group.tasks if t.light != "closed"),
         )
         for group in progress.groups(tasks)
     ]
