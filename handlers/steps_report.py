@@ -1,6 +1,8 @@
-"""What the /activity and /rectify reports share: the unit step, count and choice steps, files.
+"""The dialogue engine's step-by-step reports: what /activity and /rectify share (the unit
+step, count and choice steps, files).
 
-Each is a dialogue on the person's pending record (handlers.steps). They are registered before
+Each is a dialogue on the person's pending record (handlers.steps). Like handlers.steps, this
+module registers no handler itself; the report modules build on it. They are registered before
 the evidence handler (see HANDLER_MODULES), so photos and files sent during a report belong to
 it and not to a task's evidence by caption.
 """
@@ -21,7 +23,7 @@ from bot.features import campaign, evidence
 from bot.features.access import Actor
 from bot.services import Services
 from bot.telegram import callbacks as cb
-from bot.telegram.files import keep_file
+from bot.telegram.files import keep_draft_file
 from bot.text import dialogues
 from handlers.common import Context, actor_of
 from handlers.steps import FILES, TEXT, Draft, Step
@@ -210,7 +212,7 @@ async def _keep_file(
     services = context.services
     actor = actor_of(update, context)
     try:
-        ref = await keep_file(context, services, actor, message, task_id, files["unit"])
+        ref = await keep_draft_file(context, services, actor, message, task_id, files["unit"])
     except evidence.EvidenceError as err:
         await context.outbox.reply(
             message, dialogues.dialogue("photo_failed", reason=err.code), done_button(prefix)

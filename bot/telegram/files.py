@@ -38,6 +38,7 @@ def vet_message(message: Message, services: Services) -> tuple[Vetted, str, str]
 
 
 async def refuse(context: DubanContext, message: Message, reason: str, **extra: Any) -> None:
+    """Say why the file was not kept, and which kinds are."""
     text = render(
         "evidence_refused.html.j2", reason=reason, kinds=evidence.accepted_kinds(), **extra
     )
@@ -166,7 +167,7 @@ async def _reply_saved(context: DubanContext, message: Message, saved: evidence.
     await context.outbox.reply(message, text, about=about, kind="confirmation")
 
 
-async def keep_file(
+async def keep_draft_file(
     context: DubanContext,
     services: Services,
     actor: Actor,
@@ -174,7 +175,8 @@ async def keep_file(
     task_id: int,
     unit: str,
 ) -> dict[str, Any]:
-    """Keep a photo or document through bot/evidence; a unit without a part keeps a reference."""
+    """Keep a photo or document sent inside a dialogue (its draft holds the returned reference)
+    through bot/evidence; a unit without a part keeps a reference only."""
     vetted, file_id, unique_id = vet_message(message, services)
     ref: dict[str, Any] = {
         "name": vetted.display_name,
