@@ -11,7 +11,8 @@ from bot.features import campaign, campaign_reports
 from bot.telegram import callbacks as cb
 from bot.text import dialogues
 from handlers.common import Context, today
-from handlers.dialogue import (
+from handlers.steps import TEXT, Draft
+from handlers.steps_report import (
     Report,
     answer,
     buttons,
@@ -20,7 +21,6 @@ from handlers.dialogue import (
     done_button,
     text_of,
 )
-from handlers.steps import TEXT, Draft
 
 
 async def start(update: Update, context: Context, draft: Draft) -> str | None:
@@ -93,7 +93,7 @@ ACTIVITY = Report(
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    """The /activity dialogue (before the evidence handler: see handlers.dialogue)."""
+    """The /activity dialogue (before the evidence handler: see handlers.steps_report)."""
     s = ACTIVITY.steps
     ACTIVITY.register(
         application,

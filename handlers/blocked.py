@@ -1,4 +1,5 @@
-"""受阻 in chat: the coordinators' alert with 答复单位, and the answer delivered to the unit."""
+"""受阻 in chat: 答复单位 under the coordinators' alert (bot.telegram.notices), and the answer
+delivered to the unit."""
 
 from __future__ import annotations
 
@@ -6,27 +7,10 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.features import blocked, pending
-from bot.features.access import Actor
-from bot.features.updates import Outcome
 from bot.telegram import callbacks as cb
-from bot.telegram.keyboards import answer_blocked_button
+from bot.telegram.notices import tell_unit
 from bot.text.render import render
-from handlers.common import Context, confirm
-from handlers.review import tell_unit
-
-
-async def alert_blocked(context: Context, outcome: Outcome, actor: Actor) -> None:
-    """A part reported 受阻: every coordinator hears at once, with the reason and 答复单位."""
-    index = blocked.unit_index(context.services, outcome.unit)
-    markup = answer_blocked_button(outcome.task.id, index) if index is not None else None
-    text = render("blocked_alert.html.j2", o=outcome, actor=actor)
-    await context.outbox.tell_coordinators(
-        text,
-        markup,
-        exclude=(actor.user_id,),
-        about=[(outcome.task.id, outcome.unit)],
-        kind="blocked",
-    )
+from handlers.common import AWAITED_TEXT, Context, confirm
 
 
 async def answer_button(update: Update, context: Context) -> None:
@@ -92,6 +76,7 @@ async def answer_text(update: Update, context: Context, wait: pending.Wait) -> N
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """答复单位 under a 受阻 alert (the answer itself arrives through handlers.awaiting)."""
+    AWAITED_TEXT["answer_blocked"] = answer_text
     application.add_handler(
         CallbackQueryHandler(answer_button, pattern=cb.matches(cb.AnswerBlocked))
     )

@@ -11,8 +11,10 @@ from bot.features import extensions, pending
 from bot.features.access import Actor, Grant, authorize
 from bot.features.review import ReviewError
 from bot.telegram import callbacks as cb
+from bot.telegram.notices import announce
 from bot.text.render import render
 from handlers.common import (
+    AWAITED_TEXT,
     Context,
     actor_of,
     command_rest,
@@ -20,7 +22,6 @@ from handlers.common import (
     pressed_grant,
     task_unit_args,
 )
-from handlers.review import announce
 
 
 def _error(code: str, **info: Any) -> str:
@@ -119,5 +120,6 @@ async def extension_text(update: Update, context: Context, wait: pending.Wait) -
 
 
 def register(application: Application) -> None:
+    AWAITED_TEXT["extend"] = extension_text  # the `DATE reason` after 申请延期
     application.add_handler(CommandHandler("extend", extend_command))
     application.add_handler(CallbackQueryHandler(extend_button, pattern=cb.matches(cb.ExtendTask)))
