@@ -10,9 +10,10 @@ from datetime import date
 
 from bot.plan.deadline import deadline_in_text, parse_deadline
 from bot.plan.headers import header_columns
-from bot.plan.model import Deadline, Plan, Problem, Task
+from bot.plan.model import Deadline, Milestone, Plan, Problem, Task
 from bot.plan.numerals import parse_number
 from bot.plan.roles import RoleRule, has_roles, parse_roles, split_by_rule
+from bot.plan.steps import StepList, last_period, read_steps, read_targets
 from bot.plan.unitlist import split_units
 
 __all__ = ["header_columns"]
@@ -87,6 +88,7 @@ class RawTask:
     category: str = ""
     deadline_line: int = 0
     source: str = ""  # the row as written, for messages about rows that make no sense
+    targets: list[tuple[str, str]] = field(default_factory=list)  # (period heading, cell)
 
 
 def raw_from_cells(
@@ -236,6 +238,8 @@ def build_tasks(
     first_line: dict[int, int] = {}
     raws = renumber(list(raws))
     for raw in raws:
+        if not raw.deadline and (last := last_period(raw.targets)):
+            raw.deadline = last  # the task is due at the end of its last target's period
         if not raw.deadline and raw.text:
             raw.deadline = deadline_in_text(raw.text, year) or ""
     if end is None and year is not None:
@@ -280,6 +284,10 @@ def build_tasks(
         first_line[raw.number] = raw.line
         if not raw.leads:
             problems.append(Problem(raw.line, f"任务 {raw.number} 缺少牵头单位"))
+        deadline = _deadline(raw, year, problems, end, quiet=undated)
+        steps = _milestones(raw, year, problems)
+        if steps and not (deadline.kind == "once" and deadline.due and deadline.due >= steps[-1].due):
+            deadline = Deadline(kind="once", text=deadline.text, due=steps[-1].due)
         tasks.append(
             Task(
                 id=raw.number,
@@ -287,10 +295,11 @@ def build_tasks(
                 category=raw.category,
                 title=title_of(raw.text),
                 text=raw.text,
-                deadline=_deadline(raw, year, problems, end, quiet=undated),
+                deadline=deadline,
                 leads=tuple(raw.leads),
                 supporters=tuple(raw.supporters),
                 line=raw.line,
+                milestones=steps,
             )
         )
     _check_sequence(tasks, problems)
@@ -326,6 +335,24 @@ def _deadline(
         )
         return Deadline(kind="once", text=raw.deadline)
     return found
+
+
+def _milestones(raw: RawTask, year: int | None, problems: list[Problem]) -> tuple[Milestone, ...]:
+    """A row's milestones: its target columns when it has any, else its deadline cell's steps;
+    a list of steps that cannot all be dated is flagged and gives none."""
+    found: StepList = read_targets(raw.targets, year) if raw.targets else StepList(())
+    if not found.milestones and not found.problem:
+        found = read_steps(raw.deadline, year)
+    if found.problem:
+        problems.append(
+            Problem(
+                raw.deadline_line or raw.line,
+                f"任务 {raw.number} 的时间节点无法识别（{found.problem}），"
+                "时限要求已按原文保留，未设时间节点",
+                severity="warning",
+            )
+        )
+    return found.milestones
 
 
 def _end_text(end: date) -> str:
