@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.plan.deadline import parse_deadline
 from bot.plan.model import Milestone
@@ -41,6 +41,10 @@ _PERIOD_LABEL = re.compile(
     r"(?:(?:20\d\d)\s*年度?|(?:20\d\d\s*年)?(?:第?[一二三四1-4]\s*季度|[上下]半年))"
     r"(?:目标|任务|目标任务|工作目标)?$"
 )
+# an item number at the start of a sentence: `1.`, `2、`, `（3）`
+_ITEM = re.compile(r"(?:^|(?<=[。；;\s]))\s*(?:(?P<n>\d{1,2})\s*[.．、]|[（(](?P<p>\d{1,2})[）)])")
+_SUBJECT = re.compile(r"^[^:：，,。；;\d]{2,30}[:：]")
+_TRIM = " \t\n；;。，,"
 _BLANK_CELL = re.compile(r"^[\s/／—\-－无]*$")
 
 
@@ -94,31 +98,94 @@ def step_text(step: str) -> str:
     return rest or step
 
 
-def read_steps(text: str, year: int | None) -> StepList:
-    """The milestones of a deadline cell of several dated steps.
+def split_items(text: str) -> list[str]:
+    """The numbered items of a text (`1.4月底前…。2.8月底前…。3.11月底前…`), numbers dropped;
+    [] unless it opens with item 1 (or with words, then item 2: the row's own number took the
+    `1.`) and counts on (2, 3, …) at the start of sentences."""
+    items: list[str] = []
+    expected, start = 1, -1
+    for m in _ITEM.finditer(text):
+        number = int(m.group("n") or m.group("p"))
+        if start < 0 and number == 2 and text[: m.start()].strip():
+            expected, start = 2, 0  # the words before item 2 are item 1
+        if number != expected:
+            continue
+        if start >= 0:
+            items.append(text[start : m.start()].strip(_TRIM))
+        elif text[: m.start()].strip():
+            return []  # words before item 1: a sentence that merely holds a number
+        expected, start = expected + 1, m.end()
+    if start >= 0:
+        items.append(text[start:].strip(_TRIM))
+    return items if len(items) >= 2 and all(items) else []
 
-    One step (a plain deadline) gives none. Several give one each when every step is dated
-    (`parse_deadline` gives it one due date) and the dates do not go back; otherwise none,
-    with the reason.
-    """
-    steps = tuple(split_steps(text))
-    if len(steps) < 2:
-        return StepList(steps)
+
+def _series(steps: Sequence[str], year: int | None) -> tuple[tuple[Milestone, ...], str]:
+    """(a milestone per step, "") when every step is dated and none goes back; else ((), why)."""
     found: list[Milestone] = []
     current = year
     for n, step in enumerate(steps, start=1):
         deadline = parse_deadline(step, current)
         if deadline is None or deadline.kind != "once" or deadline.due is None:
-            return StepList(steps, problem=f"第 {n} 步无法确定日期：“{step}”")
+            return (), f"第 {n} 步无法确定日期：“{step}”"
         if found and deadline.due < found[-1].due:
-            return StepList(
-                steps,
-                problem=f"第 {n} 步的日期（{deadline.due.isoformat()}）早于上一步"
-                f"（{found[-1].due.isoformat()}）：“{step}”",
+            return (), (
+                f"第 {n} 步的日期（{deadline.due.isoformat()}）早于上一步"
+                f"（{found[-1].due.isoformat()}）：“{step}”"
             )
         current = deadline.due.year
         found.append(Milestone(deadline.due, step_text(step)))
-    return StepList(steps, tuple(found))
+    return tuple(found), ""
+
+
+def read_steps(text: str, year: int | None) -> StepList:
+    """The milestones of a deadline cell of several dated steps.
+
+    One step (a plain deadline) gives none. Several give one each when every step is dated
+    (`parse_deadline` gives it one due date) and the dates do not go back; otherwise none,
+    with the reason. Numbered items (`1.…；2.…`) are series of their own, read one by one and
+    merged in date order: an item is its own steps when they make a series, else one step
+    (due at the latest date it names).
+    """
+    items = split_items(text)
+    if not items:
+        steps = tuple(split_steps(text))
+        if len(steps) < 2:
+            return StepList(steps)
+        found, problem = _series(steps, year)
+        return StepList(steps, found, problem)
+    merged: list[Milestone] = []
+    current = year
+    for n, item in enumerate(items, start=1):
+        # `托位：3月底前新增100个；6月底前…`: every step is 托位's
+        subject = m.group(0) if (m := _SUBJECT.match(item)) else ""
+        found, _ = _series(split_steps(item[len(subject) :]), current)
+        if len(found) < 2:
+            found, problem = _series([item[len(subject) :]], current)
+            if problem:
+                return StepList(tuple(items), problem=f"第 {n} 项无法确定日期：“{item}”")
+        merged.extend(replace(step, text=subject + step.text) for step in found)
+        current = found[-1].due.year
+    return StepList(tuple(items), tuple(sorted(merged)))
+
+
+def read_lines(cell: str, year: int | None) -> tuple[Milestone, ...]:
+    """Milestones of a cell written one step a line (`4月底前…` / `8月底前…`), its lines not
+    joined yet; a line that does not open with a date goes on the line above (a wrapped cell).
+    Nothing unless every line makes a dated series: a cell merely wrapped before a date
+    (`2022年` / `6月底前`) reads as one deadline."""
+    lines: list[str] = []
+    for line in (raw.strip() for raw in cell.splitlines()):
+        if line and lines and not _STARTS_DATED.match(line):
+            lines[-1] += line
+        elif line:
+            lines.append(line)
+    if len(lines) < 2:
+        return ()
+    found, problem = _series(lines, year)
+    if problem or any(step.text == line for step, line in zip(found, lines, strict=True)):
+        return ()  # a line that is only a date, or not dated: wrapped text, not steps
+    return found
 
 
 def period_columns(header: Sequence[str], taken: Sequence[int]) -> list[tuple[int, str]]:
