@@ -298,7 +298,9 @@ def build_tasks(
             problems.append(Problem(raw.line, f"任务 {raw.number} 缺少牵头单位"))
         deadline = _deadline(raw, year, problems, end, quiet=undated)
         steps = _milestones(raw, year, problems, in_text=id(raw) in from_text)
-        if steps and not (deadline.kind == "once" and deadline.due and deadline.due >= steps[-1].due):
+        if steps and not (
+            deadline.kind == "once" and deadline.due and deadline.due >= steps[-1].due
+        ):
             deadline = Deadline(kind="once", text=deadline.text, due=steps[-1].due)
         tasks.append(
             Task(
