@@ -137,6 +137,23 @@ def test_yearly_target_columns_are_milestones(write: Callable[..., Plan]) -> Non
     assert not plan.problems
 
 
+def test_target_columns_under_a_banner_keep_the_deadline_cell(write: Callable[..., Plan]) -> None:
+    plan = write(
+        [
+            ["序号", "重点工作", "年度目标", "年度目标", "责任单位", "完成时限"],
+            ["序号", "重点工作", "2023年", "2024年", "责任单位", "完成时限"],  # merged cells copied
+            ["1", "完善信用制度建设", "出台办法", "全面完善", "区发改局", "2024年12月底前"],
+            ["2", "推进政务诚信建设", "启动", "完成", "区政务办", "2023年12月底前"],
+        ]
+    )
+    assert steps_of(plan, 1) == [("2023-12-31", "出台办法"), ("2024-12-31", "全面完善")]
+    second = plan.task(2)
+    assert second is not None and second.deadline.due == date(2023, 12, 31)  # as written
+    assert [p.message for p in plan.problems] == [
+        "任务 2 的时间节点“2024-12-31 完成”晚于完成时限（2023-12-31）"
+    ]
+
+
 def test_quarterly_target_columns_take_the_plans_year(write: Callable[..., Plan]) -> None:
     plan = write(
         [

@@ -298,10 +298,18 @@ def build_tasks(
             problems.append(Problem(raw.line, f"任务 {raw.number} 缺少牵头单位"))
         deadline = _deadline(raw, year, problems, end, quiet=undated)
         steps = _milestones(raw, year, problems, in_text=id(raw) in from_text)
-        if steps and not (
-            deadline.kind == "once" and deadline.due and deadline.due >= steps[-1].due
-        ):
+        if steps and raw.targets and not raw.deadline_cell.strip():
+            # target columns and no deadline cell: due at the end of the last target's period
             deadline = Deadline(kind="once", text=deadline.text, due=steps[-1].due)
+        elif steps and deadline.due is not None and steps[-1].due > deadline.due:
+            problems.append(
+                Problem(
+                    raw.deadline_line or raw.line,
+                    f"任务 {raw.number} 的时间节点“{steps[-1].due.isoformat()} {steps[-1].text}”"
+                    f"晚于完成时限（{deadline.due.isoformat()}）",
+                    severity="warning",
+                )
+            )
         tasks.append(
             Task(
                 id=raw.number,

@@ -119,8 +119,10 @@ def parse_grids(grids: Sequence[Grid], text: str, rule: RoleRule | None = None) 
             index, cols, span = found
             cols = refine(cols, grid.rows[index], grid.rows[index + span :])
             header = grid.rows[index]
-            if span == 2:
-                header = merge_header_rows(header, grid.rows[index + 1])
+            below = grid.rows[index + 1] if index + 1 < len(grid.rows) else []
+            if span == 2 or (below and is_header_like(below)):
+                # `年度目标` over `2023年 | 2024年`: the periods are in the row below
+                header = merge_header_rows(header, below)
             periods = period_columns(header, list(cols.values()))
             header_key = _key(grid.rows[index])
             width = len(grid.rows[index])
