@@ -14,9 +14,9 @@ from telegram.ext import Application
 
 import schedules.tick as tick
 from bot.cli import main as cli_main
+from bot.cli import remind_once
 from bot.config import Settings
 from bot.domain.clock import SHANGHAI, FixedClock, RealClock, RehearsalClock
-from bot.telegram.sweep import remind_once
 from sandbox.botapi import BotApiServer
 
 
