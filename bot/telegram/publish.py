@@ -11,6 +11,7 @@ from telegram import Bot
 from bot.features.summary_posts import Publish
 from bot.reports.chart import chart_safely
 from bot.reports.summary import messages_of
+from bot.services import Services
 from bot.telegram.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ async def post_summary(outbox: Outbox, services: Any, chat_id: int, day: date) -
     return True
 
 
-def publisher(sender: Bot | Outbox, services: Any) -> Publish:
+def publisher(sender: Bot | Outbox, services: Services) -> Publish:
     """`post_summary` through `sender`: an outbox, or one made around a bare bot to post."""
 
     async def publish(chat_id: int, day: date) -> bool:
