@@ -21,8 +21,8 @@ from bot.domain.clock import SHANGHAI, FixedClock
 from bot.domain.planner import plan_all
 from bot.domain.policy import default_policy
 from bot.services import open_services
+from bot.telegram.courier import sweep
 from bot.telegram.outbox import sending_bot
-from bot.telegram.sweep import sweep
 from sandbox.botapi import BotApiServer
 from sandbox.flood import FloodLimits
 

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import os
 import sys
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings, make_clock
+from bot.domain.clock import FixedClock
 from bot.domain.contacts import CONTACT_ROLE_LABELS, contact_role
 from bot.domain.planner import Reminder
-from bot.domain.policy import PolicyError
+from bot.domain.policy import PolicyError, policy_for
 from bot.domain.units import Directory
 from bot.features import plan_import
 from bot.features.slips import SlipRefusal, issue_slip, slip_request
+from bot.features.sweep import planned
 from bot.plan import Plan, check_loaded, describe_task, dump_plan, load_plan
 from bot.plan.template import template_bytes
 from bot.plan.unit_draft import draft_directory
-from bot.reports.due import planned, preview_reminders
+from bot.reports.due import preview_reminders
 from bot.reports.report import export_report
 from bot.reports.slip import slip_file_name, write_slip
 from bot.reports.summary import messages_of
@@ -30,7 +33,7 @@ from bot.services import PlanError, Services, open_services
 from bot.store import StoreLocked
 from bot.store.backup import BackupError, check_backup, make_backup, restore_backup
 from bot.telegram.app import run_bot
-from bot.telegram.sweep import remind_once
+from bot.telegram.courier import sweep_with_token
 from bot.text.render import plain_text
 from sandbox.main import run_sandbox, sandbox_data
 
@@ -562,6 +565,41 @@ def cmd_slip(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_remind(settings: Settings, args: argparse.Namespace) -> int:
     return remind_once(settings, args.date)
+
+
+def remind_once(settings: Settings, day: date | None = None) -> int:
+    """`duban remind [--date D]`: one sweep now (or at D's reminder time); the exit code."""
+    if not settings.token:
+        print("duban remind: TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
+        return 2
+    try:
+        policy_for(settings.data_dir)
+    except PolicyError as exc:
+        print(f"duban remind: {exc}", file=sys.stderr)
+        return 2
+    clock = None
+    if day is not None:
+        clock = FixedClock(datetime.combine(day, settings.reminder_time, tzinfo=settings.timezone))
+    try:
+        services = open_services(settings, writer=True, clock=clock)
+    except StoreLocked as exc:
+        print(f"duban remind: {exc} (the running bot sends reminders itself)", file=sys.stderr)
+        return 1
+    except PlanError as exc:
+        print(f"duban remind: the plan has errors:\n{exc}", file=sys.stderr)
+        return 2
+    try:
+        report = asyncio.run(sweep_with_token(services))
+    finally:
+        services.close()
+    if report.skipped:
+        print(f"reminders {report.day}: nothing to send ({report.skipped})")
+    else:
+        print(
+            f"reminders {report.day}: {report.messages} message(s) sent, "
+            f"{len(report.delivered)} reminder(s), {len(report.failed)} chat(s) not reached"
+        )
+    return 1 if report.failed else 0
 
 
 def _open(settings: Settings, writer: bool = False, with_plan: bool = True) -> Services:

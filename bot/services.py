@@ -1,14 +1,16 @@
-"""The long-lived services every entry point shares: settings, clock, store, units, calendar."""
+"""The long-lived services every entry point shares: settings, clock, store, units, calendar,
+and the policy (read once; `Services.reload_policy` reads it again)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 from bot.config import Settings, make_clock
 from bot.domain.calendar import WorkCalendar
 from bot.domain.clock import Clock
+from bot.domain.policy import Policy, policy_for
 from bot.domain.units import Directory
 from bot.plan import load_plan
 from bot.plan.model import Plan
@@ -30,9 +32,26 @@ class Services:
     store: Store
     units: Directory
     calendar: WorkCalendar
+    _policy: Policy | None = field(default=None, init=False, repr=False)
 
     def close(self) -> None:
         self.store.close()
+
+    @property
+    def policy(self) -> Policy:
+        """The policy in force: the bundled one with DUBAN_DATA_DIR/policy.yaml read over it,
+        read on first use and kept (a command that needs no policy never reads it). Raises
+        PolicyError (naming the file and key) when the override is malformed."""
+        if self._policy is None:
+            self._policy = policy_for(self.settings.data_dir)
+        return self._policy
+
+    def reload_policy(self) -> Policy:
+        """Read the policy again after policy.yaml was edited (`duban run` does on SIGHUP).
+
+        A malformed file raises PolicyError and the policy in force stays."""
+        self._policy = policy_for(self.settings.data_dir)
+        return self._policy
 
     def tracking_start(self) -> date | None:
         """The day tracking started: the plan's first import on the bot's clock (a store from

@@ -6,7 +6,13 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
-from bot.features.access import Actor, admission, resolve_actor
+from bot.features.access import (
+    Actor,
+    admission,
+    explain_once_today,
+    remember_coordinator_name,
+    resolve_actor,
+)
 from bot.features.mentions import leading_task
 from bot.telegram import callbacks as cb
 from bot.text.render import render
@@ -25,9 +31,7 @@ async def gate(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop  # edits are not acted on again
     actor = resolve_actor(services, update.effective_user)
     context.actor = actor  # one context serves every handler group of this update
-    if actor.is_coordinator and update.effective_user.full_name:
-        # the views and the export name coordinators; only Telegram knows what they are called
-        services.store.remember_coordinator(actor.user_id, update.effective_user.full_name)
+    remember_coordinator_name(services, actor, update.effective_user.full_name)
     if update.callback_query is not None and cb.parse(update.callback_query.data) is None:
         # Data no button kind knows (empty, hand-made, an old grammar): refused here, once.
         text = plain_text(render("update_dialog.html.j2", step="stale"))
@@ -90,11 +94,8 @@ async def _turn_away(update: Update, context: Context, reason: str) -> None:
     if chat.type in (ChatType.GROUP, ChatType.SUPERGROUP) and user is not None and stranger:
         # One explanation per person per day in a group: forty strangers typing /status must
         # not fill the group (held at 20 messages a minute) with forty copies, again and again.
-        services = context.services
-        key = f"gate:{chat.id}:{user.id}:{services.clock.now().date().isoformat()}"
-        if services.store.ledger_get(key) is not None:
+        if not explain_once_today(context.services, chat.id, user.id, reason):
             return
-        services.store.ledger_put(key, reason=reason)
     await reply(update, context, text)
 
 

@@ -8,11 +8,11 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import Application, CommandHandler, TypeHandler
 
 from bot.domain.planner import by_chat
-from bot.features import chase, snooze
+from bot.features import chase, snooze, sweep
 from bot.features.access import Grant, authorize
 from bot.reports.due import chased
+from bot.telegram.courier import courier
 from bot.telegram.outbox import mark_unreachable
-from bot.telegram.sweep import send_grouped
 from bot.text.render import render
 from handlers.common import Context, actor_of, confirm, task_unit_args
 from handlers.groups import Group
@@ -59,8 +59,13 @@ async def remind_command(update: Update, context: Context) -> None:
         return
     now = services.clock.now()
     items = chased(services, now, found)
-    report = await send_grouped(
-        context.outbox, services, by_chat(items), now=now, manual=True, actor=user.id
+    report = await sweep.send_grouped(
+        courier(context.outbox, services),
+        services,
+        by_chat(items),
+        now=now,
+        manual=True,
+        actor=user.id,
     )
     text = chase.result_text(
         services.store, arg, items, report.failed, report.messages, services.units.coordinator.name
@@ -81,7 +86,7 @@ async def reach_watch(update: Update, context: Context) -> None:
     if member is not None and member.new_chat_member.status == ChatMemberStatus.BANNED:
         await mark_unreachable(context.bot, services, user.id, "blocked by the user")
         return
-    services.store.set_reachable(user.id, True, at=services.clock.now())
+    sweep.reachable_again(services, user.id)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -12,6 +12,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.features import summary_posts
 from bot.reports import report, views
 from bot.reports.chart import chart_safely
 from bot.reports.summary import messages_of
@@ -19,7 +20,7 @@ from bot.services import Services
 from bot.telegram import callbacks as cb
 from bot.telegram.keyboards import overview_buttons, status_card_buttons, view_buttons
 from bot.telegram.outbox import About
-from bot.telegram.publish import post_summary
+from bot.telegram.publish import publisher
 from bot.text.render import render
 from handlers.common import Context, actor_of, plain_text, reply, today
 
@@ -216,15 +217,11 @@ async def summary_command(update: Update, context: Context) -> None:
     if chat_id is None:
         await reply(update, context, _note("no_summary_chat"))
         return
-    ok = await post_summary(context.outbox, services, chat_id, today(context))
-    if ok:
-        services.store.record(
-            "summary.posted",
-            at=services.clock.now(),
-            actor=user.id if user else None,
-            chat=chat_id,
-            manual=True,
-        )
+    publish = publisher(context.outbox, services)
+    actor = user.id if user else None
+    ok = await summary_posts.post_now(
+        services, publish, chat=chat_id, day=today(context), actor=actor
+    )
     await reply(update, context, _note("summary_posted" if ok else "summary_failed"))
 
 

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.domain.clock import RehearsalClock
-from bot.reports.due import planned
+from bot.features.sweep import planned
 from bot.services import open_services
 from bot.telegram.app import build_application
 from sandbox import demo

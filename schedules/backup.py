@@ -11,7 +11,6 @@ import logging
 from datetime import datetime, time
 from typing import Any
 
-from bot.domain.policy import policy_of
 from bot.store.backup import make_backup, prune, snapshot_bytes
 
 log = logging.getLogger(__name__)
@@ -28,7 +27,7 @@ async def backup_tick(application: Any) -> str | None:
     services = application.bot_data.get("services")
     if services is None or services.store.read_only:
         return None
-    policy = policy_of(services).backup
+    policy = services.policy.backup
     now = services.clock.now()
     key = f"backup:{now.date().isoformat()}"
     if not backup_due(now, policy.at, services.store.ledger_get(key) is not None):

@@ -1,28 +1,23 @@
 """When the weekly summary goes out: at DUBAN_SUMMARY_AT, once per ISO week, caught up late.
 
-The ledger entry `summary:YYYY-Www` makes posting idempotent: the tick may run every simulated
-minute, the bot may restart, and the week's summary still goes out once. A bot that was down
-at the slot posts as soon as it runs again in the same week (e.g. started on Saturday).
+Posting it, once per week whatever the ticks and restarts, is `bot.features.summary_posts`.
+A bot that was down at the slot posts as soon as it runs again in the same week (e.g. started
+on Saturday).
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.config import Settings
-from bot.domain.policy import policy_of
 from bot.domain.status import week_key
+from bot.features import summary_posts
 from bot.services import Services
-from bot.store.records import LedgerFields
 from bot.telegram.context import OUTBOX, SERVICES
-from bot.telegram.outbox import Outbox
-from bot.telegram.publish import post_summary
+from bot.telegram.publish import publisher
 
-log = logging.getLogger(__name__)
-
-RETRY_AFTER = timedelta(minutes=15)  # after a failed post, wait this long (clock time)
+LATE_AFTER = timedelta(minutes=5)  # a post this long after its slot is marked late
 
 
 def slot_of_week(settings: Settings, now: datetime) -> datetime:
@@ -40,10 +35,6 @@ def due_week(settings: Settings, now: datetime) -> str | None:
     return week_key(now.astimezone(settings.timezone).date())
 
 
-def ledger_key(week: str) -> str:
-    return f"summary:{week}"
-
-
 async def post_weekly_summary(sender: Any, services: Services) -> bool:
     """Post this week's summary if its slot has passed and it has not gone out; True if posted."""
     settings = services.settings
@@ -52,41 +43,10 @@ async def post_weekly_summary(sender: Any, services: Services) -> bool:
     week = due_week(settings, now)
     if chat_id is None or week is None:
         return False
-    key = ledger_key(week)
-    store = services.store
-    found = store.ledger_get(key)
-    entry: LedgerFields = found if found is not None else {}
-    if entry.get("status") == "sent":
-        return False
-    if entry.get("status") == "failed" and entry.get("failed_at"):
-        if now < datetime.fromisoformat(entry["failed_at"]) + RETRY_AFTER:
-            return False
-    # "sending" left by a process that died mid-send is retried: a duplicate beats a lost week.
-    store.ledger_put(
-        key, status="sending", chat=chat_id, claimed_at=now.isoformat(timespec="seconds")
+    late = now > slot_of_week(settings, now) + LATE_AFTER
+    return await summary_posts.post_weekly(
+        services, publisher(sender, services), chat=chat_id, week=week, now=now, late=late
     )
-    day = now.astimezone(settings.timezone).date()
-    try:
-        outbox = Outbox.of(sender, services, policy_of(services).delivery)
-        ok = await post_summary(outbox, services, chat_id, day)
-    except Exception:  # noqa: BLE001 - the tick must survive; the next one retries
-        log.exception("weekly summary failed")
-        ok = False
-    done_at = services.clock.now().isoformat(timespec="seconds")
-    if ok:
-        store.ledger_put(
-            key,
-            status="sent",
-            sent_at=done_at,
-            day=day.isoformat(),
-            late=now > slot_of_week(settings, now) + timedelta(minutes=5),
-        )
-        store.record("summary.posted", at=services.clock.now(), actor=None, week=week, chat=chat_id)
-    else:
-        store.ledger_put(
-            key, status="failed", failed_at=done_at, attempts=int(entry.get("attempts") or 0) + 1
-        )
-    return ok
 
 
 async def summary_tick(application: Any) -> None:

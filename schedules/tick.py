@@ -15,9 +15,10 @@ from telegram.ext import Job
 
 from bot.config import make_clock
 from bot.domain.clock import RehearsalClock
-from bot.domain.policy import policy_of
+from bot.features import sweep
+from bot.telegram.context import OUTBOX, SERVICES
 from bot.telegram.context import DubanContext as Context
-from bot.telegram.sweep import reminder_sweep
+from bot.telegram.courier import courier
 from schedules import summary
 from schedules.backup import backup_tick
 from schedules.lapses import lapse_tick
@@ -52,9 +53,6 @@ def _interval(application: Any) -> float:
 
 def schedule(application: Any) -> Job[Any]:
     """Register the tick job on the application's JobQueue."""
-    services = application.bot_data.get("services")
-    if services is not None:
-        policy_of(services)  # a malformed DUBAN_DATA_DIR/policy.yaml stops start-up, not each tick
     for old in application.job_queue.get_jobs_by_name(JOB_NAME):
         old.schedule_removal()
     interval = _interval(application)
@@ -67,6 +65,12 @@ def schedule(application: Any) -> Job[Any]:
         name=JOB_NAME,
         job_kwargs=dict(JOB_KWARGS),
     )
+
+
+async def reminder_sweep(application: Any) -> sweep.SweepReport:
+    """The sweep's part of a tick: the feature, delivered through the application's outbox."""
+    services = application.bot_data[SERVICES]
+    return await sweep.sweep(courier(application.bot_data[OUTBOX], services), services)
 
 
 async def run_once(application: Any) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from bot.config import Settings
 from bot.domain.clock import FixedClock
+from bot.domain.policy import policy_for
 from bot.store import Store
 from bot.store.backup import (
     MANIFEST,
@@ -228,7 +229,9 @@ async def test_the_bot_backs_up_once_a_day_and_catches_up(
     clock = FixedClock(datetime(2021, 6, 21, 1, 59, tzinfo=START.tzinfo))
     store = Store(data_dir, fsync=False)
     settings = Settings(data_dir=data_dir)
-    services = SimpleNamespace(settings=settings, clock=clock, store=store)
+    services = SimpleNamespace(
+        settings=settings, clock=clock, store=store, policy=policy_for(data_dir)
+    )
     app = SimpleNamespace(bot_data={"services": services})
     assert await backup_tick(app) is None  # before 02:00
     clock.set(datetime(2021, 6, 21, 2, 0, tzinfo=START.tzinfo))

@@ -154,7 +154,7 @@ def test_a_report_on_24_or_25_counts_as_the_units_progress(
     """Found in a month's rehearsal: 区文明办 reported 专项治理 for #25, and on the next
     month's first workday was told #25 had no update for 30 days (持续推进), its status still
     未启动. (The plan is imported on 21 June: 2 August is the first such day a month after.)"""
-    from bot.reports.due import planned
+    from bot.features.sweep import planned
     from tests.prepared import at, make_services
 
     services = make_services(seeded_data_dir, tmp_path, "2021-06-20 10:00")

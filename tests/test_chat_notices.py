@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.domain.clock import SHANGHAI
 from bot.features import evidence
-from bot.telegram.sweep import reminder_sweep
+from schedules.tick import reminder_sweep
 from tests.harness import ChatEnv, Person, current
 
 LEAD = "区司法局"  # a lead of #18 (due 2021-06-30)

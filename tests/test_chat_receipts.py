@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.domain.clock import SHANGHAI
 from bot.reports import report
 from bot.telegram.context import OUTBOX
-from bot.telegram.sweep import sweep
+from bot.telegram.courier import sweep
 from tests.harness import COORDINATOR, ChatEnv, Message, button_data, open_card
 
 TOLD = datetime(2021, 6, 23, 9, 1, tzinfo=SHANGHAI)  # #18 (due 6-30): 7 days before

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from bot.domain.clock import SHANGHAI
 from bot.reports.due import preview_reminders
-from bot.telegram.sweep import reminder_sweep
+from schedules.tick import reminder_sweep
 from tests.harness import COORDINATOR, ChatEnv, Person
 
 

@@ -14,9 +14,9 @@ from telegram.ext import Application
 
 import schedules.tick as tick
 from bot.cli import main as cli_main
+from bot.cli import remind_once
 from bot.config import Settings
 from bot.domain.clock import SHANGHAI, FixedClock, RealClock, RehearsalClock
-from bot.telegram.sweep import remind_once
 from sandbox.botapi import BotApiServer
 
 
@@ -164,3 +164,30 @@ def test_the_app_paces_sends_by_the_policy(tmp_path: Path) -> None:
     assert limiter._max_retries == 2  # noqa: SLF001
     default = build_application(Settings(token="123:ABC", data_dir=tmp_path / "x")).bot
     assert default.rate_limiter._base_limiter.max_rate == 28  # noqa: SLF001  # under 30/s
+
+
+def test_the_running_bot_reads_an_edited_policy_on_reload(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The policy is read once; `reload_policy` (SIGHUP to `duban run`) reads the edit, and a
+    malformed edit is logged while the policy in force stays."""
+    from bot.services import open_services
+    from bot.telegram.app import build_application, reload_policy
+
+    settings = Settings(token="123:ABC", data_dir=tmp_path)
+    services = open_services(settings, writer=True)
+    try:
+        app = build_application(settings, services)
+        assert services.policy.overdue.escalate_after_workdays == 5
+        (tmp_path / "policy.yaml").write_text(
+            "overdue:\n  escalate_after_workdays: 2\n", encoding="utf-8"
+        )
+        assert services.policy.overdue.escalate_after_workdays == 5  # read once, not per use
+        reload_policy(app)
+        assert services.policy.overdue.escalate_after_workdays == 2
+        (tmp_path / "policy.yaml").write_text("overdue: [1]\n", encoding="utf-8")
+        reload_policy(app)
+        assert services.policy.overdue.escalate_after_workdays == 2
+        assert "policy.yaml: overdue: expected a mapping" in caplog.text
+    finally:
+        services.close()

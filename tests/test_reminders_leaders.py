@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.domain.policy import policy_of
 from bot.reports.due import preview_reminders
-from bot.telegram.sweep import sweep
+from bot.telegram.courier import sweep
 from tests import test_reminders_sweep as sweep_tests
 from tests.test_reminders_sweep import B, Env
 
@@ -29,7 +28,7 @@ async def bind_leader(env: Env) -> None:
 def tells_day(env: Env) -> date:
     task = env.services.store.task(18)
     assert task is not None and task.deadline.due is not None
-    after = policy_of(env.services).overdue.leader_after_workdays
+    after = env.services.policy.overdue.leader_after_workdays
     assert after > 0
     return env.services.calendar.add_workdays(task.deadline.due, after)
 

@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.domain.clock import SHANGHAI, FixedClock
 from bot.reports.due import preview_reminders
 from bot.services import Services, open_services
-from bot.telegram.sweep import sweep
+from bot.telegram.courier import sweep
 from sandbox.botapi import BotApiServer
 
 COORD = 9001
@@ -341,7 +341,7 @@ async def test_end_of_june_escalations_are_one_readable_message_per_chat(env: En
 
 def test_escalations_longer_than_one_message_are_split_at_the_limit(env: Env) -> None:
     from bot.domain.planner import Reminder
-    from bot.telegram.sweep import compose
+    from bot.features.sweep import compose
     from bot.text.render import split_message
 
     day = date(2021, 7, 7)
@@ -382,7 +382,7 @@ async def test_each_messages_records_are_made_durable_together(
 
 
 def test_a_digest_has_one_button_per_task_and_more_after_eight() -> None:
-    from bot.telegram.sweep import task_buttons
+    from bot.telegram.courier import task_buttons
 
     markup = task_buttons([20, 18, 18, 2, 3, 4, 5, 6, 7, 8, 9])
     assert markup is not None

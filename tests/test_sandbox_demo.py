@@ -253,7 +253,7 @@ async def test_next_reminders_finds_the_next_morning_with_something_to_send(
 ) -> None:
     """下个提醒日: the next morning after today whose sweep sends something, never one that
     sends nothing."""
-    from bot.reports.due import planned
+    from bot.features.sweep import planned
 
     friday = datetime(2021, 6, 25, 10, 0, tzinfo=SHANGHAI)
     async with running(Settings(data_dir=tmp_path, clock_start=friday)) as sandbox:

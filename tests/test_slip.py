@@ -13,7 +13,7 @@ from bot.domain.calendar import WorkCalendar
 from bot.domain.days import days_late
 from bot.store import Store
 from bot.telegram.context import OUTBOX
-from bot.telegram.sweep import sweep
+from bot.telegram.courier import sweep
 from tests.clirun import Cli, cli_fixture  # noqa: F401  (the `cli` fixture)
 from tests.harness import COORDINATOR, ChatEnv, button_data
 

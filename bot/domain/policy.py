@@ -218,30 +218,7 @@ def policy_for(data_dir: Path | None) -> Policy:
     return load_policy(override_path(data_dir), base=bundled)
 
 
-# -- the policy in force, read again when the override file changes ----------------------
 @lru_cache(maxsize=1)
 def default_policy() -> Policy:
     """The bundled policy (`data/policy.yaml`)."""
     return load_policy()
-
-
-@lru_cache(maxsize=8)
-def _policy_at(data_dir: str, stamp: int | None) -> Policy:
-    return policy_for(Path(data_dir)) if stamp is not None else default_policy()
-
-
-def policy_of(services: Any) -> Policy:
-    """The policy in force: the bundled one with DUBAN_DATA_DIR/policy.yaml read over it.
-
-    The override is read again when the file changes, so an edit applies from the next tick.
-    Raises PolicyError (naming the file and key) when the override is malformed.
-    """
-    explicit = getattr(services, "policy", None)
-    if explicit is not None:
-        return explicit  # type: ignore[no-any-return]
-    data_dir = services.settings.data_dir
-    try:
-        stamp: int | None = override_path(data_dir).stat().st_mtime_ns
-    except OSError:
-        stamp = None
-    return _policy_at(str(data_dir), stamp)

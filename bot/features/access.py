@@ -104,6 +104,22 @@ def resolve_actor(services: Services, user: TelegramUser) -> Actor:
     )
 
 
+def remember_coordinator_name(services: Services, actor: Actor, full_name: str) -> None:
+    """The views and the export name coordinators; only Telegram knows what they are called."""
+    if actor.is_coordinator and full_name:
+        services.store.remember_coordinator(actor.user_id, full_name)
+
+
+def explain_once_today(services: Services, chat_id: int, user_id: int, reason: str) -> bool:
+    """Whether a stranger in a group gets the gate's explanation: once per person per day
+    (True the first time today, and recorded then)."""
+    key = f"gate:{chat_id}:{user_id}:{services.clock.now().date().isoformat()}"
+    if services.store.ledger_get(key) is not None:
+        return False
+    services.store.ledger_put(key, reason=reason)
+    return True
+
+
 def command_allowed(actor: Actor, command: str) -> bool:
     """Whether the actor may use /command at all (finer checks are `authorize`'s)."""
     if command in STRANGER_COMMANDS:

@@ -14,7 +14,6 @@ from bot.domain.contacts import (
     contact_role,
     parse_contact_role,
 )
-from bot.domain.policy import policy_of
 from bot.features.access import CONTACT_COMMANDS, COORDINATOR_EXTRA, Actor
 from bot.store.records import ContactRow
 from bot.text.render import render
@@ -57,7 +56,7 @@ def redeem(services: Services, user_id: int, name: str, code: str, username: str
         full_name=found.full_name if found else unit,
         coord=_coord(services),
         role=contact_role(bound) if bound else LIAISON,
-        leader_after=policy_of(services).overdue.leader_after_workdays,
+        leader_after=services.policy.overdue.leader_after_workdays,
     )
 
 

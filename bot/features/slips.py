@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from bot.domain.days import days_late
 from bot.domain.planner import reachable_contacts
-from bot.domain.policy import policy_of
 from bot.domain.progress import is_overdue, part_due
 from bot.domain.refs import task_ref
 from bot.features.access import Actor
@@ -143,7 +142,7 @@ def issue_slip(
     if not lines:
         return _refuse("nothing_open", unit=unit.name)
     store = services.store
-    reply_by = services.calendar.add_workdays(today, policy_of(services).slip.reply_workdays)
+    reply_by = services.calendar.add_workdays(today, services.policy.slip.reply_workdays)
     with store.batch():
         serial = store.take_serial(SERIES, today.year)
         slip = Slip(

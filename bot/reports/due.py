@@ -1,7 +1,7 @@
-"""What the reminder sweep would send today, and what a 催办 reaches: the planner over the store.
+"""What the reminder sweep would send on a day, and what a 催办 reaches: the planner over the store.
 
-`duban preview reminders` and the live sweep call the same `planned`, so a preview is exactly
-what goes out (less what the ledger already has).
+`duban preview reminders` and the live sweep call the same `planned` (`bot.features.sweep`), so
+a preview is exactly what goes out (less what the ledger already has).
 """
 
 from __future__ import annotations
@@ -9,50 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.domain.planner import Reminder, plan_all, plan_reminders
-from bot.domain.policy import Policy, policy_of
+from bot.domain.planner import Reminder
 from bot.features.chase import Target, chase
+from bot.features.sweep import planned
 
 if TYPE_CHECKING:
     from bot.services import Services
-    from bot.store import Store
-
-
-def planned(
-    services: Services,
-    day: date,
-    policy: Policy | None = None,
-    *,
-    include_unreachable: bool = False,
-) -> list[Reminder]:
-    """What the rules schedule on `day` for the current store (the planner, nothing else).
-
-    With include_unreachable, also the reminders no bound contact could receive.
-    """
-    store, settings = services.store, services.settings
-    planner = plan_all if include_unreachable else plan_reminders
-    return planner(
-        store.tasks(),
-        store.states(),
-        store.contacts(),
-        services.calendar,
-        policy or policy_of(services),
-        day,
-        units=services.units,
-        coordinators=settings.coordinators,
-        summary_chat=settings.summary_chat_id,
-        closed=services.store.closed_tasks(),
-        inspection_chat=getattr(settings, "inspection_chat_id", None),
-        # Catch-up is what *today's* sweep adds for days the bot was down; the preview of a
-        # later day assumes the sweeps in between ran (they catch up first).
-        escalated=escalated_keys(store) if day == services.clock.now().date() else None,
-        since=services.tracking_start(),
-    )
-
-
-def escalated_keys(store: Store) -> set[str]:
-    """The escalations already made (ledger keys `esc…:<task>:<unit>:<occurrence>>chat`)."""
-    return {entry["key"].split(">", 1)[0] for entry in store.ledger("esc")}
 
 
 def chased(services: Services, now: datetime, found: Target) -> list[Reminder]:

@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import secrets
+import signal
 import sys
 import traceback
 from typing import Any
@@ -24,7 +25,7 @@ import schedules
 from bot.config import Settings
 from bot.domain.clock import Clock
 from bot.domain.dates import warm_up
-from bot.domain.policy import policy_for
+from bot.domain.policy import PolicyError, policy_for
 from bot.features.evidence import remove_partial_downloads
 from bot.services import Services, open_services
 from bot.store import StoreLocked
@@ -140,9 +141,8 @@ def build_application(
         if SERVICES not in application.bot_data:
             application.bot_data[SERVICES] = open_services(settings, writer=True, clock=clock)
         opened: Services = application.bot_data[SERVICES]
-        application.bot_data[OUTBOX] = Outbox(
-            application.bot, opened, policy_for(opened.settings.data_dir).delivery
-        )
+        # The policy is read here: a malformed DUBAN_DATA_DIR/policy.yaml stops start-up.
+        application.bot_data[OUTBOX] = Outbox(application.bot, opened, opened.policy.delivery)
         remove_partial_downloads(opened.settings.data_dir)
         await requeue_pending(application)  # fetched before the last stop, never handled
         asyncio.get_running_loop().run_in_executor(None, _warm_up_dateparser, application)
@@ -161,6 +161,7 @@ def build_application(
         if found is not None:
             found.close()
 
+    delivery = (services.policy if services is not None else policy_for(settings.data_dir)).delivery
     # Every update is kept in the store before Telegram may consider it confirmed (intake.py).
     # Chats are answered concurrently, each chat's updates in order (bot/telegram/processor).
     intake_parts = (IntakeRequest(connection_pool_size=1), IntakeQueue(), PerChatProcessor())
@@ -181,7 +182,7 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(rate_limiter(policy_for(settings.data_dir).delivery))  # paces every send
+        .rate_limiter(rate_limiter(delivery))  # paces every send
         .connection_pool_size(CONNECTIONS)
         .pool_timeout(POOL_TIMEOUT)
         # An 更新进度 dialogue in progress survives a restart (kept in the store's ledger).
@@ -265,6 +266,23 @@ def _listen_address(listen: str) -> tuple[str, int] | None:
     return host.strip("[]"), int(port)
 
 
+def reload_policy(application: Application) -> None:  # type: ignore[type-arg]
+    """Read DUBAN_DATA_DIR/policy.yaml again; a malformed file is logged and the policy in
+    force stays. The pace of sends (`delivery.messages_per_second`) needs a restart."""
+    services: Services | None = application.bot_data.get(SERVICES)
+    if services is None:
+        return
+    try:
+        policy = services.reload_policy()
+    except PolicyError as exc:
+        log.error("policy not reloaded, the one in force stays: %s", exc)
+        return
+    outbox: Outbox | None = application.bot_data.get(OUTBOX)
+    if outbox is not None:
+        outbox.policy = policy.delivery
+    log.info("policy reloaded from %s", services.settings.data_dir)
+
+
 def run_bot(settings: Settings, webhook: str | None = None, listen: str = "127.0.0.1:8443") -> int:
     """Run until SIGTERM/SIGINT: long polling, or a webhook server when `webhook` is a URL."""
     install_redaction(settings.token)
@@ -279,6 +297,8 @@ def run_bot(settings: Settings, webhook: str | None = None, listen: str = "127.0
         print(f"duban: {exc}", file=sys.stderr)
         return 3
     application = build_application(settings, services)
+    if hasattr(signal, "SIGHUP"):  # `kill -HUP`: policy.yaml was edited
+        signal.signal(signal.SIGHUP, lambda *_: reload_policy(application))
     if webhook and address is not None:
         application.run_webhook(
             listen=address[0],

@@ -6,8 +6,12 @@ import logging
 from datetime import date
 from typing import Any
 
+from telegram import Bot
+
+from bot.features.summary_posts import Publish
 from bot.reports.chart import chart_safely
 from bot.reports.summary import messages_of
+from bot.services import Services
 from bot.telegram.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -33,3 +37,13 @@ async def post_summary(outbox: Outbox, services: Any, chat_id: int, day: date) -
         except Exception:  # noqa: BLE001 - the text is out; a lost chart is only logged
             log.warning("summary chart could not be sent", exc_info=True)
     return True
+
+
+def publisher(sender: Bot | Outbox, services: Services) -> Publish:
+    """`post_summary` through `sender`: an outbox, or one made around a bare bot to post."""
+
+    async def publish(chat_id: int, day: date) -> bool:
+        outbox = Outbox.of(sender, services, services.policy.delivery)
+        return await post_summary(outbox, services, chat_id, day)
+
+    return publish

@@ -1,26 +1,22 @@
-"""The reminder sweep: plan today's reminders, skip what the ledger has, send, record.
+"""The reminder sweep, as a use case: what today's sweep sends, and what it records once sent.
 
-`schedules/tick.py` decides when it runs; this module composes and sends through the outbox.
+`schedules/tick.py` decides when it runs; a `Courier` (the outbox, in bot/telegram) delivers
+what this module composes, and this module writes the ledger and the history from the outcome.
 
-One sweep runs every simulated minute (schedules/tick.py). It does nothing before
-DUBAN_REMINDER_TIME or on non-workdays; after that it sends whatever of *today's* plan is not
-yet in the ledger, so a restart or a late start catches up the same day and never repeats.
-Reminders of earlier days that were missed are not sent: the next scheduled one covers them.
+One sweep runs every simulated minute. It does nothing before DUBAN_REMINDER_TIME or on
+non-workdays; after that it sends whatever of *today's* plan is not yet in the ledger, so a
+restart or a late start catches up the same day and never repeats. Reminders of earlier days
+that were missed are not sent: the next scheduled one covers them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import sys
 import weakref
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from telegram import Bot, InlineKeyboardMarkup
-
-from bot.domain.clock import FixedClock
 from bot.domain.contacts import LEADER, contact_role
 from bot.domain.planner import (
     ESCALATIONS,
@@ -28,26 +24,84 @@ from bot.domain.planner import (
     Reminder,
     by_chat,
     in_work_order,
+    plan_all,
+    plan_reminders,
     reachable_contacts,
     reachable_leaders,
     units_without_contacts,
 )
-from bot.domain.policy import Policy, PolicyError, policy_for, policy_of
+from bot.domain.policy import Policy
 from bot.domain.status import period_label, week_key
 from bot.features.receipts import needs_receipt, unsigned_to_chase
 from bot.features.slips import open_lines
-from bot.reports.due import planned
-from bot.services import PlanError, Services, open_services
-from bot.store import StoreLocked
+from bot.services import Services
+from bot.store import Store
 from bot.store.records import StateView
-from bot.telegram.context import OUTBOX, SERVICES
-from bot.telegram.keyboards import digest_buttons, slip_buttons, with_receipt_buttons
-from bot.telegram.outbox import Delivery, Outbox, sending_bot
 from bot.text.render import render
 
-log = logging.getLogger(__name__)
+UNCONFIRMED_SHOWN = 30  # lines in the morning notice; the rest are counted
 
-_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+About = tuple[int, str | None]  # (task, unit) a message concerns; unit None: the whole task
+
+
+@dataclass(frozen=True)
+class Buttons:
+    """The buttons under a message, named by what they do (bot/telegram draws them)."""
+
+    tasks: tuple[int, ...] = ()  # a #N per task, opening its card
+    receipts: tuple[tuple[int, int], ...] = ()  # a 签收 per (task, unit index)
+    slips: tuple[tuple[str, int], ...] = ()  # a 生成督办单 per (unit, unit index)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message the sweep sends: to whom, what, and what a reply to it is about."""
+
+    chat: int
+    text: str
+    buttons: Buttons = Buttons()
+    about: tuple[About, ...] = ()
+    kind: str = "reminder"
+    notify: bool = True
+    resend: bool = True  # False: a timeout is resent by a later sweep, from the ledger
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What became of one outgoing message: status sent | forbidden | failed | uncertain."""
+
+    status: str
+    message_ids: tuple[int, ...] = ()
+    resent_after_timeout: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "sent"
+
+
+class Courier(Protocol):
+    """What delivers the sweep's messages (the outbox): bulk sends under the delivery policy."""
+
+    async def deliver(self, message: Outgoing) -> Sent: ...
+
+    async def tell_coordinators(self, text: str) -> bool:
+        """Every coordinator privately; True when at least one was told."""
+        ...
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did."""
+
+    day: date | None = None
+    planned: int = 0
+    messages: int = 0
+    delivered: list[tuple[int, str]] = field(default_factory=list)  # (chat, reminder key)
+    failed: list[int] = field(default_factory=list)  # chats not reached this time
+    skipped: str | None = None  # why nothing was planned ("before reminder time", …)
+
+
+_locks: weakref.WeakKeyDictionary[Store, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 def _sweep_lock(services: Services) -> asyncio.Lock:
@@ -58,7 +112,44 @@ def _sweep_lock(services: Services) -> asyncio.Lock:
     return lock
 
 
-UNCONFIRMED_SHOWN = 30  # lines in the morning notice; the rest are counted
+# -- what the rules schedule ------------------------------------------------------------------
+def planned(
+    services: Services,
+    day: date,
+    policy: Policy | None = None,
+    *,
+    include_unreachable: bool = False,
+) -> list[Reminder]:
+    """What the rules schedule on `day` for the current store (the planner, nothing else).
+
+    `duban preview reminders` and the live sweep call this same function, so a preview is
+    exactly what goes out (less what the ledger already has). With include_unreachable, also
+    the reminders no bound contact could receive.
+    """
+    store, settings = services.store, services.settings
+    planner = plan_all if include_unreachable else plan_reminders
+    return planner(
+        store.tasks(),
+        store.states(),
+        store.contacts(),
+        services.calendar,
+        policy or services.policy,
+        day,
+        units=services.units,
+        coordinators=settings.coordinators,
+        summary_chat=settings.summary_chat_id,
+        closed=services.store.closed_tasks(),
+        inspection_chat=getattr(settings, "inspection_chat_id", None),
+        # Catch-up is what *today's* sweep adds for days the bot was down; the preview of a
+        # later day assumes the sweeps in between ran (they catch up first).
+        escalated=escalated_keys(store) if day == services.clock.now().date() else None,
+        since=services.tracking_start(),
+    )
+
+
+def escalated_keys(store: Store) -> set[str]:
+    """The escalations already made (ledger keys `esc…:<task>:<unit>:<occurrence>>chat`)."""
+    return {entry["key"].split(">", 1)[0] for entry in store.ledger("esc")}
 
 
 def ledger_key(reminder: Reminder, chat_id: int) -> str:
@@ -66,6 +157,7 @@ def ledger_key(reminder: Reminder, chat_id: int) -> str:
     return f"{reminder.key}>{chat_id}"
 
 
+# -- what one chat's morning message says -------------------------------------------------------
 def _item(services: Services, r: Reminder, policy: Policy, day: date | None) -> dict[str, Any]:
     task = services.store.task(r.task)
     state: StateView = services.store.state(r.task, r.unit) or {}
@@ -122,11 +214,6 @@ def _inspection(services: Services, r: Reminder) -> dict[str, Any]:
     }
 
 
-def task_buttons(task_ids: list[int]) -> InlineKeyboardMarkup | None:
-    """A `#N` per task (at most 8, then 更多…): each opens that task's card in the message."""
-    return digest_buttons(task_ids)
-
-
 def escalation_groups(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A morning's escalations by task (and due date): one entry naming its units by role.
 
@@ -142,9 +229,9 @@ def escalation_groups(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def compose(
     services: Services, items: list[Reminder], *, manual: bool = False, day: date | None = None
-) -> tuple[str, InlineKeyboardMarkup | None]:
+) -> tuple[str, Buttons]:
     """One chat's message for this morning: every reminder and escalation, and the buttons."""
-    policy = policy_of(services)
+    policy = services.policy
     daily = [r for r in items if r.kind not in ESCALATIONS and r.kind != LEADER_KIND]
     reminders = [_item(services, r, policy, day) for r in in_work_order(daily)]
     escalations = [_item(services, r, policy, day) for r in items if r.kind == "escalation"]
@@ -166,8 +253,8 @@ def compose(
     if for_leader:
         texts.append(render("leader_notice.html.j2", items=for_leader))
     text = "\n\n".join(texts)
-    task_ids = list(dict.fromkeys(it["task"] for it in reminders))
-    return text, with_receipt_buttons(task_buttons(task_ids), _receipt_parts(services, daily))
+    task_ids = tuple(dict.fromkeys(it["task"] for it in reminders))
+    return text, Buttons(tasks=task_ids, receipts=tuple(_receipt_parts(services, daily)))
 
 
 def _receipt_parts(services: Services, items: list[Reminder]) -> list[tuple[int, int]]:
@@ -180,48 +267,39 @@ def _receipt_parts(services: Services, items: list[Reminder]) -> list[tuple[int,
     ]
 
 
-def _about(items: list[Reminder]) -> tuple[list[tuple[int, str | None]], str]:
+def _about(items: list[Reminder]) -> tuple[list[About], str]:
     """Which task(s) a morning message is about, and its kind, so a reply to it is resolved.
 
     A digest (several tasks) is remembered once per task; a reply then names `#N` to pick one.
     """
-    refs: list[tuple[int, str | None]] = list(dict.fromkeys((r.task, r.unit) for r in items))
+    refs: list[About] = list(dict.fromkeys((r.task, r.unit) for r in items))
     kind = "digest" if len({t for t, _ in refs}) > 1 else items[0].kind
     kind = "escalation" if kind == "escalation2" else kind
     return refs, kind if kind in ("digest", "escalation") else "reminder"
 
 
-@dataclass
-class SweepReport:
-    """What one sweep did."""
-
-    day: date | None = None
-    planned: int = 0
-    messages: int = 0
-    delivered: list[tuple[int, str]] = field(default_factory=list)  # (chat, reminder key)
-    failed: list[int] = field(default_factory=list)  # chats not reached this time
-    skipped: str | None = None  # why nothing was planned ("before reminder time", …)
-
-
+# -- sending and recording ----------------------------------------------------------------------
 def _record(
-    outbox: Outbox,
+    services: Services,
     chat_id: int,
     items: list[Reminder],
-    outcome: Delivery,
+    outcome: Sent,
     now: datetime,
     actor: int | str = "bot",
 ) -> None:
     """Ledger, history and reply references of one message, made durable together."""
-    store = outbox.services.store
-    ids = [m.message_id for m in outcome.messages]
+    store = services.store
+    ids = list(outcome.message_ids)
+    refs, kind = _about(items)
     # One fsync per message, not three per reminder: at 500 chats the syncs were half the
     # sweep's time, and the records of one message stand or fall together anyway.
     with store.batch():
         for r in items:
             key = ledger_key(r, chat_id)
-            attempts = int((store.ledger_get(key) or {}).get("attempts") or 0) + 1
+            found = store.ledger_get(key)
+            attempts = (int(found.get("attempts") or 0) if found is not None else 0) + 1
             status = "sent" if outcome.ok else outcome.status
-            if status == "uncertain" and attempts > outbox.policy.resend_after_timeout:
+            if status == "uncertain" and attempts > services.policy.delivery.resend_after_timeout:
                 status = "unconfirmed"  # the one resend timed out too: told in the morning
             store.ledger_put(
                 key,
@@ -248,11 +326,13 @@ def _record(
                 message_ids=ids,
                 status=outcome.status,
             )
-        outbox.remember(outcome.messages, *_about(items))
+        for message_id in ids:
+            for task, unit in refs:
+                store.remember_message(chat_id, message_id, task=task, unit=unit, kind=kind)
 
 
 async def send_grouped(
-    sender: Bot | Outbox,
+    courier: Courier,
     services: Services,
     by_chat: dict[int, list[Reminder]],
     *,
@@ -262,19 +342,17 @@ async def send_grouped(
     report: SweepReport | None = None,
 ) -> SweepReport:
     """One message per chat, sent concurrently (the rate limiter paces), recorded on success."""
-    policy = policy_of(services)
-    outbox = Outbox.of(sender, services, policy.delivery)
     report = report or SweepReport()
-    gate = asyncio.Semaphore(max(1, policy.delivery.concurrency))
+    gate = asyncio.Semaphore(max(1, services.policy.delivery.concurrency))
 
     async def one(chat_id: int, items: list[Reminder]) -> None:
-        text, markup = compose(services, items, manual=manual, day=now.date())
+        text, buttons = compose(services, items, manual=manual, day=now.date())
         async with gate:
-            outcome = await outbox.deliver(chat_id, text, markup, resend=False)
+            outcome = await courier.deliver(Outgoing(chat_id, text, buttons, resend=False))
         # The ledger is written only once Telegram accepted (or may have accepted) the message;
         # a refusal (403) is recorded too, so the chat is not tried again every minute.
         if outcome.status in ("sent", "uncertain", "forbidden"):
-            _record(outbox, chat_id, items, outcome, now, actor)
+            _record(services, chat_id, items, outcome, now, actor)
         if outcome.status in ("sent", "uncertain"):
             report.messages += 1
             report.delivered += [(chat_id, r.key) for r in items]
@@ -286,11 +364,7 @@ async def send_grouped(
 
 
 async def sweep(
-    sender: Bot | Outbox,
-    services: Services,
-    *,
-    now: datetime | None = None,
-    policy: Policy | None = None,
+    courier: Courier, services: Services, *, now: datetime | None = None
 ) -> SweepReport:
     """Send today's due reminders not yet in the ledger (only at/after the reminder time)."""
     settings = services.settings
@@ -303,7 +377,7 @@ async def sweep(
     if now.time() < settings.reminder_time:
         report.skipped = "before the reminder time"
         return report
-    policy = policy or policy_of(services)
+    policy = services.policy
     async with _sweep_lock(services):
         reminders = planned(services, today, policy)
         report.planned = len(reminders)
@@ -324,17 +398,16 @@ async def sweep(
                 return datetime.fromisoformat(entry["sent_at"]) > retry_before
             return not (entry.get("status") == "forbidden" and chat in back)
 
-        outbox = Outbox.of(sender, services, policy.delivery)
-        await send_grouped(outbox, services, by_chat(reminders, in_ledger), now=now, report=report)
-        await _unconfirmed_notice(outbox, services, now)
+        await send_grouped(courier, services, by_chat(reminders, in_ledger), now=now, report=report)
+        await _unconfirmed_notice(courier, services, now)
         if policy.no_contacts.weekly:
-            await _weekly_no_contacts(outbox, services, now)
-        await _weekly_leader_notes(outbox, services, now)
-        await _receipt_chase(outbox, services, now)
+            await _weekly_no_contacts(courier, services, now)
+        await _weekly_leader_notes(courier, services, now)
+        await _receipt_chase(courier, services, now)
     return report
 
 
-async def _unconfirmed_notice(outbox: Outbox, services: Services, now: datetime) -> None:
+async def _unconfirmed_notice(courier: Courier, services: Services, now: datetime) -> None:
     """Each morning, the coordinators learn which of earlier days' sends nobody could confirm.
 
     A timed-out reminder still unconfirmed when its day ended (its resend timed out too, or the
@@ -374,21 +447,21 @@ async def _unconfirmed_notice(outbox: Outbox, services: Services, now: datetime)
             if value not in item[key]:
                 item[key].append(value)
     items = list(grouped.values())
-    sent = await outbox.tell_coordinators(
+    told = await courier.tell_coordinators(
         render(
             "unconfirmed.html.j2",
             items=items[:UNCONFIRMED_SHOWN],
             more=len(items) - UNCONFIRMED_SHOWN,
         )
     )
-    if not sent:
+    if not told:
         return  # told nobody: try again on the next tick
     with store.batch():
         for e in doubtful:
             store.ledger_put(e["key"], reported=now.isoformat(timespec="seconds"))
 
 
-async def _weekly_no_contacts(outbox: Outbox, services: Services, now: datetime) -> None:
+async def _weekly_no_contacts(courier: Courier, services: Services, now: datetime) -> None:
     """Once a week, the coordinators learn which units with open work nobody can be told."""
     store = services.store
     missing = units_without_contacts(
@@ -408,12 +481,12 @@ async def _weekly_no_contacts(outbox: Outbox, services: Services, now: datetime)
     text = render("no_contacts.html.j2", units=sorted(missing.items()), leaders=leaders)
     order = {u.name: i for i, u in enumerate(services.units.units)}
     # 生成督办单 per unit: the office's fallback for a unit the bot cannot reach is paper.
-    markup = slip_buttons([(u, order[u]) for u in sorted(missing) if u in order])
+    buttons = Buttons(slips=tuple((u, order[u]) for u in sorted(missing) if u in order))
     key = f"nocontact:{week_key(now.date())}"
     for chat in sorted(services.settings.coordinators):
         if store.ledger_get(f"{key}>{chat}") is not None:
             continue
-        outcome = await outbox.deliver(chat, text, markup, notify=False)
+        outcome = await courier.deliver(Outgoing(chat, text, buttons, notify=False))
         if outcome.status in ("sent", "uncertain", "forbidden"):
             store.ledger_put(
                 f"{key}>{chat}",
@@ -423,7 +496,7 @@ async def _weekly_no_contacts(outbox: Outbox, services: Services, now: datetime)
             )
 
 
-async def _weekly_leader_notes(outbox: Outbox, services: Services, now: datetime) -> None:
+async def _weekly_leader_notes(courier: Courier, services: Services, now: datetime) -> None:
     """Once a week (first sweep of the week), each 分管领导 gets a short note on the standing
     of their unit: its open tasks, the overdue ones, what falls due within a working week."""
     store, today = services.store, now.date()
@@ -446,7 +519,7 @@ async def _weekly_leader_notes(outbox: Outbox, services: Services, now: datetime
             done=done,
         )
         for chat in waiting:
-            outcome = await outbox.deliver(chat, text, notify=False)
+            outcome = await courier.deliver(Outgoing(chat, text, notify=False))
             if outcome.status in ("sent", "uncertain", "forbidden"):
                 store.ledger_put(
                     f"leadernote:{week}>{chat}",
@@ -456,7 +529,7 @@ async def _weekly_leader_notes(outbox: Outbox, services: Services, now: datetime
                 )
 
 
-async def _receipt_chase(outbox: Outbox, services: Services, now: datetime) -> None:
+async def _receipt_chase(courier: Courier, services: Services, now: datetime) -> None:
     """Once a day, work not signed for one workday after its first notice is chased once
     more (a 签收 button per task); after that the coordinators see it as 未签收."""
     store, today = services.store, now.date()
@@ -474,12 +547,11 @@ async def _receipt_chase(outbox: Outbox, services: Services, now: datetime) -> N
         if not tasks or unit not in order:
             continue
         text = render("receipt.html.j2", step="chase", unit=unit, tasks=tasks)
-        markup = with_receipt_buttons(None, [(t.id, order[unit]) for t in tasks])
+        buttons = Buttons(receipts=tuple((t.id, order[unit]) for t in tasks))
+        about = tuple((t.id, unit) for t in tasks)
         told = False
         for chat in chats:
-            outcome = await outbox.deliver(
-                chat, text, markup, about=[(t.id, unit) for t in tasks], kind="reminder"
-            )
+            outcome = await courier.deliver(Outgoing(chat, text, buttons, about=about))
             told = told or outcome.status in ("sent", "uncertain")
         if told:
             with store.batch():
@@ -500,50 +572,6 @@ async def _receipt_chase(outbox: Outbox, services: Services, now: datetime) -> N
         )
 
 
-async def reminder_sweep(application: Any) -> SweepReport:
-    """The tick job's part: one sweep with the application's bot and services."""
-    return await sweep(application.bot_data[OUTBOX], application.bot_data[SERVICES])
-
-
-async def _remind_once(services: Services) -> SweepReport:
-    settings = services.settings
-    delivery = policy_of(services).delivery
-    assert settings.token is not None  # remind_once refuses to run without one
-    bot = sending_bot(settings.token, settings.api_base_url, settings.file_base_url, delivery)
-    async with bot:
-        return await sweep(bot, services)
-
-
-def remind_once(settings: Any, day: date | None = None) -> int:
-    """`duban remind [--date D]`: one sweep now (or at D's reminder time); the exit code."""
-    if not settings.token:
-        print("duban remind: TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
-        return 2
-    try:
-        policy_for(settings.data_dir)
-    except PolicyError as exc:
-        print(f"duban remind: {exc}", file=sys.stderr)
-        return 2
-    clock = None
-    if day is not None:
-        clock = FixedClock(datetime.combine(day, settings.reminder_time, tzinfo=settings.timezone))
-    try:
-        services = open_services(settings, writer=True, clock=clock)
-    except StoreLocked as exc:
-        print(f"duban remind: {exc} (the running bot sends reminders itself)", file=sys.stderr)
-        return 1
-    except PlanError as exc:
-        print(f"duban remind: the plan has errors:\n{exc}", file=sys.stderr)
-        return 2
-    try:
-        report = asyncio.run(_remind_once(services))
-    finally:
-        services.close()
-    if report.skipped:
-        print(f"reminders {report.day}: nothing to send ({report.skipped})")
-    else:
-        print(
-            f"reminders {report.day}: {report.messages} message(s) sent, "
-            f"{len(report.delivered)} reminder(s), {len(report.failed)} chat(s) not reached"
-        )
-    return 1 if report.failed else 0
+def reachable_again(services: Services, user_id: int) -> None:
+    """A contact who unblocked the bot or wrote to it again receives reminders again."""
+    services.store.set_reachable(user_id, True, at=services.clock.now())
