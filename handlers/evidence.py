@@ -18,6 +18,7 @@ from bot.features.evidence import EvidenceError, Vetted
 from bot.features.updates import unit_of
 from bot.reports import evidence_list
 from bot.services import Services
+from bot.store.records import PartStatus
 from bot.telegram import callbacks as cb
 from bot.text.render import render, split_message
 from handlers.common import Context, actor_of, confirm, keep_and_ask, pressed_grant
@@ -127,7 +128,9 @@ def _with_own_tasks(
     refs = [first]
     for unit in actor.units:
         refs += [
-            (s["task"], unit) for s in services.store.states(unit=unit) if s["status"] != "done"
+            (s["task"], unit)
+            for s in services.store.states(unit=unit)
+            if s["status"] != PartStatus.DONE
         ]
     return list(dict.fromkeys(refs))[:KEPT_CHOICES]
 

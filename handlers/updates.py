@@ -24,6 +24,7 @@ from bot.features.updates import (
     undo_stated,
 )
 from bot.reports import review_notices
+from bot.store.records import PartStatus
 from bot.telegram import callbacks as cb
 from bot.telegram.keyboards import skip_button, status_choice, undo_button
 from bot.text.render import render
@@ -68,7 +69,7 @@ async def report(update: Update, context: Context, result: Outcome | str) -> Non
 
 async def _follow_up(update: Update, context: Context, result: Outcome) -> None:
     """Who else hears of an update: 受阻 alerts the coordinators, a claim goes to review."""
-    if result.status == "blocked":
+    if result.status == PartStatus.BLOCKED:
         await alert_blocked(context, result, actor_of(update, context))
     if result.claim is not None:
         notice = claim_notice(result, actor_of(update, context))
@@ -182,7 +183,9 @@ async def mark_done(update: Update, context: Context) -> None:
     query, task_id = update.callback_query, _task_of(update)
     assert query is not None
     unit = _card_unit(context, query.message, task_id)
-    result = submit(context.services, actor_of(update, context), task_id, unit, status="done")
+    result = submit(
+        context.services, actor_of(update, context), task_id, unit, status=PartStatus.DONE
+    )
     await query.answer()
     await drop_keyboard(update, context)
     await report(update, context, result)

@@ -8,9 +8,10 @@ standing. Contact records written before roles existed have no `role`: they are 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
-ContactRole = Literal["liaison", "leader"]
+from bot.store.records import ContactRole
+
 CONTACT_ROLES: tuple[ContactRole, ...] = get_args(ContactRole)
 LIAISON: ContactRole = "liaison"
 LEADER: ContactRole = "leader"

@@ -20,7 +20,7 @@ from bot.domain.status import chased, next_period_day, period_due, period_key
 from bot.domain.units import Directory
 from bot.domain.urgency import urgency_of, work_order
 from bot.plan.model import Task
-from bot.store.records import ContactRow, StateRow, StateView
+from bot.store.records import ContactRow, PartStatus, StateRow, StateView
 
 P = ParamSpec("P")
 
@@ -192,7 +192,7 @@ class _Planner:
 
     def part(self, part: Part) -> list[Reminder]:
         state = part.state
-        if state.get("status") == "done":
+        if state.get("status") == PartStatus.DONE:
             return []
         kind = part.task.deadline.kind
         found: list[Reminder] = []
@@ -425,7 +425,7 @@ def units_without_contacts(
     reach = reachable_contacts(contacts, units.coordinator.name, coordinators)
     out: dict[str, list[int]] = {}
     for part in open_parts(tasks, state_index(states), units, closed):
-        if part.state.get("status") == "done" or reach.get(part.unit):
+        if part.state.get("status") == PartStatus.DONE or reach.get(part.unit):
             continue
         out.setdefault(part.unit, []).append(part.task.id)
     return out

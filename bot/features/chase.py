@@ -20,7 +20,7 @@ from bot.domain.status import period_due, period_key
 from bot.domain.units import Directory
 from bot.plan.model import Task
 from bot.store import Store
-from bot.store.records import ContactRow, Event, UnreachableCause
+from bot.store.records import ContactRow, Event, PartStatus, UnreachableCause
 from bot.text.render import render
 
 
@@ -73,7 +73,7 @@ def chase(
             continue
         if wanted is not None and part.unit not in wanted:
             continue
-        if part.state.get("status") == "done":
+        if part.state.get("status") == PartStatus.DONE:
             continue
         deadline = part.task.deadline
         due = override_due(part.state) or (

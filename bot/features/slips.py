@@ -19,7 +19,7 @@ from bot.domain.policy import policy_of
 from bot.domain.progress import is_overdue, part_due
 from bot.domain.refs import task_ref
 from bot.features.access import Actor
-from bot.store.records import Event, EventDetails
+from bot.store.records import Event, EventDetails, PartStatus
 from bot.text.render import render
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def open_lines(services: Services, unit: str, today: date) -> list[SlipLine]:
     lines = []
     for state in store.states(unit=unit):
         task = store.task(state["task"])
-        if task is None or task.id in closed or state.get("status") == "done":
+        if task is None or task.id in closed or state.get("status") == PartStatus.DONE:
             continue
         due = part_due(task, state, today)
         late = days_late(calendar, due, today) if is_overdue(task, state, today) else 0
@@ -104,7 +104,7 @@ def open_lines(services: Services, unit: str, today: date) -> list[SlipLine]:
                 deadline=task.deadline.text,
                 due=due,
                 role=state["role"],
-                status=state.get("status") or "todo",
+                status=state.get("status") or PartStatus.TODO,
                 percent=state.get("percent"),
                 overdue_workdays=late,
             )

@@ -13,7 +13,7 @@ from bot.domain.days import DAY_KIND
 from bot.domain.status import week_key, week_of
 from bot.features import campaign, kpis, review
 from bot.reports import scorecard, sections
-from bot.store.records import Event
+from bot.store.records import Event, PartStatus
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
 
 if TYPE_CHECKING:
@@ -240,7 +240,7 @@ def _completed(w: _Week) -> dict[str, Any]:
     for ev in w.events:
         task, unit = ev.get("task"), ev.get("unit")
         # A part the coordinator closed with the lead's claim is not the unit's completion.
-        if ev.get("status") == "done" and task and unit and ev["kind"] != "part.closed":
+        if ev.get("status") == PartStatus.DONE and task and unit and ev["kind"] != "part.closed":
             if unit not in completed[task]:
                 completed[task].append(unit)
     closed = {tp.task.id for tp in w.tasks if tp.light == "closed"}
@@ -309,7 +309,7 @@ def _blocked(w: _Week) -> dict[str, Any]:
         for tp in w.tasks
         if tp.light != "closed"
         for p in tp.parts
-        if p.status == "blocked"
+        if p.status == PartStatus.BLOCKED
     ]
     shown, more = _cut(blocked, w.limit)
     return {"rows": shown, "more": more, "total": len(blocked)}

@@ -19,7 +19,7 @@ from bot.features import kpis, receipts
 from bot.features.evidence import records as evidence_records
 from bot.reports.scorecard import reporters
 from bot.reports.summary import PLAN_TABLES, cn_number, snapshot
-from bot.store.records import Event
+from bot.store.records import Event, PartStatus
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
 
 if TYPE_CHECKING:
@@ -272,7 +272,7 @@ def receipt_word(
     task_id: int, status: str, signed: Mapping[int, object], told: Mapping[int, object]
 ) -> str | None:
     """An open part's 签收 state: "signed", "unsigned" once the unit was told, else None."""
-    if status == "done":
+    if status == PartStatus.DONE:
         return None
     if task_id in signed:
         return "signed"
