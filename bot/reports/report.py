@@ -35,6 +35,7 @@ from bot.store.records import (
     EvidenceRecord,
     MetricRecord,
     RectificationRecord,
+    ReminderKind,
 )
 
 if TYPE_CHECKING:
@@ -303,7 +304,8 @@ def _event_text(ev: Event, names: dict[int, str], facts: _HistoryFacts) -> str:
         until = ev.get("snoozed_until")
         words.append(f"暂缓提醒至 {until}" if until else "恢复提醒")
     if kind == "reminder":
-        what = REMINDER_LABELS.get(ev.get("reminder_kind") or "", "提醒")
+        reminder = ev.get("reminder_kind")
+        what = REMINDER_LABELS.get(reminder, "提醒") if reminder else "提醒"
         role = ROLE_LABELS.get(ev.get("role") or "")
         words.append(f"{what}（发给{role}单位）" if role else what)
     if kind in ("receipt", "slip.issue") and ev.get("number"):
@@ -384,7 +386,7 @@ def _event_state(ev: Event) -> str:
     return STATUS_LABELS.get(status, status)
 
 
-REMINDER_LABELS = {
+REMINDER_LABELS: dict[ReminderKind, str] = {
     "upcoming": "到期前提醒",
     "due": "到期日提醒",
     "overdue": "逾期催办",

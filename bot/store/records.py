@@ -40,7 +40,7 @@ class PartStatus(StrEnum):
 Role = Literal["lead", "supporter"]
 # What a contact is to their unit (bot.domain.contacts); absent from a row: liaison.
 ContactRole = Literal["liaison", "leader"]
-# Who or what a reminder is for, and why (bot.domain.planner).
+# Why a reminder is sent (bot.domain.planner; "manual": a coordinator's /remind).
 ReminderKind = Literal[
     "upcoming",
     "due",
@@ -51,6 +51,7 @@ ReminderKind = Literal[
     "escalation",
     "escalation2",
     "leader",
+    "manual",
 ]
 # The kinds of history event. State events, written by Store.update_state with the
 # StateChanges made: "status", "note", "report" (a periodic report, or a nil return),
