@@ -32,6 +32,7 @@ from bot.reports.views import EVENT_LABELS
 from bot.store.records import (
     ActivityRecord,
     Event,
+    EventKind,
     EvidenceRecord,
     MetricRecord,
     RectificationRecord,
@@ -407,7 +408,7 @@ DELIVERY_LABELS = {
     "failed": "发送失败",
 }
 # Events whose kind says all there is
-PLAIN_EVENTS = {
+PLAIN_EVENTS: dict[EventKind, str] = {
     "claim": "提交完成申请，等待督办单位审核",
     "claim.approve": "督办单位审核通过完成申请",
     "claim.reject": "督办单位退回完成申请",

@@ -19,15 +19,15 @@ import bot
 from bot.domain import progress
 from bot.domain.datafile import read_yaml
 from bot.domain.status import periods_due, week_of
-from bot.store.records import EventRow, PartStatus
+from bot.store.records import EventKind, EventRow, PartStatus
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 SCORING_PATH = bot.DATA / "scoring.yaml"
-PERIOD_REPORT_KINDS = ("status", "report")  # the events that mark a period reported
+PERIOD_REPORT_KINDS: tuple[EventKind, ...] = ("status", "report")  # the events that mark a period reported
 # Events that are a unit reporting on its work (not bookkeeping, not the bot's own).
-REPORTING_KINDS = frozenset(
+REPORTING_KINDS: frozenset[EventKind] = frozenset(
     {
         "status",
         "note",

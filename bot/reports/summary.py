@@ -13,7 +13,7 @@ from bot.domain.days import DAY_KIND
 from bot.domain.status import week_key, week_of
 from bot.features import campaign, kpis, review
 from bot.reports import scorecard, sections
-from bot.store.records import Event, PartStatus
+from bot.store.records import Event, EventKind, PartStatus
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ HEADLINE_LIMIT = 1000  # the first message: what a coordinator reads on a phone
 MAX_MESSAGES = 3  # the headline and at most two messages of sections
 NOTE_SHORT = 40
 SECTION_BREAK = "\n§\n"  # the template's line between sections (never in user text)
-PROGRESS_KINDS = ("status", "note", "report")
+PROGRESS_KINDS: tuple[EventKind, ...] = ("status", "note", "report")
 
 
 def _week_notes(events: Iterable[Event], who: scorecard.Reporters) -> list[dict[str, Any]]:

@@ -337,7 +337,7 @@ class Store:
         *,
         task: int | None = None,
         unit: str | None = None,
-        kinds: Iterable[str] | None = None,
+        kinds: Iterable[EventKind] | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
         where: Callable[[EventRow], bool] | None = None,
