@@ -19,7 +19,7 @@ from bot.domain.policy import policy_of
 from bot.domain.progress import is_overdue, part_due
 from bot.domain.refs import task_ref
 from bot.features.access import Actor
-from bot.store.records import Event, EventDetails, PartStatus
+from bot.store.records import Event, EventDetails, PartStatus, Role
 from bot.text.render import render
 
 if TYPE_CHECKING:
@@ -37,8 +37,8 @@ class SlipLine:
     title: str
     deadline: str  # as the plan writes it
     due: date | None  # the part's own due date (an extension's, or this period's)
-    role: str  # lead | supporter
-    status: str  # todo | doing | blocked
+    role: Role
+    status: PartStatus  # open: not done
     percent: int | None
     overdue_workdays: int  # 0: not overdue
 

@@ -10,7 +10,15 @@ from bot.domain.status import NIL_RETURN_WORDS, STATUS_LABELS, parse_status, per
 from bot.features import review
 from bot.features.access import Actor, Grant, Refusal, authorize
 from bot.plan.model import Task
-from bot.store.records import EventKind, PartStatus, ReviewRecord, StateChanges, StateRow, StateView
+from bot.store.records import (
+    EventKind,
+    PartStatus,
+    ReviewRecord,
+    Role,
+    StateChanges,
+    StateRow,
+    StateView,
+)
 from bot.text.render import render
 
 if TYPE_CHECKING:
@@ -69,7 +77,7 @@ class Outcome:
 
     task: Task
     unit: str
-    role: str
+    role: Role
     status: PartStatus | None  # the status recorded (None: unchanged)
     percent: int | None
     note: str | None

@@ -39,7 +39,7 @@ from bot.features.slips import open_lines
 from bot.reports.due import planned
 from bot.services import PlanError, Services, open_services
 from bot.store import StoreLocked
-from bot.store.records import StateView
+from bot.store.records import PartStatus, StateView
 from bot.telegram.context import OUTBOX, SERVICES
 from bot.telegram.keyboards import digest_buttons, slip_buttons, with_receipt_buttons
 from bot.telegram.outbox import Delivery, Outbox, sending_bot
@@ -83,7 +83,7 @@ def _item(services: Services, r: Reminder, policy: Policy, day: date | None) -> 
         "workdays_left": r.workdays_left,
         "workdays_overdue": r.workdays_overdue,
         "due_today": day is not None and r.due == day,
-        "status": state.get("status", "todo"),
+        "status": state.get("status", PartStatus.TODO),
         "percent": state.get("percent"),
         "stale_days": policy.ongoing.stale_days,
         "late": r.late_catch_up,
@@ -113,7 +113,7 @@ def _inspection(services: Services, r: Reminder) -> dict[str, Any]:
         "period_label": period_label(r.period),
         "workdays_overdue": r.workdays_overdue,
         "reminders": len({ev.get("key") for ev in sent}),
-        "status": state.get("status", "todo"),
+        "status": state.get("status", PartStatus.TODO),
         "percent": state.get("percent"),
         "note": state.get("note"),
         "updated_at": state.get("updated_at"),
@@ -436,7 +436,7 @@ async def _weekly_leader_notes(outbox: Outbox, services: Services, now: datetime
         lines = open_lines(services, unit, today)
         if not lines:
             continue
-        done = sum(1 for s in store.states(unit=unit) if s.get("status") == "done")
+        done = sum(1 for s in store.states(unit=unit) if s.get("status") == PartStatus.DONE)
         text = render(
             "leader_weekly.html.j2",
             unit=unit,
