@@ -24,7 +24,7 @@ from bot.store.records import ContactRow, PartStatus, ReminderKind, Role, StateR
 
 P = ParamSpec("P")
 
-KINDS: tuple[ReminderKind, ...] = get_args(ReminderKind)[:-1]  # the planner's: not "manual"
+KINDS: tuple[ReminderKind, ...] = tuple(k for k in get_args(ReminderKind) if k != "manual")
 ESCALATIONS: tuple[ReminderKind, ...] = ("escalation", "escalation2")
 # Overdue work told to the unit's 分管领导: addressed to a unit's people, but not the daily kind.
 LEADER_KIND: ReminderKind = "leader"

@@ -53,14 +53,12 @@ ReminderKind = Literal[
     "leader",
     "manual",
 ]
-# The kinds of history event. State events, written by Store.update_state with the
-# StateChanges made: "status", "note", "report" (a periodic report, or a nil return),
-# "evidence", "snooze", "claim", "claim.approve", "claim.reject", "claim.withdraw",
-# "part.closed", "extension.approve"; the rest are recorded on their own.
+# The kinds of history event (EventRow.kind).
 EventKind = Literal[
+    # state events, written by Store.update_state with the StateChanges made
     "status",
     "note",
-    "report",
+    "report",  # a periodic report, or a nil return
     "evidence",
     "snooze",
     "claim",
@@ -69,6 +67,7 @@ EventKind = Literal[
     "claim.withdraw",
     "part.closed",
     "extension.approve",
+    # recorded on their own
     "extension.request",
     "extension.reject",
     "task.closed",
@@ -372,7 +371,7 @@ class LedgerFields(TypedDict, total=False):
     task: int | None  # also "await:"
     unit: str | None  # also "await:"
     units: list[str]  # "nocontact:": the units nobody can be told
-    kind: str
+    kind: ReminderKind
     attempts: int  # also "summary:"
     resent_after_timeout: bool
     reported: str  # when the coordinators were told the send stayed unconfirmed
