@@ -36,7 +36,9 @@ def literal_collections(tree: ast.AST) -> Iterator[tuple[int, set[str]]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.List | ast.Tuple | ast.Set):
             words = {
-                e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+                e.value
+                for e in node.elts
+                if isinstance(e, ast.Constant) and isinstance(e.value, str)
             }
             if words:
                 yield node.lineno, words
@@ -61,7 +63,9 @@ def test_a_vocabulary_is_spelled_only_by_its_owner(path: Path) -> None:
 
 def test_the_check_sees_a_second_spelling() -> None:
     """The check can fail: a tuple of the open part statuses outside the records is caught."""
-    source = 'OPEN = ("todo", "doing", "blocked")\nKINDS = ("once", "monthly", "quarterly", "ongoing")\n'
+    source = (
+        'OPEN = ("todo", "doing", "blocked")\nKINDS = ("once", "monthly", "quarterly", "ongoing")\n'
+    )
     assert [s.split(" spells ")[1].split(":")[0] for s in spellings("bot/x.py", source)] == [
         "PartStatus",
         "DeadlineKind",

@@ -164,7 +164,9 @@ class _Planner:
         self.escalated = escalated
         self.since = since
 
-    def reminder(self, part: Part, kind: ReminderKind, due: date | None, key: str, **kw: Any) -> Reminder:
+    def reminder(
+        self, part: Part, kind: ReminderKind, due: date | None, key: str, **kw: Any
+    ) -> Reminder:
         left = None
         if due is not None and due >= self.day:
             left = self.cal.workdays_between(self.day, due)

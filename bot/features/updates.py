@@ -217,7 +217,8 @@ def apply_update(
     if nil_return and task.deadline.kind not in PERIODIC:
         raise UpdateError("nil_not_periodic", task_id=task.id)
     if status is None and percent and state["status"] == PartStatus.TODO:
-        status = PartStatus.DOING  # `/update 18 60%`: progress on work not started means it has started
+        # `/update 18 60%`: progress on work not started means it has started
+        status = PartStatus.DOING
     wants_claim = (
         status == PartStatus.DONE and state["role"] == "lead" and state["status"] != PartStatus.DONE
     )

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 SCORING_PATH = bot.DATA / "scoring.yaml"
-PERIOD_REPORT_KINDS: tuple[EventKind, ...] = ("status", "report")  # the events that mark a period reported
+# the events that mark a period reported
+PERIOD_REPORT_KINDS: tuple[EventKind, ...] = ("status", "report")
 # Events that are a unit reporting on its work (not bookkeeping, not the bot's own).
 REPORTING_KINDS: frozenset[EventKind] = frozenset(
     {
