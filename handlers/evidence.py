@@ -14,6 +14,7 @@ from bot.features.evidence import task_in_caption
 from bot.features.updates import unit_of
 from bot.reports import evidence_list
 from bot.services import Services
+from bot.store.records import PartStatus
 from bot.telegram import callbacks as cb
 from bot.telegram.files import file_for_task, refuse
 from bot.text.render import render, split_message
@@ -96,7 +97,9 @@ def _with_own_tasks(
     refs = [first]
     for unit in actor.units:
         refs += [
-            (s["task"], unit) for s in services.store.states(unit=unit) if s["status"] != "done"
+            (s["task"], unit)
+            for s in services.store.states(unit=unit)
+            if s["status"] != PartStatus.DONE
         ]
     return list(dict.fromkeys(refs))[:KEPT_CHOICES]
 

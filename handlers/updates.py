@@ -22,6 +22,7 @@ from bot.features.updates import (
     submit_note,
     undo_stated,
 )
+from bot.store.records import PartStatus
 from bot.telegram import callbacks as cb
 from bot.telegram import notices
 from bot.telegram.keyboards import skip_button, status_choice, undo_button
@@ -159,7 +160,9 @@ async def mark_done(update: Update, context: Context) -> None:
     query, task_id = update.callback_query, _task_of(update)
     assert query is not None
     unit = _card_unit(context, query.message, task_id)
-    result = submit(context.services, actor_of(update, context), task_id, unit, status="done")
+    result = submit(
+        context.services, actor_of(update, context), task_id, unit, status=PartStatus.DONE
+    )
     await query.answer()
     await drop_keyboard(update, context)
     await report(update, context, result)

@@ -14,6 +14,7 @@ from bot.features import campaign, extensions, kpis, review
 from bot.features.access import Actor
 from bot.plan import load_plan
 from bot.services import Services
+from bot.store.records import PartStatus
 from sandbox.botapi import BotApiServer
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def seed_demo(services: Services) -> list[str]:
                 person.unit,
                 at=start + timedelta(days=1, hours=i, minutes=10 * n),
                 actor=person.user_id,
-                status=status,
+                status=PartStatus(status),
                 percent=percent,
                 note=note,
             )

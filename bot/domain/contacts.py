@@ -8,13 +8,14 @@ standing. Contact records written before roles existed have no `role`: they are 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
-ContactRole = Literal["liaison", "leader"]
+from bot.store.records import ContactRole
+
 CONTACT_ROLES: tuple[ContactRole, ...] = get_args(ContactRole)
 LIAISON: ContactRole = "liaison"
 LEADER: ContactRole = "leader"
-CONTACT_ROLE_LABELS: dict[str, str] = {"liaison": "联络员", "leader": "分管领导"}
+CONTACT_ROLE_LABELS: dict[ContactRole, str] = {"liaison": "联络员", "leader": "分管领导"}
 _ROLE_WORDS: dict[str, ContactRole] = {
     **{CONTACT_ROLE_LABELS[role]: role for role in CONTACT_ROLES},
     **{role: role for role in CONTACT_ROLES},

@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, ParamSpec
+from typing import Any, ParamSpec, get_args
 
 from bot.domain.calendar import WorkCalendar
 from bot.domain.contacts import LEADER, contact_role
@@ -20,24 +20,14 @@ from bot.domain.status import chased, next_period_day, period_due, period_key
 from bot.domain.units import Directory
 from bot.domain.urgency import urgency_of, work_order
 from bot.plan.model import Task
-from bot.store.records import ContactRow, StateRow, StateView
+from bot.store.records import ContactRow, PartStatus, ReminderKind, Role, StateRow, StateView
 
 P = ParamSpec("P")
 
-KINDS = (
-    "upcoming",
-    "due",
-    "overdue",
-    "monthly",
-    "quarterly",
-    "ongoing",
-    "escalation",
-    "escalation2",
-    "leader",
-)
-ESCALATIONS = ("escalation", "escalation2")
+KINDS: tuple[ReminderKind, ...] = tuple(k for k in get_args(ReminderKind) if k != "manual")
+ESCALATIONS: tuple[ReminderKind, ...] = ("escalation", "escalation2")
 # Overdue work told to the unit's 分管领导: addressed to a unit's people, but not the daily kind.
-LEADER_KIND = "leader"
+LEADER_KIND: ReminderKind = "leader"
 StateRows = Iterable[StateRow] | Mapping[tuple[int, str], StateRow]
 
 
@@ -47,8 +37,8 @@ class Reminder:
 
     task: int
     unit: str
-    role: str  # lead | supporter | coordinator (escalations)
-    kind: str  # one of KINDS
+    role: str  # a Role, or "coordinator" (escalations)
+    kind: ReminderKind
     due: date | None
     key: str  # ledger key: unique per task / unit / kind / occurrence
     contacts: tuple[int, ...]  # chat ids that receive it (bound, reachable users; chats)
@@ -75,7 +65,7 @@ class Part:
 
     task: Task
     unit: str
-    role: str
+    role: Role
     state: StateView
 
 
@@ -126,7 +116,7 @@ def open_parts(
         if task.id in shut:
             continue
         seen: set[str] = set()
-        pairs: list[tuple[str, str]] = [(u.name, role) for u, role in units.responsible(task)]
+        pairs: list[tuple[str, Role]] = [(u.name, role) for u, role in units.responsible(task)]
         pairs += [(s["unit"], s["role"]) for (t, _), s in states.items() if t == task.id]
         for name, role in pairs:
             if name in seen:
@@ -174,7 +164,9 @@ class _Planner:
         self.escalated = escalated
         self.since = since
 
-    def reminder(self, part: Part, kind: str, due: date | None, key: str, **kw: Any) -> Reminder:
+    def reminder(
+        self, part: Part, kind: ReminderKind, due: date | None, key: str, **kw: Any
+    ) -> Reminder:
         left = None
         if due is not None and due >= self.day:
             left = self.cal.workdays_between(self.day, due)
@@ -192,7 +184,7 @@ class _Planner:
 
     def part(self, part: Part) -> list[Reminder]:
         state = part.state
-        if state.get("status") == "done":
+        if state.get("status") == PartStatus.DONE:
             return []
         kind = part.task.deadline.kind
         found: list[Reminder] = []
@@ -256,7 +248,7 @@ class _Planner:
             )
         # The leader tier is addressed to the unit's own 分管领导 ("escl" keeps it among the
         # ledger's escalation keys, so it is caught up after downtime the same way).
-        tiers = (
+        tiers: tuple[tuple[ReminderKind, str, int, tuple[int, ...], str], ...] = (
             ("escalation", "esc", pol.escalate_after_workdays, self.escalate_to, "coordinator"),
             ("escalation2", "esc2", pol.inspection_after_workdays, self.inspect_to, "coordinator"),
             (
@@ -301,7 +293,7 @@ class _Planner:
 
     def periodic(self, part: Part) -> list[Reminder]:
         task, state = part.task, part.state
-        kind = task.deadline.kind
+        kind: ReminderKind = "quarterly" if task.deadline.kind == "quarterly" else "monthly"
         reported = set(state.get("reported") or ())
         out: list[Reminder] = []
         for probe in (self.day, next_period_day(task, self.day)):
@@ -425,7 +417,7 @@ def units_without_contacts(
     reach = reachable_contacts(contacts, units.coordinator.name, coordinators)
     out: dict[str, list[int]] = {}
     for part in open_parts(tasks, state_index(states), units, closed):
-        if part.state.get("status") == "done" or reach.get(part.unit):
+        if part.state.get("status") == PartStatus.DONE or reach.get(part.unit):
             continue
         out.setdefault(part.unit, []).append(part.task.id)
     return out

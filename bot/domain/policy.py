@@ -11,14 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import bot
 from bot.domain.datafile import read_yaml
+from bot.store.records import Role
 
 DEFAULT_PATH = bot.DATA / "policy.yaml"
 OVERRIDE_NAME = "policy.yaml"  # in DUBAN_DATA_DIR
-ROLES = ("lead", "supporter")
+ROLES: tuple[Role, ...] = get_args(Role)
 
 
 _HHMM = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
@@ -32,12 +33,12 @@ class PolicyError(ValueError):
 class OncePolicy:
     lead_days_before: tuple[int, ...] = (7, 3, 1)
     supporter_days_before: tuple[int, ...] = (7, 1)
-    due_day_roles: tuple[str, ...] = ("lead",)
+    due_day_roles: tuple[Role, ...] = ("lead",)
 
 
 @dataclass(frozen=True)
 class OverduePolicy:
-    roles: tuple[str, ...] = ("lead", "supporter")
+    roles: tuple[Role, ...] = ROLES
     every_workdays: int = 3
     escalate_after_workdays: int = 5
     inspection_after_workdays: int = 10  # 二级: to 区政府督查室 (DUBAN_INSPECTION_CHAT_ID)

@@ -14,7 +14,7 @@ from bot.domain.calendar import WorkCalendar
 from bot.domain.days import days_late
 from bot.domain.status import chased, effective_due, period_due, period_key
 from bot.plan.model import Task
-from bot.store.records import ContactRow, StateRow, StateView
+from bot.store.records import ContactRow, PartStatus, Role, StateRow, StateView
 
 LIGHTS = ("red", "yellow", "green", "closed")
 LIGHT_LABELS = {"red": "红", "yellow": "黄", "green": "绿", "closed": "已办结"}
@@ -40,8 +40,8 @@ class Part:
 
     task: int
     unit: str
-    role: str
-    status: str
+    role: Role
+    status: PartStatus
     percent: int | None
     note: str | None
     updated_at: datetime | None
@@ -65,7 +65,7 @@ class Part:
     @property
     def progress(self) -> int:
         """Percent complete for averages: done counts 100, unknown counts 0."""
-        if self.status == "done":
+        if self.status == PartStatus.DONE:
             return 100
         return int(self.percent or 0)
 
@@ -99,8 +99,8 @@ class TaskProgress:
         rest = [p for p in self.parts if p.role != "lead"]
         return (
             bool(leads)
-            and all(p.status == "done" for p in leads)
-            and any(p.status != "done" for p in rest)
+            and all(p.status == PartStatus.DONE for p in leads)
+            and any(p.status != PartStatus.DONE for p in rest)
         )
 
 
@@ -118,8 +118,8 @@ class OverdueItem:
     days: int  # the one count shown everywhere: working days late (bot.domain.days)
     last_update: datetime | None
     reachable: bool
-    status: str
-    role: str = "lead"
+    status: PartStatus
+    role: Role = "lead"
 
 
 @dataclass
@@ -150,7 +150,7 @@ def is_overdue(task: Task, state: StateView, today: date, since: date | None = N
 
     `since`: the day tracking started (the plan's import); a period due before it is not owed.
     """
-    if state.get("status") == "done" or state.get("claim") == "pending":
+    if state.get("status") == PartStatus.DONE or state.get("claim") == "pending":
         return False
     due = part_due(task, state, today, since)
     if due is None or today <= due:
@@ -185,7 +185,7 @@ def nil_return(task: Task, state: StateView, today: date) -> bool:
     return (
         _periodic(task, state)
         and _reported_now(task, state, today)
-        and (state.get("status") or "todo") == "todo"
+        and (state.get("status") or PartStatus.TODO) == PartStatus.TODO
     )
 
 
@@ -194,15 +194,15 @@ def part_light(
 ) -> tuple[str, date | None, bool]:
     """(light, due, overdue) of one unit's part."""
     due = part_due(task, state, today, since)
-    if state.get("status") == "done":
+    if state.get("status") == PartStatus.DONE:
         return "green", due, False
     if is_overdue(task, state, today, since):
         return "red", due, True
-    if state.get("status") == "blocked":
+    if state.get("status") == PartStatus.BLOCKED:
         return "yellow", due, False  # 受阻: the unit is waiting on something, never 绿
     if _periodic(task, state) and _reported_now(task, state, today):
         return "green", due, False  # this period's report is in (a 零报告 too): nothing owed
-    no_progress = state.get("status") == "todo" and not state.get("percent")
+    no_progress = state.get("status") == PartStatus.TODO and not state.get("percent")
     if due is not None and 0 <= (due - today).days <= SOON_DAYS and no_progress:
         return "yellow", due, False
     updated = parse_at(state.get("updated_at"))
@@ -218,7 +218,7 @@ def _part(task: Task, state: StateRow, today: date, since: date | None) -> Part:
         task=task.id,
         unit=state["unit"],
         role=state.get("role", "lead"),
-        status=state.get("status") or "todo",
+        status=state.get("status") or PartStatus.TODO,
         percent=state.get("percent"),
         note=state.get("note"),
         updated_at=parse_at(state.get("updated_at")),
@@ -268,15 +268,15 @@ def light_counts(progress: Iterable[TaskProgress]) -> dict[str, int]:
 
 def status_counts(states: Iterable[StateView]) -> dict[str, int]:
     """Unit parts per status (todo, doing, done, blocked), every status present."""
-    counts = Counter(s.get("status") or "todo" for s in states)
-    return {key: counts.get(key, 0) for key in ("todo", "doing", "done", "blocked")}
+    counts = Counter(s.get("status") or PartStatus.TODO for s in states)
+    return {key: counts.get(key, 0) for key in PartStatus}
 
 
 def shown_counts(parts: Iterable[Part]) -> dict[str, int]:
     """Parts per status as shown: todo, doing, done, blocked, and nil (this period's 零报告,
     otherwise 未启动)."""
     counts = Counter(p.shown_status for p in parts)
-    return {key: counts.get(key, 0) for key in ("todo", "doing", "done", "blocked", "nil")}
+    return {key: counts.get(key, 0) for key in (*PartStatus, "nil")}
 
 
 def groups(progress: Iterable[TaskProgress]) -> list[Group]:
@@ -299,7 +299,7 @@ def due_work_by_unit(
         if tp.light == "closed":
             continue
         for p in tp.parts:
-            if p.status == "done" or p.claim == "pending":
+            if p.status == PartStatus.DONE or p.claim == "pending":
                 continue
             if p.overdue or p.report_missing:
                 out[p.unit].append(p)
@@ -429,11 +429,11 @@ def scorecard(
             if p.due is None:
                 continue
             finished = p.done_at or p.updated_at
-            done_on = finished.date() if p.status == "done" and finished else None
-            if p.status == "done" and done_on is not None and done_on <= p.due:
+            done_on = finished.date() if p.status == PartStatus.DONE and finished else None
+            if p.status == PartStatus.DONE and done_on is not None and done_on <= p.due:
                 due_so_far += 1
                 on_time += 1
-            elif p.due < today or p.status == "done":
+            elif p.due < today or p.status == PartStatus.DONE:
                 due_so_far += 1
         regularity = None
         if active_weeks is not None and weeks > 0:
@@ -442,7 +442,7 @@ def scorecard(
             Score(
                 unit=unit,
                 parts=len(parts),
-                done=sum(1 for p in parts if p.status == "done"),
+                done=sum(1 for p in parts if p.status == PartStatus.DONE),
                 overdue=sum(1 for p in parts if p.overdue),
                 on_time=on_time / due_so_far if due_so_far else None,
                 regularity=regularity,

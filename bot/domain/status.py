@@ -7,24 +7,29 @@ from datetime import date
 from functools import lru_cache
 
 from bot.plan.model import Task
-from bot.store.records import StateView
+from bot.store.records import PartStatus, StateView
 
-STATUS_LABELS = {"todo": "未启动", "doing": "进行中", "done": "已完成", "blocked": "受阻"}
+STATUS_LABELS: dict[str, str] = {
+    PartStatus.TODO: "未启动",
+    PartStatus.DOING: "进行中",
+    PartStatus.DONE: "已完成",
+    PartStatus.BLOCKED: "受阻",
+}
 # A part as shown: its status, or "nil" when this period's report was a 零报告 (nothing to report).
-SHOWN_LABELS = {**STATUS_LABELS, "nil": "零报告"}
+SHOWN_LABELS: dict[str, str] = {**STATUS_LABELS, "nil": "零报告"}
 ROLE_LABELS = {"lead": "牵头", "supporter": "配合", "coordinator": "督办"}
-_STATUS_WORDS = {
-    **{label: key for key, label in STATUS_LABELS.items()},
-    **{key: key for key in STATUS_LABELS},
-    "完成": "done",
-    "已办结": "done",
-    "办结": "done",
-    "推进中": "doing",
-    "开展中": "doing",
-    "未开始": "todo",
-    "阻塞": "blocked",
-    "受阻碍": "blocked",
-    "in-progress": "doing",
+_STATUS_WORDS: dict[str, PartStatus] = {
+    **{STATUS_LABELS[key]: key for key in PartStatus},
+    **{key.value: key for key in PartStatus},
+    "完成": PartStatus.DONE,
+    "已办结": PartStatus.DONE,
+    "办结": PartStatus.DONE,
+    "推进中": PartStatus.DOING,
+    "开展中": PartStatus.DOING,
+    "未开始": PartStatus.TODO,
+    "阻塞": PartStatus.BLOCKED,
+    "受阻碍": PartStatus.BLOCKED,
+    "in-progress": PartStatus.DOING,
 }
 NIL_RETURN_WORDS = ("本月无", "本季度无", "无新增", "无")
 WEEKDAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -38,7 +43,7 @@ UNREACHABLE_LABELS = {
 REPORT_LABELS = {"activity": "报送了一场活动", "rectify": "报送了专项治理情况"}
 
 
-def parse_status(word: str) -> str | None:
+def parse_status(word: str) -> PartStatus | None:
     """`进行中`/`doing` → "doing"; None for an unknown word."""
     return _STATUS_WORDS.get(word.strip().lower()) or _STATUS_WORDS.get(word.strip())
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import bot
 from bot.domain.datafile import read_yaml
+from bot.store.records import Role
 
 if TYPE_CHECKING:
     from bot.plan.model import Task
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 UnitKind = Literal["department", "town", "court", "park", "mass_org", "other"]
 KINDS: tuple[str, ...] = ("department", "town", "court", "park", "mass_org", "other")
 FLAGS: tuple[str, ...] = ("licensing", "regulator")
-Role = Literal["lead", "supporter"]
 
 DEFAULT_PATH = bot.DATA / "units.yaml"
 

@@ -16,6 +16,7 @@ from bot.store.records import (
     ActivityRecord,
     ActivityRow,
     EventFields,
+    EventKind,
     FileRef,
     RectificationRecord,
     RectificationRow,
@@ -86,7 +87,7 @@ def _keep(
     store: Store,
     table: str,
     doc: ActivityRow | RectificationRow,
-    kind: str,
+    kind: EventKind,
     id_key: str,
     at: datetime,
 ) -> int:

@@ -20,7 +20,7 @@ from bot.domain.status import period_due, period_key
 from bot.domain.units import Directory
 from bot.plan.model import Task
 from bot.store import Store
-from bot.store.records import ContactRow, Event, UnreachableCause
+from bot.store.records import ContactRow, Event, PartStatus, ReminderKind, UnreachableCause
 from bot.text.render import render
 
 
@@ -73,14 +73,15 @@ def chase(
             continue
         if wanted is not None and part.unit not in wanted:
             continue
-        if part.state.get("status") == "done":
+        if part.state.get("status") == PartStatus.DONE:
             continue
         deadline = part.task.deadline
         due = override_due(part.state) or (
             deadline.due if deadline.kind == "once" else period_due(part.task, day)
         )
         period = period_key(part.task, day)
-        kind, left, late = "manual", None, None
+        kind: ReminderKind = "manual"
+        left, late = None, None
         if due is not None and due < day:
             kind, late = "overdue", calendar.workdays_between(due, day)
         elif due is not None:

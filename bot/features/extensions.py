@@ -17,7 +17,7 @@ from bot.features import review
 from bot.features.plan_period import extension_limit, plan_year
 from bot.features.review import ActorLike, ReviewError
 from bot.services import Services
-from bot.store.records import ReviewRecord
+from bot.store.records import PartStatus, ReviewRecord
 
 # A date written without spaces before the reason: `7月15日因…`, `下周五因…`, `2021-07-15因…`.
 _DATE_PREFIX = re.compile(
@@ -99,7 +99,7 @@ def request_extension(
     state = review.responsible_state(services, task_id, unit)
     if is_ongoing(services, task_id):
         raise ReviewError("ongoing", task=task_id)
-    if state["status"] == "done":
+    if state["status"] == PartStatus.DONE:
         raise ReviewError("done", task=task_id, unit=unit)
     if services.store.task_meta(task_id).get("closed"):
         raise ReviewError("closed", task=task_id)

@@ -10,12 +10,11 @@ from bot.domain.contacts import (
     CONTACT_ROLE_LABELS,
     CONTACT_ROLES,
     LIAISON,
-    ContactRole,
     contact_role,
     parse_contact_role,
 )
 from bot.features.access import CONTACT_COMMANDS, COORDINATOR_EXTRA, Actor
-from bot.store.records import ContactRow
+from bot.store.records import ContactRole, ContactRow
 from bot.text.render import render
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.domain.planner import ESCALATIONS, LEADER_KIND
 from bot.features.access import Actor
-from bot.store.records import Event
+from bot.store.records import Event, PartStatus
 from bot.text.render import render
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ def unsigned_to_chase(services: Services, unit: str, today: date) -> list[int]:
         if task in signed or task in closed:
             continue
         state = store.state(task, unit)
-        if state is None or state.get("status") == "done":
+        if state is None or state.get("status") == PartStatus.DONE:
             continue
         first = date.fromisoformat(at[:10])
         if first < today and 1 <= calendar.workdays_between(first, today) <= CHASE_WITHIN:

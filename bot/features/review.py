@@ -15,7 +15,15 @@ from bot.features import evidence
 from bot.features.errors import CodedError
 from bot.services import Services
 from bot.store import Store
-from bot.store.records import ReviewExtras, ReviewRecord, ReviewRow, StateChanges, StateRow
+from bot.store.records import (
+    EventKind,
+    PartStatus,
+    ReviewExtras,
+    ReviewRecord,
+    ReviewRow,
+    StateChanges,
+    StateRow,
+)
 
 TABLE = "reviews"
 KINDS = ("claim", "extension")
@@ -80,7 +88,7 @@ def claim_facts(store: Store, record: ReviewRecord) -> ClaimFacts:
             for s in store.states(task=task_id)
             if s["role"] == "lead"
             and s["unit"] != record["unit"]
-            and s["status"] != "done"
+            and s["status"] != PartStatus.DONE
             and not s.get("removed")
         ),
     )
@@ -95,7 +103,7 @@ def open_supporter_parts(store: Store, task_id: int) -> list[StateRow]:
     return [
         s
         for s in store.states(task=task_id)
-        if s["role"] != "lead" and s["status"] != "done" and not s.get("removed")
+        if s["role"] != "lead" and s["status"] != PartStatus.DONE and not s.get("removed")
     ]
 
 
@@ -219,7 +227,7 @@ def create_claim(
     state = responsible_state(services, task_id, unit)
     if state["role"] != "lead":
         raise ReviewError("supporter", task=task_id, unit=unit)
-    if state["status"] == "done":
+    if state["status"] == PartStatus.DONE:
         raise ReviewError("done", task=task_id, unit=unit)
     if services.store.task_meta(task_id).get("closed"):
         raise ReviewError("closed", task=task_id)
@@ -273,7 +281,7 @@ def _mark(
     record: ReviewRecord,
     at: datetime,
     actor: ActorLike | int,
-    event: str,
+    event: EventKind,
     **changes: Unpack[StateChanges],
 ) -> None:
     """Change the state of the part a review record is about, as `actor`'s `event`."""
@@ -284,7 +292,7 @@ def _mark(
 
 def _leads_done(store: Store, task_id: int) -> bool:
     leads = [s for s in store.states(task=task_id) if s["role"] == "lead"]
-    return bool(leads) and all(s["status"] == "done" for s in leads)
+    return bool(leads) and all(s["status"] == PartStatus.DONE for s in leads)
 
 
 def approve(
@@ -318,7 +326,7 @@ def approve(
             now,
             actor,
             "claim.approve",
-            status="done",
+            status=PartStatus.DONE,
             claim=None,
             percent=100,
             done_at=record["requested_at"],  # completed when claimed, not when reviewed
@@ -332,7 +340,7 @@ def approve(
                     at=now,
                     actor=actor_id(actor),
                     event="part.closed",
-                    status="done",
+                    status=PartStatus.DONE,
                     closed_by="coordinator",
                     done_at=now.isoformat(timespec="seconds"),
                     details={"reason": CLOSE_REASON},
@@ -381,7 +389,7 @@ def reject(services: Services, record_id: int, actor: ActorLike | int, reason: s
             actor,
             "claim.reject",
             claim="rejected",
-            status="doing",
+            status=PartStatus.DOING,
             claim_reason=text,
         )
     else:

@@ -18,7 +18,7 @@ from bot.domain.planner import reachable_contacts
 from bot.domain.progress import is_overdue, part_due
 from bot.domain.refs import task_ref
 from bot.features.access import Actor
-from bot.store.records import Event, EventDetails
+from bot.store.records import Event, EventDetails, PartStatus, Role
 from bot.text.render import render
 
 if TYPE_CHECKING:
@@ -36,8 +36,8 @@ class SlipLine:
     title: str
     deadline: str  # as the plan writes it
     due: date | None  # the part's own due date (an extension's, or this period's)
-    role: str  # lead | supporter
-    status: str  # todo | doing | blocked
+    role: Role
+    status: PartStatus  # open: not done
     percent: int | None
     overdue_workdays: int  # 0: not overdue
 
@@ -92,7 +92,7 @@ def open_lines(services: Services, unit: str, today: date) -> list[SlipLine]:
     lines = []
     for state in store.states(unit=unit):
         task = store.task(state["task"])
-        if task is None or task.id in closed or state.get("status") == "done":
+        if task is None or task.id in closed or state.get("status") == PartStatus.DONE:
             continue
         due = part_due(task, state, today)
         late = days_late(calendar, due, today) if is_overdue(task, state, today) else 0
@@ -103,7 +103,7 @@ def open_lines(services: Services, unit: str, today: date) -> list[SlipLine]:
                 deadline=task.deadline.text,
                 due=due,
                 role=state["role"],
-                status=state.get("status") or "todo",
+                status=state.get("status") or PartStatus.TODO,
                 percent=state.get("percent"),
                 overdue_workdays=late,
             )

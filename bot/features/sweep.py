@@ -36,7 +36,7 @@ from bot.features.receipts import needs_receipt, unsigned_to_chase
 from bot.features.slips import open_lines
 from bot.services import Services
 from bot.store import Store
-from bot.store.records import StateView
+from bot.store.records import PartStatus, StateView
 from bot.text.render import render
 
 UNCONFIRMED_SHOWN = 30  # lines in the morning notice; the rest are counted
@@ -175,7 +175,7 @@ def _item(services: Services, r: Reminder, policy: Policy, day: date | None) -> 
         "workdays_left": r.workdays_left,
         "workdays_overdue": r.workdays_overdue,
         "due_today": day is not None and r.due == day,
-        "status": state.get("status", "todo"),
+        "status": state.get("status", PartStatus.TODO),
         "percent": state.get("percent"),
         "stale_days": policy.ongoing.stale_days,
         "late": r.late_catch_up,
@@ -205,7 +205,7 @@ def _inspection(services: Services, r: Reminder) -> dict[str, Any]:
         "period_label": period_label(r.period),
         "workdays_overdue": r.workdays_overdue,
         "reminders": len({ev.get("key") for ev in sent}),
-        "status": state.get("status", "todo"),
+        "status": state.get("status", PartStatus.TODO),
         "percent": state.get("percent"),
         "note": state.get("note"),
         "updated_at": state.get("updated_at"),
@@ -509,7 +509,7 @@ async def _weekly_leader_notes(courier: Courier, services: Services, now: dateti
         lines = open_lines(services, unit, today)
         if not lines:
             continue
-        done = sum(1 for s in store.states(unit=unit) if s.get("status") == "done")
+        done = sum(1 for s in store.states(unit=unit) if s.get("status") == PartStatus.DONE)
         text = render(
             "leader_weekly.html.j2",
             unit=unit,

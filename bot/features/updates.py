@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.domain.status import NIL_RETURN_WORDS, STATUS_LABELS, parse_status, period_key
 from bot.features import review
 from bot.features.access import Actor, Grant, Refusal, authorize
 from bot.plan.model import Task
-from bot.store.records import ReviewRecord, StateChanges, StateRow, StateView
+from bot.store.records import (
+    EventKind,
+    PartStatus,
+    ReviewRecord,
+    Role,
+    StateChanges,
+    StateRow,
+    StateView,
+)
 from bot.text.render import render
 
 if TYPE_CHECKING:
@@ -57,7 +65,7 @@ class UpdateForm:
 
     task_id: int
     unit: str | None = None
-    status: str | None = None
+    status: PartStatus | None = None
     percent: int | None = None
     note: str | None = None
     nil_return: bool = False
@@ -69,8 +77,8 @@ class Outcome:
 
     task: Task
     unit: str
-    role: str
-    status: str | None  # the status recorded (None: unchanged)
+    role: Role
+    status: PartStatus | None  # the status recorded (None: unchanged)
     percent: int | None
     note: str | None
     on_behalf: bool
@@ -177,7 +185,7 @@ def parse_detail(text: str) -> tuple[int | None, str | None]:
     return percent, check_note(text)
 
 
-def _word_kind(word: str) -> str | None:
+def _word_kind(word: str) -> PartStatus | Literal["nil"] | None:
     if word in NIL_RETURN_WORDS:
         return "nil"
     return parse_status(word)
@@ -188,7 +196,7 @@ def apply_update(
     actor: Actor,
     grant: Grant,
     *,
-    status: str | None = None,
+    status: PartStatus | None = None,
     percent: int | None = None,
     note: str | None = None,
     nil_return: bool = False,
@@ -208,11 +216,14 @@ def apply_update(
         raise UpdateError("empty", task_id=task.id)
     if nil_return and task.deadline.kind not in PERIODIC:
         raise UpdateError("nil_not_periodic", task_id=task.id)
-    if status is None and percent and state["status"] == "todo":
-        status = "doing"  # `/update 18 60%`: progress on work not started means it has started
-    wants_claim = status == "done" and state["role"] == "lead" and state["status"] != "done"
+    if status is None and percent and state["status"] == PartStatus.TODO:
+        # `/update 18 60%`: progress on work not started means it has started
+        status = PartStatus.DOING
+    wants_claim = (
+        status == PartStatus.DONE and state["role"] == "lead" and state["status"] != PartStatus.DONE
+    )
     claim_problem = _claim_problem(services, task.id, grant.unit) if wants_claim else None
-    if status == "done" and not wants_claim and percent is None:
+    if status == PartStatus.DONE and not wants_claim and percent is None:
         percent = 100
     period = period_key(task, services.clock.now().date()) if (status or nil_return) else None
     changes: StateChanges = {}
@@ -234,12 +245,12 @@ def apply_update(
             details={"on_behalf": grant.on_behalf},
             **changes,
         )
-    if status == "done" and state["role"] != "lead":
+    if status == PartStatus.DONE and state["role"] != "lead":
         review.close_if_complete(services, task.id, actor.user_id)  # the last open part
     claim = None
     if wants_claim and claim_problem is None:
         claim = _open_claim(services, task.id, grant.unit, actor, note)
-    elif status in ("todo", "doing", "blocked") and state.get("claim") == "pending":
+    elif status in set(PartStatus) - {PartStatus.DONE} and state.get("claim") == "pending":
         review.withdraw_claim(services, task.id, grant.unit, actor)
     return Outcome(
         task=task,
@@ -262,7 +273,7 @@ def _reported(state: StateRow, period: str | None) -> list[str] | None:
     return [*done, period] if period and period not in done else None
 
 
-def _event_kind(changes: StateChanges, nil_return: bool) -> str:
+def _event_kind(changes: StateChanges, nil_return: bool) -> EventKind:
     if nil_return:
         return "report"
     if "status" in changes or "percent" in changes:
@@ -299,7 +310,7 @@ def submit(
     task_id: int,
     unit: str | None = None,
     *,
-    status: str | None = None,
+    status: PartStatus | None = None,
     percent: int | None = None,
     note: str | None = None,
     nil_return: bool = False,
@@ -334,7 +345,7 @@ class NoteForm:
     """A plain note as written, and the status and percentage it states (None: states none)."""
 
     written: str
-    status: str | None = None
+    status: PartStatus | None = None
     percent: int | None = None
     note: str | None = None  # the words after what it states
 
@@ -361,7 +372,7 @@ def parse_note(text: str) -> NoteForm:
         percent, rest = parse_percent(m[1]), _BREAKS.sub("", rest[m.end() :])
     elif status is not None and rest[:1].isdigit():
         return NoteForm(written, note=check_note(written))  # 进行中3家: no percentage after all
-    if status == "done" and percent is not None and percent < 100:
+    if status == PartStatus.DONE and percent is not None and percent < 100:
         status = None  # 已完成80%: how far, not finished
     if status is None and percent is None:
         return NoteForm(written, note=check_note(written))
@@ -420,7 +431,7 @@ class Undone:
     result: str
     task: int | None = None
     unit: str | None = None
-    status: str | None = None
+    status: PartStatus | None = None
     percent: int | None = None
     written: str | None = None
 

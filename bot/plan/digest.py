@@ -9,9 +9,10 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import get_args
 
 from bot.plan.columns import is_person
-from bot.plan.model import Deadline, Plan, Task
+from bot.plan.model import Deadline, DeadlineKind, Plan, Task
 from bot.plan.unitlist import normalize_unit
 
 _LONG_NAME = 30  # a unit's name longer than this has likely taken in words of the measure
@@ -19,7 +20,7 @@ _LONG_NAME = 30  # a unit's name longer than this has likely taken in words of t
 # suggest(name): None if the unit is known, else the nearest known name ("" if none is near)
 Suggest = Callable[[str], str | None]
 
-DEADLINE_KINDS = ("once", "monthly", "quarterly", "ongoing", "unreadable")
+DEADLINE_KINDS = (*get_args(DeadlineKind), "unreadable")
 
 
 @dataclass(frozen=True)

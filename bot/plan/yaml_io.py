@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 
 from bot.plan.build import title_of
 from bot.plan.deadline import parse_deadline
-from bot.plan.model import Deadline, Milestone, Plan, Problem, Task
+from bot.plan.model import Deadline, DeadlineKind, Milestone, Plan, Problem, Task
 from bot.plan.unitlist import split_units
 
 _HEADER = (
@@ -17,7 +17,7 @@ _HEADER = (
     "# deadline 可写原文（如“2021年6月底前”“每月8日前报送…”“持续推进”），由程序解析；\n"
     "# 也可写成 {kind, text, due, day, action} 以明确指定。\n"
 )
-_KINDS = ("once", "monthly", "quarterly", "ongoing")
+_KINDS: tuple[DeadlineKind, ...] = get_args(DeadlineKind)
 _FIELDS = {"id", "category_no", "category", "title", "text", "deadline", "leads", "supporters"}
 _FIELDS |= {"line", "milestones", "remarks"}
 

@@ -14,7 +14,7 @@ from bot.features import kpis
 from bot.features.receipts import receipt_of
 from bot.plan.model import Task
 from bot.reports.views import EVENT_LABELS
-from bot.store.records import StateRow
+from bot.store.records import PartStatus, StateRow
 from bot.text.render import render
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class Card:
 
     @property
     def open(self) -> bool:
-        return self.state["status"] != "done"
+        return self.state["status"] != PartStatus.DONE
 
     @property
     def text(self) -> str:

@@ -32,9 +32,11 @@ from bot.reports.views import EVENT_LABELS
 from bot.store.records import (
     ActivityRecord,
     Event,
+    EventKind,
     EvidenceRecord,
     MetricRecord,
     RectificationRecord,
+    ReminderKind,
 )
 
 if TYPE_CHECKING:
@@ -303,7 +305,8 @@ def _event_text(ev: Event, names: dict[int, str], facts: _HistoryFacts) -> str:
         until = ev.get("snoozed_until")
         words.append(f"暂缓提醒至 {until}" if until else "恢复提醒")
     if kind == "reminder":
-        what = REMINDER_LABELS.get(ev.get("reminder_kind") or "", "提醒")
+        reminder = ev.get("reminder_kind")
+        what = REMINDER_LABELS.get(reminder, "提醒") if reminder else "提醒"
         role = ROLE_LABELS.get(ev.get("role") or "")
         words.append(f"{what}（发给{role}单位）" if role else what)
     if kind in ("receipt", "slip.issue") and ev.get("number"):
@@ -384,7 +387,7 @@ def _event_state(ev: Event) -> str:
     return STATUS_LABELS.get(status, status)
 
 
-REMINDER_LABELS = {
+REMINDER_LABELS: dict[ReminderKind, str] = {
     "upcoming": "到期前提醒",
     "due": "到期日提醒",
     "overdue": "逾期催办",
@@ -405,7 +408,7 @@ DELIVERY_LABELS = {
     "failed": "发送失败",
 }
 # Events whose kind says all there is
-PLAIN_EVENTS = {
+PLAIN_EVENTS: dict[EventKind, str] = {
     "claim": "提交完成申请，等待督办单位审核",
     "claim.approve": "督办单位审核通过完成申请",
     "claim.reject": "督办单位退回完成申请",

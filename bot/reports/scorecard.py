@@ -20,15 +20,16 @@ from bot.domain import progress
 from bot.domain.datafile import read_yaml
 from bot.domain.status import periods_due, week_of
 from bot.reports.snapshot import snapshot, unit_order
-from bot.store.records import EventRow
+from bot.store.records import EventKind, EventRow, PartStatus
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 SCORING_PATH = bot.DATA / "scoring.yaml"
-PERIOD_REPORT_KINDS = ("status", "report")  # the events that mark a period reported
+# the events that mark a period reported
+PERIOD_REPORT_KINDS: tuple[EventKind, ...] = ("status", "report")
 # Events that are a unit reporting on its work (not bookkeeping, not the bot's own).
-REPORTING_KINDS = frozenset(
+REPORTING_KINDS: frozenset[EventKind] = frozenset(
     {
         "status",
         "note",
@@ -219,13 +220,13 @@ def window_start(day: date, weeks: int) -> date:
 def _due_in_window(p: progress.Part, day: date, start: date) -> bool:
     if p.due is None or p.due > day or p.closed_by == "coordinator":
         return False
-    return p.due >= start or p.status != "done"
+    return p.due >= start or p.status != PartStatus.DONE
 
 
 def _finished_on_time(p: progress.Part) -> bool:
     finished = p.done_at or p.updated_at
     return (
-        p.status == "done"
+        p.status == PartStatus.DONE
         and finished is not None
         and p.due is not None
         and (finished.date() <= p.due)
@@ -311,7 +312,7 @@ def compute(
             UnitScore(
                 unit=unit,
                 parts=len(pairs),
-                done=sum(1 for _, p in pairs if p.status == "done"),
+                done=sum(1 for _, p in pairs if p.status == PartStatus.DONE),
                 overdue=overdue,
                 due=len(items),
                 on_time_done=on_time,

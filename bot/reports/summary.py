@@ -14,7 +14,7 @@ from bot.domain.status import week_key, week_of
 from bot.features import campaign, kpis, review
 from bot.reports import scorecard, sections
 from bot.reports.snapshot import cn_number, snapshot, unit_order
-from bot.store.records import Event
+from bot.store.records import Event, EventKind, PartStatus
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ HEADLINE_LIMIT = 1000  # the first message: what a coordinator reads on a phone
 MAX_MESSAGES = 3  # the headline and at most two messages of sections
 NOTE_SHORT = 40
 SECTION_BREAK = "\n§\n"  # the template's line between sections (never in user text)
-PROGRESS_KINDS = ("status", "note", "report")
+PROGRESS_KINDS: tuple[EventKind, ...] = ("status", "note", "report")
 
 
 def _week_notes(events: Iterable[Event], who: scorecard.Reporters) -> list[dict[str, Any]]:
@@ -219,7 +219,7 @@ def _completed(w: _Week) -> dict[str, Any]:
     for ev in w.events:
         task, unit = ev.get("task"), ev.get("unit")
         # A part the coordinator closed with the lead's claim is not the unit's completion.
-        if ev.get("status") == "done" and task and unit and ev["kind"] != "part.closed":
+        if ev.get("status") == PartStatus.DONE and task and unit and ev["kind"] != "part.closed":
             if unit not in completed[task]:
                 completed[task].append(unit)
     closed = {tp.task.id for tp in w.tasks if tp.light == "closed"}
@@ -288,7 +288,7 @@ def _blocked(w: _Week) -> dict[str, Any]:
         for tp in w.tasks
         if tp.light != "closed"
         for p in tp.parts
-        if p.status == "blocked"
+        if p.status == PartStatus.BLOCKED
     ]
     shown, more = _cut(blocked, w.limit)
     return {"rows": shown, "more": more, "total": len(blocked)}

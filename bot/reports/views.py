@@ -19,7 +19,7 @@ from bot.features import kpis, receipts
 from bot.features.evidence import records as evidence_records
 from bot.reports.scorecard import reporters
 from bot.reports.snapshot import PLAN_TABLES, cn_number, snapshot
-from bot.store.records import Event
+from bot.store.records import Event, EventKind, PartStatus
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ UNIT_PARTS_PER_PAGE = 15
 GROUP_TASKS_PER_PAGE = 8  # a `#N` button each: one row a thumb can use
 OVERDUE_PER_PAGE = 12
 HISTORY_SHOWN = 8
-EVENT_LABELS = {
+EVENT_LABELS: dict[EventKind, str] = {
     "status": "更新进度",
     "note": "留言",
     "report": "报送",
@@ -47,11 +47,8 @@ EVENT_LABELS = {
     "task.closed": "任务办结",
     "part.closed": "督办单位办结配合部分",
     "blocked.answer": "督办答复受阻",
-    "escalation2": "报区政府督查室",
-    "remind": "催办",
     "snooze": "暂缓提醒",
     "reminder": "发送提醒",
-    "escalation": "督办升级",
     "summary.posted": "发送周报",
     "plan.import": "导入计划",
     "plan.revision": "更新计划",
@@ -272,7 +269,7 @@ def receipt_word(
     task_id: int, status: str, signed: Mapping[int, object], told: Mapping[int, object]
 ) -> str | None:
     """An open part's 签收 state: "signed", "unsigned" once the unit was told, else None."""
-    if status == "done":
+    if status == PartStatus.DONE:
         return None
     if task_id in signed:
         return "signed"

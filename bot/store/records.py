@@ -13,19 +13,88 @@ An actor is a Telegram user id, a word for the bot's own doing ("bot", "cli", "s
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
+
+from bot.plan.model import DeadlineKind
 
 if TYPE_CHECKING:
     from typing_extensions import ReadOnly  # PEP 705; typing has it from Python 3.13
 
 Actor = int | str | None
+
+
+# -- the vocabularies of the records, each spelled here once ------------------------------
+# Values are stored as these strings: a row read from disk holds a plain str, which equals
+# (and hashes as) its member, so reading and writing compare alike.
+class PartStatus(StrEnum):
+    """How far a unit's part of a task is (a state row's `status`)."""
+
+    TODO = "todo"
+    DOING = "doing"
+    DONE = "done"
+    BLOCKED = "blocked"
+
+
+# A unit's part in a task: 牵头 (lead) or 配合 (supporter).
+Role = Literal["lead", "supporter"]
+# What a contact is to their unit (bot.domain.contacts); absent from a row: liaison.
+ContactRole = Literal["liaison", "leader"]
+# Why a reminder is sent (bot.domain.planner; "manual": a coordinator's /remind).
+ReminderKind = Literal[
+    "upcoming",
+    "due",
+    "overdue",
+    "monthly",
+    "quarterly",
+    "ongoing",
+    "escalation",
+    "escalation2",
+    "leader",
+    "manual",
+]
+# The kinds of history event (EventRow.kind).
+EventKind = Literal[
+    # state events, written by Store.update_state with the StateChanges made
+    "status",
+    "note",
+    "report",  # a periodic report, or a nil return
+    "evidence",
+    "snooze",
+    "claim",
+    "claim.approve",
+    "claim.reject",
+    "claim.withdraw",
+    "part.closed",
+    "extension.approve",
+    # recorded on their own
+    "extension.request",
+    "extension.reject",
+    "task.closed",
+    "blocked.answer",
+    "metric",
+    "activity",
+    "rectify",
+    "reminder",
+    "summary.posted",
+    "plan.task_added",
+    "plan.revision",
+    "plan.task_archived",
+    "plan.import",
+    "contact.bind",
+    "contact.unbind",
+    "contact.reachable",
+    "invite.create",
+    "slip.issue",
+    "receipt",
+]
 # Why a contact cannot be written to ("contact.reachable" events turning false).
 UnreachableCause = Literal["blocked", "deactivated", "not_started"]
 
 
 # -- the plan: table "tasks" (doc id = task number) ---------------------------------------
 class DeadlineRow(TypedDict):
-    kind: str  # once | monthly | quarterly | ongoing
+    kind: DeadlineKind
     due: str | None  # once: the last day
     day: int | None  # monthly: the day of the month a report is due by
     text: str  # as the plan writes it
@@ -70,10 +139,9 @@ class FieldChange(TypedDict):
 
 
 # -- per-unit state: table "states" ------------------------------------------------------
-class StateChanges(TypedDict, total=False):
-    """What Store.update_state may change in a state row (each change goes into its event)."""
+class _StateFields(TypedDict, total=False):
+    """What a state event carries of the changes (StateChanges, but for its `status`)."""
 
-    status: str  # todo | doing | done | blocked
     percent: int | None
     note: str | None
     reported: list[str]  # the periods (period_key) a periodic task's report was made for
@@ -86,6 +154,12 @@ class StateChanges(TypedDict, total=False):
     last_evidence: str  # the display name of the latest evidence file
     last_caption: str | None  # what the sender wrote with it (the caption after `#N`)
     closed_by: str  # "coordinator": closed along with the lead's approved claim
+
+
+class StateChanges(_StateFields, total=False):
+    """What Store.update_state may change in a state row (each change goes into its event)."""
+
+    status: PartStatus
 
 
 class _StateLater(TypedDict, total=False):
@@ -106,8 +180,8 @@ class StateRow(_StateLater):
 
     task: int
     unit: str
-    role: str  # lead | supporter
-    status: str
+    role: Role
+    status: PartStatus
     percent: int | None
     note: str | None
     updated_at: str | None  # the last progress the unit reported
@@ -126,8 +200,8 @@ class StateView(TypedDict, total=False):
 
     task: ReadOnly[int]
     unit: ReadOnly[str]
-    role: ReadOnly[str]
-    status: ReadOnly[str]
+    role: ReadOnly[Role]
+    status: ReadOnly[PartStatus]
     percent: ReadOnly[int | None]
     note: ReadOnly[str | None]
     updated_at: ReadOnly[str | None]
@@ -154,12 +228,14 @@ class EventDetails(TypedDict, total=False):
     sha256: str
 
 
-class EventFields(StateChanges, EventDetails, total=False):
-    """The kind-specific fields of an event (see EventRow for the kinds).
+class EventFields(_StateFields, EventDetails, total=False):
+    """The kind-specific fields of an event (see EventKind for the kinds).
 
-    A state event carries the StateChanges made and its EventDetails; `status` is also a
-    "reminder"'s delivery outcome and `note` a "blocked.answer"'s text.
+    A state event carries the StateChanges made and its EventDetails; `note` is also a
+    "blocked.answer"'s text.
     """
+
+    status: PartStatus | str  # a state event's PartStatus; a "reminder"'s delivery outcome
 
     # extensions
     due: str
@@ -184,8 +260,8 @@ class EventFields(StateChanges, EventDetails, total=False):
     cases: str
     evidence: int
     # "reminder"
-    reminder_kind: str
-    role: str
+    reminder_kind: ReminderKind
+    role: str  # the reminder's Reminder.role: a Role, or "coordinator" (escalations)
     chat: int  # also "summary.posted"
     message_ids: list[int]
     # "summary.posted"
@@ -216,22 +292,13 @@ class EventFields(StateChanges, EventDetails, total=False):
 
 
 class EventRow(EventFields):
-    """One entry of the history: who did what to which task and unit, when.
-
-    Kinds: state events written by Store.update_state — "status", "note", "report" (a
-    periodic report, or a nil return), "evidence", "snooze", "claim", "claim.approve",
-    "claim.reject", "claim.withdraw", "part.closed", "extension.approve" — carrying the
-    StateChanges made; and "extension.request", "extension.reject", "task.closed",
-    "blocked.answer", "metric", "activity", "rectify", "reminder", "summary.posted",
-    "plan.task_added", "plan.revision", "plan.task_archived", "plan.import", "contact.bind",
-    "contact.unbind", "contact.reachable", "invite.create", "slip.issue", "receipt".
-    """
+    """One entry of the history: who did what (EventKind) to which task and unit, when."""
 
     at: str
     actor: Actor
     task: int | None
     unit: str | None
-    kind: str
+    kind: EventKind
 
 
 class Event(EventRow):
@@ -251,7 +318,7 @@ class ContactRow(TypedDict):
     bound_at: str
     active: NotRequired[bool]  # False once unbound; read as True when absent
     reachable: NotRequired[bool]  # False after Telegram refused a message (403)
-    role: NotRequired[str]  # "liaison" | "leader" (bot.domain.contacts); absent: liaison
+    role: NotRequired[ContactRole]  # absent: liaison
 
 
 class InviteRow(TypedDict):
@@ -262,7 +329,7 @@ class InviteRow(TypedDict):
     expires_at: str
     used_by: int | None
     used_at: str | None
-    role: NotRequired[str]  # the role the invitee takes in the unit; absent: liaison
+    role: NotRequired[ContactRole]  # the role the invitee takes in the unit; absent: liaison
 
 
 # -- intake: tables "intake", "parked", "updates_seen" -------------------------------------
@@ -304,7 +371,7 @@ class LedgerFields(TypedDict, total=False):
     task: int | None  # also "await:"
     unit: str | None  # also "await:"
     units: list[str]  # "nocontact:": the units nobody can be told
-    kind: str
+    kind: ReminderKind
     attempts: int  # also "summary:"
     resent_after_timeout: bool
     reported: str  # when the coordinators were told the send stayed unconfirmed

@@ -27,10 +27,12 @@ from tinydb.table import Document
 from bot.plan.model import Plan, Task
 from bot.store.journal import JournalDB, JournalStorage, JournalTable
 from bot.store.records import (
+    ContactRole,
     ContactRow,
     Event,
     EventDetails,
     EventFields,
+    EventKind,
     EventRow,
     FieldChange,
     IntakeRow,
@@ -40,6 +42,8 @@ from bot.store.records import (
     MessageRow,
     ParkedFacts,
     ParkedRow,
+    PartStatus,
+    Role,
     SeenRow,
     StateChanges,
     StateRow,
@@ -50,12 +54,12 @@ from bot.store.records import (
 
 T = TypeVar("T")
 
-STATUSES = ("todo", "doing", "done", "blocked")
+STATUSES = frozenset(PartStatus)
 # Events that count as the unit reporting progress (they stamp updated_at / updated_by).
-PROGRESS_EVENTS = frozenset({"status", "note", "evidence", "report"})
+PROGRESS_EVENTS: frozenset[EventKind] = frozenset({"status", "note", "evidence", "report"})
 LOCK_FILE = "duban.lock"
-# A task → its concrete units and their roles ("lead" | "supporter"), groups expanded.
-Responsible = Callable[[Task], Iterable[tuple[str, str]]]
+# A task → its concrete units and their roles, groups expanded.
+Responsible = Callable[[Task], Iterable[tuple[str, Role]]]
 SEEN_UPDATES_KEPT = 5000
 
 
@@ -253,7 +257,7 @@ class Store:
     # -- history ----------------------------------------------------------------------------
     def record(
         self,
-        kind: str,
+        kind: EventKind,
         *,
         at: datetime,
         actor: int | str | None,
@@ -333,7 +337,7 @@ class Store:
         *,
         task: int | None = None,
         unit: str | None = None,
-        kinds: Iterable[str] | None = None,
+        kinds: Iterable[EventKind] | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
         where: Callable[[EventRow], bool] | None = None,
@@ -535,7 +539,7 @@ class Store:
                 "task": task.id,
                 "unit": name,
                 "role": role,
-                "status": "todo",
+                "status": PartStatus.TODO,
                 "percent": None,
                 "note": None,
                 "updated_at": None,
@@ -570,7 +574,7 @@ class Store:
         *,
         at: datetime,
         actor: int | str | None,
-        event: str = "status",
+        event: EventKind = "status",
         details: EventDetails | None = None,
         **changes: Unpack[StateChanges],
     ) -> StateRow:
@@ -661,7 +665,7 @@ class Store:
         at: datetime,
         username: str | None = None,
         via: str | None = None,
-        role: str = "liaison",
+        role: ContactRole = "liaison",
     ) -> None:
         table = self.table("contacts")
         for doc_id, doc in table.raw_docs():
@@ -732,7 +736,7 @@ class Store:
         at: datetime,
         actor: int,
         ttl: timedelta = timedelta(days=7),
-        role: str = "liaison",
+        role: ContactRole = "liaison",
     ) -> str:
         code = secrets.token_urlsafe(12)
         invite: InviteRow = {

@@ -17,6 +17,8 @@ from typing import ClassVar, TypeVar
 
 from telegram import Update
 
+from bot.store.records import PartStatus
+
 MAX_BYTES = 64
 _INT = re.compile(r"-?\d{1,19}")
 _WORD = re.compile(r"[A-Za-z0-9_]{1,32}")
@@ -153,7 +155,7 @@ class PickStatus(Callback):
     status: str
 
     def valid(self) -> bool:
-        return self.status in ("todo", "doing", "done", "blocked")
+        return self.status in set(PartStatus)
 
 
 @kind

@@ -13,7 +13,7 @@ from bot.features.access import Actor
 from bot.features.updates import Outcome, claim_notice
 from bot.reports import review_notices
 from bot.services import Services
-from bot.store.records import ReviewRecord
+from bot.store.records import PartStatus, ReviewRecord
 from bot.telegram.context import DubanContext
 from bot.telegram.keyboards import answer_blocked_button, review_buttons, undo_button
 from bot.text.render import render
@@ -107,7 +107,7 @@ async def report(context: DubanContext, chat_id: int, actor: Actor, result: Outc
 
 async def follow_up(context: DubanContext, actor: Actor, result: Outcome) -> None:
     """Who else hears of an update: 受阻 alerts the coordinators, a claim goes to review."""
-    if result.status == "blocked":
+    if result.status == PartStatus.BLOCKED:
         await alert_blocked(context, result, actor)
     if result.claim is not None:
         notice = claim_notice(result, actor)

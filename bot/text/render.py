@@ -22,6 +22,7 @@ from bot.domain.status import (
     format_day,
     period_label,
 )
+from bot.store.records import PartStatus
 
 TELEGRAM_LIMIT = 4096
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -58,7 +59,7 @@ def environment() -> jinja2.Environment:
     env.filters["day"] = _day
     env.filters["short"] = _short
     env.filters["period"] = period_label
-    env.filters["status"] = lambda s: SHOWN_LABELS.get(s or "todo", s)
+    env.filters["status"] = lambda s: SHOWN_LABELS.get(s or PartStatus.TODO, s)
     env.filters["role"] = lambda r: ROLE_LABELS.get(r, r)
     env.filters["report"] = lambda w: REPORT_LABELS.get(w, "报送")
     env.filters["unreachable"] = lambda c: UNREACHABLE_LABELS.get(c, "无法接收消息")
