@@ -9,8 +9,9 @@ from telegram.ext import Application
 
 from bot.features import campaign, campaign_reports
 from bot.telegram import callbacks as cb
+from bot.telegram.context import DubanContext
 from bot.text import dialogues
-from handlers.common import Context, today
+from handlers.common import today
 from handlers.dialogue import (
     Report,
     answer,
@@ -23,7 +24,7 @@ from handlers.dialogue import (
 from handlers.steps import TEXT, Draft
 
 
-async def start(update: Update, context: Context, draft: Draft) -> str | None:
+async def start(update: Update, context: DubanContext, draft: Draft) -> str | None:
     """The first question: the form of the activity."""
     await answer(
         update,
@@ -51,7 +52,7 @@ carrier_button = choice_step(
 )
 
 
-async def date_text(update: Update, context: Context, draft: Draft) -> str | None:
+async def date_text(update: Update, context: DubanContext, draft: Draft) -> str | None:
     """The day it was held: understood, and not in the future."""
     day = campaign.activity_day(text_of(update), today(context))
     problem = campaign_reports.activity_day_problem(day, today(context))
@@ -63,7 +64,7 @@ async def date_text(update: Update, context: Context, draft: Draft) -> str | Non
     return "title"
 
 
-async def title_text(update: Update, context: Context, draft: Draft) -> str | None:
+async def title_text(update: Update, context: DubanContext, draft: Draft) -> str | None:
     """The activity's name, within its length limit."""
     title = text_of(update).strip()
     if (problem := campaign_reports.title_problem(title)) is not None:

@@ -9,27 +9,28 @@ from bot.features import blocked, pending
 from bot.features.access import Actor
 from bot.features.updates import Outcome
 from bot.telegram import callbacks as cb
+from bot.telegram.context import DubanContext
 from bot.telegram.keyboards import answer_blocked_button
 from bot.text.render import render
-from handlers.common import Context, confirm
+from handlers.common import confirm
 from handlers.review import tell_unit
 
 
-async def alert_blocked(context: Context, outcome: Outcome, actor: Actor) -> None:
+async def alert_blocked(context: DubanContext, outcome: Outcome, actor: Actor) -> None:
     """A part reported 受阻: every coordinator hears at once, with the reason and 答复单位."""
     index = blocked.unit_index(context.services, outcome.unit)
     markup = answer_blocked_button(outcome.task.id, index) if index is not None else None
     text = render("blocked_alert.html.j2", o=outcome, actor=actor)
-    await context.outbox.tell_coordinators(
+    await context.outbox.notify(
+        context.outbox.coordinators((actor.user_id,)),
         text,
         markup,
-        exclude=(actor.user_id,),
         about=[(outcome.task.id, outcome.unit)],
         kind="blocked",
     )
 
 
-async def answer_button(update: Update, context: Context) -> None:
+async def answer_button(update: Update, context: DubanContext) -> None:
     """答复单位: the coordinator is asked for the answer; the next text is delivered."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
@@ -50,12 +51,12 @@ async def answer_button(update: Update, context: Context) -> None:
         message.message_id if message else None,
     )
     await query.answer()
-    await context.outbox.tell(
+    await context.outbox.notify(
         user.id, render("blocked_answer.html.j2", step="ask", task_id=button.task, unit=unit)
     )
 
 
-async def answer_text(update: Update, context: Context, wait: pending.Wait) -> None:
+async def answer_text(update: Update, context: DubanContext, wait: pending.Wait) -> None:
     """The coordinator's answer: delivered to the unit's contacts, recorded in the history."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
@@ -63,7 +64,7 @@ async def answer_text(update: Update, context: Context, wait: pending.Wait) -> N
     assert task_id is not None and unit is not None  # 答复单位 waits for one unit's part
     text = (message.text or "").strip()
     if not text or len(text) > blocked.ANSWER_LIMIT:
-        await context.outbox.reply(
+        await context.outbox.answer(
             message,
             render(
                 "blocked_answer.html.j2",

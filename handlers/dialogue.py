@@ -21,8 +21,9 @@ from bot.features import campaign, evidence
 from bot.features.access import Actor
 from bot.services import Services
 from bot.telegram import callbacks as cb
+from bot.telegram.context import DubanContext
 from bot.text import dialogues
-from handlers.common import Context, actor_of
+from handlers.common import actor_of
 from handlers.evidence import keep_downloaded, vet_message
 from handlers.steps import FILES, TEXT, Draft, Step
 from handlers.steps import Dialogue as Steps
@@ -48,13 +49,13 @@ def done_button(dialogue: str) -> InlineKeyboardMarkup:
 
 
 async def answer(
-    update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None = None
+    update: Update, context: DubanContext, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> None:
     """Answer in the dialogue's chat (after acknowledging a pressed button)."""
     if update.callback_query is not None:
         await update.callback_query.answer()
     if update.effective_chat is not None:
-        await context.outbox.send(update.effective_chat.id, text, markup)
+        await context.outbox.answer(update.effective_chat.id, text, markup)
 
 
 def text_of(update: Update) -> str:
@@ -69,7 +70,7 @@ def choice_step(
 ) -> Step:
     """A button step: keep the option pressed (`…:N`) under `key`, ask the next question."""
 
-    async def step(update: Update, context: Context, draft: Draft) -> str | None:
+    async def step(update: Update, context: DubanContext, draft: Draft) -> str | None:
         value = options[cb.button_of(update, cb.Choice).option % len(options)]
         draft[key] = value
         await answer(update, context, *ask(value))
@@ -87,7 +88,7 @@ def count_step(
 ) -> Step:
     """A typed count: kept under `key` and the next question asked, or asked again."""
 
-    async def step(update: Update, context: Context, draft: Draft) -> str | None:
+    async def step(update: Update, context: DubanContext, draft: Draft) -> str | None:
         count = campaign.parse_count(text_of(update))
         if count is None:
             await answer(update, context, dialogues.dialogue("bad_number"))
@@ -119,7 +120,7 @@ class Report:
             stale_text=partial(dialogues.dialogue, "stale", command=command),
         )
 
-    async def begin(self, update: Update, context: Context) -> None:
+    async def begin(self, update: Update, context: DubanContext) -> None:
         """The command: pick the unit, or ask for it (a stranger is refused)."""
         actor = actor_of(update, context)
         if actor.is_stranger:
@@ -139,7 +140,7 @@ class Report:
         if step is not None:
             self.steps.begin(update, context, step, draft)
 
-    async def unit_button(self, update: Update, context: Context, draft: Draft) -> str | None:
+    async def unit_button(self, update: Update, context: DubanContext, draft: Draft) -> str | None:
         """The unit picked by a contact of several units."""
         query = update.callback_query
         assert query is not None
@@ -151,7 +152,7 @@ class Report:
         draft["unit"] = actor.units[index]
         return await self.start(update, context, draft)
 
-    async def unit_text(self, update: Update, context: Context, draft: Draft) -> str | None:
+    async def unit_text(self, update: Update, context: DubanContext, draft: Draft) -> str | None:
         """A coordinator types the unit reported for."""
         services = context.services
         text = text_of(update).strip()
@@ -165,17 +166,17 @@ class Report:
         draft["unit"] = unit.name
         return await self.start(update, context, draft)
 
-    async def file(self, update: Update, context: Context, draft: Draft) -> str | None:
+    async def file(self, update: Update, context: DubanContext, draft: Draft) -> str | None:
         """A photo or file at the last step, kept as evidence of the dialogue's task."""
         await _keep_file(update, context, draft, self.files_task(draft), self.prefix)
         return "files"
 
-    async def files_text(self, update: Update, context: Context, draft: Draft) -> str | None:
+    async def files_text(self, update: Update, context: DubanContext, draft: Draft) -> str | None:
         """Other text at the files step: remind how to finish."""
         await answer(update, context, self.files_prompt(), done_button(self.prefix))
         return "files"
 
-    async def done(self, update: Update, context: Context, draft: Draft) -> str | None:
+    async def done(self, update: Update, context: DubanContext, draft: Draft) -> str | None:
         """完成 (button or word): store the report and end the dialogue."""
         text = self.finish(context.services, actor_of(update, context), draft)
         await answer(update, context, text)
@@ -201,7 +202,7 @@ class Report:
 
 # -- files inside a dialogue --------------------------------------------------------------
 async def _keep_file(
-    update: Update, context: Context, files: Draft, task_id: int, prefix: str
+    update: Update, context: DubanContext, files: Draft, task_id: int, prefix: str
 ) -> None:
     """Download a photo or file and keep it as evidence of the task for the draft's unit."""
     message = update.effective_message
@@ -212,24 +213,29 @@ async def _keep_file(
     try:
         ref = await keep_file(context, services, actor, message, task_id, files["unit"])
     except evidence.EvidenceError as err:
-        await context.outbox.reply(
+        await context.outbox.answer(
             message, dialogues.dialogue("photo_failed", reason=err.code), done_button(prefix)
         )
         return
     except TelegramError as err:
         log.warning("dialogue file download failed: %s", err)
-        await context.outbox.reply(
+        await context.outbox.answer(
             message, dialogues.dialogue("photo_failed", reason="download"), done_button(prefix)
         )
         return
     files["files"].append(ref)
-    await context.outbox.reply(
+    await context.outbox.answer(
         message, dialogues.dialogue("photo_saved", count=len(files["files"])), done_button(prefix)
     )
 
 
 async def keep_file(
-    context: Context, services: Services, actor: Actor, message: Message, task_id: int, unit: str
+    context: DubanContext,
+    services: Services,
+    actor: Actor,
+    message: Message,
+    task_id: int,
+    unit: str,
 ) -> dict[str, Any]:
     """Keep a photo or document through bot/evidence; a unit without a part keeps a reference."""
     vetted, file_id, unique_id = vet_message(message, services)

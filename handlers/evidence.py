@@ -19,8 +19,9 @@ from bot.features.updates import unit_of
 from bot.reports import evidence_list
 from bot.services import Services
 from bot.telegram import callbacks as cb
+from bot.telegram.context import DubanContext
 from bot.text.render import render, split_message
-from handlers.common import Context, actor_of, confirm, keep_and_ask, pressed_grant
+from handlers.common import actor_of, confirm, keep_and_ask, pressed_grant
 
 log = logging.getLogger(__name__)
 KEPT_CHOICES = 9  # 是 #N, then up to 8 of the person's other tasks (two rows of four)
@@ -81,14 +82,14 @@ def vet_message(message: Message, services: Services) -> tuple[Vetted, str, str]
     )
 
 
-async def _refuse(context: Context, message: Message, reason: str, **extra: Any) -> None:
+async def _refuse(context: DubanContext, message: Message, reason: str, **extra: Any) -> None:
     text = render(
         "evidence_refused.html.j2", reason=reason, kinds=evidence.accepted_kinds(), **extra
     )
-    await context.outbox.reply(message, text)
+    await context.outbox.answer(message, text)
 
 
-async def receive_file(update: Update, context: Context) -> None:
+async def receive_file(update: Update, context: DubanContext) -> None:
     """A document or photo for task N: checked, downloaded, kept; the reply counts the files."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -110,7 +111,7 @@ async def receive_file(update: Update, context: Context) -> None:
                 context, message, _with_own_tasks(services, actor, last), likely=last[0]
             )
         else:
-            await context.outbox.reply(message, render("evidence_how.html.j2", reason="none"))
+            await context.outbox.answer(message, render("evidence_how.html.j2", reason="none"))
         return
     if task_id is None:
         return  # in a group a file about nothing in particular is none of the bot's business
@@ -133,13 +134,13 @@ def _with_own_tasks(
 
 
 async def file_for_task(
-    context: Context, actor: Actor, message: Message, task_id: int, unit_hint: str | None
+    context: DubanContext, actor: Actor, message: Message, task_id: int, unit_hint: str | None
 ) -> None:
     """Keep a document or photo as evidence of task N (the unit hinted, else the actor's)."""
     services = context.services
     grant = authorize(actor, services, task_id, unit_hint)
     if not isinstance(grant, Grant):
-        await context.outbox.reply(message, grant.text)
+        await context.outbox.answer(message, grant.text)
         return
     try:
         vetted, file_id, unique_id = vet_message(message, services)
@@ -149,7 +150,7 @@ async def file_for_task(
     await _download_and_keep(context, services, actor, grant, message, vetted, file_id, unique_id)
 
 
-async def _refuse_vetting(context: Context, message: Message, err: EvidenceError) -> None:
+async def _refuse_vetting(context: DubanContext, message: Message, err: EvidenceError) -> None:
     doc = message.document
     if err.code == "size":
         size = (doc.file_size if doc else message.photo[-1].file_size) or 0
@@ -164,7 +165,7 @@ async def _refuse_vetting(context: Context, message: Message, err: EvidenceError
 
 
 async def _download_and_keep(
-    context: Context,
+    context: DubanContext,
     services: Services,
     actor: Actor,
     grant: Grant,
@@ -236,7 +237,7 @@ def keep_downloaded(
     )
 
 
-async def _reply_saved(context: Context, message: Message, saved: evidence.Saved) -> None:
+async def _reply_saved(context: DubanContext, message: Message, saved: evidence.Saved) -> None:
     rec = saved.record
     text = render(
         "evidence_saved.html.j2",
@@ -253,7 +254,7 @@ async def _reply_saved(context: Context, message: Message, saved: evidence.Saved
     await confirm(context, message, text, rec["task"], rec["unit"])
 
 
-async def upload_button(update: Update, context: Context) -> None:
+async def upload_button(update: Update, context: DubanContext) -> None:
     """上传材料: the bot asks for the file and takes the next ones for task N."""
     query, user = update.callback_query, update.effective_user
     grant = await pressed_grant(update, context, cb.UploadEvidence)
@@ -275,10 +276,10 @@ async def upload_button(update: Update, context: Context) -> None:
         "evidence_how.html.j2", reason="ask", task_id=task_id, unit=grant.unit, minutes=minutes
     )
     chat_id = query.message.chat.id if query.message else user.id
-    await context.outbox.send(chat_id, text, about=[(task_id, grant.unit)], kind="evidence")
+    await context.outbox.answer(chat_id, text, about=[(task_id, grant.unit)], kind="evidence")
 
 
-async def list_command(update: Update, context: Context) -> None:
+async def list_command(update: Update, context: DubanContext) -> None:
     """/evidence N: the task's files (coordinators: every unit; contacts: their own units)."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -287,14 +288,14 @@ async def list_command(update: Update, context: Context) -> None:
     args = context.args or []
     task_id = task_in_caption("#" + args[0].lstrip("#＃")) if args else None
     if task_id is None:
-        await context.outbox.reply(message, evidence_list.usage())
+        await context.outbox.answer(message, evidence_list.usage())
         return
     text = evidence_list.listing(services, actor_of(update, context), task_id)
     for part in split_message(text):
-        await context.outbox.reply(message, part)
+        await context.outbox.answer(message, part)
 
 
-async def refuse_media(update: Update, context: Context) -> None:
+async def refuse_media(update: Update, context: DubanContext) -> None:
     """A video, voice or audio message: not a kind of evidence; say what is accepted."""
     message = update.effective_message
     if message is None:

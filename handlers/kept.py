@@ -13,13 +13,14 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.features import pending
 from bot.features.updates import submit_note, unit_of
 from bot.telegram import callbacks as cb
+from bot.telegram.context import DubanContext
 from bot.text.render import render
-from handlers.common import Context, actor_of, drop_keyboard, plain_text, reply
+from handlers.common import actor_of, drop_keyboard, plain_text, reply
 from handlers.evidence import file_for_task
 from handlers.updates import report
 
 
-async def pick(update: Update, context: Context) -> None:
+async def pick(update: Update, context: DubanContext) -> None:
     """A task pressed under kept input: the note or file is filed on it (取消: dropped)."""
     query, button, user = (
         update.callback_query,

@@ -13,9 +13,9 @@ from bot.features import pending, plan_import
 from bot.features.plan_import import PlanImportError
 from bot.plan.template import template_bytes
 from bot.telegram import callbacks as cb
-from bot.telegram.context import SERVICES
+from bot.telegram.context import SERVICES, DubanContext
 from bot.text.render import render
-from handlers.common import Context, plain_text, reply
+from handlers.common import plain_text, reply
 from handlers.evidence import task_in_caption
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def _buttons(token: str | None) -> InlineKeyboardMarkup:
     )
 
 
-async def plan_file(update: Update, context: Context) -> None:
+async def plan_file(update: Update, context: DubanContext) -> None:
     """The file is read and summarised; 导入 / 取消 under it when it can be imported."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and message.document is not None and user is not None
@@ -90,7 +90,7 @@ async def plan_file(update: Update, context: Context) -> None:
     )
 
 
-async def decide(update: Update, context: Context) -> None:
+async def decide(update: Update, context: DubanContext) -> None:
     """导入 merges the plan as `duban import` does; 取消 forgets the file."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
@@ -114,7 +114,7 @@ async def decide(update: Update, context: Context) -> None:
     await reply(update, context, text)
 
 
-async def send_template(update: Update, context: Context) -> None:
+async def send_template(update: Update, context: DubanContext) -> None:
     """模板: the import template (Excel) as a document in the same chat."""
     query, chat = update.callback_query, update.effective_chat
     assert query is not None and chat is not None

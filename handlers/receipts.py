@@ -7,10 +7,11 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.features import onboarding, receipts
 from bot.telegram import callbacks as cb
-from handlers.common import Context, actor_of, plain_text
+from bot.telegram.context import DubanContext
+from handlers.common import actor_of, plain_text
 
 
-async def sign_button(update: Update, context: Context) -> None:
+async def sign_button(update: Update, context: DubanContext) -> None:
     """签收 #N: recorded for the presser's unit; a press on someone else's message is refused."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None

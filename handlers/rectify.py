@@ -9,8 +9,8 @@ from telegram.ext import Application
 
 from bot.features import campaign, campaign_reports
 from bot.telegram import callbacks as cb
+from bot.telegram.context import DubanContext
 from bot.text import dialogues
-from handlers.common import Context
 from handlers.dialogue import (
     Report,
     answer,
@@ -23,7 +23,7 @@ from handlers.dialogue import (
 from handlers.steps import TEXT, Draft
 
 
-async def start(update: Update, context: Context, draft: Draft) -> str | None:
+async def start(update: Update, context: DubanContext, draft: Draft) -> str | None:
     """The first question: the field, each labelled with its measure."""
     labels = campaign_reports.field_labels()
     await answer(
@@ -45,7 +45,7 @@ found_text = count_step("identified", "found", "fixed", partial(dialogues.rectif
 fixed_text = count_step("rectified", "fixed", "cases", partial(dialogues.rectify, "rf_cases"))
 
 
-async def cases_text(update: Update, context: Context, draft: Draft) -> str | None:
+async def cases_text(update: Update, context: DubanContext, draft: Draft) -> str | None:
     """Typical cases in a few words (无 for none)."""
     draft["cases"] = campaign_reports.cases_of(text_of(update).strip())
     await answer(update, context, dialogues.rectify("rf_evidence"), done_button("rf"))

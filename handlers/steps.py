@@ -17,12 +17,13 @@ from telegram import Message, Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.features import pending
-from handlers.common import Context, drop_keyboard, plain_text, reply
+from bot.telegram.context import DubanContext
+from handlers.common import drop_keyboard, plain_text, reply
 
 Draft = dict[str, Any]
 # A step: handle the update with the answers so far (changing them in place); the next step,
 # or None when the dialogue is over.
-Step = Callable[[Update, Context, Draft], Coroutine[Any, Any, str | None]]
+Step = Callable[[Update, DubanContext, Draft], Coroutine[Any, Any, str | None]]
 TEXT = filters.TEXT & ~filters.COMMAND
 FILES = filters.PHOTO | filters.Document.ALL
 # A message that names its own task: a reply to a bot message, or one starting with `#N`. A
@@ -84,7 +85,9 @@ class Dialogue:
         """`run` for a press of a button matching `pattern` while the dialogue is at `step`."""
         return CallbackQueryHandler(self.step(run, step), pattern=pattern)
 
-    def begin(self, update: Update, context: Context, step: str, draft: Draft, **wait: Any) -> None:
+    def begin(
+        self, update: Update, context: DubanContext, step: str, draft: Draft, **wait: Any
+    ) -> None:
         """Start the dialogue at `step` in this update's chat, replacing any other dialogue."""
         assert update.effective_user is not None and update.effective_chat is not None
         pending.expect(
@@ -99,10 +102,12 @@ class Dialogue:
             **wait,
         )
 
-    def step(self, run: Step, *at: str) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    def step(
+        self, run: Step, *at: str
+    ) -> Callable[[Update, DubanContext], Coroutine[Any, Any, None]]:
         """A handler callback that runs `run` while the dialogue is at one of `at`."""
 
-        async def callback(update: Update, context: Context) -> None:
+        async def callback(update: Update, context: DubanContext) -> None:
             services, user = context.services, update.effective_user
             chat = update.effective_chat
             assert user is not None and chat is not None
@@ -145,13 +150,13 @@ class Dialogue:
 
         return callback
 
-    async def _stale(self, update: Update, context: Context) -> None:
+    async def _stale(self, update: Update, context: DubanContext) -> None:
         query = update.callback_query
         if query is not None:
             await query.answer(plain_text(self.stale_text()))  # a toast: no emergency
             await drop_keyboard(update, context)
 
-    async def _lapsed(self, update: Update, context: Context) -> None:
+    async def _lapsed(self, update: Update, context: DubanContext) -> None:
         """The first message after the dialogue lapsed: say so (it is not taken as an answer)."""
         user = update.effective_user
         assert user is not None

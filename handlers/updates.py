@@ -25,23 +25,16 @@ from bot.features.updates import (
 )
 from bot.reports import review_notices
 from bot.telegram import callbacks as cb
+from bot.telegram.context import DubanContext
 from bot.telegram.keyboards import skip_button, status_choice, undo_button
 from bot.text.render import render
 from handlers.blocked import alert_blocked
-from handlers.common import (
-    Context,
-    actor_of,
-    command_rest,
-    drop_keyboard,
-    keep_and_ask,
-    plain_text,
-    reply,
-)
+from handlers.common import actor_of, command_rest, drop_keyboard, keep_and_ask, plain_text, reply
 from handlers.review import card_buttons
 from handlers.steps import TEXT, Dialogue, Draft
 
 
-async def update_command(update: Update, context: Context) -> None:
+async def update_command(update: Update, context: DubanContext) -> None:
     """`/update N [UNIT] STATUS [P%] [note]` or `/update N 本月无`: records it and says what."""
     assert update.message is not None
     services = context.services
@@ -53,7 +46,7 @@ async def update_command(update: Update, context: Context) -> None:
     await report(update, context, submit_form(services, actor_of(update, context), form))
 
 
-async def report(update: Update, context: Context, result: Outcome | str) -> None:
+async def report(update: Update, context: DubanContext, result: Outcome | str) -> None:
     """Repeat what was recorded (with 撤销 when a plain note stated a status or percentage);
     a new completion claim goes to the coordinators for review."""
     if isinstance(result, str):
@@ -66,7 +59,7 @@ async def report(update: Update, context: Context, result: Outcome | str) -> Non
     await _follow_up(update, context, result)
 
 
-async def _follow_up(update: Update, context: Context, result: Outcome) -> None:
+async def _follow_up(update: Update, context: DubanContext, result: Outcome) -> None:
     """Who else hears of an update: 受阻 alerts the coordinators, a claim goes to review."""
     if result.status == "blocked":
         await alert_blocked(context, result, actor_of(update, context))
@@ -76,7 +69,9 @@ async def _follow_up(update: Update, context: Context, result: Outcome) -> None:
         notice = f"{notice}\n\n{extra}" if extra else notice
         markup = card_buttons(context.services, result.claim["id"])
         about = [(result.task.id, result.unit)]
-        await context.outbox.tell_coordinators(notice, markup, about=about, kind="review")
+        await context.outbox.notify(
+            context.outbox.coordinators(), notice, markup, about=about, kind="review"
+        )
 
 
 def _task_of(update: Update) -> int:
@@ -87,7 +82,7 @@ def _task_of(update: Update) -> int:
 
 
 def _card_unit(
-    context: Context, message: MaybeInaccessibleMessage | None, task_id: int
+    context: DubanContext, message: MaybeInaccessibleMessage | None, task_id: int
 ) -> str | None:
     """The unit a card or reminder was about, if the bot remembers that message."""
     if message is None:
@@ -107,7 +102,7 @@ UPDATE = Dialogue(
 )
 
 
-async def ask_status(update: Update, context: Context) -> None:
+async def ask_status(update: Update, context: DubanContext) -> None:
     """更新进度: ask for the status with buttons (the unit is the card's)."""
     query, task_id = update.callback_query, _task_of(update)
     assert query is not None
@@ -129,7 +124,7 @@ async def ask_status(update: Update, context: Context) -> None:
     await reply(update, context, text, status_choice(task_id), about=about, kind="prompt")
 
 
-async def got_status(update: Update, context: Context, draft: Draft) -> str | None:
+async def got_status(update: Update, context: DubanContext, draft: Draft) -> str | None:
     """A status was chosen: ask for an optional percentage and note."""
     query, button = update.callback_query, cb.button_of(update, cb.PickStatus)
     assert query is not None
@@ -148,7 +143,7 @@ async def got_status(update: Update, context: Context, draft: Draft) -> str | No
     return "detail"
 
 
-async def got_detail(update: Update, context: Context, draft: Draft) -> str | None:
+async def got_detail(update: Update, context: DubanContext, draft: Draft) -> str | None:
     """The percentage and note of the dialogue: record the update."""
     assert update.message is not None
     try:
@@ -160,7 +155,7 @@ async def got_detail(update: Update, context: Context, draft: Draft) -> str | No
     return None
 
 
-async def skip_detail(update: Update, context: Context, draft: Draft) -> str | None:
+async def skip_detail(update: Update, context: DubanContext, draft: Draft) -> str | None:
     """跳过: record the status alone."""
     assert update.callback_query is not None
     await update.callback_query.answer()
@@ -168,7 +163,7 @@ async def skip_detail(update: Update, context: Context, draft: Draft) -> str | N
     return None
 
 
-async def _finish(update: Update, context: Context, draft: Draft, **detail: Any) -> None:
+async def _finish(update: Update, context: DubanContext, draft: Draft, **detail: Any) -> None:
     actor, services = actor_of(update, context), context.services
     chat = update.effective_chat
     if chat is not None:  # 跳过 under the prompt is spent now
@@ -177,7 +172,7 @@ async def _finish(update: Update, context: Context, draft: Draft, **detail: Any)
     await report(update, context, result)
 
 
-async def mark_done(update: Update, context: Context) -> None:
+async def mark_done(update: Update, context: DubanContext) -> None:
     """标记完成: a supporter's part is done; a lead's becomes a claim for review."""
     query, task_id = update.callback_query, _task_of(update)
     assert query is not None
@@ -188,7 +183,7 @@ async def mark_done(update: Update, context: Context) -> None:
     await report(update, context, result)
 
 
-async def reply_note(update: Update, context: Context) -> None:
+async def reply_note(update: Update, context: DubanContext) -> None:
     """A text reply to a bot message about task N: an update note on N for that unit."""
     message = update.message
     assert message is not None and message.reply_to_message is not None
@@ -207,7 +202,7 @@ async def reply_note(update: Update, context: Context) -> None:
     )
 
 
-async def mention_note(update: Update, context: Context) -> None:
+async def mention_note(update: Update, context: DubanContext) -> None:
     """`#18 今天完成了初稿` in a private chat from a bound contact: a note on #18."""
     message = update.message
     assert message is not None
@@ -228,7 +223,7 @@ async def mention_note(update: Update, context: Context) -> None:
     )
 
 
-async def group_note(update: Update, context: Context) -> None:
+async def group_note(update: Update, context: DubanContext) -> None:
     """`#24 …` from a bound contact in a group: recorded, and acknowledged there briefly (a
     short reply while the group's pace has room, else a reaction)."""
     message = update.message
@@ -257,7 +252,7 @@ async def group_note(update: Update, context: Context) -> None:
     await _follow_up(update, context, result)
 
 
-async def undo_note(update: Update, context: Context) -> None:
+async def undo_note(update: Update, context: DubanContext) -> None:
     """撤销 under a plain note's confirmation: what it stated is put back, its words stay."""
     query, button = update.callback_query, cb.button_of(update, cb.UndoStated)
     assert query is not None

@@ -39,5 +39,5 @@ async def lapse_tick(application: Any) -> int:
         chat = wait["chat"] or user_id
         if wait["message"]:
             await outbox.drop_keyboard(chat, wait["message"])
-        await outbox.tell(chat, text)
+        await outbox.notify(chat, text)
     return len(lapsed)

@@ -16,7 +16,7 @@ from telegram.ext import Job
 from bot.config import make_clock
 from bot.domain.clock import RehearsalClock
 from bot.domain.policy import policy_of
-from bot.telegram.context import DubanContext as Context
+from bot.telegram.context import DubanContext
 from bot.telegram.sweep import reminder_sweep
 from schedules import summary
 from schedules.backup import backup_tick
@@ -91,7 +91,7 @@ async def run_once(application: Any) -> None:
         log.exception("summary tick failed")
 
 
-async def tick(context: Context) -> None:
+async def tick(context: DubanContext) -> None:
     """The job callback; also re-times itself when the rehearsal clock's speed changed."""
     await run_once(context.application)
     job = context.job

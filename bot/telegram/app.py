@@ -222,7 +222,7 @@ async def on_error(update: object, context: DubanContext) -> None:
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             if (outbox := _outbox(context)) is not None:
-                await outbox.send(update.effective_chat.id, render("error.html.j2", who="user"))
+                await outbox.answer(update.effective_chat.id, render("error.html.j2", who="user"))
         except TelegramError:
             pass  # the chat may be what failed
     if isinstance(update, Update) and update.callback_query is not None:
@@ -248,7 +248,7 @@ async def _tell_coordinators(
         return
     quiet[kind] = now
     text = render("error.html.j2", who="coordinator", kind=kind, update_id=update_id)
-    await outbox.tell_coordinators(text)
+    await outbox.notify(outbox.coordinators(), text)
 
 
 def _outbox(context: DubanContext) -> Outbox | None:

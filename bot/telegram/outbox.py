@@ -250,9 +250,9 @@ class Outbox:
         """`sender` if it is an outbox already, else one around a bare bot (a one-off sweep)."""
         return sender if isinstance(sender, Outbox) else cls(sender, services, policy)
 
-    async def send(
+    async def answer(
         self,
-        chat_id: int,
+        to: Message | int,
         text: str,
         markup: Any = None,
         *,
@@ -260,22 +260,13 @@ class Outbox:
         kind: str = "reply",
     ) -> list[Message]:
         """An answer to a person, split at Telegram's limit with the buttons under the last
-        part; a failure raises (the error handler then apologises)."""
-        return await self._parts(chat_id, text, markup, None, about, kind)
-
-    async def reply(
-        self,
-        message: Message,
-        text: str,
-        markup: Any = None,
-        *,
-        about: Iterable[About] = (),
-        kind: str = "reply",
-    ) -> list[Message]:
-        """An answer to `message` in its chat; in a group it quotes the message, as PTB's
-        `reply_text` does, so the group sees whom it answers."""
-        quote = message.message_id if message.chat.type != "private" else None
-        return await self._parts(message.chat_id, text, markup, quote, about, kind)
+        part; a failure raises (the error handler then apologises). `to` is the message it
+        answers (in a group it is quoted, as PTB's `reply_text` does, so the group sees whom
+        it answers) or a chat id (the person's private chat)."""
+        if isinstance(to, int):
+            return await self._parts(to, text, markup, None, about, kind)
+        quote = to.message_id if to.chat.type != "private" else None
+        return await self._parts(to.chat_id, text, markup, quote, about, kind)
 
     async def _parts(
         self,
@@ -305,37 +296,30 @@ class Outbox:
         self.remember(sent, about, kind)
         return sent
 
-    async def tell(
+    async def notify(
         self,
-        chat_id: int,
+        to: int | Iterable[int],
         text: str,
         markup: Any = None,
         *,
         about: Iterable[About] = (),
         kind: str = "notice",
     ) -> list[Message]:
-        """A notice to someone who did not ask (a unit, a coordinator): logged if it fails."""
-        try:
-            return await self.send(chat_id, text, markup, about=about, kind=kind)
-        except TelegramError as exc:
-            log.warning("could not reach %s: %s", chat_id, exc)
-            return []
-
-    async def tell_coordinators(
-        self,
-        text: str,
-        markup: Any = None,
-        *,
-        exclude: Iterable[int] = (),
-        about: Iterable[About] = (),
-        kind: str = "notice",
-    ) -> list[Message]:
-        """Every coordinator privately; one unreachable coordinator does not stop the others."""
-        skip, about = set(exclude), list(about)
+        """A notice to someone who did not ask (a unit, the coordinators): one chat, or each
+        of several in turn. A failure is logged, and one unreachable chat does not stop the
+        others."""
+        about = list(about)
         sent: list[Message] = []
-        for user_id in sorted(self.services.settings.coordinators - skip):
-            sent += await self.tell(user_id, text, markup, about=about, kind=kind)
+        for chat_id in [to] if isinstance(to, int) else to:
+            try:
+                sent += await self.answer(chat_id, text, markup, about=about, kind=kind)
+            except TelegramError as exc:
+                log.warning("could not reach %s: %s", chat_id, exc)
         return sent
+
+    def coordinators(self, exclude: Iterable[int] = ()) -> list[int]:
+        """The coordinators' private chats (sorted), less `exclude`: whom `notify` tells."""
+        return sorted(self.services.settings.coordinators - set(exclude))
 
     async def deliver(
         self,
@@ -417,7 +401,7 @@ class Outbox:
         with GROUP_ACK_RESERVE messages to spare; else a 👌 reaction on it (no message), so
         forty notes in a minute never queue forty replies ahead of the group's real traffic."""
         if pacer_for(self.bot).has_room(message.chat_id, reserve=GROUP_ACK_RESERVE):
-            return await self.reply(message, text, markup, about=about, kind="confirmation")
+            return await self.answer(message, text, markup, about=about, kind="confirmation")
         try:
             await self.bot.set_message_reaction(message.chat_id, message.message_id, "👌")
         except TelegramError as exc:

@@ -374,12 +374,13 @@ async def _unconfirmed_notice(outbox: Outbox, services: Services, now: datetime)
             if value not in item[key]:
                 item[key].append(value)
     items = list(grouped.values())
-    sent = await outbox.tell_coordinators(
+    sent = await outbox.notify(
+        outbox.coordinators(),
         render(
             "unconfirmed.html.j2",
             items=items[:UNCONFIRMED_SHOWN],
             more=len(items) - UNCONFIRMED_SHOWN,
-        )
+        ),
     )
     if not sent:
         return  # told nobody: try again on the next tick
