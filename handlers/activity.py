@@ -5,11 +5,10 @@ from __future__ import annotations
 from functools import partial
 
 from telegram import Update
-from telegram.ext import Application
 
 from bot.features import campaign, campaign_reports
 from bot.telegram import callbacks as cb
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from bot.text import dialogues
 from handlers.common import today
 from handlers.dialogue import (
@@ -93,7 +92,7 @@ ACTIVITY = Report(
 )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: DubanApp) -> None:
     """The /activity dialogue (before the evidence handler: see handlers.dialogue)."""
     s = ACTIVITY.steps
     ACTIVITY.register(

@@ -11,17 +11,11 @@ wait, so a stale wait never swallows a later note.
 from __future__ import annotations
 
 from telegram import Message, Update
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.features import pending
 from bot.telegram import callbacks as cb
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from bot.text.render import render
 from handlers.blocked import answer_text
 from handlers.extensions import extension_text
@@ -43,7 +37,7 @@ class _Awaited(filters.MessageFilter):
     """Matches a private message of a user the bot is waiting for (read from the store)."""
 
     def __init__(
-        self, application: Application, slots: tuple[pending.Slot, ...], lapsed: bool = False
+        self, application: DubanApp, slots: tuple[pending.Slot, ...], lapsed: bool = False
     ) -> None:
         super().__init__(name=f"Awaited{slots}{' lapsed' if lapsed else ''}")
         self._application = application
@@ -112,7 +106,7 @@ async def other_button(update: Update, context: DubanContext) -> None:
         pending.clear(context.services.store, update.effective_user.id, "file", "text")
 
 
-def register(application: Application) -> None:
+def register(application: DubanApp) -> None:
     text = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED
     text_awaited = _Awaited(application, ("text",))
     application.add_handler(MessageHandler(text & text_awaited, awaited_text))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot.features import blocked, pending
 from bot.features.access import Actor
 from bot.features.updates import Outcome
 from bot.telegram import callbacks as cb
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.keyboards import answer_blocked_button
 from bot.text.render import render
 from handlers.common import confirm
@@ -91,7 +91,7 @@ async def answer_text(update: Update, context: DubanContext, wait: pending.Wait)
     await confirm(context, message, done, task_id, unit)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: DubanApp) -> None:
     """答复单位 under a 受阻 alert (the answer itself arrives through handlers.awaiting)."""
     application.add_handler(
         CallbackQueryHandler(answer_button, pattern=cb.matches(cb.AnswerBlocked))

@@ -15,13 +15,13 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, BaseHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.features import campaign, evidence
 from bot.features.access import Actor
 from bot.services import Services
 from bot.telegram import callbacks as cb
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from bot.text import dialogues
 from handlers.common import actor_of
 from handlers.evidence import keep_downloaded, vet_message
@@ -182,7 +182,7 @@ class Report:
         await answer(update, context, text)
         return None
 
-    def register(self, application: Application, own: list[BaseHandler[Any, Any, Any]]) -> None:  # type: ignore[type-arg]
+    def register(self, application: DubanApp, own: list[BaseHandler[Any, Any, Any]]) -> None:
         """The command, the unit step, the report's `own` steps, the files step, the lapse."""
         p, s = self.prefix, self.steps
         done_word = TEXT & filters.Regex(f"^({'|'.join(DONE_WORDS)})$")

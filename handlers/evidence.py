@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram import Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from telegram.ext import MessageHandler as _MessageHandler
 
 from bot.features import evidence, pending
@@ -19,7 +19,7 @@ from bot.features.updates import unit_of
 from bot.reports import evidence_list
 from bot.services import Services
 from bot.telegram import callbacks as cb
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from bot.text.render import render, split_message
 from handlers.common import actor_of, confirm, keep_and_ask, pressed_grant
 
@@ -304,7 +304,7 @@ async def refuse_media(update: Update, context: DubanContext) -> None:
         await _refuse(context, message, "type", ext="")
 
 
-def register(application: Application) -> None:
+def register(application: DubanApp) -> None:
     """Files and photos in private chats (or captioned in groups), the button, /evidence."""
     application.add_handler(CommandHandler("evidence", list_command))
     application.add_handler(

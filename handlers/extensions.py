@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.features import extensions, pending
 from bot.features.access import Actor, Grant, authorize
 from bot.features.review import ReviewError
 from bot.telegram import callbacks as cb
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from bot.text.render import render
 from handlers.common import actor_of, command_rest, confirm, pressed_grant, task_unit_args
 from handlers.review import announce
@@ -112,6 +112,6 @@ async def extension_text(update: Update, context: DubanContext, wait: pending.Wa
         pending.clear(services.store, user.id, "text")
 
 
-def register(application: Application) -> None:
+def register(application: DubanApp) -> None:
     application.add_handler(CommandHandler("extend", extend_command))
     application.add_handler(CallbackQueryHandler(extend_button, pattern=cb.matches(cb.ExtendTask)))

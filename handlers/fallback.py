@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.features import pending
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from bot.text.render import render
 from handlers.common import actor_of, keep_and_ask, plain_text, reply
 
@@ -48,7 +48,7 @@ async def stale_button(update: Update, context: DubanContext) -> None:
     await update.callback_query.answer(text)  # a toast: an old keyboard is no emergency
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: DubanApp) -> None:
     application.add_handler(CommandHandler("cancel", nothing_to_cancel))
     application.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     private_text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND

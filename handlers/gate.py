@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from telegram import Message, Update
 from telegram.constants import ChatType
-from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
+from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.features.access import Actor, admission, resolve_actor
 from bot.features.mentions import leading_task
 from bot.telegram import callbacks as cb
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from bot.text.render import render
 from handlers.common import plain_text, reply
 from handlers.groups import Group
@@ -99,5 +99,5 @@ async def _turn_away(update: Update, context: DubanContext, reason: str) -> None
     await reply(update, context, text)
 
 
-def register(application: Application) -> None:
+def register(application: DubanApp) -> None:
     application.add_handler(TypeHandler(Update, gate), group=GATE_GROUP)

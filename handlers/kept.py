@@ -8,12 +8,12 @@ message had named that task. Lapsed ones are told by schedules.lapses.
 from __future__ import annotations
 
 from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot.features import pending
 from bot.features.updates import submit_note, unit_of
 from bot.telegram import callbacks as cb
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from bot.text.render import render
 from handlers.common import actor_of, drop_keyboard, plain_text, reply
 from handlers.evidence import file_for_task
@@ -54,5 +54,5 @@ async def pick(update: Update, context: DubanContext) -> None:
     pending.clear(services.store, user.id, "kept")
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: DubanApp) -> None:
     application.add_handler(CallbackQueryHandler(pick, pattern=cb.matches(cb.FileKept)))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.features.metrics import report_metric
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from handlers.common import actor_of
 
 
@@ -20,5 +20,5 @@ async def metric_command(update: Update, context: DubanContext) -> None:
     await context.outbox.answer(message, report_metric(services, actor, context.args or [], at))
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: DubanApp) -> None:
     application.add_handler(CommandHandler("metric", metric_command))

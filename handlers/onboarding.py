@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.features import onboarding
 from bot.telegram import callbacks as cb
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.keyboards import confirm_unbind_buttons, unbind_buttons
 from bot.telegram.menus import set_coordinator_menu
 from handlers.common import actor_of, drop_keyboard, plain_text, reply
@@ -122,7 +122,7 @@ async def confirm_unbind_button(update: Update, context: DubanContext) -> None:
         await reply(update, context, text)
 
 
-def register(application: Application) -> None:
+def register(application: DubanApp) -> None:
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("invite", invite))

@@ -7,13 +7,13 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.features import pending, plan_import
 from bot.features.plan_import import PlanImportError
 from bot.plan.template import template_bytes
 from bot.telegram import callbacks as cb
-from bot.telegram.context import SERVICES, DubanContext
+from bot.telegram.context import SERVICES, DubanApp, DubanContext
 from bot.text.render import render
 from handlers.common import plain_text, reply
 from handlers.evidence import task_in_caption
@@ -31,7 +31,7 @@ class _PlanFile(filters.MessageFilter):
     A file with `#N`, sent as a reply to a task message or after 上传材料 stays evidence.
     """
 
-    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+    def __init__(self, application: DubanApp) -> None:
         super().__init__(name="PlanFile")
         self._application = application
 
@@ -126,7 +126,7 @@ async def send_template(update: Update, context: DubanContext) -> None:
     )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: DubanApp) -> None:
     application.add_handler(MessageHandler(_PlanFile(application), plan_file))
     application.add_handler(CallbackQueryHandler(decide, pattern=cb.matches(cb.PlanImport)))
     application.add_handler(

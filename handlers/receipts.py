@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot.features import onboarding, receipts
 from bot.telegram import callbacks as cb
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from handlers.common import actor_of, plain_text
 
 
@@ -24,5 +24,5 @@ async def sign_button(update: Update, context: DubanContext) -> None:
     await query.answer(plain_text(signing.text))
 
 
-def register(application: Application) -> None:
+def register(application: DubanApp) -> None:
     application.add_handler(CallbackQueryHandler(sign_button, pattern=cb.matches(cb.SignFor)))

@@ -5,11 +5,10 @@ from __future__ import annotations
 from functools import partial
 
 from telegram import Update
-from telegram.ext import Application
 
 from bot.features import campaign, campaign_reports
 from bot.telegram import callbacks as cb
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from bot.text import dialogues
 from handlers.dialogue import (
     Report,
@@ -62,7 +61,7 @@ RECTIFY = Report(
 )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: DubanApp) -> None:
     """The /rectify dialogue (before the evidence handler: see handlers.dialogue)."""
     s = RECTIFY.steps
     RECTIFY.register(

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.ext import Application, CommandHandler, TypeHandler
+from telegram.ext import CommandHandler, TypeHandler
 
 from bot.domain.planner import by_chat
 from bot.features import chase, snooze
 from bot.features.access import Grant, authorize
 from bot.reports.due import chased
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.outbox import mark_unreachable
 from bot.telegram.sweep import send_grouped
 from bot.text.render import render
@@ -85,7 +85,7 @@ async def reach_watch(update: Update, context: DubanContext) -> None:
     services.store.set_reachable(user.id, True, at=services.clock.now())
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: DubanApp) -> None:
     application.add_handler(CommandHandler("snooze", snooze_command))
     application.add_handler(CommandHandler("remind", remind_command))
     application.add_handler(TypeHandler(Update, reach_watch), group=REACH_GROUP)

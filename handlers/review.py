@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from telegram import Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.features import pending, review
 from bot.features.access import Actor
 from bot.features.review import ReviewError
 from bot.reports import review_notices
+from bot.services import Services
 from bot.store.records import ReviewRecord
 from bot.telegram import callbacks as cb
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.keyboards import confirm_review_buttons, review_buttons
 from handlers.common import actor_of, plain_text, reply
 
@@ -42,7 +42,7 @@ async def send_quietly(
     return True
 
 
-def card_buttons(services: Any, record_id: int) -> Any:
+def card_buttons(services: Services, record_id: int) -> InlineKeyboardMarkup:
     """The card's buttons: with supporters' parts open, 通过，配合部分继续, and 通过并办结配合部分
     when no other lead's part is open."""
     record = review.get(services.store, record_id)
@@ -158,7 +158,7 @@ async def _ask_reason(update: Update, context: DubanContext, record: ReviewRecor
     await context.outbox.answer(user.id, review_notices.ask_reason_text(record))
 
 
-async def _drop_buttons(query: Any) -> None:
+async def _drop_buttons(query: CallbackQuery) -> None:
     try:
         await query.edit_message_reply_markup(reply_markup=None)
     except TelegramError:
@@ -238,7 +238,7 @@ async def reason_text(update: Update, context: DubanContext, wait: pending.Wait)
     await _announce_decision(context, actor, decision)
 
 
-def register(application: Application) -> None:
+def register(application: DubanApp) -> None:
     """/review and the 通过/退回 buttons (the reason itself arrives through handlers.awaiting)."""
     application.add_handler(CommandHandler("review", review_command))
     application.add_handler(CallbackQueryHandler(decide_button, pattern=cb.matches(cb.Review)))

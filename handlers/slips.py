@@ -7,12 +7,12 @@ import logging
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.features import onboarding, slips
 from bot.reports.slip import slip_document, slip_file_name
 from bot.telegram import callbacks as cb
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.keyboards import sign_slip_button
 from bot.text.render import render
 from handlers.common import actor_of, plain_text, reply
@@ -96,7 +96,7 @@ async def slip_signed(update: Update, context: DubanContext) -> None:
     await query.answer(plain_text(text))
 
 
-def register(application: Application) -> None:
+def register(application: DubanApp) -> None:
     application.add_handler(CommandHandler("slip", slip_command))
     application.add_handler(CallbackQueryHandler(make_slip_button, pattern=cb.matches(cb.MakeSlip)))
     application.add_handler(CallbackQueryHandler(slip_signed, pattern=cb.matches(cb.SignSlip)))

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.features import pending
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from handlers.common import drop_keyboard, plain_text, reply
 
 Draft = dict[str, Any]
@@ -35,8 +35,8 @@ class _Waits(filters.MessageFilter):
     """A message from a person whose dialogue `name` waits in this chat at one of `steps`."""
 
     def __init__(
-        self, application: Application, name: str, steps: tuple[str, ...], lapsed: bool = False
-    ) -> None:  # type: ignore[type-arg]
+        self, application: DubanApp, name: str, steps: tuple[str, ...], lapsed: bool = False
+    ) -> None:
         super().__init__(name=f"Waits({name}, {steps}, lapsed={lapsed})")
         self._application = application
         self._name = name
@@ -65,23 +65,23 @@ class Dialogue:
     lapsed_text: Callable[[], str]  # to the next message after the dialogue lapsed
     stale_text: Callable[[], str]  # to a press of a button of a dialogue that is over
 
-    def at(self, application: Application, *steps: str) -> filters.MessageFilter:  # type: ignore[type-arg]
+    def at(self, application: DubanApp, *steps: str) -> filters.MessageFilter:
         """Messages that answer one of `steps` (any step when none is named)."""
         return _Waits(application, self.name, steps)
 
     def on_message(
         self,
-        application: Application,  # type: ignore[type-arg]
+        application: DubanApp,
         step: str,
         message_filter: filters.BaseFilter,
         run: Step,
-    ) -> MessageHandler:  # type: ignore[type-arg]
+    ) -> MessageHandler[DubanContext, None]:
         """`run` for a message matching `message_filter` while the dialogue is at `step`."""
         return MessageHandler(message_filter & self.at(application, step), self.step(run, step))
 
     def on_button(
         self, step: str, pattern: Callable[[object], bool], run: Step
-    ) -> CallbackQueryHandler:  # type: ignore[type-arg]
+    ) -> CallbackQueryHandler[DubanContext, None]:
         """`run` for a press of a button matching `pattern` while the dialogue is at `step`."""
         return CallbackQueryHandler(self.step(run, step), pattern=pattern)
 
@@ -163,7 +163,7 @@ class Dialogue:
         pending.clear(context.services.store, user.id, "dialogue")
         await reply(update, context, self.lapsed_text())
 
-    def lapse_handler(self, application: Application) -> MessageHandler:  # type: ignore[type-arg]
+    def lapse_handler(self, application: DubanApp) -> MessageHandler[DubanContext, None]:
         """Tells the person their dialogue lapsed; register it after the dialogue's steps.
 
         Replies and `#N` messages name their own task, so they go on to be handled as such.

@@ -7,13 +7,13 @@ nothing piles up in the chat, and only one keyboard per list is ever live.
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.features.access import Actor
 from bot.features.updates import UpdateError, parse_task_number
 from bot.reports.cards import Card, cards_for, mytasks_intro, task_detail, task_list
 from bot.telegram import callbacks as cb
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.keyboards import task_actions, task_card_buttons, task_list_buttons
 from bot.telegram.outbox import About
 from bot.text.render import render
@@ -119,7 +119,7 @@ async def task(update: Update, context: DubanContext) -> None:
     await reply(update, context, text, markup, about=about, kind="detail")
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: DubanApp) -> None:
     application.add_handler(CommandHandler("mytasks", mytasks))
     application.add_handler(CommandHandler("task", task))
     application.add_handler(CallbackQueryHandler(open_card, pattern=cb.matches(cb.OpenCard)))

@@ -6,7 +6,7 @@ from functools import partial
 from typing import Any
 
 from telegram import MaybeInaccessibleMessage, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain.status import STATUS_LABELS
 from bot.features.access import Refusal, authorize
@@ -25,7 +25,7 @@ from bot.features.updates import (
 )
 from bot.reports import review_notices
 from bot.telegram import callbacks as cb
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.keyboards import skip_button, status_choice, undo_button
 from bot.text.render import render
 from handlers.blocked import alert_blocked
@@ -268,7 +268,7 @@ async def undo_note(update: Update, context: DubanContext) -> None:
 class RepliesToKnownMessage(filters.MessageFilter):
     """A reply to a bot message the store knows is about a task (a card, reminder, detail)."""
 
-    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+    def __init__(self, application: DubanApp) -> None:
         super().__init__(name="RepliesToKnownMessage")
         self._application = application
 
@@ -280,7 +280,7 @@ class RepliesToKnownMessage(filters.MessageFilter):
         return bool(services.store.message_refs(target.chat.id, target.message_id))
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: DubanApp) -> None:
     application.add_handler(CommandHandler("update", update_command))
     # 更新进度 → status buttons → percentage and note (or 跳过), on the person's pending record.
     for handler in [

@@ -10,14 +10,14 @@ from pathlib import Path
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.reports import report, views
 from bot.reports.chart import chart_safely
 from bot.reports.summary import messages_of
 from bot.services import Services
 from bot.telegram import callbacks as cb
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.keyboards import overview_buttons, status_card_buttons, view_buttons
 from bot.telegram.outbox import About
 from bot.telegram.publish import post_summary
@@ -254,7 +254,7 @@ async def export_command(update: Update, context: DubanContext) -> None:
             )
 
 
-def register(application: Application) -> None:
+def register(application: DubanApp) -> None:
     application.add_handler(CommandHandler("status", status_command))
     application.add_handler(CommandHandler("overdue", overdue_command))
     application.add_handler(CommandHandler("summary", summary_command))

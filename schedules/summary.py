@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+
+from telegram import Bot
 
 from bot.config import Settings
 from bot.domain.policy import policy_of
 from bot.domain.status import week_key
 from bot.services import Services
 from bot.store.records import LedgerFields
-from bot.telegram.context import OUTBOX, SERVICES
+from bot.telegram.context import OUTBOX, SERVICES, DubanApp
 from bot.telegram.outbox import Outbox
 from bot.telegram.publish import post_summary
 
@@ -44,7 +45,7 @@ def ledger_key(week: str) -> str:
     return f"summary:{week}"
 
 
-async def post_weekly_summary(sender: Any, services: Services) -> bool:
+async def post_weekly_summary(sender: Bot | Outbox, services: Services) -> bool:
     """Post this week's summary if its slot has passed and it has not gone out; True if posted."""
     settings = services.settings
     chat_id = settings.summary_chat_id
@@ -89,7 +90,7 @@ async def post_weekly_summary(sender: Any, services: Services) -> bool:
     return ok
 
 
-async def summary_tick(application: Any) -> None:
+async def summary_tick(application: DubanApp) -> None:
     """The tick job's call: post the weekly summary when it is due."""
     services = application.bot_data.get(SERVICES)
     if services is None:

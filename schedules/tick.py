@@ -9,14 +9,14 @@ rehearsal leaves the event loop time for updates. It follows speed changes made 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import cast
 
 from telegram.ext import Job
 
 from bot.config import make_clock
-from bot.domain.clock import RehearsalClock
+from bot.domain.clock import Clock, RehearsalClock
 from bot.domain.policy import policy_of
-from bot.telegram.context import DubanContext
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.sweep import reminder_sweep
 from schedules import summary
 from schedules.backup import backup_tick
@@ -37,12 +37,12 @@ def interval_for(speed: float, rehearsal: bool = False) -> float:
     return min(longest, max(0.2, 60.0 / speed)) if speed > 0 else longest
 
 
-def clock_interval(clock: Any) -> float:
+def clock_interval(clock: Clock) -> float:
     """The tick interval for this clock (a RehearsalClock is a rehearsal, whatever its speed)."""
     return interval_for(float(clock.speed), rehearsal=isinstance(clock, RehearsalClock))
 
 
-def _interval(application: Any) -> float:
+def _interval(application: DubanApp) -> float:
     services = application.bot_data.get("services")
     if services is not None:
         return clock_interval(services.clock)
@@ -50,17 +50,19 @@ def _interval(application: Any) -> float:
     return clock_interval(make_clock(settings)) if settings is not None else 60.0
 
 
-def schedule(application: Any) -> Job[Any]:
+def schedule(application: DubanApp) -> Job[DubanContext]:
     """Register the tick job on the application's JobQueue."""
     services = application.bot_data.get("services")
     if services is not None:
         policy_of(services)  # a malformed DUBAN_DATA_DIR/policy.yaml stops start-up, not each tick
-    for old in application.job_queue.get_jobs_by_name(JOB_NAME):
+    jobs = application.job_queue
+    assert jobs is not None  # the job-queue extra is a dependency (pyproject.toml)
+    for old in jobs.get_jobs_by_name(JOB_NAME):
         old.schedule_removal()
     interval = _interval(application)
     # The first tick comes one interval after start, not at once: a restart's catch-up is
     # the same sweep a minute later, and the bot has finished starting by then.
-    return application.job_queue.run_repeating(
+    return jobs.run_repeating(
         tick,
         interval=interval,
         first=interval,
@@ -69,7 +71,7 @@ def schedule(application: Any) -> Job[Any]:
     )
 
 
-async def run_once(application: Any) -> None:
+async def run_once(application: DubanApp) -> None:
     """One tick: the sweep, then the weekly summary; each fails alone."""
     if application.bot_data.get("services") is None:
         return  # post_init has not run yet
@@ -93,7 +95,7 @@ async def run_once(application: Any) -> None:
 
 async def tick(context: DubanContext) -> None:
     """The job callback; also re-times itself when the rehearsal clock's speed changed."""
-    await run_once(context.application)
+    await run_once(cast(DubanApp, context.application))  # PTB types it loosely
     job = context.job
     services = context.application.bot_data.get("services")
     if job is None or services is None:

@@ -8,7 +8,7 @@ import logging
 import secrets
 import sys
 import traceback
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from telegram import (
@@ -28,7 +28,7 @@ from bot.domain.policy import policy_for
 from bot.features.evidence import remove_partial_downloads
 from bot.services import Services, open_services
 from bot.store import StoreLocked
-from bot.telegram.context import CONTEXT_TYPES, OUTBOX, SERVICES, DubanContext
+from bot.telegram.context import CONTEXT_TYPES, OUTBOX, SERVICES, DubanApp, DubanContext
 from bot.telegram.intake import (
     IntakeQueue,
     IntakeRequest,
@@ -98,7 +98,7 @@ def install_redaction(token: str | None) -> None:
 
 
 # -- the application ------------------------------------------------------------------------
-def _warm_up_dateparser(application: Application) -> None:  # type: ignore[type-arg]
+def _warm_up_dateparser(application: DubanApp) -> None:
     """dateparser's first call costs ~600 ms: pay it at start, not in someone's /extend."""
     try:
         warm_up()  # the very call /extend makes (same languages and settings)
@@ -108,7 +108,7 @@ def _warm_up_dateparser(application: Application) -> None:  # type: ignore[type-
         gc.freeze()
 
 
-def _freeze_what_start_built(application: Application) -> None:  # type: ignore[type-arg]
+def _freeze_what_start_built(application: DubanApp) -> None:
     """Move everything built at start (plan, directory, templates, libraries: ~100,000
     objects) out of the garbage collector's sight until shutdown. Each full collection used to
     walk them all: a 60 ms pause holding up every answer in flight."""
@@ -117,7 +117,7 @@ def _freeze_what_start_built(application: Application) -> None:  # type: ignore[
     application.bot_data[HEAP_FROZEN] = True
 
 
-def _thaw(application: Application) -> None:  # type: ignore[type-arg]
+def _thaw(application: DubanApp) -> None:
     """Give what start built back to the collector (another application may follow)."""
     if application.bot_data.pop(HEAP_FROZEN, None):
         gc.unfreeze()
@@ -128,15 +128,15 @@ def build_application(
     services: Services | None = None,
     *,
     clock: Clock | None = None,
-    application_class: type[Application] = Application,  # type: ignore[type-arg]
-) -> Application:  # type: ignore[type-arg]
+    application_class: type[DubanApp] = Application,
+) -> DubanApp:
     """The Application for these settings; `services` (else opened in post_init) go in bot_data.
 
     `application_class` lets tests observe update processing (a subclass of Application).
     """
     install_redaction(settings.token)
 
-    async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+    async def post_init(application: DubanApp) -> None:
         if SERVICES not in application.bot_data:
             application.bot_data[SERVICES] = open_services(settings, writer=True, clock=clock)
         opened: Services = application.bot_data[SERVICES]
@@ -154,7 +154,7 @@ def build_application(
         opened.calendar.is_workday(opened.clock.now().date())
         _freeze_what_start_built(application)
 
-    async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    async def post_shutdown(application: DubanApp) -> None:
         _thaw(application)
         application.bot_data.pop(OUTBOX, None)
         found = application.bot_data.pop(SERVICES, None)
@@ -164,7 +164,9 @@ def build_application(
     # Every update is kept in the store before Telegram may consider it confirmed (intake.py).
     # Chats are answered concurrently, each chat's updates in order (bot/telegram/processor).
     intake_parts = (IntakeRequest(connection_pool_size=1), IntakeQueue(), PerChatProcessor())
-    application = (
+    # cast: the builder cannot carry the context type from context_types() to the job queue.
+    application = cast(
+        DubanApp,
         ApplicationBuilder()
         .application_class(application_class)
         .context_types(CONTEXT_TYPES)
@@ -187,7 +189,7 @@ def build_application(
         # An 更新进度 dialogue in progress survives a restart (kept in the store's ledger).
         .post_init(post_init)
         .post_shutdown(post_shutdown)
-        .build()
+        .build(),
     )
     for part in intake_parts:
         part.attach(application)
@@ -205,7 +207,8 @@ async def on_error(update: object, context: DubanContext) -> None:
         log.warning("network trouble talking to Telegram: %s", error)  # retried by the updater
         return
     update_id = update.update_id if isinstance(update, Update) else None
-    processor = intake_processor(context.application)
+    # cast: PTB types a context's application with an unbound context type variable.
+    processor = intake_processor(cast(DubanApp, context.application))
     if isinstance(update, Update) and processor is not None:
         if processor.failed(update) == "retry":  # tried again at the back of the queue
             log.warning(

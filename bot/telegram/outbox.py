@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, InputFile, Message, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Message, ReplyParameters
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -48,6 +48,7 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.domain.policy import DeliveryPolicy
+from bot.services import Services
 from bot.store.records import UnreachableCause
 from bot.telegram.intake import sync_soon
 from bot.telegram.pacing import pacer_for
@@ -56,6 +57,7 @@ from bot.text.render import render, split_message
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[Any]]
+Markup = InlineKeyboardMarkup | None  # the buttons under a message (under its last part)
 # Of a group's 20 messages a minute, what an acknowledgement leaves for answers and summaries.
 GROUP_ACK_RESERVE = 10
 _sleep: Sleep = asyncio.sleep  # tests swap this to wait without waiting
@@ -84,7 +86,7 @@ CONNECTIONS = 8
 POOL_TIMEOUT = 60.0
 
 
-def rate_limiter(policy: DeliveryPolicy | None = None) -> Any:
+def rate_limiter(policy: DeliveryPolicy | None = None) -> AIORateLimiter:
     """The AIORateLimiter duban uses: the policy's pace overall (a little under Telegram's
     30 msg/s), Telegram's 20/min per group, and `limiter_retries` retries of a 429."""
     policy = policy or DeliveryPolicy()
@@ -117,7 +119,7 @@ async def _send_part(
     bot: Bot,
     chat_id: int,
     text: str,
-    reply_markup: Any,
+    reply_markup: Markup,
     policy: DeliveryPolicy,
     sleep: Sleep,
     outcome: Delivery,
@@ -164,10 +166,10 @@ async def _send_part(
 
 async def send_text(
     bot: Bot,
-    services: Any,
+    services: Services,
     chat_id: int,
     text: str,
-    reply_markup: Any = None,
+    reply_markup: Markup = None,
     *,
     policy: DeliveryPolicy | None = None,
     notify: bool = True,
@@ -196,7 +198,7 @@ async def send_text(
 
 
 async def mark_unreachable(
-    bot: Bot, services: Any, chat_id: int, reason: str, *, notify: bool = True
+    bot: Bot, services: Services, chat_id: int, reason: str, *, notify: bool = True
 ) -> None:
     """Mark a contact unreachable (with why, from Telegram's refusal) and, the first time, tell
     the coordinators who it is."""
@@ -234,7 +236,7 @@ class Outbox:
     def __init__(
         self,
         bot: Bot,
-        services: Any,
+        services: Services,
         policy: DeliveryPolicy | None = None,
         *,
         sleep: Sleep | None = None,
@@ -246,7 +248,7 @@ class Outbox:
         pacer_for(bot).pace_overall(self.policy.messages_per_second)
 
     @classmethod
-    def of(cls, sender: Bot | Outbox, services: Any, policy: DeliveryPolicy) -> Outbox:
+    def of(cls, sender: Bot | Outbox, services: Services, policy: DeliveryPolicy) -> Outbox:
         """`sender` if it is an outbox already, else one around a bare bot (a one-off sweep)."""
         return sender if isinstance(sender, Outbox) else cls(sender, services, policy)
 
@@ -254,7 +256,7 @@ class Outbox:
         self,
         to: Message | int,
         text: str,
-        markup: Any = None,
+        markup: Markup = None,
         *,
         about: Iterable[About] = (),
         kind: str = "reply",
@@ -272,7 +274,7 @@ class Outbox:
         self,
         chat_id: int,
         text: str,
-        markup: Any,
+        markup: Markup,
         quote: int | None,
         about: Iterable[About],
         kind: str,
@@ -300,7 +302,7 @@ class Outbox:
         self,
         to: int | Iterable[int],
         text: str,
-        markup: Any = None,
+        markup: Markup = None,
         *,
         about: Iterable[About] = (),
         kind: str = "notice",
@@ -325,7 +327,7 @@ class Outbox:
         self,
         chat_id: int,
         text: str,
-        markup: Any = None,
+        markup: Markup = None,
         *,
         about: Iterable[About] = (),
         kind: str = "reminder",
@@ -356,7 +358,7 @@ class Outbox:
         chat_id: int,
         message_id: int,
         text: str,
-        markup: Any = None,
+        markup: Markup = None,
         *,
         about: Iterable[About] = (),
         kind: str = "card",
@@ -395,7 +397,7 @@ class Outbox:
             log.debug("keyboard of %s/%s kept: %s", chat_id, message_id, exc)
 
     async def acknowledge(
-        self, message: Message, text: str, markup: Any = None, about: Iterable[About] = ()
+        self, message: Message, text: str, markup: Markup = None, about: Iterable[About] = ()
     ) -> list[Message]:
         """A short answer to `message` in its group while the group's pace has room for it
         with GROUP_ACK_RESERVE messages to spare; else a 👌 reaction on it (no message), so
@@ -417,7 +419,7 @@ class Outbox:
         data: bytes | InputFile,
         filename: str,
         caption: str | None = None,
-        markup: Any = None,
+        markup: Markup = None,
     ) -> Message:
         return await self.bot.send_document(
             chat_id, data, filename=filename, caption=caption, reply_markup=markup

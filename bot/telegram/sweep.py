@@ -20,6 +20,7 @@ from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup
 
+from bot.config import Settings
 from bot.domain.clock import FixedClock
 from bot.domain.contacts import LEADER, contact_role
 from bot.domain.planner import (
@@ -40,7 +41,7 @@ from bot.reports.due import planned
 from bot.services import PlanError, Services, open_services
 from bot.store import StoreLocked
 from bot.store.records import StateView
-from bot.telegram.context import OUTBOX, SERVICES
+from bot.telegram.context import OUTBOX, SERVICES, DubanApp
 from bot.telegram.keyboards import digest_buttons, slip_buttons, with_receipt_buttons
 from bot.telegram.outbox import Delivery, Outbox, sending_bot
 from bot.text.render import render
@@ -219,7 +220,8 @@ def _record(
     with store.batch():
         for r in items:
             key = ledger_key(r, chat_id)
-            attempts = int((store.ledger_get(key) or {}).get("attempts") or 0) + 1
+            entry = store.ledger_get(key)
+            attempts = int((entry.get("attempts") or 0) if entry else 0) + 1
             status = "sent" if outcome.ok else outcome.status
             if status == "uncertain" and attempts > outbox.policy.resend_after_timeout:
                 status = "unconfirmed"  # the one resend timed out too: told in the morning
@@ -501,7 +503,7 @@ async def _receipt_chase(outbox: Outbox, services: Services, now: datetime) -> N
         )
 
 
-async def reminder_sweep(application: Any) -> SweepReport:
+async def reminder_sweep(application: DubanApp) -> SweepReport:
     """The tick job's part: one sweep with the application's bot and services."""
     return await sweep(application.bot_data[OUTBOX], application.bot_data[SERVICES])
 
@@ -515,7 +517,7 @@ async def _remind_once(services: Services) -> SweepReport:
         return await sweep(bot, services)
 
 
-def remind_once(settings: Any, day: date | None = None) -> int:
+def remind_once(settings: Settings, day: date | None = None) -> int:
     """`duban remind [--date D]`: one sweep now (or at D's reminder time); the exit code."""
     if not settings.token:
         print("duban remind: TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
