@@ -9,8 +9,8 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.features.access import Actor
-from bot.features.updates import UpdateError, parse_task_number
+from bot.features.access import Actor, Refusal
+from bot.features.updates import parse_task_number
 from bot.reports.cards import Card, cards_for, mytasks_intro, task_detail, task_list
 from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanApp, DubanContext
@@ -101,7 +101,7 @@ async def task(update: Update, context: DubanContext) -> None:
     services = context.services
     try:
         task_id = parse_task_number(context.args[0] if context.args else None)
-    except UpdateError as exc:
+    except Refusal as exc:
         known = exc.reason == "unknown_task"  # a number longer than any task's: said as written
         await reply(update, context, exc.text if known else render("usage.html.j2", what="task"))
         return

@@ -13,7 +13,6 @@ from bot.features.access import Refusal, authorize
 from bot.features.mentions import leading_task
 from bot.features.updates import (
     Outcome,
-    UpdateError,
     claim_notice,
     parse_detail,
     parse_update_command,
@@ -40,17 +39,17 @@ async def update_command(update: Update, context: DubanContext) -> None:
     services = context.services
     try:
         form = parse_update_command(command_rest(update.message), services.units)
-    except UpdateError as exc:
+    except Refusal as exc:
         await reply(update, context, exc.text)
         return
     await report(update, context, submit_form(services, actor_of(update, context), form))
 
 
-async def report(update: Update, context: DubanContext, result: Outcome | str) -> None:
+async def report(update: Update, context: DubanContext, result: Outcome | Refusal) -> None:
     """Repeat what was recorded (with 撤销 when a plain note stated a status or percentage);
     a new completion claim goes to the coordinators for review."""
-    if isinstance(result, str):
-        await reply(update, context, result)
+    if isinstance(result, Refusal):
+        await reply(update, context, result.text)
         return
     # A reply to the confirmation is a further note on the same task and unit.
     about = [(result.task.id, result.unit)]
@@ -148,7 +147,7 @@ async def got_detail(update: Update, context: DubanContext, draft: Draft) -> str
     assert update.message is not None
     try:
         percent, note = parse_detail(update.message.text or "")
-    except UpdateError as exc:
+    except Refusal as exc:
         await reply(update, context, exc.text)
         return "detail"
     await _finish(update, context, draft, percent=percent, note=note)
@@ -193,8 +192,8 @@ async def reply_note(update: Update, context: DubanContext) -> None:
     if target is None:  # a digest or list: keep the text, ask which task
         await keep_and_ask(context, message, refs)
         return
-    if isinstance(target, str):
-        await reply(update, context, target)
+    if isinstance(target, Refusal):
+        await reply(update, context, target.text)
         return
     task_id, unit, note = target
     await report(
@@ -242,8 +241,8 @@ async def group_note(update: Update, context: DubanContext) -> None:
         await context.outbox.acknowledge(message, text)
         return
     result = submit_note(context.services, actor, mention.task, None, mention.rest)
-    if isinstance(result, str):
-        await context.outbox.acknowledge(message, result)
+    if isinstance(result, Refusal):
+        await context.outbox.acknowledge(message, result.text)
         return
     markup = undo_button(result.undo) if result.undo else None
     about = [(result.task.id, result.unit)]
