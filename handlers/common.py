@@ -142,7 +142,7 @@ async def keep_and_ask(
     )
     kept = message.to_dict()
     kept.pop("reply_to_message", None)  # what it answered was read already: `refs`
-    draft = {"message": kept, "refs": [list(r) for r in refs]}
+    draft: pending.Draft = {"message": kept, "refs": [list(r) for r in refs]}
     action = "file" if is_file else "note"
     now, store = services.clock.now(), services.store
     # On disk before the question goes out: a kill -9 in between loses nothing.

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
@@ -20,12 +20,13 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 from bot.features import campaign, evidence
 from bot.features.access import Actor
 from bot.services import Services
+from bot.store.records import FileRef
 from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanApp, DubanContext
 from bot.text import dialogues
 from handlers.common import actor_of
 from handlers.evidence import keep_downloaded, vet_message
-from handlers.steps import FILES, TEXT, Draft, Step
+from handlers.steps import FILES, TEXT, DialogueStep, Draft, Step
 from handlers.steps import Dialogue as Steps
 
 log = logging.getLogger(__name__)
@@ -62,15 +63,20 @@ def text_of(update: Update) -> str:
     return update.effective_message.text or ""  # type: ignore[union-attr]
 
 
+# The draft keys a button step or a count step keeps its answer under.
+ChoiceKey = Literal["form", "carrier", "field"]
+CountKey = Literal["participants", "enterprises", "identified", "rectified"]
+
+
 def choice_step(
-    key: str,
+    key: ChoiceKey,
     options: tuple[str, ...],
-    next_step: str,
+    next_step: DialogueStep,
     ask: Callable[[str], tuple[str, InlineKeyboardMarkup | None]],
 ) -> Step:
     """A button step: keep the option pressed (`…:N`) under `key`, ask the next question."""
 
-    async def step(update: Update, context: DubanContext, draft: Draft) -> str | None:
+    async def step(update: Update, context: DubanContext, draft: Draft) -> DialogueStep | None:
         value = options[cb.button_of(update, cb.Choice).option % len(options)]
         draft[key] = value
         await answer(update, context, *ask(value))
@@ -80,15 +86,15 @@ def choice_step(
 
 
 def count_step(
-    key: str,
-    this_step: str,
-    next_step: str,
+    key: CountKey,
+    this_step: DialogueStep,
+    next_step: DialogueStep,
     ask: Callable[[], str],
     markup: InlineKeyboardMarkup | None = None,
 ) -> Step:
     """A typed count: kept under `key` and the next question asked, or asked again."""
 
-    async def step(update: Update, context: DubanContext, draft: Draft) -> str | None:
+    async def step(update: Update, context: DubanContext, draft: Draft) -> DialogueStep | None:
         count = campaign.parse_count(text_of(update))
         if count is None:
             await answer(update, context, dialogues.dialogue("bad_number"))
@@ -133,14 +139,16 @@ class Report:
         elif actor.units:
             prompt = dialogues.dialogue("ask_unit")
             await answer(update, context, prompt, buttons(self.prefix, "u", list(actor.units), 1))
-            step = "unit"
+            step = DialogueStep.UNIT
         else:
             await answer(update, context, dialogues.dialogue("ask_unit", typed=True))
-            step = "unit"
+            step = DialogueStep.UNIT
         if step is not None:
             self.steps.begin(update, context, step, draft)
 
-    async def unit_button(self, update: Update, context: DubanContext, draft: Draft) -> str | None:
+    async def unit_button(
+        self, update: Update, context: DubanContext, draft: Draft
+    ) -> DialogueStep | None:
         """The unit picked by a contact of several units."""
         query = update.callback_query
         assert query is not None
@@ -152,7 +160,9 @@ class Report:
         draft["unit"] = actor.units[index]
         return await self.start(update, context, draft)
 
-    async def unit_text(self, update: Update, context: DubanContext, draft: Draft) -> str | None:
+    async def unit_text(
+        self, update: Update, context: DubanContext, draft: Draft
+    ) -> DialogueStep | None:
         """A coordinator types the unit reported for."""
         services = context.services
         text = text_of(update).strip()
@@ -162,21 +172,27 @@ class Report:
             await answer(
                 update, context, dialogues.dialogue("bad_unit", text=text, suggestion=suggestion)
             )
-            return "unit"
+            return DialogueStep.UNIT
         draft["unit"] = unit.name
         return await self.start(update, context, draft)
 
-    async def file(self, update: Update, context: DubanContext, draft: Draft) -> str | None:
+    async def file(
+        self, update: Update, context: DubanContext, draft: Draft
+    ) -> DialogueStep | None:
         """A photo or file at the last step, kept as evidence of the dialogue's task."""
         await _keep_file(update, context, draft, self.files_task(draft), self.prefix)
-        return "files"
+        return DialogueStep.FILES
 
-    async def files_text(self, update: Update, context: DubanContext, draft: Draft) -> str | None:
+    async def files_text(
+        self, update: Update, context: DubanContext, draft: Draft
+    ) -> DialogueStep | None:
         """Other text at the files step: remind how to finish."""
         await answer(update, context, self.files_prompt(), done_button(self.prefix))
-        return "files"
+        return DialogueStep.FILES
 
-    async def done(self, update: Update, context: DubanContext, draft: Draft) -> str | None:
+    async def done(
+        self, update: Update, context: DubanContext, draft: Draft
+    ) -> DialogueStep | None:
         """完成 (button or word): store the report and end the dialogue."""
         text = self.finish(context.services, actor_of(update, context), draft)
         await answer(update, context, text)
@@ -188,13 +204,13 @@ class Report:
         done_word = TEXT & filters.Regex(f"^({'|'.join(DONE_WORDS)})$")
         for handler in [
             CommandHandler(self.command, self.begin),
-            s.on_button("unit", cb.choices(p, "u"), self.unit_button),
-            s.on_message(application, "unit", TEXT, self.unit_text),
+            s.on_button(DialogueStep.UNIT, cb.choices(p, "u"), self.unit_button),
+            s.on_message(application, DialogueStep.UNIT, TEXT, self.unit_text),
             *own,
-            s.on_message(application, "files", FILES, self.file),
-            s.on_button("files", cb.finish_of(p), self.done),
-            s.on_message(application, "files", done_word, self.done),
-            s.on_message(application, "files", TEXT, self.files_text),
+            s.on_message(application, DialogueStep.FILES, FILES, self.file),
+            s.on_button(DialogueStep.FILES, cb.finish_of(p), self.done),
+            s.on_message(application, DialogueStep.FILES, done_word, self.done),
+            s.on_message(application, DialogueStep.FILES, TEXT, self.files_text),
             s.lapse_handler(application),
         ]:
             application.add_handler(handler)
@@ -236,10 +252,10 @@ async def keep_file(
     message: Message,
     task_id: int,
     unit: str,
-) -> dict[str, Any]:
+) -> FileRef:
     """Keep a photo or document through bot/evidence; a unit without a part keeps a reference."""
     vetted, file_id, unique_id = vet_message(message, services)
-    ref: dict[str, Any] = {
+    ref: FileRef = {
         "name": vetted.display_name,
         "file_id": file_id,
         "file_unique_id": unique_id,

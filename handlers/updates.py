@@ -30,7 +30,7 @@ from bot.text.render import render
 from handlers.blocked import alert_blocked
 from handlers.common import actor_of, command_rest, drop_keyboard, keep_and_ask, plain_text, reply
 from handlers.review import card_buttons
-from handlers.steps import TEXT, Dialogue, Draft
+from handlers.steps import TEXT, Dialogue, DialogueStep, Draft
 
 
 async def update_command(update: Update, context: DubanContext) -> None:
@@ -112,7 +112,7 @@ async def ask_status(update: Update, context: DubanContext) -> None:
     if isinstance(grant, Refusal):
         await query.answer(plain_text(grant.text), show_alert=True)
         return
-    UPDATE.begin(update, context, "status", {"task": task_id, "unit": grant.unit})
+    UPDATE.begin(update, context, DialogueStep.STATUS, {"task": task_id, "unit": grant.unit})
     await query.answer()
     await drop_keyboard(update, context)  # the card is used: its buttons would now be stale
     text = render(
@@ -123,13 +123,13 @@ async def ask_status(update: Update, context: DubanContext) -> None:
     await reply(update, context, text, status_choice(task_id), about=about, kind="prompt")
 
 
-async def got_status(update: Update, context: DubanContext, draft: Draft) -> str | None:
+async def got_status(update: Update, context: DubanContext, draft: Draft) -> DialogueStep | None:
     """A status was chosen: ask for an optional percentage and note."""
     query, button = update.callback_query, cb.button_of(update, cb.PickStatus)
     assert query is not None
     if draft["task"] != button.task or button.status not in STATUS_LABELS:
         await query.answer(plain_text(_stale_text()))
-        return "status"
+        return DialogueStep.STATUS
     await query.answer()
     await drop_keyboard(update, context)
     task, unit = context.services.store.task(button.task), draft["unit"]
@@ -138,23 +138,23 @@ async def got_status(update: Update, context: DubanContext, draft: Draft) -> str
     )
     about = [(button.task, unit)]
     sent = await reply(update, context, text, skip_button(button.task), about=about, kind="prompt")
-    draft.update(status=button.status, prompt=sent[-1].message_id)
-    return "detail"
+    draft["status"], draft["prompt"] = button.status, sent[-1].message_id
+    return DialogueStep.DETAIL
 
 
-async def got_detail(update: Update, context: DubanContext, draft: Draft) -> str | None:
+async def got_detail(update: Update, context: DubanContext, draft: Draft) -> DialogueStep | None:
     """The percentage and note of the dialogue: record the update."""
     assert update.message is not None
     try:
         percent, note = parse_detail(update.message.text or "")
     except Refusal as exc:
         await reply(update, context, exc.text)
-        return "detail"
+        return DialogueStep.DETAIL
     await _finish(update, context, draft, percent=percent, note=note)
     return None
 
 
-async def skip_detail(update: Update, context: DubanContext, draft: Draft) -> str | None:
+async def skip_detail(update: Update, context: DubanContext, draft: Draft) -> DialogueStep | None:
     """跳过: record the status alone."""
     assert update.callback_query is not None
     await update.callback_query.answer()
@@ -284,9 +284,9 @@ def register(application: DubanApp) -> None:
     # 更新进度 → status buttons → percentage and note (or 跳过), on the person's pending record.
     for handler in [
         CallbackQueryHandler(ask_status, pattern=cb.matches(cb.UpdateTask)),
-        UPDATE.on_button("status", cb.matches(cb.PickStatus), got_status),
-        UPDATE.on_message(application, "detail", TEXT, got_detail),
-        UPDATE.on_button("detail", cb.matches(cb.SkipNote), skip_detail),
+        UPDATE.on_button(DialogueStep.STATUS, cb.matches(cb.PickStatus), got_status),
+        UPDATE.on_message(application, DialogueStep.DETAIL, TEXT, got_detail),
+        UPDATE.on_button(DialogueStep.DETAIL, cb.matches(cb.SkipNote), skip_detail),
         UPDATE.lapse_handler(application),
     ]:
         application.add_handler(handler)
