@@ -17,10 +17,7 @@ async def test_mytasks_is_one_message_with_a_button_per_task(env: ChatEnv) -> No
     (listing,) = await alice.say("/mytasks")  # one message, not one per task
     assert "区司法局的任务" in listing["text"]
     # nothing overdue: #1's June report fell due before the plan was imported (21 June)
-    assert (
-        "已逾期" not in listing["text"]
-        and "#1 完善信用制度建设 · 配合 · 7月8日截止" in listing["text"]
-    )
+    assert "已逾期" not in listing["text"] and "#1 完善信用制度建设 · 配合 · 7月8日截止" in listing["text"]
     tasks = {s["task"] for s in env.store.states(unit="区司法局")}
     assert len(tasks) <= 8  # one page
     assert buttons(listing) == [f"card:{t}:0" for t in _by_urgency(listing["text"])]

@@ -44,7 +44,6 @@ class Card:
     def shown_status(self) -> str:
         """The status as shown: "nil" (零报告) for this period's nil return."""
         return "nil" if self.nil_return else self.state["status"]
-
     signed_at: str | None = None  # when the unit signed for the task (签收)
     needs_receipt: bool = False  # a unit reached through its own contacts: 签收 applies
 
