@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal
+from typing import Literal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
@@ -198,7 +198,9 @@ class Report:
         await answer(update, context, text)
         return None
 
-    def register(self, application: DubanApp, own: list[BaseHandler[Any, Any, Any]]) -> None:
+    def register(
+        self, application: DubanApp, own: list[BaseHandler[Update, DubanContext, None]]
+    ) -> None:
         """The command, the unit step, the report's `own` steps, the files step, the lapse."""
         p, s = self.prefix, self.steps
         done_word = TEXT & filters.Regex(f"^({'|'.join(DONE_WORDS)})$")
