@@ -233,10 +233,10 @@ async def on_error(update: object, context: DubanContext) -> None:
             await update.callback_query.answer()  # else the button spins until it times out
         except TelegramError:
             pass  # the failed handler had answered it already
-    await _tell_coordinators(context, error, update_id)
+    await _notify_coordinators(context, error, update_id)
 
 
-async def _tell_coordinators(
+async def _notify_coordinators(
     context: DubanContext, error: BaseException | None, update_id: int | None
 ) -> None:
     services: Services | None = context.application.bot_data.get(SERVICES)
