@@ -16,7 +16,7 @@ from bot.domain.clock import SHANGHAI, FixedClock
 from bot.domain.units import Directory
 from bot.features import campaign, kpis
 from bot.plan import BUNDLED_PLAN, load_plan
-from bot.reports.summary import render_summary_text
+from bot.reports.summary import messages_of
 from bot.services import Services
 from bot.store import Store
 
@@ -88,11 +88,11 @@ def main() -> str:
         )
         fill(services, EVENTS, end)
         clock.set(end)
-        render_summary_text(services, DAY)  # warm the template cache
+        messages_of(services, DAY)  # warm the template cache
         times = []
         for _ in range(RUNS):
             t0 = time.perf_counter()
-            render_summary_text(services, DAY)
+            messages_of(services, DAY)
             times.append(time.perf_counter() - t0)
         events = store.event_count()
         store.close()

@@ -25,7 +25,7 @@ from bot.plan.unit_draft import draft_directory
 from bot.reports.due import planned, preview_reminders
 from bot.reports.report import export_report
 from bot.reports.slip import slip_file_name, write_slip
-from bot.reports.summary import render_summary_text
+from bot.reports.summary import messages_of
 from bot.services import PlanError, Services, open_services
 from bot.store import StoreLocked
 from bot.store.backup import BackupError, check_backup, make_backup, restore_backup
@@ -497,7 +497,7 @@ def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 _print_reminders(items, planned(services, args.date, include_unreachable=True))
         else:
-            print(render_summary_text(services, args.date))
+            print(messages_of(services, args.date).text)
     finally:
         services.close()
     return 0

@@ -11,7 +11,8 @@ from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanApp, DubanContext
 from bot.text import dialogues
 from handlers.common import today
-from handlers.dialogue import (
+from handlers.steps import TEXT, DialogueStep, Draft
+from handlers.steps_report import (
     Report,
     answer,
     buttons,
@@ -20,7 +21,6 @@ from handlers.dialogue import (
     done_button,
     text_of,
 )
-from handlers.steps import TEXT, DialogueStep, Draft
 
 
 async def start(update: Update, context: DubanContext, draft: Draft) -> DialogueStep | None:
@@ -100,7 +100,7 @@ ACTIVITY = Report(
 
 
 def register(application: DubanApp) -> None:
-    """The /activity dialogue (before the evidence handler: see handlers.dialogue)."""
+    """The /activity dialogue (before the evidence handler: see handlers.steps_report)."""
     s = ACTIVITY.steps
     ACTIVITY.register(
         application,

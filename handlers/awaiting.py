@@ -17,10 +17,8 @@ from bot.features import pending
 from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanApp, DubanContext
 from bot.text.render import render
-from handlers.blocked import answer_text
-from handlers.extensions import extension_text
+from handlers.common import AWAITED_TEXT
 from handlers.groups import Group
-from handlers.review import reason_text
 from handlers.steps import NAMES_ITS_TASK
 
 AFTER_GROUP = Group.AFTER
@@ -60,12 +58,8 @@ async def awaited_text(update: Update, context: DubanContext) -> None:
     wait = pending.expected(services.store, user.id, "text", services.clock.now()) if user else None
     if wait is None:
         return  # expired between the filter and here
-    if wait["action"] == "extend":
-        await extension_text(update, context, wait)
-    elif wait["action"] == "reject":
-        await reason_text(update, context, wait)
-    elif wait["action"] == "answer_blocked":
-        await answer_text(update, context, wait)
+    if (answer := AWAITED_TEXT.get(wait["action"])) is not None:
+        await answer(update, context, wait)
 
 
 async def lapsed_text(update: Update, context: DubanContext) -> None:

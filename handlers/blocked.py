@@ -1,4 +1,5 @@
-"""受阻 in chat: the coordinators' alert with 答复单位, and the answer delivered to the unit."""
+"""受阻 in chat: 答复单位 under the coordinators' alert (bot.telegram.notices), and the answer
+delivered to the unit."""
 
 from __future__ import annotations
 
@@ -6,28 +7,11 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
 from bot.features import blocked, pending
-from bot.features.access import Actor
-from bot.features.updates import Outcome
 from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanApp, DubanContext
-from bot.telegram.keyboards import answer_blocked_button
+from bot.telegram.notices import tell_unit
 from bot.text.render import render
-from handlers.common import confirm
-from handlers.review import tell_unit
-
-
-async def alert_blocked(context: DubanContext, outcome: Outcome, actor: Actor) -> None:
-    """A part reported 受阻: every coordinator hears at once, with the reason and 答复单位."""
-    index = blocked.unit_index(context.services, outcome.unit)
-    markup = answer_blocked_button(outcome.task.id, index) if index is not None else None
-    text = render("blocked_alert.html.j2", o=outcome, actor=actor)
-    await context.outbox.notify(
-        context.outbox.coordinators((actor.user_id,)),
-        text,
-        markup,
-        about=[(outcome.task.id, outcome.unit)],
-        kind="blocked",
-    )
+from handlers.common import AWAITED_TEXT, confirm
 
 
 async def answer_button(update: Update, context: DubanContext) -> None:
@@ -93,6 +77,7 @@ async def answer_text(update: Update, context: DubanContext, wait: pending.Wait)
 
 def register(application: DubanApp) -> None:
     """答复单位 under a 受阻 alert (the answer itself arrives through handlers.awaiting)."""
+    AWAITED_TEXT["answer_blocked"] = answer_text
     application.add_handler(
         CallbackQueryHandler(answer_button, pattern=cb.matches(cb.AnswerBlocked))
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -19,6 +19,11 @@ from bot.text.render import plain_text as plain_text  # handlers answer button p
 from bot.text.render import render
 
 log = logging.getLogger(__name__)
+# The text the bot asked for after a button, by the action of the person's text wait
+# (pending.expect): each handler module adds its answer when registered, and handlers.awaiting
+# hands the text on, so no handler imports another.
+AwaitedText = Callable[[Update, DubanContext, pending.Wait], Awaitable[None]]
+AWAITED_TEXT: dict[str, AwaitedText] = {}
 
 
 def actor_of(update: Update, context: DubanContext) -> Actor:

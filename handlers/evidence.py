@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-import logging
 import re
-from pathlib import Path
-from typing import Any
 
 from telegram import Message, Update
-from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from telegram.ext import MessageHandler as _MessageHandler
 
-from bot.features import evidence, pending
-from bot.features.access import Actor, Grant, authorize
-from bot.features.evidence import EvidenceError, Vetted
+from bot.features import pending
+from bot.features.access import Actor
+from bot.features.evidence import task_in_caption
 from bot.features.updates import unit_of
 from bot.reports import evidence_list
 from bot.services import Services
 from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanApp, DubanContext
+from bot.telegram.files import file_for_task, refuse
 from bot.text.render import render, split_message
-from handlers.common import actor_of, confirm, keep_and_ask, pressed_grant
+from handlers.common import actor_of, keep_and_ask, pressed_grant
 
-log = logging.getLogger(__name__)
 KEPT_CHOICES = 9  # 是 #N, then up to 8 of the person's other tasks (two rows of four)
-
-
-def task_in_caption(caption: str | None) -> int | None:
-    """`#18 承诺制工作方案` → 18."""
-    m = evidence.TASK_REF.search(caption or "")
-    return int(m[1]) if m else None
 
 
 def unit_in_text(services: Services, task_id: int, text: str | None) -> str | None:
@@ -66,27 +56,6 @@ def _target(
     if (wait := pending.expected(services.store, user_id, "file", now)) is not None:
         return wait["task"], wait["unit"], "button"
     return None, None, "none"
-
-
-def vet_message(message: Message, services: Services) -> tuple[Vetted, str, str]:
-    """Check a message's document or photo before download: (vetted, file_id, file_unique_id)."""
-    if message.document is not None:
-        doc = message.document
-        vetted = evidence.vet(doc.file_name, doc.mime_type, doc.file_size)
-        return vetted, doc.file_id, doc.file_unique_id
-    photo = message.photo[-1]  # the largest size Telegram made
-    return (
-        evidence.vet_photo(photo.file_size, services.clock.now()),
-        photo.file_id,
-        photo.file_unique_id,
-    )
-
-
-async def _refuse(context: DubanContext, message: Message, reason: str, **extra: Any) -> None:
-    text = render(
-        "evidence_refused.html.j2", reason=reason, kinds=evidence.accepted_kinds(), **extra
-    )
-    await context.outbox.answer(message, text)
 
 
 async def receive_file(update: Update, context: DubanContext) -> None:
@@ -131,127 +100,6 @@ def _with_own_tasks(
             (s["task"], unit) for s in services.store.states(unit=unit) if s["status"] != "done"
         ]
     return list(dict.fromkeys(refs))[:KEPT_CHOICES]
-
-
-async def file_for_task(
-    context: DubanContext, actor: Actor, message: Message, task_id: int, unit_hint: str | None
-) -> None:
-    """Keep a document or photo as evidence of task N (the unit hinted, else the actor's)."""
-    services = context.services
-    grant = authorize(actor, services, task_id, unit_hint)
-    if not isinstance(grant, Grant):
-        await context.outbox.answer(message, grant.text)
-        return
-    try:
-        vetted, file_id, unique_id = vet_message(message, services)
-    except EvidenceError as err:
-        await _refuse_vetting(context, message, err)
-        return
-    await _download_and_keep(context, services, actor, grant, message, vetted, file_id, unique_id)
-
-
-async def _refuse_vetting(context: DubanContext, message: Message, err: EvidenceError) -> None:
-    doc = message.document
-    if err.code == "size":
-        size = (doc.file_size if doc else message.photo[-1].file_size) or 0
-        await _refuse(context, message, "size", size=evidence.format_size(size))
-    elif err.code == "mismatch":
-        await _refuse(context, message, err.code, **err.info)
-    else:
-        ext = evidence.extension_of(doc.file_name if doc else None)
-        await _refuse(
-            context, message, err.code, ext=ext if ext.isascii() and len(ext) <= 10 else ""
-        )
-
-
-async def _download_and_keep(
-    context: DubanContext,
-    services: Services,
-    actor: Actor,
-    grant: Grant,
-    message: Message,
-    vetted: Vetted,
-    file_id: str,
-    unique_id: str,
-) -> None:
-    store, data_dir = services.store, services.settings.data_dir
-    # Telegram's file_unique_id names the same file: a resend needs no download at all.
-    if earlier := evidence.find_duplicate(
-        store, grant.task_id, grant.unit, file_unique_id=unique_id
-    ):
-        count = evidence.count_evidence(store, grant.task_id, grant.unit)
-        await _reply_saved(context, message, evidence.Saved(earlier, True, count))
-        return
-    temp = evidence.temp_path(data_dir, grant.task_id, grant.unit)
-    try:
-        tg_file = await context.bot.get_file(file_id)
-        if tg_file.file_size and tg_file.file_size > evidence.MAX_BYTES:
-            evidence.discard(temp)
-            await _refuse(context, message, "size", size=evidence.format_size(tg_file.file_size))
-            return
-        await tg_file.download_to_drive(custom_path=temp)
-    except TelegramError as err:
-        evidence.discard(temp)
-        log.warning("evidence download failed: %s", err)
-        too_big = "too big" in str(err).lower()
-        await _refuse(context, message, "size" if too_big else "download")
-        return
-    except BaseException:
-        evidence.discard(temp)  # a cancelled or failed download leaves no half file behind
-        raise
-    try:
-        saved = keep_downloaded(
-            services, actor, message, temp, vetted, grant.task_id, grant.unit, unique_id
-        )
-    except EvidenceError as err:
-        await _refuse(context, message, err.code)
-        return
-    await _reply_saved(context, message, saved)
-
-
-def keep_downloaded(
-    services: Services,
-    actor: Actor,
-    message: Message,
-    temp: Path,
-    vetted: Vetted,
-    task_id: int,
-    unit: str,
-    unique_id: str,
-) -> evidence.Saved:
-    """Keep a downloaded file as evidence of the task for the unit, sent by the actor in message."""
-    return evidence.keep_file(
-        services.store,
-        services.settings.data_dir,
-        temp,
-        vetted,
-        task_id=task_id,
-        unit=unit,
-        at=services.clock.now(),
-        uploader=actor.user_id,
-        uploader_name=actor.name,
-        chat_id=message.chat_id,
-        message_id=message.message_id,
-        file_unique_id=unique_id,
-        caption=evidence.caption_text(message.caption),
-    )
-
-
-async def _reply_saved(context: DubanContext, message: Message, saved: evidence.Saved) -> None:
-    rec = saved.record
-    text = render(
-        "evidence_saved.html.j2",
-        duplicate=saved.duplicate,
-        task_id=rec["task"],
-        unit=rec["unit"],
-        name=rec["name"],
-        size=evidence.format_size(rec["size"]),
-        count=saved.count,
-        first_at=rec["at"],
-        first_by=rec["uploader_name"],
-        caption=rec.get("caption"),
-    )
-    await confirm(context, message, text, rec["task"], rec["unit"])
 
 
 async def upload_button(update: Update, context: DubanContext) -> None:
@@ -301,7 +149,7 @@ async def refuse_media(update: Update, context: DubanContext) -> None:
     if message is None:
         return
     if message.chat.type == "private" or task_in_caption(message.caption) is not None:
-        await _refuse(context, message, "type", ext="")
+        await refuse(context, message, "type", ext="")
 
 
 def register(application: DubanApp) -> None:

@@ -12,9 +12,16 @@ from bot.features.access import Actor, Grant, authorize
 from bot.features.review import ReviewError
 from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanApp, DubanContext
+from bot.telegram.notices import announce
 from bot.text.render import render
-from handlers.common import actor_of, command_rest, confirm, pressed_grant, task_unit_args
-from handlers.review import announce
+from handlers.common import (
+    AWAITED_TEXT,
+    actor_of,
+    command_rest,
+    confirm,
+    pressed_grant,
+    task_unit_args,
+)
 
 
 def _error(code: str, **info: Any) -> str:
@@ -113,5 +120,6 @@ async def extension_text(update: Update, context: DubanContext, wait: pending.Wa
 
 
 def register(application: DubanApp) -> None:
+    AWAITED_TEXT["extend"] = extension_text  # the `DATE reason` after 申请延期
     application.add_handler(CommandHandler("extend", extend_command))
     application.add_handler(CallbackQueryHandler(extend_button, pattern=cb.matches(cb.ExtendTask)))

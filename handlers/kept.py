@@ -13,11 +13,11 @@ from telegram.ext import CallbackQueryHandler
 from bot.features import pending
 from bot.features.updates import submit_note, unit_of
 from bot.telegram import callbacks as cb
+from bot.telegram import notices
 from bot.telegram.context import DubanApp, DubanContext
+from bot.telegram.files import file_for_task
 from bot.text.render import render
 from handlers.common import actor_of, drop_keyboard, plain_text, reply
-from handlers.evidence import file_for_task
-from handlers.updates import report
 
 
 async def pick(update: Update, context: DubanContext) -> None:
@@ -47,9 +47,8 @@ async def pick(update: Update, context: DubanContext) -> None:
     if is_file:
         await file_for_task(context, actor, kept, button.task, unit)
     else:
-        await report(
-            update, context, submit_note(services, actor, button.task, unit, kept.text or "")
-        )
+        result = submit_note(services, actor, button.task, unit, kept.text or "")
+        await notices.report(context, query.message.chat.id, actor, result)
     # Cleared once filed: a restart in between files it again rather than losing it.
     pending.clear(services.store, user.id, "kept")
 

@@ -10,13 +10,13 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.features import pending, plan_import
+from bot.features.evidence import task_in_caption
 from bot.features.plan_import import PlanImportError
 from bot.plan.template import template_bytes
 from bot.telegram import callbacks as cb
 from bot.telegram.context import SERVICES, DubanApp, DubanContext
 from bot.text.render import render
 from handlers.common import plain_text, reply
-from handlers.evidence import task_in_caption
 
 log = logging.getLogger(__name__)
 

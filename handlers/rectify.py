@@ -10,7 +10,8 @@ from bot.features import campaign, campaign_reports
 from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanApp, DubanContext
 from bot.text import dialogues
-from handlers.dialogue import (
+from handlers.steps import TEXT, DialogueStep, Draft
+from handlers.steps_report import (
     Report,
     answer,
     buttons,
@@ -19,7 +20,6 @@ from handlers.dialogue import (
     done_button,
     text_of,
 )
-from handlers.steps import TEXT, DialogueStep, Draft
 
 
 async def start(update: Update, context: DubanContext, draft: Draft) -> DialogueStep | None:
@@ -66,7 +66,7 @@ RECTIFY = Report(
 
 
 def register(application: DubanApp) -> None:
-    """The /rectify dialogue (before the evidence handler: see handlers.dialogue)."""
+    """The /rectify dialogue (before the evidence handler: see handlers.steps_report)."""
     s = RECTIFY.steps
     RECTIFY.register(
         application,

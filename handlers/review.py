@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -12,74 +12,15 @@ from bot.features import pending, review
 from bot.features.access import Actor
 from bot.features.review import ReviewError
 from bot.reports import review_notices
-from bot.services import Services
 from bot.store.records import ReviewRecord
 from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanApp, DubanContext
-from bot.telegram.keyboards import confirm_review_buttons, review_buttons
-from handlers.common import actor_of, plain_text, reply
+from bot.telegram.keyboards import confirm_review_buttons
+from bot.telegram.notices import card_buttons, send_quietly, tell_unit
+from handlers.common import AWAITED_TEXT, actor_of, plain_text, reply
 
 log = logging.getLogger(__name__)
 LIST_LIMIT = 10  # cards per /review; each is its own message so each keeps its own buttons
-
-
-async def send_quietly(
-    context: DubanContext,
-    chat_id: int,
-    text: str,
-    *,
-    task: int | None = None,
-    unit: str | None = None,
-    kind: str = "notice",
-    record_id: int | None = None,
-) -> bool:
-    """Send to one person; a blocked bot or unknown chat is logged, not raised."""
-    markup = card_buttons(context.services, record_id) if record_id is not None else None
-    about = [(task, unit)] if task is not None else []
-    sent = await context.outbox.notify(chat_id, text, markup, about=about, kind=kind)
-    if not sent:
-        return False
-    return True
-
-
-def card_buttons(services: Services, record_id: int) -> InlineKeyboardMarkup:
-    """The card's buttons: with supporters' parts open, 通过，配合部分继续, and 通过并办结配合部分
-    when no other lead's part is open."""
-    record = review.get(services.store, record_id)
-    if record is None or record["kind"] != "claim":
-        return review_buttons(record_id)
-    facts = review.claim_facts(services.store, record)
-    return review_buttons(
-        record_id,
-        open_supporters=len(facts.open_supporters),
-        can_close=facts.can_close_supporters,
-    )
-
-
-async def announce(context: DubanContext, record: ReviewRecord) -> int:
-    """Send a new pending record to every coordinator with 通过/退回 buttons; how many got it."""
-    services = context.services
-    text = review_notices.card_text(services, record)
-    sent = 0
-    for coordinator in sorted(services.settings.coordinators):
-        sent += await send_quietly(
-            context,
-            coordinator,
-            text,
-            task=record["task"],
-            unit=record["unit"],
-            kind="review",
-            record_id=record["id"],
-        )
-    return sent
-
-
-async def tell_unit(context: DubanContext, unit: str, task_id: int, text: str) -> int:
-    """Send a text to the unit's bound contacts (replies to it become notes on the task)."""
-    sent = 0
-    for contact in context.services.store.contacts(unit):
-        sent += await send_quietly(context, contact["user_id"], text, task=task_id, unit=unit)
-    return sent
 
 
 async def review_command(update: Update, context: DubanContext) -> None:
@@ -240,5 +181,6 @@ async def reason_text(update: Update, context: DubanContext, wait: pending.Wait)
 
 def register(application: DubanApp) -> None:
     """/review and the 通过/退回 buttons (the reason itself arrives through handlers.awaiting)."""
+    AWAITED_TEXT["reject"] = reason_text
     application.add_handler(CommandHandler("review", review_command))
     application.add_handler(CallbackQueryHandler(decide_button, pattern=cb.matches(cb.Review)))

@@ -13,7 +13,6 @@ from bot.features.access import Refusal, authorize
 from bot.features.mentions import leading_task
 from bot.features.updates import (
     Outcome,
-    claim_notice,
     parse_detail,
     parse_update_command,
     reply_target,
@@ -22,14 +21,12 @@ from bot.features.updates import (
     submit_note,
     undo_stated,
 )
-from bot.reports import review_notices
 from bot.telegram import callbacks as cb
+from bot.telegram import notices
 from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.keyboards import skip_button, status_choice, undo_button
 from bot.text.render import render
-from handlers.blocked import alert_blocked
 from handlers.common import actor_of, command_rest, drop_keyboard, keep_and_ask, plain_text, reply
-from handlers.review import card_buttons
 from handlers.steps import TEXT, Dialogue, DialogueStep, Draft
 
 
@@ -46,31 +43,9 @@ async def update_command(update: Update, context: DubanContext) -> None:
 
 
 async def report(update: Update, context: DubanContext, result: Outcome | Refusal) -> None:
-    """Repeat what was recorded (with 撤销 when a plain note stated a status or percentage);
-    a new completion claim goes to the coordinators for review."""
-    if isinstance(result, Refusal):
-        await reply(update, context, result.text)
-        return
-    # A reply to the confirmation is a further note on the same task and unit.
-    about = [(result.task.id, result.unit)]
-    markup = undo_button(result.undo) if result.undo else None
-    await reply(update, context, result.text, markup, about=about, kind="confirmation")
-    await _follow_up(update, context, result)
-
-
-async def _follow_up(update: Update, context: DubanContext, result: Outcome) -> None:
-    """Who else hears of an update: 受阻 alerts the coordinators, a claim goes to review."""
-    if result.status == "blocked":
-        await alert_blocked(context, result, actor_of(update, context))
-    if result.claim is not None:
-        notice = claim_notice(result, actor_of(update, context))
-        extra = review_notices.claim_facts_text(context.services, result.claim)
-        notice = f"{notice}\n\n{extra}" if extra else notice
-        markup = card_buttons(context.services, result.claim["id"])
-        about = [(result.task.id, result.unit)]
-        await context.outbox.notify(
-            context.outbox.coordinators(), notice, markup, about=about, kind="review"
-        )
+    """Answer in this chat with what was recorded (bot.telegram.notices.report)."""
+    assert update.effective_chat is not None
+    await notices.report(context, update.effective_chat.id, actor_of(update, context), result)
 
 
 def _task_of(update: Update) -> int:
@@ -248,7 +223,7 @@ async def group_note(update: Update, context: DubanContext) -> None:
     about = [(result.task.id, result.unit)]
     text = render("group_ack.html.j2", o=result)
     await context.outbox.acknowledge(message, text, markup, about)
-    await _follow_up(update, context, result)
+    await notices.follow_up(context, actor, result)
 
 
 async def undo_note(update: Update, context: DubanContext) -> None:

@@ -135,3 +135,37 @@ def fill_template(template: bytes, tasks: Sequence[Task], year: int | None = Non
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def grid_text(title: str, rows: Sequence[Sequence[str]]) -> str:
+    """A title line, then `rows` (the header first) as a `|` text table; a line break in a
+    cell becomes a space, as a page's text has it."""
+    lines = [" | ".join(" ".join(c.split("\n")) for c in row) for row in rows]
+    return "\n".join([title, "", *lines, ""])
+
+
+def grid_docx(path: Path, title: str, rows: Sequence[Sequence[str]]) -> None:
+    """A title paragraph, then `rows` (the header first) as one Word table; a line break in a
+    cell stays a line break."""
+    document = Document()
+    document.add_paragraph(title)
+    table = document.add_table(rows=len(rows), cols=max(len(r) for r in rows))
+    for r, row in enumerate(rows):
+        for cell, value in zip(table.rows[r].cells, row, strict=False):
+            cell.text = value
+    document.save(str(path))
+
+
+def grid_xlsx(path: Path, title: str, rows: Sequence[Sequence[str]]) -> None:
+    """A title row merged across, a blank row, then `rows` (the header first) on one sheet."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append([title])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(rows[0]))
+    sheet.append([])
+    for row in rows:
+        sheet.append(list(row))
+    book.save(str(path))

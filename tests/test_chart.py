@@ -111,7 +111,7 @@ def test_the_charts_overall_figure_is_the_summarys(services: Services) -> None:
             store.update_state(task_id, unit, at=at("2021-06-18 10:00"), actor=2001, percent=90)
     day = date(2021, 6, 18)
     rows, actual, _ = chart.chart_figures(services, day)
-    overall = summary.build_summary(services, day)["percent"]
+    overall = summary.messages_of(services, day).data["percent"]
     assert actual == overall
     assert round(sum(r.actual for r in rows) / len(rows)) != overall  # the old, wrong figure
     _, _, font, subtitle = chart.chart_inputs(services, day)

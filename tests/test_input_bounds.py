@@ -18,10 +18,10 @@ from bot.domain.dates import parse_chinese_date, parse_duration_or_date
 from bot.domain.status import parse_status
 from bot.features import campaign, chase, extensions, kpis, metrics, snooze, updates
 from bot.features.access import Actor, Refusal
+from bot.features.evidence import task_in_caption
 from bot.features.review import ReviewError
 from bot.services import Services, open_services
 from handlers.common import task_unit_args
-from handlers.evidence import task_in_caption
 from tests.harness import COORDINATOR, START, ChatEnv
 
 TODAY = START.date()

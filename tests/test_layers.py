@@ -4,13 +4,16 @@
               <  bot/telegram, handlers, schedules  <  bot/cli, sandbox
 
 Only bot/telegram/ imports `telegram` under bot/, and handlers/ and schedules/ never import each
-other. Every import counts, lazy ones inside functions and TYPE_CHECKING ones too.
+other. A handler module imports no other handler: only handlers.common, handlers.groups and the
+dialogue engine (what several handlers send lives below them, in bot/telegram). No module
+imports itself back through others (no cycles, inside a folder or across). Every import counts,
+lazy ones inside functions and TYPE_CHECKING ones too.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -35,6 +38,10 @@ RANKS = {
     "sandbox": 8,
 }
 OURS = ("bot", "handlers", "schedules", "sandbox")
+# What a handler module may import of handlers/: the shared helpers, the handler groups, and the
+# dialogue engine (steps, and the step-by-step reports built on it). handlers/__init__.py
+# registers every module, so it imports them all.
+HANDLER_BASE = ("handlers.common", "handlers.groups", "handlers.steps", "handlers.steps_report")
 
 
 def layer(module: str) -> str:
@@ -68,6 +75,42 @@ def imports(path: Path) -> Iterator[tuple[str, int]]:
 
 
 MODULES = list(modules())
+NAMES = {name for name, _ in MODULES}
+
+
+def module_imports(path: Path) -> Iterator[tuple[str, int]]:
+    """The modules of ours that `path` imports (dotted name, line): `from bot.reports import
+    summary` is bot.reports.summary, `from bot.features.access import Actor` bot.features.access."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            targets = [
+                f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in NAMES else node.module
+                for a in node.names
+            ]
+        else:
+            continue
+        yield from ((t, node.lineno) for t in dict.fromkeys(targets) if t in NAMES)
+
+
+def cycles(graph: Mapping[str, set[str]]) -> list[list[str]]:
+    """One cycle (a, b, …, a) through each module that imports itself back through others."""
+    found: list[list[str]] = []
+    done: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> None:
+        for target in sorted(graph.get(node, ())):
+            if target in path:
+                found.append([*path[path.index(target) :], target])
+            elif target not in done:
+                visit(target, [*path, target])
+        done.add(node)
+
+    for start in sorted(graph):
+        if start not in done:
+            visit(start, [start])
+    return found
 
 
 def test_every_module_has_a_layer() -> None:
@@ -105,6 +148,40 @@ def test_handlers_and_schedules_do_not_import_each_other() -> None:
         if {layer(name), layer(target)} == {"handlers", "schedules"}
     ]
     assert wrong == []
+
+
+def test_handlers_do_not_import_each_other() -> None:
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {target}"
+        for name, path in MODULES
+        if layer(name) == "handlers" and name != "handlers"
+        for target, line in module_imports(path)
+        if layer(target) == "handlers" and target not in HANDLER_BASE
+    ]
+    assert wrong == []
+
+
+def test_no_import_cycles() -> None:
+    graph = {name: {t for t, _ in module_imports(path) if t != name} for name, path in MODULES}
+    assert [" -> ".join(cycle) for cycle in cycles(graph)] == []
+
+
+def test_the_cycle_checker_sees_a_cycle(tmp_path: Path) -> None:
+    """A summary importing the scorecard that imports the summary back (lazily) is caught."""
+    summary, scorecard = tmp_path / "summary.py", tmp_path / "scorecard.py"
+    summary.write_text("from bot.reports import scorecard\n", encoding="utf-8")
+    scorecard.write_text("def f():\n    from bot.reports.summary import x\n", encoding="utf-8")
+    graph = {
+        "bot.reports.summary": {t for t, _ in module_imports(summary)},
+        "bot.reports.scorecard": {t for t, _ in module_imports(scorecard)},
+    }
+    assert graph == {
+        "bot.reports.summary": {"bot.reports.scorecard"},
+        "bot.reports.scorecard": {"bot.reports.summary"},
+    }
+    assert cycles(graph) == [
+        ["bot.reports.scorecard", "bot.reports.summary", "bot.reports.scorecard"]
+    ]
 
 
 def test_the_checker_sees_a_violation(tmp_path: Path) -> None:

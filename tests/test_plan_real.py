@@ -58,6 +58,33 @@ def _deadline_ok(want: dict, got, year: int) -> bool:
     return True
 
 
+def _words(text: str) -> str:
+    """A milestone's text with its punctuation dropped, to compare words only."""
+    return re.sub(r"[\W_]+", "", _norm(text))
+
+
+def _milestones_ok(want: list[dict], got) -> bool:
+    """The task's milestones, in date order: each hand-read one matched by its due date, its
+    words found in the parsed text."""
+    steps = sorted(got.milestones)
+    if len(steps) != len(want):
+        return False
+    left = list(steps)
+    for item in want:
+        match = next(
+            (
+                s
+                for s in left
+                if s.due == _due(item["due"]) and _words(item["text"]) in _words(s.text)
+            ),
+            None,
+        )
+        if match is None:
+            return False
+        left.remove(match)
+    return True
+
+
 def _align(expected: list[dict], parsed: list) -> list:
     """For each expected task the parsed task it matches: by title prefix in order, else by position."""
     out, used, cursor = [], set(), 0
@@ -95,6 +122,8 @@ def score(path: Path, expected: dict) -> tuple[int, int, int]:
             got is not None
             and _deadline_ok(want.get("deadline") or {"kind": "none"}, got.deadline, year)
         )
+        if "milestones" in want:
+            facts.append(got is not None and _milestones_ok(want["milestones"], got))
         if want.get("category"):
             facts.append(got is not None and _norm(got.category) == _norm(want["category"]))
         ok += sum(facts)

@@ -9,7 +9,7 @@ import pytest
 
 from bot.features import kpis
 from bot.reports import report, scorecard
-from bot.reports.summary import build_summary
+from bot.reports.summary import messages_of
 from bot.services import Services
 from tests.prepared import at, services_fixture
 
@@ -65,7 +65,7 @@ def test_never_reported_never_ranks_above_reported_and_no_due_work_is_unranked(
     assert ranks == [1 + sum(m < mine for m in merit) for mine in merit]
     assert {row[0] for row in sheet.rows[len(ranked) :]} == {"不参与排名", "督办单位"}
     assert [row[1] for row in sheet.rows if row[0] == "督办单位"] == ["区发改局"]
-    data = build_summary(services, DAY)
+    data = messages_of(services, DAY).data
     # Ranked first, but its overdue work outweighs one note: not held up as an example.
     assert card.ranked[0].score == 0 and card.ranked[0].overdue > 0
     assert data["ranking"]["top"] == []

@@ -9,8 +9,8 @@ from bot.features import campaign, kpis
 from bot.features.access import Actor
 from bot.features.updates import submit
 from bot.reports import views
-from bot.reports.summary import build_summary, render_summary_text, summary_messages
-from bot.reports.summary import snapshot as summary_snapshot
+from bot.reports.snapshot import snapshot as summary_snapshot
+from bot.reports.summary import messages_of
 from bot.services import Services
 from bot.store import Store
 from bot.text.render import TELEGRAM_LIMIT
@@ -141,7 +141,7 @@ def test_views_escape_hostile_notes(services: Services) -> None:
 
 # -- summary ------------------------------------------------------------------------------
 def test_summary_sections_without_data(services: Services) -> None:
-    text = render_summary_text(services, FRIDAY)
+    text = messages_of(services, FRIDAY).text
     for heading in (
         "总体进度",
         "本周完成",
@@ -162,7 +162,7 @@ def test_summary_sections_without_data(services: Services) -> None:
 
 def test_summary_with_data(services: Services) -> None:
     fill_week(services)
-    data = build_summary(services, FRIDAY)
+    data = messages_of(services, FRIDAY).data
     assert data["week"] == "2021-W25" == week_key(FRIDAY)
     assert data["completed"] == [
         {"task": 18, "title": "全面推行信用承诺制", "units": ["区司法局"], "closed": False}
@@ -187,7 +187,7 @@ def test_summary_with_data(services: Services) -> None:
     assert not ranking["open"] and ranking["top"] == ranking["bottom"] == []
     assert ranking["with_due"] < ranking["min_units"]
 
-    text = render_summary_text(services, FRIDAY)
+    text = messages_of(services, FRIDAY).text
     assert "☑️ #18 全面推行信用承诺制 — 区司法局 完成分工" in text  # the other lead is not done
     assert "诚信进校园" in text and "论坛讲座：0/1/0/0/0（合计 1）" in text
     assert "⚠️ #11 信用服务机构失信：对象 4，退出 1，退出率 25%" in text
@@ -203,7 +203,7 @@ def test_summary_with_data(services: Services) -> None:
 
 
 def test_summary_lists_overdue_with_days(services: Services) -> None:
-    text = render_summary_text(services, date(2021, 7, 9))
+    text = messages_of(services, date(2021, 7, 9)).text
     assert "🔴 区商务局：#20（牵头，逾期 28 个工作日）" in text
 
 
@@ -244,9 +244,9 @@ def test_hostile_text_stays_valid_and_within_limits(services: Services) -> None:
                 "reason": HOSTILE,
             }
         )
-    text = render_summary_text(services, FRIDAY)
+    text = messages_of(services, FRIDAY).text
     assert "<script>" not in text and "&lt;script&gt;" in text
-    parts = summary_messages(services, FRIDAY)
+    parts = messages_of(services, FRIDAY).messages
     assert len(parts) >= 2
     for part in parts:
         assert len(part) <= TELEGRAM_LIMIT
@@ -260,7 +260,7 @@ def test_silent_units_are_those_owing_due_work(services: Services) -> None:
     store.update_state(18, "区司法局", at=at("2021-06-22 10:00"), actor=2001, status="done")
     store.update_state(18, "区市场监管局", at=at("2021-06-22 10:00"), actor=2002, status="done")
     store.set_task_closed(18, True)
-    data = build_summary(services, FRIDAY)
+    data = messages_of(services, FRIDAY).data
     assert data["completed"][0]["closed"] is True
     rows = {row["unit"]: row for row in data["silent"]}
     assert "团区委" not in rows  # its only part (#24) is due in October
@@ -273,7 +273,7 @@ def test_silent_units_are_those_owing_due_work(services: Services) -> None:
     assert all(r["task"] != 1 for row in rows.values() for r in row["refs"])
     assert "区发改局" not in rows  # the coordinating office: the coordinators' own work
     assert data["silent"][0]["overdue"]  # units with overdue work come first
-    text = render_summary_text(services, FRIDAY)
+    text = messages_of(services, FRIDAY).text
     section = text.split("六、本周未报送的单位")[1].split("七、")[0]
     assert "🔴 区商务局：#20、#2、" in section and "（逾期 1 项）" in section
     # the list is cut to the first 10 units (most overdue first); 区法院 owes nothing overdue
@@ -291,9 +291,9 @@ def test_everyone_reporting_leaves_the_section_short(services: Services) -> None
         store.update_state(
             task_id, unit, at=at("2021-06-22 10:00"), actor=7, event="note", note="本周推进中"
         )
-    data = build_summary(services, FRIDAY)
+    data = messages_of(services, FRIDAY).data
     assert data["silent"] == []
-    assert "有到期任务的单位本周均有报送" in render_summary_text(services, FRIDAY)
+    assert "有到期任务的单位本周均有报送" in messages_of(services, FRIDAY).text
 
 
 def test_reference_kpi_is_noted_and_relative_target_judged(services: Services) -> None:
@@ -306,17 +306,17 @@ def test_reference_kpi_is_noted_and_relative_target_judged(services: Services) -
     kpis.record_metric(
         store, firms, 200, at=at("2021-06-24 10:00"), actor=1, unit="区金融发展服务中心"
     )
-    text = render_summary_text(services, FRIDAY)
+    text = messages_of(services, FRIDAY).text
     assert "📝 信易贷平台入驻企业数（基数）：120家" in text
     assert "⚠️ 信易贷平台入驻企业数：200家（目标 ≥ 2 × 基数（= 240家））" in text
 
 
 def test_ranking_praises_only_units_with_a_record(services: Services) -> None:
     later = date(2021, 7, 9)
-    data = build_summary(services, later)
+    data = messages_of(services, later).data
     assert data["ranking"]["top"] == []  # nothing done on time, nothing reported
     assert data["ranking"]["bottom"]  # but the late ones are named
-    text = render_summary_text(services, later)
+    text = messages_of(services, later).text
     assert "暂无达到表扬标准的单位（按期完成率不低于 80%，或近 4 周中至少 3 周自主报送" in text
     assert "表现较好" not in text and "scoring.yaml" not in text
 
@@ -375,9 +375,9 @@ def test_progress_shows_the_newest_note_and_a_pending_claim(services: Services) 
     actor = Actor(2001, "Alice", False, ("区司法局",))
     submit(services, actor, 18, "区司法局", note="在推进")
     submit(services, actor, 18, "区司法局", status="done", note="定稿印发")
-    (row,) = [r for r in build_summary(services, FRIDAY)["progress"]["rows"] if r["task"] == 18]
+    (row,) = [r for r in messages_of(services, FRIDAY).data["progress"]["rows"] if r["task"] == 18]
     assert row["note"] == "定稿印发" and row["claimed"]
-    assert "• #18 区司法局 已报完成（待审核）：定稿印发" in render_summary_text(services, FRIDAY)
+    assert "• #18 区司法局 已报完成（待审核）：定稿印发" in messages_of(services, FRIDAY).text
 
 
 def test_the_status_overview_is_drawn_once_and_follows_every_change(services: Services) -> None:

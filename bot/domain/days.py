@@ -30,7 +30,3 @@ def days_left(calendar: WorkCalendar, today: date, due: date | None) -> int | No
         return calendar.workdays_between(today, due)
     return -days_late(calendar, due, today)
 
-
-def late_text(calendar: WorkCalendar, due: date | None, today: date) -> str:
-    """ "逾期 12 个工作日" (the words every view uses)."""
-    return f"逾期 {days_late(calendar, due, today)} 个{DAY_KIND}"

@@ -84,6 +84,12 @@ class BackupPolicy:
 
 
 @dataclass(frozen=True)
+class DueProgressPolicy:
+    proportional: bool = True  # without milestones, progress is due evenly up to the deadline
+    tolerance_points: int = 10  # lagging when the reported percent trails by more than this
+
+
+@dataclass(frozen=True)
 class Policy:
     """Every number of the reminder rules; the defaults are the issue's default policy."""
 
@@ -95,6 +101,7 @@ class Policy:
     slip: SlipPolicy = field(default_factory=SlipPolicy)
     delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     backup: BackupPolicy = field(default_factory=BackupPolicy)
+    due_progress: DueProgressPolicy = field(default_factory=DueProgressPolicy)
 
 
 _SECTIONS: dict[str, type] = {
@@ -106,6 +113,7 @@ _SECTIONS: dict[str, type] = {
     "slip": SlipPolicy,
     "delivery": DeliveryPolicy,
     "backup": BackupPolicy,
+    "due_progress": DueProgressPolicy,
 }
 
 
@@ -176,6 +184,8 @@ def policy_from_mapping(raw: Any, source: str = "<policy>", base: Policy | None 
         raise ValueError(f"{source}: backup.keep: must be at least 1")
     if policy.delivery.max_attempts < 1:
         raise ValueError(f"{source}: delivery.max_attempts: must be at least 1")
+    if policy.due_progress.tolerance_points > 100:
+        raise ValueError(f"{source}: due_progress.tolerance_points: must be at most 100")
     if policy.delivery.messages_per_second <= 0:
         raise ValueError(f"{source}: delivery.messages_per_second: must be more than 0")
     return policy

@@ -133,6 +133,12 @@ CAPTION_MAX = 1024  # Telegram's own caption limit
 _UNSAFE_DISPLAY = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069/\\]")
 
 
+def task_in_caption(caption: str | None) -> int | None:
+    """`#18 承诺制工作方案` → 18."""
+    m = TASK_REF.search(caption or "")
+    return int(m[1]) if m else None
+
+
 class EvidenceError(CodedError, ValueError):
     """A file that cannot be taken: `code` is "type", "mismatch" (an accepted extension but a
     declared MIME type of another kind; info: ext, mime), "size", "empty" or "content"."""

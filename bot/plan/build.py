@@ -10,9 +10,17 @@ from datetime import date
 
 from bot.plan.deadline import deadline_in_text, parse_deadline
 from bot.plan.headers import header_columns
-from bot.plan.model import Deadline, Plan, Problem, Task
+from bot.plan.model import Deadline, Milestone, Plan, Problem, Task
 from bot.plan.numerals import parse_number
 from bot.plan.roles import RoleRule, has_roles, parse_roles, split_by_rule
+from bot.plan.steps import (
+    StepList,
+    last_period,
+    read_lines,
+    read_steps,
+    read_targets,
+    split_items,
+)
 from bot.plan.unitlist import split_units
 
 __all__ = ["header_columns"]
@@ -87,6 +95,8 @@ class RawTask:
     category: str = ""
     deadline_line: int = 0
     source: str = ""  # the row as written, for messages about rows that make no sense
+    targets: list[tuple[str, str]] = field(default_factory=list)  # (period heading, cell)
+    deadline_cell: str = ""  # the deadline cell with its line breaks (one step a line, maybe)
 
 
 def raw_from_cells(
@@ -120,6 +130,7 @@ def raw_from_cells(
         category=group[1],
         deadline_line=line,
         source=source,
+        deadline_cell=deadline,
     )
 
 
@@ -235,9 +246,14 @@ def build_tasks(
     tasks: list[Task] = []
     first_line: dict[int, int] = {}
     raws = renumber(list(raws))
+    from_text: set[int] = set()  # rows whose deadline their measure's text names
     for raw in raws:
+        if not raw.deadline and (last := last_period(raw.targets)):
+            raw.deadline = last  # the task is due at the end of its last target's period
         if not raw.deadline and raw.text:
             raw.deadline = deadline_in_text(raw.text, year) or ""
+            if raw.deadline:
+                from_text.add(id(raw))
     if end is None and year is not None:
         end = date(year, 12, 31)
     undated = bool(raws) and not any(r.deadline for r in raws)
@@ -280,6 +296,20 @@ def build_tasks(
         first_line[raw.number] = raw.line
         if not raw.leads:
             problems.append(Problem(raw.line, f"任务 {raw.number} 缺少牵头单位"))
+        deadline = _deadline(raw, year, problems, end, quiet=undated)
+        steps = _milestones(raw, year, problems, in_text=id(raw) in from_text)
+        if steps and raw.targets and not raw.deadline_cell.strip():
+            # target columns and no deadline cell: due at the end of the last target's period
+            deadline = Deadline(kind="once", text=deadline.text, due=steps[-1].due)
+        elif steps and deadline.due is not None and steps[-1].due > deadline.due:
+            problems.append(
+                Problem(
+                    raw.deadline_line or raw.line,
+                    f"任务 {raw.number} 的时间节点“{steps[-1].due.isoformat()} {steps[-1].text}”"
+                    f"晚于完成时限（{deadline.due.isoformat()}）",
+                    severity="warning",
+                )
+            )
         tasks.append(
             Task(
                 id=raw.number,
@@ -287,10 +317,11 @@ def build_tasks(
                 category=raw.category,
                 title=title_of(raw.text),
                 text=raw.text,
-                deadline=_deadline(raw, year, problems, end, quiet=undated),
+                deadline=deadline,
                 leads=tuple(raw.leads),
                 supporters=tuple(raw.supporters),
                 line=raw.line,
+                milestones=steps,
             )
         )
     _check_sequence(tasks, problems)
@@ -326,6 +357,33 @@ def _deadline(
         )
         return Deadline(kind="once", text=raw.deadline)
     return found
+
+
+def _milestones(
+    raw: RawTask, year: int | None, problems: list[Problem], in_text: bool
+) -> tuple[Milestone, ...]:
+    """A row's milestones: its target columns when it has any, else its deadline cell's steps;
+    a list of steps that cannot all be dated is flagged and gives none. Without a deadline
+    cell, a measure written as numbered dated items (`1.4月底前…。2.8月底前…`, a 实施计划
+    column) gives one per item, and nothing (unflagged) when they are not all dated."""
+    found: StepList = read_targets(raw.targets, year) if raw.targets else StepList(())
+    if in_text:
+        found = read_steps(raw.text, year) if split_items(raw.text) else StepList(())
+        return () if found.problem else found.milestones
+    if not found.milestones and not found.problem:
+        found = read_steps(raw.deadline, year)
+        if len(found.steps) < 2 and (by_line := read_lines(raw.deadline_cell, year)):
+            return by_line
+    if found.problem:
+        problems.append(
+            Problem(
+                raw.deadline_line or raw.line,
+                f"任务 {raw.number} 的时间节点无法识别（{found.problem}），"
+                "时限要求已按原文保留，未设时间节点",
+                severity="warning",
+            )
+        )
+    return found.milestones
 
 
 def _end_text(end: date) -> str:

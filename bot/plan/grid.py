@@ -25,6 +25,7 @@ from bot.plan.columns import line_up, refine
 from bot.plan.headers import header_columns, is_header_like, merge_header_rows
 from bot.plan.model import Plan, Problem
 from bot.plan.roles import RoleRule, role_rule
+from bot.plan.steps import period_columns
 from bot.plan.template import is_example
 
 HEADER_SEARCH_ROWS = 30  # title rows above the header are common; a header further down is not
@@ -105,6 +106,7 @@ def parse_grids(grids: Sequence[Grid], text: str, rule: RoleRule | None = None) 
     problems: list[Problem] = []
     raws: list[RawTask] = []
     cols: dict[str, int] | None = None
+    periods: list[tuple[int, str]] = []  # yearly or quarterly target columns
     header_key = ""
     width = 0
     start_line = 0
@@ -116,6 +118,12 @@ def parse_grids(grids: Sequence[Grid], text: str, rule: RoleRule | None = None) 
         if found := find_header(grid.rows):
             index, cols, span = found
             cols = refine(cols, grid.rows[index], grid.rows[index + span :])
+            header = grid.rows[index]
+            below = grid.rows[index + 1] if index + 1 < len(grid.rows) else []
+            if span == 2 or (below and is_header_like(below)):
+                # `年度目标` over `2023年 | 2024年`: the periods are in the row below
+                header = merge_header_rows(header, below)
+            periods = period_columns(header, list(cols.values()))
             header_key = _key(grid.rows[index])
             width = len(grid.rows[index])
             first = index + span
@@ -153,6 +161,7 @@ def parse_grids(grids: Sequence[Grid], text: str, rule: RoleRule | None = None) 
                 else " | ".join(c for c in row if c)
             )
             raw = raw_from_row(line, row, cols, group, source, rule)
+            raw.targets = [(name, row[i] if i < len(row) else "") for i, name in periods]
             if raws and _inherits(raw, raws[-1]):
                 # a unit cell merged down over unnumbered rows, flattened to empty cells
                 raw.leads, raw.supporters = list(raws[-1].leads), list(raws[-1].supporters)

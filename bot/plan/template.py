@@ -370,4 +370,4 @@ def _with_extras(
                     severity="warning",
                 )
             )
-    return replace(task, milestones=steps, remarks=remarks)
+    return replace(task, milestones=steps or task.milestones, remarks=remarks)

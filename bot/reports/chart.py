@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.domain import progress
 from bot.domain.status import week_key
-from bot.reports.summary import cn_number, snapshot
+from bot.reports.snapshot import cn_number, snapshot
 
 if TYPE_CHECKING:
     from bot.services import Services

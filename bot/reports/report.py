@@ -27,7 +27,7 @@ from bot.features.evidence import format_size
 from bot.features.evidence import records as evidence_records
 from bot.plan.model import Task
 from bot.reports import scorecard as scoring
-from bot.reports.summary import cn_number, snapshot
+from bot.reports.snapshot import cn_number, snapshot
 from bot.reports.views import EVENT_LABELS
 from bot.store.records import (
     ActivityRecord,

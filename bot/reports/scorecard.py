@@ -19,6 +19,7 @@ import bot
 from bot.domain import progress
 from bot.domain.datafile import read_yaml
 from bot.domain.status import periods_due, week_of
+from bot.reports.snapshot import snapshot, unit_order
 from bot.store.records import EventRow
 
 if TYPE_CHECKING:
@@ -349,17 +350,10 @@ def _with_rank(row: UnitScore, rank: int | None) -> UnitScore:
     return replace(row, rank=rank)
 
 
-def unit_order(services: Services) -> Callable[[str], Any]:
-    order = {u.name: i for i, u in enumerate(services.units.units)}
-    return lambda name: (order.get(name, len(order)), name)
-
-
 def scorecard(
     services: Services, day: date, tasks: list[progress.TaskProgress] | None = None
 ) -> Scorecard:
     """The scorecard of `day` from the store (both the summary and the export call this)."""
-    from bot.reports.summary import snapshot
-
     scoring = load_scoring()
     tasks = tasks if tasks is not None else snapshot(services, day)
     tz = services.clock.tz

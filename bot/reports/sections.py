@@ -72,8 +72,4 @@ def sections_for(tasks: Iterable[Task]) -> dict[str, Section]:
     return {spec.key: resolve(spec, tasks) for spec in load_sections()}
 
 
-def section_of(sections: Mapping[str, Section], key: str) -> Section | None:
-    return sections.get(key)
-
-
 __all__: list[Any] = ["Section", "SectionSpec", "load_sections", "resolve", "sections_for"]

@@ -6,13 +6,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bot.domain import progress
 from bot.domain.days import DAY_KIND
 from bot.domain.status import week_key, week_of
 from bot.features import campaign, kpis, review
 from bot.reports import scorecard, sections
+from bot.reports.snapshot import cn_number, snapshot, unit_order
 from bot.store.records import Event
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
 
@@ -24,20 +25,11 @@ HEADLINE_TEMPLATE = "summary_headline.html.j2"
 REGULARITY_WEEKS = 4
 SILENT_HORIZON_DAYS = 14  # a unit is expected to report on work due within two weeks
 SILENT_REFS_SHOWN = 5
-CN_NUMERALS = "零一二三四五六七八九十"
-PLAN_TABLES = ("tasks", "states")  # what a snapshot of the plan's progress is made of
 
 
 def week_bounds(day: date) -> tuple[date, date]:
     """Monday of the day's ISO week, and the day itself (the summary covers up to it)."""
     return day - timedelta(days=day.weekday()), day
-
-
-def cn_number(n: int) -> str:
-    """1..19 → 一…十九 (group headings)."""
-    if n <= 10:
-        return CN_NUMERALS[n]
-    return "十" + CN_NUMERALS[n - 10] if n < 20 else str(n)
 
 
 def _bounds(services: Services, start: date, day: date) -> tuple[datetime, datetime]:
@@ -46,19 +38,6 @@ def _bounds(services: Services, start: date, day: date) -> tuple[datetime, datet
         datetime.combine(start, time(0), tzinfo=tz),
         datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz),
     )
-
-
-def snapshot(services: Services, day: date) -> list[progress.TaskProgress]:
-    """Every task's progress as of `day`, from the store (computed once while the tasks and
-    states are unchanged: a coordinator paging through /status reads the same one)."""
-    store = services.store
-    since = services.tracking_start()
-
-    def compute() -> list[progress.TaskProgress]:
-        tasks, states, closed = store.tasks(), store.states(), sorted(store.closed_tasks())
-        return progress.task_progress(tasks, states, day, closed=closed, since=since)
-
-    return list(store.derived("snapshot", PLAN_TABLES, (day, since), compute))
 
 
 def _human_events(events: Iterable[Event]) -> Iterator[Event]:
@@ -167,7 +146,7 @@ def _week(services: Services, day: date, limit: int) -> _Week:
     return _Week(services, day, limit, start, end, tasks, events, _week_notes(events, who), who)
 
 
-def build_summary(services: Services, day: date, limit: int = LIST_LIMIT) -> dict[str, Any]:
+def _build(services: Services, day: date, limit: int) -> dict[str, Any]:
     """Everything the weekly summary says, as plain data (no Telegram, no HTML)."""
     w = _week(services, day, limit)
     ranking = _ranking(w)
@@ -323,7 +302,7 @@ def _silent(w: _Week) -> dict[str, Any]:
     due_work = progress.due_work_by_unit(w.tasks, w.day, SILENT_HORIZON_DAYS)
     silent = [
         _silent_row(unit, due_work[unit])
-        for unit in sorted(set(due_work) - active, key=_unit_order(w.services))
+        for unit in sorted(set(due_work) - active, key=unit_order(w.services))
     ]
     silent.sort(key=lambda row: -row["overdue"])  # units with the most overdue work first
     shown, more = _cut(silent, w.limit)
@@ -533,11 +512,6 @@ def _score_row(score: scorecard.UnitScore) -> dict[str, Any]:
     }
 
 
-def _unit_order(services: Services) -> Any:
-    order = {u.name: i for i, u in enumerate(services.units.units)}
-    return lambda name: (order.get(name, len(order)), name)
-
-
 def headline(data: Mapping[str, Any]) -> str:
     """The first message: overall progress, this week, overdue, the five units most behind."""
     text = render(HEADLINE_TEMPLATE, **data).strip()
@@ -568,11 +542,23 @@ def _pack(parts: list[str], limit: int = TELEGRAM_LIMIT) -> list[str]:
     return out
 
 
-def messages_of(services: Services, day: date) -> tuple[dict[str, Any], list[str]]:
-    """The summary's data and its messages: the headline, then the sections (≤ 3 in all)."""
+class Summary(NamedTuple):
+    """The weekly summary: its data (the lists cut to fit) and its messages as posted."""
+
+    data: dict[str, Any]
+    messages: list[str]  # the headline of ≤ 1,000 characters, then the sections (≤ 3 in all)
+
+    @property
+    def text(self) -> str:
+        """The messages one after another (what `duban summary` prints)."""
+        return "\n\n".join(self.messages)
+
+
+def messages_of(services: Services, day: date) -> Summary:
+    """The summary of `day`, the one way to read it: the data, the headline, the sections."""
     limit = LIST_LIMIT
     while True:
-        data = build_summary(services, day, limit)
+        data = _build(services, day, limit)
         body = _pack(_sections(data))
         if len(body) <= MAX_MESSAGES - 1 or limit <= 3:
             break
@@ -581,19 +567,4 @@ def messages_of(services: Services, day: date) -> tuple[dict[str, Any], list[str
         keep = body[: MAX_MESSAGES - 1]
         keep[-1] = split_message(keep[-1] + "\n……（其余内容见 /status）")[0]
         body = keep
-    return data, [headline(data), *body]
-
-
-def render_summary(data: Mapping[str, Any]) -> str:
-    """Telegram HTML of summary data from `build_summary`: headline and sections."""
-    return "\n\n".join([headline(data), *_pack(_sections(data))])
-
-
-def render_summary_text(services: Services, day: date) -> str:
-    """The weekly summary as posted, its messages one after another."""
-    return "\n\n".join(summary_messages(services, day))
-
-
-def summary_messages(services: Services, day: date) -> list[str]:
-    """The weekly summary as posted: a headline of ≤ 1,000 characters, ≤ 3 messages in all."""
-    return messages_of(services, day)[1]
+    return Summary(data, [headline(data), *body])

@@ -18,7 +18,7 @@ from bot.domain.status import STATUS_LABELS
 from bot.features import kpis, receipts
 from bot.features.evidence import records as evidence_records
 from bot.reports.scorecard import reporters
-from bot.reports.summary import PLAN_TABLES, cn_number, snapshot
+from bot.reports.snapshot import PLAN_TABLES, cn_number, snapshot
 from bot.store.records import Event
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
 

@@ -36,8 +36,8 @@ from telegram.ext import BaseUpdateProcessor
 from telegram.request import HTTPXRequest
 
 from bot.services import Services
-from bot.store import Store
 from bot.telegram.context import SERVICES, DubanApp
+from bot.telegram.fsync import durable, sync_soon
 
 log = logging.getLogger("duban.intake")
 MAX_FAILURES = 3  # an update whose handling raised this often is parked
@@ -55,18 +55,6 @@ class _Attached:
 
     def attach(self, application: DubanApp) -> None:
         self.application = application
-
-
-async def durable(store: Store) -> None:
-    """Wait until every write so far is durable, fsyncing in a worker thread."""
-    while store.unsynced():
-        await asyncio.get_running_loop().run_in_executor(None, store.sync)
-
-
-def sync_soon(store: Store) -> None:
-    """fsync the store's deferred writes in a worker thread, without waiting for it."""
-    if store.unsynced():
-        asyncio.get_running_loop().run_in_executor(None, store.sync)
 
 
 class IntakeRequest(HTTPXRequest, _Attached):

@@ -50,7 +50,7 @@ from telegram.request import HTTPXRequest
 from bot.domain.policy import DeliveryPolicy
 from bot.services import Services
 from bot.store.records import UnreachableCause
-from bot.telegram.intake import sync_soon
+from bot.telegram.fsync import sync_soon
 from bot.telegram.pacing import pacer_for
 from bot.text.render import render, split_message
 

@@ -6,6 +6,7 @@ The cells hold the facts as the document wrote them (units joined with 、, dead
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -70,11 +71,20 @@ def _rows(expected: dict) -> list[tuple[int, str, str, str, str, str]]:
                 t["title"],
                 "、".join(t["leads"]),
                 "、".join(t.get("supporters") or []),
-                t.get("deadline_text") or "",
+                _steps(t) or t.get("deadline_text") or "",
                 t.get("category") or "",
             )
         )
     return rows
+
+
+def _steps(task: dict) -> str:
+    """The hand-read milestones as a 时间节点 cell: one step per line, `4月底前…`."""
+    lines = []
+    for step in task.get("milestones") or ():
+        due = dt.date.fromisoformat(str(step["due"]))
+        lines.append(f"{due.month}月底前{step['text'].replace(';', '，')}")
+    return "\n".join(lines)
 
 
 def _repeat_header(row) -> None:

@@ -1,6 +1,8 @@
-"""What the /activity and /rectify reports share: the unit step, count and choice steps, files.
+"""The dialogue engine's step-by-step reports: what /activity and /rectify share (the unit
+step, count and choice steps, files).
 
-Each is a dialogue on the person's pending record (handlers.steps). They are registered before
+Each is a dialogue on the person's pending record (handlers.steps). Like handlers.steps, this
+module registers no handler itself; the report modules build on it. They are registered before
 the evidence handler (see HANDLER_MODULES), so photos and files sent during a report belong to
 it and not to a task's evidence by caption.
 """
@@ -13,19 +15,18 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Literal
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.features import campaign, evidence
 from bot.features.access import Actor
 from bot.services import Services
-from bot.store.records import FileRef
 from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanApp, DubanContext
+from bot.telegram.files import keep_draft_file
 from bot.text import dialogues
 from handlers.common import actor_of
-from handlers.evidence import keep_downloaded, vet_message
 from handlers.steps import FILES, TEXT, DialogueStep, Draft, Step
 from handlers.steps import Dialogue as Steps
 
@@ -229,7 +230,7 @@ async def _keep_file(
     services = context.services
     actor = actor_of(update, context)
     try:
-        ref = await keep_file(context, services, actor, message, task_id, files["unit"])
+        ref = await keep_draft_file(context, services, actor, message, task_id, files["unit"])
     except evidence.EvidenceError as err:
         await context.outbox.answer(
             message, dialogues.dialogue("photo_failed", reason=err.code), done_button(prefix)
@@ -245,33 +246,3 @@ async def _keep_file(
     await context.outbox.answer(
         message, dialogues.dialogue("photo_saved", count=len(files["files"])), done_button(prefix)
     )
-
-
-async def keep_file(
-    context: DubanContext,
-    services: Services,
-    actor: Actor,
-    message: Message,
-    task_id: int,
-    unit: str,
-) -> FileRef:
-    """Keep a photo or document through bot/evidence; a unit without a part keeps a reference."""
-    vetted, file_id, unique_id = vet_message(message, services)
-    ref: FileRef = {
-        "name": vetted.display_name,
-        "file_id": file_id,
-        "file_unique_id": unique_id,
-    }
-    if services.store.state(task_id, unit) is None:
-        # Evidence is recorded on the unit's part of the task; without one, a reference.
-        return ref
-    temp = evidence.temp_path(services.settings.data_dir, task_id, unit)
-    try:
-        tg_file = await context.bot.get_file(file_id)
-        await tg_file.download_to_drive(custom_path=temp)
-    except TelegramError:
-        evidence.discard(temp)
-        raise
-    saved = keep_downloaded(services, actor, message, temp, vetted, task_id, unit, unique_id)
-    ref["evidence"] = saved.record["id"]
-    return ref
