@@ -38,7 +38,7 @@ bench: $(STAMP)
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check bot handlers schedules sandbox tests bench
 	$(BIN)/mypy bot handlers schedules sandbox
-	$(BIN)/mypy --strict bot/domain bot/store bot/telegram/callbacks.py bot/features/sweep.py bot/features/summary_posts.py
+	$(BIN)/mypy --strict bot/domain bot/store bot/features bot/reports bot/telegram/callbacks.py
 
 # Re-pin every dependency (after editing pyproject.toml, or to take upgrades): `make lock`.
 lock: | $(BIN)/python

@@ -26,18 +26,13 @@ from datetime import datetime
 from pathlib import Path
 
 from telegram import Update
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    ApplicationBuilder,
-    CommandHandler,
-    ContextTypes,
-)
+from telegram.ext import AIORateLimiter, ApplicationBuilder, CommandHandler, ContextTypes
 
 from bot.config import Settings
 from bot.domain.clock import SHANGHAI, FixedClock
 from bot.services import open_services
 from bot.telegram.app import build_application
+from bot.telegram.context import DubanApp
 from sandbox.botapi import BotApiServer
 from sandbox.flood import FloodLimits
 
@@ -51,10 +46,10 @@ GROUP = -100_777
 NOW = datetime(2021, 6, 21, 10, 0, tzinfo=SHANGHAI)
 UNITS = ("区司法局", "区市场监管局", "区经信局", "区商务局", "区财政局")
 
-Starter = Callable[[BotApiServer, Path], Awaitable[Application]]  # type: ignore[type-arg]
+Starter = Callable[[BotApiServer, Path], Awaitable[DubanApp]]
 
 
-async def _run_app(app: Application) -> Application:  # type: ignore[type-arg]
+async def _run_app(app: DubanApp) -> DubanApp:
     await app.initialize()
     if app.post_init is not None:
         await app.post_init(app)
@@ -64,7 +59,7 @@ async def _run_app(app: Application) -> Application:  # type: ignore[type-arg]
     return app
 
 
-async def _stop_app(app: Application) -> None:  # type: ignore[type-arg]
+async def _stop_app(app: DubanApp) -> None:
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
     await app.stop()
@@ -73,7 +68,7 @@ async def _stop_app(app: Application) -> None:  # type: ignore[type-arg]
     await app.shutdown()
 
 
-async def start_duban(server: BotApiServer, data_dir: Path) -> Application:  # type: ignore[type-arg]
+async def start_duban(server: BotApiServer, data_dir: Path) -> DubanApp:
     settings = Settings(
         token=server.token,
         api_base_url=server.base_url,
@@ -88,7 +83,7 @@ async def start_duban(server: BotApiServer, data_dir: Path) -> Application:  # t
     return await _run_app(build_application(settings, services))
 
 
-async def start_bare(server: BotApiServer, data_dir: Path) -> Application:  # type: ignore[type-arg]
+async def start_bare(server: BotApiServer, data_dir: Path) -> DubanApp:
     async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None
         await update.effective_message.reply_text("收到")

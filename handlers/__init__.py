@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from telegram.ext import Application
-
+from bot.telegram.context import DubanApp
 from handlers import (
     activity,
     awaiting,
@@ -53,7 +52,7 @@ HANDLER_MODULES: list[ModuleType] = [
 ]
 
 
-def register_all(application: Application) -> None:  # type: ignore[type-arg]
+def register_all(application: DubanApp) -> None:
     """Call `register(application)` of each module in HANDLER_MODULES, in order."""
     for module in HANDLER_MODULES:
         module.register(application)

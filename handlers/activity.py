@@ -5,13 +5,13 @@ from __future__ import annotations
 from functools import partial
 
 from telegram import Update
-from telegram.ext import Application
 
 from bot.features import campaign, campaign_reports
 from bot.telegram import callbacks as cb
+from bot.telegram.context import DubanApp, DubanContext
 from bot.text import dialogues
-from handlers.common import Context, today
-from handlers.steps import TEXT, Draft
+from handlers.common import today
+from handlers.steps import TEXT, DialogueStep, Draft
 from handlers.steps_report import (
     Report,
     answer,
@@ -23,7 +23,7 @@ from handlers.steps_report import (
 )
 
 
-async def start(update: Update, context: Context, draft: Draft) -> str | None:
+async def start(update: Update, context: DubanContext, draft: Draft) -> DialogueStep | None:
     """The first question: the form of the activity."""
     await answer(
         update,
@@ -31,13 +31,13 @@ async def start(update: Update, context: Context, draft: Draft) -> str | None:
         dialogues.activity("act_start", unit=draft["unit"]),
         buttons("act", "f", list(campaign.FORMS), 3),
     )
-    return "form"
+    return DialogueStep.FORM
 
 
 form_button = choice_step(
     "form",
     campaign.FORMS,
-    "carrier",
+    DialogueStep.CARRIER,
     lambda form: (
         dialogues.activity("act_carrier", form=form),
         buttons("act", "c", list(campaign.CARRIERS), 3),
@@ -46,39 +46,46 @@ form_button = choice_step(
 carrier_button = choice_step(
     "carrier",
     campaign.CARRIERS,
-    "date",
+    DialogueStep.DATE,
     lambda carrier: (dialogues.activity("act_date", carrier=carrier), None),
 )
 
 
-async def date_text(update: Update, context: Context, draft: Draft) -> str | None:
+async def date_text(update: Update, context: DubanContext, draft: Draft) -> DialogueStep | None:
     """The day it was held: understood, and not in the future."""
     day = campaign.activity_day(text_of(update), today(context))
     problem = campaign_reports.activity_day_problem(day, today(context))
     if problem is not None or day is None:
         await answer(update, context, problem or "")
-        return "date"
+        return DialogueStep.DATE
     draft["day"] = day.isoformat()
     await answer(update, context, dialogues.activity("act_title", day=day))
-    return "title"
+    return DialogueStep.TITLE
 
 
-async def title_text(update: Update, context: Context, draft: Draft) -> str | None:
+async def title_text(update: Update, context: DubanContext, draft: Draft) -> DialogueStep | None:
     """The activity's name, within its length limit."""
     title = text_of(update).strip()
     if (problem := campaign_reports.title_problem(title)) is not None:
         await answer(update, context, problem)
-        return "title"
+        return DialogueStep.TITLE
     draft["title"] = title
     await answer(update, context, dialogues.activity("act_people"))
-    return "people"
+    return DialogueStep.PEOPLE
 
 
 people_text = count_step(
-    "participants", "people", "firms", partial(dialogues.activity, "act_firms")
+    "participants",
+    DialogueStep.PEOPLE,
+    DialogueStep.FIRMS,
+    partial(dialogues.activity, "act_firms"),
 )
 firms_text = count_step(
-    "enterprises", "firms", "files", partial(dialogues.activity, "act_photos"), done_button("act")
+    "enterprises",
+    DialogueStep.FIRMS,
+    DialogueStep.FILES,
+    partial(dialogues.activity, "act_photos"),
+    done_button("act"),
 )
 
 
@@ -92,17 +99,17 @@ ACTIVITY = Report(
 )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: DubanApp) -> None:
     """The /activity dialogue (before the evidence handler: see handlers.steps_report)."""
     s = ACTIVITY.steps
     ACTIVITY.register(
         application,
         [
-            s.on_button("form", cb.choices("act", "f"), form_button),
-            s.on_button("carrier", cb.choices("act", "c"), carrier_button),
-            s.on_message(application, "date", TEXT, date_text),
-            s.on_message(application, "title", TEXT, title_text),
-            s.on_message(application, "people", TEXT, people_text),
-            s.on_message(application, "firms", TEXT, firms_text),
+            s.on_button(DialogueStep.FORM, cb.choices("act", "f"), form_button),
+            s.on_button(DialogueStep.CARRIER, cb.choices("act", "c"), carrier_button),
+            s.on_message(application, DialogueStep.DATE, TEXT, date_text),
+            s.on_message(application, DialogueStep.TITLE, TEXT, title_text),
+            s.on_message(application, DialogueStep.PEOPLE, TEXT, people_text),
+            s.on_message(application, DialogueStep.FIRMS, TEXT, firms_text),
         ],
     )

@@ -11,18 +11,13 @@ wait, so a stale wait never swallows a later note.
 from __future__ import annotations
 
 from telegram import Message, Update
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.features import pending
 from bot.telegram import callbacks as cb
+from bot.telegram.context import DubanApp, DubanContext
 from bot.text.render import render
-from handlers.common import AWAITED_TEXT, Context
+from handlers.common import AWAITED_TEXT
 from handlers.groups import Group
 from handlers.steps import NAMES_ITS_TASK
 
@@ -40,7 +35,7 @@ class _Awaited(filters.MessageFilter):
     """Matches a private message of a user the bot is waiting for (read from the store)."""
 
     def __init__(
-        self, application: Application, slots: tuple[pending.Slot, ...], lapsed: bool = False
+        self, application: DubanApp, slots: tuple[pending.Slot, ...], lapsed: bool = False
     ) -> None:
         super().__init__(name=f"Awaited{slots}{' lapsed' if lapsed else ''}")
         self._application = application
@@ -56,7 +51,7 @@ class _Awaited(filters.MessageFilter):
         return any(self._look(services.store, user_id, s, now) for s in self._slots)
 
 
-async def awaited_text(update: Update, context: Context) -> None:
+async def awaited_text(update: Update, context: DubanContext) -> None:
     """The text the bot asked for (extension date and reason, or a refusal reason)."""
     user = update.effective_user
     services = context.services
@@ -67,7 +62,7 @@ async def awaited_text(update: Update, context: Context) -> None:
         await answer(update, context, wait)
 
 
-async def lapsed_text(update: Update, context: Context) -> None:
+async def lapsed_text(update: Update, context: DubanContext) -> None:
     """Text that comes after the wait for it lapsed: say so once, instead of "没有看懂"."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -77,12 +72,12 @@ async def lapsed_text(update: Update, context: Context) -> None:
     pending.clear(store, user.id, "text")
     action = wait["action"] if wait else None
     minutes = int(pending.WAIT.total_seconds() // 60)
-    await context.outbox.reply(
+    await context.outbox.answer(
         message, render("awaiting_lapsed.html.j2", action=action, minutes=minutes)
     )
 
 
-async def cancel(update: Update, context: Context) -> None:
+async def cancel(update: Update, context: DubanContext) -> None:
     """/cancel while the bot waits for anything (a dialogue, a file, an answer): it stops."""
     message, user = update.effective_message, update.effective_user
     if message is not None and user is not None:
@@ -90,22 +85,22 @@ async def cancel(update: Update, context: Context) -> None:
         dialogue = pending.expected(store, user.id, "dialogue", now) is not None
         pending.clear(store, user.id)
         text = render("awaiting_cancelled.html.j2", dialogue=dialogue)
-        await context.outbox.reply(message, text)
+        await context.outbox.answer(message, text)
 
 
-async def any_command(update: Update, context: Context) -> None:
+async def any_command(update: Update, context: DubanContext) -> None:
     """Any other command: the bot no longer waits for text (a file wait stays)."""
     if update.effective_user is not None:
         pending.clear(context.services.store, update.effective_user.id, "text")
 
 
-async def other_button(update: Update, context: Context) -> None:
+async def other_button(update: Update, context: DubanContext) -> None:
     """Another button than the ones that ask for input: the bot no longer waits for them."""
     if update.effective_user is not None:
         pending.clear(context.services.store, update.effective_user.id, "file", "text")
 
 
-def register(application: Application) -> None:
+def register(application: DubanApp) -> None:
     text = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED
     text_awaited = _Awaited(application, ("text",))
     application.add_handler(MessageHandler(text & text_awaited, awaited_text))

@@ -4,16 +4,17 @@ delivered to the unit."""
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot.features import blocked, pending
 from bot.telegram import callbacks as cb
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.notices import tell_unit
 from bot.text.render import render
-from handlers.common import AWAITED_TEXT, Context, confirm
+from handlers.common import AWAITED_TEXT, confirm
 
 
-async def answer_button(update: Update, context: Context) -> None:
+async def answer_button(update: Update, context: DubanContext) -> None:
     """答复单位: the coordinator is asked for the answer; the next text is delivered."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
@@ -34,12 +35,12 @@ async def answer_button(update: Update, context: Context) -> None:
         message.message_id if message else None,
     )
     await query.answer()
-    await context.outbox.tell(
+    await context.outbox.notify(
         user.id, render("blocked_answer.html.j2", step="ask", task_id=button.task, unit=unit)
     )
 
 
-async def answer_text(update: Update, context: Context, wait: pending.Wait) -> None:
+async def answer_text(update: Update, context: DubanContext, wait: pending.Wait) -> None:
     """The coordinator's answer: delivered to the unit's contacts, recorded in the history."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
@@ -47,7 +48,7 @@ async def answer_text(update: Update, context: Context, wait: pending.Wait) -> N
     assert task_id is not None and unit is not None  # 答复单位 waits for one unit's part
     text = (message.text or "").strip()
     if not text or len(text) > blocked.ANSWER_LIMIT:
-        await context.outbox.reply(
+        await context.outbox.answer(
             message,
             render(
                 "blocked_answer.html.j2",
@@ -74,7 +75,7 @@ async def answer_text(update: Update, context: Context, wait: pending.Wait) -> N
     await confirm(context, message, done, task_id, unit)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: DubanApp) -> None:
     """答复单位 under a 受阻 alert (the answer itself arrives through handlers.awaiting)."""
     AWAITED_TEXT["answer_blocked"] = answer_text
     application.add_handler(

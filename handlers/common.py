@@ -19,15 +19,14 @@ from bot.text.render import plain_text as plain_text  # handlers answer button p
 from bot.text.render import render
 
 log = logging.getLogger(__name__)
-Context = DubanContext
 # The text the bot asked for after a button, by the action of the person's text wait
 # (pending.expect): each handler module adds its answer when registered, and handlers.awaiting
 # hands the text on, so no handler imports another.
-AwaitedText = Callable[[Update, Context, pending.Wait], Awaitable[None]]
+AwaitedText = Callable[[Update, DubanContext, pending.Wait], Awaitable[None]]
 AWAITED_TEXT: dict[str, AwaitedText] = {}
 
 
-def actor_of(update: Update, context: Context) -> Actor:
+def actor_of(update: Update, context: DubanContext) -> Actor:
     """The actor the gate resolved for this update (the context object is per update)."""
     actor = context.actor
     if actor is None:
@@ -36,7 +35,7 @@ def actor_of(update: Update, context: Context) -> Actor:
     return actor
 
 
-def today(context: Context) -> date:
+def today(context: DubanContext) -> date:
     return context.services.clock.now().date()
 
 
@@ -53,7 +52,7 @@ def task_unit_args(
     return int(raw), unit, rest
 
 
-def button_grant(update: Update, context: Context, task_id: int) -> Grant | Refusal:
+def button_grant(update: Update, context: DubanContext, task_id: int) -> Grant | Refusal:
     """Whether the presser may act on the task; the unit of the message under it is the hint."""
     services = context.services
     message = update.callback_query.message if update.callback_query else None
@@ -66,7 +65,7 @@ def button_grant(update: Update, context: Context, task_id: int) -> Grant | Refu
 
 
 async def pressed_grant(
-    update: Update, context: Context, kind: type[cb.TaskButton]
+    update: Update, context: DubanContext, kind: type[cb.TaskButton]
 ) -> Grant | None:
     """The grant for the task of a pressed task button; a refusal is told privately (None)."""
     query, user = update.callback_query, update.effective_user
@@ -76,7 +75,7 @@ async def pressed_grant(
     if isinstance(grant, Grant):
         return grant
     await query.answer()
-    await context.outbox.send(user.id, grant.text)
+    await context.outbox.answer(user.id, grant.text)
     return None
 
 
@@ -91,7 +90,7 @@ def command_rest(message: Message) -> str:
 
 async def reply(
     update: Update,
-    context: Context,
+    context: DubanContext,
     text: str,
     reply_markup: InlineKeyboardMarkup | None = None,
     *,
@@ -100,20 +99,20 @@ async def reply(
 ) -> list[Message]:
     """Answer in the chat the update came from (through the outbox)."""
     assert update.effective_chat is not None
-    return await context.outbox.send(
+    return await context.outbox.answer(
         update.effective_chat.id, text, reply_markup, about=about, kind=kind
     )
 
 
 async def confirm(
-    context: Context, message: Message, text: str, task_id: int, unit: str | None
+    context: DubanContext, message: Message, text: str, task_id: int, unit: str | None
 ) -> list[Message]:
     """Answer `message` with what was done to one unit's part of a task: a reply to the
     confirmation is about that part too (text a note, a file evidence)."""
-    return await context.outbox.reply(message, text, about=[(task_id, unit)], kind="confirmation")
+    return await context.outbox.answer(message, text, about=[(task_id, unit)], kind="confirmation")
 
 
-async def drop_keyboard(update: Update, context: Context) -> None:
+async def drop_keyboard(update: Update, context: DubanContext) -> None:
     """Remove the buttons of the message whose button was just pressed (they are used up)."""
     query = update.callback_query
     if query is not None and query.message is not None:
@@ -121,7 +120,7 @@ async def drop_keyboard(update: Update, context: Context) -> None:
 
 
 async def keep_and_ask(
-    context: Context,
+    context: DubanContext,
     message: Message,
     refs: Sequence[tuple[int, str | None]],
     *,
@@ -148,12 +147,12 @@ async def keep_and_ask(
     )
     kept = message.to_dict()
     kept.pop("reply_to_message", None)  # what it answered was read already: `refs`
-    draft = {"message": kept, "refs": [list(r) for r in refs]}
+    draft: pending.Draft = {"message": kept, "refs": [list(r) for r in refs]}
     action = "file" if is_file else "note"
     now, store = services.clock.now(), services.store
     # On disk before the question goes out: a kill -9 in between loses nothing.
     pending.expect(store, user.id, "kept", action, now=now, chat=message.chat_id, draft=draft)
-    sent = await context.outbox.reply(message, text, kept_choice(tasks, likely), kind="kept")
+    sent = await context.outbox.answer(message, text, kept_choice(tasks, likely), kind="kept")
     pending.expect(
         store,
         user.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from telegram.ext import MessageHandler as _MessageHandler
 
 from bot.features import pending
@@ -16,9 +16,10 @@ from bot.reports import evidence_list
 from bot.services import Services
 from bot.store.records import PartStatus
 from bot.telegram import callbacks as cb
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.files import file_for_task, refuse
 from bot.text.render import render, split_message
-from handlers.common import Context, actor_of, keep_and_ask, pressed_grant
+from handlers.common import actor_of, keep_and_ask, pressed_grant
 
 KEPT_CHOICES = 9  # 是 #N, then up to 8 of the person's other tasks (two rows of four)
 
@@ -58,7 +59,7 @@ def _target(
     return None, None, "none"
 
 
-async def receive_file(update: Update, context: Context) -> None:
+async def receive_file(update: Update, context: DubanContext) -> None:
     """A document or photo for task N: checked, downloaded, kept; the reply counts the files."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -80,7 +81,7 @@ async def receive_file(update: Update, context: Context) -> None:
                 context, message, _with_own_tasks(services, actor, last), likely=last[0]
             )
         else:
-            await context.outbox.reply(message, render("evidence_how.html.j2", reason="none"))
+            await context.outbox.answer(message, render("evidence_how.html.j2", reason="none"))
         return
     if task_id is None:
         return  # in a group a file about nothing in particular is none of the bot's business
@@ -104,7 +105,7 @@ def _with_own_tasks(
     return list(dict.fromkeys(refs))[:KEPT_CHOICES]
 
 
-async def upload_button(update: Update, context: Context) -> None:
+async def upload_button(update: Update, context: DubanContext) -> None:
     """上传材料: the bot asks for the file and takes the next ones for task N."""
     query, user = update.callback_query, update.effective_user
     grant = await pressed_grant(update, context, cb.UploadEvidence)
@@ -126,10 +127,10 @@ async def upload_button(update: Update, context: Context) -> None:
         "evidence_how.html.j2", reason="ask", task_id=task_id, unit=grant.unit, minutes=minutes
     )
     chat_id = query.message.chat.id if query.message else user.id
-    await context.outbox.send(chat_id, text, about=[(task_id, grant.unit)], kind="evidence")
+    await context.outbox.answer(chat_id, text, about=[(task_id, grant.unit)], kind="evidence")
 
 
-async def list_command(update: Update, context: Context) -> None:
+async def list_command(update: Update, context: DubanContext) -> None:
     """/evidence N: the task's files (coordinators: every unit; contacts: their own units)."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -138,14 +139,14 @@ async def list_command(update: Update, context: Context) -> None:
     args = context.args or []
     task_id = task_in_caption("#" + args[0].lstrip("#＃")) if args else None
     if task_id is None:
-        await context.outbox.reply(message, evidence_list.usage())
+        await context.outbox.answer(message, evidence_list.usage())
         return
     text = evidence_list.listing(services, actor_of(update, context), task_id)
     for part in split_message(text):
-        await context.outbox.reply(message, part)
+        await context.outbox.answer(message, part)
 
 
-async def refuse_media(update: Update, context: Context) -> None:
+async def refuse_media(update: Update, context: DubanContext) -> None:
     """A video, voice or audio message: not a kind of evidence; say what is accepted."""
     message = update.effective_message
     if message is None:
@@ -154,7 +155,7 @@ async def refuse_media(update: Update, context: Context) -> None:
         await refuse(context, message, "type", ext="")
 
 
-def register(application: Application) -> None:
+def register(application: DubanApp) -> None:
     """Files and photos in private chats (or captioned in groups), the button, /evidence."""
     application.add_handler(CommandHandler("evidence", list_command))
     application.add_handler(

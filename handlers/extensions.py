@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.features import extensions, pending
 from bot.features.access import Actor, Grant, authorize
 from bot.features.review import ReviewError
 from bot.telegram import callbacks as cb
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.notices import announce
 from bot.text.render import render
 from handlers.common import (
     AWAITED_TEXT,
-    Context,
     actor_of,
     command_rest,
     confirm,
@@ -32,7 +32,7 @@ RETRYABLE = frozenset({"no_date", "no_reason", "reason_too_long", "not_later"})
 
 
 async def _submit(
-    context: Context, message: Message, actor: Actor, grant: Grant, text: str
+    context: DubanContext, message: Message, actor: Actor, grant: Grant, text: str
 ) -> str | None:
     """Parse `DATE reason`, record the request, confirm it, send it to coordinators.
 
@@ -45,7 +45,7 @@ async def _submit(
             services, grant.task_id, grant.unit, actor, ask.due, ask.reason
         )
     except ReviewError as err:
-        await context.outbox.reply(message, _error(err.code, **err.info))
+        await context.outbox.answer(message, _error(err.code, **err.info))
         return err.code
     reply = render(
         "extension_sent.html.j2",
@@ -60,7 +60,7 @@ async def _submit(
     return None
 
 
-async def extend_command(update: Update, context: Context) -> None:
+async def extend_command(update: Update, context: DubanContext) -> None:
     """/extend N [UNIT] DATE reason: a request for a later deadline, echoed with its weekday."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -69,20 +69,20 @@ async def extend_command(update: Update, context: Context) -> None:
     args = context.args or []
     parsed = task_unit_args(services, args)
     if parsed is None:
-        await context.outbox.reply(message, _error("usage"))
+        await context.outbox.answer(message, _error("usage"))
         return
     task_id, unit, rest = parsed
     actor = actor_of(update, context)
     grant = authorize(actor, services, task_id, unit)
     if not isinstance(grant, Grant):
-        await context.outbox.reply(message, grant.text)
+        await context.outbox.answer(message, grant.text)
         return
     skip = len(args) - len(rest)  # the task number, and the unit if one was named
     tail = command_rest(message).split(maxsplit=skip)
     await _submit(context, message, actor, grant, tail[skip] if len(tail) > skip else "")
 
 
-async def extend_button(update: Update, context: Context) -> None:
+async def extend_button(update: Update, context: DubanContext) -> None:
     """申请延期: the bot asks for the date and reason in one message."""
     query, user = update.callback_query, update.effective_user
     grant = await pressed_grant(update, context, cb.ExtendTask)
@@ -91,7 +91,7 @@ async def extend_button(update: Update, context: Context) -> None:
     services, task_id = context.services, grant.task_id
     await query.answer()
     if extensions.is_ongoing(services, task_id):
-        await context.outbox.send(user.id, _error("ongoing", task=task_id))
+        await context.outbox.answer(user.id, _error("ongoing", task=task_id))
         return
     now = services.clock.now()
     pending.expect(
@@ -99,10 +99,10 @@ async def extend_button(update: Update, context: Context) -> None:
     )
     current = extensions.current_due(services, task_id, grant.unit, now.date())
     text = render("extension_ask.html.j2", task_id=task_id, unit=grant.unit, current=current)
-    await context.outbox.send(user.id, text, about=[(task_id, grant.unit)], kind="prompt")
+    await context.outbox.answer(user.id, text, about=[(task_id, grant.unit)], kind="prompt")
 
 
-async def extension_text(update: Update, context: Context, wait: pending.Wait) -> None:
+async def extension_text(update: Update, context: DubanContext, wait: pending.Wait) -> None:
     """The `DATE reason` message after 申请延期; a wrong one can be retyped until it expires."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
@@ -112,14 +112,14 @@ async def extension_text(update: Update, context: Context, wait: pending.Wait) -
     grant = authorize(actor, services, task_id, wait["unit"])
     if not isinstance(grant, Grant):
         pending.clear(services.store, user.id, "text")
-        await context.outbox.reply(message, grant.text)
+        await context.outbox.answer(message, grant.text)
         return
     problem = await _submit(context, message, actor, grant, message.text or "")
     if problem not in RETRYABLE:
         pending.clear(services.store, user.id, "text")
 
 
-def register(application: Application) -> None:
+def register(application: DubanApp) -> None:
     AWAITED_TEXT["extend"] = extension_text  # the `DATE reason` after 申请延期
     application.add_handler(CommandHandler("extend", extend_command))
     application.add_handler(CallbackQueryHandler(extend_button, pattern=cb.matches(cb.ExtendTask)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Message, Update
 from telegram.constants import ChatType
-from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
+from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.features.access import (
     Actor,
@@ -15,14 +15,15 @@ from bot.features.access import (
 )
 from bot.features.mentions import leading_task
 from bot.telegram import callbacks as cb
+from bot.telegram.context import DubanApp, DubanContext
 from bot.text.render import render
-from handlers.common import Context, plain_text, reply
+from handlers.common import plain_text, reply
 from handlers.groups import Group
 
 GATE_GROUP = Group.GATE
 
 
-async def gate(update: Update, context: Context) -> None:
+async def gate(update: Update, context: DubanContext) -> None:
     """Drop redelivered updates; strangers and group chatter get an explanation, nothing more."""
     services = context.services
     if services.store.update_handled(update.update_id):
@@ -76,7 +77,7 @@ def _replies_to_bot(message: Message) -> bool:
     return bool(target and target.from_user and target.from_user.is_bot)
 
 
-async def _turn_away(update: Update, context: Context, reason: str) -> None:
+async def _turn_away(update: Update, context: DubanContext, reason: str) -> None:
     if reason == "ignore":
         return
     text = render(
@@ -99,5 +100,5 @@ async def _turn_away(update: Update, context: Context, reason: str) -> None:
     await reply(update, context, text)
 
 
-def register(application: Application) -> None:
+def register(application: DubanApp) -> None:
     application.add_handler(TypeHandler(Update, gate), group=GATE_GROUP)

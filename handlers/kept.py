@@ -8,18 +8,19 @@ message had named that task. Lapsed ones are told by schedules.lapses.
 from __future__ import annotations
 
 from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot.features import pending
 from bot.features.updates import submit_note, unit_of
 from bot.telegram import callbacks as cb
 from bot.telegram import notices
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.files import file_for_task
 from bot.text.render import render
-from handlers.common import Context, actor_of, drop_keyboard, plain_text, reply
+from handlers.common import actor_of, drop_keyboard, plain_text, reply
 
 
-async def pick(update: Update, context: Context) -> None:
+async def pick(update: Update, context: DubanContext) -> None:
     """A task pressed under kept input: the note or file is filed on it (取消: dropped)."""
     query, button, user = (
         update.callback_query,
@@ -52,5 +53,5 @@ async def pick(update: Update, context: Context) -> None:
     pending.clear(services.store, user.id, "kept")
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: DubanApp) -> None:
     application.add_handler(CallbackQueryHandler(pick, pattern=cb.matches(cb.FileKept)))

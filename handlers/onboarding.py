@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.features import onboarding
 from bot.telegram import callbacks as cb
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.keyboards import confirm_unbind_buttons, unbind_buttons
 from bot.telegram.menus import set_coordinator_menu
-from handlers.common import Context, actor_of, drop_keyboard, plain_text, reply
+from handlers.common import actor_of, drop_keyboard, plain_text, reply
 
 
-async def start(update: Update, context: Context) -> None:
+async def start(update: Update, context: DubanContext) -> None:
     """A welcome by role, or — with an invite code — binding to the invited unit."""
     services, user = context.services, update.effective_user
     assert user is not None
@@ -29,13 +30,13 @@ async def start(update: Update, context: Context) -> None:
     await reply(update, context, text)
 
 
-async def help_command(update: Update, context: Context) -> None:
+async def help_command(update: Update, context: DubanContext) -> None:
     """What the bot is and which commands this person may use."""
     actor = actor_of(update, context)
     await reply(update, context, onboarding.welcome_text(context.services, actor, help_=True))
 
 
-async def invite(update: Update, context: Context) -> None:
+async def invite(update: Update, context: DubanContext) -> None:
     """A single-use, 7-day invite link for a unit and role (coordinators; the gate checks)."""
     words = list(context.args or [])
     name, role = onboarding.invite_target(context.services, words)
@@ -52,15 +53,15 @@ async def invite(update: Update, context: Context) -> None:
     await reply(update, context, text)
 
 
-async def _unbind(update: Update, context: Context, user_id: int, unit: str) -> str:
+async def _unbind(update: Update, context: DubanContext, user_id: int, unit: str) -> str:
     """Unbind, tell the person removed; the answer for the coordinator."""
     done = onboarding.unbind(context.services, actor_of(update, context), user_id, unit)
     if done.note is not None:
-        await context.outbox.tell(user_id, done.note)
+        await context.outbox.notify(user_id, done.note)
     return done.text
 
 
-async def units(update: Update, context: Context) -> None:
+async def units(update: Update, context: DubanContext) -> None:
     """Units with their contacts by role and 解绑/更换 buttons; `/units unbind WHO UNIT` unbinds."""
     args, services = context.args or [], context.services
     if args and args[0].lower() == "unbind":
@@ -77,7 +78,7 @@ async def units(update: Update, context: Context) -> None:
     await reply(update, context, text, unbind_buttons(bound))
 
 
-async def unbind_button(update: Update, context: Context) -> None:
+async def unbind_button(update: Update, context: DubanContext) -> None:
     """The 解绑/更换 button under /units: asks to confirm, naming the person (coordinators)."""
     query, services = update.callback_query, context.services
     assert query is not None and query.data is not None
@@ -94,7 +95,7 @@ async def unbind_button(update: Update, context: Context) -> None:
     await reply(update, context, question, confirm_unbind_buttons(button.user, button.unit_index))
 
 
-async def confirm_unbind_button(update: Update, context: Context) -> None:
+async def confirm_unbind_button(update: Update, context: DubanContext) -> None:
     """确认解绑 / 解绑并邀请新人 / 取消: the binding goes (and a new invite comes), or stays."""
     query, services = update.callback_query, context.services
     assert query is not None
@@ -121,7 +122,7 @@ async def confirm_unbind_button(update: Update, context: Context) -> None:
         await reply(update, context, text)
 
 
-def register(application: Application) -> None:
+def register(application: DubanApp) -> None:
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))
     application.add_handler(CommandHandler("invite", invite))

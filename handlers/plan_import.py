@@ -7,16 +7,16 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.features import pending, plan_import
 from bot.features.evidence import task_in_caption
 from bot.features.plan_import import PlanImportError
 from bot.plan.template import template_bytes
 from bot.telegram import callbacks as cb
-from bot.telegram.context import SERVICES
+from bot.telegram.context import SERVICES, DubanApp, DubanContext
 from bot.text.render import render
-from handlers.common import Context, plain_text, reply
+from handlers.common import plain_text, reply
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class _PlanFile(filters.MessageFilter):
     A file with `#N`, sent as a reply to a task message or after 上传材料 stays evidence.
     """
 
-    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+    def __init__(self, application: DubanApp) -> None:
         super().__init__(name="PlanFile")
         self._application = application
 
@@ -69,7 +69,7 @@ def _buttons(token: str | None) -> InlineKeyboardMarkup:
     )
 
 
-async def plan_file(update: Update, context: Context) -> None:
+async def plan_file(update: Update, context: DubanContext) -> None:
     """The file is read and summarised; 导入 / 取消 under it when it can be imported."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and message.document is not None and user is not None
@@ -90,7 +90,7 @@ async def plan_file(update: Update, context: Context) -> None:
     )
 
 
-async def decide(update: Update, context: Context) -> None:
+async def decide(update: Update, context: DubanContext) -> None:
     """导入 merges the plan as `duban import` does; 取消 forgets the file."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
@@ -114,7 +114,7 @@ async def decide(update: Update, context: Context) -> None:
     await reply(update, context, text)
 
 
-async def send_template(update: Update, context: Context) -> None:
+async def send_template(update: Update, context: DubanContext) -> None:
     """模板: the import template (Excel) as a document in the same chat."""
     query, chat = update.callback_query, update.effective_chat
     assert query is not None and chat is not None
@@ -126,7 +126,7 @@ async def send_template(update: Update, context: Context) -> None:
     )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: DubanApp) -> None:
     application.add_handler(MessageHandler(_PlanFile(application), plan_file))
     application.add_handler(CallbackQueryHandler(decide, pattern=cb.matches(cb.PlanImport)))
     application.add_handler(

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot.features import onboarding, receipts
 from bot.telegram import callbacks as cb
-from handlers.common import Context, actor_of, plain_text
+from bot.telegram.context import DubanApp, DubanContext
+from handlers.common import actor_of, plain_text
 
 
-async def sign_button(update: Update, context: Context) -> None:
+async def sign_button(update: Update, context: DubanContext) -> None:
     """签收 #N: recorded for the presser's unit; a press on someone else's message is refused."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
@@ -23,5 +24,5 @@ async def sign_button(update: Update, context: Context) -> None:
     await query.answer(plain_text(signing.text))
 
 
-def register(application: Application) -> None:
+def register(application: DubanApp) -> None:
     application.add_handler(CallbackQueryHandler(sign_button, pattern=cb.matches(cb.SignFor)))

@@ -5,13 +5,12 @@ from __future__ import annotations
 from functools import partial
 
 from telegram import Update
-from telegram.ext import Application
 
 from bot.features import campaign, campaign_reports
 from bot.telegram import callbacks as cb
+from bot.telegram.context import DubanApp, DubanContext
 from bot.text import dialogues
-from handlers.common import Context
-from handlers.steps import TEXT, Draft
+from handlers.steps import TEXT, DialogueStep, Draft
 from handlers.steps_report import (
     Report,
     answer,
@@ -23,7 +22,7 @@ from handlers.steps_report import (
 )
 
 
-async def start(update: Update, context: Context, draft: Draft) -> str | None:
+async def start(update: Update, context: DubanContext, draft: Draft) -> DialogueStep | None:
     """The first question: the field, each labelled with its measure."""
     labels = campaign_reports.field_labels()
     await answer(
@@ -32,24 +31,28 @@ async def start(update: Update, context: Context, draft: Draft) -> str | None:
         dialogues.rectify("rf_start", unit=draft["unit"]),
         buttons("rf", "f", labels, 1),
     )
-    return "field"
+    return DialogueStep.FIELD
 
 
 field_button = choice_step(
     "field",
     campaign.FIELDS,
-    "found",
+    DialogueStep.FOUND,
     lambda name: (dialogues.rectify("rf_found", field=name, task=campaign.field_task(name)), None),
 )
-found_text = count_step("identified", "found", "fixed", partial(dialogues.rectify, "rf_fixed"))
-fixed_text = count_step("rectified", "fixed", "cases", partial(dialogues.rectify, "rf_cases"))
+found_text = count_step(
+    "identified", DialogueStep.FOUND, DialogueStep.FIXED, partial(dialogues.rectify, "rf_fixed")
+)
+fixed_text = count_step(
+    "rectified", DialogueStep.FIXED, DialogueStep.CASES, partial(dialogues.rectify, "rf_cases")
+)
 
 
-async def cases_text(update: Update, context: Context, draft: Draft) -> str | None:
+async def cases_text(update: Update, context: DubanContext, draft: Draft) -> DialogueStep | None:
     """Typical cases in a few words (无 for none)."""
     draft["cases"] = campaign_reports.cases_of(text_of(update).strip())
     await answer(update, context, dialogues.rectify("rf_evidence"), done_button("rf"))
-    return "files"
+    return DialogueStep.FILES
 
 
 RECTIFY = Report(
@@ -62,15 +65,15 @@ RECTIFY = Report(
 )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: DubanApp) -> None:
     """The /rectify dialogue (before the evidence handler: see handlers.steps_report)."""
     s = RECTIFY.steps
     RECTIFY.register(
         application,
         [
-            s.on_button("field", cb.choices("rf", "f"), field_button),
-            s.on_message(application, "found", TEXT, found_text),
-            s.on_message(application, "fixed", TEXT, fixed_text),
-            s.on_message(application, "cases", TEXT, cases_text),
+            s.on_button(DialogueStep.FIELD, cb.choices("rf", "f"), field_button),
+            s.on_message(application, DialogueStep.FOUND, TEXT, found_text),
+            s.on_message(application, DialogueStep.FIXED, TEXT, fixed_text),
+            s.on_message(application, DialogueStep.CASES, TEXT, cases_text),
         ],
     )

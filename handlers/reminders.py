@@ -5,23 +5,24 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.ext import Application, CommandHandler, TypeHandler
+from telegram.ext import CommandHandler, TypeHandler
 
 from bot.domain.planner import by_chat
 from bot.features import chase, snooze, sweep
 from bot.features.access import Grant, authorize
 from bot.reports.due import chased
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.courier import courier
 from bot.telegram.outbox import mark_unreachable
 from bot.text.render import render
-from handlers.common import Context, actor_of, confirm, task_unit_args
+from handlers.common import actor_of, confirm, task_unit_args
 from handlers.groups import Group
 
 # After the commands (group 0) and the dialogue guard (1): sees every update the gate admitted.
 REACH_GROUP = Group.REACH
 
 
-async def snooze_command(update: Update, context: Context) -> None:
+async def snooze_command(update: Update, context: DubanContext) -> None:
     """/snooze N [UNIT] 3天|下周一|DATE: no reminders for that part until then (取消 resumes)."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -29,33 +30,33 @@ async def snooze_command(update: Update, context: Context) -> None:
     services = context.services
     parsed = task_unit_args(services, context.args or [])
     if parsed is None:
-        await context.outbox.reply(message, snooze.usage())
+        await context.outbox.answer(message, snooze.usage())
         return
     task_id, unit, rest = parsed
     grant = authorize(actor_of(update, context), services, task_id, unit)
     if not isinstance(grant, Grant):
-        await context.outbox.reply(message, grant.text)
+        await context.outbox.answer(message, grant.text)
         return
     at, words = services.clock.now(), "".join(rest)
     text = snooze.snooze(services.store, grant.task_id, grant.unit, words, at=at, actor=user.id)
     await confirm(context, message, text, grant.task_id, grant.unit)
 
 
-async def remind_command(update: Update, context: Context) -> None:
+async def remind_command(update: Update, context: DubanContext) -> None:
     """/remind N|UNIT (coordinator): an immediate 催办 to every responsible contact, and who got it."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
     services = context.services
     if not services.is_coordinator(user.id):
-        await context.outbox.reply(
+        await context.outbox.answer(
             message, render("remind_result.html.j2", outcome="coordinator_only")
         )
         return
     arg = " ".join(context.args or []).strip()
     found = chase.target(arg, services.store, services.units)
     if found.problem:
-        await context.outbox.reply(message, chase.problem_text(found, arg, services.units))
+        await context.outbox.answer(message, chase.problem_text(found, arg, services.units))
         return
     now = services.clock.now()
     items = chased(services, now, found)
@@ -72,10 +73,10 @@ async def remind_command(update: Update, context: Context) -> None:
     )
     # A reply to the result is about what was chased: one task's part a note, several ask #N.
     about = list(dict.fromkeys((item.task, item.unit) for item in items))
-    await context.outbox.reply(message, text, about=about, kind="confirmation")
+    await context.outbox.answer(message, text, about=about, kind="confirmation")
 
 
-async def reach_watch(update: Update, context: Context) -> None:
+async def reach_watch(update: Update, context: DubanContext) -> None:
     """A contact who blocks the bot is marked unreachable at once (coordinators told once);
     one who unblocks it or writes to it again receives reminders again."""
     user, chat = update.effective_user, update.effective_chat
@@ -89,7 +90,7 @@ async def reach_watch(update: Update, context: Context) -> None:
     sweep.reachable_again(services, user.id)
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: DubanApp) -> None:
     application.add_handler(CommandHandler("snooze", snooze_command))
     application.add_handler(CommandHandler("remind", remind_command))
     application.add_handler(TypeHandler(Update, reach_watch), group=REACH_GROUP)

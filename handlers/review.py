@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.features import pending, review
 from bot.features.access import Actor
@@ -15,25 +14,26 @@ from bot.features.review import ReviewError
 from bot.reports import review_notices
 from bot.store.records import ReviewRecord
 from bot.telegram import callbacks as cb
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.keyboards import confirm_review_buttons
 from bot.telegram.notices import card_buttons, send_quietly, tell_unit
-from handlers.common import AWAITED_TEXT, Context, actor_of, plain_text, reply
+from handlers.common import AWAITED_TEXT, actor_of, plain_text, reply
 
 log = logging.getLogger(__name__)
 LIST_LIMIT = 10  # cards per /review; each is its own message so each keeps its own buttons
 
 
-async def review_command(update: Update, context: Context) -> None:
+async def review_command(update: Update, context: DubanContext) -> None:
     """/review: pending completion claims and extension requests, each with its buttons."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
     services = context.services
     if not services.is_coordinator(user.id):
-        await context.outbox.reply(message, review_notices.button_answer("forbidden"))
+        await context.outbox.answer(message, review_notices.button_answer("forbidden"))
         return
     pending = review.records(services.store)
-    await context.outbox.reply(message, review_notices.list_text(pending, LIST_LIMIT))
+    await context.outbox.answer(message, review_notices.list_text(pending, LIST_LIMIT))
     for record in pending[:LIST_LIMIT]:
         text, buttons = (
             review_notices.card_text(services, record),
@@ -43,7 +43,7 @@ async def review_command(update: Update, context: Context) -> None:
         await reply(update, context, text, buttons, about=about, kind="review")
 
 
-async def decide_button(update: Update, context: Context) -> None:
+async def decide_button(update: Update, context: DubanContext) -> None:
     """通过 decides at once; 退回 asks for the reason first."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None or query.data is None:
@@ -81,7 +81,7 @@ async def _confirm_without_evidence(update: Update, record: ReviewRecord, verdic
         pass  # a message too old to edit keeps its buttons: the alert said what to do
 
 
-async def _ask_reason(update: Update, context: Context, record: ReviewRecord) -> None:
+async def _ask_reason(update: Update, context: DubanContext, record: ReviewRecord) -> None:
     """After 退回: the next text of the coordinator is the reason."""
     query, user, services = update.callback_query, update.effective_user, context.services
     assert query is not None and user is not None
@@ -96,10 +96,10 @@ async def _ask_reason(update: Update, context: Context, record: ReviewRecord) ->
         message=query.message.message_id if query.message else None,
     )
     await query.answer()
-    await context.outbox.send(user.id, review_notices.ask_reason_text(record))
+    await context.outbox.answer(user.id, review_notices.ask_reason_text(record))
 
 
-async def _drop_buttons(query: Any) -> None:
+async def _drop_buttons(query: CallbackQuery) -> None:
     try:
         await query.edit_message_reply_markup(reply_markup=None)
     except TelegramError:
@@ -107,7 +107,7 @@ async def _drop_buttons(query: Any) -> None:
 
 
 async def _approve(
-    update: Update, context: Context, actor: Actor, record_id: int, supporters: str = "keep"
+    update: Update, context: DubanContext, actor: Actor, record_id: int, supporters: str = "keep"
 ) -> None:
     query = update.callback_query
     assert query is not None
@@ -132,7 +132,9 @@ async def _approve(
     await _announce_decision(context, actor, decision)
 
 
-async def _announce_decision(context: Context, actor: Actor, decision: review.Decision) -> None:
+async def _announce_decision(
+    context: DubanContext, actor: Actor, decision: review.Decision
+) -> None:
     """Tell the unit's contacts the outcome, and the deciding coordinator what happened."""
     record = decision.record
     text = review_notices.notice_text(context.services, decision)
@@ -147,7 +149,7 @@ async def _announce_decision(context: Context, actor: Actor, decision: review.De
     )
 
 
-async def reason_text(update: Update, context: Context, wait: pending.Wait) -> None:
+async def reason_text(update: Update, context: DubanContext, wait: pending.Wait) -> None:
     """The coordinator's refusal reason after 退回: the record is refused and the unit told."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
@@ -159,7 +161,7 @@ async def reason_text(update: Update, context: Context, wait: pending.Wait) -> N
     except ReviewError as err:
         record = review.get(services.store, record_id)
         if err.code in ("no_reason", "reason_too_long") and record is not None:
-            await context.outbox.reply(
+            await context.outbox.answer(
                 message, review_notices.ask_reason_text(record, err.code, **err.info)
             )
             return  # still waiting for a usable reason
@@ -172,12 +174,12 @@ async def reason_text(update: Update, context: Context, wait: pending.Wait) -> N
         except TelegramError:
             pass  # the card may be gone or too old to edit
     if decision.already:
-        await context.outbox.reply(message, review_notices.decided_text(decision))
+        await context.outbox.answer(message, review_notices.decided_text(decision))
         return
     await _announce_decision(context, actor, decision)
 
 
-def register(application: Application) -> None:
+def register(application: DubanApp) -> None:
     """/review and the 通过/退回 buttons (the reason itself arrives through handlers.awaiting)."""
     AWAITED_TEXT["reject"] = reason_text
     application.add_handler(CommandHandler("review", review_command))

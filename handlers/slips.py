@@ -7,32 +7,33 @@ import logging
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.features import onboarding, slips
 from bot.reports.slip import slip_document, slip_file_name
 from bot.telegram import callbacks as cb
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.keyboards import sign_slip_button
 from bot.text.render import render
-from handlers.common import Context, actor_of, plain_text, reply
+from handlers.common import actor_of, plain_text, reply
 
 log = logging.getLogger(__name__)
 RECEIPT_WORDS = ("签收", "receipt")
 
 
 async def _send_slip(
-    update: Update, context: Context, chat_id: int, unit: str, tasks: list[int]
+    update: Update, context: DubanContext, chat_id: int, unit: str, tasks: list[int]
 ) -> None:
     """Number and record the slip, then send it as a document (or say why not)."""
     slip = slips.issue_slip(context.services, unit, tasks, actor=actor_of(update, context))
     if isinstance(slip, slips.SlipRefusal):
-        await context.outbox.send(chat_id, slip.text)
+        await context.outbox.answer(chat_id, slip.text)
         return
     try:
         data = await asyncio.to_thread(slip_document, slip)
     except Exception:  # noqa: BLE001 - the number is taken; tell the coordinator, never fail silently
         log.exception("slip %s not drawn", slip.number)
-        await context.outbox.send(
+        await context.outbox.answer(
             chat_id, render("slip.html.j2", step="failed", number=slip.number)
         )
         return
@@ -55,7 +56,7 @@ async def _send_slip(
     await context.outbox.document(chat_id, data, name, caption=caption)
 
 
-async def slip_command(update: Update, context: Context) -> None:
+async def slip_command(update: Update, context: DubanContext) -> None:
     """A 督办单 for a unit (coordinators; the gate checks), or a paper receipt of one."""
     words, chat = list(context.args or []), update.effective_chat
     assert chat is not None
@@ -71,7 +72,7 @@ async def slip_command(update: Update, context: Context) -> None:
     await _send_slip(update, context, chat.id, unit, tasks)
 
 
-async def make_slip_button(update: Update, context: Context) -> None:
+async def make_slip_button(update: Update, context: DubanContext) -> None:
     """生成督办单 under the note of units nobody can be told: the slip, in the presser's chat."""
     query = update.callback_query
     assert query is not None and query.message is not None
@@ -83,7 +84,7 @@ async def make_slip_button(update: Update, context: Context) -> None:
     await _send_slip(update, context, query.message.chat.id, unit, [])
 
 
-async def slip_signed(update: Update, context: Context) -> None:
+async def slip_signed(update: Update, context: DubanContext) -> None:
     """签收督办单: recorded for the unit the slip was issued to; anyone else is refused."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
@@ -95,7 +96,7 @@ async def slip_signed(update: Update, context: Context) -> None:
     await query.answer(plain_text(text))
 
 
-def register(application: Application) -> None:
+def register(application: DubanApp) -> None:
     application.add_handler(CommandHandler("slip", slip_command))
     application.add_handler(CallbackQueryHandler(make_slip_button, pattern=cb.matches(cb.MakeSlip)))
     application.add_handler(CallbackQueryHandler(slip_signed, pattern=cb.matches(cb.SignSlip)))

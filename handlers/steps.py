@@ -11,18 +11,45 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.features import pending
-from handlers.common import Context, drop_keyboard, plain_text, reply
+from bot.features.pending import Draft
+from bot.telegram.context import DubanApp, DubanContext
+from handlers.common import drop_keyboard, plain_text, reply
 
-Draft = dict[str, Any]
+
+class DialogueStep(StrEnum):
+    """Where a dialogue waits for its next answer. The value is kept in the person's pending
+    record (`Wait.step`), so a restart resumes at the same step: never change one."""
+
+    # 更新进度 (handlers.updates)
+    STATUS = "status"  # the status buttons
+    DETAIL = "detail"  # an optional percentage and note, or 跳过
+    # /activity and /rectify (handlers.dialogue): first the unit, last the files
+    UNIT = "unit"
+    FILES = "files"
+    # /activity (handlers.activity)
+    FORM = "form"
+    CARRIER = "carrier"
+    DATE = "date"
+    TITLE = "title"
+    PEOPLE = "people"
+    FIRMS = "firms"
+    # /rectify (handlers.rectify)
+    FIELD = "field"
+    FOUND = "found"
+    FIXED = "fixed"
+    CASES = "cases"
+
+
 # A step: handle the update with the answers so far (changing them in place); the next step,
 # or None when the dialogue is over.
-Step = Callable[[Update, Context, Draft], Coroutine[Any, Any, str | None]]
+Step = Callable[[Update, DubanContext, Draft], Coroutine[Any, Any, DialogueStep | None]]
 TEXT = filters.TEXT & ~filters.COMMAND
 FILES = filters.PHOTO | filters.Document.ALL
 # A message that names its own task: a reply to a bot message, or one starting with `#N`. A
@@ -34,8 +61,12 @@ class _Waits(filters.MessageFilter):
     """A message from a person whose dialogue `name` waits in this chat at one of `steps`."""
 
     def __init__(
-        self, application: Application, name: str, steps: tuple[str, ...], lapsed: bool = False
-    ) -> None:  # type: ignore[type-arg]
+        self,
+        application: DubanApp,
+        name: str,
+        steps: tuple[DialogueStep, ...],
+        lapsed: bool = False,
+    ) -> None:
         super().__init__(name=f"Waits({name}, {steps}, lapsed={lapsed})")
         self._application = application
         self._name = name
@@ -64,27 +95,29 @@ class Dialogue:
     lapsed_text: Callable[[], str]  # to the next message after the dialogue lapsed
     stale_text: Callable[[], str]  # to a press of a button of a dialogue that is over
 
-    def at(self, application: Application, *steps: str) -> filters.MessageFilter:  # type: ignore[type-arg]
+    def at(self, application: DubanApp, *steps: DialogueStep) -> filters.MessageFilter:
         """Messages that answer one of `steps` (any step when none is named)."""
         return _Waits(application, self.name, steps)
 
     def on_message(
         self,
-        application: Application,  # type: ignore[type-arg]
-        step: str,
+        application: DubanApp,
+        step: DialogueStep,
         message_filter: filters.BaseFilter,
         run: Step,
-    ) -> MessageHandler:  # type: ignore[type-arg]
+    ) -> MessageHandler[DubanContext, None]:
         """`run` for a message matching `message_filter` while the dialogue is at `step`."""
         return MessageHandler(message_filter & self.at(application, step), self.step(run, step))
 
     def on_button(
-        self, step: str, pattern: Callable[[object], bool], run: Step
-    ) -> CallbackQueryHandler:  # type: ignore[type-arg]
+        self, step: DialogueStep, pattern: Callable[[object], bool], run: Step
+    ) -> CallbackQueryHandler[DubanContext, None]:
         """`run` for a press of a button matching `pattern` while the dialogue is at `step`."""
         return CallbackQueryHandler(self.step(run, step), pattern=pattern)
 
-    def begin(self, update: Update, context: Context, step: str, draft: Draft, **wait: Any) -> None:
+    def begin(
+        self, update: Update, context: DubanContext, step: DialogueStep, draft: Draft, **wait: Any
+    ) -> None:
         """Start the dialogue at `step` in this update's chat, replacing any other dialogue."""
         assert update.effective_user is not None and update.effective_chat is not None
         pending.expect(
@@ -99,10 +132,12 @@ class Dialogue:
             **wait,
         )
 
-    def step(self, run: Step, *at: str) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    def step(
+        self, run: Step, *at: DialogueStep
+    ) -> Callable[[Update, DubanContext], Coroutine[Any, Any, None]]:
         """A handler callback that runs `run` while the dialogue is at one of `at`."""
 
-        async def callback(update: Update, context: Context) -> None:
+        async def callback(update: Update, context: DubanContext) -> None:
             services, user = context.services, update.effective_user
             chat = update.effective_chat
             assert user is not None and chat is not None
@@ -145,20 +180,20 @@ class Dialogue:
 
         return callback
 
-    async def _stale(self, update: Update, context: Context) -> None:
+    async def _stale(self, update: Update, context: DubanContext) -> None:
         query = update.callback_query
         if query is not None:
             await query.answer(plain_text(self.stale_text()))  # a toast: no emergency
             await drop_keyboard(update, context)
 
-    async def _lapsed(self, update: Update, context: Context) -> None:
+    async def _lapsed(self, update: Update, context: DubanContext) -> None:
         """The first message after the dialogue lapsed: say so (it is not taken as an answer)."""
         user = update.effective_user
         assert user is not None
         pending.clear(context.services.store, user.id, "dialogue")
         await reply(update, context, self.lapsed_text())
 
-    def lapse_handler(self, application: Application) -> MessageHandler:  # type: ignore[type-arg]
+    def lapse_handler(self, application: DubanApp) -> MessageHandler[DubanContext, None]:
         """Tells the person their dialogue lapsed; register it after the dialogue's steps.
 
         Replies and `#N` messages name their own task, so they go on to be handled as such.

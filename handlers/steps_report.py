@@ -13,20 +13,21 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Literal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, BaseHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.features import campaign, evidence
 from bot.features.access import Actor
 from bot.services import Services
 from bot.telegram import callbacks as cb
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.files import keep_draft_file
 from bot.text import dialogues
-from handlers.common import Context, actor_of
-from handlers.steps import FILES, TEXT, Draft, Step
+from handlers.common import actor_of
+from handlers.steps import FILES, TEXT, DialogueStep, Draft, Step
 from handlers.steps import Dialogue as Steps
 
 log = logging.getLogger(__name__)
@@ -50,28 +51,33 @@ def done_button(dialogue: str) -> InlineKeyboardMarkup:
 
 
 async def answer(
-    update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None = None
+    update: Update, context: DubanContext, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> None:
     """Answer in the dialogue's chat (after acknowledging a pressed button)."""
     if update.callback_query is not None:
         await update.callback_query.answer()
     if update.effective_chat is not None:
-        await context.outbox.send(update.effective_chat.id, text, markup)
+        await context.outbox.answer(update.effective_chat.id, text, markup)
 
 
 def text_of(update: Update) -> str:
     return update.effective_message.text or ""  # type: ignore[union-attr]
 
 
+# The draft keys a button step or a count step keeps its answer under.
+ChoiceKey = Literal["form", "carrier", "field"]
+CountKey = Literal["participants", "enterprises", "identified", "rectified"]
+
+
 def choice_step(
-    key: str,
+    key: ChoiceKey,
     options: tuple[str, ...],
-    next_step: str,
+    next_step: DialogueStep,
     ask: Callable[[str], tuple[str, InlineKeyboardMarkup | None]],
 ) -> Step:
     """A button step: keep the option pressed (`…:N`) under `key`, ask the next question."""
 
-    async def step(update: Update, context: Context, draft: Draft) -> str | None:
+    async def step(update: Update, context: DubanContext, draft: Draft) -> DialogueStep | None:
         value = options[cb.button_of(update, cb.Choice).option % len(options)]
         draft[key] = value
         await answer(update, context, *ask(value))
@@ -81,15 +87,15 @@ def choice_step(
 
 
 def count_step(
-    key: str,
-    this_step: str,
-    next_step: str,
+    key: CountKey,
+    this_step: DialogueStep,
+    next_step: DialogueStep,
     ask: Callable[[], str],
     markup: InlineKeyboardMarkup | None = None,
 ) -> Step:
     """A typed count: kept under `key` and the next question asked, or asked again."""
 
-    async def step(update: Update, context: Context, draft: Draft) -> str | None:
+    async def step(update: Update, context: DubanContext, draft: Draft) -> DialogueStep | None:
         count = campaign.parse_count(text_of(update))
         if count is None:
             await answer(update, context, dialogues.dialogue("bad_number"))
@@ -121,7 +127,7 @@ class Report:
             stale_text=partial(dialogues.dialogue, "stale", command=command),
         )
 
-    async def begin(self, update: Update, context: Context) -> None:
+    async def begin(self, update: Update, context: DubanContext) -> None:
         """The command: pick the unit, or ask for it (a stranger is refused)."""
         actor = actor_of(update, context)
         if actor.is_stranger:
@@ -134,14 +140,16 @@ class Report:
         elif actor.units:
             prompt = dialogues.dialogue("ask_unit")
             await answer(update, context, prompt, buttons(self.prefix, "u", list(actor.units), 1))
-            step = "unit"
+            step = DialogueStep.UNIT
         else:
             await answer(update, context, dialogues.dialogue("ask_unit", typed=True))
-            step = "unit"
+            step = DialogueStep.UNIT
         if step is not None:
             self.steps.begin(update, context, step, draft)
 
-    async def unit_button(self, update: Update, context: Context, draft: Draft) -> str | None:
+    async def unit_button(
+        self, update: Update, context: DubanContext, draft: Draft
+    ) -> DialogueStep | None:
         """The unit picked by a contact of several units."""
         query = update.callback_query
         assert query is not None
@@ -153,7 +161,9 @@ class Report:
         draft["unit"] = actor.units[index]
         return await self.start(update, context, draft)
 
-    async def unit_text(self, update: Update, context: Context, draft: Draft) -> str | None:
+    async def unit_text(
+        self, update: Update, context: DubanContext, draft: Draft
+    ) -> DialogueStep | None:
         """A coordinator types the unit reported for."""
         services = context.services
         text = text_of(update).strip()
@@ -163,39 +173,47 @@ class Report:
             await answer(
                 update, context, dialogues.dialogue("bad_unit", text=text, suggestion=suggestion)
             )
-            return "unit"
+            return DialogueStep.UNIT
         draft["unit"] = unit.name
         return await self.start(update, context, draft)
 
-    async def file(self, update: Update, context: Context, draft: Draft) -> str | None:
+    async def file(
+        self, update: Update, context: DubanContext, draft: Draft
+    ) -> DialogueStep | None:
         """A photo or file at the last step, kept as evidence of the dialogue's task."""
         await _keep_file(update, context, draft, self.files_task(draft), self.prefix)
-        return "files"
+        return DialogueStep.FILES
 
-    async def files_text(self, update: Update, context: Context, draft: Draft) -> str | None:
+    async def files_text(
+        self, update: Update, context: DubanContext, draft: Draft
+    ) -> DialogueStep | None:
         """Other text at the files step: remind how to finish."""
         await answer(update, context, self.files_prompt(), done_button(self.prefix))
-        return "files"
+        return DialogueStep.FILES
 
-    async def done(self, update: Update, context: Context, draft: Draft) -> str | None:
+    async def done(
+        self, update: Update, context: DubanContext, draft: Draft
+    ) -> DialogueStep | None:
         """完成 (button or word): store the report and end the dialogue."""
         text = self.finish(context.services, actor_of(update, context), draft)
         await answer(update, context, text)
         return None
 
-    def register(self, application: Application, own: list[BaseHandler[Any, Any, Any]]) -> None:  # type: ignore[type-arg]
+    def register(
+        self, application: DubanApp, own: list[BaseHandler[Update, DubanContext, None]]
+    ) -> None:
         """The command, the unit step, the report's `own` steps, the files step, the lapse."""
         p, s = self.prefix, self.steps
         done_word = TEXT & filters.Regex(f"^({'|'.join(DONE_WORDS)})$")
         for handler in [
             CommandHandler(self.command, self.begin),
-            s.on_button("unit", cb.choices(p, "u"), self.unit_button),
-            s.on_message(application, "unit", TEXT, self.unit_text),
+            s.on_button(DialogueStep.UNIT, cb.choices(p, "u"), self.unit_button),
+            s.on_message(application, DialogueStep.UNIT, TEXT, self.unit_text),
             *own,
-            s.on_message(application, "files", FILES, self.file),
-            s.on_button("files", cb.finish_of(p), self.done),
-            s.on_message(application, "files", done_word, self.done),
-            s.on_message(application, "files", TEXT, self.files_text),
+            s.on_message(application, DialogueStep.FILES, FILES, self.file),
+            s.on_button(DialogueStep.FILES, cb.finish_of(p), self.done),
+            s.on_message(application, DialogueStep.FILES, done_word, self.done),
+            s.on_message(application, DialogueStep.FILES, TEXT, self.files_text),
             s.lapse_handler(application),
         ]:
             application.add_handler(handler)
@@ -203,7 +221,7 @@ class Report:
 
 # -- files inside a dialogue --------------------------------------------------------------
 async def _keep_file(
-    update: Update, context: Context, files: Draft, task_id: int, prefix: str
+    update: Update, context: DubanContext, files: Draft, task_id: int, prefix: str
 ) -> None:
     """Download a photo or file and keep it as evidence of the task for the draft's unit."""
     message = update.effective_message
@@ -214,17 +232,17 @@ async def _keep_file(
     try:
         ref = await keep_draft_file(context, services, actor, message, task_id, files["unit"])
     except evidence.EvidenceError as err:
-        await context.outbox.reply(
+        await context.outbox.answer(
             message, dialogues.dialogue("photo_failed", reason=err.code), done_button(prefix)
         )
         return
     except TelegramError as err:
         log.warning("dialogue file download failed: %s", err)
-        await context.outbox.reply(
+        await context.outbox.answer(
             message, dialogues.dialogue("photo_failed", reason="download"), done_button(prefix)
         )
         return
     files["files"].append(ref)
-    await context.outbox.reply(
+    await context.outbox.answer(
         message, dialogues.dialogue("photo_saved", count=len(files["files"])), done_button(prefix)
     )

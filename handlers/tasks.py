@@ -7,20 +7,21 @@ nothing piles up in the chat, and only one keyboard per list is ever live.
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.features.access import Actor
-from bot.features.updates import UpdateError, parse_task_number
+from bot.features.access import Actor, Refusal
+from bot.features.updates import parse_task_number
 from bot.reports.cards import Card, cards_for, mytasks_intro, task_detail, task_list
 from bot.telegram import callbacks as cb
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.keyboards import task_actions, task_card_buttons, task_list_buttons
 from bot.telegram.outbox import About
 from bot.text.render import render
-from handlers.common import Context, actor_of, plain_text, reply, today
+from handlers.common import actor_of, plain_text, reply, today
 
 
 def list_message(
-    context: Context, actor: Actor, page: int = 0
+    context: DubanContext, actor: Actor, page: int = 0
 ) -> tuple[str, InlineKeyboardMarkup | None, list[About]]:
     """The text, buttons and tasks of page `page` of the actor's /mytasks list."""
     services = context.services
@@ -33,7 +34,7 @@ def list_message(
     return lst.text, task_list_buttons(lst.tasks, lst.page, lst.pages), about
 
 
-def _actor_cards(context: Context, actor: Actor, task_id: int) -> list[Card]:
+def _actor_cards(context: DubanContext, actor: Actor, task_id: int) -> list[Card]:
     return [c for c in cards_for(context.services, actor, today(context)) if c.task.id == task_id]
 
 
@@ -41,20 +42,20 @@ def _can_finish(cards: list[Card]) -> bool:
     return any(c.open and c.state.get("claim") != "pending" for c in cards)
 
 
-async def mytasks(update: Update, context: Context) -> None:
+async def mytasks(update: Update, context: DubanContext) -> None:
     """The unit's open tasks in one message, most urgent first, a `#N` button each."""
     text, markup, about = list_message(context, actor_of(update, context))
     await reply(update, context, text, markup, about=about, kind="digest")
 
 
-async def more_tasks(update: Update, context: Context) -> None:
+async def more_tasks(update: Update, context: DubanContext) -> None:
     """更多… under a digest: the /mytasks list as a new message."""
     assert update.callback_query is not None
     await update.callback_query.answer()
     await mytasks(update, context)
 
 
-async def list_page(update: Update, context: Context) -> None:
+async def list_page(update: Update, context: DubanContext) -> None:
     """◀ ▶ or ↩: the message shows a page of the list."""
     query, button = update.callback_query, cb.button_of(update, cb.TaskListPage)
     assert query is not None and query.message is not None
@@ -65,7 +66,7 @@ async def list_page(update: Update, context: Context) -> None:
     )
 
 
-async def open_card(update: Update, context: Context) -> None:
+async def open_card(update: Update, context: DubanContext) -> None:
     """`#N`: the message becomes task N's card with its actions and ↩ back to the list."""
     query, button = update.callback_query, cb.button_of(update, cb.OpenCard)
     assert query is not None and query.message is not None
@@ -95,12 +96,12 @@ async def open_card(update: Update, context: Context) -> None:
     )
 
 
-async def task(update: Update, context: Context) -> None:
+async def task(update: Update, context: DubanContext) -> None:
     """One task: every responsible unit's status, the recent history, and the unit's actions."""
     services = context.services
     try:
         task_id = parse_task_number(context.args[0] if context.args else None)
-    except UpdateError as exc:
+    except Refusal as exc:
         known = exc.reason == "unknown_task"  # a number longer than any task's: said as written
         await reply(update, context, exc.text if known else render("usage.html.j2", what="task"))
         return
@@ -118,7 +119,7 @@ async def task(update: Update, context: Context) -> None:
     await reply(update, context, text, markup, about=about, kind="detail")
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: DubanApp) -> None:
     application.add_handler(CommandHandler("mytasks", mytasks))
     application.add_handler(CommandHandler("task", task))
     application.add_handler(CallbackQueryHandler(open_card, pattern=cb.matches(cb.OpenCard)))

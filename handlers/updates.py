@@ -6,14 +6,13 @@ from functools import partial
 from typing import Any
 
 from telegram import MaybeInaccessibleMessage, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain.status import STATUS_LABELS
 from bot.features.access import Refusal, authorize
 from bot.features.mentions import leading_task
 from bot.features.updates import (
     Outcome,
-    UpdateError,
     parse_detail,
     parse_update_command,
     reply_target,
@@ -25,33 +24,26 @@ from bot.features.updates import (
 from bot.store.records import PartStatus
 from bot.telegram import callbacks as cb
 from bot.telegram import notices
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.keyboards import skip_button, status_choice, undo_button
 from bot.text.render import render
-from handlers.common import (
-    Context,
-    actor_of,
-    command_rest,
-    drop_keyboard,
-    keep_and_ask,
-    plain_text,
-    reply,
-)
-from handlers.steps import TEXT, Dialogue, Draft
+from handlers.common import actor_of, command_rest, drop_keyboard, keep_and_ask, plain_text, reply
+from handlers.steps import TEXT, Dialogue, DialogueStep, Draft
 
 
-async def update_command(update: Update, context: Context) -> None:
+async def update_command(update: Update, context: DubanContext) -> None:
     """`/update N [UNIT] STATUS [P%] [note]` or `/update N 本月无`: records it and says what."""
     assert update.message is not None
     services = context.services
     try:
         form = parse_update_command(command_rest(update.message), services.units)
-    except UpdateError as exc:
+    except Refusal as exc:
         await reply(update, context, exc.text)
         return
     await report(update, context, submit_form(services, actor_of(update, context), form))
 
 
-async def report(update: Update, context: Context, result: Outcome | str) -> None:
+async def report(update: Update, context: DubanContext, result: Outcome | Refusal) -> None:
     """Answer in this chat with what was recorded (bot.telegram.notices.report)."""
     assert update.effective_chat is not None
     await notices.report(context, update.effective_chat.id, actor_of(update, context), result)
@@ -65,7 +57,7 @@ def _task_of(update: Update) -> int:
 
 
 def _card_unit(
-    context: Context, message: MaybeInaccessibleMessage | None, task_id: int
+    context: DubanContext, message: MaybeInaccessibleMessage | None, task_id: int
 ) -> str | None:
     """The unit a card or reminder was about, if the bot remembers that message."""
     if message is None:
@@ -85,7 +77,7 @@ UPDATE = Dialogue(
 )
 
 
-async def ask_status(update: Update, context: Context) -> None:
+async def ask_status(update: Update, context: DubanContext) -> None:
     """更新进度: ask for the status with buttons (the unit is the card's)."""
     query, task_id = update.callback_query, _task_of(update)
     assert query is not None
@@ -96,7 +88,7 @@ async def ask_status(update: Update, context: Context) -> None:
     if isinstance(grant, Refusal):
         await query.answer(plain_text(grant.text), show_alert=True)
         return
-    UPDATE.begin(update, context, "status", {"task": task_id, "unit": grant.unit})
+    UPDATE.begin(update, context, DialogueStep.STATUS, {"task": task_id, "unit": grant.unit})
     await query.answer()
     await drop_keyboard(update, context)  # the card is used: its buttons would now be stale
     text = render(
@@ -107,13 +99,13 @@ async def ask_status(update: Update, context: Context) -> None:
     await reply(update, context, text, status_choice(task_id), about=about, kind="prompt")
 
 
-async def got_status(update: Update, context: Context, draft: Draft) -> str | None:
+async def got_status(update: Update, context: DubanContext, draft: Draft) -> DialogueStep | None:
     """A status was chosen: ask for an optional percentage and note."""
     query, button = update.callback_query, cb.button_of(update, cb.PickStatus)
     assert query is not None
     if draft["task"] != button.task or button.status not in STATUS_LABELS:
         await query.answer(plain_text(_stale_text()))
-        return "status"
+        return DialogueStep.STATUS
     await query.answer()
     await drop_keyboard(update, context)
     task, unit = context.services.store.task(button.task), draft["unit"]
@@ -122,23 +114,23 @@ async def got_status(update: Update, context: Context, draft: Draft) -> str | No
     )
     about = [(button.task, unit)]
     sent = await reply(update, context, text, skip_button(button.task), about=about, kind="prompt")
-    draft.update(status=button.status, prompt=sent[-1].message_id)
-    return "detail"
+    draft["status"], draft["prompt"] = button.status, sent[-1].message_id
+    return DialogueStep.DETAIL
 
 
-async def got_detail(update: Update, context: Context, draft: Draft) -> str | None:
+async def got_detail(update: Update, context: DubanContext, draft: Draft) -> DialogueStep | None:
     """The percentage and note of the dialogue: record the update."""
     assert update.message is not None
     try:
         percent, note = parse_detail(update.message.text or "")
-    except UpdateError as exc:
+    except Refusal as exc:
         await reply(update, context, exc.text)
-        return "detail"
+        return DialogueStep.DETAIL
     await _finish(update, context, draft, percent=percent, note=note)
     return None
 
 
-async def skip_detail(update: Update, context: Context, draft: Draft) -> str | None:
+async def skip_detail(update: Update, context: DubanContext, draft: Draft) -> DialogueStep | None:
     """跳过: record the status alone."""
     assert update.callback_query is not None
     await update.callback_query.answer()
@@ -146,16 +138,16 @@ async def skip_detail(update: Update, context: Context, draft: Draft) -> str | N
     return None
 
 
-async def _finish(update: Update, context: Context, draft: Draft, **detail: Any) -> None:
+async def _finish(update: Update, context: DubanContext, draft: Draft, **detail: Any) -> None:
     actor, services = actor_of(update, context), context.services
     chat = update.effective_chat
     if chat is not None:  # 跳过 under the prompt is spent now
         await context.outbox.drop_keyboard(chat.id, int(draft["prompt"]))
-    result = submit(services, actor, draft["task"], draft["unit"], status=draft["status"], **detail)
+    result = submit(services, actor, draft["task"], draft["unit"], status=PartStatus(draft["status"]), **detail)
     await report(update, context, result)
 
 
-async def mark_done(update: Update, context: Context) -> None:
+async def mark_done(update: Update, context: DubanContext) -> None:
     """标记完成: a supporter's part is done; a lead's becomes a claim for review."""
     query, task_id = update.callback_query, _task_of(update)
     assert query is not None
@@ -168,7 +160,7 @@ async def mark_done(update: Update, context: Context) -> None:
     await report(update, context, result)
 
 
-async def reply_note(update: Update, context: Context) -> None:
+async def reply_note(update: Update, context: DubanContext) -> None:
     """A text reply to a bot message about task N: an update note on N for that unit."""
     message = update.message
     assert message is not None and message.reply_to_message is not None
@@ -178,8 +170,8 @@ async def reply_note(update: Update, context: Context) -> None:
     if target is None:  # a digest or list: keep the text, ask which task
         await keep_and_ask(context, message, refs)
         return
-    if isinstance(target, str):
-        await reply(update, context, target)
+    if isinstance(target, Refusal):
+        await reply(update, context, target.text)
         return
     task_id, unit, note = target
     await report(
@@ -187,7 +179,7 @@ async def reply_note(update: Update, context: Context) -> None:
     )
 
 
-async def mention_note(update: Update, context: Context) -> None:
+async def mention_note(update: Update, context: DubanContext) -> None:
     """`#18 今天完成了初稿` in a private chat from a bound contact: a note on #18."""
     message = update.message
     assert message is not None
@@ -208,7 +200,7 @@ async def mention_note(update: Update, context: Context) -> None:
     )
 
 
-async def group_note(update: Update, context: Context) -> None:
+async def group_note(update: Update, context: DubanContext) -> None:
     """`#24 …` from a bound contact in a group: recorded, and acknowledged there briefly (a
     short reply while the group's pace has room, else a reaction)."""
     message = update.message
@@ -227,8 +219,8 @@ async def group_note(update: Update, context: Context) -> None:
         await context.outbox.acknowledge(message, text)
         return
     result = submit_note(context.services, actor, mention.task, None, mention.rest)
-    if isinstance(result, str):
-        await context.outbox.acknowledge(message, result)
+    if isinstance(result, Refusal):
+        await context.outbox.acknowledge(message, result.text)
         return
     markup = undo_button(result.undo) if result.undo else None
     about = [(result.task.id, result.unit)]
@@ -237,7 +229,7 @@ async def group_note(update: Update, context: Context) -> None:
     await notices.follow_up(context, actor, result)
 
 
-async def undo_note(update: Update, context: Context) -> None:
+async def undo_note(update: Update, context: DubanContext) -> None:
     """撤销 under a plain note's confirmation: what it stated is put back, its words stay."""
     query, button = update.callback_query, cb.button_of(update, cb.UndoStated)
     assert query is not None
@@ -253,7 +245,7 @@ async def undo_note(update: Update, context: Context) -> None:
 class RepliesToKnownMessage(filters.MessageFilter):
     """A reply to a bot message the store knows is about a task (a card, reminder, detail)."""
 
-    def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
+    def __init__(self, application: DubanApp) -> None:
         super().__init__(name="RepliesToKnownMessage")
         self._application = application
 
@@ -265,14 +257,14 @@ class RepliesToKnownMessage(filters.MessageFilter):
         return bool(services.store.message_refs(target.chat.id, target.message_id))
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: DubanApp) -> None:
     application.add_handler(CommandHandler("update", update_command))
     # 更新进度 → status buttons → percentage and note (or 跳过), on the person's pending record.
     for handler in [
         CallbackQueryHandler(ask_status, pattern=cb.matches(cb.UpdateTask)),
-        UPDATE.on_button("status", cb.matches(cb.PickStatus), got_status),
-        UPDATE.on_message(application, "detail", TEXT, got_detail),
-        UPDATE.on_button("detail", cb.matches(cb.SkipNote), skip_detail),
+        UPDATE.on_button(DialogueStep.STATUS, cb.matches(cb.PickStatus), got_status),
+        UPDATE.on_message(application, DialogueStep.DETAIL, TEXT, got_detail),
+        UPDATE.on_button(DialogueStep.DETAIL, cb.matches(cb.SkipNote), skip_detail),
         UPDATE.lapse_handler(application),
     ]:
         application.add_handler(handler)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.features import summary_posts
 from bot.reports import report, views
@@ -18,11 +18,12 @@ from bot.reports.chart import chart_safely
 from bot.reports.summary import messages_of
 from bot.services import Services
 from bot.telegram import callbacks as cb
+from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.keyboards import overview_buttons, status_card_buttons, view_buttons
 from bot.telegram.outbox import About
 from bot.telegram.publish import publisher
 from bot.text.render import render
-from handlers.common import Context, actor_of, plain_text, reply, today
+from handlers.common import actor_of, plain_text, reply, today
 
 log = logging.getLogger(__name__)
 _TASK_ARG = re.compile(r"^[#＃]?\s*(\d+)$")
@@ -32,7 +33,7 @@ def _note(what: str, **ctx: object) -> str:
     return render("views_note.html.j2", what=what, **ctx)
 
 
-async def _coordinator(update: Update, context: Context) -> bool:
+async def _coordinator(update: Update, context: DubanContext) -> bool:
     """True for a coordinator; anyone else gets a short refusal (the gate normally stops them).
 
     A pressed button is refused with a toast: view buttons only change what a message shows."""
@@ -92,7 +93,7 @@ def render_view(
     return found.text, markup, list(found.about)
 
 
-async def status_command(update: Update, context: Context) -> None:
+async def status_command(update: Update, context: DubanContext) -> None:
     """/status: the overview; /status N: one task; /status UNIT: one unit."""
     if not await _coordinator(update, context):
         return
@@ -124,13 +125,13 @@ async def status_command(update: Update, context: Context) -> None:
     await _show(update, context, f"u{index}")
 
 
-async def _show(update: Update, context: Context, view: str) -> None:
+async def _show(update: Update, context: DubanContext, view: str) -> None:
     """The first page of a view as a new message, remembered with the task(s) it lists."""
     text, markup, about = render_view(context.services, view, 0)
     await reply(update, context, text, markup, about=about, kind="view")
 
 
-async def overdue_command(update: Update, context: Context) -> None:
+async def overdue_command(update: Update, context: DubanContext) -> None:
     """/overdue: overdue work by lead unit, paged."""
     if not await _coordinator(update, context):
         return
@@ -139,7 +140,7 @@ async def overdue_command(update: Update, context: Context) -> None:
 
 async def _edit_pressed(
     update: Update,
-    context: Context,
+    context: DubanContext,
     text: str,
     markup: InlineKeyboardMarkup | None,
     about: list[About],
@@ -156,7 +157,7 @@ async def _edit_pressed(
     await query.answer(None if edited else plain_text(_note("expired")))
 
 
-async def page_button(update: Update, context: Context) -> None:
+async def page_button(update: Update, context: DubanContext) -> None:
     """◀/▶ under a paged view, or ↩ under a card opened from it: the message shows that page."""
     if not await _coordinator(update, context):
         return
@@ -165,7 +166,7 @@ async def page_button(update: Update, context: Context) -> None:
     await _edit_pressed(update, context, text, markup, about, "view")
 
 
-async def card_button(update: Update, context: Context) -> None:
+async def card_button(update: Update, context: DubanContext) -> None:
     """`#N` under a /status UNIT or /overdue page: the message becomes task N's card, with
     ↩ back to that page (and ◀ ▶ over the task's units when they take several pages)."""
     if not await _coordinator(update, context):
@@ -180,13 +181,13 @@ async def card_button(update: Update, context: Context) -> None:
     await _edit_pressed(update, context, found.text, markup, list(found.about), "card")
 
 
-async def noop_button(update: Update, context: Context) -> None:
+async def noop_button(update: Update, context: DubanContext) -> None:
     """The page counter button does nothing."""
     if update.callback_query is not None:
         await update.callback_query.answer()
 
 
-async def summary_command(update: Update, context: Context) -> None:
+async def summary_command(update: Update, context: DubanContext) -> None:
     """/summary: post the weekly summary now; /summary preview: show it only to me."""
     if not await _coordinator(update, context):
         return
@@ -199,13 +200,13 @@ async def summary_command(update: Update, context: Context) -> None:
         return
     if preview and user is not None:
         try:
-            await context.outbox.send(user.id, _note("summary_preview"))
+            await context.outbox.answer(user.id, _note("summary_preview"))
         except Forbidden:  # asked in a group by a coordinator who never opened a private chat
             await reply(update, context, _note("preview_needs_private"))
             return
         data, texts = messages_of(services, today(context))
         for text in texts:
-            await context.outbox.send(user.id, text)
+            await context.outbox.answer(user.id, text)
         png = await chart_safely(services, today(context), data)
         if png is not None:
             try:
@@ -225,7 +226,7 @@ async def summary_command(update: Update, context: Context) -> None:
     await reply(update, context, _note("summary_posted" if ok else "summary_failed"))
 
 
-async def export_command(update: Update, context: Context) -> None:
+async def export_command(update: Update, context: DubanContext) -> None:
     """/export: the Excel progress report as a document."""
     if not await _coordinator(update, context):
         return
@@ -250,7 +251,7 @@ async def export_command(update: Update, context: Context) -> None:
             )
 
 
-def register(application: Application) -> None:
+def register(application: DubanApp) -> None:
     application.add_handler(CommandHandler("status", status_command))
     application.add_handler(CommandHandler("overdue", overdue_command))
     application.add_handler(CommandHandler("summary", summary_command))

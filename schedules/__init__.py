@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application
-
+from bot.telegram.context import DubanApp
 from schedules import tick
 
 
-def schedule_all(application: Application) -> None:  # type: ignore[type-arg]
+def schedule_all(application: DubanApp) -> None:
     """Set up the one tick job: the reminder sweep, then the weekly summary."""
     tick.schedule(application)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, time
-from typing import Any
 
 from bot.store.backup import make_backup, prune, snapshot_bytes
+from bot.telegram.context import DubanApp
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def backup_due(now: datetime, at: str, done_today: bool) -> bool:
     return not done_today and now.time() >= time(hour, minute)
 
 
-async def backup_tick(application: Any) -> str | None:
+async def backup_tick(application: DubanApp) -> str | None:
     """Make today's backup if it is due; the archive's path, or None."""
     services = application.bot_data.get("services")
     if services is None or services.store.read_only:

@@ -7,16 +7,15 @@ that what they wrote was not recorded, the question's buttons are removed, the w
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from bot.features import pending
-from bot.telegram.context import OUTBOX
+from bot.telegram.context import OUTBOX, DubanApp
 from bot.text.render import render
 
 log = logging.getLogger(__name__)
 
 
-async def lapse_tick(application: Any) -> int:
+async def lapse_tick(application: DubanApp) -> int:
     """Tell each person whose kept input lapsed; how many were told."""
     services = application.bot_data.get("services")
     outbox = application.bot_data.get(OUTBOX)
@@ -39,5 +38,5 @@ async def lapse_tick(application: Any) -> int:
         chat = wait["chat"] or user_id
         if wait["message"]:
             await outbox.drop_keyboard(chat, wait["message"])
-        await outbox.tell(chat, text)
+        await outbox.notify(chat, text)
     return len(lapsed)

@@ -8,13 +8,15 @@ on Saturday).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+
+from telegram import Bot
 
 from bot.config import Settings
 from bot.domain.status import week_key
 from bot.features import summary_posts
 from bot.services import Services
-from bot.telegram.context import OUTBOX, SERVICES
+from bot.telegram.context import OUTBOX, SERVICES, DubanApp
+from bot.telegram.outbox import Outbox
 from bot.telegram.publish import publisher
 
 LATE_AFTER = timedelta(minutes=5)  # a post this long after its slot is marked late
@@ -35,7 +37,7 @@ def due_week(settings: Settings, now: datetime) -> str | None:
     return week_key(now.astimezone(settings.timezone).date())
 
 
-async def post_weekly_summary(sender: Any, services: Services) -> bool:
+async def post_weekly_summary(sender: Bot | Outbox, services: Services) -> bool:
     """Post this week's summary if its slot has passed and it has not gone out; True if posted."""
     settings = services.settings
     chat_id = settings.summary_chat_id
@@ -49,7 +51,7 @@ async def post_weekly_summary(sender: Any, services: Services) -> bool:
     )
 
 
-async def summary_tick(application: Any) -> None:
+async def summary_tick(application: DubanApp) -> None:
     """The tick job's call: post the weekly summary when it is due."""
     services = application.bot_data.get(SERVICES)
     if services is None:

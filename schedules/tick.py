@@ -9,15 +9,14 @@ rehearsal leaves the event loop time for updates. It follows speed changes made 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import cast
 
 from telegram.ext import Job
 
 from bot.config import make_clock
-from bot.domain.clock import RehearsalClock
+from bot.domain.clock import Clock, RehearsalClock
 from bot.features import sweep
-from bot.telegram.context import OUTBOX, SERVICES
-from bot.telegram.context import DubanContext as Context
+from bot.telegram.context import OUTBOX, SERVICES, DubanApp, DubanContext
 from bot.telegram.courier import courier
 from schedules import summary
 from schedules.backup import backup_tick
@@ -38,12 +37,12 @@ def interval_for(speed: float, rehearsal: bool = False) -> float:
     return min(longest, max(0.2, 60.0 / speed)) if speed > 0 else longest
 
 
-def clock_interval(clock: Any) -> float:
+def clock_interval(clock: Clock) -> float:
     """The tick interval for this clock (a RehearsalClock is a rehearsal, whatever its speed)."""
     return interval_for(float(clock.speed), rehearsal=isinstance(clock, RehearsalClock))
 
 
-def _interval(application: Any) -> float:
+def _interval(application: DubanApp) -> float:
     services = application.bot_data.get("services")
     if services is not None:
         return clock_interval(services.clock)
@@ -51,14 +50,16 @@ def _interval(application: Any) -> float:
     return clock_interval(make_clock(settings)) if settings is not None else 60.0
 
 
-def schedule(application: Any) -> Job[Any]:
+def schedule(application: DubanApp) -> Job[DubanContext]:
     """Register the tick job on the application's JobQueue."""
-    for old in application.job_queue.get_jobs_by_name(JOB_NAME):
+    jobs = application.job_queue
+    assert jobs is not None  # the job-queue extra is a dependency (pyproject.toml)
+    for old in jobs.get_jobs_by_name(JOB_NAME):
         old.schedule_removal()
     interval = _interval(application)
     # The first tick comes one interval after start, not at once: a restart's catch-up is
     # the same sweep a minute later, and the bot has finished starting by then.
-    return application.job_queue.run_repeating(
+    return jobs.run_repeating(
         tick,
         interval=interval,
         first=interval,
@@ -67,13 +68,13 @@ def schedule(application: Any) -> Job[Any]:
     )
 
 
-async def reminder_sweep(application: Any) -> sweep.SweepReport:
+async def reminder_sweep(application: DubanApp) -> sweep.SweepReport:
     """The sweep's part of a tick: the feature, delivered through the application's outbox."""
     services = application.bot_data[SERVICES]
     return await sweep.sweep(courier(application.bot_data[OUTBOX], services), services)
 
 
-async def run_once(application: Any) -> None:
+async def run_once(application: DubanApp) -> None:
     """One tick: the sweep, then the weekly summary; each fails alone."""
     if application.bot_data.get("services") is None:
         return  # post_init has not run yet
@@ -95,9 +96,9 @@ async def run_once(application: Any) -> None:
         log.exception("summary tick failed")
 
 
-async def tick(context: Context) -> None:
+async def tick(context: DubanContext) -> None:
     """The job callback; also re-times itself when the rehearsal clock's speed changed."""
-    await run_once(context.application)
+    await run_once(cast(DubanApp, context.application))  # PTB types it loosely
     job = context.job
     services = context.application.bot_data.get("services")
     if job is None or services is None:

@@ -24,7 +24,6 @@ from typing import Any
 
 import pytest
 from telegram import Update
-from telegram.ext import Application
 
 from bot.config import Settings, load_settings
 from bot.domain.calendar import WorkCalendar
@@ -33,6 +32,7 @@ from bot.domain.units import Directory
 from bot.services import Services, open_services
 from bot.store import Store
 from bot.telegram.app import build_application
+from bot.telegram.context import DubanApp
 from bot.telegram.intake import intake_processor
 from sandbox.botapi import BotApiServer
 
@@ -56,7 +56,7 @@ def _key(update: object) -> Hashable | None:
     return ("u", update.update_id)
 
 
-class TrackedApplication(Application):  # type: ignore[type-arg]
+class TrackedApplication(DubanApp):
     """An Application that reports each update it has finished processing."""
 
     async def process_update(self, update: object) -> None:
@@ -186,7 +186,7 @@ class ChatEnv:
         self.clock = clock
         self.extra_env = env
         self.tracker = Tracker()
-        self.app: Application | None = None  # type: ignore[type-arg]
+        self.app: DubanApp | None = None
         self.services: Services | None = None
         self.people: dict[int, Person] = {}
 

@@ -17,10 +17,9 @@ from bot.domain.clock import FixedClock
 from bot.domain.dates import parse_chinese_date, parse_duration_or_date
 from bot.domain.status import parse_status
 from bot.features import campaign, chase, extensions, kpis, metrics, snooze, updates
-from bot.features.access import Actor
+from bot.features.access import Actor, Refusal
 from bot.features.evidence import task_in_caption
 from bot.features.review import ReviewError
-from bot.features.updates import UpdateError
 from bot.services import Services, open_services
 from handlers.common import task_unit_args
 from tests.harness import COORDINATOR, START, ChatEnv
@@ -79,7 +78,7 @@ def test_update_arguments_are_a_form_or_a_refusal(text: str, services: Services)
     ):
         try:
             value = parse()
-        except UpdateError as exc:
+        except Refusal as exc:
             assert exc.text.strip()
             continue
         form = value
@@ -88,12 +87,12 @@ def test_update_arguments_are_a_form_or_a_refusal(text: str, services: Services)
             assert form.task_id < 10**updates.TASK_NO_DIGITS
     answer = updates.reply_target([(18, "区司法局"), (20, None)], text)
     # None: it names no task of the two, so it is kept and the person asked which
-    assert answer is None or (isinstance(answer, (str, tuple)) and answer)
+    assert answer is None or (isinstance(answer, tuple) and answer) or answer.text
     if answer is None:
         assert updates.reply_target([(18, "区司法局")], text) is not None
     try:
         form = updates.parse_note(text)
-    except UpdateError as exc:
+    except Refusal as exc:
         assert exc.text.strip()
     else:
         assert form.percent is None or 0 <= form.percent <= 100

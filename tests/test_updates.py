@@ -9,10 +9,9 @@ import pytest
 
 from bot.domain.units import Directory
 from bot.features import review
-from bot.features.access import Actor, Grant
+from bot.features.access import Actor, Grant, Refusal
 from bot.features.updates import (
     NOTE_LIMIT,
-    UpdateError,
     UpdateForm,
     apply_update,
     parse_detail,
@@ -81,7 +80,7 @@ def test_parse_update_command(text: str, form: UpdateForm, directory: Directory)
     ],
 )
 def test_parse_update_command_errors(text: str, reason: str, directory: Directory) -> None:
-    with pytest.raises(UpdateError) as err:
+    with pytest.raises(Refusal) as err:
         parse_update_command(text, directory)
     assert err.value.reason == reason
     assert err.value.text  # a short Chinese answer saying what would work
@@ -91,7 +90,7 @@ def test_parse_detail() -> None:
     assert parse_detail("60% 已完成初稿") == (60, "已完成初稿")
     assert parse_detail("60") == (60, None)
     assert parse_detail("只写说明") == (None, "只写说明")
-    with pytest.raises(UpdateError):
+    with pytest.raises(Refusal):
         parse_detail("101%")
 
 
@@ -141,7 +140,7 @@ def test_nil_return(services: Services) -> None:
 
 
 def test_nil_return_refused_for_one_off_task(services: Services) -> None:
-    with pytest.raises(UpdateError) as err:
+    with pytest.raises(Refusal) as err:
         apply_update(services, ALICE, Grant(18, "区司法局"), nil_return=True)
     assert err.value.reason == "nil_not_periodic"
     assert services.store.events(task=18, unit="区司法局") == []
@@ -153,7 +152,7 @@ def test_nil_return_refused_for_one_off_task(services: Services) -> None:
 )
 def test_nothing_half_stored(services: Services, fields: dict, reason: str) -> None:
     before = services.store.event_count()
-    with pytest.raises(UpdateError) as err:
+    with pytest.raises(Refusal) as err:
         apply_update(services, ALICE, Grant(18, "区司法局"), **fields)
     assert err.value.reason == reason
     assert services.store.event_count() == before
@@ -168,7 +167,7 @@ def test_note_only(services: Services) -> None:
 
 def test_coordinator_on_behalf(services: Services) -> None:
     outcome = submit(services, COORD, 18, "区司法局", status="blocked", note="代报")
-    assert not isinstance(outcome, str) and outcome.on_behalf
+    assert not isinstance(outcome, Refusal) and outcome.on_behalf
     state = services.store.state(18, "区司法局")
     assert state is not None and state["updated_by"] == COORDINATOR and "on_behalf" not in state
     (event,) = services.store.events(task=18, kinds=["status"])
@@ -177,6 +176,6 @@ def test_coordinator_on_behalf(services: Services) -> None:
 
 
 def test_submit_refuses_other_unit(services: Services) -> None:
-    text = submit(services, ALICE, 18, "区市场监管局", status="doing")
-    assert isinstance(text, str) and "区市场监管局" in text
+    refusal = submit(services, ALICE, 18, "区市场监管局", status="doing")
+    assert isinstance(refusal, Refusal) and "区市场监管局" in refusal.text
     assert services.store.events(task=18, unit="区市场监管局") == []

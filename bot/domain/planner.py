@@ -60,7 +60,7 @@ class Reminder:
 
 
 @dataclass(frozen=True)
-class Part:
+class OpenPart:
     """One unit's part of a task, with its state row (empty before any update)."""
 
     task: Task
@@ -109,7 +109,7 @@ def open_parts(
     states: Mapping[tuple[int, str], StateRow],
     units: Directory,
     closed: Iterable[int],
-) -> Iterable[Part]:
+) -> Iterable[OpenPart]:
     """Every open unit part of every open task: groups expanded, state rows added."""
     shut = set(closed)
     for task in tasks:
@@ -123,7 +123,7 @@ def open_parts(
                 continue
             seen.add(name)
             state: StateView = states.get((task.id, name)) or {}
-            yield Part(task, name, state.get("role") or role, state)
+            yield OpenPart(task, name, state.get("role") or role, state)
 
 
 def _snoozed(state: StateView, day: date) -> bool:
@@ -165,7 +165,7 @@ class _Planner:
         self.since = since
 
     def reminder(
-        self, part: Part, kind: ReminderKind, due: date | None, key: str, **kw: Any
+        self, part: OpenPart, kind: ReminderKind, due: date | None, key: str, **kw: Any
     ) -> Reminder:
         left = None
         if due is not None and due >= self.day:
@@ -182,7 +182,7 @@ class _Planner:
             **kw,
         )
 
-    def part(self, part: Part) -> list[Reminder]:
+    def part(self, part: OpenPart) -> list[Reminder]:
         state = part.state
         if state.get("status") == PartStatus.DONE:
             return []
@@ -200,7 +200,7 @@ class _Planner:
             return [r for r in found if r.kind in ESCALATIONS]
         return found
 
-    def once(self, part: Part) -> list[Reminder]:
+    def once(self, part: OpenPart) -> list[Reminder]:
         due = override_due(part.state) or part.task.deadline.due
         if due is None:
             return []
@@ -224,7 +224,7 @@ class _Planner:
         return []
 
     def overdue(
-        self, part: Part, due: date, occurrence: str, period: str | None = None
+        self, part: OpenPart, due: date, occurrence: str, period: str | None = None
     ) -> list[Reminder]:
         pol = self.policy.overdue
         if part.role not in pol.roles or part.state.get("claim") == "pending":
@@ -291,7 +291,7 @@ class _Planner:
         fell_due = self.cal.add_workdays(due, after)
         return chased(fell_due, self.since)
 
-    def periodic(self, part: Part) -> list[Reminder]:
+    def periodic(self, part: OpenPart) -> list[Reminder]:
         task, state = part.task, part.state
         kind: ReminderKind = "quarterly" if task.deadline.kind == "quarterly" else "monthly"
         reported = set(state.get("reported") or ())
@@ -318,7 +318,7 @@ class _Planner:
                     out += self.overdue(part, pdue, pkey, period=pkey)
         return out
 
-    def ongoing(self, part: Part) -> list[Reminder]:
+    def ongoing(self, part: OpenPart) -> list[Reminder]:
         if part.role != "lead":
             return []
         day = self.day

@@ -35,7 +35,7 @@ def parse_at(value: str | None) -> datetime | None:
 
 
 @dataclass(frozen=True)
-class Part:
+class PartProgress:
     """One unit's part of a task, with its deadline and light."""
 
     task: int
@@ -76,7 +76,7 @@ class TaskProgress:
 
     task: Task
     light: str
-    parts: list[Part]
+    parts: list[PartProgress]
     due: date | None
 
     @property
@@ -212,9 +212,9 @@ def part_light(
     return "green", due, False
 
 
-def _part(task: Task, state: StateRow, today: date, since: date | None) -> Part:
+def _part(task: Task, state: StateRow, today: date, since: date | None) -> PartProgress:
     light, due, overdue = part_light(task, state, today, since)
-    return Part(
+    return PartProgress(
         task=task.id,
         unit=state["unit"],
         role=state.get("role", "lead"),
@@ -272,7 +272,7 @@ def status_counts(states: Iterable[StateView]) -> dict[str, int]:
     return {key: counts.get(key, 0) for key in PartStatus}
 
 
-def shown_counts(parts: Iterable[Part]) -> dict[str, int]:
+def shown_counts(parts: Iterable[PartProgress]) -> dict[str, int]:
     """Parts per status as shown: todo, doing, done, blocked, and nil (this period's 零报告,
     otherwise 未启动)."""
     counts = Counter(p.shown_status for p in parts)
@@ -290,11 +290,11 @@ def groups(progress: Iterable[TaskProgress]) -> list[Group]:
 
 def due_work_by_unit(
     progress: Iterable[TaskProgress], today: date, horizon_days: int
-) -> dict[str, list[Part]]:
+) -> dict[str, list[PartProgress]]:
     """Each unit's open parts that are due: overdue, due within the horizon, report missing."""
     # Done parts, pending claims, closed tasks, ongoing work and far-off deadlines are left
     # out: nobody expects a unit to report on those every week.
-    out: dict[str, list[Part]] = defaultdict(list)
+    out: dict[str, list[PartProgress]] = defaultdict(list)
     for tp in progress:
         if tp.light == "closed":
             continue
@@ -362,7 +362,7 @@ class UnitView:
     """One unit's parts across the plan and how it is doing."""
 
     unit: str
-    parts: list[tuple[Task, Part]]
+    parts: list[tuple[Task, PartProgress]]
     reachable: bool
 
     @property
@@ -418,7 +418,7 @@ def scorecard(
     weeks: int = 4,
 ) -> list[Score]:
     """Units ranked best first by on-time rate and reporting regularity."""
-    per_unit: dict[str, list[Part]] = defaultdict(list)
+    per_unit: dict[str, list[PartProgress]] = defaultdict(list)
     for tp in progress:
         for p in tp.parts:
             per_unit[p.unit].append(p)

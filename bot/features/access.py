@@ -84,13 +84,19 @@ class Grant:
     on_behalf: bool = False
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """Why not, with the units the actor could name instead (if any)."""
+@dataclass(eq=False)
+class Refusal(ValueError):
+    """Why not, with the units the actor could name instead (if any): `text` says what would
+    work, and nothing was stored. The update path's one failure: returned where a use case
+    answers (`authorize`, `updates.submit`), raised where a parser or a check stops
+    (`updates.parse_update_command`, `updates.apply_update`)."""
 
     reason: str  # unknown_task | unknown_unit | no_part | not_your_unit | which_unit | not_responsible | stranger
     text: str
     choices: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return self.reason
 
 
 def resolve_actor(services: Services, user: TelegramUser) -> Actor:

@@ -4,9 +4,10 @@ and the confirmation saying what was recorded."""
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.features import campaign
+from bot.features.pending import Draft
 from bot.text import dialogues
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def field_labels() -> list[str]:
     return [f"#{campaign.field_task(f)} {f}" for f in campaign.FIELDS]
 
 
-def save_activity(services: Services, actor: Actor, d: dict[str, Any]) -> str:
+def save_activity(services: Services, actor: Actor, d: Draft) -> str:
     """Store a finished /activity draft; the confirmation saying what was recorded."""
     day = date.fromisoformat(d["day"])  # kept as text in the draft, which is stored as JSON
     record = campaign.add_activity(
@@ -73,7 +74,7 @@ def save_activity(services: Services, actor: Actor, d: dict[str, Any]) -> str:
     )
 
 
-def save_rectification(services: Services, actor: Actor, d: dict[str, Any]) -> str:
+def save_rectification(services: Services, actor: Actor, d: Draft) -> str:
     """Store a finished /rectify draft; the confirmation saying what was recorded."""
     record = campaign.add_rectification(
         services.store,

@@ -27,10 +27,36 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, TypedDict
 
 from bot.store import Store
+from bot.store.records import FileRef
 
 Slot = Literal["dialogue", "file", "text", "kept"]
 SLOTS: tuple[Slot, ...] = ("dialogue", "file", "text", "kept")
 WAIT = timedelta(minutes=30)
+
+
+class Draft(TypedDict, total=False):
+    """A wait's answers so far (JSON values: the ledger keeps them); each dialogue its keys."""
+
+    # 更新进度 (handlers.updates)
+    task: int
+    unit: str  # also /activity and /rectify: the unit reported for
+    status: str
+    prompt: int  # the message whose 跳过 is spent when the dialogue ends
+    # /activity and /rectify (bot.features.campaign_reports)
+    files: list[FileRef]
+    form: str
+    carrier: str
+    day: str  # ISO date: JSON has no dates
+    title: str
+    participants: int
+    enterprises: int
+    field: str
+    identified: int
+    rectified: int
+    cases: str
+    # kept input (handlers.common.keep_and_ask)
+    message: dict[str, Any]  # the message as Telegram sent it
+    refs: list[list[Any]]  # the (task, unit) pairs offered, as JSON lists
 
 
 class Wait(TypedDict):
@@ -43,7 +69,7 @@ class Wait(TypedDict):
     record: int | None  # the review record a refusal reason is for
     chat: int | None  # the chat the wait belongs to
     message: int | None  # the bot message whose button started it
-    draft: dict[str, Any]  # a dialogue's answers so far
+    draft: Draft  # a dialogue's answers so far
     until: str  # ISO time at which it lapses
 
 
@@ -69,7 +95,7 @@ def expect(
     record: int | None = None,
     chat: int | None = None,
     message: int | None = None,
-    draft: dict[str, Any] | None = None,
+    draft: Draft | None = None,
 ) -> None:
     """Wait for the user's next input in `slot`, replacing whatever was awaited there."""
     wait: Wait = {
@@ -80,7 +106,7 @@ def expect(
         "record": record,
         "chat": chat,
         "message": message,
-        "draft": dict(draft or {}),
+        "draft": draft.copy() if draft else {},
         "until": (now + WAIT).isoformat(timespec="seconds"),
     }
     store.ledger_put(_key(slot, user_id), **wait)

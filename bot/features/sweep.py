@@ -452,7 +452,7 @@ async def _unconfirmed_notice(courier: Courier, services: Services, now: datetim
             "unconfirmed.html.j2",
             items=items[:UNCONFIRMED_SHOWN],
             more=len(items) - UNCONFIRMED_SHOWN,
-        )
+        ),
     )
     if not told:
         return  # told nobody: try again on the next tick

@@ -49,14 +49,9 @@ _STATED_PERCENT = re.compile(
 _BREAKS = re.compile(rf"^{_BREAK}+")
 
 
-class UpdateError(ValueError):
-    """An update that cannot be recorded; `text` says what would work (nothing was stored)."""
-
-    def __init__(self, reason: str, **info: Any) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.info = info
-        self.text = render("update_error.html.j2", reason=reason, limit=NOTE_LIMIT, **info)
+def update_refusal(reason: str, **info: Any) -> Refusal:
+    """An update that cannot be recorded, with the text saying what would work."""
+    return Refusal(reason, render("update_error.html.j2", reason=reason, limit=NOTE_LIMIT, **info))
 
 
 @dataclass(frozen=True)
@@ -94,43 +89,43 @@ class Outcome:
 
 
 def parse_task_number(raw: str | None) -> int:
-    """`18` or `#18` → 18; UpdateError otherwise."""
+    """`18` or `#18` → 18; Refusal otherwise."""
     if raw is None or not raw.strip():
-        raise UpdateError("missing_task")
+        raise update_refusal("missing_task")
     m = _TASK_NO.match(raw.strip())
     if not m:
-        raise UpdateError("bad_task", word=raw.strip()[:30])
+        raise update_refusal("bad_task", word=raw.strip()[:30])
     return task_number(m[1])
 
 
 def task_number(digits: str) -> int:
     """The task a run of digits names; one longer than any plan's numbers is refused as written."""
     if len(digits) > TASK_NO_DIGITS:
-        raise UpdateError("unknown_task", task_id=digits)
+        raise update_refusal("unknown_task", task_id=digits)
     return int(digits)
 
 
 def parse_percent(raw: str) -> int | None:
-    """`60%` / `60％` / `60.5%` → 60; None if it is no percentage; UpdateError if it is written
+    """`60%` / `60％` / `60.5%` → 60; None if it is no percentage; Refusal if it is written
     as one but is no finite number from 0 to 100 (`101%`, `-5%`, `1e309%`, `nan%`)."""
     m = _PERCENT.match(raw)
     if not m:
         if (d := _DECIMAL_PERCENT.match(raw)) and float(d[1]) <= 100:
             return int(float(d[1]) + 0.5)
         if _PERCENT_SHAPED.match(raw.strip()):
-            raise UpdateError("bad_percent", word=raw.strip()[:30])
+            raise update_refusal("bad_percent", word=raw.strip()[:30])
         return None
     value = int(m[1])
     if value > 100:
-        raise UpdateError("bad_percent", word=raw)
+        raise update_refusal("bad_percent", word=raw)
     return value
 
 
 def check_note(note: str | None) -> str | None:
-    """The note as written (trimmed), None when empty; UpdateError when over the limit."""
+    """The note as written (trimmed), None when empty; Refusal when over the limit."""
     text = (note or "").strip()
     if len(text) > NOTE_LIMIT:
-        raise UpdateError("note_too_long", length=len(text))
+        raise update_refusal("note_too_long", length=len(text))
     return text or None
 
 
@@ -138,17 +133,17 @@ def parse_update_command(text: str, directory: Directory) -> UpdateForm:
     """Parse the arguments of `/update N [UNIT] STATUS [P%] [note]` (or `/update N 本月无`)."""
     tokens = list(_TOKEN.finditer(text))
     if not tokens:
-        raise UpdateError("missing_task")
+        raise update_refusal("missing_task")
     task_id = parse_task_number(tokens[0][0])
     i, unit = 1, None
     if i < len(tokens) and _word_kind(tokens[i][0]) is None and directory.get(tokens[i][0]):
         unit = directory.canonical(tokens[i][0])
         i += 1
     if i >= len(tokens):
-        raise UpdateError("missing_status", task_id=task_id)
+        raise update_refusal("missing_status", task_id=task_id)
     word, percent = tokens[i][0], None
     if _NEGATIVE_PERCENT.match(word):
-        raise UpdateError("bad_percent", word=word[:30])
+        raise update_refusal("bad_percent", word=word[:30])
     if (percent := parse_percent(word)) is not None:
         # `/update 18 60%` (progress only) or `/update 18 60% 进行中` (the other order)
         i += 1
@@ -162,10 +157,10 @@ def parse_update_command(text: str, directory: Directory) -> UpdateForm:
         word, percent = glued[1], parse_percent(glued[2])
     kind = _word_kind(word)
     if kind is None:
-        raise UpdateError("unknown_status", task_id=task_id, word=word[:30])
+        raise update_refusal("unknown_status", task_id=task_id, word=word[:30])
     i += 1
     if i < len(tokens) and _NEGATIVE_PERCENT.match(tokens[i][0]):
-        raise UpdateError("bad_percent", word=tokens[i][0][:30])
+        raise update_refusal("bad_percent", word=tokens[i][0][:30])
     if percent is None and i < len(tokens) and (value := parse_percent(tokens[i][0])) is not None:
         percent, i = value, i + 1
     note = check_note(text[tokens[i].start() :] if i < len(tokens) else None)
@@ -204,18 +199,18 @@ def apply_update(
     """Validate, then record the update in one state change; a lead's 已完成 opens a claim.
 
     A status update or nil return of a monthly/quarterly task counts as reported for the
-    current period. Raises UpdateError (nothing stored) when the update cannot be recorded.
+    current period. Raises Refusal (nothing stored) when the update cannot be recorded.
     """
     store = services.store
     task = store.task(grant.task_id)
     state = store.state(grant.task_id, grant.unit)
     if task is None or state is None:
-        raise UpdateError("unknown_task", task_id=grant.task_id)
+        raise update_refusal("unknown_task", task_id=grant.task_id)
     note = check_note(note)
     if status is None and percent is None and note is None and not nil_return:
-        raise UpdateError("empty", task_id=task.id)
+        raise update_refusal("empty", task_id=task.id)
     if nil_return and task.deadline.kind not in PERIODIC:
-        raise UpdateError("nil_not_periodic", task_id=task.id)
+        raise update_refusal("nil_not_periodic", task_id=task.id)
     if status is None and percent and state["status"] == PartStatus.TODO:
         # `/update 18 60%`: progress on work not started means it has started
         status = PartStatus.DOING
@@ -314,20 +309,20 @@ def submit(
     percent: int | None = None,
     note: str | None = None,
     nil_return: bool = False,
-) -> Outcome | str:
-    """Authorize, then apply: the Outcome, or the text saying why nothing was recorded."""
+) -> Outcome | Refusal:
+    """Authorize, then apply: the Outcome, or the Refusal saying why nothing was recorded."""
     grant = authorize(actor, services, task_id, unit)
     if isinstance(grant, Refusal):
-        return grant.text
+        return grant
     try:
         return apply_update(
             services, actor, grant, status=status, percent=percent, note=note, nil_return=nil_return
         )
-    except UpdateError as exc:
-        return exc.text
+    except Refusal as exc:
+        return exc
 
 
-def submit_form(services: Services, actor: Actor, form: UpdateForm) -> Outcome | str:
+def submit_form(services: Services, actor: Actor, form: UpdateForm) -> Outcome | Refusal:
     return submit(
         services,
         actor,
@@ -361,7 +356,7 @@ def parse_note(text: str) -> NoteForm:
     by a space, a punctuation mark, a percentage or the end (`已完成初稿` is a note about a
     draft). A percentage is stated when it leads, bare or after 进度 / 完成 / 完成度 (`进度80%`,
     `完成80%`, `进行中 60%`) and stands alone: `完成了80%的企业走访` says how far one piece of work
-    went, not the part, and stays a note. `已完成80%` states 80%, not 已完成. UpdateError for a
+    went, not the part, and stays a note. `已完成80%` states 80%, not 已完成. Refusal for a
     stated percentage over 100.
     """
     written = text.strip()
@@ -381,12 +376,12 @@ def parse_note(text: str) -> NoteForm:
 
 def submit_note(
     services: Services, actor: Actor, task_id: int, unit: str | None, text: str
-) -> Outcome | str:
+) -> Outcome | Refusal:
     """A plain note on a part: recorded as written, and when it states a status or percentage
     (parse_note) that too, as /update would, with a mark for its 撤销 (undo_stated)."""
     grant = authorize(actor, services, task_id, unit)
     if isinstance(grant, Refusal):
-        return grant.text
+        return grant
     try:
         form = parse_note(text)
         if not form.stated:
@@ -396,8 +391,8 @@ def submit_note(
         outcome = apply_update(
             services, actor, grant, status=form.status, percent=form.percent, note=form.note
         )
-    except UpdateError as exc:
-        return exc.text
+    except Refusal as exc:
+        return exc
     mark = _newest_event(services, grant.task_id, grant.unit)
     store.ledger_put(
         f"undo:{mark}",
@@ -479,19 +474,17 @@ def undo_stated(services: Services, actor: Actor, mark: int) -> Undone:
 
 def reply_target(
     refs: list[tuple[int, str | None]], text: str
-) -> tuple[int, str | None, str] | str | None:
+) -> tuple[int, str | None, str] | Refusal | None:
     """Which task a text reply to a bot message is about: (task, unit, note), why not, or
     None when the message covers several tasks (a digest) and the reply names none: the
     person is then asked which (the text is kept meanwhile)."""
     tasks = list(dict.fromkeys(task for task, _ in refs))
     if m := _LEADING_TASK.match(text):
         if len(m[1]) > TASK_NO_DIGITS:
-            return render("update_error.html.j2", reason="unknown_task", task_id=m[1])
+            return update_refusal("unknown_task", task_id=m[1])
         task_id = int(m[1])
         if task_id not in tasks:
-            return render(
-                "update_error.html.j2", reason="not_in_message", task_id=task_id, tasks=tasks
-            )
+            return update_refusal("not_in_message", task_id=task_id, tasks=tasks)
         return task_id, unit_of(refs, task_id), text[m.end() :]
     if len(tasks) != 1:
         return None

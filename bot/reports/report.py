@@ -133,7 +133,7 @@ def _decomposition(
         group_start = row
         for tp in group.tasks:
             task = tp.task
-            parts: list[progress.Part | None] = list(tp.parts) or [None]
+            parts: list[progress.PartProgress | None] = list(tp.parts) or [None]
             task_start = row
             for part in parts:
                 cells: list[Any] = [
@@ -178,7 +178,7 @@ def task_label(tp: progress.TaskProgress) -> str:
     return progress.LIGHT_LABELS[tp.light]
 
 
-def _part_note(task: Task, part: progress.Part, today: date) -> str:
+def _part_note(task: Task, part: progress.PartProgress, today: date) -> str:
     """The part's latest note; a 零报告 says so, with its period (its note, if any, after)."""
     if not part.nil_return:
         return part.note or ""
@@ -186,7 +186,7 @@ def _part_note(task: Task, part: progress.Part, today: date) -> str:
     return f"{said}；此前说明：{part.note}" if part.note else said
 
 
-def _part_status(part: progress.Part) -> str:
+def _part_status(part: progress.PartProgress) -> str:
     label = SHOWN_LABELS.get(part.shown_status, part.status)
     if part.claim == "pending":
         return label + "（待审核）"

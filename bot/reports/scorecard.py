@@ -217,13 +217,13 @@ def window_start(day: date, weeks: int) -> date:
     return day - timedelta(days=day.weekday()) - timedelta(weeks=weeks - 1)
 
 
-def _due_in_window(p: progress.Part, day: date, start: date) -> bool:
+def _due_in_window(p: progress.PartProgress, day: date, start: date) -> bool:
     if p.due is None or p.due > day or p.closed_by == "coordinator":
         return False
     return p.due >= start or p.status != PartStatus.DONE
 
 
-def _finished_on_time(p: progress.Part) -> bool:
+def _finished_on_time(p: progress.PartProgress) -> bool:
     finished = p.done_at or p.updated_at
     return (
         p.status == PartStatus.DONE
@@ -238,7 +238,7 @@ Reports = Mapping[tuple[int, str, str], date]  # (task, unit, period) → day fi
 
 def _due_items(
     tp: progress.TaskProgress,
-    p: progress.Part,
+    p: progress.PartProgress,
     day: date,
     start: date,
     since: date | None,
@@ -272,7 +272,9 @@ def compute(
     """The scorecard of `day`, pure: parts, the window's events, who reports for whom, the day
     tracking started and when each period was first reported."""
     start = window_start(day, scoring.window_weeks)
-    per_unit: dict[str, list[tuple[progress.TaskProgress, progress.Part]]] = defaultdict(list)
+    per_unit: dict[str, list[tuple[progress.TaskProgress, progress.PartProgress]]] = defaultdict(
+        list
+    )
     for tp in tasks:
         for p in tp.parts:
             per_unit[p.unit].append((tp, p))

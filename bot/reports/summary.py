@@ -488,7 +488,7 @@ def _share(value: float) -> str:
     return kpis.fmt_number(round(100 * value, 1))
 
 
-def _silent_row(unit: str, parts: list[progress.Part]) -> dict[str, Any]:
+def _silent_row(unit: str, parts: list[progress.PartProgress]) -> dict[str, Any]:
     """A unit that sent nothing this week, with the #N refs of the work it owes."""
     parts = sorted(parts, key=lambda p: (not p.overdue, p.task))
     return {

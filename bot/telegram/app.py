@@ -9,7 +9,7 @@ import secrets
 import signal
 import sys
 import traceback
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from telegram import (
@@ -29,7 +29,7 @@ from bot.domain.policy import PolicyError, policy_for
 from bot.features.evidence import remove_partial_downloads
 from bot.services import Services, open_services
 from bot.store import StoreLocked
-from bot.telegram.context import CONTEXT_TYPES, OUTBOX, SERVICES, DubanContext
+from bot.telegram.context import CONTEXT_TYPES, OUTBOX, SERVICES, DubanApp, DubanContext
 from bot.telegram.intake import (
     IntakeQueue,
     IntakeRequest,
@@ -99,7 +99,7 @@ def install_redaction(token: str | None) -> None:
 
 
 # -- the application ------------------------------------------------------------------------
-def _warm_up_dateparser(application: Application) -> None:  # type: ignore[type-arg]
+def _warm_up_dateparser(application: DubanApp) -> None:
     """dateparser's first call costs ~600 ms: pay it at start, not in someone's /extend."""
     try:
         warm_up()  # the very call /extend makes (same languages and settings)
@@ -109,7 +109,7 @@ def _warm_up_dateparser(application: Application) -> None:  # type: ignore[type-
         gc.freeze()
 
 
-def _freeze_what_start_built(application: Application) -> None:  # type: ignore[type-arg]
+def _freeze_what_start_built(application: DubanApp) -> None:
     """Move everything built at start (plan, directory, templates, libraries: ~100,000
     objects) out of the garbage collector's sight until shutdown. Each full collection used to
     walk them all: a 60 ms pause holding up every answer in flight."""
@@ -118,7 +118,7 @@ def _freeze_what_start_built(application: Application) -> None:  # type: ignore[
     application.bot_data[HEAP_FROZEN] = True
 
 
-def _thaw(application: Application) -> None:  # type: ignore[type-arg]
+def _thaw(application: DubanApp) -> None:
     """Give what start built back to the collector (another application may follow)."""
     if application.bot_data.pop(HEAP_FROZEN, None):
         gc.unfreeze()
@@ -129,15 +129,15 @@ def build_application(
     services: Services | None = None,
     *,
     clock: Clock | None = None,
-    application_class: type[Application] = Application,  # type: ignore[type-arg]
-) -> Application:  # type: ignore[type-arg]
+    application_class: type[DubanApp] = Application,
+) -> DubanApp:
     """The Application for these settings; `services` (else opened in post_init) go in bot_data.
 
     `application_class` lets tests observe update processing (a subclass of Application).
     """
     install_redaction(settings.token)
 
-    async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+    async def post_init(application: DubanApp) -> None:
         if SERVICES not in application.bot_data:
             application.bot_data[SERVICES] = open_services(settings, writer=True, clock=clock)
         opened: Services = application.bot_data[SERVICES]
@@ -154,7 +154,7 @@ def build_application(
         opened.calendar.is_workday(opened.clock.now().date())
         _freeze_what_start_built(application)
 
-    async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    async def post_shutdown(application: DubanApp) -> None:
         _thaw(application)
         application.bot_data.pop(OUTBOX, None)
         found = application.bot_data.pop(SERVICES, None)
@@ -165,7 +165,9 @@ def build_application(
     # Every update is kept in the store before Telegram may consider it confirmed (intake.py).
     # Chats are answered concurrently, each chat's updates in order (bot/telegram/processor).
     intake_parts = (IntakeRequest(connection_pool_size=1), IntakeQueue(), PerChatProcessor())
-    application = (
+    # cast: the builder cannot carry the context type from context_types() to the job queue.
+    application = cast(
+        DubanApp,
         ApplicationBuilder()
         .application_class(application_class)
         .context_types(CONTEXT_TYPES)
@@ -188,7 +190,7 @@ def build_application(
         # An 更新进度 dialogue in progress survives a restart (kept in the store's ledger).
         .post_init(post_init)
         .post_shutdown(post_shutdown)
-        .build()
+        .build(),
     )
     for part in intake_parts:
         part.attach(application)
@@ -206,7 +208,8 @@ async def on_error(update: object, context: DubanContext) -> None:
         log.warning("network trouble talking to Telegram: %s", error)  # retried by the updater
         return
     update_id = update.update_id if isinstance(update, Update) else None
-    processor = intake_processor(context.application)
+    # cast: PTB types a context's application with an unbound context type variable.
+    processor = intake_processor(cast(DubanApp, context.application))
     if isinstance(update, Update) and processor is not None:
         if processor.failed(update) == "retry":  # tried again at the back of the queue
             log.warning(
@@ -223,7 +226,7 @@ async def on_error(update: object, context: DubanContext) -> None:
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             if (outbox := _outbox(context)) is not None:
-                await outbox.send(update.effective_chat.id, render("error.html.j2", who="user"))
+                await outbox.answer(update.effective_chat.id, render("error.html.j2", who="user"))
         except TelegramError:
             pass  # the chat may be what failed
     if isinstance(update, Update) and update.callback_query is not None:
@@ -231,10 +234,10 @@ async def on_error(update: object, context: DubanContext) -> None:
             await update.callback_query.answer()  # else the button spins until it times out
         except TelegramError:
             pass  # the failed handler had answered it already
-    await _tell_coordinators(context, error, update_id)
+    await _notify_coordinators(context, error, update_id)
 
 
-async def _tell_coordinators(
+async def _notify_coordinators(
     context: DubanContext, error: BaseException | None, update_id: int | None
 ) -> None:
     services: Services | None = context.application.bot_data.get(SERVICES)
@@ -249,7 +252,7 @@ async def _tell_coordinators(
         return
     quiet[kind] = now
     text = render("error.html.j2", who="coordinator", kind=kind, update_id=update_id)
-    await outbox.tell_coordinators(text)
+    await outbox.notify(outbox.coordinators(), text)
 
 
 def _outbox(context: DubanContext) -> Outbox | None:
@@ -266,7 +269,7 @@ def _listen_address(listen: str) -> tuple[str, int] | None:
     return host.strip("[]"), int(port)
 
 
-def reload_policy(application: Application) -> None:  # type: ignore[type-arg]
+def reload_policy(application: DubanApp) -> None:
     """Read DUBAN_DATA_DIR/policy.yaml again; a malformed file is logged and the policy in
     force stays. The pace of sends (`delivery.messages_per_second`) needs a restart."""
     services: Services | None = application.bot_data.get(SERVICES)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from bot.features.access import Actor
 from bot.services import Services
@@ -27,7 +27,7 @@ class DubanContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
 
     def __init__(
         self,
-        application: Application[Any, Any, Any, Any, Any, Any],
+        application: DubanApp,
         chat_id: int | None = None,
         user_id: int | None = None,
     ) -> None:
@@ -55,3 +55,14 @@ class DubanContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
 
 
 CONTEXT_TYPES = ContextTypes(context=DubanContext)
+
+# The one name for duban's Application: its bot, its context type (above), plain dicts for the
+# user/chat/bot data, and a job queue whose callbacks receive a DubanContext.
+DubanApp = Application[
+    ExtBot[None],
+    DubanContext,
+    dict[Any, Any],
+    dict[Any, Any],
+    dict[Any, Any],
+    JobQueue[DubanContext],
+]

@@ -52,7 +52,7 @@ class OutboxCourier:
         )
 
     async def tell_coordinators(self, text: str) -> bool:
-        return bool(await self.outbox.tell_coordinators(text))
+        return bool(await self.outbox.notify(self.outbox.coordinators(), text))
 
 
 def courier(sender: Bot | Outbox, services: Services) -> OutboxCourier:

@@ -17,6 +17,7 @@ from bot.features import evidence
 from bot.features.access import Actor, Grant, authorize
 from bot.features.evidence import EvidenceError, Vetted
 from bot.services import Services
+from bot.store.records import FileRef
 from bot.telegram.context import DubanContext
 from bot.text.render import render
 
@@ -42,7 +43,7 @@ async def refuse(context: DubanContext, message: Message, reason: str, **extra: 
     text = render(
         "evidence_refused.html.j2", reason=reason, kinds=evidence.accepted_kinds(), **extra
     )
-    await context.outbox.reply(message, text)
+    await context.outbox.answer(message, text)
 
 
 async def file_for_task(
@@ -52,7 +53,7 @@ async def file_for_task(
     services = context.services
     grant = authorize(actor, services, task_id, unit_hint)
     if not isinstance(grant, Grant):
-        await context.outbox.reply(message, grant.text)
+        await context.outbox.answer(message, grant.text)
         return
     try:
         vetted, file_id, unique_id = vet_message(message, services)
@@ -164,7 +165,7 @@ async def _reply_saved(context: DubanContext, message: Message, saved: evidence.
         caption=rec.get("caption"),
     )
     about = [(rec["task"], rec["unit"])]
-    await context.outbox.reply(message, text, about=about, kind="confirmation")
+    await context.outbox.answer(message, text, about=about, kind="confirmation")
 
 
 async def keep_draft_file(
@@ -174,11 +175,11 @@ async def keep_draft_file(
     message: Message,
     task_id: int,
     unit: str,
-) -> dict[str, Any]:
+) -> FileRef:
     """Keep a photo or document sent inside a dialogue (its draft holds the returned reference)
     through bot/evidence; a unit without a part keeps a reference only."""
     vetted, file_id, unique_id = vet_message(message, services)
-    ref: dict[str, Any] = {
+    ref: FileRef = {
         "name": vetted.display_name,
         "file_id": file_id,
         "file_unique_id": unique_id,

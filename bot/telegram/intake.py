@@ -32,11 +32,11 @@ from http import HTTPStatus
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, BaseUpdateProcessor
+from telegram.ext import BaseUpdateProcessor
 from telegram.request import HTTPXRequest
 
 from bot.services import Services
-from bot.telegram.context import SERVICES
+from bot.telegram.context import SERVICES, DubanApp
 from bot.telegram.fsync import durable, sync_soon
 
 log = logging.getLogger("duban.intake")
@@ -44,16 +44,16 @@ MAX_FAILURES = 3  # an update whose handling raised this often is parked
 MAX_STARTS = 5  # one whose handling never ended (the process died each time) too
 
 
-def _services(application: Application | None) -> Services | None:  # type: ignore[type-arg]
+def _services(application: DubanApp | None) -> Services | None:
     return application.bot_data.get(SERVICES) if application is not None else None
 
 
 class _Attached:
     """Something that needs the Application (set once it is built)."""
 
-    application: Application | None = None  # type: ignore[type-arg]
+    application: DubanApp | None = None
 
-    def attach(self, application: Application) -> None:  # type: ignore[type-arg]
+    def attach(self, application: DubanApp) -> None:
         self.application = application
 
 
@@ -83,10 +83,10 @@ class IntakeRequest(HTTPXRequest, _Attached):
         return code, payload
 
 
-class IntakeQueue(asyncio.Queue, _Attached):  # type: ignore[type-arg]
+class IntakeQueue(asyncio.Queue[object], _Attached):
     """The update queue; an update not yet kept (a webhook's) is kept before it is queued."""
 
-    async def put(self, item: Any) -> None:
+    async def put(self, item: object) -> None:
         if isinstance(item, Update):
             services = _services(self.application)
             if services is not None and not services.store.kept(item.update_id):
@@ -153,7 +153,7 @@ class IntakeProcessor(BaseUpdateProcessor, _Attached):
         return outcome
 
 
-async def requeue_pending(application: Application) -> int:  # type: ignore[type-arg]
+async def requeue_pending(application: DubanApp) -> int:
     """Queue updates kept before a stop or crash and never handled, oldest first."""
     services = _services(application)
     if services is None:
@@ -169,6 +169,6 @@ async def requeue_pending(application: Application) -> int:  # type: ignore[type
     return len(pending)
 
 
-def intake_processor(application: Application) -> IntakeProcessor | None:  # type: ignore[type-arg]
+def intake_processor(application: DubanApp) -> IntakeProcessor | None:
     processor = application.update_processor
     return processor if isinstance(processor, IntakeProcessor) else None

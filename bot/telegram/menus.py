@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
     BotCommandScopeDefault,
 )
 from telegram.error import TelegramError
-from telegram.ext import Application
 
 from bot.features.access import CONTACT_COMMANDS, COORDINATOR_EXTRA
-from bot.telegram.context import SERVICES
+from bot.telegram.context import SERVICES, DubanApp
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +23,7 @@ def _commands(pairs: tuple[tuple[str, str], ...]) -> list[BotCommand]:
     return [BotCommand(name, text[:256]) for name, text in pairs]
 
 
-async def set_command_menus(application: Application) -> None:  # type: ignore[type-arg]
+async def set_command_menus(application: DubanApp) -> None:
     """Contacts see their commands; each coordinator's private chat shows the full set."""
     bot, services = application.bot, application.bot_data[SERVICES]
     contact = _commands(CONTACT_COMMANDS)
@@ -34,7 +33,7 @@ async def set_command_menus(application: Application) -> None:  # type: ignore[t
         await set_coordinator_menu(bot, user_id)
 
 
-async def set_coordinator_menu(bot: Any, user_id: int) -> bool:
+async def set_coordinator_menu(bot: Bot, user_id: int) -> bool:
     """The full command menu in one coordinator's private chat; False if Telegram refused."""
     full = _commands(CONTACT_COMMANDS) + _commands(COORDINATOR_EXTRA)
     try:

@@ -6,10 +6,10 @@ They live below the handlers so that no handler imports another (tests/test_laye
 
 from __future__ import annotations
 
-from typing import Any
+from telegram import InlineKeyboardMarkup
 
 from bot.features import blocked, review
-from bot.features.access import Actor
+from bot.features.access import Actor, Refusal
 from bot.features.updates import Outcome, claim_notice
 from bot.reports import review_notices
 from bot.services import Services
@@ -32,13 +32,13 @@ async def send_quietly(
     """Send to one person; a blocked bot or unknown chat is logged, not raised."""
     markup = card_buttons(context.services, record_id) if record_id is not None else None
     about = [(task, unit)] if task is not None else []
-    sent = await context.outbox.tell(chat_id, text, markup, about=about, kind=kind)
+    sent = await context.outbox.notify(chat_id, text, markup, about=about, kind=kind)
     if not sent:
         return False
     return True
 
 
-def card_buttons(services: Services, record_id: int) -> Any:
+def card_buttons(services: Services, record_id: int) -> InlineKeyboardMarkup:
     """The card's buttons: with supporters' parts open, 通过，配合部分继续, and 通过并办结配合部分
     when no other lead's part is open."""
     record = review.get(services.store, record_id)
@@ -83,25 +83,27 @@ async def alert_blocked(context: DubanContext, outcome: Outcome, actor: Actor) -
     index = blocked.unit_index(context.services, outcome.unit)
     markup = answer_blocked_button(outcome.task.id, index) if index is not None else None
     text = render("blocked_alert.html.j2", o=outcome, actor=actor)
-    await context.outbox.tell_coordinators(
+    await context.outbox.notify(
+        context.outbox.coordinators((actor.user_id,)),
         text,
         markup,
-        exclude=(actor.user_id,),
         about=[(outcome.task.id, outcome.unit)],
         kind="blocked",
     )
 
 
-async def report(context: DubanContext, chat_id: int, actor: Actor, result: Outcome | str) -> None:
+async def report(
+    context: DubanContext, chat_id: int, actor: Actor, result: Outcome | Refusal
+) -> None:
     """Repeat what was recorded (with 撤销 when a plain note stated a status or percentage);
     a new completion claim goes to the coordinators for review."""
-    if isinstance(result, str):
-        await context.outbox.send(chat_id, result)
+    if isinstance(result, Refusal):
+        await context.outbox.answer(chat_id, result.text)
         return
     # A reply to the confirmation is a further note on the same task and unit.
     about = [(result.task.id, result.unit)]
     markup = undo_button(result.undo) if result.undo else None
-    await context.outbox.send(chat_id, result.text, markup, about=about, kind="confirmation")
+    await context.outbox.answer(chat_id, result.text, markup, about=about, kind="confirmation")
     await follow_up(context, actor, result)
 
 
@@ -115,4 +117,6 @@ async def follow_up(context: DubanContext, actor: Actor, result: Outcome) -> Non
         notice = f"{notice}\n\n{extra}" if extra else notice
         markup = card_buttons(context.services, result.claim["id"])
         about = [(result.task.id, result.unit)]
-        await context.outbox.tell_coordinators(notice, markup, about=about, kind="review")
+        await context.outbox.notify(
+            context.outbox.coordinators(), notice, markup, about=about, kind="review"
+        )

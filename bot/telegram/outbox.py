@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, InputFile, Message, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Message, ReplyParameters
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -48,6 +48,7 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.domain.policy import DeliveryPolicy
+from bot.services import Services
 from bot.store.records import UnreachableCause
 from bot.telegram.fsync import sync_soon
 from bot.telegram.pacing import pacer_for
@@ -56,6 +57,7 @@ from bot.text.render import render, split_message
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[Any]]
+Markup = InlineKeyboardMarkup | None  # the buttons under a message (under its last part)
 # Of a group's 20 messages a minute, what an acknowledgement leaves for answers and summaries.
 GROUP_ACK_RESERVE = 10
 _sleep: Sleep = asyncio.sleep  # tests swap this to wait without waiting
@@ -84,7 +86,7 @@ CONNECTIONS = 8
 POOL_TIMEOUT = 60.0
 
 
-def rate_limiter(policy: DeliveryPolicy | None = None) -> Any:
+def rate_limiter(policy: DeliveryPolicy | None = None) -> AIORateLimiter:
     """The AIORateLimiter duban uses: the policy's pace overall (a little under Telegram's
     30 msg/s), Telegram's 20/min per group, and `limiter_retries` retries of a 429."""
     policy = policy or DeliveryPolicy()
@@ -117,7 +119,7 @@ async def _send_part(
     bot: Bot,
     chat_id: int,
     text: str,
-    reply_markup: Any,
+    reply_markup: Markup,
     policy: DeliveryPolicy,
     sleep: Sleep,
     outcome: Delivery,
@@ -164,10 +166,10 @@ async def _send_part(
 
 async def send_text(
     bot: Bot,
-    services: Any,
+    services: Services,
     chat_id: int,
     text: str,
-    reply_markup: Any = None,
+    reply_markup: Markup = None,
     *,
     policy: DeliveryPolicy | None = None,
     notify: bool = True,
@@ -196,7 +198,7 @@ async def send_text(
 
 
 async def mark_unreachable(
-    bot: Bot, services: Any, chat_id: int, reason: str, *, notify: bool = True
+    bot: Bot, services: Services, chat_id: int, reason: str, *, notify: bool = True
 ) -> None:
     """Mark a contact unreachable (with why, from Telegram's refusal) and, the first time, tell
     the coordinators who it is."""
@@ -234,7 +236,7 @@ class Outbox:
     def __init__(
         self,
         bot: Bot,
-        services: Any,
+        services: Services,
         policy: DeliveryPolicy | None = None,
         *,
         sleep: Sleep | None = None,
@@ -246,42 +248,33 @@ class Outbox:
         pacer_for(bot).pace_overall(self.policy.messages_per_second)
 
     @classmethod
-    def of(cls, sender: Bot | Outbox, services: Any, policy: DeliveryPolicy) -> Outbox:
+    def of(cls, sender: Bot | Outbox, services: Services, policy: DeliveryPolicy) -> Outbox:
         """`sender` if it is an outbox already, else one around a bare bot (a one-off sweep)."""
         return sender if isinstance(sender, Outbox) else cls(sender, services, policy)
 
-    async def send(
+    async def answer(
         self,
-        chat_id: int,
+        to: Message | int,
         text: str,
-        markup: Any = None,
+        markup: Markup = None,
         *,
         about: Iterable[About] = (),
         kind: str = "reply",
     ) -> list[Message]:
         """An answer to a person, split at Telegram's limit with the buttons under the last
-        part; a failure raises (the error handler then apologises)."""
-        return await self._parts(chat_id, text, markup, None, about, kind)
-
-    async def reply(
-        self,
-        message: Message,
-        text: str,
-        markup: Any = None,
-        *,
-        about: Iterable[About] = (),
-        kind: str = "reply",
-    ) -> list[Message]:
-        """An answer to `message` in its chat; in a group it quotes the message, as PTB's
-        `reply_text` does, so the group sees whom it answers."""
-        quote = message.message_id if message.chat.type != "private" else None
-        return await self._parts(message.chat_id, text, markup, quote, about, kind)
+        part; a failure raises (the error handler then apologises). `to` is the message it
+        answers (in a group it is quoted, as PTB's `reply_text` does, so the group sees whom
+        it answers) or a chat id (the person's private chat)."""
+        if isinstance(to, int):
+            return await self._parts(to, text, markup, None, about, kind)
+        quote = to.message_id if to.chat.type != "private" else None
+        return await self._parts(to.chat_id, text, markup, quote, about, kind)
 
     async def _parts(
         self,
         chat_id: int,
         text: str,
-        markup: Any,
+        markup: Markup,
         quote: int | None,
         about: Iterable[About],
         kind: str,
@@ -305,43 +298,36 @@ class Outbox:
         self.remember(sent, about, kind)
         return sent
 
-    async def tell(
+    async def notify(
         self,
-        chat_id: int,
+        to: int | Iterable[int],
         text: str,
-        markup: Any = None,
+        markup: Markup = None,
         *,
         about: Iterable[About] = (),
         kind: str = "notice",
     ) -> list[Message]:
-        """A notice to someone who did not ask (a unit, a coordinator): logged if it fails."""
-        try:
-            return await self.send(chat_id, text, markup, about=about, kind=kind)
-        except TelegramError as exc:
-            log.warning("could not reach %s: %s", chat_id, exc)
-            return []
-
-    async def tell_coordinators(
-        self,
-        text: str,
-        markup: Any = None,
-        *,
-        exclude: Iterable[int] = (),
-        about: Iterable[About] = (),
-        kind: str = "notice",
-    ) -> list[Message]:
-        """Every coordinator privately; one unreachable coordinator does not stop the others."""
-        skip, about = set(exclude), list(about)
+        """A notice to someone who did not ask (a unit, the coordinators): one chat, or each
+        of several in turn. A failure is logged, and one unreachable chat does not stop the
+        others."""
+        about = list(about)
         sent: list[Message] = []
-        for user_id in sorted(self.services.settings.coordinators - skip):
-            sent += await self.tell(user_id, text, markup, about=about, kind=kind)
+        for chat_id in [to] if isinstance(to, int) else to:
+            try:
+                sent += await self.answer(chat_id, text, markup, about=about, kind=kind)
+            except TelegramError as exc:
+                log.warning("could not reach %s: %s", chat_id, exc)
         return sent
+
+    def coordinators(self, exclude: Iterable[int] = ()) -> list[int]:
+        """The coordinators' private chats (sorted), less `exclude`: whom `notify` tells."""
+        return sorted(self.services.settings.coordinators - set(exclude))
 
     async def deliver(
         self,
         chat_id: int,
         text: str,
-        markup: Any = None,
+        markup: Markup = None,
         *,
         about: Iterable[About] = (),
         kind: str = "reminder",
@@ -372,7 +358,7 @@ class Outbox:
         chat_id: int,
         message_id: int,
         text: str,
-        markup: Any = None,
+        markup: Markup = None,
         *,
         about: Iterable[About] = (),
         kind: str = "card",
@@ -411,13 +397,13 @@ class Outbox:
             log.debug("keyboard of %s/%s kept: %s", chat_id, message_id, exc)
 
     async def acknowledge(
-        self, message: Message, text: str, markup: Any = None, about: Iterable[About] = ()
+        self, message: Message, text: str, markup: Markup = None, about: Iterable[About] = ()
     ) -> list[Message]:
         """A short answer to `message` in its group while the group's pace has room for it
         with GROUP_ACK_RESERVE messages to spare; else a 👌 reaction on it (no message), so
         forty notes in a minute never queue forty replies ahead of the group's real traffic."""
         if pacer_for(self.bot).has_room(message.chat_id, reserve=GROUP_ACK_RESERVE):
-            return await self.reply(message, text, markup, about=about, kind="confirmation")
+            return await self.answer(message, text, markup, about=about, kind="confirmation")
         try:
             await self.bot.set_message_reaction(message.chat_id, message.message_id, "👌")
         except TelegramError as exc:
@@ -433,7 +419,7 @@ class Outbox:
         data: bytes | InputFile,
         filename: str,
         caption: str | None = None,
-        markup: Any = None,
+        markup: Markup = None,
     ) -> Message:
         return await self.bot.send_document(
             chat_id, data, filename=filename, caption=caption, reply_markup=markup

@@ -26,6 +26,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from telegram import Bot
+
 PRIVATE_RATE = 1.0  # messages per second, sustained, per private chat
 PRIVATE_BURST = 3
 GROUP_RATE = 20 / 60  # per group (the AIORateLimiter enforces it too; kept for one place)
@@ -145,7 +147,7 @@ class Pacer:
 _pacers: dict[int, Pacer] = {}
 
 
-def pacer_for(bot: Any) -> Pacer:
+def pacer_for(bot: Bot) -> Pacer:
     """The one pacer of a bot: the outbox's answers and the sweep's bulk sends share it."""
     key = id(bot)
     pacer = _pacers.get(key)

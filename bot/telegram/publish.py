@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Any
 
 from telegram import Bot
 
@@ -19,7 +18,7 @@ log = logging.getLogger(__name__)
 CHART_CAPTION = "本周进度图"
 
 
-async def post_summary(outbox: Outbox, services: Any, chat_id: int, day: date) -> bool:
+async def post_summary(outbox: Outbox, services: Services, chat_id: int, day: date) -> bool:
     """Send the summary of `day` to a chat: the headline, the sections (≤ 3 messages in all),
     then the chart; True if the headline went out."""
     data, texts = messages_of(services, day)
