@@ -9,6 +9,7 @@ rehearsal leaves the event loop time for updates. It follows speed changes made 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram.ext import Job
@@ -69,12 +70,21 @@ def schedule(application: Any) -> Job[Any]:
     )
 
 
-async def run_once(application: Any) -> None:
-    """One tick: the sweep, then the weekly summary; each fails alone."""
+Step = Callable[[Any], Awaitable[object]]  # one part of a tick, given the application
+
+
+async def run_once(
+    application: Any,
+    *,
+    sweep: Step = reminder_sweep,
+    post_summary: Step | None = None,
+) -> None:
+    """One tick: the sweep, then the weekly summary; each fails alone. `sweep` and
+    `post_summary` (by default summary.summary_tick, looked up at each tick) are for tests."""
     if application.bot_data.get("services") is None:
         return  # post_init has not run yet
     try:
-        await reminder_sweep(application)
+        await sweep(application)
     except Exception:
         log.exception("reminder sweep failed")
     try:
@@ -86,7 +96,7 @@ async def run_once(application: Any) -> None:
     except Exception:
         log.exception("daily backup failed")  # tried again next tick: no ledger entry yet
     try:
-        await summary.summary_tick(application)
+        await (post_summary or summary.summary_tick)(application)
     except Exception:
         log.exception("summary tick failed")
 
