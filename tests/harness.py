@@ -362,10 +362,11 @@ class BotEnv:
     def texts(self, chat: int) -> list[str]:
         return [m.get("text", "") for m in self.botapi.messages_to(chat)]
 
-    def reopen(self) -> None:
-        """A restart: the store is closed and opened again from disk."""
+    def reopen(self, **options: Any) -> None:
+        """A restart: the store is closed and opened again from disk (with `options` for the
+        Store, e.g. `datasync=`)."""
         self.services.close()
-        self.services = open_services(self.settings, writer=True, clock=self.clock)
+        self.services = services_on(self.settings, self.clock, fsync=True, **options)
 
 
 @asynccontextmanager

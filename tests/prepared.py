@@ -45,10 +45,12 @@ def _calendar() -> WorkCalendar:
     return WorkCalendar()
 
 
-def services_on(settings: Settings, clock: FixedClock) -> Services:
-    """Services on the store in settings.data_dir, without fsync: durability has its own tests
-    (kill -9 of a real `duban run`, and the fdatasync counts)."""
-    store = Store(settings.data_dir, fsync=False)
+def services_on(
+    settings: Settings, clock: FixedClock, *, fsync: bool = False, **options: Any
+) -> Services:
+    """Services on the store in settings.data_dir (with `options`), by default without fsync:
+    durability has its own tests (kill -9 of a real `duban run`, the fdatasync counts)."""
+    store = Store(settings.data_dir, fsync=fsync, **options)
     return Services(settings, clock, store, _directory(settings.units), _calendar())
 
 

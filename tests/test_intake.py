@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from telegram.request import HTTPXRequest
 
-from bot.store import Store, journal
+from bot.store import Store
 from bot.telegram import intake
 from bot.telegram.context import SERVICES
 from tests.harness import COORDINATOR, START, ChatEnv
@@ -186,10 +187,8 @@ async def test_a_fetched_batch_is_fsynced_before_the_poll_that_confirms_it(
 ) -> None:
     """The batch is kept before the Updater sees it and fsynced off the answer's path, but
     always before the next getUpdates (whose offset tells Telegram to forget the batch)."""
-    store = Store(tmp_path)  # with fsync
     syncs: list[int] = []
-    real_sync = journal.os.fdatasync
-    monkeypatch.setattr(journal.os, "fdatasync", lambda fd: (syncs.append(fd), real_sync(fd))[1])
+    store = Store(tmp_path, datasync=lambda fd: (syncs.append(fd), os.fdatasync(fd))[1])  # fsync
     monkeypatch.setattr(intake, "sync_soon", lambda store: None)  # only the poll may sync
     durable_at_poll: list[bool] = []
     batches = [[_message_update(7, 5001, "/mytasks", 1)], []]

@@ -323,14 +323,11 @@ def test_escalations_longer_than_one_message_are_split_at_the_limit(env: Env) ->
     assert all(p.count("<b>") == p.count("</b>") for p in parts)
 
 
-async def test_each_messages_records_are_made_durable_together(
-    env: Env, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import bot.store.journal
+async def test_each_messages_records_are_made_durable_together(env: Env) -> None:
+    import os
 
     syncs: list[int] = []
-    real = bot.store.journal.os.fdatasync
-    monkeypatch.setattr(bot.store.journal.os, "fdatasync", lambda fd: (syncs.append(fd), real(fd)))
+    env.reopen(datasync=lambda fd: (syncs.append(fd), os.fdatasync(fd))[1])
     env.at(date(2021, 6, 23))
     report = await sweep(env.outbox, env.services)
     assert len(report.delivered) > 10
