@@ -30,7 +30,6 @@ from telegram.request import HTTPXRequest
 
 from bot.config import Settings, load_settings
 from bot.domain.clock import SHANGHAI, FixedClock
-from bot.domain.policy import policy_of
 from bot.services import Services, open_services
 from bot.store import Store
 from bot.telegram.app import build_application
@@ -352,9 +351,9 @@ class BotEnv:
 
     @property
     def outbox(self) -> Outbox:
-        """An outbox around the bot, as a one-off sweep makes it, that never really waits."""
-        delivery = policy_of(self.services).delivery
-        return Outbox(self.bot, self.services, delivery, sleep=self._sleep)
+        """An outbox around the bot, as a one-off sweep makes it (with the default delivery
+        policy: the data directory has no policy.yaml), that never really waits."""
+        return Outbox(self.bot, self.services, sleep=self._sleep)
 
     def at(self, day: date, hour: int = 9, minute: int = 0) -> None:
         self.clock.set(datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI))
