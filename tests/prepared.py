@@ -18,7 +18,7 @@ import pytest
 
 from bot.config import Settings
 from bot.domain.calendar import WorkCalendar
-from bot.domain.clock import SHANGHAI, FixedClock
+from bot.domain.clock import SHANGHAI, Clock, FixedClock
 from bot.domain.units import Directory
 from bot.features import campaign, kpis
 from bot.services import Services, open_services
@@ -46,7 +46,7 @@ def _calendar() -> WorkCalendar:
 
 
 def services_on(
-    settings: Settings, clock: FixedClock, *, fsync: bool = False, **options: Any
+    settings: Settings, clock: Clock, *, fsync: bool = False, **options: Any
 ) -> Services:
     """Services on the store in settings.data_dir (with `options`), by default without fsync:
     durability has its own tests (kill -9 of a real `duban run`, the fdatasync counts)."""
