@@ -9,6 +9,7 @@ rehearsal leaves the event loop time for updates. It follows speed changes made 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import cast
 
 from telegram.ext import Job
@@ -74,12 +75,21 @@ async def reminder_sweep(application: DubanApp) -> sweep.SweepReport:
     return await sweep.sweep(courier(application.bot_data[OUTBOX], services), services)
 
 
-async def run_once(application: DubanApp) -> None:
-    """One tick: the sweep, then the weekly summary; each fails alone."""
+Step = Callable[[DubanApp], Awaitable[object]]  # one part of a tick, given the application
+
+
+async def run_once(
+    application: DubanApp,
+    *,
+    sweep: Step = reminder_sweep,
+    post_summary: Step | None = None,
+) -> None:
+    """One tick: the sweep, then the weekly summary; each fails alone. `sweep` and
+    `post_summary` (by default summary.summary_tick, looked up at each tick) are for tests."""
     if application.bot_data.get("services") is None:
         return  # post_init has not run yet
     try:
-        await reminder_sweep(application)
+        await sweep(application)
     except Exception:
         log.exception("reminder sweep failed")
     try:
@@ -91,7 +101,7 @@ async def run_once(application: DubanApp) -> None:
     except Exception:
         log.exception("daily backup failed")  # tried again next tick: no ledger entry yet
     try:
-        await summary.summary_tick(application)
+        await (post_summary or summary.summary_tick)(application)
     except Exception:
         log.exception("summary tick failed")
 

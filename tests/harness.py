@@ -9,36 +9,38 @@
 Every call that sends something waits until the bot has finished processing that very update
 (the Application reports it), so tests never sleep. Replies are the bot's messages to that chat
 sent since; messages to other chats (coordinators' notices) are in `env.inbox(chat_id)`.
+
+It builds on tests/prepared.py (the seeded store and its services). `BotEnv` is the same family
+without the Application: a bare bot and an outbox against the stand-in, for the reminder sweep.
 """
 
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
-from datetime import datetime
-from functools import lru_cache
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from telegram import Update
+from telegram.ext import ExtBot
+from telegram.request import HTTPXRequest
 
 from bot.config import Settings, load_settings
-from bot.domain.calendar import WorkCalendar
 from bot.domain.clock import SHANGHAI, FixedClock
-from bot.domain.units import Directory
 from bot.services import Services, open_services
 from bot.store import Store
 from bot.telegram.app import build_application
 from bot.telegram.context import DubanApp
 from bot.telegram.intake import intake_processor
+from bot.telegram.outbox import Outbox
 from sandbox.botapi import BotApiServer
+from tests.prepared import COORDINATOR, START, SUMMARY_CHAT, copy_seeded, services_on
 
-COORDINATOR = 1001
-SUMMARY_CHAT = -100500
-START = datetime(2021, 6, 21, 10, 0, tzinfo=SHANGHAI)  # a Monday; task 18 is due 2021-06-30
+__all__ = ["COORDINATOR", "START", "SUMMARY_CHAT"]  # the chat tests import them from here
+
 WAIT = 10.0  # seconds: only reached when the bot never answers (a failing test)
 
 Message = dict[str, Any]
@@ -213,11 +215,7 @@ class ChatEnv:
     async def start(self) -> None:
         """Open the store and run the Application (polling the stand-in)."""
         settings = self.settings
-        # No fsync in tests: durability has its own test (kill -9 of a real `duban run`).
-        store = Store(self.data_dir, fsync=False)
-        self.services = Services(
-            settings, self.clock, store, _directory(settings.units), _calendar()
-        )
+        self.services = services_on(settings, self.clock)
         app = build_application(
             settings, self.services, clock=self.clock, application_class=TrackedApplication
         )
@@ -312,26 +310,6 @@ class ChatEnv:
         return [m for m in self.api.messages_to(chat_id) if m["message_id"] > msg["message_id"]]
 
 
-@lru_cache(maxsize=4)
-def _directory(path: Path) -> Directory:
-    return Directory.load(path)
-
-
-@lru_cache(maxsize=1)
-def _calendar() -> WorkCalendar:
-    return WorkCalendar()
-
-
-@pytest.fixture(scope="session")
-def seeded_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data directory holding the bundled plan, loaded once; each test works on a copy."""
-    data_dir = tmp_path_factory.mktemp("seed") / "state"
-    services = open_services(Settings(data_dir=data_dir), writer=True, clock=FixedClock(START))
-    services.close()
-    (data_dir / "duban.lock").unlink(missing_ok=True)
-    return data_dir
-
-
 @pytest.fixture
 async def env(
     botapi: BotApiServer, seeded_data_dir: Path, tmp_path: Path
@@ -347,14 +325,74 @@ async def running_env(
 ) -> AsyncIterator[ChatEnv]:
     """The bot on a copy of the seeded store (tmp_path/state) at START, running against the
     stand-in with `env` over its settings; stopped afterwards."""
-    data_dir = tmp_path / "state"
-    shutil.copytree(seeded_data_dir, data_dir)
-    chat_env = ChatEnv(botapi, data_dir, FixedClock(START), **env)
+    chat_env = ChatEnv(botapi, copy_seeded(seeded_data_dir, tmp_path), FixedClock(START), **env)
     await chat_env.start()
     try:
         yield chat_env
     finally:
         await chat_env.stop()
+
+
+class BotEnv:
+    """The writer's services and a bare bot against the stand-in, without the Application: what
+    the reminder sweep gets from a tick. The outbox waits on virtual time (`waits`)."""
+
+    def __init__(
+        self, botapi: BotApiServer, services: Services, bot: ExtBot[Any], clock: FixedClock
+    ) -> None:
+        self.botapi = botapi
+        self.services = services
+        self.bot = bot
+        self.clock = clock
+        self.settings = services.settings
+        self.waits: list[float] = []  # what the outbox would have slept, in seconds
+
+    async def _sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+    @property
+    def outbox(self) -> Outbox:
+        """An outbox around the bot, as a one-off sweep makes it (with the default delivery
+        policy: the data directory has no policy.yaml), that never really waits."""
+        return Outbox(self.bot, self.services, sleep=self._sleep)
+
+    def at(self, day: date, hour: int = 9, minute: int = 0) -> None:
+        self.clock.set(datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI))
+
+    def texts(self, chat: int) -> list[str]:
+        return [m.get("text", "") for m in self.botapi.messages_to(chat)]
+
+    def reopen(self, **options: Any) -> None:
+        """A restart: the store is closed and opened again from disk (with `options` for the
+        Store, e.g. `datasync=`)."""
+        self.services.close()
+        self.services = services_on(self.settings, self.clock, fsync=True, **options)
+
+
+@asynccontextmanager
+async def bot_env(
+    botapi: BotApiServer, tmp_path: Path, now: datetime, **settings: Any
+) -> AsyncIterator[BotEnv]:
+    """A BotEnv on a new store (the bundled plan, loaded at `now`) in tmp_path/state, with
+    `settings` over the defaults; closed afterwards."""
+    config = Settings(
+        token=botapi.token,
+        api_base_url=botapi.base_url,
+        file_base_url=botapi.base_file_url,
+        data_dir=tmp_path / "state",
+        **settings,
+    )
+    clock = FixedClock(now)
+    request = HTTPXRequest(read_timeout=1.0, write_timeout=1.0, connect_timeout=1.0)
+    bot: ExtBot[Any] = ExtBot(
+        botapi.token, base_url=botapi.base_url, base_file_url=botapi.base_file_url, request=request
+    )
+    env = BotEnv(botapi, open_services(config, writer=True, clock=clock), bot, clock)
+    try:
+        async with bot:
+            yield env
+    finally:
+        env.services.close()
 
 
 def redeliver(api: BotApiServer, update: dict[str, Any]) -> None:

@@ -1,4 +1,8 @@
-"""A prepared store for the pure tests of views, summary and report (no bot, no network)."""
+"""The fixture family's base: services on a prepared store, without a bot or a network.
+
+The pure tests of views, summary and report use `make_services` / `services_fixture`; the chat
+fixture (tests/harness.py) runs the real Application on the same services.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +18,15 @@ import pytest
 
 from bot.config import Settings
 from bot.domain.calendar import WorkCalendar
-from bot.domain.clock import SHANGHAI, FixedClock
+from bot.domain.clock import SHANGHAI, Clock, FixedClock
 from bot.domain.units import Directory
 from bot.features import campaign, kpis
 from bot.services import Services, open_services
 from bot.store import Store
 
+COORDINATOR = 1001
+SUMMARY_CHAT = -100500
+START = datetime(2021, 6, 21, 10, 0, tzinfo=SHANGHAI)  # a Monday; task 18 is due 2021-06-30
 HOSTILE = "<script>alert('x')</script> & <b>粗体</b> &amp; " * 100  # about 5,000 characters
 
 
@@ -27,14 +35,50 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
 
 
-def make_services(seeded: Path, tmp_path: Path, now: str = "2021-06-18 17:00") -> Services:
-    """Services on a copy of the seeded store (the bundled plan), with a fixed clock."""
+@lru_cache(maxsize=4)
+def _directory(path: Path) -> Directory:
+    return Directory.load(path)
+
+
+@lru_cache(maxsize=1)
+def _calendar() -> WorkCalendar:
+    return WorkCalendar()
+
+
+def services_on(
+    settings: Settings, clock: Clock, *, fsync: bool = False, **options: Any
+) -> Services:
+    """Services on the store in settings.data_dir (with `options`), by default without fsync:
+    durability has its own tests (kill -9 of a real `duban run`, the fdatasync counts)."""
+    store = Store(settings.data_dir, fsync=fsync, **options)
+    return Services(settings, clock, store, _directory(settings.units), _calendar())
+
+
+def copy_seeded(seeded: Path, tmp_path: Path) -> Path:
+    """A copy of the seeded data directory at tmp_path/state, for one test to change."""
     data_dir = tmp_path / "state"
     shutil.copytree(seeded, data_dir)
-    clock = FixedClock(at(now))
-    settings = Settings(data_dir=data_dir, summary_chat_id=-100500, coordinators=frozenset({1001}))
-    store = Store(data_dir, fsync=False)
-    return Services(settings, clock, store, Directory.load(settings.units), WorkCalendar())
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def seeded_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory holding the bundled plan, loaded once; each test works on a copy."""
+    data_dir = tmp_path_factory.mktemp("seed") / "state"
+    services = open_services(Settings(data_dir=data_dir), writer=True, clock=FixedClock(START))
+    services.close()
+    (data_dir / "duban.lock").unlink(missing_ok=True)
+    return data_dir
+
+
+def make_services(seeded: Path, tmp_path: Path, now: str = "2021-06-18 17:00") -> Services:
+    """Services on a copy of the seeded store (the bundled plan), with a fixed clock."""
+    settings = Settings(
+        data_dir=copy_seeded(seeded, tmp_path),
+        summary_chat_id=SUMMARY_CHAT,
+        coordinators=frozenset({COORDINATOR}),
+    )
+    return services_on(settings, FixedClock(at(now)))
 
 
 @contextmanager
@@ -44,14 +88,14 @@ def writer_services(
     *,
     coordinators: frozenset[int],
     seeded: Path | None = None,
+    **settings: Any,
 ) -> Iterator[Services]:
-    """The writer's services in tmp_path/state (a copy of `seeded` when given, else empty) at a
-    fixed `now`, closed afterwards."""
-    data_dir = tmp_path / "state"
-    if seeded is not None:
-        shutil.copytree(seeded, data_dir)
-    settings = Settings(data_dir=data_dir, coordinators=coordinators)
-    svc = open_services(settings, writer=True, clock=FixedClock(now))
+    """The writer's services in tmp_path/state (a copy of `seeded` when given, else empty: the
+    bundled plan is loaded at `now`) at a fixed `now`, with `settings` over the defaults; closed
+    afterwards."""
+    data_dir = copy_seeded(seeded, tmp_path) if seeded is not None else tmp_path / "state"
+    config = Settings(data_dir=data_dir, coordinators=coordinators, **settings)
+    svc = open_services(config, writer=True, clock=FixedClock(now))
     try:
         yield svc
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import tarfile
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -31,6 +30,7 @@ from bot.store.journal import SNAPSHOT
 from schedules.backup import backup_tick
 from tests.clirun import Cli, cli_fixture  # noqa: F401  (the `cli` fixture)
 from tests.harness import START
+from tests.prepared import copy_seeded
 
 EVIDENCE = {
     "evidence/18/u1/20210621-aaaa.pdf": b"%PDF-1.4 one",
@@ -40,8 +40,7 @@ EVIDENCE = {
 
 
 def _data_dir(root: Path, seeded: Path) -> Path:
-    data_dir = root / "state"
-    shutil.copytree(seeded, data_dir)
+    data_dir = copy_seeded(seeded, root)
     for name, data in EVIDENCE.items():
         (data_dir / name).parent.mkdir(parents=True, exist_ok=True)
         (data_dir / name).write_bytes(data)

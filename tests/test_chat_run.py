@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import signal
 import socket
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 from bot.store import Store
 from sandbox.botapi import BotApiServer
 from tests.harness import COORDINATOR, START, redeliver
+from tests.prepared import copy_seeded
 
 STARTUP = 60.0  # seconds allowed for a cold interpreter to import everything and poll
 
@@ -41,8 +41,7 @@ async def _polling(botapi: BotApiServer) -> None:
 async def test_kill_9_and_restart_loses_nothing(
     botapi: BotApiServer, seeded_data_dir: Path, tmp_path: Path
 ) -> None:
-    data_dir = tmp_path / "state"
-    shutil.copytree(seeded_data_dir, data_dir)
+    data_dir = copy_seeded(seeded_data_dir, tmp_path)
     store = Store(data_dir)
     store.bind_contact(2001, "区司法局", name="Alice", at=START)
     store.close()
@@ -99,8 +98,7 @@ async def test_kill_9_and_restart_loses_nothing(
 
 
 async def test_webhook_mode(botapi: BotApiServer, seeded_data_dir: Path, tmp_path: Path) -> None:
-    data_dir = tmp_path / "state"
-    shutil.copytree(seeded_data_dir, data_dir)
+    data_dir = copy_seeded(seeded_data_dir, tmp_path)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +26,13 @@ def services(tmp_path: Path) -> Iterator[Services]:
         yield svc
 
 
-def keep(services: Services, data: bytes, name: str = "方案.pdf", mime: str = "application/pdf"):
+def keep(
+    services: Services,
+    data: bytes,
+    name: str = "方案.pdf",
+    mime: str = "application/pdf",
+    **seams: Any,
+):
     vetted = evidence.vet(name, mime, len(data))
     temp = evidence.temp_path(services.settings.data_dir, 18, UNIT)
     temp.write_bytes(data)
@@ -40,6 +48,7 @@ def keep(services: Services, data: bytes, name: str = "方案.pdf", mime: str = 
         uploader_name="张三",
         chat_id=42,
         message_id=7,
+        **seams,
     )
 
 
@@ -176,11 +185,9 @@ def test_empty_file_is_refused(services: Services) -> None:
     assert evidence.list_evidence(services.store, 18) == []
 
 
-def test_atomic_write_uses_a_temp_in_the_same_directory(
-    services: Services, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_atomic_write_uses_a_temp_in_the_same_directory(services: Services) -> None:
     seen: list[tuple[Path, Path]] = []
-    real_replace = evidence.os.replace
+    real_replace = os.replace
 
     def spy(src: Path, dst: Path) -> None:
         # the record must not exist before the file is in place
@@ -188,8 +195,7 @@ def test_atomic_write_uses_a_temp_in_the_same_directory(
         seen.append((Path(src), Path(dst)))
         real_replace(src, dst)
 
-    monkeypatch.setattr(evidence.os, "replace", spy)
-    keep(services, b"atomic")
+    keep(services, b"atomic", replace=spy)
     (src, dst), *_ = seen
     assert src.parent == dst.parent and src.name.startswith(evidence.TEMP_PREFIX)
 

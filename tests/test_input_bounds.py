@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -12,17 +11,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.config import Settings
-from bot.domain.clock import FixedClock
 from bot.domain.dates import parse_chinese_date, parse_duration_or_date
 from bot.domain.status import parse_status
 from bot.features import campaign, chase, extensions, kpis, metrics, snooze, updates
 from bot.features.access import Actor, Refusal
 from bot.features.evidence import task_in_caption
 from bot.features.review import ReviewError
-from bot.services import Services, open_services
+from bot.services import Services
 from handlers.common import task_unit_args
 from tests.harness import COORDINATOR, START, ChatEnv
+from tests.prepared import writer_services
 
 TODAY = START.date()
 ALICE = Actor(user_id=2001, name="Alice", is_coordinator=False, units=("区司法局",))
@@ -44,16 +42,12 @@ TEXT = st.one_of(_TOKENS, WORDS.map(" ".join))
 @pytest.fixture(scope="module")
 def services(seeded_data_dir: Path) -> Iterator[Services]:
     with tempfile.TemporaryDirectory() as tmp:
-        data_dir = Path(tmp) / "state"
-        shutil.copytree(seeded_data_dir, data_dir)
-        found = open_services(
-            Settings(data_dir=data_dir, coordinators=frozenset({COORDINATOR})),
-            writer=True,
-            clock=FixedClock(START),
-        )
-        found.store.bind_contact(2001, "区司法局", name="Alice", at=START)
-        yield found
-        found.close()
+        coordinators = frozenset({COORDINATOR})
+        with writer_services(
+            Path(tmp), START, coordinators=coordinators, seeded=seeded_data_dir
+        ) as found:
+            found.store.bind_contact(2001, "区司法局", name="Alice", at=START)
+            yield found
 
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))

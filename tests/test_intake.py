@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import pytest
-from telegram.request import HTTPXRequest
 
-from bot.store import Store, journal
+from bot.store import Store
 from bot.telegram import intake
 from bot.telegram.context import SERVICES
 from tests.harness import COORDINATOR, START, ChatEnv
@@ -182,24 +183,23 @@ async def test_an_update_that_never_finishes_is_parked_after_five_starts(env: Ch
 
 
 async def test_a_fetched_batch_is_fsynced_before_the_poll_that_confirms_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     """The batch is kept before the Updater sees it and fsynced off the answer's path, but
     always before the next getUpdates (whose offset tells Telegram to forget the batch)."""
-    store = Store(tmp_path)  # with fsync
     syncs: list[int] = []
-    real_sync = journal.os.fdatasync
-    monkeypatch.setattr(journal.os, "fdatasync", lambda fd: (syncs.append(fd), real_sync(fd))[1])
-    monkeypatch.setattr(intake, "sync_soon", lambda store: None)  # only the poll may sync
+    store = Store(tmp_path, datasync=lambda fd: (syncs.append(fd), os.fdatasync(fd))[1])  # fsync
     durable_at_poll: list[bool] = []
     batches = [[_message_update(7, 5001, "/mytasks", 1)], []]
 
-    async def poll(self: Any, url: str, method: str, *args: Any, **kwargs: Any) -> Any:
+    def poll(request: httpx.Request) -> httpx.Response:
         durable_at_poll.append(not store.unsynced())
-        return 200, json.dumps({"ok": True, "result": batches.pop(0)}).encode()
+        return httpx.Response(200, content=json.dumps({"ok": True, "result": batches.pop(0)}))
 
-    monkeypatch.setattr(HTTPXRequest, "do_request", poll)
-    request = intake.IntakeRequest()
+    request = intake.IntakeRequest(
+        sync=lambda store: None,  # only the poll may sync
+        httpx_kwargs={"transport": httpx.MockTransport(poll)},  # Telegram's answers
+    )
     request.attach(SimpleNamespace(bot_data={SERVICES: SimpleNamespace(store=store)}))  # type: ignore[arg-type]
     await request.do_request("http://127.0.0.1:1/botT/getUpdates", "POST")
     assert store.kept(7) and store.unsynced() and not syncs  # kept at once, not yet fsynced

@@ -50,7 +50,7 @@ def test_schedule_registers_one_coalescing_job(tmp_path: Path) -> None:
     assert aps.misfire_grace_time is None and aps.coalesce is True and aps.max_instances == 1
 
 
-async def test_tick_runs_the_sweep_then_the_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_tick_runs_the_sweep_then_the_summary() -> None:
     calls: list[str] = []
 
     async def fake_sweep(application: Any) -> None:
@@ -60,15 +60,12 @@ async def test_tick_runs_the_sweep_then_the_summary(monkeypatch: pytest.MonkeyPa
     async def fake_summary(application: Any) -> None:
         calls.append("summary")
 
-    import schedules.summary as summary
-
-    monkeypatch.setattr(tick, "reminder_sweep", fake_sweep)
-    monkeypatch.setattr(summary, "summary_tick", fake_summary)
+    fakes = {"sweep": fake_sweep, "post_summary": fake_summary}
     app = SimpleNamespace(bot_data={"services": object()})
-    await tick.run_once(app)
+    await tick.run_once(app, **fakes)
     assert calls == ["sweep", "summary"]
     calls.clear()
-    await tick.run_once(SimpleNamespace(bot_data={}))  # before post_init: nothing
+    await tick.run_once(SimpleNamespace(bot_data={}), **fakes)  # before post_init: nothing
     assert calls == []
 
 

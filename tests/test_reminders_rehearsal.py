@@ -7,7 +7,6 @@ are kept short: a few real seconds each.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
@@ -23,6 +22,7 @@ from bot.services import open_services
 from bot.store import Store
 from sandbox.botapi import BotApiServer
 from tests.harness import COORDINATOR, SUMMARY_CHAT, ChatEnv
+from tests.prepared import copy_seeded
 
 A, B, C = 2101, 2102, 2103
 CONTACTS = ((A, "张三", "区发改局"), (B, "李四", "区总工会"), (C, "王五", "区金融发展服务中心"))
@@ -30,8 +30,7 @@ CONTACTS = ((A, "张三", "区发改局"), (B, "李四", "区总工会"), (C, "�
 
 def _prepare(seed: Path, tmp_path: Path, botapi: BotApiServer) -> Path:
     """A data dir with three bound contacts, who (and the coordinator) have started the bot."""
-    data_dir = tmp_path / "state"
-    shutil.copytree(seed, data_dir)
+    data_dir = copy_seeded(seed, tmp_path)
     store = Store(data_dir, fsync=False)
     at = datetime(2021, 6, 1, 9, 0, tzinfo=SHANGHAI)
     for uid, name, unit in CONTACTS:

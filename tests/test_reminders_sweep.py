@@ -3,89 +3,47 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from telegram.ext import ExtBot
-from telegram.request import HTTPXRequest
 
-import bot.telegram.outbox as delivery
-from bot.config import Settings
-from bot.domain.clock import SHANGHAI, FixedClock
+from bot.domain.clock import SHANGHAI
 from bot.reports.due import preview_reminders
-from bot.services import Services, open_services
 from bot.telegram.courier import sweep
 from sandbox.botapi import BotApiServer
+from tests.harness import BotEnv, bot_env
 
 COORD = 9001
 SUMMARY = -100500
 A, B = 501, 502  # contacts of 区发改局 and 区市场监管局
 
-
-@dataclass
-class Env:
-    botapi: BotApiServer
-    services: Services
-    bot: ExtBot[Any]
-    clock: FixedClock
-    settings: Settings
-
-    def at(self, day: date, hour: int = 9, minute: int = 0) -> None:
-        self.clock.set(datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI))
-
-    def texts(self, chat: int) -> list[str]:
-        return [m.get("text", "") for m in self.botapi.messages_to(chat)]
-
-    def reopen(self) -> None:
-        """A restart: the store is closed and opened again from disk."""
-        self.services.close()
-        self.services = open_services(self.settings, writer=True, clock=self.clock)
+Env = BotEnv
 
 
 @pytest.fixture
 async def env(tmp_path: Path, botapi: BotApiServer) -> AsyncIterator[Env]:
-    settings = Settings(
-        token=botapi.token,
-        api_base_url=botapi.base_url,
-        file_base_url=botapi.base_file_url,
-        data_dir=tmp_path / "state",
-        coordinators=frozenset({COORD}),
-        summary_chat_id=SUMMARY,
-    )
-    clock = FixedClock(datetime(2021, 6, 1, 9, 0, tzinfo=SHANGHAI))
-    services = open_services(settings, writer=True, clock=clock)
-    botapi.add_group(SUMMARY, "信用办督办群", members=[COORD])
-    for uid, name, unit in (
-        (A, "张三", "区发改局"),
-        (B, "李四", "区市场监管局"),
-        (COORD, "王督办", None),
-    ):
-        botapi.add_user(uid, name)
-        await botapi.user_sends_text(uid, "/start")  # a private chat the bot may write to
-        if unit:
-            services.store.bind_contact(uid, unit, name=name, at=clock.now())
-    request = HTTPXRequest(read_timeout=1.0, write_timeout=1.0, connect_timeout=1.0)
-    bot: ExtBot[Any] = ExtBot(
-        botapi.token, base_url=botapi.base_url, base_file_url=botapi.base_file_url, request=request
-    )
-    e = Env(botapi, services, bot, clock, settings)
-    async with bot:
+    now = datetime(2021, 6, 1, 9, 0, tzinfo=SHANGHAI)
+    settings = {"coordinators": frozenset({COORD}), "summary_chat_id": SUMMARY}
+    async with bot_env(botapi, tmp_path, now, **settings) as e:
+        botapi.add_group(SUMMARY, "信用办督办群", members=[COORD])
+        for uid, name, unit in (
+            (A, "张三", "区发改局"),
+            (B, "李四", "区市场监管局"),
+            (COORD, "王督办", None),
+        ):
+            botapi.add_user(uid, name)
+            await botapi.user_sends_text(uid, "/start")  # a private chat the bot may write to
+            if unit:
+                e.services.store.bind_contact(uid, unit, name=name, at=e.clock.now())
         yield e
-    e.services.close()
 
 
-@pytest.fixture(autouse=True)
-def no_real_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    waits: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        waits.append(seconds)
-
-    monkeypatch.setattr(delivery, "_sleep", fake_sleep)
-    return waits
+@pytest.fixture
+def no_real_waits(env: Env) -> list[float]:
+    """What the outbox would have slept (it waits on virtual time)."""
+    return env.waits
 
 
 def reminder_ledger(env: Env) -> list[dict[str, Any]]:
@@ -96,7 +54,7 @@ async def test_one_message_per_contact_per_morning_and_no_repeat(env: Env) -> No
     env.at(date(2021, 6, 23))  # a week before the 30 June deadlines: many tasks at once
     expected = [p for p in preview_reminders(env.services, date(2021, 6, 23)) if A in p["contacts"]]
     assert len(expected) > 1
-    report = await sweep(env.bot, env.services)
+    report = await sweep(env.outbox, env.services)
     (message,) = env.botapi.messages_to(A)
     for item in expected:
         assert f"#{item['task']}" in message["text"]
@@ -113,10 +71,10 @@ async def test_one_message_per_contact_per_morning_and_no_repeat(env: Env) -> No
     assert len(events) == len(report.delivered)
     # the next tick, and a restart on the same day, send nothing again
     env.at(date(2021, 6, 23), 9, 1)
-    again = await sweep(env.bot, env.services)
+    again = await sweep(env.outbox, env.services)
     env.reopen()
     env.at(date(2021, 6, 23), 15, 0)
-    after_restart = await sweep(env.bot, env.services)
+    after_restart = await sweep(env.outbox, env.services)
     assert again.messages == after_restart.messages == 0
     assert len(env.botapi.messages_to(A)) == 1
 
@@ -125,7 +83,7 @@ async def test_single_task_message_has_buttons_and_deadline(env: Env) -> None:
     env.at(date(2021, 6, 1))  # #20 (due 31 May) is overdue for its lead 区商务局? bind it
     env.services.store.bind_contact(B, "区商务局", name="李四", at=env.clock.now())
     env.services.store.unbind_contact(B, "区市场监管局", at=env.clock.now(), actor=COORD)
-    await sweep(env.bot, env.services)
+    await sweep(env.outbox, env.services)
     (msg,) = env.botapi.messages_to(B)
     assert "#20" in msg["text"] and "已逾期 1 个工作日" in msg["text"]
     assert "2021年5月31日（周一）" in msg["text"]
@@ -138,16 +96,16 @@ async def test_single_task_message_has_buttons_and_deadline(env: Env) -> None:
 
 async def test_nothing_before_the_reminder_time_or_on_holidays(env: Env) -> None:
     env.at(date(2021, 6, 23), 8, 59)
-    assert (await sweep(env.bot, env.services)).skipped == "before the reminder time"
+    assert (await sweep(env.outbox, env.services)).skipped == "before the reminder time"
     env.at(date(2021, 6, 14), 10, 0)  # 端午
-    assert (await sweep(env.bot, env.services)).skipped == "not a workday"
+    assert (await sweep(env.outbox, env.services)).skipped == "not a workday"
     assert env.botapi.calls("sendMessage") == []
 
 
 async def test_catch_up_after_downtime_is_same_day_only(env: Env) -> None:
     # down from the 22nd to the afternoon of the 25th: the 23rd's reminders are not sent
     env.at(date(2021, 6, 25), 15, 30)
-    report = await sweep(env.bot, env.services)
+    report = await sweep(env.outbox, env.services)
     today = {
         (p["task"], p["unit"], p["kind"])
         for p in preview_reminders(env.services, date(2021, 6, 25))
@@ -174,7 +132,7 @@ async def test_catch_up_after_downtime_is_same_day_only(env: Env) -> None:
 async def test_429_is_waited_out_and_sent_once(env: Env, no_real_waits: list[float]) -> None:
     env.at(date(2021, 6, 23))
     env.botapi.fail_next("sendMessage", 429, "Too Many Requests: retry after 3", retry_after=3)
-    await sweep(env.bot, env.services)
+    await sweep(env.outbox, env.services)
     assert 3.0 in no_real_waits
     assert len(env.botapi.messages_to(A)) == 1 and len(env.botapi.messages_to(B)) == 1
 
@@ -182,7 +140,7 @@ async def test_429_is_waited_out_and_sent_once(env: Env, no_real_waits: list[flo
 async def test_5xx_is_retried_with_backoff(env: Env, no_real_waits: list[float]) -> None:
     env.at(date(2021, 6, 23))
     env.botapi.fail_next("sendMessage", 502, "Bad Gateway", times=2)
-    await sweep(env.bot, env.services)
+    await sweep(env.outbox, env.services)
     assert no_real_waits[:2] == [1.0, 2.0]
     assert len(env.botapi.messages_to(A)) == 1 and len(env.botapi.messages_to(B)) == 1
 
@@ -190,18 +148,18 @@ async def test_5xx_is_retried_with_backoff(env: Env, no_real_waits: list[float])
 async def test_exhausted_retries_leave_no_ledger_entry_and_the_next_tick_sends(env: Env) -> None:
     env.at(date(2021, 6, 23))
     env.botapi.fail_next("sendMessage", 500, "Internal Server Error", times=100)
-    report = await sweep(env.bot, env.services)
+    report = await sweep(env.outbox, env.services)
     assert report.failed and reminder_ledger(env) == []
     env.botapi._injections.clear()
     env.at(date(2021, 6, 23), 9, 1)
-    await sweep(env.bot, env.services)
+    await sweep(env.outbox, env.services)
     assert len(env.botapi.messages_to(A)) == 1
 
 
 async def test_403_marks_unreachable_and_tells_coordinators_once(env: Env) -> None:
     await env.botapi.user_blocks_bot(A)
     env.at(date(2021, 6, 23))
-    await sweep(env.bot, env.services)
+    await sweep(env.outbox, env.services)
     (contact,) = [c for c in env.services.store.contacts() if c["user_id"] == A]
     assert contact["reachable"] is False
     notices = [t for t in env.texts(COORD) if "无法接收提醒" in t]
@@ -209,7 +167,7 @@ async def test_403_marks_unreachable_and_tells_coordinators_once(env: Env) -> No
     # later days: A is not tried again, coordinators are not told again
     tried = len(env.botapi.calls("sendMessage"))
     env.at(date(2021, 6, 29))
-    await sweep(env.bot, env.services)
+    await sweep(env.outbox, env.services)
     assert all(c.params.get("chat_id") != A for c in env.botapi.calls("sendMessage")[tried:])
     assert len([t for t in env.texts(COORD) if "无法接收提醒" in t]) == 1
     # 区发改局 now counts as a unit without a reachable contact
@@ -219,39 +177,39 @@ async def test_403_marks_unreachable_and_tells_coordinators_once(env: Env) -> No
 async def test_timeout_resends_once_and_marks_the_ledger(env: Env) -> None:
     env.at(date(2021, 6, 23))
     env.botapi.delay_next("sendMessage", 1.5)  # the first send arrives, its answer is lost
-    await sweep(env.bot, env.services)
+    await sweep(env.outbox, env.services)
     doubtful = [d for d in reminder_ledger(env) if d["status"] == "uncertain"]
     assert doubtful and not any(d["resent_after_timeout"] for d in doubtful)
-    await sweep(env.bot, env.services)  # a minute later: not resent yet
+    await sweep(env.outbox, env.services)  # a minute later: not resent yet
     assert [d for d in reminder_ledger(env) if d["status"] == "uncertain"] == doubtful
     env.at(date(2021, 6, 23), minute=11)  # a later tick of the same day resends it
-    await sweep(env.bot, env.services)
+    await sweep(env.outbox, env.services)
     marked = [d for d in reminder_ledger(env) if d["resent_after_timeout"]]
     assert marked and all(d["status"] == "sent" for d in marked)
     assert {d["key"] for d in marked} == {d["key"] for d in doubtful}
     # documented policy: at most one duplicate after a timeout, never more
     assert 1 <= max(len(env.botapi.messages_to(A)), len(env.botapi.messages_to(B))) <= 2
     env.at(date(2021, 6, 23), minute=40)
-    await sweep(env.bot, env.services)
+    await sweep(env.outbox, env.services)
     assert max(len(env.botapi.messages_to(A)), len(env.botapi.messages_to(B))) <= 2
 
 
 async def test_a_double_timeout_is_reported_next_morning_never_lost(env: Env) -> None:
     env.at(date(2021, 6, 23))
     env.botapi.delay_next("sendMessage", 1.5, times=50)  # every send and resend times out
-    await sweep(env.bot, env.services)
+    await sweep(env.outbox, env.services)
     env.at(date(2021, 6, 23), minute=15)
-    await sweep(env.bot, env.services)
+    await sweep(env.outbox, env.services)
     lost = [d for d in reminder_ledger(env) if d["status"] == "unconfirmed"]
     assert lost and all(d["attempts"] == 2 for d in lost)
     env.at(date(2021, 6, 23), hour=15)
-    await sweep(env.bot, env.services)  # not resent a third time
+    await sweep(env.outbox, env.services)  # not resent a third time
     assert all(len(env.botapi.messages_to(c)) <= 2 for c in (A, B))
     assert not [t for t in env.texts(COORD) if "未能确认送达" in t]
     env.botapi._delays.clear()  # Telegram answers again
     env.at(date(2021, 6, 24))  # the next morning the coordinators are told, once
-    await sweep(env.bot, env.services)
-    await sweep(env.bot, env.services)
+    await sweep(env.outbox, env.services)
+    await sweep(env.outbox, env.services)
     (notice,) = [t for t in env.texts(COORD) if "未能确认送达" in t]
     lines = notice.splitlines()
     for d in lost:  # every unconfirmed send is on the line of its task
@@ -264,29 +222,29 @@ async def test_a_double_timeout_is_reported_next_morning_never_lost(env: Env) ->
 
 async def test_escalation_to_summary_chat_and_coordinators(env: Env) -> None:
     env.at(date(2021, 6, 7))  # #20 due 31 May: 5 workdays overdue
-    await sweep(env.bot, env.services)
+    await sweep(env.outbox, env.services)
     (group_msg,) = env.botapi.messages_to(SUMMARY)
     assert "逾期督办升级" in group_msg["text"] and "#20" in group_msg["text"]
     assert "已逾期 5 个工作日" in group_msg["text"]
     assert any("逾期督办升级" in t for t in env.texts(COORD))
     env.at(date(2021, 6, 8))
-    await sweep(env.bot, env.services)
+    await sweep(env.outbox, env.services)
     assert len(env.botapi.messages_to(SUMMARY)) == 1
 
 
 async def test_escalation_of_a_monthly_report_names_its_month(env: Env) -> None:
     # Found in a month's rehearsal: the escalation of #1 on 15 July said only "截止 7月8日".
     env.at(date(2021, 7, 15))  # July's #1 reports (due the 8th): 5 workdays overdue
-    await sweep(env.bot, env.services)
+    await sweep(env.outbox, env.services)
     (text,) = [t for t in env.texts(SUMMARY) if "督办升级" in t]
     assert "2021年7月报送，截止 2021年7月8日（周四），已逾期 5 个工作日" in text
 
 
 async def test_weekly_notice_of_units_without_contacts(env: Env) -> None:
     env.at(date(2021, 6, 21))
-    await sweep(env.bot, env.services)
+    await sweep(env.outbox, env.services)
     env.at(date(2021, 6, 23))
-    await sweep(env.bot, env.services)
+    await sweep(env.outbox, env.services)
     notices = [t for t in env.texts(COORD) if "尚无可用联系人" in t]
     assert len(notices) == 1 and "区商务局" in notices[0] and "区发改局" not in notices[0]
 
@@ -304,7 +262,7 @@ async def test_a_month_rehearsed_sends_exactly_what_the_preview_lists(env: Env) 
     for d in days:
         for hour, minute in ((8, 59), (9, 0), (9, 1), (17, 0)):  # several ticks a day
             env.at(d, hour, minute)
-            await sweep(env.bot, env.services)
+            await sweep(env.outbox, env.services)
     sent = {
         (d["sent_at"][:10], d["task"], d["unit"], d["kind"], d["chat"])
         for d in reminder_ledger(env)
@@ -326,7 +284,7 @@ async def test_end_of_june_escalations_are_one_readable_message_per_chat(env: En
     planned = preview_reminders(env.services, day)
     escalations = [p for p in planned if p["kind"] == "escalation"]
     assert len(escalations) > 200
-    await sweep(env.bot, env.services)
+    await sweep(env.outbox, env.services)
     for chat in (SUMMARY, COORD):
         messages = [m["text"] for m in env.botapi.messages_to(chat) if "督办升级" in m["text"]]
         assert len(messages) == 1, f"{len(messages)} messages to {chat}"
@@ -365,16 +323,13 @@ def test_escalations_longer_than_one_message_are_split_at_the_limit(env: Env) ->
     assert all(p.count("<b>") == p.count("</b>") for p in parts)
 
 
-async def test_each_messages_records_are_made_durable_together(
-    env: Env, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import bot.store.journal
+async def test_each_messages_records_are_made_durable_together(env: Env) -> None:
+    import os
 
     syncs: list[int] = []
-    real = bot.store.journal.os.fdatasync
-    monkeypatch.setattr(bot.store.journal.os, "fdatasync", lambda fd: (syncs.append(fd), real(fd)))
+    env.reopen(datasync=lambda fd: (syncs.append(fd), os.fdatasync(fd))[1])
     env.at(date(2021, 6, 23))
-    report = await sweep(env.bot, env.services)
+    report = await sweep(env.outbox, env.services)
     assert len(report.delivered) > 10
     # one sync per message (each holds many ledger entries, events and reply references),
     # plus the weekly no-contacts notice's ledger entry

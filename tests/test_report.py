@@ -160,46 +160,37 @@ def test_zip_notes_missing_files(services: Services, tmp_path: Path) -> None:
 
 
 # -- chart --------------------------------------------------------------------------------
-def test_chart_without_cjk_font(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
-    chart.find_cjk_font.cache_clear()
-    monkeypatch.setattr(chart, "find_cjk_font", lambda: None)
-    rows, title, font, subtitle = chart.chart_inputs(services, date(2021, 7, 2))
+def test_chart_without_cjk_font(services: Services) -> None:
+    rows, title, font, subtitle = chart.chart_inputs(
+        services, date(2021, 7, 2), find_font=lambda: None
+    )
     assert font is None and title.isascii() and subtitle.isascii() and len(rows) == 9
     assert chart.render_chart(rows, title, font, subtitle).startswith(PNG)
 
 
-def test_chart_with_a_cjk_font(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chart_with_a_cjk_font(services: Services) -> None:
     # A stand-in family: the code path is the CJK one whatever is installed here.
-    monkeypatch.setattr(chart, "find_cjk_font", lambda: "DejaVu Sans")
-    rows, title, font, subtitle = chart.chart_inputs(services, date(2021, 7, 2))
+    rows, title, font, subtitle = chart.chart_inputs(
+        services, date(2021, 7, 2), find_font=lambda: "DejaVu Sans"
+    )
     assert font == "DejaVu Sans" and "督办周报" in title and "计划" in subtitle
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # DejaVu lacks CJK glyphs: matplotlib warns per glyph
         assert chart.render_chart(rows, title, font, subtitle).startswith(PNG)
 
 
-def test_find_cjk_font_prefers_known_families(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_find_cjk_font_prefers_known_families() -> None:
     from types import SimpleNamespace
 
-    from matplotlib import font_manager
-
     fake = [SimpleNamespace(name="DejaVu Sans"), SimpleNamespace(name="WenQuanYi Zen Hei")]
-    monkeypatch.setattr(font_manager.fontManager, "ttflist", fake)
-    chart.find_cjk_font.cache_clear()
-    try:
-        assert chart.find_cjk_font() == "WenQuanYi Zen Hei"
-    finally:
-        chart.find_cjk_font.cache_clear()
+    assert chart.cjk_font_in(SimpleNamespace(ttflist=fake)) == "WenQuanYi Zen Hei"
 
 
-async def test_chart_failure_or_slowness_gives_none(
-    services: Services, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_chart_failure_or_slowness_gives_none(services: Services) -> None:
     def broken(*_: object) -> bytes:
         raise RuntimeError("no display")
 
-    monkeypatch.setattr(chart, "render_chart", broken)
-    assert await chart.chart_safely(services, date(2021, 7, 2)) is None
+    assert await chart.chart_safely(services, date(2021, 7, 2), render=broken) is None
 
     def slow(*_: object) -> bytes:
         import time
@@ -207,8 +198,7 @@ async def test_chart_failure_or_slowness_gives_none(
         time.sleep(0.3)
         return PNG
 
-    monkeypatch.setattr(chart, "render_chart", slow)
-    assert await chart.chart_safely(services, date(2021, 7, 2), timeout=0.05) is None
+    assert await chart.chart_safely(services, date(2021, 7, 2), timeout=0.05, render=slow) is None
 
 
 def _cjk_files() -> list[str]:

@@ -307,16 +307,13 @@ def test_done_at_marks_the_completion_and_later_notes_keep_it(tmp_path: Path) ->
     store.close()
 
 
-def test_deferred_writes_are_kept_at_once_and_fsynced_later(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_deferred_writes_are_kept_at_once_and_fsynced_later(tmp_path: Path) -> None:
     """Bookkeeping in `deferred()` is in the journal at once (a crash of the process loses
     none), made durable by the next sync(); a batch inside it waits for that sync too."""
     syncs: list[int] = []
-    real_sync = os.fdatasync
-    store = Store(tmp_path)
+    store = Store(tmp_path, datasync=lambda fd: (syncs.append(fd), os.fdatasync(fd))[1])
     store.import_plan(Plan(tasks=[_task(1)], year=2021), at=AT)
-    monkeypatch.setattr(os, "fdatasync", lambda fd: (syncs.append(fd), real_sync(fd))[1])
+    syncs.clear()  # counted from here
     with store.deferred():
         store.update_state(1, "区发改局", at=AT, actor=42, percent=30)
         with store.batch():

@@ -13,6 +13,7 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -342,11 +343,13 @@ def keep_file(
     message_id: int | None = None,
     file_unique_id: str | None = None,
     caption: str | None = None,
+    replace: Callable[[Path, Path], object] = os.replace,
 ) -> Saved:
     """Move a downloaded temp file into place and record it (or recognise it as a duplicate).
 
     The temp file is gone afterwards either way. Runs without awaiting, so no other update can
-    interleave between the duplicate check and the record.
+    interleave between the duplicate check and the record. `replace` (the atomic rename) is for
+    tests.
     """
     root = evidence_root(data_dir).resolve()
     try:
@@ -368,7 +371,7 @@ def keep_file(
             target = folder / final_name(at, sha, vetted.ext).replace(".", f"-{n}.", 1)
         if not target.resolve().is_relative_to(root):  # belt and braces: names are ours
             raise EvidenceError("type", "path")
-        os.replace(temp, target)
+        replace(temp, target)
         fsync_dir(folder)
     finally:
         temp.unlink(missing_ok=True)

@@ -11,7 +11,7 @@ import asyncio
 import io
 import logging
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -63,16 +63,22 @@ def find_cjk_font() -> str | None:
     """The family name of an installed font with Chinese glyphs, or None."""
     from matplotlib import font_manager
 
-    found = _known_cjk_family({f.name for f in font_manager.fontManager.ttflist})
+    return cjk_font_in(font_manager.fontManager)
+
+
+def cjk_font_in(manager: Any) -> str | None:
+    """The family name of a font with Chinese glyphs that `manager` (matplotlib's font list)
+    knows or can register from a system font file, or None."""
+    found = _known_cjk_family({f.name for f in manager.ttflist})
     if found is None:
         # matplotlib caches its font list once and never rescans: a CJK font installed after
         # that first run is invisible until it is registered from its file.
         for path in _cjk_font_files():
             try:
-                font_manager.fontManager.addfont(path)
+                manager.addfont(path)
             except Exception:  # noqa: BLE001 - an unreadable font file is skipped
                 log.debug("font %s not loaded", path, exc_info=True)
-        found = _known_cjk_family({f.name for f in font_manager.fontManager.ttflist})
+        found = _known_cjk_family({f.name for f in manager.ttflist})
     return found
 
 
@@ -228,11 +234,15 @@ def chart_rows(services: Services, day: date) -> list[ChartRow]:
 
 
 def chart_inputs(
-    services: Services, day: date, summary: Mapping[str, Any] | None = None
+    services: Services,
+    day: date,
+    summary: Mapping[str, Any] | None = None,
+    *,
+    find_font: Callable[[], str | None] = find_cjk_font,
 ) -> tuple[list[ChartRow], str, str | None, str]:
     """(rows, title, font, subtitle) read from the store; cheap, so it runs on the caller's thread."""
     rows, actual, planned = chart_figures(services, day)
-    font = find_cjk_font()
+    font = find_font()
     week = summary["week"] if summary is not None else week_key(day)
     if font:
         title = f"督办周报 {week}"
@@ -248,6 +258,8 @@ async def chart_safely(
     day: date,
     summary: Mapping[str, Any] | None = None,
     timeout: float = CHART_TIMEOUT,
+    *,
+    render: Callable[..., bytes] = render_chart,
 ) -> bytes | None:
     """The chart PNG, or None when it fails or takes too long (the summary goes out anyway).
 
@@ -258,7 +270,7 @@ async def chart_safely(
         await asyncio.to_thread(find_cjk_font)  # a first call may scan the system's fonts
         rows, title, font, subtitle = chart_inputs(services, day, summary)
         return await asyncio.wait_for(
-            asyncio.to_thread(render_chart, rows, title, font, subtitle), timeout
+            asyncio.to_thread(render, rows, title, font, subtitle), timeout
         )
     except Exception:  # noqa: BLE001 - a chart problem must never stop the summary
         log.warning("summary chart failed", exc_info=True)

@@ -52,10 +52,17 @@ def _identity(path: Path) -> tuple[int, int] | None:
 class JournalStorage(Storage):
     """A TinyDB Storage holding tables in memory, made durable by an append-only journal."""
 
-    def __init__(self, directory: str | Path, read_only: bool = False, fsync: bool = True) -> None:
+    def __init__(
+        self,
+        directory: str | Path,
+        read_only: bool = False,
+        fsync: bool = True,
+        datasync: Callable[[int], None] = os.fdatasync,  # tests count the syncs
+    ) -> None:
         self.dir = Path(directory)
         self.read_only = read_only
         self.fsync = fsync
+        self.datasync = datasync
         self._lock = threading.RLock()
         self._tables: dict[str, dict[str, Any]] = {}
         self._seq = 0
@@ -151,7 +158,7 @@ class JournalStorage(Storage):
             if self._unsynced is not None:
                 self._unsynced += 1
             elif self.fsync:
-                os.fdatasync(self._journal.fileno())
+                self.datasync(self._journal.fileno())
                 self._synced = self._seq
             self._journal_bytes += len(line)
         if self._journal_bytes > COMPACT_BYTES:
@@ -206,7 +213,7 @@ class JournalStorage(Storage):
                 return
             fd = os.dup(self._journal.fileno())
         try:
-            os.fdatasync(fd)
+            self.datasync(fd)
         finally:
             os.close(fd)
         with self._lock:

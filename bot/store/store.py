@@ -103,14 +103,23 @@ def _iso(at: datetime) -> str:
 class Store:
     """Domain operations on the TinyDB database in one data directory."""
 
-    def __init__(self, data_dir: Path, *, read_only: bool = False, fsync: bool = True) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        read_only: bool = False,
+        fsync: bool = True,
+        datasync: Callable[[int], None] = os.fdatasync,
+    ) -> None:
         self.dir = Path(data_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.read_only = read_only
         self._lock_fh: Any = None
         if not read_only:
             self._acquire_lock()
-        self.db = JournalDB(self.dir, storage=JournalStorage, read_only=read_only, fsync=fsync)
+        self.db = JournalDB(
+            self.dir, storage=JournalStorage, read_only=read_only, fsync=fsync, datasync=datasync
+        )
         self.lock = asyncio.Lock()
         self._state_ids: dict[tuple[int, str], int] = {}
         # rows of units a revised plan no longer names: kept with their history, out of sight

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from http import HTTPStatus
 from typing import Any
 
@@ -36,6 +36,7 @@ from telegram.ext import BaseUpdateProcessor
 from telegram.request import HTTPXRequest
 
 from bot.services import Services
+from bot.store import Store
 from bot.telegram.context import SERVICES, DubanApp
 from bot.telegram.fsync import durable, sync_soon
 
@@ -61,6 +62,13 @@ class IntakeRequest(HTTPXRequest, _Attached):
     """The getUpdates request: the batch is kept in the store before the Updater gets it, and
     durable before the next getUpdates confirms it to Telegram."""
 
+    def __init__(
+        self, *args: Any, sync: Callable[[Store], None] = sync_soon, **kwargs: Any
+    ) -> None:
+        """HTTPXRequest's arguments; `sync` starts the fsync of a kept batch (tests hold it)."""
+        super().__init__(*args, **kwargs)
+        self._sync = sync
+
     async def do_request(
         self, url: str, method: str, *args: Any, **kwargs: Any
     ) -> tuple[int, bytes]:
@@ -79,7 +87,7 @@ class IntakeRequest(HTTPXRequest, _Attached):
                     raise RuntimeError("updates fetched before the store was open")
                 with services.store.deferred():  # fsynced while the batch is handled
                     services.store.take_in(u for u in result if isinstance(u, dict))
-                sync_soon(services.store)
+                self._sync(services.store)
         return code, payload
 
 

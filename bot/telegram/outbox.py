@@ -60,7 +60,7 @@ Sleep = Callable[[float], Awaitable[Any]]
 Markup = InlineKeyboardMarkup | None  # the buttons under a message (under its last part)
 # Of a group's 20 messages a minute, what an acknowledgement leaves for answers and summaries.
 GROUP_ACK_RESERVE = 10
-_sleep: Sleep = asyncio.sleep  # tests swap this to wait without waiting
+_sleep: Sleep = asyncio.sleep  # the default; tests give Outbox(sleep=) a fake
 
 
 @dataclass
