@@ -19,7 +19,7 @@ GATE_GROUP = Group.GATE
 async def gate(update: Update, context: Context) -> None:
     """Drop redelivered updates; strangers and group chatter get an explanation, nothing more."""
     services = context.services
-    if services.store.update_handled(update.update_id):
+    if services.store.intake.update_handled(update.update_id):
         raise ApplicationHandlerStop  # Telegram redelivers the last batch after a crash
     if update.edited_message or update.edited_channel_post or update.effective_user is None:
         raise ApplicationHandlerStop  # edits are not acted on again
@@ -27,7 +27,7 @@ async def gate(update: Update, context: Context) -> None:
     context.actor = actor  # one context serves every handler group of this update
     if actor.is_coordinator and update.effective_user.full_name:
         # the views and the export name coordinators; only Telegram knows what they are called
-        services.store.remember_coordinator(actor.user_id, update.effective_user.full_name)
+        services.store.people.remember_coordinator(actor.user_id, update.effective_user.full_name)
     if update.callback_query is not None and cb.parse(update.callback_query.data) is None:
         # Data no button kind knows (empty, hand-made, an old grammar): refused here, once.
         text = plain_text(render("update_dialog.html.j2", step="stale"))
@@ -92,9 +92,9 @@ async def _turn_away(update: Update, context: Context, reason: str) -> None:
         # not fill the group (held at 20 messages a minute) with forty copies, again and again.
         services = context.services
         key = f"gate:{chat.id}:{user.id}:{services.clock.now().date().isoformat()}"
-        if services.store.ledger_get(key) is not None:
+        if services.store.deliveries.ledger_get(key) is not None:
             return
-        services.store.ledger_put(key, reason=reason)
+        services.store.deliveries.ledger_put(key, reason=reason)
     await reply(update, context, text)
 
 

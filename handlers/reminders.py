@@ -81,7 +81,7 @@ async def reach_watch(update: Update, context: Context) -> None:
     if member is not None and member.new_chat_member.status == ChatMemberStatus.BANNED:
         await mark_unreachable(context.bot, services, user.id, "blocked by the user")
         return
-    services.store.set_reachable(user.id, True, at=services.clock.now())
+    services.store.people.set_reachable(user.id, True, at=services.clock.now())
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

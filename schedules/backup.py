@@ -31,7 +31,7 @@ async def backup_tick(application: Any) -> str | None:
     policy = policy_of(services).backup
     now = services.clock.now()
     key = f"backup:{now.date().isoformat()}"
-    if not backup_due(now, policy.at, services.store.ledger_get(key) is not None):
+    if not backup_due(now, policy.at, services.store.deliveries.ledger_get(key) is not None):
         return None
     settings = services.settings
     snapshot = snapshot_bytes(services.store)  # on the event loop: no write interleaves
@@ -39,6 +39,8 @@ async def backup_tick(application: Any) -> str | None:
         make_backup, settings.data_dir, settings.backups, at=now, snapshot=snapshot
     )
     removed = await asyncio.to_thread(prune, settings.backups, policy.keep)
-    services.store.ledger_put(key, at=now.isoformat(timespec="seconds"), path=str(info.path))
+    services.store.deliveries.ledger_put(
+        key, at=now.isoformat(timespec="seconds"), path=str(info.path)
+    )
     log.info("backup %s (%d files); %d old one(s) removed", info.path, info.files, len(removed))
     return str(info.path)

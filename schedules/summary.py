@@ -54,7 +54,7 @@ async def post_weekly_summary(sender: Any, services: Services) -> bool:
         return False
     key = ledger_key(week)
     store = services.store
-    found = store.ledger_get(key)
+    found = store.deliveries.ledger_get(key)
     entry: LedgerFields = found if found is not None else {}
     if entry.get("status") == "sent":
         return False
@@ -62,7 +62,7 @@ async def post_weekly_summary(sender: Any, services: Services) -> bool:
         if now < datetime.fromisoformat(entry["failed_at"]) + RETRY_AFTER:
             return False
     # "sending" left by a process that died mid-send is retried: a duplicate beats a lost week.
-    store.ledger_put(
+    store.deliveries.ledger_put(
         key, status="sending", chat=chat_id, claimed_at=now.isoformat(timespec="seconds")
     )
     day = now.astimezone(settings.timezone).date()
@@ -74,16 +74,18 @@ async def post_weekly_summary(sender: Any, services: Services) -> bool:
         ok = False
     done_at = services.clock.now().isoformat(timespec="seconds")
     if ok:
-        store.ledger_put(
+        store.deliveries.ledger_put(
             key,
             status="sent",
             sent_at=done_at,
             day=day.isoformat(),
             late=now > slot_of_week(settings, now) + timedelta(minutes=5),
         )
-        store.record("summary.posted", at=services.clock.now(), actor=None, week=week, chat=chat_id)
+        store.history.record(
+            "summary.posted", at=services.clock.now(), actor=None, week=week, chat=chat_id
+        )
     else:
-        store.ledger_put(
+        store.deliveries.ledger_put(
             key, status="failed", failed_at=done_at, attempts=int(entry.get("attempts") or 0) + 1
         )
     return ok

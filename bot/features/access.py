@@ -95,7 +95,7 @@ class Refusal:
 
 def resolve_actor(services: Services, user: TelegramUser) -> Actor:
     """The actor for a Telegram user: coordinator flag and the units they are bound to."""
-    units = tuple(dict.fromkeys(services.store.units_of(user.id)))
+    units = tuple(dict.fromkeys(services.store.people.units_of(user.id)))
     return Actor(
         user_id=user.id,
         name=user.full_name or str(user.id),
@@ -155,12 +155,12 @@ def authorize(
     must name one; a coordinator acts for any unit with a part (recorded as on_behalf).
     """
     store = services.store
-    task = store.task(task_id)
+    task = store.plan.task(task_id)
     if task is None:
         return _refuse("unknown_task", task_id=task_id)
     if actor.is_stranger:
         return _refuse("stranger", task_id=task_id)
-    with_part = [s["unit"] for s in store.states(task=task_id)]
+    with_part = [s["unit"] for s in store.parts.states(task=task_id)]
     if unit is not None:
         name = services.units.canonical(unit) or unit
         if services.units.get(name) is None:

@@ -39,7 +39,7 @@ def target(arg: str, store: Store, directory: Directory) -> Target:
         return Target(problem="usage")
     raw = arg.lstrip("#＃")
     if raw.isdecimal() and len(raw) <= 18:
-        found = store.task(int(raw)) is not None
+        found = store.plan.task(int(raw)) is not None
         return Target(task_id=int(raw)) if found else Target(problem="unknown_task")
     members = directory.expand(arg)
     if members:
@@ -115,7 +115,7 @@ def unreachable_contacts(store: Store, units: Iterable[str]) -> dict[str, list[U
     """Units among `units` whose every bound contact is unreachable, with those contacts."""
     wanted = set(units)
     bound: dict[str, list[ContactRow]] = {}
-    for c in store.contacts():
+    for c in store.people.contacts():
         if c["unit"] in wanted:
             bound.setdefault(c["unit"], []).append(c)
     cut_off = {
@@ -126,7 +126,7 @@ def unreachable_contacts(store: Store, units: Iterable[str]) -> dict[str, list[U
     if not cut_off:
         return {}
     last: dict[int, Event] = {}  # each user's latest change of reachability
-    for ev in store.events(kinds=["contact.reachable"]):
+    for ev in store.history.events(kinds=["contact.reachable"]):
         if isinstance(ev.get("user_id"), int):
             last[ev["user_id"]] = ev
     out: dict[str, list[Unreachable]] = {}

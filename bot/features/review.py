@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypedDict, Unpack, cast
+from typing import Protocol, TypedDict, Unpack
 
 from bot.features import evidence
 from bot.features.errors import CodedError
@@ -17,7 +17,6 @@ from bot.services import Services
 from bot.store import Store
 from bot.store.records import ReviewExtras, ReviewRecord, ReviewRow, StateChanges, StateRow
 
-TABLE = "reviews"
 KINDS = ("claim", "extension")
 MAX_REASON = 2000
 
@@ -77,7 +76,7 @@ def claim_facts(store: Store, record: ReviewRecord) -> ClaimFacts:
         open_supporters=tuple(p["unit"] for p in open_supporter_parts(store, task_id)),
         other_leads=tuple(
             s["unit"]
-            for s in store.states(task=task_id)
+            for s in store.parts.states(task=task_id)
             if s["role"] == "lead"
             and s["unit"] != record["unit"]
             and s["status"] != "done"
@@ -94,7 +93,7 @@ def open_supporter_parts(store: Store, task_id: int) -> list[StateRow]:
     """The supporters' parts of a task not done yet (what a 通过 must decide about)."""
     return [
         s
-        for s in store.states(task=task_id)
+        for s in store.parts.states(task=task_id)
         if s["role"] != "lead" and s["status"] != "done" and not s.get("removed")
     ]
 
@@ -102,12 +101,12 @@ def open_supporter_parts(store: Store, task_id: int) -> list[StateRow]:
 def close_if_complete(services: Services, task_id: int, actor: int | str | None) -> bool:
     """Close the task when every part is done (the lead's claim approved before); True if closed."""
     store = services.store
-    if store.task_meta(task_id).get("closed") or not _leads_done(store, task_id):
+    if store.plan.task_meta(task_id).get("closed") or not _leads_done(store, task_id):
         return False
     if open_supporter_parts(store, task_id):
         return False
-    store.set_task_closed(task_id, True)
-    store.record("task.closed", at=services.clock.now(), actor=actor, task=task_id)
+    store.plan.set_task_closed(task_id, True)
+    store.history.record("task.closed", at=services.clock.now(), actor=actor, task=task_id)
     return True
 
 
@@ -120,8 +119,7 @@ def actor_name(actor: ActorLike | int) -> str:
 
 
 def get(store: Store, record_id: int) -> ReviewRecord | None:
-    doc = store.table(TABLE).get(doc_id=record_id)
-    return cast(ReviewRecord, {"id": record_id, **doc}) if doc is not None else None
+    return store.reviews.get(record_id)
 
 
 def records(
@@ -134,12 +132,12 @@ def records(
 ) -> list[ReviewRecord]:
     """Review records, oldest first, filtered."""
     return [
-        cast(ReviewRecord, {"id": doc_id, **doc})
-        for doc_id, doc in sorted(store.table(TABLE).raw_docs())
-        if (status is None or doc["status"] == status)
-        and (kind is None or doc["kind"] == kind)
-        and (task is None or doc["task"] == task)
-        and (unit is None or doc["unit"] == unit)
+        record
+        for record in store.reviews.records()
+        if (status is None or record["status"] == status)
+        and (kind is None or record["kind"] == kind)
+        and (task is None or record["task"] == task)
+        and (unit is None or record["unit"] == unit)
     ]
 
 
@@ -174,9 +172,9 @@ def check_reason(reason: str | None) -> str:
 def responsible_state(services: Services, task_id: int, unit: str) -> StateRow:
     """The unit's state row of an open task; raises ReviewError when there is none."""
     store = services.store
-    if store.task(task_id) is None:
+    if store.plan.task(task_id) is None:
         raise ReviewError("unknown_task", task=task_id)
-    state = store.state(task_id, unit)
+    state = store.parts.state(task_id, unit)
     if state is None:
         raise ReviewError("not_responsible", task=task_id, unit=unit)
     return state
@@ -205,7 +203,7 @@ def insert(
         "decision_reason": None,
         **fields,
     }
-    doc_id = services.store.insert_once(TABLE, doc)
+    doc_id = services.store.reviews.add(doc)
     return {"id": doc_id, **doc}
 
 
@@ -221,13 +219,13 @@ def create_claim(
         raise ReviewError("supporter", task=task_id, unit=unit)
     if state["status"] == "done":
         raise ReviewError("done", task=task_id, unit=unit)
-    if services.store.task_meta(task_id).get("closed"):
+    if services.store.plan.task_meta(task_id).get("closed"):
         raise ReviewError("closed", task=task_id)
     existing = open_request(services.store, "claim", task_id, unit)
     if existing is not None:
         return existing
     now = services.clock.now()
-    services.store.update_state(
+    services.store.parts.update_state(
         task_id, unit, at=now, actor=actor_id(actor), event="claim", claim="pending"
     )
     return insert(services, "claim", task_id, unit, actor, note=note)
@@ -257,7 +255,7 @@ def _decide(
         "decided_at": services.clock.now().isoformat(timespec="seconds"),
         "decision_reason": reason,
     }
-    services.store.table(TABLE).update(fields, doc_ids=[record["id"]])
+    services.store.reviews.update(record["id"], fields)
     return {**record, **fields}
 
 
@@ -277,13 +275,13 @@ def _mark(
     **changes: Unpack[StateChanges],
 ) -> None:
     """Change the state of the part a review record is about, as `actor`'s `event`."""
-    store.update_state(
+    store.parts.update_state(
         record["task"], record["unit"], at=at, actor=actor_id(actor), event=event, **changes
     )
 
 
 def _leads_done(store: Store, task_id: int) -> bool:
-    leads = [s for s in store.states(task=task_id) if s["role"] == "lead"]
+    leads = [s for s in store.parts.states(task=task_id) if s["role"] == "lead"]
     return bool(leads) and all(s["status"] == "done" for s in leads)
 
 
@@ -326,7 +324,7 @@ def approve(
         others = open_supporter_parts(store, task_id)
         if supporters == "close" and _leads_done(store, task_id):
             for part in others:
-                store.update_state(
+                store.parts.update_state(
                     task_id,
                     part["unit"],
                     at=now,
@@ -385,7 +383,7 @@ def reject(services: Services, record_id: int, actor: ActorLike | int, reason: s
             claim_reason=text,
         )
     else:
-        store.record(
+        store.history.record(
             "extension.reject",
             at=now,
             actor=actor_id(actor),

@@ -32,16 +32,16 @@ def planned(
     store, settings = services.store, services.settings
     planner = plan_all if include_unreachable else plan_reminders
     return planner(
-        store.tasks(),
-        store.states(),
-        store.contacts(),
+        store.plan.tasks(),
+        store.parts.states(),
+        store.people.contacts(),
         services.calendar,
         policy or policy_of(services),
         day,
         units=services.units,
         coordinators=settings.coordinators,
         summary_chat=settings.summary_chat_id,
-        closed=services.store.closed_tasks(),
+        closed=services.store.plan.closed_tasks(),
         inspection_chat=getattr(settings, "inspection_chat_id", None),
         # Catch-up is what *today's* sweep adds for days the bot was down; the preview of a
         # later day assumes the sweeps in between ran (they catch up first).
@@ -52,22 +52,22 @@ def planned(
 
 def escalated_keys(store: Store) -> set[str]:
     """The escalations already made (ledger keys `esc…:<task>:<unit>:<occurrence>>chat`)."""
-    return {entry["key"].split(">", 1)[0] for entry in store.ledger("esc")}
+    return {entry["key"].split(">", 1)[0] for entry in store.deliveries.ledger("esc")}
 
 
 def chased(services: Services, now: datetime, found: Target) -> list[Reminder]:
     """A coordinator's 催办 of the task or units `found` names, for the current store."""
     store = services.store
     return chase(
-        store.tasks(),
-        store.states(),
-        store.contacts(),
+        store.plan.tasks(),
+        store.parts.states(),
+        store.people.contacts(),
         services.calendar,
         now.date(),
         units=services.units,
         task_id=found.task_id,
         unit_names=found.units,
-        closed=services.store.closed_tasks(),
+        closed=services.store.plan.closed_tasks(),
         stamp=now.isoformat(timespec="seconds"),
     )
 

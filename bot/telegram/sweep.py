@@ -67,8 +67,8 @@ def ledger_key(reminder: Reminder, chat_id: int) -> str:
 
 
 def _item(services: Services, r: Reminder, policy: Policy, day: date | None) -> dict[str, Any]:
-    task = services.store.task(r.task)
-    state: StateView = services.store.state(r.task, r.unit) or {}
+    task = services.store.plan.task(r.task)
+    state: StateView = services.store.parts.state(r.task, r.unit) or {}
     return {
         "task": r.task,
         "title": task.title if task else "",
@@ -93,9 +93,9 @@ def _item(services: Services, r: Reminder, policy: Policy, day: date | None) -> 
 def _inspection(services: Services, r: Reminder) -> dict[str, Any]:
     """One 督办通报 entry: unit, task, due date, days overdue, reminders sent, last update."""
     store = services.store
-    task = store.task(r.task)
-    state: StateView = store.state(r.task, r.unit) or {}
-    sent = store.events(
+    task = store.plan.task(r.task)
+    state: StateView = store.parts.state(r.task, r.unit) or {}
+    sent = store.history.events(
         task=r.task,
         where=lambda ev: (
             ev["kind"] == "reminder"
@@ -219,11 +219,11 @@ def _record(
     with store.batch():
         for r in items:
             key = ledger_key(r, chat_id)
-            attempts = int((store.ledger_get(key) or {}).get("attempts") or 0) + 1
+            attempts = int((store.deliveries.ledger_get(key) or {}).get("attempts") or 0) + 1
             status = "sent" if outcome.ok else outcome.status
             if status == "uncertain" and attempts > outbox.policy.resend_after_timeout:
                 status = "unconfirmed"  # the one resend timed out too: told in the morning
-            store.ledger_put(
+            store.deliveries.ledger_put(
                 key,
                 status=status,
                 sent_at=now.isoformat(timespec="seconds"),
@@ -235,7 +235,7 @@ def _record(
                 attempts=attempts,
                 resent_after_timeout=attempts > 1 or outcome.resent_after_timeout,
             )
-            store.record(
+            store.history.record(
                 "reminder",
                 at=now,
                 actor=actor,
@@ -311,12 +311,12 @@ async def sweep(
 
         # The planner lists reachable contacts only: one refused earlier today (403) who is
         # back in touch gets this morning's reminders after all. Other chats refused stay so.
-        back = {c["user_id"] for c in store.contacts() if c.get("reachable", True)}
+        back = {c["user_id"] for c in store.people.contacts() if c.get("reachable", True)}
 
         retry_before = now - timedelta(minutes=policy.delivery.retry_uncertain_after_minutes)
 
         def in_ledger(r: Reminder, chat: int) -> bool:
-            entry = store.ledger_get(ledger_key(r, chat))
+            entry = store.deliveries.ledger_get(ledger_key(r, chat))
             if entry is None:
                 return False
             if entry.get("status") == "uncertain":
@@ -344,7 +344,7 @@ async def _unconfirmed_notice(outbox: Outbox, services: Services, now: datetime)
     today = now.date().isoformat()
     doubtful = [
         e
-        for e in store.ledger()
+        for e in store.deliveries.ledger()
         if e.get("status") in ("uncertain", "unconfirmed")
         and e.get("task") is not None
         and not e.get("reported")
@@ -353,7 +353,7 @@ async def _unconfirmed_notice(outbox: Outbox, services: Services, now: datetime)
     if not doubtful:
         return
     settings = services.settings
-    names: dict[int, str] = {c["user_id"]: c["name"] for c in store.contacts()}
+    names: dict[int, str] = {c["user_id"]: c["name"] for c in store.people.contacts()}
     names.update({uid: "督办人员" for uid in settings.coordinators})
     for chat, label in (
         (settings.summary_chat_id, "协调群"),
@@ -385,24 +385,24 @@ async def _unconfirmed_notice(outbox: Outbox, services: Services, now: datetime)
         return  # told nobody: try again on the next tick
     with store.batch():
         for e in doubtful:
-            store.ledger_put(e["key"], reported=now.isoformat(timespec="seconds"))
+            store.deliveries.ledger_put(e["key"], reported=now.isoformat(timespec="seconds"))
 
 
 async def _weekly_no_contacts(outbox: Outbox, services: Services, now: datetime) -> None:
     """Once a week, the coordinators learn which units with open work nobody can be told."""
     store = services.store
     missing = units_without_contacts(
-        store.tasks(),
-        store.states(),
-        store.contacts(),
+        store.plan.tasks(),
+        store.parts.states(),
+        store.people.contacts(),
         units=services.units,
-        closed=services.store.closed_tasks(),
+        closed=services.store.plan.closed_tasks(),
         coordinators=services.settings.coordinators,
     )
     if not missing:
         return
     leaders: dict[str, list[str]] = {}
-    for c in store.contacts():
+    for c in store.people.contacts():
         if contact_role(c) == LEADER and c["unit"] in missing:
             leaders.setdefault(c["unit"], []).append(c["name"])
     text = render("no_contacts.html.j2", units=sorted(missing.items()), leaders=leaders)
@@ -411,11 +411,11 @@ async def _weekly_no_contacts(outbox: Outbox, services: Services, now: datetime)
     markup = slip_buttons([(u, order[u]) for u in sorted(missing) if u in order])
     key = f"nocontact:{week_key(now.date())}"
     for chat in sorted(services.settings.coordinators):
-        if store.ledger_get(f"{key}>{chat}") is not None:
+        if store.deliveries.ledger_get(f"{key}>{chat}") is not None:
             continue
         outcome = await outbox.deliver(chat, text, markup, notify=False)
         if outcome.status in ("sent", "uncertain", "forbidden"):
-            store.ledger_put(
+            store.deliveries.ledger_put(
                 f"{key}>{chat}",
                 status=outcome.status,
                 sent_at=now.isoformat(timespec="seconds"),
@@ -429,14 +429,16 @@ async def _weekly_leader_notes(outbox: Outbox, services: Services, now: datetime
     store, today = services.store, now.date()
     week = week_key(today)
     soon = services.calendar.add_workdays(today, 5)
-    for unit, chats in sorted(reachable_leaders(store.contacts()).items()):
-        waiting = [c for c in chats if store.ledger_get(f"leadernote:{week}>{c}") is None]
+    for unit, chats in sorted(reachable_leaders(store.people.contacts()).items()):
+        waiting = [
+            c for c in chats if store.deliveries.ledger_get(f"leadernote:{week}>{c}") is None
+        ]
         if not waiting:
             continue
         lines = open_lines(services, unit, today)
         if not lines:
             continue
-        done = sum(1 for s in store.states(unit=unit) if s.get("status") == "done")
+        done = sum(1 for s in store.parts.states(unit=unit) if s.get("status") == "done")
         text = render(
             "leader_weekly.html.j2",
             unit=unit,
@@ -448,7 +450,7 @@ async def _weekly_leader_notes(outbox: Outbox, services: Services, now: datetime
         for chat in waiting:
             outcome = await outbox.deliver(chat, text, notify=False)
             if outcome.status in ("sent", "uncertain", "forbidden"):
-                store.ledger_put(
+                store.deliveries.ledger_put(
                     f"leadernote:{week}>{chat}",
                     status=outcome.status,
                     sent_at=now.isoformat(timespec="seconds"),
@@ -460,17 +462,17 @@ async def _receipt_chase(outbox: Outbox, services: Services, now: datetime) -> N
     """Once a day, work not signed for one workday after its first notice is chased once
     more (a 签收 button per task); after that the coordinators see it as 未签收."""
     store, today = services.store, now.date()
-    if store.ledger_get(f"signchase:{today.isoformat()}") is not None:
+    if store.deliveries.ledger_get(f"signchase:{today.isoformat()}") is not None:
         return
     order = {u.name: i for i, u in enumerate(services.units.units)}
-    reach = reachable_contacts(store.contacts())
+    reach = reachable_contacts(store.people.contacts())
     for unit, chats in sorted(reach.items()):
         due = [
             t
             for t in unsigned_to_chase(services, unit, today)
-            if store.ledger_get(f"sign:{t}:{unit}") is None
+            if store.deliveries.ledger_get(f"sign:{t}:{unit}") is None
         ]
-        tasks = [t for t in (store.task(i) for i in due) if t is not None]
+        tasks = [t for t in (store.plan.task(i) for i in due) if t is not None]
         if not tasks or unit not in order:
             continue
         text = render("receipt.html.j2", step="chase", unit=unit, tasks=tasks)
@@ -484,7 +486,7 @@ async def _receipt_chase(outbox: Outbox, services: Services, now: datetime) -> N
         if told:
             with store.batch():
                 for t in tasks:
-                    store.ledger_put(
+                    store.deliveries.ledger_put(
                         f"sign:{t.id}:{unit}",
                         status="sent",
                         sent_at=now.isoformat(timespec="seconds"),
@@ -493,7 +495,7 @@ async def _receipt_chase(outbox: Outbox, services: Services, now: datetime) -> N
                     )
     # Bookkeeping (no fsync of its own): lost in a crash, the day's scan is only made again.
     with store.deferred():
-        store.ledger_put(
+        store.deliveries.ledger_put(
             f"signchase:{today.isoformat()}",
             status="done",
             sent_at=now.isoformat(timespec="seconds"),
