@@ -8,6 +8,7 @@ from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.features.access import Actor, admission, resolve_actor
 from bot.features.mentions import leading_task
+from bot.store.deliveries import LedgerKind
 from bot.telegram import callbacks as cb
 from bot.text.render import render
 from handlers.common import Context, plain_text, reply
@@ -91,10 +92,10 @@ async def _turn_away(update: Update, context: Context, reason: str) -> None:
         # One explanation per person per day in a group: forty strangers typing /status must
         # not fill the group (held at 20 messages a minute) with forty copies, again and again.
         services = context.services
-        key = f"gate:{chat.id}:{user.id}:{services.clock.now().date().isoformat()}"
-        if services.store.deliveries.ledger_get(key) is not None:
+        told = (chat.id, user.id, services.clock.now().date().isoformat())
+        if services.store.deliveries.get(LedgerKind.GATE, *told) is not None:
             return
-        services.store.deliveries.ledger_put(key, reason=reason)
+        services.store.deliveries.put(LedgerKind.GATE, *told, reason=reason)
     await reply(update, context, text)
 
 

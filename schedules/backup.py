@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.domain.policy import policy_of
 from bot.store.backup import make_backup, prune, snapshot_bytes
+from bot.store.deliveries import LedgerKind
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,10 @@ async def backup_tick(application: Any) -> str | None:
         return None
     policy = policy_of(services).backup
     now = services.clock.now()
-    key = f"backup:{now.date().isoformat()}"
-    if not backup_due(now, policy.at, services.store.deliveries.ledger_get(key) is not None):
+    day = now.date().isoformat()
+    if not backup_due(
+        now, policy.at, services.store.deliveries.get(LedgerKind.BACKUP, day) is not None
+    ):
         return None
     settings = services.settings
     snapshot = snapshot_bytes(services.store)  # on the event loop: no write interleaves
@@ -39,8 +42,8 @@ async def backup_tick(application: Any) -> str | None:
         make_backup, settings.data_dir, settings.backups, at=now, snapshot=snapshot
     )
     removed = await asyncio.to_thread(prune, settings.backups, policy.keep)
-    services.store.deliveries.ledger_put(
-        key, at=now.isoformat(timespec="seconds"), path=str(info.path)
+    services.store.deliveries.put(
+        LedgerKind.BACKUP, day, at=now.isoformat(timespec="seconds"), path=str(info.path)
     )
     log.info("backup %s (%d files); %d old one(s) removed", info.path, info.files, len(removed))
     return str(info.path)

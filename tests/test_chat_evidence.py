@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.features import evidence
+from bot.store.evidence import EVIDENCE
 from tests.harness import ChatEnv, Person, open_card
 
 PDF = "%PDF-1.4 承诺制工作方案".encode()
@@ -189,7 +190,7 @@ async def test_video_and_voice_are_refused_with_the_accepted_kinds(env: ChatEnv)
 
 async def test_evidence_list_of_many_files_is_split_at_lines(env: ChatEnv) -> None:
     alice = alice_of(env)
-    table = env.store.table(evidence.TABLE)
+    table = env.store.table(EVIDENCE)
     for i in range(150):
         table.insert(
             {

@@ -20,6 +20,7 @@ from bot.domain.status import period_due, period_key
 from bot.domain.units import Directory
 from bot.plan.model import Task
 from bot.store import Store
+from bot.store.deliveries import LedgerKind, ledger_key
 from bot.store.records import ContactRow, Event, UnreachableCause
 from bot.text.render import render
 
@@ -92,7 +93,9 @@ def chase(
                 role=part.role,
                 kind=kind,
                 due=due,
-                key=f"manual:{part.task.id}:{part.unit}:{stamp or day.isoformat()}",
+                key=ledger_key(
+                    LedgerKind.MANUAL, part.task.id, part.unit, stamp or day.isoformat()
+                ),
                 contacts=reach.get(part.unit, ()),
                 workdays_left=left,
                 workdays_overdue=late,

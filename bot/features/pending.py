@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, TypedDict
 
 from bot.store import Store
+from bot.store.deliveries import LedgerKind, ledger_key
 
 Slot = Literal["dialogue", "file", "text", "kept"]
 SLOTS: tuple[Slot, ...] = ("dialogue", "file", "text", "kept")
@@ -53,7 +54,7 @@ FIELDS = tuple(Wait.__annotations__)
 def _key(slot: str, user_id: int) -> str:
     if slot not in SLOTS:
         raise ValueError(f"unknown slot {slot!r}")
-    return f"await:{slot}:{user_id}"
+    return ledger_key(LedgerKind.AWAIT, slot, user_id)
 
 
 def expect(
@@ -151,7 +152,7 @@ def recent(store: Store, user_id: int, slot: Slot, now: datetime) -> tuple[int, 
 def lapsed_kept(store: Store, now: datetime) -> list[tuple[int, Wait]]:
     """Kept inputs whose wait lapsed, with their people (to be told, then cleared)."""
     out = []
-    for entry in store.deliveries.ledger(_key("kept", 0)[: -len("0")]):
+    for entry in store.deliveries.entries(LedgerKind.AWAIT, "kept"):
         if entry.get("action") and datetime.fromisoformat(str(entry.get("until"))) <= now:
             user_id = int(entry["key"].rsplit(":", 1)[1])
             wait = _stored(store, user_id, "kept")

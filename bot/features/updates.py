@@ -10,6 +10,7 @@ from bot.domain.status import NIL_RETURN_WORDS, STATUS_LABELS, parse_status, per
 from bot.features import review
 from bot.features.access import Actor, Grant, Refusal, authorize
 from bot.plan.model import Task
+from bot.store.deliveries import LedgerKind
 from bot.store.records import ReviewRecord, StateChanges, StateRow, StateView
 from bot.text.render import render
 
@@ -388,8 +389,9 @@ def submit_note(
     except UpdateError as exc:
         return exc.text
     mark = _newest_event(services, grant.task_id, grant.unit)
-    store.deliveries.ledger_put(
-        f"undo:{mark}",
+    store.deliveries.put(
+        LedgerKind.UNDO,
+        mark,
         user=actor.user_id,
         task=grant.task_id,
         unit=grant.unit,
@@ -433,7 +435,7 @@ def undo_stated(services: Services, actor: Actor, mark: int) -> Undone:
     """撤销 under a plain note's confirmation: the status and percentage it stated are put back
     as they were and its words stay as a note — only while nothing newer happened to the part."""
     store = services.store
-    entry = store.deliveries.ledger_get(f"undo:{mark}")
+    entry = store.deliveries.get(LedgerKind.UNDO, mark)
     if not entry or entry.get("task") is None or entry.get("undone"):
         return Undone("gone")
     task_id, unit, was = int(entry.get("task") or 0), str(entry.get("unit")), entry["before"]
@@ -461,7 +463,7 @@ def undo_stated(services: Services, actor: Actor, mark: int) -> Undone:
         details={"reason": "undo"},
         **changes,
     )
-    store.deliveries.ledger_put(f"undo:{mark}", undone=True)
+    store.deliveries.put(LedgerKind.UNDO, mark, undone=True)
     after = store.parts.state(task_id, unit) or state
     return Undone("ok", task_id, unit, after["status"], after.get("percent"), entry.get("written"))
 

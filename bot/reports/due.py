@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from bot.domain.planner import Reminder, plan_all, plan_reminders
 from bot.domain.policy import Policy, policy_of
 from bot.features.chase import Target, chase
+from bot.store.deliveries import LedgerKind
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -52,7 +53,9 @@ def planned(
 
 def escalated_keys(store: Store) -> set[str]:
     """The escalations already made (ledger keys `esc…:<task>:<unit>:<occurrence>>chat`)."""
-    return {entry["key"].split(">", 1)[0] for entry in store.deliveries.ledger("esc")}
+    return {
+        entry["key"].split(">", 1)[0] for entry in store.deliveries.ledger(LedgerKind.ESCALATION)
+    }
 
 
 def chased(services: Services, now: datetime, found: Target) -> list[Reminder]:
