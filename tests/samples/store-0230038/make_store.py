@@ -23,12 +23,12 @@ services = open_services(
 )
 print(seed_demo(services)[:3])
 store = services.store
-store.people.bind_contact(2001, "区司法局", name="Alice", at=now)
-store.parts.update_state(
+store.bind_contact(2001, "区司法局", name="Alice", at=now)
+store.update_state(
     18, "区司法局", at=now, actor=2001, status="doing", percent=60, note="已起草制度文件"
 )
-store.people.create_invite("区商务局", at=now, actor=1001)
-store.people.set_reachable(2001, False, at=now + timedelta(hours=1))
+store.create_invite("区商务局", at=now, actor=1001)
+store.set_reachable(2001, False, at=now + timedelta(hours=1))
 temp = out / "upload.pdf"
 temp.write_bytes(b"%PDF-1.4\n% old release evidence\n")
 vetted = evidence.vet("告知承诺制度.pdf", "application/pdf", temp.stat().st_size)
@@ -43,7 +43,7 @@ evidence.keep_file(
     uploader=2001,
     uploader_name="Alice",
 )
-store.deliveries.ledger_put("remind:2021-06-28:18:区司法局", status="sent")
+store.ledger_put("remind:2021-06-28:18:区司法局", status="sent")
 services.close()
 (out / "duban.lock").unlink(missing_ok=True)
 print(sorted(p.name for p in out.iterdir()))
