@@ -79,7 +79,7 @@ async def start_duban(server: BotApiServer, data_dir: Path) -> DubanApp:
     services = open_services(settings, writer=True, clock=FixedClock(NOW))
     for i in range(BURST + 1):
         uid = FIRST_CONTACT + i
-        services.store.bind_contact(uid, UNITS[i % len(UNITS)], name=f"联系人{i}", at=NOW)
+        services.store.people.bind_contact(uid, UNITS[i % len(UNITS)], name=f"联系人{i}", at=NOW)
     return await _run_app(build_application(settings, services))
 
 

@@ -47,8 +47,8 @@ async def _run(data_dir: Path) -> str:
         store = services.store
         # The units the rules remind that morning, each given a share of the 500 contacts.
         planned = plan_all(
-            store.tasks(),
-            store.states(),
+            store.plan.tasks(),
+            store.parts.states(),
             [],
             services.calendar,
             default_policy(),
@@ -60,7 +60,7 @@ async def _run(data_dir: Path) -> str:
         for uid, unit in zip(users, itertools.cycle(units), strict=False):
             server.add_user(uid, f"联系人{uid - FIRST_USER}")
             server.started.add(uid)  # as if each had sent /start
-            store.bind_contact(uid, unit, name=f"联系人{uid - FIRST_USER}", at=clock.now())
+            store.people.bind_contact(uid, unit, name=f"联系人{uid - FIRST_USER}", at=clock.now())
         server.flood.reset()
         bot = sending_bot(
             server.token, server.base_url, server.base_file_url, default_policy().delivery

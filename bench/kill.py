@@ -66,13 +66,15 @@ def _seed(data_dir: Path, users: list[int]) -> list[tuple[int, int, str]]:
     services = open_services(Settings(data_dir=data_dir), writer=True, clock=start)
     parts: list[tuple[int, int, str]] = []
     taken: set[str] = set()
-    for state in services.store.states():
+    for state in services.store.parts.states():
         if state.get("role") != "lead" or state["unit"] in taken:
             continue
         if len(parts) == len(users):
             break
         user = users[len(parts)]
-        services.store.bind_contact(user, state["unit"], name=f"联络员{user}", at=start.now())
+        services.store.people.bind_contact(
+            user, state["unit"], name=f"联络员{user}", at=start.now()
+        )
         parts.append((user, state["task"], state["unit"]))
         taken.add(state["unit"])
     services.close()
@@ -131,7 +133,7 @@ def _records(data_dir: Path) -> tuple[dict[str, int], dict[str, int]]:
     store = Store(data_dir, read_only=True)
     try:
         notes: dict[str, int] = {}
-        for event in store.events(kinds=["status", "note"]):
+        for event in store.history.events(kinds=["status", "note"]):
             if note := event.get("note"):
                 notes[note] = notes.get(note, 0) + 1
         files: dict[str, int] = {}

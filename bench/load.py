@@ -71,7 +71,7 @@ def _seed(data_dir: Path, users: list[int]) -> dict[int, int]:
     services = open_services(Settings(data_dir=data_dir), writer=True, clock=FixedClock(NOW))
     try:
         leads: dict[str, int] = {}
-        for state in services.store.states():
+        for state in services.store.parts.states():
             if state.get("role") == "lead":
                 leads.setdefault(state["unit"], state["task"])
         units = sorted(leads)
@@ -79,7 +79,7 @@ def _seed(data_dir: Path, users: list[int]) -> dict[int, int]:
         with services.store.batch():
             for i, user in enumerate(users):
                 unit = units[i % len(units)]
-                services.store.bind_contact(user, unit, name=f"联络员{i}", at=NOW)
+                services.store.people.bind_contact(user, unit, name=f"联络员{i}", at=NOW)
                 tasks[user] = leads[unit]
         return tasks
     finally:

@@ -213,8 +213,8 @@ async def rehearse(
                 await asyncio.sleep(0.05)
         await asyncio.sleep(0.2)  # the last answers reach the server
         store = sb.services.store
-        out.ledger = list(store.ledger())
-        out.events = store.events()
+        out.ledger = list(store.deliveries.ledger())
+        out.events = store.history.events()
         out.chats = {cid: sb.server.history(cid) for cid in sb.server.chats}
     finally:
         await sb.stop()

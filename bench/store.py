@@ -23,7 +23,7 @@ HISTORY_SHOWN = 30  # /task N shows this many events, /status N fewer
 def _fill(store: Store, units: list[str], n: int, start: datetime) -> None:
     rnd = random.Random(7)
     for i in range(n):
-        store.record(
+        store.history.record(
             "note",
             at=start + timedelta(minutes=i),
             actor=2000 + i % 400,
@@ -47,8 +47,8 @@ def _write_ms(store: Store, at: datetime) -> float:
 
     def write(i: int) -> None:
         task = 1 + i % 25
-        unit = store.states(task=task)[0]["unit"]
-        store.update_state(task, unit, at=at, actor=1, event="note", note=f"bench {i}")
+        unit = store.parts.states(task=task)[0]["unit"]
+        store.parts.update_state(task, unit, at=at, actor=1, event="note", note=f"bench {i}")
 
     return _median_ms(write, SAMPLES)
 
@@ -57,11 +57,11 @@ def _status_ms(store: Store) -> float:
     """What /status reads: tasks, their store-side facts, every state row, contacts."""
 
     def read(_: int) -> None:
-        tasks = store.tasks()
-        closed = sorted(store.closed_tasks())
-        states, contacts = store.states(), store.contacts()
+        tasks = store.plan.tasks()
+        closed = sorted(store.plan.closed_tasks())
+        states, contacts = store.parts.states(), store.people.contacts()
         assert tasks and states and contacts is not None and closed is not None
-        store.first_event()
+        store.history.first_event()
 
     return _median_ms(read, SAMPLES // 3)
 
@@ -71,10 +71,10 @@ def _history_ms(store: Store) -> float:
 
     def read(i: int) -> None:
         task = 1 + i % 25
-        recent = store.events(
+        recent = store.history.events(
             task=task, where=lambda e: e["kind"] != "plan.import", last=HISTORY_SHOWN
         )
-        assert len(recent) == HISTORY_SHOWN and store.event_kinds(task)
+        assert len(recent) == HISTORY_SHOWN and store.history.event_kinds(task)
 
     return _median_ms(read, SAMPLES // 3)
 
@@ -85,25 +85,25 @@ def main() -> str:
     at = datetime(2021, 6, 1, 9, tzinfo=SHANGHAI)
     with tempfile.TemporaryDirectory(prefix="duban-bench-") as tmp:
         store = Store(Path(tmp))
-        store.import_plan(
+        store.plan.import_plan(
             plan,
             at=at,
             responsible=lambda t: [(u.name, r) for u, r in directory.responsible(t)],
         )
         units = [u.name for u in directory.units]
         # each measurement's own writes bring the history to exactly 1,000 and 100,000 events
-        _fill(store, units, 1_000 - SAMPLES - store.event_count(), at)
+        _fill(store, units, 1_000 - SAMPLES - store.history.event_count(), at)
         write_1k = _write_ms(store, at)
         history_1k = _history_ms(store)
         # The bulk of the history goes in without fsync to keep the bench short; the measured
         # writes below are durable (fsynced) like every write in production.
         store.db.storage.fsync = False
-        _fill(store, units, EVENTS - SAMPLES - store.event_count(), at)
+        _fill(store, units, EVENTS - SAMPLES - store.history.event_count(), at)
         store.db.storage.fsync = True
         write_100k = _write_ms(store, at)
         status = _status_ms(store)
         history_100k = _history_ms(store)
-        events = store.event_count()
+        events = store.history.event_count()
         store.close()
     return (
         f"store: events={events} write_p50_ms={write_100k:.2f} status_p50_ms={status:.2f} "

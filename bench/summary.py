@@ -29,12 +29,12 @@ def fill(services: Services, n: int, end: datetime) -> None:
     """History up to n events over the 100 days before `end`: notes, statuses, campaign."""
     store = services.store
     rnd = random.Random(11)
-    states = store.states()
+    states = store.parts.states()
     start = end - timedelta(days=100)
     step = timedelta(days=100) / n
     kpi_list = list(kpis.bundled_kpis())
     i = 0
-    while store.event_count() < n:
+    while store.history.event_count() < n:
         i += 1
         at = start + step * i
         state = states[i % len(states)]
@@ -43,7 +43,9 @@ def fill(services: Services, n: int, end: datetime) -> None:
         roll = i % 50
         if roll == 0:
             status = rnd.choice(("doing", "done", "blocked"))
-            store.update_state(state["task"], **who, status=status, percent=rnd.randint(0, 100))
+            store.parts.update_state(
+                state["task"], **who, status=status, percent=rnd.randint(0, 100)
+            )
         elif roll == 1:
             campaign.add_activity(
                 store,
@@ -69,7 +71,7 @@ def fill(services: Services, n: int, end: datetime) -> None:
             kpis.record_metric(store, kpi, rnd.uniform(0, 120), **who)
         else:
             note = "进展顺利，已完成第一阶段" * (1 + i % 3)
-            store.update_state(state["task"], **who, event="note", note=note)
+            store.parts.update_state(state["task"], **who, event="note", note=note)
 
 
 def main() -> str:
@@ -80,7 +82,7 @@ def main() -> str:
         store = Store(Path(tmp), fsync=False)
         clock = FixedClock(end - timedelta(days=101))
         services = Services(Settings(data_dir=Path(tmp)), clock, store, directory, WorkCalendar())
-        store.import_plan(
+        store.plan.import_plan(
             plan,
             at=clock.now(),
             actor="bench",
@@ -94,7 +96,7 @@ def main() -> str:
             t0 = time.perf_counter()
             messages_of(services, DAY)
             times.append(time.perf_counter() - t0)
-        events = store.event_count()
+        events = store.history.event_count()
         store.close()
     ms = statistics.median(times) * 1000
     return f"summary: tasks={len(plan.tasks)} events={events} render_ms={ms:.0f}"

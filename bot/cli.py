@@ -384,8 +384,8 @@ def cmd_tasks(settings: Settings, args: argparse.Namespace) -> int:
         tasks = plan.tasks
     else:
         services = _open(settings)
-        tasks = services.store.tasks()
-        plan = Plan(tasks=tasks, year=services.store.meta("plan_year"))
+        tasks = services.store.plan.tasks()
+        plan = Plan(tasks=tasks, year=services.store.plan.year())
         services.close()
     if args.yaml:
         sys.stdout.write(dump_plan(plan))
@@ -446,7 +446,7 @@ def cmd_template(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_units(settings: Settings, args: argparse.Namespace) -> int:
     services = _open(settings)
-    contacts = services.store.contacts()
+    contacts = services.store.people.contacts()
     rows: list[dict[str, Any]] = []
     for unit in services.units.units:
         bound = [c for c in contacts if c["unit"] == unit.name]

@@ -56,9 +56,9 @@ class Services:
     def tracking_start(self) -> date | None:
         """The day tracking started: the plan's first import on the bot's clock (a store from
         before that was kept: its first event). Nothing due before it is chased or counted."""
-        at = self.store.imported_at()
+        at = self.store.plan.imported_at()
         if at is None:
-            first = self.store.first_event()
+            first = self.store.history.first_event()
             raw = first.get("at") if first else None
             at = datetime.fromisoformat(raw) if raw else None
         if at is None:
@@ -74,7 +74,7 @@ class Services:
         if plan.errors:
             lines = "\n".join(p.format(str(path)) for p in plan.errors)
             raise PlanError(lines, tasks=len(plan.tasks))
-        result = self.store.import_plan(
+        result = self.store.plan.import_plan(
             plan,
             at=self.clock.now(),
             actor=actor,
@@ -103,7 +103,7 @@ def open_services(
         units=Directory.load(settings.units),
         calendar=WorkCalendar(),
     )
-    if with_plan and not store.has_plan() and not store.read_only:
+    if with_plan and not store.plan.has_plan() and not store.read_only:
         try:
             services.import_plan(settings.plan, actor="startup")
         except PlanError:
@@ -115,7 +115,7 @@ def open_services(
 def _reader(data_dir: Path, with_plan: bool) -> Store:
     """A read-only store; the writer's lock only while an empty store gets its first plan."""
     store = Store(data_dir, read_only=True)
-    if store.has_plan() or not with_plan:
+    if store.plan.has_plan() or not with_plan:
         return store
     store.close()
     try:

@@ -57,7 +57,7 @@ def button_grant(update: Update, context: DubanContext, task_id: int) -> Grant |
     services = context.services
     message = update.callback_query.message if update.callback_query else None
     ref = (
-        services.store.message_ref(message.chat.id, message.message_id, task=task_id)
+        services.store.deliveries.message_ref(message.chat.id, message.message_id, task=task_id)
         if message
         else None
     )

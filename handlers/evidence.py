@@ -28,7 +28,7 @@ def unit_in_text(services: Services, task_id: int, text: str | None) -> str | No
     """A unit with a part in the task named in free text (`#18 区司法局 方案`), if any."""
     if not text:
         return None
-    with_part = {s["unit"] for s in services.store.states(task=task_id)}
+    with_part = {s["unit"] for s in services.store.parts.states(task=task_id)}
     for word in re.split(r"[\s,，、;；:：]+", text):
         name = services.units.canonical(word) if word else None
         if name in with_part:
@@ -48,7 +48,7 @@ def _target(
         return task_id, unit_in_text(services, task_id, message.caption), "caption"
     reply = message.reply_to_message
     if reply is not None and (
-        refs := services.store.message_refs(message.chat_id, reply.message_id)
+        refs := services.store.deliveries.message_refs(message.chat_id, reply.message_id)
     ):
         if len({task for task, _ in refs}) > 1:
             return None, None, "which"
@@ -70,7 +70,7 @@ async def receive_file(update: Update, context: DubanContext) -> None:
     if how == "which":  # a reply to a digest: keep the file, ask which of its tasks
         reply = message.reply_to_message
         assert reply is not None
-        refs = services.store.message_refs(message.chat_id, reply.message_id)
+        refs = services.store.deliveries.message_refs(message.chat_id, reply.message_id)
         await keep_and_ask(context, message, refs)
         return
     now = services.clock.now()
@@ -99,7 +99,7 @@ def _with_own_tasks(
     for unit in actor.units:
         refs += [
             (s["task"], unit)
-            for s in services.store.states(unit=unit)
+            for s in services.store.parts.states(unit=unit)
             if s["status"] != PartStatus.DONE
         ]
     return list(dict.fromkeys(refs))[:KEPT_CHOICES]

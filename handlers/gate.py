@@ -26,7 +26,7 @@ GATE_GROUP = Group.GATE
 async def gate(update: Update, context: DubanContext) -> None:
     """Drop redelivered updates; strangers and group chatter get an explanation, nothing more."""
     services = context.services
-    if services.store.update_handled(update.update_id):
+    if services.store.intake.update_handled(update.update_id):
         raise ApplicationHandlerStop  # Telegram redelivers the last batch after a crash
     if update.edited_message or update.edited_channel_post or update.effective_user is None:
         raise ApplicationHandlerStop  # edits are not acted on again

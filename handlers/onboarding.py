@@ -109,7 +109,7 @@ async def confirm_unbind_button(update: Update, context: DubanContext) -> None:
     if button.verdict == "no":
         await reply(update, context, onboarding.unbind_cancelled_text())
         return
-    contact = services.store.contact(button.user, unit)
+    contact = services.store.people.contact(button.user, unit)
     await reply(update, context, await _unbind(update, context, button.user, unit))
     if button.verdict == "new" and contact is not None:
         text = onboarding.make_invite(

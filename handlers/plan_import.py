@@ -45,7 +45,7 @@ class _PlanFile(filters.MessageFilter):
         if task_in_caption(message.caption) is not None:
             return False
         reply_to = message.reply_to_message
-        if reply_to is not None and services.store.message_refs(
+        if reply_to is not None and services.store.deliveries.message_refs(
             message.chat_id, reply_to.message_id
         ):
             return False

@@ -62,7 +62,9 @@ def _card_unit(
     """The unit a card or reminder was about, if the bot remembers that message."""
     if message is None:
         return None
-    ref = context.services.store.message_ref(message.chat.id, message.message_id, task_id)
+    ref = context.services.store.deliveries.message_ref(
+        message.chat.id, message.message_id, task_id
+    )
     return ref[1] if ref is not None else None
 
 
@@ -92,7 +94,10 @@ async def ask_status(update: Update, context: DubanContext) -> None:
     await query.answer()
     await drop_keyboard(update, context)  # the card is used: its buttons would now be stale
     text = render(
-        "update_dialog.html.j2", step="status", task=services.store.task(task_id), unit=grant.unit
+        "update_dialog.html.j2",
+        step="status",
+        task=services.store.plan.task(task_id),
+        unit=grant.unit,
     )
     # A text reply to the prompt itself is then a note on the same task and unit.
     about = [(task_id, grant.unit)]
@@ -108,7 +113,7 @@ async def got_status(update: Update, context: DubanContext, draft: Draft) -> Dia
         return DialogueStep.STATUS
     await query.answer()
     await drop_keyboard(update, context)
-    task, unit = context.services.store.task(button.task), draft["unit"]
+    task, unit = context.services.store.plan.task(button.task), draft["unit"]
     text = render(
         "update_dialog.html.j2", step="detail", status=button.status, task=task, unit=unit
     )
@@ -165,7 +170,9 @@ async def reply_note(update: Update, context: DubanContext) -> None:
     message = update.message
     assert message is not None and message.reply_to_message is not None
     services = context.services
-    refs = services.store.message_refs(message.chat_id, message.reply_to_message.message_id)
+    refs = services.store.deliveries.message_refs(
+        message.chat_id, message.reply_to_message.message_id
+    )
     target = reply_target(refs, message.text or "")
     if target is None:  # a digest or list: keep the text, ask which task
         await keep_and_ask(context, message, refs)
@@ -207,7 +214,7 @@ async def group_note(update: Update, context: DubanContext) -> None:
     assert message is not None
     actor = actor_of(update, context)
     if not actor.is_contact:  # a coordinator's `#N` chatter; a reply to a task message counts
-        if message.reply_to_message is not None and context.services.store.message_refs(
+        if message.reply_to_message is not None and context.services.store.deliveries.message_refs(
             message.chat_id, message.reply_to_message.message_id
         ):
             await reply_note(update, context)
@@ -254,7 +261,7 @@ class RepliesToKnownMessage(filters.MessageFilter):
         services = self._application.bot_data.get("services")
         if target is None or services is None:
             return False
-        return bool(services.store.message_refs(target.chat.id, target.message_id))
+        return bool(services.store.deliveries.message_refs(target.chat.id, target.message_id))
 
 
 def register(application: DubanApp) -> None:

@@ -104,9 +104,9 @@ async def status_command(update: Update, context: DubanContext) -> None:
         return
     if m := _TASK_ARG.match(arg):
         task_id = int(m[1]) if len(m[1]) <= 18 else 0  # echoed as written, never cut
-        if services.store.task(task_id) is None:
+        if services.store.plan.task(task_id) is None:
             await reply(
-                update, context, _note("no_task", arg=m[1], count=len(services.store.tasks()))
+                update, context, _note("no_task", arg=m[1], count=len(services.store.plan.tasks()))
             )
             return
         await _show(update, context, f"t{task_id}")

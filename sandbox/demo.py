@@ -67,7 +67,7 @@ def start_instant(settings: Settings, now: datetime) -> datetime:
 
 def needs_demo(services: Services) -> bool:
     """A data dir with no contacts yet gets the demo."""
-    return not services.store.contacts()
+    return not services.store.people.contacts()
 
 
 def seed_demo(services: Services) -> list[str]:
@@ -77,8 +77,8 @@ def seed_demo(services: Services) -> list[str]:
     start = now - timedelta(days=3)
     for i, person in enumerate(DEMO_CONTACTS):
         at = start + timedelta(hours=i)
-        code = store.create_invite(person.unit, at=at, actor=COORDINATOR_ID)
-        unit, outcome = store.redeem_invite(
+        code = store.people.create_invite(person.unit, at=at, actor=COORDINATOR_ID)
+        unit, outcome = store.people.redeem_invite(
             code, person.user_id, name=person.name, at=at + timedelta(minutes=20)
         )
         if outcome != "ok":  # cannot happen with a fresh code; say so rather than fail
@@ -86,9 +86,9 @@ def seed_demo(services: Services) -> list[str]:
             continue
         lines.append(f"{person.name} 绑定 {unit}")
         for n, (task, status, percent, note) in enumerate(person.updates):
-            if store.state(task, person.unit) is None:
+            if store.parts.state(task, person.unit) is None:
                 continue  # a custom plan may not give this unit that task
-            store.update_state(
+            store.parts.update_state(
                 task,
                 person.unit,
                 at=start + timedelta(days=1, hours=i, minutes=10 * n),
@@ -192,7 +192,7 @@ def people(services: Services) -> list[dict[str, Any]]:
         )
     seen = {p["user_id"] for p in out}
     by_user: dict[int, dict[str, Any]] = {}
-    for contact in services.store.contacts():
+    for contact in services.store.people.contacts():
         uid = int(contact["user_id"])
         if uid in seen:
             continue
@@ -209,7 +209,7 @@ def name_coordinators(services: Services) -> None:
     views, and `duban export` run on the sandbox's data, then name 王主任, not an id."""
     for person in people(services):
         if person["role"] == "coordinator":
-            services.store.remember_coordinator(person["user_id"], person["name"])
+            services.store.people.remember_coordinator(person["user_id"], person["name"])
 
 
 def register_people(server: BotApiServer, services: Services, group_id: int = GROUP_ID) -> None:

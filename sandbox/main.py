@@ -140,7 +140,7 @@ class Sandbox:
             self.archive = archive  # this run holds the data dir: it saves the chats
             if self.seed and demo.needs_demo(self.services):
                 self.seeded = demo.seed_demo(self.services)
-            self.server.continue_update_ids_after(self.services.store.last_handled_update())
+            self.server.continue_update_ids_after(self.services.store.intake.last_handled_update())
             demo.name_coordinators(self.services)
             demo.register_people(self.server, self.services)
             self._extra_groups()

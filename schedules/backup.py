@@ -11,6 +11,7 @@ import logging
 from datetime import datetime, time
 
 from bot.store.backup import make_backup, prune, snapshot_bytes
+from bot.store.deliveries import LedgerKind
 from bot.telegram.context import DubanApp
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,10 @@ async def backup_tick(application: DubanApp) -> str | None:
         return None
     policy = services.policy.backup
     now = services.clock.now()
-    key = f"backup:{now.date().isoformat()}"
-    if not backup_due(now, policy.at, services.store.ledger_get(key) is not None):
+    day = now.date().isoformat()
+    if not backup_due(
+        now, policy.at, services.store.deliveries.get(LedgerKind.BACKUP, day) is not None
+    ):
         return None
     settings = services.settings
     snapshot = snapshot_bytes(services.store)  # on the event loop: no write interleaves
@@ -38,6 +41,8 @@ async def backup_tick(application: DubanApp) -> str | None:
         make_backup, settings.data_dir, settings.backups, at=now, snapshot=snapshot
     )
     removed = await asyncio.to_thread(prune, settings.backups, policy.keep)
-    services.store.ledger_put(key, at=now.isoformat(timespec="seconds"), path=str(info.path))
+    services.store.deliveries.put(
+        LedgerKind.BACKUP, day, at=now.isoformat(timespec="seconds"), path=str(info.path)
+    )
     log.info("backup %s (%d files); %d old one(s) removed", info.path, info.files, len(removed))
     return str(info.path)

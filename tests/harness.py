@@ -273,11 +273,11 @@ class ChatEnv:
 
     def invite(self, unit: str) -> str:
         """An invite code for a unit, as /invite makes it."""
-        return self.store.create_invite(unit, at=self.clock.now(), actor=COORDINATOR)
+        return self.store.people.create_invite(unit, at=self.clock.now(), actor=COORDINATOR)
 
     def bind(self, person: Person, unit: str) -> None:
         """Bind a person to a unit directly (as a redeemed invite does)."""
-        self.store.bind_contact(person.id, unit, name=person.name, at=self.clock.now())
+        self.store.people.bind_contact(person.id, unit, name=person.name, at=self.clock.now())
 
     def contact(self, unit: str = "区司法局", user_id: int = 2001, name: str = "Alice") -> Person:
         """A person bound to `unit` (by default Alice of 区司法局, a lead of #18)."""

@@ -30,10 +30,10 @@ def services(seeded_data_dir: Path, tmp_path: Path) -> Iterator[Services]:
         tmp_path, START, coordinators=frozenset({COORDINATOR}), seeded=seeded_data_dir
     ) as svc:
         store = svc.store
-        store.bind_contact(ALICE, "区司法局", name="Alice", at=START)
-        store.bind_contact(BOB, "区市场监管局", name="Bob", at=START)
-        store.bind_contact(CAROL, "区司法局", name="Carol", at=START)
-        store.bind_contact(CAROL, "区市场监管局", name="Carol", at=START)
+        store.people.bind_contact(ALICE, "区司法局", name="Alice", at=START)
+        store.people.bind_contact(BOB, "区市场监管局", name="Bob", at=START)
+        store.people.bind_contact(CAROL, "区司法局", name="Carol", at=START)
+        store.people.bind_contact(CAROL, "区市场监管局", name="Carol", at=START)
         yield svc
 
 
@@ -51,7 +51,7 @@ def test_resolve_actor_roles(services: Services) -> None:
 
 
 def test_unbound_contact_becomes_stranger(services: Services) -> None:
-    services.store.unbind_contact(ALICE, "区司法局", at=START, actor=COORDINATOR)
+    services.store.people.unbind_contact(ALICE, "区司法局", at=START, actor=COORDINATOR)
     assert resolve_actor(services, user(ALICE)).is_stranger
 
 

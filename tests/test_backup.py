@@ -69,11 +69,11 @@ def _files(data_dir: Path) -> dict[str, bytes]:
 def test_restore_gives_back_every_record_and_file(tmp_path: Path, seeded_data_dir: Path) -> None:
     data_dir = _data_dir(tmp_path, seeded_data_dir)
     store = Store(data_dir)  # the running bot: writes sit in the journal, not yet compacted
-    store.bind_contact(2001, "区司法局", name="Alice", at=START)
-    store.update_state(18, "区司法局", at=START, actor=2001, status="doing", percent=40)
-    store.record("note", at=START, actor=2001, task=18, unit="区司法局", note="断电前")
+    store.people.bind_contact(2001, "区司法局", name="Alice", at=START)
+    store.parts.update_state(18, "区司法局", at=START, actor=2001, status="doing", percent=40)
+    store.history.record("note", at=START, actor=2001, task=18, unit="区司法局", note="断电前")
     info = make_backup(data_dir, tmp_path / "out", at=START)  # another process: read-only
-    store.record("note", at=START, actor=2001, task=18, unit="区司法局", note="备份之后")
+    store.history.record("note", at=START, actor=2001, task=18, unit="区司法局", note="备份之后")
     store.close()
 
     assert info.path.name == "duban-20210621-100000.tar.gz"
@@ -94,7 +94,7 @@ def test_backup_of_the_running_store_is_taken_under_its_lock(
 ) -> None:
     data_dir = _data_dir(tmp_path, seeded_data_dir)
     store = Store(data_dir)
-    store.record("note", at=START, actor=2001, task=18, unit="区司法局", note="在内存里")
+    store.history.record("note", at=START, actor=2001, task=18, unit="区司法局", note="在内存里")
     info = make_backup(data_dir, tmp_path / "out", at=START, snapshot=snapshot_bytes(store))
     expected = {name: dict(store.table(name)._read_table()) for name in store.db.tables()}
     store.close()

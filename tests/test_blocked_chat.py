@@ -28,10 +28,10 @@ async def test_blocked_update_alerts_and_answer_reaches_the_unit(env: ChatEnv) -
     assert "已将答复转给区司法局的 1 位联系人" in done[-1]["text"]
     notice = alice.inbox()[-1]["text"]
     assert "督办单位就 #18 受阻情况的答复" in notice and "模板已下发" in notice
-    (ev,) = env.store.events(task=18, kinds=["blocked.answer"])
+    (ev,) = env.store.history.events(task=18, kinds=["blocked.answer"])
     assert ev["actor"] == COORDINATOR and ev["unit"] == "区司法局"
     # the next text is an ordinary message again, not another answer
-    assert len(env.store.events(task=18, kinds=["blocked.answer"])) == 1
+    assert len(env.store.history.events(task=18, kinds=["blocked.answer"])) == 1
 
 
 async def test_blocked_button_is_coordinators_only(env: ChatEnv) -> None:
@@ -42,5 +42,5 @@ async def test_blocked_button_is_coordinators_only(env: ChatEnv) -> None:
     alert = env.inbox(COORDINATOR)[-1]
     (data,) = _buttons(alert)
     await alice.press(alert, data)
-    assert not env.store.events(task=18, kinds=["blocked.answer"])
+    assert not env.store.history.events(task=18, kinds=["blocked.answer"])
     assert not any("请输入给" in (m.get("text") or "") for m in alice.inbox())

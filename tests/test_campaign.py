@@ -173,7 +173,7 @@ def test_a_report_on_24_or_25_counts_as_the_units_progress(
             identified=8,
             rectified=6,
         )
-        state = store.state(25, "区文明办")
+        state = store.parts.state(25, "区文明办")
         assert state is not None and state["updated_at"] == "2021-07-20T10:00:00+08:00"
         assert state["updated_by"] == 2003 and state["status"] == "todo"  # the status stays
         after = [
@@ -182,13 +182,13 @@ def test_a_report_on_24_or_25_counts_as_the_units_progress(
         assert (25, "区文明办") not in after
         # an activity recorded late (an earlier timestamp) never moves the stamp back
         add_activity(store, participants=50)  # 区文明办's lecture of 23 June, at 24 June 09:00
-        assert store.state(24, "区文明办")["updated_at"] == "2021-06-24T09:00:00+08:00"  # type: ignore[index]
-        assert store.touch_state(
+        assert store.parts.state(24, "区文明办")["updated_at"] == "2021-06-24T09:00:00+08:00"  # type: ignore[index]
+        assert store.parts.touch_state(
             24, "区文明办", at=at("2021-06-01 09:00"), actor=1, what="activity"
         )
-        assert store.state(24, "区文明办")["updated_at"] == "2021-06-24T09:00:00+08:00"  # type: ignore[index]
+        assert store.parts.state(24, "区文明办")["updated_at"] == "2021-06-24T09:00:00+08:00"  # type: ignore[index]
         # a unit without a part in the task: the report is kept, no state is touched
-        assert not store.touch_state(
+        assert not store.parts.touch_state(
             25, "招宝山街道", at=at("2021-06-24 09:00"), actor=1, what="rectify"
         )
     finally:

@@ -70,9 +70,9 @@ def expected_overdue(env: ChatEnv, day: date) -> dict[str, list[tuple[int, str, 
     """unit → [(task, role, workdays late)] from the raw state rows."""
     store = env.store
     out: dict[str, list[tuple[int, str, int]]] = defaultdict(list)
-    for s in store.states():
-        task = store.task(s["task"])
-        if task is None or store.task_meta(task.id).get("closed") or s.get("removed"):
+    for s in store.parts.states():
+        task = store.plan.task(s["task"])
+        if task is None or store.plan.task_meta(task.id).get("closed") or s.get("removed"):
             continue
         if s["status"] == "done" or s.get("claim") == "pending":
             continue
@@ -98,7 +98,7 @@ def expected_overdue(env: ChatEnv, day: date) -> dict[str, list[tuple[int, str, 
 
 def imported(env: ChatEnv) -> date:
     """The day the plan was first imported: its first `plan.import` event."""
-    first = next(ev for ev in env.store.events() if ev["kind"] == "plan.import")
+    first = next(ev for ev in env.store.history.events() if ev["kind"] == "plan.import")
     return datetime.fromisoformat(first["at"]).astimezone(SHANGHAI).date()
 
 
@@ -124,7 +124,7 @@ def week_lines(env: ChatEnv, day: date) -> list[str]:
     monday = day - timedelta(days=day.weekday())
     events = [
         ev
-        for ev in env.store.events()
+        for ev in env.store.history.events()
         if ev.get("task")
         and ev.get("unit")
         and isinstance(ev.get("actor"), int)
@@ -144,7 +144,7 @@ def week_lines(env: ChatEnv, day: date) -> list[str]:
             continue
         seen.add((ev["task"], ev["unit"]))
         line = f"• #{ev['task']} {ev['unit']}"
-        state = env.store.state(ev["task"], ev["unit"]) or {}
+        state = env.store.parts.state(ev["task"], ev["unit"]) or {}
         if (ev["task"], ev["unit"], ev["at"]) in claims:
             line += " 已报完成" + ("（待审核）" if state.get("claim") == "pending" else "")
         elif ev.get("status"):
@@ -182,7 +182,7 @@ def expected_scores(env: ChatEnv, day: date) -> dict[str, dict[str, Any]]:
     since = imported(env)
     first_report: dict[tuple[int, str, str], date] = {}
     weeks: dict[str, set[tuple[int, int]]] = defaultdict(set)
-    for ev in store.events():
+    for ev in store.history.events():
         at_day = datetime.fromisoformat(ev["at"]).astimezone(SHANGHAI).date()
         for period in ev.get("reported") or ():
             first_report.setdefault((ev["task"], ev["unit"], period), at_day)
@@ -197,8 +197,8 @@ def expected_scores(env: ChatEnv, day: date) -> dict[str, dict[str, Any]]:
             weeks[ev["unit"]].add(at_day.isocalendar()[:2])
     overdue = {unit: len(items) for unit, items in expected_overdue(env, day).items()}
     out: dict[str, dict[str, Any]] = {}
-    for s in store.states():
-        task = store.task(s["task"])
+    for s in store.parts.states():
+        task = store.plan.task(s["task"])
         if task is None:
             continue
         row = out.setdefault(
@@ -480,7 +480,7 @@ def check_friday(env: ChatEnv, day: date) -> None:
     page = views.task_view(env.services, task, day)
     assert page is not None and f"{unit}（" in page.text and f"逾期 {late} 个工作日" in page.text
     # 受阻: one line per blocked part with its reason
-    blocked = [s for s in env.store.states() if s["status"] == "blocked"]
+    blocked = [s for s in env.store.parts.states() if s["status"] == "blocked"]
     lines = [line for line in parts["受阻事项"] if line.startswith("⛔")]
     assert len(lines) == len(blocked)
     for s in blocked:
@@ -503,8 +503,8 @@ def check_friday(env: ChatEnv, day: date) -> None:
     check_overdue_view(env, day, overdue)
     # a task is never 已办结 beside open parts
     for tid in range(1, 26):
-        if env.store.task_meta(tid).get("closed"):
-            assert all(s["status"] == "done" for s in env.store.states(task=tid))
+        if env.store.plan.task_meta(tid).get("closed"):
+            assert all(s["status"] == "done" for s in env.store.parts.states(task=tid))
 
 
 def check_ranking(env: ChatEnv, day: date, lines: list[str]) -> None:
@@ -602,7 +602,7 @@ def own_reporting_units(env: ChatEnv, day: date) -> set[str]:
     start = day - timedelta(days=day.weekday()) - timedelta(weeks=3)
     return {
         ev["unit"]
-        for ev in env.store.events()
+        for ev in env.store.history.events()
         if ev.get("unit") in bound.get(ev.get("actor"), ())
         and start.isoformat() <= ev["at"][:10] <= day.isoformat()
         and ev["kind"] in ("status", "note", "report", "claim", "extension.request", "evidence")
@@ -615,7 +615,7 @@ def check_escalations(env: ChatEnv) -> None:
     caught = [d for d, ms in POSTED.items() for m in ms if "现补发" in (m.get("text") or "")]
     assert caught == [date(2021, 7, 9)]
     # once per part: one ledger key per escalation and recipient
-    keys = [e["key"] for e in env.store.ledger("esc:")]
+    keys = [e["key"] for e in env.store.deliveries.ledger("esc:")]
     assert len(keys) == len(set(keys)) and any(":2021-06-30>" in k for k in keys)
     esc = {k.split(">")[0] for k in keys if k.endswith(f">{SUMMARY_CHAT}")}
     assert "esc:18:区司法局:2021-06-30" not in esc  # claimed and approved in time
@@ -629,14 +629,14 @@ def check_escalations(env: ChatEnv) -> None:
             entries.append(line)
         elif entries and line.strip():
             entries[-1] += "\n" + line
-    tier2 = [e for e in env.store.ledger("esc2:") if e["chat"] == INSPECTION]
+    tier2 = [e for e in env.store.deliveries.ledger("esc2:") if e["chat"] == INSPECTION]
     assert tier2 and all(e["sent_at"].startswith("2021-07-14") for e in tier2)
     assert len(entries) == len({(e["task"], e["unit"]) for e in tier2})
     for e in tier2:
         (entry,) = [x for x in entries if e["unit"] in x and f"任务：#{e['task']} " in x]
         sent = {
             ev["key"]
-            for ev in env.store.events(task=e["task"])
+            for ev in env.store.history.events(task=e["task"])
             if ev["kind"] == "reminder"
             and ev.get("unit") == e["unit"]
             and ev.get("reminder_kind") not in ("escalation", "escalation2")
@@ -680,11 +680,11 @@ def check_export(env: ChatEnv, day: date) -> None:
         for task, _, late in items
     }
     by_task = {str(r[1]).split(".")[0] for r in main.rows}
-    assert by_task == {str(t.id) for t in env.store.tasks()}
+    assert by_task == {str(t.id) for t in env.store.plan.tasks()}
     for r in main.rows:
         task_id, unit = int(str(r[1]).split(".")[0]), r[5]
-        task = env.store.task(task_id)
-        s = env.store.state(task_id, unit)
+        task = env.store.plan.task(task_id)
+        s = env.store.parts.state(task_id, unit)
         assert task is not None and s is not None
         period = period_key(task, day)
         nil = period is not None and period in s["reported"] and s["status"] == "todo"

@@ -46,7 +46,7 @@ def test_planned_progress_moves_evenly_to_the_deadline() -> None:
 
 
 def test_rows_hold_every_group_with_its_full_name_and_both_figures(services: Services) -> None:
-    services.store.update_state(
+    services.store.parts.update_state(
         18, "区市场监管局", at=at("2021-06-18 10:00"), actor=2001, percent=80
     )
     rows = chart.chart_rows(services, date(2021, 6, 18))
@@ -107,8 +107,10 @@ def test_the_charts_overall_figure_is_the_summarys(services: Services) -> None:
     store = services.store
     # One group of many tasks moves, one of few does not: the two means differ.
     for task_id in (15, 16, 17):
-        for unit in store.task(task_id).leads:  # type: ignore[union-attr]
-            store.update_state(task_id, unit, at=at("2021-06-18 10:00"), actor=2001, percent=90)
+        for unit in store.plan.task(task_id).leads:  # type: ignore[union-attr]
+            store.parts.update_state(
+                task_id, unit, at=at("2021-06-18 10:00"), actor=2001, percent=90
+            )
     day = date(2021, 6, 18)
     rows, actual, _ = chart.chart_figures(services, day)
     overall = summary.messages_of(services, day).data["percent"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.features import evidence
+from bot.store.evidence import EVIDENCE
 from tests.harness import ChatEnv, Person, open_card
 
 PDF = "%PDF-1.4 承诺制工作方案".encode()
@@ -159,7 +160,7 @@ async def test_reply_to_a_digest_keeps_the_file_until_its_task_is_pressed(env: C
     alice = alice_of(env)
     (digest,) = await alice.say("/help")
     for task in (4, 18):  # a morning reminder about two tasks
-        env.store.remember_message(
+        env.store.deliveries.remember_message(
             alice.id, digest["message_id"], task=task, unit="区司法局", kind="digest"
         )
     (ask,) = await alice.send_document(PDF, "方案.pdf", reply_to=digest)
@@ -189,7 +190,7 @@ async def test_video_and_voice_are_refused_with_the_accepted_kinds(env: ChatEnv)
 
 async def test_evidence_list_of_many_files_is_split_at_lines(env: ChatEnv) -> None:
     alice = alice_of(env)
-    table = env.store.table(evidence.TABLE)
+    table = env.store.table(EVIDENCE)
     for i in range(150):
         table.insert(
             {
@@ -234,7 +235,7 @@ async def test_the_caption_is_kept_with_the_file_and_shown_everywhere(env: ChatE
     (rec,) = evidence.list_evidence(env.store, 18, "区司法局")
     assert rec["caption"] == "告知承诺制度文件（修订版）"
     # the history names the file itself: name, size, hash and the caption
-    (event,) = env.store.events(task=18, where=lambda e: e["kind"] == "evidence")
+    (event,) = env.store.history.events(task=18, where=lambda e: e["kind"] == "evidence")
     assert event["last_evidence"] == "承诺制度.pdf" and event["file"] == rec["id"]
     assert event["file_size"] == len(PDF) and event["sha256"] == rec["sha256"]
     assert event["last_caption"] == "告知承诺制度文件（修订版）" and event["actor"] == alice.id

@@ -18,24 +18,24 @@ def text(replies: list[dict]) -> str:
 
 async def test_stranger_gets_explanation_and_nothing_is_recorded(env: ChatEnv) -> None:
     stan = env.person(2009, "Stan")
-    before = env.store.event_count()
+    before = env.store.history.event_count()
     for said in ("/mytasks", "/task 18", "/update 18 进行中 50%", "/invite 区司法局", "你好"):
         body = text(await stan.say(said))
         assert "邀请链接" in body and "#18" not in body and "全面推行" not in body
     replies = await stan.send_document(b"%PDF-1.4 x", "a.pdf", caption="#18")
     assert "邀请链接" in text(replies)
-    assert env.store.event_count() == before
-    assert env.store.state(18, "区司法局")["status"] == "todo"  # type: ignore[index]
+    assert env.store.history.event_count() == before
+    assert env.store.parts.state(18, "区司法局")["status"] == "todo"  # type: ignore[index]
 
 
 async def test_stranger_cannot_press_buttons(env: ChatEnv) -> None:
     alice = env.person(2001, "Alice")
     env.bind(alice, "区司法局")
     card = await open_card(alice, 18)
-    env.store.unbind_contact(2001, "区司法局", at=env.clock.now(), actor=COORDINATOR)
+    env.store.people.unbind_contact(2001, "区司法局", at=env.clock.now(), actor=COORDINATOR)
     replies = await alice.press(card, "done:18")
     assert replies == [] and alice.answer is not None and "邀请链接" in alice.answer["text"]
-    assert env.store.events(unit="区司法局", kinds=["status", "claim"]) == []
+    assert env.store.history.events(unit="区司法局", kinds=["status", "claim"]) == []
 
 
 async def test_group_contacts_are_sent_to_private_chat(env: ChatEnv) -> None:
@@ -44,7 +44,7 @@ async def test_group_contacts_are_sent_to_private_chat(env: ChatEnv) -> None:
     env.group(GROUP, "信用办工作群", [alice, env.coordinator])
     (reply,) = await alice.say("/update 18 进行中 50%", chat_id=GROUP)
     assert "私聊" in reply["text"]
-    assert env.store.events(task=18, unit="区司法局") == []
+    assert env.store.history.events(task=18, unit="区司法局") == []
     assert await alice.say("大家好", chat_id=GROUP) == []  # chatter is not for the bot
 
 
@@ -75,7 +75,7 @@ async def test_duplicate_update_acts_once(env: ChatEnv) -> None:
         await env.app.update_queue.put(again)
     await env.tracker.wait(("m", 2001, message["message_id"]))
     await env.app.update_queue.join()
-    assert len(env.store.events(task=18, unit="区司法局", kinds=["status"])) == 2
+    assert len(env.store.history.events(task=18, unit="区司法局", kinds=["status"])) == 2
     assert len([m for m in env.inbox(2001) if "已记录" in m["text"]]) == 2
 
 
@@ -91,7 +91,7 @@ async def test_edited_message_is_not_acted_on(env: ChatEnv) -> None:
     )
     await env.app.update_queue.put(edited)
     await env.app.update_queue.join()
-    assert len(env.store.events(task=18, unit="区司法局", kinds=["status"])) == 1
+    assert len(env.store.history.events(task=18, unit="区司法局", kinds=["status"])) == 1
 
 
 async def test_error_is_logged_and_coordinators_told(

@@ -24,7 +24,7 @@ async def digest_about(env: ChatEnv, person: Person, tasks: tuple[int, ...]) -> 
     """A bot message about several tasks, as the morning digest is remembered."""
     (message,) = await person.say("/help")
     for task in tasks:
-        env.store.remember_message(
+        env.store.deliveries.remember_message(
             person.id, message["message_id"], task=task, unit="区司法局", kind="digest"
         )
     return message
@@ -39,12 +39,12 @@ async def test_a_reply_to_a_digest_without_a_task_is_kept_and_filed_on_the_press
     assert "已保留" in ask["text"] and "注明任务编号" not in ask["text"]
     assert buttons(ask) == ["kp:4", "kp:18", "kp:0"]
     assert labels(ask) == [["#4", "#18"], ["取消"]]  # one compact message
-    assert env.store.events(unit="区司法局", kinds=["note"]) == []  # nothing filed yet
+    assert env.store.history.events(unit="区司法局", kinds=["note"]) == []  # nothing filed yet
     await env.restart()  # the kept text is on disk: a restart loses nothing
     (done,) = await alice.press(ask, "kp:18")
     assert "已记录 #18 区司法局" in done["text"] and "已完成初稿，明天报送" in done["text"]
-    assert env.store.state(18, "区司法局")["note"] == "已完成初稿，明天报送"  # type: ignore[index]
-    assert env.store.state(4, "区司法局")["note"] is None  # type: ignore[index]
+    assert env.store.parts.state(18, "区司法局")["note"] == "已完成初稿，明天报送"  # type: ignore[index]
+    assert env.store.parts.state(4, "区司法局")["note"] is None  # type: ignore[index]
     assert buttons(current(env, ask)) == []  # the question is answered
     assert pending.expected(env.store, alice.id, "kept", env.clock.now()) is None
 
@@ -70,7 +70,7 @@ async def test_cancel_drops_the_kept_text(env: ChatEnv) -> None:
     (ask,) = await alice.reply(digest, "随便说说")
     (cancelled,) = await alice.press(ask, "kp:0")
     assert "已取消" in cancelled["text"]
-    assert env.store.events(unit="区司法局", kinds=["note"]) == []
+    assert env.store.history.events(unit="区司法局", kinds=["note"]) == []
 
 
 async def test_a_lapsed_kept_text_is_told_once(env: ChatEnv) -> None:
@@ -86,7 +86,7 @@ async def test_a_lapsed_kept_text_is_told_once(env: ChatEnv) -> None:
     assert "已与市场监管局对接" in told["text"] and "没有记录" in told["text"]
     assert buttons(current(env, ask)) == []
     assert await lapse_tick(env.app) == 0  # once
-    assert env.store.events(unit="区司法局", kinds=["note"]) == []
+    assert env.store.history.events(unit="区司法局", kinds=["note"]) == []
 
 
 async def updated_by_dialogue(person: Person, task: int, detail: str) -> None:
@@ -105,7 +105,7 @@ async def test_text_right_after_a_dialogue_is_offered_its_task(env: ChatEnv) -> 
     assert labels(ask) == [["是 #18"], ["取消"]]
     (done,) = await alice.press(ask, "kp:18")
     assert "已记录 #18" in done["text"]
-    assert env.store.state(18, "区司法局")["note"] == "另外，市局要求下周报送"  # type: ignore[index]
+    assert env.store.parts.state(18, "区司法局")["note"] == "另外，市局要求下周报送"  # type: ignore[index]
 
 
 async def test_long_after_a_dialogue_text_is_still_not_understood(env: ChatEnv) -> None:

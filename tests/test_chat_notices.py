@@ -41,7 +41,7 @@ def review_button(messages: list[Message], verdict: str) -> tuple[Message, str]:
 
 
 def notes(env: ChatEnv, task: int, unit: str) -> list[str]:
-    return [e["note"] for e in env.store.events(task=task, unit=unit, kinds=["note"])]
+    return [e["note"] for e in env.store.history.events(task=task, unit=unit, kinds=["note"])]
 
 
 def sweep_at(env: ChatEnv, day: date) -> Any:
@@ -123,12 +123,14 @@ async def test_a_reply_to_an_extension_request_notice_is_a_note_for_its_unit(
 async def test_a_reply_to_a_single_task_escalation_is_a_note(env: ChatEnv) -> None:
     coord = coordinator(env)
     now = env.clock.now()
-    for s in env.store.states():  # everything done but 区司法局's part of #18
+    for s in env.store.parts.states():  # everything done but 区司法局's part of #18
         if (s["task"], s["unit"]) != (18, LEAD):
-            env.store.update_state(s["task"], s["unit"], at=now, actor=coord.id, status="done")
+            env.store.parts.update_state(
+                s["task"], s["unit"], at=now, actor=coord.id, status="done"
+            )
     await sweep_at(env, date(2021, 7, 7))  # 5 workdays after 30 June: escalated
     (escalation,) = [m for m in coord.inbox() if "督办升级" in m.get("text", "")]
-    assert env.store.message_refs(coord.id, escalation["message_id"]) == [(18, LEAD)]
+    assert env.store.deliveries.message_refs(coord.id, escalation["message_id"]) == [(18, LEAD)]
     (answer,) = await coord.reply(escalation, "已约谈司法局")
     assert "已记录 #18 区司法局" in answer["text"]
     assert notes(env, 18, LEAD) == ["已约谈司法局"]
@@ -139,22 +141,26 @@ async def test_an_escalation_of_one_task_for_many_units_asks_which_unit(env: Cha
     await sweep_at(env, date(2021, 7, 7))  # the tasks due 30 June first
     await sweep_at(env, date(2021, 7, 15))  # then #1's June report, for every unit
     escalation = [m for m in coord.inbox() if "督办升级" in m.get("text", "")][-1]
-    assert {t for t, _ in env.store.message_refs(coord.id, escalation["message_id"])} == {1}
-    units = {u for _, u in env.store.message_refs(coord.id, escalation["message_id"])}
+    assert {
+        t for t, _ in env.store.deliveries.message_refs(coord.id, escalation["message_id"])
+    } == {1}
+    units = {u for _, u in env.store.deliveries.message_refs(coord.id, escalation["message_id"])}
     assert len(units) > 1
     (answer,) = await coord.reply(escalation, "请尽快报送")
     assert "哪个单位" in answer["text"]  # never recorded on a unit picked at random
-    assert env.store.events(task=1, kinds=["note"]) == []
+    assert env.store.history.events(task=1, kinds=["note"]) == []
 
 
 async def test_a_reply_to_a_multi_task_digest_asks_for_the_task(env: ChatEnv) -> None:
     alice = await started(env)
     await sweep_at(env, date(2021, 6, 23))  # a week before 30 June: several tasks at once
     (digest,) = [m for m in alice.inbox() if "任务提醒" in m.get("text", "")]
-    tasks = {t for t, _ in env.store.message_refs(alice.id, digest["message_id"])}
+    tasks = {t for t, _ in env.store.deliveries.message_refs(alice.id, digest["message_id"])}
     assert len(tasks) > 1 and 18 in tasks
     (ask,) = await alice.reply(digest, "正在推进")
-    assert "涉及多项任务" in ask["text"] and env.store.events(unit=LEAD, kinds=["note"]) == []
+    assert (
+        "涉及多项任务" in ask["text"] and env.store.history.events(unit=LEAD, kinds=["note"]) == []
+    )
     (ok,) = await alice.reply(digest, "#18 正在推进")
     assert "已记录 #18 区司法局" in ok["text"] and notes(env, 18, LEAD) == ["正在推进"]
     which = await alice.send_document(PDF, "方案.pdf", reply_to=digest)
@@ -166,7 +172,7 @@ async def test_a_reply_to_a_multi_task_escalation_asks_for_the_task(env: ChatEnv
     await sweep_at(env, date(2021, 7, 7))  # many tasks overdue since 30 June
     (digest,) = [m for m in coord.inbox() if "督办升级" in m.get("text", "")]
     (ask,) = await coord.reply(digest, "请各单位加快")
-    assert "涉及多项任务" in ask["text"] and env.store.events(kinds=["note"]) == []
+    assert "涉及多项任务" in ask["text"] and env.store.history.events(kinds=["note"]) == []
 
 
 async def test_a_reply_to_a_confirmation_is_about_its_task(env: ChatEnv) -> None:
@@ -188,7 +194,7 @@ async def test_a_reply_to_a_remind_result_is_about_what_was_chased(env: ChatEnv)
     coord = coordinator(env)
     result = (await coord.say(f"/remind {LEAD}"))[-1]
     assert "已送达" in result["text"]
-    refs = env.store.message_refs(result["chat"]["id"], result["message_id"])
+    refs = env.store.deliveries.message_refs(result["chat"]["id"], result["message_id"])
     assert (18, LEAD) in refs and len({task for task, _ in refs}) > 1
     (ask,) = await coord.reply(result, "已电话沟通")  # several tasks: which one?
     assert "#" in ask["text"] and notes(env, 18, LEAD) == []

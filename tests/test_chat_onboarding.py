@@ -22,8 +22,8 @@ async def test_invite_and_bind(env: ChatEnv) -> None:
     replies = await alice.say(f"/start {code[1]}")
     # One display name everywhere; the full name once, in brackets, at binding.
     assert "已绑定：区市场监管局（区市场监督管理局）" in text(replies)
-    assert env.store.units_of(2001) == ["区市场监管局"]
-    (bind,) = env.store.events(unit="区市场监管局", kinds=["contact.bind"])
+    assert env.store.people.units_of(2001) == ["区市场监管局"]
+    (bind,) = env.store.history.events(unit="区市场监管局", kinds=["contact.bind"])
     assert bind["actor"] == 2001
     replies = await alice.say("/mytasks")
     assert "区市场监管局" in replies[0]["text"]
@@ -46,7 +46,7 @@ async def test_invite_used_twice(env: ChatEnv) -> None:
     bob = env.person(2002, "Bob")
     replies = await bob.say(f"/start {code}")
     assert "已经使用过" in text(replies)
-    assert env.store.units_of(2002) == []
+    assert env.store.people.units_of(2002) == []
 
 
 async def test_invite_expired(env: ChatEnv) -> None:
@@ -54,7 +54,7 @@ async def test_invite_expired(env: ChatEnv) -> None:
     env.clock.advance(days=7, minutes=1)
     replies = await env.person(2001, "Alice").say(f"/start {code}")
     assert "过期" in text(replies)
-    assert env.store.units_of(2001) == []
+    assert env.store.people.units_of(2001) == []
 
 
 async def test_unknown_code(env: ChatEnv) -> None:
@@ -108,8 +108,11 @@ async def test_units_lists_and_unbinds(env: ChatEnv) -> None:
     (confirm, _), _ = question["reply_markup"]["inline_keyboard"]
     replies = await env.coordinator.press(question, confirm["callback_data"])
     assert "已解除" in text(replies)
-    assert env.store.units_of(2001) == []
-    assert env.store.events(unit="区司法局", kinds=["contact.unbind"])[0]["actor"] == COORDINATOR
+    assert env.store.people.units_of(2001) == []
+    assert (
+        env.store.history.events(unit="区司法局", kinds=["contact.unbind"])[0]["actor"]
+        == COORDINATOR
+    )
 
 
 async def test_units_unbind_command(env: ChatEnv) -> None:

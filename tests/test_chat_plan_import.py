@@ -38,11 +38,11 @@ async def test_coordinator_previews_then_imports(env: ChatEnv) -> None:
     assert "按任务编号合并" in preview["text"]
     ok, no, template = buttons(preview)
     assert ok.startswith("imp:ok:") and no.startswith("imp:no:") and template == "tpl"
-    assert env.store.task(2).deadline.due.month == 6  # nothing changed before 导入
+    assert env.store.plan.task(2).deadline.due.month == 6  # nothing changed before 导入
     replies = await boss.press(preview, ok)
     assert "已导入方案" in replies[-1]["text"] and "修改 1 项" in replies[-1]["text"]
     assert "#2" in replies[-1]["text"]
-    assert env.store.task(2).deadline.due.month == 9
+    assert env.store.plan.task(2).deadline.due.month == 9
     after = env.api.messages_to(boss.id)
     assert buttons(next(m for m in after if m["message_id"] == preview["message_id"])) == []
     with pytest.raises(plan_import.PlanImportError) as again:  # single use, buttons or not
@@ -58,7 +58,7 @@ async def test_cancel_forgets_the_file(env: ChatEnv) -> None:
     replies = await boss.press(preview, buttons(preview)[1])
     assert "已取消" in replies[-1]["text"]
     assert not any(plan_import.imports_dir(env.data_dir).iterdir())
-    assert env.store.task(2).deadline.due.month == 6
+    assert env.store.plan.task(2).deadline.due.month == 6
 
 
 async def test_a_plan_with_errors_has_no_import_button(env: ChatEnv) -> None:
@@ -106,7 +106,7 @@ async def test_a_staged_import_is_its_senders_and_expires(env: ChatEnv) -> None:
     with pytest.raises(plan_import.PlanImportError) as late:
         plan_import.carry_out(env.services, token, boss.id)
     assert late.value.code == "expired"
-    assert env.store.task(2).deadline.due.month == 6
+    assert env.store.plan.task(2).deadline.due.month == 6
 
 
 async def _template(env: ChatEnv, preview: Message) -> bytes:
@@ -124,8 +124,8 @@ async def test_the_template_button_sends_the_import_template(env: ChatEnv) -> No
     assert [c.value for c in book[SHEET][4]] == list(HEADERS)
     listed = {c.value for row in book["选项"].iter_rows() for c in row if c.value}
     assert {u.name for u in env.services.units.units} <= listed
-    assert {t.category for t in env.store.tasks()} <= listed  # the plan's groups
-    assert env.store.task(2).deadline.due.month == 6  # the preview is still pending
+    assert {t.category for t in env.store.plan.tasks()} <= listed  # the plan's groups
+    assert env.store.plan.task(2).deadline.due.month == 6  # the preview is still pending
 
 
 async def test_a_refused_file_says_what_failed_and_offers_the_template(env: ChatEnv) -> None:
@@ -151,10 +151,10 @@ async def test_a_filled_template_sent_in_chat_imports_exactly(env: ChatEnv) -> N
     assert "时间节点 2 个" in again["text"]
     replies = await boss.press(again, buttons(again)[0])
     assert "修改 1 项" in replies[-1]["text"] and "#3" in replies[-1]["text"]
-    stored = env.store.task(3)
+    stored = env.store.plan.task(3)
     assert stored.milestones == steps and stored.remarks == "按市里口径"
     for task in seed:
-        got = env.store.task(task.id)
+        got = env.store.plan.task(task.id)
         assert (got.category, got.title, got.deadline, got.leads, got.supporters) == (
             task.category,
             task.title,

@@ -41,12 +41,12 @@ async def test_sign_for_a_task(env: ChatEnv) -> None:
     digest = digest_of(env, alice.id, 18)
     await alice.press(digest, sign_data(digest, 18))
     assert alice.answer and "已签收 #18" in alice.answer["text"]
-    (receipt,) = env.store.events(task=18, kinds=["receipt"])
+    (receipt,) = env.store.history.events(task=18, kinds=["receipt"])
     assert receipt["unit"] == "区司法局" and receipt["actor"] == alice.id
     assert receipt["at"].startswith("2021-06-23")
     await alice.press(digest, sign_data(digest, 18))
     assert alice.answer and "无需重复签收" in alice.answer["text"]
-    assert len(env.store.events(task=18, kinds=["receipt"])) == 1
+    assert len(env.store.history.events(task=18, kinds=["receipt"])) == 1
     # /status UNIT and the card say so; the export has the time
     (page,) = await env.coordinator.say("/status 区司法局")
     line = next(ln for ln in page["text"].splitlines() if "#18" in ln)
@@ -72,7 +72,7 @@ async def test_a_press_by_anyone_else_changes_nothing(env: ChatEnv) -> None:
     for other in (bob, carol, env.coordinator):
         await other.press(digest, sign_data(digest, 18))
         assert other.answer and "未记录" in other.answer["text"], other
-    assert env.store.events(task=18, kinds=["receipt"]) == []
+    assert env.store.history.events(task=18, kinds=["receipt"]) == []
 
 
 async def test_unsigned_work_is_chased_once_then_shown_unsigned(env: ChatEnv) -> None:
@@ -90,4 +90,4 @@ async def test_unsigned_work_is_chased_once_then_shown_unsigned(env: ChatEnv) ->
     (page,) = await env.coordinator.say("/status 区司法局")
     line = next(ln for ln in page["text"].splitlines() if "#18" in ln)
     assert "未签收" in line
-    assert COORDINATOR not in {e["actor"] for e in env.store.events(kinds=["receipt"])}
+    assert COORDINATOR not in {e["actor"] for e in env.store.history.events(kinds=["receipt"])}

@@ -39,15 +39,15 @@ async def test_extend_and_approve(env: ChatEnv) -> None:
     copy = with_buttons(await coord.say("/review"))  # a second copy of the same buttons
     await coord.press(card, f"rv:ok:{record_id(card)}")
     assert coord.answer and coord.answer["text"] == "已通过"
-    assert env.store.state(18, LEAD)["due_override"] == "2021-07-15"
+    assert env.store.parts.state(18, LEAD)["due_override"] == "2021-07-15"
     told = alice.inbox()[-1]["text"]
     assert "已通过" in told and "2021年7月15日（周四）" in told
-    kinds = [e["kind"] for e in env.store.events(task=18, unit=LEAD)]
+    kinds = [e["kind"] for e in env.store.history.events(task=18, unit=LEAD)]
     assert "extension.request" in kinds and "extension.approve" in kinds
     assert not env.api.message(coord.id, card["message_id"]).get("reply_markup")  # buttons gone
     await coord.press(copy, f"rv:ok:{record_id(copy)}")
     assert coord.answer and coord.answer["text"] == "已处理"
-    assert len(env.store.events(task=18, kinds=["extension.approve"])) == 1
+    assert len(env.store.history.events(task=18, kinds=["extension.approve"])) == 1
 
 
 async def test_extend_refused_with_a_reason(env: ChatEnv) -> None:
@@ -62,14 +62,14 @@ async def test_extend_refused_with_a_reason(env: ChatEnv) -> None:
     assert "已退回" in done[-1]["text"]
     told = alice.inbox()[-1]["text"]
     assert "未通过" in told and "材料 <不全> & 时间充足" in told
-    assert env.store.state(18, LEAD)["due_override"] is None
-    assert env.store.events(task=18, kinds=["extension.reject"])[0]["reason"] == (
+    assert env.store.parts.state(18, LEAD)["due_override"] is None
+    assert env.store.history.events(task=18, kinds=["extension.reject"])[0]["reason"] == (
         "材料 <不全> & 时间充足"
     )
     # the other copy of the buttons does nothing twice
     await coord.press(copy, f"rv:ok:{record_id(copy)}")
     assert coord.answer and coord.answer["text"] == "已处理"
-    assert env.store.state(18, LEAD)["due_override"] is None
+    assert env.store.parts.state(18, LEAD)["due_override"] is None
 
 
 async def test_extend_button_asks_for_date_and_reason(env: ChatEnv) -> None:
@@ -115,7 +115,7 @@ async def test_claim_approved_through_review_closes_the_task(env: ChatEnv) -> No
     bob = env.contact(LEAD2, 2002, "Bob")
     await alice.send_document(PDF, "方案.pdf", caption="#18 方案")
     await alice.say("/update 18 已完成 方案已印发")
-    assert env.store.state(18, LEAD)["claim"] == "pending"
+    assert env.store.parts.state(18, LEAD)["claim"] == "pending"
     listed = await coord.say("/review")
     assert "完成审核 1 项" in listed[0]["text"]
     card = with_buttons(listed)
@@ -128,7 +128,7 @@ async def test_claim_approved_through_review_closes_the_task(env: ChatEnv) -> No
     assert "不能随本次通过一并办结" in card["text"]
     assert labels(card) == ["通过，配合部分继续", "退回"]
     await coord.press(card, f"rv:okk:{record_id(card)}")
-    state = env.store.state(18, LEAD)
+    state = env.store.parts.state(18, LEAD)
     assert state["status"] == "done" and state["claim"] is None
     told = alice.inbox()[-1]["text"]
     assert "通过审核" in told and "其他牵头单位（区市场监管局）尚未完成" in told
@@ -136,7 +136,7 @@ async def test_claim_approved_through_review_closes_the_task(env: ChatEnv) -> No
     assert "佐证材料 1 份" in decided
     assert "其他牵头单位尚未完成：区市场监管局；6 个配合单位的部分继续督办" in decided
     assert "牵头已完成" not in decided  # one lead of two is not 牵头已完成
-    assert not env.store.task_meta(18)["closed"]
+    assert not env.store.plan.task_meta(18)["closed"]
     await bob.say("/update 18 已完成")
     notice = with_buttons(coord.inbox())  # the claim notice the update sent
     assert "佐证材料：0 份" in notice["text"] and "其他牵头单位" not in notice["text"]
@@ -145,11 +145,11 @@ async def test_claim_approved_through_review_closes_the_task(env: ChatEnv) -> No
     await coord.press(card, f"rv:okk:{record_id(card)}")
     await coord.press(current(env, card), f"rvy:okk:{record_id(card)}")  # no evidence: confirm
     # both leads done, supporters kept open: not 已办结, but 牵头已完成，配合未完
-    assert not env.store.task_meta(18)["closed"]
+    assert not env.store.plan.task_meta(18)["closed"]
     assert "牵头已完成，配合未完" in coord.inbox()[-1]["text"]
     await coord.press(notice, f"rv:okc:{record_id(notice)}")  # the same decision again
     assert coord.answer and coord.answer["text"] == "已处理"
-    assert len(env.store.events(task=18, kinds=["claim.approve"])) == 2
+    assert len(env.store.history.events(task=18, kinds=["claim.approve"])) == 2
     assert "没有待审核" in (await coord.say("/review"))[-1]["text"]
 
 
@@ -172,7 +172,7 @@ async def test_close_with_the_claim_is_done_once_every_lead_is(env: ChatEnv) -> 
     coord, _, card = await second_lead_claims(env)
     await coord.press(card, f"rv:okc:{record_id(card)}")
     assert coord.answer and coord.answer["text"] == "已通过"
-    assert env.store.task_meta(18)["closed"]
+    assert env.store.plan.task_meta(18)["closed"]
     decided = coord.inbox()[-1]["text"]
     assert "配合单位的 6 个部分已一并办结" in decided and "任务已办结" in decided
 
@@ -186,9 +186,9 @@ async def test_close_pressed_while_another_lead_is_open_is_explained(env: ChatEn
     await coord.press(card, f"rv:okc:{record_id(card)}")
     assert coord.answer and coord.answer["show_alert"]
     assert "区司法局尚未完成" in coord.answer["text"]
-    assert env.store.state(18, LEAD2)["claim"] == "pending"  # nothing decided
-    assert not env.store.events(task=18, kinds=["part.closed"])
-    assert len(env.store.events(task=18, kinds=["claim.approve"])) == 1  # Alice's only
+    assert env.store.parts.state(18, LEAD2)["claim"] == "pending"  # nothing decided
+    assert not env.store.history.events(task=18, kinds=["part.closed"])
+    assert len(env.store.history.events(task=18, kinds=["claim.approve"])) == 1  # Alice's only
     assert labels(current(env, card)) == ["通过，配合部分继续", "退回"]
 
 
@@ -201,13 +201,13 @@ async def test_claim_without_evidence_needs_a_second_tap(env: ChatEnv) -> None:
     await coord.press(card, f"rv:okk:{record_id(card)}")
     assert coord.answer and coord.answer["show_alert"]
     assert "没有佐证材料（0 份）" in coord.answer["text"]
-    assert env.store.state(15, "区金融发展服务中心")["claim"] == "pending"  # not yet
-    assert not env.store.events(task=15, kinds=["claim.approve"])
+    assert env.store.parts.state(15, "区金融发展服务中心")["claim"] == "pending"  # not yet
+    assert not env.store.history.events(task=15, kinds=["claim.approve"])
     asked = current(env, card)
     assert labels(asked) == ["确认通过，配合部分继续（无佐证材料）", "退回"]
     await coord.press(asked, button_data(asked)[0])
     assert coord.answer and coord.answer["text"] == "已通过"
-    assert env.store.state(15, "区金融发展服务中心")["status"] == "done"
+    assert env.store.parts.state(15, "区金融发展服务中心")["status"] == "done"
     assert "佐证材料 0 份（已确认无材料通过）" in coord.inbox()[-1]["text"]
 
 
@@ -250,12 +250,12 @@ async def test_claim_rejected_with_reason_and_cancel(env: ChatEnv) -> None:
     card = with_buttons(await coord.say("/review"))
     await coord.press(card, f"rv:no:{record_id(card)}")
     assert "已取消" in (await coord.say("/cancel"))[-1]["text"]
-    assert env.store.state(18, LEAD)["claim"] == "pending"  # nothing decided
+    assert env.store.parts.state(18, LEAD)["claim"] == "pending"  # nothing decided
     await coord.press(card, f"rv:no:{record_id(card)}")
     assert "理由太长" in (await coord.say("长" * 2001))[-1]["text"]
-    assert env.store.state(18, LEAD)["claim"] == "pending"  # still waiting for a reason
+    assert env.store.parts.state(18, LEAD)["claim"] == "pending"  # still waiting for a reason
     await coord.say("缺少佐证材料")
-    state = env.store.state(18, LEAD)
+    state = env.store.parts.state(18, LEAD)
     assert state["claim"] == "rejected" and state["status"] == "doing"
     told = alice.inbox()[-1]["text"]
     assert "被退回" in told and "缺少佐证材料" in told
@@ -270,14 +270,16 @@ async def test_only_coordinators_review(env: ChatEnv) -> None:
     await alice.say("/update 18 已完成")
     assert "督办" in (await alice.say("/review"))[-1]["text"]
     card = with_buttons(coord.inbox())
-    assert env.store.state(18, LEAD)["claim"] == "pending"
+    assert env.store.parts.state(18, LEAD)["claim"] == "pending"
     assert record_id(card) > 0
 
 
 async def test_review_with_many_long_items_fits_telegram(env: ChatEnv) -> None:
     coord = coordinator(env)
     leads = list(
-        dict.fromkeys((s["task"], s["unit"]) for s in env.store.states() if s["role"] == "lead")
+        dict.fromkeys(
+            (s["task"], s["unit"]) for s in env.store.parts.states() if s["role"] == "lead"
+        )
     )[:14]
     for task, unit in leads:  # 14 claims, each with a note of 2,000 characters of markup
         review.create_claim(env.services, task, unit, coord.id, note="<说明&>" * 400)  # type: ignore[arg-type]
@@ -299,5 +301,5 @@ async def test_refusal_to_a_unit_that_blocked_the_bot(env: ChatEnv) -> None:
     await coord.press(card, f"rv:no:{record_id(card)}")
     done = await coord.say("缺少佐证材料")
     assert "已退回" in done[-1]["text"] and "没能通知到区司法局" in done[-1]["text"]
-    assert env.store.state(18, LEAD)["claim"] == "rejected"  # type: ignore[index]
+    assert env.store.parts.state(18, LEAD)["claim"] == "rejected"  # type: ignore[index]
     assert "出了问题" not in "".join(m["text"] for m in done)

@@ -31,9 +31,9 @@ async def test_leader_invite_binds_a_leader(env: ChatEnv) -> None:
     lee = env.person(3001, "李局")
     body = text(await lee.say(f"/start {code[1]}"))
     assert "区司法局" in body and "分管领导" in body and "不接收日常提醒" in body
-    (row,) = env.store.contacts("区司法局")
+    (row,) = env.store.people.contacts("区司法局")
     assert row["name"] == "李局" and contact_role(row) == "leader"
-    (bind,) = env.store.events(unit="区司法局", kinds=["contact.bind"])
+    (bind,) = env.store.history.events(unit="区司法局", kinds=["contact.bind"])
     assert bind["role"] == "leader"
 
 
@@ -48,7 +48,7 @@ async def test_default_role_is_liaison_and_several_of_each(env: ChatEnv) -> None
         body = text(await env.person(uid, name).say(f"/start {code}"))
         assert "已绑定" in body
     assert "联络员" in body or "分管领导" in body
-    roles = {c["name"]: contact_role(c) for c in env.store.contacts("区司法局")}
+    roles = {c["name"]: contact_role(c) for c in env.store.people.contacts("区司法局")}
     assert roles == {"Alice": "liaison", "Bob": "liaison", "李局": "leader", "王副局": "leader"}
     (overview,) = await env.coordinator.say("/units")
     line = next(ln for ln in overview["text"].splitlines() if ln.startswith("• 区司法局"))
@@ -57,7 +57,7 @@ async def test_default_role_is_liaison_and_several_of_each(env: ChatEnv) -> None
 
 
 async def test_unit_with_only_a_leader_is_listed_as_without_liaison(env: ChatEnv) -> None:
-    env.store.bind_contact(3001, "区财政局", name="李局", at=env.clock.now(), role="leader")
+    env.store.people.bind_contact(3001, "区财政局", name="李局", at=env.clock.now(), role="leader")
     (overview,) = await env.coordinator.say("/units")
     missing = overview["text"].split("尚无联络人的单位")[1]
     assert "区财政局（仅分管领导 李局）" in missing
@@ -74,8 +74,8 @@ async def test_leader_invite_used_twice(env: ChatEnv) -> None:
     await env.person(3001, "李局").say(f"/start {code}")
     body = text(await env.person(3002, "冒用者").say(f"/start {code}"))
     assert "已经使用过" in body
-    assert env.store.units_of(3002) == []
-    assert [c["name"] for c in env.store.contacts("区司法局")] == ["李局"]
+    assert env.store.people.units_of(3002) == []
+    assert [c["name"] for c in env.store.people.contacts("区司法局")] == ["李局"]
 
 
 async def test_unbind_asks_names_and_tells_the_person(env: ChatEnv) -> None:
@@ -87,49 +87,52 @@ async def test_unbind_asks_names_and_tells_the_person(env: ChatEnv) -> None:
     (question,) = await env.coordinator.press(overview, data)
     assert "Alice" in question["text"] and "区司法局" in question["text"]
     assert "2001" not in question["text"]
-    assert env.store.units_of(2001) == ["区司法局"]  # nothing yet
+    assert env.store.people.units_of(2001) == ["区司法局"]  # nothing yet
     ok = next(d for d in button_data(question) if d.startswith("unbc:ok:"))
     before = len(alice.inbox())
     replies = await env.coordinator.press(question, ok)
     assert "已解除 Alice" in text(replies) and "2001" not in text(replies)
-    assert env.store.units_of(2001) == []
+    assert env.store.people.units_of(2001) == []
     told = alice.inbox()[before:]
     assert told and "已解除你与" in told[-1]["text"] and "区司法局" in told[-1]["text"]
     # The unit keeps its history.
-    assert env.store.events(unit="区司法局", kinds=["note"])
-    assert env.store.events(unit="区司法局", kinds=["contact.unbind"])[0]["actor"] == COORDINATOR
+    assert env.store.history.events(unit="区司法局", kinds=["note"])
+    assert (
+        env.store.history.events(unit="区司法局", kinds=["contact.unbind"])[0]["actor"]
+        == COORDINATOR
+    )
 
 
 async def test_unbind_cancel_and_replace(env: ChatEnv) -> None:
-    env.store.bind_contact(3001, "区司法局", name="李局", at=env.clock.now(), role="leader")
+    env.store.people.bind_contact(3001, "区司法局", name="李局", at=env.clock.now(), role="leader")
     env.person(3001, "李局")
     (overview,) = await env.coordinator.say("/units")
     data = next(d for d in button_data(overview) if d.startswith("unb:3001:"))
     (question,) = await env.coordinator.press(overview, data)
     no = next(d for d in button_data(question) if d.startswith("unbc:no:"))
     assert "已取消" in text(await env.coordinator.press(question, no))
-    assert env.store.units_of(3001) == ["区司法局"]
+    assert env.store.people.units_of(3001) == ["区司法局"]
     (question,) = await env.coordinator.press(overview, data)
     new = next(d for d in button_data(question) if d.startswith("unbc:new:"))
     replies = await env.coordinator.press(question, new)
-    assert env.store.units_of(3001) == []
+    assert env.store.people.units_of(3001) == []
     code = LINK.search(text(replies))
     assert code and "分管领导" in text(replies)  # the new invite keeps the role
     await env.person(3005, "新领导").say(f"/start {code[1]}")
-    (row,) = env.store.contacts("区司法局")
+    (row,) = env.store.people.contacts("区司法局")
     assert row["name"] == "新领导" and contact_role(row) == "leader"
 
 
 async def test_unbind_by_contact_is_refused(env: ChatEnv) -> None:
     alice = env.contact()
-    env.store.bind_contact(3001, "区司法局", name="李局", at=env.clock.now(), role="leader")
+    env.store.people.bind_contact(3001, "区司法局", name="李局", at=env.clock.now(), role="leader")
     await alice.say("/mytasks")
     (overview,) = await env.coordinator.say("/units")
     data = next(d for d in button_data(overview) if d.startswith("unb:3001:"))
     (question,) = await env.coordinator.press(overview, data)
     ok = next(d for d in button_data(question) if d.startswith("unbc:ok:"))
     await alice.press(question, ok)
-    assert env.store.units_of(3001) == ["区司法局"]
+    assert env.store.people.units_of(3001) == ["区司法局"]
 
 
 def test_old_contact_records_read_as_liaisons(tmp_path: Path) -> None:
@@ -160,10 +163,10 @@ def test_old_contact_records_read_as_liaisons(tmp_path: Path) -> None:
             "used_at": None,
         }
     )
-    (row,) = store.contacts("区司法局")
+    (row,) = store.people.contacts("区司法局")
     assert contact_role(row) == "liaison"
     at = datetime(2021, 6, 21, 10, tzinfo=SHANGHAI)
-    assert store.redeem_invite("oldcode", 8, name="小李", at=at) == ("区财政局", "ok")
-    new = store.contact(8, "区财政局")
+    assert store.people.redeem_invite("oldcode", 8, name="小李", at=at) == ("区财政局", "ok")
+    new = store.people.contact(8, "区财政局")
     assert new is not None and contact_role(new) == "liaison"
     store.close()

@@ -43,7 +43,7 @@ async def test_kill_9_and_restart_loses_nothing(
 ) -> None:
     data_dir = copy_seeded(seeded_data_dir, tmp_path)
     store = Store(data_dir)
-    store.bind_contact(2001, "区司法局", name="Alice", at=START)
+    store.people.bind_contact(2001, "区司法局", name="Alice", at=START)
     store.close()
     botapi.add_user(2001, "Alice")
 
@@ -84,11 +84,11 @@ async def test_kill_9_and_restart_loses_nothing(
 
     store = Store(data_dir, read_only=True)
     try:
-        events = store.events(task=18, unit="区司法局", kinds=["status"])
+        events = store.history.events(task=18, unit="区司法局", kinds=["status"])
         assert [(e["status"], e["percent"], e["note"]) for e in events] == [
             ("doing", 60, "断电前的进度")
         ]
-        assert store.state(18, "区司法局")["percent"] == 60  # type: ignore[index]
+        assert store.parts.state(18, "区司法局")["percent"] == 60  # type: ignore[index]
     finally:
         store.close()
     acks = [m for m in botapi.messages_to(2001) if "已记录" in m.get("text", "")]

@@ -46,7 +46,7 @@ def index_of(env: ChatEnv, unit: str) -> int:
 
 
 def refs(env: ChatEnv, message: Message) -> list[tuple[int, str | None]]:
-    return env.store.message_refs(message["chat"]["id"], message["message_id"])
+    return env.store.deliveries.message_refs(message["chat"]["id"], message["message_id"])
 
 
 async def test_a_unit_page_has_a_button_per_task_that_opens_its_card_and_back(
@@ -70,7 +70,7 @@ async def test_a_unit_page_has_a_button_per_task_that_opens_its_card_and_back(
     assert refs(env, card) == [(18, None)]
     (ask,) = await boss.reply(card, "请加快进度")
     assert "#18" in ask["text"] and "区司法局" in ask["text"]
-    assert env.store.events(task=18, kinds=["note"]) == []
+    assert env.store.history.events(task=18, kinds=["note"]) == []
     await boss.press(card, f"pg:u{u}:0")
     back = current(env, page)
     assert back["text"] == page["text"] and buttons(back) == buttons(page)
@@ -81,10 +81,10 @@ async def test_a_reply_naming_a_task_on_a_unit_page_is_a_note_for_that_unit(env:
     boss = env.coordinator
     (page,) = await boss.say("/status 区司法局")
     (ask,) = await boss.reply(page, "请加快进度")  # several tasks: which one?
-    assert "#18" in ask["text"] and env.store.events(task=18, kinds=["note"]) == []
+    assert "#18" in ask["text"] and env.store.history.events(task=18, kinds=["note"]) == []
     (done,) = await boss.reply(page, "#18 已电话督促")
     assert "#18" in done["text"] and "区司法局" in done["text"]
-    state = env.store.state(18, "区司法局")
+    state = env.store.parts.state(18, "区司法局")
     assert state is not None and state["note"] == "已电话督促"
 
 
@@ -112,7 +112,7 @@ async def test_a_second_page_has_its_own_buttons_and_the_card_goes_back_to_it(
 
 async def test_a_card_with_many_units_pages_them_and_keeps_the_way_back(env: ChatEnv) -> None:
     boss = env.coordinator
-    unit = next(s["unit"] for s in env.store.states(task=4))
+    unit = next(s["unit"] for s in env.store.parts.states(task=4))
     u = index_of(env, unit)
     (page,) = await boss.say(f"/status {unit}")
     await boss.press(page, f"sc:4:u{u}:0:0")
@@ -187,8 +187,8 @@ async def test_a_task_gone_from_the_plan_is_a_toast(env: ChatEnv) -> None:
     u = index_of(env, "区司法局")
     (page,) = await boss.say("/status 区司法局")
     before = refs(env, page)
-    remaining = [t for t in env.store.tasks() if t.id != 18]
-    env.store.import_plan(Plan(tasks=remaining, year=2021), at=env.clock.now())
+    remaining = [t for t in env.store.plan.tasks() if t.id != 18]
+    env.store.plan.import_plan(Plan(tasks=remaining, year=2021), at=env.clock.now())
     assert await boss.press(page, f"sc:18:u{u}:0:0") == []
     assert boss.answer is not None and "#18" in (boss.answer["text"] or "")
     assert not boss.answer["show_alert"]

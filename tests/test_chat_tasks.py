@@ -17,8 +17,11 @@ async def test_mytasks_is_one_message_with_a_button_per_task(env: ChatEnv) -> No
     (listing,) = await alice.say("/mytasks")  # one message, not one per task
     assert "区司法局的任务" in listing["text"]
     # nothing overdue: #1's June report fell due before the plan was imported (21 June)
-    assert "已逾期" not in listing["text"] and "#1 完善信用制度建设 · 配合 · 7月8日截止" in listing["text"]
-    tasks = {s["task"] for s in env.store.states(unit="区司法局")}
+    assert (
+        "已逾期" not in listing["text"]
+        and "#1 完善信用制度建设 · 配合 · 7月8日截止" in listing["text"]
+    )
+    tasks = {s["task"] for s in env.store.parts.states(unit="区司法局")}
     assert len(tasks) <= 8  # one page
     assert buttons(listing) == [f"card:{t}:0" for t in _by_urgency(listing["text"])]
     assert set(_by_urgency(listing["text"])) == tasks
@@ -40,7 +43,7 @@ async def test_a_task_button_turns_the_list_into_the_card_and_back(env: ChatEnv)
     assert "牵头" in card["text"] and "未启动" in card["text"]
     assert buttons(card) == ["upd:18", "ev:18", "ext:18", "done:18", "tl:0"]
     # A reply to the card is about #18 now, not about the list's tasks.
-    assert env.store.message_ref(2001, card["message_id"]) == (18, "区司法局")
+    assert env.store.deliveries.message_ref(2001, card["message_id"]) == (18, "区司法局")
     await alice.press(card, "tl:0")
     back = current(env, listing)
     assert back["text"] == listing["text"] and buttons(back) == buttons(listing)
@@ -70,7 +73,7 @@ async def test_a_used_card_loses_its_buttons_and_an_old_press_is_a_toast(env: Ch
     assert buttons(current(env, question)) == []  # so is the status step
     await alice.say("60% 初稿")
     assert buttons(current(env, detail)) == []  # and 跳过 after the note
-    assert env.store.state(18, "区司法局")["status"] == "doing"  # type: ignore[index]
+    assert env.store.parts.state(18, "区司法局")["status"] == "doing"  # type: ignore[index]
 
 
 async def test_a_stale_press_is_a_short_toast(env: ChatEnv) -> None:
@@ -85,7 +88,7 @@ async def test_a_stale_press_is_a_short_toast(env: ChatEnv) -> None:
     assert await alice.press(detail, "skip:18") == []
     assert alice.answer is not None and alice.answer["text"] and not alice.answer["show_alert"]
     assert buttons(current(env, detail)) == []  # and the dead button is gone
-    assert env.store.state(18, "区司法局")["status"] == "todo"  # type: ignore[index]
+    assert env.store.parts.state(18, "区司法局")["status"] == "todo"  # type: ignore[index]
 
 
 async def test_card_shows_overdue_and_last_update(env: ChatEnv) -> None:
@@ -111,7 +114,7 @@ async def test_task_detail(env: ChatEnv) -> None:
     await alice.say("/update 18 进行中 60% 初稿")
     (detail,) = await alice.say("/task 18")
     assert buttons(detail) == ["upd:18", "ev:18", "ext:18", "done:18"]  # its actions
-    assert env.store.message_ref(2001, detail["message_id"]) == (18, "区司法局")
+    assert env.store.deliveries.message_ref(2001, detail["message_id"]) == (18, "区司法局")
     body = detail["text"]
     assert body.startswith("#18 全面推行信用承诺制")
     assert "区司法局（牵头）：进行中 60%" in body and "区市场监管局（牵头）：未启动" in body
@@ -123,7 +126,7 @@ async def test_task_detail_history_is_split(env: ChatEnv) -> None:
     alice = env.person(2001, "Alice")
     env.bind(alice, "区司法局")
     for i in range(30):
-        env.store.update_state(
+        env.store.parts.update_state(
             18, "区司法局", at=env.clock.now(), actor=2001, event="note", note=f"{i} " + "长" * 190
         )
     replies = await alice.say("/task 18")
@@ -150,14 +153,14 @@ async def test_a_plain_hash_message_is_a_note_and_a_reply_to_the_confirmation_to
     env.bind(alice, "区司法局")
     (confirmation,) = await alice.say("#18 今天完成了初稿")
     assert "已记录 #18 区司法局的进度" in confirmation["text"]
-    assert env.store.state(18, "区司法局")["note"] == "今天完成了初稿"  # type: ignore[index]
+    assert env.store.parts.state(18, "区司法局")["note"] == "今天完成了初稿"  # type: ignore[index]
     (again,) = await alice.reply(confirmation, "明天报送")  # a reply to the bot's own answer
     assert "已记录 #18" in again["text"]
-    assert env.store.state(18, "区司法局")["note"] == "明天报送"  # type: ignore[index]
+    assert env.store.parts.state(18, "区司法局")["note"] == "明天报送"  # type: ignore[index]
     (hint,) = await alice.say("#18")
     assert "#18 今天完成了初稿" in hint["text"]
     (refused,) = await alice.say("#20 进展")  # not the unit's task
-    assert env.store.events(task=20, unit="区司法局") == []
+    assert env.store.history.events(task=20, unit="区司法局") == []
     assert "#20" in refused["text"]
 
 
@@ -206,7 +209,7 @@ async def test_a_list_button_pressed_after_unbinding_is_a_toast(env: ChatEnv) ->
     alice = env.person(2001, "Alice")
     env.bind(alice, "区司法局")
     (listing,) = await alice.say("/mytasks")
-    env.store.unbind_contact(2001, "区司法局", at=env.clock.now(), actor=1001)
+    env.store.people.unbind_contact(2001, "区司法局", at=env.clock.now(), actor=1001)
     card_button = next(d for d in buttons(listing) if d.startswith("card:18:"))
     assert await alice.press(listing, card_button) == []
     assert alice.answer is not None and alice.answer["text"] and not alice.answer["show_alert"]

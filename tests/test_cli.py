@@ -107,8 +107,8 @@ HOLDER = textwrap.dedent(
     from bot.services import open_services
     services = open_services(load_settings(), writer=True)
     at = datetime(2021, 5, 20, 9, tzinfo=SHANGHAI)
-    services.store.bind_contact(4242, "区商务局", name="王五", at=at)
-    services.store.update_state(20, "区商务局", at=at, actor=4242, status="doing", percent=40)
+    services.store.people.bind_contact(4242, "区商务局", name="王五", at=at)
+    services.store.parts.update_state(20, "区商务局", at=at, actor=4242, status="doing", percent=40)
     print("ready", flush=True)
     sys.stdin.read()  # hold the lock until the test lets go
     services.close()

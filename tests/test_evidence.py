@@ -152,9 +152,9 @@ def test_record_holds_the_facts(services: Services) -> None:
     assert rec["name"] == "方案.pdf" and rec["uploader"] == 42 and rec["message"] == 7
     assert (services.settings.data_dir / rec["path"]).read_bytes() == data
     assert evidence.list_evidence(services.store, 18) == [rec]
-    state = services.store.state(18, UNIT)
+    state = services.store.parts.state(18, UNIT)
     assert state["evidence_count"] == 1 and state["updated_by"] == 42
-    assert services.store.events(task=18, kinds=["evidence"])
+    assert services.store.history.events(task=18, kinds=["evidence"])
 
 
 def test_same_file_twice_is_recognised(services: Services) -> None:

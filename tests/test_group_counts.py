@@ -139,7 +139,7 @@ def all_overdue_pages(env: ChatEnv, day: date) -> str:
 
 
 def _owing_20(env: ChatEnv) -> set[str]:
-    return {s["unit"] for s in env.store.states(task=20)}
+    return {s["unit"] for s in env.store.parts.states(task=20)}
 
 
 async def test_the_coordinating_office_is_the_coordinators_own(env: ChatEnv) -> None:

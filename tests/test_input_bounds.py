@@ -46,7 +46,7 @@ def services(seeded_data_dir: Path) -> Iterator[Services]:
         with writer_services(
             Path(tmp), START, coordinators=coordinators, seeded=seeded_data_dir
         ) as found:
-            found.store.bind_contact(2001, "区司法局", name="Alice", at=START)
+            found.store.people.bind_contact(2001, "区司法局", name="Alice", at=START)
             yield found
 
 
@@ -135,7 +135,7 @@ async def test_an_endless_snooze_is_refused(env: ChatEnv) -> None:
         (reply,) = await alice.say(f"/snooze 18 {words}")
         assert "暂停" in reply["text"] or "没有看懂" in reply["text"]
         assert "已暂停" not in reply["text"]
-    assert env.store.state(18, "区司法局")["snoozed_until"] is None  # type: ignore[index]
+    assert env.store.parts.state(18, "区司法局")["snoozed_until"] is None  # type: ignore[index]
     (reply,) = await alice.say("/snooze 18 2021-12-31")  # the end of the plan period: fine
     assert "已暂停" in reply["text"]
 
@@ -159,10 +159,10 @@ async def test_a_percentage_that_is_no_number_from_0_to_100_is_refused(
 ) -> None:
     alice = env.person(2001, "Alice")
     env.bind(alice, "区司法局")
-    before = env.store.event_count()
+    before = env.store.history.event_count()
     (reply,) = await alice.say(f"/update 18 进行中 {word}")
     assert "百分比" in reply["text"] and word in reply["text"]
-    assert env.store.event_count() == before  # not kept as a note either
+    assert env.store.history.event_count() == before  # not kept as a note either
 
 
 async def test_a_decimal_percentage_is_rounded(env: ChatEnv) -> None:
@@ -170,7 +170,7 @@ async def test_a_decimal_percentage_is_rounded(env: ChatEnv) -> None:
     env.bind(alice, "区司法局")
     (reply,) = await alice.say("/update 18 进行中 60.5%")
     assert "已记录" in reply["text"]
-    assert env.store.state(18, "区司法局")["percent"] == 61  # type: ignore[index]
+    assert env.store.parts.state(18, "区司法局")["percent"] == 61  # type: ignore[index]
 
 
 async def test_a_huge_task_number_is_echoed_as_written(env: ChatEnv) -> None:

@@ -36,16 +36,18 @@ def _message_update(update_id: int, user_id: int, text: str, message_id: int) ->
 
 def test_kept_updates_survive_reopen_in_order_until_finished(tmp_path: Path) -> None:
     store = Store(tmp_path)
-    assert store.take_in([{"update_id": 7}, {"update_id": 5}, {"update_id": 7}]) == 2
+    assert store.intake.take_in([{"update_id": 7}, {"update_id": 5}, {"update_id": 7}]) == 2
     store.close()
     store = Store(tmp_path)
-    assert [e["u"] for e in store.intake_pending()] == [5, 7]
-    store.finish_update(5)
-    assert store.update_handled(5) and not store.update_handled(7)
-    assert store.take_in([{"update_id": 5}]) == 0  # redelivered after being handled: not kept
+    assert [e["u"] for e in store.intake.intake_pending()] == [5, 7]
+    store.intake.finish_update(5)
+    assert store.intake.update_handled(5) and not store.intake.update_handled(7)
+    assert (
+        store.intake.take_in([{"update_id": 5}]) == 0
+    )  # redelivered after being handled: not kept
     store.close()
     store = Store(tmp_path)
-    assert [e["u"] for e in store.intake_pending()] == [7]
+    assert [e["u"] for e in store.intake.intake_pending()] == [7]
     store.close()
 
 
@@ -53,21 +55,21 @@ def test_handling_an_update_again_finds_its_records_instead_of_writing_twice(
     tmp_path: Path,
 ) -> None:
     store = Store(tmp_path, fsync=False)
-    store.take_in([{"update_id": 1}])
+    store.intake.take_in([{"update_id": 1}])
     with store.origin(1, replay=False):
-        store.record("note", at=START, actor=2001, task=18, unit="区司法局", note="a")
-        store.record("note", at=START, actor=2001, task=18, unit="区司法局", note="b")
+        store.history.record("note", at=START, actor=2001, task=18, unit="区司法局", note="a")
+        store.history.record("note", at=START, actor=2001, task=18, unit="区司法局", note="b")
         store.insert_once("reviews", {"kind": "claim", "task": 18, "unit": "区司法局"})
     # Killed here; the update is handled again: the same writes, and one more.
     with store.origin(1, replay=True):
-        store.record("note", at=START, actor=2001, task=18, unit="区司法局", note="a")
-        store.record("note", at=START, actor=2001, task=18, unit="区司法局", note="b")
+        store.history.record("note", at=START, actor=2001, task=18, unit="区司法局", note="a")
+        store.history.record("note", at=START, actor=2001, task=18, unit="区司法局", note="b")
         store.insert_once("reviews", {"kind": "claim", "task": 18, "unit": "区司法局"})
-        store.record("note", at=START, actor=2001, task=18, unit="区司法局", note="c")
+        store.history.record("note", at=START, actor=2001, task=18, unit="区司法局", note="c")
     # Another update writing the same kind of record is not confused with it.
     with store.origin(2, replay=True):
-        store.record("note", at=START, actor=2001, task=18, unit="区司法局", note="d")
-    notes = [e["note"] for e in store.events(task=18, kinds=["note"])]
+        store.history.record("note", at=START, actor=2001, task=18, unit="区司法局", note="d")
+    notes = [e["note"] for e in store.history.events(task=18, kinds=["note"])]
     assert notes == ["a", "b", "c", "d"]
     assert len(store.table("reviews")) == 1
     store.close()
@@ -80,7 +82,7 @@ async def test_updates_kept_but_not_handled_are_handled_after_restart(env: ChatE
     await env.stop()
     # Fetched (and so confirmed to Telegram) just before a crash, never handled.
     store = Store(env.data_dir)
-    store.take_in(
+    store.intake.take_in(
         [
             _message_update(880001, 2001, "/update 18 进行中 30% 第一条", 9001),
             _message_update(880002, 2001, "/update 18 进行中 40% 第二条", 9002),
@@ -92,10 +94,10 @@ async def test_updates_kept_but_not_handled_are_handled_after_restart(env: ChatE
         lambda: len([m for m in env.inbox(2001) if "已记录" in m.get("text", "")]) >= 2,
         timeout=10,
     )
-    notes = [e.get("note") for e in env.store.events(task=18, unit="区司法局")]
+    notes = [e.get("note") for e in env.store.history.events(task=18, unit="区司法局")]
     assert notes[-2:] == ["第一条", "第二条"]  # in the order they were sent
-    await env.api.wait_until(lambda: not env.store.intake_pending(), timeout=10)
-    assert env.store.update_handled(880001) and env.store.update_handled(880002)
+    await env.api.wait_until(lambda: not env.store.intake.intake_pending(), timeout=10)
+    assert env.store.intake.update_handled(880001) and env.store.intake.update_handled(880002)
 
 
 async def test_a_failure_is_retried_and_applied_once(
@@ -141,9 +143,9 @@ async def test_an_update_failing_three_times_is_parked_and_blocks_nothing(
     assert len(replies) == 1 and "出了问题" in replies[0]["text"]  # one apology
     notices = [m for m in env.inbox(COORDINATOR) if "RuntimeError" in m.get("text", "")]
     assert len(notices) == 1
-    (parked,) = env.store.parked()
+    (parked,) = env.store.intake.parked()
     assert parked["d"]["message"]["text"] == "/task 18" and parked["failures"] == 3
-    assert env.store.intake_pending() == []
+    assert env.store.intake.intake_pending() == []
     (reply,) = await alice.say("/update 18 进行中 20%")  # the queue moves on
     assert "已记录" in reply["text"]
     await env.restart()  # a parked update is not tried again
@@ -160,9 +162,9 @@ async def test_an_update_put_in_the_queue_is_kept_before_it_is_queued(env: ChatE
     await alice.say("/help")
     update = Update.de_json(_message_update(770001, 2001, "/task 18", 9101), env.app.bot)
     await env.app.update_queue.put(update)
-    assert env.store.intake_entry(770001) is not None  # nothing has been handled yet
+    assert env.store.intake.intake_entry(770001) is not None  # nothing has been handled yet
     await env.app.update_queue.join()
-    assert env.store.update_handled(770001) and env.store.intake_entry(770001) is None
+    assert env.store.intake.update_handled(770001) and env.store.intake.intake_entry(770001) is None
 
 
 async def test_an_update_that_never_finishes_is_parked_after_five_starts(env: ChatEnv) -> None:
@@ -171,15 +173,15 @@ async def test_an_update_that_never_finishes_is_parked_after_five_starts(env: Ch
     await alice.say("/help")
     await env.stop()
     store = Store(env.data_dir)
-    store.take_in([_message_update(660001, 2001, "/update 18 进行中 77% 毒丸", 9201)])
+    store.intake.take_in([_message_update(660001, 2001, "/update 18 进行中 77% 毒丸", 9201)])
     for _ in range(5):  # five processes died handling it
-        store.intake_count(660001, "starts")
+        store.intake.intake_count(660001, "starts")
     store.close()
     await env.start()
-    await env.api.wait_until(lambda: not env.store.intake_pending(), timeout=10)
-    (parked,) = env.store.parked()
+    await env.api.wait_until(lambda: not env.store.intake.intake_pending(), timeout=10)
+    (parked,) = env.store.intake.parked()
     assert parked["u"] == 660001 and parked["starts"] == 5
-    assert env.store.state(18, "区司法局")["percent"] != 77  # type: ignore[index]
+    assert env.store.parts.state(18, "区司法局")["percent"] != 77  # type: ignore[index]
 
 
 async def test_a_fetched_batch_is_fsynced_before_the_poll_that_confirms_it(
@@ -202,7 +204,7 @@ async def test_a_fetched_batch_is_fsynced_before_the_poll_that_confirms_it(
     )
     request.attach(SimpleNamespace(bot_data={SERVICES: SimpleNamespace(store=store)}))  # type: ignore[arg-type]
     await request.do_request("http://127.0.0.1:1/botT/getUpdates", "POST")
-    assert store.kept(7) and store.unsynced() and not syncs  # kept at once, not yet fsynced
+    assert store.intake.kept(7) and store.unsynced() and not syncs  # kept at once, not yet fsynced
     await request.do_request("http://127.0.0.1:1/botT/getUpdates", "POST")
     assert durable_at_poll == [True, True] and syncs
     store.close()

@@ -13,6 +13,7 @@ lazy ones inside functions and TYPE_CHECKING ones too.
 from __future__ import annotations
 
 import ast
+import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -191,3 +192,59 @@ def test_the_checker_sees_a_violation(tmp_path: Path) -> None:
     ((target, line),) = imports(bad)
     assert (target, line) == ("bot.features", 2)
     assert RANKS[layer(target)] > RANKS[layer("bot.store.store")]
+
+
+# -- rooms: each table has one owning repository -----------------------------------------------
+STORE_DIR = ROOT / "bot" / "store"
+# What names a table or reads raw documents: only bot/store may call these.
+TABLE_CALLS = frozenset({"table", "raw_docs", "_read_table", "insert_once", "insert_once_found"})
+
+
+def _calls(path: Path, names: frozenset[str]) -> Iterator[tuple[str, int]]:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in names:
+                yield node.func.attr, node.lineno
+
+
+def test_only_the_store_names_tables_or_reads_raw_documents() -> None:
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} calls .{attr}()"
+        for name, path in MODULES
+        if layer(name) != "bot.store"
+        for attr, line in _calls(path, TABLE_CALLS)
+    ]
+    assert wrong == []
+
+
+def test_repositories_reach_tables_only_through_their_own() -> None:
+    """In bot/store only the unit of work and the repository base open a table by name; a
+    repository goes through `_table`, which refuses a table it does not own."""
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} calls .{attr}()"
+        for path in sorted(STORE_DIR.glob("*.py"))
+        if path.name not in ("store.py", "repository.py", "journal.py", "backup.py")
+        for attr, line in _calls(path, frozenset({"table", "insert_once", "insert_once_found"}))
+    ]
+    assert wrong == []
+
+
+def test_each_table_has_exactly_one_repository(tmp_path: Path) -> None:
+    from bot.store import Store
+    from bot.store.repository import Repository
+
+    sample = ROOT / "tests" / "samples" / "store-0230038" / "duban.json"
+    written = set(json.loads(sample.read_text(encoding="utf-8"))["tables"])
+    store = Store(tmp_path)
+    try:
+        repositories = store.repositories()
+        owners: dict[str, list[str]] = {}
+        for repo in repositories:
+            for table in repo.tables:
+                owners.setdefault(table, []).append(type(repo).__name__)
+        assert {t: o for t, o in owners.items() if len(o) != 1} == {}
+        assert written <= set(owners)  # every table a real store holds has its owner
+        with pytest.raises(LookupError):
+            Repository._table(store.plan, "states")  # the plan's repository owns "tasks" only
+    finally:
+        store.close()

@@ -84,7 +84,7 @@ async def test_a_lapsed_dialogue_lets_a_reply_through(env: ChatEnv) -> None:
     (detail,) = await alice.say("/task 18")
     (reply,) = await alice.reply(detail, "已完成初稿")  # names its own task: a note, as always
     assert "已记录 #18" in reply["text"]
-    notes = env.store.events(task=18, unit="区司法局", kinds=["note"])
+    notes = env.store.history.events(task=18, unit="区司法局", kinds=["note"])
     assert [e["note"] for e in notes] == ["已完成初稿"]
 
 
@@ -117,6 +117,6 @@ async def test_text_after_a_lapsed_wait_is_told_so_once(env: ChatEnv) -> None:
     env.clock.advance(minutes=MINUTES + 1)
     (lapsed,) = await alice.say("7月15日 等待市里模板")
     assert "申请延期已超过" in lapsed["text"] and "作废" in lapsed["text"]
-    assert env.store.events(task=18, kinds=["extension.request"]) == []
+    assert env.store.history.events(task=18, kinds=["extension.request"]) == []
     (then,) = await alice.say("7月15日 等待市里模板")  # told once; then text like any other
     assert "作废" not in then["text"]

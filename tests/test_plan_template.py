@@ -200,13 +200,13 @@ def test_an_old_store_reimported_has_no_revisions(tmp_path: Path) -> None:
     """Records from before milestones and remarks: the same plan again changes nothing."""
     store = Store(tmp_path / "state")
     at = datetime(2021, 6, 21, 9, 0)
-    store.import_plan(SEED, at=at)
+    store.plan.import_plan(SEED, at=at)
     for field in ("milestones", "remarks"):  # as a store written before either existed
         store.table("tasks").update(delete(field))
     assert all("milestones" not in d for _, d in store.table("tasks").raw_docs())
-    result = store.import_plan(SEED, at=at)
+    result = store.plan.import_plan(SEED, at=at)
     assert len(result.unchanged) == 25 and not result.changed
-    assert store.task(1).milestones == ()
+    assert store.plan.task(1).milestones == ()
     store.close()
 
 

@@ -204,7 +204,7 @@ def test_seed_plan_has_nine_groups(seeded_data_dir: Path, tmp_path: Path) -> Non
     services = make_services(seeded_data_dir, tmp_path)
     try:
         store = services.store
-        tp = progress.task_progress(store.tasks(), store.states(), D("2021-06-25"))
+        tp = progress.task_progress(store.plan.tasks(), store.parts.states(), D("2021-06-25"))
         assert len(progress.groups(tp)) == 9
         assert len(tp) == 25
     finally:

@@ -44,13 +44,13 @@ async def test_summary_with_a_mistyped_argument_posts_nothing(env: ChatEnv) -> N
     (reply,) = await boss.say("/summary preveiw")
     assert "/summary preview" in reply["text"]
     assert env.inbox(SUMMARY_CHAT) == []
-    assert env.store.events(kinds=["summary.posted"]) == []
+    assert env.store.history.events(kinds=["summary.posted"]) == []
 
 
 async def test_a_failed_summary_is_not_recorded_as_posted(env: ChatEnv) -> None:
     (reply,) = await env.coordinator.say("/summary")  # the summary chat does not exist
     assert "失败" in reply["text"]
-    assert env.store.events(kinds=["summary.posted"]) == []
+    assert env.store.history.events(kinds=["summary.posted"]) == []
 
 
 async def test_status_of_a_group_names_its_members(env: ChatEnv) -> None:
@@ -104,10 +104,10 @@ async def test_update_with_a_percentage_only_or_before_the_status(env: ChatEnv) 
     alice = env.contact()
     (reply,) = await alice.say("/update 18 60%")
     assert "进度：60%" in reply["text"] and "不认识" not in reply["text"]
-    state = env.store.state(18, "区司法局")
+    state = env.store.parts.state(18, "区司法局")
     assert state is not None and (state["status"], state["percent"]) == ("doing", 60)
     (reply,) = await alice.say("/update 18 70% 受阻 等数据")
-    state = env.store.state(18, "区司法局")
+    state = env.store.parts.state(18, "区司法局")
     assert state is not None and (state["status"], state["percent"]) == ("blocked", 70)
     assert state["note"] == "等数据"
 
@@ -117,7 +117,7 @@ async def test_a_negative_percentage_is_refused_not_kept_as_a_note(env: ChatEnv)
     for said in ("/update 18 进行中 -5%", "/update 18 -5%"):
         (reply,) = await alice.say(said)
         assert "0% 到 100%" in reply["text"], said
-    assert env.store.events(task=18, unit="区司法局") == []
+    assert env.store.history.events(task=18, unit="区司法局") == []
 
 
 async def test_refusals_about_another_units_task_do_not_talk_of_updating(env: ChatEnv) -> None:
@@ -141,7 +141,7 @@ async def test_extension_of_an_ongoing_task_is_refused(env: ChatEnv) -> None:
     card = await open_card(alice, 16)
     (reply,) = await alice.press(card, "ext:16")
     assert "无需申请延期" in reply["text"]
-    assert env.store.events(task=16, kinds=["extension.request"]) == []
+    assert env.store.history.events(task=16, kinds=["extension.request"]) == []
 
 
 async def test_plain_text_is_not_called_a_reply(env: ChatEnv) -> None:
@@ -155,11 +155,11 @@ async def test_plain_text_is_not_called_a_reply(env: ChatEnv) -> None:
 
 async def test_a_sticker_or_location_gets_an_answer_and_records_nothing(env: ChatEnv) -> None:
     alice = env.contact()
-    before = env.store.event_count()
+    before = env.store.history.event_count()
     for kind, media in (("sticker", STICKER), ("location", {"latitude": 29.9, "longitude": 121.7})):
         (reply,) = await alice.send_media(kind, media)
         assert "/update" in reply["text"] and "#编号" in reply["text"], kind
-    assert env.store.event_count() == before
+    assert env.store.history.event_count() == before
 
 
 async def test_metric_values_that_cannot_be(env: ChatEnv) -> None:
@@ -182,7 +182,7 @@ def test_a_note_typed_as_a_formula_stays_text_in_the_export(
     services: Services, tmp_path: Path
 ) -> None:
     note = '=HYPERLINK("http://example.com","点我")'
-    services.store.update_state(
+    services.store.parts.update_state(
         18, "区司法局", at=at("2021-06-21 09:00"), actor=2001, status="doing", note=note
     )
     out = export_report(services, tmp_path / "r.xlsx")

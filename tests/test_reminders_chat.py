@@ -27,15 +27,15 @@ async def test_snooze_silences_a_part_until_the_date(env: ChatEnv) -> None:
     replies = await alice.say("/snooze 18 3天")
     assert "已暂停 #18（区司法局）" in replies[-1]["text"]
     assert "2021年6月24日（周四）" in replies[-1]["text"]
-    assert env.store.state(18, "区司法局")["snoozed_until"] == "2021-06-24"
-    assert env.store.events(task=18, kinds=["snooze"])[-1]["actor"] == alice.id
+    assert env.store.parts.state(18, "区司法局")["snoozed_until"] == "2021-06-24"
+    assert env.store.history.events(task=18, kinds=["snooze"])[-1]["actor"] == alice.id
     # 23 June (7 days before the deadline) is inside the snooze: nothing for #18 / 区司法局
     planned = preview_reminders(env.services, date(2021, 6, 23))
     assert not any(p["task"] == 18 and p["unit"] == "区司法局" for p in planned)
     assert any(p["task"] == 19 and p["unit"] == "区司法局" for p in planned)
     replies = await alice.say("/snooze 18 取消")
     assert "已恢复" in replies[-1]["text"]
-    assert env.store.state(18, "区司法局")["snoozed_until"] is None
+    assert env.store.parts.state(18, "区司法局")["snoozed_until"] is None
 
 
 async def test_snooze_until_next_monday_and_bad_input(env: ChatEnv) -> None:
@@ -47,9 +47,9 @@ async def test_snooze_until_next_monday_and_bad_input(env: ChatEnv) -> None:
     replies = await alice.say("/snooze 18")
     assert "用法" in replies[-1]["text"]
     # a task the unit has no part in is refused, and nothing is recorded
-    before = len(env.store.events(kinds=["snooze"]))
+    before = len(env.store.history.events(kinds=["snooze"]))
     await alice.say("/snooze 20 3天")
-    assert len(env.store.events(kinds=["snooze"])) == before
+    assert len(env.store.history.events(kinds=["snooze"])) == before
 
 
 async def test_remind_chases_contacts_and_says_who_has_none(env: ChatEnv) -> None:
@@ -62,7 +62,7 @@ async def test_remind_chases_contacts_and_says_who_has_none(env: ChatEnv) -> Non
     assert "无联系人" in answer and "区市场监管局" in answer
     (chase,) = [m for m in alice.inbox() if "督办催办" in m.get("text", "")]
     assert "#18" in chase["text"] and "2021年6月30日（周三）" in chase["text"]
-    events = env.store.events(task=18, kinds=["reminder"])
+    events = env.store.history.events(task=18, kinds=["reminder"])
     assert events and events[-1]["actor"] == COORDINATOR and events[-1]["unit"] == "区司法局"
     replies = await coordinator.say("/remind 区司法局")
     assert "已送达：区司法局" in replies[-1]["text"]
@@ -74,9 +74,9 @@ async def test_remind_is_for_coordinators_only(env: ChatEnv) -> None:
     alice = await started_alice(env)
     (refused,) = await alice.say("/remind 18")
     assert "仅供督办人员" in refused["text"]
-    assert env.store.events(kinds=["reminder"]) == []
+    assert env.store.history.events(kinds=["reminder"]) == []
     await env.coordinator.say("/remind 18")  # the same command from a coordinator does chase
-    assert env.store.events(kinds=["reminder"])
+    assert env.store.history.events(kinds=["reminder"])
 
 
 async def test_replying_to_a_reminder_updates_its_task(env: ChatEnv) -> None:
@@ -94,7 +94,9 @@ async def test_replying_to_a_reminder_updates_its_task(env: ChatEnv) -> None:
     assert buttons[0] == "card:5:0"  # opens #5's card in the message
     assert buttons[1:] == [d for d in buttons if d.startswith("sgn:5:")] != []  # and 签收 #5
     await bob.reply(reminder, "已完成赋码自查，下周报送")
-    notes = [e for e in env.store.events(task=5) if e["unit"] == "区总工会" and e.get("note")]
+    notes = [
+        e for e in env.store.history.events(task=5) if e["unit"] == "区总工会" and e.get("note")
+    ]
     assert notes and "赋码自查" in notes[-1]["note"]
     # the same morning again (a second tick, then a restart of the bot): nothing more
     await reminder_sweep(env.app)
@@ -122,7 +124,7 @@ async def test_a_nil_return_stops_the_months_reminders(env: ChatEnv) -> None:
     assert monthly(date(2021, 7, 5)) == {"monthly"}  # July's is due on the 8th
     replies = await carol.say("/update 1 本月无")
     assert replies and "#1" in replies[-1]["text"]
-    assert env.store.state(1, "区民政局")["reported"] == ["2021-07"]
+    assert env.store.parts.state(1, "区民政局")["reported"] == ["2021-07"]
     assert monthly(date(2021, 7, 5)) == set()
     assert env.app is not None
     await reminder_sweep(env.app)
@@ -165,7 +167,7 @@ async def test_refused_in_the_morning_and_back_the_same_day_still_gets_that_morn
     assert env.app is not None
     env.api.blocked.add(alice.id)  # blocked without the bot being told: the send gets a 403
     await reminder_sweep(env.app)
-    assert env.store.ledger_get(f"rem:18:区司法局:upcoming:2021-06-30:7>{alice.id}")
+    assert env.store.deliveries.ledger_get(f"rem:18:区司法局:upcoming:2021-06-30:7>{alice.id}")
     assert not [m for m in alice.inbox() if "任务提醒" in m.get("text", "")]
     await env.api.user_unblocks_bot(alice.id)
     await alice.say("/help")
@@ -178,7 +180,7 @@ async def test_refused_in_the_morning_and_back_the_same_day_still_gets_that_morn
 
 
 async def test_remind_of_the_office_itself_is_not_a_unit_without_contact(env: ChatEnv) -> None:
-    office = env.store.states(unit="区发改局")
+    office = env.store.parts.states(unit="区发改局")
     assert office  # the coordinating office has parts of its own
     (answer,) = (await env.coordinator.say("/remind 区发改局"))[-1:]
     assert "无联系人" not in answer["text"]
@@ -208,7 +210,9 @@ async def test_remind_names_a_contact_lost_before_causes_were_kept(env: ChatEnv)
     """A store from before the cause was recorded: the contact is named, with the day."""
     alice = await started_alice(env)
     await env.coordinator.say("/start")
-    env.store.set_reachable(alice.id, False, at=env.clock.now())  # as older versions wrote it
+    env.store.people.set_reachable(
+        alice.id, False, at=env.clock.now()
+    )  # as older versions wrote it
     answer = (await env.coordinator.say("/remind 区司法局"))[-1]["text"]
     assert "• 区司法局：Alice无法接收消息（6月21日 10:00起）" in answer
     assert "无联系人" not in answer

@@ -22,11 +22,11 @@ async def bind_leader(env: Env) -> None:
     env.botapi.add_user(LEADER, "赵局长")
     await env.botapi.user_sends_text(LEADER, "/start")
     store = env.services.store
-    store.bind_contact(LEADER, UNIT, name="赵局长", at=env.clock.now(), role="leader")
+    store.people.bind_contact(LEADER, UNIT, name="赵局长", at=env.clock.now(), role="leader")
 
 
 def tells_day(env: Env) -> date:
-    task = env.services.store.task(18)
+    task = env.services.store.plan.task(18)
     assert task is not None and task.deadline.due is not None
     after = env.services.policy.overdue.leader_after_workdays
     assert after > 0
@@ -44,7 +44,7 @@ async def test_leader_gets_only_the_leader_tier_once(env: Env) -> None:
     assert to_leader and all("请分管领导督促" in t for t in to_leader)
     assert sum("#18" in t for t in to_leader) == 1
     assert any("#18" in t for t in env.texts(B))  # the liaison was reminded as usual
-    sent = [e for e in env.services.store.events(kinds=["reminder"]) if e["chat"] == LEADER]
+    sent = [e for e in env.services.store.history.events(kinds=["reminder"]) if e["chat"] == LEADER]
     assert {e["reminder_kind"] for e in sent} == {"leader"}
     first = min(e["at"] for e in sent if e["task"] == 18)
     assert first.startswith(tells_day(env).isoformat())
@@ -100,7 +100,7 @@ async def test_rehearsal_unit_with_only_a_leader_and_one_with_nobody(env: Env) -
     env.botapi.add_user(LEADER, "钱局长")
     await env.botapi.user_sends_text(LEADER, "/start")
     store = env.services.store
-    store.bind_contact(LEADER, "区司法局", name="钱局长", at=env.clock.now(), role="leader")
+    store.people.bind_contact(LEADER, "区司法局", name="钱局长", at=env.clock.now(), role="leader")
     day = date(2021, 6, 21)
     while day <= date(2021, 7, 23):
         env.at(day)
@@ -111,10 +111,10 @@ async def test_rehearsal_unit_with_only_a_leader_and_one_with_nobody(env: Env) -
     assert to_leader and all("请分管领导督促" in t or "本周任务情况" in t for t in to_leader)
     assert sum("#18" in t and "请分管领导督促" in t for t in to_leader) == 1
     assert {
-        e["reminder_kind"] for e in store.events(kinds=["reminder"]) if e["chat"] == LEADER
+        e["reminder_kind"] for e in store.history.events(kinds=["reminder"]) if e["chat"] == LEADER
     } == {"leader"}
     # nobody outside the office hears of 区财政局's work; the office is told, with 生成督办单
-    told = {e["chat"] for e in store.events(kinds=["reminder"]) if e["unit"] == "区财政局"}
+    told = {e["chat"] for e in store.history.events(kinds=["reminder"]) if e["unit"] == "区财政局"}
     assert told <= {sweep_tests.COORD, sweep_tests.SUMMARY}
     notes = [
         m

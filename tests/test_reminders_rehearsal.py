@@ -35,7 +35,7 @@ def _prepare(seed: Path, tmp_path: Path, botapi: BotApiServer) -> Path:
     at = datetime(2021, 6, 1, 9, 0, tzinfo=SHANGHAI)
     for uid, name, unit in CONTACTS:
         botapi.add_user(uid, name, started=True)
-        store.bind_contact(uid, unit, name=name, at=at)
+        store.people.bind_contact(uid, unit, name=name, at=at)
     store.close()
     (data_dir / "duban.lock").unlink(missing_ok=True)
     botapi.add_user(COORDINATOR, "督办员", started=True)
@@ -112,7 +112,7 @@ async def test_days_rehearsed_at_high_speed_send_exactly_what_the_preview_lists(
     # The rehearsal runs in real time: wait until the simulated clock has passed `end`.
     await asyncio.sleep(max(0.0, (end - clock.now()).total_seconds() / speed))
     assert clock.now() >= end
-    ledger = [e for e in env.store.ledger() if e["key"].startswith(("rem:", "esc:"))]
+    ledger = [e for e in env.store.deliveries.ledger() if e["key"].startswith(("rem:", "esc:"))]
     sent = {(e["sent_at"][:10], e["task"], e["unit"], e["kind"], e["chat"]) for e in ledger}
     assert sent == expected
     assert all(e["sent_at"][11:] >= "09:00:00" for e in ledger)

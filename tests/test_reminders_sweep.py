@@ -36,7 +36,7 @@ async def env(tmp_path: Path, botapi: BotApiServer) -> AsyncIterator[Env]:
             botapi.add_user(uid, name)
             await botapi.user_sends_text(uid, "/start")  # a private chat the bot may write to
             if unit:
-                e.services.store.bind_contact(uid, unit, name=name, at=e.clock.now())
+                e.services.store.people.bind_contact(uid, unit, name=name, at=e.clock.now())
         yield e
 
 
@@ -47,7 +47,9 @@ def no_real_waits(env: Env) -> list[float]:
 
 
 def reminder_ledger(env: Env) -> list[dict[str, Any]]:
-    return [d for d in env.services.store.ledger() if d["key"].startswith(("rem:", "esc:"))]
+    return [
+        d for d in env.services.store.deliveries.ledger() if d["key"].startswith(("rem:", "esc:"))
+    ]
 
 
 async def test_one_message_per_contact_per_morning_and_no_repeat(env: Env) -> None:
@@ -61,13 +63,15 @@ async def test_one_message_per_contact_per_morning_and_no_repeat(env: Env) -> No
     assert "回复本消息" in message["text"]
     assert {len(reminder_ledger(env))} == {len(report.delivered)}
     # the reply-to reference covers every task of the digest
-    refs = env.services.store.message_refs(A, message["message_id"])
+    refs = env.services.store.deliveries.message_refs(A, message["message_id"])
     assert {t for t, _ in refs} == {item["task"] for item in expected}
     # a reply must say which task: the digest has no single task
-    assert env.services.store.message_ref(A, message["message_id"]) is None
+    assert env.services.store.deliveries.message_ref(A, message["message_id"]) is None
     first = expected[0]["task"]
-    assert env.services.store.message_ref(A, message["message_id"], task=first)[0] == first
-    events = env.services.store.events(kinds=["reminder"])
+    assert (
+        env.services.store.deliveries.message_ref(A, message["message_id"], task=first)[0] == first
+    )
+    events = env.services.store.history.events(kinds=["reminder"])
     assert len(events) == len(report.delivered)
     # the next tick, and a restart on the same day, send nothing again
     env.at(date(2021, 6, 23), 9, 1)
@@ -81,8 +85,8 @@ async def test_one_message_per_contact_per_morning_and_no_repeat(env: Env) -> No
 
 async def test_single_task_message_has_buttons_and_deadline(env: Env) -> None:
     env.at(date(2021, 6, 1))  # #20 (due 31 May) is overdue for its lead 区商务局? bind it
-    env.services.store.bind_contact(B, "区商务局", name="李四", at=env.clock.now())
-    env.services.store.unbind_contact(B, "区市场监管局", at=env.clock.now(), actor=COORD)
+    env.services.store.people.bind_contact(B, "区商务局", name="李四", at=env.clock.now())
+    env.services.store.people.unbind_contact(B, "区市场监管局", at=env.clock.now(), actor=COORD)
     await sweep(env.outbox, env.services)
     (msg,) = env.botapi.messages_to(B)
     assert "#20" in msg["text"] and "已逾期 1 个工作日" in msg["text"]
@@ -91,7 +95,7 @@ async def test_single_task_message_has_buttons_and_deadline(env: Env) -> None:
     buttons = [b["callback_data"] for row in msg["reply_markup"]["inline_keyboard"] for b in row]
     assert buttons[0] == "card:20:0"  # opens #20's card in the message
     assert buttons[1:] == [d for d in buttons if d.startswith("sgn:20:")] != []  # and 签收 #20
-    assert env.services.store.message_ref(B, msg["message_id"]) == (20, "区商务局")
+    assert env.services.store.deliveries.message_ref(B, msg["message_id"]) == (20, "区商务局")
 
 
 async def test_nothing_before_the_reminder_time_or_on_holidays(env: Env) -> None:
@@ -160,7 +164,7 @@ async def test_403_marks_unreachable_and_tells_coordinators_once(env: Env) -> No
     await env.botapi.user_blocks_bot(A)
     env.at(date(2021, 6, 23))
     await sweep(env.outbox, env.services)
-    (contact,) = [c for c in env.services.store.contacts() if c["user_id"] == A]
+    (contact,) = [c for c in env.services.store.people.contacts() if c["user_id"] == A]
     assert contact["reachable"] is False
     notices = [t for t in env.texts(COORD) if "无法接收提醒" in t]
     assert len(notices) == 1 and "张三" in notices[0] and "区发改局" in notices[0]

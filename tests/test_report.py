@@ -55,8 +55,8 @@ def add_evidence(services: Services, task: int, unit: str, name: str, body: byte
 
 def test_excel_round_trip(services: Services, tmp_path: Path) -> None:
     store = services.store
-    store.bind_contact(2001, "区司法局", name="李四", at=at("2021-06-21 09:00"))
-    store.update_state(
+    store.people.bind_contact(2001, "区司法局", name="李四", at=at("2021-06-21 09:00"))
+    store.parts.update_state(
         18,
         "区司法局",
         at=at("2021-06-22 10:00"),
@@ -88,7 +88,7 @@ def test_excel_round_trip(services: Services, tmp_path: Path) -> None:
     assert tuple(header[:5]) == DECOMPOSITION_HEADERS and "逾期工作日" in header
     assert "逾期天数" not in header  # one count everywhere: working days
     assert main.freeze_panes == "A2"
-    assert main.max_row == 1 + len(store.states())
+    assert main.max_row == 1 + len(store.parts.states())
     merged = {str(r) for r in main.merged_cells.ranges}
     assert any(r.startswith("A2:A") for r in merged)  # 一、健全信用制度体系 spans its rows
     assert main["A2"].value == "一、健全信用制度体系"  # as the plan's table writes it
@@ -99,7 +99,7 @@ def test_excel_round_trip(services: Services, tmp_path: Path) -> None:
     assert late[12] == 24 and late[13] == "红"
     assert main.column_dimensions["B"].width >= 30
     history = wb["历史记录"]
-    assert history.max_row == 1 + store.event_count()
+    assert history.max_row == 1 + store.history.event_count()
     noted = next(
         r
         for r in history.iter_rows(min_row=2, values_only=True)
@@ -243,7 +243,7 @@ def test_the_record_and_the_evidence_sheet_name_each_file(
     services: Services, tmp_path: Path
 ) -> None:
     store = services.store
-    store.bind_contact(2001, "区司法局", name="李四", at=at("2021-06-21 09:00"))
+    store.people.bind_contact(2001, "区司法局", name="李四", at=at("2021-06-21 09:00"))
     data = b"%PDF-1.4 commitment rules"
     vetted = evidence.vet("承诺制度.pdf", "application/pdf", len(data))
     temp = evidence.temp_path(services.settings.data_dir, 18, "区司法局")
@@ -302,7 +302,7 @@ def test_an_old_store_without_the_file_fields_still_exports(
             "at": "2021-06-22T10:00:00+08:00",
         }
     )
-    store.update_state(
+    store.parts.update_state(
         18,
         "区司法局",
         at=at("2021-06-22 10:00"),
@@ -326,9 +326,9 @@ def test_the_history_speaks_chinese_and_every_row_says_what(
 ) -> None:
     store = services.store
     now = at("2021-06-22 09:00")
-    store.bind_contact(2001, "区司法局", name="李四", at=now)
+    store.people.bind_contact(2001, "区司法局", name="李四", at=now)
     for kind, status in (("manual", "sent"), ("overdue", "forbidden")):
-        store.record(
+        store.history.record(
             "reminder",
             at=now,
             actor="bot",
@@ -338,10 +338,10 @@ def test_the_history_speaks_chinese_and_every_row_says_what(
             role="lead",
             status=status,
         )
-    store.record("summary.posted", at=now, actor=None, week="2021-W25", chat=-100500)
-    store.record("summary.posted", at=now, actor=1001, chat=-100500, manual=True)
-    store.set_reachable(2001, False, at=now)
-    store.record("task.closed", at=now, actor=1001, task=18)
+    store.history.record("summary.posted", at=now, actor=None, week="2021-W25", chat=-100500)
+    store.history.record("summary.posted", at=now, actor=1001, chat=-100500, manual=True)
+    store.people.set_reachable(2001, False, at=now)
+    store.history.record("task.closed", at=now, actor=1001, task=18)
     wb = load_workbook(export_report(services, tmp_path / "r.xlsx"))
     rows = _rows(wb, "历史记录")
     cells = {str(c) for r in rows for c in r}

@@ -120,12 +120,12 @@ def test_extension_request_approve(services: Services) -> None:
     assert err.value.code == "pending"
     decision = review.approve(services, rec["id"], COORD)
     assert not decision.already and decision.record["status"] == "approved"
-    assert services.store.state(18, LEAD)["due_override"] == "2021-07-15"
+    assert services.store.parts.state(18, LEAD)["due_override"] == "2021-07-15"
     assert extensions.current_due(services, 18, LEAD, TODAY) == date(2021, 7, 15)
-    kinds = [e["kind"] for e in services.store.events(task=18, unit=LEAD)]
+    kinds = [e["kind"] for e in services.store.history.events(task=18, unit=LEAD)]
     assert kinds[-2:] == ["extension.request", "extension.approve"]
     assert review.approve(services, rec["id"], COORD).already  # a double press does nothing
-    assert len(services.store.events(task=18, kinds=["extension.approve"])) == 1
+    assert len(services.store.history.events(task=18, kinds=["extension.approve"])) == 1
 
 
 def test_extension_reject_needs_a_reason(services: Services) -> None:
@@ -134,38 +134,38 @@ def test_extension_reject_needs_a_reason(services: Services) -> None:
         review.reject(services, rec["id"], COORD, "  ")
     decision = review.reject(services, rec["id"], COORD, "<b>不予延期</b>")
     assert decision.record["decision_reason"] == "<b>不予延期</b>"
-    assert services.store.state(18, LEAD)["due_override"] is None
-    assert services.store.events(task=18, kinds=["extension.reject"])[0]["reason"] == (
+    assert services.store.parts.state(18, LEAD)["due_override"] is None
+    assert services.store.history.events(task=18, kinds=["extension.reject"])[0]["reason"] == (
         "<b>不予延期</b>"
     )
     assert review.approve(services, rec["id"], COORD).already
-    assert services.store.state(18, LEAD)["due_override"] is None
+    assert services.store.parts.state(18, LEAD)["due_override"] is None
 
 
 def test_claim_approve_and_close(services: Services) -> None:
-    services.store.update_state(18, LEAD, at=services.clock.now(), actor=42, status="doing")
+    services.store.parts.update_state(18, LEAD, at=services.clock.now(), actor=42, status="doing")
     claim = review.create_claim(services, 18, LEAD, 42)
-    assert services.store.state(18, LEAD)["claim"] == "pending"
-    assert services.store.state(18, LEAD)["status"] == "doing"
+    assert services.store.parts.state(18, LEAD)["claim"] == "pending"
+    assert services.store.parts.state(18, LEAD)["status"] == "doing"
     assert review.create_claim(services, 18, LEAD, 42)["id"] == claim["id"]  # not made twice
     decision = review.approve(services, claim["id"], COORD)
     assert not decision.task_closed
-    state = services.store.state(18, LEAD)
+    state = services.store.parts.state(18, LEAD)
     assert state["status"] == "done" and state["claim"] is None
-    assert not services.store.task_meta(18)["closed"]
+    assert not services.store.plan.task_meta(18)["closed"]
     second = review.create_claim(services, 18, LEAD2, 43)
     supporters = [s["unit"] for s in review.open_supporter_parts(services.store, 18)]
     assert len(supporters) == 6
     decision = review.approve(services, second["id"], COORD, supporters="close")
     assert decision.task_closed and sorted(decision.closed_parts) == sorted(supporters)
-    assert services.store.task_meta(18)["closed"]
+    assert services.store.plan.task_meta(18)["closed"]
     for unit in supporters:  # each closed by the coordinator, with the reason
-        state = services.store.state(18, unit)
+        state = services.store.parts.state(18, unit)
         assert state["status"] == "done" and state["closed_by"] == "coordinator"
-        (ev,) = services.store.events(task=18, unit=unit, kinds=["part.closed"])
+        (ev,) = services.store.history.events(task=18, unit=unit, kinds=["part.closed"])
         assert ev["actor"] == COORD and ev["reason"] == review.CLOSE_REASON
     assert review.approve(services, second["id"], COORD).already
-    assert len(services.store.events(task=18, kinds=["task.closed"])) == 1
+    assert len(services.store.history.events(task=18, kinds=["task.closed"])) == 1
 
 
 def test_claim_approved_keeping_supporters_open_is_not_closed(services: Services) -> None:
@@ -173,14 +173,14 @@ def test_claim_approved_keeping_supporters_open_is_not_closed(services: Services
         claim = review.create_claim(services, 18, lead, who)
         decision = review.approve(services, claim["id"], COORD, supporters="keep")
     assert not decision.task_closed and len(decision.kept_open) == 6
-    assert not services.store.task_meta(18).get("closed")
+    assert not services.store.plan.task_meta(18).get("closed")
     # the last supporter finishing its part closes the task
     for unit in decision.kept_open:
-        services.store.update_state(
+        services.store.parts.update_state(
             18, unit, at=services.clock.now(), actor=99, status="done", event="status"
         )
     assert review.close_if_complete(services, 18, 99)
-    assert services.store.task_meta(18)["closed"]
+    assert services.store.plan.task_meta(18)["closed"]
     with pytest.raises(ReviewError) as err:
         review.create_claim(services, 18, LEAD, 42)
     assert err.value.code == "done"
@@ -189,7 +189,7 @@ def test_claim_approved_keeping_supporters_open_is_not_closed(services: Services
 def test_claim_reject(services: Services) -> None:
     claim = review.create_claim(services, 18, LEAD, 42)
     decision = review.reject(services, claim["id"], COORD, "材料不全")
-    state = services.store.state(18, LEAD)
+    state = services.store.parts.state(18, LEAD)
     assert state["claim"] == "rejected" and state["status"] == "doing"
     assert decision.record["status"] == "rejected"
     assert review.reject(services, claim["id"], COORD, "又一次").already
@@ -207,10 +207,10 @@ def test_a_later_status_withdraws_the_pending_claim(services: Services) -> None:
     apply_update(services, lead, Grant(18, LEAD), status="done")
     (claim,) = review.records(services.store, kind="claim")
     apply_update(services, lead, Grant(18, LEAD), status="doing", note="发现还缺一份材料")
-    assert services.store.state(18, LEAD)["claim"] is None
+    assert services.store.parts.state(18, LEAD)["claim"] is None
     assert review.records(services.store, kind="claim") == []
     assert review.approve(services, claim["id"], COORD).already  # an old 通过 button: no-op
-    assert services.store.state(18, LEAD)["status"] == "doing"
+    assert services.store.parts.state(18, LEAD)["status"] == "doing"
 
 
 def test_claim_refusals(services: Services) -> None:

@@ -67,18 +67,20 @@ def test_demo_binds_contacts_through_invites_and_records_progress(services: Serv
     lines = demo.seed_demo(services)
     assert not demo.needs_demo(services)
     store = services.store
-    bound = {c["unit"]: c["name"] for c in store.contacts()}
+    bound = {c["unit"]: c["name"] for c in store.people.contacts()}
     assert bound == {c.unit: c.name for c in demo.DEMO_CONTACTS}
     # Bound the real way: every contact came through a used invite of the coordinator.
-    binds = store.events(kinds=["contact.bind"])
+    binds = store.history.events(kinds=["contact.bind"])
     assert len(binds) == len(demo.DEMO_CONTACTS)
     assert all(e.get("invite") for e in binds)
-    assert all(e["actor"] == demo.COORDINATOR_ID for e in store.events(kinds=["invite.create"]))
-    state = store.state(18, "区司法局")
+    assert all(
+        e["actor"] == demo.COORDINATOR_ID for e in store.history.events(kinds=["invite.create"])
+    )
+    state = store.parts.state(18, "区司法局")
     assert state is not None and (state["status"], state["percent"]) == ("doing", 40)
-    assert store.state(16, "区金融发展服务中心")["status"] == "blocked"  # type: ignore[index]
+    assert store.parts.state(16, "区金融发展服务中心")["status"] == "blocked"  # type: ignore[index]
     assert any("更新 #18" in line for line in lines)
-    assert all(e["at"] < START.isoformat() for e in store.events(kinds=["status"]))
+    assert all(e["at"] < START.isoformat() for e in store.history.events(kinds=["status"]))
 
 
 def test_demo_records_an_activity(services: Services) -> None:
@@ -139,7 +141,7 @@ async def test_sandbox_runs_the_bot_and_the_page_in_one_process(tmp_path: Path) 
 
     async with running(settings) as again:
         assert again.seeded == []  # the demo is seeded once only
-        assert len(again.services.store.contacts()) == len(demo.DEMO_CONTACTS)
+        assert len(again.services.store.people.contacts()) == len(demo.DEMO_CONTACTS)
 
 
 def test_demo_leaves_work_for_the_coordinator(services: Services) -> None:
@@ -271,12 +273,12 @@ async def test_next_reminders_finds_the_next_morning_with_something_to_send(
         following = sandbox.next_reminders(at)  # from that morning on: a later one
         assert following is not None and following[0].date() > at.date()
         # all work finished and nobody overdue: nothing is due, and the page says so
-        for state in services.store.states():
-            services.store.update_state(
+        for state in services.store.parts.states():
+            services.store.parts.update_state(
                 state["task"], state["unit"], at=friday, actor="sandbox", status="done"
             )
-        for task in services.store.tasks():
-            services.store.set_task_closed(task.id, True)
+        for task in services.store.plan.tasks():
+            services.store.plan.set_task_closed(task.id, True)
         assert sandbox.next_reminders(friday) is None
 
 

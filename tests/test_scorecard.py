@@ -25,13 +25,13 @@ def test_a_coordinators_metric_is_proxy_and_not_the_units_own(services: Services
     unit = "区金融发展服务中心"
     kpis.record_metric(store, kpi, 25, at=at("2021-07-05 10:00"), actor=COORD, unit=unit)
     who = scorecard.reporters(services)
-    (ev,) = store.events(kinds=["metric"])
+    (ev,) = store.history.events(kinds=["metric"])
     assert who.is_proxy(ev) and not who.is_own(ev)
     card = scorecard.scorecard(services, DAY)
     row = next(r for r in card.rows if r.unit == unit)
     assert row.own_weeks == 0 and row.proxy_entries == 1
     # the same value from the unit's own bound contact counts
-    store.bind_contact(3001, unit, name="钱七", at=at("2021-07-05 09:00"))
+    store.people.bind_contact(3001, unit, name="钱七", at=at("2021-07-05 09:00"))
     kpis.record_metric(store, kpi, 26, at=at("2021-07-06 10:00"), actor=3001, unit=unit)
     row = next(r for r in scorecard.scorecard(services, DAY).rows if r.unit == unit)
     assert row.own_weeks == 1
@@ -44,8 +44,8 @@ def test_never_reported_never_ranks_above_reported_and_no_due_work_is_unranked(
     services: Services,
 ) -> None:
     store = services.store
-    store.bind_contact(3002, "区民政局", name="周九", at=at("2021-06-21 09:00"))
-    store.update_state(
+    store.people.bind_contact(3002, "区民政局", name="周九", at=at("2021-06-21 09:00"))
+    store.parts.update_state(
         18, "区民政局", at=at("2021-07-06 10:00"), actor=3002, event="note", note="推进中"
     )
     card = scorecard.scorecard(services, DAY)

@@ -51,13 +51,13 @@ def test_a_store_of_the_previous_release_opens_with_every_record_and_file(tmp_pa
                 assert {k: kept.get(k) for k in old} == old, (name, doc_id)
 
         # and the release reads them: the plan, roles, the part, the file, the export
-        assert len(store.tasks()) == 25
-        assert {contact_role(c) for c in store.contacts()} == {"liaison"}
+        assert len(store.plan.tasks()) == 25
+        assert {contact_role(c) for c in store.people.contacts()} == {"liaison"}
         text, _ = units_overview(services)
         assert "Alice" in text
-        part = store.state(18, "区司法局")
+        part = store.parts.state(18, "区司法局")
         assert part is not None and part["percent"] == 60
-        shown = card(services, store.task(18), part, date(2021, 6, 29))
+        shown = card(services, store.plan.task(18), part, date(2021, 6, 29))
         assert shown.state["note"] == "已起草制度文件"
 
         out = export_report(services, tmp_path / "report.xlsx")

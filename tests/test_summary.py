@@ -43,7 +43,7 @@ def valid_messages(text: str) -> list[str]:
 
 def progress_on_4(store: Store) -> None:
     """区发改局 reports #4 进行中 60% with a note."""
-    store.update_state(
+    store.parts.update_state(
         4,
         "区发改局",
         at=at("2021-06-22 10:00"),
@@ -56,7 +56,7 @@ def progress_on_4(store: Store) -> None:
 
 def fill_week(services: Services) -> None:
     store = services.store
-    store.update_state(18, "区司法局", at=at("2021-06-23 10:00"), actor=2001, status="done")
+    store.parts.update_state(18, "区司法局", at=at("2021-06-23 10:00"), actor=2001, status="done")
     progress_on_4(store)
     add_activity(store)
     add_activity(
@@ -130,7 +130,7 @@ def test_overdue_view_groups_by_lead_unit(services: Services) -> None:
 
 
 def test_views_escape_hostile_notes(services: Services) -> None:
-    services.store.update_state(
+    services.store.parts.update_state(
         18, "区司法局", at=at("2021-06-22 10:00"), actor=1, status="doing", note=HOSTILE
     )
     page = views.task_view(services, 18, FRIDAY)
@@ -210,8 +210,8 @@ def test_summary_lists_overdue_with_days(services: Services) -> None:
 def test_hostile_text_stays_valid_and_within_limits(services: Services) -> None:
     store = services.store
     for n in range(1, 26):
-        for s in store.states(task=n)[:2]:
-            store.update_state(
+        for s in store.parts.states(task=n)[:2]:
+            store.parts.update_state(
                 n, s["unit"], at=at("2021-06-22 10:00"), actor=7, status="done", note=HOSTILE
             )
     for i in range(30):
@@ -257,9 +257,11 @@ def test_hostile_text_stays_valid_and_within_limits(services: Services) -> None:
 
 def test_silent_units_are_those_owing_due_work(services: Services) -> None:
     store = services.store
-    store.update_state(18, "区司法局", at=at("2021-06-22 10:00"), actor=2001, status="done")
-    store.update_state(18, "区市场监管局", at=at("2021-06-22 10:00"), actor=2002, status="done")
-    store.set_task_closed(18, True)
+    store.parts.update_state(18, "区司法局", at=at("2021-06-22 10:00"), actor=2001, status="done")
+    store.parts.update_state(
+        18, "区市场监管局", at=at("2021-06-22 10:00"), actor=2002, status="done"
+    )
+    store.plan.set_task_closed(18, True)
     data = messages_of(services, FRIDAY).data
     assert data["completed"][0]["closed"] is True
     rows = {row["unit"]: row for row in data["silent"]}
@@ -286,9 +288,9 @@ def test_silent_units_are_those_owing_due_work(services: Services) -> None:
 
 def test_everyone_reporting_leaves_the_section_short(services: Services) -> None:
     store = services.store
-    for unit in {s["unit"] for s in store.states()}:
-        task_id = store.states(unit=unit)[0]["task"]
-        store.update_state(
+    for unit in {s["unit"] for s in store.parts.states()}:
+        task_id = store.parts.states(unit=unit)[0]["task"]
+        store.parts.update_state(
             task_id, unit, at=at("2021-06-22 10:00"), actor=7, event="note", note="本周推进中"
         )
     data = messages_of(services, FRIDAY).data
@@ -323,7 +325,7 @@ def test_ranking_praises_only_units_with_a_record(services: Services) -> None:
 
 # -- views: closed tasks, extensions, long notes ------------------------------------------
 def test_overview_lists_closed_tasks_on_their_own(services: Services) -> None:
-    services.store.set_task_closed(3, True)
+    services.store.plan.set_task_closed(3, True)
     text = views.overview(services, FRIDAY)
     group, rest = text.split("<b>二、")[0], text.split("已办结（1 项）")[1]
     assert "#3 " not in group and "已办结 1 项" in group
@@ -332,7 +334,7 @@ def test_overview_lists_closed_tasks_on_their_own(services: Services) -> None:
 
 
 def test_task_view_shows_a_units_own_deadline(services: Services) -> None:
-    services.store.update_state(
+    services.store.parts.update_state(
         4,
         "区发改局",
         at=at("2021-06-22 10:00"),
@@ -350,11 +352,13 @@ def test_task_view_shows_a_units_own_deadline(services: Services) -> None:
 
 def test_task_view_pages_fit_hostile_notes_and_lose_no_unit(services: Services) -> None:
     store = services.store
-    units = [s["unit"] for s in store.states(task=4)]
+    units = [s["unit"] for s in store.parts.states(task=4)]
     for i, unit in enumerate(units):
         # "<" and '"' grow fivefold when escaped: the worst a short note can do
         note = HOSTILE if i % 3 == 0 else ("<" if i % 3 == 1 else '"') * 5000
-        store.update_state(4, unit, at=at("2021-06-22 10:00"), actor=7, status="doing", note=note)
+        store.parts.update_state(
+            4, unit, at=at("2021-06-22 10:00"), actor=7, status="doing", note=note
+        )
     first = views.task_view(services, 4, FRIDAY)
     assert first is not None and first.pages > 2  # fewer units per page, none cut off
     seen = []
@@ -371,7 +375,7 @@ def test_progress_shows_the_newest_note_and_a_pending_claim(services: Services) 
     """Two reports in the same second: the later one is the week's news; a lead's 已完成
     waiting for review reads so, not as the status it had before."""
     store = services.store
-    store.bind_contact(2001, "区司法局", name="Alice", at=at("2021-06-21 09:00"))
+    store.people.bind_contact(2001, "区司法局", name="Alice", at=at("2021-06-21 09:00"))
     actor = Actor(2001, "Alice", False, ("区司法局",))
     submit(services, actor, 18, "区司法局", note="在推进")
     submit(services, actor, 18, "区司法局", status="done", note="定稿印发")
@@ -386,13 +390,13 @@ def test_the_status_overview_is_drawn_once_and_follows_every_change(services: Se
     store, day = services.store, date(2021, 6, 25)
     first = views.overview_page(services, day)
     assert views.overview_page(services, day) is first
-    lead = store.task(15).leads[0]  # type: ignore[union-attr]
+    lead = store.plan.task(15).leads[0]  # type: ignore[union-attr]
     before = next(t for t in summary_snapshot(services, day) if t.task.id == 15).percent
-    store.update_state(15, lead, at=at("2021-06-25 10:00"), actor=2001, percent=95)
+    store.parts.update_state(15, lead, at=at("2021-06-25 10:00"), actor=2001, percent=95)
     after = next(t for t in summary_snapshot(services, day) if t.task.id == 15)
     assert after.percent != before
     assert views.overview_page(services, day).text != first.text
-    store.set_task_closed(15, True)
+    store.plan.set_task_closed(15, True)
     assert next(t for t in summary_snapshot(services, day) if t.task.id == 15).light == "closed"
     other_day = views.overview_page(services, date(2021, 6, 28)).text
     assert other_day != views.overview_page(services, day).text

@@ -68,7 +68,7 @@ async def test_posts_once_after_the_slot(seeded_data_dir: Path, tmp_path: Path) 
     reopen(services, "2021-06-26 09:00")
     assert not await schedule.post_weekly_summary(bot, services)
     assert len(bot.texts) == posted
-    assert services.store.ledger_get("summary:2021-W25")["status"] == "sent"  # type: ignore[index]
+    assert services.store.deliveries.ledger_get("summary:2021-W25")["status"] == "sent"  # type: ignore[index]
     # the next week has its own slot
     services.clock.set(at("2021-07-02 16:01"))  # type: ignore[attr-defined]
     assert await schedule.post_weekly_summary(bot, services)
@@ -81,7 +81,7 @@ async def test_catch_up_when_down_at_the_slot(seeded_data_dir: Path, tmp_path: P
     for _ in range(3):
         await schedule.post_weekly_summary(bot, services)
     assert len(bot.photos) == 1
-    entry = services.store.ledger_get("summary:2021-W25")
+    entry = services.store.deliveries.ledger_get("summary:2021-W25")
     assert entry is not None and entry["late"] is True and entry["day"] == "2021-06-26"
     # Monday of the next week: the slot is Friday, nothing is due yet
     reopen(services, "2021-06-28 09:00")
@@ -95,7 +95,7 @@ async def test_failed_post_is_retried_later(seeded_data_dir: Path, tmp_path: Pat
     bot = FakeBot()
     bot.fail = True
     assert not await schedule.post_weekly_summary(bot, services)
-    assert services.store.ledger_get("summary:2021-W25")["status"] == "failed"  # type: ignore[index]
+    assert services.store.deliveries.ledger_get("summary:2021-W25")["status"] == "failed"  # type: ignore[index]
     bot.fail = False
     services.clock.set(at("2021-06-25 16:05"))  # type: ignore[attr-defined]
     assert not await schedule.post_weekly_summary(bot, services)  # waits before retrying
@@ -111,7 +111,7 @@ async def test_no_chat_configured_posts_nothing(seeded_data_dir: Path, tmp_path:
     services.settings = replace(services.settings, summary_chat_id=None)
     bot = FakeBot()
     assert not await schedule.post_weekly_summary(bot, services)
-    assert bot.texts == [] and services.store.ledger_get("summary:2021-W25") is None
+    assert bot.texts == [] and services.store.deliveries.ledger_get("summary:2021-W25") is None
     services.close()
 
 

@@ -54,7 +54,7 @@ def test_within_each_urgency_lead_parts_come_before_supporting_parts(services: S
 
 def test_done_parts_leave_the_list_and_are_counted(services: Services) -> None:
     before = _list(services, "区市场监管局")
-    services.store.update_state(
+    services.store.parts.update_state(
         18, "区市场监管局", at=at("2021-06-25 09:00"), actor=2001, status="done"
     )
     after = _list(services, "区市场监管局")

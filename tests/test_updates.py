@@ -37,8 +37,8 @@ def services(seeded_data_dir: Path, tmp_path: Path) -> Iterator[Services]:
     with writer_services(
         tmp_path, START, coordinators=frozenset({COORDINATOR}), seeded=seeded_data_dir
     ) as svc:
-        svc.store.bind_contact(ALICE.user_id, "区司法局", name="Alice", at=START)
-        svc.store.bind_contact(DRC.user_id, "区发改局", name="Dora", at=START)
+        svc.store.people.bind_contact(ALICE.user_id, "区司法局", name="Alice", at=START)
+        svc.store.people.bind_contact(DRC.user_id, "区发改局", name="Dora", at=START)
         yield svc
 
 
@@ -98,18 +98,18 @@ def test_status_update_recorded(services: Services) -> None:
     outcome = apply_update(
         services, ALICE, Grant(18, "区司法局"), status="doing", percent=60, note="初稿 <b>"
     )
-    state = services.store.state(18, "区司法局")
+    state = services.store.parts.state(18, "区司法局")
     assert state is not None
     assert (state["status"], state["percent"], state["note"]) == ("doing", 60, "初稿 <b>")
     assert state["updated_by"] == ALICE.user_id and "on_behalf" not in state
-    (event,) = services.store.events(task=18, unit="区司法局", kinds=["status"])
+    (event,) = services.store.history.events(task=18, unit="区司法局", kinds=["status"])
     assert (event["status"], event["percent"], event["note"]) == ("doing", 60, "初稿 <b>")
     assert "60%" in outcome.text and "初稿 &lt;b&gt;" in outcome.text
 
 
 def test_lead_done_is_a_claim(services: Services) -> None:
     outcome = apply_update(services, ALICE, Grant(18, "区司法局"), status="done")
-    state = services.store.state(18, "区司法局")
+    state = services.store.parts.state(18, "区司法局")
     assert state is not None and state["status"] == "todo" and state["claim"] == "pending"
     assert outcome.claim is not None and outcome.claim["kind"] == "claim"
     assert review.open_request(services.store, "claim", 18, "区司法局") is not None
@@ -120,22 +120,22 @@ def test_lead_done_is_a_claim(services: Services) -> None:
 
 def test_supporter_done_is_done(services: Services) -> None:
     outcome = apply_update(services, DRC, Grant(18, "区发改局"), status="done")
-    state = services.store.state(18, "区发改局")
+    state = services.store.parts.state(18, "区发改局")
     assert state is not None and (state["status"], state["percent"]) == ("done", 100)
     assert outcome.claim is None
 
 
 def test_monthly_status_counts_as_reported(services: Services) -> None:
     apply_update(services, DRC, Grant(1, "区发改局"), status="doing")
-    state = services.store.state(1, "区发改局")
+    state = services.store.parts.state(1, "区发改局")
     assert state is not None and state["reported"] == ["2021-06"]
 
 
 def test_nil_return(services: Services) -> None:
     outcome = apply_update(services, DRC, Grant(1, "区发改局"), nil_return=True)
-    state = services.store.state(1, "区发改局")
+    state = services.store.parts.state(1, "区发改局")
     assert state is not None and state["reported"] == ["2021-06"] and state["status"] == "todo"
-    assert services.store.events(task=1, unit="区发改局", kinds=["report"])
+    assert services.store.history.events(task=1, unit="区发改局", kinds=["report"])
     assert "2021年6月 无新增" in outcome.text
 
 
@@ -143,7 +143,7 @@ def test_nil_return_refused_for_one_off_task(services: Services) -> None:
     with pytest.raises(Refusal) as err:
         apply_update(services, ALICE, Grant(18, "区司法局"), nil_return=True)
     assert err.value.reason == "nil_not_periodic"
-    assert services.store.events(task=18, unit="区司法局") == []
+    assert services.store.history.events(task=18, unit="区司法局") == []
 
 
 @pytest.mark.parametrize(
@@ -151,26 +151,26 @@ def test_nil_return_refused_for_one_off_task(services: Services) -> None:
     [({}, "empty"), ({"note": "  "}, "empty"), ({"note": "x" * (NOTE_LIMIT + 1)}, "note_too_long")],
 )
 def test_nothing_half_stored(services: Services, fields: dict, reason: str) -> None:
-    before = services.store.event_count()
+    before = services.store.history.event_count()
     with pytest.raises(Refusal) as err:
         apply_update(services, ALICE, Grant(18, "区司法局"), **fields)
     assert err.value.reason == reason
-    assert services.store.event_count() == before
+    assert services.store.history.event_count() == before
 
 
 def test_note_only(services: Services) -> None:
     apply_update(services, ALICE, Grant(18, "区司法局"), note="说明")
-    state = services.store.state(18, "区司法局")
+    state = services.store.parts.state(18, "区司法局")
     assert state is not None and state["note"] == "说明" and state["status"] == "todo"
-    assert services.store.events(task=18, unit="区司法局", kinds=["note"])
+    assert services.store.history.events(task=18, unit="区司法局", kinds=["note"])
 
 
 def test_coordinator_on_behalf(services: Services) -> None:
     outcome = submit(services, COORD, 18, "区司法局", status="blocked", note="代报")
     assert not isinstance(outcome, Refusal) and outcome.on_behalf
-    state = services.store.state(18, "区司法局")
+    state = services.store.parts.state(18, "区司法局")
     assert state is not None and state["updated_by"] == COORDINATOR and "on_behalf" not in state
-    (event,) = services.store.events(task=18, kinds=["status"])
+    (event,) = services.store.history.events(task=18, kinds=["status"])
     assert event["actor"] == COORDINATOR and event["on_behalf"] is True
     assert "代为更新" in outcome.text
 
@@ -178,4 +178,4 @@ def test_coordinator_on_behalf(services: Services) -> None:
 def test_submit_refuses_other_unit(services: Services) -> None:
     refusal = submit(services, ALICE, 18, "区市场监管局", status="doing")
     assert isinstance(refusal, Refusal) and "区市场监管局" in refusal.text
-    assert services.store.events(task=18, unit="区市场监管局") == []
+    assert services.store.history.events(task=18, unit="区市场监管局") == []

@@ -88,7 +88,7 @@ async def test_export_sends_the_workbook(env: ChatEnv) -> None:
     cells = {
         str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row
     }
-    assert all(t.title in cells or any(t.title in c for c in cells) for t in env.store.tasks())
+    assert all(t.title in cells or any(t.title in c for c in cells) for t in env.store.plan.tasks())
 
 
 async def test_activity_dialogue(env: ChatEnv) -> None:
@@ -116,7 +116,7 @@ async def test_activity_dialogue(env: ChatEnv) -> None:
     assert record["enterprises"] == 5 and record["unit"] == "区文明办"
     assert record["title"] == "诚信进校园 <b>讲座</b>"
     assert record["photos"][0]["evidence"]  # kept as evidence of #24
-    assert env.store.events(task=24, kinds=["activity"])
+    assert env.store.history.events(task=24, kinds=["activity"])
 
 
 async def test_activity_cancel_stores_nothing(env: ChatEnv) -> None:
@@ -205,7 +205,7 @@ async def test_weekly_post_through_the_tick_once_across_restart(env: ChatEnv) ->
     env.clock.set(at("2021-06-26 10:00"))
     await run_once(env.app)
     assert summaries() == 1
-    assert env.store.ledger_get("summary:2021-W25")["status"] == "sent"  # type: ignore[index]
+    assert env.store.deliveries.ledger_get("summary:2021-W25")["status"] == "sent"  # type: ignore[index]
 
 
 async def test_overdue_counts_tasks_parts_and_units_apart(env: ChatEnv) -> None:
@@ -214,8 +214,8 @@ async def test_overdue_counts_tasks_parts_and_units_apart(env: ChatEnv) -> None:
 
     # #1's monthly reports are in for June, so #20 (due 31 May, a lead and seven supporters)
     # is what is overdue.
-    for state in env.store.states(task=1):
-        env.store.update_state(
+    for state in env.store.parts.states(task=1):
+        env.store.parts.update_state(
             1, state["unit"], at=env.clock.now(), actor=None, event="report", reported=["2021-06"]
         )
     text = (await env.coordinator.say("/overdue"))[0]["text"]
@@ -240,7 +240,7 @@ async def test_a_tasks_light_is_its_worst_part(env: ChatEnv) -> None:
     await cai.say("/extend 20 7月20日 企业授权尚未完成")
     card = last_with_buttons(coord.inbox())
     await coord.press(card, next(b for b in buttons(card) if b.startswith("rv:ok:")))
-    assert env.store.state(20, "区商务局")["due_override"] == "2021-07-20"
+    assert env.store.parts.state(20, "区商务局")["due_override"] == "2021-07-20"
     (detail,) = await coord.say("/status 20")
     assert detail["text"].startswith("🔴 #20")
     line = next(x for x in detail["text"].splitlines() if "区建设交通局（配合）" in x)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from bot.store.deliveries import LedgerKind
 from bot.text.render import render
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ class Refusal(ValueError):
 
 def resolve_actor(services: Services, user: TelegramUser) -> Actor:
     """The actor for a Telegram user: coordinator flag and the units they are bound to."""
-    units = tuple(dict.fromkeys(services.store.units_of(user.id)))
+    units = tuple(dict.fromkeys(services.store.people.units_of(user.id)))
     return Actor(
         user_id=user.id,
         name=user.full_name or str(user.id),
@@ -113,16 +114,16 @@ def resolve_actor(services: Services, user: TelegramUser) -> Actor:
 def remember_coordinator_name(services: Services, actor: Actor, full_name: str) -> None:
     """The views and the export name coordinators; only Telegram knows what they are called."""
     if actor.is_coordinator and full_name:
-        services.store.remember_coordinator(actor.user_id, full_name)
+        services.store.people.remember_coordinator(actor.user_id, full_name)
 
 
 def explain_once_today(services: Services, chat_id: int, user_id: int, reason: str) -> bool:
     """Whether a stranger in a group gets the gate's explanation: once per person per day
     (True the first time today, and recorded then)."""
-    key = f"gate:{chat_id}:{user_id}:{services.clock.now().date().isoformat()}"
-    if services.store.ledger_get(key) is not None:
+    told = (chat_id, user_id, services.clock.now().date().isoformat())
+    if services.store.deliveries.get(LedgerKind.GATE, *told) is not None:
         return False
-    services.store.ledger_put(key, reason=reason)
+    services.store.deliveries.put(LedgerKind.GATE, *told, reason=reason)
     return True
 
 
@@ -177,12 +178,12 @@ def authorize(
     must name one; a coordinator acts for any unit with a part (recorded as on_behalf).
     """
     store = services.store
-    task = store.task(task_id)
+    task = store.plan.task(task_id)
     if task is None:
         return _refuse("unknown_task", task_id=task_id)
     if actor.is_stranger:
         return _refuse("stranger", task_id=task_id)
-    with_part = [s["unit"] for s in store.states(task=task_id)]
+    with_part = [s["unit"] for s in store.parts.states(task=task_id)]
     if unit is not None:
         name = services.units.canonical(unit) or unit
         if services.units.get(name) is None:

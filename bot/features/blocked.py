@@ -43,7 +43,7 @@ def expect_answer(
 
 
 def record_answer(services: Services, user_id: int, task_id: int, unit: str, text: str) -> None:
-    services.store.record(
+    services.store.history.record(
         "blocked.answer",
         at=services.clock.now(),
         actor=user_id,

@@ -25,8 +25,6 @@ from bot.store.records import (
 ACTIVITY_TASK = 24
 FORMS = ("论坛讲座", "现场活动", "展览展示", "媒体宣传", "其他")
 CARRIERS = ("商圈", "校园", "企业", "街道社区", "村镇")
-ACTIVITIES = "activities"
-RECTIFICATIONS = "rectifications"
 
 # The fields of #11 (two national special campaigns) and of #25 (nine sectors), in plan order.
 FIELDS_11 = ("屡禁不止、屡罚不改严重违法失信行为", "信用服务机构失信")
@@ -83,29 +81,30 @@ def _iso(at: datetime) -> str:
     return at.isoformat(timespec="seconds")
 
 
-def _keep(
+def _noted(
     store: Store,
-    table: str,
+    doc_id: int,
     doc: ActivityRow | RectificationRow,
     kind: EventKind,
     id_key: str,
     at: datetime,
 ) -> int:
-    """Insert the record, note it in the history (its id under `id_key`, its own fields with
+    """Note a record just kept in the history (its id under `id_key`, its own fields with
     each list counted); the record's id."""
     counted = {
         k: len(v) if isinstance(v, list) else v
         for k, v in doc.items()
-        if k not in ("task", "unit", "actor", "at")
+        if k not in ("task", "unit", "actor", "at", "upd")  # "upd": the keeping's, not the record's
     }
-    doc_id = store.insert_once(table, doc)
     if doc["unit"]:
         # An activity (#24) or a 专项治理 report (#11/#25) is the unit's progress on that task:
         # the part is not stale after one (the monthly 持续推进 reminder, the summary's light).
-        store.touch_state(doc["task"], doc["unit"], at=at, actor=doc["actor"], what=kind)
+        store.parts.touch_state(doc["task"], doc["unit"], at=at, actor=doc["actor"], what=kind)
     # The record's own fields, lists counted: EventFields names each ("photos": int, …).
     event = cast(EventFields, {id_key: doc_id, **counted})
-    store.record(kind, at=at, actor=doc["actor"], task=doc["task"], unit=doc["unit"], **event)
+    store.history.record(
+        kind, at=at, actor=doc["actor"], task=doc["task"], unit=doc["unit"], **event
+    )
     return doc_id
 
 
@@ -139,7 +138,8 @@ def add_activity(
         "enterprises": int(enterprises),
         "photos": [{**p} for p in photos],
     }
-    return {"id": _keep(store, ACTIVITIES, doc, "activity", "activity", at), **doc}
+    doc_id = store.campaign.add_activity(doc)
+    return {"id": _noted(store, doc_id, doc, "activity", "activity", at), **doc}
 
 
 def add_rectification(
@@ -169,20 +169,18 @@ def add_rectification(
         "cases": cases,
         "evidence": [{**e} for e in evidence],
     }
-    return {"id": _keep(store, RECTIFICATIONS, doc, "rectify", "record", at), **doc}
+    doc_id = store.campaign.add_rectification(doc)
+    return {"id": _noted(store, doc_id, doc, "rectify", "record", at), **doc}
 
 
 def activities(store: Store) -> list[ActivityRecord]:
     """Every activity, in order of recording."""
-    return [cast(ActivityRecord, {"id": i, **doc}) for i, doc in store.table(ACTIVITIES).raw_docs()]
+    return store.campaign.activities()
 
 
 def rectifications(store: Store) -> list[RectificationRecord]:
     """Every rectification report, in order of recording."""
-    return [
-        cast(RectificationRecord, {"id": i, **doc})
-        for i, doc in store.table(RECTIFICATIONS).raw_docs()
-    ]
+    return store.campaign.rectifications()
 
 
 def _in(day_text: str | None, start: date, end: date) -> bool:

@@ -20,6 +20,7 @@ from bot.domain.status import period_due, period_key
 from bot.domain.units import Directory
 from bot.plan.model import Task
 from bot.store import Store
+from bot.store.deliveries import LedgerKind, ledger_key
 from bot.store.records import ContactRow, Event, PartStatus, ReminderKind, UnreachableCause
 from bot.text.render import render
 
@@ -39,7 +40,7 @@ def target(arg: str, store: Store, directory: Directory) -> Target:
         return Target(problem="usage")
     raw = arg.lstrip("#＃")
     if raw.isdecimal() and len(raw) <= 18:
-        found = store.task(int(raw)) is not None
+        found = store.plan.task(int(raw)) is not None
         return Target(task_id=int(raw)) if found else Target(problem="unknown_task")
     members = directory.expand(arg)
     if members:
@@ -93,7 +94,9 @@ def chase(
                 role=part.role,
                 kind=kind,
                 due=due,
-                key=f"manual:{part.task.id}:{part.unit}:{stamp or day.isoformat()}",
+                key=ledger_key(
+                    LedgerKind.MANUAL, part.task.id, part.unit, stamp or day.isoformat()
+                ),
                 contacts=reach.get(part.unit, ()),
                 workdays_left=left,
                 workdays_overdue=late,
@@ -116,7 +119,7 @@ def unreachable_contacts(store: Store, units: Iterable[str]) -> dict[str, list[U
     """Units among `units` whose every bound contact is unreachable, with those contacts."""
     wanted = set(units)
     bound: dict[str, list[ContactRow]] = {}
-    for c in store.contacts():
+    for c in store.people.contacts():
         if c["unit"] in wanted:
             bound.setdefault(c["unit"], []).append(c)
     cut_off = {
@@ -127,7 +130,7 @@ def unreachable_contacts(store: Store, units: Iterable[str]) -> dict[str, list[U
     if not cut_off:
         return {}
     last: dict[int, Event] = {}  # each user's latest change of reachability
-    for ev in store.events(kinds=["contact.reachable"]):
+    for ev in store.history.events(kinds=["contact.reachable"]):
         if isinstance(ev.get("user_id"), int):
             last[ev["user_id"]] = ev
     out: dict[str, list[Unreachable]] = {}

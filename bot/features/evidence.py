@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import cast
 
 from bot.features.errors import CodedError
 from bot.store import Store
@@ -25,7 +24,6 @@ from bot.store.journal import fsync_dir
 from bot.store.records import EvidenceRecord, EvidenceRow
 
 MAX_BYTES = 20 * 1024 * 1024  # the Bot API's getFile limit
-TABLE = "evidence"
 DISPLAY_NAME_MAX = 80
 TEMP_PREFIX = ".part-"
 
@@ -273,37 +271,27 @@ def find_duplicate(
     file_unique_id: str | None = None,
 ) -> EvidenceRecord | None:
     """An earlier record of the same file for this task and unit."""
-    for doc_id, doc in store.table(TABLE).raw_docs():
-        if doc["task"] != task_id or doc["unit"] != unit:
-            continue
-        if (sha256 and doc["sha256"] == sha256) or (
-            file_unique_id and doc.get("file_unique_id") == file_unique_id
+    for record in store.evidence.records(task_id, unit):
+        if (sha256 and record["sha256"] == sha256) or (
+            file_unique_id and record.get("file_unique_id") == file_unique_id
         ):
-            return cast(EvidenceRecord, {"id": doc_id, **doc})
+            return record
     return None
 
 
 def records(store: Store) -> list[EvidenceRecord]:
     """Every evidence record, in the order kept."""
-    return [
-        cast(EvidenceRecord, {"id": doc_id, **doc}) for doc_id, doc in store.table(TABLE).raw_docs()
-    ]
+    return store.evidence.records()
 
 
 def list_evidence(store: Store, task_id: int, unit: str | None = None) -> list[EvidenceRecord]:
     """The evidence records of a task (of one unit when given), oldest first."""
-    out = [
-        cast(EvidenceRecord, {"id": doc_id, **doc})
-        for doc_id, doc in store.table(TABLE).raw_docs()
-        if doc["task"] == task_id and (unit is None or doc["unit"] == unit)
-    ]
+    out = store.evidence.records(task_id, unit)
     return sorted(out, key=lambda r: (r["at"], r["id"]))
 
 
 def count_evidence(store: Store, task_id: int, unit: str) -> int:
-    return sum(
-        1 for _, d in store.table(TABLE).raw_docs() if d["task"] == task_id and d["unit"] == unit
-    )
+    return len(store.evidence.records(task_id, unit))
 
 
 def _hash_and_sync(path: Path) -> tuple[str, int, bytes]:
@@ -392,10 +380,10 @@ def keep_file(
         "message": message_id,
         "caption": caption,
     }
-    doc_id = store.insert_once(TABLE, record)
+    doc_id = store.evidence.add(record)
     count = count_evidence(store, task_id, unit)
     # The history names the file itself (name, size, hash, caption), not just that one came.
-    store.update_state(
+    store.parts.update_state(
         task_id,
         unit,
         at=at,

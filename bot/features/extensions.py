@@ -61,15 +61,15 @@ def parse_request(text: str, today: date) -> ExtensionAsk:
 
 def current_due(services: Services, task_id: int, unit: str, today: date) -> date | None:
     """The unit's effective deadline for the task today."""
-    task = services.store.task(task_id)
+    task = services.store.plan.task(task_id)
     if task is None:
         raise ReviewError("unknown_task", task=task_id)
-    return effective_due(task, services.store.state(task_id, unit), today)
+    return effective_due(task, services.store.parts.state(task_id, unit), today)
 
 
 def is_ongoing(services: Services, task_id: int) -> bool:
     """A 持续推进 task has no deadline, so nothing to extend."""
-    task = services.store.task(task_id)
+    task = services.store.plan.task(task_id)
     return task is not None and task.deadline.kind == "ongoing"
 
 
@@ -101,12 +101,12 @@ def request_extension(
         raise ReviewError("ongoing", task=task_id)
     if state["status"] == PartStatus.DONE:
         raise ReviewError("done", task=task_id, unit=unit)
-    if services.store.task_meta(task_id).get("closed"):
+    if services.store.plan.task_meta(task_id).get("closed"):
         raise ReviewError("closed", task=task_id)
     current = validate(services, task_id, unit, due, today)
     if (existing := review.open_request(services.store, "extension", task_id, unit)) is not None:
         raise ReviewError("pending", record=existing)
-    services.store.record(
+    services.store.history.record(
         "extension.request",
         at=services.clock.now(),
         actor=review.actor_id(actor),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from bot.domain.units import Directory
 
 KPI_FILE = DATA / "kpis.yaml"
-TABLE = "metrics"
 COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
     ">": operator.gt,
@@ -174,14 +173,16 @@ def record_metric(
         "unit": unit,
         "task": kpi.task,
     }
-    doc_id = store.insert_once(TABLE, doc)
-    store.record("metric", at=at, actor=actor, task=kpi.task, unit=unit, key=kpi.key, value=value)
+    doc_id = store.metrics.add(doc)
+    store.history.record(
+        "metric", at=at, actor=actor, task=kpi.task, unit=unit, key=kpi.key, value=value
+    )
     return {"id": doc_id, **doc}
 
 
 def metric_owners(store: Store, units: Directory, kpi: Kpi) -> list[str]:
     """The lead units of the KPI's task (group names expanded): they report its values."""
-    task = store.task(kpi.task)
+    task = store.plan.task(kpi.task)
     if task is None:
         return []
     return [u.name for name in task.leads for u in units.expand(name)]
@@ -199,7 +200,7 @@ def reporting_unit(
 
 def metric_records(store: Store) -> list[MetricRecord]:
     """Every recorded value, oldest first."""
-    return [cast(MetricRecord, {"id": i, **doc}) for i, doc in store.table(TABLE).raw_docs()]
+    return store.metrics.records()
 
 
 def latest_values(records: Iterable[MetricRow]) -> dict[str, float]:

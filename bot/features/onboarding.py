@@ -43,11 +43,11 @@ def redeem(services: Services, user_id: int, name: str, code: str, username: str
         return render(
             "redeem.html.j2", result="unknown", unit=None, full_name=None, coord=_coord(services)
         )
-    unit, result = services.store.redeem_invite(
+    unit, result = services.store.people.redeem_invite(
         code, user_id, name=name, at=services.clock.now(), username=username
     )
     found = services.units.get(unit) if unit else None
-    bound = services.store.contact(user_id, unit) if unit else None
+    bound = services.store.people.contact(user_id, unit) if unit else None
     return render(
         "redeem.html.j2",
         result=result,
@@ -112,7 +112,7 @@ def make_invite(
         return render(
             "invite.html.j2", result="unknown", name=name, suggestion=directory.suggest(name)
         )
-    code = services.store.create_invite(
+    code = services.store.people.create_invite(
         unit.name, at=services.clock.now(), actor=actor.user_id, role=role
     )
     link = f"https://t.me/{bot_username}?start={code}"
@@ -123,7 +123,7 @@ def make_invite(
         role=role,
         link=link,
         days=INVITE_DAYS,
-        bound=_by_role(services.store.contacts(unit.name)),
+        bound=_by_role(services.store.people.contacts(unit.name)),
     )
 
 
@@ -145,7 +145,7 @@ class BoundContact:
 def units_overview(services: Services) -> tuple[str, list[BoundContact]]:
     """Units with their bound contacts by role (for the 解绑/更换 buttons) and the units nobody
     speaks for (a unit with only a 分管领导 gets no daily reminders: it is listed there too)."""
-    contacts = services.store.contacts()
+    contacts = services.store.people.contacts()
     office = services.units.coordinator.name
     bound: list[BoundContact] = []
     rows, missing = [], []
@@ -186,7 +186,7 @@ class Unbinding:
 def ask_unbind(services: Services, user_id: int, unit_name: str) -> str | None:
     """The confirmation question for removing a binding, naming the person; None when the
     person is no longer bound to the unit."""
-    contact = services.store.contact(user_id, unit_name)
+    contact = services.store.people.contact(user_id, unit_name)
     if contact is None:
         return None
     return render(
@@ -203,10 +203,10 @@ def unbind(services: Services, actor: Actor, user_id: int, unit_name: str) -> Un
     stays with the unit), and what to tell the person removed."""
     unit = services.units.get(unit_name)
     name = unit.name if unit else unit_name
-    contact = services.store.contact(user_id, name)
+    contact = services.store.people.contact(user_id, name)
     role = contact_role(contact) if contact else LIAISON
     person = contact["name"] if contact else str(user_id)
-    done = services.store.unbind_contact(
+    done = services.store.people.unbind_contact(
         user_id, name, at=services.clock.now(), actor=actor.user_id
     )
     text = render("unbind.html.j2", step="done", done=done, name=person, unit=name, role=role)
@@ -220,7 +220,7 @@ def contact_named(services: Services, who: str, unit_name: str) -> int | None:
     """`/units unbind WHO UNIT`: the user id WHO names among the unit's contacts (a user id,
     or a name bound to the unit once); None when it names nobody there."""
     unit = services.units.get(unit_name)
-    people = services.store.contacts(unit.name if unit else unit_name)
+    people = services.store.people.contacts(unit.name if unit else unit_name)
     if who.lstrip("-").isdecimal():
         return int(who) if any(c["user_id"] == int(who) for c in people) else None
     named = [c["user_id"] for c in people if c["name"] == who]

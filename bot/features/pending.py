@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, TypedDict
 
 from bot.store import Store
+from bot.store.deliveries import LedgerKind, ledger_key
 from bot.store.records import FileRef
 
 Slot = Literal["dialogue", "file", "text", "kept"]
@@ -79,7 +80,7 @@ FIELDS = tuple(Wait.__annotations__)
 def _key(slot: str, user_id: int) -> str:
     if slot not in SLOTS:
         raise ValueError(f"unknown slot {slot!r}")
-    return f"await:{slot}:{user_id}"
+    return ledger_key(LedgerKind.AWAIT, slot, user_id)
 
 
 def expect(
@@ -109,11 +110,11 @@ def expect(
         "draft": draft.copy() if draft else {},
         "until": (now + WAIT).isoformat(timespec="seconds"),
     }
-    store.ledger_put(_key(slot, user_id), **wait)
+    store.deliveries.ledger_put(_key(slot, user_id), **wait)
 
 
 def _stored(store: Store, user_id: int, slot: Slot) -> Wait | None:
-    entry = store.ledger_get(_key(slot, user_id))
+    entry = store.deliveries.ledger_get(_key(slot, user_id))
     if not entry or not entry.get("action"):
         return None
     wait = {k: entry.get(k) for k in FIELDS}
@@ -144,7 +145,7 @@ def clear(store: Store, user_id: int, *slots: Slot) -> bool:
     for slot in slots or SLOTS:
         if _stored(store, user_id, slot) is not None:
             found = True
-            store.ledger_put(_key(slot, user_id), **dict.fromkeys(FIELDS))
+            store.deliveries.ledger_put(_key(slot, user_id), **dict.fromkeys(FIELDS))
     return found
 
 
@@ -153,7 +154,7 @@ def finish(
 ) -> None:
     """Nothing is awaited in `slot` any more, but for WAIT it remembers the task it was about
     (`recent`): a message right after that names no task is offered that one."""
-    store.ledger_put(
+    store.deliveries.ledger_put(
         _key(slot, user_id),
         **{
             **dict.fromkeys(FIELDS),
@@ -166,7 +167,7 @@ def finish(
 
 def recent(store: Store, user_id: int, slot: Slot, now: datetime) -> tuple[int, str | None] | None:
     """The task (and unit) of what just finished in `slot` (`finish`), within WAIT; else None."""
-    entry = store.ledger_get(_key(slot, user_id))
+    entry = store.deliveries.ledger_get(_key(slot, user_id))
     if not entry or entry.get("action") or entry.get("task") is None or not entry.get("until"):
         return None
     if datetime.fromisoformat(str(entry["until"])) <= now:
@@ -177,7 +178,7 @@ def recent(store: Store, user_id: int, slot: Slot, now: datetime) -> tuple[int, 
 def lapsed_kept(store: Store, now: datetime) -> list[tuple[int, Wait]]:
     """Kept inputs whose wait lapsed, with their people (to be told, then cleared)."""
     out = []
-    for entry in store.ledger(_key("kept", 0)[: -len("0")]):
+    for entry in store.deliveries.entries(LedgerKind.AWAIT, "kept"):
         if entry.get("action") and datetime.fromisoformat(str(entry.get("until"))) <= now:
             user_id = int(entry["key"].rsplit(":", 1)[1])
             wait = _stored(store, user_id, "kept")

@@ -19,6 +19,7 @@ from bot.plan.digest import PlanDigest, digest_plan
 from bot.plan.template import TemplateSpec
 from bot.services import PlanError, Services
 from bot.store import ImportResult
+from bot.store.deliveries import LedgerKind
 from bot.store.records import LedgerEntry
 
 # What a plan arrives as; anything else a coordinator sends stays evidence (or is refused).
@@ -28,7 +29,6 @@ PLAN_EXTENSIONS = frozenset(
 )
 MAX_BYTES = 20 * 1024 * 1024  # what a bot may download through the Bot API
 EXPIRES = timedelta(days=1)
-LEDGER = "import:"
 TEMPLATE_FILE = "督办导入模板.xlsx"  # the name the template is sent under in chat
 
 
@@ -67,8 +67,9 @@ def stage(services: Services, user_id: int, file_name: str | None, data: bytes) 
     os.replace(tmp, path)
     plan = load_plan(path)
     digest = digest_plan(plan, services.units.check_name)
-    services.store.ledger_put(
-        LEDGER + token,
+    services.store.deliveries.put(
+        LedgerKind.IMPORT,
+        token,
         status="staged",
         user=user_id,
         path=path.name,
@@ -80,7 +81,7 @@ def stage(services: Services, user_id: int, file_name: str | None, data: bytes) 
 
 
 def _claim(services: Services, token: str, user_id: int) -> tuple[LedgerEntry, Path]:
-    entry = services.store.ledger_get(LEDGER + token)
+    entry = services.store.deliveries.get(LedgerKind.IMPORT, token)
     if entry is None:
         raise PlanImportError("missing")
     if entry.get("status") != "staged":
@@ -101,8 +102,8 @@ def carry_out(services: Services, token: str, user_id: int) -> tuple[Plan, Impor
         plan, result = services.import_plan(path, actor=user_id)
     except PlanError:
         raise PlanImportError("not_importable") from None
-    services.store.ledger_put(
-        LEDGER + token, status="imported", done_at=services.clock.now().isoformat()
+    services.store.deliveries.put(
+        LedgerKind.IMPORT, token, status="imported", done_at=services.clock.now().isoformat()
     )
     return plan, result
 
@@ -110,7 +111,7 @@ def carry_out(services: Services, token: str, user_id: int) -> tuple[Plan, Impor
 def cancel(services: Services, token: str, user_id: int) -> None:
     """取消: forget the staged file."""
     _, path = _claim(services, token, user_id)
-    services.store.ledger_put(LEDGER + token, status="cancelled")
+    services.store.deliveries.put(LedgerKind.IMPORT, token, status="cancelled")
     path.unlink(missing_ok=True)
 
 
@@ -119,5 +120,5 @@ def template_spec(services: Services) -> TemplateSpec:
     follows, this year on the bot's clock (`duban template` and the chat's 模板 button)."""
     directory = services.units
     names = (*(unit.name for unit in directory.units), *directory.groups)
-    groups = dict.fromkeys(t.category for t in services.store.tasks() if t.category)
+    groups = dict.fromkeys(t.category for t in services.store.plan.tasks() if t.category)
     return TemplateSpec(units=names, groups=tuple(groups), year=services.clock.now().year)

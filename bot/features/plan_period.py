@@ -11,7 +11,7 @@ MIN_SNOOZE_SPAN = timedelta(days=366)  # once the plan year is over: at most a y
 
 def plan_year(store: Store, today: date) -> int:
     """The latest year a task of the plan is due in (today's year for a plan without dates)."""
-    years = [t.deadline.due.year for t in store.tasks() if t.deadline.due is not None]
+    years = [t.deadline.due.year for t in store.plan.tasks() if t.deadline.due is not None]
     return max(years) if years else today.year
 
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 def receipts(services: Services, unit: str) -> dict[int, Event]:
     """The unit's first 签收 of each task (slip receipts, which name a number, aside)."""
     found: dict[int, Event] = {}
-    for ev in services.store.events(unit=unit, kinds=["receipt"]):
+    for ev in services.store.history.events(unit=unit, kinds=["receipt"]):
         task = ev.get("task")
         if task is not None and not ev.get("number"):
             found.setdefault(task, ev)
@@ -33,7 +33,7 @@ def receipts(services: Services, unit: str) -> dict[int, Event]:
 
 def receipt_of(services: Services, task_id: int, unit: str) -> Event | None:
     """The unit's 签收 of one task, if any."""
-    found = services.store.events(
+    found = services.store.history.events(
         task=task_id,
         kinds=["receipt"],
         where=lambda ev: ev.get("unit") == unit and not ev.get("number"),
@@ -55,7 +55,7 @@ def is_daily_notice(ev: Event) -> bool:
 def notified(services: Services, unit: str) -> dict[int, str]:
     """Task → when the unit was first told of it by a reminder (its ISO time)."""
     first: dict[int, str] = {}
-    for ev in services.store.events(unit=unit, kinds=["reminder"]):
+    for ev in services.store.history.events(unit=unit, kinds=["reminder"]):
         task = ev.get("task")
         if task is not None and is_daily_notice(ev):
             first.setdefault(task, ev["at"])
@@ -83,7 +83,7 @@ def sign_for(
 ) -> Signing:
     """Record that `actor` signed for the unit's task, or why not (nothing changes then)."""
     store = services.store
-    if unit is None or store.task(task_id) is None:
+    if unit is None or store.plan.task(task_id) is None:
         return Signing(render("receipt.html.j2", step="gone"), False)
     if not own_message or unit not in actor.units:
         return Signing(render("receipt.html.j2", step="not_yours", unit=unit), False)
@@ -92,7 +92,7 @@ def sign_for(
         return Signing(
             render("receipt.html.j2", step="already", task=task_id, at=earlier["at"]), False
         )
-    store.record(
+    store.history.record(
         "receipt",
         at=services.clock.now(),
         actor=actor.user_id,
@@ -113,12 +113,12 @@ def unsigned_to_chase(services: Services, unit: str, today: date) -> list[int]:
     signed for yet (the caller's ledger keeps each to one chase)."""
     store, calendar = services.store, services.calendar
     signed = receipts(services, unit)
-    closed = store.closed_tasks()
+    closed = store.plan.closed_tasks()
     out = []
     for task, at in notified(services, unit).items():
         if task in signed or task in closed:
             continue
-        state = store.state(task, unit)
+        state = store.parts.state(task, unit)
         if state is None or state.get("status") == PartStatus.DONE:
             continue
         first = date.fromisoformat(at[:10])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypedDict, Unpack, cast
+from typing import Protocol, TypedDict, Unpack
 
 from bot.features import evidence
 from bot.features.errors import CodedError
@@ -25,7 +25,6 @@ from bot.store.records import (
     StateRow,
 )
 
-TABLE = "reviews"
 KINDS = ("claim", "extension")
 MAX_REASON = 2000
 
@@ -85,7 +84,7 @@ def claim_facts(store: Store, record: ReviewRecord) -> ClaimFacts:
         open_supporters=tuple(p["unit"] for p in open_supporter_parts(store, task_id)),
         other_leads=tuple(
             s["unit"]
-            for s in store.states(task=task_id)
+            for s in store.parts.states(task=task_id)
             if s["role"] == "lead"
             and s["unit"] != record["unit"]
             and s["status"] != PartStatus.DONE
@@ -102,7 +101,7 @@ def open_supporter_parts(store: Store, task_id: int) -> list[StateRow]:
     """The supporters' parts of a task not done yet (what a 通过 must decide about)."""
     return [
         s
-        for s in store.states(task=task_id)
+        for s in store.parts.states(task=task_id)
         if s["role"] != "lead" and s["status"] != PartStatus.DONE and not s.get("removed")
     ]
 
@@ -110,12 +109,12 @@ def open_supporter_parts(store: Store, task_id: int) -> list[StateRow]:
 def close_if_complete(services: Services, task_id: int, actor: int | str | None) -> bool:
     """Close the task when every part is done (the lead's claim approved before); True if closed."""
     store = services.store
-    if store.task_meta(task_id).get("closed") or not _leads_done(store, task_id):
+    if store.plan.task_meta(task_id).get("closed") or not _leads_done(store, task_id):
         return False
     if open_supporter_parts(store, task_id):
         return False
-    store.set_task_closed(task_id, True)
-    store.record("task.closed", at=services.clock.now(), actor=actor, task=task_id)
+    store.plan.set_task_closed(task_id, True)
+    store.history.record("task.closed", at=services.clock.now(), actor=actor, task=task_id)
     return True
 
 
@@ -128,8 +127,7 @@ def actor_name(actor: ActorLike | int) -> str:
 
 
 def get(store: Store, record_id: int) -> ReviewRecord | None:
-    doc = store.table(TABLE).get(doc_id=record_id)
-    return cast(ReviewRecord, {"id": record_id, **doc}) if doc is not None else None
+    return store.reviews.get(record_id)
 
 
 def records(
@@ -142,12 +140,12 @@ def records(
 ) -> list[ReviewRecord]:
     """Review records, oldest first, filtered."""
     return [
-        cast(ReviewRecord, {"id": doc_id, **doc})
-        for doc_id, doc in sorted(store.table(TABLE).raw_docs())
-        if (status is None or doc["status"] == status)
-        and (kind is None or doc["kind"] == kind)
-        and (task is None or doc["task"] == task)
-        and (unit is None or doc["unit"] == unit)
+        record
+        for record in store.reviews.records()
+        if (status is None or record["status"] == status)
+        and (kind is None or record["kind"] == kind)
+        and (task is None or record["task"] == task)
+        and (unit is None or record["unit"] == unit)
     ]
 
 
@@ -182,9 +180,9 @@ def check_reason(reason: str | None) -> str:
 def responsible_state(services: Services, task_id: int, unit: str) -> StateRow:
     """The unit's state row of an open task; raises ReviewError when there is none."""
     store = services.store
-    if store.task(task_id) is None:
+    if store.plan.task(task_id) is None:
         raise ReviewError("unknown_task", task=task_id)
-    state = store.state(task_id, unit)
+    state = store.parts.state(task_id, unit)
     if state is None:
         raise ReviewError("not_responsible", task=task_id, unit=unit)
     return state
@@ -215,7 +213,7 @@ def insert(
         # the type of `fields`; ReviewExtras is only the kind-specific fields, so not there.
         **fields,  # type: ignore[typeddict-item]
     }
-    doc_id = services.store.insert_once(TABLE, doc)
+    doc_id = services.store.reviews.add(doc)
     return {"id": doc_id, **doc}
 
 
@@ -231,13 +229,13 @@ def create_claim(
         raise ReviewError("supporter", task=task_id, unit=unit)
     if state["status"] == PartStatus.DONE:
         raise ReviewError("done", task=task_id, unit=unit)
-    if services.store.task_meta(task_id).get("closed"):
+    if services.store.plan.task_meta(task_id).get("closed"):
         raise ReviewError("closed", task=task_id)
     existing = open_request(services.store, "claim", task_id, unit)
     if existing is not None:
         return existing
     now = services.clock.now()
-    services.store.update_state(
+    services.store.parts.update_state(
         task_id, unit, at=now, actor=actor_id(actor), event="claim", claim="pending"
     )
     return insert(services, "claim", task_id, unit, actor, note=note)
@@ -267,7 +265,7 @@ def _decide(
         "decided_at": services.clock.now().isoformat(timespec="seconds"),
         "decision_reason": reason,
     }
-    services.store.table(TABLE).update(fields, doc_ids=[record["id"]])
+    services.store.reviews.update(record["id"], fields)
     return {**record, **fields}
 
 
@@ -287,13 +285,13 @@ def _mark(
     **changes: Unpack[StateChanges],
 ) -> None:
     """Change the state of the part a review record is about, as `actor`'s `event`."""
-    store.update_state(
+    store.parts.update_state(
         record["task"], record["unit"], at=at, actor=actor_id(actor), event=event, **changes
     )
 
 
 def _leads_done(store: Store, task_id: int) -> bool:
-    leads = [s for s in store.states(task=task_id) if s["role"] == "lead"]
+    leads = [s for s in store.parts.states(task=task_id) if s["role"] == "lead"]
     return bool(leads) and all(s["status"] == PartStatus.DONE for s in leads)
 
 
@@ -336,7 +334,7 @@ def approve(
         others = open_supporter_parts(store, task_id)
         if supporters == "close" and _leads_done(store, task_id):
             for part in others:
-                store.update_state(
+                store.parts.update_state(
                     task_id,
                     part["unit"],
                     at=now,
@@ -395,7 +393,7 @@ def reject(services: Services, record_id: int, actor: ActorLike | int, reason: s
             claim_reason=text,
         )
     else:
-        store.record(
+        store.history.record(
             "extension.reject",
             at=now,
             actor=actor_id(actor),

@@ -88,10 +88,10 @@ def number_of(year: int, serial: int) -> str:
 def open_lines(services: Services, unit: str, today: date) -> list[SlipLine]:
     """The unit's open parts of open tasks: overdue first (longest first), then by due date."""
     store, calendar = services.store, services.calendar
-    closed = store.closed_tasks()
+    closed = store.plan.closed_tasks()
     lines = []
-    for state in store.states(unit=unit):
-        task = store.task(state["task"])
+    for state in store.parts.states(unit=unit):
+        task = store.plan.task(state["task"])
         if task is None or task.id in closed or state.get("status") == PartStatus.DONE:
             continue
         due = part_due(task, state, today)
@@ -144,7 +144,7 @@ def issue_slip(
     store = services.store
     reply_by = services.calendar.add_workdays(today, services.policy.slip.reply_workdays)
     with store.batch():
-        serial = store.take_serial(SERIES, today.year)
+        serial = store.office.take_serial(SERIES, today.year)
         slip = Slip(
             number=number_of(today.year, serial),
             year=today.year,
@@ -156,7 +156,7 @@ def issue_slip(
             lines=tuple(lines),
             reply_by=reply_by,
         )
-        store.record(
+        store.history.record(
             "slip.issue",
             at=now,
             actor=actor.user_id if isinstance(actor, Actor) else actor,
@@ -192,13 +192,15 @@ def find_slip(services: Services, number: str) -> Event | None:
     if not digits or len(digits) > 6:
         return None
     target = number_of(year, int(digits))
-    found = services.store.events(kinds=["slip.issue"], where=lambda e: e.get("number") == target)
+    found = services.store.history.events(
+        kinds=["slip.issue"], where=lambda e: e.get("number") == target
+    )
     return found[-1] if found else None
 
 
 def slip_receivers(services: Services, slip: Slip) -> tuple[int, ...]:
     """The unit's reachable 联络员: they get the slip in chat too, with a 签收 button."""
-    return reachable_contacts(services.store.contacts()).get(slip.unit, ())
+    return reachable_contacts(services.store.people.contacts()).get(slip.unit, ())
 
 
 def slip_for_unit_text(slip: Slip) -> str:
@@ -228,7 +230,7 @@ def _record_receipt(
 ) -> Event | str:
     """Record a slip's 签收 once: the receipt, or the answer that it was signed for already."""
     unit, number = issued["unit"], issued.get("number")
-    earlier = services.store.events(
+    earlier = services.store.history.events(
         unit=unit, kinds=["receipt"], where=lambda e: e.get("number") == number
     )
     if earlier:
@@ -241,7 +243,7 @@ def _record_receipt(
             name=earlier[0].get("name"),
         )
     details: EventDetails = {"on_behalf": True} if on_behalf else {}
-    return services.store.record(
+    return services.store.history.record(
         "receipt",
         at=services.clock.now(),
         actor=actor,

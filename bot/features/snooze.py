@@ -24,7 +24,7 @@ def snooze(store: Store, task_id: int, unit: str, words: str, *, at: datetime, a
         return render("snooze.html.j2", outcome="bad_date", text=words)
     if until is not None and until > (limit := snooze_limit(store, at.date())):
         return render("snooze.html.j2", outcome="too_long", text=words, limit=limit)
-    store.update_state(
+    store.parts.update_state(
         task_id,
         unit,
         at=at,

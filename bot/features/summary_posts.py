@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
 from bot.services import Services
+from bot.store.deliveries import LedgerKind, ledger_key
 from bot.store.records import LedgerFields
 
 log = logging.getLogger(__name__)
@@ -22,18 +23,14 @@ RETRY_AFTER = timedelta(minutes=15)  # after a failed post, wait this long (cloc
 Publish = Callable[[int, date], Awaitable[bool]]  # (chat, day) -> whether the headline went out
 
 
-def ledger_key(week: str) -> str:
-    return f"summary:{week}"
-
-
 async def post_weekly(
     services: Services, publish: Publish, *, chat: int, week: str, now: datetime, late: bool
 ) -> bool:
     """Post `week`'s summary at `now` unless it went out already (or failed a moment ago);
     True if posted. `late`: the post comes after its slot (the bot was down at the time)."""
-    key = ledger_key(week)
+    key = ledger_key(LedgerKind.SUMMARY, week)
     store = services.store
-    found = store.ledger_get(key)
+    found = store.deliveries.ledger_get(key)
     entry: LedgerFields = found if found is not None else {}
     if entry.get("status") == "sent":
         return False
@@ -41,7 +38,9 @@ async def post_weekly(
         if now < datetime.fromisoformat(entry["failed_at"]) + RETRY_AFTER:
             return False
     # "sending" left by a process that died mid-send is retried: a duplicate beats a lost week.
-    store.ledger_put(key, status="sending", chat=chat, claimed_at=now.isoformat(timespec="seconds"))
+    store.deliveries.ledger_put(
+        key, status="sending", chat=chat, claimed_at=now.isoformat(timespec="seconds")
+    )
     day = now.astimezone(services.settings.timezone).date()
     try:
         ok = await publish(chat, day)
@@ -50,10 +49,12 @@ async def post_weekly(
         ok = False
     done_at = services.clock.now().isoformat(timespec="seconds")
     if ok:
-        store.ledger_put(key, status="sent", sent_at=done_at, day=day.isoformat(), late=late)
+        store.deliveries.ledger_put(
+            key, status="sent", sent_at=done_at, day=day.isoformat(), late=late
+        )
         record_posted(services, chat, week=week)
     else:
-        store.ledger_put(
+        store.deliveries.ledger_put(
             key, status="failed", failed_at=done_at, attempts=int(entry.get("attempts") or 0) + 1
         )
     return ok
@@ -75,6 +76,6 @@ def record_posted(
     """The history's `summary.posted`: the week's post (`week`), or one by hand (no week)."""
     at = services.clock.now()
     if week is not None:
-        services.store.record("summary.posted", at=at, actor=actor, week=week, chat=chat)
+        services.store.history.record("summary.posted", at=at, actor=actor, week=week, chat=chat)
     else:
-        services.store.record("summary.posted", at=at, actor=actor, chat=chat, manual=True)
+        services.store.history.record("summary.posted", at=at, actor=actor, chat=chat, manual=True)

@@ -36,6 +36,7 @@ from bot.features.receipts import needs_receipt, unsigned_to_chase
 from bot.features.slips import open_lines
 from bot.services import Services
 from bot.store import Store
+from bot.store.deliveries import LedgerKind, ledger_key
 from bot.store.records import PartStatus, StateView
 from bot.text.render import render
 
@@ -129,16 +130,16 @@ def planned(
     store, settings = services.store, services.settings
     planner = plan_all if include_unreachable else plan_reminders
     return planner(
-        store.tasks(),
-        store.states(),
-        store.contacts(),
+        store.plan.tasks(),
+        store.parts.states(),
+        store.people.contacts(),
         services.calendar,
         policy or services.policy,
         day,
         units=services.units,
         coordinators=settings.coordinators,
         summary_chat=settings.summary_chat_id,
-        closed=services.store.closed_tasks(),
+        closed=services.store.plan.closed_tasks(),
         inspection_chat=getattr(settings, "inspection_chat_id", None),
         # Catch-up is what *today's* sweep adds for days the bot was down; the preview of a
         # later day assumes the sweeps in between ran (they catch up first).
@@ -149,18 +150,20 @@ def planned(
 
 def escalated_keys(store: Store) -> set[str]:
     """The escalations already made (ledger keys `esc…:<task>:<unit>:<occurrence>>chat`)."""
-    return {entry["key"].split(">", 1)[0] for entry in store.ledger("esc")}
+    return {
+        entry["key"].split(">", 1)[0] for entry in store.deliveries.ledger(LedgerKind.ESCALATION)
+    }
 
 
-def ledger_key(reminder: Reminder, chat_id: int) -> str:
+def reminder_key(reminder: Reminder, chat_id: int) -> str:
     """Ledger entries are per recipient: one contact's failure never repeats another's."""
     return f"{reminder.key}>{chat_id}"
 
 
 # -- what one chat's morning message says -------------------------------------------------------
 def _item(services: Services, r: Reminder, policy: Policy, day: date | None) -> dict[str, Any]:
-    task = services.store.task(r.task)
-    state: StateView = services.store.state(r.task, r.unit) or {}
+    task = services.store.plan.task(r.task)
+    state: StateView = services.store.parts.state(r.task, r.unit) or {}
     return {
         "task": r.task,
         "title": task.title if task else "",
@@ -185,9 +188,9 @@ def _item(services: Services, r: Reminder, policy: Policy, day: date | None) -> 
 def _inspection(services: Services, r: Reminder) -> dict[str, Any]:
     """One 督办通报 entry: unit, task, due date, days overdue, reminders sent, last update."""
     store = services.store
-    task = store.task(r.task)
-    state: StateView = store.state(r.task, r.unit) or {}
-    sent = store.events(
+    task = store.plan.task(r.task)
+    state: StateView = store.parts.state(r.task, r.unit) or {}
+    sent = store.history.events(
         task=r.task,
         where=lambda ev: (
             ev["kind"] == "reminder"
@@ -295,13 +298,13 @@ def _record(
     # sweep's time, and the records of one message stand or fall together anyway.
     with store.batch():
         for r in items:
-            key = ledger_key(r, chat_id)
-            found = store.ledger_get(key)
+            key = reminder_key(r, chat_id)
+            found = store.deliveries.ledger_get(key)
             attempts = (int(found.get("attempts") or 0) if found is not None else 0) + 1
             status = "sent" if outcome.ok else outcome.status
             if status == "uncertain" and attempts > services.policy.delivery.resend_after_timeout:
                 status = "unconfirmed"  # the one resend timed out too: told in the morning
-            store.ledger_put(
+            store.deliveries.ledger_put(
                 key,
                 status=status,
                 sent_at=now.isoformat(timespec="seconds"),
@@ -313,7 +316,7 @@ def _record(
                 attempts=attempts,
                 resent_after_timeout=attempts > 1 or outcome.resent_after_timeout,
             )
-            store.record(
+            store.history.record(
                 "reminder",
                 at=now,
                 actor=actor,
@@ -328,7 +331,9 @@ def _record(
             )
         for message_id in ids:
             for task, unit in refs:
-                store.remember_message(chat_id, message_id, task=task, unit=unit, kind=kind)
+                store.deliveries.remember_message(
+                    chat_id, message_id, task=task, unit=unit, kind=kind
+                )
 
 
 async def send_grouped(
@@ -385,12 +390,12 @@ async def sweep(
 
         # The planner lists reachable contacts only: one refused earlier today (403) who is
         # back in touch gets this morning's reminders after all. Other chats refused stay so.
-        back = {c["user_id"] for c in store.contacts() if c.get("reachable", True)}
+        back = {c["user_id"] for c in store.people.contacts() if c.get("reachable", True)}
 
         retry_before = now - timedelta(minutes=policy.delivery.retry_uncertain_after_minutes)
 
         def in_ledger(r: Reminder, chat: int) -> bool:
-            entry = store.ledger_get(ledger_key(r, chat))
+            entry = store.deliveries.ledger_get(reminder_key(r, chat))
             if entry is None:
                 return False
             if entry.get("status") == "uncertain":
@@ -417,7 +422,7 @@ async def _unconfirmed_notice(courier: Courier, services: Services, now: datetim
     today = now.date().isoformat()
     doubtful = [
         e
-        for e in store.ledger()
+        for e in store.deliveries.ledger()
         if e.get("status") in ("uncertain", "unconfirmed")
         and e.get("task") is not None
         and not e.get("reported")
@@ -426,7 +431,7 @@ async def _unconfirmed_notice(courier: Courier, services: Services, now: datetim
     if not doubtful:
         return
     settings = services.settings
-    names: dict[int, str] = {c["user_id"]: c["name"] for c in store.contacts()}
+    names: dict[int, str] = {c["user_id"]: c["name"] for c in store.people.contacts()}
     names.update({uid: "督办人员" for uid in settings.coordinators})
     for chat, label in (
         (settings.summary_chat_id, "协调群"),
@@ -458,37 +463,37 @@ async def _unconfirmed_notice(courier: Courier, services: Services, now: datetim
         return  # told nobody: try again on the next tick
     with store.batch():
         for e in doubtful:
-            store.ledger_put(e["key"], reported=now.isoformat(timespec="seconds"))
+            store.deliveries.ledger_put(e["key"], reported=now.isoformat(timespec="seconds"))
 
 
 async def _weekly_no_contacts(courier: Courier, services: Services, now: datetime) -> None:
     """Once a week, the coordinators learn which units with open work nobody can be told."""
     store = services.store
     missing = units_without_contacts(
-        store.tasks(),
-        store.states(),
-        store.contacts(),
+        store.plan.tasks(),
+        store.parts.states(),
+        store.people.contacts(),
         units=services.units,
-        closed=services.store.closed_tasks(),
+        closed=services.store.plan.closed_tasks(),
         coordinators=services.settings.coordinators,
     )
     if not missing:
         return
     leaders: dict[str, list[str]] = {}
-    for c in store.contacts():
+    for c in store.people.contacts():
         if contact_role(c) == LEADER and c["unit"] in missing:
             leaders.setdefault(c["unit"], []).append(c["name"])
     text = render("no_contacts.html.j2", units=sorted(missing.items()), leaders=leaders)
     order = {u.name: i for i, u in enumerate(services.units.units)}
     # 生成督办单 per unit: the office's fallback for a unit the bot cannot reach is paper.
     buttons = Buttons(slips=tuple((u, order[u]) for u in sorted(missing) if u in order))
-    key = f"nocontact:{week_key(now.date())}"
+    key = ledger_key(LedgerKind.NO_CONTACT, week_key(now.date()))
     for chat in sorted(services.settings.coordinators):
-        if store.ledger_get(f"{key}>{chat}") is not None:
+        if store.deliveries.ledger_get(f"{key}>{chat}") is not None:
             continue
         outcome = await courier.deliver(Outgoing(chat, text, buttons, notify=False))
         if outcome.status in ("sent", "uncertain", "forbidden"):
-            store.ledger_put(
+            store.deliveries.ledger_put(
                 f"{key}>{chat}",
                 status=outcome.status,
                 sent_at=now.isoformat(timespec="seconds"),
@@ -500,16 +505,16 @@ async def _weekly_leader_notes(courier: Courier, services: Services, now: dateti
     """Once a week (first sweep of the week), each 分管领导 gets a short note on the standing
     of their unit: its open tasks, the overdue ones, what falls due within a working week."""
     store, today = services.store, now.date()
-    week = week_key(today)
+    note = ledger_key(LedgerKind.LEADER_NOTE, week_key(today))
     soon = services.calendar.add_workdays(today, 5)
-    for unit, chats in sorted(reachable_leaders(store.contacts()).items()):
-        waiting = [c for c in chats if store.ledger_get(f"leadernote:{week}>{c}") is None]
+    for unit, chats in sorted(reachable_leaders(store.people.contacts()).items()):
+        waiting = [c for c in chats if store.deliveries.ledger_get(f"{note}>{c}") is None]
         if not waiting:
             continue
         lines = open_lines(services, unit, today)
         if not lines:
             continue
-        done = sum(1 for s in store.states(unit=unit) if s.get("status") == PartStatus.DONE)
+        done = sum(1 for s in store.parts.states(unit=unit) if s.get("status") == PartStatus.DONE)
         text = render(
             "leader_weekly.html.j2",
             unit=unit,
@@ -521,8 +526,8 @@ async def _weekly_leader_notes(courier: Courier, services: Services, now: dateti
         for chat in waiting:
             outcome = await courier.deliver(Outgoing(chat, text, notify=False))
             if outcome.status in ("sent", "uncertain", "forbidden"):
-                store.ledger_put(
-                    f"leadernote:{week}>{chat}",
+                store.deliveries.ledger_put(
+                    f"{note}>{chat}",
                     status=outcome.status,
                     sent_at=now.isoformat(timespec="seconds"),
                     unit=unit,
@@ -533,17 +538,17 @@ async def _receipt_chase(courier: Courier, services: Services, now: datetime) ->
     """Once a day, work not signed for one workday after its first notice is chased once
     more (a 签收 button per task); after that the coordinators see it as 未签收."""
     store, today = services.store, now.date()
-    if store.ledger_get(f"signchase:{today.isoformat()}") is not None:
+    if store.deliveries.get(LedgerKind.SIGN_CHASE, today.isoformat()) is not None:
         return
     order = {u.name: i for i, u in enumerate(services.units.units)}
-    reach = reachable_contacts(store.contacts())
+    reach = reachable_contacts(store.people.contacts())
     for unit, chats in sorted(reach.items()):
         due = [
             t
             for t in unsigned_to_chase(services, unit, today)
-            if store.ledger_get(f"sign:{t}:{unit}") is None
+            if store.deliveries.get(LedgerKind.SIGN, t, unit) is None
         ]
-        tasks = [t for t in (store.task(i) for i in due) if t is not None]
+        tasks = [t for t in (store.plan.task(i) for i in due) if t is not None]
         if not tasks or unit not in order:
             continue
         text = render("receipt.html.j2", step="chase", unit=unit, tasks=tasks)
@@ -556,8 +561,10 @@ async def _receipt_chase(courier: Courier, services: Services, now: datetime) ->
         if told:
             with store.batch():
                 for t in tasks:
-                    store.ledger_put(
-                        f"sign:{t.id}:{unit}",
+                    store.deliveries.put(
+                        LedgerKind.SIGN,
+                        t.id,
+                        unit,
                         status="sent",
                         sent_at=now.isoformat(timespec="seconds"),
                         task=t.id,
@@ -565,8 +572,9 @@ async def _receipt_chase(courier: Courier, services: Services, now: datetime) ->
                     )
     # Bookkeeping (no fsync of its own): lost in a crash, the day's scan is only made again.
     with store.deferred():
-        store.ledger_put(
-            f"signchase:{today.isoformat()}",
+        store.deliveries.put(
+            LedgerKind.SIGN_CHASE,
+            today.isoformat(),
             status="done",
             sent_at=now.isoformat(timespec="seconds"),
         )
@@ -574,4 +582,4 @@ async def _receipt_chase(courier: Courier, services: Services, now: datetime) ->
 
 def reachable_again(services: Services, user_id: int) -> None:
     """A contact who unblocked the bot or wrote to it again receives reminders again."""
-    services.store.set_reachable(user_id, True, at=services.clock.now())
+    services.store.people.set_reachable(user_id, True, at=services.clock.now())

@@ -10,6 +10,7 @@ from bot.domain.status import NIL_RETURN_WORDS, STATUS_LABELS, parse_status, per
 from bot.features import review
 from bot.features.access import Actor, Grant, Refusal, authorize
 from bot.plan.model import Task
+from bot.store.deliveries import LedgerKind
 from bot.store.records import (
     EventKind,
     PartStatus,
@@ -202,8 +203,8 @@ def apply_update(
     current period. Raises Refusal (nothing stored) when the update cannot be recorded.
     """
     store = services.store
-    task = store.task(grant.task_id)
-    state = store.state(grant.task_id, grant.unit)
+    task = store.plan.task(grant.task_id)
+    state = store.parts.state(grant.task_id, grant.unit)
     if task is None or state is None:
         raise update_refusal("unknown_task", task_id=grant.task_id)
     note = check_note(note)
@@ -231,7 +232,7 @@ def apply_update(
     if (reported := _reported(state, period)) is not None:
         changes["reported"] = reported
     if changes or nil_return:
-        store.update_state(
+        store.parts.update_state(
             task.id,
             grant.unit,
             at=services.clock.now(),
@@ -278,7 +279,7 @@ def _event_kind(changes: StateChanges, nil_return: bool) -> EventKind:
 
 def _claim_problem(services: Services, task_id: int, unit: str) -> str | None:
     """Why a completion claim cannot be opened now (None: it can)."""
-    if services.store.task_meta(task_id).get("closed"):
+    if services.store.plan.task_meta(task_id).get("closed"):
         return "closed"
     if review.open_request(services.store, "claim", task_id, unit) is not None:
         return "pending"
@@ -387,15 +388,16 @@ def submit_note(
         if not form.stated:
             return apply_update(services, actor, grant, note=form.written)
         store = services.store
-        before: StateView = store.state(grant.task_id, grant.unit) or {}
+        before: StateView = store.parts.state(grant.task_id, grant.unit) or {}
         outcome = apply_update(
             services, actor, grant, status=form.status, percent=form.percent, note=form.note
         )
     except Refusal as exc:
         return exc
     mark = _newest_event(services, grant.task_id, grant.unit)
-    store.ledger_put(
-        f"undo:{mark}",
+    store.deliveries.put(
+        LedgerKind.UNDO,
+        mark,
         user=actor.user_id,
         task=grant.task_id,
         unit=grant.unit,
@@ -412,7 +414,7 @@ def submit_note(
 
 def _newest_event(services: Services, task_id: int, unit: str) -> int:
     """The id of the newest event on a part that is about the work (not a reminder sent)."""
-    found = services.store.events(
+    found = services.store.history.events(
         task=task_id, unit=unit, where=lambda e: e["kind"] != "reminder", last=1
     )
     return int(found[0]["id"]) if found else 0
@@ -439,7 +441,7 @@ def undo_stated(services: Services, actor: Actor, mark: int) -> Undone:
     """撤销 under a plain note's confirmation: the status and percentage it stated are put back
     as they were and its words stay as a note — only while nothing newer happened to the part."""
     store = services.store
-    entry = store.ledger_get(f"undo:{mark}")
+    entry = store.deliveries.get(LedgerKind.UNDO, mark)
     if not entry or entry.get("task") is None or entry.get("undone"):
         return Undone("gone")
     task_id, unit, was = int(entry.get("task") or 0), str(entry.get("unit")), entry["before"]
@@ -447,7 +449,7 @@ def undo_stated(services: Services, actor: Actor, mark: int) -> Undone:
         return Undone("not_yours", task_id, unit)
     if _newest_event(services, task_id, unit) != mark:
         return Undone("newer", task_id, unit)
-    state = store.state(task_id, unit)
+    state = store.parts.state(task_id, unit)
     if state is None:
         return Undone("gone", task_id, unit)
     if entry.get("claim") is not None:
@@ -459,7 +461,7 @@ def undo_stated(services: Services, actor: Actor, mark: int) -> Undone:
         changes["percent"] = was.get("percent")
     if list(state.get("reported") or []) != list(was.get("reported") or []):
         changes["reported"] = list(was.get("reported") or [])
-    store.update_state(
+    store.parts.update_state(
         task_id,
         unit,
         at=services.clock.now(),
@@ -467,8 +469,8 @@ def undo_stated(services: Services, actor: Actor, mark: int) -> Undone:
         details={"reason": "undo"},
         **changes,
     )
-    store.ledger_put(f"undo:{mark}", undone=True)
-    after = store.state(task_id, unit) or state
+    store.deliveries.put(LedgerKind.UNDO, mark, undone=True)
+    after = store.parts.state(task_id, unit) or state
     return Undone("ok", task_id, unit, after["status"], after.get("percent"), entry.get("written"))
 
 

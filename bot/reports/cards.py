@@ -44,6 +44,7 @@ class Card:
     def shown_status(self) -> str:
         """The status as shown: "nil" (零报告) for this period's nil return."""
         return "nil" if self.nil_return else self.state["status"]
+
     signed_at: str | None = None  # when the unit signed for the task (签收)
     needs_receipt: bool = False  # a unit reached through its own contacts: 签收 applies
 
@@ -63,11 +64,11 @@ def names_by_user(services: Services) -> dict[int, str]:
     coordinators = services.settings.coordinators
 
     def compute() -> dict[int, str]:
-        known = services.store.coordinator_names()
+        known = services.store.people.coordinator_names()
         names = {
             uid: f"{known[uid]}（督办）" if uid in known else "督办人员" for uid in coordinators
         }
-        for doc in services.store.contacts(former=True):
+        for doc in services.store.people.contacts(former=True):
             names.setdefault(doc["user_id"], doc.get("name") or str(doc["user_id"]))
         return names
 
@@ -109,8 +110,8 @@ def cards_for(services: Services, actor: Actor, today: date) -> list[Card]:
     store = services.store
     out = []
     for unit in actor.units:
-        for state in store.states(unit=unit):
-            task = store.task(state["task"])
+        for state in store.parts.states(unit=unit):
+            task = store.plan.task(state["task"])
             if task is not None:
                 out.append(card(services, task, state, today))
     far = date.max
@@ -129,21 +130,21 @@ def mytasks_intro(actor: Actor, cards: list[Card]) -> str:
 def task_detail(services: Services, task_id: int, today: date) -> str | None:
     """Every responsible unit's status and the recent history of one task; None if unknown."""
     store = services.store
-    task = store.task(task_id)
+    task = store.plan.task(task_id)
     if task is None:
         return None
-    parts = [card(services, task, s, today) for s in store.states(task=task_id)]
+    parts = [card(services, task, s, today) for s in store.parts.states(task=task_id)]
     # Leads first, each group in the plan's order (as /status shows it), not by code point.
     parts.sort(key=lambda c: c.state["role"] != "lead")
-    events = store.events(
+    events = store.history.events(
         task=task_id, where=lambda e: not e["kind"].startswith(_QUIET_KINDS), last=HISTORY_SHOWN
     )
-    kinds = store.event_kinds(task_id)
+    kinds = store.history.event_kinds(task_id)
     total = sum(n for kind, n in kinds.items() if not kind.startswith(_QUIET_KINDS))
     return render(
         "task_detail.html.j2",
         task=task,
-        meta=store.task_meta(task_id),
+        meta=store.plan.task_meta(task_id),
         parts=parts,
         events=events,
         hidden=max(0, total - len(events)),

@@ -21,15 +21,15 @@ def chased(services: Services, now: datetime, found: Target) -> list[Reminder]:
     """A coordinator's 催办 of the task or units `found` names, for the current store."""
     store = services.store
     return chase(
-        store.tasks(),
-        store.states(),
-        store.contacts(),
+        store.plan.tasks(),
+        store.parts.states(),
+        store.people.contacts(),
         services.calendar,
         now.date(),
         units=services.units,
         task_id=found.task_id,
         unit_names=found.units,
-        closed=services.store.closed_tasks(),
+        closed=services.store.plan.closed_tasks(),
         stamp=now.isoformat(timespec="seconds"),
     )
 

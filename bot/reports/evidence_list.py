@@ -29,8 +29,8 @@ def _row(rec: EvidenceRow) -> dict[str, str]:
 
 def listing(services: Services, actor: Actor, task_id: int) -> str:
     """Coordinators see every unit with files; a contact sees its own units' parts, even empty."""
-    task = services.store.task(task_id)
-    with_part = [s["unit"] for s in services.store.states(task=task_id)]
+    task = services.store.plan.task(task_id)
+    with_part = [s["unit"] for s in services.store.parts.states(task=task_id)]
     units = with_part if actor.is_coordinator else [u for u in actor.units if u in with_part]
     if task is None or not units:
         refusal = authorize(actor, services, task_id)

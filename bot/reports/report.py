@@ -103,7 +103,7 @@ def collect(services: Services, today: date | None = None) -> ReportData:
     return ReportData(
         sheets=[
             _decomposition(tasks, evidence_counts, services, today),
-            _history(store.events(), names, who, _HistoryFacts.read(services, evidence)),
+            _history(store.history.events(), names, who, _HistoryFacts.read(services, evidence)),
             _evidence(evidence, names),
             _activities(campaign.activities(store), names),
             _rectifications(campaign.rectifications(store), names),
@@ -209,7 +209,7 @@ def actor_names(services: Services) -> dict[int, str]:
     office = services.units.coordinator.name
     units: dict[int, list[str]] = {}
     names: dict[int, str] = {}
-    for doc in store.contacts(former=True):
+    for doc in store.people.contacts(former=True):
         uid = int(doc["user_id"])
         names.setdefault(uid, doc.get("name") or "")
         units.setdefault(uid, [])
@@ -227,7 +227,7 @@ def actor_names(services: Services) -> dict[int, str]:
         for uid, name in names.items()
         if units.get(uid)
     }
-    known = store.coordinator_names()
+    known = store.people.coordinator_names()
     for uid in services.settings.coordinators:
         if uid not in out:
             out[uid] = f"{known.get(uid) or names.get(uid) or '督办人员'}（{office}·督办）"
@@ -257,7 +257,7 @@ class _HistoryFacts:
         # keep_file stamps the record and its event with the same instant
         files = {(r.get("task"), r.get("unit"), r.get("at")): r for r in evidence}
         units_of: dict[int, list[str]] = {}
-        for c in services.store.contacts(former=True):
+        for c in services.store.people.contacts(former=True):
             units_of.setdefault(int(c["user_id"]), []).append(c["unit"])
         return cls(files, units_of, services.settings.summary_chat_id)
 
@@ -568,7 +568,7 @@ def _kpis(records: list[MetricRecord], services: Services) -> Sheet:
     )
     store = services.store
     for row in kpis.kpi_statuses(records, kpis.bundled_kpis()):
-        task = store.task(row.kpi.task)
+        task = store.plan.task(row.kpi.task)
         met = {True: "达标", False: "未达标", None: "—"}[row.met]
         sheet.rows.append(
             [
@@ -604,7 +604,9 @@ def _scorecard(card: scoring.Scorecard, services: Services) -> Sheet:
             "已绑定可联系人",
         ),
     )
-    reachable = progress.reachable_units(services.store.contacts(), services.units.coordinator.name)
+    reachable = progress.reachable_units(
+        services.store.people.contacts(), services.units.coordinator.name
+    )
     for s in card.rows:
         sheet.rows.append(
             [

@@ -24,10 +24,10 @@ def claim_context(services: Services, record: ReviewRecord) -> dict[str, Any]:
     """The facts a claim card shows, each from the store: the claiming unit's evidence count,
     the other leads' open parts, the supporters' open parts with their working days late."""
     store = services.store
-    task = store.task(record["task"])
+    task = store.plan.task(record["task"])
     today = services.clock.now().date()
     facts = review.claim_facts(store, record)
-    states = {s["unit"]: s for s in store.states(task=record["task"])}
+    states = {s["unit"]: s for s in store.parts.states(task=record["task"])}
 
     def part(unit: str) -> dict[str, Any]:
         state = states[unit]
@@ -51,7 +51,7 @@ def claim_context(services: Services, record: ReviewRecord) -> dict[str, Any]:
 def card_text(services: Services, record: ReviewRecord) -> str:
     """A pending claim or extension request, as coordinators see it."""
     store = services.store
-    task = store.task(record["task"])
+    task = store.plan.task(record["task"])
     facts = claim_context(services, record) if record["kind"] == "claim" else {}
     return render("review_item.html.j2", record=record, title=task.title if task else "", **facts)
 
@@ -82,7 +82,7 @@ def notice_text(services: Services, decision: Decision) -> str:
     """What the unit's contacts are told of a decision on their claim or request."""
     record = decision.record
     approved = record["status"] == "approved"
-    task = services.store.task(record["task"])
+    task = services.store.plan.task(record["task"])
     common = {
         "task_id": record["task"],
         "title": task.title if task else "",

@@ -138,7 +138,7 @@ class Reporters:
 
 def reporters(services: Services) -> Reporters:
     bound: dict[int, set[str]] = defaultdict(set)
-    for doc in services.store.contacts(former=True):
+    for doc in services.store.people.contacts(former=True):
         bound[int(doc["user_id"])].add(doc["unit"])
     return Reporters(
         bound={k: frozenset(v) for k, v in bound.items()},
@@ -361,7 +361,7 @@ def scorecard(
     start = window_start(day, scoring.window_weeks)
     lo = datetime.combine(start, time(0), tzinfo=tz)
     hi = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
-    events = services.store.events(since=lo, until=hi)
+    events = services.store.history.events(since=lo, until=hi)
     return compute(
         tasks,
         events,
@@ -384,7 +384,7 @@ def period_reports(
     for tp in tasks:
         if tp.task.deadline.kind not in ("monthly", "quarterly"):
             continue
-        for ev in services.store.events(task=tp.task.id, kinds=PERIOD_REPORT_KINDS):
+        for ev in services.store.history.events(task=tp.task.id, kinds=PERIOD_REPORT_KINDS):
             at = progress.parse_at(ev.get("at"))
             unit = ev.get("unit")
             if at is None or not unit:

@@ -33,7 +33,7 @@ def snapshot(services: Services, day: date) -> list[progress.TaskProgress]:
     since = services.tracking_start()
 
     def compute() -> list[progress.TaskProgress]:
-        tasks, states, closed = store.tasks(), store.states(), sorted(store.closed_tasks())
+        tasks, states, closed = store.plan.tasks(), store.parts.states(), sorted(store.plan.closed_tasks())
         return progress.task_progress(tasks, states, day, closed=closed, since=since)
 
     return list(store.derived("snapshot", PLAN_TABLES, (day, since), compute))

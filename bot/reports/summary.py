@@ -53,7 +53,7 @@ def active_weeks(services: Services, day: date, weeks: int = REGULARITY_WEEKS) -
     start = week_bounds(day)[0] - timedelta(weeks=weeks - 1)
     lo, hi = _bounds(services, start, day)
     seen: dict[str, set[str]] = defaultdict(set)
-    for ev in _human_events(services.store.events(since=lo, until=hi)):
+    for ev in _human_events(services.store.history.events(since=lo, until=hi)):
         if unit := ev.get("unit"):
             seen[unit].add(week_of(ev["at"]))
     return {unit: len(w) for unit, w in seen.items()}
@@ -140,7 +140,7 @@ class _Week:
 def _week(services: Services, day: date, limit: int) -> _Week:
     start, end = week_bounds(day)
     lo, hi = _bounds(services, start, end)
-    events = list(_human_events(services.store.events(since=lo, until=hi)))
+    events = list(_human_events(services.store.history.events(since=lo, until=hi)))
     who = scorecard.reporters(services)
     tasks = snapshot(services, day)
     return _Week(services, day, limit, start, end, tasks, events, _week_notes(events, who), who)
@@ -204,7 +204,9 @@ def _progress(w: _Week) -> dict[str, Any]:
     """本周进展: each unit's newest report on each task, newest first, as it was made (its
     status only when that report set one; a completion claim says so), and how many more."""
     pending = {
-        (s["task"], s["unit"]) for s in w.services.store.states() if s.get("claim") == "pending"
+        (s["task"], s["unit"])
+        for s in w.services.store.parts.states()
+        if s.get("claim") == "pending"
     }
     rows = [
         {**n, "pending": (n["task"], n["unit"]) in pending} for n in _one_per_part(w.notes, None)
@@ -238,7 +240,7 @@ def _overdue(w: _Week) -> dict[str, Any]:
     services = w.services
     by_unit = progress.overdue_by_unit(
         w.tasks,
-        services.store.contacts(),
+        services.store.people.contacts(),
         services.calendar,
         w.day,
         services.units.coordinator.name,

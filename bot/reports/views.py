@@ -222,7 +222,7 @@ def task_view(services: Services, task_id: int, today: date, page: int = 0) -> P
     if tp is None:
         return None
     evidence = Counter(doc["unit"] for doc in evidence_records(store) if doc["task"] == task_id)
-    recent = store.events(
+    recent = store.history.events(
         task=task_id, where=lambda ev: not ev["kind"].startswith(HIDDEN_KINDS), last=HISTORY_SHOWN
     )
     who = reporters(services)
@@ -281,7 +281,7 @@ def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page
     view = progress.unit_view(
         unit,
         snapshot(services, today),
-        services.store.contacts(),
+        services.store.people.contacts(),
         services.units.coordinator.name,
     )
     pages = _pages(len(view.parts), UNIT_PARTS_PER_PAGE)
@@ -321,7 +321,7 @@ def overdue_view(services: Services, today: date, page: int = 0) -> Page:
     """/overdue: every overdue part (supporters too) grouped by unit, in working days."""
     by_unit = progress.overdue_by_unit(
         snapshot(services, today),
-        services.store.contacts(),
+        services.store.people.contacts(),
         services.calendar,
         today,
         services.units.coordinator.name,

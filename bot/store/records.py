@@ -401,9 +401,6 @@ class LedgerFields(TypedDict, total=False):
     written: str
     claim: int | None
     undone: bool
-    # "dialogue:user:<id>" and "dialogue:conv:<name>:<key>" (handlers.persistence)
-    data: dict[str, Any] | None
-    state: object
 
 
 class LedgerEntry(LedgerFields):

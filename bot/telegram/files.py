@@ -184,7 +184,7 @@ async def keep_draft_file(
         "file_id": file_id,
         "file_unique_id": unique_id,
     }
-    if services.store.state(task_id, unit) is None:
+    if services.store.parts.state(task_id, unit) is None:
         # Evidence is recorded on the unit's part of the task; without one, a reference.
         return ref
     temp = evidence.temp_path(services.settings.data_dir, task_id, unit)

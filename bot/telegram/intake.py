@@ -86,7 +86,7 @@ class IntakeRequest(HTTPXRequest, _Attached):
                 if services is None:  # no store yet: nothing may be confirmed without one
                     raise RuntimeError("updates fetched before the store was open")
                 with services.store.deferred():  # fsynced while the batch is handled
-                    services.store.take_in(u for u in result if isinstance(u, dict))
+                    services.store.intake.take_in(u for u in result if isinstance(u, dict))
                 self._sync(services.store)
         return code, payload
 
@@ -97,8 +97,10 @@ class IntakeQueue(asyncio.Queue[object], _Attached):
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
             services = _services(self.application)
-            if services is not None and not services.store.kept(item.update_id):
-                services.store.take_in([item.to_dict()])  # fsynced: a webhook answers 200 next
+            if services is not None and not services.store.intake.kept(item.update_id):
+                services.store.intake.take_in(
+                    [item.to_dict()]
+                )  # fsynced: a webhook answers 200 next
         await super().put(item)
 
 
@@ -121,19 +123,19 @@ class IntakeProcessor(BaseUpdateProcessor, _Attached):
             await coroutine
             return
         store, uid = services.store, update.update_id
-        if store.update_handled(uid):
+        if store.intake.update_handled(uid):
             await coroutine  # the gate drops it: a redelivery of something already applied
             return
-        if not store.kept(uid):
-            store.take_in([update.to_dict()])
+        if not store.intake.kept(uid):
+            store.intake.take_in([update.to_dict()])
         with store.deferred():
-            starts = store.intake_count(uid, "starts")
+            starts = store.intake.intake_count(uid, "starts")
         if starts > MAX_STARTS:  # it takes the bot down with it: never try it again
             log.error("update %s parked: its handling never finished in %d tries", uid, starts - 1)
             if isinstance(coroutine, Coroutine):
                 coroutine.close()
             at = services.clock.now().isoformat(timespec="seconds")
-            store.finish_update(uid, parked={"at": at, "starts": starts - 1})
+            store.intake.finish_update(uid, parked={"at": at, "starts": starts - 1})
             return
         with store.origin(uid, replay=starts > 1):
             await coroutine
@@ -144,18 +146,18 @@ class IntakeProcessor(BaseUpdateProcessor, _Attached):
             self.application.update_queue.put_nowait(update)
         elif outcome == "park":
             at = services.clock.now().isoformat(timespec="seconds")
-            store.finish_update(uid, parked={"at": at, "failures": MAX_FAILURES})
+            store.intake.finish_update(uid, parked={"at": at, "failures": MAX_FAILURES})
         else:
             with store.deferred():
-                store.finish_update(uid)
+                store.intake.finish_update(uid)
             sync_soon(store)
 
     def failed(self, update: Update) -> str:
         """Count a failure of handling `update`: "retry" it, or "park" it for good."""
         services = _services(self.application)
-        if services is None or services.store.intake_entry(update.update_id) is None:
+        if services is None or services.store.intake.intake_entry(update.update_id) is None:
             return "park"  # not one of ours (a direct process_update): report it now
-        fails = services.store.intake_count(update.update_id, "fails")
+        fails = services.store.intake.intake_count(update.update_id, "fails")
         outcome = "park" if fails >= MAX_FAILURES else "retry"
         self.outcomes[update.update_id] = outcome
         return outcome
@@ -166,7 +168,7 @@ async def requeue_pending(application: DubanApp) -> int:
     services = _services(application)
     if services is None:
         return 0
-    pending = services.store.intake_pending()
+    pending = services.store.intake.intake_pending()
     for entry in pending:
         update = Update.de_json(entry["d"], application.bot)
         await application.update_queue.put(update)

@@ -73,7 +73,7 @@ async def announce(context: DubanContext, record: ReviewRecord) -> int:
 async def tell_unit(context: DubanContext, unit: str, task_id: int, text: str) -> int:
     """Send a text to the unit's bound contacts (replies to it become notes on the task)."""
     sent = 0
-    for contact in context.services.store.contacts(unit):
+    for contact in context.services.store.people.contacts(unit):
         sent += await send_quietly(context, contact["user_id"], text, task=task_id, unit=unit)
     return sent
 

@@ -13,7 +13,7 @@ Policy, error by error (numbers in `data/policy.yaml`, section `delivery`):
   pauses every send, so the limiter paces a little under Telegram's 30 messages/s.
 - NetworkError and 5xx: retried with exponential backoff, at most `max_attempts` tries.
 - 403 Forbidden (blocked, or never started the bot) and 400 "chat not found": the contact is
-  marked unreachable (`store.set_reachable`) and the coordinators are told once, on the change.
+  marked unreachable (`store.people.set_reachable`) and the coordinators are told once, on the change.
   Nothing is retried; the planner skips unreachable contacts until they unblock the bot or
   write to it again (handlers/reminders.py marks them reachable).
 - TimedOut: the request may have reached Telegram, so a blind retry can duplicate the message.
@@ -206,8 +206,8 @@ async def mark_unreachable(
     now = services.clock.now()
     cause = unreachable_cause(reason)
     # No await between the check and the write, so this needs no lock (callers may hold it).
-    changed = store.set_reachable(chat_id, False, at=now, cause=cause)
-    bound = [c for c in store.contacts() if c["user_id"] == chat_id]
+    changed = store.people.set_reachable(chat_id, False, at=now, cause=cause)
+    bound = [c for c in store.people.contacts() if c["user_id"] == chat_id]
     if not (changed and notify and bound):
         return
     text = render("unreachable.html.j2", contacts=bound, cause=cause)
@@ -381,9 +381,11 @@ class Outbox:
         if len({task for task, _ in refs}) > 1:
             kind = "digest"
         with store.deferred():  # see `remember`
-            store.forget_message(chat_id, message_id)
+            store.deliveries.forget_message(chat_id, message_id)
             for task, unit in refs:
-                store.remember_message(chat_id, message_id, task=task, unit=unit, kind=kind)
+                store.deliveries.remember_message(
+                    chat_id, message_id, task=task, unit=unit, kind=kind
+                )
         sync_soon(store)
         return True
 
@@ -438,7 +440,7 @@ class Outbox:
         with store.deferred():
             for message in messages:
                 for task, unit in refs:
-                    store.remember_message(
+                    store.deliveries.remember_message(
                         message.chat_id, message.message_id, task=task, unit=unit, kind=kind
                     )
         sync_soon(store)
