@@ -10,7 +10,7 @@ per user, each holding at most one wait:
   受阻), used once;
 - "kept": something the person wrote that named no task (a note, a file), kept with the tasks
   it may be about until they press one (`draft["message"]`: the message as Telegram sent it,
-  `draft["refs"]`: the (task, unit) pairs offered); lapsed ones are told (`lapsed_kept`).
+  `draft["refs"]`: the (task, unit) pairs offered); lapsed ones are told (`lapse_kept`).
 
 A dialogue finished, or a file kept for a `#N` caption, leaves what it was about in its slot
 for another WAIT (`finish`, `recent`): a message right after that names no task is then
@@ -23,12 +23,14 @@ anything, and for a dialogue the person's next message within another WAIT is to
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypedDict
 
 from bot.store import Store
 from bot.store.deliveries import LedgerKind, ledger_key
 from bot.store.records import FileRef
+from bot.text.render import render
 
 Slot = Literal["dialogue", "file", "text", "kept"]
 SLOTS: tuple[Slot, ...] = ("dialogue", "file", "text", "kept")
@@ -175,7 +177,7 @@ def recent(store: Store, user_id: int, slot: Slot, now: datetime) -> tuple[int, 
     return int(entry["task"] or 0), entry.get("unit")
 
 
-def lapsed_kept(store: Store, now: datetime) -> list[tuple[int, Wait]]:
+def _lapsed_kept(store: Store, now: datetime) -> list[tuple[int, Wait]]:
     """Kept inputs whose wait lapsed, with their people (to be told, then cleared)."""
     out = []
     for entry in store.deliveries.entries(LedgerKind.AWAIT, "kept"):
@@ -185,3 +187,33 @@ def lapsed_kept(store: Store, now: datetime) -> list[tuple[int, Wait]]:
             if wait is not None:
                 out.append((user_id, wait))
     return out
+
+
+@dataclass(frozen=True)
+class LapseNotice:
+    """What a person whose kept input lapsed is told: in which chat, the question whose buttons
+    go (its message id, if any), and the text."""
+
+    chat: int
+    question: int | None
+    text: str
+
+
+def lapse_kept(store: Store, now: datetime) -> list[LapseNotice]:
+    """Clear every kept input whose wait lapsed (told once, even if telling fails) and say what
+    each person is to be told: what they wrote was not recorded."""
+    notices = []
+    for user_id, wait in _lapsed_kept(store, now):
+        clear(store, user_id, "kept")
+        message = wait["draft"].get("message") or {}
+        text = render(
+            "kept.html.j2",
+            step="lapsed",
+            file=wait["action"] == "file",
+            text=message.get("text") or "",
+            name=(message.get("document") or {}).get("file_name"),
+            tasks=[task for task, _ in wait["draft"].get("refs") or []] or ["编号"],
+            minutes=int(WAIT.total_seconds() // 60),
+        )
+        notices.append(LapseNotice(wait["chat"] or user_id, wait["message"] or None, text))
+    return notices

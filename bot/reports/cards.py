@@ -72,7 +72,9 @@ def names_by_user(services: Services) -> dict[int, str]:
             names.setdefault(doc["user_id"], doc.get("name") or str(doc["user_id"]))
         return names
 
-    return services.store.derived("names_by_user", ("contacts", "meta"), coordinators, compute)
+    return services.store.derived(
+        "names_by_user", (services.store.people, services.store.office), coordinators, compute
+    )
 
 
 def card(services: Services, task: Task, state: StateRow, today: date) -> Card:

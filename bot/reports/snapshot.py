@@ -14,9 +14,10 @@ from bot.domain import progress
 
 if TYPE_CHECKING:
     from bot.services import Services
+    from bot.store import Store
+    from bot.store.repository import Repository
 
 CN_NUMERALS = "零一二三四五六七八九十"
-PLAN_TABLES = ("tasks", "states")  # what a snapshot of the plan's progress is made of
 
 
 def cn_number(n: int) -> str:
@@ -33,10 +34,16 @@ def snapshot(services: Services, day: date) -> list[progress.TaskProgress]:
     since = services.tracking_start()
 
     def compute() -> list[progress.TaskProgress]:
-        tasks, states, closed = store.plan.tasks(), store.parts.states(), sorted(store.plan.closed_tasks())
+        tasks, states = store.plan.tasks(), store.parts.states()
+        closed = sorted(store.plan.closed_tasks())
         return progress.task_progress(tasks, states, day, closed=closed, since=since)
 
-    return list(store.derived("snapshot", PLAN_TABLES, (day, since), compute))
+    return list(store.derived("snapshot", progress_sources(store), (day, since), compute))
+
+
+def progress_sources(store: Store) -> tuple[Repository, ...]:
+    """What the plan's progress is made of: a view of it is current while these are."""
+    return store.plan, store.parts
 
 
 def unit_order(services: Services) -> Callable[[str], Any]:

@@ -18,7 +18,7 @@ from bot.domain.status import STATUS_LABELS
 from bot.features import kpis, receipts
 from bot.features.evidence import records as evidence_records
 from bot.reports.scorecard import reporters
-from bot.reports.snapshot import PLAN_TABLES, cn_number, snapshot
+from bot.reports.snapshot import cn_number, progress_sources, snapshot
 from bot.store.records import Event, EventKind, PartStatus
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
 
@@ -161,7 +161,7 @@ def overview_page(services: Services, today: date) -> Page:
     tasks and states are unchanged."""
     key = (today, services.tracking_start())
     return services.store.derived(
-        "overview", PLAN_TABLES, key, lambda: _overview_page(services, today)
+        "overview", progress_sources(services.store), key, lambda: _overview_page(services, today)
     )
 
 

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from bot.store.records import LedgerEntry, MessageRef, MessageRow
-from bot.store.repository import Repository
-
-if TYPE_CHECKING:
-    from bot.store.store import Store
+from bot.store.repository import Repository, UnitOfWork
 
 LEDGER = "ledger"
 MESSAGES = "messages"
@@ -50,7 +47,7 @@ class Deliveries(Repository):
 
     tables = (LEDGER, MESSAGES)
 
-    def __init__(self, uow: Store) -> None:
+    def __init__(self, uow: UnitOfWork) -> None:
         super().__init__(uow)
         self._ledger_ids: dict[str, int] = {}
         self._refs: dict[tuple[int, int], list[MessageRef]] = {}

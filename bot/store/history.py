@@ -9,13 +9,10 @@ import bisect
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Unpack, cast
+from typing import Any, Unpack, cast
 
 from bot.store.records import Event, EventFields, EventKind, EventRow
-from bot.store.repository import Repository, iso
-
-if TYPE_CHECKING:
-    from bot.store.store import Store
+from bot.store.repository import Repository, UnitOfWork, iso
 
 EVENTS = "events"
 
@@ -25,7 +22,7 @@ class History(Repository):
 
     tables = (EVENTS,)
 
-    def __init__(self, uow: Store) -> None:
+    def __init__(self, uow: UnitOfWork) -> None:
         super().__init__(uow)
         self._by_task: dict[int | None, list[int]] = defaultdict(list)
         self._by_unit: dict[str | None, list[int]] = defaultdict(list)

@@ -5,13 +5,10 @@ parked with what is known of why."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from bot.store.records import IntakeRow, ParkedFacts, ParkedRow, SeenRow
-from bot.store.repository import Repository
-
-if TYPE_CHECKING:
-    from bot.store.store import Store
+from bot.store.repository import Repository, UnitOfWork
 
 INTAKE = "intake"
 SEEN = "updates_seen"
@@ -24,7 +21,7 @@ class Intake(Repository):
 
     tables = (INTAKE, SEEN, PARKED)
 
-    def __init__(self, uow: Store) -> None:
+    def __init__(self, uow: UnitOfWork) -> None:
         super().__init__(uow)
         self._seen: dict[int, int] = {}
         self._kept: dict[int, int] = {}  # update id → doc id of fetched, unhandled updates

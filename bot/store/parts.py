@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Unpack, cast
+from typing import Any, Unpack, cast
 
 from bot.store.history import History
 from bot.store.records import EventDetails, EventKind, PartStatus, Role, StateChanges, StateRow
-from bot.store.repository import Repository, iso
-
-if TYPE_CHECKING:
-    from bot.store.store import Store
+from bot.store.repository import Repository, UnitOfWork, iso
 
 STATES = "states"
 STATUSES = frozenset(PartStatus)
@@ -28,7 +25,7 @@ class Parts(Repository):
 
     tables = (STATES,)
 
-    def __init__(self, uow: Store, history: History) -> None:
+    def __init__(self, uow: UnitOfWork, history: History) -> None:
         super().__init__(uow)
         self._history = history
         self._ids: dict[tuple[int, str], int] = {}

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from bot.store.history import History
 from bot.store.office import Office
 from bot.store.records import ContactRole, ContactRow, EventFields, InviteRow, UnreachableCause
-from bot.store.repository import Repository, iso
-
-if TYPE_CHECKING:
-    from bot.store.store import Store
+from bot.store.repository import Repository, UnitOfWork, iso
 
 CONTACTS = "contacts"
 INVITES = "invites"
@@ -24,7 +21,7 @@ class People(Repository):
 
     tables = (CONTACTS, INVITES)
 
-    def __init__(self, uow: Store, history: History, office: Office) -> None:
+    def __init__(self, uow: UnitOfWork, history: History, office: Office) -> None:
         super().__init__(uow)
         self._history = history
         self._office = office

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from tinydb.table import Document
 
@@ -18,10 +18,7 @@ from bot.store.history import History
 from bot.store.office import Office
 from bot.store.parts import Parts
 from bot.store.records import FieldChange, Role, TaskMeta, TaskRow
-from bot.store.repository import Repository, iso
-
-if TYPE_CHECKING:
-    from bot.store.store import Store
+from bot.store.repository import Repository, UnitOfWork, iso
 
 TASKS = "tasks"
 # A task → its concrete units and their roles, groups expanded.
@@ -41,7 +38,7 @@ class PlanTasks(Repository):
 
     tables = (TASKS,)
 
-    def __init__(self, uow: Store, history: History, parts: Parts, office: Office) -> None:
+    def __init__(self, uow: UnitOfWork, history: History, parts: Parts, office: Office) -> None:
         super().__init__(uow)
         self._history = history
         self._parts = parts

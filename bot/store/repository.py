@@ -6,14 +6,32 @@ and reaches no other (`_table` refuses). Other aggregates are asked through thei
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
+from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from bot.store.journal import JournalTable
 
-if TYPE_CHECKING:
-    from bot.store.store import Store
+T = TypeVar("T")
+
+
+class UnitOfWork(Protocol):
+    """What a repository asks of the store under it (`bot.store.store.Store`)."""
+
+    def table(self, name: str) -> JournalTable: ...
+
+    def batch(self) -> AbstractContextManager[None]: ...
+
+    def insert_once_found(self, table: str, doc: Mapping[str, Any]) -> tuple[int, bool]: ...
+
+    def derived(
+        self,
+        name: str,
+        sources: tuple[Repository | str, ...],
+        key: Hashable,
+        compute: Callable[[], T],
+    ) -> T: ...
 
 
 def iso(at: datetime) -> str:
@@ -25,7 +43,7 @@ class Repository:
 
     tables: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, uow: Store) -> None:
+    def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
     def _table(self, name: str) -> JournalTable:

@@ -161,17 +161,23 @@ class Store:
         """Whether a deferred write is not yet durable."""
         return self._storage.unsynced()
 
-    def version(self, *tables: str) -> tuple[tuple[int, int], ...]:
-        """The tables' change counters: a value derived from them is current while this is."""
-        return tuple(self._storage.version(name) for name in tables)
+    def version(self, *sources: Repository | str) -> tuple[tuple[int, int], ...]:
+        """The change counters of the repositories' tables (or of tables named inside
+        bot/store): a value derived from them is current while this is."""
+        names = [n for s in sources for n in ((s,) if isinstance(s, str) else s.tables)]
+        return tuple(self._storage.version(name) for name in names)
 
     def derived(
-        self, name: str, tables: tuple[str, ...], key: Hashable, compute: Callable[[], T]
+        self,
+        name: str,
+        sources: tuple[Repository | str, ...],
+        key: Hashable,
+        compute: Callable[[], T],
     ) -> T:
-        """`compute()`, remembered while `tables` are unchanged and `key` is the same: for a
-        view read far more often than the records behind it change (the /status overview).
-        The value is shared: callers must not change it."""
-        full = (self.version(*tables), key)
+        """`compute()`, remembered while the `sources` (repositories) are unchanged and `key`
+        is the same: for a view read far more often than the records behind it change (the
+        /status overview). The value is shared: callers must not change it."""
+        full = (self.version(*sources), key)
         hit = self._derived.get(name)
         if hit is not None and hit[0] == full:
             return cast(T, hit[1])
