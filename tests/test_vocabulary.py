@@ -71,3 +71,10 @@ def test_the_check_sees_a_second_spelling() -> None:
         "DeadlineKind",
     ]
     assert list(spellings("bot/store/records.py", 'S = ("todo", "doing", "blocked")')) == []
+
+
+def test_every_event_kind_has_a_label_in_the_history() -> None:
+    """A card's history and the export never show a raw kind such as `claim.withdraw`."""
+    from bot.reports.views import EVENT_LABELS
+
+    assert set(EVENT_LABELS) == set(get_args(EventKind))

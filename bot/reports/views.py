@@ -38,6 +38,7 @@ EVENT_LABELS: dict[EventKind, str] = {
     "claim": "提交完成申请",
     "claim.approve": "完成申请经督办审核通过",
     "claim.reject": "完成申请被督办退回",
+    "claim.withdraw": "撤回完成申请",
     "extension.request": "申请延期",
     "extension.approve": "延期申请经督办批准",
     "extension.reject": "延期申请被督办退回",
