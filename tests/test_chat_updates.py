@@ -18,6 +18,14 @@ async def card_for(person: Person, task_id: int) -> dict:
     return await open_card(person, task_id)
 
 
+async def status_question(env: ChatEnv) -> tuple[Person, dict]:
+    """区司法局's contact, and the question 更新进度 on task 18's card asks: 请选择当前状态."""
+    alice = env.contact()
+    card = await card_for(alice, 18)
+    (question,) = await alice.press(card, "upd:18")
+    return alice, question
+
+
 async def test_update_command(env: ChatEnv) -> None:
     alice = env.contact()
     (reply,) = await alice.say("/update 18 进行中 60% 已完成初稿")
@@ -144,9 +152,7 @@ async def test_supporter_done_is_immediate(env: ChatEnv) -> None:
 
 
 async def test_buttons_dialogue(env: ChatEnv) -> None:
-    alice = env.contact()
-    card = await card_for(alice, 18)
-    (question,) = await alice.press(card, "upd:18")
+    alice, question = await status_question(env)
     assert "请选择当前状态" in question["text"]
     (ask,) = await alice.press(question, "st:18:doing")
     assert "跳过" in str(ask["reply_markup"])
@@ -161,18 +167,14 @@ async def test_buttons_dialogue(env: ChatEnv) -> None:
 
 
 async def test_reply_to_the_status_prompt_is_a_note_on_its_task(env: ChatEnv) -> None:
-    alice = env.contact()
-    card = await card_for(alice, 18)
-    (question,) = await alice.press(card, "upd:18")
+    alice, question = await status_question(env)
     (reply,) = await alice.reply(question, "正在汇总各科室材料")
     assert "已记录 #18 区司法局" in reply["text"]
     assert env.store.parts.state(18, "区司法局")["note"] == "正在汇总各科室材料"  # type: ignore[index]
 
 
 async def test_buttons_dialogue_skip(env: ChatEnv) -> None:
-    alice = env.contact()
-    card = await card_for(alice, 18)
-    (question,) = await alice.press(card, "upd:18")
+    alice, question = await status_question(env)
     (ask,) = await alice.press(question, "st:18:blocked")
     (reply,) = await alice.press(ask, "skip:18")
     assert "状态：受阻" in reply["text"]
@@ -180,9 +182,7 @@ async def test_buttons_dialogue_skip(env: ChatEnv) -> None:
 
 
 async def test_buttons_dialogue_cancel(env: ChatEnv) -> None:
-    alice = env.contact()
-    card = await card_for(alice, 18)
-    (question,) = await alice.press(card, "upd:18")
+    alice, question = await status_question(env)
     (ask,) = await alice.press(question, "st:18:done")
     (reply,) = await alice.say("/cancel")
     assert "已取消" in reply["text"]
@@ -195,9 +195,7 @@ async def test_buttons_dialogue_cancel(env: ChatEnv) -> None:
 
 
 async def test_detail_errors_keep_the_dialogue(env: ChatEnv) -> None:
-    alice = env.contact()
-    card = await card_for(alice, 18)
-    (question,) = await alice.press(card, "upd:18")
+    alice, question = await status_question(env)
     await alice.press(question, "st:18:doing")
     (reply,) = await alice.say("150% 太多")
     assert "0% 到 100%" in reply["text"]
@@ -280,9 +278,7 @@ async def test_card_of_other_unit_cannot_be_used(env: ChatEnv) -> None:
 
 
 async def test_dialogue_survives_a_restart(env: ChatEnv) -> None:
-    alice = env.contact()
-    card = await card_for(alice, 18)
-    (question,) = await alice.press(card, "upd:18")
+    alice, question = await status_question(env)
     await env.restart()  # between the two buttons
     (ask,) = await alice.press(question, "st:18:doing")
     assert "跳过" in str(ask["reply_markup"])
@@ -298,9 +294,7 @@ async def test_dialogue_survives_a_restart(env: ChatEnv) -> None:
 
 
 async def test_dialogue_is_on_disk_as_soon_as_a_step_is_answered(env: ChatEnv) -> None:
-    alice = env.contact()
-    card = await card_for(alice, 18)
-    (question,) = await alice.press(card, "upd:18")
+    alice, question = await status_question(env)
     await alice.press(question, "st:18:blocked")
     # What a kill -9 now would leave: the store as another process reads it from disk.
     on_disk = Store(env.data_dir, read_only=True)
@@ -314,9 +308,7 @@ async def test_dialogue_is_on_disk_as_soon_as_a_step_is_answered(env: ChatEnv) -
 
 
 async def test_a_dialogue_restored_after_its_timeout_takes_no_text(env: ChatEnv) -> None:
-    alice = env.contact()
-    card = await card_for(alice, 18)
-    (question,) = await alice.press(card, "upd:18")
+    alice, question = await status_question(env)
     (ask,) = await alice.press(question, "st:18:doing")
     await env.restart()
     env.clock.advance(minutes=pending.WAIT.total_seconds() // 60 + 1)  # judged on the bot's clock
@@ -341,9 +333,7 @@ async def test_a_429_is_waited_out_and_the_update_acted_on_once(env: ChatEnv) ->
 
 
 async def test_cancel_ends_the_dialogue_even_while_a_file_is_awaited(env: ChatEnv) -> None:
-    alice = env.contact()
-    card = await card_for(alice, 18)
-    (question,) = await alice.press(card, "upd:18")
+    alice, question = await status_question(env)
     await alice.press(question, "st:18:doing")
     (detail,) = await alice.say("/task 18")  # the used card lost its buttons; /task has them
     await alice.press(detail, "ev:18")  # the bot now also waits for a file

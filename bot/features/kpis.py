@@ -243,3 +243,21 @@ def kpi_statuses(records: Iterable[MetricRow], kpis: Iterable[Kpi]) -> list[KpiS
             )
         )
     return out
+
+
+def kpi_rows(store: Store) -> list[dict[str, Any]]:
+    """Every KPI with its target, its latest value (with its unit), whether that meets the
+    target and the day it was for: the list /metric and the weekly summary show."""
+    rows = kpi_statuses(metric_records(store), bundled_kpis())
+    return [
+        {
+            "key": k.kpi.key,
+            "name": k.kpi.name,
+            "task": k.kpi.task,
+            "target": k.target,
+            "value": None if k.value is None else f"{fmt_number(k.value)}{k.kpi.unit}",
+            "met": k.met,
+            "day": k.day,
+        }
+        for k in rows
+    ]

@@ -15,27 +15,12 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 
-def listing(store: Store) -> list[dict[str, object]]:
-    """Every KPI with its target and latest value, for the usage text."""
-    rows = kpis.kpi_statuses(kpis.metric_records(store), kpis.bundled_kpis())
-    return [
-        {
-            "key": r.kpi.key,
-            "name": r.kpi.name,
-            "task": r.kpi.task,
-            "target": r.target,
-            "value": None if r.value is None else f"{kpis.fmt_number(r.value)}{r.kpi.unit}",
-        }
-        for r in rows
-    ]
-
-
 def report_metric(services: Services, actor: Actor, args: Sequence[str], at: datetime) -> str:
     """`KEY VALUE` from the actor: recorded if the actor may report it; what they are told."""
     if actor.is_stranger:
         return dialogues.dialogue("no_unit")
     if len(args) < 2:
-        return dialogues.metric("metric_usage", kpis=listing(services.store))
+        return dialogues.metric("metric_usage", kpis=kpis.kpi_rows(services.store))
     if len(args) > 2 and args[-1] in ("%", "％"):  # "98.5 %": the sign belongs to the number
         args = [*args[:-2], args[-2] + args[-1]]
     word, raw = " ".join(args[:-1]), args[-1]

@@ -158,7 +158,7 @@ def _build(services: Services, day: date, limit: int) -> dict[str, Any]:
         "blocked": _blocked(w),
         **_silent(w),
         **_campaign_sections(w),
-        "kpis": _kpis(w),
+        "kpis": kpis.kpi_rows(w.services.store),  # 量化指标
         "reviews": _reviews(w),
         "ranking": ranking,
         "behind": ranking["bottom"][:5],
@@ -403,23 +403,6 @@ def _rectify(w: _Week, rect: sections.Section | None) -> dict[str, Any]:
         "rate": _percent(campaign.total_exit_rate(fields)),
         "target": _percent(campaign.EXIT_TARGET),
     }
-
-
-def _kpis(w: _Week) -> list[dict[str, Any]]:
-    """量化指标: each KPI's latest value against its target."""
-    rows = kpis.kpi_statuses(kpis.metric_records(w.services.store), kpis.bundled_kpis())
-    return [
-        {
-            "key": k.kpi.key,
-            "name": k.kpi.name,
-            "task": k.kpi.task,
-            "target": k.target,
-            "value": None if k.value is None else f"{kpis.fmt_number(k.value)}{k.kpi.unit}",
-            "met": k.met,
-            "day": k.day,
-        }
-        for k in rows
-    ]
 
 
 def _reviews(w: _Week) -> dict[str, Any]:
