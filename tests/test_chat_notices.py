@@ -30,6 +30,15 @@ async def started(env: ChatEnv, unit: str = LEAD, user_id: int = 2001) -> Person
     return person
 
 
+async def requested(env: ChatEnv, request: str) -> tuple[Person, Person]:
+    """The coordinator, and a started contact of 区司法局 after sending `request` (a /update or
+    /extend that brings the coordinator a review notice)."""
+    coord = coordinator(env)
+    alice = await started(env)
+    await alice.say(request)
+    return coord, alice
+
+
 def review_button(messages: list[Message], verdict: str) -> tuple[Message, str]:
     """The last message with a review button, and that button's data for `verdict`."""
     for msg in reversed(messages):
@@ -51,9 +60,7 @@ def sweep_at(env: ChatEnv, day: date) -> Any:
 
 
 async def test_a_reply_to_a_verdict_notice_is_a_note_on_its_task(env: ChatEnv) -> None:
-    coord = coordinator(env)
-    alice = await started(env)
-    await alice.say("/update 18 已完成 方案已印发")
+    coord, alice = await requested(env, "/update 18 已完成 方案已印发")
     notice, data = review_button(coord.inbox(), "no")
     await coord.press(notice, data)
     await coord.say("缺少佐证材料")
@@ -64,9 +71,7 @@ async def test_a_reply_to_a_verdict_notice_is_a_note_on_its_task(env: ChatEnv) -
 
 
 async def test_a_reply_to_an_approval_notice_is_a_note_too(env: ChatEnv) -> None:
-    coord = coordinator(env)
-    alice = await started(env)
-    await alice.say("/update 18 已完成 方案已印发")
+    coord, alice = await requested(env, "/update 18 已完成 方案已印发")
     notice, data = review_button(coord.inbox(), "okk")
     await coord.press(notice, data)
     await coord.press(current(env, notice), f"rvy:{data[3:]}")  # 确认: no evidence
@@ -79,9 +84,7 @@ async def test_a_reply_to_an_approval_notice_is_a_note_too(env: ChatEnv) -> None
 async def test_a_coordinator_reply_to_a_review_notice_is_a_note_for_its_unit(
     env: ChatEnv,
 ) -> None:
-    coord = coordinator(env)
-    alice = await started(env)
-    await alice.say("/update 18 已完成")
+    coord, alice = await requested(env, "/update 18 已完成")
     notice, _ = review_button(coord.inbox(), "no")
     (answer,) = await coord.reply(notice, "请补充印发文件")
     assert "已记录 #18 区司法局" in answer["text"] and "代为" in answer["text"]
@@ -110,9 +113,7 @@ async def test_a_file_in_reply_to_an_extension_decision_is_evidence(env: ChatEnv
 async def test_a_reply_to_an_extension_request_notice_is_a_note_for_its_unit(
     env: ChatEnv,
 ) -> None:
-    coord = coordinator(env)
-    alice = await started(env)
-    await alice.say("/extend 18 7月15日 因数据未到齐")
+    coord, alice = await requested(env, "/extend 18 7月15日 因数据未到齐")
     notice, _ = review_button(coord.inbox(), "ok")
     assert "延期申请" in notice["text"]
     (answer,) = await coord.reply(notice, "先报送已有数据")

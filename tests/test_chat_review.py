@@ -14,6 +14,15 @@ def coordinator(env: ChatEnv) -> Person:
     return coord
 
 
+async def requested(env: ChatEnv, request: str) -> tuple[Person, Person]:
+    """The coordinator, and 区司法局's contact after sending `request` (a /update or /extend
+    that asks the coordinator for a review)."""
+    coord = coordinator(env)
+    alice = env.contact(LEAD)
+    await alice.say(request)
+    return coord, alice
+
+
 def with_buttons(messages: list[dict], prefix: str = "rv:") -> dict:
     """The last message carrying a review button."""
     for msg in reversed(messages):
@@ -51,9 +60,7 @@ async def test_extend_and_approve(env: ChatEnv) -> None:
 
 
 async def test_extend_refused_with_a_reason(env: ChatEnv) -> None:
-    coord = coordinator(env)
-    alice = env.contact(LEAD)
-    await alice.say("/extend 18 下周五 等待上级文件")
+    coord, alice = await requested(env, "/extend 18 下周五 等待上级文件")
     card = with_buttons(coord.inbox())
     copy = with_buttons(await coord.say("/review"))
     asked = await coord.press(card, f"rv:no:{record_id(card)}")
@@ -216,9 +223,7 @@ async def test_decisions_are_the_coordinators_own_not_proxy(env: ChatEnv) -> Non
     never as 代报 (a report made for the unit); a coordinator's report for a unit still is."""
     from bot.reports import report
 
-    coord = coordinator(env)
-    alice = env.contact(LEAD)
-    await alice.say("/extend 18 7月15日 因数据未到齐")
+    coord, alice = await requested(env, "/extend 18 7月15日 因数据未到齐")
     await coord.press(
         with_buttons(coord.inbox()), f"rv:ok:{record_id(with_buttons(coord.inbox()))}"
     )
@@ -243,9 +248,7 @@ async def test_decisions_are_the_coordinators_own_not_proxy(env: ChatEnv) -> Non
 
 
 async def test_claim_rejected_with_reason_and_cancel(env: ChatEnv) -> None:
-    coord = coordinator(env)
-    alice = env.contact(LEAD)
-    await alice.say("/update 18 已完成")
+    coord, alice = await requested(env, "/update 18 已完成")
     notice = with_buttons(coord.inbox())
     card = with_buttons(await coord.say("/review"))
     await coord.press(card, f"rv:no:{record_id(card)}")
@@ -265,9 +268,7 @@ async def test_claim_rejected_with_reason_and_cancel(env: ChatEnv) -> None:
 
 
 async def test_only_coordinators_review(env: ChatEnv) -> None:
-    coord = coordinator(env)
-    alice = env.contact(LEAD)
-    await alice.say("/update 18 已完成")
+    coord, alice = await requested(env, "/update 18 已完成")
     assert "督办" in (await alice.say("/review"))[-1]["text"]
     card = with_buttons(coord.inbox())
     assert env.store.parts.state(18, LEAD)["claim"] == "pending"
@@ -293,9 +294,7 @@ async def test_review_with_many_long_items_fits_telegram(env: ChatEnv) -> None:
 
 
 async def test_refusal_to_a_unit_that_blocked_the_bot(env: ChatEnv) -> None:
-    coord = coordinator(env)
-    alice = env.contact(LEAD)
-    await alice.say("/update 18 已完成")
+    coord, alice = await requested(env, "/update 18 已完成")
     await env.api.user_blocks_bot(alice.id)  # 403 from now on
     card = with_buttons(await coord.say("/review"))
     await coord.press(card, f"rv:no:{record_id(card)}")

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.features import kpis
-from bot.store import Store
 from bot.text import dialogues
 
 if TYPE_CHECKING:
