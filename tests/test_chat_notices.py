@@ -84,7 +84,7 @@ async def test_a_reply_to_an_approval_notice_is_a_note_too(env: ChatEnv) -> None
 async def test_a_coordinator_reply_to_a_review_notice_is_a_note_for_its_unit(
     env: ChatEnv,
 ) -> None:
-    coord, alice = await requested(env, "/update 18 已完成")
+    coord, _ = await requested(env, "/update 18 已完成")
     notice, _ = review_button(coord.inbox(), "no")
     (answer,) = await coord.reply(notice, "请补充印发文件")
     assert "已记录 #18 区司法局" in answer["text"] and "代为" in answer["text"]
@@ -113,7 +113,7 @@ async def test_a_file_in_reply_to_an_extension_decision_is_evidence(env: ChatEnv
 async def test_a_reply_to_an_extension_request_notice_is_a_note_for_its_unit(
     env: ChatEnv,
 ) -> None:
-    coord, alice = await requested(env, "/extend 18 7月15日 因数据未到齐")
+    coord, _ = await requested(env, "/extend 18 7月15日 因数据未到齐")
     notice, _ = review_button(coord.inbox(), "ok")
     assert "延期申请" in notice["text"]
     (answer,) = await coord.reply(notice, "先报送已有数据")
