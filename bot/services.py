@@ -15,6 +15,7 @@ from bot.domain.units import Directory
 from bot.plan import load_plan
 from bot.plan.model import Plan
 from bot.store import ImportResult, Store, StoreLocked
+from bot.text.render import TELEGRAM_LIMIT
 
 
 class PlanError(RuntimeError):
@@ -32,6 +33,7 @@ class Services:
     store: Store
     units: Directory
     calendar: WorkCalendar
+    message_limit: int = TELEGRAM_LIMIT  # the longest message Telegram takes (a test lowers it)
     _policy: Policy | None = field(default=None, init=False, repr=False)
 
     def close(self) -> None:

@@ -14,10 +14,11 @@ from telegram import Bot
 from bot.config import Settings
 from bot.domain.status import week_key
 from bot.features import summary_posts
+from bot.reports.chart import chart_safely
 from bot.services import Services
 from bot.telegram.context import OUTBOX, SERVICES, DubanApp
 from bot.telegram.outbox import Outbox
-from bot.telegram.publish import publisher
+from bot.telegram.publish import Chart, publisher
 
 LATE_AFTER = timedelta(minutes=5)  # a post this long after its slot is marked late
 
@@ -37,8 +38,11 @@ def due_week(settings: Settings, now: datetime) -> str | None:
     return week_key(now.astimezone(settings.timezone).date())
 
 
-async def post_weekly_summary(sender: Bot | Outbox, services: Services) -> bool:
-    """Post this week's summary if its slot has passed and it has not gone out; True if posted."""
+async def post_weekly_summary(
+    sender: Bot | Outbox, services: Services, *, chart: Chart = chart_safely
+) -> bool:
+    """Post this week's summary if its slot has passed and it has not gone out; True if posted.
+    `chart` draws its chart (tests pass a quick one)."""
     settings = services.settings
     chat_id = settings.summary_chat_id
     now = services.clock.now()
@@ -46,8 +50,9 @@ async def post_weekly_summary(sender: Bot | Outbox, services: Services) -> bool:
     if chat_id is None or week is None:
         return False
     late = now > slot_of_week(settings, now) + LATE_AFTER
+    publish = publisher(sender, services, chart=chart)
     return await summary_posts.post_weekly(
-        services, publisher(sender, services), chat=chat_id, week=week, now=now, late=late
+        services, publish, chat=chat_id, week=week, now=now, late=late
     )
 
 

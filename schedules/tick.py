@@ -26,6 +26,8 @@ from schedules.lapses import lapse_tick
 log = logging.getLogger(__name__)
 
 JOB_NAME = "duban-tick"
+# bot_data: parts of the tick a test replaces, by run_once's keywords ({"post_summary": ...}).
+STEPS = "tick_steps"
 # PTB leaves APScheduler's misfire_grace_time=1 s and no coalescing: a busy loop would then
 # silently skip a tick. Late ticks still run, piled-up ones run once, never two at a time.
 JOB_KWARGS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
@@ -82,10 +84,10 @@ async def run_once(
     application: DubanApp,
     *,
     sweep: Step = reminder_sweep,
-    post_summary: Step | None = None,
+    post_summary: Step = summary.summary_tick,
 ) -> None:
     """One tick: the sweep, then the weekly summary; each fails alone. `sweep` and
-    `post_summary` (by default summary.summary_tick, looked up at each tick) are for tests."""
+    `post_summary` are for tests (the tick job takes them from bot_data[STEPS])."""
     if application.bot_data.get("services") is None:
         return  # post_init has not run yet
     try:
@@ -101,14 +103,15 @@ async def run_once(
     except Exception:
         log.exception("daily backup failed")  # tried again next tick: no ledger entry yet
     try:
-        await (post_summary or summary.summary_tick)(application)
+        await post_summary(application)
     except Exception:
         log.exception("summary tick failed")
 
 
 async def tick(context: DubanContext) -> None:
     """The job callback; also re-times itself when the rehearsal clock's speed changed."""
-    await run_once(cast(DubanApp, context.application))  # PTB types it loosely
+    application = cast(DubanApp, context.application)  # PTB types it loosely
+    await run_once(application, **application.bot_data.get(STEPS, {}))
     job = context.job
     services = context.application.bot_data.get("services")
     if job is None or services is None:

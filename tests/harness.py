@@ -17,7 +17,7 @@ without the Application: a bare bot and an outbox against the stand-in, for the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from contextlib import asynccontextmanager
 from datetime import date, datetime, time
 from pathlib import Path
@@ -182,11 +182,20 @@ class Person:
 class ChatEnv:
     """The running bot, the stand-in, the store and the clock of one test."""
 
-    def __init__(self, api: BotApiServer, data_dir: Path, clock: FixedClock, **env: str) -> None:
+    def __init__(
+        self,
+        api: BotApiServer,
+        data_dir: Path,
+        clock: FixedClock,
+        *,
+        bot_data: Mapping[str, Any] | None = None,
+        **env: str,
+    ) -> None:
         self.api = api
         self.data_dir = data_dir
         self.clock = clock
         self.extra_env = env
+        self.bot_data = dict(bot_data or {})  # put in the Application's bot_data at each start
         self.tracker = Tracker()
         self.app: DubanApp | None = None
         self.services: Services | None = None
@@ -220,6 +229,7 @@ class ChatEnv:
             settings, self.services, clock=self.clock, application_class=TrackedApplication
         )
         app.tracker = self.tracker  # type: ignore[attr-defined]
+        app.bot_data.update(self.bot_data)
         # Pacing runs on virtual time here: its rules apply, nobody waits for real.
         from bot.telegram.pacing import pacer_for
 
@@ -258,6 +268,21 @@ class ChatEnv:
     async def restart(self) -> None:
         await self.stop()
         await self.start()
+
+    def fail_handler(self, callback: Callable[..., Any], fault: Callable[[], object]) -> None:
+        """The running bot calls `fault()` before each run of the handler `callback`: a test
+        makes that handler fail on purpose by raising there (the Application's own handlers,
+        no module patched)."""
+        assert self.app is not None, "bot not running"
+        found = [h for group in self.app.handlers.values() for h in group if h.callback == callback]
+        assert found, f"no handler runs {callback.__qualname__}"
+
+        async def faulty(update: object, context: Any) -> Any:
+            fault()
+            return await callback(update, context)
+
+        for handler in found:
+            handler.callback = faulty
 
     # -- people ------------------------------------------------------------------------------
     def person(self, user_id: int, name: str, username: str | None = None) -> Person:

@@ -95,14 +95,14 @@ async def test_edited_message_is_not_acted_on(env: ChatEnv) -> None:
 
 
 async def test_error_is_logged_and_coordinators_told(
-    env: ChatEnv, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    env: ChatEnv, caplog: pytest.LogCaptureFixture
 ) -> None:
     import handlers.tasks
 
-    def broken(*args: object, **kwargs: object) -> str:
+    def broken() -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(handlers.tasks, "task_detail", broken)
+    env.fail_handler(handlers.tasks.task, broken)
     await env.coordinator.say("/start")
     alice = env.person(2001, "Alice")
     env.bind(alice, "区司法局")
@@ -118,18 +118,16 @@ async def test_error_is_logged_and_coordinators_told(
     assert "已记录" in reply["text"]
 
 
-async def test_error_behind_a_button_answers_the_press(
-    env: ChatEnv, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_error_behind_a_button_answers_the_press(env: ChatEnv) -> None:
     import handlers.updates
 
-    def broken(*args: object, **kwargs: object) -> str:
+    def broken() -> None:
         raise RuntimeError("boom")
 
     alice = env.person(2001, "Alice")
     env.bind(alice, "区司法局")
     card = await open_card(alice, 18)
-    monkeypatch.setattr(handlers.updates, "submit", broken)
+    env.fail_handler(handlers.updates.mark_done, broken)
     (reply,) = await alice.press(card, "done:18")
     assert "出了问题" in reply["text"] and "boom" not in reply["text"]
     assert alice.answer is not None  # the button stops spinning

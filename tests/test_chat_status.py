@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from bot.plan.model import Plan
 from bot.reports import views
 from tests.harness import ChatEnv, current
@@ -241,17 +239,14 @@ async def test_the_overview_opens_a_group_then_a_card_and_back(env: ChatEnv) -> 
     assert back["text"] == overview["text"] and buttons(back) == groups
 
 
-async def test_an_overview_too_long_for_one_message_lists_groups_only(
-    env: ChatEnv, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_an_overview_too_long_for_one_message_lists_groups_only(env: ChatEnv) -> None:
     assert env.services is not None
     day = env.clock.now().date()
     full = views.overview(env.services, day)
     compact = views.overview(env.services, day, compact=True)
     assert "#10" in full and "#10" not in compact and "三、规范构建联合奖惩机制" in compact
     assert views.overview_page(env.services, day).text == full
-    monkeypatch.setattr(views, "TELEGRAM_LIMIT", len(compact) + 1)  # a plan too long to list
-    env.services.store._derived.clear()  # the overview drawn under the old limit
+    env.services.message_limit = len(compact) + 1  # a plan too long to list
     page = views.overview_page(env.services, day)
     assert page.text == compact and len(page.groups) == 9
     (reply,) = await env.coordinator.say("/status")  # still one message with its group buttons

@@ -9,7 +9,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import httpx
-import pytest
 
 from bot.store import Store
 from bot.telegram import intake
@@ -100,21 +99,17 @@ async def test_updates_kept_but_not_handled_are_handled_after_restart(env: ChatE
     assert env.store.intake.update_handled(880001) and env.store.intake.update_handled(880002)
 
 
-async def test_a_failure_is_retried_and_applied_once(
-    env: ChatEnv, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_failure_is_retried_and_applied_once(env: ChatEnv) -> None:
     import handlers.tasks
 
-    real = handlers.tasks.task_detail
     calls = {"n": 0}
 
-    def flaky(*args: Any, **kwargs: Any) -> Any:
+    def flaky() -> None:
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("transient")
-        return real(*args, **kwargs)
 
-    monkeypatch.setattr(handlers.tasks, "task_detail", flaky)
+    env.fail_handler(handlers.tasks.task, flaky)
     alice = env.person(2001, "Alice")
     env.bind(alice, "区司法局")
     replies = await alice.say("/task 18")
@@ -123,18 +118,16 @@ async def test_a_failure_is_retried_and_applied_once(
     assert not any("RuntimeError" in m.get("text", "") for m in env.inbox(COORDINATOR))
 
 
-async def test_an_update_failing_three_times_is_parked_and_blocks_nothing(
-    env: ChatEnv, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_an_update_failing_three_times_is_parked_and_blocks_nothing(env: ChatEnv) -> None:
     import handlers.tasks
 
     calls = {"n": 0}
 
-    def broken(*args: Any, **kwargs: Any) -> str:
+    def broken() -> None:
         calls["n"] += 1
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(handlers.tasks, "task_detail", broken)
+    env.fail_handler(handlers.tasks.task, broken)
     await env.coordinator.say("/start")
     alice = env.person(2001, "Alice")
     env.bind(alice, "区司法局")

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-import schedules.summary
 from bot.domain.clock import SHANGHAI, FixedClock, RehearsalClock
 from bot.reports.due import preview_reminders
 from bot.services import open_services
 from bot.store import Store
 from sandbox.botapi import BotApiServer
+from schedules.tick import STEPS
 from tests.harness import COORDINATOR, SUMMARY_CHAT, ChatEnv
 from tests.prepared import copy_seeded
 
@@ -77,14 +77,12 @@ async def test_days_rehearsed_at_high_speed_send_exactly_what_the_preview_lists(
     seeded_data_dir: Path,
     tmp_path: Path,
     running: list[ChatEnv],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     data_dir = _prepare(seeded_data_dir, tmp_path, botapi)
 
     async def no_summary(application: Any) -> None:
         """The weekly summary has its own tests; its chart would only slow the ticks here."""
 
-    monkeypatch.setattr(schedules.summary, "summary_tick", no_summary)
     # Sunday noon to the small hours of Thursday: Sunday is quiet, Monday 5 July brings the
     # monthly reports (due the 8th), Tuesday the overdue chasers, Wednesday the escalations.
     start = datetime(2021, 7, 4, 12, 0, tzinfo=SHANGHAI)
@@ -106,7 +104,8 @@ async def test_days_rehearsed_at_high_speed_send_exactly_what_the_preview_lists(
     assert not preview[date(2021, 7, 4)]  # a Sunday
 
     clock = RehearsalClock(start, speed=speed)
-    env = ChatEnv(botapi, data_dir, clock)  # type: ignore[arg-type]
+    steps = {"post_summary": no_summary}
+    env = ChatEnv(botapi, data_dir, clock, bot_data={STEPS: steps})  # type: ignore[arg-type]
     running.append(env)
     await env.start()
     # The rehearsal runs in real time: wait until the simulated clock has passed `end`.

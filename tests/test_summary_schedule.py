@@ -6,11 +6,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
-
 from bot.services import Services
 from bot.store import Store
-from bot.telegram import publish
 from schedules import summary as schedule
 from tests.prepared import at, make_services
 
@@ -36,12 +33,13 @@ class FakeBot:
         return SimpleNamespace(chat_id=chat_id, message_id=0)
 
 
-@pytest.fixture(autouse=True)
-def quick_chart(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def chart(*_: Any, **__: Any) -> bytes:
-        return b"\x89PNG fake"
+async def quick_chart(*_: Any, **__: Any) -> bytes:
+    return b"\x89PNG fake"
 
-    monkeypatch.setattr(publish, "chart_safely", chart)
+
+async def post(bot: FakeBot, services: Services) -> bool:
+    """The weekly summary's post as the tick makes it, its chart a quick stand-in."""
+    return await schedule.post_weekly_summary(bot, services, chart=quick_chart)  # type: ignore[arg-type]
 
 
 def reopen(services: Services, now: str) -> Services:
@@ -55,10 +53,10 @@ def reopen(services: Services, now: str) -> Services:
 async def test_posts_once_after_the_slot(seeded_data_dir: Path, tmp_path: Path) -> None:
     services = make_services(seeded_data_dir, tmp_path, "2021-06-25 15:59")
     bot = FakeBot()
-    assert not await schedule.post_weekly_summary(bot, services)  # Friday 15:59: not yet
+    assert not await post(bot, services)  # Friday 15:59: not yet
     services.clock.set(at("2021-06-25 16:00"))  # type: ignore[attr-defined]
-    assert await schedule.post_weekly_summary(bot, services)
-    assert not await schedule.post_weekly_summary(bot, services)
+    assert await post(bot, services)
+    assert not await post(bot, services)
     assert bot.photos == [-100500]
     texts = "\n".join(t for _, t in bot.texts)
     assert all(chat == -100500 for chat, _ in bot.texts)
@@ -66,12 +64,12 @@ async def test_posts_once_after_the_slot(seeded_data_dir: Path, tmp_path: Path) 
     posted = len(bot.texts)
     # a restart in the same week posts nothing more
     reopen(services, "2021-06-26 09:00")
-    assert not await schedule.post_weekly_summary(bot, services)
+    assert not await post(bot, services)
     assert len(bot.texts) == posted
     assert services.store.deliveries.ledger_get("summary:2021-W25")["status"] == "sent"  # type: ignore[index]
     # the next week has its own slot
     services.clock.set(at("2021-07-02 16:01"))  # type: ignore[attr-defined]
-    assert await schedule.post_weekly_summary(bot, services)
+    assert await post(bot, services)
     services.close()
 
 
@@ -79,13 +77,13 @@ async def test_catch_up_when_down_at_the_slot(seeded_data_dir: Path, tmp_path: P
     services = make_services(seeded_data_dir, tmp_path, "2021-06-26 11:00")  # Saturday
     bot = FakeBot()
     for _ in range(3):
-        await schedule.post_weekly_summary(bot, services)
+        await post(bot, services)
     assert len(bot.photos) == 1
     entry = services.store.deliveries.ledger_get("summary:2021-W25")
     assert entry is not None and entry["late"] is True and entry["day"] == "2021-06-26"
     # Monday of the next week: the slot is Friday, nothing is due yet
     reopen(services, "2021-06-28 09:00")
-    assert not await schedule.post_weekly_summary(bot, services)
+    assert not await post(bot, services)
     assert len(bot.photos) == 1
     services.close()
 
@@ -94,13 +92,13 @@ async def test_failed_post_is_retried_later(seeded_data_dir: Path, tmp_path: Pat
     services = make_services(seeded_data_dir, tmp_path, "2021-06-25 16:00")
     bot = FakeBot()
     bot.fail = True
-    assert not await schedule.post_weekly_summary(bot, services)
+    assert not await post(bot, services)
     assert services.store.deliveries.ledger_get("summary:2021-W25")["status"] == "failed"  # type: ignore[index]
     bot.fail = False
     services.clock.set(at("2021-06-25 16:05"))  # type: ignore[attr-defined]
-    assert not await schedule.post_weekly_summary(bot, services)  # waits before retrying
+    assert not await post(bot, services)  # waits before retrying
     services.clock.set(at("2021-06-25 16:20"))  # type: ignore[attr-defined]
-    assert await schedule.post_weekly_summary(bot, services)
+    assert await post(bot, services)
     services.close()
 
 
@@ -110,7 +108,7 @@ async def test_no_chat_configured_posts_nothing(seeded_data_dir: Path, tmp_path:
     services = make_services(seeded_data_dir, tmp_path, "2021-06-25 17:00")
     services.settings = replace(services.settings, summary_chat_id=None)
     bot = FakeBot()
-    assert not await schedule.post_weekly_summary(bot, services)
+    assert not await post(bot, services)
     assert bot.texts == [] and services.store.deliveries.ledger_get("summary:2021-W25") is None
     services.close()
 

@@ -160,7 +160,7 @@ def overview_page(services: Services, today: date) -> Page:
     """/status as one message: the overview, or its groups alone when the plan is too long to
     list every task in one message; `groups` holds a button per group. Drawn once while the
     tasks and states are unchanged."""
-    key = (today, services.tracking_start())
+    key = (today, services.tracking_start(), services.message_limit)
     return services.store.derived(
         "overview", progress_sources(services.store), key, lambda: _overview_page(services, today)
     )
@@ -169,7 +169,7 @@ def overview_page(services: Services, today: date) -> Page:
 def _overview_page(services: Services, today: date) -> Page:
     tasks = snapshot(services, today)
     text = overview(services, today, tasks=tasks)
-    if len(text) > TELEGRAM_LIMIT:
+    if len(text) > services.message_limit:
         text = overview(services, today, compact=True, tasks=tasks)
     groups = tuple((g.no, f"{cn_number(g.no)}、{g.name}") for g in progress.groups(tasks))
     return Page(_fit(text), 0, 1, groups=groups)
