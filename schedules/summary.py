@@ -56,9 +56,10 @@ async def post_weekly_summary(
     )
 
 
-async def summary_tick(application: DubanApp) -> None:
+async def summary_tick(application: DubanApp, *, chart: Chart = chart_safely) -> None:
     """The tick job's call: post the weekly summary when it is due."""
     services = application.bot_data.get(SERVICES)
     if services is None:
         return
-    await post_weekly_summary(application.bot_data.get(OUTBOX) or application.bot, services)
+    sender = application.bot_data.get(OUTBOX) or application.bot
+    await post_weekly_summary(sender, services, chart=chart)

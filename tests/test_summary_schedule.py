@@ -129,8 +129,8 @@ async def test_summary_tick_uses_the_application(seeded_data_dir: Path, tmp_path
     services = make_services(seeded_data_dir, tmp_path, "2021-06-25 16:00")
     bot = FakeBot()
     app = SimpleNamespace(bot=bot, bot_data={"services": services})
-    await schedule.summary_tick(app)
-    await schedule.summary_tick(app)
+    await schedule.summary_tick(app, chart=quick_chart)
+    await schedule.summary_tick(app, chart=quick_chart)
     assert len(bot.photos) == 1
     await schedule.summary_tick(SimpleNamespace(bot=bot, bot_data={}))  # before post_init
     services.close()
