@@ -26,6 +26,7 @@ from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -105,29 +106,19 @@ Action = tuple[datetime, str, Callable[[Sandbox], Awaitable[Any]]]
 
 def actions() -> list[Action]:
     justice, finance, street = 2001, 2004, 2005  # 区司法局, 区金融发展服务中心, 招宝山街道
-    return [
-        (
-            at(6, 22, 10),
-            "区司法局 updates #18",
-            lambda sb: _say(sb, justice, "/update 18 进行中 70% 已完成公示稿", "已记录 #18"),
-        ),
-        (
-            at(6, 23, 10),
-            "区金融发展服务中心 claims #15",
-            lambda sb: _say(sb, finance, "/update 15 已完成 农村信用体系建设已完成", "完成申请"),
-        ),
-        (at(6, 23, 14), "coordinator approves #15", lambda sb: _approve(sb, 15)),
-        (
-            at(6, 24, 10),
-            "招宝山街道 snoozes #6",
-            lambda sb: _say(sb, street, "/snooze 6 7月12日", "已暂停 #6"),
-        ),
-        (
-            at(7, 1, 10),
-            "区司法局 nil return #1",
-            lambda sb: _say(sb, justice, "/update 1 本月无", "零报告"),
-        ),
+    # (when, what, who says it, the text, what the answer must contain)
+    says = [
+        (at(6, 22, 10), "区司法局 updates #18", justice, "/update 18 进行中 70% 已完成公示稿", "已记录 #18"),
+        (at(6, 23, 10), "区金融发展服务中心 claims #15", finance, "/update 15 已完成 农村信用体系建设已完成", "完成申请"),
+        (at(6, 24, 10), "招宝山街道 snoozes #6", street, "/snooze 6 7月12日", "已暂停 #6"),
+        (at(7, 1, 10), "区司法局 nil return #1", justice, "/update 1 本月无", "零报告"),
+    ]  # fmt: skip
+    done: list[Action] = [
+        (when, what, partial(_say, user=user, text=text, expect=expect))
+        for when, what, user, text, expect in says
     ]
+    done.append((at(6, 23, 14), "coordinator approves #15", partial(_approve, task=15)))
+    return sorted(done, key=lambda action: action[0])
 
 
 # ------------------------------------------------------------------------------- running

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date
+from typing import NamedTuple
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update, User
 
 from bot.features import pending
 from bot.features.access import Actor, Grant, Refusal, authorize, resolve_actor
@@ -64,19 +65,41 @@ def button_grant(update: Update, context: DubanContext, task_id: int) -> Grant |
     return authorize(actor_of(update, context), services, task_id, ref[1] if ref else None)
 
 
+class Pressed(NamedTuple):
+    """A task button pressed by someone who may act on its task."""
+
+    query: CallbackQuery
+    user: User
+    grant: Grant
+
+
 async def pressed_grant(
     update: Update, context: DubanContext, kind: type[cb.TaskButton]
-) -> Grant | None:
-    """The grant for the task of a pressed task button; a refusal is told privately (None)."""
+) -> Pressed | None:
+    """The press and its grant for the task of a pressed task button; a refusal is told
+    privately (None)."""
     query, user = update.callback_query, update.effective_user
     if query is None or user is None:
         return None
     grant = button_grant(update, context, cb.button_of(update, kind).task)
     if isinstance(grant, Grant):
-        return grant
+        return Pressed(query, user, grant)
     await query.answer()
     await context.outbox.answer(user.id, grant.text)
     return None
+
+
+async def coordinator_message(
+    update: Update, context: DubanContext, refusal: str
+) -> Message | None:
+    """The message of a coordinator's command; anyone else is answered `refusal` (None)."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return None
+    if not context.services.is_coordinator(user.id):
+        await context.outbox.answer(message, refusal)
+        return None
+    return message
 
 
 def command_rest(message: Message) -> str:

@@ -107,10 +107,10 @@ def _with_own_tasks(
 
 async def upload_button(update: Update, context: DubanContext) -> None:
     """上传材料: the bot asks for the file and takes the next ones for task N."""
-    query, user = update.callback_query, update.effective_user
-    grant = await pressed_grant(update, context, cb.UploadEvidence)
-    if grant is None or query is None or user is None:
+    pressed = await pressed_grant(update, context, cb.UploadEvidence)
+    if pressed is None:
         return
+    query, user, grant = pressed
     services, task_id = context.services, grant.task_id
     pending.expect(
         services.store,

@@ -84,10 +84,10 @@ async def extend_command(update: Update, context: DubanContext) -> None:
 
 async def extend_button(update: Update, context: DubanContext) -> None:
     """申请延期: the bot asks for the date and reason in one message."""
-    query, user = update.callback_query, update.effective_user
-    grant = await pressed_grant(update, context, cb.ExtendTask)
-    if grant is None or query is None or user is None:
+    pressed = await pressed_grant(update, context, cb.ExtendTask)
+    if pressed is None:
         return
+    query, user, grant = pressed
     services, task_id = context.services, grant.task_id
     await query.answer()
     if extensions.is_ongoing(services, task_id):

@@ -15,7 +15,7 @@ from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.courier import courier
 from bot.telegram.outbox import mark_unreachable
 from bot.text.render import render
-from handlers.common import actor_of, confirm, task_unit_args
+from handlers.common import actor_of, confirm, coordinator_message, task_unit_args
 from handlers.groups import Group
 
 # After the commands (group 0) and the dialogue guard (1): sees every update the gate admitted.
@@ -44,15 +44,11 @@ async def snooze_command(update: Update, context: DubanContext) -> None:
 
 async def remind_command(update: Update, context: DubanContext) -> None:
     """/remind N|UNIT (coordinator): an immediate 催办 to every responsible contact, and who got it."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
+    refusal = render("remind_result.html.j2", outcome="coordinator_only")
+    message = await coordinator_message(update, context, refusal)
+    if message is None:
         return
     services = context.services
-    if not services.is_coordinator(user.id):
-        await context.outbox.answer(
-            message, render("remind_result.html.j2", outcome="coordinator_only")
-        )
-        return
     arg = " ".join(context.args or []).strip()
     found = chase.target(arg, services.store, services.units)
     if found.problem:
@@ -66,7 +62,7 @@ async def remind_command(update: Update, context: DubanContext) -> None:
         by_chat(items),
         now=now,
         manual=True,
-        actor=user.id,
+        actor=actor_of(update, context).user_id,
     )
     text = chase.result_text(
         services.store, arg, items, report.failed, report.messages, services.units.coordinator.name

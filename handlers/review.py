@@ -17,7 +17,7 @@ from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.keyboards import confirm_review_buttons
 from bot.telegram.notices import card_buttons, send_quietly, tell_unit
-from handlers.common import AWAITED_TEXT, actor_of, plain_text, reply
+from handlers.common import AWAITED_TEXT, actor_of, coordinator_message, plain_text, reply
 
 log = logging.getLogger(__name__)
 LIST_LIMIT = 10  # cards per /review; each is its own message so each keeps its own buttons
@@ -25,13 +25,10 @@ LIST_LIMIT = 10  # cards per /review; each is its own message so each keeps its 
 
 async def review_command(update: Update, context: DubanContext) -> None:
     """/review: pending completion claims and extension requests, each with its buttons."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
+    message = await coordinator_message(update, context, review_notices.button_answer("forbidden"))
+    if message is None:
         return
     services = context.services
-    if not services.is_coordinator(user.id):
-        await context.outbox.answer(message, review_notices.button_answer("forbidden"))
-        return
     pending = review.records(services.store)
     await context.outbox.answer(message, review_notices.list_text(pending, LIST_LIMIT))
     for record in pending[:LIST_LIMIT]:

@@ -19,6 +19,7 @@ from bot.reports import chart
 from bot.reports.cards import task_detail
 from bot.reports.report import DECOMPOSITION_HEADERS, export_report
 from bot.services import Services
+from bot.store import Store
 from tests.prepared import (
     HOSTILE,
     add_activity,
@@ -53,18 +54,15 @@ def add_evidence(services: Services, task: int, unit: str, name: str, body: byte
     )
 
 
+def justice_on_18(store: Store, **changes: Any) -> None:
+    """区司法局's contact (2001) reports on #18 on 2021-06-22 at 10:00."""
+    store.parts.update_state(18, "区司法局", at=at("2021-06-22 10:00"), actor=2001, **changes)
+
+
 def test_excel_round_trip(services: Services, tmp_path: Path) -> None:
     store = services.store
     store.people.bind_contact(2001, "区司法局", name="李四", at=at("2021-06-21 09:00"))
-    store.parts.update_state(
-        18,
-        "区司法局",
-        at=at("2021-06-22 10:00"),
-        actor=2001,
-        status="doing",
-        percent=60,
-        note=HOSTILE + "\x07",
-    )
+    justice_on_18(store, status="doing", percent=60, note=HOSTILE + "\x07")
     add_activity(store, enterprises=3)
     add_rectification(store, rectified=7, cases="案例")
     add_metric(store, "重错码率", 0.5)
@@ -302,15 +300,7 @@ def test_an_old_store_without_the_file_fields_still_exports(
             "at": "2021-06-22T10:00:00+08:00",
         }
     )
-    store.parts.update_state(
-        18,
-        "区司法局",
-        at=at("2021-06-22 10:00"),
-        actor=2001,
-        event="evidence",
-        evidence_count=1,
-        last_evidence="旧方案.docx",
-    )
+    justice_on_18(store, event="evidence", evidence_count=1, last_evidence="旧方案.docx")
     wb = load_workbook(export_report(services, tmp_path / "r.xlsx"))
     (row,) = [r for r in _rows(wb, "历史记录") if r[1] == "上传材料"]
     assert "旧方案.docx" in row[8] and "2048 字节" in row[8] and "ab" * 32 in row[8]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, cast
 
 from tinydb.table import Document
@@ -105,7 +106,7 @@ class PlanTasks(Repository):
         `responsible(task) -> [(unit_name, role)]` expands a task to its concrete units so each
         gets a state row; without it the plan's names are used as written.
         """
-        record = self._history.record
+        record = partial(self._history.record, at=at, actor=actor)  # this import did it
         tasks_table = self._table(TASKS)
         existing = cast(dict[int, TaskRow], dict(tasks_table.raw_docs()))
         added, changed, unchanged = [], [], []
@@ -116,7 +117,7 @@ class PlanTasks(Repository):
             old = existing.get(task.id)
             if old is None:
                 tasks_table.insert(Document({**rec, "revision": 1}, doc_id=task.id))
-                record("plan.task_added", at=at, actor=actor, task=task.id, title=task.title)
+                record("plan.task_added", task=task.id, title=task.title)
                 added.append(task.id)
             else:
                 # compared in today's shape: a record stored before a field existed (milestones,
@@ -132,14 +133,7 @@ class PlanTasks(Repository):
                     tasks_table.update(
                         {**rec, "archived": False, "revision": revision}, doc_ids=[task.id]
                     )
-                    record(
-                        "plan.revision",
-                        at=at,
-                        actor=actor,
-                        task=task.id,
-                        revision=revision,
-                        changes=diff,
-                    )
+                    record("plan.revision", task=task.id, revision=revision, changes=diff)
                     changed.append(task.id)
                 else:
                     unchanged.append(task.id)
@@ -148,22 +142,14 @@ class PlanTasks(Repository):
         for task_id, old in existing.items():
             if task_id not in seen and not old.get("archived"):
                 tasks_table.update({"archived": True}, doc_ids=[task_id])
-                record("plan.task_archived", at=at, actor=actor, task=task_id)
+                record("plan.task_archived", task=task_id)
                 archived.append(task_id)
         if self._office.meta("imported_at") is None:
             # The day the plan came into use: nothing due before it is chased or escalated.
             self._office.set_meta("imported_at", iso(at))
         self._office.set_meta("plan_year", plan.year)
         self._office.set_meta("plan_source", plan.source)
-        record(
-            "plan.import",
-            at=at,
-            actor=actor,
-            source=plan.source,
-            added=added,
-            changed=changed,
-            archived=archived,
-        )
+        record("plan.import", source=plan.source, added=added, changed=changed, archived=archived)
         return ImportResult(added, changed, archived, unchanged)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeAlias, TypeVar
 
 from bot.store.journal import JournalTable
 
@@ -26,11 +26,7 @@ class UnitOfWork(Protocol):
     def insert_once_found(self, table: str, doc: Mapping[str, Any]) -> tuple[int, bool]: ...
 
     def derived(
-        self,
-        name: str,
-        sources: tuple[Repository | str, ...],
-        key: Hashable,
-        compute: Callable[[], T],
+        self, name: str, sources: Sources, key: Hashable, compute: Callable[[], T]
     ) -> T: ...
 
 
@@ -58,3 +54,7 @@ class Repository:
     def _found_or_inserted(self, name: str, doc: Mapping[str, Any]) -> tuple[int, bool]:
         self._table(name)  # owned here
         return self._uow.insert_once_found(name, doc)
+
+
+# What a derived value is current with: repositories, or tables named inside bot/store.
+Sources: TypeAlias = tuple[Repository | str, ...]

@@ -33,7 +33,7 @@ from bot.store.office import Office
 from bot.store.parts import Parts
 from bot.store.people import People
 from bot.store.plan import ImportResult, PlanTasks, Responsible
-from bot.store.repository import Repository
+from bot.store.repository import Repository, Sources
 from bot.store.reviews import Reviews
 
 __all__ = ["ImportResult", "Origin", "Responsible", "Store", "StoreLocked"]
@@ -167,13 +167,7 @@ class Store:
         names = [n for s in sources for n in ((s,) if isinstance(s, str) else s.tables)]
         return tuple(self._storage.version(name) for name in names)
 
-    def derived(
-        self,
-        name: str,
-        sources: tuple[Repository | str, ...],
-        key: Hashable,
-        compute: Callable[[], T],
-    ) -> T:
+    def derived(self, name: str, sources: Sources, key: Hashable, compute: Callable[[], T]) -> T:
         """`compute()`, remembered while the `sources` (repositories) are unchanged and `key`
         is the same: for a view read far more often than the records behind it change (the
         /status overview). The value is shared: callers must not change it."""
