@@ -325,11 +325,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"duban: configuration error: {exc}", file=sys.stderr)
         return 2
-    if args.command == "check":
-        return cmd_check(args.file, settings, show=args.show)
-    if args.command == "units" and args.init:
-        return cmd_units_init(args.init)
     try:
+        if args.command == "check":
+            return cmd_check(args.file, settings, show=args.show)
+        if args.command == "units" and args.init:
+            return cmd_units_init(args.init)
         return COMMANDS[args.command](settings, args)
     except StoreLocked as exc:
         print(f"duban: {exc}", file=sys.stderr)

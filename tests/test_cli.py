@@ -339,14 +339,17 @@ def test_every_command_loads_duban_plan_into_an_empty_store(
     assert len(json.loads(out)) == 4
 
 
-def test_output_into_a_closed_pipe_exits_quietly(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "args", [("tasks", "--json"), ("check", "--show", str(SEED))], ids=["tasks", "check"]
+)
+def test_output_into_a_closed_pipe_exits_quietly(tmp_path: Path, args: tuple[str, ...]) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DUBAN_", "TELEGRAM_"))}
     env["DUBAN_DATA_DIR"] = str(tmp_path)
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader (say `head`) is already gone: every write fails
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "bot", "tasks", "--json"],
+            [sys.executable, "-m", "bot", *args],
             stdout=write_end,
             stderr=subprocess.PIPE,
             cwd=tmp_path,
