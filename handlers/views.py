@@ -23,7 +23,7 @@ from bot.telegram.keyboards import overview_buttons, status_card_buttons, view_b
 from bot.telegram.outbox import About
 from bot.telegram.publish import publisher
 from bot.text.render import render
-from handlers.common import actor_of, plain_text, reply, today
+from handlers.common import actor_of, coordinator_message, plain_text, reply, today
 
 log = logging.getLogger(__name__)
 _TASK_ARG = re.compile(r"^[#＃]?\s*(\d+)$")
@@ -37,12 +37,12 @@ async def _coordinator(update: Update, context: DubanContext) -> bool:
     """True for a coordinator; anyone else gets a short refusal (the gate normally stops them).
 
     A pressed button is refused with a toast: view buttons only change what a message shows."""
+    refusal = _note("coordinator_only")
+    if update.callback_query is None:
+        return await coordinator_message(update, context, refusal) is not None
     if actor_of(update, context).is_coordinator:
         return True
-    if update.callback_query is not None:
-        await update.callback_query.answer(_note("coordinator_only"))
-    elif update.effective_message is not None:
-        await update.effective_message.reply_text(_note("coordinator_only"))
+    await update.callback_query.answer(refusal)
     return False
 
 

@@ -16,9 +16,9 @@ from telegram.ext import Job
 
 from bot.config import make_clock
 from bot.domain.clock import Clock, RehearsalClock
-from bot.features import sweep
+from bot.features.sweep import SweepReport
+from bot.telegram import courier
 from bot.telegram.context import OUTBOX, SERVICES, DubanApp, DubanContext
-from bot.telegram.courier import courier
 from schedules import summary
 from schedules.backup import backup_tick
 from schedules.lapses import lapse_tick
@@ -71,10 +71,9 @@ def schedule(application: DubanApp) -> Job[DubanContext]:
     )
 
 
-async def reminder_sweep(application: DubanApp) -> sweep.SweepReport:
+async def reminder_sweep(application: DubanApp) -> SweepReport:
     """The sweep's part of a tick: the feature, delivered through the application's outbox."""
-    services = application.bot_data[SERVICES]
-    return await sweep.sweep(courier(application.bot_data[OUTBOX], services), services)
+    return await courier.sweep(application.bot_data[OUTBOX], application.bot_data[SERVICES])
 
 
 Step = Callable[[DubanApp], Awaitable[object]]  # one part of a tick, given the application
@@ -88,24 +87,19 @@ async def run_once(
 ) -> None:
     """One tick: the sweep, then the weekly summary; each fails alone. `sweep` and
     `post_summary` are for tests (the tick job takes them from bot_data[STEPS])."""
-    if application.bot_data.get("services") is None:
+    if application.bot_data.get(SERVICES) is None:
         return  # post_init has not run yet
-    try:
-        await sweep(application)
-    except Exception:
-        log.exception("reminder sweep failed")
-    try:
-        await lapse_tick(application)
-    except Exception:
-        log.exception("telling lapsed input failed")
-    try:
-        await backup_tick(application)
-    except Exception:
-        log.exception("daily backup failed")  # tried again next tick: no ledger entry yet
-    try:
-        await post_summary(application)
-    except Exception:
-        log.exception("summary tick failed")
+    steps: tuple[tuple[Step, str], ...] = (
+        (sweep, "reminder sweep"),
+        (lapse_tick, "telling lapsed input"),
+        (backup_tick, "daily backup"),  # a failed one is tried again next tick (no ledger entry)
+        (post_summary, "summary tick"),
+    )
+    for step, what in steps:
+        try:
+            await step(application)
+        except Exception:
+            log.exception("%s failed", what)
 
 
 async def tick(context: DubanContext) -> None:
@@ -113,7 +107,7 @@ async def tick(context: DubanContext) -> None:
     application = cast(DubanApp, context.application)  # PTB types it loosely
     await run_once(application, **application.bot_data.get(STEPS, {}))
     job = context.job
-    services = context.application.bot_data.get("services")
+    services = context.application.bot_data.get(SERVICES)
     if job is None or services is None:
         return
     wanted = clock_interval(services.clock)
