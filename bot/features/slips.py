@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from bot.domain.days import days_late
 from bot.domain.planner import reachable_contacts
 from bot.domain.progress import is_overdue, part_due
-from bot.domain.refs import task_ref
 from bot.features.access import Actor
+from bot.plan.refs import task_ref
 from bot.store.records import Event, EventDetails, PartStatus, Role
 from bot.text.render import render
 

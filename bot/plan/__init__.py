@@ -27,6 +27,7 @@ from bot.plan.model import Deadline, Plan, Problem, Task
 from bot.plan.pdf import read_pdf
 from bot.plan.sniff import convert_old, kind_of, old_format_message, temporary_dir
 from bot.plan.table import has_table, parse_table
+from bot.plan.title import plan_title
 from bot.plan.unitlist import GROUP_PHRASES, normalize_unit, split_units
 from bot.plan.yaml_io import dump_plan, load_yaml
 
@@ -84,15 +85,25 @@ def parse_text(text: str) -> Plan:
     """A plan from document text: a `|`, tab, CSV or one-cell-per-line table, YAML, or lines."""
     if not text.strip():
         return Plan(problems=[Problem(1, "文件为空")])
+    if _YAML_START.match(text) and not has_table(text):
+        return load_yaml(text)
+    return titled(_parse_layout(text), text)
+
+
+def _parse_layout(text: str) -> Plan:
     if has_table(text):
         return parse_table(text)
-    if _YAML_START.match(text):
-        return load_yaml(text)
     for reader in (parse_delimited, parse_flat, parse_spaced):
         plan = reader(text)
         if plan is not None and plan.tasks:
             return plan
     return parse_lines(text)
+
+
+def titled(plan: Plan, text: str) -> Plan:
+    """`plan`, with the title its document states when the reader found none."""
+    plan.title = plan.title or plan_title(text)
+    return plan
 
 
 def load_plan(path: Path) -> Plan:
@@ -116,6 +127,8 @@ def load_plan(path: Path) -> Plan:
     except Exception as exc:  # a parser bug must still end as one line, never a traceback
         plan = Plan(problems=[Problem(1, f"无法解析文件（{exc.__class__.__name__}）：{exc}")])
     plan.source = str(path)
+    if not plan.title:
+        plan.title, plan.titled_by_name = path.stem, True
     plan.problems.sort(key=lambda p: p.line)
     return plan
 

@@ -27,6 +27,7 @@ from bot.plan.model import Plan, Problem
 from bot.plan.roles import RoleRule, role_rule
 from bot.plan.steps import period_columns
 from bot.plan.template import is_example
+from bot.plan.title import plan_title
 
 HEADER_SEARCH_ROWS = 30  # title rows above the header are common; a header further down is not
 _CN_NUMERAL = re.compile(r"^[一二三四五六七八九十]+[、.．]?$")
@@ -169,7 +170,9 @@ def parse_grids(grids: Sequence[Grid], text: str, rule: RoleRule | None = None) 
             raws.append(raw)
     if cols is None:
         return None
-    return table_plan(title, raws, problems, start_line - 1 if start_line else 0)
+    plan = table_plan(title, raws, problems, start_line - 1 if start_line else 0)
+    plan.title = plan_title(text)
+    return plan
 
 
 def _number_merged_above(row: list[str], cols: dict[str, int]) -> list[str]:

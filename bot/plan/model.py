@@ -69,11 +69,20 @@ class Task:
     line: int = 0  # source line number (1-based) in the plan file
     milestones: tuple[Milestone, ...] = ()  # in date order; the deadline is the last step
     remarks: str = ""  # 备注, as written
+    # In the store: `id` is the task's key across every plan, `no` its number in its plan and
+    # `plan` the plan's slot (bot/store/plans.py). As read from a file, `id` is the number.
+    no: int = 0
+    plan: int = 0
+
+    @property
+    def number(self) -> int:
+        """The task's number in its plan (序号), as the plan writes it."""
+        return self.no or self.id
 
     def to_json(self) -> dict[str, Any]:
         """The CONTRACT.md shape of `duban tasks --json`."""
         return {
-            "id": self.id,
+            "id": self.number,
             "category_no": self.category_no,
             "category": self.category,
             "title": self.title,
@@ -90,6 +99,9 @@ class Task:
         rec["deadline"]["action"] = self.deadline.action
         rec["line"] = self.line
         rec["remarks"] = self.remarks
+        rec["id"] = self.id
+        if self.no:
+            rec["no"], rec["plan"] = self.no, self.plan
         return rec
 
     @classmethod
@@ -107,6 +119,9 @@ class Task:
             # records stored before milestones and remarks existed have neither key
             milestones=tuple(sorted(Milestone.from_json(m) for m in raw.get("milestones") or ())),
             remarks=str(raw.get("remarks") or ""),
+            # records stored before plans sat side by side have neither: plan A's, keyed by number
+            no=int(raw.get("no") or 0),
+            plan=int(raw.get("plan") or 0),
         )
 
 
@@ -131,6 +146,8 @@ class Plan:
     problems: list[Problem] = field(default_factory=list)
     year: int | None = None
     source: str = ""
+    title: str = ""  # as the document states it (bot/plan/title.py), else the file's name
+    titled_by_name: bool = False  # the document states none: `title` is the file's name
     # where each task stands in the file just read, when that is not Task.line (YAML keeps the
     # original document's line in Task.line; problems must point into the YAML itself)
     task_lines: dict[int, int] = field(default_factory=dict)

@@ -322,7 +322,7 @@ def read_template(rows: Sequence[Sequence[str]]) -> Plan | None:
     tasks = [_with_extras(t, steps[t.line], extras[t.line][1], problems) for t in tasks]
     if not raws:
         problems.append(Problem(start + 1, "模板中没有填写任何任务（示例行不会导入）"))
-    return Plan(tasks=tasks, problems=problems, year=year)
+    return Plan(tasks=tasks, problems=problems, year=year, title=title)
 
 
 def _milestones(

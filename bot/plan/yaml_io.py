@@ -67,7 +67,7 @@ def dump_plan(plan: Plan) -> str:
         for t in plan.tasks
     ]
     body = yaml.dump(
-        {"year": plan.year, "tasks": tasks},
+        {"year": plan.year, **({"title": plan.title} if plan.title else {}), "tasks": tasks},
         Dumper=_Dumper,
         allow_unicode=True,
         sort_keys=False,
@@ -156,7 +156,9 @@ def load_yaml(text: str) -> Plan:
         if task:
             tasks.append(task)
             task_lines[task.id] = line
-    return Plan(tasks=tasks, problems=problems, year=year, task_lines=task_lines)
+    raw_title = data.get("title") if isinstance(data, dict) else None
+    title = raw_title if isinstance(raw_title, str) else ""
+    return Plan(tasks=tasks, problems=problems, year=year, task_lines=task_lines, title=title)
 
 
 def _task(

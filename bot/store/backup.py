@@ -20,10 +20,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 from bot.store.journal import SNAPSHOT, JournalStorage, fsync_dir
-from bot.store.store import Store
 
 MANIFEST = "manifest.json"
 FORMAT = "duban-backup/1"
@@ -53,9 +52,16 @@ def _sha256_file(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def snapshot_bytes(store: Store) -> bytes:
+class _Stored(Protocol):
+    """A store (bot.store.store.Store, which opens this module to back up before upgrading)."""
+
+    @property
+    def db(self) -> Any: ...
+
+
+def snapshot_bytes(store: _Stored | JournalStorage) -> bytes:
     """The store's whole state as a snapshot file's bytes (consistent: under its lock)."""
-    storage: JournalStorage = store.db.storage  # type: ignore[assignment]
+    storage: JournalStorage = store if isinstance(store, JournalStorage) else store.db.storage
     with storage._lock:  # noqa: SLF001  # no write can interleave with the dump
         text = json.dumps(
             {"seq": storage._seq, "tables": storage.read()},  # noqa: SLF001
@@ -94,7 +100,7 @@ def make_backup(
     if snapshot is None:
         if not (data_dir / SNAPSHOT).exists() and not any(data_dir.glob("duban.*")):
             raise BackupError(f"no duban store in {data_dir}")
-        reader = Store(data_dir, read_only=True)
+        reader = JournalStorage(data_dir, read_only=True)
         try:
             snapshot = snapshot_bytes(reader)
         finally:
@@ -266,5 +272,5 @@ def restore_backup(path: Path, data_dir: Path) -> dict[str, Any]:
             raise BackupError(f"{path}: {member.name}: damaged (sha256 does not match)")
     for folder in {data_dir, *(p.parent for p in data_dir.rglob("*") if p.is_file())}:
         fsync_dir(folder)
-    Store(data_dir, read_only=True).close()  # it opens
+    JournalStorage(data_dir, read_only=True).close()  # it opens
     return manifest

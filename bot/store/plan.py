@@ -1,37 +1,65 @@
-"""The plan (table "tasks"): the tasks as imported, their revisions, closed and archived marks.
+"""The tasks of every plan (table "tasks"): as imported, their revisions, closed and archived.
 
-A task's document id is its number. Importing merges by number: history and parts stay,
-changes become revisions, tasks the new plan leaves out are archived.
+A task's document id is its key, its identity across plans (bot/domain/refs.py); the task
+records its plan's slot and its number in that plan (records from before plans sat side by
+side have neither: plan A's, keyed by number). Importing merges into one plan by number:
+history and parts stay, changes become revisions, tasks the new file leaves out are archived;
+the other plans are never touched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from tinydb.table import Document
 
 from bot.plan.model import Plan, Task
+from bot.plan.refs import Naming
+from bot.plan.title import same_title, title_key
 from bot.store.history import History
 from bot.store.office import Office
 from bot.store.parts import Parts
+from bot.store.plans import FIRST_SLOT, PlanInfo, Plans
 from bot.store.records import FieldChange, Role, TaskMeta, TaskRow
 from bot.store.repository import Repository, UnitOfWork, iso
 
 TASKS = "tasks"
+# where a task stands, not what it says: never a revision
+IDENTITY = frozenset({"line", "id", "no", "plan"})
 # A task → its concrete units and their roles, groups expanded.
 Responsible = Callable[[Task], Iterable[tuple[str, Role]]]
 
 
 @dataclass(frozen=True)
 class ImportResult:
+    """What an import did, by task key (`plan`: the plan it went into)."""
+
     added: list[int]
     changed: list[int]
     archived: list[int]
     unchanged: list[int]
+    plan: PlanInfo | None = None
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where an imported file goes: a new plan, or a revision of `target`; `sure` when the
+    file says so plainly (same title, or a title no plan has and tasks no plan shares), else
+    `why` says what makes it unsure and the import waits for someone to choose."""
+
+    revises: bool
+    target: PlanInfo | None
+    sure: bool
+    why: str = ""
+    overlap: float = 0.0  # the share of the file's task titles the nearest plan has
+
+
+# A file sharing this much of a plan's task titles may be that plan retitled.
+SAME_TASKS = 0.6
 
 
 class PlanTasks(Repository):
@@ -39,16 +67,29 @@ class PlanTasks(Repository):
 
     tables = (TASKS,)
 
-    def __init__(self, uow: UnitOfWork, history: History, parts: Parts, office: Office) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        history: History,
+        parts: Parts,
+        office: Office,
+        plans: Plans,
+    ) -> None:
         super().__init__(uow)
         self._history = history
         self._parts = parts
         self._office = office
+        self._plans = plans
         self._first_import: str | None = None
 
-    def imported_at(self) -> datetime | None:
-        """When the plan was first imported (stores from before this was kept: the first
-        import event)."""
+    def imported_at(self, slot: int | None = None) -> datetime | None:
+        """When plan `slot` came into use (None: the first plan; stores from before this was
+        kept: the first import event)."""
+        plan = self._plans.get(slot or FIRST_SLOT)
+        if plan is not None and plan.imported_at is not None:
+            return plan.imported_at
+        if slot not in (None, FIRST_SLOT):
+            return None
         raw = self._office.meta("imported_at")
         if raw is None:
             if self._first_import is None:
@@ -57,24 +98,85 @@ class PlanTasks(Repository):
             raw = self._first_import or None
         return datetime.fromisoformat(raw) if raw else None
 
-    def year(self) -> int | None:
-        """The year the plan imported last is for."""
-        return cast(int | None, self._office.meta("plan_year"))
+    def year(self, slot: int | None = None) -> int | None:
+        """The year plan `slot` is for (None: the newest active plan file's)."""
+        if slot is None:
+            files = [p for p in self._plans.active() if p.kind == "plan" and p.year]
+            if files:
+                return files[-1].year
+            return cast(int | None, self._office.meta("plan_year"))
+        plan = self._plans.get(slot)
+        return plan.year if plan is not None else None
 
     def has_plan(self) -> bool:
         return len(self._table(TASKS)) > 0
 
-    def tasks(self, *, include_archived: bool = False) -> list[Task]:
-        docs = sorted(self._table(TASKS).raw_docs())
-        return [
-            Task.from_record(doc) for _, doc in docs if include_archived or not doc.get("archived")
-        ]
+    def tasks(
+        self,
+        *,
+        include_archived: bool = False,
+        plan: int | None = None,
+        include_closed: bool = False,
+    ) -> list[Task]:
+        """The tasks of the active plans (or of plan slot `plan`, or of every plan with
+        `include_closed`), by plan then number; archived ones only with `include_archived`."""
+        active = {p.slot for p in self._plans.all() if p.active}
+        out = []
+        for _, doc in self._table(TASKS).raw_docs():
+            if doc.get("archived") and not include_archived:
+                continue
+            slot = int(doc.get("plan") or FIRST_SLOT)
+            if plan is not None and slot != plan:
+                continue
+            if plan is None and not include_closed and active and slot not in active:
+                continue
+            out.append(Task.from_record(doc))
+        return sorted(out, key=lambda t: (t.plan or FIRST_SLOT, t.number, t.id))
 
     def task(self, task_id: int) -> Task | None:
+        """The task with key `task_id`, of any plan (a closed plan's stays readable)."""
         doc = self._table(TASKS).get(doc_id=task_id)
         if doc is None or doc.get("archived"):
             return None
         return Task.from_record(doc)
+
+    def plan_of(self, task_id: int) -> PlanInfo | None:
+        """The plan task `task_id` belongs to."""
+        doc = self._table(TASKS).get(doc_id=task_id)
+        return self._plans.get(int(doc.get("plan") or FIRST_SLOT)) if doc is not None else None
+
+    def is_followed(self, task_id: int) -> bool:
+        """Whether the task's plan is active (a closed plan's tasks are never chased)."""
+        plan = self.plan_of(task_id)
+        return plan is None or plan.active
+
+    def naming(self) -> Naming:
+        """How tasks are named now (bot/domain/refs.py): each key's plan code and number."""
+        return self._uow.derived("naming", (self, self._plans), None, self._naming)
+
+    def _naming(self) -> Naming:
+        codes = {p.slot: p.code for p in self._plans.all()}
+        numbers = {}
+        for key, doc in self._table(TASKS).raw_docs():
+            slot = int(doc.get("plan") or FIRST_SLOT)
+            numbers[int(key)] = (codes.get(slot, ""), int(doc.get("no") or key))
+        return Naming(numbers, frozenset(p.code for p in self._plans.active()))
+
+    def find(self, code: str | None, no: int, *, include_closed: bool = False) -> list[int]:
+        """The keys of the tasks a ref names: plan `code`'s task `no`; without a code, task
+        `no` of every active plan (or of every plan with `include_closed`), archived never."""
+        if code is not None:
+            plan = self._plans.by_code(code)
+            slots = {plan.slot} if plan is not None else set()
+        else:
+            slots = {p.slot for p in self._plans.all() if p.active or include_closed}
+        found = []
+        for key, doc in self._table(TASKS).raw_docs():
+            if doc.get("archived") or int(doc.get("plan") or FIRST_SLOT) not in slots:
+                continue
+            if int(doc.get("no") or key) == no:
+                found.append(int(key))
+        return sorted(found)
 
     def task_meta(self, task_id: int) -> TaskMeta:
         """Store-side facts of a task: archived, closed, revision."""
@@ -93,6 +195,47 @@ class PlanTasks(Repository):
     def set_task_closed(self, task_id: int, closed: bool) -> None:
         self._table(TASKS).update({"closed": closed}, doc_ids=[task_id])
 
+    def placement(self, plan: Plan) -> Placement:
+        """Where `plan` (a file just read) belongs among the plans (see Placement)."""
+        files = [p for p in self._plans.all() if p.kind == "plan"]
+        if not files:
+            return Placement(False, None, True)
+        shared = {p.slot: self._shared_titles(plan, p.slot) for p in files}
+        nearest = max(files, key=lambda p: (shared[p.slot], p.active, p.slot))
+        if not plan.title:  # a plan built in code, not read from a document
+            active = [p for p in files if p.active]
+            return Placement(len(active) == 1, active[-1] if active else None, True)
+        same = [p for p in files if same_title(plan.title, p.title)]
+        if same:
+            target = same[-1]
+            overlap = shared[target.slot]
+            if not target.active:
+                return Placement(True, target, False, f"同名方案 {target.code} 已关闭", overlap)
+            if plan.titled_by_name and overlap < 1 - SAME_TASKS:
+                return Placement(
+                    False,
+                    target,
+                    False,
+                    f"文件名与方案 {target.code} 相同，但任务大多不同（相同 {overlap:.0%}）",
+                    overlap,
+                )
+            return Placement(True, target, True, "", overlap)
+        overlap = shared[nearest.slot]
+        if overlap >= SAME_TASKS:
+            same_year = plan.year is not None and plan.year == nearest.year
+            why = (
+                f"标题与方案 {nearest.code}《{nearest.short}》不同，但 {overlap:.0%} 的任务与它相同"
+            )
+            return Placement(same_year, nearest, False, why, overlap)
+        return Placement(False, None, True, "", overlap)
+
+    def _shared_titles(self, plan: Plan, slot: int) -> float:
+        """The share of `plan`'s task titles that plan `slot` has too."""
+        if not plan.tasks:
+            return 0.0
+        have = {title_key(t.title) for t in self.tasks(plan=slot)}
+        return sum(title_key(t.title) in have for t in plan.tasks) / len(plan.tasks)
+
     def import_plan(
         self,
         plan: Plan,
@@ -100,25 +243,66 @@ class PlanTasks(Repository):
         at: datetime,
         actor: int | str | None = "cli",
         responsible: Responsible | None = None,
+        into: int | Literal["new", "auto"] = "auto",
     ) -> ImportResult:
-        """Load or merge a plan by task number: history and states stay, changes are revisions.
+        """Load a plan file: as a new plan (`into="new"`) or as a revision of plan slot `into`,
+        merged by task number: history and states stay, changes are revisions. Other plans
+        are never touched. `"auto"`: where `placement` puts it (its default when unsure).
 
         `responsible(task) -> [(unit_name, role)]` expands a task to its concrete units so each
         gets a state row; without it the plan's names are used as written.
         """
         record = partial(self._history.record, at=at, actor=actor)  # this import did it
         tasks_table = self._table(TASKS)
-        existing = cast(dict[int, TaskRow], dict(tasks_table.raw_docs()))
+        all_docs = cast(dict[int, TaskRow], dict(tasks_table.raw_docs()))
+        if into == "auto":
+            place = self.placement(plan)
+            into = place.target.slot if place.revises and place.target else "new"
+        if into == "new":
+            target = self._plans.create(
+                kind="plan",
+                title=plan.title,
+                year=plan.year,
+                source=plan.source,
+                at=at,
+                actor=actor,
+            )
+        else:
+            found = self._plans.get(into)
+            if found is None:
+                raise KeyError(f"no plan in slot {into}")
+            target = found
+            self._plans.set_imported(
+                target.slot, title=plan.title, year=plan.year, source=plan.source
+            )
+        # this plan's tasks, by number
+        existing: dict[int, tuple[int, TaskRow]] = {
+            int(doc.get("no") or key): (int(key), doc)
+            for key, doc in all_docs.items()
+            if int(doc.get("plan") or FIRST_SLOT) == target.slot
+        }
+        taken = {int(k) for k in all_docs}
+        next_key = max(taken, default=0) + 1
         added, changed, unchanged = [], [], []
         seen = set()
-        for task in plan.tasks:
-            seen.add(task.id)
+        for read in plan.tasks:
+            number = read.number
+            seen.add(number)
+            old = existing[number][1] if number in existing else None
+            if number in existing:
+                key = existing[number][0]
+            elif target.slot == FIRST_SLOT and number not in taken:
+                key = number  # the first plan's keys are its numbers, as before plans
+            else:
+                key = next_key
+            taken.add(key)
+            next_key = max(taken) + 1
+            task = replace(read, id=key, no=number, plan=target.slot)
             rec = task.to_record()
-            old = existing.get(task.id)
             if old is None:
-                tasks_table.insert(Document({**rec, "revision": 1}, doc_id=task.id))
-                record("plan.task_added", task=task.id, title=task.title)
-                added.append(task.id)
+                tasks_table.insert(Document({**rec, "revision": 1}, doc_id=key))
+                record("plan.task_added", task=key, title=task.title)
+                added.append(key)
             else:
                 # compared in today's shape: a record stored before a field existed (milestones,
                 # remarks) has its default, not a change
@@ -126,31 +310,41 @@ class PlanTasks(Repository):
                 diff: dict[str, FieldChange] = {
                     k: {"old": before.get(k), "new": v}
                     for k, v in rec.items()
-                    if k != "line" and before.get(k) != v
+                    if k not in IDENTITY and before.get(k) != v
                 }
                 if diff or old.get("archived"):
                     revision = int(old.get("revision", 1)) + 1
                     tasks_table.update(
-                        {**rec, "archived": False, "revision": revision}, doc_ids=[task.id]
+                        {**rec, "archived": False, "revision": revision}, doc_ids=[key]
                     )
-                    record("plan.revision", task=task.id, revision=revision, changes=diff)
-                    changed.append(task.id)
+                    record("plan.revision", task=key, revision=revision, changes=diff)
+                    changed.append(key)
                 else:
-                    unchanged.append(task.id)
-            self._parts.ensure(task.id, _pairs(task, responsible))
+                    if "no" not in old:  # a record from before plans: now says its plan
+                        tasks_table.update({"no": number, "plan": target.slot}, doc_ids=[key])
+                    unchanged.append(key)
+            self._parts.ensure(key, _pairs(task, responsible))
         archived = []
-        for task_id, old in existing.items():
-            if task_id not in seen and not old.get("archived"):
-                tasks_table.update({"archived": True}, doc_ids=[task_id])
-                record("plan.task_archived", task=task_id)
-                archived.append(task_id)
+        for number, (key, old) in existing.items():
+            if number not in seen and not old.get("archived"):
+                tasks_table.update({"archived": True}, doc_ids=[key])
+                record("plan.task_archived", task=key)
+                archived.append(key)
         if self._office.meta("imported_at") is None:
-            # The day the plan came into use: nothing due before it is chased or escalated.
+            # The day the first plan came into use (each plan keeps its own in its record).
             self._office.set_meta("imported_at", iso(at))
         self._office.set_meta("plan_year", plan.year)
         self._office.set_meta("plan_source", plan.source)
-        record("plan.import", source=plan.source, added=added, changed=changed, archived=archived)
-        return ImportResult(added, changed, archived, unchanged)
+        record(
+            "plan.import",
+            source=plan.source,
+            added=added,
+            changed=changed,
+            archived=archived,
+            plan=target.slot,
+            code=target.code,
+        )
+        return ImportResult(added, changed, archived, unchanged, self._plans.get(target.slot))
 
 
 def _pairs(task: Task, responsible: Responsible | None) -> list[tuple[str, Role]]:

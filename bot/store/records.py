@@ -40,6 +40,10 @@ class PartStatus(StrEnum):
 Role = Literal["lead", "supporter"]
 # What a contact is to their unit (bot.domain.contacts); absent from a row: liaison.
 ContactRole = Literal["liaison", "leader"]
+# What a plan is: a plan file as imported, or the office's standing list of items assigned in
+# chat (交办事项); whether it is followed (active) or ended (closed: read, never chased).
+PlanKind = Literal["plan", "assigned"]
+PlanStatus = Literal["active", "closed"]
 # Why a reminder is sent (bot.domain.planner; "manual": a coordinator's /remind).
 ReminderKind = Literal[
     "upcoming",
@@ -81,6 +85,10 @@ EventKind = Literal[
     "plan.revision",
     "plan.task_archived",
     "plan.import",
+    "plan.created",
+    "plan.closed",
+    "plan.reopened",
+    "plan.renamed",
     "contact.bind",
     "contact.unbind",
     "contact.reachable",
@@ -121,8 +129,26 @@ class TaskRow(TypedDict):
     milestones: NotRequired[list[MilestoneRow]]  # in date order; absent in records before them
     remarks: NotRequired[str]  # 备注; absent in records before it
     revision: int
+    # the key (doc id) is the task's identity across plans; absent in records from before
+    # plans sat side by side: plan A's, keyed by their number
+    no: NotRequired[int]  # its number in its plan
+    plan: NotRequired[int]  # the slot of its plan (table "plans")
     archived: NotRequired[bool]  # a later plan no longer has the task
     closed: NotRequired[bool]  # a coordinator approved its completion (办结)
+
+
+class PlanRow(TypedDict):
+    """A plan beside the others (table "plans", doc id = the plan's slot, never reused)."""
+
+    code: str  # A, B, … by default; renamable
+    kind: PlanKind
+    title: str
+    year: int | None
+    status: PlanStatus
+    source: str  # the file it was imported from ("" for the assigned list)
+    created_at: str
+    imported_at: str | None  # the day it came into use: nothing due before it is chased
+    closed_at: NotRequired[str | None]
 
 
 class TaskMeta(TypedDict):
@@ -274,6 +300,9 @@ class EventFields(_StateFields, EventDetails, total=False):
     added: list[int]
     changed: list[int]
     archived: list[int]
+    plan: int  # plan.*: the plan's slot
+    code: str  # plan.*: the plan's code (after a rename: the new one)
+    old: str  # "plan.renamed": the code before
     # contact.*
     name: str
     invite: str | None  # the first characters of the invite code a contact bound with

@@ -19,9 +19,12 @@ from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from bot.plan import load_plan, refs
+from bot.store.backup import make_backup, snapshot_bytes
 from bot.store.campaign import Campaign
 from bot.store.deliveries import Deliveries
 from bot.store.evidence import EvidenceFiles
@@ -33,6 +36,7 @@ from bot.store.office import Office
 from bot.store.parts import Parts
 from bot.store.people import People
 from bot.store.plan import ImportResult, PlanTasks, Responsible
+from bot.store.plans import Plans
 from bot.store.repository import Repository, Sources
 from bot.store.reviews import Reviews
 
@@ -64,6 +68,14 @@ def _signature(table: str, doc: Mapping[str, Any]) -> tuple[str, Any, Any, Any]:
     return table, doc.get("kind"), doc.get("task"), doc.get("unit")
 
 
+def _legacy_title(source: object) -> str:
+    """The title of the plan a store from before plans was loaded from, if its file is there."""
+    path = Path(str(source)) if source else None
+    if path is None or not path.is_file():
+        return ""
+    return load_plan(path).title
+
+
 class StoreLocked(RuntimeError):
     """Another `duban run` holds this data directory."""
 
@@ -78,7 +90,10 @@ class Store:
         read_only: bool = False,
         fsync: bool = True,
         datasync: Callable[[int], None] = os.fdatasync,
+        backups: Path | None = None,
     ) -> None:
+        """`backups`: where a backup goes before an upgrade rewrites the store (default:
+        the data directory's `backups`)."""
         self.dir = Path(data_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.read_only = read_only
@@ -94,7 +109,8 @@ class Store:
         self.office = Office(self)
         self.history = History(self)
         self.parts = Parts(self, self.history)
-        self.plan = PlanTasks(self, self.history, self.parts, self.office)
+        self.plans = Plans(self, self.history, self.office)
+        self.plan = PlanTasks(self, self.history, self.parts, self.office, self.plans)
         self.people = People(self, self.history, self.office)
         self.deliveries = Deliveries(self)
         self.intake = Intake(self)
@@ -102,6 +118,23 @@ class Store:
         self.reviews = Reviews(self)
         self.metrics = Metrics(self)
         self.campaign = Campaign(self)
+        self._upgrade(backups if backups is not None else self.dir / "backups")
+        refs.use(self.plan.naming)
+
+    def _upgrade(self, backups: Path) -> None:
+        """Bring a store written by an earlier release to today's shape, nothing lost: one
+        holding a single plan gets its plan record, as plan A (a backup is taken first)."""
+        has_tasks = self.plan.has_plan()
+        if not has_tasks or len(self.plans.all()):
+            return
+        title = _legacy_title(self.office.meta("plan_source"))
+        at = datetime.now().astimezone()
+        if self.read_only:
+            self.plans.legacy(has_tasks=has_tasks, title=title, at=at)
+            return
+        make_backup(self.dir, backups, at=at, snapshot=snapshot_bytes(self))
+        with self.batch():
+            self.plans.migrate(has_tasks=has_tasks, title=title, at=at)
 
     def repositories(self) -> list[Repository]:
         """Every repository of this store (each owns its `tables`)."""

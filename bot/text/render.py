@@ -13,7 +13,6 @@ from typing import Any
 import jinja2
 
 from bot.domain.contacts import CONTACT_ROLE_LABELS
-from bot.domain.refs import task_ref
 from bot.domain.status import (
     REPORT_LABELS,
     ROLE_LABELS,
@@ -22,6 +21,7 @@ from bot.domain.status import (
     format_day,
     period_label,
 )
+from bot.plan.refs import task_ref
 from bot.store.records import PartStatus
 
 TELEGRAM_LIMIT = 4096
