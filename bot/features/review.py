@@ -7,12 +7,13 @@ the history through the store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Protocol, TypedDict, Unpack
 
 from bot.features import evidence
 from bot.features.errors import CodedError
+from bot.plan.model import Milestone
 from bot.services import Services
 from bot.store import Store
 from bot.store.records import (
@@ -25,7 +26,7 @@ from bot.store.records import (
     StateRow,
 )
 
-KINDS = ("claim", "extension")
+KINDS = ("claim", "extension", "milestone")  # milestone: a lead contact moves one
 MAX_REASON = 2000
 
 
@@ -42,7 +43,8 @@ class ReviewError(CodedError, ValueError):
 
     codes: "unknown_task", "not_responsible", "supporter", "done", "closed", "pending",
     "no_reason", "reason_too_long", "not_found", "no_date", "not_later", "too_far",
-    "leads_open" (info `leads`: 通过并办结配合部分 while another lead's part is open).
+    "leads_open" (info `leads`: 通过并办结配合部分 while another lead's part is open),
+    "milestone_gone" (a milestone move whose milestone was changed or removed meanwhile).
     """
 
 
@@ -349,6 +351,18 @@ def approve(
         else:
             kept = [p["unit"] for p in others]
         closed = close_if_complete(services, task_id, actor_id(actor))
+    elif record["kind"] == "milestone":
+        old = Milestone(date.fromisoformat(record["old_due"] or ""), record["text"])
+        try:
+            store.plan.edit_milestone(
+                task_id,
+                old=old,
+                new=replace(old, due=date.fromisoformat(record["due"])),
+                at=now,
+                actor=actor_id(actor),
+            )
+        except KeyError:
+            raise ReviewError("milestone_gone", task=task_id, due=old.due) from None
     else:
         _mark(store, record, now, actor, "extension.approve", due_override=record["due"])
     return Decision(
@@ -391,6 +405,18 @@ def reject(services: Services, record_id: int, actor: ActorLike | int, reason: s
             claim="rejected",
             status=PartStatus.DOING,
             claim_reason=text,
+        )
+    elif record["kind"] == "milestone":
+        store.history.record(
+            "milestone.reject",
+            at=now,
+            actor=actor_id(actor),
+            task=task_id,
+            unit=unit,
+            due=record["due"],
+            old_due=record["old_due"],
+            text=record["text"],
+            reason=text,
         )
     else:
         store.history.record(

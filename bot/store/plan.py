@@ -2,6 +2,11 @@
 
 A task's document id is its number. Importing merges by number: history and parts stay,
 changes become revisions, tasks the new plan leaves out are archived.
+
+Milestones changed in chat (`edit_milestone`) survive a re-import of the same plan: the task
+keeps the file's own list under `milestones_file`, and while the file's deadline cell still
+gives that list the chat's edits stand. When the file's milestones changed, the file wins: its
+list replaces the chat's, recorded as a revision of the task like any other change.
 """
 
 from __future__ import annotations
@@ -14,11 +19,11 @@ from typing import Any, cast
 
 from tinydb.table import Document
 
-from bot.plan.model import Plan, Task
+from bot.plan.model import Milestone, Plan, Task
 from bot.store.history import History
 from bot.store.office import Office
 from bot.store.parts import Parts
-from bot.store.records import FieldChange, Role, TaskMeta, TaskRow
+from bot.store.records import EventKind, FieldChange, MilestoneRow, Role, TaskMeta, TaskRow
 from bot.store.repository import Repository, UnitOfWork, iso
 
 TASKS = "tasks"
@@ -115,6 +120,12 @@ class PlanTasks(Repository):
             seen.add(task.id)
             rec = task.to_record()
             old = existing.get(task.id)
+            if old is not None and old.get("milestones_file") is not None:
+                if rec["milestones"] == old["milestones_file"]:
+                    rec["milestones"] = old.get("milestones") or []  # the chat's edits stand
+                    rec["milestones_file"] = old["milestones_file"]
+                else:
+                    rec["milestones_file"] = None  # the file changed its cell: the file wins
             if old is None:
                 tasks_table.insert(Document({**rec, "revision": 1}, doc_id=task.id))
                 record("plan.task_added", task=task.id, title=task.title)
@@ -126,7 +137,7 @@ class PlanTasks(Repository):
                 diff: dict[str, FieldChange] = {
                     k: {"old": before.get(k), "new": v}
                     for k, v in rec.items()
-                    if k != "line" and before.get(k) != v
+                    if k not in ("line", "milestones_file") and before.get(k) != v
                 }
                 if diff or old.get("archived"):
                     revision = int(old.get("revision", 1)) + 1
@@ -136,6 +147,9 @@ class PlanTasks(Repository):
                     record("plan.revision", task=task.id, revision=revision, changes=diff)
                     changed.append(task.id)
                 else:
+                    if rec.get("milestones_file") != old.get("milestones_file"):
+                        # the file took its cell back, as the chat had it: no edits to keep
+                        tasks_table.update({"milestones_file": None}, doc_ids=[task.id])
                     unchanged.append(task.id)
             self._parts.ensure(task.id, _pairs(task, responsible))
         archived = []
@@ -151,6 +165,59 @@ class PlanTasks(Repository):
         self._office.set_meta("plan_source", plan.source)
         record("plan.import", source=plan.source, added=added, changed=changed, archived=archived)
         return ImportResult(added, changed, archived, unchanged)
+
+    def edit_milestone(
+        self,
+        task_id: int,
+        *,
+        old: Milestone | None,
+        new: Milestone | None,
+        at: datetime,
+        actor: int | str | None,
+    ) -> tuple[Milestone, ...]:
+        """Add (`old` None), move or reword, or remove (`new` None) one milestone of a task,
+        recorded as "milestone.added" / "milestone.moved" / "milestone.removed" with both sides;
+        the task's deadline stays. Its milestones afterwards, in date order.
+
+        Raises KeyError when the task, or `old` among its milestones, is not there.
+        """
+        doc = self._table(TASKS).get(doc_id=task_id)
+        if doc is None or doc.get("archived"):
+            raise KeyError(f"no task {task_id}")
+        current = list(Task.from_record(dict(doc)).milestones)
+        if old is not None:
+            if old not in current:
+                raise KeyError(f"task {task_id} has no milestone {old}")
+            current.remove(old)
+        if new is not None:
+            current.append(new)
+        listed: list[MilestoneRow] = [
+            {"due": m.due.isoformat(), "text": m.text} for m in sorted(current)
+        ]
+        fields: dict[str, Any] = {"milestones": listed}
+        if doc.get("milestones_file") is None:
+            fields["milestones_file"] = doc.get("milestones") or []  # what the file said
+        self._table(TASKS).update(fields, doc_ids=[task_id])
+        kind: EventKind = (
+            "milestone.added"
+            if old is None
+            else "milestone.removed"
+            if new is None
+            else "milestone.moved"
+        )
+        self._history.record(
+            kind,
+            at=at,
+            actor=actor,
+            task=task_id,
+            old=_row(old),
+            new=_row(new),
+        )
+        return tuple(sorted(current))
+
+
+def _row(milestone: Milestone | None) -> MilestoneRow | None:
+    return {"due": milestone.due.isoformat(), "text": milestone.text} if milestone else None
 
 
 def _pairs(task: Task, responsible: Responsible | None) -> list[tuple[str, Role]]:
