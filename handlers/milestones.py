@@ -67,9 +67,9 @@ def _find(task: Task, day: date) -> Milestone:
 def _apply(context: DubanContext, actor: Actor, task_id: int, words: str) -> Change:
     """`[VERB] rest` after /milestone N: what it asks, done; MilestoneError when not."""
     services, day = context.services, today(context)
-    verb_word, _, rest = words.partition(" ")
+    verb_word, *tail = words.split(maxsplit=1)
     verb = VERBS.get(verb_word.lower())
-    rest = rest.strip() if verb else words
+    rest = (tail[0] if tail else "") if verb else words
     task = milestones.editor(services, actor, task_id).task
     if verb in (None, "add"):
         return milestones.add(services, actor, task_id, milestones.parse(rest, day))
@@ -97,8 +97,8 @@ async def milestone_command(update: Update, context: DubanContext) -> None:
     message = update.effective_message
     if message is None or update.effective_user is None:
         return
-    head, _, words = command_rest(message).strip().partition(" ")
-    raw = head.lstrip("#＃")
+    head, *tail = command_rest(message).split(maxsplit=1) or [""]
+    raw, words = head.lstrip("#＃"), tail[0] if tail else ""
     if not raw.isdecimal() or len(raw) > 18:
         await context.outbox.answer(message, render("milestone.html.j2", step="usage"))
         return

@@ -53,7 +53,9 @@ async def test_a_coordinator_adds_moves_and_removes_at_once(env: ChatEnv) -> Non
     coord = coordinator(env)
     alice = lead(env)
     replies = await coord.say("/milestone #18 6月25日 完成方案制定")
-    assert "已新增时间节点" in replies[-1]["text"] and "2021年6月25日（周五）" in replies[-1]["text"]
+    assert (
+        "已新增时间节点" in replies[-1]["text"] and "2021年6月25日（周五）" in replies[-1]["text"]
+    )
     assert milestones(env) == [("2021-06-25", "完成方案制定")]
     assert "督办人员新增了 #18" in alice.inbox()[-1]["text"]  # the lead hears of it
     deadline = env.store.plan.task(18).deadline.due  # type: ignore[union-attr]
@@ -176,7 +178,10 @@ async def test_the_card_lists_milestones_and_reports_one_done(env: ChatEnv) -> N
     assert "已完成" in replies[-1]["text"] and "佐证材料" in replies[-1]["text"]
     marks = env.store.parts.state(18, LEAD)["milestones_done"]
     assert [(m["due"], m["text"], m["by"]) for m in marks] == [("2021-06-22", "制定方案", alice.id)]
-    assert events(env, "milestone.done")[-1]["milestone"] == {"due": "2021-06-22", "text": "制定方案"}
+    assert events(env, "milestone.done")[-1]["milestone"] == {
+        "due": "2021-06-22",
+        "text": "制定方案",
+    }
     # the evidence sent right after notes the milestone
     saved = await alice.send_document(b"%PDF-1.4 plan", "方案.pdf")
     assert "时间节点：2021年6月22日（周二） 制定方案" in saved[-1]["text"]

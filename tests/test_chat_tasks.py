@@ -113,7 +113,7 @@ async def test_task_detail(env: ChatEnv) -> None:
     env.bind(alice, "区司法局")
     await alice.say("/update 18 进行中 60% 初稿")
     (detail,) = await alice.say("/task 18")
-    assert buttons(detail) == ["upd:18", "ev:18", "ext:18", "done:18"]  # its actions
+    assert buttons(detail) == ["upd:18", "ev:18", "ext:18", "done:18", "ms:18"]  # its actions
     assert env.store.deliveries.message_ref(2001, detail["message_id"]) == (18, "区司法局")
     body = detail["text"]
     assert body.startswith("#18 全面推行信用承诺制")
