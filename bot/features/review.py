@@ -17,6 +17,7 @@ from bot.plan.model import Milestone
 from bot.services import Services
 from bot.store import Store
 from bot.store.records import (
+    EventFields,
     EventKind,
     PartStatus,
     ReviewExtras,
@@ -406,26 +407,16 @@ def reject(services: Services, record_id: int, actor: ActorLike | int, reason: s
             status=PartStatus.DOING,
             claim_reason=text,
         )
-    elif record["kind"] == "milestone":
+    else:  # an extension or a milestone move: the request's days (and milestone) stay
+        extra: EventFields = {"due": record["due"], "reason": text}
+        if record["kind"] == "milestone":
+            extra |= {"old_due": record["old_due"], "text": record["text"]}
         store.history.record(
-            "milestone.reject",
+            "milestone.reject" if record["kind"] == "milestone" else "extension.reject",
             at=now,
             actor=actor_id(actor),
             task=task_id,
             unit=unit,
-            due=record["due"],
-            old_due=record["old_due"],
-            text=record["text"],
-            reason=text,
-        )
-    else:
-        store.history.record(
-            "extension.reject",
-            at=now,
-            actor=actor_id(actor),
-            task=task_id,
-            unit=unit,
-            due=record["due"],
-            reason=text,
+            **extra,
         )
     return Decision(_decide(services, record, actor, "rejected", text))
