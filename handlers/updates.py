@@ -148,9 +148,7 @@ async def _finish(update: Update, context: DubanContext, draft: Draft, **detail:
     chat = update.effective_chat
     if chat is not None:  # 跳过 under the prompt is spent now
         await context.outbox.drop_keyboard(chat.id, int(draft["prompt"]))
-    result = submit(
-        services, actor, draft["task"], draft["unit"], status=PartStatus(draft["status"]), **detail
-    )
+    result = submit(services, actor, draft["task"], draft["unit"], status=PartStatus(draft["status"]), **detail)
     await report(update, context, result)
 
 
