@@ -87,6 +87,10 @@ def _apply(context: DubanContext, actor: Actor, task_id: int, words: str) -> Cha
         old, new = _find(task, found[0]), milestones.parse_day(found[1], day)
     elif found is not None and len(waiting) == 1:
         old, new = waiting[0], found[0]
+    elif found is not None and not waiting:
+        raise MilestoneError("none_open", task=task_id, any=bool(task.milestones))
+    elif found is not None:  # one day, several milestones open: which one?
+        raise MilestoneError("which", task=task_id)
     else:
         raise MilestoneError("no_date", text=rest[:40])
     return milestones.move(services, actor, task_id, old, new)

@@ -130,6 +130,7 @@ async def test_a_contacts_move_rejected_stays(env: ChatEnv) -> None:
         ("/milestone 18 6月25日", "请写明节点内容"),
         ("/milestone 99999 6月25日 完成", "没有编号为 #99999 的任务"),
         ("/milestone 18 删除 6月26日", "没有 2021年6月26日（周六） 的时间节点"),
+        ("/milestone 18 调整 6月29日", "#18 没有时间节点"),
     ],
 )
 async def test_bad_input_is_answered_and_nothing_stored(
@@ -271,3 +272,13 @@ def _as_filed(task, steps=()):  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
     return replace(task, milestones=tuple(steps))
+
+
+async def test_a_move_naming_one_day_asks_which_when_several_are_open(env: ChatEnv) -> None:
+    seed(env, ("2021-06-25", "完成试点"), ("2021-06-28", "总结"))
+    coord = coordinator(env)
+    replies = await coord.say("/milestone 18 调整 6月29日")
+    assert "请写明要调整的节点日期和新的日期" in replies[-1]["text"]
+    assert milestones(env) == [("2021-06-25", "完成试点"), ("2021-06-28", "总结")]
+    replies = await coord.say("/milestone 18 推迟 6月28日 6月29日")  # a synonym of 调整
+    assert milestones(env) == [("2021-06-25", "完成试点"), ("2021-06-29", "总结")]

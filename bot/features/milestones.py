@@ -36,7 +36,7 @@ class MilestoneError(CodedError, ValueError):
     codes: "unknown_task", "forbidden" (info `supporter`: the actor's unit supports the task),
     "closed", "no_date", "no_text", "text_too_long", "past", "after_deadline" (info `limit`),
     "too_many", "not_found", "duplicate", "same_day", "done", "none_open", "pending"
-    (info `record`).
+    (info `record`), "which" (a move naming one day while several milestones are open).
     """
 
 

@@ -57,7 +57,6 @@ ReminderKind = Literal[
 EventKind = Literal[
     # state events, written by Store.update_state with the StateChanges made
     "status",
-    "milestone.done",  # a milestone reported done (its mark in the lead's milestones_done)
     "note",
     "report",  # a periodic report, or a nil return
     "evidence",
@@ -68,6 +67,7 @@ EventKind = Literal[
     "claim.withdraw",
     "part.closed",
     "extension.approve",
+    "milestone.done",  # a milestone reported done (its mark in the lead's milestones_done)
     # recorded on their own
     "extension.request",
     "extension.reject",
