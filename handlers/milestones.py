@@ -22,6 +22,7 @@ from bot.features.extensions import split_dated
 from bot.features.milestones import Change, MilestoneError
 from bot.plan.model import Milestone, Task
 from bot.reports.cards import milestone_lines
+from bot.store.records import MilestoneRow
 from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.keyboards import confirm_remove_button, milestone_buttons
@@ -143,27 +144,14 @@ async def _panel(context: DubanContext, chat_id: int, actor: Actor, task_id: int
 
 
 async def _tell(context: DubanContext, message: Message, actor: Actor, change: Change) -> None:
-    """Confirm a change, and tell whom it concerns: a request goes to review, a contact's add
-    or remove to the coordinators, a coordinator's change to the lead units' contacts."""
+    """Confirm a change (after a contact's ✅, the next file is that milestone's evidence),
+    then tell whom it concerns."""
     services, task, unit = context.services, change.task, change.editor.unit
-    shown = change.new or change.old
-    evidence = change.what == "done" and unit is not None
-    minutes = int(pending.WAIT.total_seconds() // 60)
-    text = render(
-        "milestone.html.j2",
-        step=change.what,
-        task=task,
-        m=shown,
-        old=change.old,
-        on_behalf=unit is None,
-        evidence=evidence,
-        minutes=minutes,
-    )
-    await confirm(context, message, text, task.id, unit)
-    if evidence and shown is not None:
-        # the next file is this milestone's evidence (bot.telegram.files.keep_downloaded)
-        draft: pending.Draft = {"milestone": {"due": shown.due.isoformat(), "text": shown.text}}
+    evidence = change.what == "done" and unit is not None and change.new is not None
+    if evidence and change.new is not None:  # on disk before the confirmation invites the file
+        row: MilestoneRow = {"due": change.new.due.isoformat(), "text": change.new.text}
         now = services.clock.now()
+        draft: pending.Draft = {"milestone": row}
         pending.expect(
             services.store,
             actor.user_id,
@@ -174,6 +162,24 @@ async def _tell(context: DubanContext, message: Message, actor: Actor, change: C
             unit=unit,
             draft=draft,
         )
+    text = render(
+        "milestone.html.j2",
+        step=change.what,
+        task=task,
+        m=change.new or change.old,
+        old=change.old,
+        on_behalf=unit is None,
+        evidence=evidence,
+        minutes=int(pending.WAIT.total_seconds() // 60),
+    )
+    await confirm(context, message, text, task.id, unit)
+    await _spread(context, actor, change)
+
+
+async def _spread(context: DubanContext, actor: Actor, change: Change) -> None:
+    """Who else hears of a change: a request goes to review, a contact's add or remove to the
+    coordinators, a coordinator's change to the lead units' contacts."""
+    task, unit, shown = change.task, change.editor.unit, change.new or change.old
     if change.what == "requested" and change.record is not None:
         await announce(context, change.record)
     elif change.what in ("added", "removed") and unit is not None:
@@ -186,17 +192,13 @@ async def _tell(context: DubanContext, message: Message, actor: Actor, change: C
             who=actor.name,
             unit=unit,
         )
-        await context.outbox.notify(
-            context.outbox.coordinators((actor.user_id,)),
-            notice,
-            about=[(task.id, unit)],
-            kind="notice",
-        )
+        others = context.outbox.coordinators((actor.user_id,))
+        await context.outbox.notify(others, notice, about=[(task.id, unit)], kind="notice")
     elif change.what in ("added", "removed", "moved") and unit is None:
         told = render(
             "milestone.html.j2", step="told", what=change.what, task=task, m=shown, old=change.old
         )
-        for lead in milestones.lead_units(services, task.id):
+        for lead in milestones.lead_units(context.services, task.id):
             await tell_unit(context, lead, task.id, told)
 
 
