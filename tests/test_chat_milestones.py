@@ -282,3 +282,18 @@ async def test_a_move_naming_one_day_asks_which_when_several_are_open(env: ChatE
     assert milestones(env) == [("2021-06-25", "完成试点"), ("2021-06-28", "总结")]
     replies = await coord.say("/milestone 18 推迟 6月28日 6月29日")  # a synonym of 调整
     assert milestones(env) == [("2021-06-25", "完成试点"), ("2021-06-29", "总结")]
+
+
+async def test_an_approved_extension_moves_the_latest_day_a_milestone_may_take(
+    env: ChatEnv,
+) -> None:
+    alice = lead(env)
+    env.store.parts.update_state(
+        18, LEAD, at=env.clock.now(), actor=1, event="extension.approve", due_override="2021-07-15"
+    )
+    replies = await alice.say("/milestone 18 7月10日 完成验收")
+    assert "已新增时间节点" in replies[-1]["text"]
+    replies = await alice.say("/milestone 18 7月20日 全面完成")
+    assert "2021年7月15日（周四）" in replies[-1]["text"]  # the extended deadline, no later
+    assert milestones(env) == [("2021-07-10", "完成验收")]
+    assert env.store.plan.task(18).deadline.due == date(2021, 6, 30)  # type: ignore[union-attr]

@@ -127,10 +127,10 @@ def parse_day(text: str, today: date) -> date:
 def latest_day(services: Services, task: Task, today: date) -> date:
     """The last day a milestone may fall on: the task's deadline as its leads have it (an
     approved extension counts), or the end of the plan period for a task without one."""
-    if task.deadline.kind == "once":
-        dues = [d for s in _leads(services, task.id) if (d := effective_due(task, s, today))]
-        if dues or task.deadline.due:
-            return max([*dues, *([task.deadline.due] if task.deadline.due else [])])
+    leads = (effective_due(task, s, today) for s in _leads(services, task.id))
+    dues = [d for d in (task.deadline.due, *leads) if d is not None]
+    if task.deadline.kind == "once" and dues:
+        return max(dues)
     return snooze_limit(services.store, today)
 
 
