@@ -11,6 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.features.access import Actor, Refusal
 from bot.features.updates import parse_task_number
+from bot.plan.model import Milestone
 from bot.reports.cards import Card, cards_for, mytasks_intro, task_detail, task_list
 from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanApp, DubanContext
@@ -40,6 +41,12 @@ def _actor_cards(context: DubanContext, actor: Actor, task_id: int) -> list[Card
 
 def _can_finish(cards: list[Card]) -> bool:
     return any(c.open and c.state.get("claim") != "pending" for c in cards)
+
+
+def _next_milestone(cards: list[Card]) -> tuple[int, Milestone] | None:
+    """The earliest open milestone a lead among `cards` can report done (its ✅ button)."""
+    leads = (c.milestones.next_open for c in cards if c.state["role"] == "lead")
+    return next((m for m in leads if m is not None), None)
 
 
 async def mytasks(update: Update, context: DubanContext) -> None:
@@ -76,7 +83,11 @@ async def open_card(update: Update, context: DubanContext) -> None:
         text = "\n\n".join(c.text for c in cards)
         open_ = any(c.open for c in cards)
         markup = task_card_buttons(
-            button.task, button.page, actions=open_, with_done=_can_finish(cards)
+            button.task,
+            button.page,
+            actions=open_,
+            with_done=_can_finish(cards),
+            next_milestone=_next_milestone(cards),
         )
         about: list[About] = [(c.task.id, c.unit) for c in cards]
     elif actor.is_coordinator and (
@@ -113,7 +124,11 @@ async def task(update: Update, context: DubanContext) -> None:
         return
     cards = _actor_cards(context, actor_of(update, context), task_id)
     open_cards = [c for c in cards if c.open]
-    markup = task_actions(task_id, with_done=_can_finish(cards)) if open_cards else None
+    markup = (
+        task_actions(task_id, with_done=_can_finish(cards), next_milestone=_next_milestone(cards))
+        if open_cards
+        else None
+    )
     units = {c.unit for c in cards}
     about: list[About] = [(task_id, units.pop() if len(units) == 1 else None)]
     await reply(update, context, text, markup, about=about, kind="detail")

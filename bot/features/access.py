@@ -18,6 +18,7 @@ CONTACT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("update", "报送进度：/update 编号 状态 [百分比] [说明]"),
     ("evidence", "查看佐证材料：/evidence 编号"),
     ("extend", "申请延期：/extend 编号 日期 理由"),
+    ("milestone", "时间节点：/milestone 编号 [日期 内容]"),
     ("snooze", "暂停提醒：/snooze 编号 时长"),
     ("activity", "报送活动"),
     ("rectify", "报送整改"),

@@ -21,7 +21,7 @@ from pathlib import Path
 from bot.features.errors import CodedError
 from bot.store import Store
 from bot.store.journal import fsync_dir
-from bot.store.records import EvidenceRecord, EvidenceRow
+from bot.store.records import EventDetails, EvidenceRecord, EvidenceRow, MilestoneRow
 
 MAX_BYTES = 20 * 1024 * 1024  # the Bot API's getFile limit
 DISPLAY_NAME_MAX = 80
@@ -331,6 +331,7 @@ def keep_file(
     message_id: int | None = None,
     file_unique_id: str | None = None,
     caption: str | None = None,
+    milestone: MilestoneRow | None = None,
     replace: Callable[[Path, Path], object] = os.replace,
 ) -> Saved:
     """Move a downloaded temp file into place and record it (or recognise it as a duplicate).
@@ -380,7 +381,12 @@ def keep_file(
         "message": message_id,
         "caption": caption,
     }
+    details: EventDetails = {"file": 0, "file_size": size, "sha256": sha}
+    if milestone is not None:  # the file proves a milestone just reported done
+        record["milestone"] = milestone
+        details["milestone"] = milestone
     doc_id = store.evidence.add(record)
+    details["file"] = doc_id
     count = count_evidence(store, task_id, unit)
     # The history names the file itself (name, size, hash, caption), not just that one came.
     store.parts.update_state(
@@ -389,7 +395,7 @@ def keep_file(
         at=at,
         actor=uploader,
         event="evidence",
-        details={"file": doc_id, "file_size": size, "sha256": sha},
+        details=details,
         evidence_count=count,
         last_evidence=vetted.display_name,
         last_caption=caption,

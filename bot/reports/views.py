@@ -42,6 +42,12 @@ EVENT_LABELS: dict[EventKind, str] = {
     "extension.request": "申请延期",
     "extension.approve": "延期申请经督办批准",
     "extension.reject": "延期申请被督办退回",
+    "milestone.added": "新增时间节点",
+    "milestone.moved": "调整时间节点",
+    "milestone.removed": "删除时间节点",
+    "milestone.request": "申请调整时间节点",
+    "milestone.reject": "节点调整申请被督办退回",
+    "milestone.done": "完成时间节点",
     "activity": "报送活动",
     "rectify": "报送专项治理",
     "metric": "报送指标",
@@ -207,6 +213,10 @@ def _history_line(ev: Event, proxy: bool = False) -> dict[str, Any]:
     if ev["kind"] == "evidence" and ev.get("last_evidence"):
         caption = ev.get("last_caption")
         text = ev["last_evidence"] + (f"（{caption}）" if caption else "")
+    if ev["kind"].startswith("milestone."):  # which milestone: its day and text
+        shown = ev.get("new") or ev.get("old") or ev.get("milestone")
+        due, words = (shown["due"], shown["text"]) if shown else (ev.get("due"), ev.get("text"))
+        text = f"{due or ''} {words or ''}".strip()
     if ev["kind"] == "status" and ev.get("status"):
         label = "更新为" + STATUS_LABELS.get(ev["status"], ev["status"])
         if ev.get("percent") is not None:

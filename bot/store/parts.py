@@ -17,7 +17,9 @@ from bot.store.repository import Repository, UnitOfWork, iso
 STATES = "states"
 STATUSES = frozenset(PartStatus)
 # Events that count as the unit reporting progress (they stamp updated_at / updated_by).
-PROGRESS_EVENTS: frozenset[EventKind] = frozenset({"status", "note", "evidence", "report"})
+PROGRESS_EVENTS: frozenset[EventKind] = frozenset(
+    {"status", "note", "evidence", "report", "milestone.done"}
+)
 
 
 class Parts(Repository):

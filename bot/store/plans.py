@@ -198,7 +198,7 @@ class Plans(Repository):
             raise PlanError("code_taken", new)
         self._table(PLANS).update({"code": new}, doc_ids=[plan.slot])
         self._history.record(
-            "plan.renamed", at=at, actor=actor, plan=plan.slot, code=new, old=plan.code
+            "plan.renamed", at=at, actor=actor, plan=plan.slot, code=new, old_code=plan.code
         )
         return self._found(new)
 

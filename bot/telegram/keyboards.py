@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -10,14 +10,18 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.domain.contacts import CONTACT_ROLE_LABELS
 from bot.domain.status import STATUS_LABELS
 from bot.features.onboarding import BoundContact
+from bot.plan.model import Milestone
 from bot.telegram import callbacks as cb
 
 MAX_BUTTONS = 100  # Telegram's limit per inline keyboard
 GROUP_LABEL = 10  # characters of a group button: two fit side by side on a phone
 
 
-def task_actions(task_id: int, *, with_done: bool = True) -> InlineKeyboardMarkup:
-    """The buttons under a task card or a reminder."""
+def task_actions(
+    task_id: int, *, with_done: bool = True, next_milestone: tuple[int, Milestone] | None = None
+) -> InlineKeyboardMarkup:
+    """The buttons under a task card or a reminder: then 时间节点, and ✅ for the next open
+    milestone (its index among the task's, and itself) when there is one."""
     row1 = [
         InlineKeyboardButton("更新进度", callback_data=cb.UpdateTask(task_id).pack()),
         InlineKeyboardButton("上传材料", callback_data=cb.UploadEvidence(task_id).pack()),
@@ -25,7 +29,53 @@ def task_actions(task_id: int, *, with_done: bool = True) -> InlineKeyboardMarku
     row2 = [InlineKeyboardButton("申请延期", callback_data=cb.ExtendTask(task_id).pack())]
     if with_done:
         row2.append(InlineKeyboardButton("标记完成", callback_data=cb.MarkDone(task_id).pack()))
-    return InlineKeyboardMarkup([row1, row2])
+    row3 = [InlineKeyboardButton("时间节点", callback_data=cb.Milestones(task_id).pack())]
+    if next_milestone is not None:
+        row3.append(_milestone_button("ok", task_id, *next_milestone))
+    return InlineKeyboardMarkup([row1, row2, row3])
+
+
+MILESTONE_LABELS = {"ok": "✅ 完成节点", "mv": "调整", "rm": "删除", "rmy": "确认删除"}
+
+
+def _milestone_button(
+    action: str, task_id: int, index: int, milestone: Milestone, *, dated: bool = False
+) -> InlineKeyboardButton:
+    """A button on one milestone, its day in the label for ✅ (and when `dated`)."""
+    day = milestone.due
+    label = MILESTONE_LABELS[action]
+    if action == "ok" or dated:
+        label += f" {day.month}月{day.day}日"
+    data = cb.MilestoneAction(action, task_id, index, int(f"{day:%Y%m%d}")).pack()
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+def milestone_buttons(
+    task_id: int, milestones: Sequence[Milestone], done: Collection[Milestone], *, edit: bool
+) -> InlineKeyboardMarkup:
+    """Under a task's milestones, one row each: ✅ while it is open, then 调整 (while open) and
+    删除 for those who may edit; then 新增节点."""
+    rows = []
+    for index, milestone in enumerate(milestones):
+        finished = milestone in done
+        row = [] if finished else [_milestone_button("ok", task_id, index, milestone)]
+        if edit:
+            actions = ["rm"] if finished else ["mv", "rm"]
+            row += [
+                _milestone_button(a, task_id, index, milestone, dated=finished) for a in actions
+            ]
+        if row:
+            rows.append(row)
+    if edit:
+        add = cb.MilestoneAction("add", task_id, 0, 0).pack()
+        rows.append([InlineKeyboardButton("新增节点", callback_data=add)])
+    return InlineKeyboardMarkup(rows)
+
+
+def confirm_remove_button(task_id: int, index: int, milestone: Milestone) -> InlineKeyboardMarkup:
+    """确认删除 under the question a 删除 asks."""
+    button = _milestone_button("rmy", task_id, index, milestone, dated=True)
+    return InlineKeyboardMarkup([[button]])
 
 
 OK_LABELS = {"ok": "通过", "okc": "通过并办结配合部分", "okk": "通过，配合部分继续"}
@@ -193,12 +243,18 @@ def task_list_buttons(tasks: Sequence[int], page: int, pages: int) -> InlineKeyb
 
 
 def task_card_buttons(
-    task_id: int, page: int | None, *, actions: bool = True, with_done: bool = True
+    task_id: int,
+    page: int | None,
+    *,
+    actions: bool = True,
+    with_done: bool = True,
+    next_milestone: tuple[int, Milestone] | None = None,
 ) -> InlineKeyboardMarkup | None:
     """A card's actions, and ↩ back to list page `page` when it was opened from the list."""
     rows: list[list[InlineKeyboardButton]] = []
     if actions:
-        rows = [list(r) for r in task_actions(task_id, with_done=with_done).inline_keyboard]
+        markup = task_actions(task_id, with_done=with_done, next_milestone=next_milestone)
+        rows = [list(r) for r in markup.inline_keyboard]
     if page is not None:
         rows.append(
             [InlineKeyboardButton("↩ 返回列表", callback_data=cb.TaskListPage(page).pack())]
