@@ -52,6 +52,7 @@ ReminderKind = Literal[
     "escalation2",
     "leader",
     "manual",
+    "milestone",
 ]
 # The kinds of history event (EventRow.kind).
 EventKind = Literal[
@@ -139,6 +140,15 @@ class FieldChange(TypedDict):
 
 
 # -- per-unit state: table "states" ------------------------------------------------------
+class MilestoneMark(TypedDict):
+    """A milestone (时间节点) the lead unit reported done, on its part's state row."""
+
+    due: str  # YYYY-MM-DD: with `text`, which milestone
+    text: str
+    at: str  # when it was reported done (ISO)
+    by: int | str | None
+
+
 class _StateFields(TypedDict, total=False):
     """What a state event carries of the changes (StateChanges, but for its `status`)."""
 
@@ -154,6 +164,7 @@ class _StateFields(TypedDict, total=False):
     last_evidence: str  # the display name of the latest evidence file
     last_caption: str | None  # what the sender wrote with it (the caption after `#N`)
     closed_by: str  # "coordinator": closed along with the lead's approved claim
+    milestones_done: NotRequired[list[MilestoneMark] | None]  # the lead's; absent: none done
 
 
 class StateChanges(_StateFields, total=False):
@@ -173,6 +184,7 @@ class _StateLater(TypedDict, total=False):
     closed_by: str
     removed: bool  # a revised plan took the unit off the task (history kept)
     updated_with: str | None  # the last progress was a campaign report ("activity", "rectify")
+    milestones_done: NotRequired[list[MilestoneMark] | None]  # the lead's; absent: none done
 
 
 class StateRow(_StateLater):
@@ -213,6 +225,7 @@ class StateView(TypedDict, total=False):
     done_at: ReadOnly[str | None]
     closed_by: ReadOnly[str]
     updated_with: ReadOnly[str | None]
+    milestones_done: ReadOnly[list[MilestoneMark] | None]
 
 
 # -- history: table "events" -------------------------------------------------------------
