@@ -30,7 +30,7 @@ TASK_UNITS_PER_PAGE = 12
 UNIT_PARTS_PER_PAGE = 15
 GROUP_TASKS_PER_PAGE = 8  # a `#N` button each: one row a thumb can use
 OVERDUE_PER_PAGE = 12
-LAGGING_SHOWN = 10  # tasks 滞后序时进度 listed on /overdue's last page; the rest are counted
+LAGGING_SHOWN = 10  # tasks 滞后序时进度 listed on /overdue's first page; the rest are counted
 HISTORY_SHOWN = 8
 EVENT_LABELS: dict[EventKind, str] = {
     "status": "更新进度",
@@ -332,7 +332,7 @@ def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page
 
 def overdue_view(services: Services, today: date, page: int = 0) -> Page:
     """/overdue: every overdue part (supporters too) grouped by unit, in working days; on the
-    last page, the open tasks 滞后序时进度 that are not overdue (one overdue shows as overdue)."""
+    first page below them, the open tasks 滞后序时进度 (an overdue one shows as overdue)."""
     by_unit = progress.overdue_by_unit(
         snapshot(services, today),
         services.store.people.contacts(),
@@ -361,7 +361,7 @@ def overdue_view(services: Services, today: date, page: int = 0) -> Page:
             }
         )
     behind = list(lagging(services, today).values())
-    shown = behind[:LAGGING_SHOWN] if page == pages - 1 else []
+    shown = behind[:LAGGING_SHOWN] if page == 0 else []
     text = render(
         "overdue.html.j2",
         today=today,
