@@ -106,8 +106,7 @@ def mark_done(
     """`unit` (a lead) reports these milestones done on `day`: the marks on its part."""
     stamp = datetime.combine(day, time(10, 0), tzinfo=SHANGHAI)
     marks = [
-        {"due": m.due.isoformat(), "text": m.text, "at": stamp.isoformat(), "by": by}
-        for m in steps
+        {"due": m.due.isoformat(), "text": m.text, "at": stamp.isoformat(), "by": by} for m in steps
     ]
     services.store.parts.update_state(
         task_id, unit, at=stamp, actor=by, event="note", milestones_done=marks

@@ -149,7 +149,10 @@ async def test_a_missed_june_node_lags_in_every_view_and_is_chased_until_reporte
     assert all(k.startswith(f"rem:{TASK}:{LEAD}:milestone:2021-06-30:") for k in keys)
     texts = [m["text"] for m in env.botapi.messages_to(LIAISON) if "出台实施方案" in m["text"]]
     assert len(texts) == len(sent)
-    assert "时间节点：2021年6月30日（周三） 出台实施方案" in texts[-1] and "节点已过 7 个工作日" in texts[-1]
+    assert (
+        "时间节点：2021年6月30日（周三） 出台实施方案" in texts[-1]
+        and "节点已过 7 个工作日" in texts[-1]
+    )
 
 
 async def test_a_sweep_after_a_morning_outage_still_sends_the_days_milestone_chase(

@@ -272,9 +272,7 @@ class _Planner:
                 if late is not None:
                     key = f"{base}:overdue:{late}"
                     out.append(
-                        self.reminder(
-                            part, "milestone", due, key, text=text, workdays_overdue=late
-                        )
+                        self.reminder(part, "milestone", due, key, text=text, workdays_overdue=late)
                     )
         return out
 

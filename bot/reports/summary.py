@@ -281,16 +281,16 @@ def _overdue(w: _Week) -> dict[str, Any]:
 def _lagging(w: _Week) -> dict[str, Any]:
     """滞后序时进度: open tasks behind the progress due by the day (and not overdue)."""
     titles = w.titles
+    found = lagging(w.services, w.day)
     rows = [
-        {"task": task, "title": titles.get(task, ""), "lag": found}
-        for task, found in lagging(w.services, w.day).items()
+        {"task": task, "title": titles.get(task, ""), "lag": lag} for task, lag in found.items()
     ]
     shown, more = _cut(rows, w.limit)
     return {
         "rows": shown,
         "more": more,
         "total": len(rows),
-        "missed": sum(1 for r in rows if r["lag"].missed),
+        "missed": sum(1 for lag in found.values() if lag.missed),
     }
 
 
