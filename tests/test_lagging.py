@@ -3,13 +3,16 @@ lags; milestone reminders; milestones in the scorecard's on-time rate."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 
 from bot.features.sweep import planned
 from bot.plan.model import Milestone
 from bot.reports import scorecard
 from bot.reports.lagging import lagging, lags
 from bot.services import Services
+from tests.clirun import Cli, cli_fixture  # noqa: F401  (the `cli` fixture)
 from tests.prepared import at, mark_done, services_fixture, with_milestones
 
 services = services_fixture("2021-06-25 17:00")
@@ -131,3 +134,37 @@ def test_a_missed_or_late_milestone_is_a_late_item_in_the_on_time_rate(
     on_time = row(services, unit, day)
     assert (on_time.due, on_time.on_time_done) == (before.due + 1, before.on_time_done + 1)
     assert row(services, "团区委", day).due == supporter.due  # a supporter owes no milestone
+
+
+# -- the preview ------------------------------------------------------------------------------
+def test_preview_reminders_json_gives_a_milestones_due_and_text(cli: Cli, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.yaml"  # the coordinators' own unit leads: reached through them
+    plan.write_text(
+        "year: 2021\n"
+        "tasks:\n"
+        "- id: 1\n"
+        "  text: 完善信用制度建设。\n"
+        "  deadline: 2021年12月底前\n"
+        "  leads: [区发改局]\n"
+        "  milestones:\n"
+        "  - {due: 2021-06-30, text: 出台实施方案}\n"
+        "  - {due: 2021-12-31, text: 全面完成}\n",
+        encoding="utf-8",
+    )
+    env = {"DUBAN_COORDINATORS": "1001", "DUBAN_CLOCK_START": "2021-06-01T09:00:00+08:00"}
+    assert cli("import", str(plan), **env)[0] == 0
+    code, out, _ = cli("preview", "reminders", "--date", "2021-06-29", "--json", **env)
+    assert code == 0
+    assert json.loads(out) == [
+        {
+            "task": 1,
+            "unit": "区发改局",
+            "role": "lead",
+            "kind": "milestone",
+            "due": "2021-06-30",
+            "contacts": [1001],
+            "text": "出台实施方案",
+        }
+    ]
+    code, out, _ = cli("preview", "reminders", "--date", "2021-07-01", **env)
+    assert "milestone" in out and "2021-06-30" in out and "出台实施方案" in out
