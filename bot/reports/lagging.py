@@ -1,11 +1,11 @@
 """序时进度 over the store: each open task's standing against the progress due by a day.
 
-The rule is `bot.domain.schedule.lag`; this module feeds it from the store. A task that is
-overdue is shown as overdue, never also as lagging. A task's reported
+The rule is `bot.domain.schedule.lag`; this module feeds it from the store. A task's reported
 percent is its lowest lead's (a task is as far along as its slowest lead: one lead at 80% does
 not carry another at 10%); its done milestones are those any lead reported done
-(`milestones_done` on the lead's part). Closed (办结) and archived tasks never lag. /status,
-the card, /overdue, the summary, the export and the scorecard all read it from here.
+(`milestones_done` on the lead's part). Closed (办结) and archived tasks never lag, and an
+overdue task is shown as overdue, never also as lagging. /status, the card, /overdue, the
+summary and the export all read it from here.
 """
 
 from __future__ import annotations
