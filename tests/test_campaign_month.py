@@ -26,8 +26,8 @@ import yaml
 import bot
 from bot.domain.calendar import WorkCalendar
 from bot.domain.clock import SHANGHAI
-from bot.domain.status import ROLE_LABELS, STATUS_LABELS, period_due, period_key
 from bot.domain.schedule import due_progress
+from bot.domain.status import ROLE_LABELS, STATUS_LABELS, period_due, period_key
 from bot.reports import report, scorecard, views
 from bot.reports.lagging import lagging
 from bot.reports.snapshot import snapshot
