@@ -511,6 +511,7 @@ def _print_reminders(items: list[dict[str, Any]], everything: list[Reminder]) ->
         print(
             f"#{it['task']:<3} {it['unit']:<12} {it['role']:<10} {it['kind']:<10} "
             f"{it['due'] or '-':<10} -> {len(it['contacts'])} contact(s)"
+            + (f" {it['text']}" if it.get("text") else "")
         )
     unreachable = [r for r in everything if not r.contacts and r.kind != "escalation"]
     # an escalation goes to the coordinators and the summary chat, not to the unit's contact

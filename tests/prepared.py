@@ -9,7 +9,8 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from bot.domain.calendar import WorkCalendar
 from bot.domain.clock import SHANGHAI, Clock, FixedClock
 from bot.domain.units import Directory
 from bot.features import campaign, kpis
+from bot.plan.model import Deadline, Milestone, Plan
 from bot.services import Services, open_services
 from bot.store import Store
 
@@ -79,6 +81,36 @@ def make_services(seeded: Path, tmp_path: Path, now: str = "2021-06-18 17:00") -
         coordinators=frozenset({COORDINATOR}),
     )
     return services_on(settings, FixedClock(at(now)))
+
+
+def with_milestones(services: Services, task_id: int, *steps: Milestone) -> None:
+    """A revision of the plan: `task_id` is due at its last step, in these steps (时间节点)."""
+    store = services.store
+    text = "；".join(f"{m.due.year}年{m.due.month}月底前{m.text}" for m in steps)
+    tasks = [
+        replace(t, deadline=Deadline("once", text, steps[-1].due), milestones=steps)
+        if t.id == task_id
+        else t
+        for t in store.plan.tasks()
+    ]
+    store.plan.import_plan(
+        Plan(tasks=tasks),
+        at=services.clock.now(),
+        responsible=lambda t: [(u.name, role) for u, role in services.units.responsible(t)],
+    )
+
+
+def mark_done(
+    services: Services, task_id: int, unit: str, day: date, *steps: Milestone, by: int = 0
+) -> None:
+    """`unit` (a lead) reports these milestones done on `day`: the marks on its part."""
+    stamp = datetime.combine(day, time(10, 0), tzinfo=SHANGHAI)
+    marks = [
+        {"due": m.due.isoformat(), "text": m.text, "at": stamp.isoformat(), "by": by} for m in steps
+    ]
+    services.store.parts.update_state(
+        task_id, unit, at=stamp, actor=by, event="note", milestones_done=marks
+    )
 
 
 @contextmanager

@@ -173,6 +173,7 @@ def _item(services: Services, r: Reminder, policy: Policy, day: date | None) -> 
         "unit_role": state.get("role", "lead"),
         "kind": r.kind,
         "due": r.due,
+        "text": r.text,
         "period": r.period,
         "period_label": period_label(r.period),
         "workdays_left": r.workdays_left,

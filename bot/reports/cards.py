@@ -14,6 +14,7 @@ from bot.domain.urgency import URGENCIES, Urgency, urgency_of, work_order
 from bot.features import kpis
 from bot.features.receipts import receipt_of
 from bot.plan.model import Milestone, Task
+from bot.reports.lagging import TaskLag, lags
 from bot.reports.views import EVENT_LABELS
 from bot.store.records import PartStatus, StateRow
 from bot.text.render import render
@@ -78,6 +79,7 @@ class Card:
     signed_at: str | None = None  # when the unit signed for the task (签收)
     needs_receipt: bool = False  # a unit reached through its own contacts: 签收 applies
     milestones: MilestoneLines = MilestoneLines()
+    lag: TaskLag | None = None  # the task's 序时进度 (None: closed, archived)
 
     @property
     def open(self) -> bool:
@@ -128,6 +130,7 @@ def card(services: Services, task: Task, state: StateRow, today: date) -> Card:
         signed_at=signed["at"] if signed else None,
         needs_receipt=state["unit"] != services.units.coordinator.name,
         milestones=milestones_of(services, task, today),
+        lag=lags(services, today).get(task.id),
     )
 
 

@@ -27,6 +27,7 @@ from bot.features.evidence import format_size
 from bot.features.evidence import records as evidence_records
 from bot.plan.model import Task
 from bot.reports import scorecard as scoring
+from bot.reports.lagging import TaskLag, lags
 from bot.reports.snapshot import cn_number, snapshot
 from bot.reports.views import EVENT_LABELS
 from bot.store.records import (
@@ -55,6 +56,7 @@ STATE_HEADERS = (
     "任务信号灯",
     "签收时间",
 )
+LAG_HEADER = "序时进度"  # the task's, over its rows: the progress due by the day, 滞后 or not
 MAX_WIDTH = 60
 FILE_MODE = 0o644
 NOTE_LIMIT = 32000  # Excel refuses cells over 32,767 characters
@@ -121,14 +123,13 @@ def _decomposition(
     services: Services,
     today: date,
 ) -> Sheet:
-    sheet = Sheet(
-        "任务分解及进展",
-        DECOMPOSITION_HEADERS + STATE_HEADERS,
-        wrap=frozenset({1, 2, 3, 4, 5, 11}),
-    )
+    headers = DECOMPOSITION_HEADERS + STATE_HEADERS + (LAG_HEADER,)
+    lag_column = len(headers)
+    sheet = Sheet("任务分解及进展", headers, wrap=frozenset({1, 2, 3, 4, 5, 11, lag_column}))
     row = 2  # the first data row (row 1 holds the headers)
     units = {p.unit for tp in tasks for p in tp.parts}
     signed = {unit: receipts.receipts(services, unit) for unit in units}
+    found = lags(services, today)
     for group in progress.groups(tasks):
         group_start = row
         for tp in group.tasks:
@@ -161,14 +162,25 @@ def _decomposition(
                         if task.id in signed.get(part.unit, {})
                         else "",
                     ]
-                sheet.rows.append(cells)
+                sheet.rows.append([*cells, lag_text(found.get(task.id))])
                 row += 1
             if row - 1 > task_start:
-                for col in (2, 3, 4, 5):
+                for col in (2, 3, 4, 5, lag_column):
                     sheet.merges.append((task_start, col, row - 1, col))
         if row - 1 > group_start:
             sheet.merges.append((group_start, 1, row - 1, 1))
     return sheet
+
+
+def lag_text(found: TaskLag | None) -> str:
+    """The 序时进度 cell: the progress due, the lead's, and 滞后序时进度 with the missed nodes."""
+    if found is None or (found.due_percent is None and not found.missed):
+        return ""
+    text = f"应完成 {found.due_percent or 0}%，牵头已报 {found.reported}%"
+    if found.lagging:
+        text += "；滞后序时进度"
+    missed = "；".join(f"{m.due.isoformat()} {m.text}" for m in found.missed)
+    return text + (f"（未完成节点：{missed}）" if missed else "")
 
 
 def task_label(tp: progress.TaskProgress) -> str:
@@ -398,6 +410,7 @@ REMINDER_LABELS: dict[ReminderKind, str] = {
     "escalation2": "报区政府督查室",
     "manual": "督办人员催办",
     "leader": "告分管领导",
+    "milestone": "时间节点提醒",
 }
 # A reminder's delivery outcome (bot.telegram.outbox.Delivery.status, and the ledger's)
 DELIVERY_LABELS = {

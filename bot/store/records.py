@@ -56,6 +56,7 @@ ReminderKind = Literal[
     "escalation2",
     "leader",
     "manual",
+    "milestone",
 ]
 # The kinds of history event (EventRow.kind).
 EventKind = Literal[
