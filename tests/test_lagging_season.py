@@ -123,13 +123,15 @@ async def test_a_missed_june_node_lags_in_every_view_and_is_chased_until_reporte
         if behind:
             # the numbers are the store's: 1 of 3 nodes passed, the lead's 30%, the June node
             assert "应完成 33%，牵头已报 30%" in shown["card"]
-            assert "6月30日（周三） 节点未完成：出台实施方案" in shown["card"]
+            assert "🔴 6月30日 出台实施方案" in shown["card"]  # among the card's milestones
+            assert "6月30日（周三） 节点未完成：出台实施方案" in shown["task"]
             assert "🟡 滞后序时进度" in shown["status_count"]
             assert "2021-06-30 出台实施方案" in shown["export"]
             assert "滞后序时进度：" in shown["summary"] and "🟡 #24" in shown["summary"]
     # reported done on 12 July: 33% due, 30% reported, within the tolerance, lagging nowhere
     after = seen[REPORTED_DONE]
-    assert "应完成 33%，牵头已报 30%" in after["card"] and "节点未完成" not in after["card"]
+    assert "应完成 33%，牵头已报 30%" in after["card"] and "🔴" not in after["card"]
+    assert "✅ 6月30日 出台实施方案" in after["card"]
 
     # before the node: the deadline's 7/3/1-day reminders and the due day; after it, the chase
     # on the first workday late and every 3 workdays, until the node was reported done
