@@ -5,7 +5,9 @@ included, no journal), taken from a store open in this process under its storage
 from a read-only open, which reads snapshot + journal up to the last whole entry and retries
 when a compaction replaces the snapshot meanwhile. Evidence files are moved into place before
 their record is written, so every file the snapshot names exists when the directory is walked
-afterwards. `restore` writes only into an empty data directory and only what the manifest
+afterwards. A closed plan's history (`plans/<slot>/`, bot/store/history.py) is written whole
+before the store records it and is never removed, so the files the snapshot's record names are
+there too. `restore` writes only into an empty data directory and only what the manifest
 names, verified; members that are links, absolute or leave the directory are refused.
 """
 
@@ -22,7 +24,8 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
-from bot.store.journal import SNAPSHOT, JournalStorage, fsync_dir
+from bot.store.history import ARCHIVE_DIR
+from bot.store.journal import JOURNAL, SNAPSHOT, JournalStorage, fsync_dir
 
 MANIFEST = "manifest.json"
 FORMAT = "duban-backup/1"
@@ -84,6 +87,18 @@ def _evidence_files(data_dir: Path) -> Iterator[tuple[str, Path]]:
             yield path.relative_to(data_dir).as_posix(), path
 
 
+def _archive_files(data_dir: Path) -> Iterator[tuple[str, Path]]:
+    """The closed plans' journals: `plans/<slot>/duban.json` (and a journal not yet emptied)."""
+    root = data_dir / ARCHIVE_DIR
+    if not root.is_dir():
+        return
+    for folder in sorted(p for p in root.iterdir() if p.name.isdigit() and p.is_dir()):
+        for name in (SNAPSHOT, JOURNAL):
+            path = folder / name
+            if path.is_file() and not path.is_symlink() and path.stat().st_size:
+                yield path.relative_to(data_dir).as_posix(), path
+
+
 def backup_name(at: datetime) -> str:
     return f"{PREFIX}{at.strftime('%Y%m%d-%H%M%S')}{SUFFIX}"
 
@@ -119,7 +134,7 @@ def make_backup(
     try:
         with tarfile.open(tmp, "w:gz") as tar:
             _add_bytes(tar, SNAPSHOT, snapshot, at)
-            for name, path in _evidence_files(data_dir):
+            for name, path in (*_archive_files(data_dir), *_evidence_files(data_dir)):
                 sha, size = _sha256_file(path)
                 with path.open("rb") as fh:  # the bytes hashed are the bytes archived
                     info = tarfile.TarInfo(name)
@@ -164,8 +179,16 @@ def _safe_name(name: str) -> bool:
         and not pure.is_absolute()
         and ".." not in pure.parts
         and "\\" not in name
-        and pure.parts[0] in (SNAPSHOT, MANIFEST, EVIDENCE)
-        and (len(pure.parts) == 1) == (pure.parts[0] != EVIDENCE)
+        and pure.parts[0] in (SNAPSHOT, MANIFEST, EVIDENCE, ARCHIVE_DIR)
+        and (len(pure.parts) == 1) == (pure.parts[0] not in (EVIDENCE, ARCHIVE_DIR))
+        and (
+            pure.parts[0] != ARCHIVE_DIR
+            or (
+                len(pure.parts) == 3
+                and pure.parts[1].isdigit()
+                and pure.parts[2] in (SNAPSHOT, JOURNAL)
+            )
+        )
     )
 
 
