@@ -27,6 +27,7 @@ from bot.store.repository import Repository, UnitOfWork, iso
 EVENTS = "events"
 ARCHIVES = "archives"
 ARCHIVE_DIR = "plans"  # in the data directory: one journal per closed plan, by slot
+ARCHIVES_KEPT = 2  # closed plans' histories kept in memory once read (the last ones read)
 
 
 class _Index:
@@ -118,7 +119,7 @@ class History(Repository):
         self._dir = archives
         self._read_only = read_only
         self._fsync = fsync
-        self._archives: dict[int, _Archive] = {}  # slot → its history, once read
+        self._archives: dict[int, _Archive] = {}  # slot → its history, in the order read
         self._reload()
 
     def _docs(self) -> dict[str, EventRow]:
@@ -300,7 +301,10 @@ class History(Repository):
             table.insert(Document(dict(record), doc_id=slot))
 
     def _archive(self, slot: int) -> _Archive:
-        archive = self._archives.get(slot)
+        archive = self._archives.pop(slot, None)
         if archive is None:
-            archive = self._archives[slot] = _Archive(self._dir / str(slot))
+            archive = _Archive(self._dir / str(slot))
+        self._archives[slot] = archive  # the most recently read last
+        while len(self._archives) > ARCHIVES_KEPT:
+            self._archives.pop(next(iter(self._archives)))
         return archive
