@@ -74,7 +74,7 @@ class _Index:
             end = bisect.bisect_left(times, (hi,)) if hi else len(times)
             ids = sorted(doc_id for _, doc_id in times[start:end])
         else:
-            ids = sorted(int(k) for k in docs)  # events moved back from an archive come last
+            ids = sorted(int(k) for k in docs)  # events back from an archive are stored last
         if last is not None:
             ids = reversed(list(ids) if not isinstance(ids, list) else ids)
         wanted = set(kinds) if kinds is not None else None
@@ -110,14 +110,11 @@ class History(Repository):
 
     tables = (EVENTS, ARCHIVES)
 
-    def __init__(
-        self, uow: UnitOfWork, *, archives: Path, read_only: bool = False, fsync: bool = True
-    ) -> None:
+    def __init__(self, uow: UnitOfWork, *, archives: Path, fsync: bool = True) -> None:
         """`archives`: the directory of the closed plans' journals (`plans/` in the data
         directory)."""
         super().__init__(uow)
         self._dir = archives
-        self._read_only = read_only
         self._fsync = fsync
         self._archives: dict[int, _Archive] = {}  # slot → its history, in the order read
         self._reload()

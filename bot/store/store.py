@@ -107,9 +107,7 @@ class Store:
         self._derived: dict[str, tuple[Hashable, Any]] = {}  # see derived()
         # the repositories, each over its own tables (a repository may ask the ones before it)
         self.office = Office(self)
-        self.history = History(
-            self, archives=self.dir / ARCHIVE_DIR, read_only=read_only, fsync=fsync
-        )
+        self.history = History(self, archives=self.dir / ARCHIVE_DIR, fsync=fsync)
         self.parts = Parts(self, self.history)
         self.plans = Plans(self, self.history, self.office)
         self.plan = PlanTasks(self, self.history, self.parts, self.office, self.plans)
