@@ -18,9 +18,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 
+from bot.config import Settings
+from bot.domain.clock import FixedClock
 from bot.plan import BUNDLED_PLAN, load_plan
+from bot.reports.cards import task_detail
+from bot.reports.report import export_report
+from bot.services import open_services
 from bot.store import Store
 from bot.store.backup import check_backup, make_backup, restore_backup, snapshot_bytes
 from bot.store.plans import PlanError
@@ -40,7 +46,7 @@ def _two_plans(data_dir: Path) -> Store:
         store.history.record(
             "note", at=AT + timedelta(hours=i), actor=2001, task=18, unit="区司法局", note=f"A{i}"
         )
-    store.history.record("note", at=AT, actor=2001, task=3, unit="区商务局", note="A3")
+    store.history.record("note", at=AT, actor=2001, task=3, unit="区商务局", note="商务局A")
     new = replace(plan, title="2022年工作要点", year=2022)
     result = store.plan.import_plan(new, at=AT + timedelta(days=200), into="new")
     assert result.plan is not None and result.plan.code == "B"
@@ -77,7 +83,7 @@ def test_closing_a_plan_moves_its_history_out_and_keeps_it_readable(tmp_path: Pa
     assert not store.history.events(unit="区商务局", kinds=["note"])
     assert [
         e["note"] for e in store.history.events(unit="区商务局", kinds=["note"], closed=True)
-    ] == ["A3"]
+    ] == ["商务局A"]
     assert store.history.event_count(closed=True) == total + 1  # plan.closed
     assert store.history.first_event() is not None
 
@@ -115,7 +121,7 @@ def test_reopening_brings_the_history_back(tmp_path: Path) -> None:
     store.reopen_plan("A", at=AT, actor=1001)
     assert not store.history.archived()
     assert store.history.events(task=18) == before
-    assert [e["note"] for e in store.history.events(unit="区商务局", kinds=["note"])] == ["A3"]
+    assert [e["note"] for e in store.history.events(unit="区商务局", kinds=["note"])] == ["商务局A"]
     ids = [e["id"] for e in store.history.events()]
     assert ids == sorted(ids) and len(ids) == len(set(ids))
     # closing again writes over the archive left behind, nothing lost or doubled
@@ -234,3 +240,21 @@ def test_a_reopen_cut_short_by_kill_is_finished_at_the_next_open(tmp_path: Path)
     assert store.history.events(task=18) == before
     assert [e["id"] for e in store.history.events() if e["task"] == 18] == [e["id"] for e in before]
     store.close()
+
+
+def test_the_card_and_the_export_of_a_closed_plan_show_its_whole_history(tmp_path: Path) -> None:
+    _two_plans(tmp_path).close()
+    services = open_services(
+        Settings(data_dir=tmp_path, coordinators=frozenset({1001}), summary_chat_id=-100500),
+        writer=True,
+        clock=FixedClock(AT + timedelta(days=220)),
+    )
+    try:
+        services.store.close_plan("A", at=AT + timedelta(days=210), actor=1001)
+        shown = task_detail(services, 18, (AT + timedelta(days=220)).date())
+        assert shown is not None and all(f"A{i}" in shown for i in range(5))
+        book = openpyxl.load_workbook(export_report(services, tmp_path / "r.xlsx"), read_only=True)
+        notes = [str(row[-1]) for row in book["历史记录"].iter_rows(values_only=True)]
+        assert {f"A{i}" for i in range(5)} | {"商务局A", "B"} <= set(notes)
+    finally:
+        services.close()
