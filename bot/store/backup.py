@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from bot.store.history import ARCHIVE_DIR
 from bot.store.journal import JOURNAL, SNAPSHOT, JournalStorage, fsync_dir
@@ -46,12 +46,11 @@ class BackupInfo:
     bytes: int
 
 
-def _sha256_file(path: Path) -> tuple[str, int]:
+def _sha256_file(fh: IO[bytes]) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
+    while chunk := fh.read(_CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
     return digest.hexdigest(), size
 
 
@@ -135,10 +134,17 @@ def make_backup(
         with tarfile.open(tmp, "w:gz") as tar:
             _add_bytes(tar, SNAPSHOT, snapshot, at)
             for name, path in (*_archive_files(data_dir), *_evidence_files(data_dir)):
-                sha, size = _sha256_file(path)
-                with path.open("rb") as fh:  # the bytes hashed are the bytes archived
+                # one open file: the bytes hashed are the bytes archived, even when a closed
+                # plan's journal is replaced by a new one meanwhile
+                with path.open("rb") as fh:
+                    sha, size = _sha256_file(fh)
+                    fh.seek(0)
                     info = tarfile.TarInfo(name)
-                    info.size, info.mtime, info.mode = size, int(path.stat().st_mtime), 0o644
+                    info.size, info.mtime, info.mode = (
+                        size,
+                        int(os.fstat(fh.fileno()).st_mtime),
+                        0o644,
+                    )
                     tar.addfile(info, fh)
                 files[name] = {"sha256": sha, "size": size}
                 total += size
@@ -235,14 +241,10 @@ def _digest(tar: tarfile.TarFile, member: tarfile.TarInfo, path: Path) -> tuple[
     fh = tar.extractfile(member)
     if fh is None:
         raise BackupError(f"{path}: {member.name}: unreadable")
-    digest, size = hashlib.sha256(), 0
     try:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
+        return _sha256_file(fh)
     except (OSError, tarfile.TarError, EOFError) as exc:
         raise BackupError(f"{path}: {member.name}: damaged ({exc})") from None
-    return digest.hexdigest(), size
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
