@@ -105,7 +105,12 @@ def collect(services: Services, today: date | None = None) -> ReportData:
     return ReportData(
         sheets=[
             _decomposition(tasks, evidence_counts, services, today),
-            _history(store.history.events(), names, who, _HistoryFacts.read(services, evidence)),
+            _history(
+                store.history.events(closed=True),
+                names,
+                who,
+                _HistoryFacts.read(services, evidence),
+            ),
             _evidence(evidence, names),
             _activities(campaign.activities(store), names),
             _rectifications(campaign.rectifications(store), names),

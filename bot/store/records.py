@@ -363,6 +363,16 @@ class Event(EventRow):
     id: int
 
 
+class ArchiveRow(TypedDict):
+    """A closed plan's history moved out of the store (table "archives", doc id = the plan's
+    slot) into its own journal, `plans/<slot>/` in the data directory (bot.store.history)."""
+
+    tasks: list[int]  # the keys of the plan's tasks whose events are there
+    events: int
+    last: int  # the highest event id moved: new events are numbered above it
+    first: Event | None  # the lowest-numbered event moved
+
+
 # -- people: tables "contacts" and "invites" ---------------------------------------------
 class ContactRow(TypedDict):
     """A Telegram user bound to a unit (one row per user and unit)."""
