@@ -54,12 +54,14 @@ def _write_ms(store: Store, at: datetime, tasks: Sequence[int] = range(1, 26)) -
 
 
 def _status_ms(store: Store) -> float:
-    """What /status reads: tasks, their store-side facts, every state row, contacts."""
+    """What /status reads: the active plans' tasks, their store-side facts, their state
+    rows (bot/reports/snapshot.py), contacts."""
 
     def read(_: int) -> None:
         tasks = store.plan.tasks()
         closed = sorted(store.plan.closed_tasks())
-        states, contacts = store.parts.states(), store.people.contacts()
+        states = store.parts.states(among={t.id for t in tasks})
+        contacts = store.people.contacts()
         assert tasks and states and contacts is not None and closed is not None
         store.history.first_event()
 
