@@ -51,8 +51,8 @@ def task_unit_args(
 ) -> tuple[Lookup, str | None, list[str]] | None:
     """`N [UNIT] rest…` → (the tasks ref N may name for someone of `units`, the unit if one is
     named before more words, rest); else None."""
-    found = lookup_text(services.store, args[0], units) if args else None
-    if len(args) < 2 or found is None:
+    found = lookup_text(services.store, args[0], units) if len(args) > 1 else None
+    if found is None:
         return None
     rest, unit = list(args[1:]), None
     if len(rest) > 1 and services.units.get(rest[0]) is not None:

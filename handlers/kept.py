@@ -56,7 +56,6 @@ async def pick(update: Update, context: DubanContext) -> None:
     refs = [(int(task), unit) for task, unit in wait["draft"]["refs"]]
     unit, actor = unit_of(refs, button.task), actor_of(update, context)
     if wait["action"] == "command":
-        pending.clear(services.store, user.id, "kept")  # the command answers for itself now
         await _run_again(update, context, wait["draft"]["message"], button.task)
     elif is_file:
         await file_for_task(context, actor, kept, button.task, unit)
