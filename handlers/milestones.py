@@ -20,6 +20,7 @@ from bot.features import milestones, pending
 from bot.features.access import Actor
 from bot.features.extensions import split_dated
 from bot.features.milestones import Change, MilestoneError
+from bot.features.refs import lookup_text
 from bot.plan.model import Milestone, Task
 from bot.reports.cards import milestone_lines
 from bot.store.records import MilestoneRow
@@ -30,11 +31,13 @@ from bot.telegram.notices import announce, tell_unit
 from bot.text.render import render
 from handlers.common import (
     AWAITED_TEXT,
+    REF_COMMANDS,
     actor_of,
     command_rest,
     confirm,
     drop_keyboard,
     plain_text,
+    task_named,
     today,
 )
 
@@ -103,16 +106,19 @@ async def milestone_command(update: Update, context: DubanContext) -> None:
     if message is None or update.effective_user is None:
         return
     head, *tail = command_rest(message).split(maxsplit=1) or [""]
-    raw, words = head.lstrip("#＃"), tail[0] if tail else ""
-    if not raw.isdecimal() or len(raw) > 18:
+    words = tail[0] if tail else ""
+    actor = actor_of(update, context)
+    found = lookup_text(context.services.store, head, actor.units)
+    if found is None:
         await context.outbox.answer(message, render("milestone.html.j2", step="usage"))
         return
-    actor = actor_of(update, context)
+    if (task_id := await task_named(update, context, found)) is None:
+        return
     try:
         if not words.strip():
-            await _panel(context, message.chat_id, actor, int(raw))
+            await _panel(context, message.chat_id, actor, task_id)
             return
-        change = _apply(context, actor, int(raw), words.strip())
+        change = _apply(context, actor, task_id, words.strip())
     except MilestoneError as err:
         await context.outbox.answer(message, _error(err))
         return
@@ -297,6 +303,7 @@ async def awaited_text(update: Update, context: DubanContext, wait: pending.Wait
 def register(application: DubanApp) -> None:
     AWAITED_TEXT["milestone_add"] = awaited_text  # the `DATE text` after 新增节点
     AWAITED_TEXT["milestone_move"] = awaited_text  # the new day after 调整
+    REF_COMMANDS["milestone"] = milestone_command
     application.add_handler(CommandHandler("milestone", milestone_command))
     application.add_handler(CallbackQueryHandler(panel_button, pattern=cb.matches(cb.Milestones)))
     application.add_handler(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from bot.features.refs import closed_text
 from bot.store.deliveries import LedgerKind
 from bot.text.render import render
 
@@ -93,7 +94,7 @@ class Refusal(ValueError):
     answers (`authorize`, `updates.submit`), raised where a parser or a check stops
     (`updates.parse_update_command`, `updates.apply_update`)."""
 
-    reason: str  # unknown_task | unknown_unit | no_part | not_your_unit | which_unit | not_responsible | stranger
+    reason: str  # unknown_task | unknown_unit | no_part | not_your_unit | which_unit | not_responsible | stranger | closed_plan
     text: str
     choices: tuple[str, ...] = ()
 
@@ -176,7 +177,8 @@ def authorize(
     """Whether the actor may change a unit's part of a task, and which unit that is.
 
     Only a unit's bound contacts and coordinators may; a contact of several units with a part
-    must name one; a coordinator acts for any unit with a part (recorded as on_behalf).
+    must name one; a coordinator acts for any unit with a part (recorded as on_behalf). Nobody
+    may change a task of a closed plan (it stays readable).
     """
     store = services.store
     task = store.plan.task(task_id)
@@ -184,6 +186,8 @@ def authorize(
         return _refuse("unknown_task", task_id=task_id)
     if actor.is_stranger:
         return _refuse("stranger", task_id=task_id)
+    if (closed := closed_text(store, task_id)) is not None:  # read, never changed
+        return Refusal("closed_plan", closed)
     with_part = [s["unit"] for s in store.parts.states(task=task_id)]
     if unit is not None:
         name = services.units.canonical(unit) or unit

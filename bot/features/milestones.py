@@ -34,7 +34,7 @@ class MilestoneError(CodedError, ValueError):
     """A milestone that cannot be added, moved, removed or marked; nothing was stored.
 
     codes: "unknown_task", "forbidden" (info `supporter`: the actor's unit supports the task),
-    "closed", "no_date", "no_text", "text_too_long", "past", "after_deadline" (info `limit`),
+    "closed", "plan_closed" (its plan is closed: read only), "no_date", "no_text", "text_too_long", "past", "after_deadline" (info `limit`),
     "too_many", "not_found", "duplicate", "same_day", "done", "none_open", "pending"
     (info `record`), "which" (a move naming one day while several milestones are open).
     """
@@ -143,6 +143,8 @@ def _check_day(services: Services, task: Task, due: date, today: date) -> None:
 
 def _open_task(services: Services, actor: Actor, task_id: int) -> Editor:
     ed = editor(services, actor, task_id)
+    if not services.store.plan.is_followed(task_id):
+        raise MilestoneError("plan_closed", task=task_id)
     if services.store.plan.task_meta(task_id).get("closed"):
         raise MilestoneError("closed", task=task_id)
     return ed

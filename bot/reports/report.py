@@ -26,6 +26,7 @@ from bot.features import campaign, kpis, receipts, review
 from bot.features.evidence import format_size
 from bot.features.evidence import records as evidence_records
 from bot.plan.model import Task
+from bot.plan.refs import task_ref
 from bot.reports import scorecard as scoring
 from bot.reports.lagging import TaskLag, lags
 from bot.reports.snapshot import cn_number, snapshot
@@ -465,7 +466,7 @@ def _history(
             [
                 _at(ev.get("at")),
                 label,
-                f"#{ev['task']}" if ev.get("task") else "—",
+                task_ref(task) if (task := ev.get("task")) else "—",
                 _event_unit(ev, facts),
                 actor_label(ev.get("actor"), names),
                 "代报" if who.is_proxy(ev) else "",
@@ -497,7 +498,7 @@ def _evidence(records: list[EvidenceRecord], names: dict[int, str]) -> Sheet:
         by = names.get(uploader) if isinstance(uploader, int) else None
         sheet.rows.append(
             [
-                f"#{r['task']}",
+                task_ref(r["task"]),
                 r["unit"],
                 r.get("name") or "",
                 r.get("size", ""),
@@ -566,7 +567,7 @@ def _rectifications(records: list[RectificationRecord], names: dict[int, str]) -
             [
                 _at(r["at"]),
                 r.get("unit") or "",
-                f"#{r['task']}",
+                task_ref(r["task"]),
                 r["field"],
                 r["identified"],
                 r["rectified"],
@@ -592,7 +593,7 @@ def _kpis(records: list[MetricRecord], services: Services) -> Sheet:
             [
                 row.kpi.name,
                 row.kpi.key,
-                f"#{row.kpi.task}",
+                task_ref(row.kpi.task),
                 "、".join(task.leads) if task else "",
                 row.target,
                 "" if row.value is None else row.value,
@@ -728,7 +729,7 @@ def write_zip(data: ReportData, out: Path) -> Path:
             for rec in sorted(data.evidence, key=lambda r: (r["task"], r["unit"], r["id"])):
                 name = _safe_name(rec.get("name") or "文件")
                 unit = _safe_name(rec["unit"])
-                arc = f"#{rec['task']}/{unit}/{rec['id']}-{name}"
+                arc = f"{task_ref(rec['task'])}/{unit}/{rec['id']}-{name}"
                 source = (data.data_dir / rec.get("path", "")).resolve()
                 note = ""
                 if source.is_file() and source.is_relative_to(root):
@@ -737,7 +738,7 @@ def write_zip(data: ReportData, out: Path) -> Path:
                     note, arc = "文件缺失", ""
                 writer.writerow(
                     [
-                        f"#{rec['task']}",
+                        task_ref(rec["task"]),
                         rec["unit"],
                         arc,
                         rec.get("name", ""),

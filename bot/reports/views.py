@@ -241,10 +241,29 @@ def _history_line(ev: Event, proxy: bool = False) -> dict[str, Any]:
     return {"at": ev["at"], "unit": ev.get("unit"), "label": label, "text": str(text)}
 
 
+def _closed_plans_task(
+    services: Services, task_id: int, today: date
+) -> progress.TaskProgress | None:
+    """The progress of a closed plan's task (the snapshot has the active plans' only): it
+    stays readable."""
+    store = services.store
+    task = store.plan.task(task_id)
+    if task is None or store.plan.is_followed(task_id):
+        return None
+    closed = [task_id] if task_id in store.plan.closed_tasks() else []
+    states = store.parts.states(task=task_id)
+    found = progress.task_progress(
+        [task], states, today, closed=closed, since=services.tracking_start()
+    )
+    return found[0] if found else None
+
+
 def task_view(services: Services, task_id: int, today: date, page: int = 0) -> Page | None:
     """/status N: every unit's status, percent, last note, evidence, deadline and history."""
     store = services.store
     tp = next((t for t in snapshot(services, today) if t.task.id == task_id), None)
+    if tp is None:
+        tp = _closed_plans_task(services, task_id, today)
     if tp is None:
         return None
     evidence = Counter(doc["unit"] for doc in evidence_records(store) if doc["task"] == task_id)

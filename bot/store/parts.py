@@ -105,7 +105,7 @@ class Parts(Repository):
                     if unit is None or name == unit:
                         out.append(raw[str(doc_id)].copy())
             return out
-        for (task_id, name), doc_id in self._ids.items():
+        for (_, name), doc_id in self._ids.items():
             if unit is None or name == unit:
                 out.append(raw[str(doc_id)].copy())
         return out

@@ -11,6 +11,7 @@ from bot.domain.contacts import CONTACT_ROLE_LABELS
 from bot.domain.status import STATUS_LABELS
 from bot.features.onboarding import BoundContact
 from bot.plan.model import Milestone
+from bot.plan.refs import task_ref
 from bot.telegram import callbacks as cb
 
 MAX_BUTTONS = 100  # Telegram's limit per inline keyboard
@@ -142,12 +143,29 @@ def kept_choice(tasks: Sequence[int], likely: int | None = None) -> InlineKeyboa
     rows: list[list[InlineKeyboardButton]] = []
     if likely is not None:
         rows.append(
-            [InlineKeyboardButton(f"是 #{likely}", callback_data=cb.FileKept(likely).pack())]
+            [
+                InlineKeyboardButton(
+                    f"是 {task_ref(likely)}", callback_data=cb.FileKept(likely).pack()
+                )
+            ]
         )
     others = [t for t in dict.fromkeys(tasks) if t != likely][: MAX_BUTTONS - 2]
-    buttons = [InlineKeyboardButton(f"#{t}", callback_data=cb.FileKept(t).pack()) for t in others]
+    buttons = [
+        InlineKeyboardButton(task_ref(t), callback_data=cb.FileKept(t).pack()) for t in others
+    ]
     rows += [
         buttons[i : i + TASK_BUTTONS_PER_ROW] for i in range(0, len(buttons), TASK_BUTTONS_PER_ROW)
+    ]
+    rows.append([InlineKeyboardButton("取消", callback_data=cb.FileKept(0).pack())])
+    return InlineKeyboardMarkup(rows)
+
+
+def plan_choice(choices: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    """Which plan a bare number meant: a button a row per task (`#B18 《…》`), then 取消; a
+    press files what was kept on that task (as under kept input)."""
+    rows = [
+        [InlineKeyboardButton(label, callback_data=cb.FileKept(task).pack())]
+        for task, label in choices[: MAX_BUTTONS - 1]
     ]
     rows.append([InlineKeyboardButton("取消", callback_data=cb.FileKept(0).pack())])
     return InlineKeyboardMarkup(rows)
@@ -209,7 +227,7 @@ def with_receipt_buttons(
 ) -> InlineKeyboardMarkup | None:
     """`markup` with a 签收 #N button per (task, unit index) below it (at most 8, 4 a row)."""
     buttons = [
-        InlineKeyboardButton(f"签收 #{task}", callback_data=cb.SignFor(task, index).pack())
+        InlineKeyboardButton(f"签收 {task_ref(task)}", callback_data=cb.SignFor(task, index).pack())
         for task, index in list(dict.fromkeys(parts))[:RECEIPT_BUTTONS]
     ]
     if not buttons:
@@ -226,7 +244,7 @@ DIGEST_BUTTONS = 8
 def task_list_buttons(tasks: Sequence[int], page: int, pages: int) -> InlineKeyboardMarkup | None:
     """`#N` per task on a /mytasks page (4 a row), then ◀ n/N ▶ when there are more pages."""
     buttons = [
-        InlineKeyboardButton(f"#{t}", callback_data=cb.OpenCard(t, page).pack()) for t in tasks
+        InlineKeyboardButton(task_ref(t), callback_data=cb.OpenCard(t, page).pack()) for t in tasks
     ]
     rows = [
         buttons[i : i + TASK_BUTTONS_PER_ROW] for i in range(0, len(buttons), TASK_BUTTONS_PER_ROW)
@@ -266,7 +284,9 @@ def digest_buttons(tasks: Sequence[int]) -> InlineKeyboardMarkup | None:
     """One `#N` per task of a morning digest (at most 8), then 更多… for the whole list."""
     tasks = list(dict.fromkeys(tasks))
     shown = tasks[:DIGEST_BUTTONS]
-    buttons = [InlineKeyboardButton(f"#{t}", callback_data=cb.OpenCard(t, 0).pack()) for t in shown]
+    buttons = [
+        InlineKeyboardButton(task_ref(t), callback_data=cb.OpenCard(t, 0).pack()) for t in shown
+    ]
     rows = [
         buttons[i : i + TASK_BUTTONS_PER_ROW] for i in range(0, len(buttons), TASK_BUTTONS_PER_ROW)
     ]
@@ -308,7 +328,7 @@ def view_buttons(
     list views (`ov`, `uN`), whose `#N` opens task N's card in the same message."""
     shown = [] if cb.LIST_VIEW.fullmatch(view) is None else list(dict.fromkeys(tasks))
     buttons = [
-        InlineKeyboardButton(f"#{t}", callback_data=cb.StatusCard(t, view, page).pack())
+        InlineKeyboardButton(task_ref(t), callback_data=cb.StatusCard(t, view, page).pack())
         for t in shown[: MAX_BUTTONS - 3]
     ]
     rows = _balanced(buttons, VIEW_BUTTONS_PER_ROW)
