@@ -232,3 +232,24 @@ async def test_in_a_group_and_under_a_digest(two_plans_env: ChatEnv) -> None:
     (answer,) = await dora.reply(digest, "#a3 修复指南已报送")
     assert "#A3" in answer["text"]
     assert part(env.store, "A3", "区发改局")["note"] == "修复指南已报送"
+
+
+async def test_milestones_take_refs_and_a_closed_plan_keeps_its_own(
+    two_plans_env: ChatEnv,
+) -> None:
+    env = two_plans_env
+    alice = env.contact()  # 区司法局: lead of B3, and of A3 beside it
+    b3 = key(env.store, "B3")
+    (ask,) = await alice.say("/milestone 3 8月31日 建立失信档案")
+    assert "编号 3 在 2 个方案中都有" in ask["text"]
+    (done,) = await alice.press(ask, f"kp:{b3}")
+    assert "#B3" in done["text"]
+    b3_task = env.store.plan.task(b3)
+    assert b3_task is not None and [m.text for m in b3_task.milestones] == ["建立失信档案"]
+    a3_task = env.store.plan.task(key(env.store, "A3"))
+    assert a3_task is not None and not a3_task.milestones  # the other plan's #3 untouched
+    env.store.plans.close("B", at=env.clock.now(), actor="cli")
+    (answer,) = await alice.say("/milestone B3 8月20日 约谈律所")
+    assert "已关闭" in answer["text"]
+    b3_task = env.store.plan.task(b3)
+    assert b3_task is not None and len(b3_task.milestones) == 1  # nothing stored
