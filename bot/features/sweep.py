@@ -33,7 +33,7 @@ from bot.domain.planner import (
 from bot.domain.policy import Policy
 from bot.domain.status import period_label, week_key
 from bot.features.receipts import needs_receipt, unsigned_to_chase
-from bot.features.slips import open_lines
+from bot.features.slips import SlipLine, open_lines
 from bot.services import Services
 from bot.store import Store
 from bot.store.deliveries import LedgerKind, ledger_key
@@ -511,16 +511,22 @@ async def _weekly_leader_notes(courier: Courier, services: Services, now: dateti
         waiting = [c for c in chats if store.deliveries.ledger_get(f"{note}>{c}") is None]
         if not waiting:
             continue
-        lines = open_lines(services, unit, today)
+        # the active plans' work only: a closed plan's tasks are no longer followed
+        lines = [ln for ln in open_lines(services, unit, today) if store.plan.is_followed(ln.task)]
         if not lines:
             continue
-        done = sum(1 for s in store.parts.states(unit=unit) if s.get("status") == PartStatus.DONE)
+        live = {t.id for t in store.plan.tasks()}
+        done = sum(
+            1
+            for s in store.parts.states(unit=unit)
+            if s.get("status") == PartStatus.DONE and s["task"] in live
+        )
         text = render(
             "leader_weekly.html.j2",
             unit=unit,
             lines=lines,
             overdue=[ln for ln in lines if ln.overdue_workdays],
-            soon=[ln for ln in lines if not ln.overdue_workdays and ln.due and ln.due <= soon],
+            blocks=_by_plan(store, lines, soon),
             done=done,
         )
         for chat in waiting:
@@ -532,6 +538,24 @@ async def _weekly_leader_notes(courier: Courier, services: Services, now: dateti
                     sent_at=now.isoformat(timespec="seconds"),
                     unit=unit,
                 )
+
+
+def _by_plan(store: Store, lines: list[SlipLine], soon: date) -> list[dict[str, Any]]:
+    """A leader note's overdue and soon-due work, plan by plan (a plan heading each once
+    several plans are active; one block without a heading otherwise)."""
+    active = store.plans.active()
+    slots = {ln.task: (store.plan.plan_of(ln.task) if len(active) > 1 else None) for ln in lines}
+    blocks: dict[int, dict[str, Any]] = {}
+    for ln in lines:
+        plan = slots[ln.task]
+        block = blocks.setdefault(
+            plan.slot if plan else 0, {"plan": plan, "overdue": [], "soon": []}
+        )
+        if ln.overdue_workdays:
+            block["overdue"].append(ln)
+        elif ln.due and ln.due <= soon:
+            block["soon"].append(ln)
+    return [blocks[k] for k in sorted(blocks) if blocks[k]["overdue"] or blocks[k]["soon"]]
 
 
 async def _receipt_chase(courier: Courier, services: Services, now: datetime) -> None:
