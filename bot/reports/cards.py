@@ -206,7 +206,7 @@ def task_list(
     plans: Mapping[int, PlanInfo] | None = None,
 ) -> TaskList:
     """Page `page` (clamped) of the open parts among `cards`, in the one order of work; with
-    `plans` (bot.reports.cards.shown_plans), plan by plan under a heading each."""
+    `plans` (bot.reports.cards.shown_plans), each page plan by plan under a heading each."""
     plans = plans or {}
     open_cards = [c for c in cards if c.open]
 
@@ -215,14 +215,12 @@ def task_list(
 
     ranked = sorted(
         open_cards,
-        key=lambda c: (
-            slot(c),
-            work_order(urgency(c, today), c.state["role"], c.due, c.task.id, c.unit),
-        ),
+        key=lambda c: work_order(urgency(c, today), c.state["role"], c.due, c.task.id, c.unit),
     )
     pages = max(1, -(-len(ranked) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    shown = ranked[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    # the most urgent first across plans; on a page, plan by plan
+    shown = sorted(ranked[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], key=slot)
     parts = [(s, u) for s in dict.fromkeys(slot(c) for c in shown) for u in URGENCIES]
     sections = tuple(
         (u, tuple(c for c in shown if slot(c) == s and urgency(c, today) == u))

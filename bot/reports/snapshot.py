@@ -44,8 +44,9 @@ def snapshot(services: Services, day: date) -> list[progress.TaskProgress]:
 
 
 def progress_sources(store: Store) -> tuple[Repository, ...]:
-    """What the plan's progress is made of: a view of it is current while these are."""
-    return store.plan, store.parts
+    """What the plan's progress is made of: a view of it is current while these are (the
+    plans too: closing one takes its tasks out)."""
+    return store.plan, store.parts, store.plans
 
 
 T = TypeVar("T")
@@ -83,7 +84,11 @@ def mean_percent(tasks: list[progress.TaskProgress]) -> int:
 
 def plan_head(plan: PlanInfo | None, tasks: list[progress.TaskProgress]) -> dict[str, Any] | None:
     """A plan's heading in a view: the plan, its task count and their mean (None: none)."""
-    return None if plan is None else {"plan": plan, "total": len(tasks), "percent": mean_percent(tasks)}
+    return (
+        None
+        if plan is None
+        else {"plan": plan, "total": len(tasks), "percent": mean_percent(tasks)}
+    )
 
 
 def headings(services: Services, tasks: Iterable[Task]) -> list[PlanInfo | None]:

@@ -18,7 +18,6 @@ from bot.domain.status import STATUS_LABELS
 from bot.features import kpis, receipts
 from bot.features.evidence import records as evidence_records
 from bot.reports.scorecard import reporters
-from bot.plan.model import Task
 from bot.reports.snapshot import (
     by_plan,
     cn_number,
@@ -337,11 +336,10 @@ def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page
         services.store.people.contacts(),
         services.units.coordinator.name,
     )
-    # by plan (a heading where a plan's parts begin on a page), leads first within each
-    view.parts.sort(key=lambda tp: tp[0].plan or FIRST_SLOT)
     pages = _pages(len(view.parts), UNIT_PARTS_PER_PAGE)
     page = _clamp(page, pages)
     shown = view.parts[page * UNIT_PARTS_PER_PAGE : (page + 1) * UNIT_PARTS_PER_PAGE]
+    shown.sort(key=lambda tp: tp[0].plan or FIRST_SLOT)  # a page plan by plan, a heading each
     signed, told = receipts.receipts(services, unit), receipts.notified(services, unit)
     text = render(
         "status_unit.html.j2",
@@ -383,11 +381,11 @@ def overdue_view(services: Services, today: date, page: int = 0) -> Page:
         services.units.coordinator.name,
     )
     items = [(unit, item) for unit, group in by_unit.items() for item in group]
-    items.sort(key=lambda ui: ui[1].task.plan or FIRST_SLOT)  # by plan, units in order within
     office = services.units.coordinator.name
     pages = _pages(len(items), OVERDUE_PER_PAGE)
     page = _clamp(page, pages)
     shown = items[page * OVERDUE_PER_PAGE : (page + 1) * OVERDUE_PER_PAGE]
+    shown.sort(key=lambda ui: ui[1].task.plan or FIRST_SLOT)  # a page plan by plan, a heading each
     heads = headings(services, (item.task for _, item in shown))
     blocks: list[dict[str, Any]] = []
     for head, (unit, item) in zip(heads, shown, strict=True):
