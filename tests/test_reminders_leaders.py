@@ -149,3 +149,22 @@ async def test_leader_weekly_note_groups_the_work_by_plan(env: Env) -> None:
     later = [t for t in env.texts(LEADER) if "本周任务情况" in t][-1]
     assert "📂" not in later and "#A" not in later and "#1" in later
     assert "未办结 2 项" in later  # B's #1 and #2
+
+
+async def test_a_morning_digest_is_plan_by_plan(env: Env) -> None:
+    """A unit's morning message over tasks of two plans: each plan's under its heading."""
+    from tests.test_views_plans import JUSTICE, add_plan_b, after, heading, plans
+
+    store = env.services.store
+    add_plan_b(store)
+    a, b = plans(store)
+    liaison = 504
+    env.botapi.add_user(liaison, "孙科长")
+    await env.botapi.user_sends_text(liaison, "/start")
+    store.people.bind_contact(liaison, JUSTICE, name="孙科长", at=env.clock.now())
+    env.at(date(2021, 6, 28))  # B's #1 due today, A's #1 overdue
+    await sweep(env.bot, env.services)
+    (digest,) = [t for t in env.texts(liaison) if "今日任务提醒" in t]
+    assert digest.index(heading(a)) < digest.index(heading(b))
+    assert "开展涉企信用承诺专项检查" in after(digest, heading(b))
+    assert "开展涉企信用承诺专项检查" not in digest.split(heading(b))[0]

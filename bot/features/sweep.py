@@ -185,6 +185,16 @@ def _item(services: Services, r: Reminder, policy: Policy, day: date | None) -> 
     }
 
 
+def _plan_by_plan(store: Store, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A morning's reminders plan by plan (in work order within each), each plan's first
+    headed by its plan (`plan`) once several plans are active."""
+    plans = {it["task"]: store.plan.plan_of(it["task"]) for it in items}
+    slot = {key: plan.slot if plan else 0 for key, plan in plans.items()}
+    items = sorted(items, key=lambda it: slot[it["task"]])
+    heads = store.plans.headings(slot[it["task"]] for it in items)
+    return [{**it, "plan": head} for it, head in zip(items, heads, strict=True)]
+
+
 def _inspection(services: Services, r: Reminder) -> dict[str, Any]:
     """One 督办通报 entry: unit, task, due date, days overdue, reminders sent, last update."""
     store = services.store
@@ -236,7 +246,9 @@ def compose(
     """One chat's message for this morning: every reminder and escalation, and the buttons."""
     policy = services.policy
     daily = [r for r in items if r.kind not in ESCALATIONS and r.kind != LEADER_KIND]
-    reminders = [_item(services, r, policy, day) for r in in_work_order(daily)]
+    reminders = _plan_by_plan(
+        services.store, [_item(services, r, policy, day) for r in in_work_order(daily)]
+    )
     escalations = [_item(services, r, policy, day) for r in items if r.kind == "escalation"]
     inspections = [_inspection(services, r) for r in items if r.kind == "escalation2"]
     for_leader = [_item(services, r, policy, day) for r in items if r.kind == LEADER_KIND]

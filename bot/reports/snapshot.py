@@ -92,20 +92,9 @@ def plan_head(plan: PlanInfo | None, tasks: list[progress.TaskProgress]) -> dict
 
 
 def headings(services: Services, tasks: Iterable[Task]) -> list[PlanInfo | None]:
-    """For each task of a list in plan order, the plan heading to print before it: its plan
-    where the plan changes (the first of a page included), else None; None throughout while
-    one plan is active."""
-    tasks = list(tasks)
-    if not plan_headings(services):
-        return [None] * len(tasks)
-    plans = {p.slot: p for p in services.store.plans.all()}
-    out: list[PlanInfo | None] = []
-    last = None
-    for task in tasks:
-        slot = task.plan or FIRST_SLOT
-        out.append(plans.get(slot) if slot != last else None)
-        last = slot
-    return out
+    """For each task of a list in plan order, the plan heading printed before it (see
+    bot.store.plans.Plans.headings)."""
+    return services.store.plans.headings(t.plan for t in tasks)
 
 
 def unit_order(services: Services) -> Callable[[str], Any]:
