@@ -14,6 +14,7 @@ import pytest
 from bot.features import kpis
 from bot.plan.model import Deadline, Plan, Task
 from bot.reports import sections, views
+from bot.reports.chart import chart_figures
 from bot.reports.snapshot import cn_number
 from bot.reports.summary import messages_of
 from bot.services import Services
@@ -269,3 +270,10 @@ def test_a_second_plans_numbers_never_pick_the_configured_sections() -> None:
     found = sections.sections_for(tasks)
     assert found["campaign"].tasks == (30,) and found["campaign"].by_keyword
     assert found["rectify"].tasks == ()
+
+
+def test_the_charts_groups_are_each_plans_own(two_plans: Services) -> None:
+    rows, actual, _ = chart_figures(two_plans, FRIDAY)
+    labels = [r.no_cn for r in rows]
+    assert labels[0] == "A·一" and labels[-2:] == ["B·一", "B·二"] and len(rows) == 11
+    assert [r.name for r in rows[-2:]] == ["专项检查", "数据归集"]

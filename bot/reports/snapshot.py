@@ -91,6 +91,23 @@ def plan_head(plan: PlanInfo | None, tasks: list[progress.TaskProgress]) -> dict
     )
 
 
+def plan_groups(
+    services: Services, tasks: list[progress.TaskProgress]
+) -> list[tuple[PlanInfo | None, progress.Group]]:
+    """The plans' groups of tasks, plan by plan (each group with its plan, None while one plan
+    is active): two plans' 一、 are two groups."""
+    return [
+        (plan, g)
+        for plan, plan_tasks in by_plan(services, tasks, task_of)
+        for g in progress.groups(plan_tasks)
+    ]
+
+
+def group_no(plan: PlanInfo | None, no: int) -> str:
+    """A group's number as a label names it: `三`, or `B·三` beside other plans."""
+    return (f"{plan.code}·" if plan else "") + cn_number(no)
+
+
 def headings(services: Services, tasks: Iterable[Task]) -> list[PlanInfo | None]:
     """For each task of a list in plan order, the plan heading printed before it (see
     bot.store.plans.Plans.headings)."""

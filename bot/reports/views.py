@@ -21,14 +21,16 @@ from bot.reports.scorecard import reporters
 from bot.reports.snapshot import (
     by_plan,
     cn_number,
+    group_no,
     headings,
     mean_percent,
+    plan_groups,
     plan_head,
     progress_sources,
     snapshot,
     task_of,
 )
-from bot.store.plans import FIRST_SLOT, PlanInfo
+from bot.store.plans import FIRST_SLOT
 from bot.store.records import Event, EventKind, PartStatus
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
 
@@ -168,16 +170,6 @@ def group_key(plan: int, no: int) -> str:
     return f"g{no}" if (plan or FIRST_SLOT) == FIRST_SLOT else f"g{no}_{plan}"
 
 
-def _plan_groups(
-    services: Services, tasks: list[progress.TaskProgress]
-) -> list[tuple[PlanInfo | None, progress.Group]]:
-    return [
-        (plan, g)
-        for plan, plan_tasks in by_plan(services, tasks, task_of)
-        for g in progress.groups(plan_tasks)
-    ]
-
-
 def _task_line(t: progress.TaskProgress) -> dict[str, Any]:
     return {
         "id": t.task.id,
@@ -207,9 +199,9 @@ def _overview_page(services: Services, today: date) -> Page:
     groups = tuple(
         (
             group_key(g.tasks[0].task.plan, g.no),
-            (f"{plan.code}·" if plan else "") + f"{cn_number(g.no)}、{g.name}",
+            f"{group_no(plan, g.no)}、{g.name}",
         )
-        for plan, g in _plan_groups(services, tasks)
+        for plan, g in plan_groups(services, tasks)
     )
     return Page(_fit(text), 0, 1, groups=groups)
 
@@ -223,7 +215,7 @@ def group_view(
     found = next(
         (
             (p, g)
-            for p, g in _plan_groups(services, snapshot(services, today))
+            for p, g in plan_groups(services, snapshot(services, today))
             if g.no == group_no and (g.tasks[0].task.plan or FIRST_SLOT) == (plan or FIRST_SLOT)
         ),
         None,
