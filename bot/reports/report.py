@@ -26,9 +26,11 @@ from bot.features import campaign, kpis, receipts, review
 from bot.features.evidence import format_size
 from bot.features.evidence import records as evidence_records
 from bot.plan.model import Task
+from bot.plan.refs import task_ref
 from bot.reports import scorecard as scoring
 from bot.reports.snapshot import cn_number, snapshot
 from bot.reports.views import EVENT_LABELS
+from bot.store.plans import PlanInfo
 from bot.store.records import (
     ActivityRecord,
     Event,
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 DECOMPOSITION_HEADERS = ("重点任务", "具体措施", "时限要求", "牵头单位", "配合单位")
+PLAN_HEADER = "方案"  # the plan's code, last: the columns before it stay where they were
 STATE_HEADERS = (
     "责任单位",
     "角色",
@@ -91,19 +94,27 @@ def _at(value: str | None) -> str:
     return parsed.strftime("%Y-%m-%d %H:%M") if parsed else ""
 
 
-def collect(services: Services, today: date | None = None) -> ReportData:
-    """Everything the report holds, read from the store."""
+def collect(
+    services: Services, today: date | None = None, plan: PlanInfo | None = None
+) -> ReportData:
+    """Everything the report holds, read from the store: of the active plans, or of `plan`
+    alone (a closed one too) with its history and evidence."""
     store = services.store
     today = today or services.clock.now().date()
-    tasks = snapshot(services, today)
+    tasks = snapshot(services, today, plan=plan.slot if plan else None)
     evidence = evidence_records(store)
+    events: Iterable[Event] = store.history.events()
+    if plan is not None:
+        keys = {t.id for t in store.plan.tasks(plan=plan.slot, include_archived=True)}
+        evidence = [e for e in evidence if e["task"] in keys]
+        events = [e for e in events if e.get("task") in keys or e.get("plan") == plan.slot]
     evidence_counts = Counter((e["task"], e["unit"]) for e in evidence)
     names = actor_names(services)
     who = scoring.reporters(services)
     return ReportData(
         sheets=[
             _decomposition(tasks, evidence_counts, services, today),
-            _history(store.history.events(), names, who, _HistoryFacts.read(services, evidence)),
+            _history(events, names, who, _HistoryFacts.read(services, evidence)),
             _evidence(evidence, names),
             _activities(campaign.activities(store), names),
             _rectifications(campaign.rectifications(store), names),
@@ -123,13 +134,17 @@ def _decomposition(
 ) -> Sheet:
     sheet = Sheet(
         "任务分解及进展",
-        DECOMPOSITION_HEADERS + STATE_HEADERS,
+        DECOMPOSITION_HEADERS + STATE_HEADERS + (PLAN_HEADER,),
         wrap=frozenset({1, 2, 3, 4, 5, 11}),
     )
     row = 2  # the first data row (row 1 holds the headers)
     units = {p.unit for tp in tasks for p in tp.parts}
     signed = {unit: receipts.receipts(services, unit) for unit in units}
-    for group in progress.groups(tasks):
+    numbers = services.store.plan.naming().numbers
+    by_plan: dict[int, list[progress.TaskProgress]] = {}
+    for tp in tasks:  # each plan's groups after the one before's (they number their own)
+        by_plan.setdefault(tp.task.plan, []).append(tp)
+    for group in (g for plan in by_plan.values() for g in progress.groups(plan)):
         group_start = row
         for tp in group.tasks:
             task = tp.task
@@ -138,7 +153,7 @@ def _decomposition(
             for part in parts:
                 cells: list[Any] = [
                     f"{cn_number(group.no)}、{group.name}" if group.no else group.name,
-                    f"{task.id}.{task.text}",
+                    f"{task.number}.{task.text}",
                     task.deadline.text,
                     "、".join(task.leads),
                     "、".join(task.supporters),
@@ -161,6 +176,7 @@ def _decomposition(
                         if task.id in signed.get(part.unit, {})
                         else "",
                     ]
+                cells.append(numbers.get(task.id, ("", 0))[0])
                 sheet.rows.append(cells)
                 row += 1
             if row - 1 > task_start:
@@ -339,10 +355,11 @@ def _bookkeeping_text(ev: Event, names: dict[int, str], facts: _HistoryFacts) ->
         counts = (
             ("新增", ev.get("added")),
             ("修改", ev.get("changed")),
-            ("撤销", ev.get("archived")),
+            ("归档", ev.get("archived")),
         )
         tally = "，".join(f"{word} {len(ids or [])} 项" for word, ids in counts)
-        return [f"导入计划{f' {source}' if source else ''}：{tally}"]
+        into = f"（方案 {ev['code']}）" if ev.get("code") else ""
+        return [f"导入计划{f' {source}' if source else ''}{into}：{tally}"]
     if kind == "plan.revision":
         fields = "、".join(FIELD_LABELS.get(k, k) for k in ev.get("changes") or {})
         return [f"计划修订（第 {ev.get('revision')} 版）：{fields or '内容'}有变"]
@@ -415,7 +432,7 @@ PLAIN_EVENTS: dict[EventKind, str] = {
     "claim.withdraw": "撤回完成申请",
     "task.closed": "各责任单位均已完成，任务办结",
     "part.closed": "随牵头单位办结",
-    "plan.task_archived": "任务已从计划中撤销",
+    "plan.task_archived": "任务已从方案中移除（归档）",
     "status": "更新进度",
 }
 FIELD_LABELS = {
@@ -447,7 +464,7 @@ def _history(
             [
                 _at(ev.get("at")),
                 label,
-                f"#{ev['task']}" if ev.get("task") else "—",
+                task_ref(task) if (task := ev.get("task")) else "—",
                 _event_unit(ev, facts),
                 actor_label(ev.get("actor"), names),
                 "代报" if who.is_proxy(ev) else "",
@@ -479,7 +496,7 @@ def _evidence(records: list[EvidenceRecord], names: dict[int, str]) -> Sheet:
         by = names.get(uploader) if isinstance(uploader, int) else None
         sheet.rows.append(
             [
-                f"#{r['task']}",
+                task_ref(r["task"]),
                 r["unit"],
                 r.get("name") or "",
                 r.get("size", ""),
@@ -548,7 +565,7 @@ def _rectifications(records: list[RectificationRecord], names: dict[int, str]) -
             [
                 _at(r["at"]),
                 r.get("unit") or "",
-                f"#{r['task']}",
+                task_ref(r["task"]),
                 r["field"],
                 r["identified"],
                 r["rectified"],
@@ -710,7 +727,7 @@ def write_zip(data: ReportData, out: Path) -> Path:
             for rec in sorted(data.evidence, key=lambda r: (r["task"], r["unit"], r["id"])):
                 name = _safe_name(rec.get("name") or "文件")
                 unit = _safe_name(rec["unit"])
-                arc = f"#{rec['task']}/{unit}/{rec['id']}-{name}"
+                arc = f"{task_ref(rec['task'])}/{unit}/{rec['id']}-{name}"
                 source = (data.data_dir / rec.get("path", "")).resolve()
                 note = ""
                 if source.is_file() and source.is_relative_to(root):
@@ -719,7 +736,7 @@ def write_zip(data: ReportData, out: Path) -> Path:
                     note, arc = "文件缺失", ""
                 writer.writerow(
                     [
-                        f"#{rec['task']}",
+                        task_ref(rec["task"]),
                         rec["unit"],
                         arc,
                         rec.get("name", ""),
@@ -745,9 +762,12 @@ def _safe_name(name: str) -> str:
     return cleaned.strip().lstrip(".") or "_"
 
 
-def export_report(services: Services, out: Path, evidence_zip: Path | None = None) -> Path:
-    """Write the Excel report (and, when asked, the evidence zip); returns the report path."""
-    data = collect(services)
+def export_report(
+    services: Services, out: Path, evidence_zip: Path | None = None, plan: PlanInfo | None = None
+) -> Path:
+    """Write the Excel report (and, when asked, the evidence zip), of the active plans or of
+    `plan` alone; returns the report path."""
+    data = collect(services, plan=plan)
     write_report(data, Path(out))
     if evidence_zip is not None:
         write_zip(data, Path(evidence_zip))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import bot
 from bot.domain import progress
 from bot.domain.datafile import read_yaml
-from bot.domain.status import periods_due, week_of
+from bot.domain.status import Since, periods_due, since_of, week_of
 from bot.reports.snapshot import snapshot, unit_order
 from bot.store.records import EventKind, EventRow, PartStatus
 
@@ -266,7 +266,7 @@ def compute(
     unit_order: Callable[[str], Any],
     scoring: Scoring,
     *,
-    since: date | None = None,
+    since: Since = None,
     reports: Reports | None = None,
 ) -> Scorecard:
     """The scorecard of `day`, pure: parts, the window's events, who reports for whom, the day
@@ -297,7 +297,9 @@ def compute(
     drafts = []
     for unit, pairs in per_unit.items():
         items = [
-            ok for tp, p in pairs for ok in _due_items(tp, p, day, start, since, reports or {})
+            ok
+            for tp, p in pairs
+            for ok in _due_items(tp, p, day, start, since_of(since, tp.task), reports or {})
         ]
         on_time = sum(items)
         overdue = sum(1 for _, p in pairs if p.overdue)
@@ -369,7 +371,7 @@ def scorecard(
         day,
         unit_order(services),
         scoring,
-        since=services.tracking_start(),
+        since=services.tracking_starts(),
         reports=period_reports(services, tasks),
     )
 

@@ -27,23 +27,30 @@ def cn_number(n: int) -> str:
     return "十" + CN_NUMERALS[n - 10] if n < 20 else str(n)
 
 
-def snapshot(services: Services, day: date) -> list[progress.TaskProgress]:
+def snapshot(services: Services, day: date, plan: int | None = None) -> list[progress.TaskProgress]:
     """Every task's progress as of `day`, from the store (computed once while the tasks and
-    states are unchanged: a coordinator paging through /status reads the same one)."""
+    states are unchanged: a coordinator paging through /status reads the same one): of the
+    active plans, or of plan slot `plan` alone, closed or not."""
     store = services.store
-    since = services.tracking_start()
+    since = services.tracking_starts()
+    if plan is not None:
+        closed = sorted(store.plan.closed_tasks())
+        one = store.plan.tasks(plan=plan)
+        return progress.task_progress(one, store.parts.states(), day, closed=closed, since=since)
 
     def compute() -> list[progress.TaskProgress]:
         tasks, states = store.plan.tasks(), store.parts.states()
         closed = sorted(store.plan.closed_tasks())
         return progress.task_progress(tasks, states, day, closed=closed, since=since)
 
-    return list(store.derived("snapshot", progress_sources(store), (day, since), compute))
+    key = (day, tuple(sorted(since.items())))
+    return list(store.derived("snapshot", progress_sources(store), key, compute))
 
 
 def progress_sources(store: Store) -> tuple[Repository, ...]:
-    """What the plan's progress is made of: a view of it is current while these are."""
-    return store.plan, store.parts
+    """What the plan's progress is made of: a view of it is current while these are (the
+    plans too: closing one takes its tasks out)."""
+    return store.plan, store.parts, store.plans
 
 
 def unit_order(services: Services) -> Callable[[str], Any]:

@@ -164,7 +164,7 @@ def overview_page(services: Services, today: date) -> Page:
     """/status as one message: the overview, or its groups alone when the plan is too long to
     list every task in one message; `groups` holds a button per group. Drawn once while the
     tasks and states are unchanged."""
-    key = (today, services.tracking_start(), services.message_limit)
+    key = (today, tuple(sorted(services.tracking_starts().items())), services.message_limit)
     return services.store.derived(
         "overview", progress_sources(services.store), key, lambda: _overview_page(services, today)
     )
