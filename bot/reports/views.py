@@ -58,7 +58,7 @@ EVENT_LABELS: dict[EventKind, str] = {
     "plan.renamed": "方案改代号",
     "plan.revision": "更新计划",
     "plan.task_added": "新增任务",
-    "plan.task_archived": "撤销任务",
+    "plan.task_archived": "归档任务",
     "contact.bind": "绑定联系人",
     "contact.unbind": "解绑联系人",
     "contact.reachable": "联系人状态",

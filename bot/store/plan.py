@@ -126,7 +126,8 @@ class PlanTasks(Repository):
     ) -> list[Task]:
         """The tasks of the active plans (or of plan slot `plan`, or of every plan with
         `include_closed`), by plan then number; archived ones only with `include_archived`."""
-        active = {p.slot for p in self._plans.all() if p.active}
+        plans = self._plans.all()
+        active = {p.slot for p in plans if p.active}
         out = []
         for _, doc in self._table(TASKS).raw_docs():
             if doc.get("archived") and not include_archived:
@@ -134,7 +135,7 @@ class PlanTasks(Repository):
             slot = int(doc.get("plan") or FIRST_SLOT)
             if plan is not None and slot != plan:
                 continue
-            if plan is None and not include_closed and active and slot not in active:
+            if plan is None and not include_closed and plans and slot not in active:
                 continue
             out.append(Task.from_record(doc))
         return sorted(out, key=lambda t: (t.plan or FIRST_SLOT, t.number, t.id))
