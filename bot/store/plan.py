@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Any, Literal, cast
 
 from tinydb.table import Document
@@ -64,8 +65,15 @@ class Placement:
         return self.target.slot if self.revises and self.target else "new"
 
 
-# A file sharing this much of a plan's task titles may be that plan retitled.
+# A file sharing this much of a plan's task titles may be that plan retitled; this much, for
+# the same year, is that plan.
 SAME_TASKS = 0.6
+ALL_TASKS = 0.9
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether two sources are the same file name (a plan kept before titles were read)."""
+    return bool(a) and bool(b) and Path(a).name == Path(b).name
 
 
 class PlanTasks(Repository):
@@ -212,7 +220,12 @@ class PlanTasks(Repository):
         if not plan.title:  # a plan built in code, not read from a document
             active = [p for p in files if p.active]
             return Placement(len(active) == 1, active[-1] if active else None, True)
-        same = [p for p in files if same_title(plan.title, p.title)]
+        same = [
+            p
+            for p in files
+            if same_title(plan.title, p.title)
+            or (_same_file(plan.source, p.source) and (plan.titled_by_name or p.titled_by_name))
+        ]
         if same:
             target = same[-1]
             overlap = shared[target.slot]
@@ -228,8 +241,10 @@ class PlanTasks(Repository):
                 )
             return Placement(True, target, True, "", overlap)
         overlap = shared[nearest.slot]
+        same_year = plan.year is not None and plan.year == nearest.year
+        if overlap >= ALL_TASKS and same_year and nearest.active:
+            return Placement(True, nearest, True, "", overlap)  # retitled, the same tasks
         if overlap >= SAME_TASKS:
-            same_year = plan.year is not None and plan.year == nearest.year
             why = (
                 f"标题与方案 {nearest.code}《{nearest.short}》不同，但 {overlap:.0%} 的任务与它相同"
             )

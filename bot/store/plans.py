@@ -48,6 +48,11 @@ class PlanInfo:
         return short_title(self.title)
 
     @property
+    def titled_by_name(self) -> bool:
+        """Whether the title is only its file's name (its document stated none)."""
+        return bool(self.source) and self.title == Path(self.source).stem
+
+    @property
     def status(self) -> str:
         return "active" if self.active else "closed"
 
