@@ -104,20 +104,27 @@ def test_a_file_neither_clearly_new_nor_a_revision_waits_for_a_choice(
     retitled = SEED.read_text(encoding="utf-8").replace(
         SEED_TITLE, "镇海区2021年度信用建设重点任务"
     )
+    for old, new in (
+        ("1.完善信用制度建设", "1.完善信用制度体系"),
+        ("2.建立失信约束制度自查自纠机制", "2.开展失信约束措施清理"),
+        ("3.健全公共信用信息异议和修复工作机制", "3.健全信用修复工作机制"),
+    ):
+        retitled = retitled.replace(old, new)
     path = write(tmp_path, "retitled.txt", retitled)
     code, out, err = cli("import", str(path))
     assert code == 2 and out == ""
-    assert "标题与方案 A" in err and "100% 的任务与它相同" in err  # why
-    assert "默认会导入为 修订方案 A：没有变化" in err  # what duban would do
+    assert "标题与方案 A" in err and "88% 的任务与它相同" in err  # why
+    assert "默认会导入为 修订方案 A：修改 3 项" in err  # what duban would do
     assert "没有导入" in err and "--new" in err and "--plan A" in err  # how to choose
     assert [p["code"] for p in plans(cli)] == ["A"]
     code, out, err = cli("import", str(path), "--plan", "a")
     assert code == 0, err
-    assert out.splitlines()[0] == "修订方案 A：没有变化"
+    assert out.splitlines()[0] == "修订方案 A：修改 3 项"
     assert plans(cli)[0]["title"] == "镇海区2021年度信用建设重点任务"  # retitled by its revision
-    code, out, err = cli("import", str(write(tmp_path, "copy.txt", retitled)), "--new")
+    copy = write(tmp_path, "copy.txt", retitled.replace("信用建设重点任务", "信用建设重点任务清单"))
+    code, out, err = cli("import", str(copy), "--new")
     assert code == 0, err
-    assert out.splitlines()[0] == "新方案 B：《镇海区2021年度信用建设重点任务》，25 项"
+    assert out.splitlines()[0] == "新方案 B：《镇海区2021年度信用建设重点任务清单》，25 项"
 
 
 def test_importing_into_an_unknown_or_closed_plan_is_refused(cli: Cli, tmp_path: Path) -> None:
