@@ -501,7 +501,11 @@ def _import(services: Services, args: argparse.Namespace) -> int:
         into = target.slot
     elif not args.new and not place.sure:
         line = plain_text(plan_import.placement_line(plan_import.planned(services, plan)))
-        choose = f"--plan {place.target.code}" if place.target else "--plan CODE"
+        choose = "--plan CODE"
+        if place.target is not None:
+            choose = f"--plan {place.target.code}"
+            if not place.target.active:
+                choose += f"（先 duban plans --reopen {place.target.code}）"
         print(f"duban import: 拿不准这份文件是新方案还是修订：{place.why}。", file=sys.stderr)
         print(f"默认会导入为 {line}。", file=sys.stderr)
         print(
@@ -591,7 +595,8 @@ def _change_plan(settings: Settings, args: argparse.Namespace) -> int:
             done = plans.rename(code, new, at=at, actor="cli")
             print(f"方案 {old.code if old else code} 的代号改为 {done.code}。")
     except PlanRefusal as exc:
-        print(f"duban plans: {PLAN_REFUSALS[exc.reason].format(code=exc.code)}", file=sys.stderr)
+        line = PLAN_REFUSALS.get(exc.reason, "不能完成：{code}").format(code=exc.code)
+        print(f"duban plans: {line}", file=sys.stderr)
         return 2
     finally:
         services.close()

@@ -140,6 +140,7 @@ def test_importing_into_an_unknown_or_closed_plan_is_refused(cli: Cli, tmp_path:
     assert err.count("\n") == 1
     code, _, err = cli("import", str(revised))  # same title as the closed plan: unsure
     assert code == 2 and "同名方案 A 已关闭" in err and "没有导入" in err
+    assert "--plan A（先 duban plans --reopen A）" in err
     assert [(p["code"], p["status"]) for p in plans(cli)] == [("A", "closed")]
 
 

@@ -61,4 +61,3 @@ async def test_a_closed_plan_is_not_chased_and_reopened_it_is_without_repeats(en
     sent = store.history.events(kinds=["reminder"])
     repeats = Counter((e.get("key"), e.get("chat")) for e in sent if e.get("status") == "sent")
     assert repeats and max(repeats.values()) == 1  # nothing sent before closing came again
-

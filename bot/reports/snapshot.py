@@ -33,17 +33,13 @@ def snapshot(services: Services, day: date, plan: int | None = None) -> list[pro
     active plans, or of plan slot `plan` alone, closed or not."""
     store = services.store
     since = services.tracking_starts()
-    if plan is not None:
-        closed = sorted(store.plan.closed_tasks())
-        one = store.plan.tasks(plan=plan)
-        return progress.task_progress(one, store.parts.states(), day, closed=closed, since=since)
 
     def compute() -> list[progress.TaskProgress]:
-        tasks, states = store.plan.tasks(), store.parts.states()
+        tasks, states = store.plan.tasks(plan=plan), store.parts.states()
         closed = sorted(store.plan.closed_tasks())
         return progress.task_progress(tasks, states, day, closed=closed, since=since)
 
-    key = (day, tuple(sorted(since.items())))
+    key = (day, plan, tuple(sorted(since.items())))
     return list(store.derived("snapshot", progress_sources(store), key, compute))
 
 
