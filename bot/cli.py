@@ -268,14 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp = _sub(sub, "import")
     imp.add_argument("file", type=Path, help="计划文件 / the plan file")
     where = imp.add_mutually_exclusive_group()
-    where.add_argument(
-        "--new", action="store_true", help="作为新方案导入 / as a new plan beside the others"
-    )
-    where.add_argument(
-        "--plan",
-        metavar="CODE",
-        help="作为方案 CODE 的修订导入 / as a revision of plan CODE",
-    )
+    where.add_argument("--new", action="store_true", help="新方案 / as a new plan")
+    where.add_argument("--plan", metavar="CODE", help="修订方案 CODE / a revision of plan CODE")
 
     plans = _sub(sub, "plans")
     plans.add_argument("--json", action="store_true", help="JSON 数组 / a JSON array")
@@ -402,6 +396,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def print_json(value: Any) -> int:
+    """`--json`: the value on stdout, Chinese as is; exit 0."""
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
+    print()
+    return 0
+
+
 def cmd_check(path: Path, settings: Settings, show: bool = False) -> int:
     """`duban check FILE`: exit 0, or 2 with one FILE:LINE: message per problem."""
     known = Directory.load(settings.units).check_name  # unknown units are judged by DUBAN_UNITS
@@ -453,9 +454,7 @@ def cmd_tasks(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.write(dump_plan(plan))
         return 0
     if args.json:
-        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
-        print()
-        return 0
+        return print_json(rows)
     for t, row in zip(tasks, rows, strict=True):
         print(f"{row.get('ref') or f'#{t.id}':<4} [{t.category_no}] {t.title}")
         print(f"     时限: {t.deadline.text}  牵头: {'、'.join(t.leads)}")
@@ -568,9 +567,7 @@ def cmd_plans(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         services.close()
     if args.json:
-        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
-        print()
-        return 0
+        return print_json(rows)
     for r in rows:
         status = "在用" if r["status"] == "active" else "已关闭"
         print(f"{r['code']:<4} {r['year'] or '-':<5} {status:<4} {r['tasks']:>4} 项  {r['title']}")
@@ -644,9 +641,7 @@ def cmd_units(settings: Settings, args: argparse.Namespace) -> int:
         )
     services.close()
     if args.json:
-        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
-        print()
-        return 0
+        return print_json(rows)
     for r in rows:
         who = (
             "、".join(f"{c['name']}（{CONTACT_ROLE_LABELS[c['role']]}）" for c in r["contacts"])
@@ -675,8 +670,7 @@ def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
         if args.what == "reminders":
             items = preview_reminders(services, args.date)
             if args.json:
-                json.dump(items, sys.stdout, ensure_ascii=False, indent=2)
-                print()
+                print_json(items)
             else:
                 _print_reminders(items, planned(services, args.date, include_unreachable=True))
         else:
