@@ -23,16 +23,19 @@ from bot.features import plan_import
 from bot.features.slips import SlipRefusal, issue_slip, slip_request
 from bot.features.sweep import planned
 from bot.plan import Plan, check_loaded, describe_task, dump_plan, load_plan
-from bot.plan.refs import task_ref
+from bot.plan.model import Task
+from bot.plan.refs import naming, task_ref
 from bot.plan.template import template_bytes
 from bot.plan.unit_draft import draft_directory
 from bot.reports.due import preview_reminders
 from bot.reports.report import export_report
 from bot.reports.slip import slip_file_name, write_slip
 from bot.reports.summary import messages_of
-from bot.services import PlanError, Services, open_services
+from bot.services import Into, PlanError, Services, open_services
 from bot.store import StoreLocked
 from bot.store.backup import BackupError, check_backup, make_backup, restore_backup
+from bot.store.plans import PlanError as PlanRefusal
+from bot.store.plans import PlanInfo
 from bot.telegram.app import run_bot
 from bot.telegram.courier import sweep_with_token
 from bot.text.render import plain_text
@@ -90,15 +93,30 @@ HELP = {
     ),
     "tasks": Help(
         "列出任务 / list the parsed tasks",
-        "列出读到的任务（默认来自数据库；--plan 读文件）。",
-        "list the parsed tasks (from the store, or --plan FILE)",
+        "列出读到的任务（默认来自数据库，在用的方案；--all 含已关闭的方案；--plan 读文件）。",
+        "list the parsed tasks (from the store: the active plans', --all closed ones too; or "
+        "--plan FILE)",
         ("duban tasks", "duban tasks --json", "duban tasks --yaml > plan.yaml"),
     ),
     "import": Help(
         "导入计划 / load or re-load a plan",
-        "导入或重新导入计划；历史记录保留，修改的字段记为计划修订。",
-        "load or re-load a plan into the store; history is kept",
-        ("duban import plan.xlsx", "duban import plan.yaml"),
+        "导入方案：与已有方案同名的文件是它的修订（历史记录保留，修改的字段记为计划修订），"
+        "其他文件成为新方案；拿不准时不导入，用 --new 或 --plan CODE 指定。",
+        "load a plan: a file titled like a plan the store has revises it (history kept), any "
+        "other becomes a new plan; when unsure nothing is imported: say --new or --plan CODE",
+        (
+            "duban import plan.xlsx",
+            "duban import 2022.docx --new",
+            "duban import rev.docx --plan A",
+        ),
+    ),
+    "plans": Help(
+        "方案列表 / the plans, close and reopen",
+        "列出方案（代号、类型、标题、年度、状态、任务数）；--close 关闭方案（不再提醒、催办，"
+        "仍可查阅、导出），--reopen 重新启用，--rename 修改代号。",
+        "the plans (code, kind, title, year, status, tasks); --close ends a plan (no more "
+        "reminders or escalations; still readable and exportable), --reopen, --rename",
+        ("duban plans", "duban plans --json", "duban plans --close A", "duban plans --rename B ZX"),
     ),
     "template": Help(
         "导入模板 / the import template (.xlsx)",
@@ -140,10 +158,12 @@ HELP = {
     "export": Help(
         "导出 Excel 报表 / the progress report as Excel",
         "导出进展报表（Excel：任务分解及进展、历史记录、佐证材料、诚信建设万里行、专项治理、"
-        "量化指标、单位评分）；--evidence-zip 另存全部佐证材料文件。",
-        "the progress report as Excel; --evidence-zip also zips every evidence file",
+        "量化指标、单位评分）；--plan 只导出一个方案；--evidence-zip 另存全部佐证材料文件。",
+        "the progress report as Excel; --plan CODE: one plan only; --evidence-zip also zips "
+        "every evidence file",
         (
             "duban export --out report.xlsx",
+            "duban export --out 2021.xlsx --plan A",
             "duban export --out report.xlsx --evidence-zip evidence.zip",
         ),
     ),
@@ -232,6 +252,11 @@ def build_parser() -> argparse.ArgumentParser:
     tasks.add_argument(
         "--plan", type=Path, help="读这个文件而不是数据库 / parse this file instead of the store"
     )
+    tasks.add_argument(
+        "--all",
+        action="store_true",
+        help="也列出已关闭方案的任务 / closed plans' tasks too (default: the active plans')",
+    )
     shape = tasks.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="JSON 数组 / a JSON array")
     shape.add_argument(
@@ -242,6 +267,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = _sub(sub, "import")
     imp.add_argument("file", type=Path, help="计划文件 / the plan file")
+    where = imp.add_mutually_exclusive_group()
+    where.add_argument("--new", action="store_true", help="新方案 / as a new plan")
+    where.add_argument("--plan", metavar="CODE", help="修订方案 CODE / a revision of plan CODE")
+
+    plans = _sub(sub, "plans")
+    plans.add_argument("--json", action="store_true", help="JSON 数组 / a JSON array")
+    change = plans.add_mutually_exclusive_group()
+    change.add_argument(
+        "--close", metavar="CODE", help="关闭方案：不再提醒、催办 / close a plan: no more chasing"
+    )
+    change.add_argument("--reopen", metavar="CODE", help="重新启用方案 / reopen a closed plan")
+    change.add_argument(
+        "--rename",
+        nargs=2,
+        metavar=("CODE", "NEW"),
+        help="修改方案代号（1–4 个英文字母）/ give a plan another code (1-4 Latin letters)",
+    )
 
     template = _sub(sub, "template")
     template.add_argument(
@@ -273,6 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     exp = _sub(sub, "export")
     exp.add_argument("--out", type=Path, required=True, help="Excel 文件 / the .xlsx to write")
+    exp.add_argument(
+        "--plan",
+        metavar="CODE",
+        help="只导出这个方案（关闭的也可以）/ only this plan (a closed one too)",
+    )
     exp.add_argument(
         "--evidence-zip", type=Path, help="佐证材料压缩包 / also write the evidence files as a zip"
     )
@@ -349,6 +396,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def print_json(value: Any) -> int:
+    """`--json`: the value on stdout, Chinese as is; exit 0."""
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
+    print()
+    return 0
+
+
 def cmd_check(path: Path, settings: Settings, show: bool = False) -> int:
     """`duban check FILE`: exit 0, or 2 with one FILE:LINE: message per problem."""
     known = Directory.load(settings.units).check_name  # unknown units are judged by DUBAN_UNITS
@@ -383,20 +437,26 @@ def cmd_tasks(settings: Settings, args: argparse.Namespace) -> int:
                 print(problem.format(str(args.plan)), file=sys.stderr)
             return 2
         tasks = plan.tasks
+        rows = [t.to_json() for t in tasks]
     else:
         services = _open(settings)
-        tasks = services.store.plan.tasks()
-        plan = Plan(tasks=tasks, year=services.store.plan.year())
-        services.close()
+        try:
+            tasks = services.store.plan.tasks(include_closed=args.all)
+            # one plan's tasks keep its title: the YAML, edited, imports back as its revision
+            slots = {services.store.plan.plan_of(t.id) for t in tasks}
+            one = slots.pop() if len(slots) == 1 else None
+            year = one.year if one else services.store.plan.year()
+            plan = Plan(tasks=tasks, year=year, title=one.title if one else "")
+            rows = [_stored_task(t) for t in tasks]
+        finally:
+            services.close()
     if args.yaml:
         sys.stdout.write(dump_plan(plan))
         return 0
     if args.json:
-        json.dump([t.to_json() for t in tasks], sys.stdout, ensure_ascii=False, indent=2)
-        print()
-        return 0
-    for t in tasks:
-        print(f"{task_ref(t.id):<4} [{t.category_no}] {t.title}")
+        return print_json(rows)
+    for t, row in zip(tasks, rows, strict=True):
+        print(f"{row.get('ref') or f'#{t.id}':<4} [{t.category_no}] {t.title}")
         print(f"     时限: {t.deadline.text}  牵头: {'、'.join(t.leads)}")
         if t.supporters:
             print(f"     配合: {'、'.join(t.supporters)}")
@@ -405,22 +465,138 @@ def cmd_tasks(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _stored_task(task: Task) -> dict[str, Any]:
+    """A task of the store in the CONTRACT shape: `id` its number in its plan, and its plan's
+    code and its ref."""
+    code, _ = naming().numbers.get(task.id, ("", task.number))
+    return {**task.to_json(), "id": task.number, "plan": code, "ref": task_ref(task.id)}
+
+
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    """`duban import FILE [--new | --plan CODE]`: where the file goes, then what it changed."""
     # the file is the plan: an empty store does not get DUBAN_PLAN first
     services = _open(settings, writer=True, with_plan=False)
     try:
-        _, result = services.import_plan(args.file)
+        return _import(services, args)
+    finally:
+        services.close()
+
+
+def _import(services: Services, args: argparse.Namespace) -> int:
+    try:
+        plan, place = services.read_plan(args.file)
     except PlanError as exc:
         print(exc, file=sys.stderr)
         if not exc.tasks:
             print(TEMPLATE_HINT, file=sys.stderr)
         return 2
-    finally:
-        services.close()
+    into: Into = "new" if args.new else place.into
+    if args.plan:
+        target = services.store.plans.by_code(args.plan)
+        refusal = _import_refusal(args.plan, target)
+        if refusal or target is None:
+            print(f"duban import: {refusal}", file=sys.stderr)
+            return 2
+        into = target.slot
+    elif not args.new and not place.sure:
+        line = plain_text(plan_import.placement_line(plan_import.planned(services, plan)))
+        choose = "--plan CODE"
+        if place.target is not None:
+            choose = f"--plan {place.target.code}"
+            if not place.target.active:
+                choose += f"（先 duban plans --reopen {place.target.code}）"
+        print(f"duban import: 拿不准这份文件是新方案还是修订：{place.why}。", file=sys.stderr)
+        print(f"默认会导入为 {line}。", file=sys.stderr)
+        print(
+            f"没有导入。请指定：duban import {args.file} --new（新方案）或 {choose}（修订）。",
+            file=sys.stderr,
+        )
+        return 2
+    result = services.import_read(plan, actor="cli", into=into)
+    print(plain_text(plan_import.placement_line(result)))
     print(
         f"imported {args.file}: added {len(result.added)}, changed {len(result.changed)}, "
         f"archived {len(result.archived)}, unchanged {len(result.unchanged)}"
     )
+    return 0
+
+
+def _import_refusal(code: str, target: PlanInfo | None) -> str:
+    """Why `--plan CODE` cannot take the file ("" when it can): a revision goes into a plan
+    file that is followed; a closed plan is reopened first, so that nothing is revised unseen."""
+    if target is None:
+        return PLAN_REFUSALS["unknown"].format(code=code.strip().upper())
+    if target.kind == "assigned":
+        return f"方案 {target.code} 是交办事项清单，不能导入文件。"
+    if not target.active:
+        return (
+            f"方案 {target.code} 已关闭，不能修订。先 duban plans --reopen {target.code}，"
+            "或用 --new 导入为新方案。"
+        )
+    return ""
+
+
+# A plan change refused (bot/store/plans.py PlanError.reason), one line each.
+PLAN_REFUSALS = {
+    "unknown": "没有方案 {code}（duban plans 列出全部方案）。",
+    "assigned": "方案 {code} 是交办事项清单，一直在用，不能关闭。",
+    "already_closed": "方案 {code} 已经关闭。",
+    "already_active": "方案 {code} 没有关闭，不用重新启用。",
+    "bad_code": "代号 {code} 不行：用 1–4 个英文字母，如 B、ZX。",
+    "code_taken": "代号 {code} 已被另一个方案使用。",
+}
+
+
+def cmd_plans(settings: Settings, args: argparse.Namespace) -> int:
+    """`duban plans [--json]`, `--close CODE`, `--reopen CODE`, `--rename CODE NEW`."""
+    if args.close or args.reopen or args.rename:
+        return _change_plan(settings, args)
+    services = _open(settings)
+    try:
+        rows = [
+            {
+                "code": p.code,
+                "kind": p.kind,
+                "title": p.title,
+                "year": p.year,
+                "status": p.status,
+                "tasks": len(services.store.plan.tasks(plan=p.slot)),
+            }
+            for p in services.store.plans.all()
+        ]
+    finally:
+        services.close()
+    if args.json:
+        return print_json(rows)
+    for r in rows:
+        status = "在用" if r["status"] == "active" else "已关闭"
+        print(f"{r['code']:<4} {r['year'] or '-':<5} {status:<4} {r['tasks']:>4} 项  {r['title']}")
+    if not rows:
+        print("no plans yet: duban import FILE")
+    return 0
+
+
+def _change_plan(settings: Settings, args: argparse.Namespace) -> int:
+    services = _open(settings, writer=True)
+    plans, at = services.store.plans, services.clock.now()
+    try:
+        if args.close:
+            done = plans.close(args.close, at=at, actor="cli")
+            print(f"方案 {done.code} 已关闭：不再提醒、催办，仍可查阅、导出。")
+        elif args.reopen:
+            done = plans.reopen(args.reopen, at=at, actor="cli")
+            print(f"方案 {done.code} 已重新启用。")
+        else:
+            code, new = args.rename
+            old = plans.by_code(code)
+            done = plans.rename(code, new, at=at, actor="cli")
+            print(f"方案 {old.code if old else code} 的代号改为 {done.code}。")
+    except PlanRefusal as exc:
+        line = PLAN_REFUSALS.get(exc.reason, "不能完成：{code}").format(code=exc.code)
+        print(f"duban plans: {line}", file=sys.stderr)
+        return 2
+    finally:
+        services.close()
     return 0
 
 
@@ -465,9 +641,7 @@ def cmd_units(settings: Settings, args: argparse.Namespace) -> int:
         )
     services.close()
     if args.json:
-        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
-        print()
-        return 0
+        return print_json(rows)
     for r in rows:
         who = (
             "、".join(f"{c['name']}（{CONTACT_ROLE_LABELS[c['role']]}）" for c in r["contacts"])
@@ -496,8 +670,7 @@ def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
         if args.what == "reminders":
             items = preview_reminders(services, args.date)
             if args.json:
-                json.dump(items, sys.stdout, ensure_ascii=False, indent=2)
-                print()
+                print_json(items)
             else:
                 _print_reminders(items, planned(services, args.date, include_unreachable=True))
         else:
@@ -508,9 +681,11 @@ def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _print_reminders(items: list[dict[str, Any]], everything: list[Reminder]) -> None:
+    names = naming()
     for it in items:
+        ref = f"#{it['plan'] if names.coded(it['plan']) else ''}{it['task']}"
         print(
-            f"{task_ref(it['task']):<4} {it['unit']:<12} {it['role']:<10} {it['kind']:<10} "
+            f"{ref:<4} {it['unit']:<12} {it['role']:<10} {it['kind']:<10} "
             f"{it['due'] or '-':<10} -> {len(it['contacts'])} contact(s)"
             + (f" {it['text']}" if it.get("text") else "")
         )
@@ -535,7 +710,16 @@ def _print_reminders(items: list[dict[str, Any]], everything: list[Reminder]) ->
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     services = _open(settings)
     try:
-        export_report(services, args.out, evidence_zip=args.evidence_zip)
+        plan = None
+        if args.plan:
+            plan = services.store.plans.by_code(args.plan)
+            if plan is None:
+                print(
+                    f"duban export: {PLAN_REFUSALS['unknown'].format(code=args.plan.upper())}",
+                    file=sys.stderr,
+                )
+                return 2
+        export_report(services, args.out, evidence_zip=args.evidence_zip, plan=plan)
     finally:
         services.close()
     print(f"wrote {args.out}")
@@ -658,6 +842,7 @@ COMMANDS = {
     "sandbox": cmd_sandbox,
     "tasks": cmd_tasks,
     "import": cmd_import,
+    "plans": cmd_plans,
     "template": cmd_template,
     "units": cmd_units,
     "preview": cmd_preview,

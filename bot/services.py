@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Literal
 
 from bot.config import Settings, make_clock
 from bot.domain.calendar import WorkCalendar
@@ -15,7 +16,12 @@ from bot.domain.units import Directory
 from bot.plan import load_plan
 from bot.plan.model import Plan
 from bot.store import ImportResult, Store, StoreLocked
+from bot.store.plan import Placement
+from bot.store.plans import FIRST_SLOT
 from bot.text.render import TELEGRAM_LIMIT
+
+# Where an import goes: where its title puts it, a new plan, or the plan in that slot.
+Into = int | Literal["auto", "new"]
 
 
 class PlanError(RuntimeError):
@@ -55,11 +61,12 @@ class Services:
         self._policy = policy_for(self.settings.data_dir)
         return self._policy
 
-    def tracking_start(self) -> date | None:
-        """The day tracking started: the plan's first import on the bot's clock (a store from
-        before that was kept: its first event). Nothing due before it is chased or counted."""
-        at = self.store.plan.imported_at()
-        if at is None:
+    def tracking_start(self, plan: int | None = None) -> date | None:
+        """The day tracking of plan slot `plan` started: its import on the bot's clock (None,
+        and a store from before that was kept: the first plan's, else the first event).
+        Nothing due before it is chased or counted."""
+        at = self.store.plan.imported_at(plan or None)
+        if at is None and (plan or FIRST_SLOT) == FIRST_SLOT:
             first = self.store.history.first_event()
             raw = first.get("at") if first else None
             at = datetime.fromisoformat(raw) if raw else None
@@ -67,22 +74,41 @@ class Services:
             return None
         return at.astimezone(self.settings.timezone).date() if at.tzinfo else at.date()
 
+    def tracking_starts(self) -> dict[int, date | None]:
+        """Each plan's tracking start, by slot (the planner's and the lights' `since`)."""
+        return {p.slot: self.tracking_start(p.slot) for p in self.store.plans.all()}
+
     def is_coordinator(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.coordinators
 
-    def import_plan(self, path: Path, actor: int | str = "cli") -> tuple[Plan, ImportResult]:
-        """Parse `path` and merge it into the store; raises PlanError when it has errors."""
+    def read_plan(self, path: Path) -> tuple[Plan, Placement]:
+        """Parse `path` and say where it would go among the plans, importing nothing; raises
+        PlanError when it has errors."""
         plan = load_plan(path)
         if plan.errors:
             lines = "\n".join(p.format(str(path)) for p in plan.errors)
             raise PlanError(lines, tasks=len(plan.tasks))
-        result = self.store.plan.import_plan(
+        return plan, self.store.plan.placement(plan)
+
+    def import_plan(
+        self, path: Path, actor: int | str = "cli", into: Into = "auto"
+    ) -> tuple[Plan, ImportResult]:
+        """Parse `path` and load it: as a new plan, into plan slot `into`, or (`"auto"`)
+        where its title puts it; raises PlanError when it has errors."""
+        plan, _ = self.read_plan(path)
+        return plan, self.import_read(plan, actor, into)
+
+    def import_read(
+        self, plan: Plan, actor: int | str = "cli", into: Into = "auto"
+    ) -> ImportResult:
+        """Load a plan already read (`read_plan`), as `import_plan` does."""
+        return self.store.plan.import_plan(
             plan,
             at=self.clock.now(),
             actor=actor,
             responsible=lambda task: [(u.name, role) for u, role in self.units.responsible(task)],
+            into=into,
         )
-        return plan, result
 
 
 def open_services(

@@ -157,6 +157,7 @@ def test_a_second_writer_is_refused_while_readers_see_every_write(held: Path) ->
             "kind": "due",
             "due": "2021-05-31",
             "contacts": [4242],
+            "plan": "A",
         }
     ]
     out = held / "report.xlsx"

@@ -222,7 +222,8 @@ def test_cli_import_of_every_layout_into_a_fresh_store(cli: Cli, layout: Path) -
     assert code == 0, err
     assert "added 25, changed 0, archived 0, unchanged 0" in out
     code, out, _ = cli("tasks", "--json")
-    assert json.loads(out) == [t.to_json() for t in SEED.tasks]
+    # from the store: each task with its plan's code and its ref (CONTRACT)
+    assert json.loads(out) == [{**t.to_json(), "plan": "A", "ref": f"#{t.id}"} for t in SEED.tasks]
     # the bundled plan again: the same tasks, nothing to revise
     code, out, _ = cli("import", str(BUNDLED_PLAN))
     assert code == 0 and "added 0, changed 0, archived 0, unchanged 25" in out

@@ -86,8 +86,9 @@ def test_preview_json_has_the_contract_shape(
     items = json.loads(capsys.readouterr().out)
     # nobody is bound yet: only escalations (#20, due 31 May) reach anyone
     assert items and all(
-        set(i) == {"task", "unit", "role", "kind", "due", "contacts"} for i in items
+        set(i) == {"task", "unit", "role", "kind", "due", "contacts", "plan"} for i in items
     )
+    assert {i["plan"] for i in items} == {"A"}
     assert {(i["task"], i["role"], i["kind"]) for i in items} == {(20, "coordinator", "escalation")}
     assert all(i["contacts"] == [-100, 9001] and i["due"] == "2021-05-31" for i in items)
 

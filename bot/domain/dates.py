@@ -40,6 +40,8 @@ def _without_time_of_day(t: str) -> str:
     cut = max(len(t) - _TIME_TAIL, 0)
     found = _TIME_SUFFIX.search(t, cut)
     return t[: found.start()] if found else t
+
+
 _WORDS = {
     "今天": 0,
     "今日": 0,

@@ -29,4 +29,3 @@ def days_left(calendar: WorkCalendar, today: date, due: date | None) -> int | No
     if due >= today:
         return calendar.workdays_between(today, due)
     return -days_late(calendar, due, today)
-

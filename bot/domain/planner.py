@@ -17,7 +17,7 @@ from bot.domain.calendar import WorkCalendar
 from bot.domain.contacts import LEADER, contact_role
 from bot.domain.policy import Policy
 from bot.domain.schedule import milestones_done
-from bot.domain.status import chased, next_period_day, period_due, period_key
+from bot.domain.status import Since, chased, next_period_day, period_due, period_key, since_of
 from bot.domain.units import Directory
 from bot.domain.urgency import urgency_of, work_order
 from bot.plan.model import Milestone, Task
@@ -156,7 +156,7 @@ class _Planner:
         inspect_to: tuple[int, ...] = (),
         leaders: Mapping[str, tuple[int, ...]] | None = None,
         escalated: Collection[str] | None = None,
-        since: date | None = None,
+        since: Since = None,
         done: Mapping[int, Collection[Milestone]] | None = None,
     ) -> None:
         self.cal = calendar
@@ -267,7 +267,9 @@ class _Planner:
                 if offset is not None:
                     key = f"{base}:due" if offset == 0 else f"{base}:{offset}"
                     out.append(self.reminder(part, "milestone", due, key, text=text))
-            elif part.role in self.policy.overdue.roles and chased(due, self.since):
+            elif part.role in self.policy.overdue.roles and chased(
+                due, since_of(self.since, part.task)
+            ):
                 late = self.chase_day(due)
                 if late is not None:
                     key = f"{base}:overdue:{late}"
@@ -319,7 +321,7 @@ class _Planner:
                 continue
             key = f"{prefix}:{base}:{occurrence}"
             catch_up = late > after
-            if catch_up and not self._catch_up(key, due, after):
+            if catch_up and not self._catch_up(key, due, after, since_of(self.since, part.task)):
                 continue
             out.append(
                 Reminder(
@@ -337,12 +339,12 @@ class _Planner:
             )
         return out
 
-    def _catch_up(self, key: str, due: date, after: int) -> bool:
+    def _catch_up(self, key: str, due: date, after: int, since: date | None) -> bool:
         """Whether an escalation that fell due on an earlier workday is still to be made."""
         if self.escalated is None or key in self.escalated:
             return False
         fell_due = self.cal.add_workdays(due, after)
-        return chased(fell_due, self.since)
+        return chased(fell_due, since)
 
     def periodic(self, part: OpenPart) -> list[Reminder]:
         task, state = part.task, part.state
@@ -367,7 +369,7 @@ class _Planner:
             elif self.day > pdue and period_key(task, self.day) == pkey:
                 # Chased while the period lasts; the next period's reminders take over after.
                 # A period due before the plan was imported is nobody's to chase.
-                if chased(pdue, self.since):
+                if chased(pdue, since_of(self.since, task)):
                     out += self.overdue(part, pdue, pkey, period=pkey)
         return out
 
@@ -379,7 +381,7 @@ class _Planner:
             return []
         raw = part.state.get("updated_at")
         # Silent since the last update, or since tracking started (the plan's import).
-        last = datetime.fromisoformat(str(raw)).date() if raw else self.since
+        last = datetime.fromisoformat(str(raw)).date() if raw else since_of(self.since, part.task)
         if last is not None and last > day - timedelta(days=self.policy.ongoing.stale_days):
             return []
         key = f"rem:{part.task.id}:{part.unit}:ongoing:{day.year}-{day.month:02d}"
@@ -400,14 +402,14 @@ def plan_all(
     closed: Iterable[int] = (),
     inspection_chat: int | None = None,
     escalated: Collection[str] | None = None,
-    since: date | None = None,
+    since: Since = None,
 ) -> list[Reminder]:
     """Every reminder the rules schedule on `day`, including those nobody can receive.
 
     `escalated`: the escalation keys already made (the ledger); with it, an escalation that
     fell due on an earlier workday (the bot was down) is made now, once — but never one that
-    fell due before `since`, the day the plan was imported. Periods due before `since` are
-    not chased either.
+    fell due before `since`, the day the plan was imported (each task's plan's, when `since`
+    is per plan). Periods due before `since` are not chased either.
     """
     if not calendar.is_workday(day):
         return []

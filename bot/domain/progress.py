@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from bot.domain.calendar import WorkCalendar
 from bot.domain.days import days_late
-from bot.domain.status import chased, effective_due, period_due, period_key
+from bot.domain.status import Since, chased, effective_due, period_due, period_key, since_of
 from bot.plan.model import Task
 from bot.store.records import ContactRow, PartStatus, Role, StateRow, StateView
 
@@ -239,7 +239,7 @@ def task_progress(
     today: date,
     *,
     closed: Iterable[int] = (),
-    since: date | None = None,
+    since: Since = None,
 ) -> list[TaskProgress]:
     """Every task with its parts and light: the worst of its parts' (a supporter's overdue part
     makes the task 红 as a lead's does: the same report lists it as overdue)."""
@@ -249,7 +249,7 @@ def task_progress(
     closed_ids = set(closed)
     out = []
     for task in tasks:
-        parts = [_part(task, s, today, since) for s in by_task.get(task.id, [])]
+        parts = [_part(task, s, today, since_of(since, task)) for s in by_task.get(task.id, [])]
         parts.sort(key=lambda p: p.role != "lead")
         light = "closed" if task.id in closed_ids else worst_light(p.light for p in parts)
         leads = [p.due for p in parts if p.role == "lead" and p.due]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import calendar as _cal
+from collections.abc import Mapping
 from datetime import date
 from functools import lru_cache
 
 from bot.plan.model import Task
+from bot.store.plans import FIRST_SLOT
 from bot.store.records import PartStatus, StateView
 
 STATUS_LABELS: dict[str, str] = {
@@ -68,6 +70,18 @@ def period_due(task: Task, day: date) -> date | None:
             return date(day.year, q_end - 2, min(task.deadline.day, 28))
         return date(day.year, q_end, _cal.monthrange(day.year, q_end)[1])
     return None
+
+
+# When tracking started: one day for every task, or each plan's (by slot: a plan imported in
+# July owes nothing that fell due before July). None: always.
+Since = date | Mapping[int, date | None] | None
+
+
+def since_of(since: Since, task: Task) -> date | None:
+    """The day tracking of `task` started (its plan's, when `since` is per plan)."""
+    if isinstance(since, Mapping):
+        return since.get(task.plan or FIRST_SLOT)
+    return since
 
 
 def chased(due: date, since: date | None) -> bool:

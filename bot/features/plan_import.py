@@ -17,10 +17,11 @@ from bot.features.errors import CodedError
 from bot.plan import Plan, load_plan
 from bot.plan.digest import PlanDigest, digest_plan
 from bot.plan.template import TemplateSpec
-from bot.services import PlanError, Services
+from bot.services import Into, PlanError, Services
 from bot.store import ImportResult
 from bot.store.deliveries import LedgerKind
 from bot.store.records import LedgerEntry
+from bot.text.render import render
 
 # What a plan arrives as; anything else a coordinator sends stays evidence (or is refused).
 PLAN_EXTENSIONS = frozenset(
@@ -122,3 +123,17 @@ def template_spec(services: Services) -> TemplateSpec:
     names = (*(unit.name for unit in directory.units), *directory.groups)
     groups = dict.fromkeys(t.category for t in services.store.plan.tasks() if t.category)
     return TemplateSpec(units=names, groups=tuple(groups), year=services.clock.now().year)
+
+
+def planned(services: Services, plan: Plan, into: Into = "auto") -> ImportResult:
+    """What importing `plan` would do (`into` as `Services.import_plan` takes it), by task
+    number, writing nothing."""
+    return services.store.plan.preview(
+        plan, services.store.plan.placement(plan).into if into == "auto" else into
+    )
+
+
+def placement_line(result: ImportResult) -> str:
+    """Where a plan goes, in one line: `新方案 B：《…》，25 项` or `修订方案 A：修改 1 项、归档
+    2 项`; of what an import would do (`planned`) or did. The chat and `duban import` say it."""
+    return render("plan_placement.html.j2", r=result)

@@ -116,7 +116,7 @@ def unsigned_to_chase(services: Services, unit: str, today: date) -> list[int]:
     closed = store.plan.closed_tasks()
     out = []
     for task, at in notified(services, unit).items():
-        if task in signed or task in closed:
+        if task in signed or task in closed or not store.plan.is_followed(task):
             continue
         state = store.parts.state(task, unit)
         if state is None or state.get("status") == PartStatus.DONE:

@@ -86,7 +86,8 @@ def number_of(year: int, serial: int) -> str:
 
 
 def open_lines(services: Services, unit: str, today: date) -> list[SlipLine]:
-    """The unit's open parts of open tasks: overdue first (longest first), then by due date."""
+    """The unit's open parts of open tasks of active plans: overdue first (longest first),
+    then by due date."""
     store, calendar = services.store, services.calendar
     closed = store.plan.closed_tasks()
     lines = []
@@ -94,6 +95,8 @@ def open_lines(services: Services, unit: str, today: date) -> list[SlipLine]:
         task = store.plan.task(state["task"])
         if task is None or task.id in closed or state.get("status") == PartStatus.DONE:
             continue
+        if not store.plan.is_followed(task.id):
+            continue  # a closed plan's: never chased
         due = part_due(task, state, today)
         late = days_late(calendar, due, today) if is_overdue(task, state, today) else 0
         lines.append(

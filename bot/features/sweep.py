@@ -144,7 +144,7 @@ def planned(
         # Catch-up is what *today's* sweep adds for days the bot was down; the preview of a
         # later day assumes the sweeps in between ran (they catch up first).
         escalated=escalated_keys(store) if day == services.clock.now().date() else None,
-        since=services.tracking_start(),
+        since=services.tracking_starts(),
     )
 
 
@@ -528,11 +528,10 @@ async def _weekly_leader_notes(courier: Courier, services: Services, now: dateti
         lines = [ln for ln in open_lines(services, unit, today) if store.plan.is_followed(ln.task)]
         if not lines:
             continue
-        live = {t.id for t in store.plan.tasks()}
         done = sum(
             1
             for s in store.parts.states(unit=unit)
-            if s.get("status") == PartStatus.DONE and s["task"] in live
+            if s.get("status") == PartStatus.DONE and store.plan.is_followed(s["task"])
         )
         text = render(
             "leader_weekly.html.j2",

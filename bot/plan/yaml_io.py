@@ -52,7 +52,7 @@ def dump_plan(plan: Plan) -> str:
     """The plan as readable YAML (Chinese as is, one task per block)."""
     tasks = [
         {
-            "id": t.id,
+            "id": t.number,
             "category_no": t.category_no,
             "category": t.category,
             "title": t.title,

@@ -114,7 +114,7 @@ def names_by_user(services: Services) -> dict[int, str]:
 
 
 def card(services: Services, task: Task, state: StateRow, today: date) -> Card:
-    since = services.tracking_start()
+    since = services.tracking_start(task.plan)
     due = effective_due(task, state, today, since)
     period = period_key(task, today)
     who = state.get("updated_by")

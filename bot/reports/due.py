@@ -35,5 +35,11 @@ def chased(services: Services, now: datetime, found: Target) -> list[Reminder]:
 
 
 def preview_reminders(services: Services, day: date) -> list[dict[str, Any]]:
-    """`duban preview reminders`: what the sweep of `day` sends, in the CONTRACT shape."""
-    return [r.to_json() for r in planned(services, day)]
+    """`duban preview reminders`: what the sweep of `day` sends, in the CONTRACT shape: each
+    item's `task` is the task's number in its plan, `plan` the plan's code."""
+    numbers = services.store.plan.naming().numbers
+    out = []
+    for r in planned(services, day):
+        code, no = numbers.get(r.task, ("", r.task))
+        out.append({**r.to_json(), "task": no, "plan": code})
+    return out

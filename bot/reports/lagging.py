@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from bot.domain import progress
 from bot.domain.schedule import Lag, lag, milestones_done
+from bot.domain.status import since_of
 from bot.plan.model import Milestone
 from bot.reports.snapshot import progress_sources, snapshot
 
@@ -67,23 +68,23 @@ def lags(services: Services, day: date) -> dict[int, TaskLag]:
     """Every open task's TaskLag on `day` (closed and archived tasks have none), from the
     store; computed once while the tasks and states are unchanged."""
     store = services.store
-    since = services.tracking_start()
+    since = services.tracking_starts()
     policy = services.policy.due_progress
 
     def compute() -> dict[int, TaskLag]:
         done = milestones_done(store.parts.states())
-        start = since or day
         out = {}
         for tp in snapshot(services, day):
             if tp.light == "closed":
                 continue
+            start = since_of(since, tp.task) or day  # its plan's
             reported = reported_percent(tp)
             found = lag(tp.task, start, day, reported, done.get(tp.task.id, {}), policy)
             overdue = any(p.overdue for p in tp.parts)
             out[tp.task.id] = TaskLag(tp.task.id, reported, found, overdue)
         return out
 
-    key = (day, since, policy)
+    key = (day, tuple(sorted(since.items())), policy)
     return store.derived("lags", progress_sources(store), key, compute)
 
 

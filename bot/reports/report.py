@@ -31,6 +31,7 @@ from bot.reports import scorecard as scoring
 from bot.reports.lagging import TaskLag, lags
 from bot.reports.snapshot import cn_number, snapshot
 from bot.reports.views import EVENT_LABELS
+from bot.store.plans import PlanInfo
 from bot.store.records import (
     ActivityRecord,
     Event,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 DECOMPOSITION_HEADERS = ("重点任务", "具体措施", "时限要求", "牵头单位", "配合单位")
+PLAN_HEADER = "方案"  # the plan's code, last: the columns before it stay where they were
 STATE_HEADERS = (
     "责任单位",
     "角色",
@@ -94,24 +96,27 @@ def _at(value: str | None) -> str:
     return parsed.strftime("%Y-%m-%d %H:%M") if parsed else ""
 
 
-def collect(services: Services, today: date | None = None) -> ReportData:
-    """Everything the report holds, read from the store."""
+def collect(
+    services: Services, today: date | None = None, plan: PlanInfo | None = None
+) -> ReportData:
+    """Everything the report holds, read from the store: of the active plans, or of `plan`
+    alone (a closed one too) with its history and evidence."""
     store = services.store
     today = today or services.clock.now().date()
-    tasks = snapshot(services, today)
+    tasks = snapshot(services, today, plan=plan.slot if plan else None)
     evidence = evidence_records(store)
+    events: Iterable[Event] = store.history.events()
+    if plan is not None:
+        keys = {t.id for t in store.plan.tasks(plan=plan.slot, include_archived=True)}
+        evidence = [e for e in evidence if e["task"] in keys]
+        events = [e for e in events if e.get("task") in keys or e.get("plan") == plan.slot]
     evidence_counts = Counter((e["task"], e["unit"]) for e in evidence)
     names = actor_names(services)
     who = scoring.reporters(services)
     return ReportData(
         sheets=[
             _decomposition(tasks, evidence_counts, services, today),
-            _history(
-                store.history.events(closed=True),
-                names,
-                who,
-                _HistoryFacts.read(services, evidence),
-            ),
+            _history(events, names, who, _HistoryFacts.read(services, evidence)),
             _evidence(evidence, names),
             _activities(campaign.activities(store), names),
             _rectifications(campaign.rectifications(store), names),
@@ -129,14 +134,18 @@ def _decomposition(
     services: Services,
     today: date,
 ) -> Sheet:
-    headers = DECOMPOSITION_HEADERS + STATE_HEADERS + (LAG_HEADER,)
-    lag_column = len(headers)
+    headers = DECOMPOSITION_HEADERS + STATE_HEADERS + (LAG_HEADER, PLAN_HEADER)
+    lag_column = len(headers) - 1
     sheet = Sheet("任务分解及进展", headers, wrap=frozenset({1, 2, 3, 4, 5, 11, lag_column}))
     row = 2  # the first data row (row 1 holds the headers)
     units = {p.unit for tp in tasks for p in tp.parts}
     signed = {unit: receipts.receipts(services, unit) for unit in units}
     found = lags(services, today)
-    for group in progress.groups(tasks):
+    numbers = services.store.plan.naming().numbers
+    by_plan: dict[int, list[progress.TaskProgress]] = {}
+    for tp in tasks:  # each plan's groups after the one before's (they number their own)
+        by_plan.setdefault(tp.task.plan, []).append(tp)
+    for group in (g for plan in by_plan.values() for g in progress.groups(plan)):
         group_start = row
         for tp in group.tasks:
             task = tp.task
@@ -145,7 +154,7 @@ def _decomposition(
             for part in parts:
                 cells: list[Any] = [
                     f"{cn_number(group.no)}、{group.name}" if group.no else group.name,
-                    f"{task.id}.{task.text}",
+                    f"{task.number}.{task.text}",
                     task.deadline.text,
                     "、".join(task.leads),
                     "、".join(task.supporters),
@@ -168,7 +177,8 @@ def _decomposition(
                         if task.id in signed.get(part.unit, {})
                         else "",
                     ]
-                sheet.rows.append([*cells, lag_text(found.get(task.id))])
+                cells += [lag_text(found.get(task.id)), numbers.get(task.id, ("", 0))[0]]
+                sheet.rows.append(cells)
                 row += 1
             if row - 1 > task_start:
                 for col in (2, 3, 4, 5, lag_column):
@@ -357,10 +367,11 @@ def _bookkeeping_text(ev: Event, names: dict[int, str], facts: _HistoryFacts) ->
         counts = (
             ("新增", ev.get("added")),
             ("修改", ev.get("changed")),
-            ("撤销", ev.get("archived")),
+            ("归档", ev.get("archived")),
         )
         tally = "，".join(f"{word} {len(ids or [])} 项" for word, ids in counts)
-        return [f"导入计划{f' {source}' if source else ''}：{tally}"]
+        into = f"（方案 {ev['code']}）" if ev.get("code") else ""
+        return [f"导入计划{f' {source}' if source else ''}{into}：{tally}"]
     if kind == "plan.revision":
         fields = "、".join(FIELD_LABELS.get(k, k) for k in ev.get("changes") or {})
         return [f"计划修订（第 {ev.get('revision')} 版）：{fields or '内容'}有变"]
@@ -434,7 +445,7 @@ PLAIN_EVENTS: dict[EventKind, str] = {
     "claim.withdraw": "撤回完成申请",
     "task.closed": "各责任单位均已完成，任务办结",
     "part.closed": "随牵头单位办结",
-    "plan.task_archived": "任务已从计划中撤销",
+    "plan.task_archived": "任务已从方案中移除（归档）",
     "status": "更新进度",
 }
 FIELD_LABELS = {
@@ -764,9 +775,12 @@ def _safe_name(name: str) -> str:
     return cleaned.strip().lstrip(".") or "_"
 
 
-def export_report(services: Services, out: Path, evidence_zip: Path | None = None) -> Path:
-    """Write the Excel report (and, when asked, the evidence zip); returns the report path."""
-    data = collect(services)
+def export_report(
+    services: Services, out: Path, evidence_zip: Path | None = None, plan: PlanInfo | None = None
+) -> Path:
+    """Write the Excel report (and, when asked, the evidence zip), of the active plans or of
+    `plan` alone; returns the report path."""
+    data = collect(services, plan=plan)
     write_report(data, Path(out))
     if evidence_zip is not None:
         write_zip(data, Path(evidence_zip))

@@ -19,7 +19,7 @@ import bot
 from bot.domain import progress
 from bot.domain.datafile import read_yaml
 from bot.domain.schedule import milestones_done
-from bot.domain.status import chased, periods_due, week_of
+from bot.domain.status import Since, chased, periods_due, since_of, week_of
 from bot.plan.model import Milestone
 from bot.reports.snapshot import snapshot, unit_order
 from bot.store.records import EventKind, EventRow, PartStatus
@@ -299,7 +299,7 @@ def compute(
     unit_order: Callable[[str], Any],
     scoring: Scoring,
     *,
-    since: date | None = None,
+    since: Since = None,
     reports: Reports | None = None,
     marks: Marks | None = None,
 ) -> Scorecard:
@@ -334,8 +334,8 @@ def compute(
             ok
             for tp, p in pairs
             for ok in (
-                _due_items(tp, p, day, start, since, reports or {})
-                + _milestone_items(tp, p, day, start, since, marks or {})
+                _due_items(tp, p, day, start, since_of(since, tp.task), reports or {})
+                + _milestone_items(tp, p, day, start, since_of(since, tp.task), marks or {})
             )
         ]
         on_time = sum(items)
@@ -408,7 +408,7 @@ def scorecard(
         day,
         unit_order(services),
         scoring,
-        since=services.tracking_start(),
+        since=services.tracking_starts(),
         reports=period_reports(services, tasks),
         marks=milestones_done(services.store.parts.states()),
     )

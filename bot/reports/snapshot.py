@@ -29,19 +29,21 @@ def cn_number(n: int) -> str:
     return "十" + CN_NUMERALS[n - 10] if n < 20 else str(n)
 
 
-def snapshot(services: Services, day: date) -> list[progress.TaskProgress]:
+def snapshot(services: Services, day: date, plan: int | None = None) -> list[progress.TaskProgress]:
     """Every task's progress as of `day`, from the store (computed once while the tasks and
-    states are unchanged: a coordinator paging through /status reads the same one)."""
+    states are unchanged: a coordinator paging through /status reads the same one): of the
+    active plans, or of plan slot `plan` alone, closed or not."""
     store = services.store
-    since = services.tracking_start()
+    since = services.tracking_starts()
 
     def compute() -> list[progress.TaskProgress]:
-        tasks = store.plan.tasks()
+        tasks = store.plan.tasks(plan=plan)
         states = store.parts.states(among={t.id for t in tasks})
         closed = sorted(store.plan.closed_tasks())
         return progress.task_progress(tasks, states, day, closed=closed, since=since)
 
-    return list(store.derived("snapshot", progress_sources(store), (day, since), compute))
+    key = (day, plan, tuple(sorted(since.items())))
+    return list(store.derived("snapshot", progress_sources(store), key, compute))
 
 
 def progress_sources(store: Store) -> tuple[Repository, ...]:

@@ -78,7 +78,7 @@ EVENT_LABELS: dict[EventKind, str] = {
     "plan.renamed": "方案改代号",
     "plan.revision": "更新计划",
     "plan.task_added": "新增任务",
-    "plan.task_archived": "撤销任务",
+    "plan.task_archived": "归档任务",
     "contact.bind": "绑定联系人",
     "contact.unbind": "解绑联系人",
     "contact.reachable": "联系人状态",
@@ -198,7 +198,7 @@ def overview_page(services: Services, today: date) -> Page:
     tasks and states are unchanged."""
     key = (
         today,
-        services.tracking_start(),
+        tuple(sorted(services.tracking_starts().items())),
         services.message_limit,
         services.policy.due_progress,
     )
@@ -292,7 +292,7 @@ def _closed_plans_task(
     closed = [task_id] if task_id in store.plan.closed_tasks() else []
     states = store.parts.states(task=task_id)
     found = progress.task_progress(
-        [task], states, today, closed=closed, since=services.tracking_start()
+        [task], states, today, closed=closed, since=services.tracking_start(task.plan)
     )
     return found[0] if found else None
 

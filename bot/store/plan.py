@@ -49,6 +49,7 @@ class ImportResult:
     archived: list[int]
     unchanged: list[int]
     plan: PlanInfo | None = None
+    new: bool = False  # it made `plan` (else it revised it)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,11 @@ class Placement:
     sure: bool
     why: str = ""
     overlap: float = 0.0  # the share of the file's task titles the nearest plan has
+
+    @property
+    def into(self) -> int | Literal["new"]:
+        """Where an import goes by default: the slot it revises, or a new plan."""
+        return self.target.slot if self.revises and self.target else "new"
 
 
 # A file sharing this much of a plan's task titles may be that plan retitled; this much, for
@@ -257,6 +263,35 @@ class PlanTasks(Repository):
         have = {title_key(t.title) for t in self.tasks(plan=slot)}
         return sum(title_key(t.title) in have for t in plan.tasks) / len(plan.tasks)
 
+    def preview(self, plan: Plan, into: int | Literal["new"]) -> ImportResult:
+        """What `import_plan(plan, into=into)` would do, writing nothing; by task number, not
+        key (`plan` of the result: the plan it goes into, for a new one as it would be made)."""
+        if into == "new":
+            made = PlanInfo(
+                0, self._plans.next_code(), "plan", plan.title, plan.year, True, plan.source, None
+            )
+            return ImportResult([t.number for t in plan.tasks], [], [], [], made, new=True)
+        docs = {
+            int(doc.get("no") or key): cast(TaskRow, doc)
+            for key, doc in self._table(TASKS).raw_docs()
+            if int(doc.get("plan") or FIRST_SLOT) == into
+        }
+        added: list[int] = []
+        changed: list[int] = []
+        unchanged: list[int] = []
+        for read in plan.tasks:
+            old = docs.get(read.number)
+            if old is None:
+                added.append(read.number)
+                continue
+            rec = replace(read, no=read.number, plan=into).to_record()
+            (changed if _changes(old, rec) or old.get("archived") else unchanged).append(
+                read.number
+            )
+        seen = {t.number for t in plan.tasks}
+        archived = [n for n, doc in docs.items() if n not in seen and not doc.get("archived")]
+        return ImportResult(added, changed, sorted(archived), unchanged, self._plans.get(into))
+
     def import_plan(
         self,
         plan: Plan,
@@ -277,8 +312,8 @@ class PlanTasks(Repository):
         tasks_table = self._table(TASKS)
         all_docs = cast(dict[int, TaskRow], dict(tasks_table.raw_docs()))
         if into == "auto":
-            place = self.placement(plan)
-            into = place.target.slot if place.revises and place.target else "new"
+            into = self.placement(plan).into
+        made = into == "new"
         if into == "new":
             target = self._plans.create(
                 kind="plan",
@@ -331,14 +366,7 @@ class PlanTasks(Repository):
                 record("plan.task_added", task=key, title=task.title)
                 added.append(key)
             else:
-                # compared in today's shape: a record stored before a field existed (milestones,
-                # remarks) has its default, not a change
-                before = Task.from_record(dict(old)).to_record()
-                diff: dict[str, FieldChange] = {
-                    k: {"old": before.get(k), "new": v}
-                    for k, v in rec.items()
-                    if k not in IDENTITY and before.get(k) != v
-                }
+                diff = _changes(old, rec)
                 if diff or old.get("archived"):
                     revision = int(old.get("revision", 1)) + 1
                     tasks_table.update(
@@ -374,7 +402,9 @@ class PlanTasks(Repository):
             plan=target.slot,
             code=target.code,
         )
-        return ImportResult(added, changed, archived, unchanged, self._plans.get(target.slot))
+        return ImportResult(
+            added, changed, archived, unchanged, self._plans.get(target.slot), new=made
+        )
 
     def edit_milestone(
         self,
@@ -424,6 +454,17 @@ class PlanTasks(Repository):
             new=_row(new),
         )
         return tuple(sorted(current))
+
+
+def _changes(old: TaskRow, rec: dict[str, Any]) -> dict[str, FieldChange]:
+    """What a task's record `rec` changes of its stored version `old`. Compared in today's
+    shape: a record stored before a field existed (milestones, remarks) has its default."""
+    before = Task.from_record(dict(old)).to_record()
+    return {
+        k: {"old": before.get(k), "new": v}
+        for k, v in rec.items()
+        if k not in IDENTITY and before.get(k) != v
+    }
 
 
 def _row(milestone: Milestone | None) -> MilestoneRow | None:
