@@ -578,13 +578,13 @@ def cmd_plans(settings: Settings, args: argparse.Namespace) -> int:
 
 def _change_plan(settings: Settings, args: argparse.Namespace) -> int:
     services = _open(settings, writer=True)
-    plans, at = services.store.plans, services.clock.now()
+    store, plans, at = services.store, services.store.plans, services.clock.now()
     try:
         if args.close:
-            done = plans.close(args.close, at=at, actor="cli")
+            done = store.close_plan(args.close, at=at, actor="cli")
             print(f"方案 {done.code} 已关闭：不再提醒、催办，仍可查阅、导出。")
         elif args.reopen:
-            done = plans.reopen(args.reopen, at=at, actor="cli")
+            done = store.reopen_plan(args.reopen, at=at, actor="cli")
             print(f"方案 {done.code} 已重新启用。")
         else:
             code, new = args.rename
