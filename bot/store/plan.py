@@ -9,21 +9,21 @@ the other plans are never touched.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from typing import Any, Literal, cast
 
 from tinydb.table import Document
 
-from bot.plan.model import Plan, Task
+from bot.plan.model import Deadline, Plan, Task
 from bot.plan.refs import Naming
 from bot.plan.title import same_title, title_key
 from bot.store.history import History
 from bot.store.office import Office
 from bot.store.parts import Parts
-from bot.store.plans import FIRST_SLOT, PlanInfo, Plans
+from bot.store.plans import ASSIGNED_TITLE, FIRST_SLOT, PlanInfo, Plans
 from bot.store.records import FieldChange, Role, TaskMeta, TaskRow
 from bot.store.repository import Repository, UnitOfWork, iso
 
@@ -345,6 +345,58 @@ class PlanTasks(Repository):
             code=target.code,
         )
         return ImportResult(added, changed, archived, unchanged, self._plans.get(target.slot))
+
+    def assign(
+        self,
+        *,
+        leads: Sequence[str],
+        supporters: Sequence[str] = (),
+        due: date,
+        due_text: str,
+        title: str,
+        text: str,
+        at: datetime,
+        actor: int | str | None,
+        responsible: Responsible | None = None,
+    ) -> Task:
+        """An item assigned in chat (交办事项): the next task of the standing list of kind
+        `assigned` (made on first use), due once on `due`, with a part for each unit (the
+        first of `leads` leads, as do the others of `leads`; `supporters` support)."""
+        plan = self._plans.assigned() or self._plans.create(
+            kind="assigned", title=ASSIGNED_TITLE, year=None, source="", at=at, actor=actor
+        )
+        tasks_table = self._table(TASKS)
+        numbers, keys = [0], [0]
+        for key, doc in tasks_table.raw_docs():
+            keys.append(int(key))
+            if int(doc.get("plan") or FIRST_SLOT) == plan.slot:
+                numbers.append(int(doc.get("no") or key))
+        key, number = max(keys) + 1, max(numbers) + 1
+        task = Task(
+            id=key,
+            category_no=0,
+            category=ASSIGNED_TITLE,
+            title=title,
+            text=text,
+            deadline=Deadline(kind="once", text=due_text, due=due),
+            leads=tuple(leads),
+            supporters=tuple(u for u in supporters if u not in leads),
+            no=number,
+            plan=plan.slot,
+        )
+        tasks_table.insert(Document({**task.to_record(), "revision": 1}, doc_id=key))
+        self._history.record(
+            "plan.task_added",
+            at=at,
+            actor=actor,
+            task=key,
+            title=title,
+            plan=plan.slot,
+            code=plan.code,
+            due=due.isoformat(),
+        )
+        self._parts.ensure(key, _pairs(task, responsible))
+        return task
 
 
 def _pairs(task: Task, responsible: Responsible | None) -> list[tuple[str, Role]]:
