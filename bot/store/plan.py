@@ -374,7 +374,7 @@ class PlanTasks(Repository):
         key, number = max(keys) + 1, max(numbers) + 1
         task = Task(
             id=key,
-            category_no=0,
+            category_no=0,  # no numbered group, as a plan without categories
             category=ASSIGNED_TITLE,
             title=title,
             text=text,
