@@ -171,3 +171,28 @@ def test_store_assign_numbers_items_in_the_assigned_list(tmp_path: Path) -> None
         assert len([p for p in store.plans.all() if p.kind == "assigned"]) == 1
     finally:
         store.close()
+
+
+def test_an_assign_handled_again_after_a_crash_stores_one_item(tmp_path: Path) -> None:
+    at = datetime(2022, 7, 1, 10, tzinfo=SHANGHAI)
+    store = Store(tmp_path / "state", fsync=False)
+    item = {
+        "leads": ["区商务局"],
+        "due": date(2022, 7, 15),
+        "due_text": "2022年7月15日",
+        "title": "报送方案",
+        "text": "报送方案。",
+        "at": at,
+        "actor": 1001,
+    }
+    try:
+        store.plan.import_plan(Plan(tasks=[_plan_task(1)]), at=at)
+        with store.origin(77, replay=False):
+            first = store.plan.assign(**item)  # type: ignore[arg-type]
+        with store.origin(77, replay=True):  # Telegram delivers the update again
+            again = store.plan.assign(**item)  # type: ignore[arg-type]
+        assert again == first and first.id == 2
+        assert [t.id for t in store.plan.tasks()] == [1, 2]
+        assert len(store.history.events(task=2, kinds=["plan.task_added"])) == 1
+    finally:
+        store.close()

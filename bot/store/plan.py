@@ -384,7 +384,13 @@ class PlanTasks(Repository):
             no=number,
             plan=plan.slot,
         )
-        tasks_table.insert(Document({**task.to_record(), "revision": 1}, doc_id=key))
+        found, fresh = self._found_or_inserted(TASKS, {**task.to_record(), "revision": 1})
+        if not fresh:  # the same update handled again after a crash: the item it stored
+            return Task.from_record(dict(tasks_table.get(doc_id=found) or {}))
+        if found != key:  # keys are never reused, so the next free id is the next key
+            tasks_table.update({"id": found}, doc_ids=[found])
+            task = replace(task, id=found)
+        key = found
         self._history.record(
             "plan.task_added",
             at=at,
