@@ -14,14 +14,12 @@ from functools import partial
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler
 
-from bot.domain.planner import by_chat
-from bot.features import assign, sweep
+from bot.features import assign
 from bot.features.assign import AssignError, Assignment
-from bot.features.chase import Target, result_text
-from bot.reports.due import chased
+from bot.features.chase import Target
 from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanApp, DubanContext
-from bot.telegram.courier import courier
+from bot.telegram.notices import chase_now
 from bot.text.dialogues import assign as assign_text
 from bot.text.render import render
 from handlers.common import actor_of, command_rest, coordinator_message, drop_keyboard, today
@@ -43,23 +41,9 @@ async def _store_and_tell(
     update: Update, context: DubanContext, chat_id: int, item: Assignment
 ) -> None:
     """Store the item, tell each unit at once (签收 under it), answer with the ref and reach."""
-    services, actor = context.services, actor_of(update, context)
-    task = assign.assign(services, item, actor.user_id)
-    now = services.clock.now()
-    items = chased(services, now, Target(task_id=task.id))
-    report = await sweep.send_grouped(
-        courier(context.outbox, services),
-        services,
-        by_chat(items),
-        now=now,
-        manual=True,
-        actor=actor.user_id,
-        assigned=True,
-    )
-    office = services.units.coordinator.name
-    reach = result_text(
-        services.store, NAME, items, report.failed, report.messages, office, told="交办通知"
-    )
+    actor = actor_of(update, context).user_id
+    task = assign.assign(context.services, item, actor)
+    _, reach = await chase_now(context, Target(task_id=task.id), NAME, actor, assigned=True)
     text = f"{assign.assigned_text(task)}\n\n{reach}"
     await context.outbox.answer(chat_id, text, about=[(task.id, None)], kind="confirmation")
 
@@ -116,7 +100,8 @@ async def unit_button(update: Update, context: DubanContext, draft: Draft) -> Di
     units = draft.setdefault("units", [])
     if option < len(offered) and offered[option] not in units:
         units.append(offered[option])
-    await answer(update, context, assign_text("more_units", units=assign.roles_of(units)))
+    text = assign_text("more_units", units=assign.roles_of(units))
+    await answer(update, context, text, _units_markup(offered))  # the buttons at hand again
     return DialogueStep.UNITS
 
 

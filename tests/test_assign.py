@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -119,6 +120,9 @@ def test_dates_offered_are_not_past() -> None:
     assert [w for w, _ in offered_dates(date(2022, 7, 2))] == ["下周五", "月底"]  # a Saturday
 
 
+AT = datetime(2022, 7, 1, 10, tzinfo=SHANGHAI)
+
+
 def _plan_task(number: int) -> Task:
     return Task(
         id=number,
@@ -131,30 +135,26 @@ def _plan_task(number: int) -> Task:
     )
 
 
+def _assign(store: Store, **changes: Any) -> Task:
+    """An item assigned to 区商务局 by 15 July, with `changes`."""
+    item: dict[str, Any] = {
+        "leads": ["区商务局"],
+        "due": date(2022, 7, 15),
+        "due_text": "2022年7月15日",
+        "title": "报送方案",
+        "text": "报送方案。",
+        "at": AT,
+        "actor": 1001,
+    }
+    return store.plan.assign(**{**item, **changes})
+
+
 def test_store_assign_numbers_items_in_the_assigned_list(tmp_path: Path) -> None:
-    at = datetime(2022, 7, 1, 10, tzinfo=SHANGHAI)
     store = Store(tmp_path / "state", fsync=False)
     try:
-        store.plan.import_plan(Plan(tasks=[_plan_task(1), _plan_task(2)]), at=at)
-        first = store.plan.assign(
-            leads=["区商务局"],
-            supporters=["区财政局", "区商务局"],
-            due=date(2022, 7, 15),
-            due_text="2022年7月15日",
-            title="报送方案",
-            text="报送方案。",
-            at=at,
-            actor=1001,
-        )
-        second = store.plan.assign(
-            leads=["区财政局"],
-            due=date(2022, 7, 8),
-            due_text="",
-            title="核对",
-            text="核对",
-            at=at,
-            actor=1001,
-        )
+        store.plan.import_plan(Plan(tasks=[_plan_task(1), _plan_task(2)]), at=AT)
+        first = _assign(store, supporters=["区财政局", "区商务局"])
+        second = _assign(store, leads=["区财政局"], due=date(2022, 7, 8), title="核对")
         listing = store.plans.assigned()
         assert listing is not None and (listing.code, listing.kind) == ("B", "assigned")
         assert (first.id, first.number, second.id, second.number) == (3, 1, 4, 2)
@@ -164,33 +164,23 @@ def test_store_assign_numbers_items_in_the_assigned_list(tmp_path: Path) -> None
         assert [t.id for t in store.plan.tasks(plan=listing.slot)] == [3, 4]
         # a revision of plan A that adds its task 3 takes a key of its own
         result = store.plan.import_plan(
-            Plan(tasks=[_plan_task(1), _plan_task(2), _plan_task(3)]), at=at, into=1
+            Plan(tasks=[_plan_task(1), _plan_task(2), _plan_task(3)]), at=AT, into=1
         )
         assert result.added == [5] and store.plan.task(3) == first
-        # the standing list is one: never closed, never made twice
+        # the standing list is one: never made twice
         assert len([p for p in store.plans.all() if p.kind == "assigned"]) == 1
     finally:
         store.close()
 
 
 def test_an_assign_handled_again_after_a_crash_stores_one_item(tmp_path: Path) -> None:
-    at = datetime(2022, 7, 1, 10, tzinfo=SHANGHAI)
     store = Store(tmp_path / "state", fsync=False)
-    item = {
-        "leads": ["区商务局"],
-        "due": date(2022, 7, 15),
-        "due_text": "2022年7月15日",
-        "title": "报送方案",
-        "text": "报送方案。",
-        "at": at,
-        "actor": 1001,
-    }
     try:
-        store.plan.import_plan(Plan(tasks=[_plan_task(1)]), at=at)
+        store.plan.import_plan(Plan(tasks=[_plan_task(1)]), at=AT)
         with store.origin(77, replay=False):
-            first = store.plan.assign(**item)  # type: ignore[arg-type]
+            first = _assign(store)
         with store.origin(77, replay=True):  # Telegram delivers the update again
-            again = store.plan.assign(**item)  # type: ignore[arg-type]
+            again = _assign(store)
         assert again == first and first.id == 2
         assert [t.id for t in store.plan.tasks()] == [1, 2]
         assert len(store.history.events(task=2, kinds=["plan.task_added"])) == 1

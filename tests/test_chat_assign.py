@@ -135,7 +135,7 @@ async def test_assign_step_by_step(env: ChatEnv) -> None:
     offered = buttons_of(ask)
     assert TRADE in offered and "下一步" in offered  # units someone can be told
     (more,) = await coord.press(ask, offered[TRADE])
-    assert f"已选：{TRADE}（牵头）" in more["text"]
+    assert f"已选：{TRADE}（牵头）" in more["text"] and buttons_of(more) == offered
     (ask_date,) = await coord.say("区财正局")  # a typo: asked again, with the nearest
     assert "你是不是要找“区财政局”" in ask_date["text"]
     (ask_date,) = await coord.say(FINANCE)
@@ -167,8 +167,12 @@ async def test_assign_step_by_step_cancelled(env: ChatEnv) -> None:
     (card,) = await coord.say("报送防汛工作方案")
     (cancelled,) = await coord.press(card, buttons_of(card)["取消"])
     assert "已取消，未交办" in cancelled["text"]
-    nothing_stored(env)
     assert "当前没有进行中的操作" in (await coord.say("/cancel"))[-1]["text"]
+    await coord.say("/assign")
+    await coord.say(TRADE)
+    assert "已取消" in (await coord.say("/cancel"))[-1]["text"]
+    assert "时限" not in (await coord.say("下周五"))[-1]["text"]  # not taken as the date
+    nothing_stored(env)
 
 
 # -- an assigned item is a task like any other ------------------------------------------------
