@@ -68,6 +68,8 @@ def test_a_group_phrase_is_kept_and_the_date_may_run_into_the_text() -> None:
     ("command", "code"),
     [
         ("", "usage"),
+        ("、 ，", "usage"),
+        ("、区商务曲 7月15日 报送方案", "unknown_unit"),
         ("区商务曲 7月15日 报送方案", "unknown_unit"),
         ("区商务局、区财正局 7月15日 报送方案", "unknown_unit"),
         ("7月15日 报送方案", "no_units"),

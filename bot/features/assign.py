@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 # Units are written `区商务局、区财政局`, `区商务局，区财政局` or with spaces between.
 _SEPARATOR = re.compile(r"[、，,；;\s]+")
+_SEPARATORS = "、，,；; \t\n\u3000"
 # How a date begins (`7月`, `七月`, `下周`, `本月`, `明年`): such a word that is no date is an
 # unreadable date, any other word means the date was left out.
 _DATE_LIKE = re.compile(r"[\d０-９一二三四五六七八九十两本下这上今明后月年周星礼]")
@@ -93,7 +94,7 @@ def read_units(text: str, directory: Directory) -> tuple[list[str], str]:
     """The units `text` starts with (each once, in order) and the rest, from the first word
     that is no unit."""
     units: list[str] = []
-    rest = text.strip()
+    rest = text.strip(_SEPARATORS)
     while rest:
         word = _SEPARATOR.split(rest, maxsplit=1)[0]
         name = unit_of(word, directory)
@@ -101,7 +102,7 @@ def read_units(text: str, directory: Directory) -> tuple[list[str], str]:
             break
         if name not in units:
             units.append(name)
-        rest = rest[len(word) :].lstrip("、，,；; \t\n\u3000")
+        rest = rest[len(word) :].lstrip(_SEPARATORS)
     return units, rest
 
 
@@ -143,13 +144,12 @@ def check_text(text: str) -> str:
 
 def parse(text: str, today: date, directory: Directory) -> Assignment:
     """`UNIT[、UNIT…] DATE text` read; raises AssignError (nothing is stored then)."""
-    text = text.strip()
-    if not text:
-        raise AssignError("usage")
     units, rest = read_units(text, directory)
+    if not units and not rest:
+        raise AssignError("usage")
     found = leading_date(rest, today) if rest else None
     if not units:
-        word = _SEPARATOR.split(text, maxsplit=1)[0]
+        word = _SEPARATOR.split(rest, maxsplit=1)[0]
         raise AssignError("no_units") if found else unknown_unit(word, directory)
     if found is None:
         word = _SEPARATOR.split(rest, maxsplit=1)[0]
