@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["bench.store", "bench.summary", "bench.fanout", "bench.kill", "bench.chat", "bench.load"]
+BENCHES = ["bench.store", "bench.plans", "bench.summary", "bench.fanout", "bench.kill", "bench.chat", "bench.load"]
 
 
 def main() -> int:

@@ -6,7 +6,7 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -42,11 +42,11 @@ def _median_ms(action: Callable[[int], object], samples: int) -> float:
     return statistics.median(times) * 1000
 
 
-def _write_ms(store: Store, at: datetime) -> float:
+def _write_ms(store: Store, at: datetime, tasks: Sequence[int] = range(1, 26)) -> float:
     """A durable (fsynced) state change with its history event: SAMPLES of them."""
 
     def write(i: int) -> None:
-        task = 1 + i % 25
+        task = tasks[i % len(tasks)]
         unit = store.parts.states(task=task)[0]["unit"]
         store.parts.update_state(task, unit, at=at, actor=1, event="note", note=f"bench {i}")
 
@@ -54,12 +54,14 @@ def _write_ms(store: Store, at: datetime) -> float:
 
 
 def _status_ms(store: Store) -> float:
-    """What /status reads: tasks, their store-side facts, every state row, contacts."""
+    """What /status reads: the active plans' tasks, their store-side facts, their state
+    rows (bot/reports/snapshot.py), contacts."""
 
     def read(_: int) -> None:
         tasks = store.plan.tasks()
         closed = sorted(store.plan.closed_tasks())
-        states, contacts = store.parts.states(), store.people.contacts()
+        states = store.parts.states(among={t.id for t in tasks})
+        contacts = store.people.contacts()
         assert tasks and states and contacts is not None and closed is not None
         store.history.first_event()
 

@@ -23,6 +23,7 @@ from bot.features import plan_import
 from bot.features.slips import SlipRefusal, issue_slip, slip_request
 from bot.features.sweep import planned
 from bot.plan import Plan, check_loaded, describe_task, dump_plan, load_plan
+from bot.plan.refs import task_ref
 from bot.plan.template import template_bytes
 from bot.plan.unit_draft import draft_directory
 from bot.reports.due import preview_reminders
@@ -395,7 +396,7 @@ def cmd_tasks(settings: Settings, args: argparse.Namespace) -> int:
         print()
         return 0
     for t in tasks:
-        print(f"#{t.id:<3} [{t.category_no}] {t.title}")
+        print(f"{task_ref(t.id):<4} [{t.category_no}] {t.title}")
         print(f"     时限: {t.deadline.text}  牵头: {'、'.join(t.leads)}")
         if t.supporters:
             print(f"     配合: {'、'.join(t.supporters)}")
@@ -509,8 +510,9 @@ def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
 def _print_reminders(items: list[dict[str, Any]], everything: list[Reminder]) -> None:
     for it in items:
         print(
-            f"#{it['task']:<3} {it['unit']:<12} {it['role']:<10} {it['kind']:<10} "
+            f"{task_ref(it['task']):<4} {it['unit']:<12} {it['role']:<10} {it['kind']:<10} "
             f"{it['due'] or '-':<10} -> {len(it['contacts'])} contact(s)"
+            + (f" {it['text']}" if it.get("text") else "")
         )
     unreachable = [r for r in everything if not r.contacts and r.kind != "escalation"]
     # an escalation goes to the coordinators and the summary chat, not to the unit's contact

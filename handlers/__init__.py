@@ -16,6 +16,7 @@ from handlers import (
     gate,
     kept,
     metrics,
+    milestones,
     onboarding,
     plan_import,
     receipts,
@@ -45,6 +46,7 @@ HANDLER_MODULES: list[ModuleType] = [
     evidence,
     kept,  # the task pressed for what a person wrote without one
     extensions,
+    milestones,  # /milestone, 时间节点 and its buttons
     review,
     blocked,  # 受阻 alerts: 答复单位
     reminders,  # /snooze, /remind

@@ -25,9 +25,12 @@ AFTER_GROUP = Group.AFTER
 
 
 def _not_own(data: object) -> bool:
-    """Buttons that do not themselves answer what the bot waits for (上传材料, 申请延期, 退回)."""
+    """Buttons that do not themselves answer what the bot waits for (上传材料, 申请延期, 退回,
+    a milestone's buttons: 新增节点 and 调整 ask for text, ✅ for its evidence)."""
     button = cb.parse(data)
-    asks = isinstance(button, cb.UploadEvidence | cb.ExtendTask | cb.AnswerBlocked)
+    asks = isinstance(
+        button, cb.UploadEvidence | cb.ExtendTask | cb.AnswerBlocked | cb.MilestoneAction
+    )
     return not (asks or (isinstance(button, cb.Review) and button.verdict == "no"))
 
 

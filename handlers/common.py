@@ -11,10 +11,11 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update, User
 
 from bot.features import pending
 from bot.features.access import Actor, Grant, Refusal, authorize, resolve_actor
+from bot.features.refs import Lookup, lookup_text, plan_choices, unknown_text, which_text
 from bot.services import Services
 from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanContext
-from bot.telegram.keyboards import kept_choice
+from bot.telegram.keyboards import kept_choice, plan_choice
 from bot.telegram.outbox import About
 from bot.text.render import plain_text as plain_text  # handlers answer button presses with it
 from bot.text.render import render
@@ -25,6 +26,11 @@ log = logging.getLogger(__name__)
 # hands the text on, so no handler imports another.
 AwaitedText = Callable[[Update, DubanContext, pending.Wait], Awaitable[None]]
 AWAITED_TEXT: dict[str, AwaitedText] = {}
+# The commands that take a task ref first, by name: when a bare number names a task in several
+# plans the person is asked which (`task_named`), and the chosen button runs the command again
+# with that task's ref (handlers.kept); each handler module adds its own when registered.
+Command = Callable[[Update, DubanContext], Awaitable[None]]
+REF_COMMANDS: dict[str, Command] = {}
 
 
 def actor_of(update: Update, context: DubanContext) -> Actor:
@@ -41,16 +47,53 @@ def today(context: DubanContext) -> date:
 
 
 def task_unit_args(
-    services: Services, args: Sequence[str]
-) -> tuple[int, str | None, list[str]] | None:
-    """`N [UNIT] rest…` → (task, the unit if one is named before more words, rest); else None."""
-    raw = args[0].lstrip("#＃") if args else ""
-    if len(args) < 2 or not raw.isdecimal() or len(raw) > 18:
+    services: Services, args: Sequence[str], units: Iterable[str] = ()
+) -> tuple[Lookup, str | None, list[str]] | None:
+    """`N [UNIT] rest…` → (the tasks ref N may name for someone of `units`, the unit if one is
+    named before more words, rest); else None."""
+    found = lookup_text(services.store, args[0], units) if len(args) > 1 else None
+    if found is None:
         return None
     rest, unit = list(args[1:]), None
     if len(rest) > 1 and services.units.get(rest[0]) is not None:
         unit, rest = rest[0], rest[1:]
-    return int(raw), unit, rest
+    return found, unit, rest
+
+
+async def task_named(
+    update: Update,
+    context: DubanContext,
+    found: Lookup,
+    *,
+    unknown: str | None = None,
+    action: str = "command",
+    text: str | None = None,
+) -> int | None:
+    """The one task a typed ref names. Else None, once the person is told: no such task
+    (`unknown`, by default "没有编号为 #N 的任务"), or asked which plan with a button each. In a
+    private chat the message is kept meanwhile (`ask_which_plan`: a command is run again, a
+    note (`text`) or a file filed on the chosen task); in a group, which refs to write."""
+    message = update.effective_message
+    assert message is not None
+    if found.key is not None:
+        return found.key
+    if not found.keys:
+        await context.outbox.answer(message, unknown or unknown_text(found))
+    elif message.chat.type != "private":
+        await context.outbox.answer(message, which_text(found, in_group=True))
+    else:
+        await ask_which_plan(context, message, found, action, text=text)
+    return None
+
+
+async def ask_which_plan(
+    context: DubanContext, message: Message, found: Lookup, action: str, *, text: str | None = None
+) -> None:
+    """Keep `message` (a command, a note: `text` instead of what it says, or a file) and ask
+    which of the tasks `found` names it is for, a button each with its plan's title."""
+    markup = plan_choice(plan_choices(context.services.store, found.keys))
+    pairs = [(key, None) for key in found.keys]
+    await _keep(context, message, pairs, action, which_text(found), markup, text=text)
 
 
 def button_grant(update: Update, context: DubanContext, task_id: int) -> Grant | Refusal:
@@ -155,8 +198,6 @@ async def keep_and_ask(
     Nothing a person writes is thrown away: the message waits, on disk, in their "kept" slot
     until a button files it (handlers.kept), /cancel, or pending.WAIT lapses (they are told).
     """
-    user, services = message.from_user, context.services
-    assert user is not None
     tasks = list(dict.fromkeys(task for task, _ in refs))
     is_file = message.document is not None or bool(message.photo)
     text = render(
@@ -168,14 +209,33 @@ async def keep_and_ask(
         tasks=tasks,
         minutes=int(pending.WAIT.total_seconds() // 60),
     )
+    action = "file" if is_file else "note"
+    await _keep(context, message, refs, action, text, kept_choice(tasks, likely))
+
+
+async def _keep(
+    context: DubanContext,
+    message: Message,
+    refs: Sequence[tuple[int, str | None]],
+    action: str,
+    question: str,
+    markup: InlineKeyboardMarkup,
+    *,
+    text: str | None = None,
+) -> None:
+    """Keep `message` (what it says replaced by `text`, if given) in the person's "kept" wait
+    for `action` with the (task, unit) pairs offered, and ask `question` with `markup`."""
+    user, services = message.from_user, context.services
+    assert user is not None
     kept = message.to_dict()
     kept.pop("reply_to_message", None)  # what it answered was read already: `refs`
+    if text is not None:
+        kept["text"] = text
     draft: pending.Draft = {"message": kept, "refs": [list(r) for r in refs]}
-    action = "file" if is_file else "note"
     now, store = services.clock.now(), services.store
     # On disk before the question goes out: a kill -9 in between loses nothing.
     pending.expect(store, user.id, "kept", action, now=now, chat=message.chat_id, draft=draft)
-    sent = await context.outbox.answer(message, text, kept_choice(tasks, likely), kind="kept")
+    sent = await context.outbox.answer(message, question, markup, kind="kept")
     pending.expect(
         store,
         user.id,

@@ -11,7 +11,9 @@ from telegram.ext import MessageHandler as _MessageHandler
 from bot.features import pending
 from bot.features.access import Actor
 from bot.features.evidence import task_in_caption
+from bot.features.refs import lookup, lookup_text
 from bot.features.updates import unit_of
+from bot.plan.refs import Ref
 from bot.reports import evidence_list
 from bot.services import Services
 from bot.store.records import PartStatus
@@ -19,7 +21,13 @@ from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.files import file_for_task, refuse
 from bot.text.render import render, split_message
-from handlers.common import actor_of, keep_and_ask, pressed_grant
+from handlers.common import (
+    REF_COMMANDS,
+    actor_of,
+    keep_and_ask,
+    pressed_grant,
+    task_named,
+)
 
 KEPT_CHOICES = 9  # 是 #N, then up to 8 of the person's other tasks (two rows of four)
 
@@ -39,13 +47,11 @@ def unit_in_text(services: Services, task_id: int, text: str | None) -> str | No
 def _target(
     services: Services, message: Message, user_id: int
 ) -> tuple[int | None, str | None, str]:
-    """(task, unit hint, how) for a file: caption `#N`, a reply to a bot message, or a button.
+    """(task, unit hint, how) for a file without `#N`: a reply to a bot message, or a button.
 
-    how is "which" for a reply to a message about several tasks (a digest) without `#N`: the
-    file is kept and the person asked which (handlers.common.keep_and_ask).
+    how is "which" for a reply to a message about several tasks (a digest): the file is kept
+    and the person asked which (handlers.common.keep_and_ask).
     """
-    if (task_id := task_in_caption(message.caption)) is not None:
-        return task_id, unit_in_text(services, task_id, message.caption), "caption"
     reply = message.reply_to_message
     if reply is not None and (
         refs := services.store.deliveries.message_refs(message.chat_id, reply.message_id)
@@ -66,6 +72,9 @@ async def receive_file(update: Update, context: DubanContext) -> None:
         return
     services = context.services
     actor = actor_of(update, context)
+    if (ref := task_in_caption(message.caption)) is not None:
+        await _captioned(update, context, actor, message, ref)
+        return
     task_id, unit_hint, how = _target(services, message, user.id)
     if how == "which":  # a reply to a digest: keep the file, ask which of its tasks
         reply = message.reply_to_message
@@ -85,9 +94,22 @@ async def receive_file(update: Update, context: DubanContext) -> None:
         return
     if task_id is None:
         return  # in a group a file about nothing in particular is none of the bot's business
-    if how == "caption" and pending.expected(services.store, user.id, "file", now) is None:
+    await file_for_task(context, actor, message, task_id, unit_hint)
+
+
+async def _captioned(
+    update: Update, context: DubanContext, actor: Actor, message: Message, ref: Ref
+) -> None:
+    """A file captioned `#N …`: evidence for task N (in a private chat, a bare N of several
+    plans is kept while the person picks the plan)."""
+    services, now = context.services, context.services.clock.now()
+    found = lookup(services.store, ref, actor.units)
+    if (task_id := await task_named(update, context, found, action="file")) is None:
+        return
+    unit_hint = unit_in_text(services, task_id, message.caption)
+    if pending.expected(services.store, actor.user_id, "file", now) is None:
         # the next file without a caption is offered this task (pending.recent)
-        pending.finish(services.store, user.id, "file", now=now, task=task_id, unit=unit_hint)
+        pending.finish(services.store, actor.user_id, "file", now=now, task=task_id, unit=unit_hint)
     await file_for_task(context, actor, message, task_id, unit_hint)
 
 
@@ -135,13 +157,15 @@ async def list_command(update: Update, context: DubanContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    services = context.services
+    services, actor = context.services, actor_of(update, context)
     args = context.args or []
-    task_id = task_in_caption("#" + args[0].lstrip("#＃")) if args else None
-    if task_id is None:
+    found = lookup_text(services.store, args[0], actor.units) if args else None
+    if found is None:
         await context.outbox.answer(message, evidence_list.usage())
         return
-    text = evidence_list.listing(services, actor_of(update, context), task_id)
+    if (task_id := await task_named(update, context, found)) is None:
+        return
+    text = evidence_list.listing(services, actor, task_id)
     for part in split_message(text):
         await context.outbox.answer(message, part)
 
@@ -157,6 +181,7 @@ async def refuse_media(update: Update, context: DubanContext) -> None:
 
 def register(application: DubanApp) -> None:
     """Files and photos in private chats (or captioned in groups), the button, /evidence."""
+    REF_COMMANDS["evidence"] = list_command
     application.add_handler(CommandHandler("evidence", list_command))
     application.add_handler(
         CallbackQueryHandler(upload_button, pattern=cb.matches(cb.UploadEvidence))

@@ -16,10 +16,12 @@ from bot.telegram.notices import announce
 from bot.text.render import render
 from handlers.common import (
     AWAITED_TEXT,
+    REF_COMMANDS,
     actor_of,
     command_rest,
     confirm,
     pressed_grant,
+    task_named,
     task_unit_args,
 )
 
@@ -65,14 +67,15 @@ async def extend_command(update: Update, context: DubanContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    services = context.services
+    services, actor = context.services, actor_of(update, context)
     args = context.args or []
-    parsed = task_unit_args(services, args)
+    parsed = task_unit_args(services, args, actor.units)
     if parsed is None:
         await context.outbox.answer(message, _error("usage"))
         return
-    task_id, unit, rest = parsed
-    actor = actor_of(update, context)
+    found, unit, rest = parsed
+    if (task_id := await task_named(update, context, found)) is None:
+        return
     grant = authorize(actor, services, task_id, unit)
     if not isinstance(grant, Grant):
         await context.outbox.answer(message, grant.text)
@@ -121,5 +124,6 @@ async def extension_text(update: Update, context: DubanContext, wait: pending.Wa
 
 def register(application: DubanApp) -> None:
     AWAITED_TEXT["extend"] = extension_text  # the `DATE reason` after 申请延期
+    REF_COMMANDS["extend"] = extend_command
     application.add_handler(CommandHandler("extend", extend_command))
     application.add_handler(CallbackQueryHandler(extend_button, pattern=cb.matches(cb.ExtendTask)))

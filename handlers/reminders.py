@@ -9,11 +9,19 @@ from telegram.ext import CommandHandler, TypeHandler
 
 from bot.features import chase, snooze, sweep
 from bot.features.access import Grant, authorize
+from bot.features.refs import closed_text, lookup_text
 from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.notices import chase_now
 from bot.telegram.outbox import mark_unreachable
 from bot.text.render import render
-from handlers.common import actor_of, confirm, coordinator_message, task_unit_args
+from handlers.common import (
+    REF_COMMANDS,
+    actor_of,
+    confirm,
+    coordinator_message,
+    task_named,
+    task_unit_args,
+)
 from handlers.groups import Group
 
 # After the commands (group 0) and the dialogue guard (1): sees every update the gate admitted.
@@ -25,13 +33,15 @@ async def snooze_command(update: Update, context: DubanContext) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    services = context.services
-    parsed = task_unit_args(services, context.args or [])
+    services, actor = context.services, actor_of(update, context)
+    parsed = task_unit_args(services, context.args or [], actor.units)
     if parsed is None:
         await context.outbox.answer(message, snooze.usage())
         return
-    task_id, unit, rest = parsed
-    grant = authorize(actor_of(update, context), services, task_id, unit)
+    found, unit, rest = parsed
+    if (task_id := await task_named(update, context, found)) is None:
+        return
+    grant = authorize(actor, services, task_id, unit)
     if not isinstance(grant, Grant):
         await context.outbox.answer(message, grant.text)
         return
@@ -48,7 +58,16 @@ async def remind_command(update: Update, context: DubanContext) -> None:
         return
     services = context.services
     arg = " ".join(context.args or []).strip()
-    found = chase.target(arg, services.store, services.units)
+    if (ref := lookup_text(services.store, arg)) is not None:
+        unknown = chase.problem_text(chase.Target(problem="unknown_task"), arg, services.units)
+        if (task_id := await task_named(update, context, ref, unknown=unknown)) is None:
+            return
+        if (closed := closed_text(services.store, task_id)) is not None:
+            await context.outbox.answer(message, closed)
+            return
+        found = chase.Target(task_id=task_id)
+    else:
+        found = chase.target(arg, services.store, services.units)
     if found.problem:
         await context.outbox.answer(message, chase.problem_text(found, arg, services.units))
         return
@@ -73,6 +92,8 @@ async def reach_watch(update: Update, context: DubanContext) -> None:
 
 
 def register(application: DubanApp) -> None:
+    REF_COMMANDS["snooze"] = snooze_command
+    REF_COMMANDS["remind"] = remind_command
     application.add_handler(CommandHandler("snooze", snooze_command))
     application.add_handler(CommandHandler("remind", remind_command))
     application.add_handler(TypeHandler(Update, reach_watch), group=REACH_GROUP)

@@ -112,6 +112,9 @@ async def _approve(
     try:
         decision = review.approve(services, record_id, actor, supporters)
     except ReviewError as err:
+        if err.code == "milestone_gone":  # the node was changed or removed since the request
+            await query.answer(plain_text(review_notices.button_answer(err.code)), show_alert=True)
+            return
         if err.code != "leads_open":
             raise
         # A card drawn before another lead reopened its part: say why, offer what can be done.

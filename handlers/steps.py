@@ -19,6 +19,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.features import pending
 from bot.features.pending import Draft
+from bot.features.refs import STARTS_WITH_REF
 from bot.telegram.context import DubanApp, DubanContext
 from handlers.common import drop_keyboard, plain_text, reply
 
@@ -58,7 +59,7 @@ TEXT = filters.TEXT & ~filters.COMMAND
 FILES = filters.PHOTO | filters.Document.ALL
 # A message that names its own task: a reply to a bot message, or one starting with `#N`. A
 # lapsed wait lets it go on to be handled as such.
-NAMES_ITS_TASK = filters.REPLY | filters.Regex(r"^\s*[#＃]\s?\d")
+NAMES_ITS_TASK = filters.REPLY | filters.Regex(STARTS_WITH_REF)
 
 
 class _Waits(filters.MessageFilter):

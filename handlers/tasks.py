@@ -9,15 +9,16 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.features.access import Actor, Refusal
-from bot.features.updates import parse_task_number
+from bot.features.access import Actor
+from bot.features.refs import lookup_text, unknown_text
+from bot.plan.model import Milestone
 from bot.reports.cards import Card, cards_for, mytasks_intro, task_detail, task_list
 from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.keyboards import task_actions, task_card_buttons, task_list_buttons
 from bot.telegram.outbox import About
 from bot.text.render import render
-from handlers.common import actor_of, plain_text, reply, today
+from handlers.common import REF_COMMANDS, actor_of, plain_text, reply, task_named, today
 
 
 def list_message(
@@ -40,6 +41,12 @@ def _actor_cards(context: DubanContext, actor: Actor, task_id: int) -> list[Card
 
 def _can_finish(cards: list[Card]) -> bool:
     return any(c.open and c.state.get("claim") != "pending" for c in cards)
+
+
+def _next_milestone(cards: list[Card]) -> tuple[int, Milestone] | None:
+    """The earliest open milestone a lead among `cards` can report done (its ✅ button)."""
+    leads = (c.milestones.next_open for c in cards if c.state["role"] == "lead")
+    return next((m for m in leads if m is not None), None)
 
 
 async def mytasks(update: Update, context: DubanContext) -> None:
@@ -76,7 +83,11 @@ async def open_card(update: Update, context: DubanContext) -> None:
         text = "\n\n".join(c.text for c in cards)
         open_ = any(c.open for c in cards)
         markup = task_card_buttons(
-            button.task, button.page, actions=open_, with_done=_can_finish(cards)
+            button.task,
+            button.page,
+            actions=open_,
+            with_done=_can_finish(cards),
+            next_milestone=_next_milestone(cards),
         )
         about: list[About] = [(c.task.id, c.unit) for c in cards]
     elif actor.is_coordinator and (
@@ -98,22 +109,24 @@ async def open_card(update: Update, context: DubanContext) -> None:
 
 async def task(update: Update, context: DubanContext) -> None:
     """One task: every responsible unit's status, the recent history, and the unit's actions."""
-    services = context.services
-    try:
-        task_id = parse_task_number(context.args[0] if context.args else None)
-    except Refusal as exc:
-        known = exc.reason == "unknown_task"  # a number longer than any task's: said as written
-        await reply(update, context, exc.text if known else render("usage.html.j2", what="task"))
+    services, actor = context.services, actor_of(update, context)
+    found = lookup_text(services.store, context.args[0] if context.args else None, actor.units)
+    if found is None:
+        await reply(update, context, render("usage.html.j2", what="task"))
+        return
+    if (task_id := await task_named(update, context, found)) is None:
         return
     text = task_detail(services, task_id, today(context))
-    if text is None:
-        await reply(
-            update, context, render("update_error.html.j2", reason="unknown_task", task_id=task_id)
-        )
+    if text is None:  # gone (archived) since the ref was looked up
+        await reply(update, context, unknown_text(found))
         return
-    cards = _actor_cards(context, actor_of(update, context), task_id)
+    cards = _actor_cards(context, actor, task_id)
     open_cards = [c for c in cards if c.open]
-    markup = task_actions(task_id, with_done=_can_finish(cards)) if open_cards else None
+    markup = (
+        task_actions(task_id, with_done=_can_finish(cards), next_milestone=_next_milestone(cards))
+        if open_cards
+        else None
+    )
     units = {c.unit for c in cards}
     about: list[About] = [(task_id, units.pop() if len(units) == 1 else None)]
     await reply(update, context, text, markup, about=about, kind="detail")
@@ -121,6 +134,7 @@ async def task(update: Update, context: DubanContext) -> None:
 
 def register(application: DubanApp) -> None:
     application.add_handler(CommandHandler("mytasks", mytasks))
+    REF_COMMANDS["task"] = task
     application.add_handler(CommandHandler("task", task))
     application.add_handler(CallbackQueryHandler(open_card, pattern=cb.matches(cb.OpenCard)))
     application.add_handler(CallbackQueryHandler(list_page, pattern=cb.matches(cb.TaskListPage)))

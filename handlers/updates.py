@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -11,6 +12,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.domain.status import STATUS_LABELS
 from bot.features.access import Refusal, authorize
 from bot.features.mentions import leading_task
+from bot.features.refs import STARTS_WITH_REF, lookup, unknown_text, which_text
 from bot.features.updates import (
     Outcome,
     parse_detail,
@@ -27,20 +29,32 @@ from bot.telegram import notices
 from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.keyboards import skip_button, status_choice, undo_button
 from bot.text.render import render
-from handlers.common import actor_of, command_rest, drop_keyboard, keep_and_ask, plain_text, reply
+from handlers.common import (
+    REF_COMMANDS,
+    actor_of,
+    command_rest,
+    drop_keyboard,
+    keep_and_ask,
+    plain_text,
+    reply,
+    task_named,
+)
 from handlers.steps import TEXT, Dialogue, DialogueStep, Draft
 
 
 async def update_command(update: Update, context: DubanContext) -> None:
     """`/update N [UNIT] STATUS [P%] [note]` or `/update N 本月无`: records it and says what."""
     assert update.message is not None
-    services = context.services
+    services, actor = context.services, actor_of(update, context)
     try:
         form = parse_update_command(command_rest(update.message), services.units)
     except Refusal as exc:
         await reply(update, context, exc.text)
         return
-    await report(update, context, submit_form(services, actor_of(update, context), form))
+    found = lookup(services.store, form.ref, actor.units)
+    if (task_id := await task_named(update, context, found)) is None:
+        return
+    await report(update, context, submit_form(services, actor, replace(form, task_id=task_id)))
 
 
 async def report(update: Update, context: DubanContext, result: Outcome | Refusal) -> None:
@@ -148,7 +162,9 @@ async def _finish(update: Update, context: DubanContext, draft: Draft, **detail:
     chat = update.effective_chat
     if chat is not None:  # 跳过 under the prompt is spent now
         await context.outbox.drop_keyboard(chat.id, int(draft["prompt"]))
-    result = submit(services, actor, draft["task"], draft["unit"], status=PartStatus(draft["status"]), **detail)
+    result = submit(
+        services, actor, draft["task"], draft["unit"], status=PartStatus(draft["status"]), **detail
+    )
     await report(update, context, result)
 
 
@@ -195,16 +211,16 @@ async def mention_note(update: Update, context: DubanContext) -> None:
     if mention is None or not actor.is_contact:
         await reply(update, context, render("update_dialog.html.j2", step="stray"))
         return
+    found = lookup(context.services.store, mention.ref, actor.units)
     if not mention.rest:
-        await reply(
-            update,
-            context,
-            render("update_error.html.j2", reason="empty_mention", task_id=mention.task),
-        )
+        text = render("update_error.html.j2", reason="empty_mention", task_id=found.typed)
+        await reply(update, context, text)
         return
-    await report(
-        update, context, submit_note(context.services, actor, mention.task, None, mention.rest)
-    )
+    if (
+        task_id := await task_named(update, context, found, action="note", text=mention.rest)
+    ) is None:
+        return
+    await report(update, context, submit_note(context.services, actor, task_id, None, mention.rest))
 
 
 async def group_note(update: Update, context: DubanContext) -> None:
@@ -221,11 +237,16 @@ async def group_note(update: Update, context: DubanContext) -> None:
         return
     mention = leading_task(message.text)
     assert mention is not None  # the handler's filter
+    found = lookup(context.services.store, mention.ref, actor.units)
     if not mention.rest:
-        text = render("update_error.html.j2", reason="empty_mention", task_id=mention.task)
+        text = render("update_error.html.j2", reason="empty_mention", task_id=found.typed)
         await context.outbox.acknowledge(message, text)
         return
-    result = submit_note(context.services, actor, mention.task, None, mention.rest)
+    if found.key is None:  # no such task, or one in several plans: which ref to write
+        text = which_text(found, in_group=True) if found.keys else unknown_text(found)
+        await context.outbox.acknowledge(message, text)
+        return
+    result = submit_note(context.services, actor, found.key, None, mention.rest)
     if isinstance(result, Refusal):
         await context.outbox.acknowledge(message, result.text)
         return
@@ -265,6 +286,7 @@ class RepliesToKnownMessage(filters.MessageFilter):
 
 
 def register(application: DubanApp) -> None:
+    REF_COMMANDS["update"] = update_command
     application.add_handler(CommandHandler("update", update_command))
     # 更新进度 → status buttons → percentage and note (or 跳过), on the person's pending record.
     for handler in [
@@ -278,7 +300,7 @@ def register(application: DubanApp) -> None:
     application.add_handler(CallbackQueryHandler(mark_done, pattern=cb.matches(cb.MarkDone)))
     application.add_handler(CallbackQueryHandler(undo_note, pattern=cb.matches(cb.UndoStated)))
     # Before replies: in a group a contact's `#N …` is theirs whatever it answers.
-    starts_with_task = filters.Regex(r"^\s*[#＃]\s?\d")
+    starts_with_task = filters.Regex(STARTS_WITH_REF)
     application.add_handler(
         MessageHandler(
             filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & starts_with_task,

@@ -13,6 +13,7 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.features import summary_posts
+from bot.features.refs import lookup_text
 from bot.reports import report, views
 from bot.reports.chart import chart_safely
 from bot.reports.summary import messages_of
@@ -23,10 +24,17 @@ from bot.telegram.keyboards import overview_buttons, status_card_buttons, view_b
 from bot.telegram.outbox import About
 from bot.telegram.publish import publisher
 from bot.text.render import render
-from handlers.common import actor_of, coordinator_message, plain_text, reply, today
+from handlers.common import (
+    REF_COMMANDS,
+    actor_of,
+    coordinator_message,
+    plain_text,
+    reply,
+    task_named,
+    today,
+)
 
 log = logging.getLogger(__name__)
-_TASK_ARG = re.compile(r"^[#＃]?\s*(\d+)$")
 
 
 def _note(what: str, **ctx: object) -> str:
@@ -102,14 +110,11 @@ async def status_command(update: Update, context: DubanContext) -> None:
     if not arg:
         await _show(update, context, "st")
         return
-    if m := _TASK_ARG.match(arg):
-        task_id = int(m[1]) if len(m[1]) <= 18 else 0  # echoed as written, never cut
-        if services.store.plan.task(task_id) is None:
-            await reply(
-                update, context, _note("no_task", arg=m[1], count=len(services.store.plan.tasks()))
-            )
-            return
-        await _show(update, context, f"t{task_id}")
+    if (found := lookup_text(services.store, arg)) is not None:
+        count = len(services.store.plan.tasks())
+        unknown = _note("no_task", arg=found.typed, count=count)  # echoed as written, never cut
+        if (task_id := await task_named(update, context, found, unknown=unknown)) is not None:
+            await _show(update, context, f"t{task_id}")
         return
     unit = services.units.get(arg)
     index = unit_index(services, unit.name) if unit else None
@@ -252,6 +257,7 @@ async def export_command(update: Update, context: DubanContext) -> None:
 
 
 def register(application: DubanApp) -> None:
+    REF_COMMANDS["status"] = status_command
     application.add_handler(CommandHandler("status", status_command))
     application.add_handler(CommandHandler("overdue", overdue_command))
     application.add_handler(CommandHandler("summary", summary_command))

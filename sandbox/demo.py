@@ -13,6 +13,7 @@ from bot.domain.calendar import WorkCalendar
 from bot.features import campaign, extensions, kpis, review
 from bot.features.access import Actor
 from bot.plan import load_plan
+from bot.plan.refs import task_ref
 from bot.services import Services
 from bot.store.records import PartStatus
 from sandbox.botapi import BotApiServer
@@ -97,7 +98,7 @@ def seed_demo(services: Services) -> list[str]:
                 percent=percent,
                 note=note,
             )
-            lines.append(f"{person.unit} 更新 #{task}：{note}")
+            lines.append(f"{person.unit} 更新 {task_ref(task)}：{note}")
     steps = (_seed_reviews, _seed_metrics, _seed_rectification)
     for step in (lambda s: _seed_activity(s, start + timedelta(days=2)), *steps):
         try:

@@ -19,5 +19,5 @@ async def botapi() -> AsyncIterator[BotApiServer]:
 
 
 # The chat fixture (`env`: the real Application against `botapi`) lives in tests/harness.py.
-from tests.harness import env  # noqa: E402, F401
-from tests.prepared import seeded_data_dir  # noqa: E402, F401
+from tests.harness import env, two_plans_env  # noqa: E402, F401
+from tests.prepared import seeded_data_dir, two_plans_data_dir  # noqa: E402, F401

@@ -344,6 +344,16 @@ async def env(
         yield chat_env
 
 
+@pytest.fixture
+async def two_plans_env(
+    botapi: BotApiServer, two_plans_data_dir: Path, tmp_path: Path
+) -> AsyncIterator[ChatEnv]:
+    """`env` on the seeded store with a second active plan B beside A (tests/prepared.py
+    `two_plans_data_dir`): tasks are named `#A18`, `#B3`."""
+    async with running_env(botapi, two_plans_data_dir, tmp_path) as chat_env:
+        yield chat_env
+
+
 @asynccontextmanager
 async def running_env(
     botapi: BotApiServer, seeded_data_dir: Path, tmp_path: Path, **env: str

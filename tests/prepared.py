@@ -9,7 +9,8 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,11 @@ from bot.domain.calendar import WorkCalendar
 from bot.domain.clock import SHANGHAI, Clock, FixedClock
 from bot.domain.units import Directory
 from bot.features import campaign, kpis
+from bot.plan import load_plan
+from bot.plan.model import Deadline, Milestone, Plan
 from bot.services import Services, open_services
 from bot.store import Store
+from bot.store.plan import ImportResult
 
 COORDINATOR = 1001
 SUMMARY_CHAT = -100500
@@ -71,6 +75,53 @@ def seeded_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data_dir
 
 
+# A second plan beside the bundled one: 4 special tasks, numbered 1–4 like plan A's first four.
+PLAN_B = """镇海区2021年诚信缺失突出问题专项治理工作方案
+附件：专项治理任务分解表
+重点任务 | 具体措施 | 时限要求 | 牵头单位 | 配合单位 |
+一、专项治理 | 1.电信网络领域失信问题专项治理。开展电信网络诈骗失信问题治理，实现治理对象全量退出。 | 2021年9月 | 区公安分局 | 区发改局 |
+2.司法执行领域失信问题专项治理。督促失信被执行人履行义务。 | 2021年9月 | 区法院 | 区司法局 | |
+3.法律服务领域失信问题专项治理。规范律师、公证等法律服务机构诚信执业，建立失信档案。 | 2021年9月 | 区司法局 | 区法院、区发改局 | |
+4.金融领域失信问题专项治理。清理金融领域失信行为。 | 2021年9月 | 区金融发展服务中心 | 区发改局 | |
+"""
+PLAN_B_NAME = "专项治理方案.txt"
+
+
+def import_plan_b(services: Services, directory: Path) -> ImportResult:
+    """Write PLAN_B into `directory` and import it as a new plan (B) beside the others."""
+    source = directory / PLAN_B_NAME
+    source.write_text(PLAN_B, encoding="utf-8")
+    plan = load_plan(source)
+    assert not plan.errors, plan.errors
+    return services.store.plan.import_plan(
+        plan,
+        at=services.clock.now(),
+        actor="cli",
+        responsible=lambda task: [(u.name, r) for u, r in services.units.responsible(task)],
+        into="new",
+    )
+
+
+@pytest.fixture(scope="session")
+def two_plans_data_dir(seeded_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seeded store (the bundled plan: A) with a second active plan B (PLAN_B) beside it,
+    loaded once; each test works on a copy (`copy_seeded`, or `running_env` for the chat).
+
+    B's tasks: B1 区公安分局 (配合 区发改局), B2 区法院 (配合 区司法局), B3 区司法局 (配合 区法院、
+    区发改局), B4 区金融发展服务中心 (配合 区发改局). So #3 is 区法院's in B only, 区发改局's and
+    区司法局's in both A and B; #18 is A's alone.
+    """
+    root = tmp_path_factory.mktemp("two_plans")
+    data_dir = copy_seeded(seeded_data_dir, root)
+    services = open_services(Settings(data_dir=data_dir), writer=True, clock=FixedClock(START))
+    try:
+        import_plan_b(services, root)
+    finally:
+        services.close()
+    (data_dir / "duban.lock").unlink(missing_ok=True)
+    return data_dir
+
+
 def make_services(seeded: Path, tmp_path: Path, now: str = "2021-06-18 17:00") -> Services:
     """Services on a copy of the seeded store (the bundled plan), with a fixed clock."""
     settings = Settings(
@@ -79,6 +130,36 @@ def make_services(seeded: Path, tmp_path: Path, now: str = "2021-06-18 17:00") -
         coordinators=frozenset({COORDINATOR}),
     )
     return services_on(settings, FixedClock(at(now)))
+
+
+def with_milestones(services: Services, task_id: int, *steps: Milestone) -> None:
+    """A revision of the plan: `task_id` is due at its last step, in these steps (时间节点)."""
+    store = services.store
+    text = "；".join(f"{m.due.year}年{m.due.month}月底前{m.text}" for m in steps)
+    tasks = [
+        replace(t, deadline=Deadline("once", text, steps[-1].due), milestones=steps)
+        if t.id == task_id
+        else t
+        for t in store.plan.tasks()
+    ]
+    store.plan.import_plan(
+        Plan(tasks=tasks),
+        at=services.clock.now(),
+        responsible=lambda t: [(u.name, role) for u, role in services.units.responsible(t)],
+    )
+
+
+def mark_done(
+    services: Services, task_id: int, unit: str, day: date, *steps: Milestone, by: int = 0
+) -> None:
+    """`unit` (a lead) reports these milestones done on `day`: the marks on its part."""
+    stamp = datetime.combine(day, time(10, 0), tzinfo=SHANGHAI)
+    marks = [
+        {"due": m.due.isoformat(), "text": m.text, "at": stamp.isoformat(), "by": by} for m in steps
+    ]
+    services.store.parts.update_state(
+        task_id, unit, at=stamp, actor=by, event="note", milestones_done=marks
+    )
 
 
 @contextmanager

@@ -26,8 +26,11 @@ import yaml
 import bot
 from bot.domain.calendar import WorkCalendar
 from bot.domain.clock import SHANGHAI
+from bot.domain.schedule import due_progress
 from bot.domain.status import ROLE_LABELS, STATUS_LABELS, period_due, period_key
 from bot.reports import report, scorecard, views
+from bot.reports.lagging import lagging
+from bot.reports.snapshot import snapshot
 from sandbox.botapi import BotApiServer
 from schedules.tick import run_once
 from tests.harness import COORDINATOR, SUMMARY_CHAT, ChatEnv, current, running_env
@@ -438,6 +441,7 @@ def check_friday(env: ChatEnv, day: date) -> None:
     texts = summary_texts(env, day)
     assert 2 <= len(texts) <= 3 and len(texts[0]) <= 1000
     parts = sections(texts)
+    behind = lagging(env.services, day)  # 滞后序时进度: a section only when a task lags
     assert list(parts)[1:] == [
         "总体进度",
         "本周进展",
@@ -445,6 +449,7 @@ def check_friday(env: ChatEnv, day: date) -> None:
         "逾期事项",
         "受阻事项",
         "本周未报送的单位",
+        *(["滞后序时进度"] if behind else []),
         "诚信建设万里行",
         "专项治理",
         "量化指标",
@@ -479,6 +484,8 @@ def check_friday(env: ChatEnv, day: date) -> None:
     assert f"逾期 {late} 个工作日" in views.overdue_view(env.services, day).text
     page = views.task_view(env.services, task, day)
     assert page is not None and f"{unit}（" in page.text and f"逾期 {late} 个工作日" in page.text
+    # 滞后序时进度: the progress due by the day against the slowest lead's, from the store
+    check_lagging(env, day, parts.get("滞后序时进度", []), set(behind))
     # 受阻: one line per blocked part with its reason
     blocked = [s for s in env.store.parts.states() if s["status"] == "blocked"]
     lines = [line for line in parts["受阻事项"] if line.startswith("⛔")]
@@ -505,6 +512,31 @@ def check_friday(env: ChatEnv, day: date) -> None:
     for tid in range(1, 26):
         if env.store.plan.task_meta(tid).get("closed"):
             assert all(s["status"] == "done" for s in env.store.parts.states(task=tid))
+
+
+def check_lagging(env: ChatEnv, day: date, lines: list[str], behind: set[int]) -> None:
+    assert env.services is not None
+    since = env.services.tracking_start()
+    assert since is not None
+    rows = [line for line in lines if line.startswith("🟡 #")]
+    assert {int(line.split()[1][1:]) for line in rows} <= behind
+    if behind:
+        assert f"共 {len(behind)} 项任务落后序时进度（未逾期）：" in lines
+    if len(rows) < len(behind):
+        assert f"其余 {len(behind) - len(rows)} 项见 /status" in lines
+    for line in rows:
+        task = env.store.plan.task(int(line.split()[1][1:]))
+        assert task is not None
+        due = due_progress(task, since, day, env.services.policy.due_progress).percent
+        leads = [s for s in env.store.parts.states(task=task.id) if s["role"] == "lead"]
+        slowest = min(100 if s["status"] == "done" else s["percent"] or 0 for s in leads)
+        assert f"：应完成 {due}%，牵头已报 {slowest}%" in line, line
+        assert not any(p.overdue for p in progress_of(env, day, task.id))  # shown as overdue
+
+
+def progress_of(env: ChatEnv, day: date, task: int) -> list[Any]:
+    assert env.services is not None
+    return next(t.parts for t in snapshot(env.services, day) if t.task.id == task)
 
 
 def check_ranking(env: ChatEnv, day: date, lines: list[str]) -> None:

@@ -41,7 +41,7 @@ async def test_a_task_button_turns_the_list_into_the_card_and_back(env: ChatEnv)
     assert card["text"].startswith("#18 全面推行信用承诺制")
     assert "2021年6月30日（周三）" in card["text"] and "还剩 7 个工作日" in card["text"]
     assert "牵头" in card["text"] and "未启动" in card["text"]
-    assert buttons(card) == ["upd:18", "ev:18", "ext:18", "done:18", "tl:0"]
+    assert buttons(card) == ["upd:18", "ev:18", "ext:18", "done:18", "ms:18", "tl:0"]
     # A reply to the card is about #18 now, not about the list's tasks.
     assert env.store.deliveries.message_ref(2001, card["message_id"]) == (18, "区司法局")
     await alice.press(card, "tl:0")
@@ -113,7 +113,7 @@ async def test_task_detail(env: ChatEnv) -> None:
     env.bind(alice, "区司法局")
     await alice.say("/update 18 进行中 60% 初稿")
     (detail,) = await alice.say("/task 18")
-    assert buttons(detail) == ["upd:18", "ev:18", "ext:18", "done:18"]  # its actions
+    assert buttons(detail) == ["upd:18", "ev:18", "ext:18", "done:18", "ms:18"]  # its actions
     assert env.store.deliveries.message_ref(2001, detail["message_id"]) == (18, "区司法局")
     body = detail["text"]
     assert body.startswith("#18 全面推行信用承诺制")

@@ -68,7 +68,7 @@ def test_update_arguments_are_a_form_or_a_refusal(text: str, services: Services)
         lambda: updates.parse_update_command(text, services.units),
         lambda: updates.parse_detail(text),
         lambda: updates.parse_percent(text),
-        lambda: updates.parse_task_number(text),
+        lambda: updates.parse_task_ref(text),
     ):
         try:
             value = parse()

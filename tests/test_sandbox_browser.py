@@ -303,7 +303,7 @@ async def test_a_contact_on_a_phone_gets_the_digest_and_turns_the_list_into_a_ca
     await listing.locator(".keyboard button", has_text="#24").click()
     card = bot_says(page, "#24").filter(has=page.get_by_role("button", name="标记完成"))
     await expect(card.locator(".keyboard button")).to_have_text(
-        ["更新进度", "上传材料", "申请延期", "标记完成", "↩ 返回列表"], timeout=WAIT
+        ["更新进度", "上传材料", "申请延期", "标记完成", "时间节点", "↩ 返回列表"], timeout=WAIT
     )
     await expect(card).to_contain_text("进行中 50%")
     await expect(card.locator(".meta")).to_contain_text("已编辑")

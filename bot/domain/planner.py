@@ -16,10 +16,11 @@ from typing import Any, ParamSpec, get_args
 from bot.domain.calendar import WorkCalendar
 from bot.domain.contacts import LEADER, contact_role
 from bot.domain.policy import Policy
+from bot.domain.schedule import milestones_done
 from bot.domain.status import chased, next_period_day, period_due, period_key
 from bot.domain.units import Directory
 from bot.domain.urgency import urgency_of, work_order
-from bot.plan.model import Task
+from bot.plan.model import Milestone, Task
 from bot.store.records import ContactRow, PartStatus, ReminderKind, Role, StateRow, StateView
 
 P = ParamSpec("P")
@@ -46,10 +47,11 @@ class Reminder:
     workdays_overdue: int | None = None
     period: str | None = None  # "2021-06" / "2021-Q2" for periodic reports
     late_catch_up: bool = False  # an escalation due on an earlier day, made now (bot was down)
+    text: str | None = None  # a milestone's text (its steps', "；"-joined, when they share a day)
 
     def to_json(self) -> dict[str, Any]:
-        """The CONTRACT shape of `duban preview reminders --json`."""
-        return {
+        """The CONTRACT shape of `duban preview reminders --json` (a milestone's: its text)."""
+        out: dict[str, Any] = {
             "task": self.task,
             "unit": self.unit,
             "role": self.role,
@@ -57,6 +59,9 @@ class Reminder:
             "due": self.due.isoformat() if self.due else None,
             "contacts": list(self.contacts),
         }
+        if self.kind == "milestone":
+            out["text"] = self.text
+        return out
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,7 @@ class _Planner:
         leaders: Mapping[str, tuple[int, ...]] | None = None,
         escalated: Collection[str] | None = None,
         since: date | None = None,
+        done: Mapping[int, Collection[Milestone]] | None = None,
     ) -> None:
         self.cal = calendar
         self.policy = policy
@@ -163,6 +169,7 @@ class _Planner:
         # Escalation keys already made (from the ledger); None: no catch-up (a pure day plan).
         self.escalated = escalated
         self.since = since
+        self.done = done or {}  # task → the milestones its leads reported done
 
     def reminder(
         self, part: OpenPart, kind: ReminderKind, due: date | None, key: str, **kw: Any
@@ -194,6 +201,7 @@ class _Planner:
             found = self.periodic(part)
         elif kind == "ongoing":
             found = self.ongoing(part)
+        found += self.milestones(part)
         if _snoozed(state, self.day):
             # A snooze quiets the unit's own reminders, not the coordinators' escalation: it
             # comes on one day only, so a snooze over that day would hide the unit for good.
@@ -209,19 +217,64 @@ class _Planner:
             return self.overdue(part, due, due.isoformat())
         if part.state.get("claim") == "pending":
             return []  # the lead reported it done; the coordinator's review is what is pending
+        offset = self.ahead(part.role, due)
+        if offset == 0:
+            return [self.reminder(part, "due", due, f"{base}:due:{due.isoformat()}")]
+        if offset is not None:
+            key = f"{base}:upcoming:{due.isoformat()}:{offset}"
+            return [self.reminder(part, "upcoming", due, key)]
+        return []
+
+    def ahead(self, role: str, due: date) -> int | None:
+        """Which reminder before `due` falls today: days before it (0: the due day), or None."""
         pol = self.policy.once
-        offsets = list(pol.lead_days_before if part.role == "lead" else pol.supporter_days_before)
-        if part.role in pol.due_day_roles:
+        offsets = list(pol.lead_days_before if role == "lead" else pol.supporter_days_before)
+        if role in pol.due_day_roles:
             offsets.append(0)
         # Several offsets may move to the same workday (1 day before a Monday holiday is the
         # Friday, so is the due day): the one nearest the deadline wins, one message a day.
         for offset in sorted(set(offsets)):
             if self.cal.on_or_before(due - timedelta(days=offset)) == self.day:
-                if offset == 0:
-                    return [self.reminder(part, "due", due, f"{base}:due:{due.isoformat()}")]
-                key = f"{base}:upcoming:{due.isoformat()}:{offset}"
-                return [self.reminder(part, "upcoming", due, key)]
-        return []
+                return offset
+        return None
+
+    def chase_day(self, due: date) -> int | None:
+        """Working days late, when today is a day the overdue chase of `due` reminds; else None."""
+        late = self.cal.workdays_between(due, self.day)
+        if late >= 1 and (late - 1) % self.policy.overdue.every_workdays == 0:
+            return late
+        return None
+
+    def milestones(self, part: OpenPart) -> list[Reminder]:
+        """A lead's reminders of its task's milestones (时间节点), as of a deadline: before each
+        one the deadline's reminders, after it the overdue chase (from the day tracking began).
+        None for a milestone reported done, nor for the last step: due with the deadline, the
+        deadline's own reminders cover it. Keys hold the milestone's day, so each is sent once."""
+        if part.role != "lead" or part.state.get("claim") == "pending":
+            return []
+        end = override_due(part.state) or part.task.deadline.due
+        done = self.done.get(part.task.id, ())
+        steps: dict[date, list[str]] = {}
+        for m in part.task.milestones:
+            if m not in done and (end is None or m.due < end):
+                steps.setdefault(m.due, []).append(m.text)
+        out = []
+        for due, texts in sorted(steps.items()):
+            base = f"rem:{part.task.id}:{part.unit}:milestone:{due.isoformat()}"
+            text = "；".join(texts)
+            if self.day <= due:
+                offset = self.ahead(part.role, due)
+                if offset is not None:
+                    key = f"{base}:due" if offset == 0 else f"{base}:{offset}"
+                    out.append(self.reminder(part, "milestone", due, key, text=text))
+            elif part.role in self.policy.overdue.roles and chased(due, self.since):
+                late = self.chase_day(due)
+                if late is not None:
+                    key = f"{base}:overdue:{late}"
+                    out.append(
+                        self.reminder(part, "milestone", due, key, text=text, workdays_overdue=late)
+                    )
+        return out
 
     def overdue(
         self, part: OpenPart, due: date, occurrence: str, period: str | None = None
@@ -232,7 +285,7 @@ class _Planner:
         late = self.cal.workdays_between(due, self.day)
         out = []
         base = f"{part.task.id}:{part.unit}"
-        if late >= 1 and (late - 1) % pol.every_workdays == 0:
+        if self.chase_day(due) is not None:
             out.append(
                 Reminder(
                     task=part.task.id,
@@ -373,6 +426,7 @@ def plan_all(
         leaders=reachable_leaders(contacts),
         escalated=escalated,
         since=since,
+        done=milestones_done(index.values()),
     )
     out: list[Reminder] = []
     for part in open_parts(tasks, index, units, closed):
@@ -439,7 +493,8 @@ def in_work_order(reminders: Iterable[Reminder]) -> list[Reminder]:
     """One chat's reminders in the order /mytasks lists work (bot.domain.urgency)."""
 
     def key(r: Reminder) -> tuple[int, bool, date, int, str]:
-        urgency = urgency_of(overdue=r.kind == "overdue", workdays_left=r.workdays_left)
+        late = r.kind == "overdue" or (r.kind == "milestone" and r.workdays_overdue is not None)
+        urgency = urgency_of(overdue=late, workdays_left=r.workdays_left)
         return work_order(urgency, r.role, r.due, r.task, r.unit)
 
     return sorted(reminders, key=key)

@@ -15,7 +15,7 @@ building finished in one go). Periodic and ongoing work without milestones owes 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -23,6 +23,7 @@ from typing import Literal
 from bot.domain.policy import DueProgressPolicy
 from bot.domain.progress import planned_percent
 from bot.plan.model import Milestone, Task
+from bot.store.records import StateView
 
 DueSource = Literal["milestones", "elapsed", "none"]
 
@@ -77,3 +78,22 @@ def lag(
     missed = tuple(m for m in sorted(task.milestones) if passed(m, today) and m not in done)
     behind = max((due.percent or 0) - reported, 0)
     return Lag(due, missed, behind, bool(missed) or behind > policy.tolerance_points)
+
+
+def milestones_done(states: Iterable[StateView]) -> dict[int, dict[Milestone, str]]:
+    """Task → the milestones its lead units reported done (`milestones_done` on a lead's
+    part), each with when it was first reported done (ISO).
+
+    A milestone is one step of the whole task: reported done by any of its leads, it is done
+    (the lead who did the step reports it; the others are not asked again).
+    """
+    out: dict[int, dict[Milestone, str]] = {}
+    for state in states:
+        if state.get("role", "lead") != "lead" or "task" not in state:
+            continue
+        found = out.setdefault(state["task"], {})
+        for mark in state.get("milestones_done") or ():
+            done = Milestone(date.fromisoformat(mark["due"]), str(mark.get("text", "")))
+            at = str(mark.get("at") or "")
+            found[done] = min(found.get(done, at), at)
+    return {task: found for task, found in out.items() if found}

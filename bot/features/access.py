@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from bot.features.refs import closed_text
 from bot.store.deliveries import LedgerKind
 from bot.text.render import render
 
@@ -18,6 +19,7 @@ CONTACT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("update", "报送进度：/update 编号 状态 [百分比] [说明]"),
     ("evidence", "查看佐证材料：/evidence 编号"),
     ("extend", "申请延期：/extend 编号 日期 理由"),
+    ("milestone", "时间节点：/milestone 编号 [日期 内容]"),
     ("snooze", "暂停提醒：/snooze 编号 时长"),
     ("activity", "报送活动"),
     ("rectify", "报送整改"),
@@ -94,7 +96,7 @@ class Refusal(ValueError):
     answers (`authorize`, `updates.submit`), raised where a parser or a check stops
     (`updates.parse_update_command`, `updates.apply_update`)."""
 
-    reason: str  # unknown_task | unknown_unit | no_part | not_your_unit | which_unit | not_responsible | stranger
+    reason: str  # unknown_task | unknown_unit | no_part | not_your_unit | which_unit | not_responsible | stranger | closed_plan
     text: str
     choices: tuple[str, ...] = ()
 
@@ -177,7 +179,8 @@ def authorize(
     """Whether the actor may change a unit's part of a task, and which unit that is.
 
     Only a unit's bound contacts and coordinators may; a contact of several units with a part
-    must name one; a coordinator acts for any unit with a part (recorded as on_behalf).
+    must name one; a coordinator acts for any unit with a part (recorded as on_behalf). Nobody
+    may change a task of a closed plan (it stays readable).
     """
     store = services.store
     task = store.plan.task(task_id)
@@ -185,6 +188,8 @@ def authorize(
         return _refuse("unknown_task", task_id=task_id)
     if actor.is_stranger:
         return _refuse("stranger", task_id=task_id)
+    if (closed := closed_text(store, task_id)) is not None:  # read, never changed
+        return Refusal("closed_plan", closed)
     with_part = [s["unit"] for s in store.parts.states(task=task_id)]
     if unit is not None:
         name = services.units.canonical(unit) or unit

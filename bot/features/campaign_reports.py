@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.features import campaign
 from bot.features.pending import Draft
+from bot.plan.refs import task_ref
 from bot.text import dialogues
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def cases_of(text: str) -> str:
 
 def field_labels() -> list[str]:
     """The 专项治理 fields, each labelled with its measure (`#25 电信网络`)."""
-    return [f"#{campaign.field_task(f)} {f}" for f in campaign.FIELDS]
+    return [f"{task_ref(campaign.field_task(f))} {f}" for f in campaign.FIELDS]
 
 
 def save_activity(services: Services, actor: Actor, d: Draft) -> str:

@@ -19,9 +19,10 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.features.errors import CodedError
+from bot.plan.refs import REF_IN_TEXT, Ref, find_ref
 from bot.store import Store
 from bot.store.journal import fsync_dir
-from bot.store.records import EvidenceRecord, EvidenceRow
+from bot.store.records import EventDetails, EvidenceRecord, EvidenceRow, MilestoneRow
 
 MAX_BYTES = 20 * 1024 * 1024  # the Bot API's getFile limit
 DISPLAY_NAME_MAX = 80
@@ -126,16 +127,14 @@ _EXECUTABLE_MAGIC = (
     b"\xce\xfa\xed\xfe",
     b"\xca\xfe\xba\xbe",
 )
-# `#18` / `＃ 18` in a caption: the task a file is for.
-TASK_REF = re.compile(r"[#＃]\s*(\d{1,18})(?!\d)")
 CAPTION_MAX = 1024  # Telegram's own caption limit
 _UNSAFE_DISPLAY = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069/\\]")
 
 
-def task_in_caption(caption: str | None) -> int | None:
-    """`#18 承诺制工作方案` → 18."""
-    m = TASK_REF.search(caption or "")
-    return int(m[1]) if m else None
+def task_in_caption(caption: str | None) -> Ref | None:
+    """`#18 承诺制工作方案` → the ref #18 (`#B18`: plan B's), naming the task a file is for."""
+    found = find_ref(caption)
+    return found[0] if found else None
 
 
 class EvidenceError(CodedError, ValueError):
@@ -199,7 +198,7 @@ def caption_text(caption: str | None) -> str | None:
 
     `#18 告知承诺制度文件（修订版）` → `告知承诺制度文件（修订版）`.
     """
-    text = TASK_REF.sub("", unicodedata.normalize("NFC", caption or ""), count=1)
+    text = REF_IN_TEXT.sub("", unicodedata.normalize("NFC", caption or ""), count=1)
     text = " ".join(text.split())
     return text[:CAPTION_MAX] or None
 
@@ -331,6 +330,7 @@ def keep_file(
     message_id: int | None = None,
     file_unique_id: str | None = None,
     caption: str | None = None,
+    milestone: MilestoneRow | None = None,
     replace: Callable[[Path, Path], object] = os.replace,
 ) -> Saved:
     """Move a downloaded temp file into place and record it (or recognise it as a duplicate).
@@ -380,7 +380,12 @@ def keep_file(
         "message": message_id,
         "caption": caption,
     }
+    details: EventDetails = {"file": 0, "file_size": size, "sha256": sha}
+    if milestone is not None:  # the file proves a milestone just reported done
+        record["milestone"] = milestone
+        details["milestone"] = milestone
     doc_id = store.evidence.add(record)
+    details["file"] = doc_id
     count = count_evidence(store, task_id, unit)
     # The history names the file itself (name, size, hash, caption), not just that one came.
     store.parts.update_state(
@@ -389,7 +394,7 @@ def keep_file(
         at=at,
         actor=uploader,
         event="evidence",
-        details={"file": doc_id, "file_size": size, "sha256": sha},
+        details=details,
         evidence_count=count,
         last_evidence=vetted.display_name,
         last_caption=caption,

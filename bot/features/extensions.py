@@ -25,16 +25,25 @@ class ExtensionAsk:
     reason: str
 
 
-def parse_request(text: str, today: date) -> ExtensionAsk:
-    """Split `DATE reason` and parse both; raises ReviewError("no_date"|"no_reason"|…)."""
+def split_dated(text: str, today: date) -> tuple[date, str] | None:
+    """`DATE rest` → (the date, the rest without its leading punctuation); None when the text
+    does not begin with a date people write (`7月15日`, `下周五`, `2021-07-15`)."""
     text = (text or "").strip()
     if not text:
-        raise ReviewError("no_date")
+        return None
     found = leading_date(text, today)
     if found is None:
-        raise ReviewError("no_date", text=text[:40])
+        return None
+    return found[0], found[1].strip().lstrip("，,、:：;；").strip()
+
+
+def parse_request(text: str, today: date) -> ExtensionAsk:
+    """Split `DATE reason` and parse both; raises ReviewError("no_date"|"no_reason"|…)."""
+    found = split_dated(text, today)
+    if found is None:
+        raise ReviewError("no_date", text=(text or "").strip()[:40])
     due, reason = found
-    return ExtensionAsk(due, review.check_reason(reason.strip().lstrip("，,、:：;；")))
+    return ExtensionAsk(due, review.check_reason(reason))
 
 
 def current_due(services: Services, task_id: int, unit: str, today: date) -> date | None:

@@ -29,7 +29,7 @@ from typing import Any, Literal, TypedDict
 
 from bot.store import Store
 from bot.store.deliveries import LedgerKind, ledger_key
-from bot.store.records import FileRef
+from bot.store.records import FileRef, MilestoneRow
 from bot.text.render import render
 
 Slot = Literal["dialogue", "file", "text", "kept"]
@@ -57,6 +57,8 @@ class Draft(TypedDict, total=False):
     identified: int
     rectified: int
     cases: str
+    # a milestone moved after its 调整, evidence sent after its ✅ (handlers.milestones)
+    milestone: MilestoneRow
     # /assign (handlers.assign)
     units: list[str]  # the units chosen, the first leads
     offered: list[str]  # what the step's buttons stand for (unit names, ISO dates)

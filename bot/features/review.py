@@ -7,15 +7,17 @@ the history through the store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Protocol, TypedDict, Unpack
 
 from bot.features import evidence
 from bot.features.errors import CodedError
+from bot.plan.model import Milestone
 from bot.services import Services
 from bot.store import Store
 from bot.store.records import (
+    EventFields,
     EventKind,
     PartStatus,
     ReviewExtras,
@@ -25,7 +27,7 @@ from bot.store.records import (
     StateRow,
 )
 
-KINDS = ("claim", "extension")
+KINDS = ("claim", "extension", "milestone")  # milestone: a lead contact moves one
 MAX_REASON = 2000
 
 
@@ -42,7 +44,8 @@ class ReviewError(CodedError, ValueError):
 
     codes: "unknown_task", "not_responsible", "supporter", "done", "closed", "pending",
     "no_reason", "reason_too_long", "not_found", "no_date", "not_later", "too_far",
-    "leads_open" (info `leads`: 通过并办结配合部分 while another lead's part is open).
+    "leads_open" (info `leads`: 通过并办结配合部分 while another lead's part is open),
+    "milestone_gone" (a milestone move whose milestone was changed or removed meanwhile).
     """
 
 
@@ -349,6 +352,18 @@ def approve(
         else:
             kept = [p["unit"] for p in others]
         closed = close_if_complete(services, task_id, actor_id(actor))
+    elif record["kind"] == "milestone":
+        old = Milestone(date.fromisoformat(record["old_due"] or ""), record["text"])
+        try:
+            store.plan.edit_milestone(
+                task_id,
+                old=old,
+                new=replace(old, due=date.fromisoformat(record["due"])),
+                at=now,
+                actor=actor_id(actor),
+            )
+        except KeyError:
+            raise ReviewError("milestone_gone", task=task_id, due=old.due) from None
     else:
         _mark(store, record, now, actor, "extension.approve", due_override=record["due"])
     return Decision(
@@ -392,14 +407,16 @@ def reject(services: Services, record_id: int, actor: ActorLike | int, reason: s
             status=PartStatus.DOING,
             claim_reason=text,
         )
-    else:
+    else:  # an extension or a milestone move: the request's days (and milestone) stay
+        extra: EventFields = {"due": record["due"], "reason": text}
+        if record["kind"] == "milestone":
+            extra |= {"old_due": record["old_due"], "text": record["text"]}
         store.history.record(
-            "extension.reject",
+            "milestone.reject" if record["kind"] == "milestone" else "extension.reject",
             at=now,
             actor=actor_id(actor),
             task=task_id,
             unit=unit,
-            due=record["due"],
-            reason=text,
+            **extra,
         )
     return Decision(_decide(services, record, actor, "rejected", text))

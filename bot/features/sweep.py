@@ -167,13 +167,14 @@ def _item(services: Services, r: Reminder, policy: Policy, day: date | None) -> 
     return {
         "task": r.task,
         "title": task.title if task else "",
-        "text": task.text if task else "",
+        "task_text": task.text if task else "",  # an assigned item is told in full
         "action": task.deadline.action if task and r.kind in ("monthly", "quarterly") else None,
         "unit": r.unit,
         "role": r.role,
         "unit_role": state.get("role", "lead"),
         "kind": r.kind,
         "due": r.due,
+        "text": r.text,
         "period": r.period,
         "period_label": period_label(r.period),
         "workdays_left": r.workdays_left,

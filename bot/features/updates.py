@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from bot.domain.status import NIL_RETURN_WORDS, STATUS_LABELS, parse_status, period_key
 from bot.features import review
 from bot.features.access import Actor, Grant, Refusal, authorize
+from bot.features.refs import TASK_NO_DIGITS, TYPED_REF, names, typed
 from bot.plan.model import Task
+from bot.plan.refs import Ref
 from bot.store.deliveries import LedgerKind
 from bot.store.records import (
     EventKind,
@@ -29,8 +31,6 @@ if TYPE_CHECKING:
 NOTE_LIMIT = 2000
 PERIODIC = ("monthly", "quarterly")
 _TOKEN = re.compile(r"\S+")
-_TASK_NO = re.compile(r"^[#＃]?(\d+)$")
-TASK_NO_DIGITS = 6  # more digits than any plan has tasks: refused as written, never cut
 _PERCENT = re.compile(r"^(\d{1,4})\s*[%％]$")
 # Anything else written as a percentage (`1e309%`, `nan%`, `60.5%`, `-5%`) is refused, not noted.
 _PERCENT_SHAPED = re.compile(
@@ -38,7 +38,7 @@ _PERCENT_SHAPED = re.compile(
 )
 _DECIMAL_PERCENT = re.compile(r"^(\d{1,3}\.\d+)\s*[%％]$")
 _GLUED = re.compile(r"^(\D+?)(\d{1,4}[%％])$")  # "进行中60%"
-_LEADING_TASK = re.compile(r"^\s*[#＃](\d+)\s*")
+_LEADING_TASK = re.compile(r"^\s*[#＃]\s*([A-Za-z]{1,4})?\s*(\d+)\s*")
 _LEADING_PERCENT = re.compile(r"^\s*(\d{1,4})\s*[%％]")
 _NEGATIVE_PERCENT = re.compile(r"^[-－−]\d+(?:\.\d+)?[%％]$")
 # What a plain note (`#18 …`, a reply) states besides its words; see parse_note.
@@ -57,7 +57,8 @@ def update_refusal(reason: str, **info: Any) -> Refusal:
 
 @dataclass(frozen=True)
 class UpdateForm:
-    """What `/update …` asked for, before authorization."""
+    """What `/update …` asked for, before authorization: `task_id` is the number as typed
+    (with its plan's `code`, if one was typed) until the ref is resolved to the task's key."""
 
     task_id: int
     unit: str | None = None
@@ -65,6 +66,11 @@ class UpdateForm:
     percent: int | None = None
     note: str | None = None
     nil_return: bool = False
+    code: str | None = None
+
+    @property
+    def ref(self) -> Ref:
+        return Ref(self.code, self.task_id)
 
 
 @dataclass(frozen=True)
@@ -89,21 +95,17 @@ class Outcome:
         return render("update_recorded.html.j2", o=self)
 
 
-def parse_task_number(raw: str | None) -> int:
-    """`18` or `#18` → 18; Refusal otherwise."""
+def parse_task_ref(raw: str | None) -> Ref:
+    """`18`, `#18`, `B18` or `#b18` → the ref; Refusal otherwise."""
     if raw is None or not raw.strip():
         raise update_refusal("missing_task")
-    m = _TASK_NO.match(raw.strip())
+    m = TYPED_REF.match(raw.strip())
     if not m:
         raise update_refusal("bad_task", word=raw.strip()[:30])
-    return task_number(m[1])
-
-
-def task_number(digits: str) -> int:
-    """The task a run of digits names; one longer than any plan's numbers is refused as written."""
-    if len(digits) > TASK_NO_DIGITS:
-        raise update_refusal("unknown_task", task_id=digits)
-    return int(digits)
+    code = m[1].upper() if m[1] else None
+    if len(m[2]) > TASK_NO_DIGITS:  # longer than any plan's numbers: refused as written
+        raise update_refusal("unknown_task", task_id=f"{code or ''}{m[2]}")
+    return Ref(code, int(m[2]))
 
 
 def parse_percent(raw: str) -> int | None:
@@ -135,7 +137,8 @@ def parse_update_command(text: str, directory: Directory) -> UpdateForm:
     tokens = list(_TOKEN.finditer(text))
     if not tokens:
         raise update_refusal("missing_task")
-    task_id = parse_task_number(tokens[0][0])
+    ref = parse_task_ref(tokens[0][0])
+    task_id = typed(ref)  # refusals name it as typed
     i, unit = 1, None
     if i < len(tokens) and _word_kind(tokens[i][0]) is None and directory.get(tokens[i][0]):
         unit = directory.canonical(tokens[i][0])
@@ -153,7 +156,7 @@ def parse_update_command(text: str, directory: Directory) -> UpdateForm:
             kind = None
         i += kind is not None
         note = check_note(text[tokens[i].start() :] if i < len(tokens) else None)
-        return UpdateForm(task_id, unit, kind, percent, note)
+        return UpdateForm(ref.no, unit, kind, percent, note, code=ref.code)
     if _word_kind(word) is None and (glued := _GLUED.match(word)):
         word, percent = glued[1], parse_percent(glued[2])
     kind = _word_kind(word)
@@ -166,8 +169,8 @@ def parse_update_command(text: str, directory: Directory) -> UpdateForm:
         percent, i = value, i + 1
     note = check_note(text[tokens[i].start() :] if i < len(tokens) else None)
     if kind == "nil":
-        return UpdateForm(task_id, unit, None, percent, note, nil_return=True)
-    return UpdateForm(task_id, unit, kind, percent, note)
+        return UpdateForm(ref.no, unit, None, percent, note, nil_return=True, code=ref.code)
+    return UpdateForm(ref.no, unit, kind, percent, note, code=ref.code)
 
 
 def parse_detail(text: str) -> tuple[int | None, str | None]:
@@ -482,12 +485,16 @@ def reply_target(
     person is then asked which (the text is kept meanwhile)."""
     tasks = list(dict.fromkeys(task for task, _ in refs))
     if m := _LEADING_TASK.match(text):
-        if len(m[1]) > TASK_NO_DIGITS:
-            return update_refusal("unknown_task", task_id=m[1])
-        task_id = int(m[1])
-        if task_id not in tasks:
-            return update_refusal("not_in_message", task_id=task_id, tasks=tasks)
-        return task_id, unit_of(refs, task_id), text[m.end() :]
+        code = m[1].upper() if m[1] else None
+        if len(m[2]) > TASK_NO_DIGITS:
+            return update_refusal("unknown_task", task_id=f"{code or ''}{m[2]}")
+        ref = Ref(code, int(m[2]))
+        named = [task for task in tasks if names(ref, task)]
+        if not named:
+            return update_refusal("not_in_message", task_id=typed(ref), tasks=tasks)
+        if len(named) > 1:  # `#3` under a message about #A3 and #B3: asked which
+            return None
+        return named[0], unit_of(refs, named[0]), text[m.end() :]
     if len(tasks) != 1:
         return None
     return tasks[0], unit_of(refs, tasks[0]), text

@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING
 
 from bot.domain import progress
 from bot.domain.days import days_left
+from bot.domain.milestones import STANDING_MARKS, done_of, open_ones, standing
 from bot.domain.status import effective_due, period_key
 from bot.domain.urgency import URGENCIES, Urgency, urgency_of, work_order
 from bot.features import kpis
 from bot.features.receipts import receipt_of
-from bot.plan.model import Task
+from bot.plan.model import Milestone, Task
+from bot.reports.lagging import TaskLag, lags
 from bot.reports.views import EVENT_LABELS
 from bot.store.records import PartStatus, StateRow
 from bot.text.render import render
@@ -22,8 +24,37 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 HISTORY_SHOWN = 30
+MILESTONES_SHOWN = 5  # lines of milestones on a card: a phone screen holds the card still
 # Bookkeeping, not work on the task: the reminders sent, contacts bound, the summary posted.
 _QUIET_KINDS = ("plan.task_added", "plan.import", "reminder", "summary.", "contact.", "invite.")
+
+
+@dataclass(frozen=True)
+class MilestoneLines:
+    """A card's milestones: each shown one as (✅/⏳/🔴, milestone), those left out counted."""
+
+    shown: tuple[tuple[str, Milestone], ...] = ()
+    done_hidden: int = 0  # done ones not listed (a long list shows the open ones)
+    more: int = 0  # later open ones not listed
+    next_open: tuple[int, Milestone] | None = None  # the earliest open one (its index)
+
+
+def milestone_lines(
+    milestones: tuple[Milestone, ...],
+    done: frozenset[Milestone],
+    today: date,
+    most: int = MILESTONES_SHOWN,
+) -> MilestoneLines:
+    """The milestones in date order; a long list leaves the done ones out first, then the
+    latest open ones."""
+    rows = [(STANDING_MARKS[standing(m, done, today)], m) for m in milestones]
+    waiting = open_ones(milestones, done)
+    next_open = (milestones.index(waiting[0]), waiting[0]) if waiting else None
+    if len(rows) <= most:
+        return MilestoneLines(tuple(rows), next_open=next_open)
+    open_rows = [(mark, m) for mark, m in rows if m not in done]
+    shown = tuple(open_rows[:most])
+    return MilestoneLines(shown, len(rows) - len(open_rows), len(open_rows) - len(shown), next_open)
 
 
 @dataclass(frozen=True)
@@ -47,6 +78,8 @@ class Card:
 
     signed_at: str | None = None  # when the unit signed for the task (签收)
     needs_receipt: bool = False  # a unit reached through its own contacts: 签收 applies
+    milestones: MilestoneLines = MilestoneLines()
+    lag: TaskLag | None = None  # the task's 序时进度 (None: closed, archived)
 
     @property
     def open(self) -> bool:
@@ -96,7 +129,17 @@ def card(services: Services, task: Task, state: StateRow, today: date) -> Card:
         nil_return=progress.nil_return(task, state, today),
         signed_at=signed["at"] if signed else None,
         needs_receipt=state["unit"] != services.units.coordinator.name,
+        milestones=milestones_of(services, task, today),
+        lag=lags(services, today).get(task.id),
     )
+
+
+def milestones_of(services: Services, task: Task, today: date) -> MilestoneLines:
+    """The task's milestones as a card lists them (done: reported by a lead unit)."""
+    if not task.milestones:
+        return MilestoneLines()
+    done = done_of(services.store.parts.states(task=task.id))
+    return milestone_lines(task.milestones, done, today)
 
 
 def _nonzero(services: Services, today: date, due: date) -> int:
@@ -151,6 +194,7 @@ def task_detail(services: Services, task_id: int, today: date) -> str | None:
         events=events,
         hidden=max(0, total - len(events)),
         names=names_by_user(services),
+        milestones=milestones_of(services, task, today),
         labels=EVENT_LABELS,
         metric=kpis.describe,
     )

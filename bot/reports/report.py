@@ -26,7 +26,9 @@ from bot.features import campaign, kpis, receipts, review
 from bot.features.evidence import format_size
 from bot.features.evidence import records as evidence_records
 from bot.plan.model import Task
+from bot.plan.refs import task_ref
 from bot.reports import scorecard as scoring
+from bot.reports.lagging import TaskLag, lags
 from bot.reports.snapshot import cn_number, snapshot
 from bot.reports.views import EVENT_LABELS
 from bot.store.records import (
@@ -55,6 +57,7 @@ STATE_HEADERS = (
     "任务信号灯",
     "签收时间",
 )
+LAG_HEADER = "序时进度"  # the task's, over its rows: the progress due by the day, 滞后 or not
 MAX_WIDTH = 60
 FILE_MODE = 0o644
 NOTE_LIMIT = 32000  # Excel refuses cells over 32,767 characters
@@ -103,7 +106,12 @@ def collect(services: Services, today: date | None = None) -> ReportData:
     return ReportData(
         sheets=[
             _decomposition(tasks, evidence_counts, services, today),
-            _history(store.history.events(), names, who, _HistoryFacts.read(services, evidence)),
+            _history(
+                store.history.events(closed=True),
+                names,
+                who,
+                _HistoryFacts.read(services, evidence),
+            ),
             _evidence(evidence, names),
             _activities(campaign.activities(store), names),
             _rectifications(campaign.rectifications(store), names),
@@ -121,14 +129,13 @@ def _decomposition(
     services: Services,
     today: date,
 ) -> Sheet:
-    sheet = Sheet(
-        "任务分解及进展",
-        DECOMPOSITION_HEADERS + STATE_HEADERS,
-        wrap=frozenset({1, 2, 3, 4, 5, 11}),
-    )
+    headers = DECOMPOSITION_HEADERS + STATE_HEADERS + (LAG_HEADER,)
+    lag_column = len(headers)
+    sheet = Sheet("任务分解及进展", headers, wrap=frozenset({1, 2, 3, 4, 5, 11, lag_column}))
     row = 2  # the first data row (row 1 holds the headers)
     units = {p.unit for tp in tasks for p in tp.parts}
     signed = {unit: receipts.receipts(services, unit) for unit in units}
+    found = lags(services, today)
     for group in progress.groups(tasks):
         group_start = row
         for tp in group.tasks:
@@ -161,14 +168,25 @@ def _decomposition(
                         if task.id in signed.get(part.unit, {})
                         else "",
                     ]
-                sheet.rows.append(cells)
+                sheet.rows.append([*cells, lag_text(found.get(task.id))])
                 row += 1
             if row - 1 > task_start:
-                for col in (2, 3, 4, 5):
+                for col in (2, 3, 4, 5, lag_column):
                     sheet.merges.append((task_start, col, row - 1, col))
         if row - 1 > group_start:
             sheet.merges.append((group_start, 1, row - 1, 1))
     return sheet
+
+
+def lag_text(found: TaskLag | None) -> str:
+    """The 序时进度 cell: the progress due, the lead's, and 滞后序时进度 with the missed nodes."""
+    if found is None or (found.due_percent is None and not found.missed):
+        return ""
+    text = f"应完成 {found.due_percent or 0}%，牵头已报 {found.reported}%"
+    if found.lagging:
+        text += "；滞后序时进度"
+    missed = "；".join(f"{m.due.isoformat()} {m.text}" for m in found.missed)
+    return text + (f"（未完成节点：{missed}）" if missed else "")
 
 
 def task_label(tp: progress.TaskProgress) -> str:
@@ -398,6 +416,7 @@ REMINDER_LABELS: dict[ReminderKind, str] = {
     "escalation2": "报区政府督查室",
     "manual": "督办人员催办",
     "leader": "告分管领导",
+    "milestone": "时间节点提醒",
 }
 # A reminder's delivery outcome (bot.telegram.outbox.Delivery.status, and the ledger's)
 DELIVERY_LABELS = {
@@ -447,7 +466,7 @@ def _history(
             [
                 _at(ev.get("at")),
                 label,
-                f"#{ev['task']}" if ev.get("task") else "—",
+                task_ref(task) if (task := ev.get("task")) else "—",
                 _event_unit(ev, facts),
                 actor_label(ev.get("actor"), names),
                 "代报" if who.is_proxy(ev) else "",
@@ -479,7 +498,7 @@ def _evidence(records: list[EvidenceRecord], names: dict[int, str]) -> Sheet:
         by = names.get(uploader) if isinstance(uploader, int) else None
         sheet.rows.append(
             [
-                f"#{r['task']}",
+                task_ref(r["task"]),
                 r["unit"],
                 r.get("name") or "",
                 r.get("size", ""),
@@ -548,7 +567,7 @@ def _rectifications(records: list[RectificationRecord], names: dict[int, str]) -
             [
                 _at(r["at"]),
                 r.get("unit") or "",
-                f"#{r['task']}",
+                task_ref(r["task"]),
                 r["field"],
                 r["identified"],
                 r["rectified"],
@@ -574,7 +593,7 @@ def _kpis(records: list[MetricRecord], services: Services) -> Sheet:
             [
                 row.kpi.name,
                 row.kpi.key,
-                f"#{row.kpi.task}",
+                task_ref(row.kpi.task),
                 "、".join(task.leads) if task else "",
                 row.target,
                 "" if row.value is None else row.value,
@@ -710,7 +729,7 @@ def write_zip(data: ReportData, out: Path) -> Path:
             for rec in sorted(data.evidence, key=lambda r: (r["task"], r["unit"], r["id"])):
                 name = _safe_name(rec.get("name") or "文件")
                 unit = _safe_name(rec["unit"])
-                arc = f"#{rec['task']}/{unit}/{rec['id']}-{name}"
+                arc = f"{task_ref(rec['task'])}/{unit}/{rec['id']}-{name}"
                 source = (data.data_dir / rec.get("path", "")).resolve()
                 note = ""
                 if source.is_file() and source.is_relative_to(root):
@@ -719,7 +738,7 @@ def write_zip(data: ReportData, out: Path) -> Path:
                     note, arc = "文件缺失", ""
                 writer.writerow(
                     [
-                        f"#{rec['task']}",
+                        task_ref(rec["task"]),
                         rec["unit"],
                         arc,
                         rec.get("name", ""),

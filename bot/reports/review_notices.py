@@ -12,7 +12,7 @@ from bot.services import Services
 from bot.store.records import ReviewRecord
 from bot.text.render import render
 
-KIND_LABELS = {"claim": "完成报告", "extension": "延期申请"}
+KIND_LABELS = {"claim": "完成报告", "extension": "延期申请", "milestone": "节点调整申请"}
 
 
 def claim_facts_text(services: Services, record: ReviewRecord) -> str:
@@ -64,6 +64,7 @@ def list_text(pending: list[ReviewRecord], limit: int) -> str:
         shown=min(len(pending), limit),
         claims=sum(r["kind"] == "claim" for r in pending),
         extensions=sum(r["kind"] == "extension" for r in pending),
+        milestones=sum(r["kind"] == "milestone" for r in pending),
     )
 
 
@@ -88,6 +89,14 @@ def notice_text(services: Services, decision: Decision) -> str:
         "title": task.title if task else "",
         "unit": record["unit"],
     }
+    if record["kind"] == "milestone":
+        return render(
+            "milestone_decided.html.j2",
+            approved=approved,
+            record=record,
+            reason=record["decision_reason"],
+            **common,
+        )
     if record["kind"] == "extension":
         return render(
             "extension_decided.html.j2",

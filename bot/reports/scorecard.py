@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 import bot
 from bot.domain import progress
 from bot.domain.datafile import read_yaml
-from bot.domain.status import periods_due, week_of
+from bot.domain.schedule import milestones_done
+from bot.domain.status import chased, periods_due, week_of
+from bot.plan.model import Milestone
 from bot.reports.snapshot import snapshot, unit_order
 from bot.store.records import EventKind, EventRow, PartStatus
 
@@ -234,6 +236,37 @@ def _finished_on_time(p: progress.PartProgress) -> bool:
 
 
 Reports = Mapping[tuple[int, str, str], date]  # (task, unit, period) → day first reported
+Marks = Mapping[int, Mapping[Milestone, str]]  # task → milestone → when reported done (ISO)
+
+
+def _milestone_items(
+    tp: progress.TaskProgress,
+    p: progress.PartProgress,
+    day: date,
+    start: date,
+    since: date | None,
+    marks: Marks,
+) -> list[bool]:
+    """A lead part's milestones passed in the window, one item each: reported done by its
+    day (or the part finished by then) or not. A milestone passed and not reported done is a
+    late item, as is one reported done after its day. The last step, on or after the part's
+    deadline, is the part's own item; milestones before tracking started are not owed."""
+    if p.role != "lead" or p.closed_by == "coordinator":
+        return []
+    done = marks.get(tp.task.id, {})
+    finished = (p.done_at or p.updated_at) if p.status == PartStatus.DONE else None
+    out = []
+    for m in tp.task.milestones:
+        if day <= m.due or (p.due is not None and m.due >= p.due) or not chased(m.due, since):
+            continue
+        at = progress.parse_at(done.get(m))
+        if m.due < start and (at is not None or finished is not None):
+            continue  # done, and due before the window: as a part's item would be
+        on_time = (at is not None and at.date() <= m.due) or (
+            finished is not None and finished.date() <= m.due
+        )
+        out.append(on_time)
+    return out
 
 
 def _due_items(
@@ -268,9 +301,10 @@ def compute(
     *,
     since: date | None = None,
     reports: Reports | None = None,
+    marks: Marks | None = None,
 ) -> Scorecard:
     """The scorecard of `day`, pure: parts, the window's events, who reports for whom, the day
-    tracking started and when each period was first reported."""
+    tracking started, when each period was first reported and each milestone reported done."""
     start = window_start(day, scoring.window_weeks)
     per_unit: dict[str, list[tuple[progress.TaskProgress, progress.PartProgress]]] = defaultdict(
         list
@@ -297,7 +331,12 @@ def compute(
     drafts = []
     for unit, pairs in per_unit.items():
         items = [
-            ok for tp, p in pairs for ok in _due_items(tp, p, day, start, since, reports or {})
+            ok
+            for tp, p in pairs
+            for ok in (
+                _due_items(tp, p, day, start, since, reports or {})
+                + _milestone_items(tp, p, day, start, since, marks or {})
+            )
         ]
         on_time = sum(items)
         overdue = sum(1 for _, p in pairs if p.overdue)
@@ -371,6 +410,7 @@ def scorecard(
         scoring,
         since=services.tracking_start(),
         reports=period_reports(services, tasks),
+        marks=milestones_done(services.store.parts.states()),
     )
 
 

@@ -34,7 +34,8 @@ def snapshot(services: Services, day: date) -> list[progress.TaskProgress]:
     since = services.tracking_start()
 
     def compute() -> list[progress.TaskProgress]:
-        tasks, states = store.plan.tasks(), store.parts.states()
+        tasks = store.plan.tasks()
+        states = store.parts.states(among={t.id for t in tasks})
         closed = sorted(store.plan.closed_tasks())
         return progress.task_progress(tasks, states, day, closed=closed, since=since)
 
@@ -43,7 +44,7 @@ def snapshot(services: Services, day: date) -> list[progress.TaskProgress]:
 
 def progress_sources(store: Store) -> tuple[Repository, ...]:
     """What the plan's progress is made of: a view of it is current while these are."""
-    return store.plan, store.parts
+    return store.plan, store.parts, store.plans
 
 
 def unit_order(services: Services) -> Callable[[str], Any]:

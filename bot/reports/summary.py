@@ -13,6 +13,7 @@ from bot.domain.days import DAY_KIND
 from bot.domain.status import week_key, week_of
 from bot.features import campaign, kpis, review
 from bot.reports import scorecard, sections
+from bot.reports.lagging import lagging
 from bot.reports.snapshot import cn_number, snapshot, unit_order
 from bot.store.records import Event, EventKind, PartStatus
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
@@ -155,6 +156,7 @@ def _build(services: Services, day: date, limit: int) -> dict[str, Any]:
         "progress": _progress(w),
         **_completed(w),
         **_overdue(w),
+        "lagging": _lagging(w),
         "blocked": _blocked(w),
         **_silent(w),
         **_campaign_sections(w),
@@ -273,6 +275,22 @@ def _overdue(w: _Week) -> dict[str, Any]:
     return {
         "overdue": overdue,
         "overdue_units": {"rows": shown, "more": more, "total": len(by_unit)},
+    }
+
+
+def _lagging(w: _Week) -> dict[str, Any]:
+    """滞后序时进度: open tasks behind the progress due by the day (and not overdue)."""
+    titles = w.titles
+    found = lagging(w.services, w.day)
+    rows = [
+        {"task": task, "title": titles.get(task, ""), "lag": lag} for task, lag in found.items()
+    ]
+    shown, more = _cut(rows, w.limit)
+    return {
+        "rows": shown,
+        "more": more,
+        "total": len(rows),
+        "missed": sum(1 for lag in found.values() if lag.missed),
     }
 
 

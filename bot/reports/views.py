@@ -17,6 +17,7 @@ from bot.domain.days import days_late
 from bot.domain.status import STATUS_LABELS
 from bot.features import kpis, receipts
 from bot.features.evidence import records as evidence_records
+from bot.reports.lagging import TaskLag, lagging, lags
 from bot.reports.scorecard import reporters
 from bot.reports.snapshot import cn_number, progress_sources, snapshot
 from bot.store.records import Event, EventKind, PartStatus
@@ -29,6 +30,7 @@ TASK_UNITS_PER_PAGE = 12
 UNIT_PARTS_PER_PAGE = 15
 GROUP_TASKS_PER_PAGE = 8  # a `#N` button each: one row a thumb can use
 OVERDUE_PER_PAGE = 12
+LAGGING_SHOWN = 10  # tasks 滞后序时进度 listed on /overdue's first page; the rest are counted
 HISTORY_SHOWN = 8
 EVENT_LABELS: dict[EventKind, str] = {
     "status": "更新进度",
@@ -42,6 +44,12 @@ EVENT_LABELS: dict[EventKind, str] = {
     "extension.request": "申请延期",
     "extension.approve": "延期申请经督办批准",
     "extension.reject": "延期申请被督办退回",
+    "milestone.added": "新增时间节点",
+    "milestone.moved": "调整时间节点",
+    "milestone.removed": "删除时间节点",
+    "milestone.request": "申请调整时间节点",
+    "milestone.reject": "节点调整申请被督办退回",
+    "milestone.done": "完成时间节点",
     "activity": "报送活动",
     "rectify": "报送专项治理",
     "metric": "报送指标",
@@ -126,6 +134,7 @@ def overview(
     """/status: counts by status, lights by group with #N refs (`compact`: groups only);
     `tasks` is the snapshot when the caller has it already."""
     tasks = snapshot(services, today) if tasks is None else tasks
+    behind = lagging(services, today)
     return render(
         "status_overview.html.j2",
         today=today,
@@ -133,6 +142,7 @@ def overview(
         total=len(tasks),
         percent=round(sum(t.percent for t in tasks) / len(tasks)) if tasks else 0,
         lights=progress.light_counts(tasks),
+        lagging=sum(1 for t in tasks if t.task.id in behind),
         statuses=progress.shown_counts(p for tp in tasks for p in tp.parts),
         groups=[
             {
@@ -140,7 +150,7 @@ def overview(
                 "name": g.name,
                 "percent": g.percent,
                 # 已办结 tasks are listed on their own below the groups, not among the lights.
-                "tasks": [_task_line(t) for t in g.tasks if t.light != "closed"],
+                "tasks": [_task_line(t, behind) for t in g.tasks if t.light != "closed"],
                 "closed": sum(1 for t in g.tasks if t.light == "closed"),
             }
             for g in progress.groups(tasks)
@@ -149,7 +159,7 @@ def overview(
     )
 
 
-def _task_line(t: progress.TaskProgress) -> dict[str, Any]:
+def _task_line(t: progress.TaskProgress, behind: Mapping[int, TaskLag]) -> dict[str, Any]:
     return {
         "id": t.task.id,
         "title": t.task.title,
@@ -157,6 +167,7 @@ def _task_line(t: progress.TaskProgress) -> dict[str, Any]:
         "percent": t.percent,
         "due": t.due,
         "leads": t.task.leads,
+        "lagging": t.task.id in behind,
     }
 
 
@@ -164,7 +175,12 @@ def overview_page(services: Services, today: date) -> Page:
     """/status as one message: the overview, or its groups alone when the plan is too long to
     list every task in one message; `groups` holds a button per group. Drawn once while the
     tasks and states are unchanged."""
-    key = (today, services.tracking_start(), services.message_limit)
+    key = (
+        today,
+        services.tracking_start(),
+        services.message_limit,
+        services.policy.due_progress,
+    )
     return services.store.derived(
         "overview", progress_sources(services.store), key, lambda: _overview_page(services, today)
     )
@@ -188,6 +204,7 @@ def group_view(services: Services, group_no: int, today: date, page: int = 0) ->
     pages = _pages(len(group.tasks), GROUP_TASKS_PER_PAGE)
     page = _clamp(page, pages)
     shown = group.tasks[page * GROUP_TASKS_PER_PAGE : (page + 1) * GROUP_TASKS_PER_PAGE]
+    behind = lagging(services, today)
     text = render(
         "status_group.html.j2",
         no_cn=cn_number(group.no),
@@ -196,7 +213,7 @@ def group_view(services: Services, group_no: int, today: date, page: int = 0) ->
         total=len(group.tasks),
         page=page,
         pages=pages,
-        tasks=[_task_line(t) for t in shown],
+        tasks=[_task_line(t, behind) for t in shown],
     )
     ids = tuple(t.task.id for t in shown)
     return Page(_fit(text), page, pages, ids, tuple((t, None) for t in ids))
@@ -207,6 +224,10 @@ def _history_line(ev: Event, proxy: bool = False) -> dict[str, Any]:
     if ev["kind"] == "evidence" and ev.get("last_evidence"):
         caption = ev.get("last_caption")
         text = ev["last_evidence"] + (f"（{caption}）" if caption else "")
+    if ev["kind"].startswith("milestone."):  # which milestone: its day and text
+        shown = ev.get("new") or ev.get("old") or ev.get("milestone")
+        due, words = (shown["due"], shown["text"]) if shown else (ev.get("due"), ev.get("text"))
+        text = f"{due or ''} {words or ''}".strip()
     if ev["kind"] == "status" and ev.get("status"):
         label = "更新为" + STATUS_LABELS.get(ev["status"], ev["status"])
         if ev.get("percent") is not None:
@@ -220,10 +241,29 @@ def _history_line(ev: Event, proxy: bool = False) -> dict[str, Any]:
     return {"at": ev["at"], "unit": ev.get("unit"), "label": label, "text": str(text)}
 
 
+def _closed_plans_task(
+    services: Services, task_id: int, today: date
+) -> progress.TaskProgress | None:
+    """The progress of a closed plan's task (the snapshot has the active plans' only): it
+    stays readable."""
+    store = services.store
+    task = store.plan.task(task_id)
+    if task is None or store.plan.is_followed(task_id):
+        return None
+    closed = [task_id] if task_id in store.plan.closed_tasks() else []
+    states = store.parts.states(task=task_id)
+    found = progress.task_progress(
+        [task], states, today, closed=closed, since=services.tracking_start()
+    )
+    return found[0] if found else None
+
+
 def task_view(services: Services, task_id: int, today: date, page: int = 0) -> Page | None:
     """/status N: every unit's status, percent, last note, evidence, deadline and history."""
     store = services.store
     tp = next((t for t in snapshot(services, today) if t.task.id == task_id), None)
+    if tp is None:
+        tp = _closed_plans_task(services, task_id, today)
     if tp is None:
         return None
     evidence = Counter(doc["unit"] for doc in evidence_records(store) if doc["task"] == task_id)
@@ -259,6 +299,7 @@ def task_view(services: Services, task_id: int, today: date, page: int = 0) -> P
             closed=tp.light == "closed",
             lead_done=tp.lead_done_open,
             due=tp.due,
+            lag=lags(services, today).get(task_id),
             page=page,
             pages=pages,
             unit_total=len(parts),
@@ -323,7 +364,8 @@ def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page
 
 
 def overdue_view(services: Services, today: date, page: int = 0) -> Page:
-    """/overdue: every overdue part (supporters too) grouped by unit, in working days."""
+    """/overdue: every overdue part (supporters too) grouped by unit, in working days; on the
+    first page below them, the open tasks 滞后序时进度 (an overdue one shows as overdue)."""
     by_unit = progress.overdue_by_unit(
         snapshot(services, today),
         services.store.people.contacts(),
@@ -351,6 +393,8 @@ def overdue_view(services: Services, today: date, page: int = 0) -> Page:
                 "last_update": item.last_update.isoformat() if item.last_update else None,
             }
         )
+    behind = list(lagging(services, today).values())
+    shown = behind[:LAGGING_SHOWN] if page == 0 else []
     text = render(
         "overdue.html.j2",
         today=today,
@@ -360,9 +404,21 @@ def overdue_view(services: Services, today: date, page: int = 0) -> Page:
         page=page,
         pages=pages,
         blocks=blocks,
+        lagging=[_lag_row(services, found) for found in shown],
+        lagging_total=len(behind),
     )
     about = tuple(
         dict.fromkeys((row["task"], block["unit"]) for block in blocks for row in block["rows"])
-    )
+    ) + tuple((found.task, None) for found in shown)
     tasks = tuple(dict.fromkeys(task for task, _ in about))
     return Page(_fit(text), page, pages, tasks, about)
+
+
+def _lag_row(services: Services, found: TaskLag) -> dict[str, Any]:
+    task = services.store.plan.task(found.task)
+    return {
+        "task": found.task,
+        "title": task.title if task else "",
+        "lag": found,
+        "leads": task.leads if task else [],
+    }

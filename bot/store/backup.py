@@ -5,7 +5,9 @@ included, no journal), taken from a store open in this process under its storage
 from a read-only open, which reads snapshot + journal up to the last whole entry and retries
 when a compaction replaces the snapshot meanwhile. Evidence files are moved into place before
 their record is written, so every file the snapshot names exists when the directory is walked
-afterwards. `restore` writes only into an empty data directory and only what the manifest
+afterwards. A closed plan's history (`plans/<slot>/`, bot/store/history.py) is written whole
+before the store records it and is never removed, so the files the snapshot's record names are
+there too. `restore` writes only into an empty data directory and only what the manifest
 names, verified; members that are links, absolute or leave the directory are refused.
 """
 
@@ -20,9 +22,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
-from bot.store.journal import SNAPSHOT, JournalStorage, fsync_dir
+from bot.store.history import ARCHIVE_DIR
+from bot.store.journal import JOURNAL, SNAPSHOT, JournalStorage, fsync_dir
 
 MANIFEST = "manifest.json"
 FORMAT = "duban-backup/1"
@@ -43,12 +46,11 @@ class BackupInfo:
     bytes: int
 
 
-def _sha256_file(path: Path) -> tuple[str, int]:
+def _sha256_file(fh: IO[bytes]) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
+    while chunk := fh.read(_CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
     return digest.hexdigest(), size
 
 
@@ -82,6 +84,18 @@ def _evidence_files(data_dir: Path) -> Iterator[tuple[str, Path]]:
             if name.startswith(".") or path.is_symlink() or not path.is_file():
                 continue  # partial downloads (.part) and anything not a plain file
             yield path.relative_to(data_dir).as_posix(), path
+
+
+def _archive_files(data_dir: Path) -> Iterator[tuple[str, Path]]:
+    """The closed plans' journals: `plans/<slot>/duban.json` (and a journal not yet emptied)."""
+    root = data_dir / ARCHIVE_DIR
+    if not root.is_dir():
+        return
+    for folder in sorted(p for p in root.iterdir() if p.name.isdigit() and p.is_dir()):
+        for name in (SNAPSHOT, JOURNAL):
+            path = folder / name
+            if path.is_file() and not path.is_symlink() and path.stat().st_size:
+                yield path.relative_to(data_dir).as_posix(), path
 
 
 def backup_name(at: datetime) -> str:
@@ -119,11 +133,18 @@ def make_backup(
     try:
         with tarfile.open(tmp, "w:gz") as tar:
             _add_bytes(tar, SNAPSHOT, snapshot, at)
-            for name, path in _evidence_files(data_dir):
-                sha, size = _sha256_file(path)
-                with path.open("rb") as fh:  # the bytes hashed are the bytes archived
+            for name, path in (*_archive_files(data_dir), *_evidence_files(data_dir)):
+                # one open file: the bytes hashed are the bytes archived, even when a closed
+                # plan's journal is replaced by a new one meanwhile
+                with path.open("rb") as fh:
+                    sha, size = _sha256_file(fh)
+                    fh.seek(0)
                     info = tarfile.TarInfo(name)
-                    info.size, info.mtime, info.mode = size, int(path.stat().st_mtime), 0o644
+                    info.size, info.mtime, info.mode = (
+                        size,
+                        int(os.fstat(fh.fileno()).st_mtime),
+                        0o644,
+                    )
                     tar.addfile(info, fh)
                 files[name] = {"sha256": sha, "size": size}
                 total += size
@@ -164,8 +185,16 @@ def _safe_name(name: str) -> bool:
         and not pure.is_absolute()
         and ".." not in pure.parts
         and "\\" not in name
-        and pure.parts[0] in (SNAPSHOT, MANIFEST, EVIDENCE)
-        and (len(pure.parts) == 1) == (pure.parts[0] != EVIDENCE)
+        and pure.parts[0] in (SNAPSHOT, MANIFEST, EVIDENCE, ARCHIVE_DIR)
+        and (len(pure.parts) == 1) == (pure.parts[0] not in (EVIDENCE, ARCHIVE_DIR))
+        and (
+            pure.parts[0] != ARCHIVE_DIR
+            or (
+                len(pure.parts) == 3
+                and pure.parts[1].isdigit()
+                and pure.parts[2] in (SNAPSHOT, JOURNAL)
+            )
+        )
     )
 
 
@@ -212,14 +241,10 @@ def _digest(tar: tarfile.TarFile, member: tarfile.TarInfo, path: Path) -> tuple[
     fh = tar.extractfile(member)
     if fh is None:
         raise BackupError(f"{path}: {member.name}: unreadable")
-    digest, size = hashlib.sha256(), 0
     try:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
+        return _sha256_file(fh)
     except (OSError, tarfile.TarError, EOFError) as exc:
         raise BackupError(f"{path}: {member.name}: damaged ({exc})") from None
-    return digest.hexdigest(), size
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:

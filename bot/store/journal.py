@@ -16,11 +16,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
-from tinydb.table import Table
+from tinydb.table import Document, Table
 
 SNAPSHOT = "duban.json"
 JOURNAL = "duban.journal"
@@ -288,6 +288,21 @@ class _TrackingView(MutableMapping[int, Any]):
 class JournalTable(Table):
     """A TinyDB table whose writes cost O(changed documents), not O(table)."""
 
+    _id_floor = 0
+
+    def keep_ids_above(self, floor: int) -> None:
+        """Number new documents above `floor`: ids once given to documents kept elsewhere now
+        (a closed plan's history) are never given again."""
+        self._id_floor = max(self._id_floor, floor)
+        self._next_id = None
+
+    def _get_next_id(self) -> int:
+        next_id = int(super()._get_next_id())  # type: ignore[no-untyped-call]
+        if next_id <= self._id_floor:
+            next_id = self._id_floor + 1
+            self._next_id = next_id + 1  # type: ignore[assignment]  # tinydb: int | None
+        return next_id
+
     def _update_table(self, updater: Callable[[dict[int, Any]], None]) -> None:
         storage = self._storage
         tables = storage.read()
@@ -307,3 +322,31 @@ class JournalTable(Table):
 
 class JournalDB(TinyDB):
     table_class = JournalTable
+
+
+def read_table(directory: Path, name: str) -> dict[str, Any]:
+    """Table `name` of the journal in `directory` as it stands (read-only; {} if none)."""
+    if not directory.is_dir():
+        return {}
+    return JournalStorage(directory, read_only=True).read().get(name, {})
+
+
+def add_documents(
+    directory: Path, name: str, docs: Mapping[int, Mapping[str, Any]], *, fsync: bool = True
+) -> dict[int, Any]:
+    """Add to table `name` of the journal in `directory` the `docs` it lacks, under their ids,
+    in one entry, then write its snapshot whole (temp file, fsync, rename); every document
+    the table holds now. A new directory is made durable in its parent."""
+    fresh = not directory.exists()
+    db = JournalDB(directory, storage=JournalStorage, fsync=fsync)
+    try:
+        table = cast(JournalTable, db.table(name))
+        have = {doc_id for doc_id, _ in table.raw_docs()}
+        table.insert_multiple(
+            Document(dict(doc), doc_id=i) for i, doc in sorted(docs.items()) if i not in have
+        )
+        return dict(table.raw_docs())
+    finally:
+        db.close()
+        if fresh and fsync:
+            fsync_dir(directory.parent)

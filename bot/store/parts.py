@@ -6,7 +6,7 @@ names are kept with their history, out of sight.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any, Unpack, cast
 
@@ -17,7 +17,9 @@ from bot.store.repository import Repository, UnitOfWork, iso
 STATES = "states"
 STATUSES = frozenset(PartStatus)
 # Events that count as the unit reporting progress (they stamp updated_at / updated_by).
-PROGRESS_EVENTS: frozenset[EventKind] = frozenset({"status", "note", "evidence", "report"})
+PROGRESS_EVENTS: frozenset[EventKind] = frozenset(
+    {"status", "note", "evidence", "report", "milestone.done"}
+)
 
 
 class Parts(Repository):
@@ -31,6 +33,7 @@ class Parts(Repository):
         self._ids: dict[tuple[int, str], int] = {}
         # rows of units a revised plan no longer names: kept with their history, out of sight
         self._removed_ids: dict[tuple[int, str], int] = {}
+        self._by_task: dict[int, list[tuple[str, int]]] | None = None  # see _task_index
         for doc_id, doc in self._table(STATES).raw_docs():
             ids = self._removed_ids if doc.get("removed") else self._ids
             ids[(doc["task"], doc["unit"])] = doc_id
@@ -38,6 +41,7 @@ class Parts(Repository):
     def ensure(self, task_id: int, pairs: Iterable[tuple[str, Role]]) -> None:
         """Give each (unit, role) a part of the task; parts of units not named are removed."""
         pairs = list(pairs)
+        self._by_task = None
         states = self._table(STATES)
         named = {name for name, _ in pairs}
         for key, doc_id in list(self._ids.items()):
@@ -80,14 +84,39 @@ class Parts(Repository):
             return None
         return cast(StateRow, dict(self._table(STATES).get(doc_id=doc_id) or {}))
 
-    def states(self, *, task: int | None = None, unit: str | None = None) -> list[StateRow]:
-        """State rows (copies), ordered by task then role (leads first) then unit order."""
+    def states(
+        self,
+        *,
+        task: int | None = None,
+        unit: str | None = None,
+        among: Collection[int] | None = None,
+    ) -> list[StateRow]:
+        """State rows (copies), ordered by task then role (leads first) then unit order;
+        `among`: of those tasks only (the active plans' for a view of them)."""
         raw = cast(dict[str, StateRow], self._table(STATES)._read_table())
         out: list[StateRow] = []
-        for (task_id, name), doc_id in self._ids.items():
-            if (task is None or task_id == task) and (unit is None or name == unit):
+        if task is not None or among is not None:
+            index = self._task_index()
+            wanted = [task] if task is not None else list(index)
+            for task_id in wanted:
+                if among is not None and task_id not in among:
+                    continue
+                for name, doc_id in index.get(task_id, ()):
+                    if unit is None or name == unit:
+                        out.append(raw[str(doc_id)].copy())
+            return out
+        for (_, name), doc_id in self._ids.items():
+            if unit is None or name == unit:
                 out.append(raw[str(doc_id)].copy())
         return out
+
+    def _task_index(self) -> dict[int, list[tuple[str, int]]]:
+        """The parts by task, in the order they came (rebuilt after `ensure`)."""
+        if self._by_task is None:
+            self._by_task = {}
+            for (task_id, name), doc_id in self._ids.items():
+                self._by_task.setdefault(task_id, []).append((name, doc_id))
+        return self._by_task
 
     def update_state(
         self,

@@ -1,10 +1,15 @@
 """The tasks of every plan (table "tasks"): as imported, their revisions, closed and archived.
 
-A task's document id is its key, its identity across plans (bot/domain/refs.py); the task
+A task's document id is its key, its identity across plans (bot/plan/refs.py); the task
 records its plan's slot and its number in that plan (records from before plans sat side by
 side have neither: plan A's, keyed by number). Importing merges into one plan by number:
 history and parts stay, changes become revisions, tasks the new file leaves out are archived;
 the other plans are never touched.
+
+Milestones changed in chat (`edit_milestone`) survive a re-import of the same plan: the task
+keeps the file's own list under `milestones_file`, and while the file's deadline cell still
+gives that list the chat's edits stand. When the file's milestones changed, the file wins: its
+list replaces the chat's, recorded as a revision of the task like any other change.
 """
 
 from __future__ import annotations
@@ -13,23 +18,24 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import partial
+from pathlib import Path
 from typing import Any, Literal, cast
 
 from tinydb.table import Document
 
-from bot.plan.model import Deadline, Plan, Task
+from bot.plan.model import Deadline, Milestone, Plan, Task
 from bot.plan.refs import Naming
 from bot.plan.title import same_title, title_key
 from bot.store.history import History
 from bot.store.office import Office
 from bot.store.parts import Parts
 from bot.store.plans import ASSIGNED_TITLE, FIRST_SLOT, PlanInfo, Plans
-from bot.store.records import FieldChange, Role, TaskMeta, TaskRow
+from bot.store.records import EventKind, FieldChange, MilestoneRow, Role, TaskMeta, TaskRow
 from bot.store.repository import Repository, UnitOfWork, iso
 
 TASKS = "tasks"
 # where a task stands, not what it says: never a revision
-IDENTITY = frozenset({"line", "id", "no", "plan"})
+IDENTITY = frozenset({"line", "id", "no", "plan", "milestones_file"})
 # A task → its concrete units and their roles, groups expanded.
 Responsible = Callable[[Task], Iterable[tuple[str, Role]]]
 
@@ -58,8 +64,15 @@ class Placement:
     overlap: float = 0.0  # the share of the file's task titles the nearest plan has
 
 
-# A file sharing this much of a plan's task titles may be that plan retitled.
+# A file sharing this much of a plan's task titles may be that plan retitled; this much, for
+# the same year, is that plan.
 SAME_TASKS = 0.6
+ALL_TASKS = 0.9
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether two sources are the same file name (a plan kept before titles were read)."""
+    return bool(a) and bool(b) and Path(a).name == Path(b).name
 
 
 class PlanTasks(Repository):
@@ -120,7 +133,8 @@ class PlanTasks(Repository):
     ) -> list[Task]:
         """The tasks of the active plans (or of plan slot `plan`, or of every plan with
         `include_closed`), by plan then number; archived ones only with `include_archived`."""
-        active = {p.slot for p in self._plans.all() if p.active}
+        plans = self._plans.all()
+        active = {p.slot for p in plans if p.active}
         out = []
         for _, doc in self._table(TASKS).raw_docs():
             if doc.get("archived") and not include_archived:
@@ -128,7 +142,7 @@ class PlanTasks(Repository):
             slot = int(doc.get("plan") or FIRST_SLOT)
             if plan is not None and slot != plan:
                 continue
-            if plan is None and not include_closed and active and slot not in active:
+            if plan is None and not include_closed and plans and slot not in active:
                 continue
             out.append(Task.from_record(doc))
         return sorted(out, key=lambda t: (t.plan or FIRST_SLOT, t.number, t.id))
@@ -205,7 +219,12 @@ class PlanTasks(Repository):
         if not plan.title:  # a plan built in code, not read from a document
             active = [p for p in files if p.active]
             return Placement(len(active) == 1, active[-1] if active else None, True)
-        same = [p for p in files if same_title(plan.title, p.title)]
+        same = [
+            p
+            for p in files
+            if same_title(plan.title, p.title)
+            or (_same_file(plan.source, p.source) and (plan.titled_by_name or p.titled_by_name))
+        ]
         if same:
             target = same[-1]
             overlap = shared[target.slot]
@@ -221,8 +240,10 @@ class PlanTasks(Repository):
                 )
             return Placement(True, target, True, "", overlap)
         overlap = shared[nearest.slot]
+        same_year = plan.year is not None and plan.year == nearest.year
+        if overlap >= ALL_TASKS and same_year and nearest.active:
+            return Placement(True, nearest, True, "", overlap)  # retitled, the same tasks
         if overlap >= SAME_TASKS:
-            same_year = plan.year is not None and plan.year == nearest.year
             why = (
                 f"标题与方案 {nearest.code}《{nearest.short}》不同，但 {overlap:.0%} 的任务与它相同"
             )
@@ -299,6 +320,12 @@ class PlanTasks(Repository):
             next_key = max(taken) + 1
             task = replace(read, id=key, no=number, plan=target.slot)
             rec = task.to_record()
+            if old is not None and old.get("milestones_file") is not None:
+                if rec["milestones"] == old["milestones_file"]:
+                    rec["milestones"] = old.get("milestones") or []  # the chat's edits stand
+                    rec["milestones_file"] = old["milestones_file"]
+                else:
+                    rec["milestones_file"] = None  # the file changed its cell: the file wins
             if old is None:
                 tasks_table.insert(Document({**rec, "revision": 1}, doc_id=key))
                 record("plan.task_added", task=key, title=task.title)
@@ -320,6 +347,9 @@ class PlanTasks(Repository):
                     record("plan.revision", task=key, revision=revision, changes=diff)
                     changed.append(key)
                 else:
+                    if rec.get("milestones_file") != old.get("milestones_file"):
+                        # the file took its cell back, as the chat had it: no edits to keep
+                        tasks_table.update({"milestones_file": None}, doc_ids=[key])
                     if "no" not in old:  # a record from before plans: now says its plan
                         tasks_table.update({"no": number, "plan": target.slot}, doc_ids=[key])
                     unchanged.append(key)
@@ -403,6 +433,59 @@ class PlanTasks(Repository):
         )
         self._parts.ensure(key, _pairs(task, responsible))
         return task
+
+    def edit_milestone(
+        self,
+        task_id: int,
+        *,
+        old: Milestone | None,
+        new: Milestone | None,
+        at: datetime,
+        actor: int | str | None,
+    ) -> tuple[Milestone, ...]:
+        """Add (`old` None), move or reword, or remove (`new` None) one milestone of a task,
+        recorded as "milestone.added" / "milestone.moved" / "milestone.removed" with both sides;
+        the task's deadline stays. Its milestones afterwards, in date order.
+
+        Raises KeyError when the task, or `old` among its milestones, is not there.
+        """
+        doc = self._table(TASKS).get(doc_id=task_id)
+        if doc is None or doc.get("archived"):
+            raise KeyError(f"no task {task_id}")
+        current = list(Task.from_record(dict(doc)).milestones)
+        if old is not None:
+            if old not in current:
+                raise KeyError(f"task {task_id} has no milestone {old}")
+            current.remove(old)
+        if new is not None:
+            current.append(new)
+        listed: list[MilestoneRow] = [
+            {"due": m.due.isoformat(), "text": m.text} for m in sorted(current)
+        ]
+        fields: dict[str, Any] = {"milestones": listed}
+        if doc.get("milestones_file") is None:
+            fields["milestones_file"] = doc.get("milestones") or []  # what the file said
+        self._table(TASKS).update(fields, doc_ids=[task_id])
+        kind: EventKind = (
+            "milestone.added"
+            if old is None
+            else "milestone.removed"
+            if new is None
+            else "milestone.moved"
+        )
+        self._history.record(
+            kind,
+            at=at,
+            actor=actor,
+            task=task_id,
+            old=_row(old),
+            new=_row(new),
+        )
+        return tuple(sorted(current))
+
+
+def _row(milestone: Milestone | None) -> MilestoneRow | None:
+    return {"due": milestone.due.isoformat(), "text": milestone.text} if milestone else None
 
 
 def _pairs(task: Task, responsible: Responsible | None) -> list[tuple[str, Role]]:

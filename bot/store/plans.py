@@ -48,6 +48,11 @@ class PlanInfo:
         return short_title(self.title)
 
     @property
+    def titled_by_name(self) -> bool:
+        """Whether the title is only its file's name (its document stated none)."""
+        return bool(self.source) and self.title == Path(self.source).stem
+
+    @property
     def status(self) -> str:
         return "active" if self.active else "closed"
 
@@ -193,7 +198,7 @@ class Plans(Repository):
             raise PlanError("code_taken", new)
         self._table(PLANS).update({"code": new}, doc_ids=[plan.slot])
         self._history.record(
-            "plan.renamed", at=at, actor=actor, plan=plan.slot, code=new, old=plan.code
+            "plan.renamed", at=at, actor=actor, plan=plan.slot, code=new, old_code=plan.code
         )
         return self._found(new)
 

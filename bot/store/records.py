@@ -56,6 +56,7 @@ ReminderKind = Literal[
     "escalation2",
     "leader",
     "manual",
+    "milestone",
 ]
 # The kinds of history event (EventRow.kind).
 EventKind = Literal[
@@ -71,9 +72,15 @@ EventKind = Literal[
     "claim.withdraw",
     "part.closed",
     "extension.approve",
+    "milestone.done",  # a milestone reported done (its mark in the lead's milestones_done)
     # recorded on their own
     "extension.request",
     "extension.reject",
+    "milestone.added",  # a 时间节点 added, moved or removed in chat (store.plan.edit_milestone)
+    "milestone.moved",
+    "milestone.removed",
+    "milestone.request",  # a lead's contact asks to move a milestone (a review record)
+    "milestone.reject",
     "task.closed",
     "blocked.answer",
     "metric",
@@ -114,6 +121,15 @@ class MilestoneRow(TypedDict):
     text: str
 
 
+class MilestoneMark(TypedDict):
+    """A milestone reported done, on the lead unit's part (StateRow.milestones_done)."""
+
+    due: str  # YYYY-MM-DD: with `text`, which milestone
+    text: str
+    at: str
+    by: int | str | None
+
+
 class TaskRow(TypedDict):
     """Task.to_record() plus the store-side facts (`revision`, `archived`, `closed`)."""
 
@@ -127,6 +143,9 @@ class TaskRow(TypedDict):
     supporters: list[str]
     line: int
     milestones: NotRequired[list[MilestoneRow]]  # in date order; absent in records before them
+    # the plan file's milestones when chat changed `milestones` (absent: they are the file's);
+    # a re-import keeps the chat's list while the file's stays this (bot.store.plan)
+    milestones_file: NotRequired[list[MilestoneRow] | None]
     remarks: NotRequired[str]  # 备注; absent in records before it
     revision: int
     # the key (doc id) is the task's identity across plans; absent in records from before
@@ -180,6 +199,7 @@ class _StateFields(TypedDict, total=False):
     last_evidence: str  # the display name of the latest evidence file
     last_caption: str | None  # what the sender wrote with it (the caption after `#N`)
     closed_by: str  # "coordinator": closed along with the lead's approved claim
+    milestones_done: list[MilestoneMark] | None  # a lead's part: the milestones reported done
 
 
 class StateChanges(_StateFields, total=False):
@@ -199,6 +219,7 @@ class _StateLater(TypedDict, total=False):
     closed_by: str
     removed: bool  # a revised plan took the unit off the task (history kept)
     updated_with: str | None  # the last progress was a campaign report ("activity", "rectify")
+    milestones_done: list[MilestoneMark] | None  # absent/None on old rows: none done
 
 
 class StateRow(_StateLater):
@@ -239,6 +260,7 @@ class StateView(TypedDict, total=False):
     done_at: ReadOnly[str | None]
     closed_by: ReadOnly[str]
     updated_with: ReadOnly[str | None]
+    milestones_done: ReadOnly[list[MilestoneMark] | None]
 
 
 # -- history: table "events" -------------------------------------------------------------
@@ -252,6 +274,7 @@ class EventDetails(TypedDict, total=False):
     file: int
     file_size: int
     sha256: str
+    milestone: MilestoneRow  # "evidence" sent for a milestone just reported done
 
 
 class EventFields(_StateFields, EventDetails, total=False):
@@ -263,9 +286,12 @@ class EventFields(_StateFields, EventDetails, total=False):
 
     status: PartStatus | str  # a state event's PartStatus; a "reminder"'s delivery outcome
 
-    # extensions
+    # extensions; also "milestone.request" (and "milestone.done": the milestone's day)
     due: str
     old_due: str | None
+    # "milestone.*": the milestone before and after the change (None: added, removed)
+    old: MilestoneRow | None
+    new: MilestoneRow | None
     # "metric"
     key: str  # also "reminder": its ledger key
     value: float
@@ -276,6 +302,7 @@ class EventFields(_StateFields, EventDetails, total=False):
     carrier: str
     day: str
     title: str  # also "plan.task_added"
+    text: str  # "milestone.done", "milestone.request"/"milestone.reject": the milestone's text
     participants: int
     enterprises: int
     photos: int
@@ -302,7 +329,7 @@ class EventFields(_StateFields, EventDetails, total=False):
     archived: list[int]
     plan: int  # plan.*: the plan's slot
     code: str  # plan.*: the plan's code (after a rename: the new one)
-    old: str  # "plan.renamed": the code before
+    old_code: str  # "plan.renamed": the code before
     # contact.*
     name: str
     invite: str | None  # the first characters of the invite code a contact bound with
@@ -334,6 +361,16 @@ class Event(EventRow):
     """An event as Store.events() and Store.record() hand it out."""
 
     id: int
+
+
+class ArchiveRow(TypedDict):
+    """A closed plan's history moved out of the store (table "archives", doc id = the plan's
+    slot) into its own journal, `plans/<slot>/` in the data directory (bot.store.history)."""
+
+    tasks: list[int]  # the keys of the plan's tasks whose events are there
+    events: int
+    last: int  # the highest event id moved: new events are numbered above it
+    first: Event | None  # the lowest-numbered event moved
 
 
 # -- people: tables "contacts" and "invites" ---------------------------------------------
@@ -455,15 +492,16 @@ class ReviewExtras(TypedDict, total=False):
     """The kind-specific fields of a review record."""
 
     note: str | None  # a claim: what the lead unit said
-    due: str  # an extension: the day asked for
-    old_due: str | None  # the deadline it would replace
+    due: str  # an extension: the day asked for; a milestone move: the new day
+    old_due: str | None  # the deadline it would replace; a milestone move: the milestone's day
     reason: str  # why the unit asks
+    text: str  # a milestone move: the milestone's text
 
 
 class ReviewRow(ReviewExtras):
     """A completion claim or an extension request (table "reviews", bot.features.review)."""
 
-    kind: str  # claim | extension
+    kind: str  # claim | extension | milestone (a contact's move of a milestone)
     task: int
     unit: str
     status: str  # pending | approved | rejected | withdrawn
@@ -499,6 +537,7 @@ class EvidenceRow(TypedDict):
     chat: int | None
     message: int | None
     caption: NotRequired[str | None]  # what the sender wrote with the file, after `#N`
+    milestone: NotRequired[MilestoneRow | None]  # the milestone it proves (sent after its ✅)
     upd: NotRequired[int]
 
 

@@ -28,7 +28,7 @@ from bot.store.backup import make_backup, snapshot_bytes
 from bot.store.campaign import Campaign
 from bot.store.deliveries import Deliveries
 from bot.store.evidence import EvidenceFiles
-from bot.store.history import History
+from bot.store.history import ARCHIVE_DIR, History
 from bot.store.intake import Intake
 from bot.store.journal import JournalDB, JournalStorage, JournalTable
 from bot.store.metrics import Metrics
@@ -36,7 +36,7 @@ from bot.store.office import Office
 from bot.store.parts import Parts
 from bot.store.people import People
 from bot.store.plan import ImportResult, PlanTasks, Responsible
-from bot.store.plans import Plans
+from bot.store.plans import PlanInfo, Plans
 from bot.store.repository import Repository, Sources
 from bot.store.reviews import Reviews
 
@@ -107,7 +107,7 @@ class Store:
         self._derived: dict[str, tuple[Hashable, Any]] = {}  # see derived()
         # the repositories, each over its own tables (a repository may ask the ones before it)
         self.office = Office(self)
-        self.history = History(self)
+        self.history = History(self, archives=self.dir / ARCHIVE_DIR, fsync=fsync)
         self.parts = Parts(self, self.history)
         self.plans = Plans(self, self.history, self.office)
         self.plan = PlanTasks(self, self.history, self.parts, self.office, self.plans)
@@ -119,6 +119,7 @@ class Store:
         self.metrics = Metrics(self)
         self.campaign = Campaign(self)
         self._upgrade(backups if backups is not None else self.dir / "backups")
+        self._settle_history()
         refs.use(self.plan.naming)
 
     def _upgrade(self, backups: Path) -> None:
@@ -135,6 +136,39 @@ class Store:
         make_backup(self.dir, backups, at=at, snapshot=snapshot_bytes(self))
         with self.batch():
             self.plans.migrate(has_tasks=has_tasks, title=title, at=at)
+
+    # -- closing a plan --------------------------------------------------------------------------
+    def close_plan(self, code: str, *, at: datetime, actor: int | str | None) -> PlanInfo:
+        """Close plan `code` (`plans.close`, refusals included) and move its tasks' history out
+        of the store into the plan's own journal, so it no longer weighs on the active plans;
+        every task's whole history stays readable (`history.events(task=…)`)."""
+        plan = self.plans.close(code, at=at, actor=actor)
+        self.history.archive(plan.slot, self._task_keys(plan.slot))
+        return plan
+
+    def reopen_plan(self, code: str, *, at: datetime, actor: int | str | None) -> PlanInfo:
+        """Reopen plan `code` (`plans.reopen`) and bring its history back into the store."""
+        plan = self.plans.reopen(code, at=at, actor=actor)
+        self.history.restore(plan.slot)
+        return plan
+
+    def _task_keys(self, slot: int) -> list[int]:
+        return [t.id for t in self.plan.tasks(plan=slot, include_archived=True)]
+
+    def _settle_history(self) -> None:
+        """Finish a move of a plan's history that was cut short (kill -9), or never made (a
+        plan closed or reopened through `plans` alone): a closed plan's history is in its
+        archive, an active plan's in the store."""
+        if self.read_only:
+            return
+        archived = self.history.archived()
+        for plan in self.plans.all():
+            if not plan.active:
+                keys = self._task_keys(plan.slot)
+                if self.history.needs_archive(plan.slot, keys):
+                    self.history.archive(plan.slot, keys)
+            elif plan.slot in archived:
+                self.history.restore(plan.slot)
 
     def repositories(self) -> list[Repository]:
         """Every repository of this store (each owns its `tables`)."""

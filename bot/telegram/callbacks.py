@@ -147,6 +147,41 @@ class MarkDone(TaskButton):
 
 @kind
 @dataclass(frozen=True)
+class Milestones(TaskButton):
+    """时间节点: the task's milestones, each with its buttons (bot.features.milestones)."""
+
+    prefix: ClassVar[str] = "ms"
+
+
+MILESTONE_ACTIONS = ("ok", "mv", "rm", "rmy", "add")  # ✅ done, 调整, 删除, 确认删除, 新增
+
+
+@kind
+@dataclass(frozen=True)
+class MilestoneAction(Callback):
+    """A button on one milestone: `msa:mv:18:2:20210630` is 调整 of #18's milestone 2 (0-based,
+    in date order), which falls on 2021-06-30; the day guards against a list changed since
+    (`add` has index and day 0)."""
+
+    prefix: ClassVar[str] = "msa"
+    action: str
+    task: int
+    index: int
+    day: int
+
+    def valid(self) -> bool:
+        if self.action == "add":
+            return self.task > 0 and self.index == 0 and self.day == 0
+        return (
+            self.action in MILESTONE_ACTIONS
+            and self.task > 0
+            and self.index >= 0
+            and 19000101 <= self.day <= 99991231
+        )
+
+
+@kind
+@dataclass(frozen=True)
 class PickStatus(Callback):
     """A status button inside the update dialogue."""
 

@@ -13,7 +13,7 @@ from typing import Any
 from telegram import Message
 from telegram.error import TelegramError
 
-from bot.features import evidence
+from bot.features import evidence, pending
 from bot.features.access import Actor, Grant, authorize
 from bot.features.evidence import EvidenceError, Vetted
 from bot.services import Services
@@ -132,7 +132,14 @@ def keep_downloaded(
     unit: str,
     unique_id: str,
 ) -> evidence.Saved:
-    """Keep a downloaded file as evidence of the task for the unit, sent by the actor in message."""
+    """Keep a downloaded file as evidence of the task for the unit, sent by the actor in message
+    (noting the milestone when it comes right after the unit reported one done)."""
+    wait = pending.expected(services.store, actor.user_id, "file", services.clock.now())
+    milestone = (
+        wait["draft"].get("milestone")
+        if wait is not None and (wait["task"], wait["unit"]) == (task_id, unit)
+        else None
+    )
     return evidence.keep_file(
         services.store,
         services.settings.data_dir,
@@ -147,6 +154,7 @@ def keep_downloaded(
         message_id=message.message_id,
         file_unique_id=unique_id,
         caption=evidence.caption_text(message.caption),
+        milestone=milestone,
     )
 
 
@@ -163,6 +171,7 @@ async def _reply_saved(context: DubanContext, message: Message, saved: evidence.
         first_at=rec["at"],
         first_by=rec["uploader_name"],
         caption=rec.get("caption"),
+        milestone=rec.get("milestone"),
     )
     about = [(rec["task"], rec["unit"])]
     await context.outbox.answer(message, text, about=about, kind="confirmation")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -10,14 +10,19 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.domain.contacts import CONTACT_ROLE_LABELS
 from bot.domain.status import STATUS_LABELS
 from bot.features.onboarding import BoundContact
+from bot.plan.model import Milestone
+from bot.plan.refs import task_ref
 from bot.telegram import callbacks as cb
 
 MAX_BUTTONS = 100  # Telegram's limit per inline keyboard
 GROUP_LABEL = 10  # characters of a group button: two fit side by side on a phone
 
 
-def task_actions(task_id: int, *, with_done: bool = True) -> InlineKeyboardMarkup:
-    """The buttons under a task card or a reminder."""
+def task_actions(
+    task_id: int, *, with_done: bool = True, next_milestone: tuple[int, Milestone] | None = None
+) -> InlineKeyboardMarkup:
+    """The buttons under a task card or a reminder: then 时间节点, and ✅ for the next open
+    milestone (its index among the task's, and itself) when there is one."""
     row1 = [
         InlineKeyboardButton("更新进度", callback_data=cb.UpdateTask(task_id).pack()),
         InlineKeyboardButton("上传材料", callback_data=cb.UploadEvidence(task_id).pack()),
@@ -25,7 +30,53 @@ def task_actions(task_id: int, *, with_done: bool = True) -> InlineKeyboardMarku
     row2 = [InlineKeyboardButton("申请延期", callback_data=cb.ExtendTask(task_id).pack())]
     if with_done:
         row2.append(InlineKeyboardButton("标记完成", callback_data=cb.MarkDone(task_id).pack()))
-    return InlineKeyboardMarkup([row1, row2])
+    row3 = [InlineKeyboardButton("时间节点", callback_data=cb.Milestones(task_id).pack())]
+    if next_milestone is not None:
+        row3.append(_milestone_button("ok", task_id, *next_milestone))
+    return InlineKeyboardMarkup([row1, row2, row3])
+
+
+MILESTONE_LABELS = {"ok": "✅ 完成节点", "mv": "调整", "rm": "删除", "rmy": "确认删除"}
+
+
+def _milestone_button(
+    action: str, task_id: int, index: int, milestone: Milestone, *, dated: bool = False
+) -> InlineKeyboardButton:
+    """A button on one milestone, its day in the label for ✅ (and when `dated`)."""
+    day = milestone.due
+    label = MILESTONE_LABELS[action]
+    if action == "ok" or dated:
+        label += f" {day.month}月{day.day}日"
+    data = cb.MilestoneAction(action, task_id, index, int(f"{day:%Y%m%d}")).pack()
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+def milestone_buttons(
+    task_id: int, milestones: Sequence[Milestone], done: Collection[Milestone], *, edit: bool
+) -> InlineKeyboardMarkup:
+    """Under a task's milestones, one row each: ✅ while it is open, then 调整 (while open) and
+    删除 for those who may edit; then 新增节点."""
+    rows = []
+    for index, milestone in enumerate(milestones):
+        finished = milestone in done
+        row = [] if finished else [_milestone_button("ok", task_id, index, milestone)]
+        if edit:
+            actions = ["rm"] if finished else ["mv", "rm"]
+            row += [
+                _milestone_button(a, task_id, index, milestone, dated=finished) for a in actions
+            ]
+        if row:
+            rows.append(row)
+    if edit:
+        add = cb.MilestoneAction("add", task_id, 0, 0).pack()
+        rows.append([InlineKeyboardButton("新增节点", callback_data=add)])
+    return InlineKeyboardMarkup(rows)
+
+
+def confirm_remove_button(task_id: int, index: int, milestone: Milestone) -> InlineKeyboardMarkup:
+    """确认删除 under the question a 删除 asks."""
+    button = _milestone_button("rmy", task_id, index, milestone, dated=True)
+    return InlineKeyboardMarkup([[button]])
 
 
 OK_LABELS = {"ok": "通过", "okc": "通过并办结配合部分", "okk": "通过，配合部分继续"}
@@ -92,12 +143,29 @@ def kept_choice(tasks: Sequence[int], likely: int | None = None) -> InlineKeyboa
     rows: list[list[InlineKeyboardButton]] = []
     if likely is not None:
         rows.append(
-            [InlineKeyboardButton(f"是 #{likely}", callback_data=cb.FileKept(likely).pack())]
+            [
+                InlineKeyboardButton(
+                    f"是 {task_ref(likely)}", callback_data=cb.FileKept(likely).pack()
+                )
+            ]
         )
     others = [t for t in dict.fromkeys(tasks) if t != likely][: MAX_BUTTONS - 2]
-    buttons = [InlineKeyboardButton(f"#{t}", callback_data=cb.FileKept(t).pack()) for t in others]
+    buttons = [
+        InlineKeyboardButton(task_ref(t), callback_data=cb.FileKept(t).pack()) for t in others
+    ]
     rows += [
         buttons[i : i + TASK_BUTTONS_PER_ROW] for i in range(0, len(buttons), TASK_BUTTONS_PER_ROW)
+    ]
+    rows.append([InlineKeyboardButton("取消", callback_data=cb.FileKept(0).pack())])
+    return InlineKeyboardMarkup(rows)
+
+
+def plan_choice(choices: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    """Which plan a bare number meant: a button a row per task (`#B18 《…》`), then 取消; a
+    press files what was kept on that task (as under kept input)."""
+    rows = [
+        [InlineKeyboardButton(label, callback_data=cb.FileKept(task).pack())]
+        for task, label in choices[: MAX_BUTTONS - 1]
     ]
     rows.append([InlineKeyboardButton("取消", callback_data=cb.FileKept(0).pack())])
     return InlineKeyboardMarkup(rows)
@@ -159,7 +227,7 @@ def with_receipt_buttons(
 ) -> InlineKeyboardMarkup | None:
     """`markup` with a 签收 #N button per (task, unit index) below it (at most 8, 4 a row)."""
     buttons = [
-        InlineKeyboardButton(f"签收 #{task}", callback_data=cb.SignFor(task, index).pack())
+        InlineKeyboardButton(f"签收 {task_ref(task)}", callback_data=cb.SignFor(task, index).pack())
         for task, index in list(dict.fromkeys(parts))[:RECEIPT_BUTTONS]
     ]
     if not buttons:
@@ -176,7 +244,7 @@ DIGEST_BUTTONS = 8
 def task_list_buttons(tasks: Sequence[int], page: int, pages: int) -> InlineKeyboardMarkup | None:
     """`#N` per task on a /mytasks page (4 a row), then ◀ n/N ▶ when there are more pages."""
     buttons = [
-        InlineKeyboardButton(f"#{t}", callback_data=cb.OpenCard(t, page).pack()) for t in tasks
+        InlineKeyboardButton(task_ref(t), callback_data=cb.OpenCard(t, page).pack()) for t in tasks
     ]
     rows = [
         buttons[i : i + TASK_BUTTONS_PER_ROW] for i in range(0, len(buttons), TASK_BUTTONS_PER_ROW)
@@ -193,12 +261,18 @@ def task_list_buttons(tasks: Sequence[int], page: int, pages: int) -> InlineKeyb
 
 
 def task_card_buttons(
-    task_id: int, page: int | None, *, actions: bool = True, with_done: bool = True
+    task_id: int,
+    page: int | None,
+    *,
+    actions: bool = True,
+    with_done: bool = True,
+    next_milestone: tuple[int, Milestone] | None = None,
 ) -> InlineKeyboardMarkup | None:
     """A card's actions, and ↩ back to list page `page` when it was opened from the list."""
     rows: list[list[InlineKeyboardButton]] = []
     if actions:
-        rows = [list(r) for r in task_actions(task_id, with_done=with_done).inline_keyboard]
+        markup = task_actions(task_id, with_done=with_done, next_milestone=next_milestone)
+        rows = [list(r) for r in markup.inline_keyboard]
     if page is not None:
         rows.append(
             [InlineKeyboardButton("↩ 返回列表", callback_data=cb.TaskListPage(page).pack())]
@@ -210,7 +284,9 @@ def digest_buttons(tasks: Sequence[int]) -> InlineKeyboardMarkup | None:
     """One `#N` per task of a morning digest (at most 8), then 更多… for the whole list."""
     tasks = list(dict.fromkeys(tasks))
     shown = tasks[:DIGEST_BUTTONS]
-    buttons = [InlineKeyboardButton(f"#{t}", callback_data=cb.OpenCard(t, 0).pack()) for t in shown]
+    buttons = [
+        InlineKeyboardButton(task_ref(t), callback_data=cb.OpenCard(t, 0).pack()) for t in shown
+    ]
     rows = [
         buttons[i : i + TASK_BUTTONS_PER_ROW] for i in range(0, len(buttons), TASK_BUTTONS_PER_ROW)
     ]
@@ -252,7 +328,7 @@ def view_buttons(
     list views (`ov`, `uN`), whose `#N` opens task N's card in the same message."""
     shown = [] if cb.LIST_VIEW.fullmatch(view) is None else list(dict.fromkeys(tasks))
     buttons = [
-        InlineKeyboardButton(f"#{t}", callback_data=cb.StatusCard(t, view, page).pack())
+        InlineKeyboardButton(task_ref(t), callback_data=cb.StatusCard(t, view, page).pack())
         for t in shown[: MAX_BUTTONS - 3]
     ]
     rows = _balanced(buttons, VIEW_BUTTONS_PER_ROW)

@@ -38,6 +38,11 @@ def _day(value: date | datetime | str | None) -> str:
     return format_day(value)
 
 
+def _ref(value: int | str) -> str:
+    """A task key's ref (`#18`, `#B18`); a ref as a person typed it (a str) is shown as typed."""
+    return f"#{value}" if isinstance(value, str) else task_ref(value)
+
+
 def _short(value: str | None, limit: int = 80) -> str:
     text = (value or "").replace("\n", " ")
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -63,7 +68,8 @@ def environment() -> jinja2.Environment:
     env.filters["role"] = lambda r: ROLE_LABELS.get(r, r)
     env.filters["report"] = lambda w: REPORT_LABELS.get(w, "报送")
     env.filters["unreachable"] = lambda c: UNREACHABLE_LABELS.get(c, "无法接收消息")
-    env.filters["ref"] = task_ref
+    env.filters["ref"] = _ref
+    env.filters["ref_arg"] = lambda v: _ref(v)[1:]  # typed after a command: `/update B18 …`
     env.filters["contact_role"] = lambda r: CONTACT_ROLE_LABELS.get(r or "liaison", r)
     return env
 
