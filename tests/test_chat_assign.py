@@ -43,6 +43,11 @@ def notice_of(person: Person) -> Message:
     return next(m for m in reversed(person.inbox()) if "新交办事项" in m.get("text", ""))
 
 
+def buttons_of(message: Message) -> dict[str, str]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return {b["text"]: b["callback_data"] for row in rows for b in row}
+
+
 def nothing_stored(env: ChatEnv) -> None:
     assert env.store.plans.assigned() is None
     assert env.store.plan.task(KEY) is None
@@ -71,8 +76,9 @@ async def test_assign_in_one_line(env: ChatEnv) -> None:
     assert added["plan"] == listing.slot and added["actor"] == coord.id
     # the lead's contact is told at once: the whole text, and 签收
     notice = notice_of(alice)
-    assert "分管领导签字后报区政府办" in notice["text"] and "2021年7月15日" in notice["text"]
-    assert any(d.startswith(f"sgn:{KEY}:") for d in button_data(notice))
+    assert "#B1 报送防汛工作方案" in notice["text"] and "2021年7月15日" in notice["text"]
+    assert "分管领导签字后报区政府办" in notice["text"]
+    assert buttons_of(notice)["签收 #B1"].startswith(f"sgn:{KEY}:")
     await alice.press(notice, next(d for d in button_data(notice) if d.startswith("sgn:")))
     assert env.store.history.events(task=KEY, kinds=["receipt"])[0]["unit"] == TRADE
     # a second item: the next number of the same list
@@ -120,11 +126,6 @@ async def test_only_coordinators_assign(env: ChatEnv) -> None:
     (answer,) = await alice.say(f"/assign {TRADE} 7月15日 报送防汛工作方案")
     assert "仅供督办人员使用" in answer["text"]
     nothing_stored(env)
-
-
-def buttons_of(message: Message) -> dict[str, str]:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return {b["text"]: b["callback_data"] for row in rows for b in row}
 
 
 async def test_assign_step_by_step(env: ChatEnv) -> None:
@@ -188,12 +189,12 @@ async def test_an_assigned_item_is_reminded_updated_and_approved(env: ChatEnv) -
     assert told["unit"] == TRADE and told["chat"] == alice.id
     digest = alice.inbox()[-1]
     assert "报送防汛工作方案" in digest["text"]
-    # the unit updates it by replying to the notice, and claims it done
-    notice = notice_of(alice)
-    await alice.reply(notice, "进行中 50% 已起草初稿")
+    # the unit updates it by its ref, and claims it done by replying to the notice
+    (recorded,) = await alice.say("/update B1 进行中 50% 已起草初稿")
+    assert "已记录 #B1 区商务局的进度" in recorded["text"]
     state = env.store.parts.state(KEY, TRADE)
     assert state["status"] == "doing" and state["percent"] == 50
-    await alice.reply(notice, "已完成 方案已报区政府办")
+    await alice.reply(notice_of(alice), "已完成 方案已报区政府办")
     assert env.store.parts.state(KEY, TRADE)["claim"] == "pending"
     card = next(
         m for m in reversed(coord.inbox()) if any(d.startswith("rv:") for d in button_data(m))
