@@ -12,7 +12,14 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.features.access import Actor
 from bot.features.refs import lookup_text, unknown_text
 from bot.plan.model import Milestone
-from bot.reports.cards import Card, cards_for, mytasks_intro, task_detail, task_list
+from bot.reports.cards import (
+    Card,
+    cards_for,
+    mytasks_intro,
+    shown_plans,
+    task_detail,
+    task_list,
+)
 from bot.telegram import callbacks as cb
 from bot.telegram.context import DubanApp, DubanContext
 from bot.telegram.keyboards import task_actions, task_card_buttons, task_list_buttons
@@ -30,7 +37,7 @@ def list_message(
     cards = cards_for(services, actor, day)
     if not actor.units:
         return mytasks_intro(actor, cards), None, []
-    lst = task_list(cards, actor.units, day, page)
+    lst = task_list(cards, actor.units, day, page, shown_plans(services))
     about: list[About] = [(c.task.id, c.unit) for _, section in lst.sections for c in section]
     return lst.text, task_list_buttons(lst.tasks, lst.page, lst.pages), about
 

@@ -59,12 +59,12 @@ def unit_index(services: Services, name: str) -> int | None:
     return next((i for i, u in enumerate(services.units.units) if u.name == name), None)
 
 
-_VIEW = re.compile(r"(ov)|t(\d{1,18})|u(\d{1,6})|(st)|g(\d{1,4})")
+_VIEW = re.compile(r"(ov)|t(\d{1,18})|u(\d{1,6})|(st)|g(\d{1,4})(?:_(\d{1,4}))?")
 
 
 def _view_page(services: Services, view: str, page: int) -> views.Page | None:
-    """Page `page` of a paged view (`ov`, `t<N>`, `u<index>`, `st`, `g<N>`); None when it no
-    longer exists."""
+    """Page `page` of a paged view (`ov`, `t<N>`, `u<index>`, `st`, `g<N>`, `g<N>_<plan>`);
+    None when it no longer exists."""
     day = services.clock.now().date()
     m = _VIEW.fullmatch(view)
     if m is None:
@@ -74,7 +74,7 @@ def _view_page(services: Services, view: str, page: int) -> views.Page | None:
     if m[4]:
         return views.overview_page(services, day)
     if m[5]:
-        return views.group_view(services, int(m[5]), day, page)
+        return views.group_view(services, int(m[5]), day, page, int(m[6] or 0))
     if m[2]:
         return views.task_view(services, int(m[2]), day, page)
     index = int(m[3])

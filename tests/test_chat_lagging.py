@@ -46,7 +46,7 @@ async def test_a_missed_node_shows_in_status_overdue_and_the_card_until_reported
 
     card = await open_card(lead, 24)
     assert "🟡 滞后序时进度" in card["text"]
-    assert "6月30日（周三） 节点未完成：出台实施方案" in card["text"]
+    assert "🔴 6月30日 出台实施方案" in card["text"]  # the missed node among its milestones
 
     mark_done(env.services, 24, "区文明办", JULY_1, JUNE, by=lead.id)
     env.services.store.parts.update_state(

@@ -4,40 +4,29 @@ plan, refs carry the plan's code once several are active, and an older store ope
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from bot.domain.clock import SHANGHAI
 from bot.plan import load_plan
-from bot.plan.model import Deadline, Plan, Task
+from bot.plan.model import Plan
 from bot.plan.refs import Ref, find_ref, parse_ref, task_ref
 from bot.plan.title import plan_title, short_title
 from bot.store import Store
 from bot.store.backup import check_backup
 from bot.store.plans import PlanError
 from bot.store.records import PartStatus
+from tests.test_store import _task
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "zhenhai-2021-credit-plan.txt"
 AT = datetime(2021, 6, 1, 9, 0, tzinfo=SHANGHAI)
 LATER = datetime(2022, 2, 1, 9, 0, tzinfo=SHANGHAI)
 
 
-def _task(n: int, title: str, due: str = "2022-06-30", lead: str = "区发改局") -> Task:
-    return Task(
-        id=n,
-        category_no=1,
-        category="重点工作",
-        title=title,
-        text=title + "。",
-        deadline=Deadline("once", due, due=date.fromisoformat(due)),
-        leads=(lead,),
-    )
-
-
 def _plan(title: str, titles: list[str], year: int = 2022, source: str = "plan.docx") -> Plan:
-    tasks = [_task(i, t) for i, t in enumerate(titles, 1)]
+    tasks = [_task(i, t, due="2022-06-30") for i, t in enumerate(titles, 1)]
     return Plan(tasks=tasks, year=year, title=title, source=source)
 
 

@@ -125,3 +125,46 @@ async def test_rehearsal_unit_with_only_a_leader_and_one_with_nobody(env: Env) -
     assert "区司法局（仅分管领导 钱局长" in notes[0]["text"] and "区财政局" in notes[0]["text"]
     labels = [b["text"] for row in notes[0]["reply_markup"]["inline_keyboard"] for b in row]
     assert "生成督办单 区财政局" in labels and "生成督办单 区司法局" in labels
+
+
+async def test_leader_weekly_note_groups_the_work_by_plan(env: Env) -> None:
+    """Beside a second plan the note names each plan's overdue work under its heading; a
+    closed plan leaves the note."""
+    from tests.test_views_plans import JUSTICE, add_plan_b, after, heading, plans
+
+    store = env.services.store
+    add_plan_b(store)
+    a, b = plans(store)
+    env.botapi.add_user(LEADER, "钱局长")
+    await env.botapi.user_sends_text(LEADER, "/start")
+    store.people.bind_contact(LEADER, JUSTICE, name="钱局长", at=env.clock.now(), role="leader")
+    env.at(date(2021, 7, 12))  # A's #18 and B's #1 overdue
+    await sweep(env.bot, env.services)
+    (note,) = [t for t in env.texts(LEADER) if "本周任务情况" in t]
+    assert note.index(heading(a)) < note.index(heading(b))
+    assert "#A18" in after(note, heading(a)) and "#B1" in after(note, heading(b))
+    store.plans.close("A", at=env.clock.now(), actor="test")
+    env.at(date(2021, 7, 19))
+    await sweep(env.bot, env.services)
+    later = [t for t in env.texts(LEADER) if "本周任务情况" in t][-1]
+    assert "📂" not in later and "#A" not in later and "#1" in later
+    assert "未办结 2 项" in later  # B's #1 and #2
+
+
+async def test_a_morning_digest_is_plan_by_plan(env: Env) -> None:
+    """A unit's morning message over tasks of two plans: each plan's under its heading."""
+    from tests.test_views_plans import JUSTICE, add_plan_b, after, heading, plans
+
+    store = env.services.store
+    add_plan_b(store)
+    a, b = plans(store)
+    liaison = 504
+    env.botapi.add_user(liaison, "孙科长")
+    await env.botapi.user_sends_text(liaison, "/start")
+    store.people.bind_contact(liaison, JUSTICE, name="孙科长", at=env.clock.now())
+    env.at(date(2021, 6, 28))  # B's #1 due today, A's #1 overdue
+    await sweep(env.bot, env.services)
+    (digest,) = [t for t in env.texts(liaison) if "今日任务提醒" in t]
+    assert digest.index(heading(a)) < digest.index(heading(b))
+    assert "开展涉企信用承诺专项检查" in after(digest, heading(b))
+    assert "开展涉企信用承诺专项检查" not in digest.split(heading(b))[0]

@@ -33,7 +33,7 @@ from bot.domain.planner import (
 from bot.domain.policy import Policy
 from bot.domain.status import period_label, week_key
 from bot.features.receipts import needs_receipt, unsigned_to_chase
-from bot.features.slips import open_lines
+from bot.features.slips import SlipLine, open_lines
 from bot.services import Services
 from bot.store import Store
 from bot.store.deliveries import LedgerKind, ledger_key
@@ -187,6 +187,16 @@ def _item(services: Services, r: Reminder, policy: Policy, day: date | None) -> 
     }
 
 
+def _plan_by_plan(store: Store, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A morning's reminders plan by plan (in work order within each), each plan's first
+    headed by its plan (`plan`) once several plans are active."""
+    plans = {it["task"]: store.plan.plan_of(it["task"]) for it in items}
+    slot = {key: plan.slot if plan else 0 for key, plan in plans.items()}
+    items = sorted(items, key=lambda it: slot[it["task"]])
+    heads = store.plans.headings(slot[it["task"]] for it in items)
+    return [{**it, "plan": head} for it, head in zip(items, heads, strict=True)]
+
+
 def _inspection(services: Services, r: Reminder) -> dict[str, Any]:
     """One 督办通报 entry: unit, task, due date, days overdue, reminders sent, last update."""
     store = services.store
@@ -244,7 +254,9 @@ def compose(
     (`assigned`: the news of an item just assigned in chat, with its whole text)."""
     policy = services.policy
     daily = [r for r in items if r.kind not in ESCALATIONS and r.kind != LEADER_KIND]
-    reminders = [_item(services, r, policy, day) for r in in_work_order(daily)]
+    reminders = _plan_by_plan(
+        services.store, [_item(services, r, policy, day) for r in in_work_order(daily)]
+    )
     escalations = [_item(services, r, policy, day) for r in items if r.kind == "escalation"]
     inspections = [_inspection(services, r) for r in items if r.kind == "escalation2"]
     for_leader = [_item(services, r, policy, day) for r in items if r.kind == LEADER_KIND]
@@ -521,16 +533,22 @@ async def _weekly_leader_notes(courier: Courier, services: Services, now: dateti
         waiting = [c for c in chats if store.deliveries.ledger_get(f"{note}>{c}") is None]
         if not waiting:
             continue
-        lines = open_lines(services, unit, today)
+        # the active plans' work only: a closed plan's tasks are no longer followed
+        lines = [ln for ln in open_lines(services, unit, today) if store.plan.is_followed(ln.task)]
         if not lines:
             continue
-        done = sum(1 for s in store.parts.states(unit=unit) if s.get("status") == PartStatus.DONE)
+        live = {t.id for t in store.plan.tasks()}
+        done = sum(
+            1
+            for s in store.parts.states(unit=unit)
+            if s.get("status") == PartStatus.DONE and s["task"] in live
+        )
         text = render(
             "leader_weekly.html.j2",
             unit=unit,
             lines=lines,
             overdue=[ln for ln in lines if ln.overdue_workdays],
-            soon=[ln for ln in lines if not ln.overdue_workdays and ln.due and ln.due <= soon],
+            blocks=_by_plan(store, lines, soon),
             done=done,
         )
         for chat in waiting:
@@ -542,6 +560,24 @@ async def _weekly_leader_notes(courier: Courier, services: Services, now: dateti
                     sent_at=now.isoformat(timespec="seconds"),
                     unit=unit,
                 )
+
+
+def _by_plan(store: Store, lines: list[SlipLine], soon: date) -> list[dict[str, Any]]:
+    """A leader note's overdue and soon-due work, plan by plan (a plan heading each once
+    several plans are active; one block without a heading otherwise)."""
+    active = store.plans.active()
+    slots = {ln.task: (store.plan.plan_of(ln.task) if len(active) > 1 else None) for ln in lines}
+    blocks: dict[int, dict[str, Any]] = {}
+    for ln in lines:
+        plan = slots[ln.task]
+        block = blocks.setdefault(
+            plan.slot if plan else 0, {"plan": plan, "overdue": [], "soon": []}
+        )
+        if ln.overdue_workdays:
+            block["overdue"].append(ln)
+        elif ln.due and ln.due <= soon:
+            block["soon"].append(ln)
+    return [blocks[k] for k in sorted(blocks) if blocks[k]["overdue"] or blocks[k]["soon"]]
 
 
 async def _receipt_chase(courier: Courier, services: Services, now: datetime) -> None:

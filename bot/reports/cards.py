@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -15,7 +16,9 @@ from bot.features import kpis
 from bot.features.receipts import receipt_of
 from bot.plan.model import Milestone, Task
 from bot.reports.lagging import TaskLag, lags
+from bot.reports.snapshot import plan_headings
 from bot.reports.views import EVENT_LABELS
+from bot.store.plans import FIRST_SLOT, PlanInfo
 from bot.store.records import PartStatus, StateRow
 from bot.text.render import render
 
@@ -151,13 +154,14 @@ def _nonzero(services: Services, today: date, due: date) -> int:
 
 
 def cards_for(services: Services, actor: Actor, today: date) -> list[Card]:
-    """The actor's units' parts of every live task, open ones first, soonest due first."""
+    """The actor's units' parts of every live task (not archived, of an active plan), open
+    ones first, soonest due first."""
     store = services.store
     out = []
     for unit in actor.units:
         for state in store.parts.states(unit=unit):
             task = store.plan.task(state["task"])
-            if task is not None:
+            if task is not None and store.plan.is_followed(task.id):
                 out.append(card(services, task, state, today))
     far = date.max
     return sorted(out, key=lambda c: (not c.open, c.due or far, c.task.id, c.unit))
@@ -216,6 +220,7 @@ class TaskList:
     open_count: int
     done_count: int
     counts: dict[Urgency, int]  # open parts per urgency over all pages
+    heads: tuple[PlanInfo | None, ...] = ()  # per section: the plan heading printed before it
 
     @property
     def text(self) -> str:
@@ -231,21 +236,46 @@ def urgency(card: Card, today: date) -> Urgency:
     )
 
 
-def task_list(cards: list[Card], units: tuple[str, ...], today: date, page: int = 0) -> TaskList:
-    """Page `page` (clamped) of the open parts among `cards`, in the one order of work."""
+def shown_plans(services: Services) -> dict[int, PlanInfo]:
+    """The active plans by slot when lists group tasks under a heading per plan (several are
+    active), else none."""
+    return {p.slot: p for p in services.store.plans.active()} if plan_headings(services) else {}
+
+
+def task_list(
+    cards: list[Card],
+    units: tuple[str, ...],
+    today: date,
+    page: int = 0,
+    plans: Mapping[int, PlanInfo] | None = None,
+) -> TaskList:
+    """Page `page` (clamped) of the open parts among `cards`, in the one order of work; with
+    `plans` (bot.reports.cards.shown_plans), each page plan by plan under a heading each."""
+    plans = plans or {}
     open_cards = [c for c in cards if c.open]
+
+    def slot(c: Card) -> int:
+        return c.task.plan or FIRST_SLOT if plans else 0
+
     ranked = sorted(
         open_cards,
         key=lambda c: work_order(urgency(c, today), c.state["role"], c.due, c.task.id, c.unit),
     )
     pages = max(1, -(-len(ranked) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    shown = ranked[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    # the most urgent first across plans; on a page, plan by plan
+    shown = sorted(ranked[page * PAGE_SIZE : (page + 1) * PAGE_SIZE], key=slot)
+    parts = [(s, u) for s in dict.fromkeys(slot(c) for c in shown) for u in URGENCIES]
     sections = tuple(
-        (u, tuple(c for c in shown if urgency(c, today) == u))
-        for u in URGENCIES
-        if any(urgency(c, today) == u for c in shown)
+        (u, tuple(c for c in shown if slot(c) == s and urgency(c, today) == u))
+        for s, u in parts
+        if any(slot(c) == s and urgency(c, today) == u for c in shown)
     )
+    heads, last = [], None
+    for _, cs in sections:
+        s = slot(cs[0])
+        heads.append(plans.get(s) if s != last else None)
+        last = s
     counts = {u: sum(1 for c in ranked if urgency(c, today) == u) for u in URGENCIES}
     return TaskList(
         units=units,
@@ -256,4 +286,5 @@ def task_list(cards: list[Card], units: tuple[str, ...], today: date, page: int 
         open_count=len(open_cards),
         done_count=len(cards) - len(open_cards),
         counts=counts,
+        heads=tuple(heads),
     )

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.domain import progress
 from bot.domain.status import week_key
-from bot.reports.snapshot import cn_number, snapshot
+from bot.reports.snapshot import group_no, plan_groups, snapshot
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -217,13 +217,13 @@ def chart_figures(services: Services, day: date) -> tuple[list[ChartRow], int, i
     rows = [
         ChartRow(
             no=group.no,
-            no_cn=cn_number(group.no),
+            no_cn=group_no(plan, group.no),
             name=group.name,
             actual=group.percent,
             planned=_mean([planned[t.task.id] for t in group.tasks]),
             light=progress.worst_light(t.light for t in group.tasks if t.light != "closed"),
         )
-        for group in progress.groups(tasks)
+        for plan, group in plan_groups(services, tasks)
     ]
     return rows, _mean([t.percent for t in tasks]), _mean(list(planned.values()))
 

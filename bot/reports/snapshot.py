@@ -6,11 +6,13 @@ none of them reads another for these.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.domain import progress
+from bot.plan.model import Task
+from bot.store.plans import FIRST_SLOT, PlanInfo
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -43,8 +45,74 @@ def snapshot(services: Services, day: date) -> list[progress.TaskProgress]:
 
 
 def progress_sources(store: Store) -> tuple[Repository, ...]:
-    """What the plan's progress is made of: a view of it is current while these are."""
+    """What the plan's progress is made of: a view of it is current while these are (the
+    plans too: closing one takes its tasks out)."""
     return store.plan, store.parts, store.plans
+
+
+T = TypeVar("T")
+
+
+def plan_headings(services: Services) -> bool:
+    """Whether views group tasks under a heading per plan: only once several are active (one
+    active plan reads as before plans sat side by side)."""
+    return len(services.store.plans.active()) > 1
+
+
+def by_plan(
+    services: Services, items: Iterable[T], task_of: Callable[[T], Task]
+) -> list[tuple[PlanInfo | None, list[T]]]:
+    """`items` split by their task's plan, in plan order (each keeps its order within its
+    plan); with one active plan a single part whose plan is None: no heading."""
+    items = list(items)
+    if not plan_headings(services):
+        return [(None, items)] if items else []
+    plans = {p.slot: p for p in services.store.plans.all()}
+    parts: dict[int, list[T]] = {}
+    for item in items:
+        parts.setdefault(task_of(item).plan or FIRST_SLOT, []).append(item)
+    return [(plans.get(slot), parts[slot]) for slot in sorted(parts)]
+
+
+def task_of(tp: progress.TaskProgress) -> Task:
+    return tp.task
+
+
+def mean_percent(tasks: list[progress.TaskProgress]) -> int:
+    """The tasks' mean percent done, rounded (0 for none)."""
+    return round(sum(t.percent for t in tasks) / len(tasks)) if tasks else 0
+
+
+def plan_head(plan: PlanInfo | None, tasks: list[progress.TaskProgress]) -> dict[str, Any] | None:
+    """A plan's heading in a view: the plan, its task count and their mean (None: none)."""
+    return (
+        None
+        if plan is None
+        else {"plan": plan, "total": len(tasks), "percent": mean_percent(tasks)}
+    )
+
+
+def plan_groups(
+    services: Services, tasks: list[progress.TaskProgress]
+) -> list[tuple[PlanInfo | None, progress.Group]]:
+    """The plans' groups of tasks, plan by plan (each group with its plan, None while one plan
+    is active): two plans' 一、 are two groups."""
+    return [
+        (plan, g)
+        for plan, plan_tasks in by_plan(services, tasks, task_of)
+        for g in progress.groups(plan_tasks)
+    ]
+
+
+def group_no(plan: PlanInfo | None, no: int) -> str:
+    """A group's number as a label names it: `三`, or `B·三` beside other plans."""
+    return (f"{plan.code}·" if plan else "") + cn_number(no)
+
+
+def headings(services: Services, tasks: Iterable[Task]) -> list[PlanInfo | None]:
+    """For each task of a list in plan order, the plan heading printed before it (see
+    bot.store.plans.Plans.headings)."""
+    return services.store.plans.headings(t.plan for t in tasks)
 
 
 def unit_order(services: Services) -> Callable[[str], Any]:

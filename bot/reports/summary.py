@@ -14,7 +14,16 @@ from bot.domain.status import week_key, week_of
 from bot.features import campaign, kpis, review
 from bot.reports import scorecard, sections
 from bot.reports.lagging import lagging
-from bot.reports.snapshot import cn_number, snapshot, unit_order
+from bot.reports.snapshot import (
+    by_plan,
+    cn_number,
+    plan_head,
+    plan_headings,
+    snapshot,
+    task_of,
+    unit_order,
+)
+from bot.store.plans import FIRST_SLOT
 from bot.store.records import Event, EventKind, PartStatus
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
 
@@ -141,9 +150,16 @@ class _Week:
 def _week(services: Services, day: date, limit: int) -> _Week:
     start, end = week_bounds(day)
     lo, hi = _bounds(services, start, end)
-    events = list(_human_events(services.store.history.events(since=lo, until=hi)))
-    who = scorecard.reporters(services)
     tasks = snapshot(services, day)
+    # the week's work on the active plans' tasks: an archived task or a closed plan's is not
+    # counted (events on no task, such as a unit's KPI value, stay)
+    live = {tp.task.id for tp in tasks}
+    events = [
+        ev
+        for ev in _human_events(services.store.history.events(since=lo, until=hi))
+        if ev.get("task") is None or ev["task"] in live
+    ]
+    who = scorecard.reporters(services)
     return _Week(services, day, limit, start, end, tasks, events, _week_notes(events, who), who)
 
 
@@ -160,10 +176,23 @@ def _build(services: Services, day: date, limit: int) -> dict[str, Any]:
         "blocked": _blocked(w),
         **_silent(w),
         **_campaign_sections(w),
-        "kpis": kpis.kpi_rows(w.services.store),  # 量化指标
+        **_kpis(w),
         "reviews": _reviews(w),
         "ranking": ranking,
         "behind": ranking["bottom"][:5],
+    }
+
+
+def _kpis(w: _Week) -> dict[str, Any]:
+    """量化指标: the KPIs of the plan they were configured for (the first plan, whose keys are
+    its numbers), while it is active; no other plan shows them."""
+    plans = w.services.store.plans
+    owner = plans.get(FIRST_SLOT)
+    if owner is None or not owner.active:
+        return {"kpis": [], "kpi_plan": None}
+    return {
+        "kpis": kpis.kpi_rows(w.services.store),
+        "kpi_plan": owner if plan_headings(w.services) else None,
     }
 
 
@@ -183,6 +212,7 @@ def _overview(w: _Week) -> dict[str, Any]:
         "day_kind": DAY_KIND,
         "groups": [
             {
+                "plan": plan_head(plan, plan_tasks) if n == 0 else None,
                 "no": g.no,
                 "no_cn": cn_number(g.no),
                 "name": g.name,
@@ -192,7 +222,8 @@ def _overview(w: _Week) -> dict[str, Any]:
                     for t in g.tasks
                 ],
             }
-            for g in progress.groups(tasks)
+            for plan, plan_tasks in by_plan(w.services, tasks, task_of)
+            for n, g in enumerate(progress.groups(plan_tasks))
         ],
         "lead_done": [
             {"task": tp.task.id, "title": tp.task.title}
@@ -337,10 +368,17 @@ def _silent(w: _Week) -> dict[str, Any]:
 def _campaign_sections(w: _Week) -> dict[str, Any]:
     """诚信建设万里行 and 专项治理: their tasks' plain notes and structured reports."""
     found = sections.sections_for(tp.task for tp in w.tasks)
-    return {
+    out = {
         "campaign": _campaign(w, found.get("campaign")),
         "rectify": _rectify(w, found.get("rectify")),
     }
+    # beside other plans, a section names the plan(s) whose tasks it reports on
+    named = plan_headings(w.services)
+    for key, data in out.items():
+        section = found.get(key)
+        slots = section.plans if named and section else ()
+        data["plans"] = [p for p in map(w.services.store.plans.get, slots) if p is not None]
+    return out
 
 
 def _campaign(w: _Week, camp: sections.Section | None) -> dict[str, Any]:
@@ -426,7 +464,8 @@ def _rectify(w: _Week, rect: sections.Section | None) -> dict[str, Any]:
 def _reviews(w: _Week) -> dict[str, Any]:
     """待审核: completion claims and extension requests waiting for a coordinator."""
     titles = w.titles
-    pending = review.records(w.services.store)
+    # the claims and requests on the active plans' live tasks
+    pending = [r for r in review.records(w.services.store) if r["task"] in titles]
     return {
         "claims": [
             {

@@ -19,7 +19,19 @@ from bot.features import kpis, receipts
 from bot.features.evidence import records as evidence_records
 from bot.reports.lagging import TaskLag, lagging, lags
 from bot.reports.scorecard import reporters
-from bot.reports.snapshot import cn_number, progress_sources, snapshot
+from bot.reports.snapshot import (
+    by_plan,
+    cn_number,
+    group_no,
+    headings,
+    mean_percent,
+    plan_groups,
+    plan_head,
+    progress_sources,
+    snapshot,
+    task_of,
+)
+from bot.store.plans import FIRST_SLOT
 from bot.store.records import Event, EventKind, PartStatus
 from bot.text.render import TELEGRAM_LIMIT, render, split_message
 
@@ -90,7 +102,7 @@ class Page:
     pages: int
     tasks: tuple[int, ...] = ()
     about: tuple[tuple[int, str | None], ...] = ()
-    groups: tuple[tuple[int, str], ...] = ()  # the overview's groups, labelled (a button each)
+    groups: tuple[tuple[str, str], ...] = ()  # the overview's groups: (view, label), a button each
 
 
 def _pages(count: int, per_page: int) -> int:
@@ -131,8 +143,9 @@ def overview(
     compact: bool = False,
     tasks: list[progress.TaskProgress] | None = None,
 ) -> str:
-    """/status: counts by status, lights by group with #N refs (`compact`: groups only);
-    `tasks` is the snapshot when the caller has it already."""
+    """/status: counts by status, lights by group with #N refs (`compact`: groups only), under
+    a heading per plan once several are active; `tasks` is the snapshot when the caller has it
+    already."""
     tasks = snapshot(services, today) if tasks is None else tasks
     behind = lagging(services, today)
     return render(
@@ -140,12 +153,13 @@ def overview(
         today=today,
         compact=compact,
         total=len(tasks),
-        percent=round(sum(t.percent for t in tasks) / len(tasks)) if tasks else 0,
+        percent=mean_percent(tasks),
         lights=progress.light_counts(tasks),
         lagging=sum(1 for t in tasks if t.task.id in behind),
         statuses=progress.shown_counts(p for tp in tasks for p in tp.parts),
         groups=[
             {
+                "plan": plan_head(plan, plan_tasks) if n == 0 else None,
                 "no_cn": cn_number(g.no),
                 "name": g.name,
                 "percent": g.percent,
@@ -153,10 +167,17 @@ def overview(
                 "tasks": [_task_line(t, behind) for t in g.tasks if t.light != "closed"],
                 "closed": sum(1 for t in g.tasks if t.light == "closed"),
             }
-            for g in progress.groups(tasks)
+            for plan, plan_tasks in by_plan(services, tasks, task_of)
+            for n, g in enumerate(progress.groups(plan_tasks))
         ],
         closed=[{"id": t.task.id, "title": t.task.title} for t in tasks if t.light == "closed"],
     )
+
+
+def group_key(plan: int, no: int) -> str:
+    """The view name of group `no` of plan slot `plan` (bot.telegram.callbacks.Page): `g3`
+    for the first plan's (as before plans sat side by side), `g3_2` for another's."""
+    return f"g{no}" if (plan or FIRST_SLOT) == FIRST_SLOT else f"g{no}_{plan}"
 
 
 def _task_line(t: progress.TaskProgress, behind: Mapping[int, TaskLag]) -> dict[str, Any]:
@@ -191,22 +212,40 @@ def _overview_page(services: Services, today: date) -> Page:
     text = overview(services, today, tasks=tasks)
     if len(text) > services.message_limit:
         text = overview(services, today, compact=True, tasks=tasks)
-    groups = tuple((g.no, f"{cn_number(g.no)}、{g.name}") for g in progress.groups(tasks))
+    groups = tuple(
+        (
+            group_key(g.tasks[0].task.plan, g.no),
+            f"{group_no(plan, g.no)}、{g.name}",
+        )
+        for plan, g in plan_groups(services, tasks)
+    )
     return Page(_fit(text), 0, 1, groups=groups)
 
 
-def group_view(services: Services, group_no: int, today: date, page: int = 0) -> Page | None:
-    """One group of the overview: its tasks, a line each, GROUP_TASKS_PER_PAGE a page; None when
-    the plan no longer has that group."""
-    group = next((g for g in progress.groups(snapshot(services, today)) if g.no == group_no), None)
-    if group is None:
+def group_view(
+    services: Services, group_no: int, today: date, page: int = 0, plan: int = 0
+) -> Page | None:
+    """One group of the overview (group `group_no` of plan slot `plan`, 0: the first plan):
+    its tasks, a line each, GROUP_TASKS_PER_PAGE a page; None when the plan no longer has
+    that group."""
+    found = next(
+        (
+            (p, g)
+            for p, g in plan_groups(services, snapshot(services, today))
+            if g.no == group_no and (g.tasks[0].task.plan or FIRST_SLOT) == (plan or FIRST_SLOT)
+        ),
+        None,
+    )
+    if found is None:
         return None
+    heading, group = found
     pages = _pages(len(group.tasks), GROUP_TASKS_PER_PAGE)
     page = _clamp(page, pages)
     shown = group.tasks[page * GROUP_TASKS_PER_PAGE : (page + 1) * GROUP_TASKS_PER_PAGE]
     behind = lagging(services, today)
     text = render(
         "status_group.html.j2",
+        plan=heading,
         no_cn=cn_number(group.no),
         name=group.name,
         percent=group.percent,
@@ -333,6 +372,7 @@ def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page
     pages = _pages(len(view.parts), UNIT_PARTS_PER_PAGE)
     page = _clamp(page, pages)
     shown = view.parts[page * UNIT_PARTS_PER_PAGE : (page + 1) * UNIT_PARTS_PER_PAGE]
+    shown.sort(key=lambda tp: tp[0].plan or FIRST_SLOT)  # a page plan by plan, a heading each
     signed, told = receipts.receipts(services, unit), receipts.notified(services, unit)
     text = render(
         "status_unit.html.j2",
@@ -347,6 +387,7 @@ def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page
         pages=pages,
         parts=[
             {
+                "plan": head,
                 "task": t.id,
                 "title": t.title,
                 "role": p.role,
@@ -356,7 +397,7 @@ def unit_view(services: Services, unit: str, today: date, page: int = 0) -> Page
                 "icon": progress.LIGHT_ICONS[p.light],
                 "receipt": receipt_word(t.id, p.status, signed, told),
             }
-            for t, p in shown
+            for head, (t, p) in zip(headings(services, (t for t, _ in shown)), shown, strict=True)
         ],
     )
     tasks = tuple(t.id for t, _ in shown)
@@ -377,11 +418,20 @@ def overdue_view(services: Services, today: date, page: int = 0) -> Page:
     office = services.units.coordinator.name
     pages = _pages(len(items), OVERDUE_PER_PAGE)
     page = _clamp(page, pages)
+    shown = items[page * OVERDUE_PER_PAGE : (page + 1) * OVERDUE_PER_PAGE]
+    shown.sort(key=lambda ui: ui[1].task.plan or FIRST_SLOT)  # a page plan by plan, a heading each
+    heads = headings(services, (item.task for _, item in shown))
     blocks: list[dict[str, Any]] = []
-    for unit, item in items[page * OVERDUE_PER_PAGE : (page + 1) * OVERDUE_PER_PAGE]:
-        if not blocks or blocks[-1]["unit"] != unit:
+    for head, (unit, item) in zip(heads, shown, strict=True):
+        if not blocks or blocks[-1]["unit"] != unit or head is not None:
             blocks.append(
-                {"unit": unit, "reachable": item.reachable, "office": unit == office, "rows": []}
+                {
+                    "plan": head,
+                    "unit": unit,
+                    "reachable": item.reachable,
+                    "office": unit == office,
+                    "rows": [],
+                }
             )
         blocks[-1]["rows"].append(
             {
@@ -394,7 +444,7 @@ def overdue_view(services: Services, today: date, page: int = 0) -> Page:
             }
         )
     behind = list(lagging(services, today).values())
-    shown = behind[:LAGGING_SHOWN] if page == 0 else []
+    lag_shown = behind[:LAGGING_SHOWN] if page == 0 else []
     text = render(
         "overdue.html.j2",
         today=today,
@@ -404,12 +454,12 @@ def overdue_view(services: Services, today: date, page: int = 0) -> Page:
         page=page,
         pages=pages,
         blocks=blocks,
-        lagging=[_lag_row(services, found) for found in shown],
+        lagging=[_lag_row(services, found) for found in lag_shown],
         lagging_total=len(behind),
     )
     about = tuple(
         dict.fromkeys((row["task"], block["unit"]) for block in blocks for row in block["rows"])
-    ) + tuple((found.task, None) for found in shown)
+    ) + tuple((found.task, None) for found in lag_shown)
     tasks = tuple(dict.fromkeys(task for task, _ in about))
     return Page(_fit(text), page, pages, tasks, about)
 

@@ -10,6 +10,7 @@ side by side holds one plan: it opens as plan A, slot 1 (`migrate`).
 from __future__ import annotations
 
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -100,6 +101,16 @@ class Plans(Repository):
     def by_code(self, code: str) -> PlanInfo | None:
         code = code.strip().upper()
         return next((p for p in self.all() if p.code == code), None)
+
+    def headings(self, slots: Iterable[int]) -> list[PlanInfo | None]:
+        """For each item of a list in plan order (by its plan's slot; 0: plan A's records from
+        before plans), the plan heading printed before it: its plan where the plan changes, once
+        several plans are active (one active plan reads as before: no headings at all)."""
+        slots = [s or FIRST_SLOT for s in slots]
+        if len(self.active()) < 2:
+            return [None] * len(slots)
+        plans = {p.slot: p for p in self.all()}
+        return [plans.get(s) if n == 0 or slots[n - 1] != s else None for n, s in enumerate(slots)]
 
     def assigned(self) -> PlanInfo | None:
         """The standing list of items assigned in chat, once there is one."""

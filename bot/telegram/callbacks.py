@@ -340,7 +340,8 @@ class MakeSlip(Callback):
 @dataclass(frozen=True)
 class Page(Callback):
     """◀ ▶ between the pages of a view (`view` names it: `st` the /status overview, `g3` its
-    third group, `ov`, `t18`, `u12`), and the overview's group buttons."""
+    third group, `g3_2` the third group of plan slot 2, `ov`, `t18`, `u12`), and the
+    overview's group buttons."""
 
     prefix: ClassVar[str] = "pg"
     navigation: ClassVar[bool] = True
@@ -463,7 +464,7 @@ class MoreTasks(Callback):
 # --- the coordinator's /status pages and their task cards (one message, edited in place) --
 
 # The paged views with `#N` buttons: /overdue, /status UNIT and a group of the /status overview.
-LIST_VIEW = re.compile(r"ov|u\d{1,6}|g\d{1,4}")
+LIST_VIEW = re.compile(r"ov|u\d{1,6}|g\d{1,4}(?:_\d{1,4})?")
 
 
 @kind

@@ -339,12 +339,13 @@ def view_buttons(
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def overview_buttons(groups: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup | None:
-    """Under the /status overview: a button per group (`三、规范构建…`), two a row, each showing
-    that group's tasks in the same message."""
+def overview_buttons(groups: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup | None:
+    """Under the /status overview: a button per group (`三、规范构建…`; `B·一、…` beside other
+    plans), two a row, each showing that group's tasks (view `g3`, `g1_2`) in the same
+    message."""
     buttons = [
-        InlineKeyboardButton(_short(label, GROUP_LABEL), callback_data=cb.Page(f"g{no}", 0).pack())
-        for no, label in groups[: MAX_BUTTONS - 1]
+        InlineKeyboardButton(_short(label, GROUP_LABEL), callback_data=cb.Page(view, 0).pack())
+        for view, label in groups[: MAX_BUTTONS - 1]
     ]
     rows = _balanced(buttons, 2)
     return InlineKeyboardMarkup(rows) if rows else None

@@ -70,6 +70,8 @@ def environment() -> jinja2.Environment:
     env.filters["unreachable"] = lambda c: UNREACHABLE_LABELS.get(c, "无法接收消息")
     env.filters["ref"] = _ref
     env.filters["ref_arg"] = lambda v: _ref(v)[1:]  # typed after a command: `/update B18 …`
+    # a plan as a heading names it: its code and short title (bot.store.plans.PlanInfo)
+    env.filters["plan"] = lambda p: f"{p.code}《{p.short}》"
     env.filters["contact_role"] = lambda r: CONTACT_ROLE_LABELS.get(r or "liaison", r)
     return env
 
