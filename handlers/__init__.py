@@ -7,6 +7,7 @@ from types import ModuleType
 from bot.telegram.context import DubanApp
 from handlers import (
     activity,
+    assign,
     awaiting,
     blocked,
     evidence,
@@ -39,6 +40,7 @@ HANDLER_MODULES: list[ModuleType] = [
     activity,  # before evidence: photos in /activity are its own
     rectify,  # before evidence: files in /rectify are its own
     metrics,  # /metric
+    assign,  # before evidence and kept: the text typed in its dialogue is its own
     views,
     plan_import,  # before evidence: a coordinator's plan file naming no task
     evidence,

@@ -7,13 +7,11 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import CommandHandler, TypeHandler
 
-from bot.domain.planner import by_chat
 from bot.features import chase, snooze, sweep
 from bot.features.access import Grant, authorize
 from bot.features.refs import closed_text, lookup_text
-from bot.reports.due import chased
 from bot.telegram.context import DubanApp, DubanContext
-from bot.telegram.courier import courier
+from bot.telegram.notices import chase_now
 from bot.telegram.outbox import mark_unreachable
 from bot.text.render import render
 from handlers.common import (
@@ -73,19 +71,7 @@ async def remind_command(update: Update, context: DubanContext) -> None:
     if found.problem:
         await context.outbox.answer(message, chase.problem_text(found, arg, services.units))
         return
-    now = services.clock.now()
-    items = chased(services, now, found)
-    report = await sweep.send_grouped(
-        courier(context.outbox, services),
-        services,
-        by_chat(items),
-        now=now,
-        manual=True,
-        actor=actor_of(update, context).user_id,
-    )
-    text = chase.result_text(
-        services.store, arg, items, report.failed, report.messages, services.units.coordinator.name
-    )
+    items, text = await chase_now(context, found, arg, actor_of(update, context).user_id)
     # A reply to the result is about what was chased: one task's part a note, several ask #N.
     about = list(dict.fromkeys((item.task, item.unit) for item in items))
     await context.outbox.answer(message, text, about=about, kind="confirmation")

@@ -1,4 +1,4 @@
-"""Step-by-step dialogues (更新进度, /activity, /rectify) on the person's one pending record.
+"""Step-by-step dialogues (更新进度, /activity, /rectify, /assign) on the person's one pending record.
 
 A dialogue is where the person's "dialogue" wait (bot.features.pending) says it is: its name,
 its step, its chat and the answers so far. Each answered step is written there before the bot
@@ -46,6 +46,10 @@ class DialogueStep(StrEnum):
     FOUND = "found"
     FIXED = "fixed"
     CASES = "cases"
+    # /assign (handlers.assign): the units, DATE, the text, then the card to confirm
+    UNITS = "units"
+    CONTENT = "content"
+    CONFIRM = "confirm"
 
 
 # A step: handle the update with the answers so far (changing them in place); the next step,

@@ -200,3 +200,33 @@ def parse_duration_or_date(text: str, today: date) -> date | None:
         except (OverflowError, ValueError):
             return None
     return parse_chinese_date(text, today, prefer_future=True)
+
+
+# A date written without spaces before what follows: `7月15日因…`, `下周五因…`, `2021-07-15因…`.
+_DATE_PREFIX = re.compile(
+    r"^(?:\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*[日号]?"
+    r"|[\d一二三四五六七八九十]{1,3}月[\d一二三四五六七八九十]{1,3}[日号]"
+    r"|(?:下下|下个|下|本|这个|这)?(?:周|星期|礼拜)[一二三四五六日天1-7]"
+    r"|(?:本|这个?|下个?)?月[底末]|年[底末]"
+    r"|(?:大后天|后天|明天)"
+    r"|(?:\d+|[一二三四五六七八九十两]+)\s*个?\s*(?:天|周|星期|月)\s*(?:后|以后|之后)"
+    r"|\d{1,2}/\d{1,2})"
+    # `明天下午3点前`: a time of day and 前 go with the date (but 前期/前面… begin the reason)
+    rf"(?:\s*(?:{TIME_OF_DAY}))?(?:之前|以前|前(?![期面往提置述]))?"
+)
+
+
+def leading_date(text: str, today: date) -> tuple[date, str] | None:
+    """The date `text` starts with and the rest (`7月15日前报送方案` → 7-15, `报送方案`), or None.
+
+    The rules first, so that no dateparser guess eats the words after the date; then the first
+    word as a date. A month-day long past means next year's (`prefer_future`).
+    """
+    text = text.strip()
+    if (m := _DATE_PREFIX.match(text)) is not None:
+        if (due := parse_chinese_date(m[0], today, prefer_future=True)) is not None:
+            return due, text[m.end() :]
+    head, *rest = text.split(maxsplit=1) or [""]
+    if head and (due := parse_chinese_date(head, today, prefer_future=True)) is not None:
+        return due, rest[0] if rest else ""
+    return None

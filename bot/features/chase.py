@@ -179,8 +179,11 @@ def result_text(
     failed_chats: Iterable[int],
     messages: int,
     office: str | None = None,
+    *,
+    assigned: bool = False,
 ) -> str:
-    """What the coordinator is told after a 催办: who got it, who could not, who has no contact.
+    """What the coordinator is told after a 催办 (`assigned`: after the news of an item just
+    assigned): who got it, who could not, who has no contact.
 
     A unit whose bound contacts all blocked the bot (or cannot be written to for another
     reason) is named with who, why and since when: inviting someone is not what it needs.
@@ -203,4 +206,5 @@ def result_text(
         missing=[u for u in outcome.missing if u != office and u not in cut_off],
         own=own,
         messages=messages,
+        assigned=assigned,
     )

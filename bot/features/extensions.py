@@ -7,30 +7,16 @@ approval sets the unit's `due_override` (bot.features.review.approve).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
-from bot.domain.dates import TIME_OF_DAY, parse_chinese_date
+from bot.domain.dates import leading_date
 from bot.domain.status import effective_due
 from bot.features import review
 from bot.features.plan_period import extension_limit, plan_year
 from bot.features.review import ActorLike, ReviewError
 from bot.services import Services
 from bot.store.records import PartStatus, ReviewRecord
-
-# A date written without spaces before the reason: `7月15日因…`, `下周五因…`, `2021-07-15因…`.
-_DATE_PREFIX = re.compile(
-    r"^(?:\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*[日号]?"
-    r"|[\d一二三四五六七八九十]{1,3}月[\d一二三四五六七八九十]{1,3}[日号]"
-    r"|(?:下下|下个|下|本|这个|这)?(?:周|星期|礼拜)[一二三四五六日天1-7]"
-    r"|(?:本|这个?|下个?)?月[底末]|年[底末]"
-    r"|(?:大后天|后天|明天)"
-    r"|(?:\d+|[一二三四五六七八九十两]+)\s*个?\s*(?:天|周|星期|月)\s*(?:后|以后|之后)"
-    r"|\d{1,2}/\d{1,2})"
-    # `明天下午3点前`: a time of day and 前 go with the date (but 前期/前面… begin the reason)
-    rf"(?:\s*(?:{TIME_OF_DAY}))?(?:之前|以前|前(?![期面往提置述]))?"
-)
 
 
 @dataclass(frozen=True)
@@ -45,15 +31,7 @@ def split_dated(text: str, today: date) -> tuple[date, str] | None:
     text = (text or "").strip()
     if not text:
         return None
-    found: tuple[date, str] | None = None
-    # the rules first (no dateparser guess eats the reason), then the first word as a date
-    if (m := _DATE_PREFIX.match(text)) is not None:
-        if (due := parse_chinese_date(m[0], today, prefer_future=True)) is not None:
-            found = (due, text[m.end() :])
-    if found is None:
-        head, *rest = text.split(maxsplit=1)
-        if (due := parse_chinese_date(head, today, prefer_future=True)) is not None:
-            found = (due, rest[0] if rest else "")
+    found = leading_date(text, today)
     if found is None:
         return None
     return found[0], found[1].strip().lstrip("，,、:：;；").strip()

@@ -59,6 +59,11 @@ class Draft(TypedDict, total=False):
     cases: str
     # a milestone moved after its 调整, evidence sent after its ✅ (handlers.milestones)
     milestone: MilestoneRow
+    # /assign (handlers.assign)
+    units: list[str]  # the units chosen, the first leads
+    offered: list[str]  # what the step's buttons stand for (unit names, ISO dates)
+    due: str  # ISO date
+    text: str
     # kept input (handlers.common.keep_and_ask)
     message: dict[str, Any]  # the message as Telegram sent it
     refs: list[list[Any]]  # the (task, unit) pairs offered, as JSON lists

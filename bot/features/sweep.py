@@ -167,6 +167,7 @@ def _item(services: Services, r: Reminder, policy: Policy, day: date | None) -> 
     return {
         "task": r.task,
         "title": task.title if task else "",
+        "task_text": task.text if task else "",  # an assigned item is told in full
         "action": task.deadline.action if task and r.kind in ("monthly", "quarterly") else None,
         "unit": r.unit,
         "role": r.role,
@@ -242,9 +243,15 @@ def escalation_groups(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def compose(
-    services: Services, items: list[Reminder], *, manual: bool = False, day: date | None = None
+    services: Services,
+    items: list[Reminder],
+    *,
+    manual: bool = False,
+    day: date | None = None,
+    assigned: bool = False,
 ) -> tuple[str, Buttons]:
-    """One chat's message for this morning: every reminder and escalation, and the buttons."""
+    """One chat's message for this morning: every reminder and escalation, and the buttons
+    (`assigned`: the news of an item just assigned in chat, with its whole text)."""
     policy = services.policy
     daily = [r for r in items if r.kind not in ESCALATIONS and r.kind != LEADER_KIND]
     reminders = _plan_by_plan(
@@ -262,6 +269,7 @@ def compose(
                 escalations=escalations,
                 escalated_tasks=escalation_groups(escalations),
                 manual=manual,
+                assigned=assigned,
             )
         )
     if inspections:
@@ -358,13 +366,14 @@ async def send_grouped(
     manual: bool = False,
     actor: int | str = "bot",
     report: SweepReport | None = None,
+    assigned: bool = False,
 ) -> SweepReport:
     """One message per chat, sent concurrently (the rate limiter paces), recorded on success."""
     report = report or SweepReport()
     gate = asyncio.Semaphore(max(1, services.policy.delivery.concurrency))
 
     async def one(chat_id: int, items: list[Reminder]) -> None:
-        text, buttons = compose(services, items, manual=manual, day=now.date())
+        text, buttons = compose(services, items, manual=manual, day=now.date(), assigned=assigned)
         async with gate:
             outcome = await courier.deliver(Outgoing(chat_id, text, buttons, resend=False))
         # The ledger is written only once Telegram accepted (or may have accepted) the message;

@@ -14,22 +14,22 @@ list replaces the chat's, recorded as a revision of the task like any other chan
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal, cast
 
 from tinydb.table import Document
 
-from bot.plan.model import Milestone, Plan, Task
+from bot.plan.model import Deadline, Milestone, Plan, Task
 from bot.plan.refs import Naming
 from bot.plan.title import same_title, title_key
 from bot.store.history import History
 from bot.store.office import Office
 from bot.store.parts import Parts
-from bot.store.plans import FIRST_SLOT, PlanInfo, Plans
+from bot.store.plans import ASSIGNED_TITLE, FIRST_SLOT, PlanInfo, Plans
 from bot.store.records import EventKind, FieldChange, MilestoneRow, Role, TaskMeta, TaskRow
 from bot.store.repository import Repository, UnitOfWork, iso
 
@@ -405,6 +405,64 @@ class PlanTasks(Repository):
         return ImportResult(
             added, changed, archived, unchanged, self._plans.get(target.slot), new=made
         )
+
+    def assign(
+        self,
+        *,
+        leads: Sequence[str],
+        supporters: Sequence[str] = (),
+        due: date,
+        due_text: str,
+        title: str,
+        text: str,
+        at: datetime,
+        actor: int | str | None,
+        responsible: Responsible | None = None,
+    ) -> Task:
+        """An item assigned in chat (交办事项): the next task of the standing list of kind
+        `assigned` (made on first use), due once on `due`, with a part for each unit (the
+        first of `leads` leads, as do the others of `leads`; `supporters` support)."""
+        plan = self._plans.assigned() or self._plans.create(
+            kind="assigned", title=ASSIGNED_TITLE, year=None, source="", at=at, actor=actor
+        )
+        tasks_table = self._table(TASKS)
+        numbers, keys = [0], [0]
+        for key, doc in tasks_table.raw_docs():
+            keys.append(int(key))
+            if int(doc.get("plan") or FIRST_SLOT) == plan.slot:
+                numbers.append(int(doc.get("no") or key))
+        key, number = max(keys) + 1, max(numbers) + 1
+        task = Task(
+            id=key,
+            category_no=0,  # no numbered group, as a plan without categories
+            category=ASSIGNED_TITLE,
+            title=title,
+            text=text,
+            deadline=Deadline(kind="once", text=due_text, due=due),
+            leads=tuple(leads),
+            supporters=tuple(u for u in supporters if u not in leads),
+            no=number,
+            plan=plan.slot,
+        )
+        found, fresh = self._found_or_inserted(TASKS, {**task.to_record(), "revision": 1})
+        if not fresh:  # the same update handled again after a crash: the item it stored
+            return Task.from_record(dict(tasks_table.get(doc_id=found) or {}))
+        if found != key:  # keys are never reused, so the next free id is the next key
+            tasks_table.update({"id": found}, doc_ids=[found])
+            task = replace(task, id=found)
+        key = found
+        self._history.record(
+            "plan.task_added",
+            at=at,
+            actor=actor,
+            task=key,
+            title=title,
+            plan=plan.slot,
+            code=plan.code,
+            due=due.isoformat(),
+        )
+        self._parts.ensure(key, _pairs(task, responsible))
+        return task
 
     def edit_milestone(
         self,

@@ -365,7 +365,7 @@ class Noop(Callback):
 
 _register("pg", lambda parts: Noop() if parts == ["noop"] else Page.unpack(parts))
 
-DIALOGUES = ("act", "rf")  # /activity and /rectify
+DIALOGUES = ("act", "rf", "asg")  # /activity, /rectify and /assign
 
 
 @dataclass(frozen=True)

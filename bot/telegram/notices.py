@@ -1,5 +1,6 @@
 """What several handlers send: review cards to the coordinators, a text to a unit's contacts,
-the 受阻 alert, and the answer to a recorded update with who else hears of it.
+the 受阻 alert, the answer to a recorded update with who else hears of it, and a 催办 now (or
+the news of an item just assigned) with who it reached.
 
 They live below the handlers so that no handler imports another (tests/test_layers.py).
 """
@@ -8,13 +9,17 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup
 
-from bot.features import blocked, review
+from bot.domain.planner import Reminder, by_chat
+from bot.features import blocked, review, sweep
 from bot.features.access import Actor, Refusal
+from bot.features.chase import Target, result_text
 from bot.features.updates import Outcome, claim_notice
 from bot.reports import review_notices
+from bot.reports.due import chased
 from bot.services import Services
 from bot.store.records import PartStatus, ReviewRecord
 from bot.telegram.context import DubanContext
+from bot.telegram.courier import courier
 from bot.telegram.keyboards import answer_blocked_button, review_buttons, undo_button
 from bot.text.render import render
 
@@ -120,3 +125,33 @@ async def follow_up(context: DubanContext, actor: Actor, result: Outcome) -> Non
         await context.outbox.notify(
             context.outbox.coordinators(), notice, markup, about=about, kind="review"
         )
+
+
+async def chase_now(
+    context: DubanContext,
+    found: Target,
+    arg: str,
+    actor: int | str,
+    *,
+    assigned: bool = False,
+) -> tuple[list[Reminder], str]:
+    """A 催办 now of the task or units `found` names (`assigned`: the news of an item just
+    assigned in chat), one message per chat, recorded like the sweep's: the parts it chased
+    and what the coordinator is told (who got it, who could not be reached and why)."""
+    services = context.services
+    now = services.clock.now()
+    items = chased(services, now, found)
+    report = await sweep.send_grouped(
+        courier(context.outbox, services),
+        services,
+        by_chat(items),
+        now=now,
+        manual=True,
+        actor=actor,
+        assigned=assigned,
+    )
+    office = services.units.coordinator.name
+    text = result_text(
+        services.store, arg, items, report.failed, report.messages, office, assigned=assigned
+    )
+    return items, text

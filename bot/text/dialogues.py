@@ -1,4 +1,4 @@
-"""The texts of the /activity, /rectify and /metric dialogues, one macro each per family."""
+"""The texts of the /activity, /rectify, /metric and /assign dialogues, one macro each per family."""
 
 from __future__ import annotations
 
@@ -25,3 +25,8 @@ def metric(name: str, /, **context: Any) -> str:
 def dialogue(name: str, /, **context: Any) -> str:
     """What the /activity and /rectify dialogues share (unit step, numbers, files, ending)."""
     return render_part("dialogue.html.j2", name, **context)
+
+
+def assign(name: str, /, **context: Any) -> str:
+    """A step or answer of /assign (交办事项)."""
+    return render_part("assign.html.j2", name, **context)
