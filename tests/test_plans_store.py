@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import bot
 from bot.domain.clock import SHANGHAI
 from bot.plan import load_plan
 from bot.plan.model import Plan
@@ -20,7 +21,7 @@ from bot.store.plans import PlanError
 from bot.store.records import PartStatus
 from tests.test_store import _task
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "zhenhai-2021-credit-plan.txt"
+SEED = bot.DATA / "zhenhai-2021-credit-plan.txt"
 AT = datetime(2021, 6, 1, 9, 0, tzinfo=SHANGHAI)
 LATER = datetime(2022, 2, 1, 9, 0, tzinfo=SHANGHAI)
 
