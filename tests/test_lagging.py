@@ -164,6 +164,7 @@ def test_preview_reminders_json_gives_a_milestones_due_and_text(cli: Cli, tmp_pa
             "due": "2021-06-30",
             "contacts": [1001],
             "text": "出台实施方案",
+            "plan": "A",
         }
     ]
     code, out, _ = cli("preview", "reminders", "--date", "2021-07-01", **env)

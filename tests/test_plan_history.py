@@ -253,8 +253,16 @@ def test_the_card_and_the_export_of_a_closed_plan_show_its_whole_history(tmp_pat
         services.store.close_plan("A", at=AT + timedelta(days=210), actor=1001)
         shown = task_detail(services, 18, (AT + timedelta(days=220)).date())
         assert shown is not None and all(f"A{i}" in shown for i in range(5))
-        book = openpyxl.load_workbook(export_report(services, tmp_path / "r.xlsx"), read_only=True)
+        closed = services.store.plans.by_code("A")
+        assert closed is not None and not closed.active
+        # the closed plan's own export (`duban export --plan A`) holds its whole history
+        report = export_report(services, tmp_path / "r.xlsx", plan=closed)
+        book = openpyxl.load_workbook(report, read_only=True)
         notes = [str(row[-1]) for row in book["历史记录"].iter_rows(values_only=True)]
-        assert {f"A{i}" for i in range(5)} | {"商务局A", "B"} <= set(notes)
+        assert {f"A{i}" for i in range(5)} | {"商务局A"} <= set(notes)
+        # the active plans' export leaves it out
+        book = openpyxl.load_workbook(export_report(services, tmp_path / "b.xlsx"), read_only=True)
+        notes = [str(row[-1]) for row in book["历史记录"].iter_rows(values_only=True)]
+        assert "B" in notes and not {f"A{i}" for i in range(5)} & set(notes)
     finally:
         services.close()

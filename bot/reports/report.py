@@ -105,7 +105,8 @@ def collect(
     today = today or services.clock.now().date()
     tasks = snapshot(services, today, plan=plan.slot if plan else None)
     evidence = evidence_records(store)
-    events: Iterable[Event] = store.history.events()
+    # a closed plan's history is in its own journal: read it when exporting that plan
+    events: Iterable[Event] = store.history.events(closed=plan is not None and not plan.active)
     if plan is not None:
         keys = {t.id for t in store.plan.tasks(plan=plan.slot, include_archived=True)}
         evidence = [e for e in evidence if e["task"] in keys]
