@@ -52,6 +52,18 @@ class ImportResult:
 
 
 @dataclass(frozen=True)
+class ImportCounts:
+    """What an import would do (`dry_run`), counted: into plan `code`, new or `revises`."""
+
+    added: int
+    changed: int
+    archived: int
+    unchanged: int
+    code: str
+    revises: bool
+
+
+@dataclass(frozen=True)
 class Placement:
     """Where an imported file goes: a new plan, or a revision of `target`; `sure` when the
     file says so plainly (same title, or a title no plan has and tasks no plan shares), else
@@ -257,6 +269,36 @@ class PlanTasks(Repository):
         have = {title_key(t.title) for t in self.tasks(plan=slot)}
         return sum(title_key(t.title) in have for t in plan.tasks) / len(plan.tasks)
 
+    def dry_run(self, plan: Plan, into: int | Literal["new"]) -> ImportCounts:
+        """What `import_plan(plan, into=into)` would do, counted, writing nothing."""
+        if into == "new":
+            return ImportCounts(len(plan.tasks), 0, 0, 0, self._plans.next_code(), False)
+        target = self._plans.get(into)
+        if target is None:
+            raise KeyError(f"no plan in slot {into}")
+        existing = {
+            int(doc.get("no") or key): (int(key), cast(TaskRow, doc))
+            for key, doc in self._table(TASKS).raw_docs()
+            if int(doc.get("plan") or FIRST_SLOT) == target.slot
+        }
+        added = changed = unchanged = 0
+        seen = set()
+        for read in plan.tasks:
+            seen.add(read.number)
+            if read.number not in existing:
+                added += 1
+                continue
+            key, old = existing[read.number]
+            rec = replace(read, id=key, no=read.number, plan=target.slot).to_record()
+            if _changes(old, rec) or old.get("archived"):
+                changed += 1
+            else:
+                unchanged += 1
+        archived = sum(
+            1 for no, (_, old) in existing.items() if no not in seen and not old.get("archived")
+        )
+        return ImportCounts(added, changed, archived, unchanged, target.code, True)
+
     def import_plan(
         self,
         plan: Plan,
@@ -331,14 +373,7 @@ class PlanTasks(Repository):
                 record("plan.task_added", task=key, title=task.title)
                 added.append(key)
             else:
-                # compared in today's shape: a record stored before a field existed (milestones,
-                # remarks) has its default, not a change
-                before = Task.from_record(dict(old)).to_record()
-                diff: dict[str, FieldChange] = {
-                    k: {"old": before.get(k), "new": v}
-                    for k, v in rec.items()
-                    if k not in IDENTITY and before.get(k) != v
-                }
+                diff = _changes(old, rec)
                 if diff or old.get("archived"):
                     revision = int(old.get("revision", 1)) + 1
                     tasks_table.update(
@@ -428,6 +463,18 @@ class PlanTasks(Repository):
 
 def _row(milestone: Milestone | None) -> MilestoneRow | None:
     return {"due": milestone.due.isoformat(), "text": milestone.text} if milestone else None
+
+
+def _changes(old: TaskRow, rec: dict[str, Any]) -> dict[str, FieldChange]:
+    """What a file's task `rec` changes in the stored task `old`, field by field; compared in
+    today's shape: a record stored before a field existed (milestones, remarks) has its
+    default, not a change."""
+    before = Task.from_record(dict(old)).to_record()
+    return {
+        k: {"old": before.get(k), "new": v}
+        for k, v in rec.items()
+        if k not in IDENTITY and before.get(k) != v
+    }
 
 
 def _pairs(task: Task, responsible: Responsible | None) -> list[tuple[str, Role]]:

@@ -219,6 +219,10 @@ class Plans(Repository):
             raise PlanError("unknown", code.strip().upper())
         return plan
 
+    def next_code(self) -> str:
+        """The code the next plan created gets."""
+        return self._free_code()
+
     def _free_code(self) -> str:
         taken = {p.code for p in self.all()}
         for n in range(1, 10_000):
