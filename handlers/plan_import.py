@@ -61,17 +61,18 @@ def _buttons(staged: plan_import.Staged | None) -> InlineKeyboardMarkup:
         return InlineKeyboardMarkup([template])
     token, offer = staged.token, staged.offer
     cancel = InlineKeyboardButton("取消", callback_data=cb.PlanImport("no", token).pack())
-    first = [cancel]
-    if offer.proposal is not None:
-        ok = InlineKeyboardButton("导入", callback_data=cb.PlanImport("ok", token).pack())
-        first = [ok, cancel]
     choices = [
         InlineKeyboardButton(
             plan_import.choice_label(c), callback_data=cb.PlanImport.choice(c.into, token).pack()
         )
         for c in offer.choices
     ]
-    return InlineKeyboardMarkup([first, choices, template] if choices else [first, template])
+    if offer.proposal is None:  # not sure: only a choice imports
+        return InlineKeyboardMarkup([choices, [cancel], template])
+    ok = InlineKeyboardButton("导入", callback_data=cb.PlanImport("ok", token).pack())
+    return InlineKeyboardMarkup(
+        [[ok, cancel], choices, template] if choices else [[ok, cancel], template]
+    )
 
 
 async def _preview(update: Update, context: DubanContext, staged: plan_import.Staged) -> None:
@@ -94,7 +95,9 @@ async def plan_file(update: Update, context: DubanContext) -> None:
         log.warning("plan file download failed: %s", exc)
         await reply(update, context, _text("download"))
         return
-    await _preview(update, context, plan_import.stage(context.services, user.id, doc.file_name, data))
+    await _preview(
+        update, context, plan_import.stage(context.services, user.id, doc.file_name, data)
+    )
 
 
 async def decide(update: Update, context: DubanContext) -> None:

@@ -175,7 +175,9 @@ def placement_line(
     why. An ImportResult that only added tasks went into a new plan."""
     counts = result_or_counts
     if isinstance(counts, ImportResult):
-        counts = _counted(counts, revises=bool(counts.changed or counts.archived or counts.unchanged))
+        counts = _counted(
+            counts, revises=bool(counts.changed or counts.archived or counts.unchanged)
+        )
     unsure = placement is not None and not placement.sure
     why = placement.why if placement is not None else ""
     return render_part(
