@@ -18,6 +18,7 @@ from handlers import (
     milestones,
     onboarding,
     plan_import,
+    plans,
     receipts,
     rectify,
     reminders,
@@ -40,6 +41,7 @@ HANDLER_MODULES: list[ModuleType] = [
     rectify,  # before evidence: files in /rectify are its own
     metrics,  # /metric
     views,
+    plans,  # /plans
     plan_import,  # before evidence: a coordinator's plan file naming no task
     evidence,
     kept,  # the task pressed for what a person wrote without one

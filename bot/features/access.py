@@ -37,11 +37,13 @@ COORDINATOR_EXTRA: tuple[tuple[str, str], ...] = (
     ("summary", "周报：/summary [preview]"),
     ("export", "导出进度表"),
     ("slip", "督办单：/slip 单位"),
+    ("plans", "方案：/plans（关闭、重开、改代号）"),
 )
 COORDINATOR_ONLY = frozenset(name for name, _ in COORDINATOR_EXTRA)
 STRANGER_COMMANDS = frozenset({"start", "help"})
-# review, unbinding (and its confirmation), 答复单位 (受阻), plan import and its template, 生成督办单
-COORDINATOR_ONLY_BUTTONS = frozenset({"rv", "unb", "unbc", "blk", "imp", "tpl", "slip"})
+# review, unbinding (and its confirmation), 答复单位 (受阻), plan import and its template, 生成督办单,
+# closing and reopening plans
+COORDINATOR_ONLY_BUTTONS = frozenset({"rv", "unb", "unbc", "blk", "imp", "tpl", "slip", "pln"})
 # Buttons a contact may press in a group: 撤销 under the acknowledgement of their `#N …` there.
 GROUP_BUTTONS = frozenset({"undo"})
 

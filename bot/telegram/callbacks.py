@@ -509,13 +509,27 @@ class PlanImport(Callback):
 
     @property
     def into(self) -> int | Literal["ok", "no", "new"]:
-        """"ok" (what the preview proposed), "no", "new", or the chosen plan's slot."""
+        """ "ok" (what the preview proposed), "no", "new", or the chosen plan's slot."""
         if self.verdict.startswith("s"):
             return int(self.verdict[1:])
         return cast(Literal["ok", "no", "new"], self.verdict)
 
     def valid(self) -> bool:
         return self.verdict in ("ok", "no", "new") or _SLOT.fullmatch(self.verdict) is not None
+
+
+@kind
+@dataclass(frozen=True)
+class PlanAction(Callback):
+    """关闭 X / 重开 X under /plans, and 确认关闭 / 取消 under the question before closing
+    (`slot`: the plan's, which a rename does not change)."""
+
+    prefix: ClassVar[str] = "pln"
+    action: str
+    slot: int
+
+    def valid(self) -> bool:
+        return self.action in ("close", "confirm", "keep", "reopen") and self.slot > 0
 
 
 @kind
