@@ -8,17 +8,10 @@ from bot import DATA
 from bot.features import plan_import
 from bot.store.deliveries import LedgerKind
 from tests.harness import ChatEnv, button_data, current
+from tests.plan_writers import SPECIAL
 
 SEED = (DATA / "zhenhai-2021-credit-plan.txt").read_text(encoding="utf-8")
 SEED_TITLE = "镇海区2021年度社会信用体系建设工作要点暨社会信用体系示范城市创建实施方案"
-# A special plan of its own: a new title, tasks no plan has.
-SPECIAL = """镇海区2022年营商环境专项治理工作方案
-一、优化审批服务
-1.推进企业开办全程网办。（区市场监管局牵头，2022年6月底前完成）
-2.压减工程建设项目审批时限。（区住建局牵头，2022年9月底前完成）
-二、规范涉企检查
-3.推行跨部门联合检查。（区司法局牵头，2022年12月底前完成）
-"""
 # Plan A's tasks under another title: a revision, or a new plan? duban cannot tell.
 RETITLED = SEED.replace(SEED_TITLE, "镇海区2021年度信用建设重点任务清单")
 

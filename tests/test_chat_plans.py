@@ -6,14 +6,7 @@ from __future__ import annotations
 from bot.plan import parse_text
 from bot.plan.refs import task_ref
 from tests.harness import COORDINATOR, ChatEnv, button_data, current
-
-SPECIAL = """镇海区2022年营商环境专项治理工作方案
-一、优化审批服务
-1.推进企业开办全程网办。（区市场监管局牵头，2022年6月底前完成）
-2.压减工程建设项目审批时限。（区住建局牵头，2022年9月底前完成）
-二、规范涉企检查
-3.推行跨部门联合检查。（区司法局牵头，2022年12月底前完成）
-"""
+from tests.plan_writers import SPECIAL
 
 
 def text(replies: list[dict]) -> str:

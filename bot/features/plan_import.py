@@ -114,31 +114,34 @@ def stage(services: Services, user_id: int, file_name: str | None, data: bytes) 
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-    services.store.deliveries.put(
-        LedgerKind.IMPORT,
+    return _read(
+        services,
         token,
+        path,
+        file_name or path.name,
         status="staged",
         user=user_id,
         path=path.name,
         file_name=(file_name or "")[:200],
         at=services.clock.now().isoformat(timespec="seconds"),
     )
-    return _read(services, token, path, file_name or path.name)
 
 
-def _read(services: Services, token: str, path: Path, file_name: str) -> Staged:
-    """Read the staged file, and keep whether it imports and what its preview offers."""
-    plan = load_plan(path)
+def _read(services: Services, token: str, kept: Path, name: str, **fields: object) -> Staged:
+    """Read the staged file `kept`, and keep (with `fields`) whether it imports and what its
+    preview offers."""
+    plan = load_plan(kept)
     digest = digest_plan(plan, services.units.check_name)
     found = offer(services, plan) if digest.importable else None
     services.store.deliveries.put(
         LedgerKind.IMPORT,
         token,
+        **fields,
         importable=digest.importable,
         into=found.proposal if found else None,
         seen=found.seen if found else "",
     )
-    return Staged(token, file_name, plan, digest, found)
+    return Staged(token, name, plan, digest, found)
 
 
 def offer(services: Services, plan: Plan) -> Offer:
