@@ -61,7 +61,6 @@ class Offer:
     `proposal`, None when duban is not sure (then only a choice imports); `choices` are the
     other buttons."""
 
-    placement: Placement
     would: Into
     line: str
     proposal: Into | None
@@ -167,7 +166,7 @@ def offer(services: Services, plan: Plan) -> Offer:
     if place.sure:
         choices.remove(would)  # that is 导入
     proposal = would.into if place.sure else None
-    return Offer(place, would.into, line, proposal, tuple(choices[:MAX_CHOICES]))
+    return Offer(would.into, line, proposal, tuple(choices[:MAX_CHOICES]))
 
 
 def placement_line(
