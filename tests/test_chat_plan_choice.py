@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot import DATA
 from bot.features import plan_import
+from bot.plan import parse_text
 from bot.store.deliveries import LedgerKind
 from tests.harness import ChatEnv, button_data, current
 from tests.plan_writers import SPECIAL
@@ -137,3 +138,17 @@ async def test_a_preview_from_the_previous_release_asks_again(env: ChatEnv) -> N
     assert [p.code for p in env.store.plans.all()] == ["A"]
     outcome = plan_import.carry_out(env.services, token, boss.id)
     assert isinstance(outcome, plan_import.Imported) and outcome.result.plan.code == "B"
+
+
+async def test_the_preview_counts_what_the_import_then_does(env: ChatEnv) -> None:
+    store, now = env.store, env.clock.now()
+    special = parse_text(SPECIAL)
+    new = store.plan.dry_run(special, "new")
+    assert (new.code, new.revises, new.added) == ("B", False, 3)
+    for plan, into in ((special, 1), (parse_text(SEED), 1), (special, "new")):
+        dry = store.plan.dry_run(plan, into)
+        done = store.plan.import_plan(plan, at=now, into=into)
+        lists = (done.added, done.changed, done.archived, done.unchanged)
+        assert (dry.added, dry.changed, dry.archived, dry.unchanged) == tuple(map(len, lists))
+        assert dry.code == done.plan.code
+    assert store.plan.dry_run(special, 2).unchanged == 3  # plan B, as just imported
