@@ -13,8 +13,8 @@ from tests.plan_writers import SPECIAL
 
 SEED = (DATA / "zhenhai-2021-credit-plan.txt").read_text(encoding="utf-8")
 SEED_TITLE = "镇海区2021年度社会信用体系建设工作要点暨社会信用体系示范城市创建实施方案"
-# Plan A's tasks under another title: a revision, or a new plan? duban cannot tell.
-RETITLED = SEED.replace(SEED_TITLE, "镇海区2021年度信用建设重点任务清单")
+# Plan A's tasks under next year's title: a new plan, or a revision? duban cannot tell.
+RETITLED = SEED.replace(SEED_TITLE, "镇海区2022年度信用建设重点任务清单")
 
 
 def label_of(message: dict, data: str) -> str:
@@ -71,10 +71,13 @@ async def test_when_unsure_nothing_is_imported_until_a_choice(env: ChatEnv) -> N
     boss = env.coordinator
     (preview,) = await boss.send_document(RETITLED.encode(), "重点任务清单.txt")
     text = preview["text"]
-    assert "去向未定：可能是修订方案 A：没有变化（标题与方案 A" in text
+    assert (
+        "去向未定：可能是新方案 B：《镇海区2022年度信用建设重点任务清单》，25 项（标题与方案 A"
+        in text
+    )
     assert "100% 的任务与它相同" in text
-    assert "请选择“修订方案 A”或“作为新方案”；选择前不会导入" in text
-    revise_a, new, no, template = button_data(preview)
+    assert "请选择“作为新方案”或“修订方案 A”；选择前不会导入" in text
+    new, revise_a, no, template = button_data(preview)
     assert not [b for b in button_data(preview) if b.startswith("imp:ok:")]  # no 导入
     assert revise_a.startswith("imp:s1:") and new.startswith("imp:new:")
     assert no.startswith("imp:no:") and template == "tpl"
@@ -85,8 +88,8 @@ async def test_when_unsure_nothing_is_imported_until_a_choice(env: ChatEnv) -> N
     assert isinstance(outcome, plan_import.Staged) and outcome.offer.proposal is None
     assert [p.code for p in env.store.plans.all()] == ["A"]
     replies = await boss.press(preview, new)
-    assert "新方案 B：《镇海区2021年度信用建设重点任务清单》，25 项" in replies[-1]["text"]
-    assert env.store.plans.by_code("B").title == "镇海区2021年度信用建设重点任务清单"
+    assert "新方案 B：《镇海区2022年度信用建设重点任务清单》，25 项" in replies[-1]["text"]
+    assert env.store.plans.by_code("B").title == "镇海区2022年度信用建设重点任务清单"
 
 
 async def test_a_press_after_the_plans_changed_asks_again(env: ChatEnv) -> None:

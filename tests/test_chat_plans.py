@@ -84,7 +84,7 @@ async def test_plans_by_command_and_rename(env: ChatEnv) -> None:
     assert renamed["text"] == "方案 B《镇海区2022年营商环境专…》的代号已改为 ZX。"
     assert env.store.plans.get(2).code == "ZX"
     (event,) = env.store.history.events(kinds=["plan.renamed"])
-    assert event["code"] == "ZX" and event["old"] == "B"
+    assert event["code"] == "ZX" and event["old_code"] == "B"
     (key,) = env.store.plan.find("ZX", 3)
     assert task_ref(key) == "#ZX3"
     await boss.press(question, "pln:confirm:2")  # the button names the plan, not its old code

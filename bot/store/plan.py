@@ -289,7 +289,7 @@ class PlanTasks(Repository):
                 added += 1
                 continue
             key, old = existing[read.number]
-            rec = replace(read, id=key, no=read.number, plan=target.slot).to_record()
+            rec = _merged(old, replace(read, id=key, no=read.number, plan=target.slot).to_record())
             if _changes(old, rec) or old.get("archived"):
                 changed += 1
             else:
@@ -361,13 +361,7 @@ class PlanTasks(Repository):
             taken.add(key)
             next_key = max(taken) + 1
             task = replace(read, id=key, no=number, plan=target.slot)
-            rec = task.to_record()
-            if old is not None and old.get("milestones_file") is not None:
-                if rec["milestones"] == old["milestones_file"]:
-                    rec["milestones"] = old.get("milestones") or []  # the chat's edits stand
-                    rec["milestones_file"] = old["milestones_file"]
-                else:
-                    rec["milestones_file"] = None  # the file changed its cell: the file wins
+            rec = _merged(old, task.to_record())
             if old is None:
                 tasks_table.insert(Document({**rec, "revision": 1}, doc_id=key))
                 record("plan.task_added", task=key, title=task.title)
@@ -463,6 +457,18 @@ class PlanTasks(Repository):
 
 def _row(milestone: Milestone | None) -> MilestoneRow | None:
     return {"due": milestone.due.isoformat(), "text": milestone.text} if milestone else None
+
+
+def _merged(old: TaskRow | None, rec: dict[str, Any]) -> dict[str, Any]:
+    """A file's task `rec` as it is stored over `old`: milestones changed in chat stand while
+    the file's cell still gives what it gave; when the file changed it, the file wins."""
+    if old is not None and old.get("milestones_file") is not None:
+        if rec["milestones"] == old["milestones_file"]:
+            rec["milestones"] = old.get("milestones") or []  # the chat's edits stand
+            rec["milestones_file"] = old["milestones_file"]
+        else:
+            rec["milestones_file"] = None  # the file changed its cell: the file wins
+    return rec
 
 
 def _changes(old: TaskRow, rec: dict[str, Any]) -> dict[str, FieldChange]:
