@@ -115,7 +115,7 @@ async def test_a_choice_pressed_after_its_plan_closed_asks_again(env: ChatEnv) -
     await boss.press(preview, "imp:ok:" + button_data(preview)[0].split(":")[2])
     (other,) = await boss.send_document(SEED.encode(), "信用方案.txt")
     assert "去向：修订方案 A" in other["text"]
-    env.store.plans.close("A", at=env.clock.now(), actor=boss.id)
+    env.store.close_plan("A", at=env.clock.now(), actor=boss.id)
     replies = await boss.press(other, button_data(other)[0])
     assert "有变化" in replies[0]["text"]
     assert "去向未定：可能是修订方案 A：没有变化（同名方案 A 已关闭）" in replies[-1]["text"]

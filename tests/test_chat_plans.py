@@ -42,6 +42,7 @@ async def test_closing_asks_first_then_closes_and_records(env: ChatEnv) -> None:
     assert "关闭后不再提醒和催办，仍可查看和导出" in question["text"]
     assert button_data(question) == ["pln:confirm:1", "pln:keep:1"]
     assert env.store.plans.by_code("A").active  # nothing closed yet
+    history = env.store.history.events(task=18)
     replies = await boss.press(question, "pln:confirm:1")
     assert len(replies) == 1 and "已关闭方案 A《" in replies[0]["text"]
     assert not env.store.plans.by_code("A").active
@@ -50,6 +51,7 @@ async def test_closing_asks_first_then_closes_and_records(env: ChatEnv) -> None:
     assert button_data(current(env, question)) == []
     # closed, still readable: the card of its task, under its coded ref
     assert env.store.plan.task(18) is not None and task_ref(18) == "#A18"
+    assert env.store.history.events(task=18) == history and history
     (listing,) = await boss.say("/plans")
     assert "2021 年·已关闭·25 项" in listing["text"]
     assert button_data(listing) == ["pln:reopen:1", "pln:close:2"]

@@ -68,13 +68,14 @@ def ask_close(plan: PlanInfo) -> Answer:
 
 
 def close(services: Services, plan: PlanInfo, actor: int) -> Answer:
-    """关闭: the plan is no longer followed (recorded as plan.closed)."""
-    return _change(services, services.store.plans.close, plan.code, actor, "closed")
+    """关闭: the plan is no longer followed (recorded as plan.closed; its history moves out of
+    the store, still readable)."""
+    return _change(services, services.store.close_plan, plan.code, actor, "closed")
 
 
 def reopen(services: Services, plan: PlanInfo, actor: int) -> Answer:
     """重开: the plan is followed again (recorded as plan.reopened)."""
-    return _change(services, services.store.plans.reopen, plan.code, actor, "reopened")
+    return _change(services, services.store.reopen_plan, plan.code, actor, "reopened")
 
 
 def rename(services: Services, code: str, new: str, actor: int) -> Answer:
