@@ -499,7 +499,8 @@ def _import(services: Services, args: argparse.Namespace) -> int:
             return 2
         into = target.slot
     elif not args.new and not place.sure:
-        line = plain_text(plan_import.placement_line(plan_import.planned(services, plan)))
+        would = services.store.plan.dry_run(plan, place.into)
+        line = plain_text(plan_import.placement_line(None, plan, would))
         choose = "--plan CODE"
         if place.target is not None:
             choose = f"--plan {place.target.code}"
@@ -513,7 +514,7 @@ def _import(services: Services, args: argparse.Namespace) -> int:
         )
         return 2
     result = services.import_read(plan, actor="cli", into=into)
-    print(plain_text(plan_import.placement_line(result)))
+    print(plain_text(plan_import.placement_line(None, plan, result)))
     print(
         f"imported {args.file}: added {len(result.added)}, changed {len(result.changed)}, "
         f"archived {len(result.archived)}, unchanged {len(result.unchanged)}"

@@ -19,6 +19,7 @@ from handlers import (
     milestones,
     onboarding,
     plan_import,
+    plans,
     receipts,
     rectify,
     reminders,
@@ -42,6 +43,7 @@ HANDLER_MODULES: list[ModuleType] = [
     metrics,  # /metric
     assign,  # before evidence and kept: the text typed in its dialogue is its own
     views,
+    plans,  # /plans
     plan_import,  # before evidence: a coordinator's plan file naming no task
     evidence,
     kept,  # the task pressed for what a person wrote without one

@@ -16,7 +16,7 @@ from bot.plan.template import template_bytes
 from bot.telegram import callbacks as cb
 from bot.telegram.context import SERVICES, DubanApp, DubanContext
 from bot.text.render import render
-from handlers.common import plain_text, reply
+from handlers.common import drop_keyboard, plain_text, reply
 
 log = logging.getLogger(__name__)
 
@@ -53,24 +53,36 @@ class _PlanFile(filters.MessageFilter):
         return pending.expected(services.store, user.id, "file", now) is None
 
 
-def _buttons(token: str | None) -> InlineKeyboardMarkup:
-    """导入 / 取消 for a plan that can be imported; 模板 under every preview."""
+def _buttons(staged: plan_import.Staged | None) -> InlineKeyboardMarkup:
+    """导入 / 取消 (when duban is sure where the file goes) and the other choices for a plan
+    that can be imported; 模板 under every preview."""
     template = [InlineKeyboardButton("模板", callback_data=cb.PlanTemplate().pack())]
-    if token is None:
+    if staged is None or staged.offer is None:
         return InlineKeyboardMarkup([template])
+    token, offer = staged.token, staged.offer
+    cancel = InlineKeyboardButton("取消", callback_data=cb.PlanImport("no", token).pack())
+    choices = [
+        InlineKeyboardButton(
+            plan_import.choice_label(c), callback_data=cb.PlanImport.choice(c.into, token).pack()
+        )
+        for c in offer.choices
+    ]
+    if offer.proposal is None:  # not sure: only a choice imports
+        return InlineKeyboardMarkup([choices, [cancel], template])
+    ok = InlineKeyboardButton("导入", callback_data=cb.PlanImport("ok", token).pack())
     return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton("导入", callback_data=cb.PlanImport("ok", token).pack()),
-                InlineKeyboardButton("取消", callback_data=cb.PlanImport("no", token).pack()),
-            ],
-            template,
-        ]
+        [[ok, cancel], choices, template] if choices else [[ok, cancel], template]
     )
 
 
+async def _preview(update: Update, context: DubanContext, staged: plan_import.Staged) -> None:
+    text = _text("preview", file_name=staged.file_name, d=staged.digest, offer=staged.offer)
+    await reply(update, context, text, _buttons(staged))
+
+
 async def plan_file(update: Update, context: DubanContext) -> None:
-    """The file is read and summarised; 导入 / 取消 under it when it can be imported."""
+    """The file is read and summarised, with where it goes; 导入 / 取消 and the other choices
+    under it when it can be imported."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and message.document is not None and user is not None
     doc = message.document
@@ -83,35 +95,34 @@ async def plan_file(update: Update, context: DubanContext) -> None:
         log.warning("plan file download failed: %s", exc)
         await reply(update, context, _text("download"))
         return
-    staged = plan_import.stage(context.services, user.id, doc.file_name, data)
-    markup = _buttons(staged.token if staged.digest.importable else None)
-    await reply(
-        update, context, _text("preview", file_name=staged.file_name, d=staged.digest), markup
+    await _preview(
+        update, context, plan_import.stage(context.services, user.id, doc.file_name, data)
     )
 
 
 async def decide(update: Update, context: DubanContext) -> None:
-    """导入 merges the plan as `duban import` does; 取消 forgets the file."""
+    """导入 or a choice imports the plan there; 取消 forgets the file; a press after the plans
+    changed is asked again with a new preview."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
     button = cb.button_of(update, cb.PlanImport)
     services = context.services
+    done: plan_import.Imported | plan_import.Staged | None = None
     try:
-        if button.verdict == "ok":
-            _, result = plan_import.carry_out(services, button.token, user.id)
-            text = _text("imported", r=result)
-        else:
+        if button.into == "no":
             plan_import.cancel(services, button.token, user.id)
-            text = _text("cancelled")
+        else:
+            done = plan_import.carry_out(services, button.token, user.id, button.into)
     except PlanImportError as err:
         await query.answer(plain_text(_text("refused", code=err.code)))
         return
     await query.answer()
-    try:
-        await query.edit_message_reply_markup(None)  # a used card has no live buttons
-    except TelegramError as exc:
-        log.debug("import buttons not removed: %s", exc)
-    await reply(update, context, text)
+    await drop_keyboard(update, context)  # a used card has no live buttons
+    if isinstance(done, plan_import.Staged):
+        await reply(update, context, _text("changed"))
+        await _preview(update, context, done)
+        return
+    await reply(update, context, _text("imported", done=done) if done else _text("cancelled"))
 
 
 async def send_template(update: Update, context: DubanContext) -> None:

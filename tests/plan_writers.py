@@ -1,4 +1,4 @@
-"""Writers of the seed plan as .docx and .pdf, for the layout and format tests."""
+"""Writers of the seed plan as .docx and .pdf, for the layout and format tests; a second plan."""
 
 from __future__ import annotations
 
@@ -15,6 +15,14 @@ from bot.plan.template import HEADERS, SHEET
 
 CN = "一二三四五六七八九十"
 HEADER = ["重点任务", "序号", "具体措施", "时限要求", "牵头单位", "配合单位"]
+# A special plan of its own beside the seed: its own title and year, tasks the seed lacks.
+SPECIAL = """镇海区2022年营商环境专项治理工作方案
+一、优化审批服务
+1.推进企业开办全程网办。（区市场监管局牵头，2022年6月底前完成）
+2.压减工程建设项目审批时限。（区住建局牵头，2022年9月底前完成）
+二、规范涉企检查
+3.推行跨部门联合检查。（区司法局牵头，2022年12月底前完成）
+"""
 
 
 def groups(tasks: Iterable[Task]) -> dict[tuple[int, str], list[Task]]:

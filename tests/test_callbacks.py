@@ -24,6 +24,11 @@ BUTTONS = [
     cb.Finish("act"),
     cb.StatusCard(18, "u12", 0),
     cb.StatusCard(4, "ov", 3, 1),
+    cb.PlanImport("ok", "a1b2c3d4e5f6"),
+    cb.PlanImport.choice("new", "a1b2c3d4e5f6"),
+    cb.PlanImport.choice(2, "a1b2c3d4e5f6"),
+    cb.PlanAction("close", 2),
+    cb.PlanAction("confirm", 1),
 ]
 
 
@@ -41,6 +46,13 @@ def test_the_grammar_buttons_already_carry_is_kept() -> None:
     assert cb.Finish("rf").pack() == "rf:done"
     assert cb.Noop().pack() == "pg:noop"
     assert cb.StatusCard(18, "u12", 0, 1).pack() == "sc:18:u12:0:1"
+
+
+def test_an_import_choice_names_the_plan_by_slot() -> None:
+    assert cb.PlanImport.choice(2, "t0k").pack() == "imp:s2:t0k"
+    assert cb.PlanImport.choice(2, "t0k").into == 2
+    assert cb.PlanImport.choice("new", "t0k").into == "new"
+    assert cb.PlanImport("ok", "t0k").into == "ok"
 
 
 def test_a_status_card_stays_within_the_limit_for_any_plan() -> None:
@@ -65,6 +77,11 @@ def test_unknown_or_malformed_data_is_refused() -> None:
         "sc:0:ov:0:0",
         "sc:18:ov:0",
         "sc:18:ov:-1:0",
+        "imp:s0:a1b2",  # a choice names a plan's slot
+        "imp:sB:a1b2",
+        "imp:yes:a1b2",
+        "pln:shut:1",
+        "pln:close:0",
         "zzz:1",
         "upd:1" + "0" * 70,
         None,

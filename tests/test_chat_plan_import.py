@@ -35,9 +35,10 @@ async def test_coordinator_previews_then_imports(env: ChatEnv) -> None:
     boss = env.coordinator
     (preview,) = await boss.send_document(REVISED.encode(), "区信用方案（修订）.txt")
     assert "已读取方案文件" in preview["text"] and "共 25 项任务" in preview["text"]
-    assert "按任务编号合并" in preview["text"]
-    ok, no, template = buttons(preview)
+    assert "去向：修订方案 A：修改 1 项" in preview["text"]  # where 导入 puts it
+    ok, no, new, template = buttons(preview)
     assert ok.startswith("imp:ok:") and no.startswith("imp:no:") and template == "tpl"
+    assert new == "imp:new:" + ok.split(":")[2]  # 作为新方案: the other choice
     assert env.store.plan.task(2).deadline.due.month == 6  # nothing changed before 导入
     replies = await boss.press(preview, ok)
     assert "已导入方案" in replies[-1]["text"] and "修改 1 项" in replies[-1]["text"]
@@ -149,6 +150,7 @@ async def test_a_filled_template_sent_in_chat_imports_exactly(env: ChatEnv) -> N
     (again,) = await boss.send_document(filled, "填好的模板.xlsx")
     assert "共 25 项任务（2021 年）" in again["text"] and "确认无误" in again["text"]
     assert "时间节点 2 个" in again["text"]
+    assert "去向：修订方案 A：修改 1 项" in again["text"]  # plan A's tasks, the same year
     replies = await boss.press(again, buttons(again)[0])
     assert "修改 1 项" in replies[-1]["text"] and "#3" in replies[-1]["text"]
     stored = env.store.plan.task(3)

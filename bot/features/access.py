@@ -38,12 +38,15 @@ COORDINATOR_EXTRA: tuple[tuple[str, str], ...] = (
     ("export", "导出进度表"),
     ("slip", "督办单：/slip 单位"),
     ("assign", "交办事项：/assign 单位 日期 内容"),
+    ("plans", "方案：/plans（关闭、重开、改代号）"),
 )
 COORDINATOR_ONLY = frozenset(name for name, _ in COORDINATOR_EXTRA)
 STRANGER_COMMANDS = frozenset({"start", "help"})
 # review, unbinding (and its confirmation), 答复单位 (受阻), plan import and its template, 生成督办单,
-# the /assign dialogue's
-COORDINATOR_ONLY_BUTTONS = frozenset({"rv", "unb", "unbc", "blk", "imp", "tpl", "slip", "asg"})
+# the /assign dialogue's, closing and reopening plans
+COORDINATOR_ONLY_BUTTONS = frozenset(
+    {"rv", "unb", "unbc", "blk", "imp", "tpl", "slip", "asg", "pln"}
+)
 # Buttons a contact may press in a group: 撤销 under the acknowledgement of their `#N …` there.
 GROUP_BUTTONS = frozenset({"undo"})
 

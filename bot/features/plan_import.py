@@ -1,8 +1,12 @@
-"""A coordinator's plan file sent in chat: read it, show what was read, import on 导入.
+"""A coordinator's plan file sent in chat: read it, show what was read and where it goes,
+import on a choice.
 
 The file is kept under a name the bot makes (`DUBAN_DATA_DIR/imports/<token><ext>`); the
 sender's file name is kept only as data. A staged import is single-use, belongs to the
-coordinator who sent it, and expires after a day; 导入 merges exactly as `duban import` does.
+coordinator who sent it, and expires after a day. The preview says where the file goes (a new
+plan, or a revision of one: `store.plan.placement`) and offers the other choices; when duban is
+not sure, only a choice imports. What the preview offered is kept with the staged file: a press
+after the plans changed meanwhile imports nothing and the preview is made again.
 """
 
 from __future__ import annotations
@@ -12,16 +16,18 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 from bot.features.errors import CodedError
 from bot.plan import Plan, load_plan
 from bot.plan.digest import PlanDigest, digest_plan
 from bot.plan.template import TemplateSpec
-from bot.services import Into, PlanError, Services
+from bot.services import PlanError, Services
 from bot.store import ImportResult
 from bot.store.deliveries import LedgerKind
+from bot.store.plan import ImportCounts, Placement
 from bot.store.records import LedgerEntry
-from bot.text.render import render
+from bot.text.render import render_part
 
 # What a plan arrives as; anything else a coordinator sends stays evidence (or is refused).
 PLAN_EXTENSIONS = frozenset(
@@ -31,10 +37,42 @@ PLAN_EXTENSIONS = frozenset(
 MAX_BYTES = 20 * 1024 * 1024  # what a bot may download through the Bot API
 EXPIRES = timedelta(days=1)
 TEMPLATE_FILE = "督办导入模板.xlsx"  # the name the template is sent under in chat
+MAX_CHOICES = 3  # choices offered besides 导入 / 取消: a few buttons on a phone
+
+# Where a file goes: a new plan, or a revision of the plan in that slot.
+Into = int | Literal["new"]
 
 
 class PlanImportError(CodedError):
     """A staged import that cannot be carried out: code says why (missing, used, expired…)."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button under the preview: import as a new plan, or as a revision of plan `code`."""
+
+    into: Into
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Where the preview puts a file: `would` is what duban would do (in `line`); 导入 does
+    `proposal`, None when duban is not sure (then only a choice imports); `choices` are the
+    other buttons."""
+
+    would: Into
+    line: str
+    proposal: Into | None
+    choices: tuple[Choice, ...]
+
+    @property
+    def seen(self) -> str:
+        """What the coordinator was shown: kept with the staged file to recheck on a press."""
+        return "|".join([self.line, *(f"{c.into}:{c.code}" for c in self.choices)])
+
+    def allows(self, into: Into) -> bool:
+        return into == self.proposal or any(c.into == into for c in self.choices)
 
 
 @dataclass(frozen=True)
@@ -43,6 +81,15 @@ class Staged:
     file_name: str
     plan: Plan
     digest: PlanDigest
+    offer: Offer | None = None  # None: the file cannot be imported
+
+
+@dataclass(frozen=True)
+class Imported:
+    plan: Plan
+    result: ImportResult
+    counts: ImportCounts
+    line: str  # where it went, worded as the preview words it
 
 
 def is_plan_file(file_name: str | None) -> bool:
@@ -66,19 +113,83 @@ def stage(services: Services, user_id: int, file_name: str | None, data: bytes) 
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-    plan = load_plan(path)
-    digest = digest_plan(plan, services.units.check_name)
-    services.store.deliveries.put(
-        LedgerKind.IMPORT,
+    return _read(
+        services,
         token,
+        path,
+        file_name or path.name,
         status="staged",
         user=user_id,
         path=path.name,
         file_name=(file_name or "")[:200],
         at=services.clock.now().isoformat(timespec="seconds"),
-        importable=digest.importable,
     )
-    return Staged(token, file_name or path.name, plan, digest)
+
+
+def _read(services: Services, token: str, kept: Path, name: str, **fields: object) -> Staged:
+    """Read the staged file `kept`, and keep (with `fields`) whether it imports and what its
+    preview offers."""
+    plan = load_plan(kept)
+    digest = digest_plan(plan, services.units.check_name)
+    found = offer(services, plan) if digest.importable else None
+    services.store.deliveries.put(
+        LedgerKind.IMPORT,
+        token,
+        **fields,
+        importable=digest.importable,
+        into=found.proposal if found else None,
+        seen=found.seen if found else "",
+    )
+    return Staged(token, name, plan, digest, found)
+
+
+def offer(services: Services, plan: Plan) -> Offer:
+    """Where `plan` goes (`store.plan.placement`), worded, and the choices a preview offers:
+    as a new plan for a file that looks like a revision, a revision of each active plan file
+    (a few) for one that looks new, both when duban is not sure."""
+    store = services.store
+    place = store.plan.placement(plan)
+    target = place.target if place.revises else None
+    would = Choice(target.slot, target.code) if target else Choice("new")
+    line = placement_line(place, plan, store.plan.dry_run(plan, would.into))
+    candidates = [would]
+    if not place.sure:  # what duban would do first, then the other way
+        candidates.append(Choice("new"))
+        if place.target is not None:
+            candidates.append(Choice(place.target.slot, place.target.code))
+    if place.sure and target is not None:
+        candidates.append(Choice("new"))
+    else:
+        files = [p for p in reversed(store.plans.active()) if p.kind == "plan"]  # newest first
+        candidates += [Choice(p.slot, p.code) for p in files]
+    choices = list(dict.fromkeys(candidates))
+    if place.sure:
+        choices.remove(would)  # that is 导入
+    proposal = would.into if place.sure else None
+    return Offer(would.into, line, proposal, tuple(choices[:MAX_CHOICES]))
+
+
+def placement_line(
+    placement: Placement | None, plan: Plan, result_or_counts: ImportResult | ImportCounts
+) -> str:
+    """Where a file goes or went, on one line: `新方案 B：《title》，25 项` or
+    `修订方案 A：修改 1 项、归档 2 项`; when `placement` is not sure, what duban would do and
+    why. An ImportResult that only added tasks went into a new plan."""
+    counts = result_or_counts
+    if isinstance(counts, ImportResult):
+        counts = _counted(
+            counts, revises=bool(counts.changed or counts.archived or counts.unchanged)
+        )
+    unsure = placement is not None and not placement.sure
+    why = placement.why if placement is not None else ""
+    return render_part(
+        "plan_placement.html.j2", "placement", c=counts, title=plan.title, why=why, unsure=unsure
+    )
+
+
+def choice_label(choice: Choice) -> str:
+    """A choice's button: 作为新方案, 修订方案 A."""
+    return render_part("plan_placement.html.j2", "choice", c=choice)
 
 
 def _claim(services: Services, token: str, user_id: int) -> tuple[LedgerEntry, Path]:
@@ -94,19 +205,48 @@ def _claim(services: Services, token: str, user_id: int) -> tuple[LedgerEntry, P
     return entry, imports_dir(services.settings.data_dir) / entry["path"]
 
 
-def carry_out(services: Services, token: str, user_id: int) -> tuple[Plan, ImportResult]:
-    """导入: merge the staged plan into the store, as `duban import` does; once."""
+def carry_out(
+    services: Services, token: str, user_id: int, choice: Into | Literal["ok"] = "ok"
+) -> Imported | Staged:
+    """导入 (`"ok"`: what the preview proposed) or a choice: import the staged plan there,
+    once. When the plans changed since the preview (what it would offer now differs from what
+    was shown), nothing is imported: the staged file's new preview is returned to ask again."""
     entry, path = _claim(services, token, user_id)
     if not entry.get("importable"):
         raise PlanImportError("not_importable")
+    into = _into(entry.get("into")) if choice == "ok" else choice
+    staged = _read(services, token, path, entry.get("file_name") or path.name)
+    if staged.offer is None:
+        raise PlanImportError("not_importable")
+    if into is None or staged.offer.seen != entry.get("seen") or not staged.offer.allows(into):
+        return staged
     try:
-        plan, result = services.import_plan(path, actor=user_id)
+        plan, result = services.import_plan(path, user_id, into=into)
     except PlanError:
         raise PlanImportError("not_importable") from None
     services.store.deliveries.put(
         LedgerKind.IMPORT, token, status="imported", done_at=services.clock.now().isoformat()
     )
-    return plan, result
+    counts = _counted(result, revises=into != "new")
+    return Imported(plan, result, counts, placement_line(None, plan, counts))
+
+
+def _into(raw: object) -> Into | None:
+    """What 导入 does, as kept with the staged file (None: nothing, or a file staged before)."""
+    if raw == "new":
+        return "new"
+    return raw if isinstance(raw, int) else None
+
+
+def _counted(result: ImportResult, *, revises: bool) -> ImportCounts:
+    return ImportCounts(
+        added=len(result.added),
+        changed=len(result.changed),
+        archived=len(result.archived),
+        unchanged=len(result.unchanged),
+        code=result.plan.code if result.plan else "",
+        revises=revises,
+    )
 
 
 def cancel(services: Services, token: str, user_id: int) -> None:
@@ -123,17 +263,3 @@ def template_spec(services: Services) -> TemplateSpec:
     names = (*(unit.name for unit in directory.units), *directory.groups)
     groups = dict.fromkeys(t.category for t in services.store.plan.tasks() if t.category)
     return TemplateSpec(units=names, groups=tuple(groups), year=services.clock.now().year)
-
-
-def planned(services: Services, plan: Plan, into: Into = "auto") -> ImportResult:
-    """What importing `plan` would do (`into` as `Services.import_plan` takes it), by task
-    number, writing nothing."""
-    return services.store.plan.preview(
-        plan, services.store.plan.placement(plan).into if into == "auto" else into
-    )
-
-
-def placement_line(result: ImportResult) -> str:
-    """Where a plan goes, in one line: `新方案 B：《…》，25 项` or `修订方案 A：修改 1 项、归档
-    2 项`; of what an import would do (`planned`) or did. The chat and `duban import` say it."""
-    return render("plan_placement.html.j2", r=result)

@@ -53,6 +53,18 @@ class ImportResult:
 
 
 @dataclass(frozen=True)
+class ImportCounts:
+    """What an import would do (`dry_run`), counted: into plan `code`, new or `revises`."""
+
+    added: int
+    changed: int
+    archived: int
+    unchanged: int
+    code: str
+    revises: bool
+
+
+@dataclass(frozen=True)
 class Placement:
     """Where an imported file goes: a new plan, or a revision of `target`; `sure` when the
     file says so plainly (same title, or a title no plan has and tasks no plan shares), else
@@ -263,34 +275,35 @@ class PlanTasks(Repository):
         have = {title_key(t.title) for t in self.tasks(plan=slot)}
         return sum(title_key(t.title) in have for t in plan.tasks) / len(plan.tasks)
 
-    def preview(self, plan: Plan, into: int | Literal["new"]) -> ImportResult:
-        """What `import_plan(plan, into=into)` would do, writing nothing; by task number, not
-        key (`plan` of the result: the plan it goes into, for a new one as it would be made)."""
+    def dry_run(self, plan: Plan, into: int | Literal["new"]) -> ImportCounts:
+        """What `import_plan(plan, into=into)` would do, counted, writing nothing."""
         if into == "new":
-            made = PlanInfo(
-                0, self._plans.next_code(), "plan", plan.title, plan.year, True, plan.source, None
-            )
-            return ImportResult([t.number for t in plan.tasks], [], [], [], made, new=True)
-        docs = {
-            int(doc.get("no") or key): cast(TaskRow, doc)
+            return ImportCounts(len(plan.tasks), 0, 0, 0, self._plans.next_code(), False)
+        target = self._plans.get(into)
+        if target is None:
+            raise KeyError(f"no plan in slot {into}")
+        existing = {
+            int(doc.get("no") or key): (int(key), cast(TaskRow, doc))
             for key, doc in self._table(TASKS).raw_docs()
-            if int(doc.get("plan") or FIRST_SLOT) == into
+            if int(doc.get("plan") or FIRST_SLOT) == target.slot
         }
-        added: list[int] = []
-        changed: list[int] = []
-        unchanged: list[int] = []
+        added = changed = unchanged = 0
+        seen = set()
         for read in plan.tasks:
-            old = docs.get(read.number)
-            if old is None:
-                added.append(read.number)
+            seen.add(read.number)
+            if read.number not in existing:
+                added += 1
                 continue
-            rec = replace(read, no=read.number, plan=into).to_record()
-            (changed if _changes(old, rec) or old.get("archived") else unchanged).append(
-                read.number
-            )
-        seen = {t.number for t in plan.tasks}
-        archived = [n for n, doc in docs.items() if n not in seen and not doc.get("archived")]
-        return ImportResult(added, changed, sorted(archived), unchanged, self._plans.get(into))
+            key, old = existing[read.number]
+            rec = _merged(old, replace(read, id=key, no=read.number, plan=target.slot).to_record())
+            if _changes(old, rec) or old.get("archived"):
+                changed += 1
+            else:
+                unchanged += 1
+        archived = sum(
+            1 for no, (_, old) in existing.items() if no not in seen and not old.get("archived")
+        )
+        return ImportCounts(added, changed, archived, unchanged, target.code, True)
 
     def import_plan(
         self,
@@ -354,13 +367,7 @@ class PlanTasks(Repository):
             taken.add(key)
             next_key = max(taken) + 1
             task = replace(read, id=key, no=number, plan=target.slot)
-            rec = task.to_record()
-            if old is not None and old.get("milestones_file") is not None:
-                if rec["milestones"] == old["milestones_file"]:
-                    rec["milestones"] = old.get("milestones") or []  # the chat's edits stand
-                    rec["milestones_file"] = old["milestones_file"]
-                else:
-                    rec["milestones_file"] = None  # the file changed its cell: the file wins
+            rec = _merged(old, task.to_record())
             if old is None:
                 tasks_table.insert(Document({**rec, "revision": 1}, doc_id=key))
                 record("plan.task_added", task=key, title=task.title)
@@ -514,19 +521,32 @@ class PlanTasks(Repository):
         return tuple(sorted(current))
 
 
+def _row(milestone: Milestone | None) -> MilestoneRow | None:
+    return {"due": milestone.due.isoformat(), "text": milestone.text} if milestone else None
+
+
+def _merged(old: TaskRow | None, rec: dict[str, Any]) -> dict[str, Any]:
+    """A file's task `rec` as it is stored over `old`: milestones changed in chat stand while
+    the file's cell still gives what it gave; when the file changed it, the file wins."""
+    if old is not None and old.get("milestones_file") is not None:
+        if rec["milestones"] == old["milestones_file"]:
+            rec["milestones"] = old.get("milestones") or []  # the chat's edits stand
+            rec["milestones_file"] = old["milestones_file"]
+        else:
+            rec["milestones_file"] = None  # the file changed its cell: the file wins
+    return rec
+
+
 def _changes(old: TaskRow, rec: dict[str, Any]) -> dict[str, FieldChange]:
-    """What a task's record `rec` changes of its stored version `old`. Compared in today's
-    shape: a record stored before a field existed (milestones, remarks) has its default."""
+    """What a file's task `rec` changes in the stored task `old`, field by field; compared in
+    today's shape: a record stored before a field existed (milestones, remarks) has its
+    default, not a change."""
     before = Task.from_record(dict(old)).to_record()
     return {
         k: {"old": before.get(k), "new": v}
         for k, v in rec.items()
         if k not in IDENTITY and before.get(k) != v
     }
-
-
-def _row(milestone: Milestone | None) -> MilestoneRow | None:
-    return {"due": milestone.due.isoformat(), "text": milestone.text} if milestone else None
 
 
 def _pairs(task: Task, responsible: Responsible | None) -> list[tuple[str, Role]]:

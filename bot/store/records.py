@@ -452,6 +452,8 @@ class LedgerFields(TypedDict, total=False):
     file_name: str
     at: str  # also "backup:<day>"
     importable: bool
+    into: int | str | None  # what 导入 does: a plan's slot, "new", or None (a choice must)
+    seen: str  # what the preview offered, to recheck on a press
     done_at: str
     # "await:<slot>:<user>": what the bot waits for from a user (bot.features.pending); a
     # wait ended has each field None, so `action` is read first

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import ClassVar, TypeVar
+from typing import ClassVar, Literal, TypeVar, cast
 
 from telegram import Update
 
@@ -22,6 +22,7 @@ from bot.store.records import PartStatus
 MAX_BYTES = 64
 _INT = re.compile(r"-?\d{1,19}")
 _WORD = re.compile(r"[A-Za-z0-9_]{1,32}")
+_SLOT = re.compile(r"s[1-9]\d{0,5}")
 
 
 @dataclass(frozen=True)
@@ -495,14 +496,40 @@ class StatusCard(Callback):
 @kind
 @dataclass(frozen=True)
 class PlanImport(Callback):
-    """导入 / 取消 under a plan file a coordinator sent (`token` names the staged file)."""
+    """导入 / 取消 under a plan file a coordinator sent (`token` names the staged file), or a
+    choice of where it goes: `new` (作为新方案) or `s<slot>` (修订方案 of the plan in that slot)."""
 
     prefix: ClassVar[str] = "imp"
     verdict: str
     token: str
 
+    @classmethod
+    def choice(cls, into: int | str, token: str) -> PlanImport:
+        return cls("new" if into == "new" else f"s{into}", token)
+
+    @property
+    def into(self) -> int | Literal["ok", "no", "new"]:
+        """ "ok" (what the preview proposed), "no", "new", or the chosen plan's slot."""
+        if self.verdict.startswith("s"):
+            return int(self.verdict[1:])
+        return cast(Literal["ok", "no", "new"], self.verdict)
+
     def valid(self) -> bool:
-        return self.verdict in ("ok", "no")
+        return self.verdict in ("ok", "no", "new") or _SLOT.fullmatch(self.verdict) is not None
+
+
+@kind
+@dataclass(frozen=True)
+class PlanAction(Callback):
+    """关闭 X / 重开 X under /plans, and 确认关闭 / 取消 under the question before closing
+    (`slot`: the plan's, which a rename does not change)."""
+
+    prefix: ClassVar[str] = "pln"
+    action: str
+    slot: int
+
+    def valid(self) -> bool:
+        return self.action in ("close", "confirm", "keep", "reopen") and self.slot > 0
 
 
 @kind
