@@ -174,12 +174,10 @@ def placement_line(
 ) -> str:
     """Where a file goes or went, on one line: `新方案 B：《title》，25 项` or
     `修订方案 A：修改 1 项、归档 2 项`; when `placement` is not sure, what duban would do and
-    why. An ImportResult that only added tasks went into a new plan."""
+    why (an ImportResult says itself whether it made its plan)."""
     counts = result_or_counts
     if isinstance(counts, ImportResult):
-        counts = _counted(
-            counts, revises=bool(counts.changed or counts.archived or counts.unchanged)
-        )
+        counts = _counted(counts)
     unsure = placement is not None and not placement.sure
     why = placement.why if placement is not None else ""
     return render_part(
@@ -227,7 +225,7 @@ def carry_out(
     services.store.deliveries.put(
         LedgerKind.IMPORT, token, status="imported", done_at=services.clock.now().isoformat()
     )
-    counts = _counted(result, revises=into != "new")
+    counts = _counted(result)
     return Imported(plan, result, counts, placement_line(None, plan, counts))
 
 
@@ -238,14 +236,14 @@ def _into(raw: object) -> Into | None:
     return raw if isinstance(raw, int) else None
 
 
-def _counted(result: ImportResult, *, revises: bool) -> ImportCounts:
+def _counted(result: ImportResult) -> ImportCounts:
     return ImportCounts(
         added=len(result.added),
         changed=len(result.changed),
         archived=len(result.archived),
         unchanged=len(result.unchanged),
         code=result.plan.code if result.plan else "",
-        revises=revises,
+        revises=not result.new,
     )
 
 

@@ -9,18 +9,13 @@ is theirs), else among all. Several: the person is asked which plan, a button ea
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.plan.refs import Ref, naming, task_ref
+from bot.plan.refs import REF, TASK_NO_DIGITS, Ref, naming, task_ref
 from bot.store import Store
 from bot.text.render import render
 
-# A ref as a command's argument: `18`, `#18`, `B18`, `＃b 18`; a number of any length, so that
-# one longer than any plan's is answered "no such task" as written, not "not a number".
-TYPED_REF = re.compile(r"^[#＃]?\s*([A-Za-z]{1,4})?\s*(\d+)$")
-TASK_NO_DIGITS = 6  # more digits than any plan has tasks: answered as written, never cut
 # A message that starts with a ref (`#18 …`, `#B18 …`): it names its own task.
 STARTS_WITH_REF = r"^\s*[#＃]\s?(?:[A-Za-z]{1,4}\s?)?\d"
 
@@ -57,7 +52,7 @@ def lookup(store: Store, ref: Ref, units: Iterable[str] = ()) -> Lookup:
 
 def lookup_text(store: Store, text: str | None, units: Iterable[str] = ()) -> Lookup | None:
     """`lookup` of a command's argument (`#B18`, `b18`, `18`); None when it is no ref."""
-    m = TYPED_REF.match((text or "").strip())
+    m = REF.match((text or "").strip())
     if m is None:
         return None
     code = m[1].upper() if m[1] else None

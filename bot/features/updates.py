@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from bot.domain.status import NIL_RETURN_WORDS, STATUS_LABELS, parse_status, period_key
 from bot.features import review
 from bot.features.access import Actor, Grant, Refusal, authorize
-from bot.features.refs import TASK_NO_DIGITS, TYPED_REF, names, typed
+from bot.features.refs import names, typed
 from bot.plan.model import Task
-from bot.plan.refs import Ref
+from bot.plan.refs import REF, TASK_NO_DIGITS, Ref
 from bot.store.deliveries import LedgerKind
 from bot.store.records import (
     EventKind,
@@ -99,7 +99,7 @@ def parse_task_ref(raw: str | None) -> Ref:
     """`18`, `#18`, `B18` or `#b18` → the ref; Refusal otherwise."""
     if raw is None or not raw.strip():
         raise update_refusal("missing_task")
-    m = TYPED_REF.match(raw.strip())
+    m = REF.match(raw.strip())
     if not m:
         raise update_refusal("bad_task", word=raw.strip()[:30])
     code = m[1].upper() if m[1] else None

@@ -45,8 +45,10 @@ class Ref:
 PLAIN = Naming()
 _current: Callable[[], Naming] = lambda: PLAIN  # noqa: E731 (replaced by `use`)
 
-# `#B18`, `B18`, `＃b 18`, `18`: an optional code of 1–4 Latin letters, then the number.
-REF = re.compile(r"^[#＃]?\s*([A-Za-z]{1,4})?\s*(\d{1,6})$")
+# `#B18`, `B18`, `＃b 18`, `18`: an optional code of 1–4 Latin letters, then the number (of any
+# length, so that one longer than any plan's is answered "no such task" as written).
+REF = re.compile(r"^[#＃]?\s*([A-Za-z]{1,4})?\s*(\d+)$")
+TASK_NO_DIGITS = 6  # more digits than any plan has tasks
 # A ref inside a caption or a note (`#B18 …`, `＃18`): the `#` is required.
 REF_IN_TEXT = re.compile(r"[#＃]\s*([A-Za-z]{1,4})?\s*(\d{1,6})(?!\d)")
 
@@ -69,7 +71,9 @@ def task_ref(task_id: int) -> str:
 def parse_ref(text: str | None) -> Ref | None:
     """The ref `text` is (`#B18`, `b18`, `18`), or None."""
     m = REF.match((text or "").strip())
-    return Ref(m[1].upper() if m[1] else None, int(m[2])) if m else None
+    if m is None or len(m[2]) > TASK_NO_DIGITS:
+        return None
+    return Ref(m[1].upper() if m[1] else None, int(m[2]))
 
 
 def find_ref(text: str | None) -> tuple[Ref, re.Match[str]] | None:

@@ -14,7 +14,7 @@ list replaces the chat's, recorded as a revision of the task like any other chan
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import partial
@@ -157,7 +157,7 @@ class PlanTasks(Repository):
         for _, doc in self._table(TASKS).raw_docs():
             if doc.get("archived") and not include_archived:
                 continue
-            slot = int(doc.get("plan") or FIRST_SLOT)
+            slot = _slot(doc)
             if plan is not None and slot != plan:
                 continue
             if plan is None and not include_closed and plans and slot not in active:
@@ -175,7 +175,7 @@ class PlanTasks(Repository):
     def plan_of(self, task_id: int) -> PlanInfo | None:
         """The plan task `task_id` belongs to."""
         doc = self._table(TASKS).get(doc_id=task_id)
-        return self._plans.get(int(doc.get("plan") or FIRST_SLOT)) if doc is not None else None
+        return self._plans.get(_slot(doc)) if doc is not None else None
 
     def is_followed(self, task_id: int) -> bool:
         """Whether the task's plan is active (a closed plan's tasks are never chased)."""
@@ -190,8 +190,8 @@ class PlanTasks(Repository):
         codes = {p.slot: p.code for p in self._plans.all()}
         numbers = {}
         for key, doc in self._table(TASKS).raw_docs():
-            slot = int(doc.get("plan") or FIRST_SLOT)
-            numbers[int(key)] = (codes.get(slot, ""), int(doc.get("no") or key))
+            slot = _slot(doc)
+            numbers[int(key)] = (codes.get(slot, ""), _number(key, doc))
         return Naming(numbers, frozenset(p.code for p in self._plans.active()))
 
     def find(self, code: str | None, no: int, *, include_closed: bool = False) -> list[int]:
@@ -204,9 +204,9 @@ class PlanTasks(Repository):
             slots = {p.slot for p in self._plans.all() if p.active or include_closed}
         found = []
         for key, doc in self._table(TASKS).raw_docs():
-            if doc.get("archived") or int(doc.get("plan") or FIRST_SLOT) not in slots:
+            if doc.get("archived") or _slot(doc) not in slots:
                 continue
-            if int(doc.get("no") or key) == no:
+            if _number(key, doc) == no:
                 found.append(int(key))
         return sorted(found)
 
@@ -268,6 +268,14 @@ class PlanTasks(Repository):
             return Placement(same_year, nearest, False, why, overlap)
         return Placement(False, None, True, "", overlap)
 
+    def _by_number(self, slot: int) -> dict[int, tuple[int, TaskRow]]:
+        """Plan `slot`'s task records (archived too) by their number: (key, record)."""
+        return {
+            _number(key, doc): (int(key), cast(TaskRow, doc))
+            for key, doc in self._table(TASKS).raw_docs()
+            if _slot(doc) == slot
+        }
+
     def _shared_titles(self, plan: Plan, slot: int) -> float:
         """The share of `plan`'s task titles that plan `slot` has too."""
         if not plan.tasks:
@@ -282,11 +290,7 @@ class PlanTasks(Repository):
         target = self._plans.get(into)
         if target is None:
             raise KeyError(f"no plan in slot {into}")
-        existing = {
-            int(doc.get("no") or key): (int(key), cast(TaskRow, doc))
-            for key, doc in self._table(TASKS).raw_docs()
-            if int(doc.get("plan") or FIRST_SLOT) == target.slot
-        }
+        existing = self._by_number(target.slot)
         added = changed = unchanged = 0
         seen = set()
         for read in plan.tasks:
@@ -344,12 +348,7 @@ class PlanTasks(Repository):
             self._plans.set_imported(
                 target.slot, title=plan.title, year=plan.year, source=plan.source
             )
-        # this plan's tasks, by number
-        existing: dict[int, tuple[int, TaskRow]] = {
-            int(doc.get("no") or key): (int(key), doc)
-            for key, doc in all_docs.items()
-            if int(doc.get("plan") or FIRST_SLOT) == target.slot
-        }
+        existing = self._by_number(target.slot)
         taken = {int(k) for k in all_docs}
         next_key = max(taken, default=0) + 1
         added, changed, unchanged = [], [], []
@@ -436,8 +435,8 @@ class PlanTasks(Repository):
         numbers, keys = [0], [0]
         for key, doc in tasks_table.raw_docs():
             keys.append(int(key))
-            if int(doc.get("plan") or FIRST_SLOT) == plan.slot:
-                numbers.append(int(doc.get("no") or key))
+            if _slot(doc) == plan.slot:
+                numbers.append(_number(key, doc))
         key, number = max(keys) + 1, max(numbers) + 1
         task = Task(
             id=key,
@@ -523,6 +522,16 @@ class PlanTasks(Repository):
 
 def _row(milestone: Milestone | None) -> MilestoneRow | None:
     return {"due": milestone.due.isoformat(), "text": milestone.text} if milestone else None
+
+
+def _slot(doc: Mapping[str, Any]) -> int:
+    """The slot of a task record's plan (records from before plans: the first plan's)."""
+    return int(doc.get("plan") or FIRST_SLOT)
+
+
+def _number(key: int | str, doc: Mapping[str, Any]) -> int:
+    """A task record's number in its plan (records from before plans: their key)."""
+    return int(doc.get("no") or key)
 
 
 def _merged(old: TaskRow | None, rec: dict[str, Any]) -> dict[str, Any]:
